@@ -1,0 +1,87 @@
+/**
+ * One error class for everything tenantlite raises, with a stable string `code` that callers can
+ * `switch` on. Shaped like `LibsqlError` from `@libsql/client` (`code`, `rawCode`, `message`
+ * prefixed with the code, `cause` kept), so code written for libSQL handles tenantlite errors
+ * unchanged.
+ *
+ * Messages say what was wrong and what is accepted; they never contain tokens, keys or statement
+ * parameter values.
+ *
+ * @example
+ * try { await db.execute("INSERT INTO t VALUES (1)"); }
+ * catch (e) { if (e instanceof TenantliteError && e.code === "SQLITE_CONSTRAINT") … }
+ */
+export class TenantliteError extends Error {
+  /** Stable machine-readable code, e.g. `SQLITE_CONSTRAINT`, `DATABASE_NOT_FOUND`. */
+  readonly code: string;
+  /** Extended SQLite result code when the error came from SQLite (e.g. 1555). */
+  readonly rawCode: number | undefined;
+  /** HTTP status the server answers with when this error ends a whole request. */
+  readonly status: number;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; rawCode?: number; status?: number } = {},
+  ) {
+    super(
+      `${code}: ${message}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "TenantliteError";
+    this.code = code;
+    this.rawCode = options.rawCode;
+    this.status = options.status ?? statusForCode(code);
+  }
+
+  /** The message without the `CODE: ` prefix. */
+  get detail(): string {
+    return this.message.slice(this.code.length + 2);
+  }
+}
+
+/**
+ * A failure inside `batch()`: carries the index of the statement that failed, like
+ * `LibsqlBatchError.statementIndex`.
+ */
+export class TenantliteBatchError extends TenantliteError {
+  /** Zero-based index of the failing statement in the batch the caller passed. */
+  readonly statementIndex: number;
+
+  constructor(
+    statementIndex: number,
+    code: string,
+    message: string,
+    options: { cause?: unknown; rawCode?: number; status?: number } = {},
+  ) {
+    super(code, message, options);
+    this.name = "TenantliteBatchError";
+    this.statementIndex = statementIndex;
+  }
+}
+
+const statusByCode: Record<string, number> = {
+  DATABASE_NOT_FOUND: 404,
+  GROUP_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  DATABASE_EXISTS: 409,
+  GROUP_EXISTS: 409,
+  AUTH_JWT_INVALID: 401,
+  AUTH_JWT_EXPIRED: 401,
+  AUTH_HEADER_NOT_FOUND: 401,
+  AUTH_FORBIDDEN: 403,
+  ATTACH_FORBIDDEN: 403,
+  DDL_FORBIDDEN: 403,
+  BODY_TOO_LARGE: 413,
+  METHOD_NOT_ALLOWED: 405,
+  INTERNAL_ERROR: 500,
+};
+
+function statusForCode(code: string): number {
+  return statusByCode[code] ?? 400;
+}
+
+/** True when `e` is a tenantlite error with the given code. */
+export function hasCode(e: unknown, code: string): boolean {
+  return e instanceof TenantliteError && e.code === code;
+}

@@ -1,0 +1,56 @@
+import { TenantliteError } from "../errors.js";
+
+/**
+ * The storage contract: a small async key → bytes store that every backend implements
+ * (memory here; filesystem in `src/node/`, IndexedDB in `src/browser/`). tenantlite keeps each
+ * tenant as one SQLite file image under one key, and its catalog under another.
+ *
+ * Keys are `/`-separated paths of segments matching `[A-Za-z0-9._-]+` (no `.`/`..` segments,
+ * no leading or trailing `/`), at most 512 characters. Backends reject anything else with
+ * `STORAGE_INVALID_KEY` before touching anything.
+ *
+ * Every method is atomic with respect to a crash: after `save` resolves, `load` returns the new
+ * bytes even if the process dies right after; if it dies during `save`, `load` returns either the
+ * old or the new bytes, never a mix.
+ */
+export interface Storage {
+  /** Short backend name for diagnostics: `"memory"`, `"fs"`, `"indexeddb"`. */
+  readonly kind: string;
+  /** The bytes stored under `key`, or `undefined` when there are none. */
+  load(key: string): Promise<Uint8Array | undefined>;
+  /** Replaces the bytes under `key` atomically and durably (see the contract above). */
+  save(key: string, bytes: Uint8Array): Promise<void>;
+  /** Removes `key`; resolves normally when it did not exist. */
+  delete(key: string): Promise<void>;
+  /** Whether `key` holds bytes. */
+  has(key: string): Promise<boolean>;
+  /**
+   * Keys under `prefix` (a key prefix ending in `/`, or `""` for all), sorted, at most `limit`
+   * of them, starting strictly after `after` when given — so callers page through millions of
+   * keys without loading them all.
+   */
+  list(prefix: string, options?: { after?: string; limit?: number }): Promise<string[]>;
+  /** Flushes and releases resources; later calls fail with `STORAGE_CLOSED`. */
+  close(): Promise<void>;
+}
+
+const segment = /^[A-Za-z0-9._-]+$/;
+
+/** Throws `STORAGE_INVALID_KEY` unless `key` follows the contract's key rules. */
+export function assertValidKey(key: unknown): asserts key is string {
+  if (typeof key !== "string" || key.length === 0 || key.length > 512) {
+    throw new StorageKeyError();
+  }
+  for (const part of key.split("/")) {
+    if (!segment.test(part) || part === "." || part === "..") throw new StorageKeyError();
+  }
+}
+
+class StorageKeyError extends TenantliteError {
+  constructor() {
+    super(
+      "STORAGE_INVALID_KEY",
+      "storage keys are '/'-separated segments of letters, digits, '.', '_' or '-' (no '.' or '..' segments), at most 512 characters",
+    );
+  }
+}
