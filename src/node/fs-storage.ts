@@ -1,0 +1,360 @@
+import { randomBytes } from "node:crypto";
+import type { Dirent } from "node:fs";
+import {
+  mkdir,
+  open,
+  opendir,
+  readdir,
+  readFile,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+} from "node:fs/promises";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { TenantliteError } from "../errors.js";
+import { assertBytes, isValidKey, normalizeListArgs, storageClosedError } from "../storage/keys.js";
+import { assertValidKey, type Storage } from "../storage/storage.js";
+
+/** Options for {@link FsStorage.open}. */
+export interface FsStorageOptions {
+  /**
+   * Remove temp files left by a crashed `save` before resolving (default `true`). This walks the
+   * whole tree once, a directory at a time; turn it off only when another sweep already ran.
+   */
+  sweepTempFiles?: boolean;
+  /**
+   * Called after a save's temp file is written and synced, right before it is renamed over the
+   * key's file. Crash tests make it hang (the process "dies" here) or throw.
+   */
+  beforeRename?: (tempPath: string, targetPath: string) => void | Promise<void>;
+}
+
+// Temp names carry "~", which no key segment may contain, so they never collide with a key and
+// `list`/`load` can never see them.
+const tempPrefix = ".~tl-";
+const tempPattern = /^\.~tl-[0-9a-f]{16}\.tmp$/;
+
+/**
+ * A `Storage` over a directory: key `a/b/c` is the file `<root>/a/b/c`. `save` writes a unique
+ * temp file in the same directory, fsyncs it, renames it over the target and fsyncs the directory,
+ * so after a crash a key holds either its old or its new bytes, never a torn file. Saves of one
+ * key run one after another in call order (the last call wins).
+ *
+ * A key cannot hold bytes and be a prefix of other keys at once (`a` and `a/b`): a path is either
+ * a file or a directory. Such a save fails with `STORAGE_KEY_CONFLICT`. On case-insensitive file
+ * systems keys differing only in case collide; segments are limited to the file system's name
+ * length (usually 255 bytes).
+ *
+ * @example
+ * const storage = await FsStorage.open("./data");
+ * await storage.save("tenants/acme", bytes); // ./data/tenants/acme
+ */
+export class FsStorage implements Storage {
+  /** Always `"fs"`. */
+  readonly kind = "fs";
+  /** Absolute path of the root directory. */
+  readonly root: string;
+  readonly #beforeRename: FsStorageOptions["beforeRename"];
+  readonly #queues = new Map<string, Promise<void>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #closed = false;
+
+  private constructor(root: string, options: FsStorageOptions) {
+    this.root = resolve(root);
+    this.#beforeRename = options.beforeRename;
+  }
+
+  /** Creates `root` if needed, removes crash leftovers, and returns the storage. */
+  static async open(root: string, options: FsStorageOptions = {}): Promise<FsStorage> {
+    const storage = new FsStorage(root, options);
+    await mkdir(storage.root, { recursive: true });
+    if (options.sweepTempFiles !== false) await sweep(storage.root);
+    return storage;
+  }
+
+  /** The bytes in `key`'s file, or `undefined` when there is no such file. */
+  load(key: string): Promise<Uint8Array | undefined> {
+    return this.#run(key, async (path) => {
+      try {
+        const buffer = await readFile(path);
+        return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+      } catch (e) {
+        if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
+        throw e;
+      }
+    });
+  }
+
+  /** Atomically and durably replaces `key`'s file (temp file, fsync, rename, fsync dir). */
+  save(key: string, bytes: Uint8Array): Promise<void> {
+    return this.#run(key, (path) => {
+      assertBytes(bytes);
+      const copy = bytes.slice();
+      return this.#serialize(key, () => this.#write(key, path, copy));
+    });
+  }
+
+  /** Removes `key`'s file and the directories it leaves empty; fine when it did not exist. */
+  delete(key: string): Promise<void> {
+    return this.#run(key, (path) =>
+      this.#serialize(key, async () => {
+        try {
+          await unlink(path);
+        } catch (e) {
+          if (isCode(e, "ENOENT", "ENOTDIR")) return;
+          if (isCode(e, "EISDIR", "EPERM")) return; // a directory is a prefix, not a key
+          throw e;
+        }
+        await syncDir(dirname(path));
+        await this.#pruneEmptyDirs(dirname(path));
+      }),
+    );
+  }
+
+  /** Whether `key`'s file exists. */
+  has(key: string): Promise<boolean> {
+    return this.#run(key, async (path) => {
+      try {
+        return (await stat(path)).isFile();
+      } catch (e) {
+        if (isCode(e, "ENOENT", "ENOTDIR")) return false;
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Sorted keys under `prefix`. Walks directories in key order, reading one directory at a time
+   * and skipping subtrees that sort at or before `after`, so a small page over a huge tree costs
+   * about one directory listing per level.
+   */
+  async list(prefix: string, options?: { after?: string; limit?: number }): Promise<string[]> {
+    this.#check();
+    const { after, limit } = normalizeListArgs(prefix, options);
+    const out: string[] = [];
+    if (limit === 0) return out;
+    const slash = prefix.lastIndexOf("/");
+    const dirKey = slash < 0 ? "" : prefix.slice(0, slash);
+    try {
+      await this.#track(this.#walk(dirKey, prefix.slice(slash + 1), after, limit, out));
+    } catch (e) {
+      if (e instanceof TenantliteError) throw e;
+      throw new TenantliteError("STORAGE_IO_FAILED", `file system error listing "${prefix}"`, {
+        cause: e,
+      });
+    }
+    return out;
+  }
+
+  /** Waits for running operations; later calls fail with `STORAGE_CLOSED`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  #check(): void {
+    if (this.#closed) throw storageClosedError(this.kind);
+  }
+
+  /** Validates before any fs call, then runs `action` on the key's path, tracked for `close`. */
+  async #run<T>(key: string, action: (path: string) => Promise<T>): Promise<T> {
+    this.#check();
+    assertValidKey(key);
+    try {
+      return await this.#track(action(this.#pathOf(key)));
+    } catch (e) {
+      if (e instanceof TenantliteError) throw e;
+      throw new TenantliteError("STORAGE_IO_FAILED", `file system error on key "${key}"`, {
+        cause: e,
+      });
+    }
+  }
+
+  async #track<T>(task: Promise<T>): Promise<T> {
+    this.#inFlight.add(task);
+    try {
+      return await task;
+    } finally {
+      this.#inFlight.delete(task);
+    }
+  }
+
+  #pathOf(key: string): string {
+    const path = join(this.root, ...key.split("/"));
+    // Keys are validated already; this only guards against a future change of the key rules.
+    const rel = relative(this.root, path);
+    if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+      throw new TenantliteError("STORAGE_INVALID_KEY", "storage key escapes the storage root");
+    }
+    return path;
+  }
+
+  /** Chains `task` after earlier mutations of `key`, so they apply in call order. */
+  #serialize(key: string, task: () => Promise<void>): Promise<void> {
+    const previous = this.#queues.get(key) ?? Promise.resolve();
+    const next = previous.then(task, task);
+    const tail = next.catch(() => undefined);
+    this.#queues.set(key, tail);
+    void tail.then(() => {
+      if (this.#queues.get(key) === tail) this.#queues.delete(key);
+    });
+    return next;
+  }
+
+  async #write(key: string, path: string, bytes: Uint8Array): Promise<void> {
+    const dir = dirname(path);
+    // A concurrent delete may prune the directory we just created; retry a few times then.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.#makeDirs(dir);
+        await this.#writeOnce(path, dir, bytes);
+        return;
+      } catch (e) {
+        if (isCode(e, "ENOENT") && attempt < 3) continue;
+        if (isCode(e, "ENOTDIR", "EISDIR", "ENOTEMPTY", "EEXIST")) {
+          throw new TenantliteError(
+            "STORAGE_KEY_CONFLICT",
+            `cannot save "${key}": the fs backend cannot store a key that is also a prefix of other keys (or lies under one that holds bytes)`,
+            { cause: e },
+          );
+        }
+        if (isCode(e, "ENAMETOOLONG")) {
+          throw new TenantliteError(
+            "STORAGE_INVALID_KEY",
+            `a segment of key "${key}" is too long for this file system`,
+            { cause: e },
+          );
+        }
+        throw new TenantliteError("STORAGE_WRITE_FAILED", `could not save "${key}"`, {
+          cause: e,
+        });
+      }
+    }
+  }
+
+  async #makeDirs(dir: string): Promise<void> {
+    if (dir === this.root) return;
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined) return;
+    // New directories are only durable once their parents' entries are synced too.
+    const created: string[] = [];
+    for (let d = dir; d.length >= first.length; d = dirname(d)) created.push(dirname(d));
+    for (const d of created) await syncDir(d);
+  }
+
+  async #writeOnce(path: string, dir: string, bytes: Uint8Array): Promise<void> {
+    const temp = join(dir, `${tempPrefix}${randomBytes(8).toString("hex")}.tmp`);
+    let renamed = false;
+    try {
+      const handle = await open(temp, "wx", 0o644);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await this.#beforeRename?.(temp, path);
+      await rename(temp, path);
+      renamed = true;
+      await syncDir(dir);
+    } finally {
+      if (!renamed) await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** Removes now-empty directories from `dir` up to (not including) the root. */
+  async #pruneEmptyDirs(dir: string): Promise<void> {
+    for (let d = dir; d !== this.root && d.startsWith(this.root + sep); d = dirname(d)) {
+      try {
+        await rmdir(d);
+      } catch {
+        return; // not empty (or already gone): stop
+      }
+      await syncDir(dirname(d));
+    }
+  }
+
+  async #walk(
+    dirKey: string,
+    namePrefix: string,
+    after: string | undefined,
+    limit: number,
+    out: string[],
+  ): Promise<void> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dirKey === "" ? this.root : this.#pathOf(dirKey), {
+        withFileTypes: true,
+      });
+    } catch (e) {
+      if (isCode(e, "ENOENT", "ENOTDIR")) return;
+      throw e;
+    }
+    const base = dirKey === "" ? "" : `${dirKey}/`;
+    const items: { order: string; key: string; dir: boolean }[] = [];
+    for (const entry of entries) {
+      const name = entry.name;
+      // Temp files and anything not written by us (names outside the key alphabet) are skipped.
+      if (!name.startsWith(namePrefix) || !isValidKey(name)) continue;
+      const dir = entry.isDirectory();
+      if (!dir && !entry.isFile()) continue;
+      const key = base + name;
+      if (after !== undefined) {
+        if (dir) {
+          const under = `${key}/`;
+          if (under <= after && !after.startsWith(under)) continue;
+        } else if (key <= after) continue;
+      }
+      // Every key below directory `d` starts with "d/", so ordering directories as "d/" makes
+      // this directory's order agree with the global string order of full keys.
+      items.push({ order: dir ? `${name}/` : name, key, dir });
+    }
+    items.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+    for (const item of items) {
+      if (out.length >= limit) return;
+      if (item.dir) await this.#walk(item.key, "", after, limit, out);
+      else out.push(item.key);
+    }
+  }
+}
+
+/** Deletes temp files left by crashed saves anywhere under `root`, one directory at a time. */
+async function sweep(root: string): Promise<void> {
+  const pending = [root];
+  while (pending.length > 0) {
+    const dir = pending.pop()!;
+    let removed = false;
+    try {
+      for await (const entry of await opendir(dir)) {
+        if (entry.isDirectory()) pending.push(join(dir, entry.name));
+        else if (entry.isFile() && tempPattern.test(entry.name)) {
+          await unlink(join(dir, entry.name)).catch(() => undefined);
+          removed = true;
+        }
+      }
+    } catch (e) {
+      if (!isCode(e, "ENOENT", "ENOTDIR")) throw e;
+    }
+    if (removed) await syncDir(dir);
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(dir, "r");
+    await handle.sync();
+  } catch (e) {
+    // Windows cannot open or fsync a directory; its renames are durable without it.
+    if (!(process.platform === "win32" && isCode(e, "EISDIR", "EPERM", "EACCES"))) throw e;
+  } finally {
+    await handle?.close();
+  }
+}
+
+function isCode(e: unknown, ...codes: string[]): boolean {
+  return (
+    typeof e === "object" && e !== null && codes.includes((e as { code?: unknown }).code as string)
+  );
+}

@@ -1,0 +1,174 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FsStorage } from "../../src/node/fs-storage.js";
+import type { Storage } from "../../src/storage/storage.js";
+import { describeStorageConformance, hostileKeys } from "./conformance.js";
+import { expectCode } from "./expect-code.js";
+
+const base = await mkdtemp(join(tmpdir(), "tenantlite-fs-"));
+afterAll(() => rm(base, { recursive: true, force: true }));
+let counter = 0;
+const freshDir = (): string => join(base, `s${counter++}`);
+const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
+
+describeStorageConformance("fs", () => FsStorage.open(freshDir()), {
+  reopen: (closed: Storage) => FsStorage.open((closed as FsStorage).root),
+});
+
+describe("FsStorage", () => {
+  it("maps key a/b/c to the file <root>/a/b/c", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    await s.save("a/b/c", bytesOf("abc"));
+    expect(await readFile(join(root, "a", "b", "c"), "utf8")).toBe("abc");
+    await s.close();
+  });
+
+  it("never touches the disk outside the root for hostile keys", async () => {
+    const parent = freshDir();
+    const root = join(parent, "root");
+    const s = await FsStorage.open(root);
+    for (const [, key] of hostileKeys) {
+      await expectCode(s.save(key as string, bytesOf("evil")), "STORAGE_INVALID_KEY");
+    }
+    expect(await readdir(parent)).toEqual(["root"]);
+    expect(await readdir(root)).toEqual([]);
+    await s.close();
+  });
+
+  it("ignores temp files left by a crash and removes them on open", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    await s.save("t/k", bytesOf("good"));
+    await s.close();
+    const leftover = join(root, "t", ".~tl-0123456789abcdef.tmp");
+    await writeFile(leftover, "half-written");
+    await writeFile(join(root, ".~tl-fedcba9876543210.tmp"), "x");
+
+    const reader = await FsStorage.open(root, { sweepTempFiles: false });
+    expect(await reader.list("")).toEqual(["t/k"]);
+    await reader.close();
+
+    const cleaned = await FsStorage.open(root);
+    expect(existsSync(leftover)).toBe(false);
+    expect(await readdir(root)).toEqual(["t"]);
+    expect(await cleaned.load("t/k")).toEqual(bytesOf("good"));
+    await cleaned.close();
+  });
+
+  it("keeps the old bytes when the process dies between write and rename", async () => {
+    const root = freshDir();
+    const first = await FsStorage.open(root);
+    await first.save("db", bytesOf("old"));
+    let reached!: () => void;
+    const atRename = new Promise<void>((r) => {
+      reached = r;
+    });
+    const dying = await FsStorage.open(root, {
+      beforeRename: () => {
+        reached();
+        return new Promise<void>(() => {}); // the process is gone: nothing after this runs
+      },
+    });
+    void dying.save("db", bytesOf("new bytes"));
+    await atRename;
+    const temps = (await readdir(root)).filter((n) => n.startsWith(".~tl-"));
+    expect(temps).toHaveLength(1);
+    expect(await readFile(join(root, temps[0]!), "utf8")).toBe("new bytes");
+
+    const restarted = await FsStorage.open(root);
+    expect(await restarted.load("db")).toEqual(bytesOf("old"));
+    expect(await readdir(root)).toEqual(["db"]);
+    await restarted.close();
+    await first.close();
+  });
+
+  it("cleans up its temp file and keeps the old bytes when a save fails before rename", async () => {
+    const root = freshDir();
+    let fail = false;
+    const s = await FsStorage.open(root, {
+      beforeRename: () => {
+        if (fail) throw new Error("disk full");
+      },
+    });
+    await s.save("k", bytesOf("old"));
+    fail = true;
+    await expectCode(s.save("k", bytesOf("new")), "STORAGE_WRITE_FAILED");
+    expect(await s.load("k")).toEqual(bytesOf("old"));
+    expect(await readdir(root)).toEqual(["k"]);
+    await s.close();
+  });
+
+  it("removes directories a delete leaves empty", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    await s.save("x/y/z", bytesOf("1"));
+    await s.save("x/w", bytesOf("2"));
+    await s.delete("x/y/z");
+    expect(await readdir(join(root, "x"))).toEqual(["w"]);
+    await s.delete("x/w");
+    expect(await readdir(root)).toEqual([]);
+    await s.save("x", bytesOf("now a key"));
+    expect(await s.load("x")).toEqual(bytesOf("now a key"));
+    await s.close();
+  });
+
+  it("refuses a key that is also a prefix of other keys with STORAGE_KEY_CONFLICT", async () => {
+    const s = await FsStorage.open(freshDir());
+    await s.save("p/q", bytesOf("1"));
+    await expectCode(s.save("p", bytesOf("2")), "STORAGE_KEY_CONFLICT");
+    await s.save("f", bytesOf("3"));
+    await expectCode(s.save("f/g", bytesOf("4")), "STORAGE_KEY_CONFLICT");
+    expect(await s.list("")).toEqual(["f", "p/q"]);
+    expect(await s.load("p")).toBeUndefined();
+    expect(await s.has("p")).toBe(false);
+    await s.close();
+  });
+
+  it("skips foreign files whose names are not keys", async () => {
+    const root = freshDir();
+    await mkdir(join(root, "d"), { recursive: true });
+    await writeFile(join(root, "d", "ok"), "1");
+    await writeFile(join(root, "d", "not a key"), "2");
+    await writeFile(join(root, "d", "caf\u00e9"), "3");
+    const s = await FsStorage.open(root);
+    expect(await s.list("")).toEqual(["d/ok"]);
+    await s.close();
+  });
+
+  it("pages a wide, deep tree in key order", async () => {
+    const root = freshDir();
+    const keys: string[] = [];
+    for (let a = 0; a < 12; a++) {
+      for (let b = 0; b < 25; b++) {
+        for (let c = 0; c < 10; c++) keys.push(`t${a}/u${b}/${c}`);
+        keys.push(`t${a}/u${b}-x`, `t${a}/u${b}.y`);
+      }
+    }
+    for (const k of keys) {
+      const path = join(root, ...k.split("/"));
+      await mkdir(join(path, ".."), { recursive: true });
+      await writeFile(path, k);
+    }
+    const s = await FsStorage.open(root);
+    const expected = [...keys].sort();
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await s.list("", after === undefined ? { limit: 7 } : { after, limit: 7 });
+      if (page.length === 0) break;
+      seen.push(...page);
+      after = page.at(-1);
+    }
+    expect(seen).toEqual(expected);
+    expect(await s.list("t1", { after: "t1/u3/5", limit: 3 })).toEqual([
+      "t1/u3/6",
+      "t1/u3/7",
+      "t1/u3/8",
+    ]);
+    await s.close();
+  });
+});
