@@ -1,0 +1,42 @@
+/**
+ * The few parts of sql.js the engine uses, declared as our own interfaces (only the loaders import
+ * sql.js itself), so the engine is testable and the WASM build swappable.
+ */
+
+/** A compiled statement (sql.js `Statement`). */
+export interface RawStatement {
+  bind(values?: unknown[] | Record<string, unknown> | null): boolean;
+  step(): boolean;
+  get(params?: null, config?: { useBigInt?: boolean }): unknown[];
+  getColumnNames(): string[];
+  reset(): boolean;
+  free(): boolean;
+}
+
+/** An iterator over the statements of a script (sql.js `StatementIterator`). */
+export interface RawStatementIterator extends Iterator<RawStatement> {
+  getRemainingSQL(): string;
+}
+
+/** One open SQLite connection (sql.js `Database`). */
+export interface RawDatabase {
+  /** The file of this connection in sql.js's in-memory file system (`dbfile_<n>`). */
+  readonly filename: string;
+  /** The connection handle (`sqlite3*`). */
+  readonly db: number;
+  prepare(sql: string): RawStatement;
+  exec(sql: string): { columns: string[]; values: unknown[][] }[];
+  run(sql: string, params?: unknown[] | Record<string, unknown>): unknown;
+  iterateStatements(sql: string): RawStatementIterator & Iterable<RawStatement>;
+  export(): Uint8Array;
+  close(): void;
+  getRowsModified(): number;
+}
+
+/** The initialized sql.js module (`await initSqlJs()`), as far as the engine uses it. */
+export interface SqlJsModule {
+  Database: new (data?: ArrayLike<number> | null) => RawDatabase;
+  _sqlite3_bind_double(stmt: number, index: number, value: number): number;
+  _sqlite3_sql(stmt: number): number;
+  UTF8ToString(ptr: number): string;
+}

@@ -1,0 +1,239 @@
+/**
+ * Values in and out, exactly like `@libsql/client`: what a caller may bind, how integers come
+ * back under each `intMode`, and the `Row`/`ResultSet` shapes.
+ */
+import { TenantliteError } from "../errors.js";
+
+/** A value that may be bound to a statement parameter. */
+export type InValue = null | string | number | bigint | boolean | Uint8Array | ArrayBuffer | Date;
+/** Positional (`?`, `?NNN`) or named (`:a`, `@a`, `$a`) arguments. */
+export type InArgs = InValue[] | Record<string, InValue>;
+/** A statement: SQL text, or SQL with arguments. */
+export type InStatement = string | { sql: string; args?: InArgs };
+/** A value read from a row. Integers follow `intMode`; blobs are `ArrayBuffer`s. */
+export type Value = null | string | number | bigint | ArrayBuffer;
+/** How SQLite integers are returned: `number` (default; unsafe integers throw a RangeError), `bigint` or `string`. */
+export type IntMode = "number" | "bigint" | "string";
+
+/** A result row: values by column index and by column name (the first column of a name wins). */
+export interface Row {
+  readonly length: number;
+  [index: number]: Value;
+  [name: string]: Value;
+}
+
+/** The result of one statement, shaped like `@libsql/client`'s `ResultSet`. */
+export interface ResultSet {
+  /** Column names. */
+  columns: string[];
+  /** Declared column types (`""` when a column has none, e.g. an expression). */
+  columnTypes: string[];
+  rows: Row[];
+  /** Rows changed by an INSERT, UPDATE or DELETE; 0 for every other statement. */
+  rowsAffected: number;
+  /** The rowid of the last inserted row, after an INSERT only. */
+  lastInsertRowid: bigint | undefined;
+  /** A JSON-friendly copy: integers as strings, blobs as base64. */
+  toJSON(): unknown;
+}
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** How one argument is bound. */
+export type BoundValue =
+  /** bound by sql.js as is (text, blob, null, int32) */
+  | { readonly kind: "plain"; readonly value: string | number | Uint8Array | null }
+  /** a JS number bound as REAL, as libSQL does, even when it is integral */
+  | { readonly kind: "real"; readonly value: number }
+  /** a 64-bit integer outside int32, bound exactly through `CAST(<text> AS INTEGER)` */
+  | { readonly kind: "int64"; readonly value: string };
+
+/** Converts one caller value to its binding, raising the errors `@libsql/client` raises. */
+export function toBound(v: unknown): BoundValue {
+  switch (typeof v) {
+    case "string":
+      return { kind: "plain", value: v };
+    case "number":
+      return { kind: "real", value: v };
+    case "bigint":
+      if (v < INT64_MIN || v > INT64_MAX) {
+        throw new RangeError(
+          "bigint is too large to be represented as a 64-bit integer and passed as argument",
+        );
+      }
+      if (v >= INT32_MIN && v <= INT32_MAX) return { kind: "plain", value: Number(v) };
+      return { kind: "int64", value: v.toString() };
+    case "boolean":
+      return { kind: "plain", value: v ? 1 : 0 };
+    case "object":
+      if (v === null) return { kind: "plain", value: null };
+      if (v instanceof Uint8Array) return { kind: "plain", value: v };
+      if (v instanceof ArrayBuffer) return { kind: "plain", value: new Uint8Array(v) };
+      if (v instanceof Date) return { kind: "real", value: v.valueOf() };
+      break;
+  }
+  throw new TenantliteError(
+    "ARGS_INVALID",
+    `Unsupported argument type ${describeType(v)}: use null, string, number, bigint, boolean, Uint8Array, ArrayBuffer or Date`,
+  );
+}
+
+function describeType(v: unknown): string {
+  if (v === undefined) return "undefined";
+  if (typeof v === "object" && v !== null) return v.constructor?.name ?? "object";
+  return typeof v;
+}
+
+/** Converts a value read from sql.js (read with `useBigInt` when `exact`) to the caller's `intMode`. */
+export function fromRaw(v: unknown, intMode: IntMode): Value {
+  if (typeof v === "bigint") {
+    if (intMode === "bigint") return v;
+    if (intMode === "string") return v.toString();
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw new RangeError(
+        "Received integer which cannot be safely represented as a JavaScript number",
+      );
+    }
+    return Number(v);
+  }
+  if (v instanceof Uint8Array) {
+    return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
+      ? (v.buffer as ArrayBuffer)
+      : (v.slice().buffer as ArrayBuffer);
+  }
+  return v as Value;
+}
+
+/**
+ * Builds rows that behave like libSQL's: own enumerable properties per column name (first of a
+ * name wins), index access and `length` that are not enumerable (so `Object.keys`, spreading and
+ * `JSON.stringify` see names only).
+ */
+export class RowFactory {
+  private readonly proto: object | undefined;
+  constructor(private readonly columns: readonly string[]) {
+    const unique = new Set(columns).size === columns.length;
+    if (unique) {
+      const descriptors: PropertyDescriptorMap = {
+        length: { value: columns.length, enumerable: false },
+      };
+      columns.forEach((name, i) => {
+        descriptors[i] = {
+          enumerable: false,
+          get(this: Record<string, Value>) {
+            return this[name];
+          },
+        };
+      });
+      this.proto = Object.create(Object.prototype, descriptors);
+    }
+  }
+
+  make(values: readonly Value[]): Row {
+    const columns = this.columns;
+    if (this.proto !== undefined) {
+      const row = Object.create(this.proto) as Record<string, Value>;
+      for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i]!;
+      return row as unknown as Row;
+    }
+    const row: Record<string, Value> = {};
+    for (let i = 0; i < columns.length; i++) {
+      Object.defineProperty(row, i, { value: values[i], enumerable: false });
+      const name = columns[i]!;
+      if (!Object.hasOwn(row, name)) {
+        Object.defineProperty(row, name, {
+          value: values[i],
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
+    }
+    Object.defineProperty(row, "length", { value: columns.length, enumerable: false });
+    return row as unknown as Row;
+  }
+}
+
+/** The `ResultSet` implementation. */
+export class ResultSetImpl implements ResultSet {
+  constructor(
+    public columns: string[],
+    public columnTypes: string[],
+    public rows: Row[],
+    public rowsAffected: number,
+    public lastInsertRowid: bigint | undefined,
+  ) {}
+
+  toJSON(): unknown {
+    return {
+      columns: this.columns,
+      columnTypes: this.columnTypes,
+      rows: this.rows.map((row) =>
+        Array.from({ length: row.length }, (_, i) => valueToJson(row[i]!)),
+      ),
+      rowsAffected: this.rowsAffected,
+      lastInsertRowid: this.lastInsertRowid === undefined ? null : this.lastInsertRowid.toString(),
+    };
+  }
+}
+
+function valueToJson(v: Value): unknown {
+  if (typeof v === "bigint") return v.toString();
+  if (v instanceof ArrayBuffer) return bytesToBase64(new Uint8Array(v));
+  return v;
+}
+
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/** Standard, padded base64 (neutral code has no Buffer/btoa guarantee for binary). */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let out = "";
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
+    out += B64[n >> 18]! + B64[(n >> 12) & 63]! + B64[(n >> 6) & 63]! + B64[n & 63]!;
+  }
+  const rest = bytes.length - i;
+  if (rest === 1) {
+    const n = bytes[i]! << 16;
+    out += `${B64[n >> 18]!}${B64[(n >> 12) & 63]!}==`;
+  } else if (rest === 2) {
+    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
+    out += `${B64[n >> 18]!}${B64[(n >> 12) & 63]!}${B64[(n >> 6) & 63]!}=`;
+  }
+  return out;
+}
+
+const B64_INDEX = (() => {
+  const t = new Int16Array(128).fill(-1);
+  for (let i = 0; i < 64; i++) t[B64.charCodeAt(i)] = i;
+  t["-".charCodeAt(0)] = 62;
+  t["_".charCodeAt(0)] = 63;
+  return t;
+})();
+
+/** Decodes standard or URL-safe base64, padded or not; `undefined` for malformed input. */
+export function base64ToBytes(text: string): Uint8Array | undefined {
+  let s = text;
+  while (s.endsWith("=")) s = s.slice(0, -1);
+  if (s.length % 4 === 1) return undefined;
+  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+  let o = 0;
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const v = c < 128 ? B64_INDEX[c]! : -1;
+    if (v < 0) return undefined;
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 255;
+    }
+  }
+  return out;
+}

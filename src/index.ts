@@ -1,0 +1,40 @@
+/**
+ * tenantlite — database-per-tenant SQLite in pure TypeScript (neutral entry: runs in Node and
+ * browsers; storage in memory unless you pass one).
+ *
+ * @example
+ * import { createPlatform } from "tenantlite";
+ * const platform = await createPlatform();
+ * await platform.createDatabase("acme");
+ * const db = platform.client("acme");
+ * await db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+ */
+
+export { type BatchStatement, Connection, type ConnectionOptions } from "./engine/connection.js";
+export type { SqlJsConfig } from "./engine/loader.js";
+export { SqliteError } from "./engine/sqlite-errors.js";
+export type {
+  InArgs,
+  InStatement,
+  IntMode,
+  InValue,
+  ResultSet,
+  Row,
+  Value,
+} from "./engine/values.js";
+export { hasCode, TenantliteBatchError, TenantliteError } from "./errors.js";
+export { createPlatform, Platform, type PlatformOptions, tenantKey } from "./platform/platform.js";
+export type {
+  Client,
+  ClientOptions,
+  CreateDatabaseOptions,
+  DatabaseConfig,
+  DatabaseInfo,
+  DatabaseType,
+  GroupInfo,
+  ListDatabasesOptions,
+  Transaction,
+  TransactionMode,
+} from "./platform/types.js";
+export { MemoryStorage } from "./storage/memory-storage.js";
+export type { Storage } from "./storage/storage.js";

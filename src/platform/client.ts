@@ -1,0 +1,205 @@
+/**
+ * The in-process `Client`: the interface of `@libsql/client`, served by the platform without a
+ * network. Each client has one logical connection for its autocommit statements; every
+ * `transaction()` gets a connection of its own, like a stream in Hrana.
+ */
+import type { BatchStatement, Connection } from "../engine/connection.js";
+import type { InArgs, InStatement, IntMode, ResultSet } from "../engine/values.js";
+import { TenantliteError } from "../errors.js";
+import type { Client, Transaction, TransactionMode } from "./types.js";
+
+/** Opens a new logical connection onto the client's database. */
+export type ConnectionFactory = () => Connection;
+
+const BEGIN: Record<TransactionMode, string> = {
+  write: "BEGIN IMMEDIATE",
+  read: "BEGIN TRANSACTION READONLY",
+  deferred: "BEGIN DEFERRED",
+};
+
+/** Normalizes the statement forms `@libsql/client` accepts. */
+export function toBatchStatement(s: InStatement | [string, InArgs?]): BatchStatement {
+  if (typeof s === "string") return { sql: s };
+  if (Array.isArray(s)) {
+    const [sql, args] = s;
+    if (typeof sql !== "string") throw badStatement();
+    return args === undefined ? { sql } : { sql, args };
+  }
+  if (s === null || typeof s !== "object" || typeof s.sql !== "string") throw badStatement();
+  return s.args === undefined ? { sql: s.sql } : { sql: s.sql, args: s.args };
+}
+
+function badStatement(): TenantliteError {
+  return new TenantliteError(
+    "ARGS_INVALID",
+    "A statement must be a SQL string, { sql, args } or [sql, args]",
+  );
+}
+
+function modeToBegin(mode: unknown): string {
+  if (mode === "write" || mode === "read" || mode === "deferred") return BEGIN[mode];
+  throw new TenantliteError(
+    "TRANSACTION_MODE_INVALID",
+    `Unknown transaction mode ${JSON.stringify(String(mode))}: use "write", "read" or "deferred"`,
+  );
+}
+
+/** `Client` over platform connections. */
+export class PlatformClient implements Client {
+  private conn: Connection | undefined;
+  private isClosed = false;
+  readonly protocol = "tenantlite";
+
+  constructor(
+    private readonly connect: ConnectionFactory,
+    private readonly intMode: IntMode,
+  ) {}
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  execute(stmtOrSql: InStatement, args?: InArgs): Promise<ResultSet> {
+    return this.run(async (c) => {
+      const s = toBatchStatement(
+        typeof stmtOrSql === "string" && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql,
+      );
+      return c.execute(s.sql, s.args, this.intMode);
+    });
+  }
+
+  batch(
+    stmts: Array<InStatement | [string, InArgs?]>,
+    mode: TransactionMode = "deferred",
+  ): Promise<ResultSet[]> {
+    return this.run(async (c) => {
+      const begin = modeToBegin(mode);
+      return c.batch(stmts.map(toBatchStatement), this.intMode, begin);
+    });
+  }
+
+  migrate(stmts: Array<InStatement | [string, InArgs?]>): Promise<ResultSet[]> {
+    return this.run(async (c) => {
+      const list = stmts.map(toBatchStatement);
+      await c.execute("PRAGMA foreign_keys=off", undefined, this.intMode);
+      try {
+        return await c.batch(list, this.intMode, BEGIN.deferred);
+      } finally {
+        await c.execute("PRAGMA foreign_keys=on", undefined, this.intMode);
+      }
+    });
+  }
+
+  async transaction(mode: TransactionMode = "write"): Promise<Transaction> {
+    this.assertOpen();
+    const begin = modeToBegin(mode);
+    const conn = this.connect();
+    try {
+      await conn.execute(begin, undefined, this.intMode);
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+    return new PlatformTransaction(conn, this.intMode);
+  }
+
+  executeMultiple(sql: string): Promise<void> {
+    return this.run((c) => {
+      if (typeof sql !== "string") throw badStatement();
+      return c.executeScript(sql);
+    });
+  }
+
+  async sync(): Promise<undefined> {
+    return undefined;
+  }
+
+  close(): void {
+    this.isClosed = true;
+    this.conn?.close();
+    this.conn = undefined;
+  }
+
+  async reconnect(): Promise<void> {
+    this.conn?.close();
+    this.conn = undefined;
+    this.isClosed = false;
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new TenantliteError("CLIENT_CLOSED", "The client is closed");
+  }
+
+  private async run<T>(f: (c: Connection) => Promise<T>): Promise<T> {
+    this.assertOpen();
+    this.conn ??= this.connect();
+    return f(this.conn);
+  }
+}
+
+/** `Transaction` over one platform connection. */
+export class PlatformTransaction implements Transaction {
+  private done = false;
+
+  constructor(
+    private readonly conn: Connection,
+    private readonly intMode: IntMode,
+  ) {}
+
+  get closed(): boolean {
+    return this.done;
+  }
+
+  execute(stmtOrSql: InStatement, args?: InArgs): Promise<ResultSet> {
+    return this.run(() => {
+      const s = toBatchStatement(
+        typeof stmtOrSql === "string" && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql,
+      );
+      return this.conn.execute(s.sql, s.args, this.intMode);
+    });
+  }
+
+  batch(stmts: Array<InStatement | [string, InArgs?]>): Promise<ResultSet[]> {
+    return this.run(() => this.conn.batch(stmts.map(toBatchStatement), this.intMode, undefined));
+  }
+
+  executeMultiple(sql: string): Promise<void> {
+    return this.run(() => this.conn.executeScript(sql));
+  }
+
+  async commit(): Promise<void> {
+    this.assertOpen();
+    this.done = true;
+    try {
+      await this.conn.execute("COMMIT", undefined, this.intMode);
+    } finally {
+      this.conn.close();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    try {
+      await this.conn.execute("ROLLBACK", undefined, this.intMode);
+    } catch {
+      /* nothing to roll back (e.g. SQLite already did) */
+    } finally {
+      this.conn.close();
+    }
+  }
+
+  close(): void {
+    this.done = true;
+    this.conn.close();
+  }
+
+  private assertOpen(): void {
+    if (this.done) throw new TenantliteError("TRANSACTION_CLOSED", "The transaction is closed");
+  }
+
+  private async run<T>(f: () => Promise<T>): Promise<T> {
+    this.assertOpen();
+    return f();
+  }
+}

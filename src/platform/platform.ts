@@ -1,0 +1,560 @@
+/**
+ * The platform: many tenant databases in one process. It owns the catalog, opens tenants lazily
+ * (one sql.js connection each), keeps the number of open tenants under a budget, persists every
+ * committed write through the storage, and hands out `@libsql/client`-compatible clients.
+ */
+import { Connection, type ConnectionOptions, type OpenTenant } from "../engine/connection.js";
+import { TenantGate } from "../engine/gate.js";
+import { loadSqlJs, type SqlJsConfig } from "../engine/loader.js";
+import type { SqlJsModule } from "../engine/sqljs-types.js";
+import { TenantDb } from "../engine/tenant-db.js";
+import { TenantliteError } from "../errors.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
+import { Persister } from "../storage/persister.js";
+import { assertSqliteImage } from "../storage/sqlite-image.js";
+import type { Storage } from "../storage/storage.js";
+import { Catalog } from "./catalog.js";
+import { PlatformClient } from "./client.js";
+import { assertValidName } from "./names.js";
+import type {
+  Client,
+  ClientOptions,
+  CreateDatabaseOptions,
+  DatabaseConfig,
+  DatabaseInfo,
+  GroupInfo,
+  ListDatabasesOptions,
+} from "./types.js";
+
+/** Options of {@link createPlatform}. */
+export interface PlatformOptions {
+  /** Where tenants and the catalog live. Default: a new `MemoryStorage`. */
+  readonly storage?: Storage;
+  /** Where sql.js finds its WASM (browsers). */
+  readonly sqlJs?: SqlJsConfig;
+  /**
+   * `"strict"` (default): a write returns once durable. `"relaxed"`: writes return at once and are
+   * saved within `flushIntervalMs`. Ignored for the memory backend, whose open databases are the data.
+   */
+  readonly durability?: "strict" | "relaxed";
+  readonly flushIntervalMs?: number;
+  /** Most tenants open at once (each is one sql.js connection, ~165 KB plus its data). Default 500. */
+  readonly maxOpenTenants?: number;
+  readonly busyTimeoutMs?: number;
+  readonly transactionTimeoutMs?: number;
+  /** Name of the group databases go to when none is given. Default `"default"`. */
+  readonly defaultGroup?: string;
+}
+
+const DEFAULT_CONFIG: DatabaseConfig = Object.freeze({
+  allow_attach: false,
+  block_reads: false,
+  block_writes: false,
+  delete_protection: false,
+});
+
+/** Where a tenant's image is stored: spread over two levels so no directory grows huge. */
+export function tenantKey(id: string): string {
+  return `tenants/${id.slice(0, 2)}/${id.slice(2, 4)}/${id}.db`;
+}
+
+class OpenTenantImpl implements OpenTenant {
+  readonly gate: TenantGate;
+  lastUsed = 0;
+  constructor(
+    readonly info: DatabaseInfo,
+    readonly db: TenantDb,
+    private readonly persistFn: (t: OpenTenantImpl) => Promise<void>,
+  ) {
+    this.gate = new TenantGate(info.name);
+  }
+  get name(): string {
+    return this.info.name;
+  }
+  persist(): Promise<void> {
+    return this.persistFn(this);
+  }
+}
+
+/** Many tenant databases in one process. Create one with {@link createPlatform}. */
+export class Platform {
+  private readonly open = new Map<string, OpenTenantImpl>();
+  private readonly opening = new Map<string, Promise<OpenTenantImpl>>();
+  /** Tenants being flushed and closed: a reopen waits for them so it loads the final image. */
+  private readonly closing = new Map<string, Promise<void>>();
+  private readonly persister: Persister | undefined;
+  private readonly connectionOptions: ConnectionOptions;
+  private readonly maxOpen: number;
+  private readonly defaultGroup: string;
+  private closed = false;
+
+  private constructor(
+    private readonly sql: SqlJsModule,
+    readonly storage: Storage,
+    private readonly catalog: Catalog,
+    options: PlatformOptions,
+  ) {
+    this.persister =
+      storage.kind === "memory"
+        ? undefined
+        : new Persister(storage, {
+            durability: options.durability ?? "strict",
+            ...(options.flushIntervalMs === undefined
+              ? {}
+              : { flushIntervalMs: options.flushIntervalMs }),
+          });
+    this.connectionOptions = {
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+      ...(options.transactionTimeoutMs === undefined
+        ? {}
+        : { transactionTimeoutMs: options.transactionTimeoutMs }),
+    };
+    this.maxOpen = Math.max(1, options.maxOpenTenants ?? 500);
+    this.defaultGroup = options.defaultGroup ?? "default";
+  }
+
+  /** @internal use {@link createPlatform}. */
+  static async create(options: PlatformOptions = {}): Promise<Platform> {
+    const sql = await loadSqlJs(options.sqlJs);
+    const storage = options.storage ?? new MemoryStorage();
+    const catalog = await Catalog.open(sql, storage);
+    const platform = new Platform(sql, storage, catalog, options);
+    if (catalog.getGroup(platform.defaultGroup) === undefined) {
+      await catalog.putGroup(newGroup(platform.defaultGroup, "local"));
+    }
+    return platform;
+  }
+
+  // ── databases ────────────────────────────────────────────────────────────
+
+  /**
+   * Creates a database.
+   * @example await platform.createDatabase("acme", { group: "default" });
+   */
+  async createDatabase(name: string, options: CreateDatabaseOptions = {}): Promise<DatabaseInfo> {
+    this.assertOpen();
+    assertValidName(name, "database");
+    if (options === null || typeof options !== "object") {
+      throw new TenantliteError("ARGS_INVALID", "createDatabase options must be an object");
+    }
+    if (this.catalog.getDatabase(name) !== undefined) {
+      throw new TenantliteError("DATABASE_EXISTS", `database with name ${name} already exists`);
+    }
+    const groupName = options.group ?? this.defaultGroup;
+    if (this.catalog.getGroup(groupName) === undefined) {
+      throw new TenantliteError("GROUP_NOT_FOUND", `group not found: ${JSON.stringify(groupName)}`);
+    }
+    if (options.type !== undefined && options.type !== "regular" && options.type !== "schema") {
+      throw new TenantliteError("ARGS_INVALID", `Unknown database type: use "regular" or "schema"`);
+    }
+    const isSchema = options.type === "schema";
+    const sources = [options.schema, options.fromDatabase, options.fromBytes].filter(
+      (s) => s !== undefined,
+    ).length;
+    if (sources > 1) {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        "Give at most one of schema, fromDatabase and fromBytes",
+      );
+    }
+    let parent: DatabaseInfo | undefined;
+    if (options.schema !== undefined) {
+      if (isSchema) {
+        throw new TenantliteError(
+          "SCHEMA_INVALID",
+          "Shared schema error: shared schema database cannot reference another shared schema",
+        );
+      }
+      parent = this.catalog.getDatabase(options.schema);
+      if (parent === undefined) {
+        throw new TenantliteError(
+          "DATABASE_NOT_FOUND",
+          `Namespace \`${options.schema}\` doesn't exist`,
+        );
+      }
+      if (parent.type !== "schema") {
+        throw new TenantliteError(
+          "SCHEMA_INVALID",
+          `database "${parent.name}" is not a schema database`,
+        );
+      }
+      if (parent.group !== groupName && options.group !== undefined) {
+        throw new TenantliteError(
+          "SCHEMA_INVALID",
+          "a schema database and its children must share a group",
+        );
+      }
+    }
+    let bytes: Uint8Array | undefined;
+    if (parent !== undefined) bytes = await this.imageOf(parent);
+    else if (options.fromDatabase !== undefined) {
+      const source = this.catalog.getDatabase(options.fromDatabase);
+      if (source === undefined) {
+        throw new TenantliteError(
+          "DATABASE_NOT_FOUND",
+          `could not find database with name ${options.fromDatabase}`,
+        );
+      }
+      bytes = await this.imageOf(source);
+    } else if (options.fromBytes !== undefined) {
+      if (!(options.fromBytes instanceof Uint8Array)) {
+        throw new TenantliteError("ARGS_INVALID", "fromBytes must be a Uint8Array");
+      }
+      assertSqliteImage(options.fromBytes, name);
+      bytes = options.fromBytes;
+      this.assertOpensCleanly(bytes, name);
+    }
+    const info: DatabaseInfo = Object.freeze({
+      id: crypto.randomUUID(),
+      name,
+      group: parent?.group ?? groupName,
+      createdAt: new Date().toISOString(),
+      type: isSchema ? "schema" : parent !== undefined ? "child" : "regular",
+      parent: parent?.name ?? null,
+      config: Object.freeze({ ...DEFAULT_CONFIG, ...pickConfig(options.config ?? {}) }),
+      encrypted: false,
+    });
+    if (bytes !== undefined) await this.storage.save(tenantKey(info.id), bytes);
+    await this.catalog.putDatabase(info);
+    return info;
+  }
+
+  /** A database by name or id; `DATABASE_NOT_FOUND` when there is none. */
+  async getDatabase(nameOrId: string): Promise<DatabaseInfo> {
+    this.assertOpen();
+    return this.requireDatabase(nameOrId);
+  }
+
+  /** Databases in name order, filtered and paged. */
+  async listDatabases(options: ListDatabasesOptions = {}): Promise<DatabaseInfo[]> {
+    this.assertOpen();
+    return this.catalog.listDatabases(options);
+  }
+
+  /** Changes a database's configuration; fields left out (or `null`) stay as they are. */
+  async updateConfig(
+    nameOrId: string,
+    patch: Partial<Record<keyof DatabaseConfig, boolean | null>>,
+  ): Promise<DatabaseConfig> {
+    this.assertOpen();
+    const info = this.requireDatabase(nameOrId);
+    const config = Object.freeze({ ...info.config, ...pickConfig(patch) });
+    const next = Object.freeze({ ...info, config });
+    await this.catalog.putDatabase(next);
+    const open = this.open.get(info.id);
+    if (open !== undefined) (open as { info: DatabaseInfo }).info = next;
+    return config;
+  }
+
+  /** Deletes a database and its data. Refused for protected databases and schema parents with children. */
+  async deleteDatabase(nameOrId: string): Promise<void> {
+    this.assertOpen();
+    const info = this.requireDatabase(nameOrId);
+    if (info.config.delete_protection) {
+      throw new TenantliteError(
+        "DATABASE_PROTECTED",
+        `database "${info.name}" has delete protection on; switch it off first`,
+      );
+    }
+    if (info.type === "schema" && this.catalog.countChildren(info.name) > 0) {
+      throw new TenantliteError(
+        "SCHEMA_HAS_CHILDREN",
+        `cannot delete \`${info.name}\` because databases are still refering to it`,
+      );
+    }
+    await this.catalog.deleteDatabase(info.id);
+    const open = this.open.get(info.id);
+    if (open !== undefined) {
+      this.open.delete(info.id);
+      open.db.close();
+    }
+    await this.persister?.flush(tenantKey(info.id));
+    await this.storage.delete(tenantKey(info.id));
+  }
+
+  /** The database's SQLite file image (a standard SQLite file). */
+  async exportDatabase(nameOrId: string): Promise<Uint8Array> {
+    this.assertOpen();
+    return this.imageOf(this.requireDatabase(nameOrId));
+  }
+
+  // ── groups ──────────────────────────────────────────────────────────────
+
+  /** Creates a group. */
+  async createGroup(name: string, options: { location?: string } = {}): Promise<GroupInfo> {
+    this.assertOpen();
+    assertValidName(name, "group");
+    if (this.catalog.getGroup(name) !== undefined) {
+      throw new TenantliteError("GROUP_EXISTS", "group already exists");
+    }
+    const group = newGroup(name, options.location ?? "local");
+    await this.catalog.putGroup(group);
+    return group;
+  }
+
+  /** A group by name; `GROUP_NOT_FOUND` when there is none. */
+  async getGroup(name: string): Promise<GroupInfo> {
+    this.assertOpen();
+    const g = this.catalog.getGroup(name);
+    if (g === undefined) throw new TenantliteError("GROUP_NOT_FOUND", "group not found");
+    return g;
+  }
+
+  async listGroups(): Promise<GroupInfo[]> {
+    this.assertOpen();
+    return this.catalog.listGroups();
+  }
+
+  /** Deletes a group and every database in it (refused if any of them is protected). */
+  async deleteGroup(name: string): Promise<GroupInfo> {
+    const group = await this.getGroup(name);
+    if (group.delete_protection) {
+      throw new TenantliteError("GROUP_PROTECTED", `group "${name}" has delete protection on`);
+    }
+    const members: DatabaseInfo[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = this.catalog.listDatabases({
+        group: name,
+        limit: 1000,
+        ...(after ? { after } : {}),
+      });
+      members.push(...page);
+      if (page.length < 1000) break;
+      after = page[page.length - 1]!.name;
+    }
+    const protectedDb = members.find((d) => d.config.delete_protection);
+    if (protectedDb !== undefined) {
+      throw new TenantliteError(
+        "DATABASE_PROTECTED",
+        `group "${name}" holds database "${protectedDb.name}", which has delete protection on`,
+      );
+    }
+    // Children first, so no parent is deleted while children still refer to it.
+    members.sort((a, b) => (a.type === "schema" ? 1 : 0) - (b.type === "schema" ? 1 : 0));
+    for (const d of members) await this.deleteDatabase(d.id);
+    await this.catalog.deleteGroup(name);
+    return group;
+  }
+
+  // ── connections ──────────────────────────────────────────────────────────
+
+  /**
+   * A client for one database, with the interface of `@libsql/client`. The database is looked up
+   * on first use (an unknown name fails then with `DATABASE_NOT_FOUND`).
+   * @example const db = platform.client("acme"); await db.execute("SELECT 1");
+   */
+  client(name: string, options: ClientOptions = {}): Client {
+    this.assertOpen();
+    const intMode = options.intMode ?? "number";
+    if (intMode !== "number" && intMode !== "bigint" && intMode !== "string") {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        `Invalid intMode: use "number", "bigint" or "string"`,
+      );
+    }
+    return new PlatformClient(() => this.connect(name), intMode);
+  }
+
+  /** A raw logical connection onto a database (what clients, streams and shells are built on). */
+  connect(nameOrId: string, options: ConnectionOptions = {}): Connection {
+    this.assertOpen();
+    return new Connection(
+      { open: () => this.openTenant(nameOrId) },
+      { ...this.connectionOptions, ...options },
+    );
+  }
+
+  /** Number of tenants open right now. */
+  get openTenantCount(): number {
+    return this.open.size;
+  }
+
+  /** Flushes pending writes, closes every tenant and the catalog. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [...this.open.values()]) await this.closeTenant(t);
+    await this.persister?.close();
+    this.catalog.close();
+  }
+
+  // ── internals ────────────────────────────────────────────────────────────
+
+  private assertOpen(): void {
+    if (this.closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+  }
+
+  private requireDatabase(nameOrId: string): DatabaseInfo {
+    if (typeof nameOrId !== "string") {
+      throw new TenantliteError("ARGS_INVALID", "A database name must be a string");
+    }
+    const info = this.catalog.getDatabase(nameOrId);
+    if (info === undefined) {
+      throw new TenantliteError(
+        "DATABASE_NOT_FOUND",
+        `could not find database with name ${JSON.stringify(nameOrId.slice(0, 80))}`,
+      );
+    }
+    return info;
+  }
+
+  private async imageOf(info: DatabaseInfo): Promise<Uint8Array> {
+    const open = this.open.get(info.id);
+    if (open !== undefined) {
+      const token = {};
+      const wait = open.gate.enter(token, 60_000);
+      if (wait !== undefined) await wait;
+      try {
+        return open.db.export();
+      } finally {
+        open.gate.leave(token);
+      }
+    }
+    await this.persister?.flush(tenantKey(info.id));
+    const bytes = await this.storage.load(tenantKey(info.id));
+    if (bytes !== undefined) return bytes;
+    const empty = new TenantDb(this.sql, undefined, { journalMode: "delete" });
+    try {
+      return empty.export();
+    } finally {
+      empty.close();
+    }
+  }
+
+  private assertOpensCleanly(bytes: Uint8Array, name: string): void {
+    let db: TenantDb | undefined;
+    try {
+      db = new TenantDb(this.sql, bytes);
+      const r = db.execute("PRAGMA quick_check", undefined, "number");
+      if (r.rows[0]?.[0] !== "ok") throw new Error("quick_check failed");
+    } catch (e) {
+      throw new TenantliteError(
+        "INVALID_SQLITE_FILE",
+        `the file for database "${name}" is not a usable SQLite database`,
+        { cause: e },
+      );
+    } finally {
+      db?.close();
+    }
+  }
+
+  private async openTenant(nameOrId: string): Promise<OpenTenantImpl> {
+    this.assertOpen();
+    const info = this.requireDatabase(nameOrId);
+    const hit = this.open.get(info.id);
+    if (hit !== undefined) {
+      hit.lastUsed = ++useClock;
+      return hit;
+    }
+    let pending = this.opening.get(info.id);
+    if (pending === undefined) {
+      pending = this.load(info).finally(() => this.opening.delete(info.id));
+      this.opening.set(info.id, pending);
+    }
+    return pending;
+  }
+
+  private async load(info: DatabaseInfo): Promise<OpenTenantImpl> {
+    await this.closing.get(info.id);
+    const bytes = await this.storage.load(tenantKey(info.id));
+    let db: TenantDb;
+    try {
+      db = new TenantDb(this.sql, bytes);
+    } catch (e) {
+      throw new TenantliteError(
+        "DATABASE_CORRUPT",
+        `database "${info.name}" could not be opened: its stored file is damaged`,
+        { cause: e },
+      );
+    }
+    const t = new OpenTenantImpl(info, db, (x) => this.persistTenant(x));
+    t.lastUsed = ++useClock;
+    this.open.set(info.id, t);
+    await this.evictIfOverBudget();
+    return t;
+  }
+
+  private persistTenant(t: OpenTenantImpl): Promise<void> {
+    if (this.persister === undefined) return Promise.resolve();
+    return this.persister.write(tenantKey(t.info.id), () => this.exportBetweenTransactions(t));
+  }
+
+  /** Exports when no transaction holds the tenant (export fails inside a write transaction). */
+  private async exportBetweenTransactions(t: OpenTenantImpl): Promise<Uint8Array> {
+    const token = {};
+    const wait = t.gate.enter(token, 60_000);
+    if (wait !== undefined) await wait;
+    try {
+      return t.db.export();
+    } finally {
+      t.gate.leave(token);
+    }
+  }
+
+  private async evictIfOverBudget(): Promise<void> {
+    if (this.open.size <= this.maxOpen) return;
+    const idle = [...this.open.values()]
+      .filter((t) => !t.gate.busy && !t.db.inTransaction)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const t of idle) {
+      if (this.open.size <= this.maxOpen) break;
+      await this.closeTenant(t);
+    }
+  }
+
+  private async closeTenant(t: OpenTenantImpl): Promise<void> {
+    if (this.open.get(t.info.id) !== t) return;
+    this.open.delete(t.info.id);
+    const done = this.flushAndClose(t).finally(() => this.closing.delete(t.info.id));
+    this.closing.set(t.info.id, done);
+    await done;
+  }
+
+  private async flushAndClose(t: OpenTenantImpl): Promise<void> {
+    const key = tenantKey(t.info.id);
+    if (this.persister !== undefined) await this.persister.flush(key);
+    else if (this.catalog.getDatabase(t.info.id) !== undefined) {
+      t.db.rollback();
+      await this.storage.save(key, t.db.export());
+    }
+    t.db.close();
+  }
+}
+
+let useClock = 0;
+
+function newGroup(name: string, location: string): GroupInfo {
+  return Object.freeze({
+    id: crypto.randomUUID(),
+    name,
+    createdAt: new Date().toISOString(),
+    location,
+    delete_protection: false,
+  });
+}
+
+function pickConfig(
+  patch: Partial<Record<keyof DatabaseConfig, boolean | null>>,
+): Partial<DatabaseConfig> {
+  const out: Partial<Record<keyof DatabaseConfig, boolean>> = {};
+  for (const key of ["allow_attach", "block_reads", "block_writes", "delete_protection"] as const) {
+    const v = patch[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "boolean") {
+      throw new TenantliteError("ARGS_INVALID", `config field ${key} must be a boolean`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+/**
+ * Creates a platform: many tenant databases in this process, in memory unless a `storage` is given.
+ * @example
+ * const platform = await createPlatform();
+ * await platform.createDatabase("acme");
+ * const db = platform.client("acme");
+ */
+export function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  return Platform.create(options);
+}
