@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Dirent } from "node:fs";
+import type { Dir } from "node:fs";
 import {
   mkdir,
   open,
@@ -275,6 +275,13 @@ export class FsStorage implements Storage {
     }
   }
 
+  /**
+   * Appends the keys of one directory (and, recursively, its subdirectories) to `out` in key
+   * order. Entries are streamed; with a small `limit` only the first `limit` candidates are kept
+   * (a bounded sorted selection), so a page over a directory of 100,000s of names costs one pass
+   * over it and O(limit) memory. Should kept entries turn out to hold too few keys (empty
+   * directories), the directory is scanned again past the last entry used.
+   */
   async #walk(
     dirKey: string,
     namePrefix: string,
@@ -282,41 +289,80 @@ export class FsStorage implements Storage {
     limit: number,
     out: string[],
   ): Promise<void> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(dirKey === "" ? this.root : this.#pathOf(dirKey), {
-        withFileTypes: true,
-      });
-    } catch (e) {
-      if (isCode(e, "ENOENT", "ENOTDIR")) return;
-      throw e;
-    }
+    const path = dirKey === "" ? this.root : this.#pathOf(dirKey);
     const base = dirKey === "" ? "" : `${dirKey}/`;
-    const items: { order: string; key: string; dir: boolean }[] = [];
-    for (const entry of entries) {
-      const name = entry.name;
-      // Temp files and anything not written by us (names outside the key alphabet) are skipped.
-      if (!name.startsWith(namePrefix) || !isValidKey(name)) continue;
-      const dir = entry.isDirectory();
-      if (!dir && !entry.isFile()) continue;
-      const key = base + name;
-      if (after !== undefined) {
-        if (dir) {
-          const under = `${key}/`;
-          if (under <= after && !after.startsWith(under)) continue;
-        } else if (key <= after) continue;
+    let floor: string | undefined;
+    for (;;) {
+      const need = limit - out.length;
+      const bounded = need <= maxSelection;
+      const picked: WalkItem[] = [];
+      let dropped = false;
+      let handle: Dir;
+      try {
+        handle = await opendir(path, { bufferSize: 256 });
+      } catch (e) {
+        if (isCode(e, "ENOENT", "ENOTDIR")) return;
+        throw e;
       }
-      // Every key below directory `d` starts with "d/", so ordering directories as "d/" makes
-      // this directory's order agree with the global string order of full keys.
-      items.push({ order: dir ? `${name}/` : name, key, dir });
-    }
-    items.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
-    for (const item of items) {
-      if (out.length >= limit) return;
-      if (item.dir) await this.#walk(item.key, "", after, limit, out);
-      else out.push(item.key);
+      for await (const entry of handle) {
+        const name = entry.name;
+        // Temp files and anything not written by us (names outside the key alphabet) are skipped.
+        if (!name.startsWith(namePrefix) || !isValidKey(name)) continue;
+        const dir = entry.isDirectory();
+        if (!dir && !entry.isFile()) continue;
+        const key = base + name;
+        if (after !== undefined) {
+          if (dir) {
+            const under = `${key}/`;
+            if (under <= after && !after.startsWith(under)) continue;
+          } else if (key <= after) continue;
+        }
+        // Every key below directory `d` starts with "d/", so ordering directories as "d/" makes
+        // this directory's order agree with the global string order of full keys.
+        const order = dir ? `${name}/` : name;
+        if (floor !== undefined && order <= floor) continue;
+        const item = { order, key, dir };
+        if (!bounded) {
+          picked.push(item);
+          continue;
+        }
+        if (picked.length >= need) {
+          dropped = true;
+          if (order >= picked[picked.length - 1]!.order) continue;
+          picked.pop();
+        }
+        picked.splice(upperBound(picked, order), 0, item);
+      }
+      if (!bounded) picked.sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0));
+      for (const item of picked) {
+        if (out.length >= limit) return;
+        if (item.dir) await this.#walk(item.key, "", after, limit, out);
+        else out.push(item.key);
+        floor = item.order;
+      }
+      if (!dropped || out.length >= limit) return;
     }
   }
+}
+
+interface WalkItem {
+  order: string;
+  key: string;
+  dir: boolean;
+}
+
+// Above this many keys still wanted, collecting a whole directory and sorting it is cheaper.
+const maxSelection = 4096;
+
+function upperBound(items: WalkItem[], order: string): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (items[mid]!.order <= order) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Deletes temp files left by crashed saves anywhere under `root`, one directory at a time. */

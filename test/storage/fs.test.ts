@@ -139,6 +139,19 @@ describe("FsStorage", () => {
     await s.close();
   });
 
+  it("pages correctly past empty directories (a crash mid-delete can leave them)", async () => {
+    const root = freshDir();
+    for (let i = 0; i < 10; i++)
+      await mkdir(join(root, "e", `a${i}`, "deeper"), { recursive: true });
+    for (let i = 0; i < 10; i++) await writeFile(join(root, "e", `b${i}`), "x");
+    await mkdir(join(root, "e", "c-empty"), { recursive: true });
+    const s = await FsStorage.open(root);
+    expect(await s.list("e/", { limit: 3 })).toEqual(["e/b0", "e/b1", "e/b2"]);
+    expect(await s.list("", { after: "e/b8", limit: 3 })).toEqual(["e/b9"]);
+    expect(await s.list("e/")).toHaveLength(10);
+    await s.close();
+  });
+
   it("pages a wide, deep tree in key order", async () => {
     const root = freshDir();
     const keys: string[] = [];
