@@ -317,7 +317,8 @@ export class TenantDb {
       else {
         plain[i] = v.value;
         if (v.kind === "real" && Number.isInteger(v.value) && (v.value | 0) === v.value) {
-          (reals ??= []).push(i);
+          reals ??= [];
+          reals.push(i);
         }
       }
     }
