@@ -1,0 +1,68 @@
+import type { IToken } from "chevrotain";
+import type { ObjectRef, StatementKind, TransactionEffect } from "./types.js";
+
+/** Facts the grammar's actions record about one statement, turned into a summary afterwards. */
+export interface Collector {
+  src: string;
+  kind: StatementKind | null;
+  explain: false | "explain" | "query_plan";
+  /** The object a statement writes, creates, drops or alters. */
+  target: ObjectRef | null;
+  reads: ObjectRef[];
+  ctes: string[];
+  temp: boolean;
+  transaction: TransactionEffect;
+  beginMode: "deferred" | "immediate" | "exclusive" | null;
+  alter: "rename" | "rename_column" | "add_column" | "drop_column" | "constraint" | "column" | null;
+  /** ORDER BY or LIMIT on UPDATE/DELETE (valid only with SQLITE_ENABLE_UPDATE_DELETE_LIMIT). */
+  dmlLimit: IToken | null;
+  attach: {
+    target: string;
+    targetKind: "identifier" | "string" | "expression";
+    alias: string;
+  } | null;
+  detach: { alias: string } | null;
+  pragma: { schema: string | null; name: string; value: string | null } | null;
+  /** ANALYZE/REINDEX/VACUUM argument: schema or object name, or null when absent. */
+  objectArg: ObjectRef | null;
+  vacuumInto: boolean;
+  /** Nesting of trigger bodies: statements inside only run later, so they record nothing. */
+  inTrigger: number;
+}
+
+/** A fresh collector for `src`. */
+export function newCollector(src: string): Collector {
+  return {
+    src,
+    kind: null,
+    explain: false,
+    target: null,
+    reads: [],
+    ctes: [],
+    temp: false,
+    transaction: "none",
+    beginMode: null,
+    alter: null,
+    dmlLimit: null,
+    attach: null,
+    detach: null,
+    pragma: null,
+    objectArg: null,
+    vacuumInto: false,
+    inTrigger: 0,
+  };
+}
+
+/** The name a token stands for: quotes removed and doubled quotes collapsed. */
+export function unquote(image: string): string {
+  const q = image.charCodeAt(0);
+  if (q === 34 || q === 39 || q === 96) {
+    const ch = image[0]!;
+    return image
+      .slice(1, -1)
+      .split(ch + ch)
+      .join(ch);
+  }
+  if (q === 91) return image.slice(1, -1);
+  return image;
+}

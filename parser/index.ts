@@ -1,0 +1,195 @@
+/**
+ * tenantlite/parser: a chevrotain grammar for SQLite's SQL dialect and a statement classifier.
+ * It decides, before anything runs, what each statement is and what it may write.
+ *
+ * @example
+ * const { statements, errors } = parse("INSERT INTO userdb.prefs VALUES (1); SELECT 1");
+ * statements[0].summary.schemas; // ["userdb"]
+ */
+import { EOF, type IRecognitionException, type IToken } from "chevrotain";
+import { newCollector } from "./collector.js";
+import { SqliteParser } from "./grammar.js";
+import { Illegal, tokenize } from "./lexer.js";
+import { Lru } from "./lru.js";
+import { splitTokens } from "./split.js";
+import { summarize } from "./summary.js";
+import { LP, RP } from "./tokens.js";
+import type { ParsedStatement, ParseError, ParseOptions, ParseResult } from "./types.js";
+
+export type {
+  ObjectRef,
+  ParsedStatement,
+  ParseError,
+  ParseOptions,
+  ParseResult,
+  StatementKind,
+  StatementSummary,
+  TransactionEffect,
+} from "./types.js";
+
+/** Deeper parenthesis nesting is refused before parsing, so recursion cannot exhaust the stack. */
+export const MAX_NESTING = 500;
+
+let parserInstance: SqliteParser | null = null;
+function parser(): SqliteParser {
+  parserInstance ??= new SqliteParser();
+  return parserInstance;
+}
+
+class Lines {
+  private starts: number[] | null = null;
+  constructor(private readonly sql: string) {}
+  at(offset: number): { line: number; column: number } {
+    if (this.starts === null) {
+      this.starts = [0];
+      for (let i = this.sql.indexOf("\n"); i >= 0; i = this.sql.indexOf("\n", i + 1)) {
+        this.starts.push(i + 1);
+      }
+    }
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, column: offset - this.starts[lo]! + 1 };
+  }
+}
+
+function near(t: IToken): string {
+  return `near "${t.image}": syntax error`;
+}
+
+function maxDepth(toks: readonly IToken[], from: number, to: number): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = from; i < to; i++) {
+    const type = toks[i]!.tokenType;
+    if (type === LP) {
+      depth++;
+      if (depth > max) max = depth;
+    } else if (type === RP) depth--;
+  }
+  return max;
+}
+
+/**
+ * Parses a script into statements, in order, each with its span and a frozen summary.
+ * Never throws: syntax errors (SQLite-like messages) are returned, one per bad statement, and
+ * do not hide the other statements.
+ */
+export function parse(sql: string, options: ParseOptions = {}): ParseResult {
+  const statements: ParsedStatement[] = [];
+  const errors: ParseError[] = [];
+  const lines = new Lines(sql);
+  const fail = (message: string, offset: number, statementIndex: number): void => {
+    const { line, column } = lines.at(offset);
+    errors.push(Object.freeze({ message, line, column, offset, statementIndex }));
+  };
+  let toks: IToken[];
+  try {
+    toks = tokenize(sql);
+  } catch (e) {
+    fail(`internal parser error: ${String(e)}`, 0, 0);
+    return Object.freeze({ statements: Object.freeze(statements), errors: Object.freeze(errors) });
+  }
+  const ranges = splitTokens(toks);
+  const p = parser();
+  for (let index = 0; index < ranges.length; index++) {
+    const { from, to, closed } = ranges[index]!;
+    const first = toks[from]!;
+    const last = toks[to - 1]!;
+    const start = first.startOffset;
+    const end = last.endOffset! + 1;
+    try {
+      let bad: IToken | null = null;
+      for (let i = from; i < to; i++) {
+        if (toks[i]!.tokenType === Illegal) {
+          bad = toks[i]!;
+          break;
+        }
+      }
+      if (bad !== null) {
+        fail(`unrecognized token: "${bad.image}"`, bad.startOffset, index);
+        continue;
+      }
+      if (maxDepth(toks, from, to) > MAX_NESTING) {
+        fail("parser stack overflow", start, index);
+        continue;
+      }
+      const c = newCollector(sql);
+      p.c = c;
+      p.input = toks.slice(from, to);
+      p.stmt();
+      const atEnd = (t: IToken): void => {
+        if (closed) fail(`near ";": syntax error`, end, index);
+        else fail("incomplete input", t.tokenType === EOF ? end : t.startOffset, index);
+      };
+      if (p.errors.length > 0) {
+        const err = p.errors[0] as IRecognitionException;
+        const t = err.token;
+        if (t.tokenType === EOF || Number.isNaN(t.startOffset)) atEnd(t);
+        else fail(near(t), t.startOffset, index);
+        continue;
+      }
+      const rest = p.next();
+      if (rest.tokenType !== EOF) {
+        fail(near(rest), rest.startOffset, index);
+        continue;
+      }
+      if (c.dmlLimit !== null && options.updateDeleteLimit !== true) {
+        fail(near(c.dmlLimit), c.dmlLimit.startOffset, index);
+        continue;
+      }
+      statements.push(
+        Object.freeze({
+          sql: sql.slice(start, end),
+          start,
+          end,
+          summary: summarize(c, toks, from, to),
+        }),
+      );
+    } catch (e) {
+      // Stack exhaustion or an internal bug: report it against the statement, keep going.
+      const message =
+        e instanceof RangeError ? "parser stack overflow" : `internal parser error: ${String(e)}`;
+      fail(message, start, index);
+    }
+  }
+  return Object.freeze({ statements: Object.freeze(statements), errors: Object.freeze(errors) });
+}
+
+const CACHE_SIZE = 2000;
+const cache = new Lru<string, ParseResult>(CACHE_SIZE);
+
+/**
+ * `parse` with a bounded LRU cache keyed by SQL text. Results are deeply frozen and shared
+ * between callers. Uses default options.
+ */
+export function classify(sql: string): ParseResult {
+  const hit = cache.get(sql);
+  if (hit !== undefined) return hit;
+  const result = parse(sql);
+  cache.set(sql, result);
+  return result;
+}
+
+/** Empties the `classify` cache (tests and benchmarks). */
+export function clearClassifyCache(): void {
+  cache.clear();
+}
+
+/**
+ * Splits a script into statements without parsing them: token-aware (strings, quoted names,
+ * comments, trigger bodies), cheap. Empty statements (a lone `;`, comments only) are dropped.
+ * Offsets are UTF-16 indexes into `sql`, `end` exclusive; `sql` excludes the trailing `;`.
+ */
+export function splitStatements(sql: string): { sql: string; start: number; end: number }[] {
+  const toks = tokenize(sql);
+  return splitTokens(toks).map(({ from, to }) => {
+    const start = toks[from]!.startOffset;
+    const end = toks[to - 1]!.endOffset! + 1;
+    return { sql: sql.slice(start, end), start, end };
+  });
+}

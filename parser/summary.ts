@@ -1,0 +1,152 @@
+import type { IToken } from "chevrotain";
+import type { Collector } from "./collector.js";
+import { pragmaEffect } from "./pragmas.js";
+import { Variable } from "./tokens.js";
+import type { ObjectRef, StatementSummary } from "./types.js";
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+function freezeRefs(refs: readonly ObjectRef[]): readonly ObjectRef[] {
+  if (refs.length === 0) return EMPTY;
+  return Object.freeze(refs.map((r) => Object.freeze(r)));
+}
+
+function params(toks: readonly IToken[], from: number, to: number): readonly string[] {
+  let out: string[] | null = null;
+  for (let i = from; i < to; i++) {
+    const t = toks[i]!;
+    if (t.tokenType !== Variable) continue;
+    out ??= [];
+    if (t.image === "?" || !out.includes(t.image)) out.push(t.image);
+  }
+  return out === null ? EMPTY : Object.freeze(out);
+}
+
+function lower(s: string): string {
+  return s.toLowerCase();
+}
+
+/** Builds the frozen summary of a statement from what the grammar recorded. */
+export function summarize(
+  c: Collector,
+  toks: readonly IToken[],
+  from: number,
+  to: number,
+): StatementSummary {
+  const kind = c.kind!;
+  const target = c.target;
+  const temp = c.temp;
+  // Unqualified names resolve to "main" here (or "temp" for TEMP objects); SQLite would also
+  // find an unqualified TEMP table first, which a parser cannot know.
+  const targetSchema =
+    target === null
+      ? "main"
+      : target.schema !== null
+        ? lower(target.schema)
+        : temp
+          ? "temp"
+          : "main";
+  const written: ObjectRef[] = [];
+  if (target !== null) {
+    written.push(target.schema === null && temp ? { schema: "temp", name: target.name } : target);
+  }
+  let readonly = false;
+  let ddl = false;
+  let schemas: string[] = [];
+  switch (kind) {
+    case "select":
+      readonly = true;
+      break;
+    case "insert":
+    case "update":
+    case "delete":
+      schemas = [targetSchema];
+      break;
+    case "create_table":
+    case "create_index":
+    case "create_view":
+    case "create_trigger":
+    case "create_virtual_table":
+    case "drop_table":
+    case "drop_index":
+    case "drop_view":
+    case "drop_trigger":
+      ddl = true;
+      schemas = [targetSchema];
+      break;
+    case "alter_table":
+      ddl = true;
+      schemas = [targetSchema];
+      // Renames also rewrite views and triggers in the temp schema (alter.c).
+      if ((c.alter === "rename" || c.alter === "rename_column") && targetSchema !== "temp") {
+        schemas.push("temp");
+      }
+      break;
+    case "attach":
+    case "detach":
+    case "commit":
+    case "rollback":
+    case "savepoint":
+    case "release":
+      readonly = true;
+      break;
+    case "begin":
+      // BEGIN IMMEDIATE/EXCLUSIVE opens write transactions on every schema (OP_Transaction p2=1).
+      readonly = c.beginMode !== "immediate" && c.beginMode !== "exclusive";
+      if (!readonly) schemas = ["*"];
+      break;
+    case "vacuum":
+      schemas = [c.objectArg === null ? "main" : lower(c.objectArg.name)];
+      break;
+    case "analyze":
+    case "reindex": {
+      const arg = c.objectArg;
+      if (arg === null) schemas = ["*"];
+      else if (arg.schema !== null) schemas = [lower(arg.schema)];
+      else schemas = ["*"];
+      break;
+    }
+    case "pragma": {
+      const p = c.pragma!;
+      const eff = pragmaEffect(lower(p.name), p.value !== null);
+      readonly = !eff.write;
+      ddl = eff.ddl;
+      if (eff.write) {
+        schemas = [p.schema !== null ? lower(p.schema) : eff.allSchemas ? "*" : "main"];
+      }
+      break;
+    }
+  }
+  if (readonly) schemas = [];
+  const reads = c.reads.filter((r) => !(r.schema === null && c.ctes.includes(lower(r.name))));
+  const summary: StatementSummary = {
+    kind,
+    readonly,
+    ddl,
+    transaction: c.transaction,
+    writes:
+      kind === "analyze" || kind === "reindex" || kind === "vacuum" || kind === "pragma"
+        ? EMPTY
+        : freezeRefs(written),
+    reads: freezeRefs(reads),
+    temp,
+    explain: false,
+    params: params(toks, from, to),
+    schemas: schemas.length === 0 ? EMPTY : Object.freeze(schemas),
+    ...(c.attach !== null ? { attach: Object.freeze({ ...c.attach }) } : {}),
+    ...(c.detach !== null ? { detach: Object.freeze({ ...c.detach }) } : {}),
+    ...(c.pragma !== null ? { pragma: Object.freeze({ ...c.pragma }) } : {}),
+  };
+  if (c.explain === false) return Object.freeze(summary);
+  const inner = Object.freeze(summary);
+  return Object.freeze({
+    ...inner,
+    readonly: true,
+    ddl: false,
+    transaction: "none" as const,
+    writes: EMPTY,
+    schemas: EMPTY,
+    explain: c.explain,
+    inner,
+  });
+}
