@@ -78,7 +78,11 @@ export class FsStorage implements Storage {
     return this.#run(key, async (path) => {
       try {
         const buffer = await readFile(path);
-        return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+        const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+        // A view into a shared pool would expose other bytes through `.buffer`.
+        return buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength
+          ? view
+          : view.slice();
       } catch (e) {
         if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
         throw e;

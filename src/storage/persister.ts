@@ -1,5 +1,5 @@
 import { TenantliteError } from "../errors.js";
-import type { Storage } from "./storage.js";
+import { assertValidKey, type Storage } from "./storage.js";
 
 /** Returns the bytes to save for a key: called as late as possible, once per coalesced save. */
 export type Produce = () => Uint8Array | Promise<Uint8Array>;
@@ -98,6 +98,11 @@ export class Persister {
     if (this.#closed) {
       return Promise.reject(new TenantliteError("STORAGE_CLOSED", "the persister is closed"));
     }
+    try {
+      assertValidKey(key);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const entry = this.#entry(key);
     entry.produce = produce;
     entry.dirty = true;
@@ -122,6 +127,28 @@ export class Persister {
     const keys = key === undefined ? [...this.#entries.keys()] : [key];
     const results = await Promise.allSettled(keys.map((k) => this.#flushKey(k)));
     for (const result of results) if (result.status === "rejected") throw result.reason;
+  }
+
+  /**
+   * Drops what is pending for `key` without saving it — call it before deleting the key, so a
+   * late save cannot bring it back. Strict writers still waiting are rejected with
+   * `STORAGE_WRITE_FAILED`; resolves once a save already in flight has finished.
+   */
+  async discard(key: string): Promise<void> {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    if (entry.timer !== undefined) clearTimeout(entry.timer);
+    entry.timer = undefined;
+    entry.dirty = false;
+    const error = new TenantliteError(
+      "STORAGE_WRITE_FAILED",
+      `the pending write of "${key}" was discarded`,
+    );
+    for (const waiter of entry.waiters.splice(0)) waiter.reject(error);
+    await entry.running;
+    if (this.#entries.get(key) === entry && !entry.dirty && entry.running === undefined) {
+      this.#entries.delete(key);
+    }
   }
 
   /**

@@ -206,7 +206,45 @@ describe("Persister (relaxed)", () => {
   });
 });
 
+describe("Persister discard", () => {
+  it("drops a pending relaxed write so a deleted key is not brought back", async () => {
+    const storage = new SlowStorage(1);
+    const p = new Persister(storage, { durability: "relaxed", flushIntervalMs: 20 });
+    await p.write("gone", () => enc(1));
+    await p.discard("gone");
+    await storage.delete("gone");
+    await sleep(60);
+    expect(await storage.has("gone")).toBe(false);
+    expect(p.pending).toBe(false);
+  });
+
+  it("rejects strict writers not yet served and waits for the save in flight", async () => {
+    const storage = new SlowStorage(30);
+    const p = new Persister(storage, { durability: "strict" });
+    const first = p.write("k", () => enc(1));
+    await sleep(5);
+    const second = expectCode(
+      p.write("k", () => enc(2)),
+      "STORAGE_WRITE_FAILED",
+      /discarded/,
+    );
+    await p.discard("k");
+    expect(storage.inFlight).toBe(0);
+    await first;
+    await second;
+    expect(storage.saves).toBe(1);
+  });
+});
+
 describe("Persister options", () => {
+  it("rejects invalid keys at once", async () => {
+    const p = new Persister(new MemoryStorage(), { durability: "strict" });
+    await expectCode(
+      p.write("../x", () => enc(1)),
+      "STORAGE_INVALID_KEY",
+    );
+  });
+
   it("rejects bad options", async () => {
     const s = new MemoryStorage();
     await expectCode(
