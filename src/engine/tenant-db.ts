@@ -103,7 +103,7 @@ export class TenantDb {
    */
   execute(sql: string, args: InArgs | undefined, intMode: IntMode): ResultSet {
     this.assertOpen();
-    const bound = bindArguments(sql, args);
+    const bound = bindArguments(sql, args, intMode);
     const text = bound.rewritten ?? sql;
     const entry = this.prepare(text);
     if (bound.values.length > entry.scan.paramCount && Array.isArray(args)) {
@@ -113,7 +113,7 @@ export class TenantDb {
       );
     }
     const values = bound.named
-      ? this.namedValues(entry.scan, args as Record<string, unknown>)
+      ? this.namedValues(entry.scan, args as Record<string, unknown>, intMode)
       : bound.values;
     if (!bound.named) this.checkPositional(entry.scan, values.length);
     if (entry.readOnly) this.beginImplicitRead();
@@ -278,7 +278,11 @@ export class TenantDb {
     }
   }
 
-  private namedValues(scan: ScanResult, args: Record<string, unknown>): BoundValue[] {
+  private namedValues(
+    scan: ScanResult,
+    args: Record<string, unknown>,
+    intMode: IntMode,
+  ): BoundValue[] {
     const out: BoundValue[] = new Array(scan.paramCount);
     for (const p of scan.params) {
       if (out[p.index - 1] !== undefined) continue;
@@ -299,7 +303,7 @@ export class TenantDb {
           `Arguments do not match SQL parameters: value for parameter ${name} not found (positional parameters need an array of arguments)`,
         );
       }
-      out[p.index - 1] = toBound(value);
+      out[p.index - 1] = toBound(value, intMode);
     }
     return out;
   }
@@ -509,11 +513,11 @@ interface BoundArguments {
   readonly rewritten: string | undefined;
 }
 
-function bindArguments(sql: string, args: InArgs | undefined): BoundArguments {
+function bindArguments(sql: string, args: InArgs | undefined, intMode: IntMode): BoundArguments {
   if (args === undefined || args === null)
     return { values: [], named: false, rewritten: undefined };
   if (Array.isArray(args)) {
-    const values = args.map(toBound);
+    const values = args.map((v) => toBound(v, intMode));
     const wide = values.some((v) => v.kind === "int64");
     return {
       values,

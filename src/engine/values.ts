@@ -52,7 +52,7 @@ export type BoundValue =
   | { readonly kind: "int64"; readonly value: string };
 
 /** Converts one caller value to its binding, raising the errors `@libsql/client` raises. */
-export function toBound(v: unknown): BoundValue {
+export function toBound(v: unknown, intMode: IntMode = "number"): BoundValue {
   switch (typeof v) {
     case "string":
       return { kind: "plain", value: v };
@@ -67,7 +67,11 @@ export function toBound(v: unknown): BoundValue {
       if (v >= INT32_MIN && v <= INT32_MAX) return { kind: "plain", value: Number(v) };
       return { kind: "int64", value: v.toString() };
     case "boolean":
-      return { kind: "plain", value: v ? 1 : 0 };
+      // @libsql/client turns a boolean into 1/0 in the client's intMode: a REAL for "number",
+      // an INTEGER for "bigint", TEXT for "string".
+      if (intMode === "bigint") return { kind: "plain", value: v ? 1 : 0 };
+      if (intMode === "string") return { kind: "plain", value: v ? "1" : "0" };
+      return { kind: "real", value: v ? 1 : 0 };
     case "object":
       if (v === null) return { kind: "plain", value: null };
       if (v instanceof Uint8Array) return { kind: "plain", value: v };
