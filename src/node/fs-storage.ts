@@ -4,7 +4,6 @@ import {
   mkdir,
   open,
   opendir,
-  readdir,
   readFile,
   rename,
   rmdir,
