@@ -1,15 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Dir } from "node:fs";
-import {
-  mkdir,
-  open,
-  opendir,
-  readFile,
-  rename,
-  rmdir,
-  stat,
-  unlink,
-} from "node:fs/promises";
+import { mkdir, open, opendir, readFile, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { TenantliteError } from "../errors.js";
 import { assertBytes, isValidKey, normalizeListArgs, storageClosedError } from "../storage/keys.js";
