@@ -1006,10 +1006,9 @@ export class SqliteParser extends EmbeddedActionsParser {
   });
 
   private typetoken = this.RULE("typetoken", () => {
-    this.AT_LEAST_ONE({
-      GATE: () => this.la(1) !== K.GENERATED,
-      DEF: () => this.CONSUME(Ids),
-    });
+    // GENERATED reads as a type name here (Lemon's fallback); GENERATED ALWAYS AS after a type
+    // is then `AS (expr)`.
+    this.AT_LEAST_ONE(() => this.CONSUME(Ids));
     this.OPTION(() => {
       this.CONSUME(LP);
       this.SUBRULE(this.signed);

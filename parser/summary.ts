@@ -77,8 +77,13 @@ export function summarize(
     case "alter_table":
       ddl = true;
       schemas = [targetSchema];
-      // Renames also rewrite views and triggers in the temp schema (alter.c).
-      if ((c.alter === "rename" || c.alter === "rename_column") && targetSchema !== "temp") {
+      // Renames and DROP COLUMN also rewrite views and triggers in the temp schema (alter.c).
+      if (
+        c.alter !== "add_column" &&
+        c.alter !== "constraint" &&
+        c.alter !== "column" &&
+        targetSchema !== "temp"
+      ) {
         schemas.push("temp");
       }
       break;
@@ -100,6 +105,9 @@ export function summarize(
       break;
     case "analyze":
     case "reindex": {
+      // ANALYZE may create sqlite_stat1 (a schema change); a bare name may be a schema, a
+      // table, an index or (REINDEX) a collation, so it may write any schema.
+      ddl = kind === "analyze";
       const arg = c.objectArg;
       if (arg === null) schemas = ["*"];
       else if (arg.schema !== null) schemas = [lower(arg.schema)];
@@ -108,10 +116,10 @@ export function summarize(
     }
     case "pragma": {
       const p = c.pragma!;
-      const eff = pragmaEffect(lower(p.name), p.value !== null);
+      const eff = pragmaEffect(lower(p.name), p.value);
       readonly = !eff.write;
       ddl = eff.ddl;
-      if (eff.write) {
+      if (eff.schemaWrite) {
         schemas = [p.schema !== null ? lower(p.schema) : eff.allSchemas ? "*" : "main"];
       }
       break;
