@@ -75,6 +75,10 @@ const statusByCode: Record<string, number> = {
   BODY_TOO_LARGE: 413,
   METHOD_NOT_ALLOWED: 405,
   INTERNAL_ERROR: 500,
+  STORAGE_IO_FAILED: 500,
+  STORAGE_WRITE_FAILED: 500,
+  DATABASE_CORRUPT: 500,
+  SQLITE_BUSY: 503,
 };
 
 function statusForCode(code: string): number {

@@ -16,9 +16,14 @@ export interface OpenTenant {
   readonly gate: TenantGate;
   /** Persists committed writes; resolves when durable (strict) or scheduled (relaxed). */
   persist(): Promise<void>;
+  /** Ends the use that `TenantSource.open()` began (an open tenant in use is never evicted). */
+  release(): void;
 }
 
-/** How a connection finds its tenant (the platform opens it lazily and may evict it when idle). */
+/**
+ * How a connection finds its tenant (the platform opens it lazily and may evict it when idle).
+ * Each `open()` pins the tenant until the matching `release()`.
+ */
 export interface TenantSource {
   open(): Promise<OpenTenant> | OpenTenant;
 }
@@ -148,6 +153,7 @@ export class Connection {
     if (t !== undefined && t.gate.holder === this) {
       t.db.rollback();
       t.gate.leave(this);
+      t.release();
     }
     this.tenant = undefined;
   }
@@ -169,7 +175,14 @@ export class Connection {
     this.tenant = t;
     clearTimeout(this.txTimer);
     const wait = t.gate.enter(this, this.busyTimeoutMs);
-    if (wait !== undefined) await wait;
+    if (wait !== undefined) {
+      try {
+        await wait;
+      } catch (e) {
+        t.release();
+        throw e;
+      }
+    }
     return t;
   }
 
@@ -179,6 +192,7 @@ export class Connection {
       this.txTimer = setTimeout(() => this.expire(t), this.txTimeoutMs);
     } else {
       t.gate.leave(this);
+      t.release();
     }
   }
 
@@ -187,6 +201,7 @@ export class Connection {
     t.db.rollback();
     this.timedOut = true;
     t.gate.leave(this);
+    t.release();
   }
 
   private async persistIfDirty(t: OpenTenant): Promise<void> {

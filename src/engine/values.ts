@@ -192,7 +192,7 @@ function valueToJson(v: Value): unknown {
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/** Standard, padded base64 (neutral code has no Buffer/btoa guarantee for binary). */
+/** Standard, padded base64, in plain code (no platform base64 helper is common to Node and browsers). */
 export function bytesToBase64(bytes: Uint8Array): string {
   let out = "";
   let i = 0;

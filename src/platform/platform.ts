@@ -61,6 +61,8 @@ export function tenantKey(id: string): string {
 class OpenTenantImpl implements OpenTenant {
   readonly gate: TenantGate;
   lastUsed = 0;
+  /** Uses in progress (connections between open and release); a pinned tenant is never evicted. */
+  pins = 0;
   constructor(
     readonly info: DatabaseInfo,
     readonly db: TenantDb,
@@ -74,12 +76,19 @@ class OpenTenantImpl implements OpenTenant {
   persist(): Promise<void> {
     return this.persistFn(this);
   }
+  release(): void {
+    this.pins--;
+  }
 }
 
-/** Many tenant databases in one process. Create one with {@link createPlatform}. */
+/** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
 export class Platform {
   private readonly open = new Map<string, OpenTenantImpl>();
-  private readonly opening = new Map<string, Promise<OpenTenantImpl>>();
+  /** Tenants being loaded, with the number of callers waiting (each gets a pin). */
+  private readonly opening = new Map<
+    string,
+    { promise: Promise<OpenTenantImpl>; waiters: number }
+  >();
   /** Tenants being flushed and closed: a reopen waits for them so it loads the final image. */
   private readonly closing = new Map<string, Promise<void>>();
   private readonly persister: Persister | undefined;
@@ -263,12 +272,13 @@ export class Platform {
       );
     }
     await this.catalog.deleteDatabase(info.id);
+    // A pending relaxed save must not bring the deleted tenant back.
+    this.persister?.discard(tenantKey(info.id));
     const open = this.open.get(info.id);
     if (open !== undefined) {
       this.open.delete(info.id);
       open.db.close();
     }
-    await this.persister?.flush(tenantKey(info.id));
     await this.storage.delete(tenantKey(info.id));
   }
 
@@ -444,17 +454,21 @@ export class Platform {
     const hit = this.open.get(info.id);
     if (hit !== undefined) {
       hit.lastUsed = ++useClock;
+      hit.pins++;
       return hit;
     }
     let pending = this.opening.get(info.id);
     if (pending === undefined) {
-      pending = this.load(info).finally(() => this.opening.delete(info.id));
-      this.opening.set(info.id, pending);
+      const entry = { promise: undefined as unknown as Promise<OpenTenantImpl>, waiters: 0 };
+      entry.promise = this.load(info, entry).finally(() => this.opening.delete(info.id));
+      this.opening.set(info.id, entry);
+      pending = entry;
     }
-    return pending;
+    pending.waiters++;
+    return pending.promise;
   }
 
-  private async load(info: DatabaseInfo): Promise<OpenTenantImpl> {
+  private async load(info: DatabaseInfo, entry: { waiters: number }): Promise<OpenTenantImpl> {
     await this.closing.get(info.id);
     const bytes = await this.storage.load(tenantKey(info.id));
     let db: TenantDb;
@@ -469,6 +483,8 @@ export class Platform {
     }
     const t = new OpenTenantImpl(info, db, (x) => this.persistTenant(x));
     t.lastUsed = ++useClock;
+    // Pinned for every caller that waited for this load; later callers find it open and pin it.
+    t.pins = entry.waiters;
     this.open.set(info.id, t);
     await this.evictIfOverBudget();
     return t;
@@ -494,7 +510,7 @@ export class Platform {
   private async evictIfOverBudget(): Promise<void> {
     if (this.open.size <= this.maxOpen) return;
     const idle = [...this.open.values()]
-      .filter((t) => !t.gate.busy && !t.db.inTransaction)
+      .filter((t) => t.pins === 0 && !t.gate.busy && !t.db.inTransaction)
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const t of idle) {
       if (this.open.size <= this.maxOpen) break;

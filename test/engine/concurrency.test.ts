@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createPlatform, type Platform } from "../../src/index.js";
+import { expectCode } from "../helpers.js";
+
+let platform: Platform | undefined;
+afterEach(async () => {
+  await platform?.close();
+  platform = undefined;
+});
+
+describe("many logical connections on one tenant", () => {
+  it("50 connections doing read-modify-write increments in transactions end with an exact count", async () => {
+    platform = await createPlatform({ busyTimeoutMs: 20_000 });
+    await platform.createDatabase("counter");
+    const setup = platform.client("counter");
+    await setup.execute("CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
+    await setup.execute("INSERT INTO c VALUES (1, 0)");
+    const clients = Array.from({ length: 50 }, () => platform!.client("counter"));
+    const perClient = 10;
+    const errors: unknown[] = [];
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let i = 0; i < perClient; i++) {
+          try {
+            const tx = await c.transaction("write");
+            const rs = await tx.execute("SELECT n FROM c WHERE id = 1");
+            // Yield between read and write so other connections really contend.
+            await new Promise((r) => setTimeout(r, 0));
+            await tx.execute({
+              sql: "UPDATE c SET n = ? WHERE id = 1",
+              args: [Number(rs.rows[0]!.n) + 1],
+            });
+            await tx.commit();
+          } catch (e) {
+            errors.push(e);
+          }
+        }
+      }),
+    );
+    expect(errors).toEqual([]);
+    const rs = await setup.execute("SELECT n FROM c WHERE id = 1");
+    expect(rs.rows[0]!.n).toBe(50 * perClient);
+  });
+
+  it("a waiter gives up after the busy timeout with SQLITE_BUSY; the holder is unaffected", async () => {
+    platform = await createPlatform({ busyTimeoutMs: 100, transactionTimeoutMs: 10_000 });
+    await platform.createDatabase("busy");
+    const a = platform.client("busy");
+    const b = platform.client("busy");
+    await a.execute("CREATE TABLE t (x)");
+    const tx = await a.transaction("write");
+    await tx.execute("INSERT INTO t VALUES (1)");
+    const started = Date.now();
+    await expectCode(
+      b.execute("SELECT count(*) FROM t"),
+      "SQLITE_BUSY",
+      /another connection holds a transaction/,
+    );
+    expect(Date.now() - started).toBeGreaterThanOrEqual(90);
+    await tx.execute("INSERT INTO t VALUES (2)");
+    await tx.commit();
+    expect((await b.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(2);
+  });
+
+  it("rolls back a transaction idle past its timeout; its later use gets TRANSACTION_TIMEOUT", async () => {
+    platform = await createPlatform({ transactionTimeoutMs: 100 });
+    await platform.createDatabase("idle");
+    const a = platform.client("idle");
+    await a.execute("CREATE TABLE t (x)");
+    const tx = await a.transaction("write");
+    await tx.execute("INSERT INTO t VALUES (1)");
+    await new Promise((r) => setTimeout(r, 250));
+    // The tenant is free again: another connection writes without waiting.
+    await a.execute("INSERT INTO t VALUES (2)");
+    await expectCode(tx.execute("INSERT INTO t VALUES (3)"), "TRANSACTION_TIMEOUT");
+    await expectCode(tx.commit(), "TRANSACTION_TIMEOUT");
+    const rs = await a.execute("SELECT x FROM t ORDER BY x");
+    expect(rs.rows.map((r) => r.x)).toEqual([2]);
+  });
+
+  it("queues autocommit statements behind a transaction and runs them after it commits", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("queue");
+    const a = platform.client("queue");
+    const b = platform.client("queue");
+    await a.execute("CREATE TABLE t (x)");
+    const tx = await a.transaction("write");
+    await tx.execute("INSERT INTO t VALUES (1)");
+    const pending = b.execute("SELECT count(*) AS n FROM t");
+    await new Promise((r) => setTimeout(r, 20));
+    await tx.execute("INSERT INTO t VALUES (2)");
+    await tx.commit();
+    expect((await pending).rows[0]!.n).toBe(2);
+  });
+
+  it("keeps an interactive transaction's reads isolated from nothing else: a rolled-back write is never seen", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("iso");
+    const a = platform.client("iso");
+    await a.execute("CREATE TABLE t (x)");
+    const tx = await a.transaction("write");
+    await tx.execute("INSERT INTO t VALUES (1)");
+    await tx.rollback();
+    expect((await a.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
+  });
+});

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Client, createPlatform, type Platform } from "../../src/index.js";
+import { expectCode } from "../helpers.js";
+
+let platform: Platform;
+let db: Client;
+
+beforeAll(async () => {
+  platform = await createPlatform();
+  await platform.createDatabase("values");
+  db = platform.client("values");
+  await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER, x)");
+});
+afterAll(() => platform.close());
+
+describe("64-bit integers", () => {
+  const extremes = [
+    9223372036854775807n,
+    -9223372036854775808n,
+    2n ** 53n + 1n,
+    -(2n ** 62n),
+    2n ** 31n,
+  ];
+  it.each(extremes)(
+    "round-trips %s exactly through an INTEGER column and a bare parameter",
+    async (v) => {
+      const big = platform.client("values", { intMode: "bigint" });
+      await big.execute({ sql: "INSERT INTO t (v, x) VALUES (?, ?)", args: [v, v] });
+      const rs = await big.execute({
+        sql: "SELECT v, x, ? AS p, typeof(?) AS ty FROM t WHERE v = ?",
+        args: [v, v, v],
+      });
+      expect(rs.rows[0]!.v).toBe(v);
+      expect(rs.rows[0]!.x).toBe(v);
+      expect(rs.rows[0]!.p).toBe(v);
+      expect(rs.rows[0]!.ty).toBe("integer");
+      expect(rs.columns).toEqual(["v", "x", "p", "ty"]);
+      const str = platform.client("values", { intMode: "string" });
+      const s = await str.execute({ sql: "SELECT v FROM t WHERE v = ?", args: [v] });
+      expect(s.rows[0]!.v).toBe(v.toString());
+    },
+  );
+
+  it("keeps the caller's parameter text as the column name of a rewritten 64-bit parameter", async () => {
+    const big = platform.client("values", { intMode: "bigint" });
+    const rs = await big
+      .execute({ sql: "SELECT :n, ?2 + 0", args: { n: 2n ** 40n, "?2": 1 } as never })
+      .catch((e) => e);
+    // ?2 is positional: named arguments cannot bind it.
+    expect((rs as { code: string }).code).toBe("ARGS_INVALID");
+    const ok = await big.execute({ sql: "SELECT :n", args: { n: 2n ** 40n } });
+    expect(ok.columns).toEqual([":n"]);
+    expect(ok.rows[0]![0]).toBe(2n ** 40n);
+  });
+
+  it("raises a RangeError in number mode for integers beyond 2^53, and not for large REALs", async () => {
+    await expect(db.execute("SELECT 9007199254740993 AS x")).rejects.toBeInstanceOf(RangeError);
+    await expect(db.execute("SELECT 9007199254740992 AS x")).rejects.toBeInstanceOf(RangeError);
+    const ok = await db.execute("SELECT 9007199254740991 AS a, 1e300 AS b, -9007199254740991 AS c");
+    expect(ok.rows[0]!.a).toBe(9007199254740991);
+    expect(ok.rows[0]!.b).toBe(1e300);
+    expect(ok.rows[0]!.c).toBe(-9007199254740991);
+  });
+
+  it("refuses bigints outside 64 bits with a RangeError before running anything", async () => {
+    await expect(
+      db.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [2n ** 63n] }),
+    ).rejects.toBeInstanceOf(RangeError);
+    await expect(
+      db.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [-(2n ** 63n) - 1n] }),
+    ).rejects.toBeInstanceOf(RangeError);
+  });
+});
+
+describe("arguments", () => {
+  it("binds ?, ?NNN, :a, @a and $a, named with or without the prefix", async () => {
+    const rs = await db.execute({ sql: "SELECT ?2 AS two, ?1 AS one", args: ["a", "b"] });
+    expect([rs.rows[0]!.one, rs.rows[0]!.two]).toEqual(["a", "b"]);
+    for (const [sql, args] of [
+      ["SELECT :a AS v", { a: 1 }],
+      ["SELECT :a AS v", { ":a": 1 }],
+      ["SELECT @a AS v", { a: 1 }],
+      ["SELECT @a AS v", { "@a": 1 }],
+      ["SELECT $a AS v", { a: 1 }],
+      ["SELECT $a AS v", { $a: 1 }],
+    ] as const) {
+      const r = await db.execute({ sql, args });
+      expect(r.rows[0]!.v).toBe(1);
+    }
+    const r = await db.execute({ sql: "SELECT :a + :a AS v, :b AS w", args: { a: 2, b: null } });
+    expect([r.rows[0]!.v, r.rows[0]!.w]).toEqual([4, null]);
+  });
+
+  it("reports missing and surplus arguments with ARGS_INVALID, never echoing values", async () => {
+    await expectCode(
+      db.execute({ sql: "SELECT :missing", args: { other: "secret-value" } }),
+      "ARGS_INVALID",
+      /:missing not found/,
+    );
+    const e = await expectCode(
+      db.execute({ sql: "SELECT ?", args: [1, "secret-value"] }),
+      "ARGS_INVALID",
+      /too many/,
+    );
+    expect(e.message).not.toContain("secret-value");
+    await expectCode(db.execute({ sql: "SELECT ?, ?", args: [1] }), "ARGS_INVALID", /not found/);
+    await expectCode(
+      db.execute({ sql: "SELECT ?", args: [undefined as never] }),
+      "ARGS_INVALID",
+      /undefined/,
+    );
+    await expectCode(
+      db.execute({ sql: "SELECT ?", args: [{} as never] }),
+      "ARGS_INVALID",
+      /Object/,
+    );
+  });
+
+  it("binds blobs from Uint8Array and ArrayBuffer and returns ArrayBuffer", async () => {
+    const rs = await db.execute({
+      sql: "SELECT ? AS a, ? AS b",
+      args: [new Uint8Array([1, 2]), new Uint8Array([3]).buffer],
+    });
+    expect(rs.rows[0]!.a).toBeInstanceOf(ArrayBuffer);
+    expect([...new Uint8Array(rs.rows[0]!.a as ArrayBuffer)]).toEqual([1, 2]);
+    expect([...new Uint8Array(rs.rows[0]!.b as ArrayBuffer)]).toEqual([3]);
+  });
+
+  it("binds Dates as epoch milliseconds", async () => {
+    const rs = await db.execute({ sql: "SELECT ? AS d", args: [new Date(1234)] });
+    expect(rs.rows[0]!.d).toBe(1234);
+  });
+});
+
+describe("result sets", () => {
+  it("gives rows with index and name access, like libSQL's Row", async () => {
+    const rs = await db.execute("SELECT 1 AS a, 'x' AS b, 2 AS a");
+    const row = rs.rows[0]!;
+    expect(row.length).toBe(3);
+    expect([row[0], row[1], row[2]]).toEqual([1, "x", 2]);
+    expect(row.a).toBe(1);
+    expect(Object.keys(row)).toEqual(["a", "b"]);
+    expect(JSON.stringify(row)).toBe('{"a":1,"b":"x"}');
+  });
+
+  it("serializes with toJSON: integers as strings, blobs as base64", async () => {
+    const big = platform.client("values", { intMode: "bigint" });
+    const rs = await big.execute("SELECT 5 AS i, x'0102ff' AS b, 1.5 AS r, NULL AS n");
+    expect(JSON.parse(JSON.stringify(rs))).toEqual({
+      columns: ["i", "b", "r", "n"],
+      columnTypes: ["", "", "", ""],
+      rows: [["5", "AQL/", 1.5, null]],
+      rowsAffected: 0,
+      lastInsertRowid: null,
+    });
+  });
+
+  it("reports rowsAffected for INSERT/UPDATE/DELETE only and lastInsertRowid after INSERT only", async () => {
+    await db.execute("CREATE TABLE counts (id INTEGER PRIMARY KEY, v INTEGER, x)");
+    const ins = await db.execute("INSERT INTO counts (v) VALUES (1), (2), (3)");
+    expect(ins.rowsAffected).toBe(3);
+    expect(typeof ins.lastInsertRowid).toBe("bigint");
+    const upd = await db.execute("UPDATE counts SET x = 0 WHERE v IN (1, 2)");
+    expect(upd.rowsAffected).toBe(2);
+    expect(upd.lastInsertRowid).toBeUndefined();
+    const sel = await db.execute("SELECT * FROM counts");
+    expect(sel.rowsAffected).toBe(0);
+    const ddl = await db.execute("CREATE TABLE IF NOT EXISTS other (a)");
+    expect(ddl.rowsAffected).toBe(0);
+    const ret = await db.execute("INSERT INTO counts (v) VALUES (99) RETURNING v");
+    expect(ret.rowsAffected).toBe(1);
+    expect(ret.rows[0]!.v).toBe(99);
+    const cte = await db.execute("WITH x AS (SELECT 1) DELETE FROM counts WHERE v = 99");
+    expect(cte.rowsAffected).toBe(1);
+  });
+
+  it("gives declared column types, following views and subqueries", async () => {
+    await db.execute("CREATE TABLE typed (a INTEGER, b TEXT, c REAL, d decimal(10,2), e BLOB)");
+    await db.execute("CREATE VIEW typed_v AS SELECT a, b FROM typed");
+    const rs = await db.execute("SELECT a, b, c, d, e, a + 1 AS f FROM typed");
+    expect(rs.columnTypes).toEqual(["INTEGER", "TEXT", "REAL", "decimal(10,2)", "BLOB", ""]);
+    expect((await db.execute("SELECT * FROM typed_v")).columnTypes).toEqual(["INTEGER", "TEXT"]);
+    expect(
+      (await db.execute({ sql: "SELECT b FROM (SELECT b FROM typed WHERE a = ?)", args: [1] }))
+        .columnTypes,
+    ).toEqual(["TEXT"]);
+    // After a schema change the types follow.
+    await db.execute("ALTER TABLE typed RENAME COLUMN b TO bb");
+    await db.execute("ALTER TABLE typed ADD COLUMN b VARCHAR(20)");
+    expect((await db.execute("SELECT b FROM typed")).columnTypes).toEqual(["VARCHAR(20)"]);
+  });
+});
+
+describe("statements", () => {
+  it("refuses more than one statement in execute and none at all", async () => {
+    await expectCode(db.execute("SELECT 1; SELECT 2"), "SQL_MANY_STATEMENTS");
+    await expectCode(db.execute(""), "SQL_NO_STATEMENT");
+    await expectCode(db.execute("  -- only a comment"), "SQL_NO_STATEMENT");
+    const ok = await db.execute("SELECT 1 AS one; -- trailing comment");
+    expect(ok.rows[0]!.one).toBe(1);
+  });
+});

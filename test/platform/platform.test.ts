@@ -1,0 +1,258 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createPlatform, type Platform } from "../../src/index.js";
+import { FsStorage } from "../../src/node/fs-storage.js";
+import { expectCode } from "../helpers.js";
+
+let platform: Platform | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await platform?.close();
+  platform = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "tenantlite-platform-"));
+  dirs.push(d);
+  return d;
+}
+
+describe("databases", () => {
+  it("creates, gets (by name and id), lists and deletes databases", async () => {
+    platform = await createPlatform();
+    const a = await platform.createDatabase("acme");
+    expect(a.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a).toMatchObject({
+      name: "acme",
+      group: "default",
+      type: "regular",
+      parent: null,
+      encrypted: false,
+    });
+    expect(a.config).toEqual({
+      allow_attach: false,
+      block_reads: false,
+      block_writes: false,
+      delete_protection: false,
+    });
+    expect(Date.parse(a.createdAt)).not.toBeNaN();
+    expect(await platform.getDatabase("acme")).toEqual(a);
+    expect(await platform.getDatabase(a.id)).toEqual(a);
+    await platform.createDatabase("beta", { config: { allow_attach: true } });
+    expect((await platform.listDatabases()).map((d) => d.name)).toEqual(["acme", "beta"]);
+    await platform.deleteDatabase("acme");
+    await expectCode(platform.getDatabase("acme"), "DATABASE_NOT_FOUND");
+    expect((await platform.listDatabases()).map((d) => d.name)).toEqual(["beta"]);
+  });
+
+  it.each([
+    ["", "empty"],
+    ["Acme", "uppercase"],
+    ["-acme", "leading dash"],
+    ["acme-", "trailing dash"],
+    ["a".repeat(65), "65 characters"],
+    ["ac me", "space"],
+    ["../etc", "path"],
+    ["dbfile_1", "underscore"],
+    ["acme\u0000", "NUL"],
+  ])("refuses the name %j (%s) and creates nothing", async (name) => {
+    platform = await createPlatform();
+    await expectCode(platform.createDatabase(name), "NAME_INVALID");
+    expect(await platform.listDatabases()).toEqual([]);
+  });
+
+  it("accepts a 64-character name and digits", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("a".repeat(64));
+    await platform.createDatabase("0-9");
+    expect((await platform.listDatabases()).length).toBe(2);
+  });
+
+  it("refuses duplicates, missing groups and deleting missing or protected databases", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("acme", { config: { delete_protection: true } });
+    await expectCode(platform.createDatabase("acme"), "DATABASE_EXISTS", /already exists/);
+    await expectCode(platform.createDatabase("x", { group: "nope" }), "GROUP_NOT_FOUND");
+    await expectCode(platform.deleteDatabase("missing"), "DATABASE_NOT_FOUND");
+    await expectCode(platform.deleteDatabase("acme"), "DATABASE_PROTECTED");
+    await platform.updateConfig("acme", { delete_protection: false });
+    await platform.deleteDatabase("acme");
+    await expectCode(platform.createDatabase("x", { type: "weird" as never }), "ARGS_INVALID");
+    await expectCode(
+      platform.createDatabase("x", { config: { allow_attach: "yes" as never } }),
+      "ARGS_INVALID",
+    );
+    expect(await platform.listDatabases()).toEqual([]);
+  });
+
+  it("updates configuration; null and missing fields stay unchanged", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("acme");
+    expect(await platform.updateConfig("acme", { allow_attach: true })).toMatchObject({
+      allow_attach: true,
+      block_writes: false,
+    });
+    expect(
+      await platform.updateConfig("acme", { allow_attach: null, block_writes: true }),
+    ).toMatchObject({ allow_attach: true, block_writes: true });
+    expect((await platform.getDatabase("acme")).config.allow_attach).toBe(true);
+  });
+
+  it("lists with filters and pages by name", async () => {
+    platform = await createPlatform();
+    await platform.createGroup("eu");
+    for (let i = 0; i < 25; i++)
+      await platform.createDatabase(`t-${String(i).padStart(2, "0")}`, {
+        group: i % 2 ? "eu" : "default",
+      });
+    await platform.createDatabase("parent", { type: "schema" });
+    await platform.createDatabase("kid", { schema: "parent" });
+    const page1 = await platform.listDatabases({ limit: 10 });
+    const page2 = await platform.listDatabases({ limit: 10, after: page1.at(-1)!.name });
+    expect(page1.length).toBe(10);
+    expect(page2[0]!.name > page1.at(-1)!.name).toBe(true);
+    expect((await platform.listDatabases({ group: "eu" })).length).toBe(12);
+    expect((await platform.listDatabases({ type: "schema" })).map((d) => d.name)).toEqual([
+      "parent",
+    ]);
+    expect((await platform.listDatabases({ schema: "parent" })).map((d) => d.name)).toEqual([
+      "kid",
+    ]);
+  });
+
+  it("copies a database (fromDatabase), imports bytes (fromBytes) and refuses non-SQLite bytes", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("src");
+    const src = platform.client("src");
+    await src.execute("CREATE TABLE t (x)");
+    await src.execute("INSERT INTO t VALUES ('copied')");
+    await platform.createDatabase("copy", { fromDatabase: "src" });
+    expect((await platform.client("copy").execute("SELECT x FROM t")).rows[0]!.x).toBe("copied");
+    const bytes = await platform.exportDatabase("src");
+    expect(new TextDecoder().decode(bytes.slice(0, 15))).toBe("SQLite format 3");
+    await platform.createDatabase("imported", { fromBytes: bytes });
+    expect((await platform.client("imported").execute("SELECT x FROM t")).rows[0]!.x).toBe(
+      "copied",
+    );
+    await expectCode(
+      platform.createDatabase("junk", {
+        fromBytes: new TextEncoder().encode("not a database at all"),
+      }),
+      "INVALID_SQLITE_FILE",
+    );
+    await expectCode(
+      platform.createDatabase("junk", { fromDatabase: "missing" }),
+      "DATABASE_NOT_FOUND",
+    );
+    await expect(platform.getDatabase("junk")).rejects.toThrow();
+  });
+
+  it("starts a schema child as a copy of its parent, refuses bad schema links and parents with children", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("parent", { type: "schema" });
+    await platform.client("parent").execute("CREATE TABLE t (x)");
+    await platform.client("parent").execute("INSERT INTO t VALUES (42)");
+    const kid = await platform.createDatabase("kid", { schema: "parent" });
+    expect(kid).toMatchObject({ type: "child", parent: "parent" });
+    expect((await platform.client("kid").execute("SELECT x FROM t")).rows[0]!.x).toBe(42);
+    await expectCode(
+      platform.createDatabase("p2", { type: "schema", schema: "parent" }),
+      "SCHEMA_INVALID",
+    );
+    await expectCode(platform.createDatabase("k2", { schema: "missing" }), "DATABASE_NOT_FOUND");
+    await expectCode(platform.createDatabase("k3", { schema: "kid" }), "SCHEMA_INVALID");
+    await expectCode(platform.deleteDatabase("parent"), "SCHEMA_HAS_CHILDREN");
+    await platform.deleteDatabase("kid");
+    await platform.deleteDatabase("parent");
+  });
+});
+
+describe("groups", () => {
+  it("has a default group; creates, lists, gets and deletes groups with their databases", async () => {
+    platform = await createPlatform();
+    expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
+    const eu = await platform.createGroup("eu");
+    expect(eu).toMatchObject({ name: "eu", location: "local" });
+    await expectCode(platform.createGroup("eu"), "GROUP_EXISTS");
+    await expectCode(platform.createGroup("EU!"), "NAME_INVALID");
+    await expectCode(platform.getGroup("nope"), "GROUP_NOT_FOUND");
+    await platform.createDatabase("in-eu", { group: "eu" });
+    await platform.createDatabase("guarded", { group: "eu", config: { delete_protection: true } });
+    await expectCode(platform.deleteGroup("eu"), "DATABASE_PROTECTED");
+    expect((await platform.listDatabases({ group: "eu" })).length).toBe(2);
+    await platform.updateConfig("guarded", { delete_protection: false });
+    await platform.deleteGroup("eu");
+    expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
+    expect(await platform.listDatabases()).toEqual([]);
+  });
+});
+
+describe("storage", () => {
+  it("persists tenants and the catalog on the filesystem across platform restarts", async () => {
+    const dir = tempDir();
+    platform = await createPlatform({ storage: await FsStorage.open(dir) });
+    await platform.createDatabase("durable");
+    const db = platform.client("durable");
+    await db.execute("CREATE TABLE t (x)");
+    await db.execute({ sql: "INSERT INTO t VALUES (?)", args: ["kept"] });
+    await platform.close();
+    platform = await createPlatform({ storage: await FsStorage.open(dir) });
+    expect((await platform.getDatabase("durable")).name).toBe("durable");
+    const rs = await platform.client("durable").execute("SELECT x FROM t");
+    expect(rs.rows[0]!.x).toBe("kept");
+  });
+
+  it("writes are durable when execute returns (strict), without closing the platform", async () => {
+    const dir = tempDir();
+    platform = await createPlatform({ storage: await FsStorage.open(dir) });
+    await platform.createDatabase("strict");
+    const db = platform.client("strict");
+    await db.execute("CREATE TABLE t (x)");
+    await db.execute("INSERT INTO t VALUES (1)");
+    const tx = await db.transaction("write");
+    await tx.execute("INSERT INTO t VALUES (2)");
+    await tx.commit();
+    // A second platform on the same directory sees both commits (no close of the first).
+    const other = await createPlatform({ storage: await FsStorage.open(dir) });
+    expect((await other.client("strict").execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(
+      2,
+    );
+    await other.close();
+  });
+
+  it("keeps at most maxOpenTenants open and loses nothing when evicting", async () => {
+    for (const storage of [undefined, await FsStorage.open(tempDir())]) {
+      platform = await createPlatform({ maxOpenTenants: 3, ...(storage ? { storage } : {}) });
+      for (let i = 0; i < 10; i++) {
+        await platform.createDatabase(`t${i}`);
+        const c = platform.client(`t${i}`);
+        await c.execute("CREATE TABLE t (x)");
+        await c.execute({ sql: "INSERT INTO t VALUES (?)", args: [i] });
+      }
+      expect(platform.openTenantCount).toBeLessThanOrEqual(3);
+      for (let i = 0; i < 10; i++) {
+        const rs = await platform.client(`t${i}`).execute("SELECT x FROM t");
+        expect(rs.rows[0]!.x).toBe(i);
+      }
+      expect(platform.openTenantCount).toBeLessThanOrEqual(3);
+      await platform.close();
+      platform = undefined;
+    }
+  });
+
+  it("never evicts a tenant that holds a transaction", async () => {
+    platform = await createPlatform({ maxOpenTenants: 1 });
+    await platform.createDatabase("held");
+    await platform.createDatabase("other");
+    const tx = await platform.client("held").transaction("write");
+    await tx.execute("CREATE TABLE t (x)");
+    await platform.client("other").execute("SELECT 1");
+    await tx.execute("INSERT INTO t VALUES (1)");
+    await tx.commit();
+    expect((await platform.client("held").execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(
+      1,
+    );
+  });
+});
