@@ -273,7 +273,7 @@ export class Platform {
     }
     await this.catalog.deleteDatabase(info.id);
     // A pending relaxed save must not bring the deleted tenant back.
-    this.persister?.discard(tenantKey(info.id));
+    await this.persister?.discard(tenantKey(info.id));
     const open = this.open.get(info.id);
     if (open !== undefined) {
       this.open.delete(info.id);

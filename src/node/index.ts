@@ -1,0 +1,9 @@
+/**
+ * tenantlite for Node: the neutral API plus filesystem storage.
+ *
+ * @example
+ * import { createPlatform, FsStorage } from "tenantlite/node";
+ * const platform = await createPlatform({ storage: await FsStorage.open("./data") });
+ */
+export * from "../index.js";
+export { FsStorage, type FsStorageOptions } from "./fs-storage.js";
