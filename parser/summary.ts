@@ -100,9 +100,13 @@ export function summarize(
       readonly = c.beginMode !== "immediate" && c.beginMode !== "exclusive";
       if (!readonly) schemas = ["*"];
       break;
-    case "vacuum":
-      schemas = [c.objectArg === null ? "main" : lower(c.objectArg.name)];
+    case "vacuum": {
+      // VACUUM compiles to OP_Vacuum on its schema (not read-only); VACUUM temp is a no-op.
+      const schema = c.objectArg === null ? "main" : lower(c.objectArg.name);
+      readonly = schema === "temp";
+      schemas = [schema];
       break;
+    }
     case "analyze":
     case "reindex": {
       // ANALYZE may create sqlite_stat1 (a schema change); a bare name may be a schema, a

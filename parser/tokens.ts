@@ -259,6 +259,7 @@ function keywordTokens(): Record<Keyword, TokenType> {
   for (const [name, fallback] of Object.entries(KEYWORDS) as [Keyword, boolean][]) {
     const cats: TokenType[] = [];
     if (fallback) cats.push(Id);
+    if (name === "INDEXED") cats.push(Idj);
     if (JOIN_KWS.has(name)) cats.push(JoinKw);
     if (LIKE_KWS.has(name)) cats.push(LikeKw);
     if (CTIME_KWS.has(name)) cats.push(CtimeKw);

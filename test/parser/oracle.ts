@@ -52,19 +52,48 @@ const PAGER_JOURNALMODE_QUERY = -1;
 /** Opens the fixture database. */
 export async function openOracle(): Promise<Oracle> {
   const SQL = await initSqlJs();
-  const db = new SQL.Database();
-  db.exec(FIXTURE);
-  return new Oracle(db);
+  return new Oracle(() => {
+    const db = new SQL.Database();
+    db.exec(FIXTURE);
+    return db;
+  });
 }
 
 /** Runs statements through SQLite and reads its compiled program. */
 export class Oracle {
   private readonly names: string[];
+  private db: Database;
 
-  constructor(readonly db: Database) {
-    const rows = db.exec("PRAGMA database_list")[0]!.values;
+  constructor(private readonly open: () => Database) {
+    this.db = open();
+    const rows = this.db.exec("PRAGMA database_list")[0]!.values;
     this.names = [];
     for (const [seq, name] of rows) this.names[Number(seq)] = String(name);
+  }
+
+  /**
+   * Where SQLite's name resolution finds an object (temp, main, then attached schemas), and its
+   * type; null when no schema has it.
+   */
+  locate(name: string, schema: string | null): { schema: string; type: string } | null {
+    const order =
+      schema !== null
+        ? [schema]
+        : ["temp", "main", ...this.schemaNames.filter((n) => n !== "main" && n !== "temp")];
+    for (const s of order) {
+      const table = s.toLowerCase() === "temp" ? "sqlite_temp_master" : `"${s}".sqlite_master`;
+      let rows: unknown[][] = [];
+      try {
+        const st = this.db.prepare(`SELECT type FROM ${table} WHERE name = ? COLLATE NOCASE`);
+        st.bind([name]);
+        while (st.step()) rows.push(st.get());
+        st.free();
+      } catch {
+        rows = [];
+      }
+      if (rows.length > 0) return { schema: s.toLowerCase(), type: String(rows[0]![0]) };
+    }
+    return null;
   }
 
   /** Every schema of the fixture connection. */
@@ -83,6 +112,11 @@ export class Oracle {
    * `inner` (the statement without its EXPLAIN prefix).
    */
   verdict(full: string, sql: string, execute: boolean): Verdict {
+    // Many pragmas act while being prepared: give each its own connection.
+    if (/^\s*(EXPLAIN\s+(QUERY\s+PLAN\s+)?)?PRAGMA/i.test(full)) {
+      this.db.close();
+      this.db = this.open();
+    }
     try {
       this.db.prepare(full).free();
     } catch (e) {
@@ -96,7 +130,12 @@ export class Oracle {
         ddl: false,
       };
     }
-    const rows = this.db.exec(`EXPLAIN ${sql}`)[0]?.values ?? [];
+    let rows: unknown[][];
+    try {
+      rows = this.db.exec(`EXPLAIN ${sql}`)[0]?.values ?? [];
+    } catch {
+      rows = [];
+    }
     let readonly = true;
     let ddl = false;
     const schemas = new Set<string>();
