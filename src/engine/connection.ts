@@ -50,6 +50,9 @@ export class Connection {
   private txTimer: ReturnType<typeof setTimeout> | undefined;
   private timedOut = false;
   private closedFlag = false;
+  /** Hand-over from the fast path to the slow path of `execute`. */
+  private pendingOpen: Promise<OpenTenant> | undefined;
+  private pendingWait: Promise<void> | undefined;
 
   constructor(
     private readonly source: TenantSource,
@@ -71,22 +74,57 @@ export class Connection {
   }
 
   /** Runs one statement. */
-  async execute(
+  execute(sql: string, args: InArgs | undefined, intMode: IntMode = "number"): Promise<ResultSet> {
+    try {
+      // Fast path: the tenant is open and free, so no await is needed before running.
+      const t = this.tryEnterNow();
+      if (t !== undefined) return this.runOne(t, sql, args, intMode);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enter(firstWord(sql)).then((t) =>
+      t === undefined ? emptyResult() : this.runOne(t, sql, args, intMode),
+    );
+  }
+
+  private runOne(
+    t: OpenTenant,
     sql: string,
     args: InArgs | undefined,
-    intMode: IntMode = "number",
+    intMode: IntMode,
   ): Promise<ResultSet> {
-    const word = firstWord(sql);
-    const t = await this.enter(word);
-    if (t === undefined) return emptyResult();
     let rs: ResultSet;
     try {
       rs = t.db.execute(sql, args, intMode);
+    } catch (e) {
+      return Promise.reject(e);
     } finally {
       this.settle(t);
     }
-    await this.persistIfDirty(t);
-    return rs;
+    if (t.db.takeDirty()) return t.persist().then(() => rs);
+    return Promise.resolve(rs);
+  }
+
+  /** Takes the tenant without waiting when that is possible, else `undefined`. */
+  private tryEnterNow(): OpenTenant | undefined {
+    if (this.closedFlag || this.timedOut) return undefined;
+    const held = this.tenant;
+    if (held !== undefined && held.gate.holder === this) {
+      clearTimeout(this.txTimer);
+      return held;
+    }
+    const opened = this.source.open();
+    if (opened instanceof Promise) {
+      // Let the slow path take this open (and its pin) over.
+      this.pendingOpen = opened;
+      return undefined;
+    }
+    this.tenant = opened;
+    clearTimeout(this.txTimer);
+    const wait = opened.gate.enter(this, this.busyTimeoutMs);
+    if (wait === undefined) return opened;
+    this.pendingWait = wait;
+    return undefined;
   }
 
   /** Runs a script; stops at the first failing statement (earlier ones keep their effect). */
@@ -170,11 +208,22 @@ export class Connection {
       if (word === "COMMIT" || word === "END") this.timedOut = false;
       throw timeoutError();
     }
-    const holding = this.tenant !== undefined && this.tenant.gate.holder === this;
-    const t = holding ? this.tenant! : await this.source.open();
-    this.tenant = t;
-    clearTimeout(this.txTimer);
-    const wait = t.gate.enter(this, this.busyTimeoutMs);
+    let t: OpenTenant;
+    let wait: Promise<void> | undefined;
+    if (this.pendingWait !== undefined) {
+      // tryEnterNow() opened the tenant and queued at its gate already.
+      t = this.tenant!;
+      wait = this.pendingWait;
+      this.pendingWait = undefined;
+    } else {
+      const holding = this.tenant !== undefined && this.tenant.gate.holder === this;
+      const opening = this.pendingOpen;
+      this.pendingOpen = undefined;
+      t = holding ? this.tenant! : await (opening ?? this.source.open());
+      this.tenant = t;
+      clearTimeout(this.txTimer);
+      wait = t.gate.enter(this, this.busyTimeoutMs);
+    }
     if (wait !== undefined) {
       try {
         await wait;

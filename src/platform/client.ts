@@ -60,12 +60,15 @@ export class PlatformClient implements Client {
   }
 
   execute(stmtOrSql: InStatement, args?: InArgs): Promise<ResultSet> {
-    return this.run(async (c) => {
-      const s = toBatchStatement(
-        typeof stmtOrSql === "string" && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql,
-      );
-      return c.execute(s.sql, s.args, this.intMode);
-    });
+    try {
+      this.assertOpen();
+      this.conn ??= this.connect();
+      if (typeof stmtOrSql === "string") return this.conn.execute(stmtOrSql, args, this.intMode);
+      const s = toBatchStatement(stmtOrSql);
+      return this.conn.execute(s.sql, s.args, this.intMode);
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   batch(

@@ -84,6 +84,8 @@ class OpenTenantImpl implements OpenTenant {
 /** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
 export class Platform {
   private readonly open = new Map<string, OpenTenantImpl>();
+  /** Open tenants by the name or id connections asked for (entries go stale when a tenant closes). */
+  private readonly openByName = new Map<string, OpenTenantImpl>();
   /** Tenants being loaded, with the number of callers waiting (each gets a pin). */
   private readonly opening = new Map<
     string,
@@ -279,6 +281,8 @@ export class Platform {
       this.open.delete(info.id);
       open.db.close();
     }
+    this.openByName.delete(info.name);
+    this.openByName.delete(info.id);
     await this.storage.delete(tenantKey(info.id));
   }
 
@@ -448,13 +452,21 @@ export class Platform {
     }
   }
 
-  private async openTenant(nameOrId: string): Promise<OpenTenantImpl> {
+  private openTenant(nameOrId: string): Promise<OpenTenantImpl> | OpenTenantImpl {
     this.assertOpen();
+    // Hot path: an open tenant by the name (or id) a connection uses, without a catalog query.
+    const known = this.openByName.get(nameOrId);
+    if (known !== undefined && this.open.get(known.info.id) === known) {
+      known.lastUsed = ++useClock;
+      known.pins++;
+      return known;
+    }
     const info = this.requireDatabase(nameOrId);
     const hit = this.open.get(info.id);
     if (hit !== undefined) {
       hit.lastUsed = ++useClock;
       hit.pins++;
+      this.openByName.set(nameOrId, hit);
       return hit;
     }
     let pending = this.opening.get(info.id);
@@ -465,7 +477,10 @@ export class Platform {
       pending = entry;
     }
     pending.waiters++;
-    return pending.promise;
+    return pending.promise.then((t) => {
+      this.openByName.set(nameOrId, t);
+      return t;
+    });
   }
 
   private async load(info: DatabaseInfo, entry: { waiters: number }): Promise<OpenTenantImpl> {
@@ -521,6 +536,8 @@ export class Platform {
   private async closeTenant(t: OpenTenantImpl): Promise<void> {
     if (this.open.get(t.info.id) !== t) return;
     this.open.delete(t.info.id);
+    this.openByName.delete(t.info.name);
+    this.openByName.delete(t.info.id);
     const done = this.flushAndClose(t).finally(() => this.closing.delete(t.info.id));
     this.closing.set(t.info.id, done);
     await done;
