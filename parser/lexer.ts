@@ -67,19 +67,20 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 12 || c === 13;
 }
 
+// One class for every token keeps property access monomorphic in the parser; positions other
+// than offsets are computed only for errors.
+class Token implements IToken {
+  constructor(
+    public image: string,
+    public startOffset: number,
+    public endOffset: number,
+    public tokenTypeIdx: number,
+    public tokenType: TokenType,
+  ) {}
+}
+
 function make(type: TokenType, sql: string, start: number, end: number): IToken {
-  // One object shape for every token keeps property access monomorphic in the parser.
-  return {
-    image: sql.slice(start, end),
-    startOffset: start,
-    endOffset: end - 1,
-    startLine: Number.NaN,
-    startColumn: Number.NaN,
-    endLine: Number.NaN,
-    endColumn: Number.NaN,
-    tokenTypeIdx: type.tokenTypeIdx!,
-    tokenType: type,
-  };
+  return new Token(sql.slice(start, end), start, end - 1, type.tokenTypeIdx!, type);
 }
 
 /** Ends of a quoted run starting at `i` (the opening quote); -1 when unterminated. */

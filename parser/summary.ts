@@ -6,6 +6,8 @@ import type { ObjectRef, StatementSummary } from "./types.js";
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function freezeRefs(refs: readonly ObjectRef[]): readonly ObjectRef[] {
   if (refs.length === 0) return EMPTY;
   return Object.freeze(refs.map((r) => Object.freeze(r)));
@@ -130,8 +132,11 @@ export function summarize(
     }
   }
   if (readonly) schemas = [];
-  const reads = c.reads.filter((r) => !(r.schema === null && c.ctes.includes(lower(r.name))));
-  const summary: StatementSummary = {
+  const reads =
+    c.ctes.length === 0
+      ? c.reads
+      : c.reads.filter((r) => !(r.schema === null && c.ctes.includes(lower(r.name))));
+  const summary: Mutable<StatementSummary> = {
     kind,
     readonly,
     ddl,
@@ -145,10 +150,10 @@ export function summarize(
     explain: false,
     params: params(toks, from, to),
     schemas: schemas.length === 0 ? EMPTY : Object.freeze(schemas),
-    ...(c.attach !== null ? { attach: Object.freeze({ ...c.attach }) } : {}),
-    ...(c.detach !== null ? { detach: Object.freeze({ ...c.detach }) } : {}),
-    ...(c.pragma !== null ? { pragma: Object.freeze({ ...c.pragma }) } : {}),
   };
+  if (c.attach !== null) summary.attach = Object.freeze(c.attach);
+  if (c.detach !== null) summary.detach = Object.freeze(c.detach);
+  if (c.pragma !== null) summary.pragma = Object.freeze(c.pragma);
   if (c.explain === false) return Object.freeze(summary);
   const inner = Object.freeze(summary);
   return Object.freeze({

@@ -1,0 +1,79 @@
+// Parser benchmark: cold parse per statement, cached lookup, and throughput on a large script.
+// Usage: node scripts/run-ts.mjs bench/parser/index.ts
+import { readFileSync } from "node:fs";
+import { classify, clearClassifyCache, parse } from "../../parser/index.js";
+
+const corpus = readFileSync(
+  new URL("../../test/parser/corpus/handwritten.sql", import.meta.url),
+  "utf8",
+)
+  .split("\n")
+  .map((l) => l.trim())
+  .filter((l) => l !== "" && !l.startsWith("--"));
+
+function time(fn: () => void, minMs = 300): number {
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < minMs) {
+    fn();
+    n++;
+    t = performance.now();
+  }
+  return (t - t0) / n;
+}
+
+const t0 = performance.now();
+parse("SELECT 1");
+const setupMs = performance.now() - t0;
+
+// Warm the JIT on the whole corpus first: "cold" means not cached, not unoptimized.
+for (let i = 0; i < 20; i++) for (const s of corpus) parse(s);
+
+const chars = corpus.reduce((n, s) => n + s.length, 0);
+const perCorpus = time(() => {
+  for (const s of corpus) parse(s);
+}, 1000);
+const perStatementUs = (perCorpus * 1000) / corpus.length;
+const per200Us = (perCorpus * 1000 * 200) / chars;
+
+const typical =
+  "SELECT u.id, u.name, p.value FROM users AS u LEFT JOIN userdb.user_preferences AS p ON p.user_id = u.id WHERE u.created_at > :since AND p.k IN ('theme', 'lang') ORDER BY u.id LIMIT 50";
+const typicalUs = time(() => parse(typical)) * 1000;
+
+clearClassifyCache();
+classify(typical);
+const lookups = 1_000_000;
+const tc = performance.now();
+for (let i = 0; i < lookups; i++) classify(typical);
+const cachedUs = ((performance.now() - tc) * 1000) / lookups;
+
+function script(bytes: number): string {
+  const parts: string[] = [];
+  let n = 0;
+  for (let i = 0; n < bytes; i++) {
+    const s = `INSERT INTO events(id, kind, payload, at) VALUES (${i}, 'click', '{"x":${i % 97}}', ${1.5 * i});\n`;
+    parts.push(s);
+    n += s.length;
+  }
+  return parts.join("");
+}
+const mb1 = script(1 << 20);
+const mb4 = script(4 << 20);
+parse(mb1);
+const t1 = time(() => parse(mb1), 2000);
+const t4 = time(() => parse(mb4), 2000);
+const mbps = mb1.length / (1 << 20) / (t1 / 1000);
+
+const fmt = (x: number, d = 1) => x.toFixed(d);
+console.log(`parser setup (grammar self-analysis, once): ${fmt(setupMs)} ms`);
+console.log(
+  `cold parse, mixed corpus: ${corpus.length} statements, mean ${fmt(perStatementUs)} µs/statement, ${fmt(per200Us)} µs per 200 chars (target ≤ 50)`,
+);
+console.log(
+  `cold parse, typical ${typical.length}-char SELECT: ${fmt(typicalUs)} µs (target ≤ 50)`,
+);
+console.log(`cached classify lookup: ${fmt(cachedUs, 3)} µs (target ≤ 1)`);
+console.log(
+  `1 MB script of inserts: ${fmt(t1)} ms, ${fmt(mbps)} MB/s (target ≥ 4); 4 MB: ${fmt(t4)} ms, ratio 4MB/1MB ${fmt(t4 / t1, 2)} (linear = 4)`,
+);
