@@ -1092,21 +1092,11 @@ export class SqliteParser extends EmbeddedActionsParser {
             });
           });
           this.CONSUME(RP);
-          this.OPTION3(() => {
-            this.AT_LEAST_ONE_SEP({
-              SEP: Comma,
-              DEF: () => {
-                this.OR2([
-                  {
-                    ALT: () => {
-                      this.CONSUME(K.WITHOUT);
-                      this.CONSUME(Nm);
-                    },
-                  },
-                  { ALT: () => this.CONSUME2(Nm) },
-                ]);
-              },
-            });
+          // table_option_set may start empty, so a leading comma is accepted (parse.y).
+          this.OPTION3(() => this.SUBRULE(this.tableOption));
+          this.MANY3(() => {
+            this.CONSUME4(Comma);
+            this.SUBRULE2(this.tableOption);
           });
         },
       },
@@ -1116,6 +1106,18 @@ export class SqliteParser extends EmbeddedActionsParser {
           this.SUBRULE(this.select);
         },
       },
+    ]);
+  });
+
+  private tableOption = this.RULE("tableOption", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(K.WITHOUT);
+          this.CONSUME(Nm);
+        },
+      },
+      { ALT: () => this.CONSUME2(Nm) },
     ]);
   });
 

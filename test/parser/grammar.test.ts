@@ -24,7 +24,7 @@ describe("grammar definition", () => {
       ["CAST", "primary"],
       ["RAISE", "primary"],
       ["WITH", "primary"],
-      ["WITHOUT", "createTable"],
+      ["WITHOUT", "tableOption"],
     ];
     const unexpected = problems.filter(
       (p) =>

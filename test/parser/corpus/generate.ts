@@ -276,6 +276,8 @@ function pragmas(): string[] {
   return out;
 }
 
+const INSERTS = [...KEYWORDS, "(", ")", ",", ".", "*", "-", "=", "||", "'s'", "1", "a", "t1", "?"];
+
 /** A small deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -298,8 +300,9 @@ export function mutations(seeds: readonly string[], perSeed: number, seed = 7): 
     for (let m = 0; m < perSeed; m++) {
       const parts = toks.map((t) => t.image);
       const i = Math.floor(rand() * parts.length);
-      const op = Math.floor(rand() * 4);
-      if (op === 0) parts.splice(i, 1);
+      const op = Math.floor(rand() * 5);
+      if (op === 4) parts.splice(i, 0, INSERTS[Math.floor(rand() * INSERTS.length)]!);
+      else if (op === 0) parts.splice(i, 1);
       else if (op === 1) parts.splice(i, 0, parts[i]!);
       else if (op === 2 && i + 1 < parts.length)
         [parts[i], parts[i + 1]] = [parts[i + 1]!, parts[i]!];
@@ -330,6 +333,6 @@ export function generated(seeds: readonly string[]): string[] {
     out.push(`CREATE TABLE n1(a INTEGER ${a}, b)`);
     for (const b of COLUMN_CONSTRAINTS) if (a < b) out.push(`CREATE TABLE n1(a ${a} ${b}, z)`);
   }
-  out.push(...ddlAndDml(), ...pragmas(), ...mutations(seeds, 2));
+  out.push(...ddlAndDml(), ...pragmas(), ...mutations(seeds, 8, 11), ...mutations(seeds, 8, 23));
   return out;
 }
