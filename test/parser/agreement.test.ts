@@ -18,7 +18,7 @@ function sameSchemas(parser: readonly string[], sqlite: readonly string[]): bool
 }
 
 const MID_PARSE =
-  /qualified table names are not allowed|INDEXED BY clause is not allowed|NOT INDEXED clause is not allowed|unknown join type|too many arguments on function/;
+  /qualified table names are not allowed|INDEXED BY clause is not allowed|NOT INDEXED clause is not allowed|unknown join type|too many arguments on function|unknown table option/;
 
 const DROPS: Record<string, string> = {
   drop_table: "table",

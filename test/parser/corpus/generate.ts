@@ -333,6 +333,11 @@ export function generated(seeds: readonly string[]): string[] {
     out.push(`CREATE TABLE n1(a INTEGER ${a}, b)`);
     for (const b of COLUMN_CONSTRAINTS) if (a < b) out.push(`CREATE TABLE n1(a ${a} ${b}, z)`);
   }
-  out.push(...ddlAndDml(), ...pragmas(), ...mutations(seeds, 8, 11), ...mutations(seeds, 8, 23));
+  out.push(
+    ...ddlAndDml(),
+    ...pragmas(),
+    ...mutations(seeds, 30, 101),
+    ...mutations(seeds, 30, 202),
+  );
   return out;
 }
