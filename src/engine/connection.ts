@@ -6,7 +6,7 @@
  */
 import { TenantliteBatchError, TenantliteError } from "../errors.js";
 import type { TenantGate } from "./gate.js";
-import type { TenantDb } from "./tenant-db.js";
+import type { StatementDescription, TenantDb } from "./tenant-db.js";
 import type { InArgs, IntMode, ResultSet } from "./values.js";
 
 /** A tenant opened for use by a connection: its engine, its gate, and its persistence. */
@@ -125,6 +125,17 @@ export class Connection {
     if (wait === undefined) return opened;
     this.pendingWait = wait;
     return undefined;
+  }
+
+  /** Describes one statement without running it (see `TenantDb.describe`). */
+  async describe(sql: string): Promise<StatementDescription> {
+    const t = await this.enter("");
+    if (t === undefined) throw timeoutError();
+    try {
+      return t.db.describe(sql);
+    } finally {
+      this.settle(t);
+    }
   }
 
   /** Runs a script; stops at the first failing statement (earlier ones keep their effect). */

@@ -45,6 +45,14 @@ const TRANSACTION_WORDS = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPO
 const READ_VERBS = new Set(["SELECT", "VALUES"]);
 const INT64_MARK = " AS  INTEGER)";
 
+/** What {@link TenantDb.describe} reports about a statement. */
+export interface StatementDescription {
+  readonly params: readonly (string | null)[];
+  readonly cols: readonly { readonly name: string; readonly decltype: string | null }[];
+  readonly isExplain: boolean;
+  readonly isReadonly: boolean;
+}
+
 /** A tenant's engine: one sql.js connection. */
 export class TenantDb {
   readonly raw: RawDatabase;
@@ -171,6 +179,27 @@ export class TenantDb {
     this.syncTransactionState(true);
     if (this.explicitTxn) this.txnWrote = true;
     else this.dirty = true;
+  }
+
+  /**
+   * Describes one statement without running it (Hrana `describe`): parameter names (`null` for
+   * anonymous `?`), result columns with declared types, whether it is an EXPLAIN, and whether it
+   * only reads (SELECT/VALUES, like the engine's own read path).
+   */
+  describe(sql: string): StatementDescription {
+    this.assertOpen();
+    const entry = this.prepare(sql);
+    const params: (string | null)[] = new Array(entry.scan.paramCount).fill(null);
+    for (const p of entry.scan.params) {
+      if (p.text !== "?" && !/^\?\d+$/.test(p.text)) params[p.index - 1] ??= p.text;
+    }
+    const types = this.decltypes(entry, sql);
+    return {
+      params,
+      cols: entry.columns.map((name, i) => ({ name, decltype: types[i] || null })),
+      isExplain: entry.scan.firstWord === "EXPLAIN",
+      isReadonly: entry.readOnly || entry.scan.firstWord === "EXPLAIN",
+    };
   }
 
   /** The whole database image (commits an implicit read first; fails inside a write transaction). */

@@ -1,0 +1,245 @@
+/**
+ * Node's listener for the neutral handler (`src/server/handler.ts`): HTTP on `node:http`, Hrana
+ * WebSocket upgrades through `ws`. It converts requests and responses and nothing more.
+ *
+ * @example
+ * import { startServer } from "tenantlite/node";
+ * const server = await startServer({ port: 0, memory: true });
+ * const db = createClient({ url: `${server.url}/dev/acme/` });
+ * await server.close();
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { TenantliteError } from "../errors.js";
+import { createPlatform, type Platform } from "../platform/platform.js";
+import type { ServerLimits } from "../server/context.js";
+import { createHandler, DEFAULT_LIMITS, type ServerHandler } from "../server/handler.js";
+import { FsStorage } from "./fs-storage.js";
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  /** TCP port; 0 picks a free one. Default 8080. */
+  readonly port?: number;
+  /** Address to bind. Default `127.0.0.1`; anything but loopback requires `auth`. */
+  readonly host?: string;
+  /** Filesystem storage directory. Without it (or with `memory`), databases live in memory. */
+  readonly dataDir?: string;
+  /** Keep everything in memory (no files). */
+  readonly memory?: boolean;
+  /** Require JWTs (database endpoints) and an API token (Platform API). Default false. */
+  readonly auth?: boolean;
+  /** The Platform API token (generated when auth is on and none is given). */
+  readonly apiToken?: string;
+  /** Serve this platform instead of creating one (it is not closed by `close()`). */
+  readonly platform?: Platform;
+  readonly limits?: Partial<ServerLimits>;
+}
+
+/** A running server. */
+export interface RunningServer {
+  /** `http://host:port` (no trailing slash). */
+  readonly url: string;
+  /** `ws://host:port`. */
+  readonly wsUrl: string;
+  readonly port: number;
+  readonly host: string;
+  /** The Platform API token, when auth is on. */
+  readonly apiToken: string | undefined;
+  readonly platform: Platform;
+  readonly handler: ServerHandler;
+  /** Stops listening, closes connections, streams and (unless it was given) the platform. */
+  close(): Promise<void>;
+}
+
+/** Whether `host` is a loopback address or name. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** Starts the server; resolves once it listens. */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const host = options.host ?? "127.0.0.1";
+  const auth = options.auth ?? false;
+  if (!isLoopback(host) && !auth) {
+    throw new TenantliteError(
+      "AUTH_REQUIRED",
+      `Refusing to listen on non-loopback address ${host} without auth: pass --auth (auth: true)`,
+    );
+  }
+  const port = options.port ?? 8080;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new TenantliteError("ARGS_INVALID", "port must be an integer from 0 to 65535");
+  }
+  const ownPlatform = options.platform === undefined;
+  const platform =
+    options.platform ??
+    (await createPlatform(
+      options.memory || options.dataDir === undefined
+        ? {}
+        : { storage: await FsStorage.open(options.dataDir) },
+    ));
+  const handler = await createHandler({
+    platform,
+    auth,
+    ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
+    ...(options.limits === undefined ? {} : { limits: options.limits }),
+  });
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+
+  const server = createServer((req, res) => {
+    serve(handler, req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end('{"message":"Internal server error","code":"INTERNAL_ERROR"}');
+    });
+  });
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 5_000;
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxBodyBytes,
+    handleProtocols: (protocols) => pickProtocol(protocols) ?? false,
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const offered = new Set(
+      String(req.headers["sec-websocket-protocol"] ?? "")
+        .split(",")
+        .map((p) => p.trim()),
+    );
+    if (pickProtocol(offered) === undefined) {
+      socket.end(
+        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nOnly the hrana2 and hrana3 WebSocket subprotocols (JSON) are supported\n",
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = handler.openWebSocket(
+        req.url ?? "/",
+        req.headers.host ?? null,
+        ws.protocol === "hrana3" ? "hrana3" : "hrana2",
+        {
+          send: (t) => {
+            if (ws.readyState === ws.OPEN) ws.send(t);
+          },
+          close: (code, reason) => ws.close(code, reason),
+        },
+      );
+      ws.on("message", (data, isBinary) => {
+        if (isBinary) {
+          ws.close(1003, "hrana2/hrana3 over JSON use text frames");
+          return;
+        }
+        session.receive(data.toString());
+      });
+      ws.on("close", () => session.close());
+      ws.on("error", () => session.close());
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closed = false;
+  return {
+    url: `http://${shownHost}:${address.port}`,
+    wsUrl: `ws://${shownHost}:${address.port}`,
+    port: address.port,
+    host: address.address,
+    apiToken: handler.apiToken,
+    platform,
+    handler,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      handler.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      if (ownPlatform) await platform.close();
+    },
+  };
+}
+
+function pickProtocol(protocols: Set<string>): string | undefined {
+  if (protocols.has("hrana3")) return "hrana3";
+  if (protocols.has("hrana2")) return "hrana2";
+  return undefined;
+}
+
+async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerResponse) {
+  const host = req.headers.host ?? "localhost";
+  const url = `http://${host}${req.url ?? "/"}`;
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    if (Array.isArray(v)) for (const x of v) headers.append(k, x);
+    else headers.set(k, v);
+  }
+  const hasBody = req.method !== "GET" && req.method !== "HEAD";
+  let request: Request;
+  try {
+    request = new Request(url, {
+      method: req.method ?? "GET",
+      headers,
+      ...(hasBody ? { body: bodyStream(req), duplex: "half" } : {}),
+    } as RequestInit);
+  } catch {
+    res.writeHead(400, { "content-type": "application/json", connection: "close" });
+    res.end('{"message":"Malformed request","code":"BAD_REQUEST","error":"Malformed request"}');
+    return;
+  }
+  const response = await handler.fetch(request);
+  const out: Record<string, string> = {};
+  response.headers.forEach((v, k) => {
+    out[k] = v;
+  });
+  const unread = hasBody && !req.complete;
+  if (unread) out.connection = "close";
+  const body = new Uint8Array(await response.arrayBuffer());
+  res.writeHead(response.status, out);
+  res.end(body);
+  if (unread) res.once("finish", () => req.socket.destroySoon?.());
+}
+
+/** The request body as a web stream; cancelling it stops reading (the socket closes after the reply). */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      req.on("data", (chunk: Buffer) => {
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 1) <= 0) req.pause();
+      });
+      // After a cancel the controller is closed already: late events are ignored.
+      const settle = (f: () => void) => {
+        try {
+          f();
+        } catch {
+          /* stream already cancelled */
+        }
+      };
+      req.on("end", () => settle(() => controller.close()));
+      req.on("error", (e) => settle(() => controller.error(e)));
+      req.on("aborted", () => settle(() => controller.error(new Error("request aborted"))));
+    },
+    pull() {
+      req.resume();
+    },
+    cancel() {
+      req.pause();
+      req.removeAllListeners("data");
+    },
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * What every part of the server shares: the platform, the token authority, whether auth is on,
+ * the limits, and how a request's token becomes a session on one database.
+ */
+import { TenantliteError } from "../errors.js";
+import type { Platform } from "../platform/platform.js";
+import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/tokens.js";
+import type { DatabaseInfo } from "../platform/types.js";
+import { StatementPolicy } from "./hrana/policy.js";
+
+/** Server limits; every field has a default (see `createHandler`). */
+export interface ServerLimits {
+  /** Largest request body on Hrana endpoints (bytes). */
+  readonly maxBodyBytes: number;
+  /** Largest upload of a database file to the Platform API (bytes). */
+  readonly maxUploadBytes: number;
+  /** How long a request body may take to arrive (ms). */
+  readonly bodyTimeoutMs: number;
+  /** Most HTTP streams (batons) alive at once. */
+  readonly maxStreams: number;
+  /** Idle time after which an HTTP stream expires (ms; sqld: 10 s). */
+  readonly streamIdleMs: number;
+  /** Most streams per WebSocket connection. */
+  readonly maxWsStreams: number;
+}
+
+/** A caller's access to one database, decided once per request (HTTP) or per hello (WebSocket). */
+export interface DatabaseSession {
+  readonly info: DatabaseInfo;
+  readonly target: TokenTarget;
+  readonly permissions: Permissions;
+  readonly policy: StatementPolicy;
+}
+
+/** Shared server state. */
+export class ServerContext {
+  private readonly groupIds = new Map<string, string>();
+
+  constructor(
+    readonly platform: Platform,
+    readonly tokens: TokenAuthority,
+    readonly auth: boolean,
+    readonly limits: ServerLimits,
+  ) {}
+
+  /** Permissions of a request: full when auth is off, else from its `Authorization` header. */
+  permissionsFromHeader(header: string | null): Promise<Permissions> {
+    if (!this.auth) return Promise.resolve(Permissions.full());
+    return this.tokens.verifyHeader(header);
+  }
+
+  /** Permissions of a WebSocket hello's `jwt`. */
+  permissionsFromJwt(jwt: unknown): Promise<Permissions> {
+    if (!this.auth) return Promise.resolve(Permissions.full());
+    if (jwt === undefined || jwt === null || jwt === "") {
+      return Promise.reject(
+        new TenantliteError("AUTH_HEADER_NOT_FOUND", "Expected a JWT in hello but none given", {
+          status: 401,
+        }),
+      );
+    }
+    if (typeof jwt !== "string") {
+      return Promise.reject(
+        new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid", { status: 401 }),
+      );
+    }
+    return this.tokens.verify(jwt);
+  }
+
+  /**
+   * Opens a session on database `name` (or fails with 404 for an unknown database, 403 when the
+   * token grants nothing on it).
+   */
+  async session(name: string | undefined, permissions: Permissions): Promise<DatabaseSession> {
+    const info = await this.database(name);
+    const target = {
+      id: info.id,
+      groupId: permissions.isFull ? "" : await this.groupId(info.group),
+    };
+    if (!permissions.canRead(target)) {
+      throw new TenantliteError(
+        "AUTH_FORBIDDEN",
+        `Authorization forbidden: the token does not grant access to database "${info.name}"`,
+        { status: 403 },
+      );
+    }
+    return {
+      info,
+      target,
+      permissions,
+      policy: new StatementPolicy(permissions, target, info.name),
+    };
+  }
+
+  /** The database's current catalog entry (config may have changed since the session began). */
+  async database(name: string | undefined): Promise<DatabaseInfo> {
+    if (name === undefined || name === "") {
+      throw new TenantliteError(
+        "DATABASE_NOT_FOUND",
+        "No database selected: use http://127.0.0.1:<port>/dev/<database>/ or http://<database>.localhost:<port>/",
+        { status: 404 },
+      );
+    }
+    try {
+      return await this.platform.getDatabase(name);
+    } catch (e) {
+      if (e instanceof TenantliteError && e.code === "DATABASE_NOT_FOUND") {
+        throw new TenantliteError(
+          "DATABASE_NOT_FOUND",
+          `Namespace \`${name.slice(0, 80)}\` doesn't exist`,
+          { status: 404 },
+        );
+      }
+      throw e;
+    }
+  }
+
+  /** UUID of a group by name (cached: a name keeps its UUID until the group is deleted). */
+  async groupId(name: string): Promise<string> {
+    const hit = this.groupIds.get(name);
+    if (hit !== undefined) return hit;
+    const g = await this.platform.getGroup(name);
+    this.groupIds.set(name, g.id);
+    return g.id;
+  }
+
+  /** Forgets a deleted group's UUID. */
+  forgetGroup(name: string): void {
+    this.groupIds.delete(name);
+  }
+}

@@ -1,0 +1,222 @@
+/**
+ * Hrana over HTTP (reference §1.3, §1.8, §1.11): `POST /v2|v3/pipeline` and `/v3/cursor`. A
+ * request without a baton opens a stream (one logical connection); the response carries a new
+ * random, single-use baton unless the stream was closed. Idle streams expire after 10 s; used,
+ * closed and expired batons are remembered for 300 s so a late request learns why it failed.
+ */
+import { TenantliteError } from "../../errors.js";
+import type { DatabaseConfig } from "../../platform/types.js";
+import type { DatabaseSession, ServerContext } from "../context.js";
+import { toHranaError } from "./errors.js";
+import type { BatchStep, CursorRequest, PipelineRequest } from "./proto.js";
+import { HranaStream, SqlStore } from "./stream.js";
+
+/** How long a retired baton is remembered (sqld: 300 s). */
+const RETIRED_MS = 300_000;
+/** Most retired batons remembered (oldest forgotten first). */
+const MAX_RETIRED = 100_000;
+
+type Retired = "used" | "closed" | "expired";
+
+interface Entry {
+  readonly stream: HranaStream;
+  readonly dbId: string;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The pipeline response body. */
+export interface PipelineResponse {
+  baton: string | null;
+  base_url: null;
+  results: unknown[];
+}
+
+/** Every live HTTP stream of the server, by baton. */
+export class HttpStreams {
+  private readonly live = new Map<string, Entry>();
+  private readonly retired = new Map<string, { why: Retired; at: number }>();
+  /** Streams open now, including those between two requests of a pipeline. */
+  private count = 0;
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** Streams open right now. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Runs a pipeline for a session. */
+  async pipeline(session: DatabaseSession, body: PipelineRequest): Promise<PipelineResponse> {
+    const entry = this.take(body.baton, session);
+    let config: DatabaseConfig = session.info.config;
+    const results: unknown[] = [];
+    try {
+      for (const req of body.requests) {
+        if (req.type !== "store_sql" && req.type !== "close_sql" && req.type !== "close") {
+          config = (await this.ctx.database(session.info.id)).config;
+        }
+        results.push(await entry.stream.handle(req, config));
+      }
+    } catch (e) {
+      entry.stream.close();
+      this.count--;
+      throw e;
+    }
+    return { baton: this.give(entry), base_url: null, results };
+  }
+
+  /** Runs a cursor request: one batch whose entries are streamed as newline-delimited JSON. */
+  async cursor(session: DatabaseSession, body: CursorRequest): Promise<string> {
+    const entry = this.take(body.baton, session);
+    const lines: string[] = [];
+    try {
+      const config = (await this.ctx.database(session.info.id)).config;
+      await runCursor(entry.stream, body.steps, config, lines);
+    } catch (e) {
+      entry.stream.close();
+      this.count--;
+      throw e;
+    }
+    const head = JSON.stringify({ baton: this.give(entry), base_url: null });
+    return `${[head, ...lines].join("\n")}\n`;
+  }
+
+  /** Closes every stream (server shutdown). */
+  close(): void {
+    for (const [baton, e] of this.live) {
+      clearTimeout(e.timer);
+      e.stream.close();
+      this.live.delete(baton);
+    }
+    this.count = 0;
+    this.retired.clear();
+  }
+
+  private take(baton: string | null, session: DatabaseSession): Entry {
+    if (baton === null) {
+      if (this.count >= this.ctx.limits.maxStreams) {
+        throw new TenantliteError(
+          "STREAM_LIMIT",
+          `Server cannot handle additional streams (at most ${this.ctx.limits.maxStreams} open); close streams or retry later`,
+          { status: 503 },
+        );
+      }
+      this.count++;
+      const conn = this.ctx.platform.connect(session.info.id);
+      const sqls = new SqlStore({ maxCount: 50, maxLength: 5120 });
+      return {
+        stream: new HranaStream(conn, sqls, session.policy),
+        dbId: session.info.id,
+        timer: undefined,
+      };
+    }
+    const entry = this.live.get(baton);
+    if (entry === undefined) throw batonError(this.retired.get(baton)?.why);
+    this.live.delete(baton);
+    this.retire(baton, "used");
+    clearTimeout(entry.timer);
+    if (entry.dbId !== session.info.id) {
+      // A baton is bound to its database: a request for another one is a client bug.
+      entry.stream.close();
+      this.count--;
+      throw batonError(undefined);
+    }
+    // Each request re-checks its token: the stream runs under the latest one.
+    entry.stream.policy = session.policy;
+    return entry;
+  }
+
+  private give(entry: Entry): string | null {
+    if (entry.stream.closed) {
+      this.count--;
+      return null;
+    }
+    const baton = newBaton();
+    this.live.set(baton, entry);
+    entry.timer = setTimeout(() => {
+      if (this.live.get(baton) !== entry) return;
+      this.live.delete(baton);
+      this.retire(baton, "expired");
+      entry.stream.close();
+      this.count--;
+    }, this.ctx.limits.streamIdleMs);
+    return baton;
+  }
+
+  private retire(baton: string, why: Retired): void {
+    const now = Date.now();
+    this.retired.set(baton, { why, at: now });
+    if (this.retired.size > MAX_RETIRED) {
+      for (const [b, r] of this.retired) {
+        if (this.retired.size <= MAX_RETIRED && now - r.at < RETIRED_MS) break;
+        this.retired.delete(b);
+      }
+    }
+  }
+}
+
+function batonError(why: Retired | undefined): TenantliteError {
+  switch (why) {
+    case "used":
+      return new TenantliteError("BATON_REUSED", "Received a baton that has already been used", {
+        status: 400,
+      });
+    case "closed":
+      return new TenantliteError("STREAM_CLOSED", "Stream for this baton was closed", {
+        status: 400,
+      });
+    case "expired":
+      return new TenantliteError("STREAM_EXPIRED", "The stream has expired due to inactivity", {
+        status: 400,
+      });
+    default:
+      return new TenantliteError("BATON_INVALID", "Received an invalid baton", { status: 400 });
+  }
+}
+
+/** 32 random bytes, base64url: unguessable, and never reused because each one is retired. */
+function newBaton(): string {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+async function runCursor(
+  stream: HranaStream,
+  steps: readonly BatchStep[],
+  config: DatabaseConfig,
+  lines: string[],
+): Promise<void> {
+  try {
+    await stream.prepareBatch(steps, config);
+  } catch (e) {
+    lines.push(JSON.stringify({ type: "error", error: toHranaError(e) }));
+    return;
+  }
+  const ok: boolean[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (step.condition !== undefined && !stream.evalCond(step.condition, ok)) {
+      ok.push(false);
+      continue;
+    }
+    try {
+      const r = await stream.executeStmt(step.stmt, config);
+      lines.push(JSON.stringify({ type: "step_begin", step: i, cols: r.cols }));
+      for (const row of r.rows) lines.push(JSON.stringify({ type: "row", row }));
+      lines.push(
+        JSON.stringify({
+          type: "step_end",
+          affected_row_count: r.affected_row_count,
+          last_insert_rowid: r.last_insert_rowid,
+        }),
+      );
+      ok.push(true);
+    } catch (e) {
+      lines.push(JSON.stringify({ type: "step_error", step: i, error: toHranaError(e) }));
+      ok.push(false);
+    }
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * One Hrana stream: a logical connection onto a tenant plus the SQL texts stored on it. It runs
+ * stream requests (execute, batch with conditions, sequence, describe, store/close SQL,
+ * get_autocommit, close) and turns every outcome into a Hrana result; only a closed stream throws.
+ */
+import { classify } from "../../../parser/index.js";
+import type { Connection } from "../../engine/connection.js";
+import type { InArgs, InValue, ResultSet } from "../../engine/values.js";
+import { TenantliteError } from "../../errors.js";
+import type { DatabaseConfig } from "../../platform/types.js";
+import { toHranaError } from "./errors.js";
+import type { StatementPolicy } from "./policy.js";
+import type { BatchStep, Cond, HranaError, Stmt, StmtResult, StreamRequest } from "./proto.js";
+import { encodeValue } from "./values.js";
+
+/** A stream request's outcome, as the pipeline returns it. */
+export type StreamResult =
+  | { type: "ok"; response: { type: string; [key: string]: unknown } }
+  | { type: "error"; error: HranaError };
+
+/** Limits on the SQL texts a client may store. */
+export interface SqlStoreLimits {
+  /** Most stored texts (sqld: 50 per HTTP stream). */
+  readonly maxCount: number;
+  /** Longest text, in UTF-16 units (sqld: 5 KB). */
+  readonly maxLength: number;
+}
+
+/** Stored SQL texts by id: per HTTP stream, per WebSocket connection. */
+export class SqlStore {
+  private readonly texts = new Map<number, string>();
+  constructor(private readonly limits: SqlStoreLimits) {}
+
+  store(id: number, sql: string): void {
+    if (sql.length > this.limits.maxLength) {
+      throw new TenantliteError(
+        "SQL_STORE_TOO_LARGE",
+        `SQL text is too large to store (${sql.length} > ${this.limits.maxLength} characters)`,
+      );
+    }
+    if (!this.texts.has(id) && this.texts.size >= this.limits.maxCount) {
+      throw new TenantliteError(
+        "SQL_STORE_TOO_MANY",
+        `Too many stored SQL texts (at most ${this.limits.maxCount}); close some with close_sql`,
+      );
+    }
+    this.texts.set(id, sql);
+  }
+
+  close(id: number): void {
+    this.texts.delete(id);
+  }
+
+  /** The SQL of `sql` or `sqlId`. */
+  resolve(sql: string | undefined, sqlId: number | undefined): string {
+    if (sql !== undefined) return sql;
+    const text = this.texts.get(sqlId!);
+    if (text === undefined) {
+      throw new TenantliteError("SQL_NOT_FOUND", `SQL text with id ${sqlId} was not found`);
+    }
+    return text;
+  }
+}
+
+/** Executes stream requests on one connection. */
+export class HranaStream {
+  private closedFlag = false;
+
+  constructor(
+    readonly conn: Connection,
+    readonly sqls: SqlStore,
+    /** What the stream may run; replaced when a later request brings another token. */
+    public policy: StatementPolicy,
+  ) {}
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Closes the connection (rolling back any open transaction). */
+  close(): void {
+    this.closedFlag = true;
+    this.conn.close();
+  }
+
+  /** Runs one request; the database's current `config` decides what is blocked. */
+  async handle(req: StreamRequest, config: DatabaseConfig): Promise<StreamResult> {
+    try {
+      return { type: "ok", response: await this.run(req, config) };
+    } catch (e) {
+      return { type: "error", error: toHranaError(e) };
+    }
+  }
+
+  /** Runs one statement, for callers that need the raw outcome (the cursor). */
+  async executeStmt(stmt: Stmt, config: DatabaseConfig): Promise<StmtResult> {
+    const sql = this.sqls.resolve(stmt.sql, stmt.sqlId);
+    this.policy.check(sql, config);
+    return this.execute(sql, stmt);
+  }
+
+  /** Checks a whole batch before any step runs: stored SQL, syntax and permissions. */
+  async prepareBatch(steps: readonly BatchStep[], config: DatabaseConfig): Promise<string[]> {
+    const texts = steps.map((s) => this.sqls.resolve(s.stmt.sql, s.stmt.sqlId));
+    for (const sql of texts) {
+      if (classify(sql).errors.length > 0) await this.confirmSyntaxError(sql);
+      this.policy.check(sql, config);
+    }
+    return texts;
+  }
+
+  /** Evaluates a batch condition against the steps run so far. */
+  evalCond(cond: Cond, ok: readonly boolean[]): boolean {
+    switch (cond.type) {
+      case "ok":
+        return ok[cond.step] === true;
+      case "error":
+        return ok[cond.step] !== true;
+      case "not":
+        return !this.evalCond(cond.cond, ok);
+      case "and":
+        return cond.conds.every((c) => this.evalCond(c, ok));
+      case "or":
+        return cond.conds.some((c) => this.evalCond(c, ok));
+      case "is_autocommit":
+        return !this.conn.inTransaction;
+    }
+  }
+
+  private async run(
+    req: StreamRequest,
+    config: DatabaseConfig,
+  ): Promise<{ type: string; [key: string]: unknown }> {
+    if (this.closedFlag && req.type !== "close") {
+      throw new TenantliteError("STREAM_CLOSED", "Stream for this baton was closed");
+    }
+    switch (req.type) {
+      case "execute":
+        return { type: "execute", result: await this.executeStmt(req.stmt, config) };
+      case "batch":
+        return { type: "batch", result: await this.batch(req.steps, config) };
+      case "sequence": {
+        const sql = this.sqls.resolve(req.sql, req.sqlId);
+        this.policy.check(sql, config);
+        await this.conn.executeScript(sql);
+        return { type: "sequence" };
+      }
+      case "describe": {
+        const sql = this.sqls.resolve(req.sql, req.sqlId);
+        const d = await this.conn.describe(sql);
+        return {
+          type: "describe",
+          result: {
+            params: d.params.map((name) => ({ name })),
+            cols: d.cols.map((c) => ({ name: c.name, decltype: c.decltype })),
+            is_explain: d.isExplain,
+            is_readonly: d.isReadonly,
+          },
+        };
+      }
+      case "store_sql":
+        this.sqls.store(req.sqlId, req.sql);
+        return { type: "store_sql" };
+      case "close_sql":
+        this.sqls.close(req.sqlId);
+        return { type: "close_sql" };
+      case "get_autocommit":
+        return { type: "get_autocommit", is_autocommit: !this.conn.inTransaction };
+      case "close":
+        this.close();
+        return { type: "close" };
+    }
+  }
+
+  private async batch(steps: readonly BatchStep[], config: DatabaseConfig) {
+    const texts = await this.prepareBatch(steps, config);
+    const ok: boolean[] = [];
+    const stepResults: (StmtResult | null)[] = [];
+    const stepErrors: (HranaError | null)[] = [];
+    for (let i = 0; i < steps.length; i++) {
+      const step = steps[i]!;
+      if (step.condition !== undefined && !this.evalCond(step.condition, ok)) {
+        ok.push(false);
+        stepResults.push(null);
+        stepErrors.push(null);
+        continue;
+      }
+      try {
+        stepResults.push(await this.execute(texts[i]!, step.stmt));
+        stepErrors.push(null);
+        ok.push(true);
+      } catch (e) {
+        stepResults.push(null);
+        stepErrors.push(toHranaError(e));
+        ok.push(false);
+      }
+    }
+    return { step_results: stepResults, step_errors: stepErrors, replication_index: null };
+  }
+
+  private async execute(sql: string, stmt: Stmt): Promise<StmtResult> {
+    const started = performance.now();
+    const rs = await this.conn.execute(sql, argsOf(stmt), "bigint");
+    return toStmtResult(rs, stmt.wantRows, performance.now() - started);
+  }
+
+  /** The parser found a syntax error: trust it only if SQLite agrees. */
+  private async confirmSyntaxError(sql: string): Promise<void> {
+    try {
+      await this.conn.describe(sql);
+    } catch (e) {
+      if (e instanceof TenantliteError && e.code === "SQL_PARSE_ERROR") throw e;
+    }
+  }
+}
+
+function argsOf(stmt: Stmt): InArgs | undefined {
+  if (stmt.namedArgs.length === 0) return stmt.args.length === 0 ? undefined : stmt.args;
+  if (stmt.args.length > 0) {
+    throw new TenantliteError(
+      "ARGS_BOTH_POSITIONAL_AND_NAMED",
+      "Statement has both positional and named arguments",
+    );
+  }
+  const named: Record<string, InValue> = {};
+  for (const [name, value] of stmt.namedArgs) {
+    Object.defineProperty(named, name, { value, enumerable: true, writable: true });
+  }
+  return named;
+}
+
+/** A result set read in intMode `"bigint"` as a Hrana `StmtResult`. */
+export function toStmtResult(rs: ResultSet, wantRows: boolean, ms: number): StmtResult {
+  const cols = rs.columns.map((name, i) => ({ name, decltype: rs.columnTypes[i] || null }));
+  const rows = wantRows
+    ? rs.rows.map((row) => {
+        const out = new Array(cols.length);
+        for (let i = 0; i < cols.length; i++) out[i] = encodeValue(row[i]!);
+        return out;
+      })
+    : [];
+  return {
+    cols,
+    rows,
+    affected_row_count: rs.rowsAffected,
+    last_insert_rowid: rs.lastInsertRowid === undefined ? null : rs.lastInsertRowid.toString(),
+    replication_index: null,
+    rows_read: 0,
+    rows_written: 0,
+    query_duration_ms: ms,
+  };
+}

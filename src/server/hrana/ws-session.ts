@@ -1,0 +1,243 @@
+/**
+ * Hrana over WebSocket (reference §1.12), transport-free: the Node listener feeds text frames in
+ * and sends what comes out. One session per socket: `hello` (JWT) first, then requests on
+ * numbered streams, each stream one logical connection, so ATTACH and interactive transactions
+ * live across statements. Stored SQL belongs to the socket. Requests of one stream run in order;
+ * different streams do not wait for each other (one may hold a transaction another waits on).
+ */
+import { TenantliteError } from "../../errors.js";
+import type { DatabaseSession, ServerContext } from "../context.js";
+import { asCoded } from "../http.js";
+import { toHranaError } from "./errors.js";
+import { batchStepsFrom, type StreamRequest, stmtFrom } from "./proto.js";
+import { ProtoError } from "./proto-error.js";
+import { HranaStream, SqlStore } from "./stream.js";
+
+/** Where a session's output goes. */
+export interface WsTransport {
+  send(text: string): void;
+  /** Closes the socket with a WebSocket close code. */
+  close(code: number, reason: string): void;
+}
+
+interface WsStream {
+  readonly stream: HranaStream;
+  queue: Promise<void>;
+}
+
+/** One WebSocket connection speaking `hrana2` or `hrana3` (JSON). */
+export class WsSession {
+  private session: DatabaseSession | undefined;
+  private readonly streams = new Map<number, WsStream>();
+  private readonly sqls = new SqlStore({ maxCount: 1000, maxLength: 5120 });
+  /** Messages are dispatched in order; only `hello` makes later ones wait. */
+  private inbox: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly database: string | undefined,
+    readonly protocol: "hrana2" | "hrana3",
+    private readonly transport: WsTransport,
+  ) {}
+
+  /** Feeds one text frame. */
+  receive(data: string): void {
+    this.inbox = this.inbox.then(() => this.dispatch(data)).catch((e) => this.fail(e));
+  }
+
+  /** The socket is gone: close every stream (rolling back their transactions). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const s of this.streams.values()) s.stream.close();
+    this.streams.clear();
+  }
+
+  private fail(e: unknown): void {
+    const err = asCoded(e);
+    this.transport.close(e instanceof ProtoError ? 1002 : 1011, err.detail.slice(0, 120));
+    this.close();
+  }
+
+  private async dispatch(data: string): Promise<void> {
+    if (this.closed) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      throw new ProtoError("a WebSocket message must be JSON text");
+    }
+    if (msg === null || typeof msg !== "object")
+      throw new ProtoError("a message must be an object");
+    const m = msg as Record<string, unknown>;
+    if (m.type === "hello") return this.hello(m.jwt);
+    if (m.type !== "request") {
+      throw new ProtoError(`unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
+    }
+    const id = m.request_id;
+    if (typeof id !== "number" || !Number.isSafeInteger(id)) {
+      throw new ProtoError("request_id must be an integer");
+    }
+    if (this.session === undefined)
+      throw new ProtoError("a request came before a successful hello");
+    if (m.request === null || typeof m.request !== "object") {
+      throw new ProtoError("request must be an object");
+    }
+    this.request(id, m.request as Record<string, unknown>, this.session);
+  }
+
+  private async hello(jwt: unknown): Promise<void> {
+    try {
+      const permissions = await this.ctx.permissionsFromJwt(jwt);
+      this.session = await this.ctx.session(this.database, permissions);
+      for (const s of this.streams.values()) s.stream.policy = this.session.policy;
+      this.transport.send(JSON.stringify({ type: "hello_ok" }));
+    } catch (e) {
+      const err = asCoded(e);
+      this.transport.send(
+        JSON.stringify({ type: "hello_error", error: { message: err.detail, code: err.code } }),
+      );
+      this.transport.close(1000, "hello failed");
+      this.close();
+    }
+  }
+
+  private request(id: number, r: Record<string, unknown>, session: DatabaseSession): void {
+    const ok = (response: unknown) =>
+      this.transport.send(JSON.stringify({ type: "response_ok", request_id: id, response }));
+    const error = (e: unknown) =>
+      this.transport.send(
+        JSON.stringify({ type: "response_error", request_id: id, error: toHranaError(e) }),
+      );
+    switch (r.type) {
+      case "open_stream": {
+        const sid = streamId(r);
+        if (this.streams.has(sid)) throw new ProtoError(`stream ${sid} is already open`);
+        if (this.streams.size >= this.ctx.limits.maxWsStreams) {
+          error(
+            new TenantliteError(
+              "STREAM_LIMIT",
+              `Too many streams on this connection (at most ${this.ctx.limits.maxWsStreams})`,
+            ),
+          );
+          return;
+        }
+        const conn = this.ctx.platform.connect(session.info.id);
+        this.streams.set(sid, {
+          stream: new HranaStream(conn, this.sqls, session.policy),
+          queue: Promise.resolve(),
+        });
+        ok({ type: "open_stream" });
+        return;
+      }
+      case "close_stream": {
+        const sid = streamId(r);
+        const s = this.streams.get(sid);
+        if (s === undefined) {
+          ok({ type: "close_stream" });
+          return;
+        }
+        this.streams.delete(sid);
+        s.queue = s.queue.then(() => {
+          s.stream.close();
+          ok({ type: "close_stream" });
+        });
+        return;
+      }
+      case "store_sql": {
+        const sqlId = r.sql_id;
+        if (typeof sqlId !== "number" || typeof r.sql !== "string") {
+          throw new ProtoError("store_sql needs sql_id and sql");
+        }
+        try {
+          this.sqls.store(sqlId, r.sql);
+          ok({ type: "store_sql" });
+        } catch (e) {
+          error(e);
+        }
+        return;
+      }
+      case "close_sql": {
+        if (typeof r.sql_id !== "number") throw new ProtoError("close_sql needs sql_id");
+        this.sqls.close(r.sql_id);
+        ok({ type: "close_sql" });
+        return;
+      }
+      case "execute":
+      case "batch":
+      case "sequence":
+      case "describe":
+      case "get_autocommit": {
+        const sid = streamId(r);
+        const s = this.streams.get(sid);
+        if (s === undefined) throw new ProtoError(`stream ${sid} is not open`);
+        const req = toStreamRequest(r, this.sqls);
+        s.queue = s.queue
+          .then(async () => {
+            const config = (await this.ctx.database(session.info.id)).config;
+            const result = await s.stream.handle(req, config);
+            if (result.type === "ok") ok(result.response);
+            else
+              this.transport.send(
+                JSON.stringify({ type: "response_error", request_id: id, error: result.error }),
+              );
+          })
+          .catch(error);
+        return;
+      }
+      default:
+        throw new ProtoError(`unknown request type ${JSON.stringify(String(r.type)).slice(0, 40)}`);
+    }
+  }
+}
+
+function streamId(r: Record<string, unknown>): number {
+  const sid = r.stream_id;
+  if (typeof sid !== "number" || !Number.isSafeInteger(sid)) {
+    throw new ProtoError("stream_id must be an integer");
+  }
+  return sid;
+}
+
+/**
+ * Decodes a stream request, resolving stored SQL now: a later close_sql/store_sql of the same id
+ * must not change what an already queued request runs.
+ */
+function toStreamRequest(r: Record<string, unknown>, sqls: SqlStore): StreamRequest {
+  const resolve = (sql: unknown, sqlId: unknown): string => {
+    if (typeof sql === "string") return sql;
+    if (typeof sqlId === "number") return sqls.resolve(undefined, sqlId);
+    throw new ProtoError(`${String(r.type)} needs sql or sql_id`);
+  };
+  const pin = <T extends { sql: string | undefined; sqlId: number | undefined }>(s: T): T => {
+    if (s.sqlId === undefined) return s;
+    try {
+      return { ...s, sql: sqls.resolve(undefined, s.sqlId), sqlId: undefined };
+    } catch {
+      return s;
+    }
+  };
+  switch (r.type) {
+    case "execute":
+      return { type: "execute", stmt: pin(stmtFrom(r.stmt)) };
+    case "batch":
+      return {
+        type: "batch",
+        steps: batchStepsFrom(r.batch).map((s) => ({ ...s, stmt: pin(s.stmt) })),
+      };
+    case "sequence":
+    case "describe": {
+      let sql: string;
+      try {
+        sql = resolve(r.sql, r.sql_id);
+      } catch (e) {
+        if (e instanceof ProtoError) throw e;
+        return { type: r.type, sql: undefined, sqlId: r.sql_id as number };
+      }
+      return { type: r.type, sql, sqlId: undefined };
+    }
+    default:
+      return { type: "get_autocommit" };
+  }
+}

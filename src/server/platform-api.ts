@@ -1,0 +1,612 @@
+/**
+ * Turso's Platform API (reference §4) under `/v1/organizations/local/…` on the database port:
+ * groups, databases, configuration, database and group tokens, rotation, API tokens, locations,
+ * organizations. Bodies are parsed as JSON whatever their content-type; failures answer
+ * `{"error": …, "code": …}` with the status the Turso client expects.
+ */
+import { TenantliteError } from "../errors.js";
+import type { MintOptions } from "../platform/tokens.js";
+import type { DatabaseInfo, DatabaseType, GroupInfo } from "../platform/types.js";
+import type { ServerContext } from "./context.js";
+import { apiFailure, json, readBody, readJson } from "./http.js";
+
+/** The only organization a local server has. */
+export const ORG = "local";
+/** Version string shown in database and group objects. */
+export const VERSION = "tenantlite-0.1.0";
+
+const LOCATIONS = { local: "Local machine (tenantlite)" };
+
+/** An API token the Platform API accepts. */
+interface ApiToken {
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+}
+
+/** The Platform API routes; `handle` answers `undefined` for paths that are not its own. */
+export class PlatformApi {
+  private readonly apiTokens = new Map<string, ApiToken>();
+
+  constructor(
+    private readonly ctx: ServerContext,
+    initialToken: string | undefined,
+  ) {
+    if (initialToken !== undefined) {
+      this.apiTokens.set("default", {
+        id: crypto.randomUUID(),
+        name: "default",
+        token: initialToken,
+      });
+    }
+  }
+
+  /** Whether `path` belongs to the Platform API. */
+  static owns(path: string): boolean {
+    return /^\/v[12]\/(organizations|auth|locations)(\/|$)/.test(path);
+  }
+
+  /** Answers a Platform API request. */
+  async handle(req: Request, url: URL, path: string): Promise<Response> {
+    try {
+      this.authenticate(req);
+      return await this.route(req, url, path);
+    } catch (e) {
+      return apiFailure(e);
+    }
+  }
+
+  private authenticate(req: Request): void {
+    if (!this.ctx.auth) return;
+    const header = req.headers.get("authorization") ?? "";
+    const m = /^bearer\s+(.+)$/i.exec(header.trim());
+    if (m === null) {
+      throw new TenantliteError("AUTH_HEADER_NOT_FOUND", "Unauthorized: no API token given", {
+        status: 401,
+      });
+    }
+    for (const t of this.apiTokens.values()) if (t.token === m[1]) return;
+    throw new TenantliteError("AUTH_API_TOKEN_INVALID", "Unauthorized: invalid API token", {
+      status: 401,
+    });
+  }
+
+  private async route(req: Request, url: URL, path: string): Promise<Response> {
+    const method = req.method;
+    const seg = path
+      .split("/")
+      .filter((s) => s !== "")
+      .map(decodeURIComponent);
+    // seg[0] = "v1" | "v2"
+    const area = seg[1];
+    if (area === "locations" && seg.length === 2) {
+      return only(method, "GET", () => json({ locations: LOCATIONS }));
+    }
+    if (area === "auth") return this.authRoutes(req, method, seg.slice(2));
+    if (area !== "organizations") throw notFound();
+    if (seg.length === 2) {
+      return only(method, "GET", () => json({ organizations: [organization()] }));
+    }
+    if (seg[2] !== ORG) {
+      throw new TenantliteError(
+        "NOT_FOUND",
+        `organization ${JSON.stringify(seg[2]!.slice(0, 64))} not found: this server has only "${ORG}"`,
+        { status: 404 },
+      );
+    }
+    const rest = seg.slice(3);
+    const [kind, name, sub, subName, extra] = rest;
+    if (kind === undefined) {
+      if (method === "GET") return json({ organization: organization() });
+      if (method === "PATCH") {
+        await readJson(req, this.bodyLimits());
+        return json({ organization: organization() });
+      }
+      throw wrongMethod(["GET", "PATCH"]);
+    }
+    switch (kind) {
+      case "members":
+        return only(method, "GET", () =>
+          json({ members: [{ username: ORG, role: "owner", email: "" }] }),
+        );
+      case "invoices":
+        return only(method, "GET", () => json({ invoices: [] }));
+      case "locations":
+        return only(method, "GET", () => json({ locations: LOCATIONS }));
+      case "groups":
+        return this.groups(req, url, method, name, sub, subName, extra);
+      case "databases":
+        return this.databases(req, url, method, name, sub, subName, extra);
+      default:
+        throw notFound();
+    }
+  }
+
+  // ── groups ──────────────────────────────────────────────────────────────
+
+  private async groups(
+    req: Request,
+    url: URL,
+    method: string,
+    name: string | undefined,
+    sub: string | undefined,
+    subName: string | undefined,
+    extra: string | undefined,
+  ): Promise<Response> {
+    const p = this.ctx.platform;
+    if (name === undefined) {
+      if (method === "GET") return json({ groups: (await p.listGroups()).map(groupJson) });
+      if (method === "POST") {
+        const body = objectBody(await readJson(req, this.bodyLimits()));
+        const groupName = field(body, "name");
+        const location = field(body, "location");
+        if (typeof groupName !== "string") throw badRequest("name is required");
+        if (location !== undefined && typeof location !== "string") {
+          throw badRequest("location must be a string");
+        }
+        const g = await p.createGroup(groupName, { location: location ?? "local" });
+        return json({ group: groupJson(g) });
+      }
+      throw wrongMethod(["GET", "POST"]);
+    }
+    const group = await this.group(name);
+    if (sub === undefined) {
+      if (method === "GET") return json({ group: groupJson(group) });
+      if (method === "DELETE") {
+        const g = await p.deleteGroup(group.name);
+        this.ctx.forgetGroup(group.name);
+        return json({ group: groupJson(g) });
+      }
+      throw wrongMethod(["GET", "DELETE"]);
+    }
+    if (sub === "auth" && subName === "tokens" && extra === undefined) {
+      return only(method, "POST", async () => {
+        const opts = await this.mintOptions(req, url);
+        return json({ jwt: await this.ctx.tokens.mintGroupToken(group.id, opts) });
+      });
+    }
+    if (sub === "auth" && subName === "rotate" && extra === undefined) {
+      return only(method, "POST", async () => {
+        await this.ctx.tokens.rotateGroup(group.id);
+        return new Response(null, { status: 200 });
+      });
+    }
+    if (sub === "configuration" && subName === undefined) {
+      if (method === "GET") return json({ delete_protection: group.delete_protection });
+      if (method === "PATCH") {
+        const body = objectBody(await readJson(req, this.bodyLimits()));
+        const dp = body.delete_protection;
+        if (dp !== undefined && dp !== null && dp !== group.delete_protection) {
+          throw new TenantliteError(
+            "NOT_SUPPORTED",
+            "changing a group's delete_protection is not supported by this server yet",
+            { status: 400 },
+          );
+        }
+        return json({ delete_protection: group.delete_protection });
+      }
+      throw wrongMethod(["GET", "PATCH"]);
+    }
+    if (sub === "locations" && subName !== undefined && extra === undefined) {
+      return only2(method, ["POST", "DELETE"], () => json({ group: groupJson(group) }));
+    }
+    if ((sub === "update" || sub === "unarchive") && subName === undefined) {
+      return only(method, "POST", () => json({ group: groupJson(group) }));
+    }
+    throw notFound();
+  }
+
+  private async group(name: string): Promise<GroupInfo> {
+    try {
+      return await this.ctx.platform.getGroup(name);
+    } catch (e) {
+      if (e instanceof TenantliteError && e.code === "GROUP_NOT_FOUND") {
+        throw new TenantliteError("GROUP_NOT_FOUND", "group not found", { status: 404 });
+      }
+      throw e;
+    }
+  }
+
+  // ── databases ───────────────────────────────────────────────────────────
+
+  private async databases(
+    req: Request,
+    url: URL,
+    method: string,
+    name: string | undefined,
+    sub: string | undefined,
+    subName: string | undefined,
+    extra: string | undefined,
+  ): Promise<Response> {
+    const p = this.ctx.platform;
+    const host = url.host;
+    if (name === undefined) {
+      if (method === "GET")
+        return json({ databases: (await this.list(url)).map((d) => dbJson(d, host)) });
+      if (method === "POST") return this.createDatabase(req, host);
+      throw wrongMethod(["GET", "POST"]);
+    }
+    if (sub === "upload" && subName === undefined) {
+      return only(method, "POST", () => this.uploadDatabase(req, url, name));
+    }
+    const info = await this.database(name);
+    if (sub === undefined) {
+      if (method === "GET") return json({ database: dbJson(info, host) });
+      if (method === "DELETE") {
+        await p.deleteDatabase(info.id);
+        return json({ database: info.name });
+      }
+      throw wrongMethod(["GET", "DELETE"]);
+    }
+    if (extra !== undefined) throw notFound();
+    switch (sub) {
+      case "configuration":
+        if (subName !== undefined) throw notFound();
+        if (method === "GET") return json(configJson(info));
+        if (method === "PATCH") {
+          const body = objectBody(await readJson(req, this.bodyLimits()));
+          const patch: Record<string, boolean | null> = {};
+          for (const k of ["allow_attach", "block_reads", "block_writes", "delete_protection"]) {
+            const v = body[k];
+            if (v === undefined || v === null) continue;
+            if (typeof v !== "boolean") throw badRequest(`${k} must be a boolean or null`);
+            patch[k] = v;
+          }
+          await p.updateConfig(info.id, patch);
+          return json(configJson(await p.getDatabase(info.id)));
+        }
+        throw wrongMethod(["GET", "PATCH"]);
+      case "usage":
+        return only(method, "GET", async () => {
+          const bytes = (await p.exportDatabase(info.id)).byteLength;
+          const usage = { rows_read: 0, rows_written: 0, storage_bytes: bytes, bytes_synced: 0 };
+          return json({
+            database: {
+              uuid: info.id,
+              instances: [{ uuid: info.id, usage }],
+              usage,
+              total: usage,
+            },
+          });
+        });
+      case "auth":
+        if (subName === "tokens") {
+          return only(method, "POST", async () => {
+            const opts = await this.mintOptions(req, url);
+            const target = { id: info.id, groupId: await this.ctx.groupId(info.group) };
+            return json({ jwt: await this.ctx.tokens.mintDatabaseToken(target, opts) });
+          });
+        }
+        if (subName === "rotate") {
+          return only(method, "POST", async () => {
+            await this.ctx.tokens.rotateDatabase(info.id);
+            return new Response(null, { status: 200 });
+          });
+        }
+        throw notFound();
+      case "instances": {
+        const inst = instanceJson(info, host);
+        if (subName === undefined) return only(method, "GET", () => json({ instances: [inst] }));
+        if (subName !== inst.name && subName !== inst.uuid) {
+          throw new TenantliteError("NOT_FOUND", "instance not found", { status: 404 });
+        }
+        return only(method, "GET", () => json({ instance: inst }));
+      }
+      case "update":
+        return only(method, "POST", () => json({}));
+      default:
+        throw notFound();
+    }
+  }
+
+  private async list(url: URL): Promise<DatabaseInfo[]> {
+    const q = url.searchParams;
+    const group = q.get("group") || undefined;
+    const schema = q.get("schema") || undefined;
+    const type = q.get("type") || undefined;
+    if (type !== undefined && type !== "regular" && type !== "schema" && type !== "child") {
+      throw badRequest('type must be "regular", "schema" or "child"');
+    }
+    const out: DatabaseInfo[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.ctx.platform.listDatabases({
+        limit: 1000,
+        ...(group ? { group } : {}),
+        ...(schema ? { schema } : {}),
+        ...(type ? { type: type as DatabaseType } : {}),
+        ...(after ? { after } : {}),
+      });
+      out.push(...page);
+      if (page.length < 1000) return out;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
+  private async createDatabase(req: Request, host: string): Promise<Response> {
+    const body = objectBody(await readJson(req, this.bodyLimits()));
+    const name = field(body, "name");
+    if (typeof name !== "string") throw badRequest("name is required");
+    let group = field(body, "group");
+    const groupId = body.group_id;
+    if (group === undefined && typeof groupId === "string") {
+      group = (await this.ctx.platform.listGroups()).find((g) => g.id === groupId)?.name;
+      if (group === undefined) throw badRequest("group not found");
+    }
+    if (group !== undefined && typeof group !== "string")
+      throw badRequest("group must be a string");
+    const isSchema = body.is_schema;
+    const schema = body.schema;
+    if (isSchema !== undefined && isSchema !== null && typeof isSchema !== "boolean") {
+      throw badRequest("is_schema must be a boolean");
+    }
+    if (schema !== undefined && schema !== null && typeof schema !== "string") {
+      throw badRequest("schema must be a string");
+    }
+    if (isSchema === true && typeof schema === "string") {
+      throw badRequest("'is_schema' and 'schema' cannot both be provided");
+    }
+    let fromDatabase: string | undefined;
+    const seed = body.seed;
+    if (seed !== undefined && seed !== null) {
+      const s = objectBody(seed);
+      if (s.type === "database") {
+        if (typeof s.name !== "string") throw badRequest("seed.name is required");
+        fromDatabase = s.name;
+      } else {
+        throw badRequest(
+          `seed type ${JSON.stringify(String(s.type)).slice(0, 40)} is not supported: use {"type":"database","name":…}, or POST the SQLite file to /v1/organizations/${ORG}/databases/<name>/upload`,
+        );
+      }
+    }
+    if (group !== undefined) {
+      try {
+        await this.ctx.platform.getGroup(group);
+      } catch {
+        throw badRequest("group not found");
+      }
+    }
+    const info = await this.ctx.platform.createDatabase(name, {
+      ...(group !== undefined ? { group } : {}),
+      ...(isSchema === true ? { type: "schema" as const } : {}),
+      ...(typeof schema === "string" ? { schema } : {}),
+      ...(fromDatabase !== undefined ? { fromDatabase } : {}),
+    });
+    return json({ database: { DbId: info.id, Hostname: hostname(info, host), Name: info.name } });
+  }
+
+  /** tenantlite extension: creates database `name` from a SQLite file sent as the body. */
+  private async uploadDatabase(req: Request, url: URL, name: string): Promise<Response> {
+    const bytes = await readBody(req, {
+      maxBytes: this.ctx.limits.maxUploadBytes,
+      timeoutMs: Math.max(this.ctx.limits.bodyTimeoutMs, 60_000),
+    });
+    const group = url.searchParams.get("group") || undefined;
+    const info = await this.ctx.platform.createDatabase(name, {
+      fromBytes: bytes,
+      ...(group ? { group } : {}),
+    });
+    return json({
+      database: { DbId: info.id, Hostname: hostname(info, url.host), Name: info.name },
+    });
+  }
+
+  private async database(name: string): Promise<DatabaseInfo> {
+    try {
+      return await this.ctx.platform.getDatabase(name);
+    } catch (e) {
+      if (e instanceof TenantliteError && e.code === "DATABASE_NOT_FOUND") {
+        throw new TenantliteError(
+          "DATABASE_NOT_FOUND",
+          `could not find database with name ${name.slice(0, 80)}: record not found`,
+          { status: 404 },
+        );
+      }
+      throw e;
+    }
+  }
+
+  private async mintOptions(req: Request, url: URL): Promise<MintOptions> {
+    const expiration = url.searchParams.get("expiration") ?? undefined;
+    const authorization = url.searchParams.get("authorization") || undefined;
+    const body = await readJson(req, this.bodyLimits());
+    const attach: string[] = [];
+    if (body !== undefined && body !== null) {
+      const permissions = objectBody(body).permissions;
+      if (permissions !== undefined && permissions !== null) {
+        const readAttach = objectBody(permissions).read_attach;
+        if (readAttach !== undefined && readAttach !== null) {
+          const dbs = objectBody(readAttach).databases;
+          if (dbs !== undefined && dbs !== null) {
+            if (!Array.isArray(dbs) || !dbs.every((d) => typeof d === "string")) {
+              throw badRequest("permissions.read_attach.databases must be a list of names");
+            }
+            for (const d of dbs as string[]) {
+              try {
+                attach.push((await this.ctx.platform.getDatabase(d)).id);
+              } catch {
+                throw badRequest(
+                  `database ${JSON.stringify(d.slice(0, 80))} in read_attach not found`,
+                );
+              }
+            }
+          }
+        }
+      }
+    }
+    return {
+      ...(expiration !== undefined ? { expiration } : {}),
+      ...(authorization !== undefined ? { authorization } : {}),
+      attach,
+    };
+  }
+
+  // ── API tokens ──────────────────────────────────────────────────────────
+
+  private async authRoutes(req: Request, method: string, seg: string[]): Promise<Response> {
+    const [a, b] = seg;
+    if (a === "validate" && b === undefined) return only(method, "GET", () => json({ exp: -1 }));
+    if (a !== "api-tokens") throw notFound();
+    if (b === undefined) {
+      return only(method, "GET", () =>
+        json({ tokens: [...this.apiTokens.values()].map((t) => ({ id: t.id, name: t.name })) }),
+      );
+    }
+    if (b === "validate" && seg.length === 2) return only(method, "GET", () => json({ exp: -1 }));
+    if (seg.length !== 2) throw notFound();
+    if (method === "POST") {
+      await readBody(req, this.bodyLimits());
+      if (this.apiTokens.has(b)) {
+        throw new TenantliteError(
+          "API_TOKEN_EXISTS",
+          "an API token with this name already exists",
+          { status: 409 },
+        );
+      }
+      const t = { id: crypto.randomUUID(), name: b, token: randomToken() };
+      this.apiTokens.set(b, t);
+      return json(t);
+    }
+    if (method === "DELETE") {
+      if (!this.apiTokens.delete(b)) {
+        throw new TenantliteError("NOT_FOUND", "API token not found", { status: 404 });
+      }
+      return json({ token: b });
+    }
+    throw wrongMethod(["POST", "DELETE"]);
+  }
+
+  private bodyLimits() {
+    return { maxBytes: this.ctx.limits.maxBodyBytes, timeoutMs: this.ctx.limits.bodyTimeoutMs };
+  }
+}
+
+/** A random API token (base64url of 32 random bytes). */
+export function randomToken(): string {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function organization() {
+  return {
+    name: ORG,
+    slug: ORG,
+    type: "personal",
+    overages: false,
+    blocked_reads: false,
+    blocked_writes: false,
+    plan_id: "local",
+  };
+}
+
+function hostname(info: DatabaseInfo, host: string): string {
+  const port = /:(\d+)$/.exec(host)?.[1];
+  return `${info.name}.localhost${port === undefined ? "" : `:${port}`}`;
+}
+
+function dbJson(info: DatabaseInfo, host: string) {
+  return {
+    Name: info.name,
+    DbId: info.id,
+    Hostname: hostname(info, host),
+    block_reads: info.config.block_reads,
+    block_writes: info.config.block_writes,
+    allow_attach: info.config.allow_attach,
+    regions: ["local"],
+    primaryRegion: "local",
+    type: "logical",
+    version: VERSION,
+    group: info.group,
+    is_schema: info.type === "schema",
+    schema: info.parent ?? undefined,
+    archived: false,
+    delete_protection: info.config.delete_protection,
+    sleeping: false,
+    database_type: "sqlite",
+  };
+}
+
+function instanceJson(info: DatabaseInfo, host: string) {
+  return {
+    uuid: info.id,
+    name: "local",
+    type: "primary",
+    region: "local",
+    hostname: hostname(info, host),
+  };
+}
+
+function configJson(info: DatabaseInfo) {
+  return {
+    size_limit: "0",
+    allow_attach: info.config.allow_attach,
+    block_reads: info.config.block_reads,
+    block_writes: info.config.block_writes,
+    delete_protection: info.config.delete_protection,
+    allowed_ips: [],
+    allowed_aws_vpc_ids: [],
+  };
+}
+
+function groupJson(g: GroupInfo) {
+  return {
+    name: g.name,
+    uuid: g.id,
+    version: VERSION,
+    locations: [g.location],
+    primary: g.location,
+    archived: false,
+    delete_protection: g.delete_protection,
+  };
+}
+
+function objectBody(v: unknown): Record<string, unknown> {
+  if (v === undefined) return {};
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw badRequest("the body must be a JSON object");
+  }
+  return v as Record<string, unknown>;
+}
+
+/** A body field by name, case-insensitively (the Turso CLI sends capitalised keys). */
+function field(body: Record<string, unknown>, name: string): unknown {
+  if (name in body) return body[name];
+  for (const k of Object.keys(body)) if (k.toLowerCase() === name) return body[k];
+  return undefined;
+}
+
+function badRequest(message: string): TenantliteError {
+  return new TenantliteError("BAD_REQUEST", message, { status: 400 });
+}
+
+function notFound(): TenantliteError {
+  return new TenantliteError("NOT_FOUND", "no such Platform API route", { status: 404 });
+}
+
+function wrongMethod(allowed: string[]): TenantliteError {
+  return new TenantliteError(
+    "METHOD_NOT_ALLOWED",
+    `method not allowed here: use ${allowed.join(" or ")}`,
+    { status: 405 },
+  );
+}
+
+function only(
+  method: string,
+  allowed: string,
+  fn: () => Response | Promise<Response>,
+): Response | Promise<Response> {
+  if (method !== allowed) throw wrongMethod([allowed]);
+  return fn();
+}
+
+function only2(
+  method: string,
+  allowed: string[],
+  fn: () => Response | Promise<Response>,
+): Response | Promise<Response> {
+  if (!allowed.includes(method)) throw wrongMethod(allowed);
+  return fn();
+}
