@@ -1,9 +1,17 @@
 /**
- * The catalog: groups and databases, kept in a SQLite database of its own (through the same
- * engine and storage as tenants), so lookups are indexed and listing is paginated however many
- * databases there are.
+ * The catalog: groups, databases and small platform records, kept in a SQLite database of its own
+ * so lookups are indexed and listing is paginated however many databases there are.
+ *
+ * Persistence is an append log plus snapshots, so a change never rewrites the whole catalog:
+ * each change applies to the in-memory database at once and is appended, as an idempotent
+ * operation, to a log record in storage (`catalog/log/<seq>`); concurrent changes share one
+ * log record (group commit). When the log outgrows the last snapshot, a new snapshot
+ * (`catalog/snapshot.db`, which records the last log sequence it covers) is written and the
+ * covered log records are deleted: amortized O(1) per change. Opening replays the log after the
+ * snapshot; replaying an operation twice is harmless.
  */
 import type { RawDatabase, SqlJsModule } from "../engine/sqljs-types.js";
+import { TenantliteError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";
 import type {
   DatabaseConfig,
@@ -13,7 +21,20 @@ import type {
   ListDatabasesOptions,
 } from "./types.js";
 
-const CATALOG_KEY = "catalog/catalog.db";
+const SNAPSHOT_KEY = "catalog/snapshot.db";
+const LOG_PREFIX = "catalog/log/";
+/** Compact when the log holds more bytes than this or than the snapshot, whichever is larger. */
+const MIN_COMPACT_BYTES = 64 << 10;
+
+/** One idempotent change, as logged. */
+type Op =
+  | { readonly t: "db"; readonly r: DatabaseInfo }
+  | { readonly t: "dbdel"; readonly id: string }
+  | { readonly t: "group"; readonly r: GroupInfo }
+  | { readonly t: "groupdel"; readonly name: string }
+  | { readonly t: "kv"; readonly k: string; readonly v: string | null };
+
+const logKey = (seq: number): string => `${LOG_PREFIX}${String(seq).padStart(16, "0")}`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS groups (
@@ -26,7 +47,7 @@ CREATE TABLE IF NOT EXISTS groups (
 CREATE TABLE IF NOT EXISTS databases (
   id TEXT PRIMARY KEY,
   name TEXT NOT NULL UNIQUE,
-  group_name TEXT NOT NULL REFERENCES groups(name),
+  group_name TEXT NOT NULL,
   created_at TEXT NOT NULL,
   type TEXT NOT NULL CHECK (type IN ('regular', 'schema', 'child')),
   parent TEXT,
@@ -38,28 +59,239 @@ CREATE TABLE IF NOT EXISTS databases (
 );
 CREATE INDEX IF NOT EXISTS databases_by_group ON databases(group_name, name);
 CREATE INDEX IF NOT EXISTS databases_by_parent ON databases(parent, name);
+CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
 type Row = Record<string, unknown>;
 
-/** Durable records of groups and databases. */
+/** Durable records of groups, databases and small platform state. */
 export class Catalog {
+  /** Operations applied in memory, not yet in a log record. */
+  private pending: Op[] = [];
+  private pendingWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushing: Promise<void> | undefined;
+  private compacting: Promise<void> | undefined;
+  private lastSeq: number;
+  private logBytes = 0;
+  private snapshotBytes: number;
+  private closed = false;
+
   private constructor(
     private readonly db: RawDatabase,
     private readonly storage: Storage,
-  ) {}
-
-  /** Opens the catalog stored in `storage` (or a new one). */
-  static async open(sql: SqlJsModule, storage: Storage): Promise<Catalog> {
-    const bytes = await storage.load(CATALOG_KEY);
-    const db = new sql.Database(bytes ?? null);
-    db.exec(SCHEMA);
-    return new Catalog(db, storage);
+    lastSeq: number,
+    snapshotBytes: number,
+  ) {
+    this.lastSeq = lastSeq;
+    this.snapshotBytes = snapshotBytes;
   }
 
-  /** Writes the catalog image (after every change). */
-  private async save(): Promise<void> {
-    await this.storage.save(CATALOG_KEY, this.db.export());
+  /** Opens the catalog stored in `storage` (or a new one): the snapshot, then the log after it. */
+  static async open(sql: SqlJsModule, storage: Storage): Promise<Catalog> {
+    const bytes = await storage.load(SNAPSHOT_KEY);
+    const db = new sql.Database(bytes ?? null);
+    db.exec(SCHEMA);
+    const covered = Number(
+      db.exec("SELECT value FROM meta WHERE key = 'log_seq'")[0]?.values[0]?.[0] ?? 0,
+    );
+    const catalog = new Catalog(db, storage, covered, bytes?.length ?? 0);
+    await catalog.replay(covered);
+    return catalog;
+  }
+
+  private async replay(covered: number): Promise<void> {
+    for (let after: string | undefined; ; ) {
+      const keys = await this.storage.list(LOG_PREFIX, {
+        limit: 1000,
+        ...(after ? { after } : {}),
+      });
+      for (const key of keys) {
+        const seq = Number(key.slice(LOG_PREFIX.length));
+        if (!Number.isSafeInteger(seq) || seq <= covered) continue;
+        const record = await this.storage.load(key);
+        if (record === undefined) continue;
+        let ops: Op[];
+        try {
+          ops = JSON.parse(new TextDecoder().decode(record)) as Op[];
+        } catch {
+          // Log records are saved atomically, so an unreadable one was not written by us: skip it.
+          continue;
+        }
+        this.db.exec("BEGIN");
+        for (const op of ops) this.apply(op);
+        this.db.exec("COMMIT");
+        this.lastSeq = Math.max(this.lastSeq, seq);
+        this.logBytes += record.length;
+      }
+      if (keys.length < 1000) break;
+      after = keys[keys.length - 1];
+    }
+  }
+
+  /** Applies an operation to the in-memory database (idempotently). */
+  private apply(op: Op): void {
+    switch (op.t) {
+      case "db": {
+        const d = op.r;
+        this.db.run(
+          `INSERT OR REPLACE INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          [
+            d.id,
+            d.name,
+            d.group,
+            d.createdAt,
+            d.type,
+            d.parent,
+            d.config.allow_attach ? 1 : 0,
+            d.config.block_reads ? 1 : 0,
+            d.config.block_writes ? 1 : 0,
+            d.config.delete_protection ? 1 : 0,
+            d.encrypted ? 1 : 0,
+          ],
+        );
+        return;
+      }
+      case "dbdel":
+        this.db.run("DELETE FROM databases WHERE id = ?", [op.id]);
+        return;
+      case "group": {
+        const g = op.r;
+        this.db.run(
+          "INSERT OR REPLACE INTO groups (name, id, created_at, location, delete_protection) VALUES (?, ?, ?, ?, ?)",
+          [g.name, g.id, g.createdAt, g.location, g.delete_protection ? 1 : 0],
+        );
+        return;
+      }
+      case "groupdel":
+        this.db.run("DELETE FROM groups WHERE name = ?", [op.name]);
+        return;
+      case "kv":
+        if (op.v === null) this.db.run("DELETE FROM kv WHERE key = ?", [op.k]);
+        else this.db.run("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", [op.k, op.v]);
+        return;
+    }
+  }
+
+  /** Applies `op` now and resolves once it is in a durable log record. */
+  private change(op: Op): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(new TenantliteError("PLATFORM_CLOSED", "The catalog is closed"));
+    }
+    this.apply(op);
+    this.pending.push(op);
+    const done = new Promise<void>((resolve, reject) => {
+      this.pendingWaiters.push({ resolve, reject });
+    });
+    this.flushing ??= this.flushLoop();
+    return done;
+  }
+
+  /** Writes pending operations, one log record per round, until none are left. */
+  private async flushLoop(): Promise<void> {
+    // Let changes made in the same tick join this record.
+    await Promise.resolve();
+    try {
+      while (this.pending.length > 0) {
+        const ops = this.pending;
+        const waiters = this.pendingWaiters;
+        this.pending = [];
+        this.pendingWaiters = [];
+        const seq = this.lastSeq + 1;
+        const bytes = new TextEncoder().encode(JSON.stringify(ops));
+        try {
+          await this.storage.save(logKey(seq), bytes);
+          this.lastSeq = seq;
+          this.logBytes += bytes.length;
+          for (const w of waiters) w.resolve();
+        } catch (e) {
+          for (const w of waiters) w.reject(e);
+        }
+      }
+    } finally {
+      this.flushing = undefined;
+    }
+    if (
+      this.compacting === undefined &&
+      this.logBytes > Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)
+    ) {
+      this.compacting = this.compact()
+        .catch(() => {
+          /* the log stays; the next flush tries again */
+        })
+        .finally(() => {
+          this.compacting = undefined;
+        });
+    }
+  }
+
+  /** Writes a snapshot covering the log so far, then deletes the covered log records. */
+  private async compact(): Promise<void> {
+    const covered = this.lastSeq;
+    // The snapshot may also hold operations still pending; replaying them later is harmless.
+    this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('log_seq', ?)", [covered]);
+    const image = this.db.export();
+    await this.storage.save(SNAPSHOT_KEY, image);
+    this.snapshotBytes = image.length;
+    this.logBytes = 0;
+    for (;;) {
+      const keys = await this.storage.list(LOG_PREFIX, { limit: 1000 });
+      const old = keys.filter((k) => Number(k.slice(LOG_PREFIX.length)) <= covered);
+      for (const k of old) await this.storage.delete(k);
+      if (old.length < 1000) break;
+    }
+  }
+
+  /** Waits until every change so far is durable and any compaction has finished. */
+  async flush(): Promise<void> {
+    while (this.flushing !== undefined || this.compacting !== undefined) {
+      await this.flushing;
+      await this.compacting;
+    }
+  }
+
+  /** Flushes pending changes and closes. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  putGroup(g: GroupInfo): Promise<void> {
+    return this.change({ t: "group", r: g });
+  }
+
+  deleteGroup(name: string): Promise<void> {
+    return this.change({ t: "groupdel", name });
+  }
+
+  putDatabase(d: DatabaseInfo): Promise<void> {
+    return this.change({ t: "db", r: d });
+  }
+
+  deleteDatabase(id: string): Promise<void> {
+    return this.change({ t: "dbdel", id });
+  }
+
+  /** A small platform record (keys, token generations, job state…), or `undefined`. */
+  getRecord(key: string): string | undefined {
+    const r = this.all("SELECT value FROM kv WHERE key = ?", [key])[0];
+    return r === undefined ? undefined : String(r.value);
+  }
+
+  /** Records whose key starts with `prefix`, in key order. */
+  listRecords(prefix: string, limit = 1000): { key: string; value: string }[] {
+    return this.all("SELECT key, value FROM kv WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?", [
+      prefix.length,
+      prefix,
+      limit,
+    ]).map((r) => ({ key: String(r.key), value: String(r.value) }));
+  }
+
+  /** Sets (or, with `null`, removes) a small platform record, durably. */
+  putRecord(key: string, value: string | null): Promise<void> {
+    return this.change({ t: "kv", k: key, v: value });
   }
 
   private all(sql: string, params: unknown[] = []): Row[] {
@@ -89,19 +321,6 @@ export class Catalog {
 
   listGroups(): GroupInfo[] {
     return this.all("SELECT * FROM groups ORDER BY name").map(toGroup);
-  }
-
-  async putGroup(g: GroupInfo): Promise<void> {
-    this.db.run(
-      "INSERT OR REPLACE INTO groups (name, id, created_at, location, delete_protection) VALUES (?, ?, ?, ?, ?)",
-      [g.name, g.id, g.createdAt, g.location, g.delete_protection ? 1 : 0],
-    );
-    await this.save();
-  }
-
-  async deleteGroup(name: string): Promise<void> {
-    this.db.run("DELETE FROM groups WHERE name = ?", [name]);
-    await this.save();
   }
 
   /** A database by name or id. */
@@ -141,36 +360,6 @@ export class Catalog {
     return Number(
       this.all("SELECT count(*) AS n FROM databases WHERE parent = ?", [parent])[0]?.n ?? 0,
     );
-  }
-
-  async putDatabase(d: DatabaseInfo): Promise<void> {
-    this.db.run(
-      `INSERT OR REPLACE INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        d.id,
-        d.name,
-        d.group,
-        d.createdAt,
-        d.type,
-        d.parent,
-        d.config.allow_attach ? 1 : 0,
-        d.config.block_reads ? 1 : 0,
-        d.config.block_writes ? 1 : 0,
-        d.config.delete_protection ? 1 : 0,
-        d.encrypted ? 1 : 0,
-      ],
-    );
-    await this.save();
-  }
-
-  async deleteDatabase(id: string): Promise<void> {
-    this.db.run("DELETE FROM databases WHERE id = ?", [id]);
-    await this.save();
-  }
-
-  close(): void {
-    this.db.close();
   }
 }
 

@@ -389,7 +389,7 @@ export class Platform {
     this.closed = true;
     for (const t of [...this.open.values()]) await this.closeTenant(t);
     await this.persister?.close();
-    this.catalog.close();
+    await this.catalog.close();
   }
 
   // ── internals ────────────────────────────────────────────────────────────
