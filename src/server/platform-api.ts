@@ -168,7 +168,7 @@ export class PlatformApi {
     if (sub === "auth" && subName === "rotate" && extra === undefined) {
       return only(method, "POST", async () => {
         await this.ctx.tokens.rotateGroup(group.id);
-        return new Response(null, { status: 200 });
+        return json({});
       });
     }
     if (sub === "configuration" && subName === undefined) {
@@ -280,7 +280,7 @@ export class PlatformApi {
         if (subName === "rotate") {
           return only(method, "POST", async () => {
             await this.ctx.tokens.rotateDatabase(info.id);
-            return new Response(null, { status: 200 });
+            return json({});
           });
         }
         throw notFound();

@@ -1,0 +1,268 @@
+/**
+ * The mission end to end with the real clients: `@tursodatabase/api` creates groups, databases,
+ * tokens and configuration; `@libsql/client` runs statements over http:// and ws://.
+ */
+import { type Client, createClient, LibsqlError } from "@libsql/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningServer } from "../../src/node/server.js";
+import { expectCode } from "../helpers.js";
+import { startTestServer } from "./helpers.js";
+
+let server: RunningServer;
+let api: Awaited<ReturnType<typeof startTestServer>>["api"];
+let token: string;
+
+beforeAll(async () => {
+  ({ server, api } = await startTestServer({ auth: true }));
+  await api.groups.create("tenants", "local" as never);
+  await api.databases.create("acme", { group: "tenants" });
+  await api.databases.create("globex", { group: "tenants" });
+  token = (await api.databases.createToken("acme")).jwt;
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+describe("Platform API with @tursodatabase/api", () => {
+  it("lists, gets and reports on groups and databases", async () => {
+    const groups = await api.groups.list();
+    expect(groups.map((g) => g.name).sort()).toEqual(["default", "tenants"]);
+    expect((await api.groups.get("tenants")).name).toBe("tenants");
+    const db = await api.databases.get("acme");
+    expect(db).toMatchObject({ name: "acme", group: "tenants", allow_attach: false });
+    expect((await api.databases.list({ group: "tenants" })).map((d) => d.name)).toEqual([
+      "acme",
+      "globex",
+    ]);
+    expect(await api.databases.list({ group: "default" })).toEqual([]);
+    const usage = await api.databases.usage("acme");
+    expect(usage.uuid).toBe(db.id);
+    const instances = await api.databases.listInstances("acme");
+    expect(instances).toHaveLength(1);
+    expect((await api.organizations.list()).map((o) => o.slug)).toEqual(["local"]);
+    expect((await api.locations.list()).map((l) => l.code)).toEqual(["local"]);
+  });
+
+  it("answers errors with the status and message the client reads", async () => {
+    const e1 = await api.databases.get("nope").catch((e: unknown) => e);
+    expect((e1 as { status: number }).status).toBe(404);
+    expect((e1 as Error).message).toMatch(/could not find database with name nope/);
+    const e2 = await api.databases.create("acme").catch((e: unknown) => e);
+    expect((e2 as { status: number }).status).toBe(409);
+    const e3 = await api.databases.create("x1", { group: "nogroup" }).catch((e: unknown) => e);
+    expect((e3 as { status: number }).status).toBe(400);
+    const e4 = await api.databases
+      .createToken("acme", { expiration: "soon" })
+      .catch((e: unknown) => e);
+    expect((e4 as { status: number }).status).toBe(400);
+    expect((e4 as Error).message).toMatch(/Invalid expiration format/);
+  });
+
+  it("creates schema parents, children and seeded copies, and filters them", async () => {
+    await api.databases.create("parent", { group: "tenants", is_schema: true });
+    await api.databases.create("child1", { group: "tenants", schema: "parent" });
+    const children = await api.databases.list({ schema: "parent" });
+    expect(children.map((d) => d.name)).toEqual(["child1"]);
+    const parents = await api.databases.list({ type: "schema" });
+    expect(parents.map((d) => d.name)).toEqual(["parent"]);
+    expect((await api.databases.get("child1")).schema).toBe("parent");
+    const jobs = await fetch(`${server.url}/dev/parent/v1/jobs`, {
+      headers: { authorization: `Bearer ${(await api.databases.createToken("parent")).jwt}` },
+    });
+    expect(await jobs.json()).toEqual({ schema_version: 0, migrations: [] });
+    await api.databases.delete("child1");
+    await api.databases.delete("parent");
+  });
+
+  it("manages API tokens", async () => {
+    const created = await api.apiTokens.create("ci");
+    expect(created.token).toBeTypeOf("string");
+    expect((await api.apiTokens.list()).map((t) => t.name)).toContain("ci");
+    const other = (await import("@tursodatabase/api")).createClient({
+      org: "local",
+      token: created.token,
+      baseUrl: `${server.url}/v1/`,
+    });
+    expect((await other.databases.list()).length).toBeGreaterThan(0);
+    await api.apiTokens.revoke("ci");
+    const e = await other.databases.list().catch((x: unknown) => x);
+    expect((e as { status: number }).status).toBe(401);
+  });
+});
+
+for (const proto of ["http", "ws"] as const) {
+  describe(`@libsql/client over ${proto}`, () => {
+    let client: Client;
+    const url = () => `${proto === "http" ? server.url : server.wsUrl}/dev/acme/`;
+
+    beforeAll(async () => {
+      client = createClient({ url: url(), authToken: token, intMode: "bigint" });
+      await client.execute(`DROP TABLE IF EXISTS t_${proto}`);
+      await client.execute(
+        `CREATE TABLE t_${proto} (id INTEGER PRIMARY KEY, name TEXT UNIQUE, big INTEGER, data BLOB, f REAL)`,
+      );
+    });
+    afterAll(() => client.close());
+
+    it("executes with args, 64-bit integers, blobs and floats", async () => {
+      const big = 9223372036854775807n;
+      const r = await client.execute({
+        sql: `INSERT INTO t_${proto} (name, big, data, f) VALUES (?, ?, ?, ?)`,
+        args: ["a", big, new Uint8Array([0, 255, 1]), 2.5],
+      });
+      expect(r.rowsAffected).toBe(1);
+      expect(r.lastInsertRowid).toBe(1n);
+      const rs = await client.execute({
+        sql: `SELECT name, big, data, f, 1 + 1 AS two FROM t_${proto} WHERE name = :n`,
+        args: { n: "a" },
+      });
+      expect(rs.columns).toEqual(["name", "big", "data", "f", "two"]);
+      expect(rs.columnTypes).toEqual(["TEXT", "INTEGER", "BLOB", "REAL", ""]);
+      const row = rs.rows[0]!;
+      expect(row.big).toBe(big);
+      expect([...new Uint8Array(row.data as ArrayBuffer)]).toEqual([0, 255, 1]);
+      expect(row.f).toBe(2.5);
+      expect(row.two).toBe(2n);
+      const sel = await client.execute(`SELECT count(*) FROM t_${proto}`);
+      expect(sel.rowsAffected).toBe(0);
+      expect(sel.lastInsertRowid).toBeUndefined();
+    });
+
+    it("runs batches in every mode, atomically", async () => {
+      for (const mode of ["write", "deferred", "read"] as const) {
+        const rs = await client.batch(
+          [`SELECT count(*) AS n FROM t_${proto}`, { sql: "SELECT ? AS x", args: [mode] }],
+          mode,
+        );
+        expect(rs[1]!.rows[0]!.x).toBe(mode);
+      }
+      const before = (await client.execute(`SELECT count(*) AS n FROM t_${proto}`)).rows[0]!.n;
+      const e = await expectCode(
+        client.batch(
+          [
+            `INSERT INTO t_${proto} (name) VALUES ('b1')`,
+            `INSERT INTO t_${proto} (name) VALUES ('a')`,
+          ],
+          "write",
+        ),
+        "SQLITE_CONSTRAINT",
+      );
+      expect((e as unknown as { statementIndex: number }).statementIndex).toBe(1);
+      const after = (await client.execute(`SELECT count(*) AS n FROM t_${proto}`)).rows[0]!.n;
+      expect(after).toBe(before);
+    });
+
+    it("migrates and runs scripts", async () => {
+      await client.migrate([
+        `CREATE TABLE IF NOT EXISTS m_${proto} (x)`,
+        `INSERT INTO m_${proto} VALUES (1)`,
+      ]);
+      await client.executeMultiple(
+        `INSERT INTO m_${proto} VALUES (2); INSERT INTO m_${proto} VALUES (3);`,
+      );
+      const rs = await client.execute(`SELECT sum(x) AS s FROM m_${proto}`);
+      expect(rs.rows[0]!.s).toBe(6n);
+    });
+
+    it("commits and rolls back interactive transactions", async () => {
+      const tx = await client.transaction("write");
+      await tx.execute(`INSERT INTO t_${proto} (name) VALUES ('tx1')`);
+      const inside = await tx.execute(`SELECT count(*) AS n FROM t_${proto} WHERE name = 'tx1'`);
+      expect(inside.rows[0]!.n).toBe(1n);
+      await tx.batch([`INSERT INTO t_${proto} (name) VALUES ('tx2')`]);
+      await tx.commit();
+      const tx2 = await client.transaction("write");
+      await tx2.execute(`INSERT INTO t_${proto} (name) VALUES ('tx3')`);
+      await tx2.rollback();
+      const rs = await client.execute(
+        `SELECT name FROM t_${proto} WHERE name LIKE 'tx%' ORDER BY name`,
+      );
+      expect(rs.rows.map((r) => r.name)).toEqual(["tx1", "tx2"]);
+    });
+
+    it("reports SQL errors with Hrana codes", async () => {
+      await expectCode(client.execute("SELECT * FROM missing"), "SQL_INPUT_ERROR", /no such table/);
+      await expectCode(client.execute("SELEC 1"), "SQL_PARSE_ERROR");
+      await expectCode(
+        client.execute(`INSERT INTO t_${proto} (name) VALUES ('a')`),
+        "SQLITE_CONSTRAINT",
+      );
+      await expectCode(client.execute("SELECT 1; SELECT 2"), "SQL_MANY_STATEMENTS");
+    });
+
+    it("refuses an unknown database, a bad token and an expired token with readable codes", async () => {
+      const host = proto === "http" ? server.url : server.wsUrl;
+      const unknown = createClient({ url: `${host}/dev/nope/`, authToken: token });
+      const e1 = await expectCode(unknown.execute("SELECT 1"), "DATABASE_NOT_FOUND");
+      expect(e1).toBeInstanceOf(LibsqlError);
+      unknown.close();
+      const bad = createClient({ url: url(), authToken: `${token.slice(0, -4)}AAAA` });
+      await expectCode(bad.execute("SELECT 1"), "AUTH_JWT_INVALID");
+      bad.close();
+      const none = createClient({ url: url() });
+      await expectCode(none.execute("SELECT 1"), "AUTH_HEADER_NOT_FOUND");
+      none.close();
+      const other = (await api.databases.createToken("globex")).jwt;
+      const wrong = createClient({ url: url(), authToken: other });
+      await expectCode(wrong.execute("SELECT 1"), "AUTH_FORBIDDEN");
+      wrong.close();
+      const short = (await api.databases.createToken("acme", { expiration: "1s" })).jwt;
+      await new Promise((r) => setTimeout(r, 2100));
+      const expired = createClient({ url: url(), authToken: short });
+      await expectCode(expired.execute("SELECT 1"), "AUTH_JWT_EXPIRED");
+      expired.close();
+    });
+
+    it("enforces read-only tokens and configuration switches", async () => {
+      const ro = (await api.databases.createToken("acme", { authorization: "read-only" })).jwt;
+      const reader = createClient({ url: url(), authToken: ro, intMode: "bigint" });
+      expect((await reader.execute(`SELECT count(*) AS n FROM t_${proto}`)).rows).toHaveLength(1);
+      await expectCode(reader.execute(`DELETE FROM t_${proto}`), "AUTH_FORBIDDEN");
+      await expectCode(reader.batch([`DELETE FROM t_${proto}`], "write"), "AUTH_FORBIDDEN");
+      reader.close();
+      await patchConfig("acme", { block_writes: true });
+      await expectCode(client.execute(`DELETE FROM t_${proto}`), "BLOCKED");
+      expect((await client.execute("SELECT 1 AS one")).rows[0]!.one).toBe(1n);
+      await patchConfig("acme", { block_writes: false, block_reads: true });
+      await expectCode(client.execute("SELECT 1"), "BLOCKED");
+      await patchConfig("acme", { block_reads: null, delete_protection: null });
+      const cfg = await patchConfig("acme", { block_reads: false });
+      expect(cfg).toMatchObject({ block_reads: false, block_writes: false, allow_attach: false });
+    });
+  });
+}
+
+describe("token rotation", () => {
+  it("invalidates earlier database and group tokens", async () => {
+    const dbToken = (await api.databases.createToken("globex")).jwt;
+    const groupToken = (await api.groups.createToken("tenants")).jwt;
+    const url = `${server.url}/dev/globex/`;
+    for (const t of [dbToken, groupToken]) {
+      const c = createClient({ url, authToken: t });
+      await c.execute("SELECT 1");
+      c.close();
+    }
+    await api.databases.rotateTokens("globex");
+    const c1 = createClient({ url, authToken: dbToken });
+    await expectCode(c1.execute("SELECT 1"), "AUTH_JWT_INVALID", /rotated/);
+    const c2 = createClient({ url, authToken: groupToken });
+    await c2.execute("SELECT 1");
+    await api.groups.rotateTokens("tenants");
+    await expectCode(c2.execute("SELECT 1"), "AUTH_JWT_INVALID");
+    const fresh = createClient({ url, authToken: (await api.databases.createToken("globex")).jwt });
+    await fresh.execute("SELECT 1");
+    for (const c of [c1, c2, fresh]) c.close();
+    token = (await api.databases.createToken("acme")).jwt;
+  });
+});
+
+async function patchConfig(name: string, body: Record<string, boolean | null>) {
+  const res = await fetch(`${server.url}/v1/organizations/local/databases/${name}/configuration`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${server.apiToken}` },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(200);
+  return res.json();
+}
