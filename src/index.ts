@@ -23,7 +23,13 @@ export type {
   Value,
 } from "./engine/values.js";
 export { hasCode, TenantliteBatchError, TenantliteError } from "./errors.js";
-export { createPlatform, Platform, type PlatformOptions, tenantKey } from "./platform/platform.js";
+export {
+  type ConnectOptions,
+  createPlatform,
+  Platform,
+  type PlatformOptions,
+  tenantKey,
+} from "./platform/platform.js";
 export type {
   Client,
   ClientOptions,

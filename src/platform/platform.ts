@@ -9,6 +9,14 @@ import { loadSqlJs, type SqlJsConfig } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantDb } from "../engine/tenant-db.js";
 import { TenantliteError } from "../errors.js";
+import {
+  decryptImage,
+  deriveTenantKey,
+  encryptedImageSalt,
+  encryptImage,
+  isEncryptedImage,
+  newSalt,
+} from "../storage/encryption.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import { Persister } from "../storage/persister.js";
 import { assertSqliteImage } from "../storage/sqlite-image.js";
@@ -44,7 +52,23 @@ export interface PlatformOptions {
   readonly transactionTimeoutMs?: number;
   /** Name of the group databases go to when none is given. Default `"default"`. */
   readonly defaultGroup?: string;
+  /**
+   * Memory budget for open tenants, in bytes (estimated from their images plus ~200 KB each).
+   * Idle tenants are closed past it. Default 512 MiB.
+   */
+  readonly maxOpenBytes?: number;
+  /** PBKDF2 iterations for new encryption keys (default 600,000; lower only in tests). */
+  readonly kdfIterations?: number;
 }
+
+/** Per-connection options of {@link Platform.connect}. */
+export interface ConnectOptions extends ConnectionOptions {
+  /** The database's encryption key, for encrypted databases. */
+  readonly encryptionKey?: string | Uint8Array;
+}
+
+/** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
+const TENANT_OVERHEAD_BYTES = 200 * 1024;
 
 const DEFAULT_CONFIG: DatabaseConfig = Object.freeze({
   allow_attach: false,
@@ -58,8 +82,19 @@ export function tenantKey(id: string): string {
   return `tenants/${id.slice(0, 2)}/${id.slice(2, 4)}/${id}.db`;
 }
 
+/** How an encrypted tenant's image is sealed: its derived key, salt and a fingerprint of its secret. */
+interface TenantCrypto {
+  readonly key: CryptoKey;
+  readonly salt: Uint8Array;
+  readonly fingerprint: string;
+}
+
 class OpenTenantImpl implements OpenTenant {
   readonly gate: TenantGate;
+  /** Set for encrypted tenants. */
+  crypto: TenantCrypto | undefined;
+  /** Estimated memory held (image size plus per-connection overhead). */
+  bytes = TENANT_OVERHEAD_BYTES;
   lastUsed = 0;
   /** Uses in progress (connections between open and release); a pinned tenant is never evicted. */
   pins = 0;
@@ -96,6 +131,11 @@ export class Platform {
   private readonly persister: Persister | undefined;
   private readonly connectionOptions: ConnectionOptions;
   private readonly maxOpen: number;
+  private readonly maxOpenBytes: number;
+  private openBytes = 0;
+  private readonly kdfIterations: number | undefined;
+  /** Derived keys by tenant id and secret fingerprint: PBKDF2 is paid once per tenant and key. */
+  private readonly derivedKeys = new Map<string, CryptoKey>();
   private readonly defaultGroup: string;
   private closed = false;
 
@@ -121,6 +161,8 @@ export class Platform {
         : { transactionTimeoutMs: options.transactionTimeoutMs }),
     };
     this.maxOpen = Math.max(1, options.maxOpenTenants ?? 500);
+    this.maxOpenBytes = Math.max(1, options.maxOpenBytes ?? 512 * 1024 * 1024);
+    this.kdfIterations = options.kdfIterations;
     this.defaultGroup = options.defaultGroup ?? "default";
   }
 
@@ -159,6 +201,16 @@ export class Platform {
       throw new TenantliteError("ARGS_INVALID", `Unknown database type: use "regular" or "schema"`);
     }
     const isSchema = options.type === "schema";
+    const secret = options.encryption?.key;
+    if (options.encryption !== undefined) {
+      assertSecret(secret);
+      if (isSchema || options.schema !== undefined) {
+        throw new TenantliteError(
+          "ARGS_INVALID",
+          "Encryption is not supported for schema databases and their children",
+        );
+      }
+    }
     const sources = [options.schema, options.fromDatabase, options.fromBytes].filter(
       (s) => s !== undefined,
     ).length;
@@ -206,7 +258,7 @@ export class Platform {
           `could not find database with name ${options.fromDatabase}`,
         );
       }
-      bytes = await this.imageOf(source);
+      bytes = await this.imageOf(source, options.sourceEncryptionKey);
     } else if (options.fromBytes !== undefined) {
       if (!(options.fromBytes instanceof Uint8Array)) {
         throw new TenantliteError("ARGS_INVALID", "fromBytes must be a Uint8Array");
@@ -215,17 +267,25 @@ export class Platform {
       bytes = options.fromBytes;
       this.assertOpensCleanly(bytes, name);
     }
+    const id = crypto.randomUUID();
     const info: DatabaseInfo = Object.freeze({
-      id: crypto.randomUUID(),
+      id,
       name,
       group: parent?.group ?? groupName,
       createdAt: new Date().toISOString(),
       type: isSchema ? "schema" : parent !== undefined ? "child" : "regular",
       parent: parent?.name ?? null,
       config: Object.freeze({ ...DEFAULT_CONFIG, ...pickConfig(options.config ?? {}) }),
-      encrypted: false,
+      encrypted: secret !== undefined,
     });
-    if (bytes !== undefined) await this.storage.save(tenantKey(info.id), bytes);
+    if (secret !== undefined) {
+      // An encrypted tenant is written at once, so every later open can verify its key.
+      const salt = newSalt();
+      const key = await deriveTenantKey(secret, salt, this.kdfOptions());
+      const plain = bytes ?? this.emptyImage();
+      await this.storage.save(tenantKey(id), await encryptImage(key, plain, aadFor(id)));
+      this.derivedKeys.set(`${id}:${await fingerprint(salt, secret)}`, key);
+    } else if (bytes !== undefined) await this.storage.save(tenantKey(id), bytes);
     await this.catalog.putDatabase(info);
     return info;
   }
@@ -279,6 +339,7 @@ export class Platform {
     const open = this.open.get(info.id);
     if (open !== undefined) {
       this.open.delete(info.id);
+      this.openBytes -= open.bytes;
       open.db.close();
     }
     this.openByName.delete(info.name);
@@ -287,9 +348,43 @@ export class Platform {
   }
 
   /** The database's SQLite file image (a standard SQLite file). */
-  async exportDatabase(nameOrId: string): Promise<Uint8Array> {
+  async exportDatabase(
+    nameOrId: string,
+    options: { encryptionKey?: string | Uint8Array } = {},
+  ): Promise<Uint8Array> {
     this.assertOpen();
-    return this.imageOf(this.requireDatabase(nameOrId));
+    return this.imageOf(this.requireDatabase(nameOrId), options.encryptionKey);
+  }
+
+  /**
+   * Re-encrypts an encrypted database under a new key (new salt, new IV). Earlier keys stop
+   * working at once.
+   */
+  async rotateEncryptionKey(
+    nameOrId: string,
+    oldKey: string | Uint8Array,
+    newKey: string | Uint8Array,
+  ): Promise<void> {
+    this.assertOpen();
+    const info = this.requireDatabase(nameOrId);
+    if (!info.encrypted) {
+      throw new TenantliteError("ARGS_INVALID", `database "${info.name}" is not encrypted`);
+    }
+    assertSecret(newKey);
+    const t = await this.openVerified(info.name, oldKey);
+    const token = {};
+    try {
+      const wait = t.gate.enter(token, 60_000);
+      if (wait !== undefined) await wait;
+      const salt = newSalt();
+      const key = await deriveTenantKey(newKey, salt, this.kdfOptions());
+      t.crypto = { key, salt, fingerprint: await fingerprint(salt, newKey) };
+      this.derivedKeys.set(`${info.id}:${t.crypto.fingerprint}`, key);
+      await this.storage.save(tenantKey(info.id), await this.seal(t, t.db.export()));
+    } finally {
+      t.gate.leave(token);
+      t.release();
+    }
   }
 
   // ── groups ──────────────────────────────────────────────────────────────
@@ -366,15 +461,40 @@ export class Platform {
         `Invalid intMode: use "number", "bigint" or "string"`,
       );
     }
-    return new PlatformClient(() => this.connect(name), intMode);
+    const encryptionKey = options.encryptionKey;
+    return new PlatformClient(
+      () => this.connect(name, encryptionKey === undefined ? {} : { encryptionKey }),
+      intMode,
+    );
   }
 
   /** A raw logical connection onto a database (what clients, streams and shells are built on). */
-  connect(nameOrId: string, options: ConnectionOptions = {}): Connection {
+  connect(nameOrId: string, options: ConnectOptions = {}): Connection {
     this.assertOpen();
+    const { encryptionKey, ...timeouts } = options;
+    // Once a connection's key matched an open tenant, later statements skip the check.
+    const verified = new WeakSet<OpenTenantImpl>();
+    const check = (t: OpenTenantImpl): OpenTenantImpl | Promise<OpenTenantImpl> => {
+      if (t.crypto === undefined || verified.has(t)) return t;
+      return this.verifySecret(t, encryptionKey).then(
+        () => {
+          verified.add(t);
+          return t;
+        },
+        (e: unknown) => {
+          t.release();
+          throw e;
+        },
+      );
+    };
     return new Connection(
-      { open: () => this.openTenant(nameOrId) },
-      { ...this.connectionOptions, ...options },
+      {
+        open: () => {
+          const r = this.openTenant(nameOrId, encryptionKey);
+          return r instanceof Promise ? r.then(check) : check(r);
+        },
+      },
+      { ...this.connectionOptions, ...timeouts },
     );
   }
 
@@ -412,7 +532,19 @@ export class Platform {
     return info;
   }
 
-  private async imageOf(info: DatabaseInfo): Promise<Uint8Array> {
+  private async imageOf(info: DatabaseInfo, secret?: string | Uint8Array): Promise<Uint8Array> {
+    if (info.encrypted) {
+      const t = await this.openVerified(info.id, secret);
+      const token = {};
+      try {
+        const wait = t.gate.enter(token, 60_000);
+        if (wait !== undefined) await wait;
+        return t.db.export();
+      } finally {
+        t.gate.leave(token);
+        t.release();
+      }
+    }
     const open = this.open.get(info.id);
     if (open !== undefined) {
       const token = {};
@@ -426,13 +558,46 @@ export class Platform {
     }
     await this.persister?.flush(tenantKey(info.id));
     const bytes = await this.storage.load(tenantKey(info.id));
-    if (bytes !== undefined) return bytes;
+    return bytes ?? this.emptyImage();
+  }
+
+  private emptyImage(): Uint8Array {
     const empty = new TenantDb(this.sql, undefined, { journalMode: "delete" });
     try {
       return empty.export();
     } finally {
       empty.close();
     }
+  }
+
+  private kdfOptions(): { iterations?: number } {
+    return this.kdfIterations === undefined ? {} : { iterations: this.kdfIterations };
+  }
+
+  /** Opens a tenant and checks the caller's key (for encrypted tenants); the caller releases it. */
+  private async openVerified(nameOrId: string, secret: string | Uint8Array | undefined) {
+    const t = await this.openTenant(nameOrId, secret);
+    try {
+      if (t.crypto !== undefined) await this.verifySecret(t, secret);
+    } catch (e) {
+      t.release();
+      throw e;
+    }
+    return t;
+  }
+
+  private async verifySecret(t: OpenTenantImpl, secret: string | Uint8Array | undefined) {
+    const c = t.crypto;
+    if (c === undefined) return;
+    if (secret === undefined) throw keyRequired(t.info.name);
+    if ((await fingerprint(c.salt, secret)) !== c.fingerprint) throw keyInvalid(t.info.name);
+  }
+
+  /** The bytes to store for a tenant: its image, encrypted when the tenant is. */
+  private seal(t: OpenTenantImpl, plain: Uint8Array): Promise<Uint8Array> | Uint8Array {
+    t.bytes = TENANT_OVERHEAD_BYTES + plain.length;
+    if (t.crypto === undefined) return plain;
+    return encryptImage(t.crypto.key, plain, aadFor(t.info.id));
   }
 
   private assertOpensCleanly(bytes: Uint8Array, name: string): void {
@@ -452,7 +617,10 @@ export class Platform {
     }
   }
 
-  private openTenant(nameOrId: string): Promise<OpenTenantImpl> | OpenTenantImpl {
+  private openTenant(
+    nameOrId: string,
+    secret?: string | Uint8Array,
+  ): Promise<OpenTenantImpl> | OpenTenantImpl {
     this.assertOpen();
     // Hot path: an open tenant by the name (or id) a connection uses, without a catalog query.
     const known = this.openByName.get(nameOrId);
@@ -472,7 +640,7 @@ export class Platform {
     let pending = this.opening.get(info.id);
     if (pending === undefined) {
       const entry = { promise: undefined as unknown as Promise<OpenTenantImpl>, waiters: 0 };
-      entry.promise = this.load(info, entry).finally(() => this.opening.delete(info.id));
+      entry.promise = this.load(info, entry, secret).finally(() => this.opening.delete(info.id));
       this.opening.set(info.id, entry);
       pending = entry;
     }
@@ -483,11 +651,44 @@ export class Platform {
     });
   }
 
-  private async load(info: DatabaseInfo, entry: { waiters: number }): Promise<OpenTenantImpl> {
+  private async load(
+    info: DatabaseInfo,
+    entry: { waiters: number },
+    secret: string | Uint8Array | undefined,
+  ): Promise<OpenTenantImpl> {
     await this.closing.get(info.id);
-    const bytes = await this.storage.load(tenantKey(info.id));
+    let bytes = await this.storage.load(tenantKey(info.id));
+    let sealing: TenantCrypto | undefined;
+    if (info.encrypted) {
+      if (bytes === undefined || !isEncryptedImage(bytes)) {
+        throw new TenantliteError(
+          "DATABASE_CORRUPT",
+          `database "${info.name}" could not be opened: its encrypted file is missing or damaged`,
+        );
+      }
+      if (secret === undefined) throw keyRequired(info.name);
+      const salt = encryptedImageSalt(bytes);
+      const print = await fingerprint(salt, secret);
+      const cacheKey = `${info.id}:${print}`;
+      let key = this.derivedKeys.get(cacheKey);
+      try {
+        key ??= await deriveTenantKey(secret, salt, this.kdfOptions());
+        bytes = await decryptImage(key, bytes, aadFor(info.id));
+      } catch (e) {
+        if (e instanceof TenantliteError && e.code === "ENCRYPTION_KEY_INVALID") {
+          throw keyInvalid(info.name);
+        }
+        throw e;
+      }
+      this.derivedKeys.set(cacheKey, key);
+      if (this.derivedKeys.size > 1000) {
+        this.derivedKeys.delete(this.derivedKeys.keys().next().value as string);
+      }
+      sealing = { key, salt, fingerprint: print };
+    }
     let db: TenantDb;
     try {
+      if (bytes !== undefined) assertSqliteImage(bytes, info.name);
       db = new TenantDb(this.sql, bytes);
     } catch (e) {
       throw new TenantliteError(
@@ -497,6 +698,9 @@ export class Platform {
       );
     }
     const t = new OpenTenantImpl(info, db, (x) => this.persistTenant(x));
+    t.crypto = sealing;
+    t.bytes = TENANT_OVERHEAD_BYTES + (bytes?.length ?? 0);
+    this.openBytes += t.bytes;
     t.lastUsed = ++useClock;
     // Pinned for every caller that waited for this load; later callers find it open and pin it.
     t.pins = entry.waiters;
@@ -515,20 +719,29 @@ export class Platform {
     const token = {};
     const wait = t.gate.enter(token, 60_000);
     if (wait !== undefined) await wait;
+    let plain: Uint8Array;
     try {
-      return t.db.export();
+      plain = t.db.export();
     } finally {
       t.gate.leave(token);
     }
+    const before = t.bytes;
+    const sealed = await this.seal(t, plain);
+    this.openBytes += t.bytes - before;
+    return sealed;
+  }
+
+  private overBudget(): boolean {
+    return this.open.size > this.maxOpen || this.openBytes > this.maxOpenBytes;
   }
 
   private async evictIfOverBudget(): Promise<void> {
-    if (this.open.size <= this.maxOpen) return;
+    if (!this.overBudget()) return;
     const idle = [...this.open.values()]
       .filter((t) => t.pins === 0 && !t.gate.busy && !t.db.inTransaction)
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const t of idle) {
-      if (this.open.size <= this.maxOpen) break;
+      if (!this.overBudget()) break;
       await this.closeTenant(t);
     }
   }
@@ -536,6 +749,7 @@ export class Platform {
   private async closeTenant(t: OpenTenantImpl): Promise<void> {
     if (this.open.get(t.info.id) !== t) return;
     this.open.delete(t.info.id);
+    this.openBytes -= t.bytes;
     this.openByName.delete(t.info.name);
     this.openByName.delete(t.info.id);
     const done = this.flushAndClose(t).finally(() => this.closing.delete(t.info.id));
@@ -548,13 +762,56 @@ export class Platform {
     if (this.persister !== undefined) await this.persister.flush(key);
     else if (this.catalog.getDatabase(t.info.id) !== undefined) {
       t.db.rollback();
-      await this.storage.save(key, t.db.export());
+      await this.storage.save(key, await this.seal(t, t.db.export()));
     }
     t.db.close();
   }
 }
 
 let useClock = 0;
+
+/** Binds an encrypted image to its tenant: a file moved to another tenant does not decrypt. */
+function aadFor(id: string): Uint8Array {
+  return new TextEncoder().encode(`tenantlite:${id}`);
+}
+
+/** A SHA-256 fingerprint of a secret under a tenant's salt, to compare keys without PBKDF2. */
+async function fingerprint(salt: Uint8Array, secret: string | Uint8Array): Promise<string> {
+  const material = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+  const data = new Uint8Array(salt.length + material.length);
+  data.set(salt);
+  data.set(material, salt.length);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function assertSecret(secret: unknown): asserts secret is string | Uint8Array {
+  const ok =
+    (typeof secret === "string" && secret.length > 0) ||
+    (secret instanceof Uint8Array && secret.length > 0);
+  if (!ok) {
+    throw new TenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+      "An encryption key must be a non-empty string or Uint8Array",
+    );
+  }
+}
+
+function keyRequired(name: string): TenantliteError {
+  return new TenantliteError(
+    "ENCRYPTION_KEY_REQUIRED",
+    `database "${name}" is encrypted: pass its encryption key`,
+    { status: 401 },
+  );
+}
+
+function keyInvalid(name: string): TenantliteError {
+  return new TenantliteError(
+    "ENCRYPTION_KEY_INVALID",
+    `the encryption key for database "${name}" is wrong`,
+    { status: 401 },
+  );
+}
 
 function newGroup(name: string, location: string): GroupInfo {
   return Object.freeze({

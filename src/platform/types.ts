@@ -59,6 +59,13 @@ export interface CreateDatabaseOptions {
   readonly fromDatabase?: string;
   /** Start from a SQLite file image. */
   readonly fromBytes?: Uint8Array;
+  /** Encryption key of the `fromDatabase` source, when that one is encrypted. */
+  readonly sourceEncryptionKey?: string | Uint8Array;
+  /**
+   * Encrypt the database at rest (AES-256-GCM, key derived from `key` with PBKDF2). The key is
+   * needed for every later use (`client(name, { encryptionKey })`) and is never stored.
+   */
+  readonly encryption?: { readonly key: string | Uint8Array };
 }
 
 /** Filters and paging of `listDatabases`. */
@@ -81,6 +88,8 @@ export interface ClientOptions {
   readonly intMode?: IntMode;
   /** A database JWT; checked when the platform enforces auth. */
   readonly authToken?: string;
+  /** The key of an encrypted database. */
+  readonly encryptionKey?: string | Uint8Array;
 }
 
 /** `@libsql/client`'s `Client`, served in-process by the platform. */

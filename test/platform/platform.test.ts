@@ -242,6 +242,24 @@ describe("storage", () => {
     }
   });
 
+  it("keeps open tenants under the memory budget", async () => {
+    const storage = await FsStorage.open(tempDir());
+    platform = await createPlatform({ storage, maxOpenBytes: 4 * 1024 * 1024 });
+    for (let i = 0; i < 8; i++) {
+      await platform.createDatabase(`m${i}`);
+      const c = platform.client(`m${i}`);
+      await c.execute("CREATE TABLE t (b BLOB)");
+      await c.execute("INSERT INTO t VALUES (randomblob(1000000))");
+    }
+    // Each tenant holds ~1 MB: a 4 MB budget keeps at most a few of them open.
+    expect(platform.openTenantCount).toBeLessThanOrEqual(4);
+    for (let i = 0; i < 8; i++) {
+      const rs = await platform.client(`m${i}`).execute("SELECT length(b) AS n FROM t");
+      expect(rs.rows[0]!.n).toBe(1000000);
+    }
+    expect(platform.openTenantCount).toBeLessThanOrEqual(4);
+  });
+
   it("never evicts a tenant that holds a transaction", async () => {
     platform = await createPlatform({ maxOpenTenants: 1 });
     await platform.createDatabase("held");

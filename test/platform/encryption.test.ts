@@ -1,0 +1,154 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createPlatform, MemoryStorage, type Platform, tenantKey } from "../../src/index.js";
+import { FsStorage } from "../../src/node/fs-storage.js";
+import { expectCode } from "../helpers.js";
+
+const KEY = "correct horse battery staple";
+const MARKER = "PLAINTEXT-MARKER-7d1f";
+const fast = { kdfIterations: 1000 };
+
+let platform: Platform | undefined;
+const dirs: string[] = [];
+afterEach(async () => {
+  await platform?.close();
+  platform = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), "tenantlite-enc-"));
+  dirs.push(d);
+  return d;
+}
+function allFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? allFiles(p) : [p];
+  });
+}
+
+describe("per-tenant encryption at rest", () => {
+  it("never writes an encrypted tenant's plaintext to disk, and needs the key to open it", async () => {
+    const dir = tempDir();
+    platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
+    const info = await platform.createDatabase("secret", { encryption: { key: KEY } });
+    expect(info.encrypted).toBe(true);
+    const db = platform.client("secret", { encryptionKey: KEY });
+    await db.execute("CREATE TABLE t (v TEXT)");
+    await db.execute({ sql: "INSERT INTO t VALUES (?)", args: [MARKER] });
+    await platform.close();
+    for (const f of allFiles(dir)) {
+      expect(readFileSync(f).includes(Buffer.from(MARKER)), f).toBe(false);
+    }
+    const file = readFileSync(join(dir, tenantKey(info.id)));
+    expect(file.subarray(0, 6).toString()).toBe("TLENC1");
+
+    platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
+    await expectCode(
+      platform.client("secret").execute("SELECT * FROM t"),
+      "ENCRYPTION_KEY_REQUIRED",
+    );
+    const wrong = await expectCode(
+      platform.client("secret", { encryptionKey: "wrong key" }).execute("SELECT * FROM t"),
+      "ENCRYPTION_KEY_INVALID",
+    );
+    expect(wrong.message).not.toContain("wrong key");
+    const rs = await platform.client("secret", { encryptionKey: KEY }).execute("SELECT v FROM t");
+    expect(rs.rows[0]!.v).toBe(MARKER);
+    // Open now (decrypted in memory): a connection with a wrong or missing key is still refused.
+    await expectCode(
+      platform.client("secret", { encryptionKey: "nope" }).execute("SELECT 1"),
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await expectCode(platform.client("secret").execute("SELECT 1"), "ENCRYPTION_KEY_REQUIRED");
+  });
+
+  it("keeps encrypting when tenants are evicted from memory storage", async () => {
+    const storage = new MemoryStorage();
+    platform = await createPlatform({ storage, maxOpenTenants: 1, ...fast });
+    const info = await platform.createDatabase("a", { encryption: { key: KEY } });
+    await platform.createDatabase("b");
+    await platform
+      .client("a", { encryptionKey: KEY })
+      .execute(`CREATE TABLE t AS SELECT '${MARKER}' AS v`);
+    await platform.client("b").execute("SELECT 1"); // evicts a
+    expect(platform.openTenantCount).toBe(1);
+    const stored = (await storage.load(tenantKey(info.id)))!;
+    expect(Buffer.from(stored).includes(Buffer.from(MARKER))).toBe(false);
+    const rs = await platform.client("a", { encryptionKey: KEY }).execute("SELECT v FROM t");
+    expect(rs.rows[0]!.v).toBe(MARKER);
+  });
+
+  it("rotates the key: the old key stops working, data stays", async () => {
+    const dir = tempDir();
+    platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
+    await platform.createDatabase("rot", { encryption: { key: KEY } });
+    await platform.client("rot", { encryptionKey: KEY }).execute("CREATE TABLE t AS SELECT 1 AS x");
+    await expectCode(
+      platform.rotateEncryptionKey("rot", "bad", "new key"),
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await platform.rotateEncryptionKey("rot", KEY, "new key");
+    await expectCode(
+      platform.client("rot", { encryptionKey: KEY }).execute("SELECT 1"),
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await platform.close();
+    platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
+    await expectCode(
+      platform.client("rot", { encryptionKey: KEY }).execute("SELECT 1"),
+      "ENCRYPTION_KEY_INVALID",
+    );
+    const rs = await platform
+      .client("rot", { encryptionKey: "new key" })
+      .execute("SELECT x FROM t");
+    expect(rs.rows[0]!.x).toBe(1);
+  });
+
+  it("exports the plaintext SQLite file only with the key, and copies need the source key", async () => {
+    platform = await createPlatform(fast);
+    await platform.createDatabase("src", { encryption: { key: KEY } });
+    await platform
+      .client("src", { encryptionKey: KEY })
+      .execute("CREATE TABLE t AS SELECT 'x' AS v");
+    await expectCode(platform.exportDatabase("src"), "ENCRYPTION_KEY_REQUIRED");
+    const bytes = await platform.exportDatabase("src", { encryptionKey: KEY });
+    expect(new TextDecoder().decode(bytes.subarray(0, 15))).toBe("SQLite format 3");
+    await expectCode(
+      platform.createDatabase("copy", { fromDatabase: "src" }),
+      "ENCRYPTION_KEY_REQUIRED",
+    );
+    await platform.createDatabase("copy", { fromDatabase: "src", sourceEncryptionKey: KEY });
+    expect((await platform.client("copy").execute("SELECT v FROM t")).rows[0]!.v).toBe("x");
+  });
+
+  it("binds an encrypted file to its tenant: swapped files do not open", async () => {
+    const storage = new MemoryStorage();
+    platform = await createPlatform({ storage, ...fast });
+    const a = await platform.createDatabase("a", { encryption: { key: KEY } });
+    const b = await platform.createDatabase("b", { encryption: { key: KEY } });
+    await platform.close();
+    await storage.save(tenantKey(b.id), (await storage.load(tenantKey(a.id)))!);
+    platform = await createPlatform({ storage, ...fast });
+    await expectCode(
+      platform.client("b", { encryptionKey: KEY }).execute("SELECT 1"),
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await platform.client("a", { encryptionKey: KEY }).execute("SELECT 1");
+  });
+
+  it("refuses empty keys and encrypted schema databases, creating nothing", async () => {
+    platform = await createPlatform(fast);
+    await expectCode(
+      platform.createDatabase("x", { encryption: { key: "" } }),
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await expectCode(
+      platform.createDatabase("x", { type: "schema", encryption: { key: KEY } }),
+      "ARGS_INVALID",
+    );
+    expect(await platform.listDatabases()).toEqual([]);
+  });
+});
