@@ -354,21 +354,38 @@ describe("batons and streams", () => {
     handler.close();
   });
 
-  it("limits how many streams are open and recovers when they close", async () => {
+  it("limits streams holding transactions, expires idle ones to make room", async () => {
+    for (let i = 0; i < 8; i++) await platform.createDatabase(`lim${i}`).catch(() => {});
     const batons: string[] = [];
     let refused: Json;
     for (let i = 0; i < 8; i++) {
-      const r = await post("/v2/pipeline", { requests: [exec("SELECT 1")] });
-      if (r.status === 200) batons.push(r.body.baton);
-      else refused = r;
+      const res = await server.fetch(
+        new Request(`http://127.0.0.1/dev/lim${i}/v2/pipeline`, {
+          method: "POST",
+          body: JSON.stringify({ requests: [exec("BEGIN")] }),
+        }),
+      );
+      const body = await res.json();
+      if (res.status === 200) batons.push(body.baton);
+      else refused = { status: res.status, body };
     }
+    expect(batons).toHaveLength(5);
     expect(refused.status).toBe(503);
     expect(refused.body.code).toBe("STREAM_LIMIT");
-    for (const b of batons) await post("/v2/pipeline", { baton: b, requests: [{ type: "close" }] });
-    expect(server.openStreams).toBe(0);
-    expect(
-      (await post("/v2/pipeline", { requests: [exec("SELECT 1"), { type: "close" }] })).status,
-    ).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      const res = await server.fetch(
+        new Request(`http://127.0.0.1/dev/lim${i}/v2/pipeline`, {
+          method: "POST",
+          body: JSON.stringify({ baton: batons[i], requests: [exec("ROLLBACK")] }),
+        }),
+      );
+      expect(res.status).toBe(200);
+    }
+    // Five idle streams are open now; new ones push the oldest out.
+    for (let i = 0; i < 3; i++) {
+      expect((await post("/v2/pipeline", { requests: [exec("SELECT 1")] })).status).toBe(200);
+    }
+    expect(server.openStreams).toBe(5);
   });
 });
 

@@ -47,7 +47,9 @@ export class HttpStreams {
 
   /** Runs a pipeline for a session. */
   async pipeline(session: DatabaseSession, body: PipelineRequest): Promise<PipelineResponse> {
-    const entry = this.take(body.baton, session);
+    // A pipeline that ends with `close` never holds a stream past the request: no limit applies.
+    const closes = body.requests[body.requests.length - 1]?.type === "close";
+    const entry = this.take(body.baton, session, closes);
     let config: DatabaseConfig = session.info.config;
     const results: unknown[] = [];
     try {
@@ -67,7 +69,7 @@ export class HttpStreams {
 
   /** Runs a cursor request: one batch whose entries are streamed as newline-delimited JSON. */
   async cursor(session: DatabaseSession, body: CursorRequest): Promise<string> {
-    const entry = this.take(body.baton, session);
+    const entry = this.take(body.baton, session, false);
     const lines: string[] = [];
     try {
       const config = (await this.ctx.database(session.info.id)).config;
@@ -92,9 +94,10 @@ export class HttpStreams {
     this.retired.clear();
   }
 
-  private take(baton: string | null, session: DatabaseSession): Entry {
+  private take(baton: string | null, session: DatabaseSession, shortLived: boolean): Entry {
     if (baton === null) {
-      if (this.count >= this.ctx.limits.maxStreams) {
+      if (!shortLived && this.count >= this.ctx.limits.maxStreams) this.evictIdle();
+      if (!shortLived && this.count >= this.ctx.limits.maxStreams) {
         throw new TenantliteError(
           "STREAM_LIMIT",
           `Server cannot handle additional streams (at most ${this.ctx.limits.maxStreams} open); close streams or retry later`,
@@ -124,6 +127,22 @@ export class HttpStreams {
     // Each request re-checks its token: the stream runs under the latest one.
     entry.stream.policy = session.policy;
     return entry;
+  }
+
+  /**
+   * At the stream limit, the least recently used stream without a transaction is expired early,
+   * so abandoned streams cannot lock everybody out; only streams holding transactions count.
+   */
+  private evictIdle(): void {
+    for (const [baton, e] of this.live) {
+      if (e.stream.conn.inTransaction) continue;
+      clearTimeout(e.timer);
+      this.live.delete(baton);
+      this.retire(baton, "expired");
+      e.stream.close();
+      this.count--;
+      return;
+    }
   }
 
   private give(entry: Entry): string | null {
