@@ -16,6 +16,7 @@ import { TenantliteError } from "../errors.js";
 import { createPlatform, type Platform } from "../platform/platform.js";
 import type { ServerLimits } from "../server/context.js";
 import { createHandler, DEFAULT_LIMITS, type ServerHandler } from "../server/handler.js";
+import type { BodyLimits, HttpRequest } from "../server/http.js";
 import { FsStorage } from "./fs-storage.js";
 
 /** Options of {@link startServer}. */
@@ -181,65 +182,84 @@ function pickProtocol(protocols: Set<string>): string | undefined {
 
 async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerResponse) {
   const host = req.headers.host ?? "localhost";
-  const url = `http://${host}${req.url ?? "/"}`;
-  const headers = new Headers();
-  for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const x of v) headers.append(k, x);
-    else headers.set(k, v);
-  }
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  let request: Request;
-  try {
-    request = new Request(url, {
-      method: req.method ?? "GET",
-      headers,
-      ...(hasBody ? { body: bodyStream(req), duplex: "half" } : {}),
-    } as RequestInit);
-  } catch {
-    res.writeHead(400, { "content-type": "application/json", connection: "close" });
-    res.end('{"message":"Malformed request","code":"BAD_REQUEST","error":"Malformed request"}');
-    return;
-  }
-  const response = await handler.fetch(request);
-  const out: Record<string, string> = {};
-  response.headers.forEach((v, k) => {
-    out[k] = v;
-  });
-  const unread = hasBody && !req.complete;
-  if (unread) out.connection = "close";
-  const body = new Uint8Array(await response.arrayBuffer());
-  res.writeHead(response.status, out);
-  res.end(body);
-  if (unread) res.once("finish", () => req.socket.destroySoon?.());
+  let unread = hasBody;
+  const request: HttpRequest = {
+    method: req.method ?? "GET",
+    url: `http://${host}${req.url ?? "/"}`,
+    headers: {
+      get(name: string): string | null {
+        const v = req.headers[name.toLowerCase()];
+        if (v === undefined) return null;
+        return Array.isArray(v) ? v.join(", ") : v;
+      },
+    },
+    body: null,
+    async readBytes(limits) {
+      const bytes = await readRequestBody(req, limits);
+      unread = false;
+      return bytes;
+    },
+  };
+  const reply = await handler.handle(request);
+  const headers = { ...reply.headers };
+  // A body left unread (refused, timed out) would confuse the next request on this connection.
+  if (unread && !req.complete) headers.connection = "close";
+  res.writeHead(reply.status, headers);
+  res.end(reply.body ?? undefined);
+  if (headers.connection === "close") res.once("finish", () => req.socket.destroySoon?.());
 }
 
-/** The request body as a web stream; cancelling it stops reading (the socket closes after the reply). */
-function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      req.on("data", (chunk: Buffer) => {
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) req.pause();
-      });
-      // After a cancel the controller is closed already: late events are ignored.
-      const settle = (f: () => void) => {
-        try {
-          f();
-        } catch {
-          /* stream already cancelled */
-        }
-      };
-      req.on("end", () => settle(() => controller.close()));
-      req.on("error", (e) => settle(() => controller.error(e)));
-      req.on("aborted", () => settle(() => controller.error(new Error("request aborted"))));
-    },
-    pull() {
-      req.resume();
-    },
-    cancel() {
-      req.pause();
-      req.removeAllListeners("data");
-    },
+/** Reads a body into memory: 413 past `maxBytes`, 408 when it has not arrived in `timeoutMs`. */
+function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<Uint8Array> {
+  const declared = Number(req.headers["content-length"] ?? "");
+  if (Number.isFinite(declared) && declared > limits.maxBytes) {
+    return Promise.reject(tooLarge(limits.maxBytes));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (error: Error | undefined) => {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+      req.off("aborted", onAborted);
+      if (error !== undefined) {
+        req.pause();
+        reject(error);
+      } else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limits.maxBytes) finish(tooLarge(limits.maxBytes));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => finish(undefined);
+    const onError = () =>
+      finish(new TenantliteError("BODY_INVALID", "The request body could not be read"));
+    const onAborted = () =>
+      finish(new TenantliteError("BODY_INVALID", "The request body was cut short"));
+    const timer = setTimeout(
+      () =>
+        finish(
+          new TenantliteError(
+            "BODY_TIMEOUT",
+            `The request body did not arrive within ${limits.timeoutMs} ms`,
+            { status: 408 },
+          ),
+        ),
+      limits.timeoutMs,
+    );
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+    req.on("aborted", onAborted);
+  });
+}
+
+function tooLarge(max: number): TenantliteError {
+  return new TenantliteError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes`, {
+    status: 413,
   });
 }

@@ -20,7 +20,17 @@ import { ServerContext, type ServerLimits } from "./context.js";
 import { HttpStreams } from "./hrana/http-streams.js";
 import { cursorRequestFrom, pipelineRequestFrom } from "./hrana/proto.js";
 import { WsSession, type WsTransport } from "./hrana/ws-session.js";
-import { hranaFailure, json, preflight, readJson, text } from "./http.js";
+import {
+  empty,
+  type HttpRequest,
+  hranaFailure,
+  json,
+  preflight,
+  type Reply,
+  readJson,
+  text,
+  toResponse,
+} from "./http.js";
 import { PlatformApi, randomToken } from "./platform-api.js";
 
 /** Options of {@link createHandler}. */
@@ -39,6 +49,8 @@ export interface HandlerOptions {
 export interface ServerHandler {
   /** Answers one HTTP request. */
   fetch(req: Request): Promise<Response>;
+  /** Answers one request without fetch's `Response` (what a listener writes directly). */
+  handle(req: HttpRequest): Promise<Reply>;
   /**
    * Starts a Hrana WebSocket session for an upgrade request to `url` (with its `Host`) that
    * negotiated `protocol`; the listener feeds it frames with `receive` and calls `close`.
@@ -81,7 +93,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
   const api = new PlatformApi(ctx, apiToken);
   const sessions = new Set<WsSession>();
 
-  const fetch = async (req: Request): Promise<Response> => {
+  const handle = async (req: HttpRequest): Promise<Reply> => {
     try {
       if (req.method === "OPTIONS") return preflight();
       const url = new URL(req.url);
@@ -96,10 +108,10 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
   };
 
   async function databaseRoute(
-    req: Request,
+    req: HttpRequest,
     database: string | undefined,
     path: string,
-  ): Promise<Response> {
+  ): Promise<Reply> {
     const m = req.method;
     switch (path) {
       case "/v2/pipeline":
@@ -130,7 +142,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
       }
       case "/health":
         if (m !== "GET") throw methodNotAllowed("GET");
-        return new Response(null, { status: 200 });
+        return empty(200);
       case "/version":
         if (m !== "GET") throw methodNotAllowed("GET");
         return text(SERVER_VERSION);
@@ -162,7 +174,8 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
   }
 
   return {
-    fetch,
+    fetch: async (req) => toResponse(await handle(req)),
+    handle,
     openWebSocket(url, host, protocol, transport) {
       const { database } = selectDatabase(new URL(url, "http://localhost"), host);
       const session = new WsSession(ctx, database, protocol, {

@@ -11,25 +11,56 @@ const CORS: Record<string, string> = {
   "access-control-allow-headers": "authorization, content-type, x-turso-encryption-key",
 };
 
+/**
+ * What the handler needs of a request. A fetch `Request` is one; a listener may pass a lighter
+ * object with `readBytes` (it reads the body itself, under the same limits) to skip web streams.
+ */
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: { get(name: string): string | null };
+  readonly body: ReadableStream<Uint8Array> | null;
+  readBytes?(limits: BodyLimits): Promise<Uint8Array>;
+}
+
+/** A response before it becomes a fetch `Response` (or is written by a listener directly). */
+export interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | null;
+}
+
+/** A fetch `Response` for a reply. */
+export function toResponse(r: Reply): Response {
+  return new Response(r.body, { status: r.status, headers: r.headers });
+}
+
 /** A JSON response. */
-export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Reply {
+  return {
     status,
     headers: { "content-type": "application/json", ...CORS, ...headers },
-  });
+    body: JSON.stringify(body),
+  };
 }
 
 /** A plain-text response. */
-export function text(body: string, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(body, {
+export function text(body: string, status = 200, headers: Record<string, string> = {}): Reply {
+  return {
     status,
     headers: { "content-type": "text/plain; charset=utf-8", ...CORS, ...headers },
-  });
+    body,
+  };
+}
+
+/** An empty response. */
+export function empty(status: number): Reply {
+  return { status, headers: { ...CORS }, body: null };
 }
 
 /** The answer to a CORS preflight. */
-export function preflight(): Response {
-  return new Response(null, { status: 204, headers: { ...CORS, "access-control-max-age": "600" } });
+export function preflight(): Reply {
+  return { status: 204, headers: { ...CORS, "access-control-max-age": "600" }, body: null };
 }
 
 /**
@@ -37,13 +68,13 @@ export function preflight(): Response {
  * `CODE: message` (sqld sends only `{error}`, which the client cannot display), plus `error` for
  * sqld-aware tools.
  */
-export function hranaFailure(e: unknown): Response {
+export function hranaFailure(e: unknown): Reply {
   const err = asCoded(e);
   return json({ message: err.detail, code: err.code, error: err.detail }, err.status);
 }
 
 /** A Platform API failure: `{error, code}` as the Turso Platform API (and its client) expect. */
-export function apiFailure(e: unknown): Response {
+export function apiFailure(e: unknown): Reply {
   const err = asCoded(e);
   return json({ error: err.detail, code: err.code }, err.status);
 }
@@ -64,7 +95,8 @@ export interface BodyLimits {
  * Reads the body, refusing more than `maxBytes` (413, `BODY_TOO_LARGE`) and a body that has not
  * fully arrived after `timeoutMs` (408, `BODY_TIMEOUT`).
  */
-export async function readBody(req: Request, limits: BodyLimits): Promise<Uint8Array> {
+export async function readBody(req: HttpRequest, limits: BodyLimits): Promise<Uint8Array> {
+  if (req.readBytes !== undefined) return req.readBytes(limits);
   const declared = Number(req.headers.get("content-length") ?? "");
   if (Number.isFinite(declared) && declared > limits.maxBytes) throw tooLarge(limits.maxBytes);
   if (req.body === null) return new Uint8Array(0);
@@ -114,7 +146,7 @@ export async function readBody(req: Request, limits: BodyLimits): Promise<Uint8A
 }
 
 /** Reads and parses a JSON body whatever its content-type (the Platform API client sends text/plain). */
-export async function readJson(req: Request, limits: BodyLimits): Promise<unknown> {
+export async function readJson(req: HttpRequest, limits: BodyLimits): Promise<unknown> {
   const bytes = await readBody(req, limits);
   let textBody: string;
   try {

@@ -8,7 +8,7 @@ import { TenantliteError } from "../errors.js";
 import type { MintOptions } from "../platform/tokens.js";
 import type { DatabaseInfo, DatabaseType, GroupInfo } from "../platform/types.js";
 import type { ServerContext } from "./context.js";
-import { apiFailure, json, readBody, readJson } from "./http.js";
+import { apiFailure, type HttpRequest, json, type Reply, readBody, readJson } from "./http.js";
 
 /** The only organization a local server has. */
 export const ORG = "local";
@@ -47,7 +47,7 @@ export class PlatformApi {
   }
 
   /** Answers a Platform API request. */
-  async handle(req: Request, url: URL, path: string): Promise<Response> {
+  async handle(req: HttpRequest, url: URL, path: string): Promise<Reply> {
     try {
       this.authenticate(req);
       return await this.route(req, url, path);
@@ -56,7 +56,7 @@ export class PlatformApi {
     }
   }
 
-  private authenticate(req: Request): void {
+  private authenticate(req: HttpRequest): void {
     if (!this.ctx.auth) return;
     const header = req.headers.get("authorization") ?? "";
     const m = /^bearer\s+(.+)$/i.exec(header.trim());
@@ -71,7 +71,7 @@ export class PlatformApi {
     });
   }
 
-  private async route(req: Request, url: URL, path: string): Promise<Response> {
+  private async route(req: HttpRequest, url: URL, path: string): Promise<Reply> {
     const method = req.method;
     const seg = path
       .split("/")
@@ -125,14 +125,14 @@ export class PlatformApi {
   // ── groups ──────────────────────────────────────────────────────────────
 
   private async groups(
-    req: Request,
+    req: HttpRequest,
     url: URL,
     method: string,
     name: string | undefined,
     sub: string | undefined,
     subName: string | undefined,
     extra: string | undefined,
-  ): Promise<Response> {
+  ): Promise<Reply> {
     const p = this.ctx.platform;
     if (name === undefined) {
       if (method === "GET") return json({ groups: (await p.listGroups()).map(groupJson) });
@@ -210,14 +210,14 @@ export class PlatformApi {
   // ── databases ───────────────────────────────────────────────────────────
 
   private async databases(
-    req: Request,
+    req: HttpRequest,
     url: URL,
     method: string,
     name: string | undefined,
     sub: string | undefined,
     subName: string | undefined,
     extra: string | undefined,
-  ): Promise<Response> {
+  ): Promise<Reply> {
     const p = this.ctx.platform;
     const host = url.host;
     if (name === undefined) {
@@ -322,7 +322,7 @@ export class PlatformApi {
     }
   }
 
-  private async createDatabase(req: Request, host: string): Promise<Response> {
+  private async createDatabase(req: HttpRequest, host: string): Promise<Reply> {
     const body = objectBody(await readJson(req, this.bodyLimits()));
     const name = field(body, "name");
     if (typeof name !== "string") throw badRequest("name is required");
@@ -375,7 +375,7 @@ export class PlatformApi {
   }
 
   /** tenantlite extension: creates database `name` from a SQLite file sent as the body. */
-  private async uploadDatabase(req: Request, url: URL, name: string): Promise<Response> {
+  private async uploadDatabase(req: HttpRequest, url: URL, name: string): Promise<Reply> {
     const bytes = await readBody(req, {
       maxBytes: this.ctx.limits.maxUploadBytes,
       timeoutMs: Math.max(this.ctx.limits.bodyTimeoutMs, 60_000),
@@ -405,7 +405,7 @@ export class PlatformApi {
     }
   }
 
-  private async mintOptions(req: Request, url: URL): Promise<MintOptions> {
+  private async mintOptions(req: HttpRequest, url: URL): Promise<MintOptions> {
     const expiration = url.searchParams.get("expiration") ?? undefined;
     const authorization = url.searchParams.get("authorization") || undefined;
     const body = await readJson(req, this.bodyLimits());
@@ -442,7 +442,7 @@ export class PlatformApi {
 
   // ── API tokens ──────────────────────────────────────────────────────────
 
-  private async authRoutes(req: Request, method: string, seg: string[]): Promise<Response> {
+  private async authRoutes(req: HttpRequest, method: string, seg: string[]): Promise<Reply> {
     const [a, b] = seg;
     if (a === "validate" && b === undefined) return only(method, "GET", () => json({ exp: -1 }));
     if (a !== "api-tokens") throw notFound();
@@ -596,8 +596,8 @@ function wrongMethod(allowed: string[]): TenantliteError {
 function only(
   method: string,
   allowed: string,
-  fn: () => Response | Promise<Response>,
-): Response | Promise<Response> {
+  fn: () => Reply | Promise<Reply>,
+): Reply | Promise<Reply> {
   if (method !== allowed) throw wrongMethod([allowed]);
   return fn();
 }
@@ -605,8 +605,8 @@ function only(
 function only2(
   method: string,
   allowed: string[],
-  fn: () => Response | Promise<Response>,
-): Response | Promise<Response> {
+  fn: () => Reply | Promise<Reply>,
+): Reply | Promise<Reply> {
   if (!allowed.includes(method)) throw wrongMethod(allowed);
   return fn();
 }

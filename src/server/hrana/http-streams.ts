@@ -53,8 +53,11 @@ export class HttpStreams {
     let config: DatabaseConfig = session.info.config;
     const results: unknown[] = [];
     try {
-      for (const req of body.requests) {
-        if (req.type !== "store_sql" && req.type !== "close_sql" && req.type !== "close") {
+      for (let i = 0; i < body.requests.length; i++) {
+        const req = body.requests[i]!;
+        // The session's entry was read for this request; later requests re-read it, since an
+        // earlier one may have waited for a transaction while the configuration changed.
+        if (i > 0 && req.type !== "store_sql" && req.type !== "close_sql" && req.type !== "close") {
           config = (await this.ctx.database(session.info.id)).config;
         }
         results.push(await entry.stream.handle(req, config));
