@@ -4,9 +4,11 @@
  * busy timeout), and a transaction left idle past its timeout is rolled back, after which the
  * connection reports TRANSACTION_TIMEOUT.
  */
+import { classify, splitStatements } from "../../parser/index.js";
 import { TenantliteBatchError, TenantliteError } from "../errors.js";
 import type { TenantGate } from "./gate.js";
-import type { StatementDescription, TenantDb } from "./tenant-db.js";
+import type { ProgramEffects } from "./program.js";
+import type { StatementDescription, StatementGuard, TenantDb } from "./tenant-db.js";
 import type { InArgs, IntMode, ResultSet } from "./values.js";
 
 /** A tenant opened for use by a connection: its engine, its gate, and its persistence. */
@@ -28,6 +30,29 @@ export interface TenantSource {
   open(): Promise<OpenTenant> | OpenTenant;
 }
 
+/** What `ATTACH` names, as the parser read it. */
+export interface AttachRequest {
+  /** The database name or id, unquoted. */
+  readonly target: string;
+  /** How it was written: `identifier` (`"acme"`, `acme`), `string` (`'acme'`) or `expression`. */
+  readonly targetKind: "identifier" | "string" | "expression";
+  readonly alias: string;
+}
+
+/**
+ * Rules a connection applies on behalf of the platform: a guard run before every statement, and
+ * the resolution of ATTACH targets (catalog names, permissions) to open, pinned tenants.
+ */
+export interface ConnectionPolicy {
+  /**
+   * The checks for statements on a tenant (DDL on schema children, blocked writes, read-only
+   * tokens…), asked for before each statement so they follow the tenant's current state.
+   */
+  readonly guard?: (tenant: OpenTenant) => StatementGuard | undefined;
+  /** Resolves an ATTACH; throws a coded refusal. The returned tenant is pinned until released. */
+  readonly attach?: (self: OpenTenant, request: AttachRequest) => Promise<OpenTenant>;
+}
+
 /** Timeouts of a connection. */
 export interface ConnectionOptions {
   /** How long a statement waits for another connection's transaction. Default 5000 ms. */
@@ -42,8 +67,15 @@ export interface BatchStatement {
   readonly args?: InArgs;
 }
 
+/** Most databases one connection may attach (SQLite's and Turso's limit). */
+export const MAX_ATTACHED = 10;
+
+const NO_ATTACHMENTS: ReadonlyMap<string, string> = new Map();
+
 /** A logical connection (a client, a Hrana stream, a shell session…) onto one tenant. */
 export class Connection {
+  /** Attached databases of this connection: alias → the pinned target tenant. */
+  private readonly attachments = new Map<string, OpenTenant>();
   private readonly busyTimeoutMs: number;
   private readonly txTimeoutMs: number;
   private tenant: OpenTenant | undefined;
@@ -57,6 +89,7 @@ export class Connection {
   constructor(
     private readonly source: TenantSource,
     options: ConnectionOptions = {},
+    private readonly policy: ConnectionPolicy = {},
   ) {
     this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.txTimeoutMs = options.transactionTimeoutMs ?? 5000;
@@ -75,16 +108,27 @@ export class Connection {
 
   /** Runs one statement. */
   execute(sql: string, args: InArgs | undefined, intMode: IntMode = "number"): Promise<ResultSet> {
-    try {
-      // Fast path: the tenant is open and free, so no await is needed before running.
-      const t = this.tryEnterNow();
-      if (t !== undefined) return this.runOne(t, sql, args, intMode);
-    } catch (e) {
-      return Promise.reject(e);
+    const word = firstWord(sql);
+    if (word !== "ATTACH" && word !== "DETACH") {
+      try {
+        // Fast path: the tenant is open and free, so no await is needed before running.
+        const t = this.tryEnterNow();
+        if (t !== undefined) return this.runOne(t, sql, args, intMode);
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
-    return this.enter(firstWord(sql)).then((t) =>
-      t === undefined ? emptyResult() : this.runOne(t, sql, args, intMode),
-    );
+    return this.enter(word).then(async (t) => {
+      if (t === undefined) return emptyResult();
+      let rs: ResultSet;
+      try {
+        rs = await this.runAny(t, sql, args, intMode, word);
+      } finally {
+        this.settle(t);
+      }
+      await this.persistIfDirty(t);
+      return rs;
+    });
   }
 
   private runOne(
@@ -95,7 +139,7 @@ export class Connection {
   ): Promise<ResultSet> {
     let rs: ResultSet;
     try {
-      rs = t.db.execute(sql, args, intMode);
+      rs = this.runSync(t, sql, args, intMode);
     } catch (e) {
       return Promise.reject(e);
     } finally {
@@ -103,6 +147,143 @@ export class Connection {
     }
     if (t.db.takeDirty()) return t.persist().then(() => rs);
     return Promise.resolve(rs);
+  }
+
+  /** Runs any statement while holding the tenant: ATTACH/DETACH here, the rest on the engine. */
+  private async runAny(
+    t: OpenTenant,
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode,
+    word = firstWord(sql),
+  ): Promise<ResultSet> {
+    if (word === "ATTACH") return this.attach(t, sql);
+    if (word === "DETACH") return this.detach(t, sql);
+    return this.runSync(t, sql, args, intMode);
+  }
+
+  /** Runs a statement on the engine with this connection's attachments in place and its guard. */
+  private runSync(
+    t: OpenTenant,
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode,
+  ): ResultSet {
+    let text = sql;
+    if (this.attachments.size > 0) {
+      this.syncAttachments(t);
+      // BEGIN IMMEDIATE/EXCLUSIVE would take write locks on attached tenants too; the gate
+      // already makes this connection's transaction exclusive, so a deferred one is equivalent.
+      if (/^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql)) text = "BEGIN DEFERRED";
+    } else {
+      t.db.useAttachments(this, NO_ATTACHMENTS);
+    }
+    return t.db.execute(text, args, intMode, this.guardFor(t));
+  }
+
+  private guardFor(t: OpenTenant): StatementGuard | undefined {
+    const outer = this.policy.guard?.(t);
+    if (this.attachments.size === 0) return outer;
+    const aliases = new Set([...this.attachments.keys()].map((a) => a.toLowerCase()));
+    return (sql, word, effects) => {
+      if (word !== "SELECT" && word !== "VALUES") refuseWritesThrough(aliases, sql, effects);
+      outer?.(sql, word, effects);
+    };
+  }
+
+  /** Puts this connection's attachments in place, dropping those whose tenant was deleted. */
+  private syncAttachments(t: OpenTenant): void {
+    const desired = new Map<string, string>();
+    for (const [alias, target] of this.attachments) {
+      if (target.db.isClosed) {
+        // The attached database was deleted: the alias disappears with it.
+        this.attachments.delete(alias);
+        target.release();
+        continue;
+      }
+      desired.set(alias, target.db.filename);
+    }
+    try {
+      t.db.useAttachments(this, desired);
+    } catch (e) {
+      throw toError(e);
+    }
+  }
+
+  private async attach(t: OpenTenant, sql: string): Promise<ResultSet> {
+    const parsed = classify(sql);
+    const stmt = parsed.statements[0];
+    if (
+      parsed.errors.length > 0 ||
+      parsed.statements.length !== 1 ||
+      stmt?.summary.attach === undefined
+    ) {
+      throw new TenantliteError(
+        parsed.errors.length > 0 ? "SQL_PARSE_ERROR" : "ATTACH_INVALID",
+        parsed.errors[0]?.message ??
+          'ATTACH must be a single statement: ATTACH "<database>" AS alias',
+      );
+    }
+    const request = stmt.summary.attach;
+    const alias = request.alias;
+    const lower = alias.toLowerCase();
+    if (
+      lower === "main" ||
+      lower === "temp" ||
+      [...this.attachments.keys()].some((a) => a.toLowerCase() === lower)
+    ) {
+      throw new TenantliteError("SQLITE_ERROR", `database ${alias} is already in use`, {
+        rawCode: 1,
+      });
+    }
+    if (this.attachments.size >= MAX_ATTACHED) {
+      throw new TenantliteError(
+        "SQLITE_ERROR",
+        `too many attached databases - max ${MAX_ATTACHED}`,
+        { rawCode: 1 },
+      );
+    }
+    if (this.policy.attach === undefined) {
+      throw new TenantliteError("ATTACH_FORBIDDEN", "ATTACH is not available on this connection", {
+        status: 403,
+      });
+    }
+    const target = await this.policy.attach(t, request);
+    this.attachments.set(alias, target);
+    try {
+      this.syncAttachments(t);
+    } catch (e) {
+      this.attachments.delete(alias);
+      target.release();
+      throw e;
+    }
+    return emptyResult();
+  }
+
+  private async detach(t: OpenTenant, sql: string): Promise<ResultSet> {
+    const parsed = classify(sql);
+    const alias = parsed.statements[0]?.summary.detach?.alias;
+    if (parsed.errors.length > 0 || alias === undefined) {
+      throw new TenantliteError(
+        "SQL_PARSE_ERROR",
+        parsed.errors[0]?.message ?? "DETACH takes an alias",
+      );
+    }
+    const key = [...this.attachments.keys()].find((a) => a.toLowerCase() === alias.toLowerCase());
+    if (key === undefined) {
+      throw new TenantliteError("SQLITE_ERROR", `no such database: ${alias}`, { rawCode: 1 });
+    }
+    const target = this.attachments.get(key)!;
+    this.attachments.delete(key);
+    try {
+      this.syncAttachments(t);
+    } catch (e) {
+      // SQLite refused (the database is in use by this transaction): it stays attached.
+      this.attachments.set(key, target);
+      throw e;
+    }
+    target.release();
+    return emptyResult();
   }
 
   /** Takes the tenant without waiting when that is possible, else `undefined`. */
@@ -138,16 +319,32 @@ export class Connection {
     }
   }
 
-  /** Runs a script; stops at the first failing statement (earlier ones keep their effect). */
+  /**
+   * Runs a script statement by statement (each through the same rules as `execute`); stops at the
+   * first failing statement, whose index is in the error's `statementIndex`. Earlier statements
+   * keep their effect, as with SQLite's own `exec`.
+   */
   async executeScript(sql: string): Promise<void> {
-    const t = await this.enter("");
+    if (typeof sql !== "string") {
+      throw new TenantliteError("ARGS_INVALID", "A script must be a string of SQL");
+    }
+    const statements = splitStatements(sql);
+    const t = await this.enter(statements.length === 1 ? firstWord(statements[0]!.sql) : "");
     if (t === undefined) return;
     try {
-      t.db.executeScript(sql);
+      for (let i = 0; i < statements.length; i++) {
+        try {
+          await this.runAny(t, statements[i]!.sql, undefined, "bigint");
+        } catch (e) {
+          const err = toError(e);
+          (err as { statementIndex?: number }).statementIndex = i;
+          throw err;
+        }
+      }
     } finally {
       this.settle(t);
+      await this.persistIfDirty(t);
     }
-    await this.persistIfDirty(t);
   }
 
   /**
@@ -171,18 +368,18 @@ export class Connection {
             "cannot start a batch transaction within a transaction",
           );
         }
-        t.db.execute(begin, undefined, intMode);
+        this.runSync(t, begin, undefined, intMode);
       }
       for (let i = 0; i < statements.length; i++) {
         const s = statements[i]!;
         try {
-          results.push(t.db.execute(s.sql, s.args, intMode));
+          results.push(await this.runAny(t, s.sql, s.args, intMode));
         } catch (e) {
           if (begin !== undefined) t.db.rollback();
           throw toBatchError(i, e);
         }
       }
-      if (begin !== undefined) t.db.execute("COMMIT", undefined, intMode);
+      if (begin !== undefined) this.runSync(t, "COMMIT", undefined, intMode);
     } catch (e) {
       if (begin !== undefined && t.db.inTransaction) t.db.rollback();
       throw e;
@@ -204,6 +401,17 @@ export class Connection {
       t.gate.leave(this);
       t.release();
     }
+    if (
+      t !== undefined &&
+      this.attachments.size > 0 &&
+      t.gate.holder === undefined &&
+      !t.db.isClosed
+    ) {
+      // Leave no attachment of ours on the shared connection.
+      t.db.useAttachments(this, NO_ATTACHMENTS);
+    }
+    for (const target of this.attachments.values()) target.release();
+    this.attachments.clear();
     this.tenant = undefined;
   }
 
@@ -272,6 +480,63 @@ export class Connection {
 function firstWord(sql: string): string {
   const m = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*([A-Za-z]+)/.exec(sql);
   return m?.[1]?.toUpperCase() ?? "";
+}
+
+/**
+ * Pragmas whose argument only selects what to read. Any other pragma given a value on an
+ * attached schema is refused, even those SQLite compiles to no write yet (`page_size`,
+ * `auto_vacuum` set up a later VACUUM).
+ */
+const QUERY_PRAGMAS = new Set([
+  "table_info",
+  "table_xinfo",
+  "index_info",
+  "index_xinfo",
+  "index_list",
+  "foreign_key_list",
+  "foreign_key_check",
+  "integrity_check",
+  "quick_check",
+  "table_list",
+  "cache_size",
+]);
+
+/** Refuses a statement whose compiled program writes into an attached (read-only) database. */
+function refuseWritesThrough(
+  aliases: ReadonlySet<string>,
+  sql: string,
+  effects: () => ProgramEffects,
+): void {
+  // Transaction control takes locks but changes nothing; BEGIN is rewritten to DEFERRED above.
+  if (/^\s*(COMMIT|END|ROLLBACK|RELEASE|SAVEPOINT|BEGIN)\b/i.test(sql)) return;
+  // The parser's verdict first (it also catches pragma assignments SQLite compiles to no
+  // write, like `PRAGMA alias.page_size = 1024`), then SQLite's program as the backstop.
+  const summary = classify(sql).statements[0]?.summary;
+  const parsed = new Set<string>(summary?.schemas.map((x) => x.toLowerCase()) ?? []);
+  const pragma = summary?.pragma;
+  if (
+    pragma !== undefined &&
+    pragma.value !== null &&
+    pragma.schema !== null &&
+    !QUERY_PRAGMAS.has(pragma.name.toLowerCase())
+  ) {
+    parsed.add(pragma.schema.toLowerCase());
+  }
+  const { writes } = effects();
+  for (const alias of aliases) {
+    if (writes.has(alias) || parsed.has(alias) || parsed.has("*")) {
+      throw new TenantliteError(
+        "SQLITE_READONLY",
+        `attempt to write a readonly database: "${alias}" is attached read-only`,
+        { rawCode: 8 },
+      );
+    }
+  }
+}
+
+function toError(e: unknown): Error {
+  if (e instanceof Error) return e;
+  return new TenantliteError("INTERNAL_ERROR", String(e));
 }
 
 function timeoutError(): TenantliteError {

@@ -4,6 +4,7 @@
  * (connection.ts) multiplexes logical connections onto it and owns transactions and waiting.
  */
 import { TenantliteError } from "../errors.js";
+import { explainEffects, type ProgramEffects } from "./program.js";
 import { replaceParams, type ScanResult, scanSql } from "./sql-scan.js";
 import { toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
@@ -18,6 +19,16 @@ import {
   toBound,
   type Value,
 } from "./values.js";
+
+/**
+ * Checks a statement before it runs and throws a coded error to refuse it. `effects()` compiles
+ * `EXPLAIN <sql>` (cached per SQL text until the schema or the attachments change).
+ */
+export type StatementGuard = (
+  sql: string,
+  firstWord: string,
+  effects: () => ProgramEffects,
+) => void;
 
 /** Engine tuning, shared by every tenant of a platform. */
 export interface TenantDbOptions {
@@ -34,6 +45,8 @@ interface CachedStatement {
   readonly rows: RowFactory;
   /** Computed on first use; reset when the schema changes. */
   decltypes: string[] | undefined;
+  /** The compiled program's effects, computed when a guard asks; reset like `decltypes`. */
+  effects: ProgramEffects | undefined;
   /** Whether the statement may change the database or the transaction state. */
   readonly readOnly: boolean;
   /** INSERT/UPDATE/DELETE/REPLACE: report changes. */
@@ -109,11 +122,30 @@ export class TenantDb {
    * Runs one statement and reads all its rows. Throws coded errors; never leaves an implicit
    * transaction open across a write.
    */
-  execute(sql: string, args: InArgs | undefined, intMode: IntMode): ResultSet {
+  execute(
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode,
+    guard?: StatementGuard,
+  ): ResultSet {
     this.assertOpen();
     const bound = bindArguments(sql, args, intMode);
     const text = bound.rewritten ?? sql;
     const entry = this.prepare(text);
+    const word = entry.scan.firstWord;
+    if (word === "ATTACH" || word === "DETACH") {
+      // Attachments are managed per logical connection (Connection.attach), never by raw SQL.
+      throw new TenantliteError(
+        "ATTACH_INVALID",
+        "ATTACH and DETACH run through a connection, which resolves database names",
+      );
+    }
+    if (guard !== undefined) {
+      guard(text, entry.scan.firstWord, () => {
+        entry.effects ??= this.explain(text);
+        return entry.effects;
+      });
+    }
     if (bound.values.length > entry.scan.paramCount && Array.isArray(args)) {
       throw new TenantliteError(
         "ARGS_INVALID",
@@ -202,6 +234,53 @@ export class TenantDb {
     };
   }
 
+  /** The effects of `sql`'s compiled program (see program.ts). */
+  explain(sql: string): ProgramEffects {
+    try {
+      return explainEffects(this.raw, sql);
+    } catch (e) {
+      throw this.toError(e);
+    }
+  }
+
+  /** Which connection's attachments are in place, and which they are (alias → file). */
+  private attachOwner: object | undefined;
+  private attached = new Map<string, string>();
+
+  /**
+   * Makes the attached databases those of `owner` (alias → sql.js file), detaching another
+   * connection's first: attachments belong to logical connections, the sql.js connection is shared.
+   */
+  useAttachments(owner: object, desired: ReadonlyMap<string, string>): void {
+    if (this.attachOwner === owner && sameMap(this.attached, desired)) return;
+    this.attachOwner = owner;
+    if (this.attached.size === 0 && desired.size === 0) return;
+    this.endImplicitRead();
+    for (const [alias, file] of [...this.attached]) {
+      if (desired.get(alias) === file) continue;
+      try {
+        this.raw.exec(`DETACH DATABASE ${quoteIdent(alias)}`);
+      } catch (e) {
+        // E.g. "database u is locked" inside a transaction that read it: it stays attached.
+        throw this.toError(e);
+      }
+      this.attached.delete(alias);
+      this.attachedCount--;
+      this.invalidateSchemaCaches();
+    }
+    for (const [alias, file] of desired) {
+      if (this.attached.has(alias)) continue;
+      try {
+        this.raw.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS ${quoteIdent(alias)}`);
+      } catch (e) {
+        throw this.toError(e);
+      }
+      this.attached.set(alias, file);
+      this.attachedCount++;
+      this.invalidateSchemaCaches();
+    }
+  }
+
   /** The whole database image (commits an implicit read first; fails inside a write transaction). */
   export(): Uint8Array {
     this.assertOpen();
@@ -279,6 +358,7 @@ export class TenantDb {
       columns,
       rows: new RowFactory(columns),
       decltypes: undefined,
+      effects: undefined,
       readOnly: READ_VERBS.has(verb) && scan.firstWord !== "EXPLAIN",
       dml: verb === "INSERT" || verb === "UPDATE" || verb === "DELETE" || verb === "REPLACE",
       insert: verb === "INSERT" || verb === "REPLACE",
@@ -489,7 +569,10 @@ export class TenantDb {
   }
 
   private invalidateSchemaCaches(keep?: string): void {
-    for (const [sql, e] of this.cache) if (sql !== keep) e.decltypes = undefined;
+    for (const [sql, e] of this.cache) {
+      if (sql !== keep) e.decltypes = undefined;
+      e.effects = undefined;
+    }
   }
 
   private beginImplicitRead(): void {
@@ -600,6 +683,17 @@ function rewriteInt64(
     last = p.end;
   }
   return out + sql.slice(last);
+}
+
+function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** Quotes an identifier for SQL. */
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** Whether SQL text holds anything but blanks, semicolons and comments. */

@@ -3,10 +3,18 @@
  * (one sql.js connection each), keeps the number of open tenants under a budget, persists every
  * committed write through the storage, and hands out `@libsql/client`-compatible clients.
  */
-import { Connection, type ConnectionOptions, type OpenTenant } from "../engine/connection.js";
+import { classify } from "../../parser/index.js";
+import {
+  type AttachRequest,
+  Connection,
+  type ConnectionOptions,
+  type OpenTenant,
+} from "../engine/connection.js";
 import { TenantGate } from "../engine/gate.js";
 import { loadSqlJs, type SqlJsConfig } from "../engine/loader.js";
+import type { ProgramEffects } from "../engine/program.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
+import type { StatementGuard } from "../engine/tenant-db.js";
 import { TenantDb } from "../engine/tenant-db.js";
 import { TenantliteError } from "../errors.js";
 import {
@@ -25,13 +33,18 @@ import { Catalog } from "./catalog.js";
 import { PlatformClient } from "./client.js";
 import { assertValidName } from "./names.js";
 import type {
-  Client,
-  ClientOptions,
   CreateDatabaseOptions,
   DatabaseConfig,
   DatabaseInfo,
   GroupInfo,
   ListDatabasesOptions,
+} from "./types.js";
+import {
+  type AccessPolicy,
+  type Client,
+  type ClientOptions,
+  type DatabaseRef,
+  FULL_ACCESS,
 } from "./types.js";
 
 /** Options of {@link createPlatform}. */
@@ -59,12 +72,21 @@ export interface PlatformOptions {
   readonly maxOpenBytes?: number;
   /** PBKDF2 iterations for new encryption keys (default 600,000; lower only in tests). */
   readonly kdfIterations?: number;
+  /**
+   * Turns a client's auth token into what it may do. Without it auth is off: every connection
+   * has full access (like `turso dev`). With it, connections without a token are refused.
+   */
+  readonly authenticate?: (token: string | undefined) => Promise<AccessPolicy>;
 }
 
 /** Per-connection options of {@link Platform.connect}. */
 export interface ConnectOptions extends ConnectionOptions {
   /** The database's encryption key, for encrypted databases. */
   readonly encryptionKey?: string | Uint8Array;
+  /** What the connection may do; default: what `authToken` grants (or everything with auth off). */
+  readonly access?: AccessPolicy;
+  /** A JWT, checked with the platform's `authenticate` when `access` is not given. */
+  readonly authToken?: string;
 }
 
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
@@ -93,6 +115,8 @@ class OpenTenantImpl implements OpenTenant {
   readonly gate: TenantGate;
   /** Set for encrypted tenants. */
   crypto: TenantCrypto | undefined;
+  /** Why writes are blocked right now (a migration of its schema is running), if they are. */
+  writesBlocked: string | undefined;
   /** Estimated memory held (image size plus per-connection overhead). */
   bytes = TENANT_OVERHEAD_BYTES;
   lastUsed = 0;
@@ -137,6 +161,9 @@ export class Platform {
   /** Derived keys by tenant id and secret fingerprint: PBKDF2 is paid once per tenant and key. */
   private readonly derivedKeys = new Map<string, CryptoKey>();
   private readonly defaultGroup: string;
+  /** Group ids by name (group names are never reused for another id while the platform runs). */
+  private readonly groupIds = new Map<string, string>();
+  private readonly authenticate: ((token: string | undefined) => Promise<AccessPolicy>) | undefined;
   private closed = false;
 
   private constructor(
@@ -163,6 +190,7 @@ export class Platform {
     this.maxOpen = Math.max(1, options.maxOpenTenants ?? 500);
     this.maxOpenBytes = Math.max(1, options.maxOpenBytes ?? 512 * 1024 * 1024);
     this.kdfIterations = options.kdfIterations;
+    this.authenticate = options.authenticate;
     this.defaultGroup = options.defaultGroup ?? "default";
   }
 
@@ -442,6 +470,7 @@ export class Platform {
     members.sort((a, b) => (a.type === "schema" ? 1 : 0) - (b.type === "schema" ? 1 : 0));
     for (const d of members) await this.deleteDatabase(d.id);
     await this.catalog.deleteGroup(name);
+    this.groupIds.delete(name);
     return group;
   }
 
@@ -461,9 +490,14 @@ export class Platform {
         `Invalid intMode: use "number", "bigint" or "string"`,
       );
     }
-    const encryptionKey = options.encryptionKey;
+    const { encryptionKey, access, authToken } = options;
     return new PlatformClient(
-      () => this.connect(name, encryptionKey === undefined ? {} : { encryptionKey }),
+      () =>
+        this.connect(name, {
+          ...(encryptionKey === undefined ? {} : { encryptionKey }),
+          ...(access === undefined ? {} : { access }),
+          ...(authToken === undefined ? {} : { authToken }),
+        }),
       intMode,
     );
   }
@@ -471,7 +505,14 @@ export class Platform {
   /** A raw logical connection onto a database (what clients, streams and shells are built on). */
   connect(nameOrId: string, options: ConnectOptions = {}): Connection {
     this.assertOpen();
-    const { encryptionKey, ...timeouts } = options;
+    const { encryptionKey, access: given, authToken, ...timeouts } = options;
+    // Access is settled once per connection, before its first statement.
+    let access: AccessPolicy | undefined =
+      given ?? (this.authenticate === undefined ? FULL_ACCESS : undefined);
+    const settleAccess = async (): Promise<AccessPolicy> => {
+      access ??= await this.authenticate!(authToken);
+      return access;
+    };
     // Once a connection's key matched an open tenant, later statements skip the check.
     const verified = new WeakSet<OpenTenantImpl>();
     const check = (t: OpenTenantImpl): OpenTenantImpl | Promise<OpenTenantImpl> => {
@@ -487,15 +528,117 @@ export class Platform {
         },
       );
     };
+    const open = (): OpenTenantImpl | Promise<OpenTenantImpl> => {
+      if (access === undefined) return settleAccess().then(open);
+      if (!access.canRead(this.refOf(nameOrId))) throw namespaceNotFound(nameOrId);
+      const r = this.openTenant(nameOrId, encryptionKey);
+      return r instanceof Promise ? r.then(check) : check(r);
+    };
     return new Connection(
-      {
-        open: () => {
-          const r = this.openTenant(nameOrId, encryptionKey);
-          return r instanceof Promise ? r.then(check) : check(r);
-        },
-      },
+      { open },
       { ...this.connectionOptions, ...timeouts },
+      {
+        guard: (t) => this.guardFor(t as OpenTenantImpl, access ?? FULL_ACCESS),
+        attach: (self, request) =>
+          this.resolveAttach(self as OpenTenantImpl, request, access ?? FULL_ACCESS),
+      },
     );
+  }
+
+  /** A database as access checks see it, without failing on unknown names (open reports those). */
+  private refOf(nameOrId: string): DatabaseRef {
+    const known = this.openByName.get(nameOrId);
+    const info = known?.info ?? this.catalog.getDatabase(nameOrId);
+    return info === undefined ? { name: nameOrId, id: nameOrId, groupId: "" } : this.refFor(info);
+  }
+
+  /** `info` with its group's id, for access checks. */
+  private refFor(info: DatabaseInfo): DatabaseRef {
+    let groupId = this.groupIds.get(info.group);
+    if (groupId === undefined) {
+      groupId = this.catalog.getGroup(info.group)?.id ?? "";
+      this.groupIds.set(info.group, groupId);
+    }
+    return { name: info.name, id: info.id, groupId };
+  }
+
+  /** The checks every statement on `t` passes, for a connection with `access`. */
+  private guardFor(t: OpenTenantImpl, access: AccessPolicy): StatementGuard | undefined {
+    const info = t.info;
+    const ref = this.refFor(info);
+    const mayWrite = access.canWrite(ref);
+    const child = info.type === "child" && !access.canDdl(ref);
+    const blockWrites = info.config.block_writes || t.writesBlocked !== undefined;
+    const blockReads = info.config.block_reads;
+    if (mayWrite && !child && !blockWrites && !blockReads) return undefined;
+    return (sql, word, effects) => {
+      if (TRANSACTION_WORDS.has(word)) return;
+      if (blockReads) throw blocked(`reads of database "${info.name}" are blocked`);
+      if (word === "SELECT" || word === "VALUES" || word === "EXPLAIN") return;
+      if (child) refuseChildDdl(info.name, sql, effects);
+      const writes = persistentWrites(effects);
+      if (!writes) return;
+      if (!mayWrite) {
+        throw new TenantliteError(
+          "AUTH_FORBIDDEN",
+          `Authorization forbidden: Current session doesn't have Write permission to database ${info.name}`,
+          { status: 403 },
+        );
+      }
+      if (t.writesBlocked !== undefined) throw blocked(t.writesBlocked);
+      if (info.config.block_writes) throw blocked(`writes to database "${info.name}" are blocked`);
+    };
+  }
+
+  /** Resolves `ATTACH "<name or id>" AS alias` to the target tenant, open and pinned. */
+  private async resolveAttach(
+    self: OpenTenantImpl,
+    request: AttachRequest,
+    access: AccessPolicy,
+  ): Promise<OpenTenant> {
+    const shown = JSON.stringify(request.target.slice(0, 80));
+    if (request.targetKind === "expression") {
+      throw new TenantliteError(
+        "ATTACH_INVALID",
+        'ATTACH takes the name or id of a database, quoted as an identifier: ATTACH "<database>" AS alias',
+      );
+    }
+    const info = isCatalogName(request.target)
+      ? this.catalog.getDatabase(request.target)
+      : undefined;
+    if (info === undefined) {
+      throw new TenantliteError(
+        "ATTACH_INVALID",
+        `ATTACH takes the name or id of an existing database; ${shown} is none (files, URIs and ':memory:' cannot be attached)`,
+      );
+    }
+    if (info.id === self.info.id) {
+      throw new TenantliteError("ATTACH_INVALID", `database "${info.name}" cannot attach itself`);
+    }
+    if (!access.canAttach(this.refFor(info))) {
+      throw new TenantliteError(
+        "ATTACH_FORBIDDEN",
+        `Authorization forbidden: Current session doesn't have AttachRead permission to database ${info.name}`,
+        { status: 403 },
+      );
+    }
+    if (!info.config.allow_attach) {
+      throw new TenantliteError(
+        "ATTACH_FORBIDDEN",
+        `Namespace \`${info.name}\` doesn't allow attach`,
+        {
+          status: 403,
+        },
+      );
+    }
+    if (info.encrypted) {
+      throw new TenantliteError(
+        "ATTACH_FORBIDDEN",
+        `database "${info.name}" is encrypted and cannot be attached`,
+        { status: 403 },
+      );
+    }
+    return this.openTenant(info.id);
   }
 
   /** Number of tenants open right now. */
@@ -769,6 +912,52 @@ export class Platform {
 }
 
 let useClock = 0;
+
+const TRANSACTION_WORDS = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
+
+/** Whether a program writes any schema other than `temp` (TEMP objects are the connection's own). */
+function persistentWrites(effects: () => ProgramEffects): boolean {
+  for (const schema of effects().writes) if (schema !== "temp") return true;
+  return false;
+}
+
+/**
+ * Refuses DDL on a schema child: the parser's verdict first, then SQLite's compiled program, so a
+ * statement that fools the parser still cannot change the child's schema. TEMP objects are allowed:
+ * they live only in the connection and never reach the child's file.
+ */
+function refuseChildDdl(name: string, sql: string, effects: () => ProgramEffects): void {
+  const parsed = classify(sql).statements[0]?.summary;
+  const byParser = parsed !== undefined && parsed.ddl && !parsed.schemas.every((s) => s === "temp");
+  let byProgram = false;
+  if (!byParser) {
+    for (const schema of effects().schemaChanges) if (schema !== "temp") byProgram = true;
+  }
+  if (byParser || byProgram) {
+    throw new TenantliteError(
+      "DDL_FORBIDDEN",
+      `Authorization forbidden: DDL statements not permitted on database ${name}`,
+      { status: 403 },
+    );
+  }
+}
+
+function blocked(reason: string): TenantliteError {
+  return new TenantliteError("BLOCKED", `Operation was blocked: ${reason}`, { status: 403 });
+}
+
+function namespaceNotFound(nameOrId: string): TenantliteError {
+  return new TenantliteError(
+    "DATABASE_NOT_FOUND",
+    `Namespace \`${nameOrId.slice(0, 80)}\` doesn't exist`,
+    { status: 404 },
+  );
+}
+
+/** Names and ids are all the catalog holds; anything else (paths, URIs, '') is not one. */
+function isCatalogName(s: string): boolean {
+  return /^[a-z0-9-]{1,64}$/.test(s);
+}
 
 /** Binds an encrypted image to its tenant: a file moved to another tenant does not decrypt. */
 function aadFor(id: string): Uint8Array {

@@ -80,6 +80,37 @@ export interface ListDatabasesOptions {
   readonly limit?: number;
 }
 
+/** A database as access rules see it. */
+export interface DatabaseRef {
+  readonly name: string;
+  readonly id: string;
+  /** UUID of the database's group (group tokens grant by group). */
+  readonly groupId: string;
+}
+
+/**
+ * What a caller may do, database by database: decoded from a JWT, or everything when auth is off.
+ */
+export interface AccessPolicy {
+  canRead(db: DatabaseRef): boolean;
+  canWrite(db: DatabaseRef): boolean;
+  /** May ATTACH this database (it must also allow attach). */
+  canAttach(db: DatabaseRef): boolean;
+  /** May change a schema child's schema directly (Turso's `ddl` scope). */
+  canDdl(db: DatabaseRef): boolean;
+}
+
+/**
+ * Everything except direct DDL on schema children (tenantlite is stricter than sqld, whose
+ * auth-less mode lets DDL through to children).
+ */
+export const FULL_ACCESS: AccessPolicy = Object.freeze({
+  canRead: () => true,
+  canWrite: () => true,
+  canAttach: () => true,
+  canDdl: () => false,
+});
+
 /** `"write"` = BEGIN IMMEDIATE, `"read"` = BEGIN TRANSACTION READONLY, `"deferred"` = BEGIN DEFERRED. */
 export type TransactionMode = "write" | "read" | "deferred";
 
@@ -90,6 +121,8 @@ export interface ClientOptions {
   readonly authToken?: string;
   /** The key of an encrypted database. */
   readonly encryptionKey?: string | Uint8Array;
+  /** What this client may do (default: what `authToken` grants, or everything when auth is off). */
+  readonly access?: AccessPolicy;
 }
 
 /** `@libsql/client`'s `Client`, served in-process by the platform. */
