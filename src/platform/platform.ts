@@ -83,8 +83,12 @@ export interface PlatformOptions {
 export interface ConnectOptions extends ConnectionOptions {
   /** The database's encryption key, for encrypted databases. */
   readonly encryptionKey?: string | Uint8Array;
-  /** What the connection may do; default: what `authToken` grants (or everything with auth off). */
-  readonly access?: AccessPolicy;
+  /**
+   * What the connection may do; default: what `authToken` grants (or everything with auth off).
+   * A function is asked before every statement (a Hrana stream's later requests may carry
+   * another token).
+   */
+  readonly access?: AccessPolicy | (() => AccessPolicy);
   /** A JWT, checked with the platform's `authenticate` when `access` is not given. */
   readonly authToken?: string;
 }
@@ -506,12 +510,16 @@ export class Platform {
   connect(nameOrId: string, options: ConnectOptions = {}): Connection {
     this.assertOpen();
     const { encryptionKey, access: given, authToken, ...timeouts } = options;
-    // Access is settled once per connection, before its first statement.
-    let access: AccessPolicy | undefined =
-      given ?? (this.authenticate === undefined ? FULL_ACCESS : undefined);
+    // Access is settled once per connection, before its first statement (or asked each time
+    // when given as a function).
+    let settled: AccessPolicy | undefined =
+      typeof given === "function"
+        ? undefined
+        : (given ?? (this.authenticate === undefined ? FULL_ACCESS : undefined));
+    const current = typeof given === "function" ? given : () => settled;
     const settleAccess = async (): Promise<AccessPolicy> => {
-      access ??= await this.authenticate!(authToken);
-      return access;
+      settled ??= await this.authenticate!(authToken);
+      return settled;
     };
     // Once a connection's key matched an open tenant, later statements skip the check.
     const verified = new WeakSet<OpenTenantImpl>();
@@ -529,6 +537,7 @@ export class Platform {
       );
     };
     const open = (): OpenTenantImpl | Promise<OpenTenantImpl> => {
+      const access = current();
       if (access === undefined) return settleAccess().then(open);
       if (!access.canRead(this.refOf(nameOrId))) throw namespaceNotFound(nameOrId);
       const r = this.openTenant(nameOrId, encryptionKey);
@@ -538,9 +547,9 @@ export class Platform {
       { open },
       { ...this.connectionOptions, ...timeouts },
       {
-        guard: (t) => this.guardFor(t as OpenTenantImpl, access ?? FULL_ACCESS),
+        guard: (t) => this.guardFor(t as OpenTenantImpl, current() ?? FULL_ACCESS),
         attach: (self, request) =>
-          this.resolveAttach(self as OpenTenantImpl, request, access ?? FULL_ACCESS),
+          this.resolveAttach(self as OpenTenantImpl, request, current() ?? FULL_ACCESS),
       },
     );
   }
@@ -928,7 +937,7 @@ function persistentWrites(effects: () => ProgramEffects): boolean {
  */
 function refuseChildDdl(name: string, sql: string, effects: () => ProgramEffects): void {
   const parsed = classify(sql).statements[0]?.summary;
-  const byParser = parsed !== undefined && parsed.ddl && !parsed.schemas.every((s) => s === "temp");
+  const byParser = parsed?.ddl && !parsed.schemas.every((s) => s === "temp");
   let byProgram = false;
   if (!byParser) {
     for (const schema of effects().schemaChanges) if (schema !== "temp") byProgram = true;

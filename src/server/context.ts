@@ -5,8 +5,7 @@
 import { TenantliteError } from "../errors.js";
 import type { Platform } from "../platform/platform.js";
 import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/tokens.js";
-import type { DatabaseInfo } from "../platform/types.js";
-import { StatementPolicy } from "./hrana/policy.js";
+import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
 
 /** Server limits; every field has a default (see `createHandler`). */
 export interface ServerLimits {
@@ -29,7 +28,8 @@ export interface DatabaseSession {
   readonly info: DatabaseInfo;
   readonly target: TokenTarget;
   readonly permissions: Permissions;
-  readonly policy: StatementPolicy;
+  /** What statements on this session may do (enforced by the platform's statement guard). */
+  readonly access: AccessPolicy;
 }
 
 /** Shared server state. */
@@ -88,7 +88,8 @@ export class ServerContext {
       info,
       target,
       permissions,
-      policy: new StatementPolicy(permissions, target, info.name),
+      // Auth off: everything but DDL on schema children, which stays blocked as in the library.
+      access: permissions.isFull ? FULL_ACCESS : permissions,
     };
   }
 

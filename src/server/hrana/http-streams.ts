@@ -5,7 +5,6 @@
  * closed and expired batons are remembered for 300 s so a late request learns why it failed.
  */
 import { TenantliteError } from "../../errors.js";
-import type { DatabaseConfig } from "../../platform/types.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
 import { toHranaError } from "./errors.js";
 import type { BatchStep, CursorRequest, PipelineRequest } from "./proto.js";
@@ -50,18 +49,9 @@ export class HttpStreams {
     // A pipeline that ends with `close` never holds a stream past the request: no limit applies.
     const closes = body.requests[body.requests.length - 1]?.type === "close";
     const entry = this.take(body.baton, session, closes);
-    let config: DatabaseConfig = session.info.config;
     const results: unknown[] = [];
     try {
-      for (let i = 0; i < body.requests.length; i++) {
-        const req = body.requests[i]!;
-        // The session's entry was read for this request; later requests re-read it, since an
-        // earlier one may have waited for a transaction while the configuration changed.
-        if (i > 0 && req.type !== "store_sql" && req.type !== "close_sql" && req.type !== "close") {
-          config = (await this.ctx.database(session.info.id)).config;
-        }
-        results.push(await entry.stream.handle(req, config));
-      }
+      for (const req of body.requests) results.push(await entry.stream.handle(req));
     } catch (e) {
       entry.stream.close();
       this.count--;
@@ -75,8 +65,7 @@ export class HttpStreams {
     const entry = this.take(body.baton, session, false);
     const lines: string[] = [];
     try {
-      const config = (await this.ctx.database(session.info.id)).config;
-      await runCursor(entry.stream, body.steps, config, lines);
+      await runCursor(entry.stream, body.steps, lines);
     } catch (e) {
       entry.stream.close();
       this.count--;
@@ -108,10 +97,14 @@ export class HttpStreams {
         );
       }
       this.count++;
-      const conn = this.ctx.platform.connect(session.info.id);
       const sqls = new SqlStore({ maxCount: 50, maxLength: 5120 });
+      const stream: HranaStream = new HranaStream(
+        this.ctx.platform.connect(session.info.id, { access: () => stream.access }),
+        sqls,
+        session.access,
+      );
       return {
-        stream: new HranaStream(conn, sqls, session.policy),
+        stream,
         dbId: session.info.id,
         timer: undefined,
       };
@@ -128,7 +121,7 @@ export class HttpStreams {
       throw batonError(undefined);
     }
     // Each request re-checks its token: the stream runs under the latest one.
-    entry.stream.policy = session.policy;
+    entry.stream.access = session.access;
     return entry;
   }
 
@@ -208,11 +201,10 @@ function newBaton(): string {
 async function runCursor(
   stream: HranaStream,
   steps: readonly BatchStep[],
-  config: DatabaseConfig,
   lines: string[],
 ): Promise<void> {
   try {
-    await stream.prepareBatch(steps, config);
+    await stream.prepareBatch(steps);
   } catch (e) {
     lines.push(JSON.stringify({ type: "error", error: toHranaError(e) }));
     return;
@@ -225,7 +217,7 @@ async function runCursor(
       continue;
     }
     try {
-      const r = await stream.executeStmt(step.stmt, config);
+      const r = await stream.executeStmt(step.stmt);
       lines.push(JSON.stringify({ type: "step_begin", step: i, cols: r.cols }));
       for (const row of r.rows) lines.push(JSON.stringify({ type: "row", row }));
       lines.push(

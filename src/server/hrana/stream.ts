@@ -7,9 +7,8 @@ import { classify } from "../../../parser/index.js";
 import type { Connection } from "../../engine/connection.js";
 import type { InArgs, InValue, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
-import type { DatabaseConfig } from "../../platform/types.js";
+import type { AccessPolicy } from "../../platform/types.js";
 import { toHranaError } from "./errors.js";
-import type { StatementPolicy } from "./policy.js";
 import type { BatchStep, Cond, HranaError, Stmt, StmtResult, StreamRequest } from "./proto.js";
 import { encodeValue } from "./values.js";
 
@@ -69,8 +68,8 @@ export class HranaStream {
   constructor(
     readonly conn: Connection,
     readonly sqls: SqlStore,
-    /** What the stream may run; replaced when a later request brings another token. */
-    public policy: StatementPolicy,
+    /** What the stream may do; replaced when a later request brings another token. */
+    public access: AccessPolicy,
   ) {}
 
   get closed(): boolean {
@@ -83,28 +82,26 @@ export class HranaStream {
     this.conn.close();
   }
 
-  /** Runs one request; the database's current `config` decides what is blocked. */
-  async handle(req: StreamRequest, config: DatabaseConfig): Promise<StreamResult> {
+  /** Runs one request (the platform's statement guard applies the database's current config). */
+  async handle(req: StreamRequest): Promise<StreamResult> {
     try {
-      return { type: "ok", response: await this.run(req, config) };
+      return { type: "ok", response: await this.run(req) };
     } catch (e) {
       return { type: "error", error: toHranaError(e) };
     }
   }
 
   /** Runs one statement, for callers that need the raw outcome (the cursor). */
-  async executeStmt(stmt: Stmt, config: DatabaseConfig): Promise<StmtResult> {
+  async executeStmt(stmt: Stmt): Promise<StmtResult> {
     const sql = this.sqls.resolve(stmt.sql, stmt.sqlId);
-    this.policy.check(sql, config);
     return this.execute(sql, stmt);
   }
 
   /** Checks a whole batch before any step runs: stored SQL, syntax and permissions. */
-  async prepareBatch(steps: readonly BatchStep[], config: DatabaseConfig): Promise<string[]> {
+  async prepareBatch(steps: readonly BatchStep[]): Promise<string[]> {
     const texts = steps.map((s) => this.sqls.resolve(s.stmt.sql, s.stmt.sqlId));
     for (const sql of texts) {
       if (classify(sql).errors.length > 0) await this.confirmSyntaxError(sql);
-      this.policy.check(sql, config);
     }
     return texts;
   }
@@ -127,21 +124,17 @@ export class HranaStream {
     }
   }
 
-  private async run(
-    req: StreamRequest,
-    config: DatabaseConfig,
-  ): Promise<{ type: string; [key: string]: unknown }> {
+  private async run(req: StreamRequest): Promise<{ type: string; [key: string]: unknown }> {
     if (this.closedFlag && req.type !== "close") {
       throw new TenantliteError("STREAM_CLOSED", "Stream for this baton was closed");
     }
     switch (req.type) {
       case "execute":
-        return { type: "execute", result: await this.executeStmt(req.stmt, config) };
+        return { type: "execute", result: await this.executeStmt(req.stmt) };
       case "batch":
-        return { type: "batch", result: await this.batch(req.steps, config) };
+        return { type: "batch", result: await this.batch(req.steps) };
       case "sequence": {
         const sql = this.sqls.resolve(req.sql, req.sqlId);
-        this.policy.check(sql, config);
         await this.conn.executeScript(sql);
         return { type: "sequence" };
       }
@@ -172,8 +165,8 @@ export class HranaStream {
     }
   }
 
-  private async batch(steps: readonly BatchStep[], config: DatabaseConfig) {
-    const texts = await this.prepareBatch(steps, config);
+  private async batch(steps: readonly BatchStep[]) {
+    const texts = await this.prepareBatch(steps);
     const ok: boolean[] = [];
     const stepResults: (StmtResult | null)[] = [];
     const stepErrors: (HranaError | null)[] = [];

@@ -91,7 +91,7 @@ export class WsSession {
     try {
       const permissions = await this.ctx.permissionsFromJwt(jwt);
       this.session = await this.ctx.session(this.database, permissions);
-      for (const s of this.streams.values()) s.stream.policy = this.session.policy;
+      for (const s of this.streams.values()) s.stream.access = this.session.access;
       this.transport.send(JSON.stringify({ type: "hello_ok" }));
     } catch (e) {
       const err = asCoded(e);
@@ -123,9 +123,13 @@ export class WsSession {
           );
           return;
         }
-        const conn = this.ctx.platform.connect(session.info.id);
+        const stream: HranaStream = new HranaStream(
+          this.ctx.platform.connect(session.info.id, { access: () => stream.access }),
+          this.sqls,
+          session.access,
+        );
         this.streams.set(sid, {
-          stream: new HranaStream(conn, this.sqls, session.policy),
+          stream,
           queue: Promise.resolve(),
         });
         ok({ type: "open_stream" });
@@ -175,8 +179,7 @@ export class WsSession {
         const req = toStreamRequest(r, this.sqls);
         s.queue = s.queue
           .then(async () => {
-            const config = (await this.ctx.database(session.info.id)).config;
-            const result = await s.stream.handle(req, config);
+            const result = await s.stream.handle(req);
             if (result.type === "ok") ok(result.response);
             else
               this.transport.send(
