@@ -51,6 +51,14 @@ export interface ConnectionPolicy {
   readonly guard?: (tenant: OpenTenant) => StatementGuard | undefined;
   /** Resolves an ATTACH; throws a coded refusal. The returned tenant is pinned until released. */
   readonly attach?: (self: OpenTenant, request: AttachRequest) => Promise<OpenTenant>;
+  /** Whether the tenant is a schema parent: its writes are migrations (see `migrate`). */
+  readonly schemaParent?: (tenant: OpenTenant) => boolean;
+  /** Applies statements to a schema parent and all its children; resolves with the parent's results. */
+  readonly migrate?: (
+    tenant: OpenTenant,
+    statements: readonly BatchStatement[],
+    intMode: IntMode,
+  ) => Promise<ResultSet[]>;
 }
 
 /** Timeouts of a connection. */
@@ -76,6 +84,8 @@ const NO_ATTACHMENTS: ReadonlyMap<string, string> = new Map();
 export class Connection {
   /** Attached databases of this connection: alias → the pinned target tenant. */
   private readonly attachments = new Map<string, OpenTenant>();
+  /** Statements of an interactive transaction on a schema parent, migrated at COMMIT. */
+  private parentTxn: { sql: string; args?: InArgs; writes: boolean }[] | undefined;
   private readonly busyTimeoutMs: number;
   private readonly txTimeoutMs: number;
   private tenant: OpenTenant | undefined;
@@ -120,6 +130,9 @@ export class Connection {
     }
     return this.enter(word).then(async (t) => {
       if (t === undefined) return emptyResult();
+      if (this.policy.schemaParent?.(t) === true && word !== "ATTACH" && word !== "DETACH") {
+        return this.parentStatement(t, sql, args, intMode);
+      }
       let rs: ResultSet;
       try {
         rs = await this.runAny(t, sql, args, intMode, word);
@@ -137,6 +150,7 @@ export class Connection {
     args: InArgs | undefined,
     intMode: IntMode,
   ): Promise<ResultSet> {
+    if (this.policy.schemaParent?.(t) === true) return this.parentStatement(t, sql, args, intMode);
     let rs: ResultSet;
     try {
       rs = this.runSync(t, sql, args, intMode);
@@ -331,6 +345,19 @@ export class Connection {
     const statements = splitStatements(sql);
     const t = await this.enter(statements.length === 1 ? firstWord(statements[0]!.sql) : "");
     if (t === undefined) return;
+    if (
+      this.policy.schemaParent?.(t) === true &&
+      !t.db.inTransaction &&
+      statements.some((s) => this.writes(t, s.sql))
+    ) {
+      this.settle(t);
+      await this.policy.migrate!(
+        t,
+        statements.map((s) => ({ sql: s.sql })),
+        "bigint",
+      );
+      return;
+    }
     try {
       for (let i = 0; i < statements.length; i++) {
         try {
@@ -359,6 +386,20 @@ export class Connection {
   ): Promise<ResultSet[]> {
     const t = await this.enter(begin === undefined ? "" : "BEGIN");
     if (t === undefined) throw timeoutError();
+    if (this.policy.schemaParent?.(t) === true) {
+      if (begin !== undefined && !t.db.inTransaction) {
+        if (statements.some((s) => this.writes(t, s.sql))) {
+          this.settle(t);
+          try {
+            return await this.policy.migrate!(t, statements, intMode);
+          } catch (e) {
+            throw toBatchError(stepOf(e) ?? 0, e);
+          }
+        }
+      } else if (this.parentTxn !== undefined) {
+        for (const s of statements) this.parentTxn.push({ ...s, writes: this.writes(t, s.sql) });
+      }
+    }
     const results: ResultSet[] = [];
     try {
       if (begin !== undefined) {
@@ -388,6 +429,88 @@ export class Connection {
     }
     await this.persistIfDirty(t);
     return results;
+  }
+
+  /**
+   * A statement on a schema parent: a write outside a transaction is a migration; inside an
+   * interactive transaction, statements run (so the caller sees their results) and are recorded,
+   * and COMMIT rolls the transaction back and applies the recording as one migration.
+   */
+  private async parentStatement(
+    t: OpenTenant,
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode,
+  ): Promise<ResultSet> {
+    const word = firstWord(sql);
+    let settled = false;
+    const settle = () => {
+      if (!settled) this.settle(t);
+      settled = true;
+    };
+    try {
+      if (t.db.inTransaction && this.parentTxn !== undefined) {
+        if (word === "COMMIT" || word === "END") {
+          const recorded = this.parentTxn;
+          this.parentTxn = undefined;
+          if (recorded.some((s) => s.writes)) {
+            t.db.rollback();
+            settle();
+            await this.policy.migrate!(t, recorded, intMode);
+            return emptyResult();
+          }
+        } else if (word === "ROLLBACK" && !/^\s*ROLLBACK\s+(TRANSACTION\s+)?TO\b/i.test(sql)) {
+          this.parentTxn = undefined;
+        } else if (word === "SAVEPOINT" || word === "RELEASE" || word === "ROLLBACK") {
+          throw new TenantliteError(
+            "SCHEMA_MIGRATION_ERROR",
+            "Schema migration error: savepoints are not allowed in a transaction on a schema database (it is applied as one migration at COMMIT)",
+          );
+        } else {
+          this.parentTxn.push(
+            args === undefined
+              ? { sql, writes: this.writes(t, sql) }
+              : { sql, args, writes: this.writes(t, sql) },
+          );
+        }
+      } else if (!t.db.inTransaction && word !== "BEGIN" && this.writes(t, sql)) {
+        settle();
+        const [rs] = await this.policy.migrate!(
+          t,
+          [args === undefined ? { sql } : { sql, args }],
+          intMode,
+        );
+        return rs ?? emptyResult();
+      }
+      const rs = this.runSync(t, sql, args, intMode);
+      if (word === "BEGIN" && t.db.inTransaction) this.parentTxn = [];
+      if (!t.db.inTransaction) this.parentTxn = undefined;
+      settle();
+      await this.persistIfDirty(t);
+      return rs;
+    } finally {
+      settle();
+    }
+  }
+
+  /**
+   * Whether a statement may write a schema parent's persistent schemas (so it must be a
+   * migration): the parser's verdict, backed by SQLite's program; a statement that does not
+   * compile yet (it needs tables an earlier statement creates) counts as a write.
+   */
+  private writes(t: OpenTenant, sql: string): boolean {
+    const summary = classify(sql).statements[0]?.summary;
+    if (summary === undefined) return true;
+    if (summary.transaction !== "none") return false;
+    if (!summary.readonly || summary.ddl) return !summary.schemas.every((x) => x === "temp");
+    try {
+      const e = t.db.effectsOf(sql);
+      for (const schema of e.writes) if (schema !== "temp") return true;
+      for (const schema of e.schemaChanges) if (schema !== "temp") return true;
+      return false;
+    } catch {
+      return true;
+    }
   }
 
   /** Rolls back any open transaction and releases the tenant. */
@@ -532,6 +655,12 @@ function refuseWritesThrough(
       );
     }
   }
+}
+
+/** The failing step of a migration error ("at step N", 1-based), as a 0-based statement index. */
+function stepOf(e: unknown): number | undefined {
+  const m = /at step (\d+)/.exec(e instanceof Error ? e.message : "");
+  return m === null ? undefined : Number(m[1]) - 1;
 }
 
 function toError(e: unknown): Error {

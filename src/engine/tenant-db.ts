@@ -234,6 +234,13 @@ export class TenantDb {
     };
   }
 
+  /** The effects of one statement's compiled program, cached with the prepared statement. */
+  effectsOf(sql: string): ProgramEffects {
+    const entry = this.prepare(sql);
+    entry.effects ??= this.explain(sql);
+    return entry.effects;
+  }
+
   /** The effects of `sql`'s compiled program (see program.ts). */
   explain(sql: string): ProgramEffects {
     try {

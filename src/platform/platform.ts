@@ -16,6 +16,7 @@ import type { ProgramEffects } from "../engine/program.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { StatementGuard } from "../engine/tenant-db.js";
 import { TenantDb } from "../engine/tenant-db.js";
+import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import {
   decryptImage,
@@ -31,6 +32,12 @@ import { assertSqliteImage } from "../storage/sqlite-image.js";
 import type { Storage } from "../storage/storage.js";
 import { Catalog } from "./catalog.js";
 import { PlatformClient } from "./client.js";
+import {
+  type JobStatus,
+  type MigrationJob,
+  type MigrationProgress,
+  MigrationRunner,
+} from "./migrations.js";
 import { assertValidName } from "./names.js";
 import type {
   CreateDatabaseOptions,
@@ -119,8 +126,6 @@ class OpenTenantImpl implements OpenTenant {
   readonly gate: TenantGate;
   /** Set for encrypted tenants. */
   crypto: TenantCrypto | undefined;
-  /** Why writes are blocked right now (a migration of its schema is running), if they are. */
-  writesBlocked: string | undefined;
   /** Estimated memory held (image size plus per-connection overhead). */
   bytes = TENANT_OVERHEAD_BYTES;
   lastUsed = 0;
@@ -128,7 +133,8 @@ class OpenTenantImpl implements OpenTenant {
   pins = 0;
   constructor(
     readonly info: DatabaseInfo,
-    readonly db: TenantDb,
+    /** Replaced (same object, new engine) when a migration installs a new image. */
+    public db: TenantDb,
     private readonly persistFn: (t: OpenTenantImpl) => Promise<void>,
   ) {
     this.gate = new TenantGate(info.name);
@@ -168,6 +174,9 @@ export class Platform {
   /** Group ids by name (group names are never reused for another id while the platform runs). */
   private readonly groupIds = new Map<string, string>();
   private readonly authenticate: ((token: string | undefined) => Promise<AccessPolicy>) | undefined;
+  /** Why writes to a schema (parent name) and its children are blocked right now. */
+  private readonly blockedSchemas = new Map<string, string>();
+  private readonly migrations: MigrationRunner;
   private closed = false;
 
   private constructor(
@@ -195,6 +204,17 @@ export class Platform {
     this.maxOpenBytes = Math.max(1, options.maxOpenBytes ?? 512 * 1024 * 1024);
     this.kdfIterations = options.kdfIterations;
     this.authenticate = options.authenticate;
+    this.migrations = new MigrationRunner({
+      sql,
+      storage,
+      catalog,
+      currentImage: (info) => this.imageOf(info),
+      replaceImage: (info, bytes) => this.replaceImage(info, bytes),
+      setBlocked: (parent, reason) => {
+        if (reason === undefined) this.blockedSchemas.delete(parent.name);
+        else this.blockedSchemas.set(parent.name, reason);
+      },
+    });
     this.defaultGroup = options.defaultGroup ?? "default";
   }
 
@@ -207,6 +227,8 @@ export class Platform {
     if (catalog.getGroup(platform.defaultGroup) === undefined) {
       await catalog.putGroup(newGroup(platform.defaultGroup, "local"));
     }
+    // Finish (or mark failed) migrations a crash interrupted, before anyone reads a tenant.
+    await platform.migrations.recover();
     return platform;
   }
 
@@ -273,6 +295,7 @@ export class Platform {
           `database "${parent.name}" is not a schema database`,
         );
       }
+      if (this.migrations.isRunning(parent.id)) throw pendingMigration(parent.name);
       if (parent.group !== groupName && options.group !== undefined) {
         throw new TenantliteError(
           "SCHEMA_INVALID",
@@ -359,6 +382,13 @@ export class Platform {
         `database "${info.name}" has delete protection on; switch it off first`,
       );
     }
+    if (info.parent !== null) {
+      const parent = this.catalog.getDatabase(info.parent);
+      if (parent !== undefined && this.migrations.isRunning(parent.id))
+        throw pendingMigration(parent.name);
+    }
+    if (info.type === "schema" && this.migrations.isRunning(info.id))
+      throw pendingMigration(info.name);
     if (info.type === "schema" && this.catalog.countChildren(info.name) > 0) {
       throw new TenantliteError(
         "SCHEMA_HAS_CHILDREN",
@@ -416,6 +446,134 @@ export class Platform {
     } finally {
       t.gate.leave(token);
       t.release();
+    }
+  }
+
+  // ── schema migrations ───────────────────────────────────────────────────
+
+  /**
+   * Applies statements to a schema database and every child, all or none, as one job. By
+   * default resolves when the job has finished, with the parent's results; with `wait: false`
+   * it resolves once the job has started (watch it with `getMigration` or `onProgress`).
+   * @example await platform.migrate("app-schema", [{ sql: "ALTER TABLE users ADD COLUMN plan TEXT" }]);
+   */
+  async migrate(
+    schemaName: string,
+    statements: readonly (string | { sql: string; args?: InArgs })[],
+    options: { wait?: boolean; onProgress?: (p: MigrationProgress) => void } = {},
+  ): Promise<{ jobId: number; results: ResultSet[]; done: Promise<void> }> {
+    this.assertOpen();
+    const info = this.requireDatabase(schemaName);
+    if (info.type !== "schema") {
+      throw new TenantliteError(
+        "SCHEMA_INVALID",
+        `database "${info.name}" is not a schema database`,
+      );
+    }
+    const list = statements.map((s) => (typeof s === "string" ? { sql: s } : s));
+    return this.migrations.migrate(info, list, options);
+  }
+
+  /** A schema database's migration jobs, newest first (sqld's `/v1/jobs` shape). */
+  async listMigrations(
+    schemaName: string,
+  ): Promise<{ schema_version: number; migrations: { job_id: number; status: JobStatus }[] }> {
+    this.assertOpen();
+    const info = this.requireSchema(schemaName);
+    const migrations = this.migrations.list(info);
+    return { schema_version: migrations[0]?.job_id ?? 0, migrations };
+  }
+
+  /** One migration job with per-child status (sqld's `/v1/jobs/{id}` shape); `JOB_NOT_FOUND` if none. */
+  async getMigration(schemaName: string, jobId: number): Promise<MigrationJob> {
+    this.assertOpen();
+    const job = this.migrations.get(this.requireSchema(schemaName), jobId);
+    if (job === undefined) {
+      throw new TenantliteError("JOB_NOT_FOUND", "couldn't find requested migration job", {
+        status: 404,
+      });
+    }
+    return job;
+  }
+
+  /** Subscribes to progress events of every migration; returns the unsubscribe function. */
+  onMigrationProgress(listener: (p: MigrationProgress) => void): () => void {
+    return this.migrations.onProgress(listener);
+  }
+
+  /**
+   * Children of a schema database whose schema differs from the parent's (by construction this
+   * is always empty; the check is there to prove it).
+   */
+  async checkSchemas(schemaName: string): Promise<{ name: string; differences: string[] }[]> {
+    this.assertOpen();
+    const parent = this.requireSchema(schemaName);
+    const expected = await this.schemaOf(parent);
+    const drifted: { name: string; differences: string[] }[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = this.catalog.listDatabases({
+        schema: parent.name,
+        limit: 500,
+        ...(after ? { after } : {}),
+      });
+      for (const child of page) {
+        const actual = await this.schemaOf(child);
+        const differences = [
+          ...[...expected].filter((x) => !actual.has(x)).map((x) => `missing: ${x}`),
+          ...[...actual].filter((x) => !expected.has(x)).map((x) => `extra: ${x}`),
+        ];
+        if (differences.length > 0) drifted.push({ name: child.name, differences });
+      }
+      if (page.length < 500) break;
+      after = page[page.length - 1]!.name;
+    }
+    return drifted;
+  }
+
+  private requireSchema(name: string): DatabaseInfo {
+    const info = this.requireDatabase(name);
+    if (info.type !== "schema") {
+      throw new TenantliteError("SCHEMA_INVALID", "Invalid namespace: not a schema database", {
+        status: 400,
+      });
+    }
+    return info;
+  }
+
+  /** A database's schema as a set of `type name: sql` lines (from its stored image). */
+  private async schemaOf(info: DatabaseInfo): Promise<Set<string>> {
+    const db = new TenantDb(this.sql, await this.imageOf(info), { journalMode: "delete" });
+    try {
+      const rs = db.execute(
+        "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        undefined,
+        "bigint",
+      );
+      return new Set(rs.rows.map((r) => `${r.type} ${r.name}: ${r.sql}`));
+    } finally {
+      db.close();
+    }
+  }
+
+  /** Installs a new image for a tenant (migrations): durably, and in memory when it is open. */
+  private async replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
+    const key = tenantKey(info.id);
+    const t = this.open.get(info.id);
+    if (t === undefined) {
+      await this.storage.save(key, bytes);
+      return;
+    }
+    const token = {};
+    const wait = t.gate.enter(token, 60_000);
+    if (wait !== undefined) await wait;
+    try {
+      await this.persister?.flush(key);
+      await this.storage.save(key, await this.seal(t, bytes));
+      const old = t.db;
+      t.db = new TenantDb(this.sql, bytes);
+      old.close();
+    } finally {
+      t.gate.leave(token);
     }
   }
 
@@ -550,6 +708,22 @@ export class Platform {
         guard: (t) => this.guardFor(t as OpenTenantImpl, current() ?? FULL_ACCESS),
         attach: (self, request) =>
           this.resolveAttach(self as OpenTenantImpl, request, current() ?? FULL_ACCESS),
+        schemaParent: (t) => (t as OpenTenantImpl).info.type === "schema",
+        migrate: async (t, statements, intMode) => {
+          const info = (t as OpenTenantImpl).info;
+          const access = current() ?? FULL_ACCESS;
+          if (!access.canWrite(this.refFor(info))) {
+            throw new TenantliteError(
+              "AUTH_FORBIDDEN",
+              `Authorization forbidden: Current session doesn't have Write permission to database ${info.name}`,
+              { status: 403 },
+            );
+          }
+          if (info.config.block_writes)
+            throw blocked(`writes to database "${info.name}" are blocked`);
+          const { results } = await this.migrations.migrate(info, statements, { intMode });
+          return results;
+        },
       },
     );
   }
@@ -577,7 +751,8 @@ export class Platform {
     const ref = this.refFor(info);
     const mayWrite = access.canWrite(ref);
     const child = info.type === "child" && !access.canDdl(ref);
-    const blockWrites = info.config.block_writes || t.writesBlocked !== undefined;
+    const schemaBlock = this.blockedSchemas.get(info.parent ?? info.name);
+    const blockWrites = info.config.block_writes || schemaBlock !== undefined;
     const blockReads = info.config.block_reads;
     if (mayWrite && !child && !blockWrites && !blockReads) return undefined;
     return (sql, word, effects) => {
@@ -594,7 +769,7 @@ export class Platform {
           { status: 403 },
         );
       }
-      if (t.writesBlocked !== undefined) throw blocked(t.writesBlocked);
+      if (schemaBlock !== undefined) throw blocked(schemaBlock);
       if (info.config.block_writes) throw blocked(`writes to database "${info.name}" are blocked`);
     };
   }
@@ -949,6 +1124,13 @@ function refuseChildDdl(name: string, sql: string, effects: () => ProgramEffects
       { status: 403 },
     );
   }
+}
+
+function pendingMigration(schema: string): TenantliteError {
+  return new TenantliteError(
+    "SCHEMA_MIGRATION_PENDING",
+    `cannot create/update/delete database config while there are pending migration on the shared schema \`${schema}\``,
+  );
 }
 
 function blocked(reason: string): TenantliteError {

@@ -1,0 +1,297 @@
+/**
+ * Schema databases (issue 5): a parent owns its children's schema; a write to the parent is a
+ * migration that reaches every child or none; DDL on a child is refused whatever its spelling.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createPlatform, type Platform } from "../../src/index.js";
+import { expectCode } from "../helpers.js";
+
+let platform: Platform | undefined;
+afterEach(async () => {
+  await platform?.close();
+  platform = undefined;
+});
+
+async function setup(children = 3) {
+  platform = await createPlatform();
+  await platform.createDatabase("app", { type: "schema" });
+  await platform.client("app").execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+  for (let i = 0; i < children; i++) {
+    await platform.createDatabase(`t${i}`, { schema: "app" });
+    await platform
+      .client(`t${i}`)
+      .execute({ sql: "INSERT INTO users (name) VALUES (?)", args: [`user of t${i}`] });
+  }
+  return platform;
+}
+
+async function schemaOf(p: Platform, name: string): Promise<string> {
+  const rs = await p
+    .client(name)
+    .execute("SELECT type, name, sql FROM sqlite_schema ORDER BY name");
+  return JSON.stringify(rs.rows);
+}
+
+describe("DDL on a child is blocked", () => {
+  const forms = [
+    "CREATE TABLE x (a)",
+    "create table x (a)",
+    "CREATE TABLE main.x (a)",
+    'CREATE TABLE "main"."x" (a)',
+    "/* c */ CREATE /* c */ TABLE x (a)",
+    "-- comment\nCREATE TABLE x (a)",
+    "CREATE TABLE IF NOT EXISTS x AS SELECT 1 AS a",
+    "CREATE INDEX i ON users(name)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS i ON users(name) WHERE name IS NOT NULL",
+    "CREATE VIEW v AS SELECT * FROM users",
+    "CREATE TRIGGER tr AFTER INSERT ON users BEGIN SELECT 1; END",
+    "CREATE VIRTUAL TABLE f USING fts4(body)",
+    "DROP TABLE users",
+    "DROP TABLE IF EXISTS users",
+    "ALTER TABLE users ADD COLUMN plan TEXT",
+    "ALTER TABLE users RENAME TO people",
+    "ALTER TABLE users RENAME COLUMN name TO full_name",
+    "ALTER TABLE users DROP COLUMN name",
+    "ALTER TABLE main.users ADD COLUMN x",
+    "ANALYZE",
+  ];
+  it.each(forms)("refuses %j with DDL_FORBIDDEN and changes nothing", async (sql) => {
+    const p = await setup(1);
+    const before = await schemaOf(p, "t0");
+    await expectCode(
+      p.client("t0").execute(sql),
+      "DDL_FORBIDDEN",
+      /DDL statements not permitted on database t0/,
+    );
+    expect(await schemaOf(p, "t0")).toBe(before);
+  });
+
+  it("refuses DDL inside a batch, a transaction and a script, changing nothing", async () => {
+    const p = await setup(1);
+    const c = p.client("t0");
+    const before = await schemaOf(p, "t0");
+    await expectCode(
+      c.batch(["INSERT INTO users (name) VALUES ('x')", "CREATE TABLE y (a)"], "write"),
+      "DDL_FORBIDDEN",
+    );
+    const tx = await c.transaction("write");
+    await expectCode(tx.execute("DROP TABLE users"), "DDL_FORBIDDEN");
+    await tx.rollback();
+    await expectCode(c.executeMultiple("SELECT 1; CREATE TABLE z (a);"), "DDL_FORBIDDEN");
+    await expectCode(c.migrate(["ALTER TABLE users ADD COLUMN q"]), "DDL_FORBIDDEN");
+    expect(await schemaOf(p, "t0")).toBe(before);
+    expect((await c.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(1);
+  });
+
+  it("allows DML and TEMP objects on children (TEMP objects never reach the child's file)", async () => {
+    const p = await setup(1);
+    const c = p.connect("t0");
+    await c.execute("INSERT INTO users (name) VALUES ('dml works')", undefined);
+    await c.execute("UPDATE users SET name = upper(name)", undefined);
+    await c.execute("CREATE TEMP TABLE scratch (a)", undefined);
+    await c.execute("CREATE TEMP VIEW tv AS SELECT name FROM users", undefined);
+    await c.execute("INSERT INTO scratch VALUES (1)", undefined);
+    expect((await c.execute("SELECT count(*) AS n FROM tv", undefined)).rows[0]!.n).toBe(2);
+    c.close();
+    const exported = await p.exportDatabase("t0");
+    expect(new TextDecoder("latin1").decode(exported)).not.toContain("scratch");
+  });
+});
+
+describe("a write to the parent is a migration", () => {
+  it("reaches every child: execute, batch, migrate, executeMultiple", async () => {
+    const p = await setup(3);
+    const app = p.client("app");
+    await app.execute("ALTER TABLE users ADD COLUMN plan TEXT DEFAULT 'free'");
+    await app.batch(
+      ["CREATE INDEX users_by_name ON users(name)", "CREATE TABLE audit (at TEXT)"],
+      "write",
+    );
+    await app.migrate(["ALTER TABLE audit ADD COLUMN who TEXT"]);
+    await app.executeMultiple(
+      "CREATE TABLE notes (body TEXT); CREATE VIEW note_count AS SELECT count(*) AS n FROM notes;",
+    );
+    const expected = await schemaOf(p, "app");
+    for (let i = 0; i < 3; i++) {
+      expect(await schemaOf(p, `t${i}`)).toBe(expected);
+      const rs = await p.client(`t${i}`).execute("SELECT name, plan FROM users");
+      expect(rs.rows.map((r) => [r.name, r.plan])).toEqual([[`user of t${i}`, "free"]]);
+    }
+    expect(await p.checkSchemas("app")).toEqual([]);
+    const jobs = await p.listMigrations("app");
+    // The setup's CREATE TABLE (before any child existed) was a migration too.
+    expect(jobs.migrations.length).toBe(5);
+    expect(jobs.migrations.every((j) => j.status === "RunSuccess")).toBe(true);
+    expect(jobs.migrations.map((j) => j.job_id)).toEqual(
+      [...jobs.migrations.map((j) => j.job_id)].sort((a, b) => b - a),
+    );
+  });
+
+  it("applies an interactive transaction on the parent as one migration at COMMIT", async () => {
+    const p = await setup(2);
+    const tx = await p.client("app").transaction("write");
+    await tx.execute("ALTER TABLE users ADD COLUMN email TEXT");
+    const rs = await tx.execute(
+      "SELECT count(*) AS n FROM pragma_table_info('users') WHERE name = 'email'",
+    );
+    expect(rs.rows[0]!.n).toBe(1);
+    await tx.execute("CREATE TABLE settings (k TEXT PRIMARY KEY, v TEXT)");
+    await tx.execute("INSERT INTO settings VALUES ('theme', 'dark')");
+    await tx.commit();
+    for (const name of ["app", "t0", "t1"]) {
+      expect((await p.client(name).execute("SELECT v FROM settings")).rows[0]!.v).toBe("dark");
+    }
+    // A rolled-back transaction migrates nothing.
+    const tx2 = await p.client("app").transaction("write");
+    await tx2.execute("CREATE TABLE never (a)");
+    await tx2.rollback();
+    await expectCode(
+      p.client("t0").execute("SELECT * FROM never"),
+      "SQLITE_ERROR",
+      /no such table/,
+    );
+    expect((await p.listMigrations("app")).migrations.length).toBe(2);
+  });
+
+  it("copies rows written to the parent into every child (as sqld does)", async () => {
+    const p = await setup(2);
+    await p.client("app").execute("CREATE TABLE plans (name TEXT)");
+    await p.client("app").execute("INSERT INTO plans VALUES ('pro')");
+    for (const name of ["t0", "t1"]) {
+      expect((await p.client(name).execute("SELECT name FROM plans")).rows[0]!.name).toBe("pro");
+    }
+  });
+
+  it("changes nothing anywhere when one child fails, and names the child and the statement", async () => {
+    const p = await setup(3);
+    // t1 has a row that breaks a UNIQUE index the migration adds.
+    await p.client("t1").execute("INSERT INTO users (name) VALUES ('user of t1')");
+    const before = await Promise.all(["app", "t0", "t1", "t2"].map((n) => schemaOf(p, n)));
+    const e = await expectCode(
+      p.client("app").execute("CREATE UNIQUE INDEX users_name ON users(name)"),
+      "SCHEMA_MIGRATION_ERROR",
+      /namespace `t1` failed with error: An error occured executing the migration at step 1: UNIQUE constraint failed/,
+    );
+    expect(e.message).toMatch(/task \d+/);
+    const after = await Promise.all(["app", "t0", "t1", "t2"].map((n) => schemaOf(p, n)));
+    expect(after).toEqual(before);
+    const { migrations } = await p.listMigrations("app");
+    expect(migrations[0]!.status).toBe("RunFailure");
+    const job = await p.getMigration("app", migrations[0]!.job_id);
+    expect(job.error).toMatch(/t1/);
+    expect(job.progress.find((x) => x.namespace === "t1")).toMatchObject({ status: "RunFailure" });
+    expect(job.progress.find((x) => x.namespace === "t0")).toMatchObject({
+      status: "RunFailure",
+      error: "aborted",
+    });
+    // Writes are unblocked after a failure.
+    await p.client("t0").execute("INSERT INTO users (name) VALUES ('still writable')");
+  });
+
+  it("refuses a migration that fails on the parent itself without creating a job", async () => {
+    const p = await setup(1);
+    const before = (await p.listMigrations("app")).migrations;
+    await expectCode(
+      p.client("app").execute("CREATE TABLE users (x)"),
+      "SCHEMA_MIGRATION_ERROR",
+      /step 1: table users already exists/,
+    );
+    expect((await p.listMigrations("app")).migrations).toEqual(before);
+  });
+
+  it("names the failing statement of a batch with its index", async () => {
+    const p = await setup(1);
+    const e = await expectCode(
+      p.client("app").batch(["CREATE TABLE ok1 (a)", "CREATE TABLE users (x)"], "write"),
+      "SCHEMA_MIGRATION_ERROR",
+    );
+    expect((e as unknown as { statementIndex: number }).statementIndex).toBe(1);
+    await expectCode(p.client("t0").execute("SELECT * FROM ok1"), "SQLITE_ERROR", /no such table/);
+  });
+
+  it("blocks children's writes while a migration runs; reads go on; progress is reported", async () => {
+    const p = await setup(60);
+    const events: number[] = [];
+    const { jobId, done } = await p.migrate("app", ["ALTER TABLE users ADD COLUMN during TEXT"], {
+      wait: false,
+      onProgress: (e) => events.push(e.done),
+    });
+    // While it runs: reads fine, writes BLOCKED, creating a child refused.
+    const read = await p.client("t59").execute("SELECT count(*) AS n FROM users");
+    expect(read.rows[0]!.n).toBe(1);
+    await expectCode(
+      p.client("t59").execute("INSERT INTO users (name) VALUES ('no')"),
+      "BLOCKED",
+      /migration/,
+    );
+    await expectCode(
+      p.client("app").execute("INSERT INTO users (name) VALUES ('no')"),
+      "SCHEMA_MIGRATION_ERROR",
+      /already in progress/,
+    );
+    await expectCode(p.createDatabase("late", { schema: "app" }), "SCHEMA_MIGRATION_PENDING");
+    await expectCode(p.deleteDatabase("t3"), "SCHEMA_MIGRATION_PENDING");
+    const running = await p.getMigration("app", jobId);
+    expect(["WaitingDryRun", "DryRunSuccess", "WaitingRun"]).toContain(running.status);
+    await done;
+    expect(events.length).toBeGreaterThanOrEqual(60);
+    const job = await p.getMigration("app", jobId);
+    expect(job.status).toBe("RunSuccess");
+    expect(job.progress.length).toBe(60);
+    expect(job.progress.every((x) => x.status === "RunSuccess" && x.error === null)).toBe(true);
+    await p.client("t59").execute("INSERT INTO users (name, during) VALUES ('after', 'yes')");
+  });
+
+  it("refuses ATTACH and stray transaction control inside a migration", async () => {
+    const p = await setup(1);
+    await expectCode(
+      p.migrate("app", ["CREATE TABLE a (x)", "SAVEPOINT s"]),
+      "SCHEMA_MIGRATION_ERROR",
+      /transaction items/,
+    );
+    await expectCode(
+      p.migrate("app", ['ATTACH "t0" AS x']),
+      "SCHEMA_MIGRATION_ERROR",
+      /ATTACH is not permitted/,
+    );
+    await expectCode(p.getMigration("app", 999), "JOB_NOT_FOUND");
+    await expectCode(p.listMigrations("t0"), "SCHEMA_INVALID");
+  });
+});
+
+describe("migration tools", () => {
+  const drizzleLike = [
+    "BEGIN",
+    'CREATE TABLE IF NOT EXISTS "__drizzle_migrations" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)',
+    "CREATE TABLE `posts` (`id` integer PRIMARY KEY NOT NULL, `title` text NOT NULL)",
+    "CREATE INDEX `posts_title_idx` ON `posts` (`title`)",
+    'INSERT INTO "__drizzle_migrations" ("hash", "created_at") VALUES (\'abc123\', 1700000000000)',
+    "COMMIT",
+  ];
+
+  it("a tool's BEGIN … COMMIT script with its bookkeeping table reaches every child", async () => {
+    const p = await setup(3);
+    await p.client("app").executeMultiple(`${drizzleLike.join(";\n")};`);
+    for (const name of ["app", "t0", "t1", "t2"]) {
+      const rs = await p.client(name).execute('SELECT hash FROM "__drizzle_migrations"');
+      expect(rs.rows.map((r) => r.hash)).toEqual(["abc123"]);
+    }
+    expect(await p.checkSchemas("app")).toEqual([]);
+  });
+
+  it("the same through an interactive transaction (the tool's own BEGIN … COMMIT)", async () => {
+    const p = await setup(2);
+    const tx = await p.client("app").transaction("write");
+    for (const sql of drizzleLike.slice(1, -1)) await tx.execute(sql);
+    await tx.commit();
+    for (const name of ["t0", "t1"]) {
+      const rs = await p.client(name).execute("SELECT count(*) AS n FROM posts");
+      expect(rs.rows[0]!.n).toBe(0);
+      expect(
+        (await p.client(name).execute('SELECT count(*) AS n FROM "__drizzle_migrations"')).rows[0]!
+          .n,
+      ).toBe(1);
+    }
+    expect(await p.checkSchemas("app")).toEqual([]);
+  });
+});
