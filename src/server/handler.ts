@@ -161,10 +161,17 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
         database,
         await ctx.permissionsFromHeader(req.headers.get("authorization")),
       );
-      // Jobs come with schema migrations; until then a schema database has none.
       if (session.info.type !== "schema") return json({ error: "Invalid namespace" }, 400);
-      if (job[1] === undefined) return json({ schema_version: 0, migrations: [] });
-      return json({ error: "couldn't find requested migration job" }, 404);
+      if (job[1] === undefined) return json(await ctx.platform.listMigrations(session.info.name));
+      const id = Number(job[1]);
+      if (!Number.isSafeInteger(id) || id < 1) {
+        return json({ error: "couldn't find requested migration job" }, 404);
+      }
+      const { job_id, status, error, progress } = await ctx.platform.getMigration(
+        session.info.name,
+        id,
+      );
+      return json({ job_id, status, ...(error === undefined ? {} : { error }), progress });
     }
     throw new TenantliteError("NOT_FOUND", "No such endpoint", { status: 404 });
   }
