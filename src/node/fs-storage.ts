@@ -100,7 +100,8 @@ export class FsStorage implements Storage {
           if (isCode(e, "EISDIR", "EPERM")) return; // a directory is a prefix, not a key
           throw e;
         }
-        await syncDir(dirname(path));
+        // A concurrent delete in the same directory may have pruned it already: nothing to sync.
+        await syncDir(dirname(path), { missingOk: true });
         await this.#pruneEmptyDirs(dirname(path));
       }),
     );
@@ -265,7 +266,7 @@ export class FsStorage implements Storage {
       } catch {
         return; // not empty (or already gone): stop
       }
-      await syncDir(dirname(d));
+      await syncDir(dirname(d), { missingOk: true });
     }
   }
 
@@ -380,12 +381,13 @@ async function sweep(root: string): Promise<void> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
+async function syncDir(dir: string, options: { missingOk?: boolean } = {}): Promise<void> {
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(dir, "r");
     await handle.sync();
   } catch (e) {
+    if (options.missingOk === true && isCode(e, "ENOENT")) return;
     // Windows cannot open or fsync a directory; its renames are durable without it.
     if (!(process.platform === "win32" && isCode(e, "EISDIR", "EPERM", "EACCES"))) throw e;
   } finally {

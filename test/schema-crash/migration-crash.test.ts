@@ -1,0 +1,146 @@
+/**
+ * All or none, even across crashes (issue 5, point 4): a child process migrates a schema database
+ * with 500 children and is killed with SIGKILL at a random moment, at least 50 times on the same
+ * data directory. After each kill a fresh platform (which recovers interrupted jobs) must find the
+ * parent and every child at the same schema — all old or all new — no job left running, and no
+ * staged image left behind.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPlatform, type Platform } from "../../src/index.js";
+import { FsStorage } from "../../src/node/fs-storage.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CHILDREN = Number(process.env.MIGRATION_CRASH_CHILDREN ?? 500);
+const KILLS = Number(process.env.MIGRATION_CRASH_KILLS ?? 50);
+const TIME_BOUND_MS = Number(process.env.MIGRATION_CRASH_TIME_BOUND_MS ?? 240_000);
+
+let buildDir: string;
+let script: string;
+let dataDir: string;
+
+beforeAll(async () => {
+  buildDir = mkdtempSync(join(resolve(here, "../../node_modules"), ".tl-migrate-crash-"));
+  script = join(buildDir, "migrate-child.mjs");
+  await build({
+    entryPoints: [join(here, "migrate-child.ts")],
+    outfile: script,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    logLevel: "warning",
+  });
+  dataDir = mkdtempSync(join(tmpdir(), "tenantlite-migrate-crash-"));
+});
+afterAll(() => {
+  rmSync(buildDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function run(
+  k: number,
+  killAfterMs: number | undefined,
+): Promise<{ done: boolean; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child: ChildProcess = spawn(process.execPath, [script, dataDir, String(k)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let stderr = "";
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    child.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (killAfterMs !== undefined && timer === undefined && out.includes("open\n")) {
+        timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+      }
+    });
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolvePromise({ done: out.includes("done\n"), stderr });
+    });
+  });
+}
+
+async function open(): Promise<Platform> {
+  return createPlatform({ storage: await FsStorage.open(dataDir) });
+}
+
+describe("SIGKILL during a migration over many children", () => {
+  it(
+    `leaves parent and all ${CHILDREN} children at one schema over ${KILLS} kills`,
+    async () => {
+      const setup = await open();
+      await setup.createDatabase("app", { type: "schema" });
+      await setup.client("app").execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+      await setup.client("app").execute("CREATE TABLE marks (k INTEGER)");
+      const creates = [];
+      for (let i = 0; i < CHILDREN; i++)
+        creates.push(setup.createDatabase(`c${String(i).padStart(4, "0")}`, { schema: "app" }));
+      await Promise.all(creates);
+      await setup.close();
+
+      // One undisturbed run tells how long a migration takes, so kills can land anywhere in it.
+      const started = Date.now();
+      const first = await run(0, undefined);
+      expect(first.stderr).toBe("");
+      expect(first.done).toBe(true);
+      const span = Date.now() - started;
+
+      const deadline = Date.now() + TIME_BOUND_MS;
+      let kills = 0;
+      let completed = 0;
+      let applied = 1;
+      const problems: string[] = [];
+      for (let k = 1; kills < KILLS && Date.now() < deadline; k++) {
+        const r = await run(k, Math.floor(Math.random() * span));
+        if (r.done) completed++;
+        else kills++;
+        const p = await open();
+        try {
+          const drift = await p.checkSchemas("app");
+          if (drift.length > 0)
+            problems.push(
+              `after run ${k}: ${drift.length} children differ from the parent, e.g. ${JSON.stringify(drift[0])}`,
+            );
+          const { migrations } = await p.listMigrations("app");
+          const stuck = migrations.filter(
+            (m) => m.status !== "RunSuccess" && m.status !== "RunFailure",
+          );
+          if (stuck.length > 0)
+            problems.push(`after run ${k}: jobs not final: ${JSON.stringify(stuck)}`);
+          const staged = await p.storage.list("migrations/", { limit: 5 });
+          if (staged.length > 0)
+            problems.push(`after run ${k}: staged images left: ${staged.join(", ")}`);
+          const marks = await p.client("app").execute("SELECT count(*) AS n FROM marks");
+          applied = Number(marks.rows[0]!.n);
+          const sample = await p
+            .client("c0499".slice(0, 1) + String(CHILDREN - 1).padStart(4, "0"))
+            .execute("SELECT count(*) AS n FROM marks");
+          if (Number(sample.rows[0]!.n) !== applied)
+            problems.push(
+              `after run ${k}: last child has ${sample.rows[0]!.n} marks, parent ${applied}`,
+            );
+        } finally {
+          await p.close();
+        }
+        if (problems.length > 0) break;
+      }
+      console.log(
+        `migration crash loop: ${kills} kills, ${completed} runs completed, ${applied} migrations applied, one migration ≈ ${span} ms`,
+      );
+      expect(problems).toEqual([]);
+      expect(kills, `time bound hit after ${kills} kills`).toBeGreaterThanOrEqual(KILLS);
+    },
+    TIME_BOUND_MS + 120_000,
+  );
+});
