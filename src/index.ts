@@ -23,6 +23,12 @@ export type {
   Value,
 } from "./engine/values.js";
 export { hasCode, TenantliteBatchError, TenantliteError } from "./errors.js";
+export type {
+  JobStatus,
+  MigrationJob,
+  MigrationProgress,
+  TaskProgress,
+} from "./platform/migrations.js";
 export {
   type ConnectOptions,
   createPlatform,
@@ -30,6 +36,7 @@ export {
   type PlatformOptions,
   tenantKey,
 } from "./platform/platform.js";
+export { type MintOptions, Permissions, TokenAuthority } from "./platform/tokens.js";
 export type {
   Client,
   ClientOptions,
@@ -42,5 +49,11 @@ export type {
   Transaction,
   TransactionMode,
 } from "./platform/types.js";
+export {
+  type AccessPolicy,
+  type DatabaseRef,
+  FULL_ACCESS,
+} from "./platform/types.js";
+export { createHandler } from "./server/handler.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export type { Storage } from "./storage/storage.js";

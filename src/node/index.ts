@@ -7,3 +7,8 @@
  */
 export * from "../index.js";
 export { FsStorage, type FsStorageOptions } from "./fs-storage.js";
+export {
+  type RunningServer,
+  type StartServerOptions,
+  startServer,
+} from "./server.js";

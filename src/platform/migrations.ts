@@ -94,10 +94,16 @@ interface JobRecord {
 }
 
 const CONCURRENCY = 8;
+const APPLY_CONCURRENCY = 16;
 const PAGE = 500;
 const jobKey = (parentId: string, jobId: number) =>
   `jobs/${parentId}/${String(jobId).padStart(10, "0")}`;
-const stageKey = (jobId: number, tenantId: string) => `migrations/${jobId}/${tenantId}.db`;
+const parentKey = (jobId: number) => `migrations/${jobId}/parent.db`;
+const packKey = (jobId: number, n: number) =>
+  `migrations/${jobId}/pack-${String(n).padStart(8, "0")}`;
+/** Staged child images are written in packs of about this many bytes (one durable write each). */
+const PACK_BYTES = 8 << 20;
+const PACK_MAGIC = new TextEncoder().encode("TLPACK1\n");
 
 /** Runs, records and recovers migration jobs. */
 export class MigrationRunner {
@@ -192,7 +198,7 @@ export class MigrationRunner {
     const done = (async () => {
       try {
         await this.save(job);
-        await this.host.storage.save(stageKey(jobId, parent.id), dry.image!);
+        await this.host.storage.save(parentKey(jobId), dry.image!);
         await this.prepareChildren(parent, job, list, emit);
         job.status = "WaitingRun";
         job.committed = true;
@@ -237,6 +243,22 @@ export class MigrationRunner {
   ): Promise<void> {
     let index = 0;
     let failure: TenantliteError | undefined;
+    // Staged images go to storage in packs: one durable write for many children.
+    let pack: { id: string; image: Uint8Array }[] = [];
+    let packBytes = 0;
+    let packs = 0;
+    let writing: Promise<void> = Promise.resolve();
+    const flushPack = () => {
+      if (pack.length === 0) return writing;
+      const entries = pack;
+      const n = packs++;
+      pack = [];
+      packBytes = 0;
+      writing = writing.then(() =>
+        this.host.storage.save(packKey(job.job_id, n), encodePack(entries)),
+      );
+      return writing;
+    };
     for (let after: string | undefined; ; ) {
       const page = this.host.catalog.listDatabases({
         schema: parent.name,
@@ -257,13 +279,16 @@ export class MigrationRunner {
           );
           return;
         }
-        await this.host.storage.save(stageKey(job.job_id, child.id), r.image!);
+        pack.push({ id: child.id, image: r.image! });
+        packBytes += r.image!.length;
+        if (packBytes >= PACK_BYTES) await flushPack();
         job.done++;
         emit("prepare");
       });
       if (failure !== undefined || page.length < PAGE) break;
       after = page[page.length - 1]!.name;
     }
+    await flushPack();
     if (failure !== undefined) {
       job.status = "DryRunFailure";
       job.error = failure.detail.replace(/^Schema migration error: /, "");
@@ -274,27 +299,30 @@ export class MigrationRunner {
 
   /** Replaces every live image with its staged one (children first, the parent last). */
   private async apply(job: JobRecord, emit: (phase: MigrationProgress["phase"]) => void) {
-    const parent = this.host.catalog.getDatabase(job.parent);
     for (let after: string | undefined; ; ) {
-      const keys = await this.host.storage.list(`migrations/${job.job_id}/`, {
+      const keys = await this.host.storage.list(`migrations/${job.job_id}/pack-`, {
         limit: PAGE,
         ...(after ? { after } : {}),
       });
-      await forEachLimited(keys, CONCURRENCY, async (key) => {
-        const id = key.slice(key.lastIndexOf("/") + 1, -".db".length);
-        if (id === job.parent) return;
-        const info = this.host.catalog.getDatabase(id);
+      for (const key of keys) {
         const bytes = await this.host.storage.load(key);
-        if (info !== undefined && bytes !== undefined) await this.host.replaceImage(info, bytes);
-        job.done++;
-        emit("apply");
-      });
+        if (bytes === undefined) continue;
+        await forEachLimited(decodePack(bytes), APPLY_CONCURRENCY, async ({ id, image }) => {
+          const info = this.host.catalog.getDatabase(id);
+          // A child deleted meanwhile is skipped (deleting is refused while a job runs).
+          if (info !== undefined) await this.host.replaceImage(info, image);
+          job.done++;
+          emit("apply");
+        });
+      }
       if (keys.length < PAGE) break;
       after = keys[keys.length - 1];
     }
-    const parentBytes = await this.host.storage.load(stageKey(job.job_id, job.parent));
-    if (parent !== undefined && parentBytes !== undefined)
+    const parent = this.host.catalog.getDatabase(job.parent);
+    const parentBytes = await this.host.storage.load(parentKey(job.job_id));
+    if (parent !== undefined && parentBytes !== undefined) {
       await this.host.replaceImage(parent, parentBytes);
+    }
   }
 
   private async clearStage(jobId: number): Promise<void> {
@@ -464,6 +492,47 @@ function validate(statements: readonly BatchStatement[]): BatchStatement[] {
     }
   }
   return list;
+}
+
+/** Packs staged images: `TLPACK1\n`, then per entry u16 id length, id, u32 image length, image. */
+function encodePack(entries: readonly { id: string; image: Uint8Array }[]): Uint8Array {
+  const ids = entries.map((e) => new TextEncoder().encode(e.id));
+  let size = PACK_MAGIC.length;
+  entries.forEach((e, i) => {
+    size += 2 + ids[i]!.length + 4 + e.image.length;
+  });
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  out.set(PACK_MAGIC);
+  let o = PACK_MAGIC.length;
+  entries.forEach((e, i) => {
+    view.setUint16(o, ids[i]!.length);
+    out.set(ids[i]!, o + 2);
+    o += 2 + ids[i]!.length;
+    view.setUint32(o, e.image.length);
+    out.set(e.image, o + 4);
+    o += 4 + e.image.length;
+  });
+  return out;
+}
+
+function decodePack(bytes: Uint8Array): { id: string; image: Uint8Array }[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < PACK_MAGIC.length; i++) {
+    if (bytes[i] !== PACK_MAGIC[i])
+      throw new TenantliteError("MIGRATION_STAGE_CORRUPT", "a staged migration pack is damaged");
+  }
+  const out: { id: string; image: Uint8Array }[] = [];
+  let o = PACK_MAGIC.length;
+  while (o < bytes.length) {
+    const idLength = view.getUint16(o);
+    const id = new TextDecoder().decode(bytes.subarray(o + 2, o + 2 + idLength));
+    o += 2 + idLength;
+    const length = view.getUint32(o);
+    out.push({ id, image: bytes.subarray(o + 4, o + 4 + length) });
+    o += 4 + length;
+  }
+  return out;
 }
 
 function migrationError(detail: string, cause?: unknown): TenantliteError {
