@@ -28,6 +28,10 @@ export async function buildChild(): Promise<{ script: string; cleanup: () => voi
     // Only sql.js stays external (it finds its .wasm next to itself): bundling everything else
     // (chevrotain's many modules) keeps the child's start-up short.
     external: ["sql.js"],
+    // CommonJS dependencies bundled into ESM still call `require` for Node built-ins.
+    banner: {
+      js: 'import { createRequire as __tlCreateRequire } from "node:module"; const require = __tlCreateRequire(import.meta.url);',
+    },
     logLevel: "warning",
   });
   return { script, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
