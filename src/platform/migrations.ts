@@ -14,6 +14,7 @@
  * While a job runs, writes to the parent and its children fail with BLOCKED; reads go on.
  */
 import type { BatchStatement } from "../engine/connection.js";
+import { toSqliteError } from "../engine/sqlite-errors.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantDb } from "../engine/tenant-db.js";
 import type { IntMode, ResultSet } from "../engine/values.js";
@@ -269,7 +270,9 @@ export class MigrationRunner {
         if (failure !== undefined) return;
         const task = job.task_base + index++;
         const image = await this.host.currentImage(child);
-        const r = runOn(this.host.sql, image, list, "bigint");
+        const r = list.some((x) => x.args !== undefined)
+          ? runOn(this.host.sql, image, list, "bigint")
+          : runScriptOn(this.host.sql, image, list);
         if (r.error !== undefined) {
           const message = `An error occured executing the migration at step ${r.error.step}: ${r.error.message}`;
           job.failures.push({ namespace: child.name, status: "RunFailure", error: message });
@@ -461,6 +464,37 @@ function runOn(
     }
     db.execute("COMMIT", undefined, "bigint");
     return { image: db.export(), results };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * The children's side of `runOn` for statements without arguments: the parent's dry run already
+ * checked their shape and results are not needed, so they run straight on sql.js.
+ */
+function runScriptOn(
+  sql: SqlJsModule,
+  image: Uint8Array,
+  list: readonly BatchStatement[],
+): {
+  image?: Uint8Array;
+  results: ResultSet[];
+  error?: { step: number; message: string; cause: unknown };
+} {
+  const db = new sql.Database(image);
+  try {
+    db.exec("BEGIN");
+    for (let i = 0; i < list.length; i++) {
+      try {
+        db.run(list[i]!.sql);
+      } catch (e) {
+        const err = toSqliteError(e);
+        return { results: [], error: { step: i + 1, message: err.detail, cause: err } };
+      }
+    }
+    db.exec("COMMIT");
+    return { image: db.export(), results: [] };
   } finally {
     db.close();
   }
