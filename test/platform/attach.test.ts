@@ -181,6 +181,23 @@ describe("ATTACH joins tenants in one round trip", () => {
     c.close();
   });
 
+  it("follows the attached database through a migration of its schema", async () => {
+    await platform.createDatabase("shared", { type: "schema" });
+    await platform.client("shared").execute("CREATE TABLE items (id INTEGER PRIMARY KEY)");
+    await platform.createDatabase("shared-child", {
+      schema: "shared",
+      config: { allow_attach: true },
+    });
+    await platform.client("shared-child").execute("INSERT INTO items VALUES (1)");
+    const c = platform.connect("app");
+    await c.execute('ATTACH "shared-child" AS sc', undefined);
+    expect((await c.execute("SELECT count(*) AS n FROM sc.items", undefined)).rows[0]!.n).toBe(1);
+    await platform.migrate("shared", ["ALTER TABLE items ADD COLUMN label TEXT"]);
+    const rs = await c.execute("SELECT id, label FROM sc.items", undefined);
+    expect(rs.rows.map((r) => [r.id, r.label])).toEqual([[1, null]]);
+    c.close();
+  });
+
   it("never evicts a tenant while it is attached", async () => {
     const small = await createPlatform({ maxOpenTenants: 2 });
     await small.createDatabase("a");
