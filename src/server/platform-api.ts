@@ -4,6 +4,7 @@
  * organizations. Bodies are parsed as JSON whatever their content-type; failures answer
  * `{"error": …, "code": …}` with the status the Turso client expects.
  */
+import { bytesToBase64 } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import type { MintOptions } from "../platform/tokens.js";
 import type { DatabaseInfo, DatabaseType, GroupInfo } from "../platform/types.js";
@@ -294,6 +295,13 @@ export class PlatformApi {
       }
       case "update":
         return only(method, "POST", () => json({}));
+      case "export":
+        // tenantlite extension (the CLI's `db export --url`): the SQLite file, base64 in JSON.
+        if (subName !== undefined) throw notFound();
+        return only(method, "GET", async () => {
+          const bytes = await p.exportDatabase(info.id);
+          return json({ name: info.name, base64: bytesToBase64(bytes) });
+        });
       default:
         throw notFound();
     }
@@ -523,6 +531,7 @@ function dbJson(info: DatabaseInfo, host: string) {
     schema: info.parent ?? undefined,
     archived: false,
     delete_protection: info.config.delete_protection,
+    encrypted: info.encrypted,
     sleeping: false,
     database_type: "sqlite",
   };

@@ -1,0 +1,81 @@
+/**
+ * What a CLI command is: its name, usage, flags, an example (all shown by `--help`) and the
+ * function that runs it with a {@link CommandContext}.
+ */
+import { createInterface } from "node:readline";
+import { TenantliteError } from "../../errors.js";
+import type { FlagSpec, ParsedArgs } from "./args.js";
+import type { Backend } from "./backend.js";
+import type { ShellIo } from "./shell.js";
+
+/** What a running command gets. */
+export interface CommandContext {
+  readonly args: ParsedArgs;
+  readonly io: ShellIo;
+  /** The local or remote backend chosen by `--url` / `--data-dir` (opened on first use). */
+  backend(): Promise<Backend>;
+  /** Writes to stdout. */
+  out(text: string): void;
+  /** Global options after defaults and environment variables. */
+  readonly dataDir: string;
+}
+
+/** One command, e.g. `db create`. */
+export interface Command {
+  /** Words that select it, e.g. `db create`. */
+  readonly name: string;
+  /** Positionals as shown in usage, e.g. `<name>`. */
+  readonly usage: string;
+  readonly summary: string;
+  /** Longer help text (optional). */
+  readonly details?: string;
+  readonly flags: Record<string, FlagSpec>;
+  /** Least and most positionals. */
+  readonly positionals: readonly [number, number];
+  readonly examples: readonly string[];
+  /** Whether the command works on databases (gets `--url`, `--token`, `--data-dir`). */
+  readonly usesBackend: boolean;
+  run(ctx: CommandContext): Promise<number | undefined>;
+}
+
+/** Flags every database command takes. */
+export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
+  "data-dir": {
+    type: "string",
+    help: "<dir> local data directory (env TENANTLITE_DATA_DIR; default ~/.tenantlite/data)",
+  },
+  url: {
+    type: "string",
+    help: "<url> work on a server instead (env TENANTLITE_URL), e.g. http://127.0.0.1:8080",
+  },
+  token: {
+    type: "string",
+    help: "<token> Platform API token for --url (env TENANTLITE_API_TOKEN)",
+  },
+};
+
+/** The flag that turns tables into JSON. */
+export const JSON_FLAG: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
+
+/**
+ * Asks before destroying something: `--yes` skips the question; without a terminal the command
+ * refuses (so scripts never hang on a prompt).
+ */
+export async function confirm(ctx: CommandContext, question: string, what: string): Promise<void> {
+  if (ctx.args.flags.get("yes") === true) return;
+  if (!ctx.io.stdin.isTTY) {
+    throw new TenantliteError(
+      "CONFIRMATION_REQUIRED",
+      `${what} needs confirmation: pass --yes to do it without a prompt`,
+    );
+  }
+  const rl = createInterface({ input: ctx.io.stdin, output: ctx.io.stderr, terminal: true });
+  const answer = await new Promise<string>((resolve) => {
+    rl.question(`${question} [y/N] `, resolve);
+    rl.once("close", () => resolve(""));
+  });
+  rl.close();
+  if (!/^y(es)?$/i.test(answer.trim())) {
+    throw new TenantliteError("CANCELLED", `${what} was cancelled`);
+  }
+}

@@ -1,0 +1,468 @@
+/**
+ * The `db …` commands: create, list, show, destroy, config, tokens, shell, export, migrate and
+ * migrations — named and flagged like turso's CLI.
+ */
+import { existsSync } from "node:fs";
+import { readFile, writeFile } from "node:fs/promises";
+import { splitStatements } from "../../../parser/index.js";
+import { TenantliteError } from "../../errors.js";
+import { bool, list, str, usageError } from "./args.js";
+import type { DbView } from "./backend.js";
+import { type Command, type CommandContext, confirm, JSON_FLAG } from "./command.js";
+import { withMigrationReport } from "./migration-report.js";
+import { jsonText, table } from "./output.js";
+import { runShell } from "./shell.js";
+
+const YES = { type: "boolean", short: "y", help: "do not ask for confirmation" } as const;
+const ENCRYPTION_KEY = {
+  type: "string",
+  help: "<key> the database's encryption key (local mode)",
+} as const;
+
+const pos = (ctx: CommandContext, i: number): string => ctx.args.positionals[i]!;
+
+const create: Command = {
+  name: "db create",
+  usage: "<name>",
+  summary: "create a database",
+  details:
+    "Names: lowercase letters, digits and dashes, at most 64 characters. A schema database\n(--type schema) owns the schema of its children (--schema <parent>); writing to it migrates them all.",
+  flags: {
+    group: { type: "string", help: "<group> group to create it in (default: default)" },
+    type: { type: "string", help: "<type> 'schema' makes a schema (parent) database" },
+    schema: { type: "string", help: "<parent> make a child of this schema database" },
+    "from-db": { type: "string", help: "<name> start as a copy of this database" },
+    "from-file": { type: "string", help: "<file.db> start from this SQLite file" },
+    "enable-encryption": { type: "boolean", help: "encrypt at rest (local mode)" },
+    "encryption-key": { type: "string", help: "<key> the key to encrypt with" },
+    json: JSON_FLAG,
+  },
+  positionals: [1, 1],
+  examples: [
+    "tenantlite db create acme",
+    "tenantlite db create app-schema --type schema",
+    "tenantlite db create tenant-1 --schema app-schema",
+    "tenantlite db create restored --from-file backup.db",
+  ],
+  usesBackend: true,
+  async run(ctx) {
+    const a = ctx.args;
+    const type = str(a, "type");
+    if (type !== undefined && type !== "schema" && type !== "regular") {
+      throw usageError(`--type takes "schema" (or "regular"), not ${JSON.stringify(type)}`);
+    }
+    const encrypt = bool(a, "enable-encryption");
+    const key = str(a, "encryption-key");
+    if (encrypt !== (key !== undefined)) {
+      throw usageError("--enable-encryption and --encryption-key go together");
+    }
+    const sources = ["schema", "from-db", "from-file"].filter((f) => a.flags.has(f));
+    if (sources.length > 1) {
+      throw usageError(`--${sources[0]} and --${sources[1]} cannot be combined`);
+    }
+    const file = str(a, "from-file");
+    let fromFile: Uint8Array | undefined;
+    if (file !== undefined) {
+      try {
+        fromFile = new Uint8Array(await readFile(file));
+      } catch {
+        throw new TenantliteError("FILE_NOT_FOUND", `cannot read ${JSON.stringify(file)}`);
+      }
+    }
+    const backend = await ctx.backend();
+    const group = str(a, "group");
+    const schema = str(a, "schema");
+    const fromDb = str(a, "from-db");
+    const db = await backend.createDatabase(pos(ctx, 0), {
+      ...(group === undefined ? {} : { group }),
+      ...(type === "schema" ? { schemaParent: true } : {}),
+      ...(schema === undefined ? {} : { schema }),
+      ...(fromDb === undefined ? {} : { fromDb }),
+      ...(fromFile === undefined ? {} : { fromFile }),
+      ...(key === undefined ? {} : { encryptionKey: key }),
+    });
+    if (bool(a, "json")) ctx.out(jsonText(db));
+    else {
+      const kind = db.type === "schema" ? "schema database" : "database";
+      const parent = db.parent === null ? "" : ` (child of ${db.parent})`;
+      ctx.out(`Created ${kind} ${db.name} in group ${db.group}${parent}.\n`);
+      ctx.out(`URL: ${backend.databaseUrl(db.name)}\n`);
+    }
+    return 0;
+  },
+};
+
+const listCmd: Command = {
+  name: "db list",
+  usage: "",
+  summary: "list databases",
+  flags: {
+    group: { type: "string", help: "<group> only this group's databases" },
+    schema: { type: "string", help: "<parent> only the children of this schema database" },
+    json: JSON_FLAG,
+  },
+  positionals: [0, 0],
+  examples: ["tenantlite db list", "tenantlite db list --schema app-schema --json"],
+  usesBackend: true,
+  async run(ctx) {
+    const group = str(ctx.args, "group");
+    const schema = str(ctx.args, "schema");
+    const backend = await ctx.backend();
+    if (group !== undefined) await backend.getGroup(group);
+    if (schema !== undefined) await backend.getDatabase(schema);
+    const dbs = await backend.listDatabases({
+      ...(group === undefined ? {} : { group }),
+      ...(schema === undefined ? {} : { schema }),
+    });
+    if (bool(ctx.args, "json")) ctx.out(jsonText(dbs));
+    else if (dbs.length === 0) ctx.out("No databases.\n");
+    else {
+      ctx.out(
+        table(
+          ["NAME", "TYPE", "SCHEMA", "GROUP", "URL"],
+          dbs.map((d) => [d.name, d.type, d.parent ?? "-", d.group, backend.databaseUrl(d.name)]),
+        ),
+      );
+    }
+    return 0;
+  },
+};
+
+const show: Command = {
+  name: "db show",
+  usage: "<name>",
+  summary: "show a database",
+  flags: {
+    "show-url": {
+      type: "boolean",
+      help: "print only the URL @libsql/client takes (also: --url without a value)",
+    },
+    "http-url": { type: "boolean", help: "print only the HTTP URL" },
+    json: JSON_FLAG,
+  },
+  positionals: [1, 1],
+  examples: ["tenantlite db show acme", "tenantlite db show acme --url"],
+  usesBackend: true,
+  async run(ctx) {
+    const backend = await ctx.backend();
+    const db = await backend.getDatabase(pos(ctx, 0));
+    const url = backend.databaseUrl(db.name);
+    if (ctx.args.flags.get("show-url") === true || ctx.args.flags.get("http-url") === true) {
+      ctx.out(`${url}\n`);
+      return 0;
+    }
+    if (bool(ctx.args, "json")) {
+      ctx.out(jsonText({ ...db, url }));
+      return 0;
+    }
+    ctx.out(describe(db, url));
+    return 0;
+  },
+};
+
+function describe(db: DbView, url: string): string {
+  const yn = (b: boolean | undefined) => (b === undefined ? "unknown" : b ? "yes" : "no");
+  return table(undefined, [
+    ["Name:", db.name],
+    ["ID:", db.id],
+    ["Type:", db.type],
+    ["Schema:", db.parent ?? "-"],
+    ["Group:", db.group],
+    ["URL:", url],
+    ["Encrypted:", yn(db.encrypted)],
+    ["Allow attach:", yn(db.config.allow_attach)],
+    ["Block reads:", yn(db.config.block_reads)],
+    ["Block writes:", yn(db.config.block_writes)],
+    ["Delete protection:", yn(db.config.delete_protection)],
+  ]);
+}
+
+const destroy: Command = {
+  name: "db destroy",
+  usage: "<name>",
+  summary: "delete a database and its data",
+  flags: { yes: YES },
+  positionals: [1, 1],
+  examples: ["tenantlite db destroy acme --yes"],
+  usesBackend: true,
+  async run(ctx) {
+    const name = pos(ctx, 0);
+    const backend = await ctx.backend();
+    await backend.getDatabase(name);
+    await confirm(ctx, `Destroy database ${name} and all its data?`, `destroying ${name}`);
+    await backend.deleteDatabase(name);
+    ctx.out(`Destroyed database ${name}.\n`);
+    return 0;
+  },
+};
+
+const configAttach: Command = {
+  name: "db config attach",
+  usage: "allow|disallow|show <db>",
+  summary: "allow or disallow other databases' tokens to ATTACH this one",
+  flags: {},
+  positionals: [2, 2],
+  examples: [
+    "tenantlite db config attach allow shared-data",
+    "tenantlite db config attach show shared-data",
+  ],
+  usesBackend: true,
+  async run(ctx) {
+    const action = pos(ctx, 0);
+    const name = pos(ctx, 1);
+    if (action !== "allow" && action !== "disallow" && action !== "show") {
+      throw usageError(
+        `db config attach takes allow, disallow or show, not ${JSON.stringify(action.slice(0, 40))}`,
+      );
+    }
+    const backend = await ctx.backend();
+    if (action === "show") {
+      const db = await backend.getDatabase(name);
+      ctx.out(`${db.config.allow_attach ? "on" : "off"}\n`);
+      return 0;
+    }
+    await backend.getDatabase(name);
+    await backend.updateConfig(name, { allow_attach: action === "allow" });
+    ctx.out(`Attach ${action === "allow" ? "allowed" : "disallowed"} for ${name}.\n`);
+    return 0;
+  },
+};
+
+const TOKEN_FLAGS = {
+  expiration: {
+    type: "string",
+    help: "<when> 'never' (default) or a duration such as 2w, 7d, 1h30m",
+  },
+  "read-only": { type: "boolean", help: "the token can only read" },
+  attach: { type: "string", help: "<a,b> databases the token may ATTACH (read-only)" },
+} as const;
+
+function tokenOptions(ctx: CommandContext) {
+  const expiration = str(ctx.args, "expiration");
+  return {
+    ...(expiration === undefined ? {} : { expiration }),
+    readOnly: bool(ctx.args, "read-only"),
+    attach: list(ctx.args, "attach"),
+  };
+}
+
+const tokensCreate: Command = {
+  name: "db tokens create",
+  usage: "<db>",
+  summary: "mint a database token (JWT) for @libsql/client",
+  flags: TOKEN_FLAGS,
+  positionals: [1, 1],
+  examples: [
+    "tenantlite db tokens create acme --expiration 2w",
+    "tenantlite db tokens create tenant-1 --attach shared-data",
+  ],
+  usesBackend: true,
+  async run(ctx) {
+    const backend = await ctx.backend();
+    const o = tokenOptions(ctx);
+    for (const n of o.attach) await backend.getDatabase(n);
+    ctx.out(`${await backend.createDatabaseToken(pos(ctx, 0), o)}\n`);
+    return 0;
+  },
+};
+
+const tokensInvalidate: Command = {
+  name: "db tokens invalidate",
+  usage: "<db>",
+  summary: "invalidate every token minted so far for a database",
+  flags: { yes: YES },
+  positionals: [1, 1],
+  examples: ["tenantlite db tokens invalidate acme --yes"],
+  usesBackend: true,
+  async run(ctx) {
+    const name = pos(ctx, 0);
+    const backend = await ctx.backend();
+    await backend.getDatabase(name);
+    await confirm(ctx, `Invalidate all tokens of ${name}?`, `invalidating the tokens of ${name}`);
+    await backend.invalidateDatabaseTokens(name);
+    ctx.out(`Invalidated all tokens of database ${name}.\n`);
+    return 0;
+  },
+};
+
+const shell: Command = {
+  name: "db shell",
+  usage: "<db> [SQL]",
+  summary: "run SQL, or an interactive shell (.help lists its dot commands)",
+  details:
+    "With SQL (or piped input) it runs it and exits; on a terminal it is a REPL: statements end\nwith ';', history, .tables .schema .indexes .mode .headers .read .dump .timer .quit.\nWriting to a schema database migrates its children (progress is shown).",
+  flags: {
+    attach: {
+      type: "string",
+      help: "<a,b> mint a token that may ATTACH these databases; ATTACH lasts for the session",
+    },
+    "encryption-key": ENCRYPTION_KEY,
+  },
+  positionals: [1, 2],
+  examples: [
+    'tenantlite db shell acme "SELECT * FROM users"',
+    "tenantlite db shell acme < dump.sql",
+    "tenantlite db shell tenant-1 --attach shared-data",
+  ],
+  usesBackend: true,
+  async run(ctx) {
+    const backend = await ctx.backend();
+    const sql = ctx.args.positionals[1];
+    const key = str(ctx.args, "encryption-key");
+    return runShell(
+      backend,
+      pos(ctx, 0),
+      {
+        ...(sql === undefined ? {} : { sql }),
+        attach: list(ctx.args, "attach"),
+        ...(key === undefined ? {} : { encryptionKey: key }),
+        interactive: ctx.io.stdin.isTTY === true,
+        ...(process.env.TENANTLITE_HISTORY_FILE
+          ? { historyFile: process.env.TENANTLITE_HISTORY_FILE }
+          : {}),
+      },
+      ctx.io,
+    );
+  },
+};
+
+const exportCmd: Command = {
+  name: "db export",
+  usage: "<db>",
+  summary: "write a database to a SQLite file",
+  flags: {
+    output: { type: "string", short: "o", help: "<file.db> where to write (default <db>.db)" },
+    overwrite: { type: "boolean", help: "replace the file if it exists" },
+    "encryption-key": ENCRYPTION_KEY,
+  },
+  positionals: [1, 1],
+  examples: ["tenantlite db export acme --output acme-backup.db"],
+  usesBackend: true,
+  async run(ctx) {
+    const name = pos(ctx, 0);
+    const file = str(ctx.args, "output") ?? `${name}.db`;
+    if (existsSync(file) && !bool(ctx.args, "overwrite")) {
+      throw new TenantliteError(
+        "FILE_EXISTS",
+        `${JSON.stringify(file)} already exists; pass --overwrite to replace it`,
+      );
+    }
+    const backend = await ctx.backend();
+    const bytes = await backend.exportDatabase(name, str(ctx.args, "encryption-key"));
+    await writeFile(file, bytes);
+    ctx.out(`Exported ${name} to ${file} (${bytes.byteLength} bytes).\n`);
+    return 0;
+  },
+};
+
+const migrate: Command = {
+  name: "db migrate",
+  usage: "<parent> <file.sql|SQL>",
+  summary: "change a schema database and all its children, as one job",
+  details:
+    "All statements run as one migration job: every child and the parent change, or none does.\nShows a progress bar on a terminal (children done/total, failures), plain lines otherwise.",
+  flags: {},
+  positionals: [2, 2],
+  examples: [
+    'tenantlite db migrate app-schema "ALTER TABLE users ADD COLUMN plan TEXT"',
+    "tenantlite db migrate app-schema migrations/002.sql",
+  ],
+  usesBackend: true,
+  async run(ctx) {
+    const parent = pos(ctx, 0);
+    const source = pos(ctx, 1);
+    const sql = existsSync(source) ? await readFile(source, "utf8") : source;
+    const statements = splitStatements(sql).map((s) => s.sql);
+    if (statements.length === 0) throw usageError("no SQL statements to migrate with");
+    const backend = await ctx.backend();
+    const db = await backend.getDatabase(parent);
+    if (db.type !== "schema") {
+      throw new TenantliteError("SCHEMA_INVALID", `database ${parent} is not a schema database`);
+    }
+    const session = await backend.openSession(parent, {});
+    try {
+      const { failed, jobs } = await withMigrationReport(
+        backend,
+        parent,
+        { progress: ctx.io.stderr, summary: (l) => ctx.out(`${l}\n`) },
+        () => session.batch(statements),
+      );
+      if (jobs.length === 0) ctx.out(`No migration was needed on ${parent}.\n`);
+      return failed ? 1 : 0;
+    } finally {
+      await session.close();
+    }
+  },
+};
+
+const migrationsList: Command = {
+  name: "db migrations list",
+  usage: "<parent>",
+  summary: "list a schema database's migration jobs",
+  flags: { json: JSON_FLAG },
+  positionals: [1, 1],
+  examples: ["tenantlite db migrations list app-schema"],
+  usesBackend: true,
+  async run(ctx) {
+    const jobs = await (await ctx.backend()).listMigrations(pos(ctx, 0));
+    if (bool(ctx.args, "json")) ctx.out(jsonText(jobs));
+    else if (jobs.length === 0) ctx.out("No migrations.\n");
+    else
+      ctx.out(
+        table(
+          ["JOB", "STATUS"],
+          jobs.map((j) => [String(j.job_id), j.status]),
+        ),
+      );
+    return 0;
+  },
+};
+
+const migrationsShow: Command = {
+  name: "db migrations show",
+  usage: "<parent> <job>",
+  summary: "show a migration job with the status of every child",
+  flags: { json: JSON_FLAG },
+  positionals: [2, 2],
+  examples: ["tenantlite db migrations show app-schema 3"],
+  usesBackend: true,
+  async run(ctx) {
+    const id = pos(ctx, 1);
+    if (!/^\d{1,15}$/.test(id) || Number(id) < 1) {
+      throw usageError(
+        `the job id must be a positive number, not ${JSON.stringify(id.slice(0, 40))}`,
+      );
+    }
+    const job = await (await ctx.backend()).getMigration(pos(ctx, 0), Number(id));
+    if (bool(ctx.args, "json")) {
+      ctx.out(jsonText(job));
+      return 0;
+    }
+    ctx.out(`Job ${job.job_id}: ${job.status}${job.error ? ` (${job.error})` : ""}\n`);
+    if (job.progress.length > 0) {
+      ctx.out(
+        table(
+          ["CHILD", "STATUS", "ERROR"],
+          job.progress.map((p) => [p.namespace, p.status, p.error ?? "-"]),
+        ),
+      );
+    }
+    return 0;
+  },
+};
+
+/** Every `db` command. */
+export const DB_COMMANDS: readonly Command[] = [
+  create,
+  listCmd,
+  show,
+  destroy,
+  configAttach,
+  tokensCreate,
+  tokensInvalidate,
+  shell,
+  exportCmd,
+  migrate,
+  migrationsList,
+  migrationsShow,
+];

@@ -1,0 +1,88 @@
+/**
+ * `tenantlite dev` (also `tenantlite` alone, and `npm start`): the server — Hrana over HTTP and
+ * WebSocket plus the Platform API — on 127.0.0.1:8080 with filesystem storage.
+ */
+import { startServer } from "../server.js";
+import { str, usageError } from "./args.js";
+import type { Command } from "./command.js";
+
+/** The `dev` command. */
+export const DEV_COMMAND: Command = {
+  name: "dev",
+  usage: "",
+  summary: "start the server (the default command)",
+  details: "Serves @libsql/client (HTTP and WebSocket) and @tursodatabase/api until Ctrl-C.",
+  flags: {
+    port: { type: "string", help: "<n> TCP port (default 8080; 0 = any free port)" },
+    host: {
+      type: "string",
+      help: "<addr> address to bind (default 127.0.0.1; non-loopback needs --auth)",
+    },
+    "data-dir": {
+      type: "string",
+      help: "<dir> where databases are stored (env TENANTLITE_DATA_DIR; default ~/.tenantlite/data)",
+    },
+    memory: { type: "boolean", help: "keep everything in memory (no files)" },
+    auth: {
+      type: "boolean",
+      help: "require JWTs and a Platform API token (off by default, like turso dev)",
+    },
+    "api-token": {
+      type: "string",
+      help: "<t> Platform API token (env TENANTLITE_API_TOKEN; generated when --auth is on)",
+    },
+  },
+  positionals: [0, 0],
+  examples: ["tenantlite dev", "tenantlite dev --port 0 --memory", "npm start -- --auth"],
+  usesBackend: false,
+  async run(ctx) {
+    const a = ctx.args;
+    let port = 8080;
+    const p = str(a, "port");
+    if (p !== undefined) {
+      if (!/^\d+$/.test(p) || Number(p) > 65535) throw usageError("--port must be 0 to 65535");
+      port = Number(p);
+    }
+    const memory = a.flags.get("memory") === true;
+    const auth = a.flags.get("auth") === true;
+    const apiToken = str(a, "api-token") ?? (process.env.TENANTLITE_API_TOKEN || undefined);
+    const server = await startServer({
+      port,
+      host: str(a, "host") ?? "127.0.0.1",
+      ...(memory ? { memory: true } : { dataDir: ctx.dataDir }),
+      auth,
+      ...(apiToken === undefined ? {} : { apiToken }),
+    });
+    const base = server.url;
+    const lines = [
+      `tenantlite listening on ${base}`,
+      `  storage:      ${memory ? "memory (nothing is saved)" : ctx.dataDir}`,
+      `  auth:         ${auth ? "on (database JWTs and the API token are required)" : "off (no tokens needed)"}`,
+      "",
+      "  @libsql/client (database <db>; create it first):",
+      `    createClient({ url: "${base}/dev/<db>/" })      (trailing slash required)`,
+      `    createClient({ url: "${server.wsUrl}/dev/<db>/" })`,
+      `    or http://<db>.localhost:${server.port}`,
+      "",
+      "  @tursodatabase/api:",
+      `    createClient({ org: "local", token: <api token>, baseUrl: "${base}/v1/" })`,
+      "",
+      "  tenantlite CLI:",
+      `    tenantlite db list --url ${base}`,
+    ];
+    // The server's own token is shown once, at start, on purpose: it is how the user gets it.
+    if (server.apiToken !== undefined) lines.push(`  API token:    ${server.apiToken}`);
+    else lines.push('  API token:    any string (auth is off), e.g. token: "local"');
+    ctx.out(`${lines.join("\n")}\n`);
+    return new Promise<number>((resolve) => {
+      const stop = () => {
+        server.close().then(
+          () => resolve(0),
+          () => resolve(1),
+        );
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+    });
+  },
+};
