@@ -1,6 +1,97 @@
-// Placeholder until the web console lands: `npm run build:web` bundles web/ into web/dist.
-import { existsSync } from "node:fs";
+// Builds the browser console (web/) into web/dist: index.html, app.js (the app and the library's
+// browser entry, minified), app.css, sw.js (offline cache), sql.js's WASM and the icon. The
+// result is plain static files: serve web/dist from any static host (`npm start` serves it at /).
+// Usage: node scripts/build-web.mjs [--quiet]
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
-if (!existsSync("web/src/main.ts")) {
-  console.log("build:web: no web console yet (web/src/main.ts)");
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const web = join(root, "web");
+const out = join(web, "dist");
+const quiet = process.argv.includes("--quiet");
+
+/** The console imports the library as an outside user would, by its package name. */
+const alias = { "tenantlite/browser": join(root, "src/browser/index.ts") };
+
+/**
+ * chevrotain 11 imports ~45 lodash-es functions; their shared machinery costs ~30 KB minified.
+ * web/build/lodash-lite.mjs implements the same functions with the semantics chevrotain uses
+ * (test/browser/lodash-lite.test.ts compares the parser's output with and without it).
+ */
+const lodashLite = {
+  name: "lodash-lite",
+  setup(b) {
+    b.onResolve({ filter: /^lodash-es$/ }, () => ({ path: join(web, "build/lodash-lite.mjs") }));
+  },
+};
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const common = {
+  bundle: true,
+  minify: true,
+  target: "es2022",
+  platform: "browser",
+  legalComments: "none",
+  logLevel: "warning",
+};
+
+await build({
+  ...common,
+  entryPoints: { app: join(web, "src/main.ts"), styles: join(web, "src/styles.css") },
+  outdir: out,
+  format: "esm",
+  alias,
+  plugins: [lodashLite],
+  // The app.css name keeps the page's <link> stable.
+  entryNames: "[name]",
+});
+writeFileSync(join(out, "app.css"), readFileSync(join(out, "styles.css")));
+rmSync(join(out, "styles.css"));
+
+copyFileSync(
+  join(root, "node_modules/sql.js/dist/sql-wasm-browser.wasm"),
+  join(out, "sql-wasm-browser.wasm"),
+);
+copyFileSync(join(web, "icon.svg"), join(out, "icon.svg"));
+
+const hash = createHash("sha256");
+for (const f of ["app.js", "app.css", "sql-wasm-browser.wasm", "icon.svg"]) {
+  hash.update(readFileSync(join(out, f)));
+}
+hash.update(readFileSync(join(web, "index.html")));
+const version = hash.digest("hex").slice(0, 12);
+writeFileSync(
+  join(out, "index.html"),
+  readFileSync(join(web, "index.html"), "utf8").replaceAll("__VERSION__", version),
+);
+
+const shell = ["index.html", "app.js", "app.css", "sql-wasm-browser.wasm", "icon.svg"];
+await build({
+  ...common,
+  entryPoints: [join(web, "src/sw.ts")],
+  outfile: join(out, "sw.js"),
+  format: "iife",
+  define: { __VERSION__: JSON.stringify(version), __SHELL__: JSON.stringify(shell) },
+});
+
+const size = (f) => readFileSync(join(out, f)).length;
+const summary = {
+  version,
+  js: size("app.js"),
+  css: size("app.css"),
+  html: size("index.html"),
+  sw: size("sw.js"),
+  wasm: size("sql-wasm-browser.wasm"),
+};
+if (!quiet) {
+  const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  console.log(
+    `build:web: web/dist  app.js ${kb(summary.js)} (${summary.js} B), app.css ${kb(summary.css)}, ` +
+      `sw.js ${kb(summary.sw)}, wasm ${kb(summary.wasm)}  [${version}]`,
+  );
 }

@@ -9,5 +9,13 @@
  *   sqlJs: { locateFile: (f) => `/assets/${f}` },
  * });
  */
+
+// The console and other browser tools split and check scripts before running them.
+export {
+  type ParseError,
+  type ParseResult,
+  parse,
+  splitStatements,
+} from "../../parser/index.js";
 export * from "../index.js";
 export { IdbStorage, type IdbStorageOptions } from "./idb-storage.js";

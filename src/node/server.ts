@@ -8,9 +8,11 @@
  * const db = createClient({ url: `${server.url}/dev/acme/` });
  * await server.close();
  */
+import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 import { TenantliteError } from "../errors.js";
 import { createPlatform, type Platform } from "../platform/platform.js";
@@ -36,6 +38,12 @@ export interface StartServerOptions {
   /** Serve this platform instead of creating one (it is not closed by `close()`). */
   readonly platform?: Platform;
   readonly limits?: Partial<ServerLimits>;
+  /**
+   * Directory of the built browser console (`npm run build:web` → `web/dist`), served at `/` to
+   * browsers (GET with `Accept: text/html`) with its assets. Default: `web/dist` next to the
+   * package when it was built; `false` turns the console off.
+   */
+  readonly consoleDir?: string | false;
 }
 
 /** A running server. */
@@ -90,7 +98,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
 
+  const consoleFiles = loadConsole(options.consoleDir);
   const server = createServer((req, res) => {
+    if (consoleFiles !== undefined && serveConsole(consoleFiles, req, res)) return;
     serve(handler, req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end('{"message":"Internal server error","code":"INTERNAL_ERROR"}');
@@ -172,6 +182,82 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       if (ownPlatform) await platform.close();
     },
   };
+}
+
+const CONSOLE_TYPES: Record<string, string> = {
+  html: "text/html; charset=utf-8",
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  wasm: "application/wasm",
+  svg: "image/svg+xml",
+  png: "image/png",
+  json: "application/json",
+  webmanifest: "application/manifest+json",
+};
+
+/** The console's files (name → bytes and type), read once at start; undefined when not built. */
+function loadConsole(
+  dir: string | false | undefined,
+): Map<string, { bytes: Buffer; type: string }> | undefined {
+  if (dir === false) return undefined;
+  const candidates =
+    dir !== undefined
+      ? [dir]
+      : // From dist/ (npm start) and from src/node/ (tests running the sources).
+        [new URL("../web/dist/", import.meta.url), new URL("../../web/dist/", import.meta.url)].map(
+          (u) => fileURLToPath(u),
+        );
+  const found = candidates.find((d) => existsSync(`${d}/index.html`));
+  if (found === undefined) return undefined;
+  const files = new Map<string, { bytes: Buffer; type: string }>();
+  for (const name of [
+    "index.html",
+    "app.js",
+    "app.css",
+    "sw.js",
+    "sql-wasm-browser.wasm",
+    "icon.svg",
+  ]) {
+    const path = `${found}/${name}`;
+    if (!existsSync(path)) continue;
+    const ext = name.slice(name.lastIndexOf(".") + 1);
+    files.set(name, {
+      bytes: readFileSync(path),
+      type: CONSOLE_TYPES[ext] ?? "application/octet-stream",
+    });
+  }
+  return files;
+}
+
+/**
+ * Answers GET/HEAD for the console: `/` only when a browser asks for a page (Accept: text/html;
+ * Hrana's GET / and WebSocket upgrades are left alone), `/index.html` and the assets by name.
+ * Returns false when the request is not the console's.
+ */
+function serveConsole(
+  files: Map<string, { bytes: Buffer; type: string }>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
+  if (req.method !== "GET" && req.method !== "HEAD") return false;
+  const path = (req.url ?? "/").split("?")[0]!;
+  let name: string;
+  if (path === "/") {
+    if (req.headers.upgrade !== undefined) return false;
+    if (!String(req.headers.accept ?? "").includes("text/html")) return false;
+    name = "index.html";
+  } else name = path.slice(1);
+  const file = files.get(name);
+  if (file === undefined) return false;
+  res.writeHead(200, {
+    "content-type": file.type,
+    "content-length": file.bytes.length,
+    // Always revalidate: the service worker keeps the offline copy, and a new build shows at once.
+    "cache-control": "no-cache",
+    "x-content-type-options": "nosniff",
+  });
+  res.end(req.method === "HEAD" ? undefined : file.bytes);
+  return true;
 }
 
 function pickProtocol(protocols: Set<string>): string | undefined {

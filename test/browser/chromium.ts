@@ -1,0 +1,60 @@
+// Real Chromium for the browser tests and the benchmark: Debian's `chromium` driven by
+// playwright-core (never a downloaded browser), one fresh profile directory per launch.
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+
+/** Where Chromium is: `$CHROMIUM_PATH`, else Debian's `/usr/bin/chromium`. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+/** Whether the browser tests can run here. */
+export const hasChromium = existsSync(CHROMIUM_PATH);
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** A browser with its own profile; `close()` ends it, `relaunch()` restarts it on the same profile. */
+export interface TestBrowser {
+  context: BrowserContext;
+  readonly profile: string;
+  relaunch(): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+export async function launchChromium(
+  viewport: { width: number; height: number } = { width: 1280, height: 800 },
+): Promise<TestBrowser> {
+  const profile = mkdtempSync(join(tmpdir(), "tenantlite-chromium-"));
+  const launch = () =>
+    chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: ARGS,
+      viewport,
+      acceptDownloads: true,
+      timeout: 30_000,
+    });
+  const browser: TestBrowser = {
+    context: await launch(),
+    profile,
+    async relaunch() {
+      await browser.context.close();
+      browser.context = await launch();
+      return browser.context;
+    },
+    async close() {
+      await browser.context.close().catch(() => undefined);
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+  return browser;
+}

@@ -1,0 +1,80 @@
+import {
+  type Connection,
+  parse,
+  type ResultSet,
+  splitStatements,
+  TenantliteError,
+} from "tenantlite/browser";
+
+/** Where something is in the editor: 1-based line and column, 0-based offset. */
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+  readonly offset: number;
+}
+
+/** One statement of a script, with what it gave. */
+export interface StatementOutcome {
+  readonly sql: string;
+  readonly at: Position;
+  readonly ms: number;
+  readonly result?: ResultSet;
+  readonly error?: { readonly code: string; readonly message: string; readonly at: Position };
+}
+
+/** Line and column of `offset` in `text`. */
+export function positionOf(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return { line, column: offset - before.lastIndexOf("\n"), offset };
+}
+
+/**
+ * Runs a script statement by statement on one connection (so an ATTACH stays for the statements
+ * after it). Syntax errors are reported for the whole script before anything runs; execution
+ * stops at the first failing statement.
+ */
+export async function runScript(conn: Connection, script: string): Promise<StatementOutcome[]> {
+  const { errors } = parse(script);
+  if (errors.length > 0) {
+    return errors.map((e) => {
+      const at = { line: e.line, column: e.column, offset: e.offset };
+      const sql = splitStatements(script)[e.statementIndex]?.sql ?? "";
+      return { sql, at, ms: 0, error: { code: "SQL_PARSE_ERROR", message: e.message, at } };
+    });
+  }
+  const out: StatementOutcome[] = [];
+  for (const stmt of splitStatements(script)) {
+    const at = positionOf(script, stmt.start);
+    const t0 = performance.now();
+    try {
+      const result = await conn.execute(stmt.sql, undefined, "bigint");
+      out.push({ sql: stmt.sql, at, ms: performance.now() - t0, result });
+    } catch (e) {
+      const code = e instanceof TenantliteError ? e.code : "ERROR";
+      const message = e instanceof TenantliteError ? e.detail : String(e);
+      const where = positionOf(script, stmt.start + culpritOffset(stmt.sql, message));
+      out.push({
+        sql: stmt.sql,
+        at,
+        ms: performance.now() - t0,
+        error: { code, message, at: where },
+      });
+      break;
+    }
+  }
+  return out;
+}
+
+/** Offset in `sql` of the name an SQLite message complains about, else 0 (the statement start). */
+function culpritOffset(sql: string, message: string): number {
+  const m =
+    /(?:near|no such (?:column|table|function|module|collation)|ambiguous column name|table|index|view|trigger)\s*:?\s*"?([^"\s:]+)"?/i.exec(
+      message,
+    );
+  const name = m?.[1];
+  if (name === undefined) return 0;
+  const bare = name.includes(".") ? name.slice(name.lastIndexOf(".") + 1) : name;
+  const i = sql.toLowerCase().indexOf(bare.toLowerCase());
+  return Math.max(i, 0);
+}
