@@ -152,6 +152,7 @@ describe("browser console in Chromium", () => {
     const statuses = await page.locator("#mig-children tr td:nth-child(2)").allTextContents();
     expect(statuses).toHaveLength(50);
     expect(new Set(statuses)).toEqual(new Set(["RunSuccess"]));
+    await page.screenshot({ path: `${artifacts}/console-migration.png` });
   });
 
   it("refuses DDL on a child and shows the new column there", async () => {
@@ -181,6 +182,13 @@ describe("browser console in Chromium", () => {
     expect(await page.locator("#results .error").count()).toBe(0);
     // The attachment lives on the tab's connection: a later run still sees it.
     expect(await runSql(page, "SELECT count(*) AS c FROM n.notes;")).toMatch(/\b2\b/);
+    // Running the same script again keeps the attachment instead of failing on the alias.
+    const again = await runSql(
+      page,
+      'ATTACH "notes" AS n;\nSELECT body FROM n.notes ORDER BY id LIMIT 1;',
+    );
+    expect(again).toMatch(/attached as n already/);
+    expect(again).toMatch(/first/);
   });
 
   it("exports a tenant as a .db file and imports it as a new one", async () => {

@@ -60,6 +60,8 @@ let groups: GroupInfo[] = [];
 let current: DatabaseInfo | undefined;
 /** One connection per opened tenant, kept for the page's life so ATTACH lasts across runs. */
 const connections = new Map<string, Connection>();
+/** Per connection: alias → attached database, so rerunning a script keeps its ATTACH. */
+const attachments = new Map<string, Map<string, string>>();
 
 // ── helpers ─────────────────────────────────────────────────────────────
 
@@ -106,6 +108,7 @@ function connection(name: string): Connection {
   if (conn === undefined || conn.closed) {
     conn = platform.connect(name);
     connections.set(name, conn);
+    attachments.set(name, new Map());
   }
   return conn;
 }
@@ -113,6 +116,7 @@ function connection(name: string): Connection {
 function dropConnection(name: string): void {
   connections.get(name)?.close();
   connections.delete(name);
+  attachments.delete(name);
 }
 
 // ── lists ───────────────────────────────────────────────────────────────
@@ -286,7 +290,7 @@ async function runEditor(): Promise<void> {
   el.runInfo.textContent = "Running…";
   const t0 = performance.now();
   try {
-    const outcomes = await runScript(connection(info.name), script);
+    const outcomes = await runScript(connection(info.name), script, attachments.get(info.name));
     renderResults(outcomes);
     const failed = outcomes.some((o) => o.error !== undefined);
     el.runInfo.textContent = `${outcomes.length} statement${outcomes.length === 1 ? "" : "s"}${
@@ -368,6 +372,9 @@ function renderResults(outcomes: StatementOutcome[]): void {
             ),
           ),
         );
+      }
+      if (o.note !== undefined) {
+        return h("figure", { class: "result" }, head, h("p", { class: "muted" }, o.note));
       }
       const rs = o.result!;
       const n = rs.rows.length;

@@ -19,6 +19,8 @@ export interface StatementOutcome {
   readonly at: Position;
   readonly ms: number;
   readonly result?: ResultSet;
+  /** Set when the statement was skipped, with why. */
+  readonly note?: string;
   readonly error?: { readonly code: string; readonly message: string; readonly at: Position };
 }
 
@@ -32,10 +34,15 @@ export function positionOf(text: string, offset: number): Position {
 /**
  * Runs a script statement by statement on one connection (so an ATTACH stays for the statements
  * after it). Syntax errors are reported for the whole script before anything runs; execution
- * stops at the first failing statement.
+ * stops at the first failing statement. `attached` (alias → database, per connection) lets a script
+ * that starts with `ATTACH` run again: an alias already attached to the same database is kept.
  */
-export async function runScript(conn: Connection, script: string): Promise<StatementOutcome[]> {
-  const { errors } = parse(script);
+export async function runScript(
+  conn: Connection,
+  script: string,
+  attached: Map<string, string> = new Map(),
+): Promise<StatementOutcome[]> {
+  const { errors, statements } = parse(script);
   if (errors.length > 0) {
     return errors.map((e) => {
       const at = { line: e.line, column: e.column, offset: e.offset };
@@ -44,11 +51,24 @@ export async function runScript(conn: Connection, script: string): Promise<State
     });
   }
   const out: StatementOutcome[] = [];
-  for (const stmt of splitStatements(script)) {
+  for (const stmt of statements) {
     const at = positionOf(script, stmt.start);
+    const attach = stmt.summary.attach;
+    const alias = (attach?.alias ?? stmt.summary.detach?.alias)?.toLowerCase();
+    if (attach !== undefined && attached.get(alias!) === attach.target) {
+      out.push({
+        sql: stmt.sql,
+        at,
+        ms: 0,
+        note: `${attach.target} is attached as ${attach.alias} already`,
+      });
+      continue;
+    }
     const t0 = performance.now();
     try {
       const result = await conn.execute(stmt.sql, undefined, "bigint");
+      if (attach !== undefined) attached.set(alias!, attach.target);
+      else if (alias !== undefined) attached.delete(alias);
       out.push({ sql: stmt.sql, at, ms: performance.now() - t0, result });
     } catch (e) {
       const code = e instanceof TenantliteError ? e.code : "ERROR";
