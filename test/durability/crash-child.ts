@@ -2,8 +2,8 @@
  * Child process of the crash tests (crash.test.ts). Not a test file: the test bundles it once with
  * esbuild and spawns it many times, killing it with SIGKILL at random moments.
  *
- * Protocol (one line per event on stdout; stdout is a pipe, which Node writes synchronously on
- * Linux, so every line printed before the kill reaches the parent):
+ * Protocol (one line per event on stdout, written with a blocking `writeSync`, so every line
+ * printed before the kill reaches the parent):
  * - on start it warms sql.js up (an in-memory platform) and prints `boot`, then waits for a line
  *   `go <dataDir> <strict|relaxed> <base> <iteration>` on stdin (so the parent can start the next
  *   child while it verifies the previous crash);
@@ -16,14 +16,26 @@
  * get a stream of inserts each; one more worker creates tenants `x<iteration>-<k>`, gives them the
  * table and a few rows, and deletes the oldest extra tenants so their number stays bounded.
  */
+import { writeSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { createPlatform, FsStorage } from "../../src/node/index.js";
 
 const TENANTS = Number(process.env.CRASH_TENANTS ?? 20);
 const MAX_EXTRAS = 8;
 
+/**
+ * Writes a line straight to fd 1 with a blocking system call: `process.stdout.write` may queue
+ * in user space when the pipe is full, and a SIGKILL would then drop lines already "printed".
+ */
 function out(line: string): void {
-  process.stdout.write(`${line}\n`);
+  const bytes = Buffer.from(`${line}\n`);
+  for (let off = 0; off < bytes.length; ) {
+    try {
+      off += writeSync(1, bytes, off);
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EAGAIN") throw e;
+    }
+  }
 }
 
 // Warm up: the first createPlatform loads sql.js's WASM (memoized for the process).
