@@ -1,0 +1,84 @@
+/**
+ * Browser console benchmark: cold first load to interactive in real Chromium (fresh profile, so
+ * HTTP cache, service worker and IndexedDB are empty), served by tenantlite's Node server on
+ * 127.0.0.1; then a warm reload (service worker cache). "Interactive" is the console's
+ * `tenantlite-ready` mark: sql.js compiled, IndexedDB catalog open, lists rendered, buttons on.
+ * Also prints the bundle sizes. Target: app JS ≤ 250 KB minified, cold load ≤ 1.5 s.
+ *
+ * Run: node scripts/run-ts.mjs bench/web/index.ts [runs]
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { startServer } from "../../src/node/server.js";
+import { launchChromium } from "../../test/browser/chromium.js";
+import { printTable } from "../lib/measure.js";
+
+const RUNS = Number(process.argv[2] ?? 5);
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const dist = `${root}web/dist`;
+
+execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet"], { cwd: root });
+const server = await startServer({ port: 0, memory: true, consoleDir: dist });
+
+const readyAt = () => performance.getEntriesByName("tenantlite-ready")[0]?.startTime ?? Number.NaN;
+
+const cold: number[] = [];
+const coldWall: number[] = [];
+const warm: number[] = [];
+try {
+  for (let i = 0; i < RUNS; i++) {
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      const t0 = Date.now();
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector("html[data-ready]", { timeout: 30_000 });
+      coldWall.push(Date.now() - t0);
+      cold.push(await page.evaluate(readyAt));
+      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+      await page.reload();
+      await page.waitForSelector("html[data-ready]", { timeout: 30_000 });
+      warm.push(await page.evaluate(readyAt));
+    } finally {
+      await browser.close();
+    }
+  }
+} finally {
+  await server.close();
+}
+
+const stats = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return {
+    median: s[Math.floor(s.length / 2)]!,
+    min: s[0]!,
+    max: s[s.length - 1]!,
+  };
+};
+const ms = (x: number) => `${x.toFixed(0)} ms`;
+const size = (f: string) => readFileSync(`${dist}/${f}`);
+const kb = (n: number) => `${(n / 1024).toFixed(1)} KiB (${n} B)`;
+
+const js = size("app.js");
+printTable([
+  ["measure", "median", "min", "max"],
+  [
+    "cold load → interactive (navigation start → ready mark)",
+    ...Object.values(stats(cold)).map(ms),
+  ],
+  ["cold load, wall clock from page.goto", ...Object.values(stats(coldWall)).map(ms)],
+  ["warm reload (service worker cache)", ...Object.values(stats(warm)).map(ms)],
+]);
+printTable([
+  ["file", "bytes", "gzip"],
+  ...["app.js", "app.css", "index.html", "sw.js", "sql-wasm-browser.wasm"].map((f) => {
+    const b = size(f);
+    return [f, kb(b.length), kb(gzipSync(b).length)];
+  }),
+]);
+const budget = 250 * 1024;
+console.log(
+  `app JS ${kb(js.length)}: ${js.length <= budget ? "within" : "OVER"} the 250 KB budget; cold load median ${ms(stats(cold).median)}: ${stats(cold).median <= 1500 ? "within" : "OVER"} 1.5 s (${RUNS} runs)`,
+);
