@@ -6,12 +6,12 @@ import { createInterface } from "node:readline";
 import { TenantliteError } from "../../errors.js";
 import type { FlagSpec, ParsedArgs } from "./args.js";
 import type { Backend } from "./backend.js";
-import type { ShellIo } from "./shell.js";
+import type { CliIo } from "./io.js";
 
 /** What a running command gets. */
 export interface CommandContext {
   readonly args: ParsedArgs;
-  readonly io: ShellIo;
+  readonly io: CliIo;
   /** The local or remote backend chosen by `--url` / `--data-dir` (opened on first use). */
   backend(): Promise<Backend>;
   /** Writes to stdout. */

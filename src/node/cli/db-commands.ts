@@ -4,14 +4,12 @@
  */
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
-import { splitStatements } from "../../../parser/index.js";
 import { TenantliteError } from "../../errors.js";
 import { bool, list, str, usageError } from "./args.js";
 import type { DbView } from "./backend.js";
 import { type Command, type CommandContext, confirm, JSON_FLAG } from "./command.js";
 import { withMigrationReport } from "./migration-report.js";
 import { jsonText, table } from "./output.js";
-import { runShell } from "./shell.js";
 
 const YES = { type: "boolean", short: "y", help: "do not ask for confirmation" } as const;
 const ENCRYPTION_KEY = {
@@ -307,6 +305,7 @@ const shell: Command = {
   usesBackend: true,
   async run(ctx) {
     const backend = await ctx.backend();
+    const { runShell } = await import("./shell.js");
     const sql = ctx.args.positionals[1];
     const key = str(ctx.args, "encryption-key");
     return runShell(
@@ -372,6 +371,7 @@ const migrate: Command = {
     const parent = pos(ctx, 0);
     const source = pos(ctx, 1);
     const sql = existsSync(source) ? await readFile(source, "utf8") : source;
+    const { splitStatements } = await import("../../../parser/index.js");
     const statements = splitStatements(sql).map((s) => s.sql);
     if (statements.length === 0) throw usageError("no SQL statements to migrate with");
     const backend = await ctx.backend();

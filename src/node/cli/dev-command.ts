@@ -2,7 +2,6 @@
  * `tenantlite dev` (also `tenantlite` alone, and `npm start`): the server — Hrana over HTTP and
  * WebSocket plus the Platform API — on 127.0.0.1:8080 with filesystem storage.
  */
-import { startServer } from "../server.js";
 import { str, usageError } from "./args.js";
 import type { Command } from "./command.js";
 
@@ -46,6 +45,7 @@ export const DEV_COMMAND: Command = {
     const memory = a.flags.get("memory") === true;
     const auth = a.flags.get("auth") === true;
     const apiToken = str(a, "api-token") ?? (process.env.TENANTLITE_API_TOKEN || undefined);
+    const { startServer } = await import("../server.js");
     const server = await startServer({
       port,
       host: str(a, "host") ?? "127.0.0.1",

@@ -71,7 +71,8 @@ export class ProgressReporter {
   private barLine(u: ProgressUpdate): string {
     const text = ` ${u.done}/${u.total} children, ${u.failures} failed, ${u.phase}`;
     const columns = this.stream.columns ?? 80;
-    const width = Math.max(10, Math.min(40, columns - this.label.length - text.length - 4));
+    // A fixed width, so the bar does not jump as the numbers grow.
+    const width = Math.max(10, Math.min(30, columns - this.label.length - 40));
     const filled = u.total === 0 ? width : Math.round((u.done / u.total) * width);
     return `${this.label} [${"#".repeat(filled)}${".".repeat(width - filled)}]${text}`;
   }

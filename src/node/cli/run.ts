@@ -12,9 +12,7 @@ import { type Command, type CommandContext, GLOBAL_FLAGS } from "./command.js";
 import { DB_COMMANDS } from "./db-commands.js";
 import { DEV_COMMAND } from "./dev-command.js";
 import { GROUP_COMMANDS } from "./group-commands.js";
-import { LocalBackend } from "./local-backend.js";
-import { RemoteBackend } from "./remote-backend.js";
-import { errorLine, type ShellIo } from "./shell.js";
+import { type CliIo, errorLine } from "./io.js";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [DEV_COMMAND, ...GROUP_COMMANDS, ...DB_COMMANDS];
@@ -30,7 +28,7 @@ TENANTLITE_API_TOKEN). Errors print one line "error: <CODE>: <message>" on stder
 `;
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit status. */
-export async function runCli(argv: readonly string[], io: ShellIo): Promise<number> {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let backend: Backend | undefined;
   try {
     const { command, rest, group } = resolve(argv);
@@ -75,10 +73,16 @@ export async function runCli(argv: readonly string[], io: ShellIo): Promise<numb
         if (backend !== undefined) return backend;
         const url = str(args, "url") ?? (process.env.TENANTLITE_URL || undefined);
         const token = str(args, "token") ?? (process.env.TENANTLITE_API_TOKEN || undefined);
-        if (url !== undefined) backend = new RemoteBackend(url, token);
-        else if (args.flags.has("token")) {
+        // Loaded on demand: help and usage errors stay fast without the engine.
+        if (url !== undefined) {
+          const { RemoteBackend } = await import("./remote-backend.js");
+          backend = new RemoteBackend(url, token);
+        } else if (args.flags.has("token")) {
           throw usageError("--token goes with --url (local mode needs no token)");
-        } else backend = await LocalBackend.open(dataDir);
+        } else {
+          const { LocalBackend } = await import("./local-backend.js");
+          backend = await LocalBackend.open(dataDir);
+        }
         return backend;
       },
     };

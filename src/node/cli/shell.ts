@@ -10,15 +10,9 @@ import { createInterface } from "node:readline";
 import { splitStatements } from "../../../parser/index.js";
 import { TenantliteError } from "../../errors.js";
 import type { Backend, DbView, SqlSession } from "./backend.js";
+import { type CliIo, errorLine } from "./io.js";
 import { withMigrationReport } from "./migration-report.js";
 import { type Mode, quoteIdent, quoteString, renderRows, sqlLiteral, table } from "./output.js";
-
-/** The streams a shell uses. */
-export interface ShellIo {
-  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-  readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-}
 
 /** Options of {@link runShell}. */
 export interface ShellOptions {
@@ -49,7 +43,7 @@ export async function runShell(
   backend: Backend,
   dbName: string,
   options: ShellOptions,
-  io: ShellIo,
+  io: CliIo,
 ): Promise<number> {
   const db = await backend.getDatabase(dbName);
   const session = await backend.openSession(dbName, {
@@ -88,7 +82,7 @@ class Shell {
     private readonly backend: Backend,
     private readonly db: DbView,
     private readonly session: SqlSession,
-    private readonly io: ShellIo,
+    private readonly io: CliIo,
     /** Scripts stop at the first error; the REPL goes on. */
     private readonly bail: boolean,
   ) {}
@@ -322,15 +316,6 @@ export function isComplete(sql: string): boolean {
   } catch {
     return true;
   }
-}
-
-/** The one-line form of an error: `error: CODE: message`. */
-export function errorLine(e: unknown): string {
-  const text =
-    e instanceof TenantliteError
-      ? e.message
-      : `INTERNAL_ERROR: ${e instanceof Error ? e.message : String(e)}`;
-  return `error: ${text.replace(/\s*[\r\n]+\s*/g, " ")}`;
 }
 
 function onOff(cmd: string, v: string | undefined): boolean {
