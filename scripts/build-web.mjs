@@ -1,17 +1,19 @@
 // Builds the browser console (web/) into web/dist: index.html, app.js (the app and the library's
 // browser entry, minified), app.css, sw.js (offline cache), sql.js's WASM and the icon. The
 // result is plain static files: serve web/dist from any static host (`npm start` serves it at /).
-// Usage: node scripts/build-web.mjs [--quiet]
+// Usage: node scripts/build-web.mjs [--quiet] [--out <dir>]  (tests build into their own dir)
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const web = join(root, "web");
-const out = join(web, "dist");
-const quiet = process.argv.includes("--quiet");
+const args = process.argv.slice(2);
+const outAt = args.indexOf("--out");
+const out = outAt >= 0 && args[outAt + 1] ? resolve(args[outAt + 1]) : join(web, "dist");
+const quiet = args.includes("--quiet");
 
 /** The console imports the library as an outside user would, by its package name. */
 const alias = { "tenantlite/browser": join(root, "src/browser/index.ts") };
@@ -91,7 +93,7 @@ const summary = {
 if (!quiet) {
   const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
   console.log(
-    `build:web: web/dist  app.js ${kb(summary.js)} (${summary.js} B), app.css ${kb(summary.css)}, ` +
+    `build:web: ${relative(root, out) || "."}  app.js ${kb(summary.js)} (${summary.js} B), app.css ${kb(summary.css)}, ` +
       `sw.js ${kb(summary.sw)}, wasm ${kb(summary.wasm)}  [${version}]`,
   );
 }

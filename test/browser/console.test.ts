@@ -3,7 +3,9 @@
 // refused on a child, attach + join, export/import, delete; then reload, browser restart and
 // offline reload, checking data and schema survived. Screenshots go to test/artifacts/.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -44,14 +46,19 @@ async function dbNames(page: Page): Promise<string[]> {
 
 describe("browser console in Chromium", () => {
   let server: RunningServer;
+  let dist: string;
   let browser: TestBrowser;
   let page: Page;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet"], { cwd: root });
+    // Each test file builds its own copy: parallel builds into web/dist would race.
+    dist = mkdtempSync(join(tmpdir(), "tenantlite-web-"));
+    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
+      cwd: root,
+    });
     mkdirSync(artifacts, { recursive: true });
-    server = await startServer({ port: 0, memory: true, consoleDir: `${root}web/dist` });
+    server = await startServer({ port: 0, memory: true, consoleDir: dist });
     browser = await launchChromium();
     page = await browser.context.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -61,6 +68,7 @@ describe("browser console in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    rmSync(dist, { recursive: true, force: true });
   });
 
   it("loads at / and becomes ready", async () => {

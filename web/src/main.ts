@@ -625,6 +625,7 @@ async function start(): Promise<void> {
   }
   const wanted = /^#db=(.+)$/.exec(location.hash)?.[1];
   if (wanted !== undefined) openTenant(decodeURIComponent(wanted));
+  document.documentElement.classList.remove("opening");
   document.documentElement.dataset.ready = "true";
   performance.mark("tenantlite-ready");
   navigator.serviceWorker?.ready.then(
