@@ -7,13 +7,17 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
 import { launchChromium, type TestBrowser } from "./chromium.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const artifacts = `${root}test/artifacts`;
+
+/** The text as rendered (table cells apart), which is what a reader sees. */
+// biome-ignore lint/performance/useDomNodeTextContent: Playwright's layout-aware innerText is the point
+const shown = (l: Locator): Promise<string> => l.innerText();
 
 /** Types `sql` into the editor, runs it with Ctrl+Enter and returns the results' text. */
 async function runSql(page: Page, sql: string): Promise<string> {
@@ -26,7 +30,7 @@ async function runSql(page: Page, sql: string): Promise<string> {
   await page.waitForFunction(() =>
     /statement/.test(document.getElementById("run-info")?.textContent ?? ""),
   );
-  return page.locator("#results").innerText();
+  return shown(page.locator("#results"));
 }
 
 async function openDb(page: Page, name: string): Promise<void> {
@@ -80,7 +84,7 @@ describe("browser console in Chromium", () => {
   it("creates a group and a regular database in it, runs SQL with Ctrl+Enter", async () => {
     await page.getByLabel("New group name").fill("team");
     await page.getByRole("button", { name: "Add group" }).click();
-    await expect.poll(() => page.locator("#group-list").innerText()).toMatch(/team/);
+    await expect.poll(() => shown(page.locator("#group-list"))).toMatch(/team/);
 
     const form = page.locator("#create-db");
     await form.getByLabel("Name").fill("notes");
@@ -93,9 +97,7 @@ describe("browser console in Chromium", () => {
       "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);\nINSERT INTO notes (body) VALUES ('first'), ('second');\nSELECT id, body FROM notes ORDER BY id;",
     );
     expect(out).toMatch(/2 row\(s\) changed/);
-    expect(await page.locator("#results table").last().innerText()).toMatch(
-      /1\s+first\s+2\s+second/,
-    );
+    expect(await shown(page.locator("#results table").last())).toMatch(/1\s+first\s+2\s+second/);
     expect(await page.locator("#tenant-meta").textContent()).toMatch(/group team/);
   });
 
@@ -230,9 +232,9 @@ describe("browser console in Chromium", () => {
 
     await page.getByLabel("New group name").fill("scratch");
     await page.getByRole("button", { name: "Add group" }).click();
-    await expect.poll(() => page.locator("#group-list").innerText()).toMatch(/scratch/);
+    await expect.poll(() => shown(page.locator("#group-list"))).toMatch(/scratch/);
     await page.getByRole("button", { name: "Delete group scratch" }).click();
-    await expect.poll(() => page.locator("#group-list").innerText()).not.toMatch(/scratch/);
+    await expect.poll(() => shown(page.locator("#group-list"))).not.toMatch(/scratch/);
   });
 
   it("saves screenshots at 1280×800 and at phone width", async () => {
@@ -267,7 +269,7 @@ describe("browser console in Chromium", () => {
     await openDb(p, "notes");
     expect(await runSql(p, "SELECT body FROM notes ORDER BY id;")).toMatch(/first\s+second/);
     expect(await p.getByLabel("Let other databases attach it").isChecked()).toBe(true);
-    expect(await p.locator("#group-list").innerText()).toMatch(/team/);
+    expect(await shown(p.locator("#group-list"))).toMatch(/team/);
   }
 
   it("keeps data and schema across a reload", async () => {
