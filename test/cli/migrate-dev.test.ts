@@ -1,0 +1,150 @@
+/**
+ * Migrations through the CLI with their progress output (plain lines, a bar on a forced or real
+ * terminal, a failing child), and `dev` / no command starting the server.
+ */
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPlatform } from "../../src/index.js";
+import { FsStorage } from "../../src/node/fs-storage.js";
+import { type RunningServer, startServer } from "../../src/node/server.js";
+import { BUNDLE, buildCli, errorCode, runCli, runCliInPty, tempDir } from "./helpers.js";
+
+const CHILDREN = 30;
+let server: RunningServer;
+const local = ["--data-dir", tempDir()];
+
+/** A schema parent with CHILDREN children, one of which holds data a unique index refuses. */
+async function seed(platform: Awaited<ReturnType<typeof createPlatform>>) {
+  await platform.createDatabase("app", { type: "schema" });
+  await platform.client("app").execute("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)");
+  for (let i = 0; i < CHILDREN; i++) await platform.createDatabase(`t${i}`, { schema: "app" });
+  await platform.client("t7").execute("INSERT INTO users (email) VALUES ('a'), ('a')");
+}
+
+beforeAll(async () => {
+  await buildCli();
+  server = await startServer({ port: 0, memory: true });
+  await seed(server.platform);
+  const p = await createPlatform({ storage: await FsStorage.open(local[1]!) });
+  await seed(p);
+  await p.close();
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+for (const [mode, flags] of [
+  ["local", () => local],
+  ["remote", () => ["--url", server.url]],
+] as const) {
+  describe(`db migrate (${mode})`, () => {
+    it("plain progress lines, a summary, jobs listed and shown; a failing child fails the job", async () => {
+      const r = await runCli([
+        "db",
+        "migrate",
+        "app",
+        "ALTER TABLE users ADD COLUMN plan TEXT; CREATE INDEX users_plan ON users(plan)",
+        ...flags(),
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`migration job 2 on app: RunSuccess, ${CHILDREN} children, 0 failed\n`);
+      const lines = r.stderr.trimEnd().split("\n");
+      for (const l of lines)
+        expect(l).toMatch(/^migration job 2 on app: \w+ \d+\/30 children, 0 failed$/);
+      // Not one line per child: per phase and per tenth at most.
+      expect(lines.length).toBeLessThanOrEqual(25);
+      expect(lines[lines.length - 1]).toMatch(/30\/30 children/);
+      expect(r.stderr).not.toContain("\x1b[");
+
+      const fail = await runCli([
+        "db",
+        "migrate",
+        "app",
+        "CREATE UNIQUE INDEX users_email ON users(email)",
+        ...flags(),
+      ]);
+      expect(fail.code).toBe(1);
+      expect(fail.stdout).toMatch(
+        /^migration job 3 on app: RunFailure, 30 children, 1 failed \(.*t7.*\)\n$/,
+      );
+      expect(errorCode(fail)).toMatch(/[A-Z]/);
+
+      const [list, show, json] = await Promise.all([
+        runCli(["db", "migrations", "list", "app", ...flags()]),
+        runCli(["db", "migrations", "show", "app", "3", ...flags()]),
+        runCli(["db", "migrations", "show", "app", "2", "--json", ...flags()]),
+      ]);
+      expect(list.stdout).toBe("JOB  STATUS\n3    RunFailure\n2    RunSuccess\n1    RunSuccess\n");
+      expect(show.stdout).toMatch(/^Job 3: RunFailure/);
+      expect(show.stdout).toMatch(/\nt7 +RunFailure +\S/);
+      const job = JSON.parse(json.stdout) as { status: string; progress: unknown[] };
+      expect(job.status).toBe("RunSuccess");
+      expect(job.progress).toHaveLength(CHILDREN);
+      expect(errorCode(await runCli(["db", "migrations", "show", "app", "99", ...flags()]))).toBe(
+        "JOB_NOT_FOUND",
+      );
+      // Children took the new schema; direct DDL on a child is refused.
+      const child = await runCli(["db", "shell", "t3", "SELECT plan FROM users", ...flags()]);
+      expect(child.stdout).toBe("plan\n");
+      expect(errorCode(await runCli(["db", "shell", "t3", "DROP TABLE users", ...flags()]))).toBe(
+        "DDL_FORBIDDEN",
+      );
+    });
+  });
+}
+
+describe("progress on a terminal", () => {
+  it("a bar redrawn in place (forced TTY, local) and in a real pseudo-terminal via db shell (remote)", async () => {
+    const forced = await runCli(["db", "migrate", "app", "CREATE TABLE a (x)", ...local], {
+      env: { TENANTLITE_FORCE_TTY: "1" },
+    });
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toContain("\r\x1b[K");
+    expect(forced.stderr).toMatch(/migration job \d+ on app \[#+\.*\] \d+\/30 children, 0 failed/);
+    expect(forced.stderr).toMatch(/\[#{10,}\] 30\/30 children/);
+
+    const pty = await runCliInPty([
+      "db",
+      "shell",
+      "app",
+      "CREATE TABLE b (x)",
+      "--url",
+      server.url,
+    ]);
+    const out = pty.stdout;
+    expect(pty.code).toBe(0);
+    expect(out).toContain("\r\x1b[K");
+    expect(out).toMatch(/migration job \d+ on app: RunSuccess, 30 children, 0 failed/);
+  });
+});
+
+describe("dev", () => {
+  for (const args of [
+    ["dev", "--port", "0", "--memory"],
+    ["--port", "0", "--memory"],
+  ]) {
+    it(`tenantlite ${args.join(" ")} serves until SIGTERM`, async () => {
+      const child = spawn(process.execPath, [BUNDLE, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = "";
+          child.stdout.setEncoding("utf8").on("data", (d: string) => {
+            out += d;
+            const m = /listening on (http:\/\/\S+)/.exec(out);
+            if (m) resolve(m[1]!);
+          });
+          child.on("exit", () => reject(new Error(`server exited: ${out}`)));
+        });
+        expect((await runCli(["db", "create", "x", "--url", url])).code).toBe(0);
+        expect((await runCli(["db", "list", "--url", url])).stdout).toMatch(/^NAME .*\nx +regular/);
+      } finally {
+        const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+        child.kill("SIGTERM");
+        expect(await exited).toBe(0);
+      }
+    });
+  }
+});
