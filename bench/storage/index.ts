@@ -10,7 +10,8 @@
  *    RSS at 10k, 50k and 100k tenants.
  *
  * `BENCH_SCALE=0.1` scales the counts down for a quick run; `BENCH_ONLY=commit,create,rr` picks
- * parts; `BENCH_DIR` sets where temp data goes (default: the OS temp dir).
+ * parts; `BENCH_RR_STORAGE=memory,fs` the storages of part 3; `BENCH_DIR` sets where temp data
+ * goes (default: the OS temp dir).
  */
 import {
   closeSync,
@@ -205,7 +206,8 @@ async function benchRoundRobin(): Promise<void> {
   const rows: (string | number)[][] = [
     ["storage", "tenants", "queries/s", "open", "peak RSS", "errors"],
   ];
-  for (const kind of ["memory", "fs"] as const) {
+  const kinds = (process.env.BENCH_RR_STORAGE ?? "memory,fs").split(",") as ("memory" | "fs")[];
+  for (const kind of kinds) {
     resetPeak();
     const dir = kind === "fs" ? tempDir("rr") : undefined;
     const p: Platform = await createPlatform({
