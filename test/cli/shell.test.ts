@@ -137,15 +137,14 @@ describe("db shell, interactive (pseudo-terminal)", () => {
 describe("db shell --attach", () => {
   it("local: ATTACH lasts across statements; only the named databases may be attached", async () => {
     const d = ["--data-dir", tempDir()];
-    await Promise.all(["main-db", "shared", "other"].map((n) => runCli(["db", "create", n, ...d])));
+    // One at a time: concurrent local processes on one data directory can lose catalog updates.
+    for (const n of ["main-db", "shared", "other"]) await runCli(["db", "create", n, ...d]);
     await runCli(["db", "shell", "shared", "CREATE TABLE s (x); INSERT INTO s VALUES (42)", ...d]);
     const notAllowed = await runCli(["db", "shell", "main-db", "--attach", "shared", ...d], {
       input: 'ATTACH "shared" AS sh;\n',
     });
     expect(errorCode(notAllowed)).toBe("ATTACH_FORBIDDEN");
-    await Promise.all(
-      ["shared", "other"].map((n) => runCli(["db", "config", "attach", "allow", n, ...d])),
-    );
+    for (const n of ["shared", "other"]) await runCli(["db", "config", "attach", "allow", n, ...d]);
     const ok = await runCli(["db", "shell", "main-db", "--attach", "shared", ...d], {
       input: 'ATTACH "shared" AS sh;\nSELECT x FROM sh.s;\n',
     });
