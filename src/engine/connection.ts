@@ -192,7 +192,11 @@ export class Connection {
     } else {
       t.db.useAttachments(this, NO_ATTACHMENTS);
     }
-    return t.db.execute(text, args, intMode, this.guardFor(t));
+    try {
+      return t.db.execute(text, args, intMode, this.guardFor(t));
+    } catch (e) {
+      throw nameCorruption(t, e);
+    }
   }
 
   private guardFor(t: OpenTenant): StatementGuard | undefined {
@@ -661,6 +665,18 @@ function refuseWritesThrough(
 function stepOf(e: unknown): number | undefined {
   const m = /at step (\d+)/.exec(e instanceof Error ? e.message : "");
   return m === null ? undefined : Number(m[1]) - 1;
+}
+
+/** A damaged page found while running a statement: say which database is damaged. */
+function nameCorruption(t: OpenTenant, e: unknown): unknown {
+  if (e instanceof TenantliteError && (e.code === "SQLITE_CORRUPT" || e.code === "SQLITE_NOTADB")) {
+    return new TenantliteError("DATABASE_CORRUPT", `database "${t.name}" is damaged: ${e.detail}`, {
+      cause: e,
+      ...(e.rawCode === undefined ? {} : { rawCode: e.rawCode }),
+      status: 500,
+    });
+  }
+  return e;
 }
 
 function toError(e: unknown): Error {

@@ -3,6 +3,7 @@
  * value binding and result reading. Everything here is synchronous and unlocked; `Connection`
  * (connection.ts) multiplexes logical connections onto it and owns transactions and waiting.
  */
+import { classify } from "../../parser/index.js";
 import { TenantliteError } from "../errors.js";
 import { explainEffects, type ProgramEffects } from "./program.js";
 import { replaceParams, type ScanResult, scanSql } from "./sql-scan.js";
@@ -34,7 +35,13 @@ export type StatementGuard = (
 export interface TenantDbOptions {
   /** Prepared statements kept per tenant (LRU by SQL text). Default 64. */
   readonly statementCacheSize?: number;
-  /** Journal mode set when a tenant opens. Default `"wal"` (see DESIGN.md, sql.js facts). */
+  /**
+   * Journal mode set when a tenant opens. Default `"wal"`, in exclusive locking mode: fast
+   * commits and reads, and no shared-memory wal-index — sql.js never gives back the memory of a
+   * mapped `-shm` file, so every WAL database closed with one leaks ~64 KB (the process fails
+   * after ~16,000 such closes). `shareForAttach()` switches to shared WAL when another tenant
+   * attaches this one.
+   */
   readonly journalMode?: "wal" | "delete";
 }
 
@@ -94,7 +101,13 @@ export class TenantDb {
     this.cacheSize = options.statementCacheSize ?? 64;
     this.raw = new sql.Database(bytes ?? null);
     try {
-      this.raw.exec(`PRAGMA journal_mode=${options.journalMode === "delete" ? "DELETE" : "WAL"}`);
+      this.raw.exec(
+        options.journalMode === "delete"
+          ? "PRAGMA journal_mode=DELETE"
+          : // main enters WAL under an exclusive lock (heap wal-index); the connection's default
+            // then goes back to NORMAL, so databases it attaches later are shared, not locked.
+            "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL",
+      );
     } catch (e) {
       this.raw.close();
       throw toSqliteError(e);
@@ -250,6 +263,35 @@ export class TenantDb {
     }
   }
 
+  /** Whether other connections may read this tenant's file (shared WAL mode). */
+  private shared = false;
+
+  /** Whether `shareForAttach()` switched this tenant to shared WAL. */
+  get isShared(): boolean {
+    return this.shared;
+  }
+
+  /**
+   * Lets other connections (tenants attaching this one) read its file: leaves exclusive locking
+   * for shared WAL, whose readers see the last committed state and never block this writer.
+   * Must be called outside a transaction.
+   */
+  shareForAttach(): void {
+    if (this.shared) return;
+    this.assertOpen();
+    this.endImplicitRead();
+    try {
+      // Leave WAL (exclusive locks and heap wal-index), drop the exclusive lock with one read,
+      // then enter WAL again, now with a shared wal-index.
+      this.raw.exec(
+        "PRAGMA journal_mode=DELETE; PRAGMA locking_mode=NORMAL; SELECT count(*) FROM sqlite_schema; PRAGMA journal_mode=WAL",
+      );
+    } catch (e) {
+      throw this.toError(e);
+    }
+    this.shared = true;
+  }
+
   /** Which connection's attachments are in place, and which they are (alias → file). */
   private attachOwner: object | undefined;
   private attached = new Map<string, string>();
@@ -279,6 +321,8 @@ export class TenantDb {
       if (this.attached.has(alias)) continue;
       try {
         this.raw.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS ${quoteIdent(alias)}`);
+        // This connection locks its own file exclusively; an attached one must stay shared.
+        this.raw.exec(`PRAGMA ${quoteIdent(alias)}.locking_mode=NORMAL`);
       } catch (e) {
         throw this.toError(e);
       }
@@ -366,7 +410,8 @@ export class TenantDb {
       rows: new RowFactory(columns),
       decltypes: undefined,
       effects: undefined,
-      readOnly: READ_VERBS.has(verb) && scan.firstWord !== "EXPLAIN",
+      readOnly:
+        READ_VERBS.has(verb) || scan.firstWord === "EXPLAIN" || readOnlyPragma(scan.firstWord, sql),
       dml: verb === "INSERT" || verb === "UPDATE" || verb === "DELETE" || verb === "REPLACE",
       insert: verb === "INSERT" || verb === "REPLACE",
     };
@@ -690,6 +735,21 @@ function rewriteInt64(
     last = p.end;
   }
   return out + sql.slice(last);
+}
+
+/**
+ * PRAGMAs that only read (`table_info`, `integrity_check`, `user_version` without a value…) are
+ * read-only for dirtiness and the implicit read transaction, as `sqlite3_stmt_readonly` says.
+ */
+function readOnlyPragma(firstWord: string, sql: string): boolean {
+  if (firstWord !== "PRAGMA") return false;
+  const s = classify(sql).statements[0]?.summary;
+  return (
+    s !== undefined &&
+    s.readonly &&
+    s.pragma !== undefined &&
+    !/^(foreign_keys|journal_mode|locking_mode|query_only|wal_checkpoint)$/i.test(s.pragma.name)
+  );
 }
 
 function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {

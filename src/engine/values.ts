@@ -119,7 +119,10 @@ export function fromRaw(v: unknown, intMode: IntMode): Value {
 export class RowFactory {
   private readonly proto: object | undefined;
   constructor(private readonly columns: readonly string[]) {
-    const unique = new Set(columns).size === columns.length;
+    // Names that look like array indexes ("1") collide with index access: those rows are built
+    // the slow way, exactly as libSQL does (index first, the name only when not taken).
+    const unique =
+      new Set(columns).size === columns.length && !columns.some((c) => /^(0|[1-9]\d*)$/.test(c));
     if (unique) {
       const descriptors: PropertyDescriptorMap = {
         length: { value: columns.length, enumerable: false },
@@ -143,9 +146,11 @@ export class RowFactory {
       for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i]!;
       return row as unknown as Row;
     }
+    // libSQL's own order: `length`, then per column its index and, unless taken, its name.
     const row: Record<string, Value> = {};
+    Object.defineProperty(row, "length", { value: columns.length });
     for (let i = 0; i < columns.length; i++) {
-      Object.defineProperty(row, i, { value: values[i], enumerable: false });
+      Object.defineProperty(row, i, { value: values[i] });
       const name = columns[i]!;
       if (!Object.hasOwn(row, name)) {
         Object.defineProperty(row, name, {
@@ -156,7 +161,6 @@ export class RowFactory {
         });
       }
     }
-    Object.defineProperty(row, "length", { value: columns.length, enumerable: false });
     return row as unknown as Row;
   }
 }

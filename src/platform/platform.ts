@@ -100,6 +100,9 @@ export interface ConnectOptions extends ConnectionOptions {
   readonly authToken?: string;
 }
 
+/** Most tenants a platform keeps open: three sql.js files each, ~4,094 files per process. */
+export const MAX_OPEN_TENANTS = 1200;
+
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
 const TENANT_OVERHEAD_BYTES = 200 * 1024;
 
@@ -200,7 +203,14 @@ export class Platform {
         ? {}
         : { transactionTimeoutMs: options.transactionTimeoutMs }),
     };
-    this.maxOpen = Math.max(1, options.maxOpenTenants ?? 500);
+    const maxOpen = options.maxOpenTenants ?? 500;
+    if (!Number.isInteger(maxOpen) || maxOpen < 1 || maxOpen > MAX_OPEN_TENANTS) {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        `maxOpenTenants must be an integer from 1 to ${MAX_OPEN_TENANTS}: sql.js allows ~4,094 open files per process and each open tenant may use three (database, WAL, wal-index)`,
+      );
+    }
+    this.maxOpen = maxOpen;
     this.maxOpenBytes = Math.max(1, options.maxOpenBytes ?? 512 * 1024 * 1024);
     this.kdfIterations = options.kdfIterations;
     this.authenticate = options.authenticate;
@@ -571,6 +581,8 @@ export class Platform {
       await this.storage.save(key, await this.seal(t, bytes));
       const old = t.db;
       t.db = new TenantDb(this.sql, bytes);
+      // Tenants attached by others stay readable by them.
+      if (old.isShared) t.db.shareForAttach();
       old.close();
     } finally {
       t.gate.leave(token);
@@ -822,7 +834,22 @@ export class Platform {
         { status: 403 },
       );
     }
-    return this.openTenant(info.id);
+    const target = await this.openTenant(info.id);
+    try {
+      // The target leaves exclusive locking once, between its own transactions.
+      const token = {};
+      const wait = target.gate.enter(token, 60_000);
+      if (wait !== undefined) await wait;
+      try {
+        target.db.shareForAttach();
+      } finally {
+        target.gate.leave(token);
+      }
+    } catch (e) {
+      target.release();
+      throw e;
+    }
+    return target;
   }
 
   /** Number of tenants open right now. */

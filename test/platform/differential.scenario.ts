@@ -176,6 +176,7 @@ export const steps: Step[] = [
   q("SELECT 9007199254740992 AS unsafe"),
   q("SELECT 9223372036854775807 AS i64max, -9223372036854775808 AS i64min"),
   q("SELECT 1 AS a, 2 AS a, 3 AS b"),
+  q("SELECT 1, 2, 'x' AS \"0\", 'y' AS \"10\""),
   q("SELECT hex(b) AS h, length(b) AS l FROM big WHERE b IS NOT NULL ORDER BY id"),
   q("SELECT json_object('a', 1, 'b', json_array(1, 2)) AS j"),
   q("VALUES (1, 'one'), (2, 'two')"),

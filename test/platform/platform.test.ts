@@ -260,6 +260,46 @@ describe("storage", () => {
     expect(platform.openTenantCount).toBeLessThanOrEqual(4);
   });
 
+  it("refuses an open-tenant budget beyond what sql.js can hold open", async () => {
+    await expectCode(createPlatform({ maxOpenTenants: 5000 }), "ARGS_INVALID", /4,094 open files/);
+    await expectCode(createPlatform({ maxOpenTenants: 0 }), "ARGS_INVALID");
+  });
+
+  it("does not rewrite a tenant's file for reads and read-only pragmas", async () => {
+    const storage = await FsStorage.open(tempDir());
+    let saves = 0;
+    const counting: Storage = {
+      kind: storage.kind,
+      load: (k) => storage.load(k),
+      save: (key, bytes) => {
+        if (key.startsWith("tenants/")) saves++;
+        return storage.save(key, bytes);
+      },
+      delete: (k) => storage.delete(k),
+      has: (k) => storage.has(k),
+      list: (p, o) => storage.list(p, o),
+      close: () => storage.close(),
+    };
+    platform = await createPlatform({ storage: counting });
+    await platform.createDatabase("r");
+    const c = platform.client("r");
+    await c.execute("CREATE TABLE t (x)");
+    const after = saves;
+    for (const sql of [
+      "SELECT * FROM t",
+      "PRAGMA integrity_check",
+      "PRAGMA quick_check",
+      "PRAGMA table_info(t)",
+      "PRAGMA user_version",
+      "EXPLAIN SELECT 1",
+    ]) {
+      await c.execute(sql);
+    }
+    expect(saves).toBe(after);
+    await c.execute("PRAGMA user_version = 7");
+    expect(saves).toBe(after + 1);
+  });
+
   it("never evicts a tenant that holds a transaction", async () => {
     platform = await createPlatform({ maxOpenTenants: 1 });
     await platform.createDatabase("held");
