@@ -100,7 +100,7 @@ export interface ConnectOptions extends ConnectionOptions {
   readonly authToken?: string;
 }
 
-/** Most tenants a platform keeps open: three sql.js files each, ~4,094 files per process. */
+/** Most tenants a platform keeps open: three sql.js files each, ~4,094 files in all. */
 export const MAX_OPEN_TENANTS = 1200;
 
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createPlatform, type Platform } from "../../src/index.js";
+import { createPlatform, type Platform, type Storage } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { expectCode } from "../helpers.js";
 
