@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildChild, crashLoop, seed } from "./harness.js";
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 200);
-const TIME_BOUND_MS = Number(process.env.CRASH_TIME_BOUND_MS ?? 180_000);
+const TIME_BOUND_MS = Number(process.env.CRASH_TIME_BOUND_MS ?? 420_000);
 const TENANTS = 20;
 
 let child: { script: string; cleanup: () => void };

@@ -99,7 +99,7 @@ describe("relaxed durability", () => {
 
 describe("SIGKILL in relaxed mode", () => {
   const KILLS = Number(process.env.RELAXED_CRASH_KILLS ?? 20);
-  const TIME_BOUND_MS = 40_000;
+  const TIME_BOUND_MS = 120_000;
   let child: { script: string; cleanup: () => void };
   beforeAll(async () => {
     child = await buildChild();

@@ -18,7 +18,7 @@ import { FsStorage } from "../../src/node/fs-storage.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILDREN = Number(process.env.MIGRATION_CRASH_CHILDREN ?? 500);
 const KILLS = Number(process.env.MIGRATION_CRASH_KILLS ?? 50);
-const TIME_BOUND_MS = Number(process.env.MIGRATION_CRASH_TIME_BOUND_MS ?? 240_000);
+const TIME_BOUND_MS = Number(process.env.MIGRATION_CRASH_TIME_BOUND_MS ?? 420_000);
 
 let buildDir: string;
 let script: string;
