@@ -10,7 +10,7 @@
  * covered log records are deleted: amortized O(1) per change. Opening replays the log after the
  * snapshot; replaying an operation twice is harmless.
  */
-import type { RawDatabase, SqlJsModule } from "../engine/sqljs-types.js";
+import type { RawDatabase, RawStatement, SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantliteError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";
 import type {
@@ -255,6 +255,8 @@ export class Catalog {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    for (const st of this.statements.values()) st.free();
+    this.statements.clear();
     this.db.close();
   }
 
@@ -294,8 +296,15 @@ export class Catalog {
     return this.change({ t: "kv", k: key, v: value });
   }
 
+  /** Prepared statements by SQL text (the catalog's queries are few and fixed). */
+  private readonly statements = new Map<string, RawStatement>();
+
   private all(sql: string, params: unknown[] = []): Row[] {
-    const st = this.db.prepare(sql);
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      if (this.statements.size < 64) this.statements.set(sql, st);
+    }
     try {
       st.bind(params);
       const out: Row[] = [];
@@ -310,7 +319,8 @@ export class Catalog {
       }
       return out;
     } finally {
-      st.free();
+      if (this.statements.get(sql) === st) st.reset();
+      else st.free();
     }
   }
 
@@ -325,10 +335,10 @@ export class Catalog {
 
   /** A database by name or id. */
   getDatabase(nameOrId: string): DatabaseInfo | undefined {
-    const r = this.all("SELECT * FROM databases WHERE name = ? OR id = ? LIMIT 1", [
-      nameOrId,
-      nameOrId,
-    ])[0];
+    const r = this.all(
+      "SELECT * FROM databases WHERE name = ?1 UNION ALL SELECT * FROM databases WHERE id = ?1 LIMIT 1",
+      [nameOrId],
+    )[0];
     return r === undefined ? undefined : toDatabase(r);
   }
 
