@@ -28,7 +28,7 @@ const MIN_COMPACT_BYTES = 64 << 10;
 
 /** One idempotent change, as logged. */
 type Op =
-  | { readonly t: "db"; readonly r: DatabaseInfo }
+  | { readonly t: "db"; readonly r: DatabaseInfo; readonly b?: string }
   | { readonly t: "dbdel"; readonly id: string }
   | { readonly t: "group"; readonly r: GroupInfo }
   | { readonly t: "groupdel"; readonly name: string }
@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS databases (
   block_reads INTEGER NOT NULL DEFAULT 0,
   block_writes INTEGER NOT NULL DEFAULT 0,
   delete_protection INTEGER NOT NULL DEFAULT 0,
-  encrypted INTEGER NOT NULL DEFAULT 0
+  encrypted INTEGER NOT NULL DEFAULT 0,
+  base_image TEXT
 );
 CREATE INDEX IF NOT EXISTS databases_by_group ON databases(group_name, name);
 CREATE INDEX IF NOT EXISTS databases_by_parent ON databases(parent, name);
@@ -92,6 +93,10 @@ export class Catalog {
     const bytes = await storage.load(SNAPSHOT_KEY);
     const db = new sql.Database(bytes ?? null);
     db.exec(SCHEMA);
+    const columns =
+      db.exec("SELECT name FROM pragma_table_info('databases')")[0]?.values.flat() ?? [];
+    if (!columns.includes("base_image"))
+      db.exec("ALTER TABLE databases ADD COLUMN base_image TEXT");
     const covered = Number(
       db.exec("SELECT value FROM meta WHERE key = 'log_seq'")[0]?.values[0]?.[0] ?? 0,
     );
@@ -135,8 +140,13 @@ export class Catalog {
       case "db": {
         const d = op.r;
         this.db.run(
-          `INSERT OR REPLACE INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
+             created_at = excluded.created_at, type = excluded.type, parent = excluded.parent,
+             allow_attach = excluded.allow_attach, block_reads = excluded.block_reads,
+             block_writes = excluded.block_writes, delete_protection = excluded.delete_protection,
+             encrypted = excluded.encrypted, base_image = coalesce(excluded.base_image, base_image)`,
           [
             d.id,
             d.name,
@@ -149,6 +159,7 @@ export class Catalog {
             d.config.block_writes ? 1 : 0,
             d.config.delete_protection ? 1 : 0,
             d.encrypted ? 1 : 0,
+            op.b ?? null,
           ],
         );
         return;
@@ -268,8 +279,21 @@ export class Catalog {
     return this.change({ t: "groupdel", name });
   }
 
-  putDatabase(d: DatabaseInfo): Promise<void> {
-    return this.change({ t: "db", r: d });
+  /**
+   * Records a database. `baseImage` names a shared, immutable image (`images/<sha256>.db`) the
+   * database starts from until its own file is first written (copies of a template or of a
+   * schema parent cost one catalog record, not one file each).
+   */
+  putDatabase(d: DatabaseInfo, baseImage?: string): Promise<void> {
+    return this.change(
+      baseImage === undefined ? { t: "db", r: d } : { t: "db", r: d, b: baseImage },
+    );
+  }
+
+  /** The shared image a database starts from, if it was created from one. */
+  getBaseImage(id: string): string | undefined {
+    const r = this.all("SELECT base_image FROM databases WHERE id = ?", [id])[0];
+    return typeof r?.base_image === "string" ? r.base_image : undefined;
   }
 
   deleteDatabase(id: string): Promise<void> {

@@ -350,8 +350,16 @@ export class Platform {
       const plain = bytes ?? this.emptyImage();
       await this.storage.save(tenantKey(id), await encryptImage(key, plain, aadFor(id)));
       this.derivedKeys.set(`${id}:${await fingerprint(salt, secret)}`, key);
-    } else if (bytes !== undefined) await this.storage.save(tenantKey(id), bytes);
-    await this.catalog.putDatabase(info);
+      await this.catalog.putDatabase(info);
+      return info;
+    }
+    let baseImage: string | undefined;
+    if (bytes !== undefined) {
+      // Copies share one immutable image until their first write (copy on write).
+      baseImage = `images/${await sha256Hex(bytes)}.db`;
+      if (!(await this.storage.has(baseImage))) await this.storage.save(baseImage, bytes);
+    }
+    await this.catalog.putDatabase(info, baseImage);
     return info;
   }
 
@@ -911,8 +919,16 @@ export class Platform {
       }
     }
     await this.persister?.flush(tenantKey(info.id));
-    const bytes = await this.storage.load(tenantKey(info.id));
+    const bytes = await this.loadImage(info);
     return bytes ?? this.emptyImage();
+  }
+
+  /** A tenant's stored image: its own file, else the shared image it was created from. */
+  private async loadImage(info: DatabaseInfo): Promise<Uint8Array | undefined> {
+    const own = await this.storage.load(tenantKey(info.id));
+    if (own !== undefined) return own;
+    const base = this.catalog.getBaseImage(info.id);
+    return base === undefined ? undefined : this.storage.load(base);
   }
 
   private emptyImage(): Uint8Array {
@@ -1011,7 +1027,9 @@ export class Platform {
     secret: string | Uint8Array | undefined,
   ): Promise<OpenTenantImpl> {
     await this.closing.get(info.id);
-    let bytes = await this.storage.load(tenantKey(info.id));
+    let bytes = info.encrypted
+      ? await this.storage.load(tenantKey(info.id))
+      : await this.loadImage(info);
     let sealing: TenantCrypto | undefined;
     if (info.encrypted) {
       if (bytes === undefined || !isEncryptedImage(bytes)) {
@@ -1123,6 +1141,13 @@ export class Platform {
 }
 
 let useClock = 0;
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 const TRANSACTION_WORDS = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
 

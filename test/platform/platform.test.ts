@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createPlatform, type Platform, type Storage } from "../../src/index.js";
+import {
+  createPlatform,
+  MemoryStorage,
+  type Platform,
+  type Storage,
+  tenantKey,
+} from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { expectCode } from "../helpers.js";
 
@@ -166,6 +172,44 @@ describe("databases", () => {
     await expectCode(platform.deleteDatabase("parent"), "SCHEMA_HAS_CHILDREN");
     await platform.deleteDatabase("kid");
     await platform.deleteDatabase("parent");
+  });
+});
+
+describe("copies share one image until written", () => {
+  it("creates copies of a template without a file each; a write gives a copy its own file", async () => {
+    const storage = new MemoryStorage();
+    platform = await createPlatform({ storage });
+    await platform.createDatabase("template");
+    await platform.client("template").execute("CREATE TABLE t AS SELECT 'from template' AS v");
+    for (let i = 0; i < 20; i++)
+      await platform.createDatabase(`copy-${i}`, { fromDatabase: "template" });
+    // The template changes after the copies were made: copies keep the state they were made from.
+    await platform.client("template").execute("UPDATE t SET v = 'changed later'");
+    await platform.close();
+    const images = await storage.list("images/");
+    expect(images.length).toBe(1);
+    platform = await createPlatform({ storage });
+    const info = await platform.getDatabase("copy-3");
+    expect(await storage.has(tenantKey(info.id))).toBe(false);
+    expect((await platform.client("copy-3").execute("SELECT v FROM t")).rows[0]!.v).toBe(
+      "from template",
+    );
+    await platform.client("copy-3").execute("UPDATE t SET v = 'mine'");
+    await platform.close();
+    expect(await storage.has(tenantKey(info.id))).toBe(true);
+    platform = await createPlatform({ storage });
+    expect((await platform.client("copy-3").execute("SELECT v FROM t")).rows[0]!.v).toBe("mine");
+    expect((await platform.client("copy-4").execute("SELECT v FROM t")).rows[0]!.v).toBe(
+      "from template",
+    );
+    expect((await platform.client("template").execute("SELECT v FROM t")).rows[0]!.v).toBe(
+      "changed later",
+    );
+    // Deleting the template leaves its copies intact.
+    await platform.deleteDatabase("template");
+    expect((await platform.client("copy-5").execute("SELECT v FROM t")).rows[0]!.v).toBe(
+      "from template",
+    );
   });
 });
 
