@@ -744,11 +744,10 @@ function rewriteInt64(
 function readOnlyPragma(firstWord: string, sql: string): boolean {
   if (firstWord !== "PRAGMA") return false;
   const s = classify(sql).statements[0]?.summary;
+  const pragma = s?.readonly === true ? s.pragma : undefined;
   return (
-    s !== undefined &&
-    s.readonly &&
-    s.pragma !== undefined &&
-    !/^(foreign_keys|journal_mode|locking_mode|query_only|wal_checkpoint)$/i.test(s.pragma.name)
+    pragma !== undefined &&
+    !/^(foreign_keys|journal_mode|locking_mode|query_only|wal_checkpoint)$/i.test(pragma.name)
   );
 }
 

@@ -16,7 +16,7 @@ import type { ProgramEffects } from "../engine/program.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { StatementGuard } from "../engine/tenant-db.js";
 import { TenantDb } from "../engine/tenant-db.js";
-import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
+import type { InArgs, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import {
   decryptImage,
