@@ -18,28 +18,50 @@ export const VERSION = "tenantlite-0.1.0";
 
 const LOCATIONS = { local: "Local machine (tenantlite)" };
 
-/** An API token the Platform API accepts. */
+/** An API token the Platform API accepts: only its SHA-256 is kept (and stored). */
 interface ApiToken {
   readonly id: string;
   readonly name: string;
-  readonly token: string;
+  readonly hash: string;
 }
+
+/** Where tokens created through `/v1/auth/api-tokens` are kept across restarts. */
+const API_TOKENS_KEY = "auth/api-tokens.json";
 
 /** The Platform API routes; `handle` answers `undefined` for paths that are not its own. */
 export class PlatformApi {
   private readonly apiTokens = new Map<string, ApiToken>();
+  /** The token given at start (flag, env or generated): valid for this run, never stored. */
+  private initialHash: Promise<string> | undefined;
+  private loaded: Promise<void> | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
     initialToken: string | undefined,
   ) {
-    if (initialToken !== undefined) {
-      this.apiTokens.set("default", {
-        id: crypto.randomUUID(),
-        name: "default",
-        token: initialToken,
-      });
-    }
+    if (initialToken !== undefined) this.initialHash = sha256Hex(initialToken);
+  }
+
+  /** Reads the stored API tokens once. */
+  private load(): Promise<void> {
+    this.loaded ??= (async () => {
+      const bytes = await this.ctx.platform.storage.load(API_TOKENS_KEY);
+      if (bytes === undefined) return;
+      try {
+        for (const t of JSON.parse(new TextDecoder().decode(bytes)) as ApiToken[]) {
+          if (typeof t.name === "string" && typeof t.hash === "string")
+            this.apiTokens.set(t.name, t);
+        }
+      } catch {
+        /* an unreadable file holds no usable token */
+      }
+    })();
+    return this.loaded;
+  }
+
+  private save(): Promise<void> {
+    const bytes = new TextEncoder().encode(JSON.stringify([...this.apiTokens.values()]));
+    return this.ctx.platform.storage.save(API_TOKENS_KEY, bytes);
   }
 
   /** Whether `path` belongs to the Platform API. */
@@ -50,14 +72,15 @@ export class PlatformApi {
   /** Answers a Platform API request. */
   async handle(req: HttpRequest, url: URL, path: string): Promise<Reply> {
     try {
-      this.authenticate(req);
+      await this.load();
+      await this.authenticate(req);
       return await this.route(req, url, path);
     } catch (e) {
       return apiFailure(e);
     }
   }
 
-  private authenticate(req: HttpRequest): void {
+  private async authenticate(req: HttpRequest): Promise<void> {
     if (!this.ctx.auth) return;
     const header = req.headers.get("authorization") ?? "";
     const m = /^bearer\s+(.+)$/i.exec(header.trim());
@@ -66,7 +89,9 @@ export class PlatformApi {
         status: 401,
       });
     }
-    for (const t of this.apiTokens.values()) if (t.token === m[1]) return;
+    const hash = await sha256Hex(m[1]!);
+    if (hash === (await this.initialHash)) return;
+    for (const t of this.apiTokens.values()) if (t.hash === hash) return;
     throw new TenantliteError("AUTH_API_TOKEN_INVALID", "Unauthorized: invalid API token", {
       status: 401,
     });
@@ -470,14 +495,18 @@ export class PlatformApi {
           { status: 409 },
         );
       }
-      const t = { id: crypto.randomUUID(), name: b, token: randomToken() };
+      const token = randomToken();
+      const t = { id: crypto.randomUUID(), name: b, hash: await sha256Hex(token) };
       this.apiTokens.set(b, t);
-      return json(t);
+      await this.save();
+      // The token itself is shown once, here; only its hash is kept.
+      return json({ id: t.id, name: t.name, token });
     }
     if (method === "DELETE") {
       if (!this.apiTokens.delete(b)) {
         throw new TenantliteError("NOT_FOUND", "API token not found", { status: 404 });
       }
+      await this.save();
       return json({ token: b });
     }
     throw wrongMethod(["POST", "DELETE"]);
@@ -618,4 +647,9 @@ function only2(
 ): Reply | Promise<Reply> {
   if (!allowed.includes(method)) throw wrongMethod(allowed);
   return fn();
+}
+
+async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (x) => x.toString(16).padStart(2, "0")).join("");
 }
