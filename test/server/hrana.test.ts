@@ -57,6 +57,22 @@ afterAll(async () => {
 });
 
 describe("pipeline", () => {
+  it("refuses a result over 10 MB with RESPONSE_TOO_LARGE, and the stream goes on", async () => {
+    const r = await post("/v2/pipeline", {
+      requests: [
+        exec("SELECT randomblob(9000000) AS big"),
+        exec("SELECT 1 AS one"),
+        { type: "close" },
+      ],
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.results[0]).toMatchObject({
+      type: "error",
+      error: { code: "RESPONSE_TOO_LARGE" },
+    });
+    expect(r.body.results[1].response.result.rows[0][0]).toEqual({ type: "integer", value: "1" });
+  });
+
   it("encodes values and results like sqld", async () => {
     const r = await post("/v2/pipeline", {
       requests: [

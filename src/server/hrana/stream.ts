@@ -222,13 +222,31 @@ function argsOf(stmt: Stmt): InArgs | undefined {
   return named;
 }
 
+/** The largest result one statement may send (sqld's default `max_response_size`). */
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
 /** A result set read in intMode `"bigint"` as a Hrana `StmtResult`. */
 export function toStmtResult(rs: ResultSet, wantRows: boolean, ms: number): StmtResult {
   const cols = rs.columns.map((name, i) => ({ name, decltype: rs.columnTypes[i] || null }));
+  let size = 0;
   const rows = wantRows
     ? rs.rows.map((row) => {
         const out = new Array(cols.length);
-        for (let i = 0; i < cols.length; i++) out[i] = encodeValue(row[i]!);
+        for (let i = 0; i < cols.length; i++) {
+          const v = row[i]!;
+          // Roughly the JSON size of the encoded value; refuse before building a huge body.
+          size +=
+            32 +
+            (typeof v === "string"
+              ? v.length
+              : v instanceof ArrayBuffer
+                ? Math.ceil((v.byteLength * 4) / 3)
+                : 0);
+          if (size > MAX_RESPONSE_BYTES) {
+            throw new TenantliteError("RESPONSE_TOO_LARGE", "Response is too large");
+          }
+          out[i] = encodeValue(v);
+        }
         return out;
       })
     : [];
