@@ -134,6 +134,8 @@ class OpenTenantImpl implements OpenTenant {
   lastUsed = 0;
   /** Uses in progress (connections between open and release); a pinned tenant is never evicted. */
   pins = 0;
+  /** Whether a committed write happened since the tenant was opened. */
+  changed = false;
   constructor(
     readonly info: DatabaseInfo,
     /** Replaced (same object, new engine) when a migration installs a new image. */
@@ -1082,6 +1084,7 @@ export class Platform {
   }
 
   private persistTenant(t: OpenTenantImpl): Promise<void> {
+    t.changed = true;
     if (this.persister === undefined) return Promise.resolve();
     return this.persister.write(tenantKey(t.info.id), () => this.exportBetweenTransactions(t));
   }
@@ -1132,7 +1135,8 @@ export class Platform {
   private async flushAndClose(t: OpenTenantImpl): Promise<void> {
     const key = tenantKey(t.info.id);
     if (this.persister !== undefined) await this.persister.flush(key);
-    else if (this.catalog.getDatabase(t.info.id) !== undefined) {
+    else if (t.changed && this.catalog.getDatabase(t.info.id) !== undefined) {
+      // Memory storage: the open database was the data; keep its image (unchanged ones already are).
       t.db.rollback();
       await this.storage.save(key, await this.seal(t, t.db.export()));
     }
