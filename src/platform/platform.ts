@@ -1060,16 +1060,40 @@ export class Platform {
       }
       sealing = { key, salt, fingerprint: print };
     }
-    let db: TenantDb;
-    try {
-      if (bytes !== undefined) assertSqliteImage(bytes, info.name);
-      db = new TenantDb(this.sql, bytes);
-    } catch (e) {
-      throw new TenantliteError(
-        "DATABASE_CORRUPT",
-        `database "${info.name}" could not be opened: its stored file is damaged`,
-        { cause: e },
-      );
+    if (bytes !== undefined) {
+      try {
+        assertSqliteImage(bytes, info.name);
+      } catch (e) {
+        throw new TenantliteError(
+          "DATABASE_CORRUPT",
+          `database "${info.name}" could not be opened: its stored file is damaged`,
+          { cause: e, status: 500 },
+        );
+      }
+    }
+    let db: TenantDb | undefined;
+    for (let attempt = 0; db === undefined; attempt++) {
+      try {
+        db = new TenantDb(this.sql, bytes);
+      } catch (e) {
+        const code = e instanceof TenantliteError ? e.code : "";
+        if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
+          throw new TenantliteError(
+            "DATABASE_CORRUPT",
+            `database "${info.name}" could not be opened: its stored file is damaged`,
+            { cause: e, status: 500 },
+          );
+        }
+        // Anything else is sql.js's, not the file's (e.g. a clash of its random file names):
+        // try once more, then say what happened.
+        if (attempt >= 1) {
+          throw new TenantliteError(
+            "DATABASE_OPEN_FAILED",
+            `database "${info.name}" could not be opened: ${e instanceof Error ? e.message : String(e)}`,
+            { cause: e, status: 503 },
+          );
+        }
+      }
     }
     const t = new OpenTenantImpl(info, db, (x) => this.persistTenant(x));
     t.crypto = sealing;
