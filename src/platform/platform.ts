@@ -621,6 +621,22 @@ export class Platform {
     return g;
   }
 
+  /** Changes a group's settings; fields left out (or `null`) stay as they are. */
+  async updateGroup(
+    name: string,
+    patch: { delete_protection?: boolean | null },
+  ): Promise<GroupInfo> {
+    const group = await this.getGroup(name);
+    const dp = patch.delete_protection;
+    if (dp === undefined || dp === null) return group;
+    if (typeof dp !== "boolean") {
+      throw new TenantliteError("ARGS_INVALID", "delete_protection must be a boolean");
+    }
+    const next = Object.freeze({ ...group, delete_protection: dp });
+    await this.catalog.putGroup(next);
+    return next;
+  }
+
   async listGroups(): Promise<GroupInfo[]> {
     this.assertOpen();
     return this.catalog.listGroups();

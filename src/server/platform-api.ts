@@ -202,14 +202,17 @@ export class PlatformApi {
       if (method === "PATCH") {
         const body = objectBody(await readJson(req, this.bodyLimits()));
         const dp = body.delete_protection;
-        if (dp !== undefined && dp !== null && dp !== group.delete_protection) {
-          throw new TenantliteError(
-            "NOT_SUPPORTED",
-            "changing a group's delete_protection is not supported by this server yet",
-            { status: 400 },
-          );
+        if (dp !== undefined && dp !== null && typeof dp !== "boolean") {
+          throw new TenantliteError("ARGS_INVALID", "delete_protection must be a boolean", {
+            status: 400,
+          });
         }
-        return json({ delete_protection: group.delete_protection });
+        // null or missing leaves it unchanged.
+        const updated =
+          typeof dp === "boolean"
+            ? await this.ctx.platform.updateGroup(group.name, { delete_protection: dp })
+            : group;
+        return json({ delete_protection: updated.delete_protection });
       }
       throw wrongMethod(["GET", "PATCH"]);
     }

@@ -227,6 +227,12 @@ describe("groups", () => {
     await expectCode(platform.deleteGroup("eu"), "DATABASE_PROTECTED");
     expect((await platform.listDatabases({ group: "eu" })).length).toBe(2);
     await platform.updateConfig("guarded", { delete_protection: false });
+    await platform.updateGroup("eu", { delete_protection: true });
+    await expectCode(platform.deleteGroup("eu"), "GROUP_PROTECTED");
+    expect((await platform.updateGroup("eu", { delete_protection: null })).delete_protection).toBe(
+      true,
+    );
+    await platform.updateGroup("eu", { delete_protection: false });
     await platform.deleteGroup("eu");
     expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
     expect(await platform.listDatabases()).toEqual([]);

@@ -75,6 +75,23 @@ describe("Platform API with @tursodatabase/api", () => {
     await api.databases.delete("parent");
   });
 
+  it("reads and changes a group's delete protection (null leaves it unchanged)", async () => {
+    const url = `${server.url}/v1/organizations/local/groups/tenants/configuration`;
+    const headers = { authorization: `Bearer ${server.apiToken}` };
+    const patch = async (body: unknown) =>
+      (await fetch(url, { method: "PATCH", headers, body: JSON.stringify(body) })).json();
+    expect(await patch({ delete_protection: true })).toEqual({ delete_protection: true });
+    expect(await patch({ delete_protection: null })).toEqual({ delete_protection: true });
+    expect(await (await fetch(url, { headers })).json()).toEqual({ delete_protection: true });
+    const bad = await fetch(url, {
+      method: "PATCH",
+      headers,
+      body: JSON.stringify({ delete_protection: "yes" }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await patch({ delete_protection: false })).toEqual({ delete_protection: false });
+  });
+
   it("manages API tokens", async () => {
     const created = await api.apiTokens.create("ci");
     expect(created.token).toBeTypeOf("string");
