@@ -1,6 +1,5 @@
 import { randomBytes } from "node:crypto";
 import type { Dir } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
 import {
   mkdir,
   open,
@@ -62,8 +61,6 @@ export class FsStorage implements Storage {
   #closed = false;
   /** Directories this storage made or found (saves skip `mkdir` for them). */
   readonly #knownDirs = new Set<string>();
-  /** Open handles of recently synced directories: one fsync per save instead of open+fsync+close. */
-  readonly #dirHandles = new Map<string, Promise<FileHandle>>();
 
   private constructor(root: string, options: FsStorageOptions) {
     this.root = resolve(root);
@@ -161,7 +158,6 @@ export class FsStorage implements Storage {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
-    for (const dir of [...this.#dirHandles.keys()]) this.#dropDirHandle(dir);
   }
 
   #check(): void {
@@ -224,7 +220,6 @@ export class FsStorage implements Storage {
       } catch (e) {
         if (isCode(e, "ENOENT") && attempt < 3) {
           this.#knownDirs.delete(dir);
-          this.#dropDirHandle(dir);
           continue;
         }
         if (isCode(e, "ENOTDIR", "EISDIR", "ENOTEMPTY", "EEXIST")) {
@@ -269,42 +264,10 @@ export class FsStorage implements Storage {
       await this.#beforeRename?.(temp, path);
       await rename(temp, path);
       renamed = true;
-      await this.#syncDirCached(dir);
+      await syncDir(dir);
     } finally {
       if (!renamed) await unlink(temp).catch(() => undefined);
     }
-  }
-
-  /** fsyncs a directory through a cached handle (dropped when the directory is pruned). */
-  async #syncDirCached(dir: string): Promise<void> {
-    let handle = this.#dirHandles.get(dir);
-    if (handle === undefined) {
-      handle = open(dir, "r");
-      handle.catch(() => this.#dirHandles.delete(dir));
-      this.#dirHandles.set(dir, handle);
-      if (this.#dirHandles.size > 64) {
-        const [oldest, old] = this.#dirHandles.entries().next().value as [
-          string,
-          Promise<FileHandle>,
-        ];
-        this.#dirHandles.delete(oldest);
-        old.then((h) => h.close()).catch(() => undefined);
-      }
-    }
-    try {
-      await (await handle).sync();
-    } catch (e) {
-      // Windows cannot fsync a directory; elsewhere a failed handle is not reused.
-      this.#dropDirHandle(dir);
-      if (!(process.platform === "win32" && isCode(e, "EISDIR", "EPERM", "EACCES"))) throw e;
-    }
-  }
-
-  #dropDirHandle(dir: string): void {
-    const handle = this.#dirHandles.get(dir);
-    if (handle === undefined) return;
-    this.#dirHandles.delete(dir);
-    handle.then((h) => h.close()).catch(() => undefined);
   }
 
   /** Removes now-empty directories from `dir` up to (not including) the root. */
@@ -313,7 +276,6 @@ export class FsStorage implements Storage {
       try {
         await rmdir(d);
         this.#knownDirs.delete(d);
-        this.#dropDirHandle(d);
       } catch {
         return; // not empty (or already gone): stop
       }
