@@ -1,4 +1,7 @@
-import { expect } from "vitest";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect } from "vitest";
 
 /**
  * Asserts that `promise` rejects with a tenantlite (or libSQL) error carrying `code`, and
@@ -20,4 +23,20 @@ export async function expectCode(
   expect(e.code).toBe(code);
   if (message !== undefined) expect(e.message).toMatch(message);
   return e;
+}
+
+/**
+ * Temporary directories for a test file, removed after each test: call once at the top level and
+ * use the returned function inside tests.
+ */
+export function useTempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return () => {
+    const d = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(d);
+    return d;
+  };
 }

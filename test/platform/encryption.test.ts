@@ -1,27 +1,20 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, MemoryStorage, type Platform, tenantKey } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
-import { expectCode } from "../helpers.js";
+import { expectCode, useTempDirs } from "../helpers.js";
 
 const KEY = "correct horse battery staple";
 const MARKER = "PLAINTEXT-MARKER-7d1f";
 const fast = { kdfIterations: 1000 };
 
 let platform: Platform | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await platform?.close();
   platform = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "tenantlite-enc-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = useTempDirs("tenantlite-enc-");
 function allFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createPlatform,
@@ -10,20 +7,14 @@ import {
   tenantKey,
 } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
-import { expectCode } from "../helpers.js";
+import { expectCode, useTempDirs } from "../helpers.js";
 
 let platform: Platform | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await platform?.close();
   platform = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "tenantlite-platform-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = useTempDirs("tenantlite-platform-");
 
 describe("databases", () => {
   it("creates, gets (by name and id), lists and deletes databases", async () => {
