@@ -53,6 +53,21 @@ export class TenantGate {
     });
   }
 
+  /**
+   * Runs `work` holding the tenant for a platform task (persisting, exporting, swapping an image),
+   * so it falls between connections' transactions; releases it afterwards whatever happens.
+   */
+  async hold<T>(work: () => T | Promise<T>, timeoutMs = 60_000): Promise<T> {
+    const token = {};
+    const wait = this.enter(token, timeoutMs);
+    if (wait !== undefined) await wait;
+    try {
+      return await work();
+    } finally {
+      this.leave(token);
+    }
+  }
+
   /** Releases the tenant if `owner` holds it and hands it to the next waiter. */
   leave(owner: object): void {
     if (this.owner !== owner) return;

@@ -39,6 +39,7 @@ import {
   MigrationRunner,
 } from "./migrations.js";
 import { assertValidName } from "./names.js";
+import { sha256Hex } from "./sha256.js";
 import type {
   CreateDatabaseOptions,
   DatabaseConfig,
@@ -454,17 +455,15 @@ export class Platform {
     }
     assertSecret(newKey);
     const t = await this.openVerified(info.name, oldKey);
-    const token = {};
     try {
-      const wait = t.gate.enter(token, 60_000);
-      if (wait !== undefined) await wait;
-      const salt = newSalt();
-      const key = await deriveTenantKey(newKey, salt, this.kdfOptions());
-      t.crypto = { key, salt, fingerprint: await fingerprint(salt, newKey) };
-      this.derivedKeys.set(`${info.id}:${t.crypto.fingerprint}`, key);
-      await this.storage.save(tenantKey(info.id), await this.seal(t, t.db.export()));
+      await t.gate.hold(async () => {
+        const salt = newSalt();
+        const key = await deriveTenantKey(newKey, salt, this.kdfOptions());
+        t.crypto = { key, salt, fingerprint: await fingerprint(salt, newKey) };
+        this.derivedKeys.set(`${info.id}:${t.crypto.fingerprint}`, key);
+        await this.storage.save(tenantKey(info.id), await this.seal(t, t.db.export()));
+      });
     } finally {
-      t.gate.leave(token);
       t.release();
     }
   }
@@ -583,10 +582,7 @@ export class Platform {
       await this.storage.save(key, bytes);
       return;
     }
-    const token = {};
-    const wait = t.gate.enter(token, 60_000);
-    if (wait !== undefined) await wait;
-    try {
+    await t.gate.hold(async () => {
       await this.persister?.flush(key);
       await this.storage.save(key, await this.seal(t, bytes));
       const old = t.db;
@@ -594,9 +590,7 @@ export class Platform {
       // Tenants attached by others stay readable by them.
       if (old.isShared) t.db.shareForAttach();
       old.close();
-    } finally {
-      t.gate.leave(token);
-    }
+    });
   }
 
   // ── groups ──────────────────────────────────────────────────────────────
@@ -863,14 +857,7 @@ export class Platform {
     const target = await this.openTenant(info.id);
     try {
       // The target leaves exclusive locking once, between its own transactions.
-      const token = {};
-      const wait = target.gate.enter(token, 60_000);
-      if (wait !== undefined) await wait;
-      try {
-        target.db.shareForAttach();
-      } finally {
-        target.gate.leave(token);
-      }
+      await target.gate.hold(() => target.db.shareForAttach());
     } catch (e) {
       target.release();
       throw e;
@@ -915,27 +902,14 @@ export class Platform {
   private async imageOf(info: DatabaseInfo, secret?: string | Uint8Array): Promise<Uint8Array> {
     if (info.encrypted) {
       const t = await this.openVerified(info.id, secret);
-      const token = {};
       try {
-        const wait = t.gate.enter(token, 60_000);
-        if (wait !== undefined) await wait;
-        return t.db.export();
+        return await t.gate.hold(() => t.db.export());
       } finally {
-        t.gate.leave(token);
         t.release();
       }
     }
     const open = this.open.get(info.id);
-    if (open !== undefined) {
-      const token = {};
-      const wait = open.gate.enter(token, 60_000);
-      if (wait !== undefined) await wait;
-      try {
-        return open.db.export();
-      } finally {
-        open.gate.leave(token);
-      }
-    }
+    if (open !== undefined) return open.gate.hold(() => open.db.export());
     await this.persister?.flush(tenantKey(info.id));
     const bytes = await this.loadImage(info);
     return bytes ?? this.emptyImage();
@@ -1131,15 +1105,7 @@ export class Platform {
 
   /** Exports when no transaction holds the tenant (export fails inside a write transaction). */
   private async exportBetweenTransactions(t: OpenTenantImpl): Promise<Uint8Array> {
-    const token = {};
-    const wait = t.gate.enter(token, 60_000);
-    if (wait !== undefined) await wait;
-    let plain: Uint8Array;
-    try {
-      plain = t.db.export();
-    } finally {
-      t.gate.leave(token);
-    }
+    const plain = await t.gate.hold(() => t.db.export());
     const before = t.bytes;
     const sealed = await this.seal(t, plain);
     this.openBytes += t.bytes - before;
@@ -1185,13 +1151,6 @@ export class Platform {
 }
 
 let useClock = 0;
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
-  );
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 const TRANSACTION_WORDS = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
 
@@ -1257,8 +1216,7 @@ async function fingerprint(salt: Uint8Array, secret: string | Uint8Array): Promi
   const data = new Uint8Array(salt.length + material.length);
   data.set(salt);
   data.set(material, salt.length);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", data));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return sha256Hex(data);
 }
 
 function assertSecret(secret: unknown): asserts secret is string | Uint8Array {

@@ -6,6 +6,7 @@
  */
 import { bytesToBase64 } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
+import { sha256Hex } from "../platform/sha256.js";
 import type { MintOptions } from "../platform/tokens.js";
 import type { DatabaseInfo, DatabaseType, GroupInfo } from "../platform/types.js";
 import type { ServerContext } from "./context.js";
@@ -650,9 +651,4 @@ function only2(
 ): Reply | Promise<Reply> {
   if (!allowed.includes(method)) throw wrongMethod(allowed);
   return fn();
-}
-
-async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (x) => x.toString(16).padStart(2, "0")).join("");
 }
