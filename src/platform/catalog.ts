@@ -390,6 +390,22 @@ export class Catalog {
     return this.all(sql, params).map(toDatabase);
   }
 
+  /**
+   * Databases matching `filter`, a page at a time in name order, so callers walk any number of
+   * them without loading the whole catalog. Each page is read when the caller asks for it.
+   */
+  *pagesOfDatabases(
+    filter: Omit<ListDatabasesOptions, "after" | "limit">,
+    size = 500,
+  ): Generator<DatabaseInfo[]> {
+    for (let after: string | undefined; ; ) {
+      const page = this.listDatabases({ ...filter, limit: size, ...(after ? { after } : {}) });
+      if (page.length > 0) yield page;
+      if (page.length < size) return;
+      after = page[page.length - 1]!.name;
+    }
+  }
+
   countChildren(parent: string): number {
     return Number(
       this.all("SELECT count(*) AS n FROM databases WHERE parent = ?", [parent])[0]?.n ?? 0,

@@ -260,12 +260,7 @@ export class MigrationRunner {
       );
       return writing;
     };
-    for (let after: string | undefined; ; ) {
-      const page = this.host.catalog.listDatabases({
-        schema: parent.name,
-        limit: PAGE,
-        ...(after ? { after } : {}),
-      });
+    for (const page of this.host.catalog.pagesOfDatabases({ schema: parent.name }, PAGE)) {
       await forEachLimited(page, CONCURRENCY, async (child) => {
         if (failure !== undefined) return;
         const task = job.task_base + index++;
@@ -288,8 +283,7 @@ export class MigrationRunner {
         job.done++;
         emit("prepare");
       });
-      if (failure !== undefined || page.length < PAGE) break;
-      after = page[page.length - 1]!.name;
+      if (failure !== undefined) break;
     }
     await flushPack();
     if (failure !== undefined) {
@@ -406,12 +400,7 @@ export class MigrationRunner {
     }
     const failed = new Map(job.failures.map((f) => [f.namespace, f]));
     const progress: TaskProgress[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = this.host.catalog.listDatabases({
-        schema: parent.name,
-        limit: 1000,
-        ...(after ? { after } : {}),
-      });
+    for (const page of this.host.catalog.pagesOfDatabases({ schema: parent.name }, 1000)) {
       for (const child of page) {
         const f = failed.get(child.name);
         const status: JobStatus =
@@ -419,8 +408,6 @@ export class MigrationRunner {
         const error = f?.error ?? (job.status === "RunFailure" ? "aborted" : null);
         progress.push({ namespace: child.name, status, error });
       }
-      if (page.length < 1000) break;
-      after = page[page.length - 1]!.name;
     }
     return {
       job_id: job.job_id,

@@ -529,12 +529,7 @@ export class Platform {
     const parent = this.requireSchema(schemaName);
     const expected = await this.schemaOf(parent);
     const drifted: { name: string; differences: string[] }[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = this.catalog.listDatabases({
-        schema: parent.name,
-        limit: 500,
-        ...(after ? { after } : {}),
-      });
+    for (const page of this.catalog.pagesOfDatabases({ schema: parent.name })) {
       for (const child of page) {
         const actual = await this.schemaOf(child);
         const differences = [
@@ -543,8 +538,6 @@ export class Platform {
         ];
         if (differences.length > 0) drifted.push({ name: child.name, differences });
       }
-      if (page.length < 500) break;
-      after = page[page.length - 1]!.name;
     }
     return drifted;
   }
@@ -642,17 +635,7 @@ export class Platform {
     if (group.delete_protection) {
       throw new TenantliteError("GROUP_PROTECTED", `group "${name}" has delete protection on`);
     }
-    const members: DatabaseInfo[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = this.catalog.listDatabases({
-        group: name,
-        limit: 1000,
-        ...(after ? { after } : {}),
-      });
-      members.push(...page);
-      if (page.length < 1000) break;
-      after = page[page.length - 1]!.name;
-    }
+    const members = [...this.catalog.pagesOfDatabases({ group: name }, 1000)].flat();
     const protectedDb = members.find((d) => d.config.delete_protection);
     if (protectedDb !== undefined) {
       throw new TenantliteError(
