@@ -61,7 +61,15 @@ interface CachedStatement {
   readonly insert: boolean;
 }
 
-const TRANSACTION_WORDS = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
+/** First words of transaction-control statements. */
+export const TRANSACTION_WORDS: ReadonlySet<string> = new Set([
+  "BEGIN",
+  "COMMIT",
+  "END",
+  "ROLLBACK",
+  "SAVEPOINT",
+  "RELEASE",
+]);
 const READ_VERBS = new Set(["SELECT", "VALUES"]);
 const INT64_MARK = " AS  INTEGER)";
 

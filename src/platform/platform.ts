@@ -14,8 +14,7 @@ import { TenantGate } from "../engine/gate.js";
 import { loadSqlJs, type SqlJsConfig } from "../engine/loader.js";
 import type { ProgramEffects } from "../engine/program.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
-import type { StatementGuard } from "../engine/tenant-db.js";
-import { TenantDb } from "../engine/tenant-db.js";
+import { type StatementGuard, TenantDb, TRANSACTION_WORDS } from "../engine/tenant-db.js";
 import type { InArgs, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import {
@@ -1134,8 +1133,6 @@ export class Platform {
 }
 
 let useClock = 0;
-
-const TRANSACTION_WORDS = new Set(["BEGIN", "COMMIT", "END", "ROLLBACK", "SAVEPOINT", "RELEASE"]);
 
 /** Whether a program writes any schema other than `temp` (TEMP objects are the connection's own). */
 function persistentWrites(effects: () => ProgramEffects): boolean {
