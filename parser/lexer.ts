@@ -1,4 +1,4 @@
-import { createToken, type IToken, Lexer, type TokenType, tokenMatcher } from "chevrotain";
+import { createToken, type IToken, type TokenType, tokenMatcher } from "chevrotain";
 import {
   BitAnd,
   BitNot,
@@ -39,7 +39,7 @@ import {
 } from "./tokens.js";
 
 /** A character sequence SQLite's tokenizer rejects (`unrecognized token`). */
-export const Illegal: TokenType = createToken({ name: "Illegal", pattern: Lexer.NA });
+export const Illegal: TokenType = createToken({ name: "Illegal" });
 
 // Character classes, indexed by char code below 128.
 const ID_START = new Uint8Array(128);

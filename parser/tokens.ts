@@ -1,32 +1,31 @@
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, type TokenType } from "chevrotain";
 
 // Token categories. A keyword joins `Id` when SQLite's `%fallback ID` list lets it stand for an
 // identifier; the grammar prefers the keyword meaning wherever it fits (as Lemon does).
 /** `nm` in SQLite's grammar: identifiers, fallback keywords, strings, INDEXED and join keywords. */
-export const Nm = createToken({ name: "Nm", pattern: Lexer.NA });
+export const Nm = createToken({ name: "Nm" });
 /** `ids`: identifiers and strings (aliases without AS, type names, collation names). */
-export const Ids = createToken({ name: "Ids", pattern: Lexer.NA });
+export const Ids = createToken({ name: "Ids" });
 /** `idj`: identifiers, INDEXED and join keywords (column references and function names). */
-export const Idj = createToken({ name: "Idj", pattern: Lexer.NA, categories: [Nm] });
+export const Idj = createToken({ name: "Idj", categories: [Nm] });
 /** `ID`: identifiers, quoted identifiers and keywords that may be identifiers. */
-export const Id = createToken({ name: "Id", pattern: Lexer.NA, categories: [Idj, Ids] });
+export const Id = createToken({ name: "Id", categories: [Idj, Ids] });
 /** NATURAL, LEFT, RIGHT, FULL, INNER, CROSS, OUTER. */
-export const JoinKw = createToken({ name: "JoinKw", pattern: Lexer.NA, categories: [Idj] });
+export const JoinKw = createToken({ name: "JoinKw", categories: [Idj] });
 /** LIKE, GLOB, REGEXP, MATCH. */
-export const LikeKw = createToken({ name: "LikeKw", pattern: Lexer.NA });
+export const LikeKw = createToken({ name: "LikeKw" });
 /** CURRENT_TIME, CURRENT_DATE, CURRENT_TIMESTAMP. */
-export const CtimeKw = createToken({ name: "CtimeKw", pattern: Lexer.NA });
+export const CtimeKw = createToken({ name: "CtimeKw" });
 /** Binary operators of expressions (AND and OR included). */
-export const BinOp = createToken({ name: "BinOp", pattern: Lexer.NA });
+export const BinOp = createToken({ name: "BinOp" });
 /** Every token but `(`, `)`, `,` and `;`: the ANY wildcard of virtual table arguments. */
-export const AnyTok = createToken({ name: "AnyTok", pattern: Lexer.NA });
+export const AnyTok = createToken({ name: "AnyTok" });
 
 const all: TokenType[] = [Nm, Ids, Idj, Id, JoinKw, LikeKw, CtimeKw, BinOp, AnyTok];
 
 function tok(name: string, categories: TokenType[] = [], any = true): TokenType {
   const t = createToken({
     name,
-    pattern: Lexer.NA,
     categories: any ? [...categories, AnyTok] : categories,
   });
   all.push(t);

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { webPlugins } from "../web/build/plugins.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const web = join(root, "web");
@@ -17,18 +18,6 @@ const quiet = args.includes("--quiet");
 
 /** The console imports the library as an outside user would, by its package name. */
 const alias = { "tenantlite/browser": join(root, "src/browser/index.ts") };
-
-/**
- * chevrotain 11 imports ~45 lodash-es functions; their shared machinery costs ~30 KB minified.
- * web/build/lodash-lite.mjs implements the same functions with the semantics chevrotain uses
- * (test/browser/lodash-lite.test.ts compares the parser's output with and without it).
- */
-const lodashLite = {
-  name: "lodash-lite",
-  setup(b) {
-    b.onResolve({ filter: /^lodash-es$/ }, () => ({ path: join(web, "build/lodash-lite.mjs") }));
-  },
-};
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
@@ -48,7 +37,7 @@ await build({
   outdir: out,
   format: "esm",
   alias,
-  plugins: [lodashLite],
+  plugins: webPlugins,
   // The app.css name keeps the page's <link> stable.
   entryNames: "[name]",
 });

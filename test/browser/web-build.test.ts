@@ -1,0 +1,71 @@
+// The browser bundle swaps lodash-es for web/build/lodash-lite.mjs and chevrotain's lexer module
+// for a constant (web/build/plugins.mjs). This checks the parser behaves identically with them: the
+// same parse results and errors for the whole agreement corpus, plus broken inputs, with and
+// without the substitutions.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { build, type Metafile, type Plugin } from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
+import { webPlugins } from "../../web/build/plugins.mjs";
+import { corpus } from "../parser/corpus.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "tenantlite-web-build-"));
+
+type ParserModule = typeof import("../../parser/index.js");
+
+async function bundleParser(
+  name: string,
+  plugins: Plugin[],
+): Promise<{ parser: ParserModule; inputs: string[] }> {
+  const outfile = join(dir, `${name}.mjs`);
+  const result = await build({
+    entryPoints: [`${root}parser/index.ts`],
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    outfile,
+    plugins,
+    logLevel: "error",
+    metafile: true,
+  });
+  const parser = (await import(pathToFileURL(outfile).href)) as ParserModule;
+  const output = Object.values((result.metafile as Metafile).outputs)[0];
+  const inputs = Object.entries(output?.inputs ?? {}).filter(([, i]) => i.bytesInOutput > 0);
+  return { parser, inputs: inputs.map(([path]) => path) };
+}
+
+describe("the browser build's substitutions", () => {
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("give the parser the same results over the corpus and broken inputs, without lodash-es or chevrotain's lexer", async () => {
+    const { parser: real, inputs: realInputs } = await bundleParser("real", []);
+    const { parser: swapped, inputs: swappedInputs } = await bundleParser("lite", webPlugins);
+    const dropped = (f: string) => /lodash-es|lexer_public|regexp-to-ast/.test(f);
+    expect(realInputs.filter(dropped).length).toBeGreaterThan(3);
+    expect(swappedInputs.filter(dropped)).toEqual([]);
+    const inputs = corpus();
+    expect(inputs.length).toBeGreaterThan(1000);
+    const broken = inputs
+      .slice(0, 400)
+      .flatMap((s) => [s.slice(0, s.length >> 1), `${s} )`, `${s};;SELEC`]);
+    let differences = 0;
+    const examples: string[] = [];
+    for (const sql of [...inputs, ...broken]) {
+      const a = JSON.stringify(real.parse(sql));
+      const b = JSON.stringify(swapped.parse(sql));
+      if (a !== b) {
+        differences++;
+        if (examples.length < 3) examples.push(sql);
+      }
+    }
+    expect(examples).toEqual([]);
+    expect(differences).toBe(0);
+    const script = inputs.slice(0, 200).join(";\n");
+    expect(JSON.stringify(swapped.splitStatements(script))).toBe(
+      JSON.stringify(real.splitStatements(script)),
+    );
+  });
+});

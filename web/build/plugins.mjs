@@ -1,0 +1,37 @@
+// esbuild plugins of the browser build (scripts/build-web.mjs). test/browser/web-build.test.ts
+// checks that the parser behaves identically with and without them.
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * chevrotain 11 imports ~45 lodash-es functions; their shared machinery costs ~30 KB minified.
+ * lodash-lite.mjs implements the same functions with the semantics chevrotain uses.
+ */
+export const lodashLite = {
+  name: "lodash-lite",
+  setup(b) {
+    b.onResolve({ filter: /^lodash-es$/ }, () => ({ path: join(here, "lodash-lite.mjs") }));
+  },
+};
+
+/**
+ * chevrotain's parser imports its Lexer class only for the constant `Lexer.NA`; tenantlite has
+ * its own tokenizer (parser/lexer.ts), so chevrotain-na.mjs supplies that constant and chevrotain's
+ * lexer module, with the regular-expression analyser behind it (~35 KB minified), is marked free
+ * of side effects and dropped as unused.
+ */
+export const chevrotainNa = {
+  name: "chevrotain-na",
+  setup(b) {
+    b.onResolve({ filter: /lexer_public\.js$/ }, (a) =>
+      /[\\/]chevrotain[\\/]lib[\\/]src[\\/].*(tokens_public|gast_recorder)\.js$/.test(a.importer)
+        ? { path: join(here, "chevrotain-na.mjs") }
+        : { path: join(dirname(a.importer), a.path), sideEffects: false },
+    );
+  },
+};
+
+/** Both, in the order the build uses them. */
+export const webPlugins = [lodashLite, chevrotainNa];
