@@ -78,7 +78,8 @@ printTable([
     return [f, kb(b.length), kb(gzipSync(b).length)];
   }),
 ]);
-const budget = 250 * 1024;
+// The strict reading of "250 KB": 250,000 bytes.
+const budget = 250_000;
 console.log(
-  `app JS ${kb(js.length)}: ${js.length <= budget ? "within" : "OVER"} the 250 KB budget; cold load median ${ms(stats(cold).median)}: ${stats(cold).median <= 1500 ? "within" : "OVER"} 1.5 s (${RUNS} runs)`,
+  `app JS ${kb(js.length)}: ${js.length <= budget ? "within" : "OVER"} the 250 KB (250,000 B) budget; cold load median ${ms(stats(cold).median)}: ${stats(cold).median <= 1500 ? "within" : "OVER"} 1.5 s (${RUNS} runs)`,
 );
