@@ -56,4 +56,4 @@ export {
 } from "./platform/types.js";
 export { createHandler } from "./server/handler.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
-export type { Storage } from "./storage/storage.js";
+export type { SaveOptions, Storage } from "./storage/storage.js";

@@ -1,7 +1,7 @@
 import { createStore, promisifyRequest, type UseStore } from "idb-keyval";
 import { TenantliteError } from "../errors.js";
 import { assertBytes, normalizeListArgs, storageClosedError } from "../storage/keys.js";
-import { assertValidKey, type Storage } from "../storage/storage.js";
+import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
 
 /** Options for {@link IdbStorage}. */
 export interface IdbStorageOptions {
@@ -55,11 +55,16 @@ export class IdbStorage implements Storage {
   }
 
   /** Stores a copy of `bytes`; resolves after the transaction completed. */
-  save(key: string, bytes: Uint8Array): Promise<void> {
+  save(key: string, bytes: Uint8Array, options?: SaveOptions): Promise<void> {
     return this.#run(key, () => {
       assertBytes(bytes);
-      // Structured clone of a view copies its whole backing buffer: store an exact copy instead.
-      const value = bytes.slice().buffer;
+      // Structured clone of a view copies its whole backing buffer: store an exact buffer. (IDB
+      // clones it anyway; `transfer` only spares the copy made here.)
+      const whole =
+        options?.transfer === true &&
+        bytes.byteOffset === 0 &&
+        bytes.byteLength === bytes.buffer.byteLength;
+      const value = whole ? bytes.buffer : bytes.slice().buffer;
       return this.#write((store) => store.put(value, key));
     });
   }

@@ -1,5 +1,5 @@
 import { assertBytes, normalizeListArgs, storageClosedError } from "./keys.js";
-import { assertValidKey, type Storage } from "./storage.js";
+import { assertValidKey, type SaveOptions, type Storage } from "./storage.js";
 
 /**
  * A `Storage` held in memory: for tests, demos and tenants that need no persistence. Bytes are
@@ -26,13 +26,15 @@ export class MemoryStorage implements Storage {
     return this.#values.get(key)?.slice();
   }
 
-  /** Stores a copy of `bytes` under `key`. */
-  async save(key: string, bytes: Uint8Array): Promise<void> {
+  /** Stores a copy of `bytes` under `key` (the bytes themselves with `transfer`). */
+  async save(key: string, bytes: Uint8Array, options?: SaveOptions): Promise<void> {
     this.#check();
     assertValidKey(key);
     assertBytes(bytes);
     if (!this.#values.has(key)) this.#sorted.splice(this.#lowerBound(key), 0, key);
-    this.#values.set(key, bytes.slice());
+    // A handed-over view of a larger buffer would keep all of it alive: copy that one anyway.
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    this.#values.set(key, options?.transfer === true && whole ? bytes : bytes.slice());
   }
 
   /** Removes `key` if present. */

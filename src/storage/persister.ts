@@ -1,7 +1,10 @@
 import { TenantliteError } from "../errors.js";
 import { assertValidKey, type Storage } from "./storage.js";
 
-/** Returns the bytes to save for a key: called as late as possible, once per coalesced save. */
+/**
+ * Returns the bytes to save for a key: called as late as possible, once per coalesced save. The
+ * bytes are handed to the storage without a copy (`transfer`): return fresh ones nothing changes.
+ */
 export type Produce = () => Uint8Array | Promise<Uint8Array>;
 
 /** Options for {@link Persister}. */
@@ -212,7 +215,7 @@ export class Persister {
         entry.waiters = [];
         entry.dirty = false;
         try {
-          await this.#storage.save(key, await produce());
+          await this.#storage.save(key, await produce(), { transfer: true });
           lastError = undefined;
           for (const waiter of waiters) waiter.resolve();
         } catch (e) {

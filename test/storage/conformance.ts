@@ -149,6 +149,29 @@ export function describeStorageConformance(
       expect(await s.load("view")).toEqual(bytesOf("345"));
     });
 
+    it("isolates the store from a change made right after save is called", async () => {
+      const s = await open();
+      const input = bytesOf("abc");
+      const saved = s.save("k", input);
+      input.fill(0);
+      await saved;
+      expect(await s.load("k")).toEqual(bytesOf("abc"));
+    });
+
+    it("stores handed-over bytes (transfer), whole arrays and subarray views alike", async () => {
+      const s = await open();
+      await s.save("whole", bytesOf("handed over"), { transfer: true });
+      const whole = bytesOf("0123456789");
+      await s.save("view", whole.subarray(3, 6), { transfer: true });
+      await s.save("empty", new Uint8Array(0), { transfer: true });
+      expect(await s.load("whole")).toEqual(bytesOf("handed over"));
+      expect(await s.load("view")).toEqual(bytesOf("345"));
+      expect(await s.load("empty")).toEqual(new Uint8Array(0));
+      const loaded = await s.load("whole");
+      loaded?.fill(0);
+      expect(await s.load("whole")).toEqual(bytesOf("handed over"));
+    });
+
     it("lists nothing when empty", async () => {
       const s = await open();
       expect(await s.list("")).toEqual([]);
