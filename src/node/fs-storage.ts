@@ -4,11 +4,13 @@ import {
   type Dir,
   constants as fsConstants,
   fsync as fsFsync,
+  read as fsRead,
+  fstatSync,
   write as fsWrite,
   openSync,
   renameSync,
 } from "node:fs";
-import { mkdir, opendir, readFile, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, opendir, rmdir, stat, unlink } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { TenantliteError } from "../errors.js";
 import { assertBytes, isValidKey, normalizeListArgs, storageClosedError } from "../storage/keys.js";
@@ -76,16 +78,30 @@ export class FsStorage implements Storage {
   /** The bytes in `key`'s file, or `undefined` when there is no such file. */
   load(key: string): Promise<Uint8Array | undefined> {
     return this.#run(key, async (path) => {
+      // Opening and sizing run inline (no disk wait once the inode is cached); the read goes to
+      // the thread pool. The descriptor pins the inode, so a concurrent save's rename cannot
+      // change what is read.
+      let fd: number;
       try {
-        const buffer = await readFile(path);
-        const view = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-        // A view into a shared pool would expose other bytes through `.buffer`.
-        return buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength
-          ? view
-          : view.slice();
+        fd = openSync(path, "r");
       } catch (e) {
-        if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
+        if (isCode(e, "ENOENT", "ENOTDIR")) return undefined;
         throw e;
+      }
+      try {
+        const stats = fstatSync(fd);
+        if (!stats.isFile()) return undefined;
+        const bytes = new Uint8Array(stats.size);
+        for (let done = 0; done < bytes.length; ) {
+          const n = await fsCall<number>((cb) =>
+            fsRead(fd, bytes, done, bytes.length - done, done, cb),
+          );
+          if (n === 0) return bytes.subarray(0, done).slice();
+          done += n;
+        }
+        return bytes;
+      } finally {
+        closeSync(fd);
       }
     });
   }

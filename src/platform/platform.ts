@@ -4,6 +4,7 @@
  * committed write through the storage, and hands out `@libsql/client`-compatible clients.
  */
 import { classify } from "../../parser/index.js";
+import { Lru } from "../../parser/lru.js";
 import {
   type AttachRequest,
   Connection,
@@ -105,6 +106,8 @@ export const MAX_OPEN_TENANTS = 1200;
 
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
 const TENANT_OVERHEAD_BYTES = 200 * 1024;
+/** Shared (copy-on-write) images up to this size are cached, at most 32 of them. */
+const BASE_IMAGE_CACHE_MAX_BYTES = 1024 * 1024;
 
 const DEFAULT_CONFIG: DatabaseConfig = Object.freeze({
   allow_attach: false,
@@ -175,6 +178,8 @@ export class Platform {
   private readonly kdfIterations: number | undefined;
   /** Derived keys by tenant id and secret fingerprint: PBKDF2 is paid once per tenant and key. */
   private readonly derivedKeys = new Map<string, CryptoKey>();
+  /** Small shared images by key (immutable: the key is their content hash). */
+  private readonly baseImages = new Lru<string, Uint8Array>(32);
   private readonly defaultGroup: string;
   /** Group ids by name (group names are never reused for another id while the platform runs). */
   private readonly groupIds = new Map<string, string>();
@@ -902,7 +907,16 @@ export class Platform {
     const own = await this.storage.load(tenantKey(info.id));
     if (own !== undefined) return own;
     const base = this.catalog.getBaseImage(info.id);
-    return base === undefined ? undefined : this.storage.load(base);
+    if (base === undefined) return undefined;
+    // Shared images never change (their key is their hash): small ones are kept, so opening or
+    // migrating many untouched copies reads the shared file once. Callers get their own copy.
+    const cached = this.baseImages.get(base);
+    if (cached !== undefined) return cached.slice();
+    const bytes = await this.storage.load(base);
+    if (bytes !== undefined && bytes.length <= BASE_IMAGE_CACHE_MAX_BYTES) {
+      this.baseImages.set(base, bytes.slice());
+    }
+    return bytes;
   }
 
   private emptyImage(): Uint8Array {

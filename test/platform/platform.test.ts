@@ -204,6 +204,34 @@ describe("copies share one image until written", () => {
   });
 });
 
+describe("shared images are read once and handed out as copies", () => {
+  it("loads a shared image from storage once for many copies; an exported copy's bytes are the caller's", async () => {
+    const storage = new MemoryStorage();
+    platform = await createPlatform({ storage });
+    await platform.createDatabase("template");
+    await platform.client("template").execute("CREATE TABLE t AS SELECT 'from template' AS v");
+    for (let i = 0; i < 10; i++)
+      await platform.createDatabase(`copy-${i}`, { fromDatabase: "template" });
+    await platform.close();
+    let sharedLoads = 0;
+    const load = storage.load.bind(storage);
+    storage.load = (key: string) => {
+      if (key.startsWith("images/")) sharedLoads++;
+      return load(key);
+    };
+    platform = await createPlatform({ storage });
+    const first = await platform.exportDatabase("copy-0");
+    first.fill(0);
+    for (let i = 0; i < 10; i++) {
+      expect((await platform.client(`copy-${i}`).execute("SELECT v FROM t")).rows[0]!.v).toBe(
+        "from template",
+      );
+    }
+    expect(await platform.exportDatabase("copy-1")).not.toEqual(first);
+    expect(sharedLoads).toBe(1);
+  });
+});
+
 describe("groups", () => {
   it("has a default group; creates, lists, gets and deletes groups with their databases", async () => {
     platform = await createPlatform();
