@@ -78,14 +78,14 @@ export class FsStorage implements Storage {
   /** The bytes in `key`'s file, or `undefined` when there is no such file. */
   load(key: string): Promise<Uint8Array | undefined> {
     return this.#run(key, async (path) => {
-      // Opening and sizing run inline (no disk wait once the inode is cached); the read goes to
-      // the thread pool. The descriptor pins the inode, so a concurrent save's rename cannot
-      // change what is read.
+      // Opening and sizing run inline (metadata, normally cached: cheaper than a thread-pool
+      // trip); the read goes to the pool. The descriptor pins the inode, so a concurrent save's
+      // rename cannot change what is read.
       let fd: number;
       try {
         fd = openSync(path, "r");
       } catch (e) {
-        if (isCode(e, "ENOENT", "ENOTDIR")) return undefined;
+        if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
         throw e;
       }
       try {
