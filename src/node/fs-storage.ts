@@ -7,10 +7,15 @@ import {
   read as fsRead,
   fstatSync,
   write as fsWrite,
+  linkSync,
   openSync,
+  readFileSync,
   renameSync,
+  unlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { mkdir, opendir, rmdir, stat, unlink } from "node:fs/promises";
+import { hostname } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { TenantliteError } from "../errors.js";
 import { assertBytes, isValidKey, normalizeListArgs, storageClosedError } from "../storage/keys.js";
@@ -28,7 +33,20 @@ export interface FsStorageOptions {
    * key's file. Crash tests make it hang (the process "dies" here) or throw.
    */
   beforeRename?: (tempPath: string, targetPath: string) => void | Promise<void>;
+  /**
+   * Who holds the directory, written into its lock file and shown to whoever finds it locked
+   * (the CLI says `tenantlite`, the server `tenantlite dev`).
+   */
+  lockLabel?: string;
+  /**
+   * How long `open` waits for a lock held by a process with the same `lockLabel` — a short-lived
+   * peer, such as another CLI command — before failing (default 0). Others fail at once.
+   */
+  lockWaitMs?: number;
 }
+
+/** The lock file: one open `FsStorage` per directory, across processes and within one. */
+const LOCK_NAME = ".~tl-lock";
 
 // Temp names carry "~", which no key segment may contain, so they never collide with a key and
 // `list`/`load` can never see them.
@@ -40,6 +58,13 @@ const tempPattern = /^\.~tl-[0-9a-f]{16}\.tmp$/;
  * temp file in the same directory, fsyncs it, renames it over the target and fsyncs the directory,
  * so after a crash a key holds either its old or its new bytes, never a torn file. Saves of one
  * key run one after another in call order (the last call wins).
+ *
+ * One process at a time may have a directory open: `open` in another process fails with
+ * `STORAGE_LOCKED`, naming the process that holds it (two writers would lose each other's
+ * catalog records and sweep each other's temp files). The lock is a file, `<root>/.~tl-lock`,
+ * holding the owner's pid; the last `close` in the process removes it, and one left by a process
+ * that died is taken over. Within one process, storages of one directory share the lock: keeping
+ * them from writing the same keys is the application's business.
  *
  * A key cannot hold bytes and be a prefix of other keys at once (`a` and `a/b`): a path is either
  * a file or a directory. Such a save fails with `STORAGE_KEY_CONFLICT`. On case-insensitive file
@@ -59,6 +84,8 @@ export class FsStorage implements Storage {
   readonly #queues = new Map<string, Promise<void>>();
   readonly #inFlight = new Set<Promise<unknown>>();
   #closed = false;
+  /** Whether this storage counts towards its process's hold on the directory's lock. */
+  #locked = false;
   /** Directories this storage made or found (saves skip `mkdir` for them). */
   readonly #knownDirs = new Set<string>();
 
@@ -67,11 +94,23 @@ export class FsStorage implements Storage {
     this.#beforeRename = options.beforeRename;
   }
 
-  /** Creates `root` if needed, removes crash leftovers, and returns the storage. */
+  /**
+   * Creates `root` if needed, locks it (`STORAGE_LOCKED` when another open storage holds it),
+   * removes crash leftovers, and returns the storage.
+   */
   static async open(root: string, options: FsStorageOptions = {}): Promise<FsStorage> {
     const storage = new FsStorage(root, options);
     await mkdir(storage.root, { recursive: true });
-    if (options.sweepTempFiles !== false) await sweep(storage.root);
+    const held = locksHere.get(storage.root);
+    if (held !== undefined) held.count++;
+    else locksHere.set(storage.root, { token: await lock(storage.root, options), count: 1 });
+    storage.#locked = true;
+    try {
+      if (options.sweepTempFiles !== false) await sweep(storage.root);
+    } catch (e) {
+      await storage.close();
+      throw e;
+    }
     return storage;
   }
 
@@ -169,10 +208,17 @@ export class FsStorage implements Storage {
     return out;
   }
 
-  /** Waits for running operations; later calls fail with `STORAGE_CLOSED`. */
+  /** Waits for running operations and unlocks the directory; later calls fail with `STORAGE_CLOSED`. */
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    if (!this.#locked) return;
+    this.#locked = false;
+    const held = locksHere.get(this.root);
+    if (held !== undefined && --held.count === 0) {
+      locksHere.delete(this.root);
+      unlock(this.root, held.token);
+    }
   }
 
   #check(): void {
@@ -399,6 +445,108 @@ function upperBound(items: WalkItem[], order: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Directories this process holds the lock of: the token written, and how many storages use it. */
+const locksHere = new Map<string, { token: string; count: number }>();
+
+/**
+ * Takes the directory's lock file, or throws `STORAGE_LOCKED` naming the live process that holds
+ * it (after waiting up to `lockWaitMs` for a holder with the same label). A lock whose process is
+ * gone (it crashed, or exited without closing) is taken over. Two processes taking over the same
+ * stale lock at the same instant could both succeed; each checks the file holds its own token
+ * afterwards, which narrows that to a rename-sized window.
+ */
+async function lock(root: string, options: FsStorageOptions): Promise<string> {
+  const path = join(root, LOCK_NAME);
+  const label = (options.lockLabel ?? "").replace(/\s+/g, " ").trim();
+  const token = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")} ${label}`.trim();
+  const waitUntil = Date.now() + Math.max(0, options.lockWaitMs ?? 0);
+  for (let attempt = 0; ; attempt++) {
+    // Written aside, then linked into place: the lock file appears whole or not at all. (The
+    // holder's sweep may remove the aside file, a temp file to it: then look again.)
+    const temp = join(root, `${tempPrefix}${randomBytes(8).toString("hex")}.tmp`);
+    try {
+      writeFileSync(temp, `${token}\n`, { flag: "wx", mode: 0o644 });
+      linkSync(temp, path);
+      if (readLock(path) === token) return token;
+      if (attempt > 100) break;
+      continue; // replaced under us by a concurrent take-over: look again
+    } catch (e) {
+      if (isCode(e, "ENOENT") && attempt <= 100) continue;
+      if (!isCode(e, "EEXIST")) throw e;
+    } finally {
+      try {
+        unlinkSync(temp);
+      } catch {
+        /* swept already */
+      }
+    }
+    const held = readLock(path);
+    if (held === undefined) {
+      if (attempt > 100) break;
+      continue; // removed meanwhile: try again
+    }
+    const [pid = "", host = "", , ...rest] = held.split(" ");
+    const holderLabel = rest.join(" ");
+    if (!lockHolderAlive(Number(pid), host)) {
+      try {
+        unlinkSync(path); // stale: its process is gone
+      } catch (e) {
+        if (!isCode(e, "ENOENT")) throw e;
+      }
+      if (attempt > 100) break;
+      continue;
+    }
+    if (holderLabel === label && Date.now() < waitUntil) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      continue;
+    }
+    const who = `process ${pid}${holderLabel === "" ? "" : ` (${holderLabel})`}${host === hostname() ? "" : ` on ${host}`}`;
+    throw new TenantliteError(
+      "STORAGE_LOCKED",
+      `the data directory ${root} is in use by ${who}: one process at a time may use a data directory (if no such process runs, delete ${path})`,
+    );
+  }
+  throw new TenantliteError(
+    "STORAGE_LOCKED",
+    `could not lock the data directory ${root}: other processes keep taking its lock`,
+  );
+}
+
+/** Removes the lock file if it still holds `token`. */
+function unlock(root: string, token: string): void {
+  const path = join(root, LOCK_NAME);
+  if (readLock(path) !== token) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
+
+function readLock(path: string): string | undefined {
+  try {
+    const text = readFileSync(path, "utf8").trim();
+    return text === "" ? undefined : text;
+  } catch (e) {
+    if (isCode(e, "ENOENT")) return undefined;
+    throw e;
+  }
+}
+
+/** Whether the process holding a lock may still run (other hosts cannot be checked: yes). */
+function lockHolderAlive(pid: number, host: string): boolean {
+  if (host !== hostname()) return true;
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  // Our own pid in a lock this process does not hold: left by an earlier process with this pid.
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return isCode(e, "EPERM"); // exists, owned by another user
+  }
 }
 
 /** Deletes temp files left by crashed saves anywhere under `root`, one directory at a time. */

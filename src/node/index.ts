@@ -3,7 +3,11 @@
  *
  * @example
  * import { createPlatform, FsStorage } from "tenantlite/node";
- * const platform = await createPlatform({ storage: await FsStorage.open("./data") });
+ * const storage = await FsStorage.open("./data"); // locks ./data for this process
+ * const platform = await createPlatform({ storage });
+ * // …
+ * await platform.close();
+ * await storage.close();
  */
 export * from "../index.js";
 export { FsStorage, type FsStorageOptions } from "./fs-storage.js";

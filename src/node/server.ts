@@ -83,12 +83,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw new TenantliteError("ARGS_INVALID", "port must be an integer from 0 to 65535");
   }
   const ownPlatform = options.platform === undefined;
+  // A data directory the server opened is its own: closed (and unlocked) by `close()`.
+  const ownStorage =
+    ownPlatform && !options.memory && options.dataDir !== undefined
+      ? await FsStorage.open(options.dataDir, { lockLabel: "tenantlite dev" })
+      : undefined;
   const platform =
     options.platform ??
-    (await createPlatform(
-      options.memory || options.dataDir === undefined
-        ? {}
-        : { storage: await FsStorage.open(options.dataDir) },
+    (await createPlatform(ownStorage === undefined ? {} : { storage: ownStorage }).catch(
+      async (e: unknown) => {
+        await ownStorage?.close();
+        throw e;
+      },
     ));
   const handler = await createHandler({
     platform,
@@ -151,13 +157,21 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    // Port taken: release what this call opened (the data directory's lock included).
+    handler.close();
+    if (ownPlatform) await platform.close();
+    await ownStorage?.close();
+    throw e;
+  }
   const address = server.address() as AddressInfo;
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closed = false;
@@ -180,6 +194,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         server.closeAllConnections();
       });
       if (ownPlatform) await platform.close();
+      await ownStorage?.close();
     },
   };
 }

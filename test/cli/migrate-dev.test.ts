@@ -25,9 +25,11 @@ beforeAll(async () => {
   await buildCli();
   server = await startServer({ port: 0, memory: true });
   await seed(server.platform);
-  const p = await createPlatform({ storage: await FsStorage.open(local[1]!) });
+  const storage = await FsStorage.open(local[1]!);
+  const p = await createPlatform({ storage });
   await seed(p);
   await p.close();
+  await storage.close(); // the CLI's processes lock the directory in turn
 });
 
 afterAll(async () => {
@@ -147,4 +149,36 @@ describe("dev", () => {
       }
     });
   }
+
+  it("a data directory the server holds is refused to local commands at once, and free again once it is gone", async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, [BUNDLE, "dev", "--port", "0", "--data-dir", dir], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const exited = new Promise<void>((r) => child.on("exit", () => r()));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on("exit", () => reject(new Error(`server exited: ${out}`)));
+      });
+      expect((await runCli(["db", "create", "served", "--url", url])).code).toBe(0);
+      const t0 = Date.now();
+      const refused = await runCli(["db", "create", "local", "--data-dir", dir]);
+      expect(errorCode(refused)).toBe("STORAGE_LOCKED");
+      expect(refused.stderr).toContain(`process ${child.pid} (tenantlite dev)`);
+      expect(Date.now() - t0).toBeLessThan(10_000); // no waiting for a server
+    } finally {
+      child.kill("SIGKILL"); // no chance to unlock: the next opener takes the lock over
+      await exited;
+    }
+    expect((await runCli(["db", "create", "local", "--data-dir", dir])).code).toBe(0);
+    const list = await runCli(["db", "list", "--data-dir", dir]);
+    expect(list.stdout).toMatch(/\blocal\b/);
+    expect(list.stdout).toMatch(/\bserved\b/);
+  });
 });

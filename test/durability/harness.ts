@@ -170,8 +170,10 @@ export class Model {
   async verify(dataDir: string): Promise<string[]> {
     const problems: string[] = [];
     let platform: Platform | undefined;
+    // Closed before the next child starts: the directory's lock is one process's at a time.
+    const storage = await FsStorage.open(dataDir);
     try {
-      platform = await createPlatform({ storage: await FsStorage.open(dataDir) });
+      platform = await createPlatform({ storage });
       const names = new Set((await platform.listDatabases({ limit: 100_000 })).map((d) => d.name));
       for (const n of this.mustExist) {
         if (!names.has(n)) problems.push(`${n}: acknowledged (or seen) but missing from catalog`);
@@ -200,6 +202,7 @@ export class Model {
       await Promise.all([...names].map((n) => this.checkTenant(p, n, problems)));
     } finally {
       await platform?.close();
+      await storage.close();
     }
     return problems;
   }
@@ -257,7 +260,8 @@ function setOf(map: Map<string, Set<number>>, key: string): Set<number> {
 
 /** Creates `t0`…`t<n-1>`, each with table `v`, in `dataDir`. */
 export async function seed(dataDir: string, tenants: number): Promise<void> {
-  const platform = await createPlatform({ storage: await FsStorage.open(dataDir) });
+  const storage = await FsStorage.open(dataDir);
+  const platform = await createPlatform({ storage });
   try {
     for (let i = 0; i < tenants; i++) {
       await platform.createDatabase(`t${i}`);
@@ -265,6 +269,7 @@ export async function seed(dataDir: string, tenants: number): Promise<void> {
     }
   } finally {
     await platform.close();
+    await storage.close();
   }
 }
 

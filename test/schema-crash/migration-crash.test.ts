@@ -72,8 +72,16 @@ function run(
   });
 }
 
+/** A platform on the data directory; closing it also closes (and unlocks) the directory. */
 async function open(): Promise<Platform> {
-  return createPlatform({ storage: await FsStorage.open(dataDir) });
+  const storage = await FsStorage.open(dataDir);
+  const platform = await createPlatform({ storage });
+  const close = platform.close.bind(platform);
+  platform.close = async () => {
+    await close();
+    await storage.close();
+  };
+  return platform;
 }
 
 describe("SIGKILL during a migration over many children", () => {

@@ -1,6 +1,7 @@
-import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FsStorage } from "../../src/node/fs-storage.js";
@@ -13,6 +14,9 @@ afterAll(() => rm(base, { recursive: true, force: true }));
 let counter = 0;
 const freshDir = (): string => join(base, `s${counter++}`);
 const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
+/** A directory's entries without the lock file an open storage keeps there. */
+const entries = async (dir: string): Promise<string[]> =>
+  (await readdir(dir)).filter((n) => n !== ".~tl-lock");
 
 describeStorageConformance("fs", () => FsStorage.open(freshDir()), {
   reopen: (closed: Storage) => FsStorage.open((closed as FsStorage).root),
@@ -35,7 +39,7 @@ describe("FsStorage", () => {
       await expectCode(s.save(key as string, bytesOf("evil")), "STORAGE_INVALID_KEY");
     }
     expect(await readdir(parent)).toEqual(["root"]);
-    expect(await readdir(root)).toEqual([]);
+    expect(await entries(root)).toEqual([]);
     await s.close();
   });
 
@@ -54,7 +58,7 @@ describe("FsStorage", () => {
 
     const cleaned = await FsStorage.open(root);
     expect(existsSync(leftover)).toBe(false);
-    expect(await readdir(root)).toEqual(["t"]);
+    expect(await entries(root)).toEqual(["t"]);
     expect(await cleaned.load("t/k")).toEqual(bytesOf("good"));
     await cleaned.close();
   });
@@ -75,13 +79,13 @@ describe("FsStorage", () => {
     });
     void dying.save("db", bytesOf("new bytes"));
     await atRename;
-    const temps = (await readdir(root)).filter((n) => n.startsWith(".~tl-"));
+    const temps = (await entries(root)).filter((n) => n.startsWith(".~tl-"));
     expect(temps).toHaveLength(1);
     expect(await readFile(join(root, temps[0]!), "utf8")).toBe("new bytes");
 
     const restarted = await FsStorage.open(root);
     expect(await restarted.load("db")).toEqual(bytesOf("old"));
-    expect(await readdir(root)).toEqual(["db"]);
+    expect(await entries(root)).toEqual(["db"]);
     await restarted.close();
     await first.close();
   });
@@ -98,7 +102,7 @@ describe("FsStorage", () => {
     fail = true;
     await expectCode(s.save("k", bytesOf("new")), "STORAGE_WRITE_FAILED");
     expect(await s.load("k")).toEqual(bytesOf("old"));
-    expect(await readdir(root)).toEqual(["k"]);
+    expect(await entries(root)).toEqual(["k"]);
     await s.close();
   });
 
@@ -110,7 +114,7 @@ describe("FsStorage", () => {
     await s.delete("x/y/z");
     expect(await readdir(join(root, "x"))).toEqual(["w"]);
     await s.delete("x/w");
-    expect(await readdir(root)).toEqual([]);
+    expect(await entries(root)).toEqual([]);
     await s.save("x", bytesOf("now a key"));
     expect(await s.load("x")).toEqual(bytesOf("now a key"));
     await s.close();
@@ -182,6 +186,72 @@ describe("FsStorage", () => {
       "t1/u3/7",
       "t1/u3/8",
     ]);
+    await s.close();
+  });
+});
+
+describe("FsStorage's directory lock", () => {
+  const lockOf = (root: string) => join(root, ".~tl-lock");
+  /** A lock file as another process would leave it. */
+  const fakeLock = async (root: string, pid: number, label = "") => {
+    await mkdir(root, { recursive: true });
+    await writeFile(lockOf(root), `${pid} ${hostname()} 0123456789abcdef ${label}\n`);
+  };
+  /** A pid that is certainly not running: a child that already exited. */
+  const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid as number;
+
+  it("holds a lock file with its pid while open; storages of one process share it until the last closes", async () => {
+    const root = freshDir();
+    const a = await FsStorage.open(root);
+    expect(readFileSync(lockOf(root), "utf8").split(" ")[0]).toBe(String(process.pid));
+    const b = await FsStorage.open(root);
+    await a.close();
+    expect(existsSync(lockOf(root))).toBe(true);
+    await b.save("k", bytesOf("still works"));
+    await b.close();
+    expect(existsSync(lockOf(root))).toBe(false);
+    expect(await entries(root)).toEqual(["k"]);
+  });
+
+  it("refuses a directory a live process holds, naming it, and touches nothing", async () => {
+    const root = freshDir();
+    // The test runner's parent process is alive for the whole test.
+    await fakeLock(root, process.ppid, "tenantlite dev");
+    const leftover = join(root, ".~tl-0123456789abcdef.tmp");
+    await writeFile(leftover, "a crashed save's temp file");
+    const e = await expectCode(FsStorage.open(root), "STORAGE_LOCKED");
+    expect(e.message).toContain(`process ${process.ppid} (tenantlite dev)`);
+    expect(existsSync(leftover)).toBe(true);
+    expect(readFileSync(lockOf(root), "utf8")).toContain(String(process.ppid));
+  });
+
+  it("takes over the lock of a process that is gone", async () => {
+    const root = freshDir();
+    await fakeLock(root, deadPid(), "tenantlite");
+    const s = await FsStorage.open(root, { lockLabel: "tenantlite" });
+    expect(readFileSync(lockOf(root), "utf8")).toMatch(
+      new RegExp(`^${process.pid} .* tenantlite\n$`),
+    );
+    await s.close();
+    expect(existsSync(lockOf(root))).toBe(false);
+  });
+
+  it("waits up to lockWaitMs for a holder with the same label, and not for others", async () => {
+    const root = freshDir();
+    await fakeLock(root, process.ppid, "tenantlite");
+    const t0 = Date.now();
+    await expectCode(
+      FsStorage.open(root, { lockLabel: "tenantlite dev", lockWaitMs: 5_000 }),
+      "STORAGE_LOCKED",
+    );
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    await expectCode(
+      FsStorage.open(root, { lockLabel: "tenantlite", lockWaitMs: 200 }),
+      "STORAGE_LOCKED",
+    );
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
+    setTimeout(() => void rm(lockOf(root)), 150);
+    const s = await FsStorage.open(root, { lockLabel: "tenantlite", lockWaitMs: 5_000 });
     await s.close();
   });
 });

@@ -32,12 +32,22 @@ export class LocalBackend implements Backend {
   readonly mode = "local" as const;
   private tokens: TokenAuthority | undefined;
 
-  private constructor(private readonly platform: Platform) {}
+  private constructor(
+    private readonly platform: Platform,
+    private readonly storage: FsStorage,
+  ) {}
 
-  /** Opens (creating if needed) the data directory. */
+  /** Opens (creating if needed) and locks the data directory. */
   static async open(dataDir: string): Promise<LocalBackend> {
-    const storage = await FsStorage.open(dataDir);
-    return new LocalBackend(await createPlatform({ storage }));
+    // Another CLI command on the directory is waited for (commands are short); a server holding
+    // it is reported at once (talk to it with --url instead).
+    const storage = await FsStorage.open(dataDir, { lockLabel: "tenantlite", lockWaitMs: 15_000 });
+    try {
+      return new LocalBackend(await createPlatform({ storage }), storage);
+    } catch (e) {
+      await storage.close();
+      throw e;
+    }
   }
 
   async createDatabase(name: string, o: CreateDbOptions): Promise<DbView> {
@@ -183,7 +193,11 @@ export class LocalBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    await this.platform.close();
+    try {
+      await this.platform.close();
+    } finally {
+      await this.storage.close();
+    }
   }
 
   private async authority(): Promise<TokenAuthority> {
