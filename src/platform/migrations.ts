@@ -13,6 +13,7 @@
  *
  * While a job runs, writes to the parent and its children fail with BLOCKED; reads go on.
  */
+import { splitStatements } from "../../parser/index.js";
 import type { BatchStatement } from "../engine/connection.js";
 import { toSqliteError } from "../engine/sqlite-errors.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
@@ -21,6 +22,7 @@ import type { IntMode, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
+import { sha256Hex } from "./sha256.js";
 import type { DatabaseInfo } from "./types.js";
 
 /** sqld's job statuses (the names `/v1/jobs` reports). */
@@ -74,6 +76,18 @@ export interface MigrationHost {
   currentImage(info: DatabaseInfo): Promise<Uint8Array>;
   /** Replaces the tenant's live image, durably, and in memory when it is open. */
   replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void>;
+  /**
+   * The shared image (`images/<sha256>.db`) the tenant reads as it stands — closed, encrypted
+   * not, no file of its own yet — or undefined when it has its own state.
+   */
+  sharedImageOf(info: DatabaseInfo): Promise<string | undefined>;
+  /** The bytes of a shared image (cached when small). */
+  loadSharedImage(key: string): Promise<Uint8Array>;
+  /**
+   * Points tenants at shared images (one catalog record for all of them), and swaps the image
+   * of those that are open; a tenant that has a file of its own gets the image written to it.
+   */
+  adoptSharedImages(entries: readonly { info: DatabaseInfo; key: string }[]): Promise<void>;
   /** Blocks (with a reason) or unblocks writes to a parent and its children. */
   setBlocked(parent: DatabaseInfo, reason: string | undefined): void;
 }
@@ -104,7 +118,17 @@ const packKey = (jobId: number, n: number) =>
   `migrations/${jobId}/pack-${String(n).padStart(8, "0")}`;
 /** Staged child images are written in packs of about this many bytes (one durable write each). */
 const PACK_BYTES = 8 << 20;
-const PACK_MAGIC = new TextEncoder().encode("TLPACK1\n");
+const PACK_MAGIC_V1 = new TextEncoder().encode("TLPACK1\n");
+const PACK_MAGIC = new TextEncoder().encode("TLPACK2\n");
+
+/** A staged child: its migrated image, or the shared image it is to read from now on. */
+type StagedChild = { id: string; image: Uint8Array } | { id: string; base: string };
+
+/** The outcome of migrating one shared image once for all the untouched children reading it. */
+type SharedOutcome =
+  | { kind: "image"; key: string }
+  | { kind: "error"; error: { step: number; message: string; cause: unknown } }
+  | { kind: "per-child" };
 
 /** Runs, records and recovers migration jobs. */
 export class MigrationRunner {
@@ -245,7 +269,7 @@ export class MigrationRunner {
     let index = 0;
     let failure: TenantliteError | undefined;
     // Staged images go to storage in packs: one durable write for many children.
-    let pack: { id: string; image: Uint8Array }[] = [];
+    let pack: StagedChild[] = [];
     let packBytes = 0;
     let packs = 0;
     let writing: Promise<void> = Promise.resolve();
@@ -260,14 +284,38 @@ export class MigrationRunner {
       );
       return writing;
     };
+    // Untouched children read a shared image: identical bytes, so (when the migration is
+    // deterministic) one run serves all of them, and they go on sharing the migrated image.
+    const withArgs = list.some((x) => x.args !== undefined);
+    const shared = new Map<string, Promise<SharedOutcome>>();
+    const migrateShared = (key: string) => {
+      let outcome = shared.get(key);
+      if (outcome === undefined) {
+        outcome = this.migrateSharedImage(key, list);
+        shared.set(key, outcome);
+      }
+      return outcome;
+    };
     for (const page of this.host.catalog.pagesOfDatabases({ schema: parent.name }, PAGE)) {
       await forEachLimited(page, CONCURRENCY, async (child) => {
         if (failure !== undefined) return;
         const task = job.task_base + index++;
-        const image = await this.host.currentImage(child);
-        const r = list.some((x) => x.args !== undefined)
-          ? runOn(this.host.sql, image, list, "bigint")
-          : runScriptOn(this.host.sql, image, list);
+        const base = withArgs ? undefined : await this.host.sharedImageOf(child);
+        const outcome = base === undefined ? undefined : await migrateShared(base);
+        let r: { image?: Uint8Array; error?: { step: number; message: string; cause: unknown } };
+        if (outcome?.kind === "image") {
+          pack.push({ id: child.id, base: outcome.key });
+          job.done++;
+          emit("prepare");
+          return;
+        } else if (outcome?.kind === "error") {
+          r = outcome;
+        } else {
+          const image = await this.host.currentImage(child);
+          r = withArgs
+            ? runOn(this.host.sql, image, list, "bigint")
+            : runScriptOn(this.host.sql, image, list);
+        }
         if (r.error !== undefined) {
           const message = `An error occured executing the migration at step ${r.error.step}: ${r.error.message}`;
           job.failures.push({ namespace: child.name, status: "RunFailure", error: message });
@@ -294,6 +342,26 @@ export class MigrationRunner {
     job.status = "DryRunSuccess";
   }
 
+  /**
+   * Runs the migration once on a shared image: the migrated image is stored as a shared image
+   * itself (durably, before the job commits). Only for migrations whose compiled programs call
+   * no function and fire no trigger program, so that identical bytes give identical results
+   * (`random()`, `datetime('now')` and the like make every child run on its own).
+   */
+  private async migrateSharedImage(
+    key: string,
+    list: readonly BatchStatement[],
+  ): Promise<SharedOutcome> {
+    const r = runDeterministic(this.host.sql, await this.host.loadSharedImage(key), list);
+    if (r.error !== undefined) return { kind: "error", error: r.error };
+    if (r.image === undefined) return { kind: "per-child" };
+    const migrated = `images/${await sha256Hex(r.image)}.db`;
+    if (!(await this.host.storage.has(migrated))) {
+      await this.host.storage.save(migrated, r.image, { transfer: true });
+    }
+    return { kind: "image", key: migrated };
+  }
+
   /** Replaces every live image with its staged one (children first, the parent last). */
   private async apply(job: JobRecord, emit: (phase: MigrationProgress["phase"]) => void) {
     for (let after: string | undefined; ; ) {
@@ -304,9 +372,23 @@ export class MigrationRunner {
       for (const key of keys) {
         const bytes = await this.host.storage.load(key);
         if (bytes === undefined) continue;
-        await forEachLimited(decodePack(bytes), APPLY_CONCURRENCY, async ({ id, image }) => {
-          const info = this.host.catalog.getDatabase(id);
+        const entries = decodePack(bytes);
+        const adopt: { info: DatabaseInfo; key: string }[] = [];
+        for (const e of entries) {
           // A child deleted meanwhile is skipped (deleting is refused while a job runs).
+          const info = "base" in e ? this.host.catalog.getDatabase(e.id) : undefined;
+          if (info !== undefined && "base" in e) adopt.push({ info, key: e.base });
+        }
+        await this.host.adoptSharedImages(adopt);
+        for (const e of entries) {
+          if ("base" in e) {
+            job.done++;
+            emit("apply");
+          }
+        }
+        const own = entries.filter((e): e is { id: string; image: Uint8Array } => "image" in e);
+        await forEachLimited(own, APPLY_CONCURRENCY, async ({ id, image }) => {
+          const info = this.host.catalog.getDatabase(id);
           if (info !== undefined) await this.host.replaceImage(info, image);
           job.done++;
           emit("apply");
@@ -487,6 +569,74 @@ function runScriptOn(
   }
 }
 
+/**
+ * `runScriptOn`, checking each statement's compiled program first: `image` is undefined (and
+ * nothing failed) when a program calls a function or fires a trigger program, whose results
+ * could differ between runs on identical bytes.
+ */
+function runDeterministic(
+  sql: SqlJsModule,
+  image: Uint8Array,
+  list: readonly BatchStatement[],
+): { image?: Uint8Array; error?: { step: number; message: string; cause: unknown } } {
+  const db = new sql.Database(image);
+  try {
+    db.exec("BEGIN");
+    for (let i = 0; i < list.length; i++) {
+      try {
+        for (const { sql: one } of splitStatements(list[i]!.sql)) {
+          if (!deterministicProgram(db, one)) return {};
+          db.run(one);
+        }
+      } catch (e) {
+        const err = toSqliteError(e);
+        return { error: { step: i + 1, message: err.detail, cause: err } };
+      }
+    }
+    db.exec("COMMIT");
+    return { image: db.export() };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * SQLite's built-in functions that give the same result for the same arguments, including the
+ * ones `ALTER TABLE` compiles to. Any other function (`random()`, `changes()`, the date and time
+ * functions, which may read 'now') makes a migration run child by child.
+ */
+const DETERMINISTIC_FUNCTIONS = new Set(
+  (
+    "abs char coalesce concat concat_ws format glob hex ifnull iif instr length like likelihood " +
+    "likely lower ltrim max min nullif octet_length printf quote replace round rtrim sign soundex " +
+    "substr substring trim typeof unhex unicode unlikely upper zeroblob acos acosh asin asinh atan " +
+    "atan2 atanh ceil ceiling cos cosh degrees exp floor ln log log10 log2 mod pi pow power " +
+    "radians sin sinh sqrt tan tanh trunc json json_array json_array_length json_error_position " +
+    "json_extract json_insert json_object json_patch json_quote json_remove json_replace json_set " +
+    "json_type json_valid jsonb jsonb_array jsonb_extract jsonb_insert jsonb_object jsonb_patch " +
+    "jsonb_remove jsonb_replace jsonb_set -> ->> sqlite_rename_column sqlite_rename_table " +
+    "sqlite_rename_test sqlite_rename_quotefix sqlite_drop_column"
+  ).split(" "),
+);
+
+/** Whether a statement's program calls only deterministic functions and fires no trigger. */
+function deterministicProgram(db: InstanceType<SqlJsModule["Database"]>, one: string): boolean {
+  const stmt = db.prepare(`EXPLAIN ${one}`);
+  try {
+    while (stmt.step()) {
+      const [, opcode, , , , p4] = stmt.get();
+      if (opcode === "Program") return false;
+      if (opcode === "Function" || opcode === "PureFunc" || opcode === "Function0") {
+        const name = String(p4).replace(/\(.*$/, "").toLowerCase();
+        if (!DETERMINISTIC_FUNCTIONS.has(name)) return false;
+      }
+    }
+    return true;
+  } finally {
+    stmt.free();
+  }
+}
+
 const TXN = /^\s*(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 
 /**
@@ -515,12 +665,18 @@ function validate(statements: readonly BatchStatement[]): BatchStatement[] {
   return list;
 }
 
-/** Packs staged images: `TLPACK1\n`, then per entry u16 id length, id, u32 image length, image. */
-function encodePack(entries: readonly { id: string; image: Uint8Array }[]): Uint8Array {
-  const ids = entries.map((e) => new TextEncoder().encode(e.id));
+/**
+ * Packs staged children: `TLPACK2\n`, then per entry u16 id length, id, u8 kind (0: an image,
+ * 1: the key of a shared image), u32 length, payload. (`TLPACK1` packs, images only without the
+ * kind byte, are still read.)
+ */
+function encodePack(entries: readonly StagedChild[]): Uint8Array {
+  const encoder = new TextEncoder();
+  const ids = entries.map((e) => encoder.encode(e.id));
+  const payloads = entries.map((e) => ("image" in e ? e.image : encoder.encode(e.base)));
   let size = PACK_MAGIC.length;
-  entries.forEach((e, i) => {
-    size += 2 + ids[i]!.length + 4 + e.image.length;
+  entries.forEach((_, i) => {
+    size += 2 + ids[i]!.length + 1 + 4 + payloads[i]!.length;
   });
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
@@ -530,27 +686,35 @@ function encodePack(entries: readonly { id: string; image: Uint8Array }[]): Uint
     view.setUint16(o, ids[i]!.length);
     out.set(ids[i]!, o + 2);
     o += 2 + ids[i]!.length;
-    view.setUint32(o, e.image.length);
-    out.set(e.image, o + 4);
-    o += 4 + e.image.length;
+    out[o++] = "image" in e ? 0 : 1;
+    view.setUint32(o, payloads[i]!.length);
+    out.set(payloads[i]!, o + 4);
+    o += 4 + payloads[i]!.length;
   });
   return out;
 }
 
-function decodePack(bytes: Uint8Array): { id: string; image: Uint8Array }[] {
+function decodePack(bytes: Uint8Array): StagedChild[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < PACK_MAGIC.length; i++) {
-    if (bytes[i] !== PACK_MAGIC[i])
-      throw new TenantliteError("MIGRATION_STAGE_CORRUPT", "a staged migration pack is damaged");
-  }
-  const out: { id: string; image: Uint8Array }[] = [];
+  const damaged = () =>
+    new TenantliteError("MIGRATION_STAGE_CORRUPT", "a staged migration pack is damaged");
+  const has = (magic: Uint8Array) => magic.every((b, i) => bytes[i] === b);
+  const v2 = has(PACK_MAGIC);
+  if (!v2 && !has(PACK_MAGIC_V1)) throw damaged();
+  const decoder = new TextDecoder();
+  const out: StagedChild[] = [];
   let o = PACK_MAGIC.length;
   while (o < bytes.length) {
+    if (o + 2 > bytes.length) throw damaged();
     const idLength = view.getUint16(o);
-    const id = new TextDecoder().decode(bytes.subarray(o + 2, o + 2 + idLength));
+    const id = decoder.decode(bytes.subarray(o + 2, o + 2 + idLength));
     o += 2 + idLength;
+    const kind = v2 ? bytes[o++] : 0;
+    if (o + 4 > bytes.length) throw damaged();
     const length = view.getUint32(o);
-    out.push({ id, image: bytes.subarray(o + 4, o + 4 + length) });
+    if (o + 4 + length > bytes.length || (kind !== 0 && kind !== 1)) throw damaged();
+    const payload = bytes.subarray(o + 4, o + 4 + length);
+    out.push(kind === 0 ? { id, image: payload } : { id, base: decoder.decode(payload) });
     o += 4 + length;
   }
   return out;

@@ -227,6 +227,17 @@ export class Platform {
       catalog,
       currentImage: (info) => this.imageOf(info),
       replaceImage: (info, bytes) => this.replaceImage(info, bytes),
+      sharedImageOf: (info) => this.sharedImageOf(info),
+      loadSharedImage: async (key) => {
+        const bytes = await this.sharedImage(key);
+        if (bytes === undefined) {
+          throw new TenantliteError("DATABASE_CORRUPT", "a shared database image is missing", {
+            status: 500,
+          });
+        }
+        return bytes;
+      },
+      adoptSharedImages: (entries) => this.adoptSharedImages(entries),
       setBlocked: (parent, reason) => {
         if (reason === undefined) this.blockedSchemas.delete(parent.name);
         else this.blockedSchemas.set(parent.name, reason);
@@ -582,12 +593,17 @@ export class Platform {
     await t.gate.hold(async () => {
       await this.persister?.flush(key);
       await this.storage.save(key, await this.seal(t, bytes));
-      const old = t.db;
-      t.db = new TenantDb(this.sql, bytes);
-      // Tenants attached by others stay readable by them.
-      if (old.isShared) t.db.shareForAttach();
-      old.close();
+      this.swapImage(t, bytes);
     });
+  }
+
+  /** Replaces an open tenant's database in memory (the caller holds its gate). */
+  private swapImage(t: OpenTenantImpl, bytes: Uint8Array): void {
+    const old = t.db;
+    t.db = new TenantDb(this.sql, bytes);
+    // Tenants attached by others stay readable by them.
+    if (old.isShared) t.db.shareForAttach();
+    old.close();
   }
 
   // ── groups ──────────────────────────────────────────────────────────────
@@ -907,16 +923,69 @@ export class Platform {
     const own = await this.storage.load(tenantKey(info.id));
     if (own !== undefined) return own;
     const base = this.catalog.getBaseImage(info.id);
-    if (base === undefined) return undefined;
-    // Shared images never change (their key is their hash): small ones are kept, so opening or
-    // migrating many untouched copies reads the shared file once. Callers get their own copy.
-    const cached = this.baseImages.get(base);
+    return base === undefined ? undefined : this.sharedImage(base);
+  }
+
+  /**
+   * A shared image's bytes. Shared images never change (their key is their hash): small ones are
+   * kept, so opening or migrating many untouched copies reads the file once. Callers get a copy.
+   */
+  private async sharedImage(key: string): Promise<Uint8Array | undefined> {
+    const cached = this.baseImages.get(key);
     if (cached !== undefined) return cached.slice();
-    const bytes = await this.storage.load(base);
+    const bytes = await this.storage.load(key);
     if (bytes !== undefined && bytes.length <= BASE_IMAGE_CACHE_MAX_BYTES) {
-      this.baseImages.set(base, bytes.slice());
+      this.baseImages.set(key, bytes.slice());
     }
     return bytes;
+  }
+
+  /**
+   * The shared image an unencrypted tenant without a file of its own reads, unless it is open
+   * with changes of its own (or a transaction).
+   */
+  private async sharedImageOf(info: DatabaseInfo): Promise<string | undefined> {
+    const t = this.open.get(info.id);
+    if (info.encrypted || (t !== undefined && (t.changed || t.db.inTransaction))) return undefined;
+    const base = this.catalog.getBaseImage(info.id);
+    if (base === undefined) return undefined;
+    const key = tenantKey(info.id);
+    await this.persister?.flush(key);
+    return (await this.storage.has(key)) ? undefined : base;
+  }
+
+  /**
+   * Points tenants at shared images: their catalog records change in one tick (one log record);
+   * open ones get the new image in memory. A tenant that got a file of its own meanwhile (it
+   * would shadow the shared image) gets the image written to its file instead.
+   */
+  private async adoptSharedImages(
+    entries: readonly { info: DatabaseInfo; key: string }[],
+  ): Promise<void> {
+    const owners = new Set<string>();
+    await Promise.all(
+      entries.map(async ({ info }) => {
+        if (await this.storage.has(tenantKey(info.id))) owners.add(info.id);
+      }),
+    );
+    const records: Promise<void>[] = [];
+    for (const { info, key } of entries) {
+      if (!owners.has(info.id)) records.push(this.catalog.putDatabase(info, key));
+    }
+    await Promise.all(records);
+    for (const { info, key } of entries) {
+      const bytes = await this.sharedImage(key);
+      if (bytes === undefined) {
+        throw new TenantliteError("DATABASE_CORRUPT", "a shared database image is missing", {
+          status: 500,
+        });
+      }
+      if (owners.has(info.id)) await this.replaceImage(info, bytes);
+      else {
+        const t = this.open.get(info.id);
+        if (t !== undefined) await t.gate.hold(async () => this.swapImage(t, bytes));
+      }
+    }
   }
 
   private emptyImage(): Uint8Array {

@@ -3,7 +3,7 @@
  * migration that reaches every child or none; DDL on a child is refused whatever its spelling.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createPlatform, type Platform } from "../../src/index.js";
+import { createPlatform, MemoryStorage, type Platform, tenantKey } from "../../src/index.js";
 import { expectCode } from "../helpers.js";
 
 let platform: Platform | undefined;
@@ -256,6 +256,101 @@ describe("a write to the parent is a migration", () => {
     );
     await expectCode(p.getMigration("app", 999), "JOB_NOT_FOUND");
     await expectCode(p.listMigrations("t0"), "SCHEMA_INVALID");
+  });
+});
+
+describe("untouched children keep sharing one image across migrations", () => {
+  /** A parent and `n` children that never wrote (they read the parent's image as created). */
+  async function copies(n: number) {
+    const storage = new MemoryStorage();
+    platform = await createPlatform({ storage });
+    await platform.createDatabase("app", { type: "schema" });
+    await platform.client("app").execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+    await platform.client("app").execute("INSERT INTO users (name) VALUES ('seed')");
+    for (let i = 0; i < n; i++) await platform.createDatabase(`c${i}`, { schema: "app" });
+    return { p: platform, storage };
+  }
+  const ownFiles = async (p: Platform, storage: MemoryStorage, names: string[]) => {
+    const owned: string[] = [];
+    for (const n of names) {
+      if (await storage.has(tenantKey((await p.getDatabase(n)).id))) owned.push(n);
+    }
+    return owned;
+  };
+
+  it("runs a deterministic migration once for them: no file of their own, every one migrated", async () => {
+    const { p, storage } = await copies(20);
+    const names = Array.from({ length: 20 }, (_, i) => `c${i}`);
+    await p.client("c3").execute("SELECT * FROM users"); // one is open (read) while migrating
+    await p.migrate("app", [
+      "ALTER TABLE users ADD COLUMN plan TEXT DEFAULT 'free'",
+      "CREATE INDEX users_plan ON users(plan)",
+      "UPDATE users SET name = upper(name)",
+    ]);
+    expect(await ownFiles(p, storage, names)).toEqual([]);
+    for (const n of names) {
+      const rs = await p.client(n).execute("SELECT name, plan FROM users");
+      expect(rs.rows.map((r) => [r.name, r.plan])).toEqual([["SEED", "free"]]);
+    }
+    expect(await p.checkSchemas("app")).toEqual([]);
+    // Still shared after a restart; a child that writes gets its own file, the others do not.
+    await p.close();
+    platform = await createPlatform({ storage });
+    await platform.client("c5").execute("INSERT INTO users (name) VALUES ('mine')");
+    await platform.close(); // the memory backend saves open tenants' changes on close
+    platform = await createPlatform({ storage });
+    expect(await ownFiles(platform, storage, names)).toEqual(["c5"]);
+    expect(
+      (await platform.client("c6").execute("SELECT count(*) AS n FROM users")).rows[0]!.n,
+    ).toBe(1);
+  });
+
+  it("runs a migration child by child when its result could differ between runs", async () => {
+    for (const statement of [
+      "UPDATE users SET name = hex(randomblob(8))",
+      "UPDATE users SET name = datetime('now') || random()",
+    ]) {
+      const { p, storage } = await copies(6);
+      const names = Array.from({ length: 6 }, (_, i) => `c${i}`);
+      await p.migrate("app", [statement]);
+      const values = new Set<unknown>();
+      for (const n of names) {
+        values.add((await p.client(n).execute("SELECT name FROM users")).rows[0]!.name);
+      }
+      expect(values.size, statement).toBe(6);
+      expect((await ownFiles(p, storage, names)).length).toBe(6);
+      await p.close();
+      platform = undefined;
+    }
+  });
+
+  it("runs child by child when a trigger fires (its program is not checked)", async () => {
+    const { p, storage } = await copies(4);
+    await p.migrate("app", [
+      "CREATE TABLE log (v)",
+      "CREATE TRIGGER users_log AFTER UPDATE ON users BEGIN INSERT INTO log VALUES (random()); END",
+    ]);
+    await p.migrate("app", ["UPDATE users SET name = 'x'"]);
+    const values = new Set<unknown>();
+    for (let i = 0; i < 4; i++) {
+      values.add((await p.client(`c${i}`).execute("SELECT hex(v) AS v FROM log")).rows[0]!.v);
+    }
+    expect(values.size).toBe(4);
+    expect((await ownFiles(p, storage, ["c0", "c1", "c2", "c3"])).length).toBe(4);
+  });
+
+  it("migrates children with rows of their own one by one, next to shared ones", async () => {
+    const { p, storage } = await copies(6);
+    await p.client("c1").execute("INSERT INTO users (name) VALUES ('own row')");
+    await p.client("c4").execute("INSERT INTO users (name) VALUES ('own row')");
+    await p.migrate("app", ["ALTER TABLE users ADD COLUMN plan TEXT"]);
+    const names = Array.from({ length: 6 }, (_, i) => `c${i}`);
+    expect((await ownFiles(p, storage, names)).sort()).toEqual(["c1", "c4"]);
+    for (const n of names) {
+      const rs = await p.client(n).execute("SELECT count(*) AS n, max(plan) AS plan FROM users");
+      expect(rs.rows[0]!.n).toBe(n === "c1" || n === "c4" ? 2 : 1);
+    }
+    expect(await p.checkSchemas("app")).toEqual([]);
   });
 });
 
