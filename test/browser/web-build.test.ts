@@ -1,5 +1,5 @@
-// The browser bundle swaps lodash-es for web/build/lodash-lite.mjs and chevrotain's lexer module
-// for a constant (web/build/plugins.mjs). This checks the parser behaves identically with them: the
+// The browser bundle swaps lodash-es for web/build/lodash-lite.mjs, chevrotain's lexer module for
+// a constant and its grammar checks for functions that throw (web/build/plugins.mjs). This checks the parser behaves identically with them: the
 // same parse results and errors for the whole agreement corpus, plus broken inputs, with and
 // without the substitutions.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -40,10 +40,11 @@ async function bundleParser(
 describe("the browser build's substitutions", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("give the parser the same results over the corpus and broken inputs, without lodash-es or chevrotain's lexer", async () => {
+  it("give the parser the same results over the corpus and broken inputs, without lodash-es, chevrotain's lexer or its grammar checks", async () => {
     const { parser: real, inputs: realInputs } = await bundleParser("real", []);
     const { parser: swapped, inputs: swappedInputs } = await bundleParser("lite", webPlugins);
-    const dropped = (f: string) => /lodash-es|lexer_public|regexp-to-ast/.test(f);
+    const dropped = (f: string) =>
+      /lodash-es|lexer_public|regexp-to-ast|grammar[\\/]checks\.js/.test(f);
     expect(realInputs.filter(dropped).length).toBeGreaterThan(3);
     expect(swappedInputs.filter(dropped)).toEqual([]);
     const inputs = corpus();

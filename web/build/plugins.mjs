@@ -33,5 +33,21 @@ export const chevrotainNa = {
   },
 };
 
-/** Both, in the order the build uses them. */
-export const webPlugins = [lodashLite, chevrotainNa];
+/**
+ * chevrotain validates a grammar only when a parser is built with validations on; tenantlite's
+ * parser is validated in Node (test/parser) and skips them elsewhere. chevrotain-checks-off.mjs
+ * replaces the checks module (~5 KB minified) with functions that throw if ever called.
+ */
+export const chevrotainChecksOff = {
+  name: "chevrotain-checks-off",
+  setup(b) {
+    b.onResolve({ filter: /checks\.js$/ }, (a) =>
+      /[\\/]chevrotain[\\/]lib[\\/]src[\\/]/.test(a.importer)
+        ? { path: join(here, "chevrotain-checks-off.mjs") }
+        : undefined,
+    );
+  },
+};
+
+/** All three, in the order the build uses them. */
+export const webPlugins = [lodashLite, chevrotainNa, chevrotainChecksOff];
