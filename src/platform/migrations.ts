@@ -77,8 +77,8 @@ export interface MigrationHost {
   /** Replaces the tenant's live image, durably, and in memory when it is open. */
   replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void>;
   /**
-   * The shared image (`images/<sha256>.db`) the tenant reads as it stands — closed, encrypted
-   * not, no file of its own yet — or undefined when it has its own state.
+   * The shared image (`images/<sha256>.db`) the tenant reads as it stands — unencrypted, no file
+   * of its own yet, not open with changes of its own — or undefined when it has its own state.
    */
   sharedImageOf(info: DatabaseInfo): Promise<string | undefined>;
   /** The bytes of a shared image (cached when small). */
@@ -345,8 +345,9 @@ export class MigrationRunner {
   /**
    * Runs the migration once on a shared image: the migrated image is stored as a shared image
    * itself (durably, before the job commits). Only for migrations whose compiled programs call
-   * no function and fire no trigger program, so that identical bytes give identical results
-   * (`random()`, `datetime('now')` and the like make every child run on its own).
+   * only deterministic built-in functions and fire no trigger program, so that identical bytes
+   * give identical results (`random()`, `datetime('now')` and the like make every child run on
+   * its own).
    */
   private async migrateSharedImage(
     key: string,

@@ -121,29 +121,33 @@ describe("progress on a terminal", () => {
   });
 });
 
+/** Starts `tenantlite <args>` as a child process; resolves with its URL once it listens. */
+async function startDev(args: string[]) {
+  const child = spawn(process.execPath, [BUNDLE, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on("exit", () => reject(new Error(`server exited: ${out}`)));
+  });
+  return { child, url, exited };
+}
+
 describe("dev", () => {
   for (const args of [
     ["dev", "--port", "0", "--memory"],
     ["--port", "0", "--memory"],
   ]) {
     it(`tenantlite ${args.join(" ")} serves until SIGTERM`, async () => {
-      const child = spawn(process.execPath, [BUNDLE, ...args], {
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const { child, url, exited } = await startDev(args);
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = "";
-          child.stdout.setEncoding("utf8").on("data", (d: string) => {
-            out += d;
-            const m = /listening on (http:\/\/\S+)/.exec(out);
-            if (m) resolve(m[1]!);
-          });
-          child.on("exit", () => reject(new Error(`server exited: ${out}`)));
-        });
         expect((await runCli(["db", "create", "x", "--url", url])).code).toBe(0);
         expect((await runCli(["db", "list", "--url", url])).stdout).toMatch(/^NAME .*\nx +regular/);
       } finally {
-        const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
         child.kill("SIGTERM");
         expect(await exited).toBe(0);
       }
@@ -152,20 +156,8 @@ describe("dev", () => {
 
   it("a data directory the server holds is refused to local commands at once, and free again once it is gone", async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, [BUNDLE, "dev", "--port", "0", "--data-dir", dir], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const exited = new Promise<void>((r) => child.on("exit", () => r()));
+    const { child, url, exited } = await startDev(["dev", "--port", "0", "--data-dir", dir]);
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = "";
-        child.stdout.setEncoding("utf8").on("data", (d: string) => {
-          out += d;
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]!);
-        });
-        child.on("exit", () => reject(new Error(`server exited: ${out}`)));
-      });
       expect((await runCli(["db", "create", "served", "--url", url])).code).toBe(0);
       const t0 = Date.now();
       const refused = await runCli(["db", "create", "local", "--data-dir", dir]);
