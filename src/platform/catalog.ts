@@ -296,6 +296,12 @@ export class Catalog {
     return typeof r?.base_image === "string" ? r.base_image : undefined;
   }
 
+  /** The shared images some database reads. */
+  sharedImagesInUse(): Set<string> {
+    const rows = this.all("SELECT DISTINCT base_image FROM databases WHERE base_image IS NOT NULL");
+    return new Set(rows.map((r) => String(r.base_image)));
+  }
+
   deleteDatabase(id: string): Promise<void> {
     return this.change({ t: "dbdel", id });
   }

@@ -257,7 +257,23 @@ export class Platform {
     }
     // Finish (or mark failed) migrations a crash interrupted, before anyone reads a tenant.
     await platform.migrations.recover();
+    await platform.sweepSharedImages();
     return platform;
+  }
+
+  /**
+   * Deletes shared images no database reads any more: left by deleted copies, by children that
+   * moved to a migrated image, or by a creation or migration a crash interrupted. Runs at start,
+   * after recovery, when nothing else is in flight.
+   */
+  private async sweepSharedImages(): Promise<void> {
+    const used = this.catalog.sharedImagesInUse();
+    for (let after: string | undefined; ; ) {
+      const keys = await this.storage.list("images/", { limit: 1000, ...(after ? { after } : {}) });
+      for (const key of keys) if (!used.has(key)) await this.storage.delete(key);
+      if (keys.length < 1000) return;
+      after = keys[keys.length - 1];
+    }
   }
 
   // ── databases ────────────────────────────────────────────────────────────

@@ -305,6 +305,26 @@ describe("untouched children keep sharing one image across migrations", () => {
     ).toBe(1);
   });
 
+  it("deletes shared images nobody reads any more at the next start", async () => {
+    const { p, storage } = await copies(3);
+    const before = await storage.list("images/");
+    expect(before).toHaveLength(1);
+    await p.migrate("app", ["ALTER TABLE users ADD COLUMN plan TEXT"]);
+    expect(await storage.list("images/")).toHaveLength(2);
+    await p.close();
+    platform = await createPlatform({ storage });
+    const after = await storage.list("images/");
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before); // the children's migrated image stays, the old one goes
+    expect((await platform.client("c2").execute("SELECT plan FROM users")).columns).toEqual([
+      "plan",
+    ]);
+    for (const n of ["c0", "c1", "c2"]) await platform.deleteDatabase(n);
+    await platform.close();
+    platform = await createPlatform({ storage });
+    expect(await storage.list("images/")).toEqual([]);
+  });
+
   it("runs a migration child by child when its result could differ between runs", async () => {
     for (const statement of [
       "UPDATE users SET name = hex(randomblob(8))",
