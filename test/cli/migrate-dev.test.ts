@@ -163,6 +163,7 @@ describe("dev", () => {
       const refused = await runCli(["db", "create", "local", "--data-dir", dir]);
       expect(errorCode(refused)).toBe("STORAGE_LOCKED");
       expect(refused.stderr).toContain(`process ${child.pid} (tenantlite dev)`);
+      expect(refused.stderr).toContain("pass --url");
       expect(Date.now() - t0).toBeLessThan(10_000); // no waiting for a server
     } finally {
       child.kill("SIGKILL"); // no chance to unlock: the next opener takes the lock over
