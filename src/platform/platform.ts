@@ -228,15 +228,7 @@ export class Platform {
       currentImage: (info) => this.imageOf(info),
       replaceImage: (info, bytes) => this.replaceImage(info, bytes),
       sharedImageOf: (info) => this.sharedImageOf(info),
-      loadSharedImage: async (key) => {
-        const bytes = await this.sharedImage(key);
-        if (bytes === undefined) {
-          throw new TenantliteError("DATABASE_CORRUPT", "a shared database image is missing", {
-            status: 500,
-          });
-        }
-        return bytes;
-      },
+      loadSharedImage: (key) => this.requireSharedImage(key),
       adoptSharedImages: (entries) => this.adoptSharedImages(entries),
       setBlocked: (parent, reason) => {
         if (reason === undefined) this.blockedSchemas.delete(parent.name);
@@ -604,6 +596,8 @@ export class Platform {
     const t = this.open.get(info.id);
     if (t === undefined) {
       await this.storage.save(key, bytes);
+      // An open that read the old file while this saved would hold the old image.
+      await this.swapIfOpened(info, () => bytes);
       return;
     }
     await t.gate.hold(async () => {
@@ -611,6 +605,18 @@ export class Platform {
       await this.storage.save(key, await this.seal(t, bytes));
       this.swapImage(t, bytes);
     });
+  }
+
+  /** After a tenant's stored image changed: waits for an open in progress, swaps if open. */
+  private async swapIfOpened(
+    info: DatabaseInfo,
+    bytes: () => Uint8Array | Promise<Uint8Array>,
+  ): Promise<void> {
+    await this.opening.get(info.id)?.promise.catch(() => undefined);
+    const t = this.open.get(info.id);
+    if (t === undefined) return;
+    const image = await bytes();
+    await t.gate.hold(async () => this.swapImage(t, image));
   }
 
   /** Replaces an open tenant's database in memory (the caller holds its gate). */
@@ -990,18 +996,19 @@ export class Platform {
     }
     await Promise.all(records);
     for (const { info, key } of entries) {
-      const bytes = await this.sharedImage(key);
-      if (bytes === undefined) {
-        throw new TenantliteError("DATABASE_CORRUPT", "a shared database image is missing", {
-          status: 500,
-        });
-      }
-      if (owners.has(info.id)) await this.replaceImage(info, bytes);
-      else {
-        const t = this.open.get(info.id);
-        if (t !== undefined) await t.gate.hold(async () => this.swapImage(t, bytes));
-      }
+      if (owners.has(info.id)) await this.replaceImage(info, await this.requireSharedImage(key));
+      else await this.swapIfOpened(info, () => this.requireSharedImage(key));
     }
+  }
+
+  private async requireSharedImage(key: string): Promise<Uint8Array> {
+    const bytes = await this.sharedImage(key);
+    if (bytes === undefined) {
+      throw new TenantliteError("DATABASE_CORRUPT", "a shared database image is missing", {
+        status: 500,
+      });
+    }
+    return bytes;
   }
 
   private emptyImage(): Uint8Array {

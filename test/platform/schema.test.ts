@@ -305,6 +305,32 @@ describe("untouched children keep sharing one image across migrations", () => {
     ).toBe(1);
   });
 
+  it("children opened by readers while the migration applies end up migrated in memory too", async () => {
+    const { p } = await copies(150);
+    for (let i = 0; i < 150; i += 3) {
+      await p.client(`c${i}`).execute("INSERT INTO users (name) VALUES ('own row')");
+    }
+    const { done } = await p.migrate("app", ["ALTER TABLE users ADD COLUMN plan TEXT"], {
+      wait: false,
+    });
+    let finished = false;
+    void done.then(() => {
+      finished = true;
+    });
+    // Readers open children (and leave them open) while the job stages and applies.
+    for (let n = 0; !finished && n < 3000; n++) {
+      await p.client(`c${n % 150}`).execute("SELECT count(*) FROM users");
+    }
+    await done;
+    for (let i = 0; i < 150; i++) {
+      const rs = await p.client(`c${i}`).execute("SELECT name FROM pragma_table_info('users')");
+      expect(
+        rs.rows.map((r) => r.name),
+        `c${i}`,
+      ).toContain("plan");
+    }
+  });
+
   it("deletes shared images nobody reads any more at the next start", async () => {
     const { p, storage } = await copies(3);
     const before = await storage.list("images/");
