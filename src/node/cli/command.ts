@@ -4,7 +4,7 @@
  */
 import { createInterface } from "node:readline";
 import { TenantliteError } from "../../errors.js";
-import type { FlagSpec, ParsedArgs } from "./args.js";
+import { bool, type FlagSpec, list, type ParsedArgs, str } from "./args.js";
 import type { Backend } from "./backend.js";
 import type { CliIo } from "./io.js";
 
@@ -56,6 +56,36 @@ export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
 
 /** The flag that turns tables into JSON. */
 export const JSON_FLAG: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
+
+/** `--yes`: destroy or invalidate without asking (see {@link confirm}). */
+export const YES_FLAG = {
+  type: "boolean",
+  short: "y",
+  help: "do not ask for confirmation",
+} as const;
+
+/** The command's `i`-th positional (its declared count guarantees there is one). */
+export const positional = (ctx: CommandContext, i: number): string => ctx.args.positionals[i]!;
+
+/** The flags of the commands that mint tokens (`db tokens create`, `group tokens create`). */
+export const TOKEN_FLAGS = {
+  expiration: {
+    type: "string",
+    help: "<when> 'never' (default) or a duration such as 2w, 7d, 1h30m",
+  },
+  "read-only": { type: "boolean", help: "the token can only read" },
+  attach: { type: "string", help: "<a,b> databases the token may ATTACH (read-only)" },
+} as const;
+
+/** The token options {@link TOKEN_FLAGS} give. */
+export function tokenOptions(ctx: CommandContext) {
+  const expiration = str(ctx.args, "expiration");
+  return {
+    ...(expiration === undefined ? {} : { expiration }),
+    readOnly: bool(ctx.args, "read-only"),
+    attach: list(ctx.args, "attach"),
+  };
+}
 
 /**
  * Asks before destroying something: `--yes` skips the question; without a terminal the command

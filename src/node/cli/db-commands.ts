@@ -7,17 +7,22 @@ import { readFile, writeFile } from "node:fs/promises";
 import { TenantliteError } from "../../errors.js";
 import { bool, list, str, usageError } from "./args.js";
 import type { DbView } from "./backend.js";
-import { type Command, type CommandContext, confirm, JSON_FLAG } from "./command.js";
+import {
+  type Command,
+  confirm,
+  JSON_FLAG,
+  positional,
+  TOKEN_FLAGS,
+  tokenOptions,
+  YES_FLAG,
+} from "./command.js";
 import { withMigrationReport } from "./migration-report.js";
 import { jsonText, table } from "./output.js";
 
-const YES = { type: "boolean", short: "y", help: "do not ask for confirmation" } as const;
 const ENCRYPTION_KEY = {
   type: "string",
   help: "<key> the database's encryption key (local mode)",
 } as const;
-
-const pos = (ctx: CommandContext, i: number): string => ctx.args.positionals[i]!;
 
 const create: Command = {
   name: "db create",
@@ -71,7 +76,7 @@ const create: Command = {
     const group = str(a, "group");
     const schema = str(a, "schema");
     const fromDb = str(a, "from-db");
-    const db = await backend.createDatabase(pos(ctx, 0), {
+    const db = await backend.createDatabase(positional(ctx, 0), {
       ...(group === undefined ? {} : { group }),
       ...(type === "schema" ? { schemaParent: true } : {}),
       ...(schema === undefined ? {} : { schema }),
@@ -143,7 +148,7 @@ const show: Command = {
   usesBackend: true,
   async run(ctx) {
     const backend = await ctx.backend();
-    const db = await backend.getDatabase(pos(ctx, 0));
+    const db = await backend.getDatabase(positional(ctx, 0));
     const url = backend.databaseUrl(db.name);
     if (ctx.args.flags.get("show-url") === true || ctx.args.flags.get("http-url") === true) {
       ctx.out(`${url}\n`);
@@ -179,12 +184,12 @@ const destroy: Command = {
   name: "db destroy",
   usage: "<name>",
   summary: "delete a database and its data",
-  flags: { yes: YES },
+  flags: { yes: YES_FLAG },
   positionals: [1, 1],
   examples: ["tenantlite db destroy acme --yes"],
   usesBackend: true,
   async run(ctx) {
-    const name = pos(ctx, 0);
+    const name = positional(ctx, 0);
     const backend = await ctx.backend();
     await backend.getDatabase(name);
     await confirm(ctx, `Destroy database ${name} and all its data?`, `destroying ${name}`);
@@ -206,8 +211,8 @@ const configAttach: Command = {
   ],
   usesBackend: true,
   async run(ctx) {
-    const action = pos(ctx, 0);
-    const name = pos(ctx, 1);
+    const action = positional(ctx, 0);
+    const name = positional(ctx, 1);
     if (action !== "allow" && action !== "disallow" && action !== "show") {
       throw usageError(
         `db config attach takes allow, disallow or show, not ${JSON.stringify(action.slice(0, 40))}`,
@@ -226,24 +231,6 @@ const configAttach: Command = {
   },
 };
 
-const TOKEN_FLAGS = {
-  expiration: {
-    type: "string",
-    help: "<when> 'never' (default) or a duration such as 2w, 7d, 1h30m",
-  },
-  "read-only": { type: "boolean", help: "the token can only read" },
-  attach: { type: "string", help: "<a,b> databases the token may ATTACH (read-only)" },
-} as const;
-
-function tokenOptions(ctx: CommandContext) {
-  const expiration = str(ctx.args, "expiration");
-  return {
-    ...(expiration === undefined ? {} : { expiration }),
-    readOnly: bool(ctx.args, "read-only"),
-    attach: list(ctx.args, "attach"),
-  };
-}
-
 const tokensCreate: Command = {
   name: "db tokens create",
   usage: "<db>",
@@ -259,7 +246,7 @@ const tokensCreate: Command = {
     const backend = await ctx.backend();
     const o = tokenOptions(ctx);
     for (const n of o.attach) await backend.getDatabase(n);
-    ctx.out(`${await backend.createDatabaseToken(pos(ctx, 0), o)}\n`);
+    ctx.out(`${await backend.createDatabaseToken(positional(ctx, 0), o)}\n`);
     return 0;
   },
 };
@@ -268,12 +255,12 @@ const tokensInvalidate: Command = {
   name: "db tokens invalidate",
   usage: "<db>",
   summary: "invalidate every token minted so far for a database",
-  flags: { yes: YES },
+  flags: { yes: YES_FLAG },
   positionals: [1, 1],
   examples: ["tenantlite db tokens invalidate acme --yes"],
   usesBackend: true,
   async run(ctx) {
-    const name = pos(ctx, 0);
+    const name = positional(ctx, 0);
     const backend = await ctx.backend();
     await backend.getDatabase(name);
     await confirm(ctx, `Invalidate all tokens of ${name}?`, `invalidating the tokens of ${name}`);
@@ -310,7 +297,7 @@ const shell: Command = {
     const key = str(ctx.args, "encryption-key");
     return runShell(
       backend,
-      pos(ctx, 0),
+      positional(ctx, 0),
       {
         ...(sql === undefined ? {} : { sql }),
         attach: list(ctx.args, "attach"),
@@ -338,7 +325,7 @@ const exportCmd: Command = {
   examples: ["tenantlite db export acme --output acme-backup.db"],
   usesBackend: true,
   async run(ctx) {
-    const name = pos(ctx, 0);
+    const name = positional(ctx, 0);
     const file = str(ctx.args, "output") ?? `${name}.db`;
     if (existsSync(file) && !bool(ctx.args, "overwrite")) {
       throw new TenantliteError(
@@ -368,8 +355,8 @@ const migrate: Command = {
   ],
   usesBackend: true,
   async run(ctx) {
-    const parent = pos(ctx, 0);
-    const source = pos(ctx, 1);
+    const parent = positional(ctx, 0);
+    const source = positional(ctx, 1);
     const sql = existsSync(source) ? await readFile(source, "utf8") : source;
     const { splitStatements } = await import("../../../parser/index.js");
     const statements = splitStatements(sql).map((s) => s.sql);
@@ -404,7 +391,7 @@ const migrationsList: Command = {
   examples: ["tenantlite db migrations list app-schema"],
   usesBackend: true,
   async run(ctx) {
-    const jobs = await (await ctx.backend()).listMigrations(pos(ctx, 0));
+    const jobs = await (await ctx.backend()).listMigrations(positional(ctx, 0));
     if (bool(ctx.args, "json")) ctx.out(jsonText(jobs));
     else if (jobs.length === 0) ctx.out("No migrations.\n");
     else
@@ -427,13 +414,13 @@ const migrationsShow: Command = {
   examples: ["tenantlite db migrations show app-schema 3"],
   usesBackend: true,
   async run(ctx) {
-    const id = pos(ctx, 1);
+    const id = positional(ctx, 1);
     if (!/^\d{1,15}$/.test(id) || Number(id) < 1) {
       throw usageError(
         `the job id must be a positive number, not ${JSON.stringify(id.slice(0, 40))}`,
       );
     }
-    const job = await (await ctx.backend()).getMigration(pos(ctx, 0), Number(id));
+    const job = await (await ctx.backend()).getMigration(positional(ctx, 0), Number(id));
     if (bool(ctx.args, "json")) {
       ctx.out(jsonText(job));
       return 0;

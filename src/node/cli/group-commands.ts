@@ -1,11 +1,16 @@
 /** The `group …` commands: create, list, show, destroy and group tokens. */
-import { bool, list, str } from "./args.js";
+import { bool, str } from "./args.js";
 import type { GroupView } from "./backend.js";
-import { type Command, type CommandContext, confirm, JSON_FLAG } from "./command.js";
+import {
+  type Command,
+  confirm,
+  JSON_FLAG,
+  positional,
+  TOKEN_FLAGS,
+  tokenOptions,
+  YES_FLAG,
+} from "./command.js";
 import { jsonText, table } from "./output.js";
-
-const YES = { type: "boolean", short: "y", help: "do not ask for confirmation" } as const;
-const pos = (ctx: CommandContext, i: number): string => ctx.args.positionals[i]!;
 
 const create: Command = {
   name: "group create",
@@ -19,7 +24,10 @@ const create: Command = {
   examples: ["tenantlite group create eu"],
   usesBackend: true,
   async run(ctx) {
-    const g = await (await ctx.backend()).createGroup(pos(ctx, 0), str(ctx.args, "location"));
+    const g = await (await ctx.backend()).createGroup(
+      positional(ctx, 0),
+      str(ctx.args, "location"),
+    );
     if (bool(ctx.args, "json")) ctx.out(jsonText(g));
     else ctx.out(`Created group ${g.name} at ${g.location}.\n`);
     return 0;
@@ -58,7 +66,7 @@ const show: Command = {
   usesBackend: true,
   async run(ctx) {
     const backend = await ctx.backend();
-    const g: GroupView = await backend.getGroup(pos(ctx, 0));
+    const g: GroupView = await backend.getGroup(positional(ctx, 0));
     const dbs = await backend.listDatabases({ group: g.name });
     if (bool(ctx.args, "json")) {
       ctx.out(jsonText({ ...g, databases: dbs.map((d) => d.name) }));
@@ -81,12 +89,12 @@ const destroy: Command = {
   name: "group destroy",
   usage: "<name>",
   summary: "delete a group and every database in it",
-  flags: { yes: YES },
+  flags: { yes: YES_FLAG },
   positionals: [1, 1],
   examples: ["tenantlite group destroy eu --yes"],
   usesBackend: true,
   async run(ctx) {
-    const name = pos(ctx, 0);
+    const name = positional(ctx, 0);
     const backend = await ctx.backend();
     await backend.getGroup(name);
     await confirm(ctx, `Destroy group ${name} and all its databases?`, `destroying group ${name}`);
@@ -100,28 +108,15 @@ const tokensCreate: Command = {
   name: "group tokens create",
   usage: "<group>",
   summary: "mint a token for every database of a group",
-  flags: {
-    expiration: {
-      type: "string",
-      help: "<when> 'never' (default) or a duration such as 2w, 7d, 1h30m",
-    },
-    "read-only": { type: "boolean", help: "the token can only read" },
-    attach: { type: "string", help: "<a,b> databases the token may ATTACH (read-only)" },
-  },
+  flags: TOKEN_FLAGS,
   positionals: [1, 1],
   examples: ["tenantlite group tokens create default --expiration 7d --read-only"],
   usesBackend: true,
   async run(ctx) {
     const backend = await ctx.backend();
-    const expiration = str(ctx.args, "expiration");
-    const attach = list(ctx.args, "attach");
-    for (const n of attach) await backend.getDatabase(n);
-    const jwt = await backend.createGroupToken(pos(ctx, 0), {
-      ...(expiration === undefined ? {} : { expiration }),
-      readOnly: bool(ctx.args, "read-only"),
-      attach,
-    });
-    ctx.out(`${jwt}\n`);
+    const o = tokenOptions(ctx);
+    for (const n of o.attach) await backend.getDatabase(n);
+    ctx.out(`${await backend.createGroupToken(positional(ctx, 0), o)}\n`);
     return 0;
   },
 };
@@ -130,12 +125,12 @@ const tokensInvalidate: Command = {
   name: "group tokens invalidate",
   usage: "<group>",
   summary: "invalidate every token of a group and of its databases",
-  flags: { yes: YES },
+  flags: { yes: YES_FLAG },
   positionals: [1, 1],
   examples: ["tenantlite group tokens invalidate default --yes"],
   usesBackend: true,
   async run(ctx) {
-    const name = pos(ctx, 0);
+    const name = positional(ctx, 0);
     const backend = await ctx.backend();
     await backend.getGroup(name);
     await confirm(
