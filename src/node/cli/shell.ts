@@ -190,6 +190,17 @@ class Shell {
     return true;
   }
 
+  /** Runs a query of one name column and prints the names as a one-column table. */
+  private async printNames(sql: string): Promise<void> {
+    const r = await this.session.execute(sql);
+    this.io.stdout.write(
+      table(
+        undefined,
+        r.rows.map((row) => [String(row[0])]),
+      ),
+    );
+  }
+
   private print(r: Parameters<typeof renderRows>[0]): void {
     this.io.stdout.write(renderRows(r, this.mode, this.headers));
   }
@@ -223,28 +234,15 @@ class Shell {
         case ".timer":
           this.timer = onOff(".timer", args[0]);
           return true;
-        case ".tables": {
-          const r = await this.session.execute(
+        case ".tables":
+          await this.printNames(
             "SELECT name FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
           );
-          this.io.stdout.write(
-            table(
-              undefined,
-              r.rows.map((row) => [String(row[0])]),
-            ),
-          );
           return true;
-        }
         case ".indexes": {
           const where = args[0] === undefined ? "" : ` AND tbl_name = ${quoteString(args[0])}`;
-          const r = await this.session.execute(
+          await this.printNames(
             `SELECT name FROM sqlite_schema WHERE type = 'index'${where} ORDER BY name`,
-          );
-          this.io.stdout.write(
-            table(
-              undefined,
-              r.rows.map((row) => [String(row[0])]),
-            ),
           );
           return true;
         }
