@@ -52,6 +52,9 @@ const LOCK_NAME = ".~tl-lock";
 // `list`/`load` can never see them.
 const tempPrefix = ".~tl-";
 const tempPattern = /^\.~tl-[0-9a-f]{16}\.tmp$/;
+/** A fresh temp file name in `dir` (swept by `open` if a crash leaves it). */
+const tempPath = (dir: string): string =>
+  join(dir, `${tempPrefix}${randomBytes(8).toString("hex")}.tmp`);
 
 /**
  * A `Storage` over a directory: key `a/b/c` is the file `<root>/a/b/c`. `save` writes a unique
@@ -317,7 +320,7 @@ export class FsStorage implements Storage {
   }
 
   async #writeOnce(path: string, dir: string, bytes: Uint8Array): Promise<void> {
-    const temp = join(dir, `${tempPrefix}${randomBytes(8).toString("hex")}.tmp`);
+    const temp = tempPath(dir);
     // On small files the thread-pool round trips cost as much as the disk, so only the steps that
     // wait for the disk go to the pool: the write (O_DSYNC: it returns once data and size are
     // durable, as write + fdatasync would) and the directory's fsync. Creating, closing and
@@ -465,7 +468,7 @@ async function lock(root: string, options: FsStorageOptions): Promise<string> {
   for (let attempt = 0; ; attempt++) {
     // Written aside, then linked into place: the lock file appears whole or not at all. (The
     // holder's sweep may remove the aside file, a temp file to it: then look again.)
-    const temp = join(root, `${tempPrefix}${randomBytes(8).toString("hex")}.tmp`);
+    const temp = tempPath(root);
     try {
       writeFileSync(temp, `${token}\n`, { flag: "wx", mode: 0o644 });
       linkSync(temp, path);

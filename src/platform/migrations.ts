@@ -353,7 +353,8 @@ export class MigrationRunner {
     key: string,
     list: readonly BatchStatement[],
   ): Promise<SharedOutcome> {
-    const r = runDeterministic(this.host.sql, await this.host.loadSharedImage(key), list);
+    const bytes = await this.host.loadSharedImage(key);
+    const r = runScriptOn(this.host.sql, bytes, list, { deterministicOnly: true });
     if (r.error !== undefined) return { kind: "error", error: r.error };
     if (r.image === undefined) return { kind: "per-child" };
     const migrated = `images/${await sha256Hex(r.image)}.db`;
@@ -541,12 +542,16 @@ function runOn(
 
 /**
  * The children's side of `runOn` for statements without arguments: the parent's dry run already
- * checked their shape and results are not needed, so they run straight on sql.js.
+ * checked their shape and results are not needed, so they run straight on sql.js. With
+ * `deterministicOnly`, each statement's compiled program is checked first, and `image` is
+ * undefined (nothing failed) when one calls a function whose results could differ between runs
+ * on identical bytes, or fires a trigger program.
  */
 function runScriptOn(
   sql: SqlJsModule,
   image: Uint8Array,
   list: readonly BatchStatement[],
+  options: { deterministicOnly?: boolean } = {},
 ): {
   image?: Uint8Array;
   results: ResultSet[];
@@ -557,7 +562,13 @@ function runScriptOn(
     db.exec("BEGIN");
     for (let i = 0; i < list.length; i++) {
       try {
-        db.run(list[i]!.sql);
+        if (options.deterministicOnly !== true) db.run(list[i]!.sql);
+        else {
+          for (const { sql: one } of splitStatements(list[i]!.sql)) {
+            if (!deterministicProgram(db, one)) return { results: [] };
+            db.run(one);
+          }
+        }
       } catch (e) {
         const err = toSqliteError(e);
         return { results: [], error: { step: i + 1, message: err.detail, cause: err } };
@@ -565,37 +576,6 @@ function runScriptOn(
     }
     db.exec("COMMIT");
     return { image: db.export(), results: [] };
-  } finally {
-    db.close();
-  }
-}
-
-/**
- * `runScriptOn`, checking each statement's compiled program first: `image` is undefined (and
- * nothing failed) when a program calls a function or fires a trigger program, whose results
- * could differ between runs on identical bytes.
- */
-function runDeterministic(
-  sql: SqlJsModule,
-  image: Uint8Array,
-  list: readonly BatchStatement[],
-): { image?: Uint8Array; error?: { step: number; message: string; cause: unknown } } {
-  const db = new sql.Database(image);
-  try {
-    db.exec("BEGIN");
-    for (let i = 0; i < list.length; i++) {
-      try {
-        for (const { sql: one } of splitStatements(list[i]!.sql)) {
-          if (!deterministicProgram(db, one)) return {};
-          db.run(one);
-        }
-      } catch (e) {
-        const err = toSqliteError(e);
-        return { error: { step: i + 1, message: err.detail, cause: err } };
-      }
-    }
-    db.exec("COMMIT");
-    return { image: db.export() };
   } finally {
     db.close();
   }
