@@ -27,7 +27,9 @@ export type {
   JobStatus,
   MigrationJob,
   MigrationProgress,
+  MigrationThreads,
   TaskProgress,
+  ThreadDryRun,
 } from "./platform/migrations.js";
 export {
   type ConnectOptions,

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import initSqlJs from "sql.js";
-import { createPlatform, MemoryStorage, type Storage } from "../../src/index.js";
+import { createPlatform, MemoryStorage, type Storage } from "../../src/node/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { printTable } from "../lib/measure.js";
 

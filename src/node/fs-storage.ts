@@ -3,18 +3,23 @@ import {
   closeSync,
   type Dir,
   constants as fsConstants,
+  fdatasync as fsFdatasync,
   fsync as fsFsync,
   read as fsRead,
   fstatSync,
   write as fsWrite,
+  ftruncateSync,
   linkSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
+  statSync,
   unlinkSync,
   writeFileSync,
+  writeSync,
 } from "node:fs";
-import { mkdir, opendir, rmdir, stat, unlink } from "node:fs/promises";
+import { mkdir, opendir, rmdir, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { TenantliteError } from "../errors.js";
@@ -135,9 +140,14 @@ export class FsStorage implements Storage {
         if (!stats.isFile()) return undefined;
         const bytes = new Uint8Array(stats.size);
         for (let done = 0; done < bytes.length; ) {
-          const n = await fsCall<number>((cb) =>
-            fsRead(fd, bytes, done, bytes.length - done, done, cb),
-          );
+          // A small file is read inline too: from the page cache that is a few microseconds,
+          // less than the pool's round trip; big ones go to the pool.
+          const n =
+            bytes.length <= INLINE_READ_MAX
+              ? readSync(fd, bytes, done, bytes.length - done, done)
+              : await fsCall<number>((cb) =>
+                  fsRead(fd, bytes, done, bytes.length - done, done, cb),
+                );
           if (n === 0) return bytes.subarray(0, done).slice();
           done += n;
         }
@@ -176,11 +186,11 @@ export class FsStorage implements Storage {
     );
   }
 
-  /** Whether `key`'s file exists. */
+  /** Whether `key`'s file exists (a metadata lookup, inline like `load`'s open). */
   has(key: string): Promise<boolean> {
     return this.#run(key, async (path) => {
       try {
-        return (await stat(path)).isFile();
+        return statSync(path).isFile();
       } catch (e) {
         if (isCode(e, "ENOENT", "ENOTDIR")) return false;
         throw e;
@@ -286,25 +296,70 @@ export class FsStorage implements Storage {
           this.#knownDirs.delete(dir);
           continue;
         }
-        if (isCode(e, "ENOTDIR", "EISDIR", "ENOTEMPTY", "EEXIST")) {
-          throw new TenantliteError(
-            "STORAGE_KEY_CONFLICT",
-            `cannot save "${key}": the fs backend cannot store a key that is also a prefix of other keys (or lies under one that holds bytes)`,
-            { cause: e },
-          );
-        }
-        if (isCode(e, "ENAMETOOLONG")) {
-          throw new TenantliteError(
-            "STORAGE_INVALID_KEY",
-            `a segment of key "${key}" is too long for this file system`,
-            { cause: e },
-          );
-        }
-        throw new TenantliteError("STORAGE_WRITE_FAILED", `could not save "${key}"`, {
-          cause: e,
-        });
+        throw writeError(key, e);
       }
     }
+  }
+
+  /**
+   * Writes many files in place (see {@link Storage.overwriteMany}): each is opened, written and
+   * cut to size inline — page-cache work, no new inode, no rename — and all of them are then
+   * fdatasynced together on the thread pool; the directories of files that did not exist yet are
+   * fsynced after. On this VM's ext4 that is ~5× faster than a save per file, which pays for
+   * allocating a fresh file's blocks every time (measured in bench/migrate's apply phase).
+   */
+  async overwriteMany(entries: readonly { key: string; bytes: Uint8Array }[]): Promise<void> {
+    this.#check();
+    if (!Array.isArray(entries)) {
+      throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "overwriteMany takes an array");
+    }
+    // Everything is checked before anything is written.
+    for (const entry of entries) {
+      assertValidKey(entry?.key);
+      assertBytes(entry.bytes);
+    }
+    const results = await Promise.allSettled(
+      entries.map(({ key, bytes }) =>
+        this.#run(key, (path) =>
+          this.#serialize(key, async () => {
+            try {
+              await this.#overwrite(path, bytes);
+            } catch (e) {
+              throw writeError(key, e);
+            }
+          }),
+        ),
+      ),
+    );
+    for (const r of results) if (r.status === "rejected") throw r.reason;
+  }
+
+  async #overwrite(path: string, bytes: Uint8Array): Promise<void> {
+    let fd: number;
+    let created = false;
+    try {
+      fd = openSync(path, fsConstants.O_RDWR);
+    } catch (e) {
+      if (!isCode(e, "ENOENT")) throw e;
+      await this.#makeDirs(dirname(path));
+      fd = openSync(path, fsConstants.O_RDWR | fsConstants.O_CREAT, 0o644);
+      created = true;
+    }
+    try {
+      if (!fstatSync(fd).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+      for (let done = 0; done < bytes.length; ) {
+        // Small images are copied into the page cache inline; big ones go to the pool.
+        done +=
+          bytes.length <= INLINE_WRITE_MAX
+            ? writeSync(fd, bytes, done, bytes.length - done, done)
+            : await fsCall<number>((cb) => fsWrite(fd, bytes, done, bytes.length - done, done, cb));
+      }
+      ftruncateSync(fd, bytes.length);
+      await fsCall((cb) => fsFdatasync(fd, cb));
+    } finally {
+      closeSync(fd);
+    }
+    if (created) await syncDir(dirname(path));
   }
 
   async #makeDirs(dir: string): Promise<void> {
@@ -600,6 +655,31 @@ function fsCall<T = void>(
 const DSYNC = fsConstants.O_DSYNC ?? 0;
 const TEMP_FLAGS =
   fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (DSYNC as number);
+
+/** Files up to this size are read inline by `load`. */
+const INLINE_READ_MAX = 64 << 10;
+/** Files up to this size are overwritten by `overwriteMany` with inline writes. */
+const INLINE_WRITE_MAX = 1 << 20;
+
+/** A failed write as the coded error callers see. */
+function writeError(key: string, e: unknown): TenantliteError {
+  if (e instanceof TenantliteError) return e;
+  if (isCode(e, "ENOTDIR", "EISDIR", "ENOTEMPTY", "EEXIST")) {
+    return new TenantliteError(
+      "STORAGE_KEY_CONFLICT",
+      `cannot save "${key}": the fs backend cannot store a key that is also a prefix of other keys (or lies under one that holds bytes)`,
+      { cause: e },
+    );
+  }
+  if (isCode(e, "ENAMETOOLONG")) {
+    return new TenantliteError(
+      "STORAGE_INVALID_KEY",
+      `a segment of key "${key}" is too long for this file system`,
+      { cause: e },
+    );
+  }
+  return new TenantliteError("STORAGE_WRITE_FAILED", `could not save "${key}"`, { cause: e });
+}
 
 function isCode(e: unknown, ...codes: string[]): boolean {
   return (

@@ -10,7 +10,12 @@
  * await storage.close();
  */
 export * from "../index.js";
+export { createPlatform } from "./create-platform.js";
 export { FsStorage, type FsStorageOptions } from "./fs-storage.js";
+export {
+  createMigrationThreads,
+  type MigrationThreadsOptions,
+} from "./migration-threads.js";
 export {
   type RunningServer,
   type StartServerOptions,

@@ -15,10 +15,11 @@ import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
 import { TenantliteError } from "../errors.js";
-import { createPlatform, type Platform } from "../platform/platform.js";
+import type { Platform } from "../platform/platform.js";
 import type { ServerLimits } from "../server/context.js";
 import { createHandler, DEFAULT_LIMITS, type ServerHandler } from "../server/handler.js";
 import type { BodyLimits, HttpRequest } from "../server/http.js";
+import { createPlatform } from "./create-platform.js";
 import { FsStorage } from "./fs-storage.js";
 
 /** Options of {@link startServer}. */

@@ -67,6 +67,27 @@ export interface MigrationProgress {
   readonly failures: number;
 }
 
+/**
+ * Runs children's dry runs on other threads (Node: worker threads, which `tenantlite/node`'s
+ * `createPlatform` sets up). The runner does a dry run itself while no thread is ready, and
+ * redoes those a failing thread dropped.
+ */
+export interface MigrationThreads {
+  /** Starts the threads unless they run (a job with many children is beginning). */
+  start(): void;
+  /**
+   * Runs `statements` in one transaction on `image` (taking its bytes over) on a thread: the
+   * migrated image, or the failing statement's 1-based step and SQLite's message (step 0: the
+   * image itself failed). Undefined when no thread is ready.
+   */
+  run(image: Uint8Array, statements: readonly string[]): Promise<ThreadDryRun> | undefined;
+  /** Stops the threads. */
+  close(): Promise<void>;
+}
+
+/** The outcome of a dry run on a thread. */
+export type ThreadDryRun = { image: Uint8Array } | { step: number; message: string };
+
 /** What the runner needs from the platform. */
 export interface MigrationHost {
   readonly sql: SqlJsModule;
@@ -76,6 +97,11 @@ export interface MigrationHost {
   currentImage(info: DatabaseInfo): Promise<Uint8Array>;
   /** Replaces the tenant's live image, durably, and in memory when it is open. */
   replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void>;
+  /**
+   * Replaces many tenants' images at once, durably when it resolves. Their files may be left
+   * torn by a crash meanwhile: the caller keeps a durable copy of each to redo the batch from.
+   */
+  replaceImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void>;
   /**
    * The shared image (`images/<sha256>.db`) the tenant reads as it stands — unencrypted, no file
    * of its own yet, not open with changes of its own — or undefined when it has its own state.
@@ -90,6 +116,8 @@ export interface MigrationHost {
   adoptSharedImages(entries: readonly { info: DatabaseInfo; key: string }[]): Promise<void>;
   /** Blocks (with a reason) or unblocks writes to a parent and its children. */
   setBlocked(parent: DatabaseInfo, reason: string | undefined): void;
+  /** Threads for children's dry runs, when the runtime has them. */
+  readonly threads?: MigrationThreads | undefined;
 }
 
 interface JobRecord {
@@ -109,7 +137,14 @@ interface JobRecord {
 }
 
 const CONCURRENCY = 8;
-const APPLY_CONCURRENCY = 16;
+/** Children in preparation at once when threads run their dry runs (they take batches). */
+const THREADED_CONCURRENCY = 64;
+/** Jobs with at least this many children start the threads (~120 ms, ~30 MB each). */
+const THREADS_FROM_CHILDREN = 64;
+/** Children's images in preparation at once stay under this many bytes (one may exceed it). */
+const PREPARE_BYTES = 64 << 20;
+/** While threads start, dry runs here give the event loop a turn this often (ms). */
+const YIELD_MS = 5;
 const PAGE = 500;
 const jobKey = (parentId: string, jobId: number) =>
   `jobs/${parentId}/${String(jobId).padStart(10, "0")}`;
@@ -188,6 +223,10 @@ export class MigrationRunner {
     };
     this.running.set(parent.id, job);
     this.host.setBlocked(parent, `a migration of schema "${parent.name}" is running`);
+    // Threads boot while the parent's dry run and the first children run here.
+    if (this.host.catalog.countChildren(parent.name) >= THREADS_FROM_CHILDREN) {
+      this.host.threads?.start();
+    }
     let dry: ReturnType<typeof runOn>;
     try {
       // Dry run on the parent first: a failure here creates no job.
@@ -296,13 +335,58 @@ export class MigrationRunner {
       }
       return outcome;
     };
+    const sqls = list.map((s) => s.sql);
+    const threads = withArgs ? undefined : this.host.threads;
+    // Images in preparation are bounded in bytes too, whatever their number.
+    let preparing = 0;
+    let lastYield = Date.now();
+    let turn: Promise<void> | undefined;
+    const waiting: (() => void)[] = [];
+    const release = (bytes: number) => {
+      preparing -= bytes;
+      waiting.shift()?.();
+    };
+    const dryRun = async (child: DatabaseInfo): Promise<DryRun> => {
+      let image = await this.host.currentImage(child);
+      while (preparing > 0 && preparing + image.length > PREPARE_BYTES) {
+        await new Promise<void>((resolve) => waiting.push(resolve));
+      }
+      const size = image.length;
+      preparing += size;
+      try {
+        const threaded = threads?.run(image, sqls);
+        if (threaded !== undefined) {
+          const r = await threaded.catch(() => undefined);
+          if (r !== undefined) return fromThread(r);
+          image = await this.host.currentImage(child); // the thread failed: again, here
+        } else if (threads !== undefined && Date.now() - lastYield >= YIELD_MS) {
+          // Until the threads are ready this thread does the work; a storage that answers in
+          // microtasks would keep it from ever hearing that they are. All the children in
+          // preparation wait for the same turn, so the event loop gets one.
+          turn ??= new Promise<void>((resolve) =>
+            setTimeout(() => {
+              turn = undefined;
+              lastYield = Date.now();
+              resolve();
+            }, 0),
+          );
+          await turn;
+        }
+        return withArgs
+          ? runOn(this.host.sql, image, list, "bigint")
+          : runScriptOn(this.host.sql, image, list);
+      } finally {
+        release(size);
+      }
+    };
     for (const page of this.host.catalog.pagesOfDatabases({ schema: parent.name }, PAGE)) {
-      await forEachLimited(page, CONCURRENCY, async (child) => {
+      const limit = threads === undefined ? CONCURRENCY : THREADED_CONCURRENCY;
+      await forEachLimited(page, limit, async (child) => {
         if (failure !== undefined) return;
         const task = job.task_base + index++;
         const base = withArgs ? undefined : await this.host.sharedImageOf(child);
         const outcome = base === undefined ? undefined : await migrateShared(base);
-        let r: { image?: Uint8Array; error?: { step: number; message: string; cause: unknown } };
+        let r: DryRun;
         if (outcome?.kind === "image") {
           pack.push({ id: child.id, base: outcome.key });
           job.done++;
@@ -311,10 +395,7 @@ export class MigrationRunner {
         } else if (outcome?.kind === "error") {
           r = outcome;
         } else {
-          const image = await this.host.currentImage(child);
-          r = withArgs
-            ? runOn(this.host.sql, image, list, "bigint")
-            : runScriptOn(this.host.sql, image, list);
+          r = await dryRun(child);
         }
         if (r.error !== undefined) {
           const message = `An error occured executing the migration at step ${r.error.step}: ${r.error.message}`;
@@ -388,13 +469,20 @@ export class MigrationRunner {
             emit("apply");
           }
         }
-        const own = entries.filter((e): e is { id: string; image: Uint8Array } => "image" in e);
-        await forEachLimited(own, APPLY_CONCURRENCY, async ({ id, image }) => {
-          const info = this.host.catalog.getDatabase(id);
-          if (info !== undefined) await this.host.replaceImage(info, image);
+        // Children with images of their own: one batch per pack, which protects it.
+        const own: { info: DatabaseInfo; bytes: Uint8Array }[] = [];
+        let skipped = 0;
+        for (const e of entries) {
+          if (!("image" in e)) continue;
+          const info = this.host.catalog.getDatabase(e.id);
+          if (info !== undefined) own.push({ info, bytes: e.image });
+          else skipped++;
+        }
+        await this.host.replaceImages(own);
+        for (let i = own.length + skipped; i > 0; i--) {
           job.done++;
           emit("apply");
-        });
+        }
       }
       if (keys.length < PAGE) break;
       after = keys[keys.length - 1];
@@ -506,6 +594,20 @@ export class MigrationRunner {
       finished_at: job.finished_at,
     };
   }
+}
+
+/** A child's dry run: its migrated image, or the failing step. */
+interface DryRun {
+  image?: Uint8Array;
+  error?: { step: number; message: string; cause: unknown };
+}
+
+/** A thread's dry run as the runner's own would have reported it. */
+function fromThread(r: ThreadDryRun): DryRun {
+  if ("image" in r) return { image: r.image };
+  const err = toSqliteError(new Error(r.message));
+  if (r.step === 0) throw err; // the image could not be opened: as runScriptOn would throw
+  return { error: { step: r.step, message: err.detail, cause: err } };
 }
 
 /** Runs `list` in one transaction on a scratch copy of `image`; returns the new image or the failing step. */

@@ -23,6 +23,15 @@ export interface Storage {
    * copy `bytes` first unless `options.transfer` hands them over.
    */
   save(key: string, bytes: Uint8Array, options?: SaveOptions): Promise<void>;
+  /**
+   * Optional: writes many objects where a crash midway may leave any of them torn — neither old
+   * nor new — in exchange for speed (the fs backend overwrites files in place instead of
+   * creating a temp file per key). Only for callers that keep a durable copy of every entry to
+   * redo the whole batch from after a crash, and that keep readers of these keys away until it
+   * resolves (a migration's apply phase, redone from its staged packs). Every entry is durable
+   * when it resolves. Callers fall back to `save` per entry where a backend lacks it.
+   */
+  overwriteMany?(entries: readonly { key: string; bytes: Uint8Array }[]): Promise<void>;
   /** Removes `key`; resolves normally when it did not exist. */
   delete(key: string): Promise<void>;
   /** Whether `key` holds bytes. */

@@ -3,7 +3,7 @@
  * Tokens are minted with the same key pair a server on that directory uses, so they work there.
  */
 import { TenantliteError } from "../../errors.js";
-import { createPlatform, type Platform } from "../../platform/platform.js";
+import type { Platform } from "../../platform/platform.js";
 import { TokenAuthority } from "../../platform/tokens.js";
 import type {
   AccessPolicy,
@@ -12,6 +12,7 @@ import type {
   DatabaseRef,
   GroupInfo,
 } from "../../platform/types.js";
+import { createPlatform } from "../create-platform.js";
 import { FsStorage } from "../fs-storage.js";
 import type {
   Backend,
