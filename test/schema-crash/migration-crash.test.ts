@@ -4,6 +4,12 @@
  * data directory. After each kill a fresh platform (which recovers interrupted jobs) must find the
  * parent and every child at the same schema — all old or all new — no job left running, and no
  * staged image left behind.
+ *
+ * Half the children are untouched copies (one shared image, migrated once for all of them); the
+ * other half hold a row of their own, so each is dry-run on its own (on a worker thread) and its
+ * file is overwritten in place while the job applies — torn by a kill there until recovery rolls
+ * the job forward from its staged packs. Those children must keep their row and pass
+ * integrity_check.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -45,9 +51,15 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
+/**
+ * Runs the child once; kills it `killAfterMs` after it opened, or (with `from: "apply"`) after its
+ * apply phase began — the short stretch where children's files are overwritten in place, which
+ * kills spread over the whole run would seldom hit.
+ */
 function run(
   k: number,
   killAfterMs: number | undefined,
+  from: "open" | "apply" = "open",
 ): Promise<{ done: boolean; stderr: string }> {
   return new Promise((resolvePromise) => {
     const child: ChildProcess = spawn(process.execPath, [script, dataDir, String(k)], {
@@ -58,7 +70,7 @@ function run(
     let timer: ReturnType<typeof setTimeout> | undefined;
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
-      if (killAfterMs !== undefined && timer === undefined && out.includes("open\n")) {
+      if (killAfterMs !== undefined && timer === undefined && out.includes(`${from}\n`)) {
         timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
       }
     });
@@ -96,6 +108,12 @@ describe("SIGKILL during a migration over many children", () => {
       for (let i = 0; i < CHILDREN; i++)
         creates.push(setup.createDatabase(`c${String(i).padStart(4, "0")}`, { schema: "app" }));
       await Promise.all(creates);
+      for (let i = 0; i < CHILDREN; i += 2) {
+        const name = `c${String(i).padStart(4, "0")}`;
+        await setup
+          .client(name)
+          .execute({ sql: "INSERT INTO users (name) VALUES (?)", args: [name] });
+      }
       await setup.close();
 
       // One undisturbed run tells how long a migration takes, so kills can land anywhere in it.
@@ -104,6 +122,7 @@ describe("SIGKILL during a migration over many children", () => {
       expect(first.stderr).toBe("");
       expect(first.done).toBe(true);
       const span = Date.now() - started;
+      let applyKills = 0;
 
       const deadline = Date.now() + TIME_BOUND_MS;
       let kills = 0;
@@ -111,9 +130,16 @@ describe("SIGKILL during a migration over many children", () => {
       let applied = 1;
       const problems: string[] = [];
       for (let k = 1; kills < KILLS && Date.now() < deadline; k++) {
-        const r = await run(k, Math.floor(Math.random() * span));
+        // Every other run is killed within 40 ms of its apply phase beginning.
+        const inApply = k % 2 === 0;
+        const r = inApply
+          ? await run(k, Math.floor(Math.random() * 40), "apply")
+          : await run(k, Math.floor(Math.random() * span));
         if (r.done) completed++;
-        else kills++;
+        else {
+          kills++;
+          if (inApply) applyKills++;
+        }
         const p = await open();
         try {
           const drift = await p.checkSchemas("app");
@@ -139,13 +165,28 @@ describe("SIGKILL during a migration over many children", () => {
             problems.push(
               `after run ${k}: last child has ${sample.rows[0]!.n} marks, parent ${applied}`,
             );
+          // Children with files of their own (every 25th of them): whole, with their row.
+          for (let i = 0; i < CHILDREN; i += 50) {
+            const name = `c${String(i).padStart(4, "0")}`;
+            const c = p.client(name);
+            const ok = await c.execute("PRAGMA integrity_check");
+            const own = await c.execute({
+              sql: "SELECT (SELECT count(*) FROM users WHERE name = ?) AS own, (SELECT count(*) FROM marks) AS marks",
+              args: [name],
+            });
+            const row = own.rows[0]!;
+            if (ok.rows[0]![0] !== "ok" || Number(row.own) !== 1 || Number(row.marks) !== applied)
+              problems.push(
+                `after run ${k}: child ${name}: integrity ${String(ok.rows[0]![0])}, own rows ${String(row.own)}, marks ${String(row.marks)} (parent ${applied})`,
+              );
+          }
         } finally {
           await p.close();
         }
         if (problems.length > 0) break;
       }
       console.log(
-        `migration crash loop: ${kills} kills, ${completed} runs completed, ${applied} migrations applied, one migration ≈ ${span} ms`,
+        `migration crash loop: ${kills} kills (${applyKills} in the apply phase), ${completed} runs completed, ${applied} migrations applied, one migration ≈ ${span} ms`,
       );
       expect(problems).toEqual([]);
       expect(kills, `time bound hit after ${kills} kills`).toBeGreaterThanOrEqual(KILLS);
