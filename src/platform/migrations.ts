@@ -268,6 +268,7 @@ export class MigrationRunner {
         job.committed = true;
         await this.save(job); // the commit point
         job.done = 0;
+        emit("apply"); // the apply phase begins: 0 of total
         await this.apply(job, emit);
         job.status = "RunSuccess";
         job.finished_at = new Date().toISOString();

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -186,6 +186,84 @@ describe("FsStorage", () => {
       "t1/u3/7",
       "t1/u3/8",
     ]);
+    await s.close();
+  });
+});
+
+describe("FsStorage.overwriteMany", () => {
+  it("writes every entry in place (same file, cut to size), creating files and directories that do not exist", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    await s.save("t/a", bytesOf("a long original content"));
+    await s.save("t/b", bytesOf("short"));
+    const { ino } = statSync(join(root, "t", "a"));
+    await s.overwriteMany([
+      { key: "t/a", bytes: bytesOf("new") },
+      { key: "t/b", bytes: bytesOf("a longer replacement") },
+      { key: "u/v/c", bytes: bytesOf("created") },
+    ]);
+    expect(await readFile(join(root, "t", "a"), "utf8")).toBe("new");
+    expect(await readFile(join(root, "t", "b"), "utf8")).toBe("a longer replacement");
+    expect(await readFile(join(root, "u", "v", "c"), "utf8")).toBe("created");
+    // In place: the same inode, no temp file left anywhere.
+    expect(statSync(join(root, "t", "a")).ino).toBe(ino);
+    expect(await entries(join(root, "t"))).toEqual(["a", "b"]);
+    await s.close();
+    const again = await FsStorage.open(root);
+    expect(new TextDecoder().decode(await again.load("u/v/c"))).toBe("created");
+    await again.close();
+  });
+
+  it("checks every entry before writing any, with coded errors", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    await s.save("ok", bytesOf("before"));
+    for (const [, key] of hostileKeys) {
+      await expectCode(
+        s.overwriteMany([
+          { key: "ok", bytes: bytesOf("after") },
+          { key: key as string, bytes: bytesOf("evil") },
+        ]),
+        "STORAGE_INVALID_KEY",
+      );
+    }
+    await expectCode(
+      s.overwriteMany([
+        { key: "ok", bytes: bytesOf("after") },
+        { key: "x", bytes: "not bytes" as unknown as Uint8Array },
+      ]),
+      "STORAGE_INVALID_ARGUMENT",
+    );
+    await expectCode(s.overwriteMany("nope" as never), "STORAGE_INVALID_ARGUMENT");
+    expect(await readFile(join(root, "ok"), "utf8")).toBe("before");
+    expect(await entries(root)).toEqual(["ok"]);
+    await s.close();
+    await expectCode(s.overwriteMany([{ key: "ok", bytes: bytesOf("x") }]), "STORAGE_CLOSED");
+  });
+
+  it("refuses a key that is a directory with STORAGE_KEY_CONFLICT, writing the others", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    await s.save("d/inner", bytesOf("inner"));
+    await expectCode(
+      s.overwriteMany([
+        { key: "d", bytes: bytesOf("clash") },
+        { key: "e", bytes: bytesOf("fine") },
+      ]),
+      "STORAGE_KEY_CONFLICT",
+    );
+    expect(await readFile(join(root, "d", "inner"), "utf8")).toBe("inner");
+    expect(await readFile(join(root, "e"), "utf8")).toBe("fine");
+    await s.close();
+  });
+
+  it("applies after earlier saves of the same key, and before later ones", async () => {
+    const s = await FsStorage.open(freshDir());
+    const first = s.save("k", bytesOf("first"));
+    const batch = s.overwriteMany([{ key: "k", bytes: bytesOf("batch") }]);
+    const last = s.save("k", bytesOf("last"));
+    await Promise.all([first, batch, last]);
+    expect(new TextDecoder().decode(await s.load("k"))).toBe("last");
     await s.close();
   });
 });
