@@ -12,7 +12,11 @@
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import type { MigrationThreads, ThreadDryRun } from "../platform/migrations.js";
+import {
+  type MigrationThreads,
+  SCRATCH_PRAGMAS,
+  type ThreadDryRun,
+} from "../platform/migrations.js";
 
 /** Options of {@link createMigrationThreads}. */
 export interface MigrationThreadsOptions {
@@ -45,7 +49,7 @@ require(workerData.sqlJs)().then((SQL) => {
       let db;
       try {
         db = new SQL.Database(image);
-        db.exec("BEGIN");
+        db.exec(workerData.pragmas + "; BEGIN");
         let step = 0;
         try {
           for (; step < statements.length; step++) db.run(statements[step]);
@@ -115,7 +119,10 @@ class WorkerMigrationThreads implements MigrationThreads {
     if (this.#threads.length > 0) return;
     const sqlJs = createRequire(import.meta.url).resolve("sql.js");
     for (let i = 0; i < this.#count; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { sqlJs } });
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { sqlJs, pragmas: SCRATCH_PRAGMAS },
+      });
       worker.unref(); // a migration in progress keeps the process alive on its own
       const thread: Thread = { worker, ready: false, inFlight: new Map() };
       worker.on("message", (m: WorkerMessage) => this.#onMessage(thread, m));
