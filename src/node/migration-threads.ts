@@ -4,10 +4,14 @@
  * thread caps a migration near 2,500 children/s before any I/O. Worker threads run them on the
  * other cores while the main thread loads images and writes the staged packs.
  *
- * Threads start when a job begins (~120 ms: each loads its own sql.js) and stop after a while
- * without work; until they are ready the runner does dry runs itself. Work goes out in batches
- * (one message per batch, the images handed over, not copied): a message per child costs about
- * as much as a child's dry run.
+ * Threads start when a job begins (~30–120 ms: each loads its own sql.js) and stop after a while
+ * without work. Work goes out in batches (one message per batch, the images handed over, not
+ * copied): a message per child costs about as much as a child's dry run. The main thread takes
+ * its share too: whenever its event loop comes round with nothing else to do, the newest queued
+ * dry run is handed back to it (`{ here: true }`) — all of them while the threads start, few once
+ * they run, since loading images and writing packs come first. A rule decided when a dry run is
+ * queued (run here when the threads look busy) took too much: a freshly started thread, its
+ * JIT still cold, then sat idle while the main thread was the bottleneck.
  */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
@@ -103,6 +107,7 @@ class WorkerMigrationThreads implements MigrationThreads {
   #nextId = 0;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #offering = false;
 
   constructor(options: MigrationThreadsOptions) {
     const count = options.threads ?? Math.max(1, Math.min(4, availableParallelism() - 1));
@@ -133,10 +138,7 @@ class WorkerMigrationThreads implements MigrationThreads {
   }
 
   run(image: Uint8Array, statements: readonly string[]): Promise<ThreadDryRun> | undefined {
-    // Undefined while no thread is ready, and while they have a batch waiting each beyond the
-    // ones they hold: the caller's thread is then better off doing the dry run itself.
-    const ready = this.#threads.filter((t) => t.ready).length;
-    if (ready === 0 || this.#queue.length >= BATCH * ready) return undefined;
+    if (this.#threads.length === 0) return undefined;
     this.#touch();
     // The image's buffer is handed to the thread: only when the image is all of it.
     const own =
@@ -147,6 +149,21 @@ class WorkerMigrationThreads implements MigrationThreads {
       this.#queue.push({ image: own, statements, resolve, reject });
       // Tasks queued in the same tick go out together.
       if (this.#queue.length === 1) queueMicrotask(() => this.#dispatch());
+      this.#offerToCaller();
+    });
+  }
+
+  /**
+   * After the event loop's I/O (worker replies, file reads) has been handled, hands the newest
+   * queued dry run back to the caller's thread — one per turn of the loop.
+   */
+  #offerToCaller(): void {
+    if (this.#offering) return;
+    this.#offering = true;
+    setImmediate(() => {
+      this.#offering = false;
+      this.#queue.pop()?.resolve({ here: true });
+      if (this.#queue.length > 0) this.#offerToCaller();
     });
   }
 

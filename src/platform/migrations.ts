@@ -69,24 +69,30 @@ export interface MigrationProgress {
 
 /**
  * Runs children's dry runs on other threads (Node: worker threads, which `tenantlite/node`'s
- * `createPlatform` sets up). The runner does a dry run itself while no thread is ready, and
- * redoes those a failing thread dropped.
+ * `createPlatform` sets up), and shares the work with the runner's own thread: a dry run may come
+ * back as "run it here" when this thread has nothing else to do. The runner also does a dry run
+ * itself when the threads are not running, and redoes those a failing thread dropped.
  */
 export interface MigrationThreads {
   /** Starts the threads unless they run (a job with many children is beginning). */
   start(): void;
   /**
-   * Runs `statements` in one transaction on `image` (taking its bytes over) on a thread: the
-   * migrated image, or the failing statement's 1-based step and SQLite's message (step 0: the
-   * image itself failed). Undefined when no thread is ready.
+   * Queues a dry run of `statements` in one transaction on `image` (the bytes are handed over
+   * when a thread takes it): the migrated image, or the failing statement's 1-based step and
+   * SQLite's message (step 0: the image itself failed), or `{ here: true }` when the caller's
+   * thread is idle and should run it itself (its bytes untouched). Undefined when the threads are
+   * not running.
    */
   run(image: Uint8Array, statements: readonly string[]): Promise<ThreadDryRun> | undefined;
   /** Stops the threads. */
   close(): Promise<void>;
 }
 
-/** The outcome of a dry run on a thread. */
-export type ThreadDryRun = { image: Uint8Array } | { step: number; message: string };
+/** The outcome of a dry run handed to {@link MigrationThreads}. */
+export type ThreadDryRun =
+  | { image: Uint8Array }
+  | { step: number; message: string }
+  | { here: true };
 
 /** What the runner needs from the platform. */
 export interface MigrationHost {
@@ -143,8 +149,6 @@ const THREADED_CONCURRENCY = 64;
 const THREADS_FROM_CHILDREN = 64;
 /** Children's images in preparation at once stay under this many bytes (one may exceed it). */
 const PREPARE_BYTES = 64 << 20;
-/** While threads start, dry runs here give the event loop a turn this often (ms). */
-const YIELD_MS = 5;
 const PAGE = 500;
 const jobKey = (parentId: string, jobId: number) =>
   `jobs/${parentId}/${String(jobId).padStart(10, "0")}`;
@@ -340,8 +344,6 @@ export class MigrationRunner {
     const threads = withArgs ? undefined : this.host.threads;
     // Images in preparation are bounded in bytes too, whatever their number.
     let preparing = 0;
-    let lastYield = Date.now();
-    let turn: Promise<void> | undefined;
     const waiting: (() => void)[] = [];
     const release = (bytes: number) => {
       preparing -= bytes;
@@ -358,20 +360,9 @@ export class MigrationRunner {
         const threaded = threads?.run(image, sqls);
         if (threaded !== undefined) {
           const r = await threaded.catch(() => undefined);
-          if (r !== undefined) return fromThread(r);
-          image = await this.host.currentImage(child); // the thread failed: again, here
-        } else if (threads !== undefined && Date.now() - lastYield >= YIELD_MS) {
-          // Until the threads are ready this thread does the work; a storage that answers in
-          // microtasks would keep it from ever hearing that they are. All the children in
-          // preparation wait for the same turn, so the event loop gets one.
-          turn ??= new Promise<void>((resolve) =>
-            setTimeout(() => {
-              turn = undefined;
-              lastYield = Date.now();
-              resolve();
-            }, 0),
-          );
-          await turn;
+          if (r === undefined)
+            image = await this.host.currentImage(child); // a thread failed
+          else if (!("here" in r)) return fromThread(r);
         }
         return withArgs
           ? runOn(this.host.sql, image, list, "bigint")
@@ -604,7 +595,7 @@ interface DryRun {
 }
 
 /** A thread's dry run as the runner's own would have reported it. */
-function fromThread(r: ThreadDryRun): DryRun {
+function fromThread(r: { image: Uint8Array } | { step: number; message: string }): DryRun {
   if ("image" in r) return { image: r.image };
   const err = toSqliteError(new Error(r.message));
   if (r.step === 0) throw err; // the image could not be opened: as runScriptOn would throw
