@@ -346,7 +346,7 @@ export class FsStorage implements Storage {
       created = true;
     }
     try {
-      if (!fstatSync(fd).isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+      // (A directory cannot be opened for writing: EISDIR above.)
       for (let done = 0; done < bytes.length; ) {
         // Small images are copied into the page cache inline; big ones go to the pool.
         done +=

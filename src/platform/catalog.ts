@@ -372,6 +372,14 @@ export class Catalog {
     return r === undefined ? undefined : toDatabase(r);
   }
 
+  /** The databases among `ids` that exist, by id (one query for many). */
+  getDatabasesById(ids: readonly string[]): Map<string, DatabaseInfo> {
+    const rows = this.all("SELECT * FROM databases WHERE id IN (SELECT value FROM json_each(?))", [
+      JSON.stringify(ids),
+    ]);
+    return new Map(rows.map((r) => [r.id as string, toDatabase(r)]));
+  }
+
   listDatabases(options: ListDatabasesOptions = {}): DatabaseInfo[] {
     const where: string[] = [];
     const params: unknown[] = [];

@@ -324,7 +324,7 @@ export class MigrationRunner {
       pack = [];
       packBytes = 0;
       writing = writing.then(() =>
-        this.host.storage.save(packKey(job.job_id, n), encodePack(entries)),
+        this.host.storage.save(packKey(job.job_id, n), encodePack(entries), { transfer: true }),
       );
       return writing;
     };
@@ -448,10 +448,11 @@ export class MigrationRunner {
         const bytes = await this.host.storage.load(key);
         if (bytes === undefined) continue;
         const entries = decodePack(bytes);
+        // A child deleted meanwhile is skipped (deleting is refused while a job runs).
+        const infos = this.host.catalog.getDatabasesById(entries.map((e) => e.id));
         const adopt: { info: DatabaseInfo; key: string }[] = [];
         for (const e of entries) {
-          // A child deleted meanwhile is skipped (deleting is refused while a job runs).
-          const info = "base" in e ? this.host.catalog.getDatabase(e.id) : undefined;
+          const info = "base" in e ? infos.get(e.id) : undefined;
           if (info !== undefined && "base" in e) adopt.push({ info, key: e.base });
         }
         await this.host.adoptSharedImages(adopt);
@@ -466,7 +467,7 @@ export class MigrationRunner {
         let skipped = 0;
         for (const e of entries) {
           if (!("image" in e)) continue;
-          const info = this.host.catalog.getDatabase(e.id);
+          const info = infos.get(e.id);
           if (info !== undefined) own.push({ info, bytes: e.image });
           else skipped++;
         }
