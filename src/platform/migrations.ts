@@ -99,8 +99,15 @@ export interface MigrationHost {
   readonly sql: SqlJsModule;
   readonly storage: Storage;
   readonly catalog: Catalog;
-  /** The tenant's current committed image (waits for its transactions; flushes pending saves). */
-  currentImage(info: DatabaseInfo): Promise<Uint8Array>;
+  /**
+   * The tenant's current committed image (waits for its transactions; flushes pending saves) —
+   * or, with `allowShared`, the key of the shared image (`images/<sha256>.db`) it reads as it
+   * stands, when it has no file and no changes of its own.
+   */
+  startingImage(
+    info: DatabaseInfo,
+    allowShared: boolean,
+  ): Promise<{ image: Uint8Array } | { shared: string }>;
   /** Replaces the tenant's live image, durably, and in memory when it is open. */
   replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void>;
   /**
@@ -108,11 +115,6 @@ export interface MigrationHost {
    * torn by a crash meanwhile: the caller keeps a durable copy of each to redo the batch from.
    */
   replaceImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void>;
-  /**
-   * The shared image (`images/<sha256>.db`) the tenant reads as it stands — unencrypted, no file
-   * of its own yet, not open with changes of its own — or undefined when it has its own state.
-   */
-  sharedImageOf(info: DatabaseInfo): Promise<string | undefined>;
   /** The bytes of a shared image (cached when small). */
   loadSharedImage(key: string): Promise<Uint8Array>;
   /**
@@ -234,7 +236,7 @@ export class MigrationRunner {
     let dry: ReturnType<typeof runOn>;
     try {
       // Dry run on the parent first: a failure here creates no job.
-      const parentImage = await this.host.currentImage(parent);
+      const parentImage = await this.imageOf(parent);
       dry = runOn(this.host.sql, parentImage, list, options.intMode ?? "number");
       if (dry.error !== undefined) {
         throw migrationError(
@@ -349,8 +351,8 @@ export class MigrationRunner {
       preparing -= bytes;
       waiting.shift()?.();
     };
-    const dryRun = async (child: DatabaseInfo): Promise<DryRun> => {
-      let image = await this.host.currentImage(child);
+    const dryRun = async (child: DatabaseInfo, first: Uint8Array): Promise<DryRun> => {
+      let image = first;
       while (preparing > 0 && preparing + image.length > PREPARE_BYTES) {
         await new Promise<void>((resolve) => waiting.push(resolve));
       }
@@ -361,7 +363,7 @@ export class MigrationRunner {
         if (threaded !== undefined) {
           const r = await threaded.catch(() => undefined);
           if (r === undefined)
-            image = await this.host.currentImage(child); // a thread failed
+            image = await this.imageOf(child); // a thread failed
           else if (!("here" in r)) return fromThread(r);
         }
         return withArgs
@@ -376,8 +378,8 @@ export class MigrationRunner {
       await forEachLimited(page, limit, async (child) => {
         if (failure !== undefined) return;
         const task = job.task_base + index++;
-        const base = withArgs ? undefined : await this.host.sharedImageOf(child);
-        const outcome = base === undefined ? undefined : await migrateShared(base);
+        const start = await this.host.startingImage(child, !withArgs);
+        const outcome = "shared" in start ? await migrateShared(start.shared) : undefined;
         let r: DryRun;
         if (outcome?.kind === "image") {
           pack.push({ id: child.id, base: outcome.key });
@@ -386,8 +388,10 @@ export class MigrationRunner {
           return;
         } else if (outcome?.kind === "error") {
           r = outcome;
+        } else if ("image" in start) {
+          r = await dryRun(child, start.image);
         } else {
-          r = await dryRun(child);
+          r = await dryRun(child, await this.imageOf(child)); // a shared image run per child
         }
         if (r.error !== undefined) {
           const message = `An error occured executing the migration at step ${r.error.step}: ${r.error.message}`;
@@ -435,6 +439,13 @@ export class MigrationRunner {
       await this.host.storage.save(migrated, r.image, { transfer: true });
     }
     return { kind: "image", key: migrated };
+  }
+
+  /** A tenant's current image, never as a shared image's key. */
+  private async imageOf(info: DatabaseInfo): Promise<Uint8Array> {
+    const start = await this.host.startingImage(info, false);
+    if ("image" in start) return start.image;
+    throw new Error("unreachable: a shared image was not allowed");
   }
 
   /** Replaces every live image with its staged one (children first, the parent last). */

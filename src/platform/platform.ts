@@ -238,10 +238,9 @@ export class Platform {
       sql,
       storage,
       catalog,
-      currentImage: (info) => this.imageOf(info),
+      startingImage: (info, allowShared) => this.startingImage(info, allowShared),
       replaceImage: (info, bytes) => this.replaceImage(info, bytes),
       replaceImages: (entries) => this.replaceImages(entries),
-      sharedImageOf: (info) => this.sharedImageOf(info),
       loadSharedImage: (key) => this.requireSharedImage(key),
       adoptSharedImages: (entries) => this.adoptSharedImages(entries),
       threads: this.migrationThreads,
@@ -1001,22 +1000,49 @@ export class Platform {
         t.release();
       }
     }
+    const start = await this.startingImage(info, false);
+    return "image" in start ? start.image : this.emptyImage();
+  }
+
+  /**
+   * An unencrypted tenant's current committed image — waiting for its transactions and flushing
+   * its pending saves first — or, with `allowShared`, the key of the shared image it reads as it
+   * stands (no file of its own yet, no changes in memory).
+   */
+  private async startingImage(
+    info: DatabaseInfo,
+    allowShared: boolean,
+  ): Promise<{ image: Uint8Array } | { shared: string }> {
+    if (info.encrypted) return { image: await this.imageOf(info) };
     const open = this.open.get(info.id);
     if (open !== undefined) {
       // With a persister (or no change since it opened) the stored image is the open one once
       // its transactions are over and its saves flushed: reading it is ~10× cheaper than an
       // export. Without one (memory storage) the open database alone has its changes.
-      if (this.persister === undefined && open.changed)
-        return open.gate.hold(() => open.db.export());
+      if (this.persister === undefined && open.changed) {
+        return { image: await open.gate.hold(() => open.db.export()) };
+      }
       await open.gate.hold(() => undefined);
     }
     await this.persister?.flush(tenantKey(info.id));
-    const bytes = await this.loadImage(info);
-    return bytes ?? this.emptyImage();
+    const own = await this.loadOwnImage(info);
+    if (own !== undefined) return { image: own };
+    const base = this.catalog.getBaseImage(info.id);
+    if (base === undefined) return { image: this.emptyImage() };
+    if (allowShared) return { shared: base };
+    return { image: (await this.sharedImage(base)) ?? this.emptyImage() };
   }
 
   /** A tenant's stored image: its own file, else the shared image it was created from. */
   private async loadImage(info: DatabaseInfo): Promise<Uint8Array | undefined> {
+    const own = await this.loadOwnImage(info);
+    if (own !== undefined) return own;
+    const base = this.catalog.getBaseImage(info.id);
+    return base === undefined ? undefined : this.sharedImage(base);
+  }
+
+  /** A tenant's own file, once no migration is overwriting it. */
+  private async loadOwnImage(info: DatabaseInfo): Promise<Uint8Array | undefined> {
     for (let w = this.rewriting.get(info.id); w !== undefined; w = this.rewriting.get(info.id)) {
       await w;
     }
@@ -1024,16 +1050,12 @@ export class Platform {
     const reads = this.reading.get(info.id) ?? new Set<Promise<unknown>>();
     this.reading.set(info.id, reads);
     reads.add(read);
-    let own: Uint8Array | undefined;
     try {
-      own = await read;
+      return await read;
     } finally {
       reads.delete(read);
       if (reads.size === 0 && this.reading.get(info.id) === reads) this.reading.delete(info.id);
     }
-    if (own !== undefined) return own;
-    const base = this.catalog.getBaseImage(info.id);
-    return base === undefined ? undefined : this.sharedImage(base);
   }
 
   /**
@@ -1048,20 +1070,6 @@ export class Platform {
       this.baseImages.set(key, bytes.slice());
     }
     return bytes;
-  }
-
-  /**
-   * The shared image an unencrypted tenant without a file of its own reads, unless it is open
-   * with changes of its own (or a transaction).
-   */
-  private async sharedImageOf(info: DatabaseInfo): Promise<string | undefined> {
-    const t = this.open.get(info.id);
-    if (info.encrypted || (t !== undefined && (t.changed || t.db.inTransaction))) return undefined;
-    const base = this.catalog.getBaseImage(info.id);
-    if (base === undefined) return undefined;
-    const key = tenantKey(info.id);
-    await this.persister?.flush(key);
-    return (await this.storage.has(key)) ? undefined : base;
   }
 
   /**

@@ -30,34 +30,38 @@ afterEach(async () => {
   for (const p of opened.splice(0)) await p.close();
 });
 
-/** Starts the threads and waits until one takes work. */
+/** Starts the threads and waits until one takes work (rather than handing it back). */
 async function warm(threads: MigrationThreads): Promise<void> {
   threads.start();
   for (let i = 0; i < 500; i++) {
-    const r = threads.run(tiny.slice(), ["SELECT 1"]);
-    if (r !== undefined) {
-      await r;
-      return;
-    }
+    const r = await threads.run(tiny.slice(), ["SELECT 1"]);
+    if (r === undefined) throw new Error("the migration threads are not running");
+    if (!("here" in r)) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error("the migration threads never became ready");
+  throw new Error("the migration threads never took work");
 }
 
-/** Real threads that count the dry runs they took (and can be told to drop some). */
+/** Real threads that count the dry runs they did (and can be told to lose some). */
 function counting(threads: MigrationThreads, drop?: (n: number) => boolean) {
   let taken = 0;
+  let handedBack = 0;
   const wrapped: MigrationThreads = {
     start: () => threads.start(),
     close: () => threads.close(),
     run(image, statements) {
-      const r = threads.run(image, statements);
-      if (r === undefined) return undefined;
-      taken++;
-      return drop?.(taken) ? r.then(() => Promise.reject(new Error("thread lost"))) : r;
+      return threads.run(image, statements)?.then((r) => {
+        if ("here" in r) {
+          handedBack++;
+          return r;
+        }
+        taken++;
+        if (drop?.(taken)) throw new Error("thread lost");
+        return r;
+      });
     },
   };
-  return { threads: wrapped, taken: () => taken };
+  return { threads: wrapped, taken: () => taken, handedBack: () => handedBack };
 }
 
 /** A schema "app" with `n` children, each holding a row of its own. */
@@ -173,6 +177,12 @@ describe("dry runs on worker threads", () => {
 
   it("stop when idle and when closed, and start again for the next job", async () => {
     const threads = createMigrationThreads({ threads: 1, idleMs: 100 });
+    expect(threads.run(tiny.slice(), ["SELECT 1"])).toBeUndefined(); // not started
+    threads.start();
+    // Still starting: the work comes back to the caller's thread, its bytes untouched.
+    const image = tiny.slice();
+    expect(await threads.run(image, ["SELECT 1"])).toEqual({ here: true });
+    expect(image).toEqual(tiny);
     await warm(threads);
     const r = await threads.run(tiny.slice(), ["INSERT INTO t VALUES (1)", "SELECT nope FROM t"]);
     expect(r).toEqual({ step: 2, message: "no such column: nope" });
