@@ -49,5 +49,22 @@ export const chevrotainChecksOff = {
   },
 };
 
-/** All three, in the order the build uses them. */
-export const webPlugins = [lodashLite, chevrotainNa, chevrotainChecksOff];
+/**
+ * chevrotain builds long "Expecting one of these token sequences…" texts for syntax errors, and
+ * grammar-problem texts for broken grammars; tenantlite uses neither (its errors come from the
+ * token where parsing stopped). chevrotain-messages-off.mjs replaces errors_public.js (~4 KB
+ * minified) with one short text and, for grammar problems, functions that throw if called.
+ */
+export const chevrotainMessagesOff = {
+  name: "chevrotain-messages-off",
+  setup(b) {
+    b.onResolve({ filter: /\/errors_public\.js$/ }, (a) =>
+      /[\\/]chevrotain[\\/]lib[\\/]src[\\/]/.test(a.importer)
+        ? { path: join(here, "chevrotain-messages-off.mjs") }
+        : undefined,
+    );
+  },
+};
+
+/** All four, in the order the build uses them. */
+export const webPlugins = [lodashLite, chevrotainNa, chevrotainChecksOff, chevrotainMessagesOff];
