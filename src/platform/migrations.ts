@@ -74,8 +74,11 @@ export interface MigrationProgress {
  * itself when the threads are not running, and redoes those a failing thread dropped.
  */
 export interface MigrationThreads {
-  /** Starts the threads unless they run (a job with many children is beginning). */
-  start(): void;
+  /**
+   * A job with this many children is beginning: starts the threads unless they run, or unless
+   * the job is too small to gain from them.
+   */
+  start(children: number): void;
   /**
    * Queues a dry run of `statements` in one transaction on `image` (the bytes are handed over
    * when a thread takes it): the migrated image, or the failing statement's 1-based step and
@@ -147,8 +150,6 @@ interface JobRecord {
 const CONCURRENCY = 8;
 /** Children in preparation at once when threads run their dry runs (they take batches). */
 const THREADED_CONCURRENCY = 64;
-/** Jobs with at least this many children start the threads (~120 ms, ~30 MB each). */
-const THREADS_FROM_CHILDREN = 64;
 /** Children's images in preparation at once stay under this many bytes (one may exceed it). */
 const PREPARE_BYTES = 64 << 20;
 const PAGE = 500;
@@ -230,9 +231,7 @@ export class MigrationRunner {
     this.running.set(parent.id, job);
     this.host.setBlocked(parent, `a migration of schema "${parent.name}" is running`);
     // Threads boot while the parent's dry run and the first children run here.
-    if (this.host.catalog.countChildren(parent.name) >= THREADS_FROM_CHILDREN) {
-      this.host.threads?.start();
-    }
+    this.host.threads?.start(this.host.catalog.countChildren(parent.name));
     let dry: ReturnType<typeof runOn>;
     try {
       // Dry run on the parent first: a failure here creates no job.

@@ -32,7 +32,7 @@ afterEach(async () => {
 
 /** Starts the threads and waits until one takes work (rather than handing it back). */
 async function warm(threads: MigrationThreads): Promise<void> {
-  threads.start();
+  threads.start(1_000_000);
   for (let i = 0; i < 500; i++) {
     const r = await threads.run(tiny.slice(), ["SELECT 1"]);
     if (r === undefined) throw new Error("the migration threads are not running");
@@ -47,7 +47,7 @@ function counting(threads: MigrationThreads, drop?: (n: number) => boolean) {
   let taken = 0;
   let handedBack = 0;
   const wrapped: MigrationThreads = {
-    start: () => threads.start(),
+    start: (children) => threads.start(children),
     close: () => threads.close(),
     run(image, statements) {
       return threads.run(image, statements)?.then((r) => {
@@ -178,7 +178,9 @@ describe("dry runs on worker threads", () => {
   it("stop when idle and when closed, and start again for the next job", async () => {
     const threads = createMigrationThreads({ threads: 1, idleMs: 100 });
     expect(threads.run(tiny.slice(), ["SELECT 1"])).toBeUndefined(); // not started
-    threads.start();
+    threads.start(999); // a job too small for threads (default: from 1,000 children)
+    expect(threads.run(tiny.slice(), ["SELECT 1"])).toBeUndefined();
+    threads.start(1000);
     // Still starting: the work comes back to the caller's thread, its bytes untouched.
     const image = tiny.slice();
     expect(await threads.run(image, ["SELECT 1"])).toEqual({ here: true });
@@ -191,7 +193,7 @@ describe("dry runs on worker threads", () => {
     await warm(threads);
     await threads.close();
     expect(threads.run(tiny.slice(), ["SELECT 1"])).toBeUndefined();
-    threads.start(); // closed: stays stopped
+    threads.start(1_000_000); // closed: stays stopped
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(threads.run(tiny.slice(), ["SELECT 1"])).toBeUndefined();
     expect(() => createMigrationThreads({ threads: -1 })).toThrow(RangeError);

@@ -1,15 +1,20 @@
 /**
  * Child process of the migration crash test: opens the data directory (which recovers any
  * interrupted job), prints `open`, runs one migration of schema "app" (printing `apply` when its
- * apply phase begins), prints `done`. Node's
- * `createPlatform`: children's dry runs go to a worker thread, as in the server and the CLI.
+ * apply phase begins), prints `done`. Node's `createPlatform`, with children's dry runs shared
+ * with a worker thread.
  * Usage: node migrate-child.mjs <data dir> <k>
  */
 import { createPlatform } from "../../src/node/create-platform.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
+import { createMigrationThreads } from "../../src/node/migration-threads.js";
 
 const [dir, k] = process.argv.slice(2);
-const platform = await createPlatform({ storage: await FsStorage.open(dir!) });
+const platform = await createPlatform({
+  storage: await FsStorage.open(dir!),
+  // Threads for every job, however small (the default starts them from 1,000 children).
+  migrationThreads: createMigrationThreads({ fromChildren: 1 }),
+});
 process.stdout.write("open\n");
 let applying = false;
 await platform.migrate(
