@@ -160,6 +160,8 @@ const packKey = (jobId: number, n: number) =>
   `migrations/${jobId}/pack-${String(n).padStart(8, "0")}`;
 /** Staged child images are written in packs of about this many bytes (one durable write each). */
 const PACK_BYTES = 8 << 20;
+/** Staged packs up to this many bytes stay in memory for the apply phase too. */
+const KEEP_STAGED_BYTES = 32 << 20;
 const PACK_MAGIC_V1 = new TextEncoder().encode("TLPACK1\n");
 const PACK_MAGIC = new TextEncoder().encode("TLPACK2\n");
 
@@ -264,17 +266,24 @@ export class MigrationRunner {
       options.onProgress?.(p);
       for (const l of this.listeners) l(p);
     };
+    const staged = new Map<string, StagedChild[]>();
     const done = (async () => {
       try {
-        await this.save(job);
-        await this.host.storage.save(parentKey(jobId), dry.image!);
-        await this.prepareChildren(parent, job, list, emit);
+        await this.save(job); // before anything is staged: recovery finds what to clear
+        // The parent's image is staged while the children are prepared; both before the commit.
+        const parentStaged = this.host.storage.save(parentKey(jobId), dry.image!);
+        parentStaged.catch(() => undefined); // awaited below, after the children
+        await this.prepareChildren(parent, job, list, emit, staged).catch(async (e) => {
+          await parentStaged.catch(() => undefined); // then the children's error
+          throw e;
+        });
+        await parentStaged;
         job.status = "WaitingRun";
         job.committed = true;
         await this.save(job); // the commit point
         job.done = 0;
         emit("apply"); // the apply phase begins: 0 of total
-        await this.apply(job, emit);
+        await this.apply(job, emit, staged);
         job.status = "RunSuccess";
         job.finished_at = new Date().toISOString();
         await this.save(job);
@@ -310,6 +319,8 @@ export class MigrationRunner {
     job: JobRecord,
     list: readonly BatchStatement[],
     emit: (phase: MigrationProgress["phase"]) => void,
+    /** Filled with the first packs' entries, which the apply phase then need not read back. */
+    staged: Map<string, StagedChild[]>,
   ): Promise<void> {
     let index = 0;
     let failure: TenantliteError | undefined;
@@ -317,6 +328,7 @@ export class MigrationRunner {
     let pack: StagedChild[] = [];
     let packBytes = 0;
     let packs = 0;
+    let keptBytes = 0;
     let writing: Promise<void> = Promise.resolve();
     const flushPack = () => {
       if (pack.length === 0) return writing;
@@ -324,8 +336,13 @@ export class MigrationRunner {
       const n = packs++;
       pack = [];
       packBytes = 0;
+      const key = packKey(job.job_id, n);
+      if (keptBytes < KEEP_STAGED_BYTES) {
+        staged.set(key, entries);
+        for (const e of entries) if ("image" in e) keptBytes += e.image.length;
+      }
       writing = writing.then(() =>
-        this.host.storage.save(packKey(job.job_id, n), encodePack(entries), { transfer: true }),
+        this.host.storage.save(key, encodePack(entries), { transfer: true }),
       );
       return writing;
     };
@@ -448,16 +465,25 @@ export class MigrationRunner {
   }
 
   /** Replaces every live image with its staged one (children first, the parent last). */
-  private async apply(job: JobRecord, emit: (phase: MigrationProgress["phase"]) => void) {
+  private async apply(
+    job: JobRecord,
+    emit: (phase: MigrationProgress["phase"]) => void,
+    /** Packs still in memory (the job's own run); the others are read back (and after a crash). */
+    staged: Map<string, StagedChild[]> = new Map(),
+  ) {
     for (let after: string | undefined; ; ) {
       const keys = await this.host.storage.list(`migrations/${job.job_id}/pack-`, {
         limit: PAGE,
         ...(after ? { after } : {}),
       });
       for (const key of keys) {
-        const bytes = await this.host.storage.load(key);
-        if (bytes === undefined) continue;
-        const entries = decodePack(bytes);
+        let entries = staged.get(key);
+        staged.delete(key);
+        if (entries === undefined) {
+          const bytes = await this.host.storage.load(key);
+          if (bytes === undefined) continue;
+          entries = decodePack(bytes);
+        }
         // A child deleted meanwhile is skipped (deleting is refused while a job runs).
         const infos = this.host.catalog.getDatabasesById(entries.map((e) => e.id));
         const adopt: { info: DatabaseInfo; key: string }[] = [];

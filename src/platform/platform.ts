@@ -637,7 +637,7 @@ export class Platform {
       release = resolve;
     });
     for (const { info } of entries) this.rewriting.set(info.id, rewritten);
-    const kept: { t: OpenTenantImpl; bytes: Uint8Array }[] = [];
+    let kept: { t: OpenTenantImpl; bytes: Uint8Array }[] = [];
     try {
       // Opens, closes and reads that began before the marks were set finish first.
       await Promise.all(
@@ -647,22 +647,29 @@ export class Platform {
           await Promise.allSettled([...(this.reading.get(info.id) ?? [])]);
         }),
       );
+      // Every open one is pinned: never evicted (and saved with its old image) meanwhile.
       for (const { info, bytes } of entries) {
         const t = this.open.get(info.id);
         if (t === undefined) continue;
-        if (t.pins === 0 && !t.gate.busy && !t.db.inTransaction && !t.db.isShared) {
-          // Its image is the one the migration started from (writes are blocked): no save.
-          this.forgetTenant(t);
-          t.db.close();
-        } else {
-          t.pins++; // never evicted (and saved with its old image) while its file is rewritten
-          kept.push({ t, bytes });
-        }
+        t.pins++;
+        kept.push({ t, bytes });
       }
       await Promise.all(entries.map(({ info }) => this.persister?.flush(tenantKey(info.id))));
       const writes = entries.map(({ info, bytes }) => ({ key: tenantKey(info.id), bytes }));
-      if (this.storage.overwriteMany !== undefined) await this.storage.overwriteMany(writes);
-      else await Promise.all(writes.map((w) => this.storage.save(w.key, w.bytes)));
+      const written =
+        this.storage.overwriteMany !== undefined
+          ? this.storage.overwriteMany(writes)
+          : Promise.all(writes.map((w) => this.storage.save(w.key, w.bytes)));
+      // While the files are synced, open tenants nobody else uses are closed: their image is the
+      // one the migration started from (writes are blocked), so nothing is saved.
+      kept = kept.filter(({ t }) => {
+        if (t.pins > 1 || t.gate.busy || t.db.inTransaction || t.db.isShared) return true;
+        t.release();
+        this.forgetTenant(t);
+        t.db.close();
+        return false;
+      });
+      await written;
       for (const { t, bytes } of kept) await t.gate.hold(async () => this.swapImage(t, bytes));
     } finally {
       for (const { t } of kept) t.release();
