@@ -160,6 +160,8 @@ const packKey = (jobId: number, n: number) =>
   `migrations/${jobId}/pack-${String(n).padStart(8, "0")}`;
 /** Staged child images are written in packs of about this many bytes (one durable write each). */
 const PACK_BYTES = 8 << 20;
+/** The apply phase replaces children's images in batches of about this many bytes. */
+const APPLY_BATCH_BYTES = 32 << 20;
 /** Staged packs up to this many bytes stay in memory for the apply phase too. */
 const KEEP_STAGED_BYTES = 32 << 20;
 const PACK_MAGIC_V1 = new TextEncoder().encode("TLPACK1\n");
@@ -471,6 +473,19 @@ export class MigrationRunner {
     /** Packs still in memory (the job's own run); the others are read back (and after a crash). */
     staged: Map<string, StagedChild[]> = new Map(),
   ) {
+    let batch: { info: DatabaseInfo; bytes: Uint8Array }[] = [];
+    let batchBytes = 0;
+    let skipped = 0;
+    const replaceBatch = async () => {
+      if (batch.length > 0) await this.host.replaceImages(batch);
+      for (let i = batch.length + skipped; i > 0; i--) {
+        job.done++;
+        emit("apply");
+      }
+      batch = [];
+      batchBytes = 0;
+      skipped = 0;
+    };
     for (let after: string | undefined; ; ) {
       const keys = await this.host.storage.list(`migrations/${job.job_id}/pack-`, {
         limit: PAGE,
@@ -498,24 +513,22 @@ export class MigrationRunner {
             emit("apply");
           }
         }
-        // Children with images of their own: one batch per pack, which protects it.
-        const own: { info: DatabaseInfo; bytes: Uint8Array }[] = [];
-        let skipped = 0;
+        // Children with images of their own go in batches of a few packs: written together,
+        // their files are synced together (the packs protect them until the job is done).
         for (const e of entries) {
           if (!("image" in e)) continue;
           const info = infos.get(e.id);
-          if (info !== undefined) own.push({ info, bytes: e.image });
-          else skipped++;
+          if (info !== undefined) {
+            batch.push({ info, bytes: e.image });
+            batchBytes += e.image.length;
+          } else skipped++;
         }
-        await this.host.replaceImages(own);
-        for (let i = own.length + skipped; i > 0; i--) {
-          job.done++;
-          emit("apply");
-        }
+        if (batchBytes >= APPLY_BATCH_BYTES) await replaceBatch();
       }
       if (keys.length < PAGE) break;
       after = keys[keys.length - 1];
     }
+    await replaceBatch();
     const parent = this.host.catalog.getDatabase(job.parent);
     const parentBytes = await this.host.storage.load(parentKey(job.job_id));
     if (parent !== undefined && parentBytes !== undefined) {
