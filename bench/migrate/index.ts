@@ -13,8 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import initSqlJs from "sql.js";
-import { createPlatform, MemoryStorage, type Storage } from "../../src/node/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
+import { createPlatform, MemoryStorage, type Storage } from "../../src/node/index.js";
 import { printTable } from "../lib/measure.js";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
