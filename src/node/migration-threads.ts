@@ -1,8 +1,8 @@
 /**
  * Children's migration dry runs on worker threads. A dry run is pure sql.js CPU (open the image,
- * run the statements in one transaction, export): ~0.3–0.4 ms for a tiny child, which on one
- * thread caps a migration near 2,500 children/s before any I/O. Worker threads run them on the
- * other cores while the main thread loads images and writes the staged packs.
+ * run the statements in one transaction, export): ~0.25–0.4 ms for a tiny child, most of what a
+ * migration of children with rows of their own costs. Worker threads run them on the other cores
+ * while the main thread loads images and writes the staged packs.
  *
  * Threads start when a job begins (~30–120 ms: each loads its own sql.js) and stop after a while
  * without work. Work goes out in batches (one message per batch, the images handed over, not
@@ -26,8 +26,7 @@ import {
 export interface MigrationThreadsOptions {
   /**
    * Worker threads (default: one fewer than the machine's cores, at least 1 and at most 4 — the
-   * runner's own thread does dry runs too whenever the threads have a batch waiting each; 0
-   * turns them off).
+   * runner's own thread does dry runs too, whenever it is idle; 0 turns them off).
    */
   readonly threads?: number;
   /** Threads stop after this long without work (default 30 s). */
