@@ -1032,12 +1032,11 @@ export class Platform {
       await open.gate.hold(() => undefined);
     }
     await this.persister?.flush(tenantKey(info.id));
+    if (!allowShared) return { image: (await this.loadImage(info)) ?? this.emptyImage() };
     const own = await this.loadOwnImage(info);
     if (own !== undefined) return { image: own };
     const base = this.catalog.getBaseImage(info.id);
-    if (base === undefined) return { image: this.emptyImage() };
-    if (allowShared) return { shared: base };
-    return { image: (await this.sharedImage(base)) ?? this.emptyImage() };
+    return base === undefined ? { image: this.emptyImage() } : { shared: base };
   }
 
   /** A tenant's stored image: its own file, else the shared image it was created from. */
