@@ -12,7 +12,7 @@
  */
 import type { RawDatabase, RawStatement, SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantliteError } from "../errors.js";
-import type { Storage } from "../storage/storage.js";
+import { deleteAll, type Storage } from "../storage/storage.js";
 import type {
   DatabaseConfig,
   DatabaseInfo,
@@ -249,7 +249,7 @@ export class Catalog {
     for (;;) {
       const keys = await this.storage.list(LOG_PREFIX, { limit: 1000 });
       const old = keys.filter((k) => Number(k.slice(LOG_PREFIX.length)) <= covered);
-      for (const k of old) await this.storage.delete(k);
+      await deleteAll(this.storage, old);
       if (old.length < 1000) break;
     }
   }

@@ -20,7 +20,7 @@ import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantDb } from "../engine/tenant-db.js";
 import type { IntMode, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
-import type { Storage } from "../storage/storage.js";
+import { deleteAll, type Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
 import { sha256Hex } from "./sha256.js";
 import type { DatabaseInfo } from "./types.js";
@@ -114,10 +114,18 @@ export interface MigrationHost {
   /** Replaces the tenant's live image, durably, and in memory when it is open. */
   replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void>;
   /**
-   * Replaces many tenants' images at once, durably when it resolves. Their files may be left
-   * torn by a crash meanwhile: the caller keeps a durable copy of each to redo the batch from.
+   * Replaces many tenants' images at once: readable when it resolves, durable at `synced`. Their
+   * files may be left torn by a crash until then: the caller keeps a durable copy of each to
+   * redo the batch from, and holds back other saves of these tenants.
    */
-  replaceImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void>;
+  replaceImages(
+    entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[],
+  ): Promise<{ synced: Promise<void> }>;
+  /**
+   * Saves images over tenants' files, atomically and durably, and nothing else: tenants open in
+   * memory are left as they are (a failed sync's redo, after the job was done).
+   */
+  saveImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void>;
   /** The bytes of a shared image (cached when small). */
   loadSharedImage(key: string): Promise<Uint8Array>;
   /**
@@ -180,6 +188,11 @@ type SharedOutcome =
 export class MigrationRunner {
   /** Jobs running now, by parent id. */
   private readonly running = new Map<string, JobRecord>();
+  /**
+   * Finished jobs whose children's files are still being synced, by parent name: their staged
+   * packs stay until then, and saves of their children wait (see `settled`).
+   */
+  private readonly settling = new Map<string, Promise<void>>();
   private readonly listeners = new Set<(p: MigrationProgress) => void>();
 
   constructor(private readonly host: MigrationHost) {}
@@ -188,6 +201,21 @@ export class MigrationRunner {
   onProgress(listener: (p: MigrationProgress) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Resolves once the last job of this parent (by name) has its children's files synced and its
+   * stage removed; undefined when there is nothing to wait for. A save of one of its children
+   * must wait for it: until then a crash makes recovery redo the job from its stage, which would
+   * overwrite anything saved since.
+   */
+  settled(parentName: string): Promise<void> | undefined {
+    return this.settling.get(parentName);
+  }
+
+  /** Waits for every finished job's children to be synced (failures are the jobs' own). */
+  async settleAll(): Promise<void> {
+    await Promise.allSettled([...this.settling.values()]);
   }
 
   /** Whether a job of this parent is running. */
@@ -210,6 +238,8 @@ export class MigrationRunner {
     } = {},
   ): Promise<{ jobId: number; results: ResultSet[]; done: Promise<void> }> {
     const list = validate(statements);
+    // The previous job's children must be synced before this one rewrites them.
+    await this.settling.get(parent.name);
     if (this.running.has(parent.id)) {
       throw migrationError(`A migration job is already in progress for \`${parent.name}\``);
     }
@@ -269,6 +299,8 @@ export class MigrationRunner {
       for (const l of this.listeners) l(p);
     };
     const staged = new Map<string, StagedChild[]>();
+    /** Why the children stay blocked after the job failed past its commit. */
+    let stuckReason: string | undefined;
     const done = (async () => {
       try {
         await this.save(job); // before anything is staged: recovery finds what to clear
@@ -285,12 +317,14 @@ export class MigrationRunner {
         await this.save(job); // the commit point
         job.done = 0;
         emit("apply"); // the apply phase begins: 0 of total
-        await this.apply(job, emit, staged);
+        const { synced } = await this.apply(job, emit, staged);
         job.status = "RunSuccess";
         job.finished_at = new Date().toISOString();
         await this.save(job);
+        // Done: every child reads its new image, and the stage keeps the job durable until
+        // their files are synced (a crash before then redoes the job from it).
+        this.settle(job, synced);
         emit("done");
-        await this.clearStage(jobId);
       } catch (e) {
         if (!job.committed) {
           job.status = "RunFailure";
@@ -299,11 +333,22 @@ export class MigrationRunner {
           await this.save(job).catch(() => undefined);
           await this.clearStage(jobId).catch(() => undefined);
           emit("failed");
+        } else {
+          // Committed but not applied everywhere (a storage failure): the next start finishes
+          // it from the stage. Until then the children stay as they are: no writes, no new job.
+          const stuck = migrationError(
+            `migration job ${jobId} of \`${parent.name}\` could not finish applying; it is finished from its staged images when the platform next starts`,
+            e,
+          );
+          const never = Promise.reject(stuck);
+          never.catch(() => undefined);
+          this.settling.set(parent.name, never);
+          stuckReason = stuck.detail;
         }
         throw e;
       } finally {
         this.running.delete(parent.id);
-        this.host.setBlocked(parent, undefined);
+        this.host.setBlocked(parent, stuckReason);
       }
     })();
     const results = dry.results;
@@ -466,18 +511,32 @@ export class MigrationRunner {
     throw new Error("unreachable: a shared image was not allowed");
   }
 
-  /** Replaces every live image with its staged one (children first, the parent last). */
+  /**
+   * Replaces every live image with its staged one (children first, the parent last); resolves
+   * once all read their new image, with a promise of the children's files being synced.
+   */
   private async apply(
     job: JobRecord,
     emit: (phase: MigrationProgress["phase"]) => void,
     /** Packs still in memory (the job's own run); the others are read back (and after a crash). */
     staged: Map<string, StagedChild[]> = new Map(),
-  ) {
+    /**
+     * Only write the children's files again, durably (after a failed sync): the catalog, the
+     * parent and tenants in memory have the job already, and may have changed since.
+     */
+    filesOnly = false,
+  ): Promise<{ synced: Promise<void> }> {
     let batch: { info: DatabaseInfo; bytes: Uint8Array }[] = [];
     let batchBytes = 0;
     let skipped = 0;
+    const syncs: Promise<void>[] = [];
     const replaceBatch = async () => {
-      if (batch.length > 0) await this.host.replaceImages(batch);
+      if (batch.length > 0 && filesOnly) await this.host.saveImages(batch);
+      else if (batch.length > 0) {
+        const { synced } = await this.host.replaceImages(batch);
+        synced.catch(() => undefined); // the caller awaits them all
+        syncs.push(synced);
+      }
       for (let i = batch.length + skipped; i > 0; i--) {
         job.done++;
         emit("apply");
@@ -506,7 +565,7 @@ export class MigrationRunner {
           const info = "base" in e ? infos.get(e.id) : undefined;
           if (info !== undefined && "base" in e) adopt.push({ info, key: e.base });
         }
-        await this.host.adoptSharedImages(adopt);
+        if (!filesOnly) await this.host.adoptSharedImages(adopt);
         for (const e of entries) {
           if ("base" in e) {
             job.done++;
@@ -530,16 +589,40 @@ export class MigrationRunner {
     }
     await replaceBatch();
     const parent = this.host.catalog.getDatabase(job.parent);
-    const parentBytes = await this.host.storage.load(parentKey(job.job_id));
+    const parentBytes = filesOnly ? undefined : await this.host.storage.load(parentKey(job.job_id));
     if (parent !== undefined && parentBytes !== undefined) {
       await this.host.replaceImage(parent, parentBytes);
     }
+    return { synced: Promise.all(syncs).then(() => undefined) };
+  }
+
+  /**
+   * After a job finished: once its children's files are synced, removes its stage. Should a sync
+   * fail, the children's files are saved again from the stage, durably; should that fail too,
+   * the stage stays (the next start redoes the job) and saves of the children keep failing.
+   */
+  private settle(job: JobRecord, synced: Promise<void>): void {
+    const settled = (async () => {
+      try {
+        await synced;
+      } catch {
+        await this.apply({ ...job, done: 0 }, () => undefined, new Map(), true);
+      }
+      await this.clearStage(job.job_id);
+    })();
+    this.settling.set(job.schema, settled);
+    settled.then(
+      () => {
+        if (this.settling.get(job.schema) === settled) this.settling.delete(job.schema);
+      },
+      () => undefined,
+    );
   }
 
   private async clearStage(jobId: number): Promise<void> {
     for (;;) {
       const keys = await this.host.storage.list(`migrations/${jobId}/`, { limit: PAGE });
-      await forEachLimited(keys, CONCURRENCY, (k) => this.host.storage.delete(k));
+      await deleteAll(this.host.storage, keys);
       if (keys.length < PAGE) return;
     }
   }
@@ -567,17 +650,23 @@ export class MigrationRunner {
       } catch {
         continue;
       }
-      if (
-        typeof job.job_id !== "number" ||
-        job.status === "RunSuccess" ||
-        job.status === "RunFailure"
-      ) {
+      if (typeof job.job_id !== "number" || job.status === "RunFailure") {
         if (typeof job.job_id === "number") await this.clearStage(job.job_id);
+        continue;
+      }
+      if (job.status === "RunSuccess") {
+        // Finished, but a stage left means its children's files may not have been synced: they
+        // are written again from it (nothing was saved to them since, see `settled`).
+        const staged = await this.host.storage.list(`migrations/${job.job_id}/`, { limit: 1 });
+        if (staged.length > 0) {
+          await (await this.apply(job, () => undefined)).synced;
+          await this.clearStage(job.job_id);
+        }
         continue;
       }
       recovered++;
       if (job.committed) {
-        await this.apply(job, () => undefined);
+        await (await this.apply(job, () => undefined)).synced;
         job.status = "RunSuccess";
       } else {
         job.status = "RunFailure";

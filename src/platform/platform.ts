@@ -179,6 +179,11 @@ export class Platform {
   private readonly closing = new Map<string, Promise<void>>();
   /** Tenants whose files a migration is overwriting in place: reading them waits for it. */
   private readonly rewriting = new Map<string, Promise<void>>();
+  /**
+   * Databases nobody can reach any more, closed a few at a time when the event loop comes round:
+   * closing 500 idle tenants costs ~20 ms of sql.js, which a migration need not wait for.
+   */
+  private readonly toClose: TenantDb[] = [];
   /** Reads of tenants' stored images in progress (an overwrite waits for them). */
   private readonly reading = new Map<string, Set<Promise<unknown>>>();
   private readonly persister: Persister | undefined;
@@ -241,6 +246,9 @@ export class Platform {
       startingImage: (info, allowShared) => this.startingImage(info, allowShared),
       replaceImage: (info, bytes) => this.replaceImage(info, bytes),
       replaceImages: (entries) => this.replaceImages(entries),
+      saveImages: async (entries) => {
+        for (const { info, bytes } of entries) await this.storage.save(tenantKey(info.id), bytes);
+      },
       loadSharedImage: (key) => this.requireSharedImage(key),
       adoptSharedImages: (entries) => this.adoptSharedImages(entries),
       threads: this.migrationThreads,
@@ -493,6 +501,7 @@ export class Platform {
     assertSecret(newKey);
     const t = await this.openVerified(info.name, oldKey);
     try {
+      await this.settledFor(info); // (outside the gate: a redone migration may need it)
       await t.gate.hold(async () => {
         const salt = newSalt();
         const key = await deriveTenantKey(newKey, salt, this.kdfOptions());
@@ -623,15 +632,16 @@ export class Platform {
 
   /**
    * Installs new images for many tenants at once: a migration's apply phase, which keeps a durable
-   * copy of every image in its staged packs until this resolves (so the storage may overwrite
-   * files in place, torn by a crash until the job is rolled forward) and has writes to them
-   * blocked. Reading these tenants' files waits until they are whole. Open tenants nobody is
-   * using are closed rather than handed the new image (the next use reopens them, which costs
-   * what a swap would, and only for tenants that are used); busy ones get it in memory.
+   * copy of every image in its staged packs until `synced` (so the storage may overwrite files in
+   * place, torn by a crash until the job is rolled forward) and has writes to them blocked (and
+   * their saves held until then). Reading these tenants' files waits until they are whole, which
+   * is when this resolves. Open tenants nobody is using are closed rather than handed the new
+   * image (the next use reopens them, which costs what a swap would, and only for tenants that
+   * are used); busy ones get it in memory.
    */
   private async replaceImages(
     entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[],
-  ): Promise<void> {
+  ): Promise<{ synced: Promise<void> }> {
     let release = () => {};
     const rewritten = new Promise<void>((resolve) => {
       release = resolve;
@@ -659,18 +669,21 @@ export class Platform {
       const written =
         this.storage.overwriteMany !== undefined
           ? this.storage.overwriteMany(writes)
-          : Promise.all(writes.map((w) => this.storage.save(w.key, w.bytes)));
+          : Promise.all(writes.map((w) => this.storage.save(w.key, w.bytes))).then(() => ({
+              synced: Promise.resolve(),
+            }));
       // While the files are synced, open tenants nobody else uses are closed: their image is the
       // one the migration started from (writes are blocked), so nothing is saved.
       kept = kept.filter(({ t }) => {
         if (t.pins > 1 || t.gate.busy || t.db.inTransaction || t.db.isShared) return true;
         t.release();
         this.forgetTenant(t);
-        t.db.close();
+        this.closeSoon(t.db);
         return false;
       });
-      await written;
+      const { synced } = await written;
       for (const { t, bytes } of kept) await t.gate.hold(async () => this.swapImage(t, bytes));
+      return { synced };
     } finally {
       for (const { t } of kept) t.release();
       for (const { info } of entries) {
@@ -972,6 +985,8 @@ export class Platform {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.migrations.settleAll();
+    for (const db of this.toClose.splice(0)) db.close();
     for (const t of [...this.open.values()]) await this.closeTenant(t);
     await this.persister?.close();
     await this.catalog.close();
@@ -1293,8 +1308,12 @@ export class Platform {
     return this.persister.write(tenantKey(t.info.id), () => this.exportBetweenTransactions(t));
   }
 
-  /** Exports when no transaction holds the tenant (export fails inside a write transaction). */
+  /**
+   * Exports when no transaction holds the tenant (export fails inside a write transaction) — and,
+   * for a child, once its schema's last migration has its files synced (see `settledFor`).
+   */
   private async exportBetweenTransactions(t: OpenTenantImpl): Promise<Uint8Array> {
+    await this.settledFor(t.info);
     const plain = await t.gate.hold(() => t.db.export());
     const before = t.bytes;
     const sealed = await this.seal(t, plain);
@@ -1323,6 +1342,25 @@ export class Platform {
     const done = this.flushAndClose(t).finally(() => this.closing.delete(t.info.id));
     this.closing.set(t.info.id, done);
     await done;
+  }
+
+  /**
+   * Waits until a save of this tenant cannot be undone by a crash: a child's files are rewritten
+   * from its schema's last migration's stage by recovery until that migration's files are synced.
+   */
+  private async settledFor(info: DatabaseInfo): Promise<void> {
+    if (info.parent !== null) await this.migrations.settled(info.parent);
+  }
+
+  /** Closes a database that nothing references any more, in the background (see `toClose`). */
+  private closeSoon(db: TenantDb): void {
+    this.toClose.push(db);
+    if (this.toClose.length > 1) return;
+    const drain = () => {
+      for (let n = 0; n < 32 && this.toClose.length > 0; n++) this.toClose.pop()!.close();
+      if (this.toClose.length > 0) setImmediate(drain);
+    };
+    setImmediate(drain);
   }
 
   /** Removes an open tenant from the open set (the caller closes its database). */

@@ -28,12 +28,22 @@ export interface Storage {
    * nor new — in exchange for speed (the fs backend overwrites files in place instead of
    * creating a temp file per key). Only for callers that keep a durable copy of every entry to
    * redo the whole batch from after a crash, and that keep readers of these keys away until it
-   * resolves (a migration's apply phase, redone from its staged packs). Every entry is durable
-   * when it resolves. Callers fall back to `save` per entry where a backend lacks it.
+   * resolves (a migration's apply phase, redone from its staged packs). It resolves once every
+   * entry reads back its new bytes; `synced` resolves once every entry is durable too (and
+   * rejects when one could not be made so). Callers fall back to `save` per entry where a
+   * backend lacks it.
    */
-  overwriteMany?(entries: readonly { key: string; bytes: Uint8Array }[]): Promise<void>;
+  overwriteMany?(
+    entries: readonly { key: string; bytes: Uint8Array }[],
+  ): Promise<{ synced: Promise<void> }>;
   /** Removes `key`; resolves normally when it did not exist. */
   delete(key: string): Promise<void>;
+  /**
+   * Optional: removes many keys, as `delete` each would, durably when it resolves — for backends
+   * where a delete pays for its own durability (the fs backend syncs each directory once for the
+   * batch instead of once per key). Callers use {@link deleteAll}.
+   */
+  deleteMany?(keys: readonly string[]): Promise<void>;
   /** Whether `key` holds bytes. */
   has(key: string): Promise<boolean>;
   /**
@@ -44,6 +54,12 @@ export interface Storage {
   list(prefix: string, options?: { after?: string; limit?: number }): Promise<string[]>;
   /** Flushes and releases resources; later calls fail with `STORAGE_CLOSED`. */
   close(): Promise<void>;
+}
+
+/** Removes every key: in one `deleteMany` where the backend has it, else one key at a time. */
+export async function deleteAll(storage: Storage, keys: readonly string[]): Promise<void> {
+  if (storage.deleteMany !== undefined) await storage.deleteMany(keys);
+  else for (const key of keys) await storage.delete(key);
 }
 
 /** Options of {@link Storage.save}. */

@@ -1,7 +1,8 @@
 /**
  * Child process of the migration crash test: opens the data directory (which recovers any
  * interrupted job), prints `open`, runs one migration of schema "app" (printing `apply` when its
- * apply phase begins), prints `done`. Node's `createPlatform`, with children's dry runs shared
+ * apply phase begins), prints `done`, then writes a row to two children (printing `wrote <child>
+ * <k>` once each is acknowledged). Node's `createPlatform`, with children's dry runs shared
  * with a worker thread.
  * Usage: node migrate-child.mjs <data dir> <k>
  */
@@ -34,4 +35,13 @@ await platform.migrate(
   },
 );
 process.stdout.write("done\n");
+// Writes right after the job, while its children's files may still be syncing: one to a child
+// with a file of its own, one to an untouched copy (which gets a file of its own by it). Each is
+// acknowledged only once durable.
+for (const name of ["c0000", "c0001"]) {
+  await platform
+    .client(name)
+    .execute({ sql: "INSERT INTO users (name) VALUES (?)", args: [`after${k}`] });
+  process.stdout.write(`wrote ${name} ${k}\n`);
+}
 await platform.close();

@@ -10,6 +10,11 @@
  * file is overwritten in place while the job applies — torn by a kill there until recovery rolls
  * the job forward from its staged packs. Those children must keep their row and pass
  * integrity_check.
+ *
+ * A job is done before its children's files are synced (the stage keeps it durable until then),
+ * so each run also writes to two children right after it; runs killed just after `done` must
+ * keep every write the child process saw acknowledged — recovery redoing the job must never
+ * overwrite one.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -54,13 +59,14 @@ afterAll(() => {
 /**
  * Runs the child once; kills it `killAfterMs` after it opened, or (with `from: "apply"`) after its
  * apply phase began — the short stretch where children's files are overwritten in place, which
- * kills spread over the whole run would seldom hit.
+ * kills spread over the whole run would seldom hit — or (`from: "done"`) after the job finished,
+ * while its files are synced and the writes after it wait. `wrote` lists the acknowledged writes.
  */
 function run(
   k: number,
   killAfterMs: number | undefined,
-  from: "open" | "apply" = "open",
-): Promise<{ done: boolean; stderr: string }> {
+  from: "open" | "apply" | "done" = "open",
+): Promise<{ done: boolean; wrote: string[]; stderr: string }> {
   return new Promise((resolvePromise) => {
     const child: ChildProcess = spawn(process.execPath, [script, dataDir, String(k)], {
       stdio: ["ignore", "pipe", "pipe"],
@@ -79,7 +85,8 @@ function run(
     });
     child.on("close", () => {
       clearTimeout(timer);
-      resolvePromise({ done: out.includes("done\n"), stderr });
+      const wrote = [...out.matchAll(/^wrote (\S+) (\d+)$/gm)].map((m) => `${m[1]} ${m[2]}`);
+      resolvePromise({ done: out.includes("wrote c0001"), wrote, stderr });
     });
   });
 }
@@ -123,6 +130,9 @@ describe("SIGKILL during a migration over many children", () => {
       expect(first.done).toBe(true);
       const span = Date.now() - started;
       let applyKills = 0;
+      let doneKills = 0;
+      /** Writes acknowledged to a killed or finished child process: `<child> <k>`. */
+      const acknowledged: string[] = [...first.wrote];
 
       const deadline = Date.now() + TIME_BOUND_MS;
       let kills = 0;
@@ -130,15 +140,20 @@ describe("SIGKILL during a migration over many children", () => {
       let applied = 1;
       const problems: string[] = [];
       for (let k = 1; kills < KILLS && Date.now() < deadline; k++) {
-        // Every other run is killed within 40 ms of its apply phase beginning.
-        const inApply = k % 2 === 0;
-        const r = inApply
-          ? await run(k, Math.floor(Math.random() * 40), "apply")
-          : await run(k, Math.floor(Math.random() * span));
+        // A third of the runs are killed within 40 ms of the apply phase beginning, a third within
+        // 60 ms of the job being done, the rest anywhere.
+        const from = (["open", "apply", "done"] as const)[k % 3]!;
+        const r = await run(
+          k,
+          Math.floor(Math.random() * (from === "open" ? span : from === "apply" ? 40 : 60)),
+          from,
+        );
+        acknowledged.push(...r.wrote);
         if (r.done) completed++;
         else {
           kills++;
-          if (inApply) applyKills++;
+          if (from === "apply") applyKills++;
+          if (from === "done" && r.wrote.length < 2) doneKills++;
         }
         const p = await open();
         try {
@@ -180,13 +195,23 @@ describe("SIGKILL during a migration over many children", () => {
                 `after run ${k}: child ${name}: integrity ${String(ok.rows[0]![0])}, own rows ${String(row.own)}, marks ${String(row.marks)} (parent ${applied})`,
               );
           }
+          // Every acknowledged write is there.
+          for (const w of acknowledged) {
+            const [name, n] = w.split(" ");
+            const rs = await p.client(name!).execute({
+              sql: "SELECT count(*) AS n FROM users WHERE name = ?",
+              args: [`after${n}`],
+            });
+            if (Number(rs.rows[0]!.n) !== 1)
+              problems.push(`after run ${k}: the acknowledged write ${w} is lost`);
+          }
         } finally {
           await p.close();
         }
         if (problems.length > 0) break;
       }
       console.log(
-        `migration crash loop: ${kills} kills (${applyKills} in the apply phase), ${completed} runs completed, ${applied} migrations applied, one migration ≈ ${span} ms`,
+        `migration crash loop: ${kills} kills (${applyKills} in the apply phase, ${doneKills} after the job was done with writes pending), ${completed} runs completed, ${applied} migrations applied, ${acknowledged.length} acknowledged writes kept, one migration ≈ ${span} ms`,
       );
       expect(problems).toEqual([]);
       expect(kills, `time bound hit after ${kills} kills`).toBeGreaterThanOrEqual(KILLS);

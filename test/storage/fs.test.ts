@@ -266,6 +266,63 @@ describe("FsStorage.overwriteMany", () => {
     expect(new TextDecoder().decode(await s.load("k"))).toBe("last");
     await s.close();
   });
+
+  it("resolves once the files read back their bytes, with `synced` for their durability", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const keys = Array.from({ length: 40 }, (_, i) => `m/k${i}`);
+    for (const key of keys) await s.save(key, bytesOf("old"));
+    const { synced } = await s.overwriteMany(
+      keys.map((key) => ({ key, bytes: bytesOf(`new ${key}`) })),
+    );
+    // Readable at once, by this storage and by anyone reading the files.
+    for (const key of keys) {
+      expect(new TextDecoder().decode(await s.load(key))).toBe(`new ${key}`);
+      expect(await readFile(join(root, ...key.split("/")), "utf8")).toBe(`new ${key}`);
+    }
+    await synced;
+    // A save after it of one of the keys wins.
+    await s.save("m/k0", bytesOf("after"));
+    expect(new TextDecoder().decode(await s.load("m/k0"))).toBe("after");
+    await s.close();
+  });
+});
+
+describe("FsStorage.deleteMany", () => {
+  it("deletes many keys across directories, pruning the ones it empties, missing keys fine", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    for (const key of ["a/1", "a/2", "b/c/3", "b/4", "keep"]) await s.save(key, bytesOf(key));
+    const many = Array.from({ length: 70 }, (_, i) => `n/${i}`);
+    for (const key of many) await s.save(key, bytesOf(key));
+    await s.deleteMany(["a/1", "a/2", "b/c/3", "missing", "x/y/missing", ...many]);
+    expect(await s.list("")).toEqual(["b/4", "keep"]);
+    expect(await entries(root)).toEqual(["b", "keep"]);
+    expect(await entries(join(root, "b"))).toEqual(["4"]);
+    await s.deleteMany([]);
+    await s.close();
+  });
+
+  it("checks every key before deleting any, with coded errors", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    await s.save("ok", bytesOf("kept"));
+    for (const [, key] of hostileKeys) {
+      await expectCode(s.deleteMany(["ok", key as string]), "STORAGE_INVALID_KEY");
+    }
+    await expectCode(s.deleteMany("ok" as never), "STORAGE_INVALID_ARGUMENT");
+    expect(await s.load("ok")).toBeDefined();
+    await s.close();
+    await expectCode(s.deleteMany(["ok"]), "STORAGE_CLOSED");
+  });
+
+  it("leaves a directory that is only a prefix of other keys alone", async () => {
+    const s = await FsStorage.open(freshDir());
+    await s.save("d/inner", bytesOf("inner"));
+    await s.deleteMany(["d"]);
+    expect(await s.list("")).toEqual(["d/inner"]);
+    await s.close();
+  });
 });
 
 describe("FsStorage's directory lock", () => {
