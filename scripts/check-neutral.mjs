@@ -12,6 +12,7 @@ const forbidden = [
   [/require\(/, "uses require()"],
   [/\bprocess\./, "touches process"],
   [/\bBuffer\b/, "uses Buffer"],
+  [/\b(setImmediate|clearImmediate)\b/, "uses setImmediate (Node only: setTimeout works in both)"],
   [/\b__dirname\b|\b__filename\b/, "uses __dirname/__filename"],
   [/\b(window|document|navigator|localStorage|sessionStorage)\s*[.[]/, "touches a DOM global"],
   [/\bindexedDB\b|\bIDBDatabase\b|\bIDBKeyRange\b/, "touches IndexedDB"],

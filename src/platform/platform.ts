@@ -1358,9 +1358,9 @@ export class Platform {
     if (this.toClose.length > 1) return;
     const drain = () => {
       for (let n = 0; n < 32 && this.toClose.length > 0; n++) this.toClose.pop()!.close();
-      if (this.toClose.length > 0) setImmediate(drain);
+      if (this.toClose.length > 0) setTimeout(drain, 0);
     };
-    setImmediate(drain);
+    setTimeout(drain, 0);
   }
 
   /** Removes an open tenant from the open set (the caller closes its database). */
