@@ -501,7 +501,7 @@ export class Platform {
     assertSecret(newKey);
     const t = await this.openVerified(info.name, oldKey);
     try {
-      await this.settledFor(info); // (outside the gate: a redone migration may need it)
+      await this.settledFor(info); // a child's save waits for its schema's last migration
       await t.gate.hold(async () => {
         const salt = newSalt();
         const key = await deriveTenantKey(newKey, salt, this.kdfOptions());
@@ -672,7 +672,7 @@ export class Platform {
           : Promise.all(writes.map((w) => this.storage.save(w.key, w.bytes))).then(() => ({
               synced: Promise.resolve(),
             }));
-      // While the files are synced, open tenants nobody else uses are closed: their image is the
+      // While the files are written, open tenants nobody else uses are let go: their image is the
       // one the migration started from (writes are blocked), so nothing is saved.
       kept = kept.filter(({ t }) => {
         if (t.pins > 1 || t.gate.busy || t.db.inTransaction || t.db.isShared) return true;
