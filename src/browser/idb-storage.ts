@@ -69,9 +69,48 @@ export class IdbStorage implements Storage {
     });
   }
 
+  /**
+   * Stores many images in one transaction (see {@link Storage.overwriteMany}): all of them or,
+   * should it abort, none; synced when it resolves.
+   */
+  async overwriteMany(
+    entries: readonly { key: string; bytes: Uint8Array }[],
+  ): Promise<{ synced: Promise<void> }> {
+    this.#batch(entries, (e) => {
+      assertValidKey(e?.key);
+      assertBytes(e.bytes);
+    });
+    const values = entries.map((e) => e.bytes.slice().buffer);
+    await this.#track(
+      this.#write((store) => {
+        for (const [i, e] of entries.entries()) store.put(values[i], e.key);
+      }),
+    );
+    return { synced: Promise.resolve() };
+  }
+
   /** Removes `key`; resolves after the transaction completed. */
   delete(key: string): Promise<void> {
     return this.#run(key, () => this.#write((store) => store.delete(key)));
+  }
+
+  /** Removes many keys in one transaction (see {@link Storage.deleteMany}). */
+  async deleteMany(keys: readonly string[]): Promise<void> {
+    this.#batch(keys, assertValidKey);
+    await this.#track(
+      this.#write((store) => {
+        for (const key of keys) store.delete(key);
+      }),
+    );
+  }
+
+  /** Checks every item of a batch before anything is written. */
+  #batch<T>(items: readonly T[], check: (item: T) => void): void {
+    this.#check();
+    if (!Array.isArray(items)) {
+      throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "a batch must be an array");
+    }
+    for (const item of items) check(item);
   }
 
   /** Whether `key` holds bytes (counts without reading the value). */
@@ -145,11 +184,11 @@ export class IdbStorage implements Storage {
   }
 
   /**
-   * Runs one request in its own readwrite transaction and resolves on `complete`. The
+   * Runs requests in one readwrite transaction of their own and resolves on `complete`. The
    * transaction is opened on the connection idb-keyval manages, because its store function
    * cannot pass a durability hint.
    */
-  #write(request: (store: IDBObjectStore) => IDBRequest): Promise<void> {
+  #write(request: (store: IDBObjectStore) => unknown): Promise<void> {
     return this.#store("readonly", (probe) => {
       const tx = probe.transaction.db.transaction(this.#storeName, "readwrite", {
         durability: this.#durability,

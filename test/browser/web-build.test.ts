@@ -1,6 +1,7 @@
 // The browser bundle swaps lodash-es for web/build/lodash-lite.mjs, chevrotain's lexer module for
-// a constant, its grammar checks for functions that throw and its message texts for one short
-// text (web/build/plugins.mjs). This checks the parser behaves identically with them: the same
+// a constant, its grammar checks for functions that throw, its message texts for one short text
+// and its error-recovery trait for the little of it a parser without recovery calls
+// (web/build/plugins.mjs). This checks the parser behaves identically with them: the same
 // parse results and errors for the whole agreement corpus, plus broken inputs, with and without
 // the substitutions.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,13 +42,16 @@ async function bundleParser(
 describe("the browser build's substitutions", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("give the parser the same results over the corpus and broken inputs, without lodash-es, chevrotain's lexer, its grammar checks or its message texts", async () => {
+  it("give the parser the same results over the corpus and broken inputs, without lodash-es, chevrotain's lexer, its grammar checks, its message texts or its error recovery", async () => {
     const { parser: real, inputs: realInputs } = await bundleParser("real", []);
     const { parser: swapped, inputs: swappedInputs } = await bundleParser("lite", webPlugins);
     const dropped = (f: string) =>
-      /lodash-es|lexer_public|regexp-to-ast|grammar[\\/]checks\.js|[\\/]errors_public\.js/.test(f);
+      /lodash-es|lexer_public|regexp-to-ast|grammar[\\/]checks\.js|[\\/]errors_public\.js|[\\/]recoverable\.js/.test(
+        f,
+      );
     expect(realInputs.filter(dropped).length).toBeGreaterThan(3);
     expect(realInputs.some((f) => /[\\/]errors_public\.js/.test(f))).toBe(true);
+    expect(realInputs.some((f) => /[\\/]recoverable\.js/.test(f))).toBe(true);
     expect(swappedInputs.filter(dropped)).toEqual([]);
     const inputs = corpus();
     expect(inputs.length).toBeGreaterThan(1000);

@@ -1,7 +1,7 @@
 // Shared by every backend's test file, and bundled for a real browser later: keep it free of
 // Node-only APIs.
 import { afterEach, describe, expect, it } from "vitest";
-import type { Storage } from "../../src/storage/storage.js";
+import { deleteAll, type Storage } from "../../src/storage/storage.js";
 import { expectCode } from "./expect-code.js";
 
 /** Extra capabilities a backend's test file can give the suite. */
@@ -339,6 +339,53 @@ export function describeStorageConformance(
       await expectCode(s.delete("k"), "STORAGE_CLOSED");
       await expectCode(s.has("k"), "STORAGE_CLOSED");
       await expectCode(s.list(""), "STORAGE_CLOSED");
+    });
+
+    it("writes and deletes batches: overwriteMany and deleteMany where it has them, deleteAll always", async () => {
+      const s = await open();
+      await s.save("b/old", bytesOf("old"));
+      const entries = Array.from({ length: 30 }, (_, i) => ({
+        key: `b/k${String(i).padStart(2, "0")}`,
+        bytes: bytesOf(`v${i}`),
+      }));
+      entries.push({ key: "b/old", bytes: bytesOf("new") });
+      if (s.overwriteMany !== undefined) {
+        const { synced } = await s.overwriteMany(entries);
+        for (const e of entries) expect(await s.load(e.key)).toEqual(e.bytes);
+        await synced;
+        // Every entry is checked before any is written.
+        for (const [, key] of hostileKeys) {
+          await expectCode(
+            s.overwriteMany([
+              { key: "b/old", bytes: bytesOf("changed") },
+              { key: key as string, bytes: bytesOf("evil") },
+            ]),
+            "STORAGE_INVALID_KEY",
+          );
+        }
+        await expectCode(
+          s.overwriteMany([{ key: "b/old", bytes: "text" as unknown as Uint8Array }]),
+          "STORAGE_INVALID_ARGUMENT",
+        );
+        await expectCode(s.overwriteMany("b/old" as never), "STORAGE_INVALID_ARGUMENT");
+        expect(await s.load("b/old")).toEqual(bytesOf("new"));
+      } else {
+        for (const e of entries) await s.save(e.key, e.bytes);
+      }
+      if (s.deleteMany !== undefined) {
+        for (const [, key] of hostileKeys) {
+          await expectCode(s.deleteMany(["b/old", key as string]), "STORAGE_INVALID_KEY");
+        }
+        await expectCode(s.deleteMany("b/old" as never), "STORAGE_INVALID_ARGUMENT");
+        expect(await s.has("b/old")).toBe(true);
+      }
+      await deleteAll(s, [...entries.slice(0, 20).map((e) => e.key), "b/missing", "b/old"]);
+      expect(await s.list("b/")).toEqual(entries.slice(20, 30).map((e) => e.key));
+      await s.close();
+      if (s.overwriteMany !== undefined) {
+        await expectCode(s.overwriteMany([]), "STORAGE_CLOSED");
+      }
+      if (s.deleteMany !== undefined) await expectCode(s.deleteMany([]), "STORAGE_CLOSED");
     });
 
     it("lets saves started before close finish", async () => {

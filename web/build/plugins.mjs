@@ -66,5 +66,27 @@ export const chevrotainMessagesOff = {
   },
 };
 
-/** All four, in the order the build uses them. */
-export const webPlugins = [lodashLite, chevrotainNa, chevrotainChecksOff, chevrotainMessagesOff];
+/**
+ * chevrotain's error recovery (re-syncing after a syntax error, inserting or deleting a token) is
+ * off in tenantlite's parser: a syntax error ends the parse. chevrotain-recovery-off.mjs replaces
+ * the recovery trait (~4 KB minified) with the three members chevrotain calls without recovery.
+ */
+export const chevrotainRecoveryOff = {
+  name: "chevrotain-recovery-off",
+  setup(b) {
+    b.onResolve({ filter: /\/recoverable\.js$/ }, (a) =>
+      /[\\/]chevrotain[\\/]lib[\\/]src[\\/]/.test(a.importer)
+        ? { path: join(here, "chevrotain-recovery-off.mjs") }
+        : undefined,
+    );
+  },
+};
+
+/** All five, in the order the build uses them. */
+export const webPlugins = [
+  lodashLite,
+  chevrotainNa,
+  chevrotainChecksOff,
+  chevrotainMessagesOff,
+  chevrotainRecoveryOff,
+];
