@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -286,6 +286,33 @@ describe("FsStorage.overwriteMany", () => {
     expect(new TextDecoder().decode(await s.load("m/k0"))).toBe("after");
     await s.close();
   });
+});
+
+describe("FsStorage.overwriteMany's open files", () => {
+  it.runIf(existsSync("/proc/self/fd"))(
+    "keeps no file open between its write and its sync, however many calls overlap",
+    async () => {
+      const s = await FsStorage.open(freshDir());
+      const openFds = () => readdirSync("/proc/self/fd").length;
+      const before = openFds();
+      let peak = 0;
+      const syncs: Promise<void>[] = [];
+      for (let b = 0; b < 3; b++) {
+        const { synced } = await s.overwriteMany(
+          Array.from({ length: 450 }, (_, i) => ({ key: `f/${b}-${i}`, bytes: bytesOf(`${i}`) })),
+        );
+        peak = Math.max(peak, openFds() - before);
+        syncs.push(synced);
+      }
+      await Promise.all(syncs);
+      // The syncs in flight (two) and a few descriptors of the runtime's own.
+      expect(peak).toBeLessThanOrEqual(16);
+      expect(await s.list("f/")).toHaveLength(1350);
+      expect(new TextDecoder().decode(await s.load("f/2-449"))).toBe("449");
+      await s.close();
+    },
+    60_000,
+  );
 });
 
 describe("FsStorage.deleteMany", () => {
