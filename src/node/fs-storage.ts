@@ -347,10 +347,10 @@ export class FsStorage implements Storage {
    * Writes many files in place (see {@link Storage.overwriteMany}): each is opened, written and
    * cut to size inline — page-cache work, no new inode, no rename — and resolves once all of them
    * hold their new bytes; they are fdatasynced on the thread pool meanwhile, two at a time, and
-   * the directories of files that did not exist yet fsynced after (`synced`). On this VM's ext4 that
-   * is ~5× faster than a save per file, which pays for allocating a fresh file's blocks every
-   * time (measured in bench/migrate's apply phase). A later save of one of these keys waits for
-   * its sync.
+   * the directories of files that did not exist yet fsynced after (`synced`). On this VM's ext4
+   * that is ~5× faster than a save per file, which pays for allocating a fresh file's blocks
+   * every time (measured in bench/migrate's apply phase). A later save of one of these keys waits
+   * for its sync.
    */
   async overwriteMany(
     entries: readonly { key: string; bytes: Uint8Array }[],
