@@ -1,6 +1,12 @@
 import { createStore, promisifyRequest, type UseStore } from "idb-keyval";
 import { TenantliteError } from "../errors.js";
-import { assertBytes, normalizeListArgs, storageClosedError } from "../storage/keys.js";
+import {
+  assertBatch,
+  assertBytes,
+  assertEntry,
+  normalizeListArgs,
+  storageClosedError,
+} from "../storage/keys.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
 
 /** Options for {@link IdbStorage}. */
@@ -76,10 +82,8 @@ export class IdbStorage implements Storage {
   async overwriteMany(
     entries: readonly { key: string; bytes: Uint8Array }[],
   ): Promise<{ synced: Promise<void> }> {
-    this.#batch(entries, (e) => {
-      assertValidKey(e?.key);
-      assertBytes(e.bytes);
-    });
+    this.#check();
+    assertBatch(entries, assertEntry);
     const values = entries.map((e) => e.bytes.slice().buffer);
     await this.#track(
       this.#write((store) => {
@@ -96,21 +100,13 @@ export class IdbStorage implements Storage {
 
   /** Removes many keys in one transaction (see {@link Storage.deleteMany}). */
   async deleteMany(keys: readonly string[]): Promise<void> {
-    this.#batch(keys, assertValidKey);
+    this.#check();
+    assertBatch(keys, assertValidKey);
     await this.#track(
       this.#write((store) => {
         for (const key of keys) store.delete(key);
       }),
     );
-  }
-
-  /** Checks every item of a batch before anything is written. */
-  #batch<T>(items: readonly T[], check: (item: T) => void): void {
-    this.#check();
-    if (!Array.isArray(items)) {
-      throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "a batch must be an array");
-    }
-    for (const item of items) check(item);
   }
 
   /** Whether `key` holds bytes (counts without reading the value). */

@@ -23,7 +23,14 @@ import { mkdir, opendir, rmdir, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { TenantliteError } from "../errors.js";
-import { assertBytes, isValidKey, normalizeListArgs, storageClosedError } from "../storage/keys.js";
+import {
+  assertBatch,
+  assertBytes,
+  assertEntry,
+  isValidKey,
+  normalizeListArgs,
+  storageClosedError,
+} from "../storage/keys.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
 
 /** Options for {@link FsStorage.open}. */
@@ -188,10 +195,7 @@ export class FsStorage implements Storage {
    */
   async deleteMany(keys: readonly string[]): Promise<void> {
     this.#check();
-    if (!Array.isArray(keys)) {
-      throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "deleteMany takes an array");
-    }
-    for (const key of keys) assertValidKey(key);
+    assertBatch(keys, assertValidKey);
     const dirs = new Set<string>();
     for (let i = 0; i < keys.length; i += DELETES_AT_ONCE) {
       const results = await Promise.allSettled(
@@ -356,14 +360,7 @@ export class FsStorage implements Storage {
     entries: readonly { key: string; bytes: Uint8Array }[],
   ): Promise<{ synced: Promise<void> }> {
     this.#check();
-    if (!Array.isArray(entries)) {
-      throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "overwriteMany takes an array");
-    }
-    // Everything is checked before anything is written.
-    for (const entry of entries) {
-      assertValidKey(entry?.key);
-      assertBytes(entry.bytes);
-    }
+    assertBatch(entries, assertEntry); // everything is checked before anything is written
     const written: Promise<void>[] = [];
     const tasks = entries.map(({ key, bytes }) => {
       let wrote = () => {};

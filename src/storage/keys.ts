@@ -63,3 +63,20 @@ export function assertBytes(bytes: unknown): asserts bytes is Uint8Array {
     throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "storage values must be Uint8Array");
   }
 }
+
+/**
+ * Validates a batch (`overwriteMany`, `deleteMany`) before anything of it is written: an array
+ * (`STORAGE_INVALID_ARGUMENT`) whose every item passes `check`.
+ */
+export function assertBatch<T>(items: readonly T[], check: (item: T) => void): void {
+  if (!Array.isArray(items)) {
+    throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "a batch must be an array");
+  }
+  for (const item of items) check(item);
+}
+
+/** An `overwriteMany` entry: a valid key and bytes. */
+export function assertEntry(entry: { key: string; bytes: Uint8Array }): void {
+  assertValidKey(entry?.key);
+  assertBytes(entry.bytes);
+}
