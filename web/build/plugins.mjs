@@ -34,20 +34,28 @@ export const chevrotainNa = {
 };
 
 /**
+ * A plugin that swaps one of chevrotain's own modules (what `filter` matches, imported from inside
+ * chevrotain) for a stand-in of ours in this directory, named like the plugin.
+ */
+function replaceChevrotainModule(name, filter) {
+  return {
+    name,
+    setup(b) {
+      b.onResolve({ filter }, (a) =>
+        /[\\/]chevrotain[\\/]lib[\\/]src[\\/]/.test(a.importer)
+          ? { path: join(here, `${name}.mjs`) }
+          : undefined,
+      );
+    },
+  };
+}
+
+/**
  * chevrotain validates a grammar only when a parser is built with validations on; tenantlite's
  * parser is validated in Node (test/parser) and skips them elsewhere. chevrotain-checks-off.mjs
  * replaces the checks module (~5 KB minified) with functions that throw if ever called.
  */
-export const chevrotainChecksOff = {
-  name: "chevrotain-checks-off",
-  setup(b) {
-    b.onResolve({ filter: /checks\.js$/ }, (a) =>
-      /[\\/]chevrotain[\\/]lib[\\/]src[\\/]/.test(a.importer)
-        ? { path: join(here, "chevrotain-checks-off.mjs") }
-        : undefined,
-    );
-  },
-};
+export const chevrotainChecksOff = replaceChevrotainModule("chevrotain-checks-off", /checks\.js$/);
 
 /**
  * chevrotain builds long "Expecting one of these token sequences…" texts for syntax errors, and
@@ -55,32 +63,20 @@ export const chevrotainChecksOff = {
  * token where parsing stopped). chevrotain-messages-off.mjs replaces errors_public.js (~4 KB
  * minified) with one short text and, for grammar problems, functions that throw if called.
  */
-export const chevrotainMessagesOff = {
-  name: "chevrotain-messages-off",
-  setup(b) {
-    b.onResolve({ filter: /\/errors_public\.js$/ }, (a) =>
-      /[\\/]chevrotain[\\/]lib[\\/]src[\\/]/.test(a.importer)
-        ? { path: join(here, "chevrotain-messages-off.mjs") }
-        : undefined,
-    );
-  },
-};
+export const chevrotainMessagesOff = replaceChevrotainModule(
+  "chevrotain-messages-off",
+  /\/errors_public\.js$/,
+);
 
 /**
  * chevrotain's error recovery (re-syncing after a syntax error, inserting or deleting a token) is
  * off in tenantlite's parser: a syntax error ends the parse. chevrotain-recovery-off.mjs replaces
  * the recovery trait (~4 KB minified) with the three members chevrotain calls without recovery.
  */
-export const chevrotainRecoveryOff = {
-  name: "chevrotain-recovery-off",
-  setup(b) {
-    b.onResolve({ filter: /\/recoverable\.js$/ }, (a) =>
-      /[\\/]chevrotain[\\/]lib[\\/]src[\\/]/.test(a.importer)
-        ? { path: join(here, "chevrotain-recovery-off.mjs") }
-        : undefined,
-    );
-  },
-};
+export const chevrotainRecoveryOff = replaceChevrotainModule(
+  "chevrotain-recovery-off",
+  /\/recoverable\.js$/,
+);
 
 /** All five, in the order the build uses them. */
 export const webPlugins = [
