@@ -47,16 +47,19 @@ export class TenantliteError extends Error {
 export class TenantliteBatchError extends TenantliteError {
   /** Zero-based index of the failing statement in the batch the caller passed. */
   readonly statementIndex: number;
+  /** SQLite's extended code when the statement failed in SQLite (e.g. `SQLITE_CONSTRAINT_FOREIGNKEY`). */
+  readonly extendedCode: string | undefined;
 
   constructor(
     statementIndex: number,
     code: string,
     message: string,
-    options: { cause?: unknown; rawCode?: number; status?: number } = {},
+    options: { cause?: unknown; rawCode?: number; status?: number; extendedCode?: string } = {},
   ) {
     super(code, message, options);
     this.name = "TenantliteBatchError";
     this.statementIndex = statementIndex;
+    this.extendedCode = options.extendedCode;
   }
 }
 

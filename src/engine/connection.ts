@@ -1,23 +1,29 @@
 /**
- * A logical connection onto a tenant. Many of them share the tenant's single sql.js connection:
- * a transaction holds the tenant exclusively (others queue, then fail with SQLITE_BUSY after the
- * busy timeout), and a transaction left idle past its timeout is rolled back, after which the
- * connection reports TRANSACTION_TIMEOUT.
+ * A logical connection onto a tenant, with a SQLite connection of its own on the tenant's file
+ * (see tenant-file.ts): its TEMP objects, pragmas, attachments and `last_insert_rowid` are its
+ * own. Reads never wait; a write takes the tenant's write gate for the length of the write (or of
+ * the transaction it is in), so other writers queue and fail with SQLITE_BUSY after the busy
+ * timeout. A transaction left idle past its timeout is rolled back, after which the connection
+ * reports TRANSACTION_TIMEOUT.
  */
 import { classify, splitStatements } from "../../parser/index.js";
 import { TenantliteBatchError, TenantliteError } from "../errors.js";
-import type { TenantGate } from "./gate.js";
 import type { ProgramEffects } from "./program.js";
 import type { StatementDescription, StatementGuard, TenantDb } from "./tenant-db.js";
+import type { TenantFile } from "./tenant-file.js";
 import type { InArgs, IntMode, ResultSet } from "./values.js";
 
-/** A tenant opened for use by a connection: its engine, its gate, and its persistence. */
+/** A tenant opened for use by a connection: its file, and its persistence. */
 export interface OpenTenant {
   readonly name: string;
-  readonly db: TenantDb;
-  readonly gate: TenantGate;
-  /** Persists committed writes; resolves when durable (strict) or scheduled (relaxed). */
-  persist(): Promise<void>;
+  /** The tenant's file (the same object for as long as the tenant stays open). */
+  readonly file: TenantFile;
+  /**
+   * After a write committed: saves the tenant when its committed state changed. Resolves when
+   * durable (strict) or scheduled (relaxed); rejects when the save failed (the tenant is then back
+   * at its last durable state).
+   */
+  committed(): Promise<void> | undefined;
   /** Ends the use that `TenantSource.open()` began (an open tenant in use is never evicted). */
   release(): void;
 }
@@ -78,23 +84,26 @@ export interface BatchStatement {
 /** Most databases one connection may attach (SQLite's and Turso's limit). */
 export const MAX_ATTACHED = 10;
 
-const NO_ATTACHMENTS: ReadonlyMap<string, string> = new Map();
-
 /** A logical connection (a client, a Hrana stream, a shell session…) onto one tenant. */
 export class Connection {
-  /** Attached databases of this connection: alias → the pinned target tenant. */
-  private readonly attachments = new Map<string, OpenTenant>();
+  /** Attached databases of this connection: alias → the pinned target tenant and its file. */
+  private readonly attachments = new Map<string, { tenant: OpenTenant; file: TenantFile }>();
   /** Statements of an interactive transaction on a schema parent, migrated at COMMIT. */
   private parentTxn: { sql: string; args?: InArgs; writes: boolean }[] | undefined;
   private readonly busyTimeoutMs: number;
   private readonly txTimeoutMs: number;
+  /** The tenant while this connection uses it (a statement runs, a transaction is open). */
   private tenant: OpenTenant | undefined;
+  /** This connection's own SQLite connection, and the file it is on. */
+  private db: TenantDb | undefined;
+  private dbFile: TenantFile | undefined;
+  /** Whether this connection holds its tenant's write gate. */
+  private writing = false;
+  /** A pin held for the connection's private state (TEMP objects, pragmas, attachments). */
+  private statePin: OpenTenant | undefined;
   private txTimer: ReturnType<typeof setTimeout> | undefined;
   private timedOut = false;
   private closedFlag = false;
-  /** Hand-over from the fast path to the slow path of `execute`. */
-  private pendingOpen: Promise<OpenTenant> | undefined;
-  private pendingWait: Promise<void> | undefined;
 
   constructor(
     private readonly source: TenantSource,
@@ -107,9 +116,7 @@ export class Connection {
 
   /** Whether this connection holds an open transaction. */
   get inTransaction(): boolean {
-    return (
-      this.tenant !== undefined && this.tenant.gate.holder === this && this.tenant.db.inTransaction
-    );
+    return this.db !== undefined && !this.db.isClosed && this.db.inTransaction;
   }
 
   get closed(): boolean {
@@ -119,84 +126,139 @@ export class Connection {
   /** Runs one statement. */
   execute(sql: string, args: InArgs | undefined, intMode: IntMode = "number"): Promise<ResultSet> {
     const word = firstWord(sql);
-    if (word !== "ATTACH" && word !== "DETACH") {
-      try {
-        // Fast path: the tenant is open and free, so no await is needed before running.
-        const t = this.tryEnterNow();
-        if (t !== undefined) return this.runOne(t, sql, args, intMode);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    }
-    return this.enter(word).then(async (t) => {
-      if (t === undefined) return emptyResult();
-      if (this.policy.schemaParent?.(t) === true && word !== "ATTACH" && word !== "DETACH") {
-        return this.parentStatement(t, sql, args, intMode);
-      }
-      let rs: ResultSet;
-      try {
-        rs = await this.runAny(t, sql, args, intMode, word);
-      } finally {
-        this.settle(t);
-      }
-      await this.persistIfDirty(t);
-      return rs;
-    });
-  }
-
-  private runOne(
-    t: OpenTenant,
-    sql: string,
-    args: InArgs | undefined,
-    intMode: IntMode,
-  ): Promise<ResultSet> {
-    if (this.policy.schemaParent?.(t) === true) return this.parentStatement(t, sql, args, intMode);
-    let rs: ResultSet;
+    let entered: OpenTenant | Promise<OpenTenant | undefined> | undefined;
     try {
-      rs = this.runSync(t, sql, args, intMode);
+      entered = this.enter(word);
     } catch (e) {
       return Promise.reject(e);
-    } finally {
-      this.settle(t);
     }
-    if (t.db.takeDirty()) return t.persist().then(() => rs);
-    return Promise.resolve(rs);
+    if (entered instanceof Promise) {
+      return entered.then((t) =>
+        t === undefined ? emptyResult() : this.statement(t, sql, args, intMode, word),
+      );
+    }
+    if (entered === undefined) return Promise.resolve(emptyResult());
+    return this.statement(entered, sql, args, intMode, word);
   }
 
-  /** Runs any statement while holding the tenant: ATTACH/DETACH here, the rest on the engine. */
-  private async runAny(
+  /** One statement while the tenant is pinned; settles the tenant afterwards. */
+  private statement(
     t: OpenTenant,
     sql: string,
     args: InArgs | undefined,
     intMode: IntMode,
-    word = firstWord(sql),
+    word: string,
   ): Promise<ResultSet> {
-    if (word === "ATTACH") return this.attach(t, sql);
-    if (word === "DETACH") return this.detach(t, sql);
-    return this.runSync(t, sql, args, intMode);
+    let result: ResultSet | Promise<ResultSet>;
+    try {
+      if (word === "ATTACH") result = this.attach(t, sql);
+      else if (word === "DETACH") result = this.detach(t, sql);
+      else if (this.policy.schemaParent?.(t) === true)
+        result = this.parentStatement(t, sql, args, intMode);
+      else result = this.run(t, sql, args, intMode);
+    } catch (e) {
+      this.settle(t);
+      return Promise.reject(e);
+    }
+    if (!(result instanceof Promise)) {
+      this.settle(t);
+      return Promise.resolve(result);
+    }
+    return result.finally(() => this.settle(t));
   }
 
-  /** Runs a statement on the engine with this connection's attachments in place and its guard. */
-  private runSync(
+  /**
+   * Runs a statement on this connection's SQLite connection: takes the write gate first when it
+   * writes, and after a commit has the tenant saved (the result waits for the save).
+   */
+  private run(
     t: OpenTenant,
     sql: string,
     args: InArgs | undefined,
     intMode: IntMode,
-  ): ResultSet {
+  ): ResultSet | Promise<ResultSet> {
+    const db = this.dbFor(t);
     let text = sql;
     if (this.attachments.size > 0) {
-      this.syncAttachments(t);
-      // BEGIN IMMEDIATE/EXCLUSIVE would take write locks on attached tenants too; the gate
-      // already makes this connection's transaction exclusive, so a deferred one is equivalent.
+      this.dropDeletedAttachments(db);
+      // BEGIN IMMEDIATE/EXCLUSIVE would take write locks on attached tenants too; the write gate
+      // taken below gives this connection's transaction the same guarantee on its own tenant.
       if (/^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql)) text = "BEGIN DEFERRED";
-    } else {
-      t.db.useAttachments(this, NO_ATTACHMENTS);
     }
+    db.syncSchema(t.file.schemaGeneration);
+    if (!this.writing && db.takesWriteLock(sql)) {
+      const wait = t.file.gate.enter(this, this.busyTimeoutMs);
+      if (wait !== undefined) {
+        return wait.then(() => {
+          this.writing = true;
+          return this.runHolding(t, db, text, args, intMode);
+        });
+      }
+      this.writing = true;
+    }
+    return this.runHolding(t, db, text, args, intMode);
+  }
+
+  private runHolding(
+    t: OpenTenant,
+    db: TenantDb,
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode,
+  ): ResultSet | Promise<ResultSet> {
+    let rs: ResultSet;
     try {
-      return t.db.execute(text, args, intMode, this.guardFor(t));
+      rs = db.execute(sql, args, intMode, this.guardFor(t));
     } catch (e) {
-      throw nameCorruption(t, e);
+      const saved = this.afterRun(t, db);
+      const err = nameCorruption(t, e);
+      return saved === undefined ? Promise.reject(err) : saved.then(() => Promise.reject(err));
     }
+    const saved = this.afterRun(t, db);
+    return saved === undefined ? rs : saved.then(() => rs);
+  }
+
+  /**
+   * After a statement: shares a schema change with the file's other connections; when a write
+   * ended (commit or rollback), lets the next writer in and saves what was committed.
+   */
+  private afterRun(t: OpenTenant, db: TenantDb): Promise<void> | undefined {
+    if (db.schemaTouched) {
+      db.schemaTouched = false;
+      t.file.schemaChanged();
+      db.schemaGeneration = t.file.schemaGeneration;
+    }
+    if (db.stateful && this.statePin === undefined && !db.isClosed) {
+      // Private state lives as long as the connection: keep the tenant open for it.
+      const pin = this.source.open();
+      if (!(pin instanceof Promise)) this.statePin = pin;
+      else void pin.then((p) => (this.statePin === undefined ? (this.statePin = p) : p.release()));
+    }
+    if (!this.writing || (db.inTransaction && !db.isClosed)) return undefined;
+    this.writing = false;
+    t.file.endReads(db);
+    t.file.gate.leave(this);
+    return t.file.takeChanged() ? t.committed() : undefined;
+  }
+
+  /** This connection's SQLite connection on the tenant's current file. */
+  private dbFor(t: OpenTenant): TenantDb {
+    const db = this.db;
+    if (db !== undefined && this.dbFile === t.file && !db.isClosed) return db;
+    if (db !== undefined) {
+      this.dbFile?.giveBack(db, this);
+      if (db.stateful || db.inTransaction) {
+        // The tenant was closed or replaced under this connection: its state is gone.
+        this.db = undefined;
+        throw new TenantliteError(
+          "TRANSACTION_CLOSED",
+          `The connection to database "${t.name}" was reset (the database was closed or replaced): its transaction, TEMP objects and settings are gone`,
+        );
+      }
+    }
+    this.db = t.file.lease(this);
+    this.dbFile = t.file;
+    return this.db;
   }
 
   private guardFor(t: OpenTenant): StatementGuard | undefined {
@@ -209,22 +271,17 @@ export class Connection {
     };
   }
 
-  /** Puts this connection's attachments in place, dropping those whose tenant was deleted. */
-  private syncAttachments(t: OpenTenant): void {
-    const desired = new Map<string, string>();
-    for (const [alias, target] of this.attachments) {
-      if (target.db.isClosed) {
-        // The attached database was deleted: the alias disappears with it.
-        this.attachments.delete(alias);
-        target.release();
-        continue;
+  /** An attached database that was deleted (or closed) disappears from this connection. */
+  private dropDeletedAttachments(db: TenantDb): void {
+    for (const [alias, { tenant, file }] of this.attachments) {
+      if (!file.isClosed && tenant.file === file) continue;
+      this.attachments.delete(alias);
+      tenant.release();
+      try {
+        db.detach(alias);
+      } catch (e) {
+        throw toError(e);
       }
-      desired.set(alias, target.db.filename);
-    }
-    try {
-      t.db.useAttachments(this, desired);
-    } catch (e) {
-      throw toError(e);
     }
   }
 
@@ -267,11 +324,13 @@ export class Connection {
       });
     }
     const target = await this.policy.attach(t, request);
-    this.attachments.set(alias, target);
     try {
-      this.syncAttachments(t);
+      const db = this.dbFor(t);
+      this.dropDeletedAttachments(db);
+      db.attach(alias, target.file.filename);
+      this.attachments.set(alias, { tenant: target, file: target.file });
+      this.afterRun(t, db);
     } catch (e) {
-      this.attachments.delete(alias);
       target.release();
       throw e;
     }
@@ -292,38 +351,11 @@ export class Connection {
       throw new TenantliteError("SQLITE_ERROR", `no such database: ${alias}`, { rawCode: 1 });
     }
     const target = this.attachments.get(key)!;
+    // SQLite refuses while this transaction has read it: then it stays attached.
+    this.dbFor(t).detach(key);
     this.attachments.delete(key);
-    try {
-      this.syncAttachments(t);
-    } catch (e) {
-      // SQLite refused (the database is in use by this transaction): it stays attached.
-      this.attachments.set(key, target);
-      throw e;
-    }
-    target.release();
+    target.tenant.release();
     return emptyResult();
-  }
-
-  /** Takes the tenant without waiting when that is possible, else `undefined`. */
-  private tryEnterNow(): OpenTenant | undefined {
-    if (this.closedFlag || this.timedOut) return undefined;
-    const held = this.tenant;
-    if (held !== undefined && held.gate.holder === this) {
-      clearTimeout(this.txTimer);
-      return held;
-    }
-    const opened = this.source.open();
-    if (opened instanceof Promise) {
-      // Let the slow path take this open (and its pin) over.
-      this.pendingOpen = opened;
-      return undefined;
-    }
-    this.tenant = opened;
-    clearTimeout(this.txTimer);
-    const wait = opened.gate.enter(this, this.busyTimeoutMs);
-    if (wait === undefined) return opened;
-    this.pendingWait = wait;
-    return undefined;
   }
 
   /** Describes one statement without running it (see `TenantDb.describe`). */
@@ -331,7 +363,9 @@ export class Connection {
     const t = await this.enter("");
     if (t === undefined) throw timeoutError();
     try {
-      return t.db.describe(sql);
+      const db = this.dbFor(t);
+      db.syncSchema(t.file.schemaGeneration);
+      return db.describe(sql);
     } finally {
       this.settle(t);
     }
@@ -349,23 +383,23 @@ export class Connection {
     const statements = splitStatements(sql);
     const t = await this.enter(statements.length === 1 ? firstWord(statements[0]!.sql) : "");
     if (t === undefined) return;
-    if (
-      this.policy.schemaParent?.(t) === true &&
-      !t.db.inTransaction &&
-      statements.some((s) => this.writes(t, s.sql))
-    ) {
-      this.settle(t);
-      await this.policy.migrate!(
-        t,
-        statements.map((s) => ({ sql: s.sql })),
-        "bigint",
-      );
-      return;
-    }
     try {
+      if (
+        this.policy.schemaParent?.(t) === true &&
+        !this.inTransaction &&
+        statements.some((s) => this.writes(t, s.sql))
+      ) {
+        await this.policy.migrate!(
+          t,
+          statements.map((s) => ({ sql: s.sql })),
+          "bigint",
+        );
+        return;
+      }
       for (let i = 0; i < statements.length; i++) {
+        const s = statements[i]!.sql;
         try {
-          await this.runAny(t, statements[i]!.sql, undefined, "bigint");
+          await this.oneOf(t, s, undefined, "bigint");
         } catch (e) {
           const err = toError(e);
           (err as { statementIndex?: number }).statementIndex = i;
@@ -374,8 +408,21 @@ export class Connection {
       }
     } finally {
       this.settle(t);
-      await this.persistIfDirty(t);
     }
+  }
+
+  /** A statement of a script or batch: ATTACH/DETACH, a schema parent's rules, or the engine. */
+  private oneOf(
+    t: OpenTenant,
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode,
+  ): ResultSet | Promise<ResultSet> {
+    const word = firstWord(sql);
+    if (word === "ATTACH") return this.attach(t, sql);
+    if (word === "DETACH") return this.detach(t, sql);
+    if (this.policy.schemaParent?.(t) === true) return this.parentStatement(t, sql, args, intMode);
+    return this.run(t, sql, args, intMode);
   }
 
   /**
@@ -390,55 +437,63 @@ export class Connection {
   ): Promise<ResultSet[]> {
     const t = await this.enter(begin === undefined ? "" : "BEGIN");
     if (t === undefined) throw timeoutError();
-    if (this.policy.schemaParent?.(t) === true) {
-      if (begin !== undefined && !t.db.inTransaction) {
-        if (statements.some((s) => this.writes(t, s.sql))) {
-          this.settle(t);
-          try {
-            return await this.policy.migrate!(t, statements, intMode);
-          } catch (e) {
-            throw toBatchError(stepOf(e) ?? 0, e);
-          }
-        }
-      } else if (this.parentTxn !== undefined) {
-        for (const s of statements) this.parentTxn.push({ ...s, writes: this.writes(t, s.sql) });
-      }
-    }
-    const results: ResultSet[] = [];
     try {
+      if (
+        this.policy.schemaParent?.(t) === true &&
+        begin !== undefined &&
+        !this.inTransaction &&
+        statements.some((s) => this.writes(t, s.sql))
+      ) {
+        try {
+          return await this.policy.migrate!(t, statements, intMode);
+        } catch (e) {
+          throw toBatchError(stepOf(e) ?? 0, e);
+        }
+      }
+      const results: ResultSet[] = [];
       if (begin !== undefined) {
-        if (t.db.inTransaction) {
+        if (this.inTransaction) {
           throw new TenantliteError(
             "TRANSACTION_ACTIVE",
             "cannot start a batch transaction within a transaction",
           );
         }
-        this.runSync(t, begin, undefined, intMode);
+        await this.oneOf(t, begin, undefined, intMode);
       }
-      for (let i = 0; i < statements.length; i++) {
-        const s = statements[i]!;
-        try {
-          results.push(await this.runAny(t, s.sql, s.args, intMode));
-        } catch (e) {
-          if (begin !== undefined) t.db.rollback();
-          throw toBatchError(i, e);
+      try {
+        for (let i = 0; i < statements.length; i++) {
+          const s = statements[i]!;
+          try {
+            results.push(await this.oneOf(t, s.sql, s.args, intMode));
+          } catch (e) {
+            throw toBatchError(i, e);
+          }
         }
+        if (begin !== undefined) await this.oneOf(t, "COMMIT", undefined, intMode);
+      } catch (e) {
+        if (begin !== undefined) await this.rollbackOwn(t);
+        throw e;
       }
-      if (begin !== undefined) this.runSync(t, "COMMIT", undefined, intMode);
-    } catch (e) {
-      if (begin !== undefined && t.db.inTransaction) t.db.rollback();
-      throw e;
+      return results;
     } finally {
       this.settle(t);
     }
-    await this.persistIfDirty(t);
-    return results;
+  }
+
+  /** Rolls back this connection's transaction, if any, and lets the next writer in. */
+  private async rollbackOwn(t: OpenTenant): Promise<void> {
+    const db = this.db;
+    if (db === undefined || db.isClosed) return;
+    this.parentTxn = undefined;
+    db.rollback();
+    await this.afterRun(t, db);
   }
 
   /**
-   * A statement on a schema parent: a write outside a transaction is a migration; inside an
-   * interactive transaction, statements run (so the caller sees their results) and are recorded,
-   * and COMMIT rolls the transaction back and applies the recording as one migration.
+   * A statement on a schema parent: a write outside a transaction is a migration; inside a
+   * transaction (however it began: BEGIN, a batch, a script), statements run (so the caller sees
+   * their results) and are recorded, and COMMIT rolls the transaction back and applies the
+   * recording as one migration.
    */
   private async parentStatement(
     t: OpenTenant,
@@ -447,54 +502,42 @@ export class Connection {
     intMode: IntMode,
   ): Promise<ResultSet> {
     const word = firstWord(sql);
-    let settled = false;
-    const settle = () => {
-      if (!settled) this.settle(t);
-      settled = true;
-    };
-    try {
-      if (t.db.inTransaction && this.parentTxn !== undefined) {
-        if (word === "COMMIT" || word === "END") {
-          const recorded = this.parentTxn;
-          this.parentTxn = undefined;
-          if (recorded.some((s) => s.writes)) {
-            t.db.rollback();
-            settle();
-            await this.policy.migrate!(t, recorded, intMode);
-            return emptyResult();
-          }
-        } else if (word === "ROLLBACK" && !/^\s*ROLLBACK\s+(TRANSACTION\s+)?TO\b/i.test(sql)) {
-          this.parentTxn = undefined;
-        } else if (word === "SAVEPOINT" || word === "RELEASE" || word === "ROLLBACK") {
-          throw new TenantliteError(
-            "SCHEMA_MIGRATION_ERROR",
-            "Schema migration error: savepoints are not allowed in a transaction on a schema database (it is applied as one migration at COMMIT)",
-          );
-        } else {
-          this.parentTxn.push(
-            args === undefined
-              ? { sql, writes: this.writes(t, sql) }
-              : { sql, args, writes: this.writes(t, sql) },
-          );
+    if (this.inTransaction) {
+      this.parentTxn ??= [];
+      if (word === "COMMIT" || word === "END") {
+        const recorded = this.parentTxn;
+        this.parentTxn = undefined;
+        if (recorded.some((s) => s.writes)) {
+          await this.rollbackOwn(t);
+          await this.policy.migrate!(t, recorded, intMode);
+          return emptyResult();
         }
-      } else if (!t.db.inTransaction && word !== "BEGIN" && this.writes(t, sql)) {
-        settle();
-        const [rs] = await this.policy.migrate!(
-          t,
-          [args === undefined ? { sql } : { sql, args }],
-          intMode,
+      } else if (word === "ROLLBACK" && !/^\s*ROLLBACK\s+(TRANSACTION\s+)?TO\b/i.test(sql)) {
+        this.parentTxn = undefined;
+      } else if (word === "SAVEPOINT" || word === "RELEASE" || word === "ROLLBACK") {
+        throw new TenantliteError(
+          "SCHEMA_MIGRATION_ERROR",
+          "Schema migration error: savepoints are not allowed in a transaction on a schema database (it is applied as one migration at COMMIT)",
         );
-        return rs ?? emptyResult();
+      } else {
+        this.parentTxn.push(
+          args === undefined
+            ? { sql, writes: this.writes(t, sql) }
+            : { sql, args, writes: this.writes(t, sql) },
+        );
       }
-      const rs = this.runSync(t, sql, args, intMode);
-      if (word === "BEGIN" && t.db.inTransaction) this.parentTxn = [];
-      if (!t.db.inTransaction) this.parentTxn = undefined;
-      settle();
-      await this.persistIfDirty(t);
-      return rs;
-    } finally {
-      settle();
+    } else if (word !== "BEGIN" && word !== "SAVEPOINT" && this.writes(t, sql)) {
+      const [rs] = await this.policy.migrate!(
+        t,
+        [args === undefined ? { sql } : { sql, args }],
+        intMode,
+      );
+      return rs ?? emptyResult();
     }
+    const rs = await this.run(t, sql, args, intMode);
+    if (!this.inTransaction) this.parentTxn = undefined;
+    else this.parentTxn ??= [];
+    return rs;
   }
 
   /**
@@ -506,9 +549,13 @@ export class Connection {
     const summary = classify(sql).statements[0]?.summary;
     if (summary === undefined) return true;
     if (summary.transaction !== "none") return false;
+    if (summary.pragma !== undefined && summary.pragma.value !== null) {
+      // Settings of this connection change no schema; those that write the file do.
+      if (summary.readonly && summary.pragma.name.toLowerCase() !== "writable_schema") return false;
+    }
     if (!summary.readonly || summary.ddl) return !summary.schemas.every((x) => x === "temp");
     try {
-      const e = t.db.effectsOf(sql);
+      const e = this.dbFor(t).effectsOf(sql);
       for (const schema of e.writes) if (schema !== "temp") return true;
       for (const schema of e.schemaChanges) if (schema !== "temp") return true;
       return false;
@@ -521,29 +568,32 @@ export class Connection {
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
-    const t = this.tenant;
     clearTimeout(this.txTimer);
-    if (t !== undefined && t.gate.holder === this) {
-      t.db.rollback();
-      t.gate.leave(this);
+    const t = this.tenant;
+    if (this.db !== undefined) {
+      this.db.rollback();
+      this.dbFile?.giveBack(this.db, this);
+    }
+    if (t !== undefined) {
+      if (this.writing) {
+        this.writing = false;
+        t.file.gate.leave(this);
+      }
       t.release();
     }
-    if (
-      t !== undefined &&
-      this.attachments.size > 0 &&
-      t.gate.holder === undefined &&
-      !t.db.isClosed
-    ) {
-      // Leave no attachment of ours on the shared connection.
-      t.db.useAttachments(this, NO_ATTACHMENTS);
-    }
-    for (const target of this.attachments.values()) target.release();
+    for (const { tenant } of this.attachments.values()) tenant.release();
     this.attachments.clear();
+    this.statePin?.release();
+    this.statePin = undefined;
     this.tenant = undefined;
+    this.db = undefined;
   }
 
-  /** Takes the tenant; `undefined` means the statement is a no-op after a timed-out transaction. */
-  private async enter(word: string): Promise<OpenTenant | undefined> {
+  /**
+   * Pins the tenant for one statement (or finds it pinned by this connection's transaction);
+   * `undefined` means the statement is a no-op after a timed-out transaction.
+   */
+  private enter(word: string): OpenTenant | Promise<OpenTenant | undefined> | undefined {
     if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
     if (this.timedOut) {
       // After a timeout the transaction is gone: ROLLBACK is a harmless no-op, anything else fails.
@@ -554,53 +604,50 @@ export class Connection {
       if (word === "COMMIT" || word === "END") this.timedOut = false;
       throw timeoutError();
     }
-    let t: OpenTenant;
-    let wait: Promise<void> | undefined;
-    if (this.pendingWait !== undefined) {
-      // tryEnterNow() opened the tenant and queued at its gate already.
-      t = this.tenant!;
-      wait = this.pendingWait;
-      this.pendingWait = undefined;
-    } else {
-      const holding = this.tenant !== undefined && this.tenant.gate.holder === this;
-      const opening = this.pendingOpen;
-      this.pendingOpen = undefined;
-      t = holding ? this.tenant! : await (opening ?? this.source.open());
-      this.tenant = t;
-      clearTimeout(this.txTimer);
-      wait = t.gate.enter(this, this.busyTimeoutMs);
+    clearTimeout(this.txTimer);
+    if (this.tenant !== undefined) return this.tenant;
+    const opened = this.source.open();
+    if (opened instanceof Promise) {
+      return opened.then((t) => {
+        if (this.closedFlag) {
+          t.release();
+          throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
+        }
+        this.tenant = t;
+        return t;
+      });
     }
-    if (wait !== undefined) {
-      try {
-        await wait;
-      } catch (e) {
-        t.release();
-        throw e;
-      }
-    }
-    return t;
+    this.tenant = opened;
+    return opened;
   }
 
   /** After a statement: keep the tenant while a transaction is open (with an idle timer), else release it. */
   private settle(t: OpenTenant): void {
-    if (t.db.inTransaction && !t.db.isClosed) {
+    if (this.tenant !== t) return;
+    if (this.inTransaction) {
+      clearTimeout(this.txTimer);
       this.txTimer = setTimeout(() => this.expire(t), this.txTimeoutMs);
-    } else {
-      t.gate.leave(this);
-      t.release();
+      return;
     }
-  }
-
-  private expire(t: OpenTenant): void {
-    if (t.gate.holder !== this) return;
-    t.db.rollback();
-    this.timedOut = true;
-    t.gate.leave(this);
+    this.tenant = undefined;
+    const db = this.db;
+    if (db !== undefined && !db.stateful && !this.writing) {
+      // Nothing of this connection's own lives in it: the file keeps it until the next statement.
+      this.db = undefined;
+      this.dbFile?.giveBack(db, this);
+    }
     t.release();
   }
 
-  private async persistIfDirty(t: OpenTenant): Promise<void> {
-    if (t.db.takeDirty()) await t.persist();
+  private expire(t: OpenTenant): void {
+    if (this.tenant !== t || !this.inTransaction) return;
+    this.timedOut = true;
+    this.parentTxn = undefined;
+    const db = this.db!;
+    db.rollback();
+    void this.afterRun(t, db)?.catch(() => undefined);
+    this.tenant = undefined;
+    t.release();
   }
 }
 
@@ -693,9 +740,11 @@ function timeoutError(): TenantliteError {
 
 function toBatchError(index: number, e: unknown): Error {
   if (e instanceof TenantliteError) {
+    const extended = (e as { extendedCode?: string }).extendedCode;
     return new TenantliteBatchError(index, e.code, e.detail, {
       cause: e,
       ...(e.rawCode === undefined ? {} : { rawCode: e.rawCode }),
+      ...(extended === undefined ? {} : { extendedCode: extended }),
     });
   }
   return e as Error;

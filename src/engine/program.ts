@@ -12,6 +12,11 @@ export interface ProgramEffects {
   readonly writes: ReadonlySet<string>;
   /** Schemas whose structure (tables, indexes, views, triggers) the program may change. */
   readonly schemaChanges: ReadonlySet<string>;
+  /**
+   * Schemas whose schema table (`sqlite_schema`, root page 1) the program opens for writing: an
+   * edit of the schema behind SQLite's back (`writable_schema`), or ordinary DDL.
+   */
+  readonly schemaTableWrites: ReadonlySet<string>;
 }
 
 // Which operand of each opcode names the schema (database index), per SQLite's opcode docs.
@@ -53,6 +58,7 @@ export function explainEffects(db: RawDatabase, sql: string): ProgramEffects {
   const names = schemaNames(db);
   const writes = new Set<string>();
   const schemaChanges = new Set<string>();
+  const schemaTableWrites = new Set<string>();
   const stmt = db.prepare(`EXPLAIN ${sql}`);
   try {
     while (stmt.step()) {
@@ -66,11 +72,12 @@ export function explainEffects(db: RawDatabase, sql: string): ProgramEffects {
       const schemaOperand = SCHEMA_OPS[opcode];
       if (schemaOperand !== undefined) add(schemaChanges, names, p[schemaOperand]);
       if (opcode === "SetCookie" && p.p2 === SCHEMA_VERSION_COOKIE) add(schemaChanges, names, p.p1);
+      if (opcode === "OpenWrite" && p.p2 === 1) add(schemaTableWrites, names, p.p3);
     }
   } finally {
     stmt.free();
   }
-  return { writes, schemaChanges };
+  return { writes, schemaChanges, schemaTableWrites };
 }
 
 function add(set: Set<string>, names: readonly string[], index: number): void {

@@ -85,7 +85,15 @@ export class SqliteError extends TenantliteError {
   ) {
     super(code, message, { rawCode, cause });
     this.name = "SqliteError";
-    this.extendedCode = extendedCode;
+    // As libSQL does, a primary result code is its own extended code.
+    // (A syntax error's code is Turso's SQL_PARSE_ERROR; SQLite's is SQLITE_ERROR.)
+    this.extendedCode =
+      extendedCode ??
+      (rawCode === 1
+        ? "SQLITE_ERROR"
+        : rawCode < 256 && code.startsWith("SQLITE_")
+          ? code
+          : undefined);
   }
 }
 

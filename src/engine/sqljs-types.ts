@@ -22,8 +22,8 @@ export interface RawStatementIterator extends Iterator<RawStatement> {
 export interface RawDatabase {
   /** The file of this connection in sql.js's in-memory file system (`dbfile_<n>`). */
   readonly filename: string;
-  /** The connection handle (`sqlite3*`). */
-  readonly db: number;
+  /** The connection handle (`sqlite3*`); `null` once closed. */
+  db: number;
   prepare(sql: string): RawStatement;
   exec(sql: string): { columns: string[]; values: unknown[][] }[];
   run(sql: string, params?: unknown[] | Record<string, unknown>): unknown;
@@ -38,5 +38,12 @@ export interface SqlJsModule {
   Database: new (data?: ArrayLike<number> | null) => RawDatabase;
   _sqlite3_bind_double(stmt: number, index: number, value: number): number;
   _sqlite3_sql(stmt: number): number;
+  _sqlite3_close_v2(db: number): number;
+  _sqlite3_errmsg(db: number): number;
+  _sqlite3_backup_init(dest: number, destName: number, source: number, sourceName: number): number;
+  _sqlite3_backup_step(backup: number, pages: number): number;
+  _sqlite3_backup_finish(backup: number): number;
   UTF8ToString(ptr: number): string;
+  /** Copies a string into the WASM heap (never freed: use for constants). */
+  stringToNewUTF8(s: string): number;
 }

@@ -1,7 +1,8 @@
 /**
- * One open tenant: exactly one sql.js `Database` (decision 1 of DESIGN.md), its statement cache,
- * value binding and result reading. Everything here is synchronous and unlocked; `Connection`
- * (connection.ts) multiplexes logical connections onto it and owns transactions and waiting.
+ * One SQLite connection (a sql.js `Database`): its statement cache, value binding and result
+ * reading. Everything here is synchronous and unlocked. A tenant's file has several (see
+ * tenant-file.ts): each logical connection holds one of its own; `Connection` (connection.ts)
+ * owns transactions and waiting.
  */
 import { classify } from "../../parser/index.js";
 import { TenantliteError } from "../errors.js";
@@ -36,14 +37,34 @@ export interface TenantDbOptions {
   /** Prepared statements kept per tenant (LRU by SQL text). Default 64. */
   readonly statementCacheSize?: number;
   /**
-   * Journal mode set when a tenant opens. Default `"wal"`, in exclusive locking mode: fast
-   * commits and reads, and no shared-memory wal-index — sql.js never gives back the memory of a
-   * mapped `-shm` file, so every WAL database closed with one leaks ~64 KB (the process fails
-   * after ~16,000 such closes). `shareForAttach()` switches to shared WAL when another tenant
-   * attaches this one.
+   * Journal mode set when a new file is created. `"wal-shared"`: WAL that other connections of
+   * the process share (a tenant's file, see tenant-file.ts). `"wal"` (default): WAL under an
+   * exclusive lock, no shared wal-index, for a database only this connection uses. `"delete"`:
+   * a rollback journal, for scratch copies.
    */
-  readonly journalMode?: "wal" | "delete";
+  readonly journalMode?: "wal" | "wal-shared" | "delete";
+  /**
+   * Open with libSQL's defaults where they differ from SQLite's (`foreign_keys` on). Default
+   * true; scratch copies that replay another connection's statements turn it off.
+   */
+  readonly defaults?: boolean;
 }
+
+/**
+ * Pragmas that change the whole sql.js instance (every tenant of the process) or the file's
+ * locking and journal, which every connection of the tenant relies on: refused for every caller
+ * when given a value (reading them is harmless).
+ */
+const ENGINE_PRAGMAS = new Set([
+  "hard_heap_limit",
+  "soft_heap_limit",
+  "threads",
+  "temp_store_directory",
+  "data_store_directory",
+  "journal_mode",
+  "locking_mode",
+  "mmap_size",
+]);
 
 interface CachedStatement {
   readonly stmt: RawStatement;
@@ -81,9 +102,23 @@ export interface StatementDescription {
   readonly isReadonly: boolean;
 }
 
-/** A tenant's engine: one sql.js connection. */
+/** One SQLite connection (sql.js `Database`). */
 export class TenantDb {
   readonly raw: RawDatabase;
+  /** Whether this object created the file (sql.js's `close()` then deletes it). */
+  private readonly ownsFile: boolean;
+  /**
+   * False once the connection holds state of its own another user would notice: TEMP objects,
+   * a pragma set, an attachment, or changes (`changes()`, `last_insert_rowid()`).
+   */
+  pristine = true;
+  /**
+   * Set once the connection holds state a reopened connection would not have: TEMP objects, a
+   * pragma, an attachment. Such a connection keeps its tenant open (see `Connection`).
+   */
+  stateful = false;
+  /** The file's schema generation the cached effects and declared types were computed at. */
+  schemaGeneration = 0;
   private readonly cache = new Map<string, CachedStatement>();
   private readonly cacheSize: number;
   private stmtHandleKey: string | undefined;
@@ -94,32 +129,92 @@ export class TenantDb {
   private explicitTxn = false;
   /** Whether the explicit transaction executed anything that may have written. */
   private txnWrote = false;
-  /** Set when a write committed since the last `takeDirty()`. */
-  private dirty = false;
-  /** Names of databases attached to this connection (decides whether reads may be batched). */
-  attachedCount = 0;
+  /** Databases attached to this connection: alias → sql.js file. */
+  private readonly attached = new Map<string, string>();
   private closed = false;
   private lastRowidStmt: RawStatement | undefined;
 
+  /**
+   * Creates a database file from `bytes` (an empty one when undefined) and opens a connection on
+   * it; closing this connection deletes the file.
+   */
   constructor(
     private readonly sql: SqlJsModule,
     bytes: Uint8Array | undefined,
     options: TenantDbOptions = {},
+    raw?: RawDatabase,
   ) {
     this.cacheSize = options.statementCacheSize ?? 64;
-    this.raw = new sql.Database(bytes ?? null);
+    this.ownsFile = raw === undefined;
+    this.raw = raw ?? new sql.Database(bytes ?? null);
+    const journal =
+      raw !== undefined
+        ? ""
+        : options.journalMode === "delete"
+          ? "PRAGMA journal_mode=DELETE;"
+          : options.journalMode === "wal-shared"
+            ? "PRAGMA journal_mode=WAL;"
+            : // main enters WAL under an exclusive lock (heap wal-index); the connection's default
+              // then goes back to NORMAL, so databases it attaches later are shared, not locked.
+              "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL;";
     try {
-      this.raw.exec(
-        options.journalMode === "delete"
-          ? "PRAGMA journal_mode=DELETE"
-          : // main enters WAL under an exclusive lock (heap wal-index); the connection's default
-            // then goes back to NORMAL, so databases it attaches later are shared, not locked.
-            "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL",
-      );
+      this.raw.exec(`${journal}${options.defaults === false ? "" : "PRAGMA foreign_keys=ON;"}`);
     } catch (e) {
-      this.raw.close();
+      this.close();
       throw toSqliteError(e);
     }
+  }
+
+  /**
+   * Opens another connection on an existing file of this sql.js instance (`dbfile_<n>`).
+   *
+   * sql.js's API only opens a `Database` on a new file of its own, named `dbfile_` followed by
+   * `Math.random()` scaled to 32 bits, and opens an existing file when given no bytes. So the
+   * name is chosen by answering that one `Math.random()` call, and checked afterwards: a sql.js
+   * that names files otherwise fails here, loudly (and test/engine/connections.test.ts says so).
+   */
+  static connect(sql: SqlJsModule, filename: string, options: TenantDbOptions = {}): TenantDb {
+    const n = /^dbfile_(\d+)$/.exec(filename);
+    if (n === null) throw unsupportedSqlJs(`unexpected file name ${JSON.stringify(filename)}`);
+    const random = Math.random;
+    const wanted = (Number(n[1]) + 0.5) / 0xffffffff;
+    let raw: RawDatabase;
+    Math.random = () => wanted;
+    try {
+      raw = new sql.Database(null);
+    } catch (e) {
+      throw toSqliteError(e);
+    } finally {
+      Math.random = random;
+    }
+    if (raw.filename !== filename) {
+      // Not ours to delete: drop the connection without sql.js's close (which deletes its file).
+      sql._sqlite3_close_v2(raw.db);
+      throw unsupportedSqlJs("a second connection could not be opened on a database file");
+    }
+    return new TenantDb(sql, undefined, options, raw);
+  }
+
+  /** `PRAGMA data_version`: changes when another connection commits to this file. */
+  dataVersion(): number {
+    this.dataVersionStmt ??= this.raw.prepare("PRAGMA data_version");
+    const st = this.dataVersionStmt;
+    st.step();
+    const v = Number(st.get()[0]);
+    st.reset();
+    return v;
+  }
+
+  private dataVersionStmt: RawStatement | undefined;
+
+  /** Folds the WAL into the file and truncates it (after a whole image was copied in). */
+  checkpoint(): void {
+    this.raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  /** Frees every cached statement (the file's contents are about to be replaced). */
+  clearStatements(): void {
+    this.clearCache();
   }
 
   /** The sql.js file name of this tenant (`dbfile_<n>`), for ATTACH by other tenants. */
@@ -130,13 +225,6 @@ export class TenantDb {
   /** Whether an explicit transaction is open on this connection. */
   get inTransaction(): boolean {
     return this.explicitTxn;
-  }
-
-  /** Returns and clears the "a write was committed" flag (the platform persists then). */
-  takeDirty(): boolean {
-    const d = this.dirty;
-    this.dirty = false;
-    return d;
   }
 
   /**
@@ -161,6 +249,7 @@ export class TenantDb {
         "ATTACH and DETACH run through a connection, which resolves database names",
       );
     }
+    if (word === "PRAGMA") refuseEnginePragma(text);
     if (guard !== undefined) {
       guard(text, entry.scan.firstWord, () => {
         entry.effects ??= this.explain(text);
@@ -220,18 +309,33 @@ export class TenantDb {
         index++;
       }
     } catch (e) {
-      this.clearCache();
-      this.syncTransactionState(true);
-      this.txnWrote = true;
-      if (!this.explicitTxn) this.dirty = true;
+      this.afterScript();
       const err = this.toError(e);
       (err as { statementIndex?: number }).statementIndex = index;
       throw err;
     }
+    this.afterScript();
+  }
+
+  private afterScript(): void {
     this.clearCache();
     this.syncTransactionState(true);
-    if (this.explicitTxn) this.txnWrote = true;
-    else this.dirty = true;
+    this.pristine = false;
+    this.stateful = true;
+    this.schemaTouched = true;
+  }
+
+  /**
+   * Set when this connection may have changed a schema (DDL ran); the owner of the file clears it
+   * and tells the file's other connections.
+   */
+  schemaTouched = false;
+
+  /** Drops cached effects and declared types computed before the file's schema generation `g`. */
+  syncSchema(g: number): void {
+    if (g === this.schemaGeneration) return;
+    this.schemaGeneration = g;
+    this.invalidateSchemaCaches();
   }
 
   /**
@@ -255,6 +359,18 @@ export class TenantDb {
     };
   }
 
+  /**
+   * Whether running `sql` takes the file's write lock: anything but reads and the transaction
+   * statements that take none (`BEGIN [DEFERRED]`, `COMMIT`, `ROLLBACK`, savepoints).
+   */
+  takesWriteLock(sql: string): boolean {
+    const entry = this.prepare(sql);
+    if (entry.readOnly) return false;
+    const word = entry.scan.firstWord;
+    if (word === "BEGIN") return /^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql);
+    return !TRANSACTION_WORDS.has(word) && word !== "ATTACH" && word !== "DETACH";
+  }
+
   /** The effects of one statement's compiled program, cached with the prepared statement. */
   effectsOf(sql: string): ProgramEffects {
     const entry = this.prepare(sql);
@@ -271,73 +387,32 @@ export class TenantDb {
     }
   }
 
-  /** Whether other connections may read this tenant's file (shared WAL mode). */
-  private shared = false;
-
-  /** Whether `shareForAttach()` switched this tenant to shared WAL. */
-  get isShared(): boolean {
-    return this.shared;
-  }
-
-  /**
-   * Lets other connections (tenants attaching this one) read its file: leaves exclusive locking
-   * for shared WAL, whose readers see the last committed state and never block this writer.
-   * Must be called outside a transaction.
-   */
-  shareForAttach(): void {
-    if (this.shared) return;
+  /** Attaches another tenant's file (sql.js name) as `alias`; names were resolved by the caller. */
+  attach(alias: string, file: string): void {
     this.assertOpen();
     this.endImplicitRead();
     try {
-      // Leave WAL (exclusive locks and heap wal-index), drop the exclusive lock with one read,
-      // then enter WAL again, now with a shared wal-index.
-      this.raw.exec(
-        "PRAGMA journal_mode=DELETE; PRAGMA locking_mode=NORMAL; SELECT count(*) FROM sqlite_schema; PRAGMA journal_mode=WAL",
-      );
+      this.raw.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS ${quoteIdent(alias)}`);
     } catch (e) {
       throw this.toError(e);
     }
-    this.shared = true;
+    this.attached.set(alias, file);
+    this.pristine = false;
+    this.stateful = true;
+    this.invalidateSchemaCaches();
   }
 
-  /** Which connection's attachments are in place, and which they are (alias → file). */
-  private attachOwner: object | undefined;
-  private attached = new Map<string, string>();
-
-  /**
-   * Makes the attached databases those of `owner` (alias → sql.js file), detaching another
-   * connection's first: attachments belong to logical connections, the sql.js connection is shared.
-   */
-  useAttachments(owner: object, desired: ReadonlyMap<string, string>): void {
-    if (this.attachOwner === owner && sameMap(this.attached, desired)) return;
-    this.attachOwner = owner;
-    if (this.attached.size === 0 && desired.size === 0) return;
+  /** Detaches `alias` (SQLite refuses while this connection's transaction has read it). */
+  detach(alias: string): void {
+    this.assertOpen();
     this.endImplicitRead();
-    for (const [alias, file] of [...this.attached]) {
-      if (desired.get(alias) === file) continue;
-      try {
-        this.raw.exec(`DETACH DATABASE ${quoteIdent(alias)}`);
-      } catch (e) {
-        // E.g. "database u is locked" inside a transaction that read it: it stays attached.
-        throw this.toError(e);
-      }
-      this.attached.delete(alias);
-      this.attachedCount--;
-      this.invalidateSchemaCaches();
+    try {
+      this.raw.exec(`DETACH DATABASE ${quoteIdent(alias)}`);
+    } catch (e) {
+      throw this.toError(e);
     }
-    for (const [alias, file] of desired) {
-      if (this.attached.has(alias)) continue;
-      try {
-        this.raw.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS ${quoteIdent(alias)}`);
-        // This connection locks its own file exclusively; an attached one must stay shared.
-        this.raw.exec(`PRAGMA ${quoteIdent(alias)}.locking_mode=NORMAL`);
-      } catch (e) {
-        throw this.toError(e);
-      }
-      this.attached.set(alias, file);
-      this.attachedCount++;
-      this.invalidateSchemaCaches();
-    }
+    this.attached.delete(alias);
+    this.invalidateSchemaCaches();
   }
 
   /** The whole database image (commits an implicit read first; fails inside a write transaction). */
@@ -359,14 +434,20 @@ export class TenantDb {
     this.txnWrote = false;
   }
 
-  /** Frees every statement and closes the connection. */
+  /** Frees every statement and closes the connection (deleting the file if it created it). */
   close(): void {
     if (this.closed) return;
     this.endImplicitRead();
     this.clearCache();
     this.lastRowidStmt?.free();
+    this.dataVersionStmt?.free();
     this.closed = true;
-    this.raw.close();
+    if (this.ownsFile) this.raw.close();
+    else {
+      // sql.js's close() would delete the file, which belongs to the tenant: close the handle.
+      this.sql._sqlite3_close_v2(this.raw.db);
+      this.raw.db = null as unknown as number;
+    }
   }
 
   get isClosed(): boolean {
@@ -585,7 +666,14 @@ export class TenantDb {
   }
 
   private afterStatement(entry: CachedStatement, sql: string): void {
-    if (entry.readOnly) return;
+    if (entry.readOnly) {
+      // Reading a pragma can still set one (`PRAGMA foreign_keys = OFF` is "read-only").
+      if (entry.scan.firstWord === "PRAGMA") {
+        this.pristine = false;
+        this.stateful = true;
+      }
+      return;
+    }
     const word = entry.scan.firstWord;
     if (TRANSACTION_WORDS.has(word)) {
       const wasInTxn = this.explicitTxn;
@@ -597,17 +685,19 @@ export class TenantDb {
       } else this.syncTransactionState(false);
       if (!wasInTxn && this.explicitTxn) this.txnWrote = false;
       if (wasInTxn && !this.explicitTxn) {
-        if (this.txnWrote && (word === "COMMIT" || word === "END" || word === "RELEASE")) {
-          this.dirty = true;
-        }
         if (word === "ROLLBACK") this.invalidateSchemaCaches();
         this.txnWrote = false;
       }
       return;
     }
-    if (word === "CREATE" || word === "DROP" || word === "ALTER") this.invalidateSchemaCaches(sql);
+    this.pristine = false;
+    if (word === "PRAGMA") this.stateful = true;
+    if (word === "CREATE" || word === "DROP" || word === "ALTER" || word === "PRAGMA") {
+      this.invalidateSchemaCaches(sql);
+      this.schemaTouched = true;
+      if (classify(sql).statements[0]?.summary.temp === true) this.stateful = true;
+    }
     if (this.explicitTxn) this.txnWrote = true;
-    else this.dirty = true;
   }
 
   private afterFailure(word: string): void {
@@ -636,7 +726,7 @@ export class TenantDb {
   }
 
   private beginImplicitRead(): void {
-    if (this.implicitRead || this.explicitTxn || this.attachedCount > 0) return;
+    if (this.implicitRead || this.explicitTxn || this.attached.size > 0) return;
     this.raw.exec("BEGIN");
     this.implicitRead = true;
     this.implicitTimer = setTimeout(() => this.endImplicitRead(), 0);
@@ -759,10 +849,21 @@ function readOnlyPragma(firstWord: string, sql: string): boolean {
   );
 }
 
-function sameMap(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
+/** Refuses a pragma that would change the whole engine or the file's journal for everyone. */
+function refuseEnginePragma(sql: string): void {
+  const pragma = classify(sql).statements[0]?.summary.pragma;
+  if (pragma === undefined || pragma.value === null) return;
+  const name = pragma.name.toLowerCase();
+  if (ENGINE_PRAGMAS.has(name)) {
+    throw new TenantliteError(
+      "PRAGMA_FORBIDDEN",
+      `PRAGMA ${name} cannot be set: it changes every database of the engine (or the file's journal, which all connections share); settings of your own connection, such as foreign_keys or cache_size, can be`,
+    );
+  }
+}
+
+function unsupportedSqlJs(what: string): TenantliteError {
+  return new TenantliteError("INTERNAL_ERROR", `Unsupported sql.js build: ${what}`);
 }
 
 /** Quotes an identifier for SQL. */

@@ -11,11 +11,11 @@ import {
   type ConnectionOptions,
   type OpenTenant,
 } from "../engine/connection.js";
-import { TenantGate } from "../engine/gate.js";
 import { loadSqlJs, type SqlJsConfig } from "../engine/loader.js";
 import type { ProgramEffects } from "../engine/program.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { type StatementGuard, TenantDb, TRANSACTION_WORDS } from "../engine/tenant-db.js";
+import { TenantFile } from "../engine/tenant-file.js";
 import type { InArgs, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import {
@@ -136,7 +136,6 @@ interface TenantCrypto {
 }
 
 class OpenTenantImpl implements OpenTenant {
-  readonly gate: TenantGate;
   /** Set for encrypted tenants. */
   crypto: TenantCrypto | undefined;
   /** Estimated memory held (image size plus per-connection overhead). */
@@ -146,18 +145,17 @@ class OpenTenantImpl implements OpenTenant {
   pins = 0;
   /** Whether a committed write happened since the tenant was opened. */
   changed = false;
+  /** Set while the tenant goes back to its last durable state after a failed save. */
+  reverting: Promise<void> | undefined;
   constructor(
     readonly info: DatabaseInfo,
-    /** Replaced (same object, new engine) when a migration installs a new image. */
-    public db: TenantDb,
+    readonly file: TenantFile,
     private readonly persistFn: (t: OpenTenantImpl) => Promise<void>,
-  ) {
-    this.gate = new TenantGate(info.name);
-  }
+  ) {}
   get name(): string {
     return this.info.name;
   }
-  persist(): Promise<void> {
+  committed(): Promise<void> {
     return this.persistFn(this);
   }
   release(): void {
@@ -183,7 +181,7 @@ export class Platform {
    * Databases nobody can reach any more, closed a few at a time when the event loop comes round:
    * closing 500 idle tenants costs ~20 ms of sql.js, which a migration need not wait for.
    */
-  private readonly toClose: TenantDb[] = [];
+  private readonly toClose: { close(): void }[] = [];
   /** Reads of tenants' stored images in progress (an overwrite waits for them). */
   private readonly reading = new Map<string, Set<Promise<unknown>>>();
   private readonly persister: Persister | undefined;
@@ -217,6 +215,7 @@ export class Platform {
         ? undefined
         : new Persister(storage, {
             durability: options.durability ?? "strict",
+            onFailure: (key) => this.saveFailed(key),
             ...(options.flushIntervalMs === undefined
               ? {}
               : { flushIntervalMs: options.flushIntervalMs }),
@@ -468,7 +467,7 @@ export class Platform {
     if (open !== undefined) {
       this.open.delete(info.id);
       this.openBytes -= open.bytes;
-      open.db.close();
+      open.file.close();
     }
     this.openByName.delete(info.name);
     this.openByName.delete(info.id);
@@ -502,12 +501,12 @@ export class Platform {
     const t = await this.openVerified(info.name, oldKey);
     try {
       await this.settledFor(info); // a child's save waits for its schema's last migration
-      await t.gate.hold(async () => {
+      await t.file.gate.hold(async () => {
         const salt = newSalt();
         const key = await deriveTenantKey(newKey, salt, this.kdfOptions());
         t.crypto = { key, salt, fingerprint: await fingerprint(salt, newKey) };
         this.derivedKeys.set(`${info.id}:${t.crypto.fingerprint}`, key);
-        await this.storage.save(tenantKey(info.id), await this.seal(t, t.db.export()));
+        await this.storage.save(tenantKey(info.id), await this.seal(t, t.file.export()));
       });
     } finally {
       t.release();
@@ -623,7 +622,7 @@ export class Platform {
       await this.swapIfOpened(info, () => bytes);
       return;
     }
-    await t.gate.hold(async () => {
+    await t.file.gate.hold(async () => {
       await this.persister?.flush(key);
       await this.storage.save(key, await this.seal(t, bytes));
       this.swapImage(t, bytes);
@@ -675,14 +674,14 @@ export class Platform {
       // While the files are written, open tenants nobody else uses are let go: their image is the
       // one the migration started from (writes are blocked), so nothing is saved.
       kept = kept.filter(({ t }) => {
-        if (t.pins > 1 || t.gate.busy || t.db.inTransaction || t.db.isShared) return true;
+        if (t.pins > 1 || t.file.gate.busy || t.file.connectionCount > 0) return true;
         t.release();
         this.forgetTenant(t);
-        this.closeSoon(t.db);
+        this.closeSoon(t.file);
         return false;
       });
       const { synced } = await written;
-      for (const { t, bytes } of kept) await t.gate.hold(async () => this.swapImage(t, bytes));
+      for (const { t, bytes } of kept) await t.file.gate.hold(async () => this.swapImage(t, bytes));
       return { synced };
     } finally {
       for (const { t } of kept) t.release();
@@ -702,16 +701,21 @@ export class Platform {
     const t = this.open.get(info.id);
     if (t === undefined) return;
     const image = await bytes();
-    await t.gate.hold(async () => this.swapImage(t, image));
+    await t.file.gate.hold(async () => this.swapImage(t, image));
   }
 
-  /** Replaces an open tenant's database in memory (the caller holds its gate). */
+  /**
+   * Replaces an open tenant's database in memory (the caller holds its gate): one write that its
+   * connections see like another's commit. When SQLite cannot copy the image in (e.g. another page
+   * size), the tenant is closed instead and its next use opens the stored image.
+   */
   private swapImage(t: OpenTenantImpl, bytes: Uint8Array): void {
-    const old = t.db;
-    t.db = new TenantDb(this.sql, bytes);
-    // Tenants attached by others stay readable by them.
-    if (old.isShared) t.db.shareForAttach();
-    old.close();
+    try {
+      t.file.replace(bytes);
+    } catch {
+      if (this.open.get(t.info.id) === t) this.forgetTenant(t);
+      t.file.close();
+    }
   }
 
   // ── groups ──────────────────────────────────────────────────────────────
@@ -903,15 +907,10 @@ export class Platform {
       if (blockReads) throw blocked(`reads of database "${info.name}" are blocked`);
       if (word === "SELECT" || word === "VALUES" || word === "EXPLAIN") return;
       if (child) refuseChildDdl(info.name, sql, effects);
+      if (!mayWrite && word === "PRAGMA" && setsPragma(sql)) throw readOnly(info.name);
       const writes = persistentWrites(effects);
       if (!writes) return;
-      if (!mayWrite) {
-        throw new TenantliteError(
-          "AUTH_FORBIDDEN",
-          `Authorization forbidden: Current session doesn't have Write permission to database ${info.name}`,
-          { status: 403 },
-        );
-      }
+      if (!mayWrite) throw readOnly(info.name);
       if (schemaBlock !== undefined) throw blocked(schemaBlock);
       if (info.config.block_writes) throw blocked(`writes to database "${info.name}" are blocked`);
     };
@@ -965,15 +964,7 @@ export class Platform {
         { status: 403 },
       );
     }
-    const target = await this.openTenant(info.id);
-    try {
-      // The target leaves exclusive locking once, between its own transactions.
-      await target.gate.hold(() => target.db.shareForAttach());
-    } catch (e) {
-      target.release();
-      throw e;
-    }
-    return target;
+    return this.openTenant(info.id);
   }
 
   /** Number of tenants open right now. */
@@ -1017,7 +1008,7 @@ export class Platform {
     if (info.encrypted) {
       const t = await this.openVerified(info.id, secret);
       try {
-        return await t.gate.hold(() => t.db.export());
+        return t.file.export();
       } finally {
         t.release();
       }
@@ -1042,9 +1033,9 @@ export class Platform {
       // its transactions are over and its saves flushed: reading it is ~10× cheaper than an
       // export. Without one (memory storage) the open database alone has its changes.
       if (this.persister === undefined && open.changed) {
-        return { image: await open.gate.hold(() => open.db.export()) };
+        return { image: await open.file.gate.hold(() => open.file.export()) };
       }
-      await open.gate.hold(() => undefined);
+      await open.file.gate.hold(() => undefined);
     }
     await this.persister?.flush(tenantKey(info.id));
     if (!allowShared) return { image: (await this.loadImage(info)) ?? this.emptyImage() };
@@ -1266,10 +1257,10 @@ export class Platform {
         );
       }
     }
-    let db: TenantDb | undefined;
-    for (let attempt = 0; db === undefined; attempt++) {
+    let file: TenantFile | undefined;
+    for (let attempt = 0; file === undefined; attempt++) {
       try {
-        db = new TenantDb(this.sql, bytes);
+        file = TenantFile.open(this.sql, info.name, bytes);
       } catch (e) {
         const code = e instanceof TenantliteError ? e.code : "";
         if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
@@ -1290,7 +1281,7 @@ export class Platform {
         }
       }
     }
-    const t = new OpenTenantImpl(info, db, (x) => this.persistTenant(x));
+    const t = new OpenTenantImpl(info, file, (x) => this.persistTenant(x));
     t.crypto = sealing;
     t.bytes = TENANT_OVERHEAD_BYTES + (bytes?.length ?? 0);
     this.openBytes += t.bytes;
@@ -1305,16 +1296,57 @@ export class Platform {
   private persistTenant(t: OpenTenantImpl): Promise<void> {
     t.changed = true;
     if (this.persister === undefined) return Promise.resolve();
-    return this.persister.write(tenantKey(t.info.id), () => this.exportBetweenTransactions(t));
+    return this.persister
+      .write(tenantKey(t.info.id), () => this.committedImage(t))
+      .catch(async (e: unknown) => {
+        await t.reverting;
+        throw new TenantliteError(
+          "STORAGE_WRITE_FAILED",
+          `saving database "${t.info.name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
+          { cause: e, status: 503 },
+        );
+      });
   }
 
   /**
-   * Exports when no transaction holds the tenant (export fails inside a write transaction) — and,
-   * for a child, once its schema's last migration has its files synced (see `settledFor`).
+   * A save of a tenant failed (strict durability): what was committed since its last durable
+   * state is undone, in memory too, so no later read or save has it. Until then saves of it fail.
    */
-  private async exportBetweenTransactions(t: OpenTenantImpl): Promise<Uint8Array> {
+  private saveFailed(key: string): void {
+    const id = /([^/]+)\.db$/.exec(key)?.[1];
+    const t = id === undefined ? undefined : this.open.get(id);
+    if (t === undefined || tenantKey(t.info.id) !== key || t.reverting !== undefined) return;
+    t.reverting = t.file.gate
+      .hold(async () => this.swapImage(t, await this.durableImage(t)))
+      .catch(() => {
+        // Not even the durable state can be read back: close the tenant; its next use reloads it.
+        if (this.open.get(t.info.id) === t) this.forgetTenant(t);
+        t.file.close();
+      })
+      .finally(() => {
+        t.reverting = undefined;
+      });
+  }
+
+  /** The tenant's image as last saved (decrypted), or its starting image when never saved. */
+  private async durableImage(t: OpenTenantImpl): Promise<Uint8Array> {
+    if (t.crypto === undefined) return (await this.loadImage(t.info)) ?? this.emptyImage();
+    const sealed = await this.storage.load(tenantKey(t.info.id));
+    if (sealed === undefined) throw new Error("no saved image");
+    return decryptImage(t.crypto.key, sealed, aadFor(t.info.id));
+  }
+
+  /**
+   * The tenant's committed image, as a save stores it (export never waits for transactions of
+   * other connections) — for a child, once its schema's last migration has its files synced
+   * (see `settledFor`).
+   */
+  private async committedImage(t: OpenTenantImpl): Promise<Uint8Array> {
+    if (t.reverting !== undefined) {
+      throw new TenantliteError("STORAGE_WRITE_FAILED", "an earlier save failed");
+    }
     await this.settledFor(t.info);
-    const plain = await t.gate.hold(() => t.db.export());
+    const plain = t.file.export();
     const before = t.bytes;
     const sealed = await this.seal(t, plain);
     this.openBytes += t.bytes - before;
@@ -1328,7 +1360,7 @@ export class Platform {
   private async evictIfOverBudget(): Promise<void> {
     if (!this.overBudget()) return;
     const idle = [...this.open.values()]
-      .filter((t) => t.pins === 0 && !t.gate.busy && !t.db.inTransaction)
+      .filter((t) => t.pins === 0 && !t.file.gate.busy)
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const t of idle) {
       if (!this.overBudget()) break;
@@ -1353,7 +1385,7 @@ export class Platform {
   }
 
   /** Closes a database that nothing references any more, in the background (see `toClose`). */
-  private closeSoon(db: TenantDb): void {
+  private closeSoon(db: { close(): void }): void {
     this.toClose.push(db);
     if (this.toClose.length > 1) return;
     const drain = () => {
@@ -1376,10 +1408,9 @@ export class Platform {
     if (this.persister !== undefined) await this.persister.flush(key);
     else if (t.changed && this.catalog.getDatabase(t.info.id) !== undefined) {
       // Memory storage: the open database was the data; keep its image (unchanged ones already are).
-      t.db.rollback();
-      await this.storage.save(key, await this.seal(t, t.db.export()));
+      await this.storage.save(key, await this.seal(t, t.file.export()));
     }
-    t.db.close();
+    t.file.close();
   }
 }
 
@@ -1398,10 +1429,17 @@ function persistentWrites(effects: () => ProgramEffects): boolean {
  */
 function refuseChildDdl(name: string, sql: string, effects: () => ProgramEffects): void {
   const parsed = classify(sql).statements[0]?.summary;
-  const byParser = parsed?.ddl && !parsed.schemas.every((s) => s === "temp");
+  const byParser =
+    (parsed?.ddl && !parsed.schemas.every((s) => s === "temp")) ||
+    // Editing the schema behind SQLite's back starts with this switch.
+    (parsed?.pragma?.name.toLowerCase() === "writable_schema" && parsed.pragma.value !== null) ||
+    parsed?.writes.some((w) => w.schema?.toLowerCase() !== "temp" && isSchemaTable(w.name)) ===
+      true;
   let byProgram = false;
   if (!byParser) {
-    for (const schema of effects().schemaChanges) if (schema !== "temp") byProgram = true;
+    const e = effects();
+    for (const schema of e.schemaChanges) if (schema !== "temp") byProgram = true;
+    for (const schema of e.schemaTableWrites) if (schema !== "temp") byProgram = true;
   }
   if (byParser || byProgram) {
     throw new TenantliteError(
@@ -1410,6 +1448,48 @@ function refuseChildDdl(name: string, sql: string, effects: () => ProgramEffects
       { status: 403 },
     );
   }
+}
+
+/** `sqlite_schema` and its other names. */
+function isSchemaTable(name: string): boolean {
+  return /^sqlite_(schema|master)$/i.test(name);
+}
+
+/**
+ * Pragmas whose argument only says what to read (`table_info(t)`, `integrity_check(10)`): a
+ * read-only caller may run them; any other pragma given a value sets something.
+ */
+const QUERY_PRAGMAS = new Set([
+  "table_info",
+  "table_xinfo",
+  "index_info",
+  "index_xinfo",
+  "index_list",
+  "foreign_key_list",
+  "foreign_key_check",
+  "integrity_check",
+  "quick_check",
+  "table_list",
+  "pragma_list",
+  "function_list",
+  "module_list",
+  "collation_list",
+  "database_list",
+  "compile_options",
+]);
+
+/** Whether a PRAGMA sets something (a read-only caller may only read). */
+function setsPragma(sql: string): boolean {
+  const p = classify(sql).statements[0]?.summary.pragma;
+  return p !== undefined && p.value !== null && !QUERY_PRAGMAS.has(p.name.toLowerCase());
+}
+
+function readOnly(name: string): TenantliteError {
+  return new TenantliteError(
+    "AUTH_FORBIDDEN",
+    `Authorization forbidden: Current session doesn't have Write permission to database ${name}`,
+    { status: 403 },
+  );
 }
 
 function pendingMigration(schema: string): TenantliteError {

@@ -21,6 +21,11 @@ export interface PersisterOptions {
    * interval). Default: `console.error`.
    */
   onError?: (error: TenantliteError, key: string) => void;
+  /**
+   * Strict mode: called at once when a save fails, before its writers (and every write registered
+   * since, whose state includes theirs) are rejected, so the owner of the state can undo it.
+   */
+  onFailure?: (key: string, error: TenantliteError) => void;
 }
 
 interface Waiter {
@@ -46,7 +51,8 @@ interface Entry {
  * one following save.
  *
  * In `strict` mode `write` resolves only after a save that includes its state completed, and
- * rejects with `STORAGE_WRITE_FAILED` (cause kept) when that save fails. In `relaxed` mode
+ * rejects with `STORAGE_WRITE_FAILED` (cause kept) when that save fails — and so does every write
+ * to that key registered while it ran, since their state includes the failed one. In `relaxed` mode
  * `write` resolves at once, the key is saved within `flushIntervalMs`, and failures go to
  * `onError`. The persister never closes the storage it writes to.
  *
@@ -59,6 +65,7 @@ export class Persister {
   readonly #strict: boolean;
   readonly #interval: number;
   readonly #onError: (error: TenantliteError, key: string) => void;
+  readonly #onFailure: ((key: string, error: TenantliteError) => void) | undefined;
   readonly #entries = new Map<string, Entry>();
   #closed = false;
 
@@ -80,6 +87,7 @@ export class Persister {
     this.#storage = storage;
     this.#strict = options.durability === "strict";
     this.#interval = interval;
+    this.#onFailure = options.onFailure;
     this.#onError =
       options.onError ??
       ((error, key) => console.error(`tenantlite: background save of "${key}" failed`, error));
@@ -222,6 +230,12 @@ export class Persister {
           lastError = new TenantliteError("STORAGE_WRITE_FAILED", `saving "${key}" failed`, {
             cause: e,
           });
+          if (this.#strict) {
+            // Writes registered since hold state built on the failed one: none of it is saved.
+            this.#onFailure?.(key, lastError);
+            for (const waiter of entry.waiters.splice(0)) waiters.push(waiter);
+            entry.dirty = false;
+          }
           for (const waiter of waiters) waiter.reject(lastError);
           if (!this.#strict) {
             // Nothing was saved: keep the key dirty and retry on the next interval.

@@ -282,7 +282,8 @@ for (const sql of writeForms) {
         tx.close();
       }
     },
-    "SQLITE_READONLY",
+    // journal_mode is refused for every caller and every schema (the file's journal is shared).
+    /journal_mode/.test(sql) ? "PRAGMA_FORBIDDEN" : "SQLITE_READONLY",
   ]);
 }
 for (const sql of writeForms.slice(0, 12)) {

@@ -1,0 +1,239 @@
+/**
+ * One open tenant's database file and the SQLite connections on it (DESIGN.md, decision 1).
+ *
+ * Every logical connection gets a sql.js connection of its own on the tenant's file, in shared
+ * WAL mode: TEMP objects, pragmas, attachments and `last_insert_rowid` stay private to it, and a
+ * reader sees the last committed state without waiting for a writer. Writers take the file's
+ * {@link TenantGate} for the length of their write (an autocommit write, or a transaction from
+ * its first write to its end), so a second writer queues and gets a coded SQLITE_BUSY after the
+ * busy timeout instead of SQLite's immediate "database is locked". An owner connection, never
+ * lent to a client, exports the committed image for persistence and installs new images.
+ *
+ * Files are recycled. sql.js maps a shared WAL file's wal-index (`-shm`) into the WASM heap and
+ * never frees that memory when the file closes (~75 KB per file: the process fails after ~17,000
+ * closes; see test/engine/churn.test.ts). So a closed tenant's file is kept as a spare, with its
+ * owner connection and its mapping, and the next tenant opened takes it over: its image is
+ * copied in with SQLite's backup API, as one write transaction.
+ */
+import { TenantliteError } from "../errors.js";
+import { TenantGate } from "./gate.js";
+import { toSqliteError } from "./sqlite-errors.js";
+import type { SqlJsModule } from "./sqljs-types.js";
+import { TenantDb, type TenantDbOptions } from "./tenant-db.js";
+
+/** Idle connections a file keeps for reuse. */
+const POOL_SIZE = 4;
+/** Spare files kept per sql.js instance (each holds a connection, its wal-index and an empty db). */
+const SPARE_FILES = 64;
+const SQLITE_DONE = 101;
+
+/** One tenant's file: its owner connection, its pool of connections and its write gate. */
+export class TenantFile {
+  /** Writers of this tenant, in order; a platform task that must exclude writers holds it too. */
+  readonly gate: TenantGate;
+  private readonly leased = new Set<TenantDb>();
+  /** Idle connections, each with the logical connection that used it last. */
+  private readonly idle: { db: TenantDb; user: object }[] = [];
+  private closedFlag = false;
+  /** `PRAGMA data_version` of the owner when last asked: it moves when a connection commits. */
+  private version: number;
+  /** Moves when any connection changes the schema (cached statement effects are then stale). */
+  schemaGeneration = 0;
+
+  private constructor(
+    private readonly sql: SqlJsModule,
+    private readonly owner: TenantDb,
+    name: string,
+    private readonly options: TenantDbOptions,
+  ) {
+    this.gate = new TenantGate(name);
+    this.version = owner.dataVersion();
+  }
+
+  /**
+   * Opens a tenant from its image (a standard SQLite file; `undefined` for an empty database), on
+   * a spare file when there is one. Throws coded SQLite errors for an image SQLite refuses.
+   */
+  static open(
+    sql: SqlJsModule,
+    name: string,
+    image: Uint8Array | undefined,
+    options: TenantDbOptions = {},
+  ): TenantFile {
+    const spare = sparesOf(sql).pop();
+    if (spare !== undefined) {
+      try {
+        copyImage(sql, spare, image);
+        return new TenantFile(sql, spare, name, options);
+      } catch {
+        // The spare is as it was (the copy is one transaction): keep it, and open the image on a
+        // file of its own (e.g. its page size differs, which a WAL copy cannot change), where
+        // SQLite says what is wrong with it, if anything.
+        sparesOf(sql).push(spare);
+      }
+    }
+    const owner = new TenantDb(sql, image, { ...options, journalMode: "wal-shared" });
+    return new TenantFile(sql, owner, name, options);
+  }
+
+  /** The sql.js file name (`dbfile_<n>`): what another tenant's connection ATTACHes. */
+  get filename(): string {
+    return this.owner.filename;
+  }
+
+  get isClosed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** Connections lent out right now. */
+  get connectionCount(): number {
+    return this.leased.size;
+  }
+
+  /**
+   * A connection for `user` (a logical connection) on this file: the idle one it used last, else
+   * an idle pristine one (nobody can tell it was used), else a new one.
+   */
+  lease(user: object): TenantDb {
+    if (this.closedFlag) {
+      throw new TenantliteError("DATABASE_CLOSED", "The database connection is closed");
+    }
+    let i = this.idle.findIndex((e) => e.user === user);
+    if (i < 0) i = this.idle.findIndex((e) => e.db.pristine);
+    const db =
+      i >= 0
+        ? this.idle.splice(i, 1)[0]!.db
+        : TenantDb.connect(this.sql, this.owner.filename, this.options);
+    db.syncSchema(this.schemaGeneration);
+    this.leased.add(db);
+    return db;
+  }
+
+  /**
+   * Takes a connection back from `user`. It is kept for reuse unless it holds state of its own
+   * (TEMP objects, pragmas, attachments: see `TenantDb.stateful`); a non-pristine one goes back
+   * only to the same user. The pool drops its oldest entries beyond its size.
+   */
+  giveBack(db: TenantDb, user: object): void {
+    if (!this.leased.delete(db)) return;
+    if (db.isClosed) return;
+    db.rollback();
+    if (this.closedFlag || db.stateful) {
+      db.close();
+      return;
+    }
+    this.idle.push({ db, user });
+    if (this.idle.length > POOL_SIZE) {
+      const j = this.idle.findIndex((e) => !e.db.pristine);
+      this.idle.splice(j >= 0 ? j : 0, 1)[0]!.db.close();
+    }
+  }
+
+  /**
+   * After a connection committed: whether the tenant's committed state changed since the last
+   * call (so it must be saved). Asked of SQLite (`data_version`), not guessed from statements.
+   */
+  takeChanged(): boolean {
+    const v = this.owner.dataVersion();
+    if (v === this.version) return false;
+    this.version = v;
+    return true;
+  }
+
+  /**
+   * Ends every other connection's engine-opened read snapshot, so that reads after a commit see
+   * it (an explicit transaction keeps its snapshot, as in SQLite).
+   */
+  endReads(except?: TenantDb): void {
+    for (const db of this.leased) if (db !== except) db.endImplicitRead();
+  }
+
+  /** Records a schema change: every connection drops its cached statement effects. */
+  schemaChanged(): void {
+    this.schemaGeneration++;
+  }
+
+  /** The last committed image, whatever transactions are open on other connections. */
+  export(): Uint8Array {
+    return this.owner.export();
+  }
+
+  /** Runs a read on the owner connection (the committed state). */
+  get reader(): TenantDb {
+    return this.owner;
+  }
+
+  /**
+   * Replaces the whole database with `image`, as one write transaction that every connection
+   * sees like another's commit (TEMP objects and settings stay). The caller holds the gate.
+   */
+  replace(image: Uint8Array): void {
+    copyImage(this.sql, this.owner, image);
+    this.schemaChanged();
+    this.takeChanged();
+  }
+
+  /**
+   * Closes every connection and keeps the file as a spare for the next tenant. Connections still
+   * lent out are closed under their holders (their next statement reports DATABASE_CLOSED).
+   */
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    for (const { db } of this.idle.splice(0)) db.close();
+    for (const db of this.leased) db.close();
+    this.leased.clear();
+    const spares = sparesOf(this.sql);
+    if (spares.length < SPARE_FILES && this.emptied()) spares.push(this.owner);
+    else this.owner.close();
+  }
+
+  /** Empties the owner's file for the next tenant; false when that failed (it is closed then). */
+  private emptied(): boolean {
+    try {
+      this.owner.rollback();
+      this.owner.endImplicitRead();
+      this.owner.clearStatements();
+      copyImage(this.sql, this.owner, undefined);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+const sparesByModule = new WeakMap<SqlJsModule, TenantDb[]>();
+
+function sparesOf(sql: SqlJsModule): TenantDb[] {
+  let spares = sparesByModule.get(sql);
+  if (spares === undefined) {
+    spares = [];
+    sparesByModule.set(sql, spares);
+  }
+  return spares;
+}
+
+let mainName: number | undefined;
+
+/**
+ * Copies `image` (or an empty database) over the database of `dest`'s connection with SQLite's
+ * backup API: one write transaction, seen by other connections as a commit.
+ */
+function copyImage(sql: SqlJsModule, dest: TenantDb, image: Uint8Array | undefined): void {
+  const source = new TenantDb(sql, image, { journalMode: "delete", defaults: false });
+  try {
+    mainName ??= sql.stringToNewUTF8("main");
+    const backup = sql._sqlite3_backup_init(dest.raw.db, mainName, source.raw.db, mainName);
+    if (backup === 0) throw new Error(sql.UTF8ToString(sql._sqlite3_errmsg(dest.raw.db)));
+    const step = sql._sqlite3_backup_step(backup, -1);
+    const finish = sql._sqlite3_backup_finish(backup);
+    if (step !== SQLITE_DONE || finish !== 0) {
+      throw new Error(sql.UTF8ToString(sql._sqlite3_errmsg(dest.raw.db)));
+    }
+    dest.checkpoint();
+  } catch (e) {
+    throw toSqliteError(e);
+  } finally {
+    source.close();
+  }
+}
