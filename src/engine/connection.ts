@@ -228,12 +228,6 @@ export class Connection {
       t.file.schemaChanged();
       db.schemaGeneration = t.file.schemaGeneration;
     }
-    if (db.stateful && this.statePin === undefined && !db.isClosed) {
-      // Private state lives as long as the connection: keep the tenant open for it.
-      const pin = this.source.open();
-      if (!(pin instanceof Promise)) this.statePin = pin;
-      else void pin.then((p) => (this.statePin === undefined ? (this.statePin = p) : p.release()));
-    }
     if (!this.writing || (db.inTransaction && !db.isClosed)) return undefined;
     this.writing = false;
     t.file.endReads(db);
@@ -631,6 +625,11 @@ export class Connection {
     }
     this.tenant = undefined;
     const db = this.db;
+    if (db !== undefined && db.stateful && !db.isClosed && this.statePin === undefined) {
+      // Private state lives as long as the connection: its pin keeps the tenant open for it.
+      this.statePin = t;
+      return;
+    }
     if (db !== undefined && !db.stateful && !this.writing) {
       // Nothing of this connection's own lives in it: the file keeps it until the next statement.
       this.db = undefined;

@@ -249,7 +249,6 @@ export class TenantDb {
         "ATTACH and DETACH run through a connection, which resolves database names",
       );
     }
-    if (word === "PRAGMA") refuseEnginePragma(text);
     if (guard !== undefined) {
       guard(text, entry.scan.firstWord, () => {
         entry.effects ??= this.explain(text);
@@ -368,7 +367,15 @@ export class TenantDb {
     if (entry.readOnly) return false;
     const word = entry.scan.firstWord;
     if (word === "BEGIN") return /^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql);
-    return !TRANSACTION_WORDS.has(word) && word !== "ATTACH" && word !== "DETACH";
+    if (TRANSACTION_WORDS.has(word) || word === "ATTACH" || word === "DETACH") return false;
+    // Writes to this connection's own TEMP objects lock nothing the file's others use.
+    try {
+      entry.effects ??= this.explain(sql);
+    } catch {
+      return true;
+    }
+    for (const schema of entry.effects.writes) if (schema !== "temp") return true;
+    return false;
   }
 
   /** The effects of one statement's compiled program, cached with the prepared statement. */
@@ -467,6 +474,8 @@ export class TenantDb {
       this.cache.set(sql, hit);
       return hit;
     }
+    // SQLite runs most pragmas while compiling them: refuse engine-wide ones before that.
+    if (/PRAGMA/i.test(sql)) refuseEnginePragma(sql);
     this.endImplicitRead();
     let stmt: RawStatement;
     let rest: string;
@@ -851,7 +860,8 @@ function readOnlyPragma(firstWord: string, sql: string): boolean {
 
 /** Refuses a pragma that would change the whole engine or the file's journal for everyone. */
 function refuseEnginePragma(sql: string): void {
-  const pragma = classify(sql).statements[0]?.summary.pragma;
+  const summary = classify(sql).statements[0]?.summary;
+  const pragma = summary?.pragma ?? summary?.inner?.pragma;
   if (pragma === undefined || pragma.value === null) return;
   const name = pragma.name.toLowerCase();
   if (ENGINE_PRAGMAS.has(name)) {

@@ -1,0 +1,207 @@
+/**
+ * Each logical connection has a SQLite connection of its own (issue 15, points 1, 2 and 4),
+ * tried as a user and an attacker would: the real `@libsql/client` over http and ws against a
+ * server on a data directory, with a read-only token beside a read-write one. Whatever one
+ * connection creates or sets never changes another's data or behaviour, readers never wait for a
+ * writer, and after a restart every acknowledged row is there and `integrity_check` is ok.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Client, createClient } from "@libsql/client";
+import { createClient as createApiClient } from "@tursodatabase/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../../src/node/server.js";
+import { expectCode } from "../helpers.js";
+
+const API_TOKEN = "connections-test-token";
+let dir: string;
+let server: RunningServer;
+let rwToken: string;
+let roToken: string;
+
+async function start(): Promise<RunningServer> {
+  return startServer({ port: 0, dataDir: dir, auth: true, apiToken: API_TOKEN, consoleDir: false });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tenantlite-connections-"));
+  server = await start();
+  const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+  await api.databases.create("acme");
+  rwToken = (await api.databases.createToken("acme")).jwt;
+  roToken = (await api.databases.createToken("acme", { authorization: "read-only" })).jwt;
+  const setup = createClient({ url: `${server.url}/dev/acme/`, authToken: rwToken });
+  await setup.execute(
+    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, age INTEGER CHECK (age >= 0))",
+  );
+  setup.close();
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Rows acknowledged to writers, checked after the restart. */
+const acknowledged: string[] = [];
+
+describe.each(["http", "ws"] as const)("private connection state over %s", (scheme) => {
+  const clients: Client[] = [];
+  const client = (token: string): Client => {
+    const base = scheme === "http" ? server.url : server.wsUrl;
+    const c = createClient({ url: `${base}/dev/acme/`, authToken: token });
+    clients.push(c);
+    return c;
+  };
+  afterAll(() => {
+    for (const c of clients) c.close();
+  });
+
+  it("a read-only token's TEMP table never captures a writer's insert", async () => {
+    const ro = await client(roToken).transaction("read");
+    await ro.execute("CREATE TEMP TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)");
+    const name = `${scheme}-temp-table`;
+    const rs = await client(rwToken).execute({
+      sql: "INSERT INTO users (name, age) VALUES (?, 1)",
+      args: [name],
+    });
+    expect(rs.rowsAffected).toBe(1);
+    acknowledged.push(name);
+    // The reader's own TEMP table is empty; main has the row.
+    expect((await ro.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(0);
+    expect(
+      (
+        await ro.execute({
+          sql: "SELECT count(*) AS n FROM main.users WHERE name = ?",
+          args: [name],
+        })
+      ).rows[0]!.n,
+    ).toBe(1);
+    ro.close();
+  });
+
+  it("a read-only token's TEMP trigger never fires on a writer's insert", async () => {
+    const ro = await client(roToken).transaction("read");
+    await ro.execute(
+      "CREATE TEMP TRIGGER wipe AFTER INSERT ON main.users BEGIN DELETE FROM main.users WHERE id <> new.id; END",
+    );
+    const rw = client(rwToken);
+    const before = Number((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n);
+    const name = `${scheme}-after-trigger`;
+    await rw.execute({ sql: "INSERT INTO users (name, age) VALUES (?, 2)", args: [name] });
+    acknowledged.push(name);
+    expect((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(before + 1);
+    // Its own connection cannot fire it either: the insert is a write.
+    await expectCode(
+      ro.execute("INSERT INTO main.users (name, age) VALUES ('ro', 3)"),
+      "AUTH_FORBIDDEN",
+    );
+    ro.close();
+  });
+
+  it("a read-only token may only read pragmas; a writer's own pragmas change nobody else", async () => {
+    const ro = await client(roToken).transaction("read");
+    for (const sql of [
+      "PRAGMA ignore_check_constraints = 1",
+      "PRAGMA query_only = 1",
+      "PRAGMA foreign_keys = OFF",
+      "PRAGMA writable_schema = ON",
+      "PRAGMA recursive_triggers = 1",
+      "PRAGMA cache_size = 10",
+    ]) {
+      await expectCode(ro.execute(sql), "AUTH_FORBIDDEN");
+    }
+    expect((await ro.execute("PRAGMA foreign_keys")).rows[0]![0]).toBe(1);
+    expect((await ro.execute("PRAGMA table_info(users)")).rows.length).toBe(3);
+    ro.close();
+
+    const a = await client(rwToken).transaction("write");
+    await a.execute("PRAGMA ignore_check_constraints = 1");
+    await a.execute("PRAGMA query_only = 1");
+    await a.rollback();
+    const b = client(rwToken);
+    await expectCode(
+      b.execute("INSERT INTO users (name, age) VALUES ('negative', -1)"),
+      "SQLITE_CONSTRAINT",
+    );
+    const name = `${scheme}-after-pragmas`;
+    await b.execute({ sql: "INSERT INTO users (name, age) VALUES (?, 4)", args: [name] });
+    acknowledged.push(name);
+  });
+
+  it("a second client cannot see the first client's TEMP table", async () => {
+    const a = await client(rwToken).transaction("write");
+    await a.execute("CREATE TEMP TABLE secret (x)");
+    await a.execute("INSERT INTO secret VALUES ('hidden')");
+    for (const token of [roToken, rwToken]) {
+      for (const sql of ["SELECT * FROM secret", "SELECT * FROM temp.secret"]) {
+        const e = await client(token)
+          .execute(sql)
+          .catch((x: unknown) => x as Error);
+        expect((e as Error).message).toMatch(/no such table/);
+      }
+    }
+    expect((await a.execute("SELECT x FROM secret")).rows[0]!.x).toBe("hidden");
+    await a.rollback();
+  });
+
+  it("refuses engine-wide pragmas for every caller, and writes go on", async () => {
+    for (const token of [roToken, rwToken]) {
+      for (const sql of [
+        "PRAGMA hard_heap_limit = 300000",
+        "PRAGMA soft_heap_limit = 1000",
+        "PRAGMA threads = 4",
+        "PRAGMA journal_mode = DELETE",
+        "PRAGMA locking_mode = EXCLUSIVE",
+      ]) {
+        await expectCode(client(token).execute(sql), "PRAGMA_FORBIDDEN", /cannot be set/);
+      }
+    }
+    const name = `${scheme}-after-heap-limit`;
+    await client(rwToken).execute({
+      sql: "INSERT INTO users (name, age) VALUES (?, 5)",
+      args: [name],
+    });
+    acknowledged.push(name);
+  });
+
+  it("readers never wait for a writer's open transaction; writers queue", async () => {
+    const rw = client(rwToken);
+    const committed = Number((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n);
+    const tx = await client(rwToken).transaction("write");
+    const name = `${scheme}-in-transaction`;
+    await tx.execute({ sql: "INSERT INTO users (name, age) VALUES (?, 6)", args: [name] });
+    for (const token of [roToken, rwToken]) {
+      const started = Date.now();
+      const rs = await client(token).execute("SELECT count(*) AS n FROM users");
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(rs.rows[0]!.n).toBe(committed);
+    }
+    let queued = false;
+    const writer = client(rwToken)
+      .execute({ sql: "INSERT INTO users (name, age) VALUES (?, 7)", args: [`${name}-queued`] })
+      .then(() => {
+        queued = true;
+      });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(queued).toBe(false);
+    await tx.commit();
+    await writer;
+    acknowledged.push(name, `${name}-queued`);
+    expect((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(committed + 2);
+  });
+});
+
+describe("after a restart", () => {
+  it("every acknowledged row is there and integrity_check is ok", async () => {
+    await server.close();
+    server = await start();
+    const c = createClient({ url: `${server.url}/dev/acme/`, authToken: rwToken });
+    const rs = await c.execute("SELECT name FROM users ORDER BY id");
+    expect(rs.rows.map((r) => r.name)).toEqual(acknowledged);
+    expect((await c.execute("PRAGMA integrity_check")).rows[0]![0]).toBe("ok");
+    expect((await c.execute("PRAGMA foreign_key_check")).rows).toEqual([]);
+    c.close();
+  });
+});
