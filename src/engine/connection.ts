@@ -457,6 +457,10 @@ export class Connection {
       try {
         for (let i = 0; i < statements.length; i++) {
           const s = statements[i]!;
+          if (begin !== undefined && !this.inTransaction) {
+            // A ROLLBACK statement or a firing OR ROLLBACK ended the batch's transaction.
+            throw toBatchError(i, transactionClosed());
+          }
           try {
             results.push(await this.oneOf(t, s.sql, s.args, intMode));
           } catch (e) {
@@ -728,6 +732,14 @@ function nameCorruption(t: OpenTenant, e: unknown): unknown {
 function toError(e: unknown): Error {
   if (e instanceof Error) return e;
   return new TenantliteError("INTERNAL_ERROR", String(e));
+}
+
+/** A statement after the transaction it belonged to ended (ROLLBACK, OR ROLLBACK, a timeout). */
+export function transactionClosed(): TenantliteError {
+  return new TenantliteError(
+    "TRANSACTION_CLOSED",
+    "The transaction is closed: a statement (ROLLBACK, or a constraint with OR ROLLBACK) ended it, so later statements do not run",
+  );
 }
 
 function timeoutError(): TenantliteError {

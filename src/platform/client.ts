@@ -3,7 +3,7 @@
  * network. Each client has one logical connection for its autocommit statements; every
  * `transaction()` gets a connection of its own, like a stream in Hrana.
  */
-import type { BatchStatement, Connection } from "../engine/connection.js";
+import { type BatchStatement, type Connection, transactionClosed } from "../engine/connection.js";
 import type { InArgs, InStatement, IntMode, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import type { Client, Transaction, TransactionMode } from "./types.js";
@@ -140,9 +140,16 @@ export class PlatformClient implements Client {
   }
 }
 
-/** `Transaction` over one platform connection. */
+/**
+ * `Transaction` over one platform connection. Its operations run one after another, in the order
+ * they were called; once a statement ends the transaction (a `ROLLBACK` statement, a firing
+ * `OR ROLLBACK`), later ones fail with TRANSACTION_CLOSED instead of running in autocommit.
+ */
 export class PlatformTransaction implements Transaction {
   private done = false;
+  /** The transaction ended by a statement of its own. */
+  private ended = false;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly conn: Connection,
@@ -174,6 +181,8 @@ export class PlatformTransaction implements Transaction {
     this.assertOpen();
     this.done = true;
     try {
+      await this.queue.catch(() => undefined);
+      if (this.ended) throw transactionClosed();
       await this.conn.execute("COMMIT", undefined, this.intMode);
     } finally {
       this.conn.close();
@@ -184,7 +193,8 @@ export class PlatformTransaction implements Transaction {
     if (this.done) return;
     this.done = true;
     try {
-      await this.conn.execute("ROLLBACK", undefined, this.intMode);
+      await this.queue.catch(() => undefined);
+      if (!this.ended) await this.conn.execute("ROLLBACK", undefined, this.intMode);
     } catch {
       /* nothing to roll back (e.g. SQLite already did) */
     } finally {
@@ -201,8 +211,31 @@ export class PlatformTransaction implements Transaction {
     if (this.done) throw new TenantliteError("TRANSACTION_CLOSED", "The transaction is closed");
   }
 
-  private async run<T>(f: () => Promise<T>): Promise<T> {
-    this.assertOpen();
-    return f();
+  private run<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      this.assertOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const op = this.queue.then(
+      () => this.step(f),
+      () => this.step(f),
+    );
+    this.queue = op;
+    return op;
+  }
+
+  private async step<T>(f: () => Promise<T>): Promise<T> {
+    if (this.ended) throw transactionClosed();
+    try {
+      const result = await f();
+      if (!this.conn.inTransaction) this.ended = true;
+      return result;
+    } catch (e) {
+      // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
+      const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
+      if (!timeout && !this.conn.inTransaction) this.ended = true;
+      throw e;
+    }
   }
 }

@@ -133,9 +133,10 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
         const body = cursorRequestFrom(await readJson(req, bodyLimits()));
         return text(await streams.cursor(session, body));
       }
+      // No "/v3-protobuf": Hrana's protobuf encoding is not served, and a client that finds
+      // that probe answered would send its pipelines there.
       case "/v2":
-      case "/v3":
-      case "/v3-protobuf": {
+      case "/v3": {
         if (m !== "GET") throw methodNotAllowed("GET");
         const v = path === "/v2" ? "v2" : "v3";
         return text(`Hello, this is HTTP API ${v} (Hrana over HTTP)`);
