@@ -240,7 +240,17 @@ export class TenantDb {
     this.assertOpen();
     const bound = bindArguments(sql, args, intMode);
     const text = bound.rewritten ?? sql;
-    const entry = this.prepare(text);
+    let entry: CachedStatement;
+    try {
+      entry = this.prepare(text);
+    } catch (e) {
+      // What SQLite refuses to compile may still be refused for a reason of the caller's (a
+      // schema table written on a schema child): let the guard say so from the text alone.
+      guard?.(text, scanSql(text).firstWord, () => {
+        throw e;
+      });
+      throw e;
+    }
     const word = entry.scan.firstWord;
     if (word === "ATTACH" || word === "DETACH") {
       // Attachments are managed per logical connection (Connection.attach), never by raw SQL.
@@ -363,7 +373,12 @@ export class TenantDb {
    * statements that take none (`BEGIN [DEFERRED]`, `COMMIT`, `ROLLBACK`, savepoints).
    */
   takesWriteLock(sql: string): boolean {
-    const entry = this.prepare(sql);
+    let entry: CachedStatement;
+    try {
+      entry = this.prepare(sql);
+    } catch {
+      return false; // it will not run: `execute` reports why
+    }
     if (entry.readOnly) return false;
     const word = entry.scan.firstWord;
     if (word === "BEGIN") return /^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql);

@@ -441,23 +441,33 @@ export class MigrationRunner {
       await forEachLimited(page, limit, async (child) => {
         if (failure !== undefined) return;
         const task = job.task_base + index++;
-        const start = await this.host.startingImage(child, !withArgs);
-        const outcome = "shared" in start ? await migrateShared(start.shared) : undefined;
         let r: DryRun;
-        if (outcome?.kind === "image") {
-          pack.push({ id: child.id, base: outcome.key });
-          job.done++;
-          emit("prepare");
-          return;
-        } else if (outcome?.kind === "error") {
-          r = outcome;
-        } else if ("image" in start) {
-          r = await dryRun(child, start.image);
-        } else {
-          r = await dryRun(child, await this.imageOf(child)); // a shared image run per child
+        try {
+          const start = await this.host.startingImage(child, !withArgs);
+          const outcome = "shared" in start ? await migrateShared(start.shared) : undefined;
+          if (outcome?.kind === "image") {
+            pack.push({ id: child.id, base: outcome.key });
+            job.done++;
+            emit("prepare");
+            return;
+          } else if (outcome?.kind === "error") {
+            r = outcome;
+          } else if ("image" in start) {
+            r = await dryRun(child, start.image);
+          } else {
+            r = await dryRun(child, await this.imageOf(child)); // a shared image run per child
+          }
+        } catch (e) {
+          // The child's database itself is unusable (a damaged file…): the job fails, naming it.
+          const detail =
+            e instanceof TenantliteError ? e.detail : e instanceof Error ? e.message : String(e);
+          r = { error: { step: 0, message: detail, cause: e } };
         }
         if (r.error !== undefined) {
-          const message = `An error occured executing the migration at step ${r.error.step}: ${r.error.message}`;
+          const message =
+            r.error.step === 0
+              ? `the database could not be opened for the migration (${r.error.message}); restore or delete it, then migrate again`
+              : `An error occured executing the migration at step ${r.error.step}: ${r.error.message}`;
           job.failures.push({ namespace: child.name, status: "RunFailure", error: message });
           failure ??= migrationError(
             `migration dry run failed: task ${task} for namespace \`${child.name}\` failed with error: ${message}`,
