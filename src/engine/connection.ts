@@ -9,7 +9,7 @@
 import { classify, splitStatements } from "../../parser/index.js";
 import { TenantliteBatchError, TenantliteError } from "../errors.js";
 import type { ProgramEffects } from "./program.js";
-import type { StatementDescription, StatementGuard, TenantDb } from "./tenant-db.js";
+import type { StatementDescription, StatementGuard, StatementInfo, TenantDb } from "./tenant-db.js";
 import type { TenantFile } from "./tenant-file.js";
 import type { InArgs, IntMode, ResultSet } from "./values.js";
 
@@ -46,25 +46,61 @@ export interface AttachRequest {
 }
 
 /**
- * Rules a connection applies on behalf of the platform: a guard run before every statement, and
- * the resolution of ATTACH targets (catalog names, permissions) to open, pinned tenants.
+ * Rules a connection applies on behalf of the platform: a guard run before every statement, the
+ * resolution of ATTACH targets (catalog names, permissions) to open, pinned tenants, and a router
+ * for tenants whose writes the platform applies itself.
  */
 export interface ConnectionPolicy {
   /**
    * The checks for statements on a tenant (DDL on schema children, blocked writes, read-only
-   * tokens…), asked for before each statement so they follow the tenant's current state.
+   * tokens, writes through attachments…), asked for before each statement so they follow the
+   * tenant's current state; `attached` holds this connection's aliases, in lower case.
    */
-  readonly guard?: (tenant: OpenTenant) => StatementGuard | undefined;
+  readonly guard?: (
+    tenant: OpenTenant,
+    attached: ReadonlySet<string>,
+  ) => StatementGuard | undefined;
   /** Resolves an ATTACH; throws a coded refusal. The returned tenant is pinned until released. */
   readonly attach?: (self: OpenTenant, request: AttachRequest) => Promise<OpenTenant>;
-  /** Whether the tenant is a schema parent: its writes are migrations (see `migrate`). */
-  readonly schemaParent?: (tenant: OpenTenant) => boolean;
-  /** Applies statements to a schema parent and all its children; resolves with the parent's results. */
-  readonly migrate?: (
-    tenant: OpenTenant,
+  /**
+   * Takes over the statements of a tenant whose writes the platform applies otherwise (a schema
+   * parent's are migrations); asked before each statement; one router per connection.
+   */
+  readonly router?: (tenant: OpenTenant) => StatementRouter | undefined;
+}
+
+/** What a {@link StatementRouter} may do with the connection it routes for. */
+export interface RoutedConnection {
+  readonly inTransaction: boolean;
+  /** Runs a statement on this connection's own SQLite connection (not routed again). */
+  run(sql: string, args: InArgs | undefined, intMode: IntMode): Promise<ResultSet>;
+  /** Rolls back this connection's transaction, if any. */
+  rollback(): Promise<void>;
+  /** The statement as the engine read it (parsed once). */
+  info(sql: string): StatementInfo;
+  /** What the statement's compiled program writes and restructures. */
+  effects(sql: string): ProgramEffects;
+  /** The result of a statement that returns nothing. */
+  empty(): ResultSet;
+}
+
+/** Runs statements of a tenant the platform handles itself (see `ConnectionPolicy.router`). */
+export interface StatementRouter {
+  /** One statement (of `execute`, a batch joining an open transaction, or a script). */
+  statement(
+    conn: RoutedConnection,
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode,
+  ): Promise<ResultSet>;
+  /** A whole script outside a transaction; resolves true when it handled it. */
+  script(conn: RoutedConnection, statements: readonly string[]): Promise<boolean>;
+  /** A batch in a transaction of its own; resolves with its results when it handled it. */
+  batch(
+    conn: RoutedConnection,
     statements: readonly BatchStatement[],
     intMode: IntMode,
-  ) => Promise<ResultSet[]>;
+  ): Promise<ResultSet[] | undefined>;
 }
 
 /** Timeouts of a connection. */
@@ -81,6 +117,8 @@ export interface BatchStatement {
   readonly args?: InArgs;
 }
 
+const NO_ALIASES: ReadonlySet<string> = new Set();
+
 /** Most databases one connection may attach (SQLite's and Turso's limit). */
 export const MAX_ATTACHED = 10;
 
@@ -88,8 +126,8 @@ export const MAX_ATTACHED = 10;
 export class Connection {
   /** Attached databases of this connection: alias → the pinned target tenant and its file. */
   private readonly attachments = new Map<string, { tenant: OpenTenant; file: TenantFile }>();
-  /** Statements of an interactive transaction on a schema parent, migrated at COMMIT. */
-  private parentTxn: { sql: string; args?: InArgs; writes: boolean }[] | undefined;
+  /** The router of the tenant's statements, when the platform takes them over. */
+  private routerOf: StatementRouter | null | undefined;
   private readonly busyTimeoutMs: number;
   private readonly txTimeoutMs: number;
   /** The tenant while this connection uses it (a statement runs, a transaction is open). */
@@ -153,9 +191,13 @@ export class Connection {
     try {
       if (word === "ATTACH") result = this.attach(t, sql);
       else if (word === "DETACH") result = this.detach(t, sql);
-      else if (this.policy.schemaParent?.(t) === true)
-        result = this.parentStatement(t, sql, args, intMode);
-      else result = this.run(t, sql, args, intMode);
+      else {
+        const router = this.router(t);
+        result =
+          router === undefined
+            ? this.run(t, sql, args, intMode)
+            : router.statement(this.routed(t), sql, args, intMode);
+      }
     } catch (e) {
       this.settle(t);
       return Promise.reject(e);
@@ -256,12 +298,31 @@ export class Connection {
   }
 
   private guardFor(t: OpenTenant): StatementGuard | undefined {
-    const outer = this.policy.guard?.(t);
-    if (this.attachments.size === 0) return outer;
-    const aliases = new Set([...this.attachments.keys()].map((a) => a.toLowerCase()));
-    return (sql, word, effects) => {
-      if (word !== "SELECT" && word !== "VALUES") refuseWritesThrough(aliases, sql, effects);
-      outer?.(sql, word, effects);
+    const aliases =
+      this.attachments.size === 0
+        ? NO_ALIASES
+        : new Set([...this.attachments.keys()].map((a) => a.toLowerCase()));
+    return this.policy.guard?.(t, aliases);
+  }
+
+  /** The router of `t`'s statements (asked once per connection), if the platform routes them. */
+  private router(t: OpenTenant): StatementRouter | undefined {
+    if (this.routerOf === undefined) this.routerOf = this.policy.router?.(t) ?? null;
+    return this.routerOf ?? undefined;
+  }
+
+  /** This connection as its router sees it, on tenant `t`. */
+  private routed(t: OpenTenant): RoutedConnection {
+    const inTransaction = () => this.inTransaction;
+    return {
+      get inTransaction(): boolean {
+        return inTransaction();
+      },
+      run: async (sql, args, intMode) => this.run(t, sql, args, intMode),
+      rollback: () => this.rollbackOwn(t),
+      info: (sql) => this.dbFor(t).infoOf(sql),
+      effects: (sql) => this.dbFor(t).effectsOf(sql),
+      empty: emptyResult,
     };
   }
 
@@ -378,16 +439,14 @@ export class Connection {
     const t = await this.enter(statements.length === 1 ? firstWord(statements[0]!.sql) : "");
     if (t === undefined) return;
     try {
+      const router = this.router(t);
       if (
-        this.policy.schemaParent?.(t) === true &&
-        !this.inTransaction &&
-        statements.some((s) => this.writes(t, s.sql))
+        router !== undefined &&
+        (await router.script(
+          this.routed(t),
+          statements.map((s) => s.sql),
+        ))
       ) {
-        await this.policy.migrate!(
-          t,
-          statements.map((s) => ({ sql: s.sql })),
-          "bigint",
-        );
         return;
       }
       for (let i = 0; i < statements.length; i++) {
@@ -415,7 +474,8 @@ export class Connection {
     const word = firstWord(sql);
     if (word === "ATTACH") return this.attach(t, sql);
     if (word === "DETACH") return this.detach(t, sql);
-    if (this.policy.schemaParent?.(t) === true) return this.parentStatement(t, sql, args, intMode);
+    const router = this.router(t);
+    if (router !== undefined) return router.statement(this.routed(t), sql, args, intMode);
     return this.run(t, sql, args, intMode);
   }
 
@@ -432,17 +492,10 @@ export class Connection {
     const t = await this.enter(begin === undefined ? "" : "BEGIN");
     if (t === undefined) throw timeoutError();
     try {
-      if (
-        this.policy.schemaParent?.(t) === true &&
-        begin !== undefined &&
-        !this.inTransaction &&
-        statements.some((s) => this.writes(t, s.sql))
-      ) {
-        try {
-          return await this.policy.migrate!(t, statements, intMode);
-        } catch (e) {
-          throw toBatchError(stepOf(e) ?? 0, e);
-        }
+      const router = this.router(t);
+      if (router !== undefined && begin !== undefined && !this.inTransaction) {
+        const routed = await router.batch(this.routed(t), statements, intMode);
+        if (routed !== undefined) return routed;
       }
       const results: ResultSet[] = [];
       if (begin !== undefined) {
@@ -482,84 +535,8 @@ export class Connection {
   private async rollbackOwn(t: OpenTenant): Promise<void> {
     const db = this.db;
     if (db === undefined || db.isClosed) return;
-    this.parentTxn = undefined;
     db.rollback();
     await this.afterRun(t, db);
-  }
-
-  /**
-   * A statement on a schema parent: a write outside a transaction is a migration; inside a
-   * transaction (however it began: BEGIN, a batch, a script), statements run (so the caller sees
-   * their results) and are recorded, and COMMIT rolls the transaction back and applies the
-   * recording as one migration.
-   */
-  private async parentStatement(
-    t: OpenTenant,
-    sql: string,
-    args: InArgs | undefined,
-    intMode: IntMode,
-  ): Promise<ResultSet> {
-    const word = firstWord(sql);
-    if (this.inTransaction) {
-      this.parentTxn ??= [];
-      if (word === "COMMIT" || word === "END") {
-        const recorded = this.parentTxn;
-        this.parentTxn = undefined;
-        if (recorded.some((s) => s.writes)) {
-          await this.rollbackOwn(t);
-          await this.policy.migrate!(t, recorded, intMode);
-          return emptyResult();
-        }
-      } else if (word === "ROLLBACK" && !/^\s*ROLLBACK\s+(TRANSACTION\s+)?TO\b/i.test(sql)) {
-        this.parentTxn = undefined;
-      } else if (word === "SAVEPOINT" || word === "RELEASE" || word === "ROLLBACK") {
-        throw new TenantliteError(
-          "SCHEMA_MIGRATION_ERROR",
-          "Schema migration error: savepoints are not allowed in a transaction on a schema database (it is applied as one migration at COMMIT)",
-        );
-      } else {
-        this.parentTxn.push(
-          args === undefined
-            ? { sql, writes: this.writes(t, sql) }
-            : { sql, args, writes: this.writes(t, sql) },
-        );
-      }
-    } else if (word !== "BEGIN" && word !== "SAVEPOINT" && this.writes(t, sql)) {
-      const [rs] = await this.policy.migrate!(
-        t,
-        [args === undefined ? { sql } : { sql, args }],
-        intMode,
-      );
-      return rs ?? emptyResult();
-    }
-    const rs = await this.run(t, sql, args, intMode);
-    if (!this.inTransaction) this.parentTxn = undefined;
-    else this.parentTxn ??= [];
-    return rs;
-  }
-
-  /**
-   * Whether a statement may write a schema parent's persistent schemas (so it must be a
-   * migration): the parser's verdict, backed by SQLite's program; a statement that does not
-   * compile yet (it needs tables an earlier statement creates) counts as a write.
-   */
-  private writes(t: OpenTenant, sql: string): boolean {
-    const summary = classify(sql).statements[0]?.summary;
-    if (summary === undefined) return true;
-    if (summary.transaction !== "none") return false;
-    if (summary.pragma !== undefined && summary.pragma.value !== null) {
-      // Settings of this connection change no schema; those that write the file do.
-      if (summary.readonly && summary.pragma.name.toLowerCase() !== "writable_schema") return false;
-    }
-    if (!summary.readonly || summary.ddl) return !summary.schemas.every((x) => x === "temp");
-    try {
-      const e = this.dbFor(t).effectsOf(sql);
-      for (const schema of e.writes) if (schema !== "temp") return true;
-      for (const schema of e.schemaChanges) if (schema !== "temp") return true;
-      return false;
-    } catch {
-      return true;
-    }
   }
 
   /** Rolls back any open transaction and releases the tenant. */
@@ -629,7 +606,7 @@ export class Connection {
     }
     this.tenant = undefined;
     const db = this.db;
-    if (db !== undefined && db.stateful && !db.isClosed && this.statePin === undefined) {
+    if (db?.stateful && !db.isClosed && this.statePin === undefined) {
       // Private state lives as long as the connection: its pin keeps the tenant open for it.
       this.statePin = t;
       return;
@@ -645,7 +622,6 @@ export class Connection {
   private expire(t: OpenTenant): void {
     if (this.tenant !== t || !this.inTransaction) return;
     this.timedOut = true;
-    this.parentTxn = undefined;
     const db = this.db!;
     db.rollback();
     void this.afterRun(t, db)?.catch(() => undefined);
@@ -657,64 +633,6 @@ export class Connection {
 function firstWord(sql: string): string {
   const m = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*([A-Za-z]+)/.exec(sql);
   return m?.[1]?.toUpperCase() ?? "";
-}
-
-/**
- * Pragmas whose argument only selects what to read. Any other pragma given a value on an
- * attached schema is refused, even those SQLite compiles to no write yet (`page_size`,
- * `auto_vacuum` set up a later VACUUM).
- */
-const QUERY_PRAGMAS = new Set([
-  "table_info",
-  "table_xinfo",
-  "index_info",
-  "index_xinfo",
-  "index_list",
-  "foreign_key_list",
-  "foreign_key_check",
-  "integrity_check",
-  "quick_check",
-  "table_list",
-  "cache_size",
-]);
-
-/** Refuses a statement whose compiled program writes into an attached (read-only) database. */
-function refuseWritesThrough(
-  aliases: ReadonlySet<string>,
-  sql: string,
-  effects: () => ProgramEffects,
-): void {
-  // Transaction control takes locks but changes nothing; BEGIN is rewritten to DEFERRED above.
-  if (/^\s*(COMMIT|END|ROLLBACK|RELEASE|SAVEPOINT|BEGIN)\b/i.test(sql)) return;
-  // The parser's verdict first (it also catches pragma assignments SQLite compiles to no
-  // write, like `PRAGMA alias.page_size = 1024`), then SQLite's program as the backstop.
-  const summary = classify(sql).statements[0]?.summary;
-  const parsed = new Set<string>(summary?.schemas.map((x) => x.toLowerCase()) ?? []);
-  const pragma = summary?.pragma;
-  if (
-    pragma !== undefined &&
-    pragma.value !== null &&
-    pragma.schema !== null &&
-    !QUERY_PRAGMAS.has(pragma.name.toLowerCase())
-  ) {
-    parsed.add(pragma.schema.toLowerCase());
-  }
-  const { writes } = effects();
-  for (const alias of aliases) {
-    if (writes.has(alias) || parsed.has(alias) || parsed.has("*")) {
-      throw new TenantliteError(
-        "SQLITE_READONLY",
-        `attempt to write a readonly database: "${alias}" is attached read-only`,
-        { rawCode: 8 },
-      );
-    }
-  }
-}
-
-/** The failing step of a migration error ("at step N", 1-based), as a 0-based statement index. */
-function stepOf(e: unknown): number | undefined {
-  const m = /at step (\d+)/.exec(e instanceof Error ? e.message : "");
-  return m === null ? undefined : Number(m[1]) - 1;
 }
 
 /** A damaged page found while running a statement: say which database is damaged. */

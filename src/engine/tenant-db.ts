@@ -4,11 +4,11 @@
  * tenant-file.ts): each logical connection holds one of its own; `Connection` (connection.ts)
  * owns transactions and waiting.
  */
-import { classify } from "../../parser/index.js";
+import { classify, type StatementSummary } from "../../parser/index.js";
 import { TenantliteError } from "../errors.js";
 import { explainEffects, type ProgramEffects } from "./program.js";
 import { replaceParams, type ScanResult, scanSql } from "./sql-scan.js";
-import { toSqliteError } from "./sqlite-errors.js";
+import { SqliteError, toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
 import {
   type BoundValue,
@@ -22,15 +22,25 @@ import {
   type Value,
 } from "./values.js";
 
+/** A statement as the engine read it: parsed once, then handed to every check. */
+export interface StatementInfo {
+  readonly sql: string;
+  /** The first keyword, upper case (`SELECT`, `PRAGMA`, `WITH`…). */
+  readonly firstWord: string;
+  /** The parser's verdict; undefined when it could not read the statement (SQLite decides). */
+  readonly summary: StatementSummary | undefined;
+}
+
+/** Reads a statement once: its first word and the parser's summary. */
+export function statementInfo(sql: string): StatementInfo {
+  return { sql, firstWord: scanSql(sql).firstWord, summary: classify(sql).statements[0]?.summary };
+}
+
 /**
  * Checks a statement before it runs and throws a coded error to refuse it. `effects()` compiles
  * `EXPLAIN <sql>` (cached per SQL text until the schema or the attachments change).
  */
-export type StatementGuard = (
-  sql: string,
-  firstWord: string,
-  effects: () => ProgramEffects,
-) => void;
+export type StatementGuard = (statement: StatementInfo, effects: () => ProgramEffects) => void;
 
 /** Engine tuning, shared by every tenant of a platform. */
 export interface TenantDbOptions {
@@ -69,6 +79,7 @@ const ENGINE_PRAGMAS = new Set([
 interface CachedStatement {
   readonly stmt: RawStatement;
   readonly scan: ScanResult;
+  readonly info: StatementInfo;
   readonly columns: string[];
   readonly rows: RowFactory;
   /** Computed on first use; reset when the schema changes. */
@@ -127,8 +138,6 @@ export class TenantDb {
   private implicitTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether an explicit transaction is open (tracked from statements, probed when unsure). */
   private explicitTxn = false;
-  /** Whether the explicit transaction executed anything that may have written. */
-  private txnWrote = false;
   /** Databases attached to this connection: alias → sql.js file. */
   private readonly attached = new Map<string, string>();
   private closed = false;
@@ -246,9 +255,11 @@ export class TenantDb {
     } catch (e) {
       // What SQLite refuses to compile may still be refused for a reason of the caller's (a
       // schema table written on a schema child): let the guard say so from the text alone.
-      guard?.(text, scanSql(text).firstWord, () => {
-        throw e;
-      });
+      if (e instanceof SqliteError) {
+        guard?.(statementInfo(text), () => {
+          throw e;
+        });
+      }
       throw e;
     }
     const word = entry.scan.firstWord;
@@ -260,7 +271,7 @@ export class TenantDb {
       );
     }
     if (guard !== undefined) {
-      guard(text, entry.scan.firstWord, () => {
+      guard(entry.info, () => {
         entry.effects ??= this.explain(text);
         return entry.effects;
       });
@@ -393,6 +404,18 @@ export class TenantDb {
     return false;
   }
 
+  /**
+   * A statement as read once by the engine (cached with the prepared statement); read afresh
+   * when SQLite cannot compile it yet (it needs what an earlier statement creates).
+   */
+  infoOf(sql: string): StatementInfo {
+    try {
+      return this.prepare(sql).info;
+    } catch {
+      return statementInfo(sql);
+    }
+  }
+
   /** The effects of one statement's compiled program, cached with the prepared statement. */
   effectsOf(sql: string): ProgramEffects {
     const entry = this.prepare(sql);
@@ -453,7 +476,6 @@ export class TenantDb {
       /* already rolled back by SQLite */
     }
     this.explicitTxn = false;
-    this.txnWrote = false;
   }
 
   /** Frees every statement and closes the connection (deleting the file if it created it). */
@@ -489,8 +511,9 @@ export class TenantDb {
       this.cache.set(sql, hit);
       return hit;
     }
+    const info = statementInfo(sql);
     // SQLite runs most pragmas while compiling them: refuse engine-wide ones before that.
-    if (/PRAGMA/i.test(sql)) refuseEnginePragma(sql);
+    refuseEnginePragma(info);
     this.endImplicitRead();
     let stmt: RawStatement;
     let rest: string;
@@ -519,12 +542,12 @@ export class TenantDb {
     const entry: CachedStatement = {
       stmt,
       scan,
+      info,
       columns,
       rows: new RowFactory(columns),
       decltypes: undefined,
       effects: undefined,
-      readOnly:
-        READ_VERBS.has(verb) || scan.firstWord === "EXPLAIN" || readOnlyPragma(scan.firstWord, sql),
+      readOnly: READ_VERBS.has(verb) || scan.firstWord === "EXPLAIN" || readOnlyPragma(info),
       dml: verb === "INSERT" || verb === "UPDATE" || verb === "DELETE" || verb === "REPLACE",
       insert: verb === "INSERT" || verb === "REPLACE",
     };
@@ -703,14 +726,13 @@ export class TenantDb {
       const wasInTxn = this.explicitTxn;
       if (word === "BEGIN") {
         this.explicitTxn = true;
-        this.txnWrote = false;
       } else if (word === "COMMIT" || word === "END") {
         this.explicitTxn = false;
       } else this.syncTransactionState(false);
-      if (!wasInTxn && this.explicitTxn) this.txnWrote = false;
-      if (wasInTxn && !this.explicitTxn) {
-        if (word === "ROLLBACK") this.invalidateSchemaCaches();
-        this.txnWrote = false;
+      if (wasInTxn && !this.explicitTxn && word === "ROLLBACK") {
+        // DDL the transaction ran is undone: every connection's cached effects are stale again.
+        this.invalidateSchemaCaches();
+        this.schemaTouched = true;
       }
       return;
     }
@@ -719,9 +741,8 @@ export class TenantDb {
     if (word === "CREATE" || word === "DROP" || word === "ALTER" || word === "PRAGMA") {
       this.invalidateSchemaCaches(sql);
       this.schemaTouched = true;
-      if (classify(sql).statements[0]?.summary.temp === true) this.stateful = true;
+      if (entry.info.summary?.temp === true) this.stateful = true;
     }
-    if (this.explicitTxn) this.txnWrote = true;
   }
 
   private afterFailure(word: string): void {
@@ -863,9 +884,9 @@ function rewriteInt64(
  * PRAGMAs that only read (`table_info`, `integrity_check`, `user_version` without a value…) are
  * read-only for dirtiness and the implicit read transaction, as `sqlite3_stmt_readonly` says.
  */
-function readOnlyPragma(firstWord: string, sql: string): boolean {
-  if (firstWord !== "PRAGMA") return false;
-  const s = classify(sql).statements[0]?.summary;
+function readOnlyPragma(info: StatementInfo): boolean {
+  if (info.firstWord !== "PRAGMA") return false;
+  const s = info.summary;
   const pragma = s?.readonly === true ? s.pragma : undefined;
   return (
     pragma !== undefined &&
@@ -874,9 +895,8 @@ function readOnlyPragma(firstWord: string, sql: string): boolean {
 }
 
 /** Refuses a pragma that would change the whole engine or the file's journal for everyone. */
-function refuseEnginePragma(sql: string): void {
-  const summary = classify(sql).statements[0]?.summary;
-  const pragma = summary?.pragma ?? summary?.inner?.pragma;
+function refuseEnginePragma(info: StatementInfo): void {
+  const pragma = info.summary?.pragma ?? info.summary?.inner?.pragma;
   if (pragma === undefined || pragma.value === null) return;
   const name = pragma.name.toLowerCase();
   if (ENGINE_PRAGMAS.has(name)) {

@@ -125,7 +125,7 @@ export class TenantFile {
     this.idle.push({ db, user });
     if (this.idle.length > POOL_SIZE) {
       const j = this.idle.findIndex((e) => !e.db.pristine);
-      this.idle.splice(j >= 0 ? j : 0, 1)[0]!.db.close();
+      this.idle.splice(Math.max(j, 0), 1)[0]!.db.close();
     }
   }
 

@@ -1,20 +1,14 @@
-/**
- * The platform: many tenant databases in one process. It owns the catalog, opens tenants lazily
- * (one sql.js connection each), keeps the number of open tenants under a budget, persists every
- * committed write through the storage, and hands out `@libsql/client`-compatible clients.
- */
-import { classify } from "../../parser/index.js";
 import { Lru } from "../../parser/lru.js";
-import {
-  type AttachRequest,
-  Connection,
-  type ConnectionOptions,
-  type OpenTenant,
-} from "../engine/connection.js";
+import { Connection, type ConnectionOptions, type OpenTenant } from "../engine/connection.js";
 import { loadSqlJs, type SqlJsConfig } from "../engine/loader.js";
 import type { ProgramEffects } from "../engine/program.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
-import { type StatementGuard, TenantDb, TRANSACTION_WORDS } from "../engine/tenant-db.js";
+import {
+  type StatementGuard,
+  type StatementInfo,
+  TenantDb,
+  TRANSACTION_WORDS,
+} from "../engine/tenant-db.js";
 import { TenantFile } from "../engine/tenant-file.js";
 import type { InArgs, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
@@ -30,6 +24,7 @@ import { MemoryStorage } from "../storage/memory-storage.js";
 import { Persister } from "../storage/persister.js";
 import { assertSqliteImage } from "../storage/sqlite-image.js";
 import type { Storage } from "../storage/storage.js";
+import { AttachPolicy, QUERY_PRAGMAS } from "./attach-policy.js";
 import { Catalog } from "./catalog.js";
 import { PlatformClient } from "./client.js";
 import {
@@ -40,6 +35,7 @@ import {
   type MigrationThreads,
 } from "./migrations.js";
 import { assertValidName } from "./names.js";
+import { SchemaParentRouter } from "./schema-parent.js";
 import { sha256Hex } from "./sha256.js";
 import type {
   CreateDatabaseOptions,
@@ -202,6 +198,7 @@ export class Platform {
   /** Why writes to a schema (parent name) and its children are blocked right now. */
   private readonly blockedSchemas = new Map<string, string>();
   private readonly migrations: MigrationRunner;
+  private readonly attachPolicy: AttachPolicy;
   private closed = false;
 
   private constructor(
@@ -257,6 +254,11 @@ export class Platform {
       },
     });
     this.defaultGroup = options.defaultGroup ?? "default";
+    this.attachPolicy = new AttachPolicy({
+      database: (nameOrId) => this.catalog.getDatabase(nameOrId),
+      refFor: (info) => this.refFor(info),
+      open: (id) => this.openTenant(id),
+    });
   }
 
   /** @internal use {@link createPlatform}. */
@@ -852,24 +854,32 @@ export class Platform {
       { open },
       { ...this.connectionOptions, ...timeouts },
       {
-        guard: (t) => this.guardFor(t as OpenTenantImpl, current() ?? FULL_ACCESS),
+        guard: (t, attached) => {
+          const own = this.guardFor(t as OpenTenantImpl, current() ?? FULL_ACCESS);
+          const through = this.attachPolicy.readOnlyGuard(attached);
+          if (through === undefined || own === undefined) return own ?? through;
+          return (statement, effects) => {
+            through(statement, effects);
+            own(statement, effects);
+          };
+        },
         attach: (self, request) =>
-          this.resolveAttach(self as OpenTenantImpl, request, current() ?? FULL_ACCESS),
-        schemaParent: (t) => (t as OpenTenantImpl).info.type === "schema",
-        migrate: async (t, statements, intMode) => {
+          this.attachPolicy.resolve(
+            (self as OpenTenantImpl).info,
+            request,
+            current() ?? FULL_ACCESS,
+          ),
+        router: (t) => {
           const info = (t as OpenTenantImpl).info;
-          const access = current() ?? FULL_ACCESS;
-          if (!access.canWrite(this.refFor(info))) {
-            throw new TenantliteError(
-              "AUTH_FORBIDDEN",
-              `Authorization forbidden: Current session doesn't have Write permission to database ${info.name}`,
-              { status: 403 },
-            );
-          }
-          if (info.config.block_writes)
-            throw blocked(`writes to database "${info.name}" are blocked`);
-          const { results } = await this.migrations.migrate(info, statements, { intMode });
-          return results;
+          if (info.type !== "schema") return undefined;
+          return new SchemaParentRouter(async (statements, intMode) => {
+            const access = current() ?? FULL_ACCESS;
+            if (!access.canWrite(this.refFor(info))) throw readOnly(info.name);
+            if (info.config.block_writes)
+              throw blocked(`writes to database "${info.name}" are blocked`);
+            const { results } = await this.migrations.migrate(info, statements, { intMode });
+            return results;
+          });
         },
       },
     );
@@ -902,69 +912,19 @@ export class Platform {
     const blockWrites = info.config.block_writes || schemaBlock !== undefined;
     const blockReads = info.config.block_reads;
     if (mayWrite && !child && !blockWrites && !blockReads) return undefined;
-    return (sql, word, effects) => {
+    return (statement, effects) => {
+      const word = statement.firstWord;
       if (TRANSACTION_WORDS.has(word)) return;
       if (blockReads) throw blocked(`reads of database "${info.name}" are blocked`);
       if (word === "SELECT" || word === "VALUES" || word === "EXPLAIN") return;
-      if (child) refuseChildDdl(info.name, sql, effects);
-      if (!mayWrite && word === "PRAGMA" && setsPragma(sql)) throw readOnly(info.name);
+      if (child) refuseChildDdl(info.name, statement, effects);
+      if (!mayWrite && word === "PRAGMA" && setsPragma(statement)) throw readOnly(info.name);
       const writes = persistentWrites(effects);
       if (!writes) return;
       if (!mayWrite) throw readOnly(info.name);
       if (schemaBlock !== undefined) throw blocked(schemaBlock);
       if (info.config.block_writes) throw blocked(`writes to database "${info.name}" are blocked`);
     };
-  }
-
-  /** Resolves `ATTACH "<name or id>" AS alias` to the target tenant, open and pinned. */
-  private async resolveAttach(
-    self: OpenTenantImpl,
-    request: AttachRequest,
-    access: AccessPolicy,
-  ): Promise<OpenTenant> {
-    const shown = JSON.stringify(request.target.slice(0, 80));
-    if (request.targetKind === "expression") {
-      throw new TenantliteError(
-        "ATTACH_INVALID",
-        'ATTACH takes the name or id of a database, quoted as an identifier: ATTACH "<database>" AS alias',
-      );
-    }
-    const info = isCatalogName(request.target)
-      ? this.catalog.getDatabase(request.target)
-      : undefined;
-    if (info === undefined) {
-      throw new TenantliteError(
-        "ATTACH_INVALID",
-        `ATTACH takes the name or id of an existing database; ${shown} is none (files, URIs and ':memory:' cannot be attached)`,
-      );
-    }
-    if (info.id === self.info.id) {
-      throw new TenantliteError("ATTACH_INVALID", `database "${info.name}" cannot attach itself`);
-    }
-    if (!access.canAttach(this.refFor(info))) {
-      throw new TenantliteError(
-        "ATTACH_FORBIDDEN",
-        `Authorization forbidden: Current session doesn't have AttachRead permission to database ${info.name}`,
-        { status: 403 },
-      );
-    }
-    if (!info.config.allow_attach) {
-      throw new TenantliteError(
-        "ATTACH_FORBIDDEN",
-        `Namespace \`${info.name}\` doesn't allow attach`,
-        {
-          status: 403,
-        },
-      );
-    }
-    if (info.encrypted) {
-      throw new TenantliteError(
-        "ATTACH_FORBIDDEN",
-        `database "${info.name}" is encrypted and cannot be attached`,
-        { status: 403 },
-      );
-    }
-    return this.openTenant(info.id);
   }
 
   /** Number of tenants open right now. */
@@ -1427,8 +1387,12 @@ function persistentWrites(effects: () => ProgramEffects): boolean {
  * statement that fools the parser still cannot change the child's schema. TEMP objects are allowed:
  * they live only in the connection and never reach the child's file.
  */
-function refuseChildDdl(name: string, sql: string, effects: () => ProgramEffects): void {
-  const parsed = classify(sql).statements[0]?.summary;
+function refuseChildDdl(
+  name: string,
+  statement: StatementInfo,
+  effects: () => ProgramEffects,
+): void {
+  const parsed = statement.summary;
   const byParser =
     (parsed?.ddl && !parsed.schemas.every((s) => s === "temp")) ||
     // Editing the schema behind SQLite's back starts with this switch.
@@ -1455,32 +1419,9 @@ function isSchemaTable(name: string): boolean {
   return /^sqlite_(schema|master)$/i.test(name);
 }
 
-/**
- * Pragmas whose argument only says what to read (`table_info(t)`, `integrity_check(10)`): a
- * read-only caller may run them; any other pragma given a value sets something.
- */
-const QUERY_PRAGMAS = new Set([
-  "table_info",
-  "table_xinfo",
-  "index_info",
-  "index_xinfo",
-  "index_list",
-  "foreign_key_list",
-  "foreign_key_check",
-  "integrity_check",
-  "quick_check",
-  "table_list",
-  "pragma_list",
-  "function_list",
-  "module_list",
-  "collation_list",
-  "database_list",
-  "compile_options",
-]);
-
 /** Whether a PRAGMA sets something (a read-only caller may only read). */
-function setsPragma(sql: string): boolean {
-  const p = classify(sql).statements[0]?.summary.pragma;
+function setsPragma(statement: StatementInfo): boolean {
+  const p = statement.summary?.pragma;
   return p !== undefined && p.value !== null && !QUERY_PRAGMAS.has(p.name.toLowerCase());
 }
 
@@ -1509,11 +1450,6 @@ function namespaceNotFound(nameOrId: string): TenantliteError {
     `Namespace \`${nameOrId.slice(0, 80)}\` doesn't exist`,
     { status: 404 },
   );
-}
-
-/** Names and ids are all the catalog holds; anything else (paths, URIs, '') is not one. */
-function isCatalogName(s: string): boolean {
-  return /^[a-z0-9-]{1,64}$/.test(s);
 }
 
 /** Binds an encrypted image to its tenant: a file moved to another tenant does not decrypt. */
