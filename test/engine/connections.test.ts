@@ -1,0 +1,127 @@
+/**
+ * The engine's route to several SQLite connections on one sql.js file (issue 15; see
+ * `TenantDb.connect` and tenant-file.ts). sql.js's public API opens every `Database` on a file of
+ * its own, so a second connection is opened by answering the one `Math.random()` call that names
+ * the file. These tests fail loudly if a sql.js upgrade changes that, or how files are shared.
+ */
+import { describe, expect, it } from "vitest";
+import { loadSqlJs } from "../../src/engine/loader.js";
+import { TenantDb } from "../../src/engine/tenant-db.js";
+import { TenantFile } from "../../src/engine/tenant-file.js";
+import { expectCode } from "../helpers.js";
+
+const sql = await loadSqlJs();
+const run = (db: TenantDb, text: string) => db.execute(text, undefined, "number");
+const count = (db: TenantDb, table = "t") =>
+  Number(run(db, `SELECT count(*) AS n FROM ${table}`).rows[0]!.n);
+
+describe("several connections on one sql.js file", () => {
+  it("opens a second connection on the same file (the sql.js naming this relies on)", () => {
+    const owner = new TenantDb(sql, undefined, { journalMode: "wal-shared" });
+    run(owner, "CREATE TABLE t (x)");
+    run(owner, "INSERT INTO t VALUES (1)");
+    expect(owner.filename).toMatch(/^dbfile_\d+$/);
+    const other = TenantDb.connect(sql, owner.filename);
+    expect(other.filename).toBe(owner.filename);
+    expect(count(other)).toBe(1);
+    // Closing the second connection leaves the file to its owner.
+    other.close();
+    const third = TenantDb.connect(sql, owner.filename);
+    expect(count(third)).toBe(1);
+    third.close();
+    owner.close();
+  });
+
+  it("refuses a file name sql.js would not give, loudly", () => {
+    expect(() => TenantDb.connect(sql, "not-a-sqljs-file")).toThrow(/Unsupported sql.js build/);
+  });
+
+  it("keeps TEMP objects, pragmas and last_insert_rowid private; readers see the last commit", () => {
+    const file = TenantFile.open(sql, "t", undefined);
+    const a = file.lease({});
+    const b = file.lease({});
+    run(a, "CREATE TABLE t (x)");
+    run(a, "CREATE TEMP TABLE mine (y)");
+    expect(() => run(b, "SELECT * FROM mine")).toThrow(/no such table/);
+    run(a, "PRAGMA query_only = 1");
+    run(b, "INSERT INTO t VALUES (1)");
+    expect(Number(run(b, "SELECT last_insert_rowid() AS r").rows[0]!.r)).toBe(1);
+    expect(Number(run(a, "SELECT last_insert_rowid() AS r").rows[0]!.r)).toBe(0);
+    expect(run(a, "PRAGMA foreign_keys").rows[0]![0]).toBe(1);
+    expect(run(b, "PRAGMA query_only").rows[0]![0]).toBe(0);
+    // b writes in a transaction: a reads the last committed state without waiting.
+    run(b, "BEGIN IMMEDIATE");
+    run(b, "INSERT INTO t VALUES (2)");
+    a.endImplicitRead();
+    expect(count(a)).toBe(1);
+    run(b, "COMMIT");
+    a.endImplicitRead();
+    expect(count(a)).toBe(2);
+    // The export is the committed state, whatever another connection has open.
+    run(b, "BEGIN IMMEDIATE");
+    run(b, "INSERT INTO t VALUES (3)");
+    const image = file.export();
+    run(b, "ROLLBACK");
+    const copy = new TenantDb(sql, image);
+    expect(count(copy)).toBe(2);
+    copy.close();
+    file.close();
+    expect(a.isClosed && b.isClosed).toBe(true);
+  });
+
+  it("replaces a file's contents in place: connections keep their TEMP objects and see the new data", () => {
+    const file = TenantFile.open(sql, "t", undefined);
+    const a = file.lease({});
+    run(a, "CREATE TABLE t (x)");
+    run(a, "CREATE TEMP TABLE mine (y)");
+    const other = new TenantDb(sql, undefined);
+    run(other, "CREATE TABLE t (x)");
+    run(other, "INSERT INTO t VALUES (1), (2), (3)");
+    const image = other.export();
+    other.close();
+    file.replace(image);
+    a.endImplicitRead();
+    expect(count(a)).toBe(3);
+    expect(count(a, "mine")).toBe(0);
+    file.close();
+  });
+
+  it("recycles a closed tenant's file for the next one, emptied and with none of its connections", () => {
+    const first = TenantFile.open(sql, "first", undefined);
+    const c = first.lease({});
+    run(c, "CREATE TABLE secret (x)");
+    run(c, "INSERT INTO secret VALUES ('first tenant')");
+    const name = first.filename;
+    first.close();
+    expect(c.isClosed).toBe(true);
+    const second = TenantFile.open(sql, "second", undefined);
+    // The spare file (and its wal-index, which sql.js never frees) is reused…
+    expect(second.filename).toBe(name);
+    const d = second.lease({});
+    // …and holds nothing of the tenant before.
+    expect(run(d, "SELECT count(*) AS n FROM sqlite_schema").rows[0]!.n).toBe(0);
+    second.close();
+  });
+
+  it("refuses engine-wide pragmas before SQLite compiles them (it runs them then)", async () => {
+    const file = TenantFile.open(sql, "t", undefined);
+    const a = file.lease({});
+    for (const text of [
+      "PRAGMA hard_heap_limit = 300000",
+      "PRAGMA soft_heap_limit = 1",
+      "EXPLAIN PRAGMA hard_heap_limit = 300000",
+      "PRAGMA threads = 8",
+      "PRAGMA journal_mode = DELETE",
+    ]) {
+      await expectCode(
+        Promise.resolve().then(() => run(a, text)),
+        "PRAGMA_FORBIDDEN",
+      );
+    }
+    // The engine still has all its memory: a 4 MB blob is fine.
+    run(a, "CREATE TABLE b (x)");
+    run(a, "INSERT INTO b VALUES (zeroblob(4000000))");
+    expect(count(a, "b")).toBe(1);
+    file.close();
+  });
+});
