@@ -140,6 +140,8 @@ export class Connection {
   /** A pin held for the connection's private state (TEMP objects, pragmas, attachments). */
   private statePin: OpenTenant | undefined;
   private txTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Statements of this connection between `enter` and `settle`. */
+  private active = 0;
   private timedOut = false;
   private closedFlag = false;
 
@@ -580,7 +582,10 @@ export class Connection {
       throw timeoutError();
     }
     clearTimeout(this.txTimer);
-    if (this.tenant !== undefined) return this.tenant;
+    if (this.tenant !== undefined) {
+      this.active++;
+      return this.tenant;
+    }
     const opened = this.source.open();
     if (opened instanceof Promise) {
       return opened.then((t) => {
@@ -588,17 +593,24 @@ export class Connection {
           t.release();
           throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
         }
-        this.tenant = t;
-        return t;
+        if (this.tenant !== undefined) {
+          // Another statement of this connection pinned it meanwhile: one pin is enough.
+          t.release();
+        } else this.tenant = t;
+        this.active++;
+        return this.tenant;
       });
     }
     this.tenant = opened;
+    this.active++;
     return opened;
   }
 
   /** After a statement: keep the tenant while a transaction is open (with an idle timer), else release it. */
   private settle(t: OpenTenant): void {
     if (this.tenant !== t) return;
+    // Statements of this connection still running keep what they use.
+    if (--this.active > 0) return;
     if (this.inTransaction) {
       clearTimeout(this.txTimer);
       this.txTimer = setTimeout(() => this.expire(t), this.txTimeoutMs);
@@ -626,6 +638,10 @@ export class Connection {
     db.rollback();
     void this.afterRun(t, db)?.catch(() => undefined);
     this.tenant = undefined;
+    if (!db.stateful) {
+      this.db = undefined;
+      this.dbFile?.giveBack(db, this);
+    }
     t.release();
   }
 }
