@@ -104,6 +104,27 @@ describe("many logical connections on one tenant", () => {
     expect((await b.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(3);
   });
 
+  it("statements of one connection running at once keep its SQLite connection to themselves", async () => {
+    platform = await createPlatform({ busyTimeoutMs: 5_000 });
+    await platform.createDatabase("share");
+    const holder = platform.client("share");
+    await holder.execute("CREATE TABLE t (x TEXT)");
+    const tx = await holder.transaction("write");
+    await tx.execute("INSERT INTO t VALUES ('holder')");
+    const c = platform.client("share");
+    // The insert waits for the writer; the read beside it finishes at once.
+    const insert = c.execute("INSERT INTO t VALUES ('c')");
+    await c.execute("SELECT 1");
+    // Another client's read transaction must not be handed the connection the insert waits on.
+    const other = await platform.client("share").transaction("read");
+    await other.execute("SELECT count(*) FROM t");
+    await tx.commit();
+    expect((await insert).rowsAffected).toBe(1);
+    await other.rollback();
+    const rs = await holder.execute("SELECT x FROM t ORDER BY x");
+    expect(rs.rows.map((r) => r.x)).toEqual(["c", "holder"]);
+  });
+
   it("keeps an interactive transaction's reads isolated from nothing else: a rolled-back write is never seen", async () => {
     platform = await createPlatform();
     await platform.createDatabase("iso");
