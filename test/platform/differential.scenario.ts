@@ -77,7 +77,12 @@ export function normalizeError(e: unknown): unknown {
   };
 }
 
-async function outcome(f: () => Promise<unknown>, sqls: readonly string[] = []): Promise<unknown> {
+/** What a step gives, as plain data: its result sets normalized, or its error by `onError`. */
+export async function outcome(
+  f: () => Promise<unknown>,
+  sqls: readonly string[] = [],
+  onError: (e: unknown) => unknown = normalizeError,
+): Promise<unknown> {
   try {
     const r = await f();
     if (Array.isArray(r)) return r.map((x, i) => normalizeResult(x as RsLike, sqls[i] ?? ""));
@@ -86,7 +91,7 @@ async function outcome(f: () => Promise<unknown>, sqls: readonly string[] = []):
     }
     return r ?? null;
   } catch (e) {
-    return normalizeError(e);
+    return onError(e);
   }
 }
 

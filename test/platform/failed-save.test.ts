@@ -11,34 +11,21 @@ import { createPlatform, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/index.js";
 import type { SaveOptions, Storage } from "../../src/storage/storage.js";
 import { expectCode } from "../helpers.js";
+import { DelegatingStorage } from "../storage/delegating-storage.js";
 
 /** FsStorage whose tenant saves fail while `failing` is set (a full disk, a read-only dir). */
-class FailingStorage implements Storage {
+class FailingStorage extends DelegatingStorage {
   failing = false;
-  readonly kind = "fs";
-  constructor(private readonly inner: Storage) {}
-  load(key: string) {
-    return this.inner.load(key);
+  constructor(inner: Storage) {
+    super(inner, "fs");
   }
-  async save(key: string, bytes: Uint8Array, options?: SaveOptions) {
+  override async save(key: string, bytes: Uint8Array, options?: SaveOptions) {
     if (this.failing && key.startsWith("tenants/")) {
       throw Object.assign(new Error(`ENOSPC: no space left on device, open '${key}'`), {
         code: "ENOSPC",
       });
     }
-    return this.inner.save(key, bytes, options);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  has(key: string) {
-    return this.inner.has(key);
-  }
-  list(prefix: string, options?: { after?: string; limit?: number }) {
-    return this.inner.list(prefix, options);
-  }
-  close() {
-    return this.inner.close();
+    return super.save(key, bytes, options);
   }
 }
 

@@ -7,7 +7,7 @@
  * error's `extendedCode` and `rawCode`.
  */
 import type { Client as LibsqlClient } from "@libsql/client";
-import { normalizeError, normalizeResult } from "./differential.scenario.js";
+import { normalizeError, outcome as outcomeOf } from "./differential.scenario.js";
 
 export type AnyClient = Pick<
   LibsqlClient,
@@ -30,8 +30,6 @@ export interface Step {
   run(t: Target): Promise<unknown>;
 }
 
-type RsLike = Parameters<typeof normalizeResult>[0];
-
 /**
  * An error as plain data: `normalizeError`'s class, code, message and statement index, plus
  * SQLite's extended code by name (`SQLITE_CONSTRAINT_FOREIGNKEY`) and number (`rawCode`, 787).
@@ -52,17 +50,8 @@ export function normalizeFkError(e: unknown): unknown {
   };
 }
 
-async function outcome(f: () => Promise<unknown>, sqls: readonly string[] = []): Promise<unknown> {
-  try {
-    const r = await f();
-    if (Array.isArray(r)) return r.map((x, i) => normalizeResult(x as RsLike, sqls[i] ?? ""));
-    if (r !== undefined && r !== null && typeof r === "object" && "rows" in r) {
-      return normalizeResult(r as RsLike, sqls[0] ?? "");
-    }
-    return r ?? null;
-  } catch (e) {
-    return normalizeFkError(e);
-  }
+function outcome(f: () => Promise<unknown>, sqls: readonly string[] = []): Promise<unknown> {
+  return outcomeOf(f, sqls, normalizeFkError);
 }
 
 /** One statement through `client.execute`. */

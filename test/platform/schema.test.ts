@@ -3,14 +3,9 @@
  * migration that reaches every child or none; DDL on a child is refused whatever its spelling.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createPlatform,
-  MemoryStorage,
-  type Platform,
-  type Storage,
-  tenantKey,
-} from "../../src/index.js";
+import { createPlatform, MemoryStorage, type Platform, tenantKey } from "../../src/index.js";
 import { expectCode } from "../helpers.js";
+import { DelegatingStorage } from "../storage/delegating-storage.js";
 
 let platform: Platform | undefined;
 afterEach(async () => {
@@ -447,17 +442,15 @@ describe("migration tools", () => {
  * A memory store under another kind (so the platform saves through its persister) whose
  * `overwriteMany` writes at once and reports its entries synced only when the test says so.
  */
-class HeldSyncStorage implements Storage {
-  readonly kind = "held-sync";
-  readonly inner = new MemoryStorage();
+class HeldSyncStorage extends DelegatingStorage {
   /** Keys saved with `save`, in order. */
   readonly saved: string[] = [];
   /** Syncs not released yet. */
   readonly held: { resolve: () => void; reject: (e: Error) => void }[] = [];
-  load(key: string) {
-    return this.inner.load(key);
+  constructor() {
+    super(new MemoryStorage(), "held-sync");
   }
-  save(key: string, bytes: Uint8Array) {
+  override save(key: string, bytes: Uint8Array) {
     this.saved.push(key);
     return this.inner.save(key, bytes);
   }
@@ -465,18 +458,6 @@ class HeldSyncStorage implements Storage {
     for (const e of entries) await this.inner.save(e.key, e.bytes);
     const synced = new Promise<void>((resolve, reject) => this.held.push({ resolve, reject }));
     return { synced };
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  has(key: string) {
-    return this.inner.has(key);
-  }
-  list(prefix: string, options?: { after?: string; limit?: number }) {
-    return this.inner.list(prefix, options);
-  }
-  close() {
-    return this.inner.close();
   }
   /** Releases (or fails) every sync held so far. */
   release(error?: Error) {
