@@ -53,7 +53,7 @@ describe("many logical connections on one tenant", () => {
     // A read on another connection sees the last committed state at once.
     const read = Date.now();
     expect((await b.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
-    expect(Date.now() - read).toBeLessThan(50);
+    expect(Date.now() - read).toBeLessThan(1000);
     const started = Date.now();
     await expectCode(
       b.execute("INSERT INTO t VALUES (9)"),
