@@ -19,9 +19,10 @@ export interface OpenTenant {
   /** The tenant's file (the same object for as long as the tenant stays open). */
   readonly file: TenantFile;
   /**
-   * After a write committed: saves the tenant when its committed state changed. Resolves when
-   * durable (strict) or scheduled (relaxed); rejects when the save failed (the tenant is then back
-   * at its last durable state).
+   * After a write ended (committed or rolled back): saves the tenant when its committed state
+   * changed (`undefined` when there is nothing to wait for). Resolves when durable (strict) or
+   * scheduled (relaxed); rejects when the save failed (the tenant is then back at its last
+   * durable state).
    */
   committed(): Promise<void> | undefined;
   /** Ends the use that `TenantSource.open()` began (an open tenant in use is never evicted). */
@@ -276,7 +277,7 @@ export class Connection {
     this.writing = false;
     t.file.endReads(db);
     t.file.gate.leave(this);
-    return t.file.takeChanged() ? t.committed() : undefined;
+    return t.committed();
   }
 
   /** This connection's SQLite connection on the tenant's current file. */

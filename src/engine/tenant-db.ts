@@ -138,6 +138,8 @@ export class TenantDb {
   private implicitTimer: ReturnType<typeof setTimeout> | undefined;
   /** Whether an explicit transaction is open (tracked from statements, probed when unsure). */
   private explicitTxn = false;
+  /** Whether the open transaction changed the file's schema (only this connection sees it yet). */
+  private schemaInTxn = false;
   /** Databases attached to this connection: alias → sql.js file. */
   private readonly attached = new Map<string, string>();
   private closed = false;
@@ -162,7 +164,9 @@ export class TenantDb {
         : options.journalMode === "delete"
           ? "PRAGMA journal_mode=DELETE;"
           : options.journalMode === "wal-shared"
-            ? "PRAGMA journal_mode=WAL;"
+            ? // The read maps the wal-index now: a WAL file whose first connection never read
+              // leaks ~130 KB in sql.js for every connection closed on it later (measured).
+              "PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema;"
             : // main enters WAL under an exclusive lock (heap wal-index); the connection's default
               // then goes back to NORMAL, so databases it attaches later are shared, not locked.
               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL;";
@@ -215,6 +219,11 @@ export class TenantDb {
   }
 
   private dataVersionStmt: RawStatement | undefined;
+
+  /** Reloads this connection's copy of the schema if another connection changed it. */
+  refreshSchema(): void {
+    this.raw.exec("SELECT count(*) FROM sqlite_schema");
+  }
 
   /** Folds the WAL into the file and truncates it (after a whole image was copied in). */
   checkpoint(): void {
@@ -394,14 +403,10 @@ export class TenantDb {
     const word = entry.scan.firstWord;
     if (word === "BEGIN") return /^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql);
     if (TRANSACTION_WORDS.has(word) || word === "ATTACH" || word === "DETACH") return false;
-    // Writes to this connection's own TEMP objects lock nothing the file's others use.
-    try {
-      entry.effects ??= this.explain(sql);
-    } catch {
-      return true;
-    }
-    for (const schema of entry.effects.writes) if (schema !== "temp") return true;
-    return false;
+    // Writes to this connection's own TEMP objects lock nothing the file's others use (the
+    // parser's word is enough here: were it wrong, SQLite's own lock would answer SQLITE_BUSY).
+    const schemas = entry.info.summary?.schemas;
+    return schemas === undefined || schemas.length === 0 || schemas.some((x) => x !== "temp");
   }
 
   /**
@@ -476,6 +481,7 @@ export class TenantDb {
       /* already rolled back by SQLite */
     }
     this.explicitTxn = false;
+    this.schemaInTxn = false;
   }
 
   /** Frees every statement and closes the connection (deleting the file if it created it). */
@@ -516,16 +522,29 @@ export class TenantDb {
     refuseEnginePragma(info);
     this.endImplicitRead();
     let stmt: RawStatement;
-    let rest: string;
+    let rest = "";
     try {
-      const it = this.raw.iterateStatements(sql);
-      const first = it.next();
-      if (first.done) {
-        throw new TenantliteError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
+      const parsed = classify(sql);
+      if (parsed.errors.length === 0 && parsed.statements.length === 1) {
+        // The parser read exactly one statement: compile it once.
+        stmt = this.raw.prepare(sql);
+      } else {
+        // Otherwise let SQLite say where its first statement ends.
+        const it = this.raw.iterateStatements(sql);
+        try {
+          const first = it.next();
+          if (first.done) {
+            throw new TenantliteError(
+              "SQL_NO_STATEMENT",
+              "SQL string does not contain any statement",
+            );
+          }
+          rest = it.getRemainingSQL();
+        } finally {
+          it.return?.(); // frees the statement and the iterator's copy of the SQL
+        }
+        stmt = this.raw.prepare(sql);
       }
-      first.value.free();
-      rest = it.getRemainingSQL();
-      stmt = this.raw.prepare(sql);
     } catch (e) {
       throw this.toError(e);
     }
@@ -688,27 +707,47 @@ export class TenantDb {
   private decltypes(entry: CachedStatement, sql: string): string[] {
     if (entry.decltypes !== undefined) return entry.decltypes;
     const n = entry.columns.length;
-    let types: string[] = new Array(n).fill("");
+    let types: string[] | undefined;
     if (n > 0 && entry.scan.verb === "SELECT" && entry.scan.firstWord !== "EXPLAIN") {
       const body = replaceParams(sql, entry.scan.params, "NULL");
-      const wasImplicit = this.implicitRead;
-      this.endImplicitRead();
-      try {
-        this.raw.exec(`CREATE TEMP VIEW "__tenantlite_decltype" AS ${body}`);
-        try {
-          const info = this.raw.exec(`PRAGMA temp.table_info("__tenantlite_decltype")`)[0];
-          if (info !== undefined && info.values.length === n) {
-            types = info.values.map((r) => String(r[2] ?? ""));
-          }
-        } finally {
-          this.raw.exec(`DROP VIEW temp."__tenantlite_decltype"`);
-        }
-      } catch {
-        /* not expressible as a view (e.g. uses TEMP objects or a trailing semicolon): no types */
-      }
-      if (wasImplicit) this.beginImplicitRead();
+      // A connection with no state of its own sees exactly the file's schema: the file answers
+      // (once per query for all its connections), and this one never opens a TEMP database.
+      // (Not after DDL of its own transaction, which only it sees yet.)
+      if (!this.stateful && !this.schemaInTxn) types = this.describer?.(body, n);
+      types ??= this.probeDeclaredTypes(body, n);
     }
-    entry.decltypes = types;
+    entry.decltypes = types ?? new Array(n).fill("");
+    return entry.decltypes;
+  }
+
+  /**
+   * Asks the file (see tenant-file.ts) for the declared types of a query's columns, when this
+   * connection may use what the file's owner connection finds.
+   */
+  describer: ((body: string, n: number) => string[] | undefined) | undefined;
+
+  /**
+   * Declared types of a query's `n` columns, through a temporary view of it (sql.js lacks
+   * `sqlite3_column_decltype`); undefined when the query cannot be a view.
+   */
+  probeDeclaredTypes(body: string, n: number): string[] | undefined {
+    const wasImplicit = this.implicitRead;
+    this.endImplicitRead();
+    let types: string[] | undefined;
+    try {
+      this.raw.exec(`CREATE TEMP VIEW "__tenantlite_decltype" AS ${body}`);
+      try {
+        const info = this.raw.exec(`PRAGMA temp.table_info("__tenantlite_decltype")`)[0];
+        if (info !== undefined && info.values.length === n) {
+          types = info.values.map((r) => String(r[2] ?? ""));
+        }
+      } finally {
+        this.raw.exec(`DROP VIEW temp."__tenantlite_decltype"`);
+      }
+    } catch {
+      /* not expressible as a view (e.g. a trailing semicolon): no types */
+    }
+    if (wasImplicit) this.beginImplicitRead();
     return types;
   }
 
@@ -728,6 +767,7 @@ export class TenantDb {
         this.explicitTxn = true;
       } else if (word === "COMMIT" || word === "END") {
         this.explicitTxn = false;
+        this.schemaInTxn = false;
       } else this.syncTransactionState(false);
       if (wasInTxn && !this.explicitTxn && word === "ROLLBACK") {
         // DDL the transaction ran is undone: every connection's cached effects are stale again.
@@ -739,9 +779,21 @@ export class TenantDb {
     this.pristine = false;
     if (word === "PRAGMA") this.stateful = true;
     if (word === "CREATE" || word === "DROP" || word === "ALTER" || word === "PRAGMA") {
+      // Own caches: a pragma (foreign_keys…) or a TEMP object changes this connection's programs.
       this.invalidateSchemaCaches(sql);
-      this.schemaTouched = true;
-      if (entry.info.summary?.temp === true) this.stateful = true;
+      const summary = entry.info.summary;
+      const own =
+        summary !== undefined &&
+        (word === "PRAGMA"
+          ? !summary.ddl
+          : summary.temp ||
+            (summary.schemas.length > 0 && summary.schemas.every((x) => x === "temp")));
+      if (own || summary === undefined) this.stateful = true;
+      // The file's schema: every connection's caches are stale.
+      if (!own) {
+        this.schemaTouched = true;
+        if (this.explicitTxn) this.schemaInTxn = true;
+      }
     }
   }
 
@@ -757,6 +809,7 @@ export class TenantDb {
       this.raw.exec("BEGIN");
       this.raw.exec("ROLLBACK");
       this.explicitTxn = false;
+      this.schemaInTxn = false;
     } catch {
       this.explicitTxn = true;
     }

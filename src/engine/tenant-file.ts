@@ -23,6 +23,8 @@ import { TenantDb, type TenantDbOptions } from "./tenant-db.js";
 
 /** Idle connections a file keeps for reuse. */
 const POOL_SIZE = 4;
+/** Queries whose declared column types a file remembers. */
+const DECLARED_TYPES = 256;
 /** Spare files kept per sql.js instance (each holds a connection, its wal-index and an empty db). */
 const SPARE_FILES = 64;
 const SQLITE_DONE = 101;
@@ -39,6 +41,24 @@ export class TenantFile {
   private version: number;
   /** Moves when any connection changes the schema (cached statement effects are then stale). */
   schemaGeneration = 0;
+  /** Declared types of queries' columns, found on the owner connection, for this generation. */
+  private readonly declared = new Map<string, string[]>();
+  private declaredGeneration = 0;
+  private readonly describe = (body: string, n: number): string[] | undefined => {
+    if (this.declaredGeneration !== this.schemaGeneration) {
+      this.declared.clear();
+      this.declaredGeneration = this.schemaGeneration;
+      // A read transaction checks the schema cookie: the owner reloads a schema changed since.
+      this.owner.refreshSchema();
+    }
+    const known = this.declared.get(body);
+    if (known !== undefined) return known;
+    const types = this.owner.probeDeclaredTypes(body, n);
+    if (types === undefined) return undefined; // the connection finds them itself
+    if (this.declared.size >= DECLARED_TYPES) this.declared.clear();
+    this.declared.set(body, types);
+    return types;
+  };
 
   private constructor(
     private readonly sql: SqlJsModule,
@@ -105,6 +125,7 @@ export class TenantFile {
         ? this.idle.splice(i, 1)[0]!.db
         : TenantDb.connect(this.sql, this.owner.filename, this.options);
     db.syncSchema(this.schemaGeneration);
+    db.describer = this.describe;
     this.leased.add(db);
     return db;
   }

@@ -146,12 +146,12 @@ class OpenTenantImpl implements OpenTenant {
   constructor(
     readonly info: DatabaseInfo,
     readonly file: TenantFile,
-    private readonly persistFn: (t: OpenTenantImpl) => Promise<void>,
+    private readonly persistFn: (t: OpenTenantImpl) => Promise<void> | undefined,
   ) {}
   get name(): string {
     return this.info.name;
   }
-  committed(): Promise<void> {
+  committed(): Promise<void> | undefined {
     return this.persistFn(this);
   }
   release(): void {
@@ -1253,9 +1253,15 @@ export class Platform {
     return t;
   }
 
-  private persistTenant(t: OpenTenantImpl): Promise<void> {
+  private persistTenant(t: OpenTenantImpl): Promise<void> | undefined {
+    if (this.persister === undefined) {
+      // Memory storage: the open database is the data (kept when the tenant closes).
+      t.changed = true;
+      return undefined;
+    }
+    // Asked of SQLite, not guessed from statements: did the committed state change?
+    if (!t.file.takeChanged()) return undefined;
     t.changed = true;
-    if (this.persister === undefined) return Promise.resolve();
     return this.persister
       .write(tenantKey(t.info.id), () => this.committedImage(t))
       .catch(async (e: unknown) => {
