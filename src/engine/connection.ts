@@ -157,7 +157,8 @@ export class Connection {
 
   /** Whether this connection holds an open transaction. */
   get inTransaction(): boolean {
-    return this.db !== undefined && !this.db.isClosed && this.db.inTransaction;
+    const db = this.own();
+    return db !== undefined && !db.isClosed && db.inTransaction;
   }
 
   get closed(): boolean {
@@ -280,10 +281,22 @@ export class Connection {
     return t.committed();
   }
 
+  /**
+   * This connection's SQLite connection, while it is still its own: the file takes back one left
+   * parked between statements at the next turn of the event loop, and closes all when it closes.
+   */
+  private own(): TenantDb | undefined {
+    if (this.db !== undefined && this.db.lessee !== this) this.db = undefined; // taken back
+    return this.db;
+  }
+
   /** This connection's SQLite connection on the tenant's current file. */
   private dbFor(t: OpenTenant): TenantDb {
-    const db = this.db;
-    if (db !== undefined && this.dbFile === t.file && !db.isClosed) return db;
+    const db = this.own();
+    if (db !== undefined && this.dbFile === t.file && !db.isClosed) {
+      t.file.unpark(db);
+      return db;
+    }
     if (db !== undefined) {
       this.dbFile?.giveBack(db, this);
       if (db.stateful || db.inTransaction) {
@@ -536,7 +549,7 @@ export class Connection {
 
   /** Rolls back this connection's transaction, if any, and lets the next writer in. */
   private async rollbackOwn(t: OpenTenant): Promise<void> {
-    const db = this.db;
+    const db = this.own();
     if (db === undefined || db.isClosed) return;
     db.rollback();
     await this.afterRun(t, db);
@@ -548,10 +561,8 @@ export class Connection {
     this.closedFlag = true;
     clearTimeout(this.txTimer);
     const t = this.tenant;
-    if (this.db !== undefined) {
-      this.db.rollback();
-      this.dbFile?.giveBack(this.db, this);
-    }
+    const db = this.own();
+    if (db !== undefined) this.dbFile?.giveBack(db, this);
     if (t !== undefined) {
       if (this.writing) {
         this.writing = false;
@@ -618,24 +629,22 @@ export class Connection {
       return;
     }
     this.tenant = undefined;
-    const db = this.db;
+    const db = this.own();
     if (db?.stateful && !db.isClosed && this.statePin === undefined) {
       // Private state lives as long as the connection: its pin keeps the tenant open for it.
       this.statePin = t;
       return;
     }
-    if (db !== undefined && !db.stateful && !this.writing) {
-      // Nothing of this connection's own lives in it: the file keeps it until the next statement.
-      this.db = undefined;
-      this.dbFile?.giveBack(db, this);
-    }
+    // Nothing of this connection's own lives in it: it stays parked with this connection for
+    // statements that follow at once; the file takes it back at the next turn of the event loop.
+    if (db !== undefined && !db.stateful && !this.writing) this.dbFile?.park(db);
     t.release();
   }
 
   private expire(t: OpenTenant): void {
     if (this.tenant !== t || !this.inTransaction) return;
     this.timedOut = true;
-    const db = this.db!;
+    const db = this.own()!;
     db.rollback();
     void this.afterRun(t, db)?.catch(() => undefined);
     this.tenant = undefined;

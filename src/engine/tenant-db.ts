@@ -78,6 +78,8 @@ const ENGINE_PRAGMAS = new Set([
 
 interface CachedStatement {
   readonly stmt: RawStatement;
+  /** When it was last used (the statement cache's clock). */
+  used: number;
   readonly scan: ScanResult;
   readonly info: StatementInfo;
   readonly columns: string[];
@@ -128,9 +130,12 @@ export class TenantDb {
    * pragma, an attachment. Such a connection keeps its tenant open (see `Connection`).
    */
   stateful = false;
+  /** The logical connection this one is lent to (see tenant-file.ts). */
+  lessee: object | undefined;
   /** The file's schema generation the cached effects and declared types were computed at. */
   schemaGeneration = 0;
   private readonly cache = new Map<string, CachedStatement>();
+  private clock = 0;
   private readonly cacheSize: number;
   private stmtHandleKey: string | undefined;
   /** An implicit read transaction the engine opened to make consecutive reads cheap. */
@@ -512,9 +517,8 @@ export class TenantDb {
   private prepare(sql: string): CachedStatement {
     const hit = this.cache.get(sql);
     if (hit !== undefined) {
-      // LRU: move to the back.
-      this.cache.delete(sql);
-      this.cache.set(sql, hit);
+      // A hit only notes its time (a Map's delete + set costs ~0.6 µs); a miss evicts by it.
+      hit.used = ++this.clock;
       return hit;
     }
     const info = statementInfo(sql);
@@ -560,6 +564,7 @@ export class TenantDb {
     const verb = scan.verb;
     const entry: CachedStatement = {
       stmt,
+      used: ++this.clock,
       scan,
       info,
       columns,
@@ -570,12 +575,19 @@ export class TenantDb {
       dml: verb === "INSERT" || verb === "UPDATE" || verb === "DELETE" || verb === "REPLACE",
       insert: verb === "INSERT" || verb === "REPLACE",
     };
-    this.cache.set(sql, entry);
-    if (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value as string;
-      this.cache.get(oldest)?.stmt.free();
-      this.cache.delete(oldest);
+    if (this.cache.size >= this.cacheSize) {
+      let oldest: string | undefined;
+      let at = Number.POSITIVE_INFINITY;
+      for (const [key, e] of this.cache) {
+        if (e.used < at) {
+          at = e.used;
+          oldest = key;
+        }
+      }
+      this.cache.get(oldest!)?.stmt.free();
+      this.cache.delete(oldest!);
     }
+    this.cache.set(sql, entry);
     return entry;
   }
 

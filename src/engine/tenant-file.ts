@@ -34,6 +34,9 @@ export class TenantFile {
   /** Writers of this tenant, in order; a platform task that must exclude writers holds it too. */
   readonly gate: TenantGate;
   private readonly leased = new Set<TenantDb>();
+  /** Lent connections their users left between statements (see `park`). */
+  private readonly parked = new Set<TenantDb>();
+  private parkTimer: ReturnType<typeof setTimeout> | undefined;
   /** Idle connections, each with the logical connection that used it last. */
   private readonly idle: { db: TenantDb; user: object }[] = [];
   private closedFlag = false;
@@ -126,8 +129,37 @@ export class TenantFile {
         : TenantDb.connect(this.sql, this.owner.filename, this.options);
     db.syncSchema(this.schemaGeneration);
     db.describer = this.describe;
+    db.lessee = user;
     this.leased.add(db);
     return db;
+  }
+
+  /**
+   * A connection left between statements by its user, who holds nothing in it: it stays theirs
+   * for statements that follow at once (no pool round trip), and goes back to the pool at the
+   * next turn of the event loop.
+   */
+  park(db: TenantDb): void {
+    if (db.lessee === undefined || !this.leased.has(db)) return;
+    this.parked.add(db);
+    if (this.parked.size > POOL_SIZE) {
+      // Many users in one turn of the event loop (a loop that only awaits promises never lets
+      // the timer run): the one parked longest goes back now.
+      const oldest = this.parked.values().next().value as TenantDb;
+      this.giveBack(oldest, oldest.lessee!);
+    }
+    this.parkTimer ??= setTimeout(() => this.reclaim(), 0);
+  }
+
+  /** The user of a parked connection goes on with it. */
+  unpark(db: TenantDb): void {
+    this.parked.delete(db);
+  }
+
+  private reclaim(): void {
+    this.parkTimer = undefined;
+    for (const db of this.parked) this.giveBack(db, db.lessee!);
+    this.parked.clear();
   }
 
   /**
@@ -136,7 +168,9 @@ export class TenantFile {
    * only to the same user. The pool drops its oldest entries beyond its size.
    */
   giveBack(db: TenantDb, user: object): void {
-    if (!this.leased.delete(db)) return;
+    if (db.lessee !== user || !this.leased.delete(db)) return;
+    db.lessee = undefined;
+    this.parked.delete(db);
     if (db.isClosed) return;
     db.rollback();
     if (this.closedFlag || db.stateful) {
@@ -201,6 +235,8 @@ export class TenantFile {
   close(): void {
     if (this.closedFlag) return;
     this.closedFlag = true;
+    clearTimeout(this.parkTimer);
+    this.parked.clear();
     for (const { db } of this.idle.splice(0)) db.close();
     for (const db of this.leased) db.close();
     this.leased.clear();
