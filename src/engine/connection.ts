@@ -656,9 +656,19 @@ export class Connection {
   }
 }
 
+const firstWords = new Map<string, string>();
+
+/** The first keyword of `sql`, upper case (remembered for the texts seen last). */
 function firstWord(sql: string): string {
+  let word = firstWords.get(sql);
+  if (word !== undefined) return word;
   const m = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*([A-Za-z]+)/.exec(sql);
-  return m?.[1]?.toUpperCase() ?? "";
+  word = m?.[1]?.toUpperCase() ?? "";
+  if (sql.length <= 1024) {
+    if (firstWords.size >= 512) firstWords.clear();
+    firstWords.set(sql, word);
+  }
+  return word;
 }
 
 /** A damaged page found while running a statement: say which database is damaged. */
