@@ -176,7 +176,9 @@ export class TenantDb {
               // then goes back to NORMAL, so databases it attaches later are shared, not locked.
               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL;";
     try {
-      this.raw.exec(`${journal}${options.defaults === false ? "" : "PRAGMA foreign_keys=ON;"}`);
+      this.raw.exec(
+        `${journal}${options.defaults === false ? "" : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"}`,
+      );
     } catch (e) {
       this.close();
       throw toSqliteError(e);
