@@ -123,15 +123,35 @@ export class TenantFile {
     }
     let i = this.idle.findIndex((e) => e.user === user);
     if (i < 0) i = this.idle.findIndex((e) => e.db.pristine);
-    const db =
-      i >= 0
-        ? this.idle.splice(i, 1)[0]!.db
-        : TenantDb.connect(this.sql, this.owner.filename, this.options);
+    const db = i >= 0 ? this.idle.splice(i, 1)[0]!.db : this.connect();
     db.syncSchema(this.schemaGeneration);
     db.describer = this.describe;
     db.lessee = user;
     this.leased.add(db);
     return db;
+  }
+
+  private connect(): TenantDb {
+    let db: TenantDb | undefined;
+    try {
+      db = TenantDb.connect(this.sql, this.owner.filename, this.options);
+      // Opens its files now (SQLite opens the WAL file at the first read), where a failure says
+      // what it is, not later inside the caller's statement.
+      db.refreshSchema();
+      return db;
+    } catch (e) {
+      db?.close();
+      const code = e instanceof TenantliteError ? e.code : toSqliteError(e).code;
+      if (code === "SQLITE_CANTOPEN" || code === "SQLITE_NOMEM") {
+        // sql.js holds ~4,094 open files per process; each connection holds two.
+        throw new TenantliteError(
+          "TOO_MANY_CONNECTIONS",
+          "No SQLite connection could be opened: too many are open in this process (each open transaction, and each connection holding TEMP objects, settings or attachments, keeps one); close idle transactions and connections, or lower maxOpenTenants",
+          { cause: e, status: 503 },
+        );
+      }
+      throw e;
+    }
   }
 
   /**

@@ -136,3 +136,29 @@ describe("many logical connections on one tenant", () => {
     expect((await a.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
   });
 });
+
+describe("the process's limit on open files", () => {
+  it("refuses a connection beyond it with TOO_MANY_CONNECTIONS, and recovers when connections close", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("many");
+    await platform.client("many").execute("CREATE TABLE t (x)");
+    const held = [];
+    let refused: unknown;
+    // Each connection holding TEMP objects keeps a SQLite connection (two files) open.
+    for (let i = 0; i < 2500 && refused === undefined; i++) {
+      const c = platform.connect("many");
+      held.push(c);
+      await c.execute("CREATE TEMP TABLE mine (y)", undefined).catch((e: unknown) => {
+        refused = e;
+      });
+    }
+    expect((refused as { code?: string } | undefined)?.code, `after ${held.length}`).toBe(
+      "TOO_MANY_CONNECTIONS",
+    );
+    expect((refused as Error).message).not.toMatch(/dbfile_|tenants\//);
+    for (const c of held) c.close();
+    const c = platform.client("many");
+    await c.execute("INSERT INTO t VALUES (1)");
+    expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(1);
+  });
+});
