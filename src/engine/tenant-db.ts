@@ -499,8 +499,14 @@ export class TenantDb {
     this.lastRowidStmt?.free();
     this.dataVersionStmt?.free();
     this.closed = true;
-    if (this.ownsFile) this.raw.close();
-    else {
+    if (this.ownsFile) {
+      try {
+        this.raw.close();
+      } catch {
+        // sql.js's file system refused to delete the file (e.g. too many files open): closing
+        // runs from timers, where a throw would end the process; the handle is closed already.
+      }
+    } else {
       // sql.js's close() would delete the file, which belongs to the tenant: close the handle.
       this.sql._sqlite3_close_v2(this.raw.db);
       this.raw.db = null as unknown as number;

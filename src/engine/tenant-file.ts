@@ -25,8 +25,16 @@ import { TenantDb, type TenantDbOptions } from "./tenant-db.js";
 const POOL_SIZE = 4;
 /** Queries whose declared column types a file remembers. */
 const DECLARED_TYPES = 256;
-/** Spare files kept per sql.js instance (each holds a connection, its wal-index and an empty db). */
-const SPARE_FILES = 64;
+/**
+ * Spare files kept per sql.js instance (each holds three of its ~4,094 open files: database,
+ * WAL, wal-index; and a connection).
+ */
+const SPARE_FILES = 16;
+/**
+ * Idle connections kept per sql.js instance, across its files (each holds two open files): many
+ * tenants each keeping a few would use up the process's files (see MAX_OPEN_TENANTS).
+ */
+const IDLE_CONNECTIONS = 128;
 const SQLITE_DONE = 101;
 
 /** One tenant's file: its owner connection, its pool of connections and its write gate. */
@@ -83,7 +91,7 @@ export class TenantFile {
     image: Uint8Array | undefined,
     options: TenantDbOptions = {},
   ): TenantFile {
-    const spare = sparesOf(sql).pop();
+    const spare = shared(sql).spares.pop();
     if (spare !== undefined) {
       try {
         copyImage(sql, spare, image);
@@ -92,7 +100,7 @@ export class TenantFile {
         // The spare is as it was (the copy is one transaction): keep it, and open the image on a
         // file of its own (e.g. its page size differs, which a WAL copy cannot change), where
         // SQLite says what is wrong with it, if anything.
-        sparesOf(sql).push(spare);
+        shared(sql).spares.push(spare);
       }
     }
     const owner = new TenantDb(sql, image, { ...options, journalMode: "wal-shared" });
@@ -124,6 +132,7 @@ export class TenantFile {
     let i = this.idle.findIndex((e) => e.user === user);
     if (i < 0) i = this.idle.findIndex((e) => e.db.pristine);
     const db = i >= 0 ? this.idle.splice(i, 1)[0]!.db : this.connect();
+    shared(this.sql).idle.delete(db);
     db.syncSchema(this.schemaGeneration);
     db.describer = this.describe;
     db.lessee = user;
@@ -182,6 +191,14 @@ export class TenantFile {
     this.parked.clear();
   }
 
+  /** Closes an idle connection of this file (the instance has too many idle). */
+  private dropIdle(db: TenantDb): void {
+    const i = this.idle.findIndex((e) => e.db === db);
+    if (i >= 0) this.idle.splice(i, 1);
+    shared(this.sql).idle.delete(db);
+    db.close();
+  }
+
   /**
    * Takes a connection back from `user`. It is kept for reuse unless it holds state of its own
    * (TEMP objects, pragmas, attachments: see `TenantDb.stateful`); a non-pristine one goes back
@@ -198,9 +215,16 @@ export class TenantFile {
       return;
     }
     this.idle.push({ db, user });
+    const { idle } = shared(this.sql);
+    idle.set(db, this);
     if (this.idle.length > POOL_SIZE) {
       const j = this.idle.findIndex((e) => !e.db.pristine);
-      this.idle.splice(Math.max(j, 0), 1)[0]!.db.close();
+      this.dropIdle(this.idle[Math.max(j, 0)]!.db);
+    }
+    if (idle.size > IDLE_CONNECTIONS) {
+      // The instance's longest-idle connection, whichever file it is on.
+      const [oldest, file] = idle.entries().next().value as [TenantDb, TenantFile];
+      file.dropIdle(oldest);
     }
   }
 
@@ -233,11 +257,6 @@ export class TenantFile {
     return this.owner.export();
   }
 
-  /** Runs a read on the owner connection (the committed state). */
-  get reader(): TenantDb {
-    return this.owner;
-  }
-
   /**
    * Replaces the whole database with `image`, as one write transaction that every connection
    * sees like another's commit (TEMP objects and settings stay). The caller holds the gate.
@@ -257,10 +276,13 @@ export class TenantFile {
     this.closedFlag = true;
     clearTimeout(this.parkTimer);
     this.parked.clear();
-    for (const { db } of this.idle.splice(0)) db.close();
+    const { idle, spares } = shared(this.sql);
+    for (const { db } of this.idle.splice(0)) {
+      idle.delete(db);
+      db.close();
+    }
     for (const db of this.leased) db.close();
     this.leased.clear();
-    const spares = sparesOf(this.sql);
     if (spares.length < SPARE_FILES && this.emptied()) spares.push(this.owner);
     else this.owner.close();
   }
@@ -279,15 +301,22 @@ export class TenantFile {
   }
 }
 
-const sparesByModule = new WeakMap<SqlJsModule, TenantDb[]>();
+/** What the files of one sql.js instance share: its spare files and its idle connections. */
+interface Shared {
+  readonly spares: TenantDb[];
+  /** Idle connections of every file, longest idle first, with their file. */
+  readonly idle: Map<TenantDb, TenantFile>;
+}
 
-function sparesOf(sql: SqlJsModule): TenantDb[] {
-  let spares = sparesByModule.get(sql);
-  if (spares === undefined) {
-    spares = [];
-    sparesByModule.set(sql, spares);
+const sharedByModule = new WeakMap<SqlJsModule, Shared>();
+
+function shared(sql: SqlJsModule): Shared {
+  let s = sharedByModule.get(sql);
+  if (s === undefined) {
+    s = { spares: [], idle: new Map() };
+    sharedByModule.set(sql, s);
   }
-  return spares;
+  return s;
 }
 
 let mainName: number | undefined;

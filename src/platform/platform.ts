@@ -104,8 +104,12 @@ export interface ConnectOptions extends ConnectionOptions {
   readonly authToken?: string;
 }
 
-/** Most tenants a platform keeps open: three sql.js files each, ~4,094 files in all. */
-export const MAX_OPEN_TENANTS = 1200;
+/**
+ * Most tenants a platform keeps open. sql.js holds ~4,094 open files per process: an open tenant
+ * holds three (database, WAL, wal-index), each of its connections two more, and up to 128 idle
+ * connections and 16 spare files are kept across tenants (see tenant-file.ts).
+ */
+export const MAX_OPEN_TENANTS = 1000;
 
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
 const TENANT_OVERHEAD_BYTES = 200 * 1024;
@@ -227,7 +231,7 @@ export class Platform {
     if (!Number.isInteger(maxOpen) || maxOpen < 1 || maxOpen > MAX_OPEN_TENANTS) {
       throw new TenantliteError(
         "ARGS_INVALID",
-        `maxOpenTenants must be an integer from 1 to ${MAX_OPEN_TENANTS}: sql.js allows ~4,094 open files per process and each open tenant may use three (database, WAL, wal-index)`,
+        `maxOpenTenants must be an integer from 1 to ${MAX_OPEN_TENANTS}: sql.js allows ~4,094 open files per process; each open tenant uses three (database, WAL, wal-index) and each of its connections two`,
       );
     }
     this.maxOpen = maxOpen;
