@@ -6,7 +6,7 @@
  *    sql.js `db.export()` + write a temp file + fsync + rename (+ fsync of the directory).
  * 2. Creating 100,000 tiny tenants (empty, and copies of a one-table template), in memory and
  *    on FsStorage, 64 creations in flight: tenants/s and peak RSS.
- * 3. One query round-robin over 100,000 tenants with `maxOpenTenants: 1000`: queries/s and peak
+ * 3. One query round-robin over 100,000 tenants with `maxOpenTenants: 800`: queries/s and peak
  *    RSS at 10k, 50k and 100k tenants.
  *
  * `BENCH_SCALE=0.1` scales the counts down for a quick run; `BENCH_ONLY=commit,create,rr` picks
@@ -234,7 +234,7 @@ async function benchCreate(): Promise<void> {
 
 async function benchRoundRobin(): Promise<void> {
   const marks = [10_000, 50_000, 100_000].map((x) => Math.round(x * SCALE));
-  console.log(`\n3. one query round-robin over ${marks.join(" / ")} tenants, maxOpenTenants 1000`);
+  console.log(`\n3. one query round-robin over ${marks.join(" / ")} tenants, maxOpenTenants 800`);
   const rows: (string | number)[][] = [
     ["storage", "tenants", "queries/s", "open", "peak RSS", "errors"],
   ];
@@ -244,7 +244,7 @@ async function benchRoundRobin(): Promise<void> {
     const dir = kind === "fs" ? tempDir("rr") : undefined;
     const p: Platform = await createPlatform({
       ...(dir === undefined ? {} : { storage: await FsStorage.open(dir) }),
-      maxOpenTenants: 1000,
+      maxOpenTenants: 800,
     });
     await p.createDatabase("template");
     await p

@@ -42,6 +42,8 @@ export class TenantFile {
   /** Writers of this tenant, in order; a platform task that must exclude writers holds it too. */
   readonly gate: TenantGate;
   private readonly leased = new Set<TenantDb>();
+  /** Most connections open on the file at once besides the owner (see `close`). */
+  private highWater = 0;
   /** Lent connections their users left between statements (see `park`). */
   private readonly parked = new Set<TenantDb>();
   private parkTimer: ReturnType<typeof setTimeout> | undefined;
@@ -133,6 +135,7 @@ export class TenantFile {
     if (i < 0) i = this.idle.findIndex((e) => e.db.pristine);
     const db = i >= 0 ? this.idle.splice(i, 1)[0]!.db : this.connect();
     shared(this.sql).idle.delete(db);
+    this.highWater = Math.max(this.highWater, this.leased.size + this.idle.length + 1);
     db.syncSchema(this.schemaGeneration);
     db.describer = this.describe;
     db.lessee = user;
@@ -177,12 +180,25 @@ export class TenantFile {
       const oldest = this.parked.values().next().value as TenantDb;
       this.giveBack(oldest, oldest.lessee!);
     }
+    this.keepIdle(db);
     this.parkTimer ??= setTimeout(() => this.reclaim(), 0);
   }
 
   /** The user of a parked connection goes on with it. */
   unpark(db: TenantDb): void {
-    this.parked.delete(db);
+    if (this.parked.delete(db)) shared(this.sql).idle.delete(db);
+  }
+
+  /**
+   * Counts an idle or parked connection against the instance's budget, closing the instance's
+   * longest-idle one beyond it, whichever file it is on.
+   */
+  private keepIdle(db: TenantDb): void {
+    const { idle } = shared(this.sql);
+    idle.set(db, this);
+    if (idle.size <= IDLE_CONNECTIONS) return;
+    const [oldest, file] = idle.entries().next().value as [TenantDb, TenantFile];
+    file.dropIdle(oldest);
   }
 
   private reclaim(): void {
@@ -191,11 +207,16 @@ export class TenantFile {
     this.parked.clear();
   }
 
-  /** Closes an idle connection of this file (the instance has too many idle). */
+  /** Closes an idle or parked connection of this file (its user, if any, gets another later). */
   private dropIdle(db: TenantDb): void {
-    const i = this.idle.findIndex((e) => e.db === db);
-    if (i >= 0) this.idle.splice(i, 1);
     shared(this.sql).idle.delete(db);
+    if (this.parked.delete(db)) {
+      this.leased.delete(db);
+      db.lessee = undefined;
+    } else {
+      const i = this.idle.findIndex((e) => e.db === db);
+      if (i >= 0) this.idle.splice(i, 1);
+    }
     db.close();
   }
 
@@ -208,6 +229,7 @@ export class TenantFile {
     if (db.lessee !== user || !this.leased.delete(db)) return;
     db.lessee = undefined;
     this.parked.delete(db);
+    shared(this.sql).idle.delete(db);
     if (db.isClosed) return;
     db.rollback();
     if (this.closedFlag || db.stateful) {
@@ -215,17 +237,11 @@ export class TenantFile {
       return;
     }
     this.idle.push({ db, user });
-    const { idle } = shared(this.sql);
-    idle.set(db, this);
     if (this.idle.length > POOL_SIZE) {
       const j = this.idle.findIndex((e) => !e.db.pristine);
       this.dropIdle(this.idle[Math.max(j, 0)]!.db);
     }
-    if (idle.size > IDLE_CONNECTIONS) {
-      // The instance's longest-idle connection, whichever file it is on.
-      const [oldest, file] = idle.entries().next().value as [TenantDb, TenantFile];
-      file.dropIdle(oldest);
-    }
+    this.keepIdle(db);
   }
 
   /**
@@ -275,16 +291,21 @@ export class TenantFile {
     if (this.closedFlag) return;
     this.closedFlag = true;
     clearTimeout(this.parkTimer);
-    this.parked.clear();
     const { idle, spares } = shared(this.sql);
+    for (const db of this.parked) idle.delete(db);
+    this.parked.clear();
     for (const { db } of this.idle.splice(0)) {
       idle.delete(db);
       db.close();
     }
     for (const db of this.leased) db.close();
     this.leased.clear();
-    if (spares.length < SPARE_FILES && this.emptied()) spares.push(this.owner);
-    else this.owner.close();
+    // SQLite keeps the file descriptor of a connection closed while others hold the file locked
+    // (for the next one opened on it), so a file that had many connections at once holds many:
+    // it is closed for good rather than kept (its wal-index stays allocated: ~75 KB).
+    if (spares.length < SPARE_FILES && this.highWater <= POOL_SIZE && this.emptied()) {
+      spares.push(this.owner);
+    } else this.owner.close();
   }
 
   /** Empties the owner's file for the next tenant; false when that failed (it is closed then). */

@@ -106,10 +106,11 @@ export interface ConnectOptions extends ConnectionOptions {
 
 /**
  * Most tenants a platform keeps open. sql.js holds ~4,094 open files per process: an open tenant
- * holds three (database, WAL, wal-index), each of its connections two more, and up to 128 idle
- * connections and 16 spare files are kept across tenants (see tenant-file.ts).
+ * holds three (database, WAL, wal-index) and one more once a connection of its own was opened
+ * and closed (SQLite keeps its descriptor for the next), each connection open on it one or two
+ * more; up to 128 idle connections and 16 spare files are kept across tenants (tenant-file.ts).
  */
-export const MAX_OPEN_TENANTS = 1000;
+export const MAX_OPEN_TENANTS = 800;
 
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
 const TENANT_OVERHEAD_BYTES = 200 * 1024;
@@ -231,7 +232,7 @@ export class Platform {
     if (!Number.isInteger(maxOpen) || maxOpen < 1 || maxOpen > MAX_OPEN_TENANTS) {
       throw new TenantliteError(
         "ARGS_INVALID",
-        `maxOpenTenants must be an integer from 1 to ${MAX_OPEN_TENANTS}: sql.js allows ~4,094 open files per process; each open tenant uses three (database, WAL, wal-index) and each of its connections two`,
+        `maxOpenTenants must be an integer from 1 to ${MAX_OPEN_TENANTS}: sql.js allows ~4,094 open files per process; each open tenant uses four (database, WAL, wal-index, a connection's) and each connection open on it more`,
       );
     }
     this.maxOpen = maxOpen;

@@ -138,6 +138,21 @@ describe("many logical connections on one tenant", () => {
 });
 
 describe("the process's limit on open files", () => {
+  it("keeps the most tenants a platform may hold open, each used by connections of its own, within it", async () => {
+    platform = await createPlatform({ maxOpenTenants: 800 });
+    for (let i = 0; i < 1000; i++) await platform.createDatabase(`t${i}`);
+    // A loop that only awaits promises: connections parked between statements pile up unless
+    // the instance's budget for idle ones holds them down.
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 1000; i++) {
+        const c = platform.client(`t${i}`);
+        await c.execute("CREATE TABLE IF NOT EXISTS t (x)");
+        await c.execute("SELECT count(*) FROM t");
+      }
+    }
+    expect(platform.openTenantCount).toBeLessThanOrEqual(800);
+  });
+
   it("refuses a connection beyond it with TOO_MANY_CONNECTIONS, and recovers when connections close", async () => {
     platform = await createPlatform();
     await platform.createDatabase("many");
