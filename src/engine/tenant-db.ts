@@ -227,6 +227,11 @@ export class TenantDb {
 
   private dataVersionStmt: RawStatement | undefined;
 
+  /** The database's size in pages. */
+  pageCount(): number {
+    return Number(this.raw.exec("PRAGMA page_count")[0]?.values[0]?.[0] ?? 0);
+  }
+
   /** Reloads this connection's copy of the schema if another connection changed it. */
   refreshSchema(): void {
     this.raw.exec("SELECT count(*) FROM sqlite_schema");

@@ -29,13 +29,15 @@ const DECLARED_TYPES = 256;
  * Spare files kept per sql.js instance (each holds three of its ~4,094 open files: database,
  * WAL, wal-index; and a connection).
  */
-const SPARE_FILES = 16;
+const SPARE_FILES = 64;
 /**
  * Idle connections kept per sql.js instance, across its files (each holds two open files): many
  * tenants each keeping a few would use up the process's files (see MAX_OPEN_TENANTS).
  */
 const IDLE_CONNECTIONS = 128;
 const SQLITE_DONE = 101;
+/** A spare file keeps its last tenant's pages up to this many (they are overwritten on reuse). */
+const SPARE_KEEPS_PAGES = 64;
 
 /** One tenant's file: its owner connection, its pool of connections and its write gate. */
 export class TenantFile {
@@ -308,13 +310,17 @@ export class TenantFile {
     } else this.owner.close();
   }
 
-  /** Empties the owner's file for the next tenant; false when that failed (it is closed then). */
+  /**
+   * Readies the owner's file for the next tenant, whose image the next `open` copies over it;
+   * a large one is emptied now, so a spare never holds much memory. False when that failed (it
+   * is closed then).
+   */
   private emptied(): boolean {
     try {
       this.owner.rollback();
       this.owner.endImplicitRead();
       this.owner.clearStatements();
-      copyImage(this.sql, this.owner, undefined);
+      if (this.owner.pageCount() > SPARE_KEEPS_PAGES) copyImage(this.sql, this.owner, undefined);
       return true;
     } catch {
       return false;

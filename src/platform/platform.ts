@@ -108,7 +108,7 @@ export interface ConnectOptions extends ConnectionOptions {
  * Most tenants a platform keeps open. sql.js holds ~4,094 open files per process: an open tenant
  * holds three (database, WAL, wal-index) and one more once a connection of its own was opened
  * and closed (SQLite keeps its descriptor for the next), each connection open on it one or two
- * more; up to 128 idle connections and 16 spare files are kept across tenants (tenant-file.ts).
+ * more; up to 128 idle connections and 64 spare files are kept across tenants (tenant-file.ts).
  */
 export const MAX_OPEN_TENANTS = 800;
 
