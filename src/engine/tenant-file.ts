@@ -23,6 +23,11 @@ import { TenantDb, type TenantDbOptions } from "./tenant-db.js";
 
 /** Idle connections a file keeps for reuse. */
 const POOL_SIZE = 4;
+/**
+ * A closed file is kept as a spare only if it never had more connections at once than this: SQLite
+ * keeps closed connections' descriptors with the file, and spares must not hold many.
+ */
+const SPARE_MAX_CONNECTIONS = 4;
 /** Queries whose declared column types a file remembers. */
 const DECLARED_TYPES = 256;
 /**
@@ -305,7 +310,7 @@ export class TenantFile {
     // SQLite keeps the file descriptor of a connection closed while others hold the file locked
     // (for the next one opened on it), so a file that had many connections at once holds many:
     // it is closed for good rather than kept (its wal-index stays allocated: ~75 KB).
-    if (spares.length < SPARE_FILES && this.highWater <= POOL_SIZE && this.emptied()) {
+    if (spares.length < SPARE_FILES && this.highWater <= SPARE_MAX_CONNECTIONS && this.emptied()) {
       spares.push(this.owner);
     } else this.owner.close();
   }
