@@ -32,8 +32,8 @@ export interface StatementInfo {
 }
 
 /** Reads a statement once: its first word and the parser's summary. */
-export function statementInfo(sql: string): StatementInfo {
-  return { sql, firstWord: scanSql(sql).firstWord, summary: classify(sql).statements[0]?.summary };
+export function statementInfo(sql: string, parsed = classify(sql)): StatementInfo {
+  return { sql, firstWord: scanSql(sql).firstWord, summary: parsed.statements[0]?.summary };
 }
 
 /**
@@ -377,6 +377,14 @@ export class TenantDb {
     if (g === this.schemaGeneration) return;
     this.schemaGeneration = g;
     this.invalidateSchemaCaches();
+    // SQLite compiles against the schema this connection last read: read it again now (a read
+    // checks the schema cookie), or statements prepared next would have the old columns.
+    this.endImplicitRead();
+    try {
+      this.refreshSchema();
+    } catch {
+      /* the statement that follows reports what is wrong */
+    }
   }
 
   /**
@@ -494,6 +502,7 @@ export class TenantDb {
     }
     this.explicitTxn = false;
     this.schemaInTxn = false;
+    this.invalidateSchemaCaches();
   }
 
   /** Frees every statement and closes the connection (deleting the file if it created it). */
@@ -534,14 +543,14 @@ export class TenantDb {
       hit.used = ++this.clock;
       return hit;
     }
-    const info = statementInfo(sql);
+    const parsed = classify(sql);
+    const info = statementInfo(sql, parsed);
     // SQLite runs most pragmas while compiling them: refuse engine-wide ones before that.
     refuseEnginePragma(info);
     this.endImplicitRead();
     let stmt: RawStatement;
     let rest = "";
     try {
-      const parsed = classify(sql);
       if (parsed.errors.length === 0 && parsed.statements.length === 1) {
         // The parser read exactly one statement: compile it once.
         stmt = this.raw.prepare(sql);
@@ -788,16 +797,18 @@ export class TenantDb {
     const word = entry.scan.firstWord;
     if (TRANSACTION_WORDS.has(word)) {
       const wasInTxn = this.explicitTxn;
+      const changedSchema = this.schemaInTxn;
       if (word === "BEGIN") {
         this.explicitTxn = true;
       } else if (word === "COMMIT" || word === "END") {
         this.explicitTxn = false;
         this.schemaInTxn = false;
       } else this.syncTransactionState(false);
-      if (wasInTxn && !this.explicitTxn && word === "ROLLBACK") {
-        // DDL the transaction ran is undone: every connection's cached effects are stale again.
-        this.invalidateSchemaCaches();
-        this.schemaTouched = true;
+      if (wasInTxn && !this.explicitTxn) {
+        // Rolled back, the transaction's DDL (TEMP too) is undone for this connection alone
+        // (nobody else saw it); committed, every connection sees it now.
+        if (word === "ROLLBACK") this.invalidateSchemaCaches(sql);
+        else if (changedSchema) this.schemaTouched = true;
       }
       return;
     }
@@ -814,10 +825,10 @@ export class TenantDb {
           : summary.temp ||
             (summary.schemas.length > 0 && summary.schemas.every((x) => x === "temp")));
       if (own || summary === undefined) this.stateful = true;
-      // The file's schema: every connection's caches are stale.
+      // The file's schema: every connection's caches are stale once the change is committed.
       if (!own) {
-        this.schemaTouched = true;
         if (this.explicitTxn) this.schemaInTxn = true;
+        else this.schemaTouched = true;
       }
     }
   }
@@ -841,10 +852,20 @@ export class TenantDb {
     if (before && !this.explicitTxn && invalidateOnRollback) this.invalidateSchemaCaches();
   }
 
+  /**
+   * After a schema change: drops every cached statement but `keep` (the one running), since
+   * SQLite recompiles a statement whose schema changed and its columns may differ from those
+   * cached with it (`SELECT *` after `ADD COLUMN`), with its declared types and effects.
+   */
   private invalidateSchemaCaches(keep?: string): void {
     for (const [sql, e] of this.cache) {
-      if (sql !== keep) e.decltypes = undefined;
-      e.effects = undefined;
+      if (sql === keep) {
+        e.effects = undefined;
+        e.decltypes = undefined;
+      } else {
+        e.stmt.free();
+        this.cache.delete(sql);
+      }
     }
   }
 

@@ -125,6 +125,38 @@ describe("many logical connections on one tenant", () => {
     expect(rs.rows.map((r) => r.x)).toEqual(["c", "holder"]);
   });
 
+  it("a schema change reaches other connections' cached statements when it commits, not before", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("ddl");
+    const a = platform.connect("ddl");
+    const b = platform.connect("ddl");
+    await a.execute("CREATE TABLE t (x INTEGER)", undefined);
+    await a.execute("INSERT INTO t VALUES (1)", undefined);
+    await b.execute("CREATE TEMP TABLE keep (y)", undefined); // b keeps its connection and cache
+    const cols = async (c: typeof a) => {
+      const rs = await c.execute("SELECT * FROM t", undefined);
+      return { columns: rs.columns, types: rs.columnTypes, row: rs.rows[0]!.length };
+    };
+    expect(await cols(b)).toEqual({ columns: ["x"], types: ["INTEGER"], row: 1 });
+    await a.execute("BEGIN", undefined);
+    await a.execute("ALTER TABLE t ADD COLUMN z TEXT", undefined);
+    expect(await cols(b)).toEqual({ columns: ["x"], types: ["INTEGER"], row: 1 });
+    expect(await cols(a)).toEqual({ columns: ["x", "z"], types: ["INTEGER", "TEXT"], row: 2 });
+    await a.execute("COMMIT", undefined);
+    expect(await cols(b)).toEqual({ columns: ["x", "z"], types: ["INTEGER", "TEXT"], row: 2 });
+    // Autocommit DDL, and a rolled-back one, the same way; the connection itself follows too.
+    await a.execute("ALTER TABLE t ADD COLUMN w REAL", undefined);
+    expect((await cols(b)).columns).toEqual(["x", "z", "w"]);
+    await a.execute("BEGIN", undefined);
+    await a.execute("ALTER TABLE t ADD COLUMN never BLOB", undefined);
+    expect((await cols(a)).columns).toEqual(["x", "z", "w", "never"]);
+    await a.execute("ROLLBACK", undefined);
+    expect((await cols(a)).columns).toEqual(["x", "z", "w"]);
+    expect((await cols(b)).columns).toEqual(["x", "z", "w"]);
+    a.close();
+    b.close();
+  });
+
   it("keeps an interactive transaction's reads isolated from nothing else: a rolled-back write is never seen", async () => {
     platform = await createPlatform();
     await platform.createDatabase("iso");
