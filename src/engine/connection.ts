@@ -703,7 +703,8 @@ function timeoutError(): TenantliteError {
   );
 }
 
-function toBatchError(index: number, e: unknown): Error {
+/** A statement's failure as the failure of statement `index` of a batch (codes kept). */
+export function toBatchError(index: number, e: unknown): Error {
   if (e instanceof TenantliteError) {
     const extended = (e as { extendedCode?: string }).extendedCode;
     return new TenantliteBatchError(index, e.code, e.detail, {

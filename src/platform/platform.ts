@@ -1,3 +1,11 @@
+/**
+ * The platform: many tenant databases in one process. It owns the catalog, opens tenants lazily
+ * (a file each, with a SQLite connection per logical connection: see engine/tenant-file.ts),
+ * keeps the number of open tenants under a budget, persists every committed write through the
+ * storage (undoing it when the save fails), and hands out `@libsql/client`-compatible clients.
+ * Its rules for statements live beside it: the access guard here, attach in attach-policy.ts,
+ * schema parents in schema-parent.ts.
+ */
 import { Lru } from "../../parser/lru.js";
 import { Connection, type ConnectionOptions, type OpenTenant } from "../engine/connection.js";
 import { loadSqlJs, type SqlJsConfig } from "../engine/loader.js";

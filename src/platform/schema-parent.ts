@@ -6,10 +6,14 @@
  * their results, and are recorded; COMMIT rolls the transaction back and applies the recording as
  * one migration. One router per logical connection holds that recording.
  */
-
-import type { BatchStatement, RoutedConnection, StatementRouter } from "../engine/connection.js";
+import {
+  type BatchStatement,
+  type RoutedConnection,
+  type StatementRouter,
+  toBatchError,
+} from "../engine/connection.js";
 import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
-import { TenantliteBatchError, TenantliteError } from "../errors.js";
+import { TenantliteError } from "../errors.js";
 
 /** Applies statements to the parent and every child as one job; resolves with the parent's results. */
 export type Migrate = (
@@ -86,7 +90,7 @@ export class SchemaParentRouter implements StatementRouter {
     try {
       return await this.migrate(statements, intMode);
     } catch (e) {
-      throw toBatchError(e);
+      throw toBatchError(failedStep(e), e);
     }
   }
 
@@ -115,14 +119,8 @@ export class SchemaParentRouter implements StatementRouter {
   }
 }
 
-/** A migration's failure as a batch error naming the failing statement. */
-function toBatchError(e: unknown): unknown {
-  if (!(e instanceof TenantliteError)) return e;
-  // The job names the failing step ("at step N", 1-based) in its message, as sqld does.
-  const m = /at step (\d+)/.exec(e.message);
-  const index = m === null ? 0 : Number(m[1]) - 1;
-  return new TenantliteBatchError(index, e.code, e.detail, {
-    cause: e,
-    ...(e.rawCode === undefined ? {} : { rawCode: e.rawCode }),
-  });
+/** The statement a migration's failure names ("at step N", 1-based, as sqld says), 0-based. */
+function failedStep(e: unknown): number {
+  const m = /at step (\d+)/.exec(e instanceof Error ? e.message : "");
+  return m === null ? 0 : Number(m[1]) - 1;
 }
