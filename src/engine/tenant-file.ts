@@ -157,6 +157,7 @@ export class TenantFile {
       // Opens its files now (SQLite opens the WAL file at the first read), where a failure says
       // what it is, not later inside the caller's statement.
       db.refreshSchema();
+      db.schemaGeneration = this.schemaGeneration; // it read the current schema just now
       return db;
     } catch (e) {
       db?.close();
