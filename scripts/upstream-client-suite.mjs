@@ -1,6 +1,7 @@
 // Runs the upstream @libsql/client test suite (packages/libsql-client/src/__tests__/client.test.ts
 // of tursodatabase/libsql-client-ts), unmodified, against `tenantlite dev --data-dir <tmp>`: over
-// HTTP with SERVER=test_v2 and over WebSocket with SERVER=test_v3, then prints pass/fail counts per
+// HTTP with SERVER=test_v2 and over WebSocket with SERVER=test_v3, each at a database's
+// /dev/<db>/ URL and at the root URL (turso dev's addressing), then prints pass/fail counts per
 // mode and the failing tests. Not part of `npm test`: it needs a copy of the upstream repository and
 // the npm registry (jest, ts-jest and the client's dependencies are installed into a temp dir).
 //
@@ -8,7 +9,7 @@
 //   LIBSQL_CLIENT_TS=/path/to/libsql-client-ts npm run test:upstream-client
 //
 // LIBSQL_CLIENT_TS is a checkout or a git directory (bare clones work; LIBSQL_CLIENT_TS_REF picks
-// the commit, default HEAD). Flags: --only http|ws, --verbose (show jest's output), --keep (keep
+// the commit, default HEAD). Flags: --only http|ws|http-root|ws-root, --verbose (show jest's output), --keep (keep
 // the temp dir: sources, installs, jest logs, server log), --no-build (use the existing dist/).
 // Exit status: 0 when no test failed, 1 when any failed (failures whose cause lies outside the
 // server are tagged [known: why] in the summary, see KNOWN), 2 when the harness itself failed.
@@ -41,6 +42,9 @@ const TOOLCHAIN = {
 const MODES = [
   { name: "http", scheme: "http", server: "test_v2", db: "upstream-suite-http" },
   { name: "ws", scheme: "ws", server: "test_v3", db: "upstream-suite-ws" },
+  // turso dev's addressing: the root URL, no path, serves the data directory's `default` database.
+  { name: "http-root", scheme: "http", server: "test_v2", db: undefined },
+  { name: "ws-root", scheme: "ws", server: "test_v3", db: undefined },
 ];
 /** Failures explained by the suite itself rather than by the server (see the README section). */
 const KNOWN = [
@@ -80,8 +84,11 @@ try {
   console.log(`tenantlite dev: ${server.base} (data dir ${join(work, "data")})`);
   const summaries = [];
   for (const mode of MODES.filter((m) => args.only === undefined || m.name === args.only)) {
-    await createDatabase(server.base, mode.db);
-    const url = `${mode.scheme}://127.0.0.1:${server.port}/dev/${mode.db}/`;
+    if (mode.db !== undefined) await createDatabase(server.base, mode.db);
+    const url =
+      mode.db === undefined
+        ? `${mode.scheme}://127.0.0.1:${server.port}`
+        : `${mode.scheme}://127.0.0.1:${server.port}/dev/${mode.db}/`;
     summaries.push(await runSuite(work, mode, url));
   }
   await stopServer();
@@ -104,11 +111,10 @@ function parseArgs(argv) {
     if (a === "--verbose") out.verbose = true;
     else if (a === "--keep") out.keep = true;
     else if (a === "--no-build") out.build = false;
-    else if (a === "--only" && (argv[i + 1] === "http" || argv[i + 1] === "ws"))
-      out.only = argv[++i];
+    else if (a === "--only" && MODES.some((m) => m.name === argv[i + 1])) out.only = argv[++i];
     else {
       console.error(
-        `unknown argument ${JSON.stringify(a)}\nusage: LIBSQL_CLIENT_TS=<checkout or git dir> node scripts/upstream-client-suite.mjs [--only http|ws] [--verbose] [--keep] [--no-build]`,
+        `unknown argument ${JSON.stringify(a)}\nusage: LIBSQL_CLIENT_TS=<checkout or git dir> node scripts/upstream-client-suite.mjs [--only http|ws|http-root|ws-root] [--verbose] [--keep] [--no-build]`,
       );
       process.exit(2);
     }

@@ -11,15 +11,19 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { WebSocketServer } from "ws";
-import { TenantliteError } from "../errors.js";
-import type { Platform } from "../platform/platform.js";
+import { hasCode, TenantliteError } from "../errors.js";
+import { type Platform, tenantKey } from "../platform/platform.js";
 import type { ServerLimits } from "../server/context.js";
 import { createHandler, DEFAULT_LIMITS, type ServerHandler } from "../server/handler.js";
 import type { BodyLimits, HttpRequest } from "../server/http.js";
+import { MemoryStorage } from "../storage/memory-storage.js";
+import type { Storage } from "../storage/storage.js";
 import { createPlatform } from "./create-platform.js";
+import { DbFileStorage } from "./db-file-storage.js";
 import { FsStorage } from "./fs-storage.js";
 
 /** Options of {@link startServer}. */
@@ -40,6 +44,19 @@ export interface StartServerOptions {
   readonly platform?: Platform;
   readonly limits?: Partial<ServerLimits>;
   /**
+   * The database served at the root URL (`http://127.0.0.1:8080`, no `/dev/<db>/`), as `turso dev`
+   * serves its one database there; created when missing. Default `"default"` when the server
+   * creates its platform, none when it is given one; `false`: none.
+   */
+  readonly rootDatabase?: string | false;
+  /**
+   * `turso dev --db-file`: the root database is this SQLite file (created when missing; it stays
+   * a standard SQLite file), and everything else lives in memory. Not with `dataDir` or `platform`.
+   */
+  readonly dbFile?: string;
+  /** Where the server reports what a client got wrong that the client can't be told (default stderr). */
+  readonly warn?: (line: string) => void;
+  /**
    * Directory of the built browser console (`npm run build:web` → `web/dist`), served at `/` to
    * browsers (GET with `Accept: text/html`) with its assets. Default: `web/dist` next to the
    * package when it was built; `false` turns the console off.
@@ -57,6 +74,8 @@ export interface RunningServer {
   readonly host: string;
   /** The Platform API token, when auth is on. */
   readonly apiToken: string | undefined;
+  /** The database served at the root URL, if any. */
+  readonly rootDatabase: string | undefined;
   readonly platform: Platform;
   readonly handler: ServerHandler;
   /** Stops listening, closes connections, streams and (unless it was given) the platform. */
@@ -84,11 +103,23 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     throw new TenantliteError("ARGS_INVALID", "port must be an integer from 0 to 65535");
   }
   const ownPlatform = options.platform === undefined;
+  const dbFile = options.dbFile === undefined ? undefined : resolve(options.dbFile);
+  if (dbFile !== undefined) {
+    if (!ownPlatform || options.dataDir !== undefined) {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        "--db-file serves one SQLite file and keeps other databases in memory: leave out --data-dir",
+      );
+    }
+    DbFileStorage.check(dbFile);
+  }
   // A data directory the server opened is its own: closed (and unlocked) by `close()`.
   const ownStorage =
-    ownPlatform && !options.memory && options.dataDir !== undefined
-      ? await FsStorage.open(options.dataDir, { lockLabel: "tenantlite dev" })
-      : undefined;
+    dbFile !== undefined
+      ? new DbFileStorage(new MemoryStorage())
+      : ownPlatform && !options.memory && options.dataDir !== undefined
+        ? await FsStorage.open(options.dataDir, { lockLabel: "tenantlite dev" })
+        : undefined;
   const platform =
     options.platform ??
     (await createPlatform(ownStorage === undefined ? {} : { storage: ownStorage }).catch(
@@ -97,13 +128,26 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         throw e;
       },
     ));
+  const rootDatabase =
+    options.rootDatabase === false
+      ? undefined
+      : (options.rootDatabase ?? (ownPlatform ? "default" : undefined));
+  if (rootDatabase !== undefined) {
+    await openRootDatabase(platform, rootDatabase, dbFile, ownStorage).catch(async (e: unknown) => {
+      if (ownPlatform) await platform.close();
+      await ownStorage?.close();
+      throw e;
+    });
+  }
   const handler = await createHandler({
     platform,
+    ...(rootDatabase === undefined ? {} : { rootDatabase }),
     auth,
     ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
 
   const consoleFiles = loadConsole(options.consoleDir);
   const server = createServer((req, res) => {
@@ -112,6 +156,19 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end('{"message":"Internal server error","code":"INTERNAL_ERROR"}');
     });
+  });
+  // A TLS handshake on this plain-HTTP port (`https://`, or `libsql://` without `?tls=0`): the
+  // client can only report "fetch failed", so the server says what to change.
+  server.on("clientError", (err: Error & { rawPacket?: Buffer }, socket: Duplex) => {
+    const raw = err.rawPacket;
+    if (raw !== undefined && raw.length >= 3 && raw[0] === 0x16 && raw[1] === 0x03) {
+      warn(
+        `TLS_NOT_SUPPORTED: a client tried TLS on this plain-HTTP server: use http:// or ws:// URLs, or add ?tls=0 to a libsql:// URL (libsql://127.0.0.1:${(server.address() as AddressInfo | null)?.port ?? port}?tls=0)`,
+      );
+      socket.destroy();
+      return;
+    }
+    if (!socket.destroyed) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
   });
   server.headersTimeout = 10_000;
   server.requestTimeout = 0;
@@ -182,6 +239,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     port: address.port,
     host: address.address,
     apiToken: handler.apiToken,
+    rootDatabase,
     platform,
     handler,
     async close() {
@@ -198,6 +256,36 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await ownStorage?.close();
     },
   };
+}
+
+/**
+ * Makes sure the root database exists: created when missing, and with `--db-file` bound to that
+ * file before its first open and opened once, so a file SQLite can't read fails at start.
+ */
+async function openRootDatabase(
+  platform: Platform,
+  name: string,
+  dbFile: string | undefined,
+  storage: Storage | undefined,
+): Promise<void> {
+  const info = await platform.getDatabase(name).catch((e: unknown) => {
+    if (hasCode(e, "DATABASE_NOT_FOUND")) return platform.createDatabase(name);
+    throw e;
+  });
+  if (dbFile === undefined) return;
+  (storage as DbFileStorage).bind(tenantKey(info.id), dbFile);
+  const client = platform.client(name);
+  try {
+    await client.execute("SELECT count(*) FROM sqlite_schema");
+  } catch (e) {
+    throw new TenantliteError(
+      "DB_FILE_INVALID",
+      "--db-file could not be opened as a SQLite database: check it with `sqlite3 <file> 'PRAGMA integrity_check'`",
+      { cause: e },
+    );
+  } finally {
+    client.close();
+  }
 }
 
 const CONSOLE_TYPES: Record<string, string> = {

@@ -41,6 +41,8 @@ export class ServerContext {
     readonly tokens: TokenAuthority,
     readonly auth: boolean,
     readonly limits: ServerLimits,
+    /** The database a request that selects none is for (`turso dev`'s root URL), if any. */
+    readonly rootDatabase: string | undefined = undefined,
   ) {}
 
   /** Permissions of a request: full when auth is off, else from its `Authorization` header. */
@@ -95,20 +97,24 @@ export class ServerContext {
 
   /** The database's current catalog entry (config may have changed since the session began). */
   async database(name: string | undefined): Promise<DatabaseInfo> {
-    if (name === undefined || name === "") {
+    const root = name === undefined || name === "";
+    if (root && this.rootDatabase === undefined) {
       throw new TenantliteError(
         "DATABASE_NOT_FOUND",
-        "No database selected: use http://127.0.0.1:<port>/dev/<database>/ or http://<database>.localhost:<port>/",
+        "No database selected: use http://127.0.0.1:<port>/dev/<database>/ (with the trailing slash)",
         { status: 404 },
       );
     }
+    const selected = root ? (this.rootDatabase as string) : name;
     try {
-      return await this.platform.getDatabase(name);
+      return await this.platform.getDatabase(selected);
     } catch (e) {
       if (e instanceof TenantliteError && e.code === "DATABASE_NOT_FOUND") {
         throw new TenantliteError(
           "DATABASE_NOT_FOUND",
-          `Namespace \`${name.slice(0, 80)}\` doesn't exist`,
+          root
+            ? `The root URL serves database "${selected}", which no longer exists: create it again (npx tenantlite db create ${selected}) or use /dev/<database>/`
+            : `Namespace \`${selected.slice(0, 80)}\` doesn't exist`,
           { status: 404 },
         );
       }

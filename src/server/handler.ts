@@ -5,7 +5,8 @@
  * `new Request(...)`.
  *
  * Databases are selected like sqld: the path prefix `/dev/<db>/` or the first label of `Host`
- * (`acme.localhost:8080` → `acme`).
+ * (`acme.localhost:8080` → `acme`). A request that selects none is for the root database, when
+ * there is one (`turso dev` serves its one database at the root URL).
  *
  * @example
  * const server = await createHandler({ platform });
@@ -43,6 +44,11 @@ export interface HandlerOptions {
   /** Token authority; by default one kept in the platform's storage. */
   readonly tokens?: TokenAuthority;
   readonly limits?: Partial<ServerLimits>;
+  /**
+   * The database served to requests that select none (`http://127.0.0.1:8080`, as `turso dev`
+   * serves its database). Without it such requests get `DATABASE_NOT_FOUND`.
+   */
+  readonly rootDatabase?: string;
 }
 
 /** The handler and what a listener needs besides it. */
@@ -88,7 +94,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
   const auth = options.auth ?? false;
   const apiToken = options.apiToken ?? (auth ? randomToken() : undefined);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const ctx = new ServerContext(options.platform, tokens, auth, limits);
+  const ctx = new ServerContext(options.platform, tokens, auth, limits, options.rootDatabase);
   const streams = new HttpStreams(ctx);
   const api = new PlatformApi(ctx, apiToken);
   const sessions = new Set<WsSession>();
@@ -150,7 +156,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
       case "/":
         if (m === "GET") {
           return text(
-            "tenantlite: Hrana over HTTP at POST /v2/pipeline (select a database with /dev/<db>/ or <db>.localhost), WebSocket (hrana2/hrana3) on GET /, Platform API under /v1/organizations/local/\n",
+            `tenantlite: Hrana over HTTP at POST /v2/pipeline and WebSocket (hrana2/hrana3) on GET /, for ${ctx.rootDatabase === undefined ? "the database selected with /dev/<db>/" : `database "${ctx.rootDatabase}" here and any other at /dev/<db>/`}; Platform API under /v1/organizations/local/\n`,
           );
         }
         throw methodNotAllowed("GET");
@@ -185,7 +191,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
     fetch: async (req) => toResponse(await handle(req)),
     handle,
     openWebSocket(url, host, protocol, transport) {
-      const { database } = selectDatabase(new URL(url, "http://localhost"), host);
+      const { database } = selectDatabase(new URL(url, "http://localhost"), host, true);
       const session = new WsSession(ctx, database, protocol, {
         send: (t) => transport.send(t),
         close: (code, reason) => {
@@ -216,18 +222,22 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
 export function selectDatabase(
   url: URL,
   host: string | null,
+  webSocket = false,
 ): { database: string | undefined; path: string } {
   const m = /^\/dev\/([^/]+)(\/.*)?$/.exec(url.pathname);
   if (m !== null) {
-    let database: string;
-    try {
-      database = decodeURIComponent(m[1]!);
-    } catch {
-      throw new TenantliteError("NOT_FOUND", "Malformed database name in the path", {
-        status: 404,
-      });
+    // `/dev/acme` without its slash: clients resolve `v2/pipeline` against it to
+    // `/dev/v2/pipeline`, so that shape, and the bare `/dev/<db>`, get the fix.
+    const rest = m[2];
+    if (rest === undefined && webSocket) return { database: decodeName(m[1]!), path: "/" };
+    if (rest === undefined || (/^v[23]/.test(m[1]!) && /^\/(pipeline|cursor)$/.test(rest))) {
+      throw new TenantliteError(
+        "URL_MISSING_SLASH",
+        "A database URL ends with a slash: use http://127.0.0.1:<port>/dev/<database>/ (without it, clients drop the database name from the path)",
+        { status: 404 },
+      );
     }
-    return { database, path: m[2] ?? "/" };
+    return { database: decodeName(m[1]!), path: rest };
   }
   const hostname = (host ?? url.host).replace(/:\d+$/, "").toLowerCase();
   const labels = hostname.split(".");
@@ -236,6 +246,16 @@ export function selectDatabase(
     return { database: labels[0], path: url.pathname };
   }
   return { database: undefined, path: url.pathname };
+}
+
+function decodeName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new TenantliteError("NOT_FOUND", "Malformed database name in the path", {
+      status: 404,
+    });
+  }
 }
 
 function methodNotAllowed(allowed: string): TenantliteError {

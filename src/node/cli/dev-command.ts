@@ -22,6 +22,10 @@ export const DEV_COMMAND: Command = {
       help: "<dir> where databases are stored (env TENANTLITE_DATA_DIR; default ~/.tenantlite/data)",
     },
     memory: { type: "boolean", help: "keep everything in memory (no files)" },
+    "db-file": {
+      type: "string",
+      help: "<file> serve this SQLite file at the root URL (created when missing); other databases stay in memory",
+    },
     auth: {
       type: "boolean",
       help: "require JWTs and a Platform API token (off by default, like turso dev)",
@@ -43,26 +47,32 @@ export const DEV_COMMAND: Command = {
       port = Number(p);
     }
     const memory = a.flags.get("memory") === true;
+    const dbFile = str(a, "db-file");
+    if (dbFile !== undefined && (memory || a.flags.has("data-dir"))) {
+      throw usageError(
+        "--db-file keeps other databases in memory: leave out --data-dir and --memory",
+      );
+    }
     const auth = a.flags.get("auth") === true;
     const apiToken = str(a, "api-token") ?? (process.env.TENANTLITE_API_TOKEN || undefined);
     const { startServer } = await import("../server.js");
     const server = await startServer({
       port,
       host: str(a, "host") ?? "127.0.0.1",
-      ...(memory ? { memory: true } : { dataDir: ctx.dataDir }),
+      ...(dbFile !== undefined ? { dbFile } : memory ? { memory: true } : { dataDir: ctx.dataDir }),
       auth,
       ...(apiToken === undefined ? {} : { apiToken }),
     });
     const base = server.url;
     const lines = [
       `tenantlite listening on ${base}`,
-      `  storage:      ${memory ? "memory (nothing is saved)" : ctx.dataDir}`,
+      `  storage:      ${dbFile !== undefined ? `${dbFile} at the root URL; other databases in memory (not saved)` : memory ? "memory (nothing is saved)" : ctx.dataDir}`,
       `  auth:         ${auth ? "on (database JWTs and the API token are required)" : "off (no tokens needed)"}`,
       "",
-      "  @libsql/client (database <db>; create it first):",
+      `  @libsql/client, database "${server.rootDatabase ?? "default"}" (as with turso dev):`,
+      `    createClient({ url: "${base}" })   or "${server.wsUrl}", "libsql://127.0.0.1:${server.port}?tls=0"`,
+      "  any other database <db> (create it first):",
       `    createClient({ url: "${base}/dev/<db>/" })      (trailing slash required)`,
-      `    createClient({ url: "${server.wsUrl}/dev/<db>/" })`,
-      `    or http://<db>.localhost:${server.port}`,
       "",
       "  @tursodatabase/api:",
       `    createClient({ org: "local", token: <api token>, baseUrl: "${base}/v1/" })`,
