@@ -243,7 +243,7 @@ describe("groups", () => {
     await expectCode(platform.getGroup("nope"), "GROUP_NOT_FOUND");
     await platform.createDatabase("in-eu", { group: "eu" });
     await platform.createDatabase("guarded", { group: "eu", config: { delete_protection: true } });
-    await expectCode(platform.deleteGroup("eu"), "DATABASE_PROTECTED");
+    await expectCode(platform.deleteGroup("eu", { cascade: true }), "DATABASE_PROTECTED");
     expect((await platform.listDatabases({ group: "eu" })).length).toBe(2);
     await platform.updateConfig("guarded", { delete_protection: false });
     await platform.updateGroup("eu", { delete_protection: true });
@@ -252,9 +252,36 @@ describe("groups", () => {
       true,
     );
     await platform.updateGroup("eu", { delete_protection: false });
-    await platform.deleteGroup("eu");
+    await platform.deleteGroup("eu", { cascade: true });
     expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
     expect(await platform.listDatabases()).toEqual([]);
+  });
+
+  it("refuses to delete the default group, and a group with databases unless cascade is given", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("in-default");
+    await expectCode(platform.deleteGroup("default"), "GROUP_IS_DEFAULT", /default group/);
+    await expectCode(platform.deleteGroup("default", { cascade: true }), "GROUP_IS_DEFAULT");
+    // Nothing was deleted, and a database created without a group still lands in it.
+    expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
+    expect((await platform.createDatabase("after")).group).toBe("default");
+    expect((await platform.listDatabases()).map((d) => d.name)).toEqual(["after", "in-default"]);
+
+    await platform.createGroup("eu");
+    for (const n of ["eu-1", "eu-2", "eu-3"]) await platform.createDatabase(n, { group: "eu" });
+    await expectCode(
+      platform.deleteGroup("eu"),
+      "GROUP_NOT_EMPTY",
+      /group "eu" still holds 3 databases; delete them first, or .*cascade=true.*\{ cascade: true \}/,
+    );
+    expect((await platform.listDatabases({ group: "eu" })).length).toBe(3);
+    await platform.deleteDatabase("eu-1");
+    await platform.deleteDatabase("eu-2");
+    await expectCode(platform.deleteGroup("eu"), "GROUP_NOT_EMPTY", /still holds 1 database;/);
+    await platform.deleteDatabase("eu-3");
+    // Empty: deleted without cascade.
+    await platform.deleteGroup("eu");
+    expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
   });
 });
 
