@@ -79,6 +79,14 @@ export class ServerContext {
     encryptionKey?: string,
   ): Promise<DatabaseSession> {
     const info = await this.database(name);
+    if (encryptionKey !== undefined && !info.encrypted) {
+      // A client that sends a key believes its data is encrypted: say it is not.
+      throw new TenantliteError(
+        "ENCRYPTION_KEY_INVALID",
+        `database "${info.name}" is not encrypted: send no encryption key (x-turso-encryption-key, @libsql/client's remoteEncryptionKey)`,
+        { status: 400 },
+      );
+    }
     const target = {
       id: info.id,
       groupId: permissions.isFull ? "" : await this.groupId(info.group),

@@ -5,7 +5,8 @@
  * surprise, `apiTokens.validate` tells the truth, and a `baseUrl` without `/v1/` is told so.
  * Everything goes through the real clients over the real server, on a data directory.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { createClient as createApiClient, type TursoClientError } from "@tursodatabase/api";
@@ -14,9 +15,9 @@ import { createPlatform } from "../../src/node/create-platform.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
 import type { Platform } from "../../src/platform/platform.js";
-import { expectCode, useTempDirs } from "../helpers.js";
+import { expectCode } from "../helpers.js";
+import { pipeline } from "./helpers.js";
 
-const tempDir = useTempDirs("tl-api-options-");
 let dir: string;
 let platform: Platform;
 let server: RunningServer;
@@ -38,7 +39,12 @@ beforeAll(async () => {
     }
     return res;
   };
-  dir = tempDir();
+  dir = mkdtempSync(join(tmpdir(), "tl-api-options-"));
+  await start();
+});
+
+/** Starts (or restarts) the platform on `dir` and a server with auth on. */
+async function start(): Promise<void> {
   platform = await createPlatform({
     storage: await FsStorage.open(dir),
     kdfIterations: 1000,
@@ -46,12 +52,13 @@ beforeAll(async () => {
   });
   server = await startServer({ port: 0, platform, auth: true, apiToken: "boot" });
   api = createApiClient({ org: "local", token: "boot", baseUrl: `${server.url}/v1/` });
-});
+}
 
 afterAll(async () => {
   globalThis.fetch = realFetch;
   await server?.close();
   await platform?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The promise's rejection, with the response's `code` attached as `.code` (for expectCode). */
@@ -276,9 +283,23 @@ describe("databases.create: every option works or is refused, naming it", () => 
     c.close();
   });
 
-  it("size_limit persists across a restart of the platform", async () => {
+  it("size_limit persists across a restart of the server", async () => {
     await api.databases.create("opt-size-keep", { size_limit: "32kib" });
-    expect((await platform.getDatabase("opt-size-keep")).sizeLimit).toBe(32 * 1024);
+    await server.close();
+    await platform.close();
+    await start();
+    const url = `${server.url}/v1/organizations/local/databases/opt-size-keep/configuration`;
+    const config = await (await fetch(url, { headers: { authorization: "Bearer boot" } })).json();
+    expect(config.size_limit).toBe(String(32 * 1024));
+    const c = await sql("opt-size-keep");
+    await c.execute("CREATE TABLE big (b BLOB)");
+    await expectCode(
+      (async () => {
+        for (let i = 0; i < 50; i++) await c.execute("INSERT INTO big VALUES (zeroblob(4000))");
+      })(),
+      "SQLITE_FULL",
+    );
+    c.close();
   });
 
   it("a malformed size_limit is refused, naming it", async () => {
@@ -323,6 +344,36 @@ describe("databases.create: every option works or is refused, naming it", () => 
     const copy = await sql("opt-enc-copy", { remoteEncryptionKey: KEY });
     expect((await copy.execute("SELECT s FROM secrets")).rows[0]?.s).toBe("top-secret-value");
     copy.close();
+    // A key sent to a database that is not encrypted is refused, not ignored.
+    const plain = await sql("opt-seed-src", { remoteEncryptionKey: KEY });
+    await expectCode(plain.execute("SELECT 1"), "ENCRYPTION_KEY_INVALID", /is not encrypted/);
+    plain.close();
+  });
+
+  it("remote_encryption: a stream opened with a key cannot go on with another", async () => {
+    const url = `${server.url}/dev/opt-enc/v2/pipeline`;
+    const authorization = `Bearer ${(await api.databases.createToken("opt-enc")).jwt}`;
+    const step = { type: "execute", stmt: { sql: "SELECT count(*) FROM secrets" } };
+    const first = await pipeline(
+      url,
+      { baton: null, requests: [step] },
+      { authorization, "x-turso-encryption-key": KEY },
+    );
+    expect(first.status).toBe(200);
+    expect(first.body.results[0].type).toBe("ok");
+    const other = await pipeline(
+      url,
+      { baton: first.body.baton, requests: [step] },
+      { authorization, "x-turso-encryption-key": Buffer.alloc(32, 9).toString("base64") },
+    );
+    expect(other.status).toBe(400);
+    expect(other.body.code).toBe("ENCRYPTION_KEY_INVALID");
+    const none = await pipeline(
+      url,
+      { baton: first.body.baton, requests: [step] },
+      { authorization },
+    );
+    expect(none.status).toBe(400);
   });
 
   it("remote_encryption with a cipher tenantlite does not use, or a bad key, is refused", async () => {
