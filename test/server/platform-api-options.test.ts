@@ -317,6 +317,10 @@ describe("databases.create: every option works or is refused, naming it", () => 
     await c.execute("INSERT INTO secrets VALUES ('top-secret-value')");
     expect((await c.execute("SELECT s FROM secrets")).rows[0]?.s).toBe("top-secret-value");
     c.close();
+    // The secret is the key's base64 text: the library (and the CLI's --encryption-key) opens it.
+    const local = platform.client("opt-enc", { encryptionKey: KEY });
+    expect((await local.execute("SELECT count(*) AS n FROM secrets")).rows[0]?.n).toBe(1);
+    local.close();
     const stored = storedFile(created.id);
     expect(stored.subarray(0, 16).equals(SQLITE_MAGIC)).toBe(false);
     expect(stored.includes(Buffer.from("top-secret-value"))).toBe(false);
