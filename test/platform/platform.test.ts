@@ -285,6 +285,39 @@ describe("groups", () => {
   });
 });
 
+describe("size limits", () => {
+  it("a write past sizeLimit fails with SQLITE_FULL on every connection; setSizeLimit changes it, open or not", async () => {
+    platform = await createPlatform();
+    await expectCode(platform.createDatabase("bad", { sizeLimit: 0 }), "SIZE_LIMIT_INVALID");
+    await expectCode(platform.createDatabase("bad", { sizeLimit: 1.5 }), "SIZE_LIMIT_INVALID");
+    expect(await platform.listDatabases()).toEqual([]);
+    const info = await platform.createDatabase("small", { sizeLimit: 40_000 });
+    expect(info.sizeLimit).toBe(40_000);
+    const a = platform.client("small");
+    const b = platform.client("small");
+    await a.execute("CREATE TABLE t (b BLOB)");
+    const fill = (c: typeof a) => async () => {
+      for (let i = 0; i < 100; i++) await c.execute("INSERT INTO t VALUES (zeroblob(3000))");
+    };
+    await expectCode(fill(a), "SQLITE_FULL");
+    await expectCode(fill(b), "SQLITE_FULL");
+    await expectCode(a.execute("PRAGMA max_page_count = 1000000"), "PRAGMA_FORBIDDEN");
+    expect(Number((await a.execute("PRAGMA max_page_count")).rows[0]?.[0])).toBeLessThan(20);
+    // Lifted while both connections are open (one leased, one pooled): both may grow.
+    expect((await platform.setSizeLimit("small", null)).sizeLimit).toBeUndefined();
+    for (let i = 0; i < 30; i++) await b.execute("INSERT INTO t VALUES (zeroblob(3000))");
+    await a.execute("INSERT INTO t VALUES (zeroblob(3000))");
+    await a.execute("PRAGMA max_page_count = 1000000");
+    // Set again: the database is already larger, so it cannot grow, but keeps its data.
+    await platform.setSizeLimit("small", 40_000);
+    await expectCode(a.execute("INSERT INTO t VALUES (zeroblob(3000))"), "SQLITE_FULL");
+    expect(Number((await b.execute("SELECT count(*) FROM t")).rows[0]?.[0])).toBeGreaterThan(30);
+    await expectCode(platform.setSizeLimit("small", -1), "SIZE_LIMIT_INVALID");
+    a.close();
+    b.close();
+  });
+});
+
 describe("storage", () => {
   it("persists tenants and the catalog on the filesystem across platform restarts", async () => {
     const dir = tempDir();
