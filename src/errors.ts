@@ -83,6 +83,14 @@ const statusByCode: Record<string, number> = {
   STORAGE_WRITE_FAILED: 500,
   DATABASE_CORRUPT: 500,
   SQLITE_BUSY: 503,
+  // Platform API and group rules (issue 16, points 6 and 7).
+  GROUP_NOT_EMPTY: 409,
+  GROUP_IS_DEFAULT: 409,
+  OPTION_UNSUPPORTED: 400,
+  SIZE_LIMIT_INVALID: 400,
+  SEED_TIMESTAMP_UNSUPPORTED: 400,
+  ENCRYPTION_CIPHER_UNSUPPORTED: 400,
+  API_PATH_WITHOUT_VERSION: 404,
 };
 
 function statusForCode(code: string): number {

@@ -46,6 +46,7 @@ export type {
   DatabaseConfig,
   DatabaseInfo,
   DatabaseType,
+  DeleteGroupOptions,
   GroupInfo,
   ListDatabasesOptions,
   Transaction,

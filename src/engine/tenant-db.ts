@@ -227,6 +227,25 @@ export class TenantDb {
 
   private dataVersionStmt: RawStatement | undefined;
 
+  /** SQLite's own `max_page_count` before {@link limitSize} first changed it. */
+  private unlimitedPages: number | undefined;
+
+  /**
+   * Caps the database's size for this connection (`PRAGMA max_page_count`, in whole pages of the
+   * file's page size; `undefined` lifts the cap): a write that needs more pages fails with
+   * SQLITE_FULL. SQLite never sets it below the file's current size.
+   */
+  limitSize(maxBytes: number | undefined): void {
+    const current = Number(this.raw.exec("PRAGMA max_page_count")[0]?.values[0]?.[0]);
+    this.unlimitedPages ??= current;
+    let pages = this.unlimitedPages;
+    if (maxBytes !== undefined) {
+      const pageSize = Number(this.raw.exec("PRAGMA page_size")[0]?.values[0]?.[0] ?? 4096);
+      pages = Math.max(1, Math.floor(maxBytes / pageSize));
+    }
+    this.raw.exec(`PRAGMA max_page_count = ${pages}`);
+  }
+
   /** The database's size in pages. */
   pageCount(): number {
     return Number(this.raw.exec("PRAGMA page_count")[0]?.values[0]?.[0] ?? 0);

@@ -57,6 +57,8 @@ export class TenantFile {
   /** Idle connections, each with the logical connection that used it last. */
   private readonly idle: { db: TenantDb; user: object }[] = [];
   private closedFlag = false;
+  /** The tenant's size limit in bytes, applied to every connection lent out (not the owner's). */
+  private sizeLimit: number | undefined;
   /** `PRAGMA data_version` of the owner when last asked: it moves when a connection commits. */
   private version: number;
   /** Moves when any connection changes the schema (cached statement effects are then stale). */
@@ -150,10 +152,22 @@ export class TenantFile {
     return db;
   }
 
+  /**
+   * Caps the tenant's size (bytes; `undefined`: no cap) on every connection, open or future.
+   * The owner connection stays uncapped: it installs whole images (migrations, imports).
+   */
+  setSizeLimit(maxBytes: number | undefined): void {
+    if (maxBytes === this.sizeLimit) return;
+    this.sizeLimit = maxBytes;
+    for (const db of this.leased) if (!db.isClosed) db.limitSize(maxBytes);
+    for (const { db } of this.idle) db.limitSize(maxBytes);
+  }
+
   private connect(): TenantDb {
     let db: TenantDb | undefined;
     try {
       db = TenantDb.connect(this.sql, this.owner.filename, this.options);
+      if (this.sizeLimit !== undefined) db.limitSize(this.sizeLimit);
       // Opens its files now (SQLite opens the WAL file at the first read), where a failure says
       // what it is, not later inside the caller's statement.
       db.refreshSchema();

@@ -71,21 +71,27 @@ export class AttachPolicy {
     if (info.id === self.id) {
       throw new TenantliteError("ATTACH_INVALID", `database "${info.name}" cannot attach itself`);
     }
-    if (!access.canAttach(this.host.refFor(info))) {
-      throw new TenantliteError(
-        "ATTACH_FORBIDDEN",
-        `Authorization forbidden: Current session doesn't have AttachRead permission to database ${info.name}`,
-        { status: 403 },
-      );
-    }
-    if (!info.config.allow_attach) {
-      throw new TenantliteError(
-        "ATTACH_FORBIDDEN",
-        `Namespace \`${info.name}\` doesn't allow attach`,
-        {
-          status: 403,
-        },
-      );
+    // sqld's wording for the first check that fails, then how to fix each one that does.
+    const granted = access.canAttach(this.host.refFor(info));
+    const allowed = info.config.allow_attach;
+    if (!granted || !allowed) {
+      const fixes: string[] = [];
+      if (!granted) {
+        fixes.push(
+          `use a token that grants attach on it (tenantlite db tokens create ${self.name} --attach ${info.name}, or read_attach permissions in the Platform API's token request)`,
+        );
+      }
+      if (!allowed) {
+        fixes.push(
+          `allow attach on it: tenantlite db config attach allow ${info.name} (Platform API: PATCH …/databases/${info.name}/configuration {"allow_attach": true})`,
+        );
+      }
+      const what = granted
+        ? `Namespace \`${info.name}\` doesn't allow attach`
+        : `Authorization forbidden: Current session doesn't have AttachRead permission to database ${info.name}`;
+      throw new TenantliteError("ATTACH_FORBIDDEN", `${what}; ${fixes.join("; and ")}`, {
+        status: 403,
+      });
     }
     if (info.encrypted) {
       throw new TenantliteError(

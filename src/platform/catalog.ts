@@ -56,7 +56,8 @@ CREATE TABLE IF NOT EXISTS databases (
   block_writes INTEGER NOT NULL DEFAULT 0,
   delete_protection INTEGER NOT NULL DEFAULT 0,
   encrypted INTEGER NOT NULL DEFAULT 0,
-  base_image TEXT
+  base_image TEXT,
+  size_limit INTEGER
 );
 CREATE INDEX IF NOT EXISTS databases_by_group ON databases(group_name, name);
 CREATE INDEX IF NOT EXISTS databases_by_parent ON databases(parent, name);
@@ -97,6 +98,8 @@ export class Catalog {
       db.exec("SELECT name FROM pragma_table_info('databases')")[0]?.values.flat() ?? [];
     if (!columns.includes("base_image"))
       db.exec("ALTER TABLE databases ADD COLUMN base_image TEXT");
+    if (!columns.includes("size_limit"))
+      db.exec("ALTER TABLE databases ADD COLUMN size_limit INTEGER");
     const covered = Number(
       db.exec("SELECT value FROM meta WHERE key = 'log_seq'")[0]?.values[0]?.[0] ?? 0,
     );
@@ -140,13 +143,14 @@ export class Catalog {
       case "db": {
         const d = op.r;
         this.db.run(
-          `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image, size_limit)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
              created_at = excluded.created_at, type = excluded.type, parent = excluded.parent,
              allow_attach = excluded.allow_attach, block_reads = excluded.block_reads,
              block_writes = excluded.block_writes, delete_protection = excluded.delete_protection,
-             encrypted = excluded.encrypted, base_image = coalesce(excluded.base_image, base_image)`,
+             encrypted = excluded.encrypted, base_image = coalesce(excluded.base_image, base_image),
+             size_limit = excluded.size_limit`,
           [
             d.id,
             d.name,
@@ -160,6 +164,7 @@ export class Catalog {
             d.config.delete_protection ? 1 : 0,
             d.encrypted ? 1 : 0,
             op.b ?? null,
+            d.sizeLimit ?? null,
           ],
         );
         return;
@@ -453,5 +458,6 @@ function toDatabase(r: Row): DatabaseInfo {
     parent: r.parent === null || r.parent === undefined ? null : String(r.parent),
     config,
     encrypted: r.encrypted === 1,
+    ...(typeof r.size_limit === "number" ? { sizeLimit: r.size_limit } : {}),
   });
 }

@@ -49,6 +49,7 @@ import type {
   CreateDatabaseOptions,
   DatabaseConfig,
   DatabaseInfo,
+  DeleteGroupOptions,
   GroupInfo,
   ListDatabasesOptions,
 } from "./types.js";
@@ -327,6 +328,7 @@ export class Platform {
       throw new TenantliteError("ARGS_INVALID", `Unknown database type: use "regular" or "schema"`);
     }
     const isSchema = options.type === "schema";
+    if (options.sizeLimit !== undefined) assertSizeLimit(options.sizeLimit);
     const secret = options.encryption?.key;
     if (options.encryption !== undefined) {
       assertSecret(secret);
@@ -404,6 +406,7 @@ export class Platform {
       parent: parent?.name ?? null,
       config: Object.freeze({ ...DEFAULT_CONFIG, ...pickConfig(options.config ?? {}) }),
       encrypted: secret !== undefined,
+      ...(options.sizeLimit === undefined ? {} : { sizeLimit: options.sizeLimit }),
     });
     if (secret !== undefined) {
       // An encrypted tenant is written at once, so every later open can verify its key.
@@ -450,6 +453,29 @@ export class Platform {
     const open = this.open.get(info.id);
     if (open !== undefined) (open as { info: DatabaseInfo }).info = next;
     return config;
+  }
+
+  /**
+   * Sets (or, with `null`, removes) a database's size limit in bytes: from now on, on every
+   * connection, a write that would grow it past the limit fails with SQLITE_FULL. A database
+   * already larger keeps its data and cannot grow.
+   * @example await platform.setSizeLimit("acme", 500_000_000);
+   */
+  async setSizeLimit(nameOrId: string, maxBytes: number | null): Promise<DatabaseInfo> {
+    this.assertOpen();
+    if (maxBytes !== null) assertSizeLimit(maxBytes);
+    const info = this.requireDatabase(nameOrId);
+    const { sizeLimit: _, ...rest } = info;
+    const next: DatabaseInfo = Object.freeze(
+      maxBytes === null ? rest : { ...rest, sizeLimit: maxBytes },
+    );
+    await this.catalog.putDatabase(next);
+    const open = this.open.get(info.id);
+    if (open !== undefined) {
+      (open as { info: DatabaseInfo }).info = next;
+      open.file.setSizeLimit(next.sizeLimit);
+    }
+    return next;
   }
 
   /** Deletes a database and its data. Refused for protected databases and schema parents with children. */
@@ -776,13 +802,36 @@ export class Platform {
     return this.catalog.listGroups();
   }
 
-  /** Deletes a group and every database in it (refused if any of them is protected). */
-  async deleteGroup(name: string): Promise<GroupInfo> {
+  /** The group databases go to when none is given (it cannot be deleted). */
+  get defaultGroupName(): string {
+    return this.defaultGroup;
+  }
+
+  /**
+   * Deletes a group. The default group is never deleted (databases created without a group go
+   * there), and a group that still holds databases only with `cascade: true`, which deletes them
+   * with it (refused if any of them is protected).
+   * @example await platform.deleteGroup("eu", { cascade: true });
+   */
+  async deleteGroup(name: string, options: DeleteGroupOptions = {}): Promise<GroupInfo> {
     const group = await this.getGroup(name);
+    if (name === this.defaultGroup) {
+      throw new TenantliteError(
+        "GROUP_IS_DEFAULT",
+        `group "${name}" is the default group, where databases created without a group go, and cannot be deleted; delete or move its databases instead`,
+      );
+    }
     if (group.delete_protection) {
       throw new TenantliteError("GROUP_PROTECTED", `group "${name}" has delete protection on`);
     }
     const members = [...this.catalog.pagesOfDatabases({ group: name }, 1000)].flat();
+    if (members.length > 0 && options.cascade !== true) {
+      const n = members.length;
+      throw new TenantliteError(
+        "GROUP_NOT_EMPTY",
+        `group "${name}" still holds ${n} database${n === 1 ? "" : "s"}; delete ${n === 1 ? "it" : "them"} first, or delete the group with its databases explicitly (Platform API: DELETE …/groups/${name}?cascade=true; library: deleteGroup("${name}", { cascade: true }); CLI: tenantlite group destroy ${name} --yes)`,
+      );
+    }
     const protectedDb = members.find((d) => d.config.delete_protection);
     if (protectedDb !== undefined) {
       throw new TenantliteError(
@@ -925,6 +974,7 @@ export class Platform {
       info.type !== "child" &&
       !info.config.block_writes &&
       !info.config.block_reads &&
+      info.sizeLimit === undefined &&
       !this.blockedSchemas.has(info.parent ?? info.name)
     ) {
       return undefined; // the common case, decided without building the access check's view
@@ -935,13 +985,15 @@ export class Platform {
     const schemaBlock = this.blockedSchemas.get(info.parent ?? info.name);
     const blockWrites = info.config.block_writes || schemaBlock !== undefined;
     const blockReads = info.config.block_reads;
-    if (mayWrite && !child && !blockWrites && !blockReads) return undefined;
+    const sizeLimited = info.sizeLimit !== undefined;
+    if (mayWrite && !child && !blockWrites && !blockReads && !sizeLimited) return undefined;
     return (statement, effects) => {
       const word = statement.firstWord;
       if (TRANSACTION_WORDS.has(word)) return;
+      if (sizeLimited && word === "PRAGMA") refuseSizePragma(info.name, statement);
       if (blockReads) throw blocked(`reads of database "${info.name}" are blocked`);
       if (word === "SELECT" || word === "VALUES" || word === "EXPLAIN") return;
-      if (child) refuseChildDdl(info.name, statement, effects);
+      if (child) refuseChildDdl(info, statement, effects);
       if (!mayWrite && word === "PRAGMA" && setsPragma(statement)) throw readOnly(info.name);
       const writes = persistentWrites(effects);
       if (!writes) return;
@@ -1265,6 +1317,7 @@ export class Platform {
         }
       }
     }
+    file.setSizeLimit(info.sizeLimit);
     const t = new OpenTenantImpl(info, file, (x) => this.persistTenant(x));
     t.crypto = sealing;
     t.bytes = TENANT_OVERHEAD_BYTES + (bytes?.length ?? 0);
@@ -1418,7 +1471,7 @@ function persistentWrites(effects: () => ProgramEffects): boolean {
  * they live only in the connection and never reach the child's file.
  */
 function refuseChildDdl(
-  name: string,
+  info: DatabaseInfo,
   statement: StatementInfo,
   effects: () => ProgramEffects,
 ): void {
@@ -1436,10 +1489,32 @@ function refuseChildDdl(
     for (const schema of e.schemaTableWrites) if (schema !== "temp") byProgram = true;
   }
   if (byParser || byProgram) {
+    // Database names are not secrets: naming the parent says where the change belongs.
+    const parent = info.parent ?? "its schema database";
     throw new TenantliteError(
       "DDL_FORBIDDEN",
-      `Authorization forbidden: DDL statements not permitted on database ${name}`,
+      `"${info.name}" takes its schema from "${parent}"; run the change on "${parent}" and it reaches every child`,
       { status: 403 },
+    );
+  }
+}
+
+/** Refuses `PRAGMA max_page_count = N` on a database whose size limit the platform enforces with it. */
+function refuseSizePragma(name: string, statement: StatementInfo): void {
+  const p = statement.summary?.pragma;
+  if (p === undefined || p.value === null || p.name.toLowerCase() !== "max_page_count") return;
+  throw new TenantliteError(
+    "PRAGMA_FORBIDDEN",
+    `PRAGMA max_page_count cannot be set on database "${name}": its size limit enforces it; change the limit instead (Platform API: PATCH …/databases/${name}/configuration {"size_limit": …})`,
+  );
+}
+
+/** A size limit must be a whole number of bytes, at least one. */
+function assertSizeLimit(bytes: unknown): void {
+  if (typeof bytes !== "number" || !Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new TenantliteError(
+      "SIZE_LIMIT_INVALID",
+      "a size limit must be a whole number of bytes, at least 1",
     );
   }
 }

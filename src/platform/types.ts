@@ -34,6 +34,11 @@ export interface DatabaseInfo {
   readonly config: DatabaseConfig;
   /** Whether the database is encrypted at rest. */
   readonly encrypted: boolean;
+  /**
+   * Largest size in bytes the database may grow to (Turso's `size_limit`); absent: no limit.
+   * A write that would grow it past this fails with `SQLITE_FULL`.
+   */
+  readonly sizeLimit?: number;
 }
 
 /** A group of databases. */
@@ -66,6 +71,17 @@ export interface CreateDatabaseOptions {
    * needed for every later use (`client(name, { encryptionKey })`) and is never stored.
    */
   readonly encryption?: { readonly key: string | Uint8Array };
+  /** Largest size in bytes the database may grow to (see {@link DatabaseInfo.sizeLimit}). */
+  readonly sizeLimit?: number;
+}
+
+/** Options of `deleteGroup`. */
+export interface DeleteGroupOptions {
+  /**
+   * Delete the group's databases with it. Without it, a group that still holds databases is
+   * refused with `GROUP_NOT_EMPTY`.
+   */
+  readonly cascade?: boolean;
 }
 
 /** Filters and paging of `listDatabases`. */

@@ -30,6 +30,8 @@ export interface DatabaseSession {
   readonly permissions: Permissions;
   /** What statements on this session may do (enforced by the platform's statement guard). */
   readonly access: AccessPolicy;
+  /** The database's encryption key the request gave (`x-turso-encryption-key`), if any. */
+  readonly encryptionKey?: string;
 }
 
 /** Shared server state. */
@@ -73,8 +75,20 @@ export class ServerContext {
    * Opens a session on database `name` (or fails with 404 for an unknown database, 403 when the
    * token grants nothing on it).
    */
-  async session(name: string | undefined, permissions: Permissions): Promise<DatabaseSession> {
+  async session(
+    name: string | undefined,
+    permissions: Permissions,
+    encryptionKey?: string,
+  ): Promise<DatabaseSession> {
     const info = await this.database(name);
+    if (encryptionKey !== undefined && !info.encrypted) {
+      // A client that sends a key believes its data is encrypted: say it is not.
+      throw new TenantliteError(
+        "ENCRYPTION_KEY_INVALID",
+        `database "${info.name}" is not encrypted: send no encryption key (x-turso-encryption-key, @libsql/client's remoteEncryptionKey)`,
+        { status: 400 },
+      );
+    }
     const target = {
       id: info.id,
       groupId: permissions.isFull ? "" : await this.groupId(info.group),
@@ -92,6 +106,7 @@ export class ServerContext {
       permissions,
       // Auth off: everything but DDL on schema children, which stays blocked as in the library.
       access: permissions.isFull ? FULL_ACCESS : permissions,
+      ...(encryptionKey === undefined ? {} : { encryptionKey }),
     };
   }
 

@@ -33,6 +33,7 @@ import {
   toResponse,
 } from "./http.js";
 import { PlatformApi, randomToken } from "./platform-api.js";
+import { ENCRYPTION_KEY_HEADER, secretFromHeader } from "./remote-encryption.js";
 
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
@@ -126,6 +127,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
         const session = await ctx.session(
           database,
           await ctx.permissionsFromHeader(req.headers.get("authorization")),
+          secretFromHeader(req.headers.get(ENCRYPTION_KEY_HEADER)),
         );
         const body = pipelineRequestFrom(await readJson(req, bodyLimits()));
         return json(await streams.pipeline(session, body));
@@ -135,6 +137,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
         const session = await ctx.session(
           database,
           await ctx.permissionsFromHeader(req.headers.get("authorization")),
+          secretFromHeader(req.headers.get(ENCRYPTION_KEY_HEADER)),
         );
         const body = cursorRequestFrom(await readJson(req, bodyLimits()));
         return text(await streams.cursor(session, body));

@@ -11,6 +11,8 @@ import type { MintOptions } from "../platform/tokens.js";
 import type { DatabaseInfo, DatabaseType, GroupInfo } from "../platform/types.js";
 import type { ServerContext } from "./context.js";
 import { apiFailure, type HttpRequest, json, type Reply, readBody, readJson } from "./http.js";
+import { remoteEncryptionSecret } from "./remote-encryption.js";
+import { formatSizeLimit, parseSizeLimit } from "./size-limit.js";
 
 /** The only organization a local server has. */
 export const ORG = "local";
@@ -18,6 +20,40 @@ export const ORG = "local";
 export const VERSION = "tenantlite-0.1.0";
 
 const LOCATIONS = { local: "Local machine (tenantlite)" };
+
+/**
+ * Fields of `POST /databases` (lower case): what `@tursodatabase/api` 2.x sends (`group_id` for
+ * its `groupId`, `use_tursodb` for `useTursoDb`) and what the Turso CLI adds (`location`,
+ * `extensions`).
+ */
+const CREATE_FIELDS = new Set([
+  "name",
+  "group",
+  "group_id",
+  "seed",
+  "size_limit",
+  "is_schema",
+  "schema",
+  "remote_encryption",
+  "image",
+  "use_tursodb",
+  "location",
+  "extensions",
+]);
+
+/** Fields of a database's configuration (`PATCH /databases/{name}/configuration`). */
+const CONFIG_FIELDS = new Set([
+  "size_limit",
+  "allow_attach",
+  "block_reads",
+  "block_writes",
+  "delete_protection",
+  "allowed_ips",
+  "allowed_aws_vpc_ids",
+]);
+
+/** `exp` answered for a live API token (they never expire): 9999-12-31T23:59:59Z. */
+const NEVER_EXPIRES = 253_402_300_799;
 
 /** An API token the Platform API accepts: only its SHA-256 is kept (and stored). */
 interface ApiToken {
@@ -65,15 +101,29 @@ export class PlatformApi {
     return this.ctx.platform.storage.save(API_TOKENS_KEY, bytes);
   }
 
-  /** Whether `path` belongs to the Platform API. */
+  /**
+   * Whether `path` belongs to the Platform API. Its paths without the version prefix
+   * (`/organizations/…`: a client `baseUrl` without `/v1/`) are claimed too, to say so.
+   */
   static owns(path: string): boolean {
-    return /^\/v[12]\/(organizations|auth|locations)(\/|$)/.test(path);
+    return /^(\/v[12])?\/(organizations|auth|locations)(\/|$)/.test(path);
   }
 
   /** Answers a Platform API request. */
   async handle(req: HttpRequest, url: URL, path: string): Promise<Reply> {
     try {
+      if (!/^\/v[12]\//.test(path)) {
+        // `new URL("organizations/…", baseUrl)` drops a last segment without a trailing slash.
+        throw new TenantliteError(
+          "API_PATH_WITHOUT_VERSION",
+          `Platform API paths start with /v1/: end the client's baseUrl with /v1/ (trailing slash included), e.g. baseUrl: "${url.origin}/v1/"`,
+        );
+      }
       await this.load();
+      // Validation answers for any token, including ones that authenticate would refuse.
+      if (/^\/v[12]\/auth\/(api-tokens\/)?validate\/?$/.test(path)) {
+        return only(req.method, "GET", async () => json({ exp: await this.expiryOf(req) }));
+      }
       await this.authenticate(req);
       return await this.route(req, url, path);
     } catch (e) {
@@ -90,12 +140,32 @@ export class PlatformApi {
         status: 401,
       });
     }
-    const hash = await sha256Hex(m[1]!);
-    if (hash === (await this.initialHash)) return;
-    for (const t of this.apiTokens.values()) if (t.hash === hash) return;
+    if (await this.accepts(m[1]!)) return;
     throw new TenantliteError("AUTH_API_TOKEN_INVALID", "Unauthorized: invalid API token", {
       status: 401,
     });
+  }
+
+  /** Whether `token` is the start token or a live created one. */
+  private async accepts(token: string): Promise<boolean> {
+    const hash = await sha256Hex(token);
+    if (hash === (await this.initialHash)) return true;
+    for (const t of this.apiTokens.values()) if (t.hash === hash) return true;
+    return false;
+  }
+
+  /**
+   * `exp` for `/v1/auth/validate` (`/v1/auth/api-tokens/validate`): -1 for a token this server
+   * would refuse (unknown, revoked, none given). API tokens here never expire; Turso answers -1
+   * for that, which `@tursodatabase/api`'s `validate` reports as `valid: false`, so a live token
+   * is answered with the latest time JavaScript's clients handle well (9999-12-31T23:59:59Z).
+   * With auth off every token is accepted, so every token is live.
+   */
+  private async expiryOf(req: HttpRequest): Promise<number> {
+    if (!this.ctx.auth) return NEVER_EXPIRES;
+    const m = /^bearer\s+(.+)$/i.exec((req.headers.get("authorization") ?? "").trim());
+    if (m === null) return -1;
+    return (await this.accepts(m[1]!)) ? NEVER_EXPIRES : -1;
   }
 
   private async route(req: HttpRequest, url: URL, path: string): Promise<Reply> {
@@ -180,7 +250,9 @@ export class PlatformApi {
     if (sub === undefined) {
       if (method === "GET") return json({ group: groupJson(group) });
       if (method === "DELETE") {
-        const g = await p.deleteGroup(group.name);
+        // tenantlite asks for the explicit `?cascade=true` where Turso deletes every database.
+        const cascade = booleanParam(url, "cascade");
+        const g = await p.deleteGroup(group.name, { cascade });
         this.ctx.forgetGroup(group.name);
         return json({ group: groupJson(g) });
       }
@@ -276,13 +348,31 @@ export class PlatformApi {
         if (method === "PATCH") {
           const body = objectBody(await readJson(req, this.bodyLimits()));
           const patch: Record<string, boolean | null> = {};
+          for (const k of Object.keys(body)) {
+            if (!CONFIG_FIELDS.has(k)) {
+              throw unsupported(
+                `${JSON.stringify(k.slice(0, 40))} is not a configuration field; known: ${[...CONFIG_FIELDS].join(", ")}`,
+              );
+            }
+          }
           for (const k of ["allow_attach", "block_reads", "block_writes", "delete_protection"]) {
             const v = body[k];
             if (v === undefined || v === null) continue;
             if (typeof v !== "boolean") throw badRequest(`${k} must be a boolean or null`);
             patch[k] = v;
           }
+          for (const k of ["allowed_ips", "allowed_aws_vpc_ids"]) {
+            const v = body[k];
+            if (v === undefined || v === null || (Array.isArray(v) && v.length === 0)) continue;
+            throw unsupported(
+              `${k} is not supported: tenantlite listens where it was started and filters no addresses; leave ${k} out (or empty)`,
+            );
+          }
+          // Everything is checked before anything changes.
+          const limit = given(body.size_limit);
+          const sizeLimit = limit === undefined ? undefined : parseSizeLimit(limit);
           await p.updateConfig(info.id, patch);
+          if (sizeLimit !== undefined) await p.setSizeLimit(info.id, sizeLimit);
           return json(configJson(await p.getDatabase(info.id)));
         }
         throw wrongMethod(["GET", "PATCH"]);
@@ -359,56 +449,166 @@ export class PlatformApi {
     }
   }
 
+  /**
+   * `POST /databases`. Every field `@tursodatabase/api` 2.x and the Turso CLI send either works or
+   * is refused with a coded error naming it; unknown fields are refused too, and a refused
+   * request creates nothing.
+   */
   private async createDatabase(req: HttpRequest, host: string): Promise<Reply> {
     const body = objectBody(await readJson(req, this.bodyLimits()));
-    const name = field(body, "name");
-    if (typeof name !== "string") throw badRequest("name is required");
-    let group = field(body, "group");
-    const groupId = body.group_id;
-    if (group === undefined && typeof groupId === "string") {
-      group = (await this.ctx.platform.listGroups()).find((g) => g.id === groupId)?.name;
-      if (group === undefined) throw badRequest("group not found");
-    }
-    if (group !== undefined && typeof group !== "string")
-      throw badRequest("group must be a string");
-    const isSchema = body.is_schema;
-    const schema = body.schema;
-    if (isSchema !== undefined && isSchema !== null && typeof isSchema !== "boolean") {
-      throw badRequest("is_schema must be a boolean");
-    }
-    if (schema !== undefined && schema !== null && typeof schema !== "string") {
-      throw badRequest("schema must be a string");
-    }
-    if (isSchema === true && typeof schema === "string") {
-      throw badRequest("'is_schema' and 'schema' cannot both be provided");
-    }
-    let fromDatabase: string | undefined;
-    const seed = body.seed;
-    if (seed !== undefined && seed !== null) {
-      const s = objectBody(seed);
-      if (s.type === "database") {
-        if (typeof s.name !== "string") throw badRequest("seed.name is required");
-        fromDatabase = s.name;
-      } else {
-        throw badRequest(
-          `seed type ${JSON.stringify(String(s.type)).slice(0, 40)} is not supported: use {"type":"database","name":…}, or POST the SQLite file to /v1/organizations/${ORG}/databases/<name>/upload`,
+    for (const k of Object.keys(body)) {
+      if (!CREATE_FIELDS.has(k.toLowerCase())) {
+        throw unsupported(
+          `${JSON.stringify(k.slice(0, 40))} is not an option of database creation; known: ${[...CREATE_FIELDS].join(", ")}`,
         );
       }
     }
+    const name = field(body, "name");
+    if (typeof name !== "string") throw badRequest("name is required");
+    const p = this.ctx.platform;
+    let group = given(field(body, "group"));
+    const groupId = given(field(body, "group_id"));
+    if (group !== undefined && groupId !== undefined) {
+      throw new TenantliteError("ARGS_INVALID", "give group or group_id, not both", {
+        status: 400,
+      });
+    }
+    if (group !== undefined && typeof group !== "string") {
+      throw badRequest("group must be a string");
+    }
+    if (groupId !== undefined) {
+      if (typeof groupId !== "string") throw badRequest("group_id must be a string");
+      group = (await p.listGroups()).find((g) => g.id === groupId)?.name;
+      if (group === undefined) throw badRequest("group not found");
+    }
+    let target: GroupInfo | undefined;
     if (group !== undefined) {
       try {
-        await this.ctx.platform.getGroup(group);
+        target = await p.getGroup(group as string);
       } catch {
         throw badRequest("group not found");
       }
     }
-    const info = await this.ctx.platform.createDatabase(name, {
-      ...(group !== undefined ? { group } : {}),
+    const isSchema = given(field(body, "is_schema"));
+    const schema = given(field(body, "schema"));
+    if (isSchema !== undefined && typeof isSchema !== "boolean") {
+      throw badRequest("is_schema must be a boolean");
+    }
+    if (schema !== undefined && typeof schema !== "string") {
+      throw badRequest("schema must be a string");
+    }
+    if (isSchema === true && schema !== undefined) {
+      throw badRequest("'is_schema' and 'schema' cannot both be provided");
+    }
+    // Turso's engine versions and options tenantlite has no counterpart for.
+    const image = given(field(body, "image"));
+    if (image !== undefined && image !== "" && image !== "latest") {
+      throw unsupported(
+        image === "canary"
+          ? 'image "canary" is not available: tenantlite has one engine build; use "latest" or leave image out'
+          : 'image must be "latest" (tenantlite has one engine build) or left out',
+      );
+    }
+    const tursoDb = given(field(body, "use_tursodb"));
+    if (tursoDb !== undefined && tursoDb !== false) {
+      throw unsupported(
+        "use_tursodb is not supported: tenantlite runs SQLite (sql.js), not the Turso Database engine; leave it out",
+      );
+    }
+    const extensions = given(field(body, "extensions"));
+    if (extensions !== undefined && extensions !== "" && extensions !== "none") {
+      throw unsupported(
+        "extensions are not supported: tenantlite's SQLite build is fixed (JSON, FTS3/4 and math functions are built in); leave extensions out",
+      );
+    }
+    const location = given(field(body, "location"));
+    const groupLocation = target?.location ?? "local";
+    if (location !== undefined && location !== "" && location !== groupLocation) {
+      throw unsupported(
+        `location ${JSON.stringify(String(location).slice(0, 40))} is not available: a database lives where its group does (${JSON.stringify(groupLocation)}); leave location out`,
+      );
+    }
+    const sizeLimitValue = given(field(body, "size_limit"));
+    const sizeLimit =
+      sizeLimitValue === undefined || sizeLimitValue === "" ? null : parseSizeLimit(sizeLimitValue);
+    const encryption = given(field(body, "remote_encryption"));
+    const secret = encryption === undefined ? undefined : remoteEncryptionSecret(encryption);
+    if (secret !== undefined && (isSchema === true || schema !== undefined)) {
+      throw unsupported(
+        "remote_encryption cannot be combined with is_schema or schema: schema databases and their children are not encrypted in tenantlite",
+      );
+    }
+    const fromDatabase = await this.seedSource(given(field(body, "seed")), secret);
+    const info = await p.createDatabase(name, {
+      ...(group !== undefined ? { group: group as string } : {}),
       ...(isSchema === true ? { type: "schema" as const } : {}),
       ...(typeof schema === "string" ? { schema } : {}),
       ...(fromDatabase !== undefined ? { fromDatabase } : {}),
+      ...(secret !== undefined ? { encryption: { key: secret } } : {}),
+      ...(secret !== undefined && fromDatabase !== undefined
+        ? { sourceEncryptionKey: secret }
+        : {}),
+      ...(sizeLimit !== null ? { sizeLimit } : {}),
     });
     return json({ database: { DbId: info.id, Hostname: hostname(info, host), Name: info.name } });
+  }
+
+  /**
+   * The database a `seed` copies, after checking it: `{type: "database", name}` works (an
+   * encrypted source needs its key in `remote_encryption`, which encrypts the copy too, as in
+   * Turso); a point in time, a dump URL and Turso's two-step upload are refused.
+   */
+  private async seedSource(seed: unknown, secret: string | undefined): Promise<string | undefined> {
+    if (seed === undefined) return undefined;
+    const s = objectBody(seed);
+    for (const k of Object.keys(s)) {
+      if (!["type", "name", "url", "timestamp"].includes(k)) {
+        throw unsupported(
+          `seed.${k.slice(0, 40)} is not an option: a seed has type, name, url and timestamp`,
+        );
+      }
+    }
+    const timestamp = given(s.timestamp);
+    if (timestamp !== undefined) {
+      throw new TenantliteError(
+        "SEED_TIMESTAMP_UNSUPPORTED",
+        "seed.timestamp cannot be honoured: tenantlite keeps no history of a database, so it can only copy its current state; leave seed.timestamp out",
+      );
+    }
+    if (s.type === "database") {
+      if (typeof s.name !== "string" || s.name === "") throw badRequest("seed.name is required");
+      if (given(s.url) !== undefined) {
+        throw unsupported('seed.url is only for seed type "dump"; a database seed takes a name');
+      }
+      const source = await this.ctx.platform.getDatabase(s.name).catch(() => undefined);
+      if (source === undefined) {
+        throw badRequest(
+          `seed database ${JSON.stringify(s.name.slice(0, 80))} not found: could not find database with name ${s.name.slice(0, 80)}`,
+        );
+      }
+      if (source.encrypted && secret === undefined) {
+        throw new TenantliteError(
+          "ENCRYPTION_KEY_REQUIRED",
+          `seed database "${source.name}" is encrypted: give its key in remote_encryption, which encrypts the copy too`,
+          { status: 400 },
+        );
+      }
+      return s.name;
+    }
+    const type = JSON.stringify(String(s.type).slice(0, 40));
+    if (s.type === "dump") {
+      throw unsupported(
+        `seed type "dump" is not supported: the server does not fetch URLs; load the dump into a database and seed from it ({"type":"database","name":…}), or POST a SQLite file to /v1/organizations/${ORG}/databases/<name>/upload`,
+      );
+    }
+    if (s.type === "database_upload") {
+      throw unsupported(
+        `seed type "database_upload" is not supported: POST the SQLite file to /v1/organizations/${ORG}/databases/<name>/upload, which creates the database in one step`,
+      );
+    }
+    throw unsupported(
+      `seed type ${type} is not supported: use {"type":"database","name":…}, or POST the SQLite file to /v1/organizations/${ORG}/databases/<name>/upload`,
+    );
   }
 
   /** tenantlite extension: creates database `name` from a SQLite file sent as the body. */
@@ -481,14 +681,12 @@ export class PlatformApi {
 
   private async authRoutes(req: HttpRequest, method: string, seg: string[]): Promise<Reply> {
     const [a, b] = seg;
-    if (a === "validate" && b === undefined) return only(method, "GET", () => json({ exp: -1 }));
     if (a !== "api-tokens") throw notFound();
     if (b === undefined) {
       return only(method, "GET", () =>
         json({ tokens: [...this.apiTokens.values()].map((t) => ({ id: t.id, name: t.name })) }),
       );
     }
-    if (b === "validate" && seg.length === 2) return only(method, "GET", () => json({ exp: -1 }));
     if (seg.length !== 2) throw notFound();
     if (method === "POST") {
       await readBody(req, this.bodyLimits());
@@ -582,7 +780,7 @@ function instanceJson(info: DatabaseInfo, host: string) {
 
 function configJson(info: DatabaseInfo) {
   return {
-    size_limit: "0",
+    size_limit: formatSizeLimit(info.sizeLimit),
     allow_attach: info.config.allow_attach,
     block_reads: info.config.block_reads,
     block_writes: info.config.block_writes,
@@ -617,6 +815,25 @@ function field(body: Record<string, unknown>, name: string): unknown {
   if (name in body) return body[name];
   for (const k of Object.keys(body)) if (k.toLowerCase() === name) return body[k];
   return undefined;
+}
+
+/** A `true`/`false` query parameter (absent: false); anything else is refused. */
+function booleanParam(url: URL, name: string): boolean {
+  const v = url.searchParams.get(name);
+  if (v === null || v === "false" || v === "0") return false;
+  if (v === "true" || v === "1" || v === "") return true;
+  throw new TenantliteError("ARGS_INVALID", `query parameter ${name} must be true or false`, {
+    status: 400,
+  });
+}
+
+/** `null` and a missing field alike mean "not given". */
+function given(v: unknown): unknown {
+  return v === null ? undefined : v;
+}
+
+function unsupported(message: string): TenantliteError {
+  return new TenantliteError("OPTION_UNSUPPORTED", message, { status: 400 });
 }
 
 function badRequest(message: string): TenantliteError {

@@ -233,7 +233,9 @@ describe("browser console in Chromium", () => {
     await page.getByLabel("New group name").fill("scratch");
     await page.getByRole("button", { name: "Add group" }).click();
     await expect.poll(() => shown(page.locator("#group-list"))).toMatch(/scratch/);
-    await page.getByRole("button", { name: "Delete group scratch" }).click();
+    await page.getByRole("button", { name: "Delete group scratch…" }).click();
+    await page.getByLabel("Type the group's name to confirm").fill("scratch");
+    await page.getByRole("button", { name: "Delete group", exact: true }).click();
     await expect.poll(() => shown(page.locator("#group-list"))).not.toMatch(/scratch/);
   });
 

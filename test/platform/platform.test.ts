@@ -243,7 +243,7 @@ describe("groups", () => {
     await expectCode(platform.getGroup("nope"), "GROUP_NOT_FOUND");
     await platform.createDatabase("in-eu", { group: "eu" });
     await platform.createDatabase("guarded", { group: "eu", config: { delete_protection: true } });
-    await expectCode(platform.deleteGroup("eu"), "DATABASE_PROTECTED");
+    await expectCode(platform.deleteGroup("eu", { cascade: true }), "DATABASE_PROTECTED");
     expect((await platform.listDatabases({ group: "eu" })).length).toBe(2);
     await platform.updateConfig("guarded", { delete_protection: false });
     await platform.updateGroup("eu", { delete_protection: true });
@@ -252,9 +252,69 @@ describe("groups", () => {
       true,
     );
     await platform.updateGroup("eu", { delete_protection: false });
-    await platform.deleteGroup("eu");
+    await platform.deleteGroup("eu", { cascade: true });
     expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
     expect(await platform.listDatabases()).toEqual([]);
+  });
+
+  it("refuses to delete the default group, and a group with databases unless cascade is given", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("in-default");
+    await expectCode(platform.deleteGroup("default"), "GROUP_IS_DEFAULT", /default group/);
+    await expectCode(platform.deleteGroup("default", { cascade: true }), "GROUP_IS_DEFAULT");
+    // Nothing was deleted, and a database created without a group still lands in it.
+    expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
+    expect((await platform.createDatabase("after")).group).toBe("default");
+    expect((await platform.listDatabases()).map((d) => d.name)).toEqual(["after", "in-default"]);
+
+    await platform.createGroup("eu");
+    for (const n of ["eu-1", "eu-2", "eu-3"]) await platform.createDatabase(n, { group: "eu" });
+    await expectCode(
+      platform.deleteGroup("eu"),
+      "GROUP_NOT_EMPTY",
+      /group "eu" still holds 3 databases; delete them first, or .*cascade=true.*\{ cascade: true \}/,
+    );
+    expect((await platform.listDatabases({ group: "eu" })).length).toBe(3);
+    await platform.deleteDatabase("eu-1");
+    await platform.deleteDatabase("eu-2");
+    await expectCode(platform.deleteGroup("eu"), "GROUP_NOT_EMPTY", /still holds 1 database;/);
+    await platform.deleteDatabase("eu-3");
+    // Empty: deleted without cascade.
+    await platform.deleteGroup("eu");
+    expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
+  });
+});
+
+describe("size limits", () => {
+  it("a write past sizeLimit fails with SQLITE_FULL on every connection; setSizeLimit changes it, open or not", async () => {
+    platform = await createPlatform();
+    await expectCode(platform.createDatabase("bad", { sizeLimit: 0 }), "SIZE_LIMIT_INVALID");
+    await expectCode(platform.createDatabase("bad", { sizeLimit: 1.5 }), "SIZE_LIMIT_INVALID");
+    expect(await platform.listDatabases()).toEqual([]);
+    const info = await platform.createDatabase("small", { sizeLimit: 40_000 });
+    expect(info.sizeLimit).toBe(40_000);
+    const a = platform.client("small");
+    const b = platform.client("small");
+    await a.execute("CREATE TABLE t (b BLOB)");
+    const fill = (c: typeof a) => async () => {
+      for (let i = 0; i < 100; i++) await c.execute("INSERT INTO t VALUES (zeroblob(3000))");
+    };
+    await expectCode(fill(a), "SQLITE_FULL");
+    await expectCode(fill(b), "SQLITE_FULL");
+    await expectCode(a.execute("PRAGMA max_page_count = 1000000"), "PRAGMA_FORBIDDEN");
+    expect(Number((await a.execute("PRAGMA max_page_count")).rows[0]?.[0])).toBeLessThan(20);
+    // Lifted while both connections are open (one leased, one pooled): both may grow.
+    expect((await platform.setSizeLimit("small", null)).sizeLimit).toBeUndefined();
+    for (let i = 0; i < 30; i++) await b.execute("INSERT INTO t VALUES (zeroblob(3000))");
+    await a.execute("INSERT INTO t VALUES (zeroblob(3000))");
+    await a.execute("PRAGMA max_page_count = 1000000");
+    // Set again: the database is already larger, so it cannot grow, but keeps its data.
+    await platform.setSizeLimit("small", 40_000);
+    await expectCode(a.execute("INSERT INTO t VALUES (zeroblob(3000))"), "SQLITE_FULL");
+    expect(Number((await b.execute("SELECT count(*) FROM t")).rows[0]?.[0])).toBeGreaterThan(30);
+    await expectCode(platform.setSizeLimit("small", -1), "SIZE_LIMIT_INVALID");
+    a.close();
+    b.close();
   });
 });
 

@@ -77,7 +77,9 @@ describe.each(["http", "ws"] as const)("the mission over %s", (scheme) => {
 
     // DDL on a child is refused with a readable, coded error.
     const e = await expectCode(a.execute("CREATE TABLE hack (x)"), "DDL_FORBIDDEN");
-    expect(e.message).toMatch(/DDL statements not permitted on database tenant-a/);
+    expect(e.message).toMatch(
+      /"tenant-a" takes its schema from "saas"; run the change on "saas" and it reaches every child/,
+    );
 
     // An attach the token does not grant is refused with a readable message.
     const plain = createClient({
@@ -87,10 +89,15 @@ describe.each(["http", "ws"] as const)("the mission over %s", (scheme) => {
     const tx2 = await plain.transaction("read");
     const e2 = await expectCode(tx2.execute('ATTACH "catalog" AS cat'), "ATTACH_FORBIDDEN");
     expect(e2.message).toMatch(/AttachRead permission/);
+    expect(e2.message).toMatch(/tenantlite db tokens create tenant-a --attach catalog/);
+    expect(e2.message).not.toMatch(/config attach allow/);
     await tx2.rollback();
     // A database that does not allow attach.
     const tx3 = await a.transaction("read");
-    await expectCode(tx3.execute('ATTACH "tenant-b" AS b'), "ATTACH_FORBIDDEN");
+    const e3 = await expectCode(tx3.execute('ATTACH "tenant-b" AS b'), "ATTACH_FORBIDDEN");
+    // Neither the token (it grants attach on catalog only) nor tenant-b allows it: both fixes.
+    expect(e3.message).toMatch(/tenantlite db config attach allow tenant-b/);
+    expect(e3.message).toMatch(/--attach tenant-b/);
     await tx3.rollback();
     a.close();
     plain.close();

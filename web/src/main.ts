@@ -52,6 +52,11 @@ const el = {
   migChildren: byId("mig-children"),
   results: byId("results"),
   toast: byId("toast"),
+  deleteGroup: byId<HTMLDialogElement>("delete-group"),
+  deleteGroupText: byId("dg-text"),
+  deleteGroupName: byId<HTMLInputElement>("dg-name"),
+  deleteGroupConfirm: byId<HTMLButtonElement>("dg-confirm"),
+  deleteGroupCancel: byId<HTMLButtonElement>("dg-cancel"),
 };
 
 let platform: Platform;
@@ -175,6 +180,7 @@ function renderGroups(): void {
   el.groupList.replaceChildren(
     ...groups.map((g) => {
       const count = databases.filter((d) => d.group === g.name).length;
+      const isDefault = g.name === platform.defaultGroupName;
       return h(
         "li",
         null,
@@ -184,21 +190,54 @@ function renderGroups(): void {
           {
             type: "button",
             class: "link danger",
-            "aria-label": `Delete group ${g.name}`,
+            "aria-label": `Delete group ${g.name}…`,
+            disabled: isDefault,
+            title: isDefault
+              ? "The default group cannot be deleted: databases created without a group go there"
+              : undefined,
             onclick: (e) =>
               act(e.currentTarget as HTMLButtonElement, async () => {
-                if (!confirm(`Delete group "${g.name}" and its ${count} database(s)?`)) return;
+                if (!(await confirmGroupName(g.name, count))) return;
                 for (const d of databases.filter((x) => x.group === g.name)) dropConnection(d.name);
-                await platform.deleteGroup(g.name);
+                await platform.deleteGroup(g.name, { cascade: true });
                 toast(`Group ${g.name} deleted`);
                 await refresh();
               }),
           },
-          "Delete",
+          "Delete group…",
         ),
       );
     }),
   );
+}
+
+/**
+ * Asks for the group's name to be typed before it is deleted with its databases (a click on the
+ * wrong row, or a confirm dialog answered by habit, must not delete a whole group).
+ */
+function confirmGroupName(name: string, count: number): Promise<boolean> {
+  const dialog = el.deleteGroup;
+  el.deleteGroupText.textContent =
+    count === 0
+      ? `Group "${name}" holds no databases.`
+      : `This deletes group "${name}" and its ${count} database${count === 1 ? "" : "s"}, with all their data. It cannot be undone.`;
+  el.deleteGroupName.value = "";
+  el.deleteGroupName.placeholder = name;
+  el.deleteGroupConfirm.disabled = true;
+  el.deleteGroupName.oninput = () => {
+    el.deleteGroupConfirm.disabled = el.deleteGroupName.value !== name;
+  };
+  dialog.returnValue = "";
+  el.deleteGroupCancel.onclick = () => dialog.close("cancel");
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      "close",
+      () => resolve(dialog.returnValue === "delete" && el.deleteGroupName.value === name),
+      { once: true },
+    );
+    dialog.showModal();
+    el.deleteGroupName.focus();
+  });
 }
 
 function fillSelect(select: HTMLSelectElement, options: string[], empty: string): void {

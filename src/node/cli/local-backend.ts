@@ -121,7 +121,8 @@ export class LocalBackend implements Backend {
   }
 
   async deleteGroup(name: string): Promise<void> {
-    await this.platform.deleteGroup(name);
+    // `group destroy` deletes the databases with the group once confirmed (--yes or the prompt).
+    await this.platform.deleteGroup(name, { cascade: true });
   }
 
   async createDatabaseToken(name: string, o: TokenOptions): Promise<string> {

@@ -148,7 +148,8 @@ export class RemoteBackend implements Backend {
   }
 
   async deleteGroup(name: string): Promise<void> {
-    await this.api("DELETE", `/groups/${enc(name)}`);
+    // `group destroy` deletes the databases with the group once confirmed (--yes or the prompt).
+    await this.api("DELETE", `/groups/${enc(name)}?cascade=true`);
   }
 
   async createDatabaseToken(name: string, o: TokenOptions): Promise<string> {

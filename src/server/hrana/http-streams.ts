@@ -20,6 +20,8 @@ type Retired = "used" | "closed" | "expired";
 interface Entry {
   readonly stream: HranaStream;
   readonly dbId: string;
+  /** The encryption key the stream's connection was opened with (each request repeats it). */
+  readonly encryptionKey: string | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -98,14 +100,19 @@ export class HttpStreams {
       }
       this.count++;
       const sqls = new SqlStore({ maxCount: 50, maxLength: 5120 });
+      const key = session.encryptionKey;
       const stream: HranaStream = new HranaStream(
-        this.ctx.platform.connect(session.info.id, { access: () => stream.access }),
+        this.ctx.platform.connect(session.info.id, {
+          access: () => stream.access,
+          ...(key === undefined ? {} : { encryptionKey: key }),
+        }),
         sqls,
         session.access,
       );
       return {
         stream,
         dbId: session.info.id,
+        encryptionKey: key,
         timer: undefined,
       };
     }
@@ -119,6 +126,17 @@ export class HttpStreams {
       entry.stream.close();
       this.count--;
       throw batonError(undefined);
+    }
+    if (entry.encryptionKey !== session.encryptionKey) {
+      // The connection holds the database open with the first request's key: a request with
+      // another key (or none) must not use it.
+      entry.stream.close();
+      this.count--;
+      throw new TenantliteError(
+        "ENCRYPTION_KEY_INVALID",
+        "this request's encryption key differs from the one its stream was opened with; the stream is closed",
+        { status: 400 },
+      );
     }
     // Each request re-checks its token: the stream runs under the latest one.
     entry.stream.access = session.access;
