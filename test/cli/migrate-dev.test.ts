@@ -146,7 +146,9 @@ describe("dev", () => {
       const { child, url, exited } = await startDev(args);
       try {
         expect((await runCli(["db", "create", "x", "--url", url])).code).toBe(0);
-        expect((await runCli(["db", "list", "--url", url])).stdout).toMatch(/^NAME .*\ndefault +regular.*\nx +regular/);
+        expect((await runCli(["db", "list", "--url", url])).stdout).toMatch(
+          /^NAME .*\ndefault +regular.*\nx +regular/,
+        );
       } finally {
         child.kill("SIGTERM");
         expect(await exited).toBe(0);
