@@ -21,6 +21,8 @@ import { createHandler, DEFAULT_LIMITS, type ServerHandler } from "../server/han
 import type { BodyLimits, HttpRequest } from "../server/http.js";
 import { createPlatform } from "./create-platform.js";
 import { FsStorage } from "./fs-storage.js";
+import { listenError } from "./listen-error.js";
+import { removeServerInfo, writeServerInfo } from "./server-info.js";
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -171,9 +173,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     handler.close();
     if (ownPlatform) await platform.close();
     await ownStorage?.close();
-    throw e;
+    throw listenError(e, host, port);
   }
   const address = server.address() as AddressInfo;
+  // So that CLI commands on the directory find this server (instead of STORAGE_LOCKED).
+  if (ownStorage !== undefined) writeServerInfo(ownStorage.root, address, handler.apiToken);
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closed = false;
   return {
@@ -194,6 +198,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (ownStorage !== undefined) removeServerInfo(ownStorage.root);
       if (ownPlatform) await platform.close();
       await ownStorage?.close();
     },

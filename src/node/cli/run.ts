@@ -3,12 +3,12 @@
  * opens the local or remote backend, runs it, and turns any failure into ONE stderr line
  * `error: <CODE>: <message>` with a non-zero exit status (2 for usage errors, 1 otherwise).
  */
-import { homedir } from "node:os";
-import { join } from "node:path";
+import pkg from "../../../package.json" with { type: "json" };
 import { TenantliteError } from "../../errors.js";
 import { type FlagSpec, parseArgs, str, usageError } from "./args.js";
 import type { Backend } from "./backend.js";
 import { type Command, type CommandContext, GLOBAL_FLAGS } from "./command.js";
+import { dataDirOf, openDataDir } from "./data-dir.js";
 import { DB_COMMANDS } from "./db-commands.js";
 import { DEV_COMMAND } from "./dev-command.js";
 import { GROUP_COMMANDS } from "./group-commands.js";
@@ -31,6 +31,13 @@ TENANTLITE_API_TOKEN). Errors print one line "error: <CODE>: <message>" on stder
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let backend: Backend | undefined;
   try {
+    // As turso (cobra): `--version` or `-v` before any command word.
+    const first = argv.findIndex((a) => !a.startsWith("-"));
+    const flagsBefore = first === -1 ? argv : argv.slice(0, first);
+    if (flagsBefore.includes("--version") || flagsBefore.includes("-v")) {
+      io.stdout.write(`tenantlite version ${pkg.version}\n`);
+      return 0;
+    }
     const { command, rest, group } = resolve(argv);
     if (command === undefined) {
       const help = rest.includes("--help") || rest.includes("-h");
@@ -61,9 +68,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         `unexpected argument ${JSON.stringify(args.positionals[max]!.slice(0, 60))}: tenantlite ${command.name} ${command.usage}`.trimEnd(),
       );
     }
-    const dataDir =
-      str(args, "data-dir") ??
-      (process.env.TENANTLITE_DATA_DIR || join(homedir(), ".tenantlite", "data"));
+    const dataDir = dataDirOf(args);
     const ctx: CommandContext = {
       args,
       io,
@@ -80,8 +85,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         } else if (args.flags.has("token")) {
           throw usageError("--token goes with --url (local mode needs no token)");
         } else {
-          const { LocalBackend } = await import("./local-backend.js");
-          backend = await LocalBackend.open(dataDir);
+          // Locally, or through the `tenantlite dev` server holding the directory.
+          backend = await openDataDir(dataDir, token);
         }
         return backend;
       },
