@@ -134,7 +134,7 @@ async function startDev(args: string[], env: Record<string, string> = {}) {
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       out += d;
       // The banner is written at once, ending with the API token line.
-      const m = /listening on (http:\/\/\S+)[^]*API token:.*\n/.exec(out);
+      const m = /listening on (http:\/\/\S+)[\s\S]*API token:.*\n/.exec(out);
       if (m) resolve(m[1]!);
     });
     child.on("exit", () => reject(new Error(`server exited: ${out}`)));
