@@ -72,9 +72,10 @@ export const positional = (ctx: CommandContext, i: number): string => ctx.args.p
 export const TOKEN_FLAGS = {
   expiration: {
     type: "string",
+    short: "e",
     help: "<when> 'never' (default) or a duration such as 2w, 7d, 1h30m",
   },
-  "read-only": { type: "boolean", help: "the token can only read" },
+  "read-only": { type: "boolean", short: "r", help: "the token can only read" },
   attach: { type: "string", help: "<a,b> databases the token may ATTACH (read-only)" },
 } as const;
 

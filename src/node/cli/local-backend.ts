@@ -109,6 +109,14 @@ export class LocalBackend implements Backend {
     await this.platform.deleteGroup(name);
   }
 
+  async updateGroupConfig(name: string, patch: { delete_protection: boolean }): Promise<GroupView> {
+    return groupView(await this.platform.updateGroup(name, patch));
+  }
+
+  async databaseSize(name: string, encryptionKey: string | undefined): Promise<number> {
+    return (await this.exportDatabase(name, encryptionKey)).byteLength;
+  }
+
   async createDatabaseToken(name: string, o: TokenOptions): Promise<string> {
     const info = await this.platform.getDatabase(name);
     const group = await this.platform.getGroup(info.group);

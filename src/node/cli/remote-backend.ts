@@ -155,6 +155,26 @@ export class RemoteBackend implements Backend {
     await this.api("DELETE", `/groups/${enc(name)}`);
   }
 
+  async updateGroupConfig(name: string, patch: { delete_protection: boolean }): Promise<GroupView> {
+    await this.api("PATCH", `/groups/${enc(name)}/configuration`, patch);
+    return this.getGroup(name);
+  }
+
+  async databaseSize(name: string, encryptionKey: string | undefined): Promise<number> {
+    if (encryptionKey !== undefined) throw this.localOnly("encrypted databases can be inspected");
+    const body = (await this.api("GET", `/databases/${enc(name)}/usage`)) as {
+      database?: { usage?: { storage_bytes?: unknown } };
+    };
+    const bytes = body.database?.usage?.storage_bytes;
+    if (typeof bytes !== "number") {
+      throw new TenantliteError(
+        "HTTP_BAD_RESPONSE",
+        "the server's usage answer has no storage_bytes",
+      );
+    }
+    return bytes;
+  }
+
   async createDatabaseToken(name: string, o: TokenOptions): Promise<string> {
     return this.mint(`/databases/${enc(name)}/auth/tokens`, o);
   }
