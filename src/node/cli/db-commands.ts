@@ -23,6 +23,8 @@ import { protectionAction, withProtectionHint } from "./delete-protection.js";
 import { freshName } from "./generated-name.js";
 import { withMigrationReport } from "./migration-report.js";
 import { jsonText, quoteIdent, table } from "./output.js";
+import type { ShellTarget } from "./shell.js";
+import { looksLikeUrl, parseTargetUrl } from "./urls.js";
 
 const ENCRYPTION_KEY = {
   type: "string",
@@ -374,10 +376,10 @@ const tokensInvalidate: Command = {
 
 const shell: Command = {
   name: "db shell",
-  usage: "<db> [SQL]",
+  usage: "<db|url> [SQL]",
   summary: "run SQL, or an interactive shell (.help lists its dot commands)",
   details:
-    "With SQL (or piped input) it runs it and exits; on a terminal it is a REPL: statements end\nwith ';', history, .tables .schema .indexes .mode .headers .read .dump .timer .quit.\nWriting to a schema database migrates its children (progress is shown).",
+    "With SQL (or piped input) it runs it and exits; on a terminal it is a REPL: statements end\nwith ';', history, .tables .schema .indexes .mode .headers .read .dump .timer .quit.\nWriting to a schema database migrates its children (progress is shown). Instead of a name,\na database URL works as with turso: http://127.0.0.1:8080/dev/acme/, libsql://…?tls=0,\nws://…, with a token as ?authToken=… (no migration progress then).",
   flags: {
     attach: {
       type: "string",
@@ -390,20 +392,35 @@ const shell: Command = {
     'tenantlite db shell acme "SELECT * FROM users"',
     "tenantlite db shell acme < dump.sql",
     "tenantlite db shell tenant-1 --attach shared-data",
+    'tenantlite db shell http://127.0.0.1:8080/dev/acme/ "SELECT 1"',
   ],
   usesBackend: true,
   async run(ctx) {
-    const backend = await ctx.backend();
-    const { runShell } = await import("./shell.js");
+    const { runShell, backendTarget } = await import("./shell.js");
     const sql = ctx.args.positionals[1];
     const key = str(ctx.args, "encryption-key");
+    const attach = list(ctx.args, "attach");
+    const first = positional(ctx, 0);
+    let target: ShellTarget;
+    if (looksLikeUrl(first)) {
+      for (const flag of ["url", "attach", "encryption-key", "data-dir", "token"]) {
+        if (ctx.args.flags.has(flag)) {
+          throw usageError(
+            `--${flag} goes with a database name; with a database URL the URL says it all (a token as ?authToken=…)`,
+          );
+        }
+      }
+      target = urlTarget(first);
+    } else {
+      target = await backendTarget(await ctx.backend(), first, {
+        attach,
+        ...(key === undefined ? {} : { encryptionKey: key }),
+      });
+    }
     return runShell(
-      backend,
-      positional(ctx, 0),
+      target,
       {
         ...(sql === undefined ? {} : { sql }),
-        attach: list(ctx.args, "attach"),
-        ...(key === undefined ? {} : { encryptionKey: key }),
         interactive: ctx.io.stdin.isTTY === true,
         ...(process.env.TENANTLITE_HISTORY_FILE
           ? { historyFile: process.env.TENANTLITE_HISTORY_FILE }
@@ -413,6 +430,33 @@ const shell: Command = {
     );
   },
 };
+
+/**
+ * A database given by URL, as turso's `db shell <url>` takes it: `http://127.0.0.1:8080/dev/acme/`,
+ * `http://acme.localhost:8080`, `libsql://…?tls=0`, `ws://…`, a token as `?authToken=`. The
+ * shell talks Hrana to it directly (no Platform API), so schema migrations show no progress.
+ */
+function urlTarget(input: string): ShellTarget {
+  const { url, authToken } = parseTargetUrl(input, "the database URL");
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  const dev = /^\/dev\/([^/]+)\//.exec(url.pathname);
+  const hostLabel = /^([a-z0-9-]+)\.localhost$/i.exec(url.hostname);
+  if (dev === null && hostLabel !== null && url.pathname === "/") {
+    // `<db>.localhost` names rarely resolve outside browsers: the same database by its path.
+    url.hostname = "127.0.0.1";
+    url.pathname = `/dev/${hostLabel[1]!.toLowerCase()}/`;
+  }
+  const name = dev !== null ? decodeURIComponent(dev[1]!) : (hostLabel?.[1] ?? url.host);
+  return {
+    name,
+    where: `${url.origin}${url.pathname}`,
+    openSession: async (interactive) => {
+      const { openHttpSession, openWsSession } = await import("./hrana-client.js");
+      const o = { url: url.href, jwt: authToken };
+      return interactive ? openWsSession(o) : openHttpSession(o);
+    },
+  };
+}
 
 const exportCmd: Command = {
   name: "db export",
