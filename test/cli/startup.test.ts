@@ -160,6 +160,9 @@ describe("startup errors", () => {
       expect(r.stderr, url).toBe("");
       expect(r.code).toBe(0);
     }
+    await memServer.platform.createDatabase("lib-db");
+    const show = await runCli(["db", "show", "lib-db", "--url", `libsql://${host}?tls=0`]);
+    expect(show.stdout).toMatch(/^Name: +lib-db\n/);
     const secret = await runCli(["db", "list", "--url", "nope://x?authToken=sekrit-77"]);
     expect(errorCode(secret)).toBe("ARGS_INVALID");
     expect(secret.stderr).not.toContain("sekrit-77");

@@ -13,6 +13,7 @@ import { DB_COMMANDS } from "./db-commands.js";
 import { DEV_COMMAND } from "./dev-command.js";
 import { GROUP_COMMANDS } from "./group-commands.js";
 import { type CliIo, errorLine } from "./io.js";
+import { looksLikeUrl } from "./urls.js";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [DEV_COMMAND, ...GROUP_COMMANDS, ...DB_COMMANDS];
@@ -23,8 +24,9 @@ Usage: tenantlite <command> [arguments] [flags]
        tenantlite                      (same as: tenantlite dev)
 
 Database commands work on the local data directory (--data-dir, env TENANTLITE_DATA_DIR,
-default ~/.tenantlite/data) or, with --url, on a running server (token: --token or env
-TENANTLITE_API_TOKEN). Errors print one line "error: <CODE>: <message>" on stderr.
+default ~/.tenantlite/data) — through the tenantlite dev server when one holds it — or, with
+--url, on a running server (token: --token or env TENANTLITE_API_TOKEN). Errors print one line
+"error: <CODE>: <message>" on stderr. tenantlite --version prints the version.
 `;
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit status. */
@@ -167,7 +169,7 @@ function isFlagValue(argv: readonly string[], i: number): boolean {
 /** `db show x --url` (no value) means "print the URL", as in turso; `--url http://…` is the server. */
 function showUrlAlias(rest: string[]): string[] {
   return rest.map((a, i) =>
-    a === "--url" && !/^https?:\/\//i.test(rest[i + 1] ?? "") ? "--show-url" : a,
+    a === "--url" && !looksLikeUrl(rest[i + 1] ?? "") ? "--show-url" : a,
   );
 }
 
