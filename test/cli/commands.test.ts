@@ -203,7 +203,8 @@ describe("usage errors", () => {
       [["frobnicate"], "UNKNOWN_COMMAND"],
       [["db", "frob"], "UNKNOWN_COMMAND"],
       [["db"], "ARGS_INVALID"],
-      [["db", "create", ...d], "ARGS_INVALID"],
+      [["db", "inspect", ...d], "ARGS_INVALID"],
+      [["db", "import", ...d], "ARGS_INVALID"],
       [["db", "create", "a", "b", ...d], "ARGS_INVALID"],
       [["db", "list", "--bogus", ...d], "ARGS_INVALID"],
       [["db", "list", "--group", ...d], "ARGS_INVALID"],
@@ -390,7 +391,7 @@ describe("help", () => {
       expect(helps[i]!.stdout).toMatch(/Examples:\n {2}tenantlite /);
     });
     expect((await runCli(["db", "create", "--help"])).stdout).toContain("--from-file <file.db>");
-    expect((await runCli(["db", "--help"])).stdout).toContain("db shell <db> [SQL]");
+    expect((await runCli(["db", "--help"])).stdout).toContain("db shell <db|url> [SQL]");
     expect((await runCli(["help", "db", "shell"])).stdout).toContain("--attach <a,b>");
   });
 });

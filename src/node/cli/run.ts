@@ -168,9 +168,7 @@ function isFlagValue(argv: readonly string[], i: number): boolean {
 
 /** `db show x --url` (no value) means "print the URL", as in turso; `--url http://…` is the server. */
 function showUrlAlias(rest: string[]): string[] {
-  return rest.map((a, i) =>
-    a === "--url" && !looksLikeUrl(rest[i + 1] ?? "") ? "--show-url" : a,
-  );
+  return rest.map((a, i) => (a === "--url" && !looksLikeUrl(rest[i + 1] ?? "") ? "--show-url" : a));
 }
 
 function subcommands(group: string): string[] {
