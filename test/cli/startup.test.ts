@@ -4,7 +4,15 @@
  * libsql:// URL without ?tls=0, an old Node, and --version. Each failure is one coded line.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FsStorage } from "../../src/node/fs-storage.js";
@@ -225,5 +233,38 @@ describe("bin/tenantlite.js", () => {
     const unbuilt = run(fakePackage(false));
     expect(unbuilt.stderr).toMatch(/^error: BUILD_MISSING: dist\/tenantlite\.js is missing/);
     expect(unbuilt.status).toBe(1);
+  });
+});
+
+describe("npx tenantlite in a clone", () => {
+  it("runs the package's own bin, as the README and the dev banner say (npm 11)", () => {
+    // A clone without .git: the files the build needs, the repository's node_modules.
+    const clone = tempDir("tl-clone-");
+    for (const f of ["package.json", "package-lock.json"]) {
+      copyFileSync(join(root, f), join(clone, f));
+    }
+    for (const d of ["bin", "scripts", "src", "parser"]) {
+      cpSync(join(root, d), join(clone, d), { recursive: true });
+    }
+    symlinkSync(join(root, "node_modules"), join(clone, "node_modules"));
+    const env = {
+      ...process.env,
+      npm_config_cache: join(clone, ".npm-cache"), // npx links the package into its cache
+      npm_config_update_notifier: "false",
+      npm_config_fund: "false",
+      npm_config_audit: "false",
+    };
+    const build = spawnSync("npm", ["run", "build"], { cwd: clone, env, encoding: "utf8" });
+    expect(build.status, build.stderr).toBe(0);
+    const r = spawnSync("npx", ["--offline", "tenantlite", "--version"], {
+      cwd: join(clone, "src"), // from anywhere in the clone
+      env,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(r.stdout, r.stderr).toBe(`tenantlite version ${version}\n`);
   });
 });
