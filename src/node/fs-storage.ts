@@ -635,6 +635,38 @@ async function lock(root: string, options: FsStorageOptions): Promise<string> {
   );
 }
 
+/** Who holds a directory's lock, as its lock file says (see {@link readLockHolder}). */
+export interface LockHolder {
+  readonly pid: number;
+  /** The host name the holder runs on. */
+  readonly host: string;
+  /** The holder's `lockLabel` (`tenantlite dev` for the server, `tenantlite` for the CLI). */
+  readonly label: string;
+  /** Whether that process still runs (always true for another host: it cannot be checked). */
+  readonly alive: boolean;
+}
+
+/**
+ * The holder of `root`'s lock, or undefined when the directory is not locked. For callers that
+ * found it locked (`STORAGE_LOCKED`) and want to say, or do, something about who holds it.
+ */
+export function readLockHolder(root: string): LockHolder | undefined {
+  let held: string | undefined;
+  try {
+    held = readLock(join(resolve(root), LOCK_NAME));
+  } catch {
+    return undefined; // unreadable: nothing to say about it
+  }
+  if (held === undefined) return undefined;
+  const [pid = "", host = "", , ...rest] = held.split(" ");
+  return {
+    pid: Number(pid),
+    host,
+    label: rest.join(" "),
+    alive: lockHolderAlive(Number(pid), host),
+  };
+}
+
 /** Removes the lock file if it still holds `token`. */
 function unlock(root: string, token: string): void {
   const path = join(root, LOCK_NAME);

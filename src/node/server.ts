@@ -25,6 +25,8 @@ import type { Storage } from "../storage/storage.js";
 import { createPlatform } from "./create-platform.js";
 import { DbFileStorage } from "./db-file-storage.js";
 import { FsStorage } from "./fs-storage.js";
+import { listenError } from "./listen-error.js";
+import { removeServerInfo, writeServerInfo } from "./server-info.js";
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -228,9 +230,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     handler.close();
     if (ownPlatform) await platform.close();
     await ownStorage?.close();
-    throw e;
+    throw listenError(e, host, port);
   }
   const address = server.address() as AddressInfo;
+  // So that CLI commands on the directory find this server (instead of STORAGE_LOCKED).
+  const dataDirRoot = ownStorage instanceof FsStorage ? ownStorage.root : undefined;
+  if (dataDirRoot !== undefined) writeServerInfo(dataDirRoot, address, handler.apiToken);
   const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closed = false;
   return {
@@ -252,6 +257,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      if (dataDirRoot !== undefined) removeServerInfo(dataDirRoot);
       if (ownPlatform) await platform.close();
       await ownStorage?.close();
     },

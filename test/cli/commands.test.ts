@@ -203,7 +203,8 @@ describe("usage errors", () => {
       [["frobnicate"], "UNKNOWN_COMMAND"],
       [["db", "frob"], "UNKNOWN_COMMAND"],
       [["db"], "ARGS_INVALID"],
-      [["db", "create", ...d], "ARGS_INVALID"],
+      [["db", "inspect", ...d], "ARGS_INVALID"],
+      [["db", "import", ...d], "ARGS_INVALID"],
       [["db", "create", "a", "b", ...d], "ARGS_INVALID"],
       [["db", "list", "--bogus", ...d], "ARGS_INVALID"],
       [["db", "list", "--group", ...d], "ARGS_INVALID"],
@@ -362,13 +363,17 @@ describe("help", () => {
       "group list",
       "group show",
       "group destroy",
+      "group config delete-protection",
       "group tokens create",
       "group tokens invalidate",
       "db create",
       "db list",
       "db show",
       "db destroy",
+      "db import",
       "db config attach",
+      "db config delete-protection",
+      "db inspect",
       "db tokens create",
       "db tokens invalidate",
       "db shell",
@@ -386,7 +391,7 @@ describe("help", () => {
       expect(helps[i]!.stdout).toMatch(/Examples:\n {2}tenantlite /);
     });
     expect((await runCli(["db", "create", "--help"])).stdout).toContain("--from-file <file.db>");
-    expect((await runCli(["db", "--help"])).stdout).toContain("db shell <db> [SQL]");
+    expect((await runCli(["db", "--help"])).stdout).toContain("db shell <db|url> [SQL]");
     expect((await runCli(["help", "db", "shell"])).stdout).toContain("--attach <a,b>");
   });
 });

@@ -3,6 +3,7 @@
  * terminal, a failing child), and `dev` / no command starting the server.
  */
 import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
@@ -122,19 +123,23 @@ describe("progress on a terminal", () => {
 });
 
 /** Starts `tenantlite <args>` as a child process; resolves with its URL once it listens. */
-async function startDev(args: string[]) {
-  const child = spawn(process.execPath, [BUNDLE, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+async function startDev(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BUNDLE, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
   const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  let out = "";
   const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => {
       out += d;
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      // The banner is written at once, ending with the API token line.
+      const m = /listening on (http:\/\/\S+)[\s\S]*API token:.*\n/.exec(out);
       if (m) resolve(m[1]!);
     });
     child.on("exit", () => reject(new Error(`server exited: ${out}`)));
   });
-  return { child, url, exited };
+  return { child, url, exited, banner: out };
 }
 
 describe("dev", () => {
@@ -156,24 +161,54 @@ describe("dev", () => {
     });
   }
 
-  it("a data directory the server holds is refused to local commands at once, and free again once it is gone", async () => {
+  it("a command on a data directory the server holds goes through the server; once it is killed, the directory is local again", async () => {
     const dir = tempDir();
-    const { child, url, exited } = await startDev(["dev", "--port", "0", "--data-dir", dir]);
+    const { child, url, exited, banner } = await startDev([
+      "dev",
+      "--port",
+      "0",
+      "--data-dir",
+      dir,
+    ]);
     try {
+      // Another data directory than a bare command's: the banner's commands carry the URL.
+      expect(banner).toContain(`npx tenantlite db list --url ${url}\n`);
       expect((await runCli(["db", "create", "served", "--url", url])).code).toBe(0);
       const t0 = Date.now();
-      const refused = await runCli(["db", "create", "local", "--data-dir", dir]);
-      expect(errorCode(refused)).toBe("STORAGE_LOCKED");
-      expect(refused.stderr).toContain(`process ${child.pid} (tenantlite dev)`);
-      expect(refused.stderr).toContain("pass --url");
+      const via = await runCli(["db", "create", "via-dir", "--data-dir", dir]);
+      expect(via.stderr).toBe("");
+      expect(via.stdout).toContain(`URL: ${url}/dev/via-dir/`);
       expect(Date.now() - t0).toBeLessThan(10_000); // no waiting for a server
+      expect((await runCli(["db", "list", "--url", url])).stdout).toMatch(/\bvia-dir\b/);
     } finally {
-      child.kill("SIGKILL"); // no chance to unlock: the next opener takes the lock over
+      child.kill("SIGKILL"); // no chance to unlock nor to drop its record: both are stale now
       await exited;
     }
     expect((await runCli(["db", "create", "local", "--data-dir", dir])).code).toBe(0);
     const list = await runCli(["db", "list", "--data-dir", dir]);
     expect(list.stdout).toMatch(/\blocal\b/);
     expect(list.stdout).toMatch(/\bserved\b/);
+    expect(list.stdout).toMatch(/\bvia-dir\b/);
+    expect(list.stdout).toContain("http://127.0.0.1:8080/dev/local/"); // local mode's URLs
+  });
+
+  it("the banner's CLI commands work as printed (default data directory: no --url needed)", async () => {
+    const home = tempDir("tl-home-");
+    const env = { HOME: home, TENANTLITE_DATA_DIR: "" };
+    const { child, url, exited, banner } = await startDev(["--port", "0"], env);
+    try {
+      const commands = [...banner.matchAll(/^ {4}npx tenantlite (.*)$/gm)].map((m) => m[1]!);
+      expect(commands).toEqual(["db create acme", "db list", "db shell acme"]);
+      expect(banner).toContain(`storage:      ${join(home, ".tenantlite", "data")}`);
+      const created = await runCli(commands[0]!.split(" "), { env });
+      expect(created.stdout).toContain(`URL: ${url}/dev/acme/`);
+      const listed = await runCli(commands[1]!.split(" "), { env });
+      expect(listed.stdout).toMatch(/^NAME .*\nacme +regular/);
+      const shell = await runCli(commands[2]!.split(" "), { env, input: "SELECT 6 * 7 AS n;\n" });
+      expect(shell.stdout).toBe("n\n42\n");
+    } finally {
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
   });
 });

@@ -150,6 +150,15 @@ describe("db shell --attach", () => {
     });
     expect(ok.stderr).toBe("");
     expect(ok.stdout).toBe("x\n42\n");
+    // As sqlite3's shell: attached databases' objects listed as alias.name.
+    const listed = await runCli(["db", "shell", "main-db", "--attach", "shared", ...d], {
+      input:
+        'CREATE TABLE m (y);\nATTACH "shared" AS sh;\n.tables\n.schema\n.schema sh.s\n.indexes\n',
+    });
+    expect(listed.stderr).toBe("");
+    expect(listed.stdout).toBe(
+      "m\nsh.s\nCREATE TABLE m (y);\nCREATE TABLE sh.s (x);\nCREATE TABLE sh.s (x);\n",
+    );
     const other = await runCli(["db", "shell", "main-db", "--attach", "shared", ...d], {
       input: 'ATTACH "other" AS o;\n',
     });
@@ -180,5 +189,59 @@ describe("db shell --attach", () => {
     });
     expect(pty.stdout.replace(/\r/g, "")).toMatch(/x\n7\n/);
     expect(pty.stdout).not.toContain("error:");
+  });
+});
+
+describe("db shell <url>", () => {
+  it("a database URL instead of a name: http, libsql://…?tls=0, <db>.localhost, a token in the query", async () => {
+    await server.platform.createDatabase("by-url");
+    const c = server.platform.client("by-url");
+    await c.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
+    await c.execute("INSERT INTO users (name) VALUES ('ann'), ('bob')");
+    const host = new URL(server.url).host;
+    const port = new URL(server.url).port;
+    for (const url of [
+      `${server.url}/dev/by-url/`,
+      `${server.url}/dev/by-url`,
+      `libsql://${host}/dev/by-url?tls=0`,
+      `ws://${host}/dev/by-url/`,
+      `http://by-url.localhost:${port}`,
+    ]) {
+      const r = await runCli(["db", "shell", url, "SELECT count(*) AS n FROM users"]);
+      expect(r.stderr, url).toBe("");
+      expect(r.stdout, url).toBe("n\n2\n");
+    }
+    const piped = await runCli(["db", "shell", `${server.url}/dev/by-url/`], {
+      input: ".tables\nSELECT name FROM users WHERE id = 1;\n",
+    });
+    expect(piped.stdout).toBe("users\nname\nann\n");
+    const pty = await runCliInPty(["db", "shell", `${server.url}/dev/by-url/`], {
+      input: "SELECT 40 + 2 AS n;\n.quit\n",
+      env: { TENANTLITE_HISTORY_FILE: join(tempDir(), "h") },
+    });
+    const out = pty.stdout.replace(/\r/g, "");
+    expect(out).toContain(`Connected to by-url (${server.url}/dev/by-url/)`);
+    expect(out).toMatch(/n\n42\n/);
+
+    const tls = await runCli(["db", "shell", `libsql://${host}/dev/by-url`, "SELECT 1"]);
+    expect(errorCode(tls)).toBe("URL_TLS_MISMATCH");
+    expect(tls.stderr).toContain("?tls=0");
+    const withFlag = await runCli(["db", "shell", `${server.url}/dev/by-url/`, "--attach", "x"]);
+    expect(errorCode(withFlag)).toBe("ARGS_INVALID");
+
+    // With auth on the token comes in the URL, as turso reads it; it never shows in errors.
+    await authServer.platform.createDatabase("locked");
+    const base = `${authServer.url}/dev/locked/`;
+    const denied = await runCli(["db", "shell", base, "SELECT 1 AS one"]);
+    expect(errorCode(denied)).toMatch(/^AUTH_/);
+    const env = { TENANTLITE_URL: authServer.url, TENANTLITE_API_TOKEN: "k" };
+    const jwt = (await runCli(["db", "tokens", "create", "locked"], { env })).stdout.trim();
+    for (const q of ["authToken", "auth_token", "jwt"]) {
+      const r = await runCli(["db", "shell", `${base}?${q}=${jwt}`, "SELECT 1 AS one"]);
+      expect(r.stdout, q).toBe("one\n1\n");
+    }
+    const bad = await runCli(["db", "shell", `${base}?authToken=not-a-jwt-123`, "SELECT 1"]);
+    expect(errorCode(bad)).toMatch(/^AUTH_/);
+    expect(bad.stderr).not.toContain("not-a-jwt-123");
   });
 });

@@ -91,6 +91,10 @@ export interface Backend {
   listGroups(): Promise<GroupView[]>;
   getGroup(name: string): Promise<GroupView>;
   deleteGroup(name: string): Promise<void>;
+  /** Switches a group's delete protection; returns the group as it is now. */
+  updateGroupConfig(name: string, patch: { delete_protection: boolean }): Promise<GroupView>;
+  /** The bytes the database takes (its SQLite image, as `db export` writes it). */
+  databaseSize(name: string, encryptionKey: string | undefined): Promise<number>;
   createDatabaseToken(name: string, options: TokenOptions): Promise<string>;
   invalidateDatabaseTokens(name: string): Promise<void>;
   createGroupToken(group: string, options: TokenOptions): Promise<string>;

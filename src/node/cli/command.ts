@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { TenantliteError } from "../../errors.js";
 import { bool, type FlagSpec, list, type ParsedArgs, str } from "./args.js";
 import type { Backend } from "./backend.js";
+import type { DataDir } from "./data-dir.js";
 import type { CliIo } from "./io.js";
 
 /** What a running command gets. */
@@ -16,8 +17,8 @@ export interface CommandContext {
   backend(): Promise<Backend>;
   /** Writes to stdout. */
   out(text: string): void;
-  /** Global options after defaults and environment variables. */
-  readonly dataDir: string;
+  /** The data directory (`--data-dir`, env, default), for local mode and `dev`. */
+  readonly dataDir: DataDir;
 }
 
 /** One command, e.g. `db create`. */
@@ -71,9 +72,10 @@ export const positional = (ctx: CommandContext, i: number): string => ctx.args.p
 export const TOKEN_FLAGS = {
   expiration: {
     type: "string",
+    short: "e",
     help: "<when> 'never' (default) or a duration such as 2w, 7d, 1h30m",
   },
-  "read-only": { type: "boolean", help: "the token can only read" },
+  "read-only": { type: "boolean", short: "r", help: "the token can only read" },
   attach: { type: "string", help: "<a,b> databases the token may ATTACH (read-only)" },
 } as const;
 

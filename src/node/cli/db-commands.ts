@@ -4,11 +4,14 @@
  */
 import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
+import { basename } from "node:path";
 import { TenantliteError } from "../../errors.js";
+import { assertValidName } from "../../platform/names.js";
 import { bool, list, str, usageError } from "./args.js";
-import type { DbView } from "./backend.js";
+import type { Backend, DbView } from "./backend.js";
 import {
   type Command,
+  type CommandContext,
   confirm,
   JSON_FLAG,
   positional,
@@ -16,8 +19,12 @@ import {
   tokenOptions,
   YES_FLAG,
 } from "./command.js";
+import { protectionAction, withProtectionHint } from "./delete-protection.js";
+import { freshName } from "./generated-name.js";
 import { withMigrationReport } from "./migration-report.js";
-import { jsonText, table } from "./output.js";
+import { jsonText, quoteIdent, table } from "./output.js";
+import type { ShellTarget } from "./shell.js";
+import { looksLikeUrl, parseTargetUrl } from "./urls.js";
 
 const ENCRYPTION_KEY = {
   type: "string",
@@ -26,10 +33,10 @@ const ENCRYPTION_KEY = {
 
 const create: Command = {
   name: "db create",
-  usage: "<name>",
+  usage: "[name]",
   summary: "create a database",
   details:
-    "Names: lowercase letters, digits and dashes, at most 64 characters. A schema database\n(--type schema) owns the schema of its children (--schema <parent>); writing to it migrates them all.",
+    "Names: lowercase letters, digits and dashes, at most 64 characters; without one, a name such\nas brave-otter is made up (as turso does). A schema database (--type schema) owns the schema of\nits children (--schema <parent>); writing to it migrates them all.",
   flags: {
     group: { type: "string", help: "<group> group to create it in (default: default)" },
     type: { type: "string", help: "<type> 'schema' makes a schema (parent) database" },
@@ -40,9 +47,10 @@ const create: Command = {
     "encryption-key": { type: "string", help: "<key> the key to encrypt with" },
     json: JSON_FLAG,
   },
-  positionals: [1, 1],
+  positionals: [0, 1],
   examples: [
     "tenantlite db create acme",
+    "tenantlite db create",
     "tenantlite db create app-schema --type schema",
     "tenantlite db create tenant-1 --schema app-schema",
     "tenantlite db create restored --from-file backup.db",
@@ -64,19 +72,13 @@ const create: Command = {
       throw usageError(`--${sources[0]} and --${sources[1]} cannot be combined`);
     }
     const file = str(a, "from-file");
-    let fromFile: Uint8Array | undefined;
-    if (file !== undefined) {
-      try {
-        fromFile = new Uint8Array(await readFile(file));
-      } catch {
-        throw new TenantliteError("FILE_NOT_FOUND", `cannot read ${JSON.stringify(file)}`);
-      }
-    }
+    const fromFile = file === undefined ? undefined : await readInput(file);
     const backend = await ctx.backend();
     const group = str(a, "group");
     const schema = str(a, "schema");
     const fromDb = str(a, "from-db");
-    const db = await backend.createDatabase(positional(ctx, 0), {
+    const name = a.positionals[0] ?? (await freshName((n) => exists(backend, n)));
+    const db = await backend.createDatabase(name, {
       ...(group === undefined ? {} : { group }),
       ...(type === "schema" ? { schemaParent: true } : {}),
       ...(schema === undefined ? {} : { schema }),
@@ -84,24 +86,98 @@ const create: Command = {
       ...(fromFile === undefined ? {} : { fromFile }),
       ...(key === undefined ? {} : { encryptionKey: key }),
     });
-    if (bool(a, "json")) ctx.out(jsonText(db));
-    else {
-      const kind = db.type === "schema" ? "schema database" : "database";
-      const parent = db.parent === null ? "" : ` (child of ${db.parent})`;
-      ctx.out(`Created ${kind} ${db.name} in group ${db.group}${parent}.\n`);
-      ctx.out(`URL: ${backend.databaseUrl(db.name)}\n`);
-    }
+    printCreated(ctx, backend, db);
     return 0;
   },
 };
+
+function printCreated(ctx: CommandContext, backend: Backend, db: DbView): void {
+  if (bool(ctx.args, "json")) {
+    ctx.out(jsonText(db));
+    return;
+  }
+  const kind = db.type === "schema" ? "schema database" : "database";
+  const parent = db.parent === null ? "" : ` (child of ${db.parent})`;
+  ctx.out(`Created ${kind} ${db.name} in group ${db.group}${parent}.\n`);
+  ctx.out(`URL: ${backend.databaseUrl(db.name)}\n`);
+}
+
+/** Whether a database of that name exists. */
+async function exists(backend: Backend, name: string): Promise<boolean> {
+  try {
+    await backend.getDatabase(name);
+    return true;
+  } catch (e) {
+    if (e instanceof TenantliteError && e.code === "DATABASE_NOT_FOUND") return false;
+    throw e;
+  }
+}
+
+const importCmd: Command = {
+  name: "db import",
+  usage: "<file.db>",
+  summary: "create a database from a SQLite file, named after the file",
+  details:
+    "As turso's db import: the name is the file's name without its extension (.db, .sqlite,\n.sqlite3, .sl3, .s3db, .db3), e.g. ./data/shop.db becomes shop. For another name use\ndb create <name> --from-file <file>.",
+  flags: {
+    group: { type: "string", help: "<group> group to create it in (default: default)" },
+    json: JSON_FLAG,
+  },
+  positionals: [1, 1],
+  examples: ["tenantlite db import ./shop.db", "tenantlite db import legacy.sqlite --group eu"],
+  usesBackend: true,
+  async run(ctx) {
+    const file = positional(ctx, 0);
+    const name = importedName(file);
+    try {
+      assertValidName(name, "database");
+    } catch (e) {
+      throw new TenantliteError(
+        "NAME_INVALID",
+        `the name taken from the file name, ${JSON.stringify(name.slice(0, 80))}, is not a valid database name (1 to 64 lowercase letters, digits and dashes): rename the file, or use tenantlite db create <name> --from-file <file>`,
+        { cause: e },
+      );
+    }
+    const bytes = await readInput(file);
+    const backend = await ctx.backend();
+    const group = str(ctx.args, "group");
+    const db = await backend.createDatabase(name, {
+      ...(group === undefined ? {} : { group }),
+      fromFile: bytes,
+    });
+    printCreated(ctx, backend, db);
+    return 0;
+  },
+};
+
+/** turso's rule: the file's base name without a SQLite extension. */
+export function importedName(file: string): string {
+  const base = basename(file);
+  const ext = [".db", ".sqlite", ".sqlite3", ".sl3", ".s3db", ".db3"].find((e) =>
+    base.toLowerCase().endsWith(e),
+  );
+  return ext === undefined ? base : base.slice(0, base.length - ext.length);
+}
+
+async function readInput(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(file));
+  } catch {
+    throw new TenantliteError("FILE_NOT_FOUND", `cannot read ${JSON.stringify(file)}`);
+  }
+}
 
 const listCmd: Command = {
   name: "db list",
   usage: "",
   summary: "list databases",
   flags: {
-    group: { type: "string", help: "<group> only this group's databases" },
-    schema: { type: "string", help: "<parent> only the children of this schema database" },
+    group: { type: "string", short: "g", help: "<group> only this group's databases" },
+    schema: {
+      type: "string",
+      short: "s",
+      help: "<parent> only the children of this schema database",
+    },
     json: JSON_FLAG,
   },
   positionals: [0, 0],
@@ -193,7 +269,9 @@ const destroy: Command = {
     const backend = await ctx.backend();
     await backend.getDatabase(name);
     await confirm(ctx, `Destroy database ${name} and all its data?`, `destroying ${name}`);
-    await backend.deleteDatabase(name);
+    await backend.deleteDatabase(name).catch((e: unknown) => {
+      throw withProtectionHint(e);
+    });
     ctx.out(`Destroyed database ${name}.\n`);
     return 0;
   },
@@ -227,6 +305,32 @@ const configAttach: Command = {
     await backend.getDatabase(name);
     await backend.updateConfig(name, { allow_attach: action === "allow" });
     ctx.out(`Attach ${action === "allow" ? "allowed" : "disallowed"} for ${name}.\n`);
+    return 0;
+  },
+};
+
+const configDeleteProtection: Command = {
+  name: "db config delete-protection",
+  usage: "enable|disable|show <db>",
+  summary: "switch a database's delete protection (a protected database cannot be destroyed)",
+  flags: {},
+  positionals: [2, 2],
+  examples: [
+    "tenantlite db config delete-protection enable acme",
+    "tenantlite db config delete-protection show acme",
+  ],
+  usesBackend: true,
+  async run(ctx) {
+    const action = protectionAction(ctx, "db config delete-protection");
+    const name = positional(ctx, 1);
+    const backend = await ctx.backend();
+    const db = await backend.getDatabase(name);
+    if (action === "show") {
+      ctx.out(`Delete Protection ${db.config.delete_protection ? "on" : "off"}\n`);
+      return 0;
+    }
+    await backend.updateConfig(name, { delete_protection: action === "enable" });
+    ctx.out(`Delete protection ${action === "enable" ? "on" : "off"} for database ${name}.\n`);
     return 0;
   },
 };
@@ -272,10 +376,10 @@ const tokensInvalidate: Command = {
 
 const shell: Command = {
   name: "db shell",
-  usage: "<db> [SQL]",
+  usage: "<db|url> [SQL]",
   summary: "run SQL, or an interactive shell (.help lists its dot commands)",
   details:
-    "With SQL (or piped input) it runs it and exits; on a terminal it is a REPL: statements end\nwith ';', history, .tables .schema .indexes .mode .headers .read .dump .timer .quit.\nWriting to a schema database migrates its children (progress is shown).",
+    "With SQL (or piped input) it runs it and exits; on a terminal it is a REPL: statements end\nwith ';', history, .tables .schema .indexes .mode .headers .read .dump .timer .quit.\nWriting to a schema database migrates its children (progress is shown). Instead of a name,\na database URL works as with turso: http://127.0.0.1:8080/dev/acme/, libsql://…?tls=0,\nws://…, with a token as ?authToken=… (no migration progress then).",
   flags: {
     attach: {
       type: "string",
@@ -288,20 +392,35 @@ const shell: Command = {
     'tenantlite db shell acme "SELECT * FROM users"',
     "tenantlite db shell acme < dump.sql",
     "tenantlite db shell tenant-1 --attach shared-data",
+    'tenantlite db shell http://127.0.0.1:8080/dev/acme/ "SELECT 1"',
   ],
   usesBackend: true,
   async run(ctx) {
-    const backend = await ctx.backend();
-    const { runShell } = await import("./shell.js");
+    const { runShell, backendTarget } = await import("./shell.js");
     const sql = ctx.args.positionals[1];
     const key = str(ctx.args, "encryption-key");
+    const attach = list(ctx.args, "attach");
+    const first = positional(ctx, 0);
+    let target: ShellTarget;
+    if (looksLikeUrl(first)) {
+      for (const flag of ["url", "attach", "encryption-key", "data-dir", "token"]) {
+        if (ctx.args.flags.has(flag)) {
+          throw usageError(
+            `--${flag} goes with a database name; with a database URL the URL says it all (a token as ?authToken=…)`,
+          );
+        }
+      }
+      target = urlTarget(first);
+    } else {
+      target = await backendTarget(await ctx.backend(), first, {
+        attach,
+        ...(key === undefined ? {} : { encryptionKey: key }),
+      });
+    }
     return runShell(
-      backend,
-      positional(ctx, 0),
+      target,
       {
         ...(sql === undefined ? {} : { sql }),
-        attach: list(ctx.args, "attach"),
-        ...(key === undefined ? {} : { encryptionKey: key }),
         interactive: ctx.io.stdin.isTTY === true,
         ...(process.env.TENANTLITE_HISTORY_FILE
           ? { historyFile: process.env.TENANTLITE_HISTORY_FILE }
@@ -312,21 +431,52 @@ const shell: Command = {
   },
 };
 
+/**
+ * A database given by URL, as turso's `db shell <url>` takes it: `http://127.0.0.1:8080/dev/acme/`,
+ * `http://acme.localhost:8080`, `libsql://…?tls=0`, `ws://…`, a token as `?authToken=`. The
+ * shell talks Hrana to it directly (no Platform API), so schema migrations show no progress.
+ */
+function urlTarget(input: string): ShellTarget {
+  const { url, authToken } = parseTargetUrl(input, "the database URL");
+  if (!url.pathname.endsWith("/")) url.pathname += "/";
+  const dev = /^\/dev\/([^/]+)\//.exec(url.pathname);
+  const hostLabel = /^([a-z0-9-]+)\.localhost$/i.exec(url.hostname);
+  if (dev === null && hostLabel !== null && url.pathname === "/") {
+    // `<db>.localhost` names rarely resolve outside browsers: the same database by its path.
+    url.hostname = "127.0.0.1";
+    url.pathname = `/dev/${hostLabel[1]!.toLowerCase()}/`;
+  }
+  const name = dev !== null ? decodeURIComponent(dev[1]!) : (hostLabel?.[1] ?? url.host);
+  return {
+    name,
+    where: `${url.origin}${url.pathname}`,
+    openSession: async (interactive) => {
+      const { openHttpSession, openWsSession } = await import("./hrana-client.js");
+      const o = { url: url.href, jwt: authToken };
+      return interactive ? openWsSession(o) : openHttpSession(o);
+    },
+  };
+}
+
 const exportCmd: Command = {
   name: "db export",
   usage: "<db>",
   summary: "write a database to a SQLite file",
   flags: {
-    output: { type: "string", short: "o", help: "<file.db> where to write (default <db>.db)" },
+    "output-file": { type: "string", help: "<file.db> where to write (default <db>.db)" },
+    output: { type: "string", short: "o", help: "<file.db> the same as --output-file" },
     overwrite: { type: "boolean", help: "replace the file if it exists" },
     "encryption-key": ENCRYPTION_KEY,
   },
   positionals: [1, 1],
-  examples: ["tenantlite db export acme --output acme-backup.db"],
+  examples: ["tenantlite db export acme --output-file acme-backup.db"],
   usesBackend: true,
   async run(ctx) {
     const name = positional(ctx, 0);
-    const file = str(ctx.args, "output") ?? `${name}.db`;
+    if (ctx.args.flags.has("output-file") && ctx.args.flags.has("output")) {
+      throw usageError("--output-file and --output are the same flag: give one");
+    }
+    const file = str(ctx.args, "output-file") ?? str(ctx.args, "output") ?? `${name}.db`;
     if (existsSync(file) && !bool(ctx.args, "overwrite")) {
       throw new TenantliteError(
         "FILE_EXISTS",
@@ -340,6 +490,86 @@ const exportCmd: Command = {
     return 0;
   },
 };
+
+const inspect: Command = {
+  name: "db inspect",
+  usage: "<db>",
+  summary: "show a database's size and how many tables and indexes it has",
+  details:
+    "Total space used is the size of its SQLite file (what db export writes). turso also prints\nrows read and written; tenantlite does not count them. --verbose lists every table, view and\nindex, with each table's row count.",
+  flags: {
+    verbose: { type: "boolean", help: "list tables (with row counts), views and indexes" },
+    json: JSON_FLAG,
+    "encryption-key": ENCRYPTION_KEY,
+  },
+  positionals: [1, 1],
+  examples: ["tenantlite db inspect acme", "tenantlite db inspect acme --verbose"],
+  usesBackend: true,
+  async run(ctx) {
+    const name = positional(ctx, 0);
+    const key = str(ctx.args, "encryption-key");
+    const backend = await ctx.backend();
+    await backend.getDatabase(name);
+    const bytes = await backend.databaseSize(name, key);
+    const session = await backend.openSession(
+      name,
+      key === undefined ? {} : { encryptionKey: key },
+    );
+    const objects: { name: string; type: string; rows: bigint | null }[] = [];
+    try {
+      const r = await session.execute(
+        "SELECT name, type FROM sqlite_schema WHERE type IN ('table','view','index') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 ELSE 2 END, name",
+      );
+      for (const [n, type] of r.rows) {
+        let rows: bigint | null = null;
+        if (type === "table" && bool(ctx.args, "verbose")) {
+          const c = await session.execute(`SELECT count(*) FROM ${quoteIdent(String(n))}`);
+          rows = BigInt(c.rows[0]?.[0] as bigint | number);
+        }
+        objects.push({ name: String(n), type: String(type), rows });
+      }
+    } finally {
+      await session.close();
+    }
+    const count = (t: string) => objects.filter((o) => o.type === t).length;
+    if (bool(ctx.args, "json")) {
+      ctx.out(
+        jsonText({
+          name,
+          storage_bytes: bytes,
+          tables: count("table"),
+          views: count("view"),
+          indexes: count("index"),
+          ...(bool(ctx.args, "verbose") ? { objects } : {}),
+        }),
+      );
+      return 0;
+    }
+    ctx.out(`Total space used: ${humanBytes(bytes)}\n`);
+    ctx.out(`Tables: ${count("table")}\nViews: ${count("view")}\nIndexes: ${count("index")}\n`);
+    if (bool(ctx.args, "verbose") && objects.length > 0) {
+      ctx.out(
+        `\n${table(
+          ["NAME", "TYPE", "ROWS"],
+          objects.map((o) => [o.name, o.type, o.rows === null ? "-" : String(o.rows)]),
+        )}`,
+      );
+    }
+    return 0;
+  },
+};
+
+/**
+ * Bytes in SI units as turso prints them (go-humanize): "512 B", "8.2 kB", "12 MB".
+ * @example humanBytes(8192) // "8.2 kB"
+ */
+export function humanBytes(n: number): string {
+  if (n < 10) return `${n} B`;
+  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
+  const e = Math.min(Math.floor(Math.log10(n) / 3), units.length - 1);
+  const v = Math.round((n / 1000 ** e) * 10) / 10;
+  return `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ${units[e]}`;
+}
 
 const migrate: Command = {
   name: "db migrate",
@@ -444,7 +674,10 @@ export const DB_COMMANDS: readonly Command[] = [
   listCmd,
   show,
   destroy,
+  importCmd,
   configAttach,
+  configDeleteProtection,
+  inspect,
   tokensCreate,
   tokensInvalidate,
   shell,

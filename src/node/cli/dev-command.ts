@@ -2,8 +2,10 @@
  * `tenantlite dev` (also `tenantlite` alone, and `npm start`): the server — Hrana over HTTP and
  * WebSocket plus the Platform API — on 127.0.0.1:8080 with filesystem storage.
  */
+import { TenantliteError } from "../../errors.js";
 import { str, usageError } from "./args.js";
 import type { Command } from "./command.js";
+import { checkDataDir, dataDirError } from "./data-dir.js";
 
 /** The `dev` command. */
 export const DEV_COMMAND: Command = {
@@ -55,18 +57,39 @@ export const DEV_COMMAND: Command = {
     }
     const auth = a.flags.get("auth") === true;
     const apiToken = str(a, "api-token") ?? (process.env.TENANTLITE_API_TOKEN || undefined);
+    const inMemory = memory || dbFile !== undefined;
+    if (!inMemory) checkDataDir(ctx.dataDir);
+    const host = str(a, "host") ?? "127.0.0.1";
     const { startServer } = await import("../server.js");
     const server = await startServer({
       port,
-      host: str(a, "host") ?? "127.0.0.1",
-      ...(dbFile !== undefined ? { dbFile } : memory ? { memory: true } : { dataDir: ctx.dataDir }),
+      host,
+      ...(dbFile !== undefined
+        ? { dbFile }
+        : memory
+          ? { memory: true }
+          : { dataDir: ctx.dataDir.path }),
       auth,
       ...(apiToken === undefined ? {} : { apiToken }),
+    }).catch((e: unknown) => {
+      if (e instanceof TenantliteError && e.code === "PORT_IN_USE") {
+        throw new TenantliteError(
+          "PORT_IN_USE",
+          `port ${port} is in use on ${host}; stop the other server or pass --port <n> (0 picks a free one)`,
+          { cause: e },
+        );
+      }
+      throw (inMemory ? undefined : dataDirError(ctx.dataDir, e)) ?? e;
     });
     const base = server.url;
+    // A command without flags uses the same data directory, finds the server holding it and
+    // talks to it; otherwise (memory, --data-dir) it needs the URL.
+    const findsServer = !inMemory && !a.flags.has("data-dir");
+    const target = findsServer ? "" : ` --url ${base}${auth ? " --token <API token>" : ""}`;
     const lines = [
       `tenantlite listening on ${base}`,
-      `  storage:      ${dbFile !== undefined ? `${dbFile} at the root URL; other databases in memory (not saved)` : memory ? "memory (nothing is saved)" : ctx.dataDir}`,
+      ...((await servesConsole(base)) ? [`  console:      ${base}/  (open it in a browser)`] : []),
+      `  storage:      ${dbFile !== undefined ? `${dbFile} at the root URL; other databases in memory (not saved)` : memory ? "memory (nothing is saved)" : ctx.dataDir.path}`,
       `  auth:         ${auth ? "on (database JWTs and the API token are required)" : "off (no tokens needed)"}`,
       "",
       `  @libsql/client, database "${server.rootDatabase ?? "default"}" (as with turso dev):`,
@@ -77,8 +100,10 @@ export const DEV_COMMAND: Command = {
       "  @tursodatabase/api:",
       `    createClient({ org: "local", token: <api token>, baseUrl: "${base}/v1/" })`,
       "",
-      "  tenantlite CLI:",
-      `    tenantlite db list --url ${base}`,
+      `  tenantlite CLI (in another terminal; \`tenantlite …\` once installed):`,
+      `    npx tenantlite db create acme${target}`,
+      `    npx tenantlite db list${target}`,
+      `    npx tenantlite db shell acme${target}`,
     ];
     // The server's own token is shown once, at start, on purpose: it is how the user gets it.
     if (server.apiToken !== undefined) lines.push(`  API token:    ${server.apiToken}`);
@@ -96,3 +121,13 @@ export const DEV_COMMAND: Command = {
     });
   },
 };
+
+/** Whether the server answers a browser at `/` with the console (it is served once built). */
+async function servesConsole(base: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${base}/`, { method: "HEAD", headers: { accept: "text/html" } });
+    return res.ok && (res.headers.get("content-type") ?? "").startsWith("text/html");
+  } catch {
+    return false;
+  }
+}

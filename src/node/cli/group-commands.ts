@@ -10,6 +10,7 @@ import {
   tokenOptions,
   YES_FLAG,
 } from "./command.js";
+import { protectionAction, withProtectionHint } from "./delete-protection.js";
 import { jsonText, table } from "./output.js";
 
 const create: Command = {
@@ -98,8 +99,36 @@ const destroy: Command = {
     const backend = await ctx.backend();
     await backend.getGroup(name);
     await confirm(ctx, `Destroy group ${name} and all its databases?`, `destroying group ${name}`);
-    await backend.deleteGroup(name);
+    await backend.deleteGroup(name).catch((e: unknown) => {
+      throw withProtectionHint(e);
+    });
     ctx.out(`Destroyed group ${name}.\n`);
+    return 0;
+  },
+};
+
+const configDeleteProtection: Command = {
+  name: "group config delete-protection",
+  usage: "enable|disable|show <group>",
+  summary: "switch a group's delete protection (a protected group cannot be destroyed)",
+  flags: {},
+  positionals: [2, 2],
+  examples: [
+    "tenantlite group config delete-protection enable default",
+    "tenantlite group config delete-protection show default",
+  ],
+  usesBackend: true,
+  async run(ctx) {
+    const action = protectionAction(ctx, "group config delete-protection");
+    const name = positional(ctx, 1);
+    const backend = await ctx.backend();
+    const group = await backend.getGroup(name);
+    if (action === "show") {
+      ctx.out(`Delete Protection ${group.delete_protection ? "on" : "off"}\n`);
+      return 0;
+    }
+    await backend.updateGroupConfig(name, { delete_protection: action === "enable" });
+    ctx.out(`Delete protection ${action === "enable" ? "on" : "off"} for group ${name}.\n`);
     return 0;
   },
 };
@@ -150,6 +179,7 @@ export const GROUP_COMMANDS: readonly Command[] = [
   listCmd,
   show,
   destroy,
+  configDeleteProtection,
   tokensCreate,
   tokensInvalidate,
 ];

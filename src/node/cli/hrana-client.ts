@@ -32,16 +32,19 @@ interface WireBatchResult {
 
 /** Options of both session kinds. */
 export interface HranaOptions {
-  /** Server base, e.g. `http://127.0.0.1:8080`. */
-  readonly server: string;
-  readonly database: string;
+  /**
+   * The database's URL, ending with "/": e.g. `http://127.0.0.1:8080/dev/acme/`,
+   * `http://acme.localhost:8080/` (requests go to `v2/pipeline` under it, the WebSocket to it).
+   */
+  readonly url: string;
   /** Database JWT, sent as `Authorization: Bearer` / in the WebSocket hello. */
   readonly jwt: string | undefined;
 }
 
 /** Opens a session over HTTP pipelines (one stream, baton carried between requests). */
 export function openHttpSession(o: HranaOptions): SqlSession {
-  const url = new URL(`dev/${encodeURIComponent(o.database)}/v2/pipeline`, `${o.server}/`);
+  const url = new URL("v2/pipeline", o.url);
+  const server = url.origin;
   let baton: string | null = null;
   const send = async (requests: unknown[]): Promise<unknown[]> => {
     let res: Response;
@@ -55,7 +58,7 @@ export function openHttpSession(o: HranaOptions): SqlSession {
         body: JSON.stringify({ ...(baton === null ? {} : { baton }), requests }),
       });
     } catch (e) {
-      throw unreachable(o.server, e);
+      throw unreachable(server, e);
     }
     const body = (await res.json().catch(() => undefined)) as
       | {
@@ -96,7 +99,8 @@ export function openHttpSession(o: HranaOptions): SqlSession {
 
 /** Opens a session over a WebSocket (`hrana2`, one stream). */
 export async function openWsSession(o: HranaOptions): Promise<SqlSession> {
-  const url = new URL(`dev/${encodeURIComponent(o.database)}/`, `${o.server}/`);
+  const url = new URL(o.url);
+  const server = url.origin;
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   const ws = new WebSocket(url, ["hrana2"]);
   let nextId = 1;
@@ -136,7 +140,7 @@ export async function openWsSession(o: HranaOptions): Promise<SqlSession> {
     }
   });
   ws.on("error", (e) => {
-    const err = unreachable(o.server, e);
+    const err = unreachable(server, e);
     helloFail?.(err);
     failAll(err);
   });
@@ -147,7 +151,7 @@ export async function openWsSession(o: HranaOptions): Promise<SqlSession> {
   });
   await new Promise<void>((resolve, reject) => {
     ws.once("open", () => resolve());
-    ws.once("error", (e) => reject(unreachable(o.server, e)));
+    ws.once("error", (e) => reject(unreachable(server, e)));
   });
   ws.send(JSON.stringify({ type: "hello", ...(o.jwt === undefined ? {} : { jwt: o.jwt }) }));
   await hello;

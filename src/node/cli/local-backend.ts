@@ -38,27 +38,12 @@ export class LocalBackend implements Backend {
     private readonly storage: FsStorage,
   ) {}
 
-  /** Opens (creating if needed) and locks the data directory. */
+  /**
+   * Opens (creating if needed) and locks the data directory; another CLI command holding it is
+   * waited for (commands are short). See `openDataDir` for what a `STORAGE_LOCKED` leads to.
+   */
   static async open(dataDir: string): Promise<LocalBackend> {
-    // Another CLI command on the directory is waited for (commands are short); a server holding
-    // it is reported at once (talk to it with --url instead).
-    const storage = await FsStorage.open(dataDir, {
-      lockLabel: "tenantlite",
-      lockWaitMs: 15_000,
-    }).catch((e: unknown) => {
-      if (
-        e instanceof TenantliteError &&
-        e.code === "STORAGE_LOCKED" &&
-        /tenantlite dev/.test(e.detail)
-      ) {
-        throw new TenantliteError(
-          "STORAGE_LOCKED",
-          `${e.detail}; to work with the databases it serves, pass --url (e.g. --url http://127.0.0.1:8080)`,
-          { cause: e },
-        );
-      }
-      throw e;
-    });
+    const storage = await FsStorage.open(dataDir, { lockLabel: "tenantlite", lockWaitMs: 15_000 });
     try {
       return new LocalBackend(await createPlatform({ storage }), storage);
     } catch (e) {
@@ -123,6 +108,14 @@ export class LocalBackend implements Backend {
   async deleteGroup(name: string): Promise<void> {
     // `group destroy` deletes the databases with the group once confirmed (--yes or the prompt).
     await this.platform.deleteGroup(name, { cascade: true });
+  }
+
+  async updateGroupConfig(name: string, patch: { delete_protection: boolean }): Promise<GroupView> {
+    return groupView(await this.platform.updateGroup(name, patch));
+  }
+
+  async databaseSize(name: string, encryptionKey: string | undefined): Promise<number> {
+    return (await this.exportDatabase(name, encryptionKey)).byteLength;
   }
 
   async createDatabaseToken(name: string, o: TokenOptions): Promise<string> {

@@ -18,6 +18,7 @@ import type {
   TokenOptions,
 } from "./backend.js";
 import { openHttpSession, openWsSession, unreachable } from "./hrana-client.js";
+import { parseTargetUrl } from "./urls.js";
 
 const ORG = "local";
 
@@ -42,7 +43,16 @@ interface ApiGroup {
   delete_protection?: boolean;
 }
 
-/** The remote backend talking to `server` (e.g. `http://127.0.0.1:8080`). */
+/** Options of {@link RemoteBackend}. */
+export interface RemoteOptions {
+  /**
+   * The server was found holding the data directory (no `--url` given): its process id, for
+   * messages that would otherwise say "without --url".
+   */
+  readonly servedPid?: number;
+}
+
+/** The remote backend talking to `server` (e.g. `http://127.0.0.1:8080`, or a libsql:// URL). */
 export class RemoteBackend implements Backend {
   readonly mode = "remote" as const;
   private readonly server: string;
@@ -51,31 +61,25 @@ export class RemoteBackend implements Backend {
   constructor(
     server: string,
     private readonly apiToken: string | undefined,
+    private readonly options: RemoteOptions = {},
   ) {
-    let url: URL;
-    try {
-      url = new URL(server);
-    } catch {
-      throw new TenantliteError(
-        "ARGS_INVALID",
-        `--url must be an http(s) URL such as http://127.0.0.1:8080, not ${JSON.stringify(server.slice(0, 80))}`,
-      );
-    }
-    if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TenantliteError(
-        "ARGS_INVALID",
-        `--url must start with http:// or https://, not ${JSON.stringify(url.protocol)}`,
-      );
-    }
-    this.server = url.origin;
+    this.server = parseTargetUrl(server, "--url").url.origin;
+  }
+
+  /** What a local-only feature needs, said the way that fits how this backend was chosen. */
+  private localOnly(what: string): TenantliteError {
+    const pid = this.options.servedPid;
+    return new TenantliteError(
+      "NOT_SUPPORTED",
+      pid === undefined
+        ? `${what} only in local mode (without --url)`
+        : `${what} only in local mode, and the data directory is served by tenantlite dev (process ${pid}): stop it first`,
+    );
   }
 
   async createDatabase(name: string, o: CreateDbOptions): Promise<DbView> {
     if (o.encryptionKey !== undefined) {
-      throw new TenantliteError(
-        "NOT_SUPPORTED",
-        "encrypted databases can only be created in local mode (without --url)",
-      );
+      throw this.localOnly("encrypted databases can be created");
     }
     if (o.fromFile !== undefined) {
       if (o.schemaParent || o.schema !== undefined) {
@@ -152,6 +156,26 @@ export class RemoteBackend implements Backend {
     await this.api("DELETE", `/groups/${enc(name)}?cascade=true`);
   }
 
+  async updateGroupConfig(name: string, patch: { delete_protection: boolean }): Promise<GroupView> {
+    await this.api("PATCH", `/groups/${enc(name)}/configuration`, patch);
+    return this.getGroup(name);
+  }
+
+  async databaseSize(name: string, encryptionKey: string | undefined): Promise<number> {
+    if (encryptionKey !== undefined) throw this.localOnly("encrypted databases can be inspected");
+    const body = (await this.api("GET", `/databases/${enc(name)}/usage`)) as {
+      database?: { usage?: { storage_bytes?: unknown } };
+    };
+    const bytes = body.database?.usage?.storage_bytes;
+    if (typeof bytes !== "number") {
+      throw new TenantliteError(
+        "HTTP_BAD_RESPONSE",
+        "the server's usage answer has no storage_bytes",
+      );
+    }
+    return bytes;
+  }
+
   async createDatabaseToken(name: string, o: TokenOptions): Promise<string> {
     return this.mint(`/databases/${enc(name)}/auth/tokens`, o);
   }
@@ -172,10 +196,7 @@ export class RemoteBackend implements Backend {
 
   async exportDatabase(name: string, encryptionKey: string | undefined): Promise<Uint8Array> {
     if (encryptionKey !== undefined) {
-      throw new TenantliteError(
-        "NOT_SUPPORTED",
-        "encrypted databases can only be exported in local mode (without --url)",
-      );
+      throw this.localOnly("encrypted databases can be exported");
     }
     const body = (await this.api("GET", `/databases/${enc(name)}/export`)) as { base64: string };
     return new Uint8Array(Buffer.from(body.base64, "base64"));
@@ -192,10 +213,7 @@ export class RemoteBackend implements Backend {
 
   async openSession(name: string, o: SessionOptions): Promise<SqlSession> {
     if (o.encryptionKey !== undefined) {
-      throw new TenantliteError(
-        "NOT_SUPPORTED",
-        "encrypted databases can only be opened in local mode (without --url)",
-      );
+      throw this.localOnly("encrypted databases can be opened");
     }
     const attach = o.attach ?? [];
     // Like `turso db shell --attach`: a fresh token with exactly these attach permissions.
@@ -203,7 +221,7 @@ export class RemoteBackend implements Backend {
       attach.length > 0
         ? await this.mint(`/databases/${enc(name)}/auth/tokens`, { expiration: "2d", attach })
         : await this.jwt(name);
-    const opts = { server: this.server, database: name, jwt };
+    const opts = { url: `${this.server}/dev/${enc(name)}/`, jwt };
     return o.interactive || attach.length > 0 ? openWsSession(opts) : openHttpSession(opts);
   }
 

@@ -3,16 +3,17 @@
  * opens the local or remote backend, runs it, and turns any failure into ONE stderr line
  * `error: <CODE>: <message>` with a non-zero exit status (2 for usage errors, 1 otherwise).
  */
-import { homedir } from "node:os";
-import { join } from "node:path";
+import pkg from "../../../package.json" with { type: "json" };
 import { TenantliteError } from "../../errors.js";
 import { type FlagSpec, parseArgs, str, usageError } from "./args.js";
 import type { Backend } from "./backend.js";
 import { type Command, type CommandContext, GLOBAL_FLAGS } from "./command.js";
+import { dataDirOf, openDataDir } from "./data-dir.js";
 import { DB_COMMANDS } from "./db-commands.js";
 import { DEV_COMMAND } from "./dev-command.js";
 import { GROUP_COMMANDS } from "./group-commands.js";
 import { type CliIo, errorLine } from "./io.js";
+import { looksLikeUrl } from "./urls.js";
 
 /** Every command, in the order `--help` lists them. */
 export const COMMANDS: readonly Command[] = [DEV_COMMAND, ...GROUP_COMMANDS, ...DB_COMMANDS];
@@ -23,14 +24,22 @@ Usage: tenantlite <command> [arguments] [flags]
        tenantlite                      (same as: tenantlite dev)
 
 Database commands work on the local data directory (--data-dir, env TENANTLITE_DATA_DIR,
-default ~/.tenantlite/data) or, with --url, on a running server (token: --token or env
-TENANTLITE_API_TOKEN). Errors print one line "error: <CODE>: <message>" on stderr.
+default ~/.tenantlite/data) — through the tenantlite dev server when one holds it — or, with
+--url, on a running server (token: --token or env TENANTLITE_API_TOKEN). Errors print one line
+"error: <CODE>: <message>" on stderr. tenantlite --version prints the version.
 `;
 
 /** Runs the CLI with `argv` (without `node` and the script); resolves with the exit status. */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let backend: Backend | undefined;
   try {
+    // As turso (cobra): `--version` or `-v` before any command word.
+    const first = argv.findIndex((a) => !a.startsWith("-"));
+    const flagsBefore = first === -1 ? argv : argv.slice(0, first);
+    if (flagsBefore.includes("--version") || flagsBefore.includes("-v")) {
+      io.stdout.write(`tenantlite version ${pkg.version}\n`);
+      return 0;
+    }
     const { command, rest, group } = resolve(argv);
     if (command === undefined) {
       const help = rest.includes("--help") || rest.includes("-h");
@@ -61,9 +70,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         `unexpected argument ${JSON.stringify(args.positionals[max]!.slice(0, 60))}: tenantlite ${command.name} ${command.usage}`.trimEnd(),
       );
     }
-    const dataDir =
-      str(args, "data-dir") ??
-      (process.env.TENANTLITE_DATA_DIR || join(homedir(), ".tenantlite", "data"));
+    const dataDir = dataDirOf(args);
     const ctx: CommandContext = {
       args,
       io,
@@ -80,8 +87,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         } else if (args.flags.has("token")) {
           throw usageError("--token goes with --url (local mode needs no token)");
         } else {
-          const { LocalBackend } = await import("./local-backend.js");
-          backend = await LocalBackend.open(dataDir);
+          // Locally, or through the `tenantlite dev` server holding the directory.
+          backend = await openDataDir(dataDir, token);
         }
         return backend;
       },
@@ -161,9 +168,7 @@ function isFlagValue(argv: readonly string[], i: number): boolean {
 
 /** `db show x --url` (no value) means "print the URL", as in turso; `--url http://…` is the server. */
 function showUrlAlias(rest: string[]): string[] {
-  return rest.map((a, i) =>
-    a === "--url" && !/^https?:\/\//i.test(rest[i + 1] ?? "") ? "--show-url" : a,
-  );
+  return rest.map((a, i) => (a === "--url" && !looksLikeUrl(rest[i + 1] ?? "") ? "--show-url" : a));
 }
 
 function subcommands(group: string): string[] {

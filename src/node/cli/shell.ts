@@ -18,8 +18,6 @@ import { type Mode, quoteIdent, quoteString, renderRows, sqlLiteral, table } fro
 export interface ShellOptions {
   /** SQL (or a dot command) to run instead of reading stdin. */
   readonly sql?: string;
-  readonly attach?: readonly string[];
-  readonly encryptionKey?: string;
   /** Run as a REPL (stdin is a terminal). */
   readonly interactive: boolean;
   /** Where REPL history is kept. */
@@ -38,26 +36,46 @@ const HELP = `.dump [table]           SQL text that recreates the database (or o
 .timer on|off           print how long each statement took
 `;
 
-/** Runs the shell; resolves with the exit status. */
-export async function runShell(
+/** What a shell runs on: a database's session, and how to present it. */
+export interface ShellTarget {
+  /** The database's name (or the URL's host when a URL names none). */
+  readonly name: string;
+  /** Where it is, for the REPL's banner: "local data directory" or a URL. */
+  readonly where: string;
+  /** For a schema database: writes to it are migrations, whose progress this reports. */
+  readonly migrations?: Backend;
+  /** Opens the session (once; closed when the shell ends). */
+  openSession(interactive: boolean): Promise<SqlSession>;
+}
+
+/** A backend's database as a shell target. */
+export async function backendTarget(
   backend: Backend,
   dbName: string,
+  options: { attach?: readonly string[]; encryptionKey?: string },
+): Promise<ShellTarget> {
+  const db: DbView = await backend.getDatabase(dbName);
+  return {
+    name: db.name,
+    where: backend.mode === "local" ? "local data directory" : backend.databaseUrl(db.name),
+    ...(db.type === "schema" ? { migrations: backend } : {}),
+    openSession: (interactive) =>
+      backend.openSession(dbName, {
+        ...(options.attach === undefined ? {} : { attach: options.attach }),
+        ...(options.encryptionKey === undefined ? {} : { encryptionKey: options.encryptionKey }),
+        interactive,
+      }),
+  };
+}
+
+/** Runs the shell; resolves with the exit status. */
+export async function runShell(
+  target: ShellTarget,
   options: ShellOptions,
   io: CliIo,
 ): Promise<number> {
-  const db = await backend.getDatabase(dbName);
-  const session = await backend.openSession(dbName, {
-    ...(options.attach === undefined ? {} : { attach: options.attach }),
-    ...(options.encryptionKey === undefined ? {} : { encryptionKey: options.encryptionKey }),
-    interactive: options.interactive && options.sql === undefined,
-  });
-  const shell = new Shell(
-    backend,
-    db,
-    session,
-    io,
-    !options.interactive || options.sql !== undefined,
-  );
+  const session = await target.openSession(options.interactive && options.sql === undefined);
+  const shell = new Shell(target, session, io, !options.interactive || options.sql !== undefined);
   try {
     if (options.sql !== undefined) return (await shell.feed(options.sql, true)) ? 0 : 1;
     if (!options.interactive) {
@@ -79,8 +97,7 @@ class Shell {
   quit = false;
 
   constructor(
-    private readonly backend: Backend,
-    private readonly db: DbView,
+    private readonly target: ShellTarget,
     private readonly session: SqlSession,
     private readonly io: CliIo,
     /** Scripts stop at the first error; the REPL goes on. */
@@ -123,7 +140,7 @@ class Shell {
   async repl(historyFile: string): Promise<void> {
     const history = await loadHistory(historyFile);
     this.io.stdout.write(
-      `Connected to ${this.db.name} (${this.backend.mode === "local" ? "local data directory" : this.backend.databaseUrl(this.db.name)})\n\nWelcome to the tenantlite shell!\nType ".quit" to exit and ".help" to list the dot commands.\nStatements end with ";".\n\n`,
+      `Connected to ${this.target.name} (${this.target.where})\n\nWelcome to the tenantlite shell!\nType ".quit" to exit and ".help" to list the dot commands.\nStatements end with ";".\n\n`,
     );
     const rl = createInterface({
       input: this.io.stdin,
@@ -166,10 +183,10 @@ class Shell {
     for (const stmt of statements) {
       const started = performance.now();
       try {
-        if (this.db.type === "schema") {
+        if (this.target.migrations !== undefined) {
           const { result, failed } = await withMigrationReport(
-            this.backend,
-            this.db.name,
+            this.target.migrations,
+            this.target.name,
             { progress: this.io.stderr, summary: (l) => this.io.stderr.write(`${l}\n`) },
             () => this.session.execute(stmt),
           );
@@ -188,6 +205,25 @@ class Shell {
       }
     }
     return true;
+  }
+
+  /**
+   * One query over `main` and every attached database (as sqlite3's shell does: names of other
+   * databases come as `alias.name`): `part(schema, prefix, name)` gives each database's SELECT,
+   * where `schema` is its quoted name and `prefix` the SQL that prepends "alias." to a name.
+   */
+  private async acrossSchemas(
+    part: (schema: string, prefix: string, name: string) => string,
+    orderBy = "ORDER BY 1",
+  ): Promise<string> {
+    const list = await this.session.execute("PRAGMA database_list");
+    const names = list.rows.map((r) => String(r[1]));
+    const union = names
+      .map((n) =>
+        part(quoteIdent(n), n === "main" ? "" : `${quoteString(`${shownIdent(n)}.`)} || `, n),
+      )
+      .join(" UNION ALL ");
+    return `SELECT * FROM (${union}) ${orderBy}`;
   }
 
   /** Runs a query of one name column and prints the names as a one-column table. */
@@ -236,22 +272,33 @@ class Shell {
           return true;
         case ".tables":
           await this.printNames(
-            "SELECT name FROM sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            await this.acrossSchemas(
+              (schema, prefix) =>
+                `SELECT ${prefix}name FROM ${schema}.sqlite_schema WHERE type IN ('table','view') AND name NOT LIKE 'sqlite_%'`,
+            ),
           );
           return true;
         case ".indexes": {
-          const where = args[0] === undefined ? "" : ` AND tbl_name = ${quoteString(args[0])}`;
+          const t = tableArg(args[0]);
           await this.printNames(
-            `SELECT name FROM sqlite_schema WHERE type = 'index'${where} ORDER BY name`,
+            await this.acrossSchemas(
+              (schema, prefix, name) =>
+                `SELECT ${prefix}name FROM ${schema}.sqlite_schema WHERE type = 'index'${t.where(name)}`,
+            ),
           );
           return true;
         }
         case ".schema": {
-          const where = args[0] === undefined ? "" : ` AND tbl_name = ${quoteString(args[0])}`;
-          const r = await this.session.execute(
-            `SELECT sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'${where} ORDER BY tbl_name, type DESC, name`,
+          const t = tableArg(args[0]);
+          const sql = await this.acrossSchemas(
+            (schema, _prefix, name) =>
+              `SELECT ${quoteString(name)} AS db, sql, tbl_name, type, name FROM ${schema}.sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'${t.where(name)}`,
+            "ORDER BY db = 'main' DESC, db, tbl_name, type DESC, name",
           );
-          for (const row of r.rows) this.io.stdout.write(`${String(row[0])};\n`);
+          const r = await this.session.execute(sql);
+          for (const [db, text] of r.rows) {
+            this.io.stdout.write(`${withSchema(String(text), String(db))};\n`);
+          }
           return true;
         }
         case ".dump":
@@ -301,6 +348,36 @@ class Shell {
     }
     return `${out}COMMIT;\n`;
   }
+}
+
+/**
+ * A `[table]` argument of `.schema`/`.indexes`: `t` matches that table in every database,
+ * `alias.t` only in that one.
+ */
+function tableArg(arg: string | undefined): { where(schema: string): string } {
+  if (arg === undefined) return { where: () => "" };
+  const dot = arg.indexOf(".");
+  const only = dot === -1 ? undefined : arg.slice(0, dot);
+  const name = dot === -1 ? arg : arg.slice(dot + 1);
+  return {
+    where: (schema) =>
+      only !== undefined && only !== schema ? " AND 0" : ` AND tbl_name = ${quoteString(name)}`,
+  };
+}
+
+/** `CREATE TABLE t …` of database `db` as `CREATE TABLE db.t …` (sqlite3's shell does the same). */
+export function withSchema(sql: string, db: string): string {
+  if (db === "main") return sql;
+  const m =
+    /^CREATE\s+(?:TEMP\s+|TEMPORARY\s+)?(?:UNIQUE\s+)?(?:VIRTUAL\s+)?(?:TABLE|INDEX|VIEW|TRIGGER)\s+(?:IF\s+NOT\s+EXISTS\s+)?/i.exec(
+      sql,
+    );
+  return m === null ? sql : `${m[0]}${shownIdent(db)}.${sql.slice(m[0].length)}`;
+}
+
+/** An identifier as written in SQL: bare when it can be, quoted otherwise. */
+function shownIdent(name: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : quoteIdent(name);
 }
 
 /** Whether `sql` ends with a `;` that closes its last statement (not one inside a trigger body). */
