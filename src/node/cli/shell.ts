@@ -7,7 +7,7 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { splitStatements } from "../../../parser/index.js";
+import { isComplete as parserIsComplete, splitStatements } from "../../../parser/index.js";
 import { TenantliteError } from "../../errors.js";
 import type { Backend, DbView, SqlSession } from "./backend.js";
 import { type CliIo, errorLine } from "./io.js";
@@ -303,17 +303,9 @@ class Shell {
   }
 }
 
-/** Whether `sql` ends with a `;` that closes its last statement (not one inside a trigger body). */
+/** Whether `sql` ends with a `;` that closes its last statement, as `sqlite3_complete()` says. */
 export function isComplete(sql: string): boolean {
-  const t = sql.trimEnd();
-  if (!t.endsWith(";")) return false;
-  try {
-    const parts = splitStatements(t);
-    const last = parts[parts.length - 1];
-    return last === undefined || last.end <= t.length - 1;
-  } catch {
-    return true;
-  }
+  return parserIsComplete(sql);
 }
 
 function onOff(cmd: string, v: string | undefined): boolean {
