@@ -449,7 +449,9 @@ function sqliteError(message: string): SqliteError {
  */
 export function hasAlterColumn(sql: string): boolean {
   if (!/\bALTER\b[\s\S]*\bALTER\b[\s\S]*\bTO\b/i.test(sql)) return false;
-  return parse(sql).statements.some((s) => s.summary.alterColumn !== undefined);
+  return parse(sql).statements.some(
+    (s) => s.summary.alterColumn !== undefined && s.summary.explain === false,
+  );
 }
 
 /**

@@ -58,7 +58,9 @@ const SCENARIOS: Record<string, string[]> = {
   "type, NOT NULL and DEFAULT for new rows; old rows untouched": [
     "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c)",
     "INSERT INTO t VALUES (1, NULL, 'x')",
+    "PRAGMA schema_version",
     "ALTER TABLE t ALTER COLUMN b TO b INTEGER NOT NULL DEFAULT 5",
+    "PRAGMA schema_version",
     "INSERT INTO t(a, c) VALUES (2, 'y')",
     "INSERT INTO t VALUES (3, NULL, 'z')",
     "INSERT INTO t VALUES (4, '42', 'w')",
