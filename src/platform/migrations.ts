@@ -265,8 +265,11 @@ export class MigrationRunner {
     };
     this.running.set(parent.id, job);
     this.host.setBlocked(parent, `a migration of schema "${parent.name}" is running`);
-    // Threads boot while the parent's dry run and the first children run here.
-    this.host.threads?.start(this.host.catalog.countChildren(parent.name));
+    // Threads boot while the parent's dry run and the first children run here (not for libSQL's
+    // ALTER COLUMN … TO, which they cannot run: see prepareChildren).
+    if (!list.some((s) => hasAlterColumn(s.sql))) {
+      this.host.threads?.start(this.host.catalog.countChildren(parent.name));
+    }
     let dry: ReturnType<typeof runOn>;
     try {
       // Dry run on the parent first: a failure here creates no job.

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "../../parser/index.js";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { createMigrationThreads } from "../../src/node/migration-threads.js";
+import type { MigrationThreads } from "../../src/platform/migrations.js";
 import { expectCode } from "../helpers.js";
 
 type AnyClient = {
@@ -481,8 +482,21 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
   });
 
   it("runs on the migration runner's own thread when worker threads are on", async () => {
-    const threads = createMigrationThreads({ threads: 1, fromChildren: 1 });
+    const real = createMigrationThreads({ threads: 1, fromChildren: 1 });
+    let asked = 0;
+    const threads: MigrationThreads = {
+      start: (n) => {
+        asked++;
+        real.start(n);
+      },
+      run: (image, statements) => {
+        asked++;
+        return real.run(image, statements);
+      },
+      close: () => real.close(),
+    };
     const p = await schema(4, { migrationThreads: threads });
+    asked = 0;
     await p.migrate("app", [
       "ALTER TABLE users ALTER COLUMN plan TO plan TEXT DEFAULT 'pro'",
       "ALTER TABLE users ADD COLUMN seats INT",
@@ -493,6 +507,8 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
       expect(rs.rows[0]?.[0]).toBe("pro");
     }
     expect(await p.checkSchemas("app")).toEqual([]);
+    // Threads have sql.js only: the job never went to them.
+    expect(asked).toBe(0);
   });
 
   it("is refused through an attachment (read-only) and changes nothing", async () => {
