@@ -13,7 +13,26 @@ export interface Collector {
   temp: boolean;
   transaction: TransactionEffect;
   beginMode: "deferred" | "immediate" | "exclusive" | null;
-  alter: "rename" | "rename_column" | "add_column" | "drop_column" | "constraint" | "column" | null;
+  alter:
+    | "rename"
+    | "rename_column"
+    | "add_column"
+    | "drop_column"
+    | "constraint"
+    | "column"
+    | "column_definition"
+    | null;
+  /** Column definitions of CREATE TABLE, ADD COLUMN, or libSQL's ALTER COLUMN … TO. */
+  columns: ColumnDraft[];
+  /** The definition being read (its constraints are recorded into it). */
+  column: ColumnDraft | null;
+  /** libSQL's ALTER COLUMN x TO: the name token of the column altered. */
+  alterColumn: IToken | null;
+  /**
+   * An error SQLite raises from a grammar action, which stops its parser at that point (a `#1`
+   * parameter, a sort order or COLLATE in a column-name list): the earliest one is reported.
+   */
+  actionError: { token: IToken; at: number; message: string } | null;
   /** ORDER BY or LIMIT on UPDATE/DELETE (valid only with SQLITE_ENABLE_UPDATE_DELETE_LIMIT). */
   dmlLimit: IToken | null;
   attach: {
@@ -30,6 +49,19 @@ export interface Collector {
   inTrigger: number;
 }
 
+/** A column definition as the grammar reads it (see `ColumnDefinition`). */
+export interface ColumnDraft {
+  name: IToken;
+  first: IToken;
+  last: IToken;
+  type: { first: IToken; last: IToken } | null;
+  primaryKey: "asc" | "desc" | "default" | null;
+  autoincrement: boolean;
+  unique: boolean;
+  generated: boolean;
+  collate: string | null;
+}
+
 /** A fresh collector for `src`. */
 export function newCollector(src: string): Collector {
   return {
@@ -43,6 +75,10 @@ export function newCollector(src: string): Collector {
     transaction: "none",
     beginMode: null,
     alter: null,
+    columns: [],
+    column: null,
+    alterColumn: null,
+    actionError: null,
     dmlLimit: null,
     attach: null,
     detach: null,

@@ -37,6 +37,10 @@ const SELECT_START = new Set<TokenType>([K.SELECT, K.VALUES, K.WITH]);
 const TCONS_START = new Set<TokenType>([K.CONSTRAINT, K.PRIMARY, K.UNIQUE, K.CHECK, K.FOREIGN]);
 const WINDOW_BODY_KW = new Set<TokenType>([K.PARTITION, K.RANGE, K.ROWS, K.GROUPS]);
 
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 function ref(schema: IToken | undefined, name: IToken): ObjectRef {
   return schema === undefined
     ? { schema: null, name: unquote(name.image) }
@@ -147,6 +151,20 @@ export class SqliteParser extends EmbeddedActionsParser {
       { ALT: () => $.SUBRULE($.deleteStmt) },
     ]);
   });
+
+  /**
+   * Records an error SQLite raises from a grammar action. Its action runs when the token after
+   * `token`'s construct arrives, so a syntax error found at that token (or before) wins.
+   */
+  private actionError(token: IToken, message: string): void {
+    if (this.c.actionError !== null) return;
+    const next = this.LA(1);
+    const at =
+      next.tokenType === EOF || Number.isNaN(next.startOffset)
+        ? Number.POSITIVE_INFINITY
+        : next.startOffset;
+    this.c.actionError = { token, at, message };
+  }
 
   private setKindTarget(kind: Collector["kind"], target: ObjectRef): void {
     if (this.c.inTrigger > 0) return;
@@ -643,12 +661,22 @@ export class SqliteParser extends EmbeddedActionsParser {
     $.AT_LEAST_ONE_SEP({
       SEP: Comma,
       DEF: () => {
-        $.CONSUME(Nm);
+        const name = $.CONSUME(Nm);
+        let more = false;
         $.OPTION(() => {
           $.CONSUME(K.COLLATE);
           $.CONSUME(Ids);
+          more = true;
         });
-        $.OPTION2(() => $.OR([{ ALT: () => $.CONSUME(K.ASC) }, { ALT: () => $.CONSUME(K.DESC) }]));
+        $.OPTION2(() => {
+          $.OR([{ ALT: () => $.CONSUME(K.ASC) }, { ALT: () => $.CONSUME(K.DESC) }]);
+          more = true;
+        });
+        // parse.y accepts them, then its action refuses them (a CTE's, a view's or a foreign
+        // key's column names are names only).
+        $.ACTION(() => {
+          if (more) $.actionError(name, `syntax error after column name "${name.image}"`);
+        });
       },
     });
     $.CONSUME(RP);
@@ -892,7 +920,18 @@ export class SqliteParser extends EmbeddedActionsParser {
       { ALT: () => $.CONSUME(Blob) },
       { ALT: () => $.CONSUME(K.NULL) },
       { ALT: () => $.CONSUME(CtimeKw) },
-      { ALT: () => $.CONSUME(Variable) },
+      {
+        ALT: () => {
+          const v = $.CONSUME(Variable);
+          // `#N` names a register in SQLite's nested parses only; anywhere else its action
+          // refuses it (`#name` is an ordinary parameter).
+          $.ACTION(() => {
+            if (v.image.charCodeAt(0) === 35 && isDigitCode(v.image.charCodeAt(1))) {
+              $.actionError(v, `near "${v.image}": syntax error`);
+            }
+          });
+        },
+      },
       {
         ALT: () => {
           $.CONSUME(StringLit);
@@ -1150,9 +1189,34 @@ export class SqliteParser extends EmbeddedActionsParser {
 
   private columnDef = this.RULE("columnDef", () => {
     const $ = this;
-    $.CONSUME(Nm);
-    $.OPTION(() => $.SUBRULE($.typetoken));
+    const name = $.CONSUME(Nm);
+    $.ACTION(() => {
+      $.c.column = {
+        name,
+        first: name,
+        last: name,
+        type: null,
+        primaryKey: null,
+        autoincrement: false,
+        unique: false,
+        generated: false,
+        collate: null,
+      };
+    });
+    $.OPTION(() => {
+      const first = $.LA(1);
+      $.SUBRULE($.typetoken);
+      $.ACTION(() => {
+        $.c.column!.type = { first, last: $.lastToken() };
+      });
+    });
     $.MANY(() => $.SUBRULE($.columnConstraint));
+    $.ACTION(() => {
+      const column = $.c.column!;
+      column.last = $.lastToken();
+      $.c.columns.push(column);
+      $.c.column = null;
+    });
   });
 
   private onConf = this.RULE("onConf", () => {
@@ -1237,17 +1301,44 @@ export class SqliteParser extends EmbeddedActionsParser {
         ALT: () => {
           $.CONSUME(K.PRIMARY);
           $.CONSUME(K.KEY);
+          let order: "asc" | "desc" | "default" = "default";
           $.OPTION(() =>
-            $.OR5([{ ALT: () => $.CONSUME(K.ASC) }, { ALT: () => $.CONSUME(K.DESC) }]),
+            $.OR5([
+              {
+                ALT: () => {
+                  $.CONSUME(K.ASC);
+                  order = "asc";
+                },
+              },
+              {
+                ALT: () => {
+                  $.CONSUME(K.DESC);
+                  order = "desc";
+                },
+              },
+            ]),
           );
           $.SUBRULE3($.onConf);
-          $.OPTION2(() => $.CONSUME(K.AUTOINCREMENT));
+          let autoincrement = false;
+          $.OPTION2(() => {
+            $.CONSUME(K.AUTOINCREMENT);
+            autoincrement = true;
+          });
+          $.ACTION(() => {
+            const column = $.c.column;
+            if (column === null) return;
+            column.primaryKey = order;
+            column.autoincrement ||= autoincrement;
+          });
         },
       },
       {
         ALT: () => {
           $.CONSUME(K.UNIQUE);
           $.SUBRULE4($.onConf);
+          $.ACTION(() => {
+            if ($.c.column !== null) $.c.column.unique = true;
+          });
         },
       },
       {
@@ -1268,7 +1359,10 @@ export class SqliteParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           $.CONSUME(K.COLLATE);
-          $.CONSUME(Ids);
+          const name = $.CONSUME(Ids);
+          $.ACTION(() => {
+            if ($.c.column !== null) $.c.column.collate = unquote(name.image);
+          });
         },
       },
       {
@@ -1290,6 +1384,9 @@ export class SqliteParser extends EmbeddedActionsParser {
 
   private generated = this.RULE("generated", () => {
     const $ = this;
+    $.ACTION(() => {
+      if ($.c.column !== null) $.c.column.generated = true;
+    });
     $.CONSUME(LP);
     $.SUBRULE($.expr);
     $.CONSUME(RP);
@@ -1710,8 +1807,13 @@ export class SqliteParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           $.CONSUME2(K.ALTER);
-          $.OPTION5(() => $.CONSUME4(K.COLUMN));
-          $.CONSUME7(Nm);
+          let keyword = false;
+          $.OPTION5(() => {
+            $.CONSUME4(K.COLUMN);
+            keyword = true;
+          });
+          const column = $.CONSUME7(Nm);
+          form = "column";
           $.OR5([
             {
               ALT: () => {
@@ -1728,8 +1830,21 @@ export class SqliteParser extends EmbeddedActionsParser {
                 $.CONSUME2(K.NULL);
               },
             },
+            {
+              // libSQL: ALTER COLUMN columnname TO columnname carglist (COLUMN required; the
+              // first columnname may carry a type, which libSQL ignores).
+              GATE: () => keyword,
+              ALT: () => {
+                $.OPTION6(() => $.SUBRULE2($.typetoken));
+                $.CONSUME3(K.TO);
+                $.SUBRULE2($.columnDef);
+                form = "column_definition";
+                $.ACTION(() => {
+                  $.c.alterColumn = column;
+                });
+              },
+            },
           ]);
-          form = "column";
         },
       },
     ]);

@@ -13,10 +13,11 @@ import { Illegal, tokenize } from "./lexer.js";
 import { Lru } from "./lru.js";
 import { splitTokens } from "./split.js";
 import { summarize } from "./summary.js";
-import { LP, RP } from "./tokens.js";
+import { LP, RP, Semi } from "./tokens.js";
 import type { ParsedStatement, ParseError, ParseOptions, ParseResult } from "./types.js";
 
 export type {
+  ColumnDefinition,
   ObjectRef,
   ParsedStatement,
   ParseError,
@@ -126,16 +127,28 @@ export function parse(sql: string, options: ParseOptions = {}): ParseResult {
         if (closed) fail(`near ";": syntax error`, end, index);
         else fail("incomplete input", t.tokenType === EOF ? end : t.startOffset, index);
       };
+      // An error of a grammar action stops SQLite's parser when the token after it arrives: a
+      // syntax error SQLite finds at that token or before it comes first.
+      const action = c.actionError;
+      const actionFirst = (t: IToken): boolean =>
+        action !== null &&
+        action.at < (t.tokenType === EOF || Number.isNaN(t.startOffset) ? Infinity : t.startOffset);
       if (p.errors.length > 0) {
         const err = p.errors[0] as IRecognitionException;
         const t = err.token;
-        if (t.tokenType === EOF || Number.isNaN(t.startOffset)) atEnd(t);
+        if (actionFirst(t)) fail(action!.message, action!.token.startOffset, index);
+        else if (t.tokenType === EOF || Number.isNaN(t.startOffset)) atEnd(t);
         else fail(near(t), t.startOffset, index);
         continue;
       }
       const rest = p.next();
       if (rest.tokenType !== EOF) {
-        fail(near(rest), rest.startOffset, index);
+        if (actionFirst(rest)) fail(action!.message, action!.token.startOffset, index);
+        else fail(near(rest), rest.startOffset, index);
+        continue;
+      }
+      if (action !== null) {
+        fail(action.message, action.token.startOffset, index);
         continue;
       }
       if (c.dmlLimit !== null && options.updateDeleteLimit !== true) {
@@ -178,6 +191,21 @@ export function classify(sql: string): ParseResult {
 /** Empties the `classify` cache (tests and benchmarks). */
 export function clearClassifyCache(): void {
   cache.clear();
+}
+
+/**
+ * Whether `sql` ends with a complete statement, as `sqlite3_complete()` says (what a shell asks
+ * before running what was typed): its last token is a `;` that closes a statement (inside a
+ * CREATE TRIGGER body only `END;` does), and no comment, string or quoted name is left open —
+ * even a comment SQLite would accept unterminated at the end of a statement.
+ */
+export function isComplete(sql: string): boolean {
+  const ends = { openComment: false };
+  const toks = tokenize(sql, ends);
+  if (ends.openComment) return false;
+  if (toks[toks.length - 1]?.tokenType !== Semi) return false;
+  const ranges = splitTokens(toks);
+  return ranges.length === 0 || ranges[ranges.length - 1]!.closed;
 }
 
 /**

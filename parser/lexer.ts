@@ -183,7 +183,7 @@ function variable(sql: string, i: number): [number, TokenType] {
  * Tokenizes SQL the way SQLite's tokenizer does; whitespace and comments are dropped, and
  * unrecognized input becomes `Illegal` tokens (the parser reports them per statement).
  */
-export function tokenize(sql: string): IToken[] {
+export function tokenize(sql: string, ends?: { openComment: boolean }): IToken[] {
   const out: IToken[] = [];
   const n = sql.length;
   let i = 0;
@@ -208,8 +208,11 @@ export function tokenize(sql: string): IToken[] {
         } else type = Minus;
         break;
       case 47: // /
-        if (sql.charCodeAt(i + 1) === 42) {
+        // A comment may run unterminated to the end of the input, but `/*` as its last two
+        // characters is a slash and a star (tokenize.c).
+        if (sql.charCodeAt(i + 1) === 42 && i + 2 < n) {
           const close = sql.indexOf("*/", i + 2);
+          if (close < 0 && ends !== undefined) ends.openComment = true;
           i = close < 0 ? n : close + 2;
           continue;
         }

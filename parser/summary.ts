@@ -1,8 +1,8 @@
 import type { IToken } from "chevrotain";
-import type { Collector } from "./collector.js";
+import { type Collector, type ColumnDraft, unquote } from "./collector.js";
 import { pragmaEffect } from "./pragmas.js";
 import { Variable } from "./tokens.js";
-import type { ObjectRef, StatementSummary } from "./types.js";
+import type { ColumnDefinition, ObjectRef, StatementSummary } from "./types.js";
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -26,6 +26,24 @@ function params(toks: readonly IToken[], from: number, to: number): readonly str
 
 function lower(s: string): string {
   return s.toLowerCase();
+}
+
+function columnDefinition(src: string, base: number, d: ColumnDraft): ColumnDefinition {
+  const start = d.first.startOffset;
+  const end = d.last.endOffset! + 1;
+  return Object.freeze({
+    name: unquote(d.name.image),
+    nameToken: d.name.image,
+    type: d.type === null ? null : src.slice(d.type.first.startOffset, d.type.last.endOffset! + 1),
+    text: src.slice(start, end),
+    start: start - base,
+    end: end - base,
+    primaryKey: d.primaryKey,
+    autoincrement: d.autoincrement,
+    unique: d.unique,
+    generated: d.generated,
+    collate: d.collate,
+  });
 }
 
 /** Builds the frozen summary of a statement from what the grammar recorded. */
@@ -151,6 +169,18 @@ export function summarize(
     params: params(toks, from, to),
     schemas: schemas.length === 0 ? EMPTY : Object.freeze(schemas),
   };
+  const base = toks[from]!.startOffset;
+  if ((kind === "create_table" || c.alter === "add_column") && c.columns.length > 0) {
+    summary.columns = Object.freeze(c.columns.map((d) => columnDefinition(c.src, base, d)));
+  }
+  if (c.alter === "column_definition" && c.alterColumn !== null) {
+    const definition = c.columns[c.columns.length - 1]!;
+    summary.alterColumn = Object.freeze({
+      column: unquote(c.alterColumn.image),
+      columnToken: c.alterColumn.image,
+      definition: columnDefinition(c.src, base, definition),
+    });
+  }
   if (c.attach !== null) summary.attach = Object.freeze(c.attach);
   if (c.detach !== null) summary.detach = Object.freeze(c.detach);
   if (c.pragma !== null) summary.pragma = Object.freeze(c.pragma);

@@ -45,6 +45,33 @@ export interface ObjectRef {
   readonly name: string;
 }
 
+/**
+ * One column definition as written (CREATE TABLE, ADD COLUMN, libSQL's ALTER COLUMN … TO).
+ * Offsets are UTF-16 indexes into the statement's own text (`ParsedStatement.sql`), end
+ * exclusive; `text` runs from the name to the last token of the definition (comments inside
+ * kept, none after).
+ */
+export interface ColumnDefinition {
+  /** The name, unquoted. */
+  readonly name: string;
+  /** The name's token as written (quotes kept). */
+  readonly nameToken: string;
+  /** The type as written (`VARCHAR(20)`), null when absent. */
+  readonly type: string | null;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  /** A column PRIMARY KEY constraint, with its sort order (`default` when none is given). */
+  readonly primaryKey: "asc" | "desc" | "default" | null;
+  readonly autoincrement: boolean;
+  /** A column UNIQUE constraint. */
+  readonly unique: boolean;
+  /** GENERATED ALWAYS AS / AS (…). */
+  readonly generated: boolean;
+  /** The last COLLATE of the definition (the one SQLite keeps), unquoted; null when none. */
+  readonly collate: string | null;
+}
+
 /** The frozen, `kind`-tagged verdict about one statement. See parser/README.md. */
 export interface StatementSummary {
   readonly kind: StatementKind;
@@ -74,6 +101,18 @@ export interface StatementSummary {
     readonly schema: string | null;
     readonly name: string;
     readonly value: string | null;
+  };
+  /** CREATE TABLE (not AS SELECT) and ADD COLUMN: the column definitions, in order. */
+  readonly columns?: readonly ColumnDefinition[];
+  /**
+   * libSQL's `ALTER TABLE t ALTER COLUMN x TO <definition>`: the column named (unquoted, and its
+   * token as written) and its new definition. SQLite (sql.js) has no such statement: the engine
+   * runs it (src/engine/alter-column.ts).
+   */
+  readonly alterColumn?: {
+    readonly column: string;
+    readonly columnToken: string;
+    readonly definition: ColumnDefinition;
   };
   /**
    * Schemas (lower-cased) the statement may write; `"*"` means every attached schema (e.g. an

@@ -6,6 +6,12 @@
  */
 import { classify, type StatementSummary } from "../../parser/index.js";
 import { TenantliteError } from "../errors.js";
+import {
+  type AlterColumnStatement,
+  alterColumn,
+  alterColumnOf,
+  locateTable,
+} from "./alter-column.js";
 import { explainEffects, type ProgramEffects } from "./program.js";
 import { replaceParams, type ScanResult, scanSql } from "./sql-scan.js";
 import { SqliteError, toSqliteError } from "./sqlite-errors.js";
@@ -293,12 +299,16 @@ export class TenantDb {
     try {
       entry = this.prepare(text);
     } catch (e) {
-      // What SQLite refuses to compile may still be refused for a reason of the caller's (a
-      // schema table written on a schema child): let the guard say so from the text alone.
       if (e instanceof SqliteError) {
+        const alter = libsqlAlterColumn(text);
+        if (alter !== undefined) return this.alterColumn(alter, bound.values.length, guard);
+        const error = libsqlSyntaxError(text, e);
+        // What SQLite refuses to compile may still be refused for a reason of the caller's (a
+        // schema table written on a schema child): let the guard say so from the text alone.
         guard?.(statementInfo(text), () => {
-          throw e;
+          throw error;
         });
+        throw error;
       }
       throw e;
     }
@@ -347,6 +357,46 @@ export class TenantDb {
       this.afterFailure(entry.scan.firstWord);
       throw this.toError(e);
     }
+  }
+
+  /**
+   * libSQL's ALTER TABLE … ALTER COLUMN x TO <definition>, which sql.js cannot compile: checked
+   * by the guard (its effects are the schema of the table it finds), then run by alter-column.ts
+   * in a savepoint of its own.
+   */
+  private alterColumn(
+    alter: { info: StatementInfo; statement: AlterColumnStatement },
+    args: number,
+    guard: StatementGuard | undefined,
+  ): ResultSet {
+    const { info, statement } = alter;
+    if (guard !== undefined) {
+      guard(info, () => {
+        const table = locateTable(this.raw, statement.table);
+        const schemas = new Set(table === undefined ? [] : [table.schema]);
+        return { writes: schemas, schemaChanges: schemas, schemaTableWrites: schemas };
+      });
+    }
+    const paramCount = info.summary?.params.length ?? 0;
+    if (args > paramCount) {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        `Arguments do not match SQL parameters: too many parameters, expected ${paramCount} found ${args}`,
+      );
+    }
+    this.endImplicitRead();
+    const temp = locateTable(this.raw, statement.table)?.schema === "temp";
+    try {
+      alterColumn(this.sql, this.raw, statement);
+    } finally {
+      // Whatever happened, this connection's compiled statements may predate its schema now.
+      this.invalidateSchemaCaches();
+    }
+    this.pristine = false;
+    if (temp) this.stateful = true;
+    else if (this.explicitTxn) this.schemaInTxn = true;
+    else this.schemaTouched = true;
+    return new ResultSetImpl([], [], [], 0, undefined);
   }
 
   /**
@@ -413,7 +463,20 @@ export class TenantDb {
    */
   describe(sql: string): StatementDescription {
     this.assertOpen();
-    const entry = this.prepare(sql);
+    let entry: CachedStatement;
+    try {
+      entry = this.prepare(sql);
+    } catch (e) {
+      const alter = e instanceof SqliteError ? libsqlAlterColumn(sql) : undefined;
+      if (alter === undefined) throw e;
+      const params = alter.info.summary?.params ?? [];
+      return {
+        params: params.map((p) => (p === "?" || /^\?\d+$/.test(p) ? null : p)),
+        cols: [],
+        isExplain: false,
+        isReadonly: false,
+      };
+    }
     const params: (string | null)[] = new Array(entry.scan.paramCount).fill(null);
     for (const p of entry.scan.params) {
       if (p.text !== "?" && !/^\?\d+$/.test(p.text)) params[p.index - 1] ??= p.text;
@@ -436,7 +499,13 @@ export class TenantDb {
     try {
       entry = this.prepare(sql);
     } catch {
-      return false; // it will not run: `execute` reports why
+      // libSQL's ALTER COLUMN … TO, which sql.js cannot compile, writes the schema it names.
+      try {
+        const schemas = libsqlAlterColumn(sql)?.info.summary?.schemas;
+        return schemas?.some((x) => x !== "temp") === true;
+      } catch {
+        return false; // EXPLAIN of it: `execute` refuses it
+      }
     }
     if (entry.readOnly) return false;
     const word = entry.scan.firstWord;
@@ -1032,6 +1101,47 @@ function unsupportedSqlJs(what: string): TenantliteError {
 /** Quotes an identifier for SQL. */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
+}
+
+/**
+ * libSQL's ALTER TABLE … ALTER COLUMN x TO, when `sql` is one (a single statement). Under EXPLAIN
+ * it is refused: sql.js has no program to show for it.
+ */
+function libsqlAlterColumn(
+  sql: string,
+): { info: StatementInfo; statement: AlterColumnStatement } | undefined {
+  const parsed = classify(sql);
+  const first = parsed.statements[0];
+  if (first === undefined) return undefined;
+  if (parsed.errors.length > 0 && parsed.errors[0]!.offset < first.start) return undefined;
+  if (first.summary.inner?.alterColumn !== undefined) {
+    throw new TenantliteError(
+      "SQLITE_ERROR",
+      "EXPLAIN is not available for libSQL's ALTER TABLE … ALTER COLUMN … TO: sql.js has no program for it",
+      { rawCode: 1 },
+    );
+  }
+  const statement = alterColumnOf(sql, first);
+  if (statement === undefined) return undefined;
+  if (parsed.statements.length > 1 || parsed.errors.length > 0) {
+    throw new TenantliteError(
+      "SQL_MANY_STATEMENTS",
+      "SQL string contains more than one statement; use executeMultiple() or batch() for scripts",
+    );
+  }
+  return { info: statementInfo(sql, parsed), statement };
+}
+
+/**
+ * sql.js stops at the `TO` of libSQL's ALTER COLUMN … TO, which the parser reads on: where the
+ * parser finds the statement's error further on, its message (libSQL's) replaces sql.js's.
+ */
+function libsqlSyntaxError(sql: string, e: SqliteError): SqliteError {
+  if (e.code !== "SQL_PARSE_ERROR" || e.detail !== 'near "TO": syntax error') return e;
+  const to = /^\s*ALTER\s+TABLE\s[\s\S]*?\bALTER\s+COLUMN\s[\s\S]*?\bTO\b/i.exec(sql);
+  const error = classify(sql).errors[0];
+  if (to === null || error === undefined || error.offset < to[0].length) return e;
+  return toSqliteError(new Error(error.message)) as SqliteError;
 }
 
 /** Whether SQL text holds anything but blanks, semicolons and comments. */

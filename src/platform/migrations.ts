@@ -14,6 +14,7 @@
  * While a job runs, writes to the parent and its children fail with BLOCKED; reads go on.
  */
 import { splitStatements } from "../../parser/index.js";
+import { hasAlterColumn, runStatements } from "../engine/alter-column.js";
 import type { BatchStatement } from "../engine/connection.js";
 import { toSqliteError } from "../engine/sqlite-errors.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
@@ -264,8 +265,11 @@ export class MigrationRunner {
     };
     this.running.set(parent.id, job);
     this.host.setBlocked(parent, `a migration of schema "${parent.name}" is running`);
-    // Threads boot while the parent's dry run and the first children run here.
-    this.host.threads?.start(this.host.catalog.countChildren(parent.name));
+    // Threads boot while the parent's dry run and the first children run here (not for libSQL's
+    // ALTER COLUMN … TO, which they cannot run: see prepareChildren).
+    if (!list.some((s) => hasAlterColumn(s.sql))) {
+      this.host.threads?.start(this.host.catalog.countChildren(parent.name));
+    }
     let dry: ReturnType<typeof runOn>;
     try {
       // Dry run on the parent first: a failure here creates no job.
@@ -406,7 +410,8 @@ export class MigrationRunner {
       return outcome;
     };
     const sqls = list.map((s) => s.sql);
-    const threads = withArgs ? undefined : this.host.threads;
+    // Threads have sql.js only: libSQL's ALTER COLUMN … TO is the engine's (alter-column.ts).
+    const threads = withArgs || sqls.some((s) => hasAlterColumn(s)) ? undefined : this.host.threads;
     // Images in preparation are bounded in bytes too, whatever their number.
     let preparing = 0;
     const waiting: (() => void)[] = [];
@@ -805,11 +810,13 @@ function runScriptOn(
     db.exec(`${SCRATCH_PRAGMAS}; BEGIN`);
     for (let i = 0; i < list.length; i++) {
       try {
-        if (options.deterministicOnly !== true) db.run(list[i]!.sql);
+        if (options.deterministicOnly !== true) runStatements(sql, db, list[i]!.sql);
         else {
           for (const { sql: one } of splitStatements(list[i]!.sql)) {
-            if (!deterministicProgram(db, one)) return { results: [] };
-            db.run(one);
+            // libSQL's ALTER COLUMN … TO only rewrites schema text: the same on the same bytes.
+            if (hasAlterColumn(one)) runStatements(sql, db, one);
+            else if (!deterministicProgram(db, one)) return { results: [] };
+            else db.run(one);
           }
         }
       } catch (e) {

@@ -71,6 +71,13 @@ function compare(sql: string): string[] {
   const execute = kind === undefined || /^(create|drop|alter)_/.test(kind);
   const v = oracle.verdict(sql, inner, execute);
   const out: string[] = [];
+  const parsed = r.errors.length === 0 ? r.statements[0]?.summary : undefined;
+  if ((parsed?.alterColumn ?? parsed?.inner?.alterColumn) !== undefined) {
+    // libSQL's ALTER COLUMN … TO, which sql.js lacks (checked against libSQL in
+    // test/platform/alter-column.test.ts): SQLite must reject it as a syntax error.
+    if (v.prepares || !v.syntaxError) out.push("libSQL's ALTER COLUMN TO: SQLite accepts it");
+    return out;
+  }
   if (!v.prepares && v.syntaxError) {
     if (r.errors.length === 0) out.push(`SQLite rejects (${v.message}), parser accepts`);
     return out;

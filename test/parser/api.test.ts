@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { classify, parse, splitStatements } from "../../parser/index.js";
+import { classify, isComplete, parse, splitStatements } from "../../parser/index.js";
 
 function one(sql: string) {
   const r = parse(sql);
@@ -130,6 +130,157 @@ describe("parse", () => {
     expect(parse(ok).errors).toEqual([]);
     const unary = `SELECT ${"- ".repeat(20000)}1`;
     expect(() => parse(unary)).not.toThrow();
+  });
+});
+
+describe("what SQLite refuses from its grammar's actions", () => {
+  const message = (sql: string) => parse(sql).errors[0]?.message;
+
+  it("refuses a sort order or COLLATE in a CTE's, a view's or a foreign key's column names", () => {
+    // Messages as SQLite 3.54 (sql.js) gives them; test/parser/agreement.test.ts checks the
+    // verdicts of the same statements against SQLite itself.
+    expect(message("WITH c(a DESC) AS (SELECT 1) SELECT * FROM c")).toBe(
+      'syntax error after column name "a"',
+    );
+    expect(message('WITH c("a" COLLATE nocase) AS (SELECT 1) SELECT 1')).toBe(
+      'syntax error after column name ""a""',
+    );
+    expect(message("CREATE VIEW v(a, b ASC) AS SELECT 1, 2")).toBe(
+      'syntax error after column name "b"',
+    );
+    expect(message("CREATE TABLE c(x REFERENCES p(a DESC))")).toBe(
+      'syntax error after column name "a"',
+    );
+    expect(message("CREATE TABLE c(x, FOREIGN KEY (x COLLATE binary) REFERENCES p)")).toBe(
+      'syntax error after column name "x"',
+    );
+    // SQLite's action runs when the next token arrives: a syntax error there comes first.
+    expect(message("WITH c(a DESC x) AS (SELECT 1) SELECT 1")).toBe('near "x": syntax error');
+    expect(message("WITH c(a DESC")).toBe("incomplete input");
+    expect(message("WITH c(a DESC,")).toBe('syntax error after column name "a"');
+    const r = parse("SELECT 1; CREATE VIEW v(a DESC) AS SELECT 1; SELECT 2");
+    expect(r.statements.map((s) => s.sql)).toEqual(["SELECT 1", "SELECT 2"]);
+    expect(r.errors[0]).toMatchObject({ statementIndex: 1, offset: 24, column: 25 });
+    // Without them the lists are fine, and ORDER BY/index column lists keep theirs.
+    expect(parse("WITH c(a, b) AS (SELECT 1, 2) SELECT * FROM c").errors).toEqual([]);
+    expect(parse("CREATE INDEX i ON t(a DESC, b COLLATE nocase ASC)").errors).toEqual([]);
+    expect(
+      parse("CREATE TABLE c(x, PRIMARY KEY (x DESC), UNIQUE (x COLLATE nocase))").errors,
+    ).toEqual([]);
+  });
+
+  it("refuses #N parameters and accepts #name ones", () => {
+    expect(message("SELECT #1")).toBe('near "#1": syntax error');
+    expect(message("SELECT #12abc")).toBe('near "#12abc": syntax error');
+    expect(message("SELECT a FROM t WHERE a = #1 AND b")).toBe('near "#1": syntax error');
+    expect(message("SELECT (#1")).toBe("incomplete input");
+    expect(parse("SELECT #a, #b1").statements[0]?.summary.params).toEqual(["#a", "#b1"]);
+  });
+
+  it("reads a comment left open at the end as SQLite does", () => {
+    expect(parse("SELECT 1 /* x").errors).toEqual([]);
+    expect(parse("SELECT 1 /**").errors).toEqual([]);
+    // `/*` as the last two characters is a slash and a star (tokenize.c).
+    expect(message("SELECT 1 /*")).toBe('near "*": syntax error');
+    expect(message("SELECT /* x")).toBe("incomplete input");
+  });
+});
+
+describe("isComplete", () => {
+  it("answers as sqlite3_complete", () => {
+    expect(isComplete("SELECT 1;")).toBe(true);
+    expect(isComplete("SELECT 1")).toBe(false);
+    expect(isComplete("SELECT 1; -- done")).toBe(true);
+    expect(isComplete(";")).toBe(true);
+    // A comment, string or name left open keeps the input incomplete, `;` or not.
+    expect(isComplete("SELECT 1; /* x ;")).toBe(false);
+    expect(isComplete("SELECT 1; /*")).toBe(false);
+    expect(isComplete("SELECT 1 /* x */;")).toBe(true);
+    expect(isComplete("SELECT 'a;")).toBe(false);
+    expect(isComplete('SELECT "a;')).toBe(false);
+    expect(isComplete("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1;")).toBe(false);
+    expect(isComplete("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;")).toBe(true);
+  });
+});
+
+describe("libSQL's ALTER COLUMN … TO", () => {
+  it("is DDL on the table named, with the new definition as written", () => {
+    const sql =
+      'ALTER TABLE aux.t ALTER COLUMN "B" TO "B" VARCHAR(20) /* c */ NOT NULL DEFAULT \'x\'';
+    const s = one(sql);
+    expect(s).toMatchObject({
+      kind: "alter_table",
+      ddl: true,
+      readonly: false,
+      writes: [{ schema: "aux", name: "t" }],
+      // libSQL's program also writes temp (it rewrites double-quoted strings there too).
+      schemas: ["aux", "temp"],
+    });
+    expect(s.alterColumn).toEqual({
+      column: "B",
+      columnToken: '"B"',
+      definition: {
+        name: "B",
+        nameToken: '"B"',
+        type: "VARCHAR(20)",
+        text: `"B" VARCHAR(20) /* c */ NOT NULL DEFAULT 'x'`,
+        start: 38,
+        end: sql.length,
+        primaryKey: null,
+        autoincrement: false,
+        unique: false,
+        generated: false,
+        collate: null,
+      },
+    });
+    expect(sql.slice(s.alterColumn!.definition.start, s.alterColumn!.definition.end)).toBe(
+      s.alterColumn!.definition.text,
+    );
+    expect(one("ALTER TABLE t ALTER COLUMN a TO a").schemas).toEqual(["main", "temp"]);
+    expect(one("ALTER TABLE temp.t ALTER COLUMN a TO a").schemas).toEqual(["temp"]);
+  });
+
+  it("reads the constraints libSQL compares", () => {
+    const d = (def: string) =>
+      one(`ALTER TABLE t ALTER COLUMN a TO ${def}`).alterColumn!.definition;
+    expect(d("a INTEGER PRIMARY KEY DESC AUTOINCREMENT")).toMatchObject({
+      primaryKey: "desc",
+      autoincrement: true,
+    });
+    expect(d("a CONSTRAINT u UNIQUE ON CONFLICT IGNORE")).toMatchObject({ unique: true });
+    expect(d("a AS (b + 1) STORED")).toMatchObject({ generated: true });
+    expect(d("a GENERATED ALWAYS AS (b + 1)")).toMatchObject({ generated: true });
+    expect(d('a COLLATE nocase COLLATE "rtrim"')).toMatchObject({ collate: "rtrim" });
+    // A type on the first name is accepted and ignored, as libSQL does.
+    expect(one("ALTER TABLE t ALTER COLUMN a INT TO a TEXT").alterColumn?.column).toBe("a");
+    expect(one("EXPLAIN ALTER TABLE t ALTER COLUMN a TO a").inner?.alterColumn?.column).toBe("a");
+  });
+
+  it("needs COLUMN, one definition and nothing after it", () => {
+    expect(parse("ALTER TABLE t ALTER a TO a INT").errors[0]?.message).toBe(
+      'near "TO": syntax error',
+    );
+    expect(parse("ALTER TABLE t ALTER COLUMN a TO").errors[0]?.message).toBe("incomplete input");
+    expect(parse("ALTER TABLE t ALTER COLUMN a TO a, b").errors[0]?.message).toBe(
+      'near ",": syntax error',
+    );
+    expect(parse("ALTER TABLE t ALTER COLUMN a TO a DEFAULT 1 + 1").errors[0]?.message).toBe(
+      'near "+": syntax error',
+    );
+    // 3.54's own ALTER COLUMN forms stay as they were.
+    expect(one("ALTER TABLE t ALTER a SET NOT NULL").alterColumn).toBeUndefined();
+  });
+
+  it("gives CREATE TABLE's column definitions", () => {
+    const sql =
+      "CREATE TABLE t(a INTEGER PRIMARY KEY, \"b,c\" TEXT DEFAULT ',' UNIQUE, PRIMARY KEY(a))";
+    const cols = parse(sql).statements[0]!.summary.columns!;
+    expect(cols.map((c) => [c.name, c.text, c.primaryKey, c.unique])).toEqual([
+      ["a", "a INTEGER PRIMARY KEY", "default", false],
+      ["b,c", `"b,c" TEXT DEFAULT ',' UNIQUE`, null, true],
+    ]);
+    expect(sql.slice(cols[1]!.start, cols[1]!.end)).toBe(cols[1]!.text);
+    expect(one("CREATE TABLE t AS SELECT 1").columns).toBeUndefined();
   });
 });
 

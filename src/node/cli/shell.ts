@@ -7,7 +7,7 @@ import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
-import { splitStatements } from "../../../parser/index.js";
+import { isComplete as parserIsComplete, splitStatements } from "../../../parser/index.js";
 import { TenantliteError } from "../../errors.js";
 import type { Backend, DbView, SqlSession } from "./backend.js";
 import { type CliIo, errorLine } from "./io.js";
@@ -380,17 +380,9 @@ function shownIdent(name: string): string {
   return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? name : quoteIdent(name);
 }
 
-/** Whether `sql` ends with a `;` that closes its last statement (not one inside a trigger body). */
+/** Whether `sql` ends with a `;` that closes its last statement, as `sqlite3_complete()` says. */
 export function isComplete(sql: string): boolean {
-  const t = sql.trimEnd();
-  if (!t.endsWith(";")) return false;
-  try {
-    const parts = splitStatements(t);
-    const last = parts[parts.length - 1];
-    return last === undefined || last.end <= t.length - 1;
-  } catch {
-    return true;
-  }
+  return parserIsComplete(sql);
 }
 
 function onOff(cmd: string, v: string | undefined): boolean {
