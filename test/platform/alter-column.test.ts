@@ -403,7 +403,7 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
       await expectCode(
         p.client("t0").execute(sql),
         "DDL_FORBIDDEN",
-        /DDL statements not permitted/,
+        /takes its schema from "app"; run the change on "app"/,
       );
     }
     await expectCode(
