@@ -79,6 +79,9 @@ export class ServerContext {
       id: info.id,
       groupId: permissions.isFull ? "" : await this.groupId(info.group),
     };
+    // A rotation of this database or its group after the token was minted: say so (401), as
+    // for the token's own rotation, rather than a bare 403.
+    this.tokens.assertCurrent(permissions, target);
     if (!permissions.canRead(target)) {
       throw new TenantliteError(
         "AUTH_FORBIDDEN",
@@ -93,6 +96,14 @@ export class ServerContext {
       // Auth off: everything but DDL on schema children, which stays blocked as in the library.
       access: permissions.isFull ? FULL_ACCESS : permissions,
     };
+  }
+
+  /**
+   * Checks that a session's token still holds (a WebSocket keeps its session between requests):
+   * `AUTH_JWT_EXPIRED` once it expired, `AUTH_JWT_INVALID` once its tokens were rotated.
+   */
+  assertCurrent(session: DatabaseSession): void {
+    this.tokens.assertCurrent(session.permissions, session.target);
   }
 
   /** The database's current catalog entry (config may have changed since the session began). */

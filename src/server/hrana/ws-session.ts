@@ -103,6 +103,23 @@ export class WsSession {
     }
   }
 
+  /**
+   * Whether the session's token still holds (it may have expired, or been rotated, since hello);
+   * when not, answers the request with the coded error HTTP would give, and the client may send
+   * a new hello with a fresh token. Asked by the requests that touch the database: opening and
+   * closing streams and storing SQL stay answered, so a client's pipelined requests on a stream
+   * all get the coded error rather than a protocol failure.
+   */
+  private current(error: (e: unknown) => void): boolean {
+    try {
+      if (this.session !== undefined) this.ctx.assertCurrent(this.session);
+      return true;
+    } catch (e) {
+      error(e);
+      return false;
+    }
+  }
+
   private request(id: number, r: Record<string, unknown>, session: DatabaseSession): void {
     const ok = (response: unknown) =>
       this.transport.send(JSON.stringify({ type: "response_ok", request_id: id, response }));
@@ -179,6 +196,8 @@ export class WsSession {
         const req = toStreamRequest(r, this.sqls);
         s.queue = s.queue
           .then(async () => {
+            // Checked when the request's turn comes: the token may expire while it waits.
+            if (!this.current(error)) return;
             const result = await s.stream.handle(req);
             if (result.type === "ok") ok(result.response);
             else
