@@ -6,6 +6,7 @@ import { TenantliteError } from "../errors.js";
 import type { Platform } from "../platform/platform.js";
 import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/tokens.js";
 import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
+import type { InternalErrorReport } from "./http.js";
 
 /** Server limits; every field has a default (see `createHandler`). */
 export interface ServerLimits {
@@ -21,6 +22,12 @@ export interface ServerLimits {
   readonly streamIdleMs: number;
   /** Most streams per WebSocket connection. */
   readonly maxWsStreams: number;
+  /**
+   * Most bytes of responses a WebSocket client may leave unread: past a quarter of it (with the
+   * requests it sent that are not answered yet) its socket is no longer read; past all of it the
+   * socket is closed (code 1008, reason `RESPONSES_UNREAD: …`). Default 16 MB.
+   */
+  readonly maxUnsentBytes: number;
 }
 
 /** A caller's access to one database, decided once per request (HTTP) or per hello (WebSocket). */
@@ -43,7 +50,17 @@ export class ServerContext {
     readonly limits: ServerLimits,
     /** The database a request that selects none is for (`turso dev`'s root URL), if any. */
     readonly rootDatabase: string | undefined = undefined,
+    /** The server's log: one line (or a few, for a stack) per call. */
+    readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
+
+  /**
+   * What to do with an unexpected failure while serving `where` (`POST /dev/acme/v2/pipeline`, a
+   * WebSocket): log it whole, stack and causes; the client only sees `INTERNAL_ERROR`.
+   */
+  internalError(where: string): InternalErrorReport {
+    return (e) => this.log(`INTERNAL_ERROR while serving ${where}: ${describeFailure(e)}`);
+  }
 
   /** Permissions of a request: full when auth is off, else from its `Authorization` header. */
   permissionsFromHeader(header: string | null): Promise<Permissions> {
@@ -146,4 +163,15 @@ export class ServerContext {
   forgetGroup(name: string): void {
     this.groupIds.delete(name);
   }
+}
+
+/** A thrown value with its stack and the chain of its causes. */
+function describeFailure(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur !== undefined && depth < 5; depth++) {
+    parts.push(cur instanceof Error ? (cur.stack ?? `${cur.name}: ${cur.message}`) : String(cur));
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return parts.join("\n  caused by: ");
 }

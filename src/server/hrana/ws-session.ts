@@ -4,6 +4,12 @@
  * numbered streams, each stream one logical connection, so ATTACH and interactive transactions
  * live across statements. Stored SQL belongs to the socket. Requests of one stream run in order;
  * different streams do not wait for each other (one may hold a transaction another waits on).
+ *
+ * Memory per socket is bounded: while the responses the client has not read yet (the socket's
+ * send buffer) plus the requests received and not yet answered exceed a quarter of
+ * `maxUnsentBytes`, the socket is no longer read; once the unread responses alone exceed
+ * `maxUnsentBytes`, the session ends with close code 1008 and a reason starting with
+ * `RESPONSES_UNREAD`, and what it held is dropped.
  */
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
@@ -18,7 +24,15 @@ export interface WsTransport {
   send(text: string): void;
   /** Closes the socket with a WebSocket close code. */
   close(code: number, reason: string): void;
+  /** Bytes sent and not yet written to the network (the socket's send buffer); 0 when unknown. */
+  readonly bufferedAmount?: number;
+  /** Stops reading the socket's frames (TCP then holds the client back) until `resume`. */
+  pause?(): void;
+  resume?(): void;
 }
+
+/** The WebSocket close code for a client that leaves its responses unread (policy violation). */
+export const UNREAD_CLOSE_CODE = 1008;
 
 interface WsStream {
   readonly stream: HranaStream;
@@ -33,17 +47,54 @@ export class WsSession {
   /** Messages are dispatched in order; only `hello` makes later ones wait. */
   private inbox: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Size of the frames received and not answered yet (UTF-16 units). */
+  private backlog = 0;
+  /** Whether the transport was asked to stop reading. */
+  private paused = false;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly database: string | undefined,
     readonly protocol: "hrana2" | "hrana3",
     private readonly transport: WsTransport,
+    /** Called once when the session ends, however it ends. */
+    private readonly onClosed?: () => void,
   ) {}
+
+  /** Whether the session ended. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Size of the requests received and not answered yet. */
+  get pendingBytes(): number {
+    return this.backlog;
+  }
 
   /** Feeds one text frame. */
   receive(data: string): void {
-    this.inbox = this.inbox.then(() => this.dispatch(data)).catch((e) => this.fail(e));
+    if (this.closed) return;
+    const size = data.length;
+    this.backlog += size;
+    this.regulate();
+    // Each frame is answered at most once; the backlog forgets it then (or when it fails).
+    let owed = true;
+    const answered = () => {
+      if (!owed) return;
+      owed = false;
+      this.backlog -= size;
+    };
+    this.inbox = this.inbox
+      .then(() => this.dispatch(data, answered))
+      .catch((e) => {
+        answered();
+        this.fail(e);
+      });
+  }
+
+  /** The transport wrote some of its buffer to the network: reading may resume. */
+  flushed(): void {
+    this.regulate();
   }
 
   /** The socket is gone: close every stream (rolling back their transactions). */
@@ -52,15 +103,60 @@ export class WsSession {
     this.closed = true;
     for (const s of this.streams.values()) s.stream.close();
     this.streams.clear();
+    this.backlog = 0;
+    this.onClosed?.();
+  }
+
+  /** Sends a message unless the session ended, then checks the bounds. */
+  private send(message: unknown): void {
+    if (this.closed) return;
+    this.transport.send(JSON.stringify(message));
+    this.regulate();
+  }
+
+  /**
+   * Keeps the socket's memory bounded: stops reading while the unread responses and unanswered
+   * requests are over a quarter of the limit (resumes under an eighth), and ends the session
+   * once the unread responses alone are over the limit.
+   */
+  private regulate(): void {
+    if (this.closed) return;
+    const limit = this.ctx.limits.maxUnsentBytes;
+    const unsent = this.transport.bufferedAmount ?? 0;
+    if (unsent > limit) {
+      const err = new TenantliteError(
+        "RESPONSES_UNREAD",
+        `over ${limit} bytes of responses unread; read them as they come`,
+      );
+      this.transport.close(UNREAD_CLOSE_CODE, err.message.slice(0, 120));
+      this.close();
+      return;
+    }
+    const load = unsent + this.backlog;
+    if (!this.paused && load > limit / 4) {
+      this.paused = true;
+      this.transport.pause?.();
+    } else if (this.paused && load <= limit / 8) {
+      this.paused = false;
+      this.transport.resume?.();
+    }
+  }
+
+  /** Where this session's unexpected failures go. */
+  private report(e: unknown): void {
+    this.ctx.internalError(
+      `a WebSocket on ${this.database === undefined ? "the root database" : `database "${this.database}"`}`,
+    )(e);
   }
 
   private fail(e: unknown): void {
-    const err = asCoded(e);
+    if (this.closed) return;
+    const err = asCoded(e, (x) => this.report(x));
     this.transport.close(e instanceof ProtoError ? 1002 : 1011, err.detail.slice(0, 120));
     this.close();
   }
 
-  private async dispatch(data: string): Promise<void> {
+  private async dispatch(data: string, answered: () => void): Promise<void> {
     if (this.closed) return;
     let msg: unknown;
     try {
@@ -71,7 +167,11 @@ export class WsSession {
     if (msg === null || typeof msg !== "object")
       throw new ProtoError("a message must be an object");
     const m = msg as Record<string, unknown>;
-    if (m.type === "hello") return this.hello(m.jwt);
+    if (m.type === "hello") {
+      await this.hello(m.jwt);
+      answered();
+      return;
+    }
     if (m.type !== "request") {
       throw new ProtoError(`unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
     }
@@ -84,7 +184,7 @@ export class WsSession {
     if (m.request === null || typeof m.request !== "object") {
       throw new ProtoError("request must be an object");
     }
-    this.request(id, m.request as Record<string, unknown>, this.session);
+    this.request(id, m.request as Record<string, unknown>, this.session, answered);
   }
 
   private async hello(jwt: unknown): Promise<void> {
@@ -92,12 +192,11 @@ export class WsSession {
       const permissions = await this.ctx.permissionsFromJwt(jwt);
       this.session = await this.ctx.session(this.database, permissions);
       for (const s of this.streams.values()) s.stream.access = this.session.access;
-      this.transport.send(JSON.stringify({ type: "hello_ok" }));
+      this.send({ type: "hello_ok" });
     } catch (e) {
-      const err = asCoded(e);
-      this.transport.send(
-        JSON.stringify({ type: "hello_error", error: { message: err.detail, code: err.code } }),
-      );
+      const err = asCoded(e, (x) => this.report(x));
+      this.send({ type: "hello_error", error: { message: err.detail, code: err.code } });
+      if (this.closed) return;
       this.transport.close(1000, "hello failed");
       this.close();
     }
@@ -120,13 +219,24 @@ export class WsSession {
     }
   }
 
-  private request(id: number, r: Record<string, unknown>, session: DatabaseSession): void {
-    const ok = (response: unknown) =>
-      this.transport.send(JSON.stringify({ type: "response_ok", request_id: id, response }));
-    const error = (e: unknown) =>
-      this.transport.send(
-        JSON.stringify({ type: "response_error", request_id: id, error: toHranaError(e) }),
-      );
+  private request(
+    id: number,
+    r: Record<string, unknown>,
+    session: DatabaseSession,
+    answered: () => void,
+  ): void {
+    const ok = (response: unknown) => {
+      answered();
+      this.send({ type: "response_ok", request_id: id, response });
+    };
+    const error = (e: unknown) => {
+      answered();
+      this.send({
+        type: "response_error",
+        request_id: id,
+        error: toHranaError(e, (x) => this.report(x)),
+      });
+    };
     switch (r.type) {
       case "open_stream": {
         const sid = streamId(r);
@@ -144,6 +254,7 @@ export class WsSession {
           this.ctx.platform.connect(session.info.id, { access: () => stream.access }),
           this.sqls,
           session.access,
+          (x) => this.report(x),
         );
         this.streams.set(sid, {
           stream,
@@ -200,10 +311,10 @@ export class WsSession {
             if (!this.current(error)) return;
             const result = await s.stream.handle(req);
             if (result.type === "ok") ok(result.response);
-            else
-              this.transport.send(
-                JSON.stringify({ type: "response_error", request_id: id, error: result.error }),
-              );
+            else {
+              answered();
+              this.send({ type: "response_error", request_id: id, error: result.error });
+            }
           })
           .catch(error);
         return;
