@@ -5,11 +5,13 @@
  * live across statements. Stored SQL belongs to the socket. Requests of one stream run in order;
  * different streams do not wait for each other (one may hold a transaction another waits on).
  *
- * Memory per socket is bounded: while the responses the client has not read yet (the socket's
+ * Memory per socket is bounded. While the responses the client has not read yet (the socket's
  * send buffer) plus the requests received and not yet answered exceed a quarter of
- * `maxUnsentBytes`, the socket is no longer read; once the unread responses alone exceed
- * `maxUnsentBytes`, the session ends with close code 1008 and a reason starting with
- * `RESPONSES_UNREAD`, and what it held is dropped.
+ * `maxUnsentBytes`, the socket is no longer read; while the unread responses alone do, no
+ * further request starts (so the event loop gets to write them). The session ends with close
+ * code 1008 and a reason starting with `RESPONSES_UNREAD` once the unread responses exceed
+ * `maxUnsentBytes`, or once they have stayed over the quarter with nothing written for
+ * `bodyTimeoutMs`; its streams close and what it held is dropped.
  */
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
@@ -51,6 +53,12 @@ export class WsSession {
   private backlog = 0;
   /** Whether the transport was asked to stop reading. */
   private paused = false;
+  /** Whether requests wait for the client to read (its unread responses are over the quarter). */
+  private congested = false;
+  /** Requests waiting for the congestion to end. */
+  private waiting: (() => void)[] = [];
+  /** Ends a congested session in which nothing gets written. */
+  private stall: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -94,6 +102,7 @@ export class WsSession {
 
   /** The transport wrote some of its buffer to the network: reading may resume. */
   flushed(): void {
+    if (this.congested) this.watchStall();
     this.regulate();
   }
 
@@ -104,7 +113,35 @@ export class WsSession {
     for (const s of this.streams.values()) s.stream.close();
     this.streams.clear();
     this.backlog = 0;
+    clearTimeout(this.stall);
+    // Queued requests go on to find their streams closed: they end at once, sending nothing.
+    for (const go of this.waiting.splice(0)) go();
     this.onClosed?.();
+  }
+
+  /** Resolves when a request may start: at once, unless the client is not reading. */
+  private ready(): Promise<void> | undefined {
+    if (!this.congested) return undefined;
+    return new Promise((go) => this.waiting.push(go));
+  }
+
+  /** (Re)arms the stall deadline of a congested session. */
+  private watchStall(): void {
+    clearTimeout(this.stall);
+    const ms = this.ctx.limits.bodyTimeoutMs;
+    this.stall = setTimeout(() => this.unread(`nothing read for ${ms} ms`), ms);
+  }
+
+  /** Ends a session whose client leaves its responses unread. */
+  private unread(why: string): void {
+    if (this.closed) return;
+    const limit = this.ctx.limits.maxUnsentBytes;
+    const err = new TenantliteError(
+      "RESPONSES_UNREAD",
+      `over ${why === "" ? limit : limit / 4} bytes of responses unread${why === "" ? "" : `, ${why}`}; read responses as they come`,
+    );
+    this.transport.close(UNREAD_CLOSE_CODE, err.message.slice(0, 120));
+    this.close();
   }
 
   /** Sends a message unless the session ended, then checks the bounds. */
@@ -116,21 +153,25 @@ export class WsSession {
 
   /**
    * Keeps the socket's memory bounded: stops reading while the unread responses and unanswered
-   * requests are over a quarter of the limit (resumes under an eighth), and ends the session
-   * once the unread responses alone are over the limit.
+   * requests are over a quarter of the limit, and stops starting requests while the unread
+   * responses are (each resumes under an eighth); ends the session once the unread responses
+   * are over the limit.
    */
   private regulate(): void {
     if (this.closed) return;
     const limit = this.ctx.limits.maxUnsentBytes;
     const unsent = this.transport.bufferedAmount ?? 0;
     if (unsent > limit) {
-      const err = new TenantliteError(
-        "RESPONSES_UNREAD",
-        `over ${limit} bytes of responses unread; read them as they come`,
-      );
-      this.transport.close(UNREAD_CLOSE_CODE, err.message.slice(0, 120));
-      this.close();
+      this.unread("");
       return;
+    }
+    if (!this.congested && unsent > limit / 4) {
+      this.congested = true;
+      this.watchStall();
+    } else if (this.congested && unsent <= limit / 8) {
+      this.congested = false;
+      clearTimeout(this.stall);
+      for (const go of this.waiting.splice(0)) go();
     }
     const load = unsent + this.backlog;
     if (!this.paused && load > limit / 4) {
@@ -307,6 +348,7 @@ export class WsSession {
         const req = toStreamRequest(r, this.sqls);
         s.queue = s.queue
           .then(async () => {
+            await this.ready();
             // Checked when the request's turn comes: the token may expire while it waits.
             if (!this.current(error)) return;
             const result = await s.stream.handle(req);
