@@ -225,6 +225,49 @@ describe("an unexpected failure", () => {
     }
   });
 
+  it("in a statement over http and ws is logged the same way; the client sees INTERNAL_ERROR", async () => {
+    /** A storage whose reads of tenant files fail on demand with a plain Error. */
+    class FailingStorage extends MemoryStorage {
+      failing = false;
+      override async load(key: string): Promise<Uint8Array | undefined> {
+        if (this.failing && key.startsWith("tenants/")) {
+          throw new Error(`EIO: i/o error, read '/srv/secret-dir/${key}'`);
+        }
+        return super.load(key);
+      }
+    }
+    const storage = new FailingStorage();
+    const first = await createPlatform({ storage });
+    await first.createDatabase("victim");
+    await first.close();
+    storage.failing = true;
+    const platform = await createPlatform({ storage });
+    const lines: string[] = [];
+    const { server: s } = await startTestServer({ platform, warn: (line) => lines.push(line) });
+    try {
+      for (const url of [`${s.url}/dev/victim/`, `${s.wsUrl}/dev/victim/`]) {
+        const c = createClient({ url });
+        const e = (await c.execute("SELECT 1").catch((x: unknown) => x)) as Error & {
+          code: string;
+        };
+        expect(e.code).toBe("INTERNAL_ERROR");
+        expect(e.message).not.toMatch(/secret-dir|EIO/);
+        c.close();
+      }
+      const entries = lines.filter((l) => l.startsWith("INTERNAL_ERROR"));
+      expect(entries.length).toBeGreaterThanOrEqual(2);
+      for (const entry of entries) {
+        expect(entry).toMatch(/database "victim"/);
+        expect(entry).toMatch(/Error: EIO: i\/o error, read '\/srv\/secret-dir\/tenants\//);
+        expect(entry).toMatch(/\n\s+at .*FailingStorage\.load/);
+      }
+    } finally {
+      storage.failing = false;
+      await s.close();
+      await platform.close();
+    }
+  });
+
   it("was never logged for the coded refusals above", () => {
     expect(logged.filter((l) => l.includes("INTERNAL_ERROR"))).toEqual([]);
   });
