@@ -113,6 +113,11 @@ export class Permissions {
     return this.check(db, ["ro", "rw", "roa", "rwa", "ddl"], true);
   }
 
+  /** @internal whether the token's claims cover reading `db`, rotations since minting aside. */
+  coversRead(db: TokenTarget): boolean {
+    return this.check(db, ["ro", "rw", "roa", "rwa", "ddl"], true, false);
+  }
+
   canWrite(db: TokenTarget): boolean {
     return this.check(db, ["rw", "rwa", "ddl"], false);
   }
@@ -127,11 +132,16 @@ export class Permissions {
     return this.inScopes(db, ["ddl"]);
   }
 
-  private check(db: TokenTarget, scopes: readonly ScopeName[], read: boolean): boolean {
+  private check(
+    db: TokenTarget,
+    scopes: readonly ScopeName[],
+    read: boolean,
+    rotations = true,
+  ): boolean {
     const c = this.claims;
     if (c === undefined) return true;
-    if (this.rotatedOn?.(db) === true) return false;
-    if (c.p !== undefined) return this.inScopes(db, scopes);
+    if (rotations && this.rotatedOn?.(db) === true) return false;
+    if (c.p !== undefined) return this.inScopes(db, scopes, rotations);
     // Legacy tokens (no `p`): level `a` on `id`, else on the group `gid`, else everywhere.
     const level = c.a ?? "rw";
     if (level !== "rw" && !(read && (level === "ro" || level === "roa"))) return false;
@@ -140,10 +150,10 @@ export class Permissions {
     return true;
   }
 
-  private inScopes(db: TokenTarget, scopes: readonly ScopeName[]): boolean {
+  private inScopes(db: TokenTarget, scopes: readonly ScopeName[], rotations = true): boolean {
     const p = this.claims?.p;
     if (p === undefined) return false;
-    if (this.rotatedOn?.(db) === true) return false;
+    if (rotations && this.rotatedOn?.(db) === true) return false;
     for (const name of scopes) {
       const s = p[name];
       if (s === undefined) continue;
@@ -278,13 +288,15 @@ export class TokenAuthority {
    * Checks that verified permissions still hold on `target` now, for a session that keeps them
    * between requests (a WebSocket) and for a request's database: `AUTH_JWT_EXPIRED` once the
    * token's `exp` has passed, `AUTH_JWT_INVALID` when the token's, the database's or the group's
-   * tokens were rotated after it was minted. Full access (auth off) always holds.
+   * tokens were rotated after it was minted. Full access (auth off) always holds. A token that
+   * never covered `target` is left to the caller's permission check (`AUTH_FORBIDDEN`).
    */
   assertCurrent(permissions: Permissions, target: TokenTarget): void {
     const claims = permissions.tokenClaims;
     if (claims === undefined) return;
     if (claims.exp !== undefined && this.now() / 1000 >= claims.exp) throw expired();
-    if (this.rotatedSince(claims) || this.rotatedOn(claims, target)) throw rotated();
+    if (this.rotatedSince(claims)) throw rotated();
+    if (this.rotatedOn(claims, target) && permissions.coversRead(target)) throw rotated();
   }
 
   /**

@@ -14,7 +14,10 @@ export interface ServerLimits {
   readonly maxBodyBytes: number;
   /** Largest upload of a database file to the Platform API (bytes). */
   readonly maxUploadBytes: number;
-  /** How long a request body may take to arrive (ms). */
+  /**
+   * How long a request body may take to arrive (ms); also how long a WebSocket client throttled
+   * for unread responses may go without reading before it is closed.
+   */
   readonly bodyTimeoutMs: number;
   /** Most HTTP streams (batons) alive at once. */
   readonly maxStreams: number;

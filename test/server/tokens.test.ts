@@ -177,6 +177,11 @@ describe("TokenAuthority", () => {
     expect(() => tokens.assertCurrent(lasting, db)).toThrow(/AUTH_JWT_INVALID.*rotated/);
     expect(() => tokens.assertCurrent(group, other)).toThrow(/AUTH_JWT_INVALID.*rotated/);
     tokens.assertCurrent(Permissions.full(), db);
+    // A token that never covered a rotated database is not told about the rotation.
+    const foreignGroup = await tokens.verify(await tokens.mintGroupToken("g2"));
+    await tokens.rotateDatabase(other.id);
+    tokens.assertCurrent(foreignGroup, other);
+    expect(foreignGroup.canRead(other)).toBe(false);
   });
 
   it("full permissions allow everything", () => {
