@@ -209,7 +209,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     try {
       handler.checkWebSocket({ ...target, rawHeaders: req.rawHeaders });
     } catch (e) {
-      socket.end(upgradeRefusal(e, (x) => warn(`INTERNAL_ERROR in an upgrade: ${String(x)}`)));
+      socket.end(
+        upgradeRefusal(e, (x) =>
+          warn(
+            `INTERNAL_ERROR in an upgrade: ${x instanceof Error ? (x.stack ?? x.message) : String(x)}`,
+          ),
+        ),
+      );
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
