@@ -8,6 +8,7 @@
 import { createClient } from "@libsql/client";
 import { base64url } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { RunningServer } from "../../src/node/server.js";
 import { expectCode } from "../helpers.js";
 import { startTestServer } from "./helpers.js";
@@ -53,6 +54,41 @@ describe("a WebSocket session's token", () => {
     tx.close();
     ws.close();
     http.close();
+  });
+
+  it("works again on the same stream after a new hello with a fresh token", async () => {
+    const { jwt } = await api.databases.createToken("acme", { expiration: "2s" });
+    const ws = new WebSocket(urls("acme").ws, ["hrana2"]);
+    const replies: { type: string; error?: { code: string } }[] = [];
+    ws.on("message", (d) => replies.push(JSON.parse(d.toString())));
+    await new Promise((r) => ws.once("open", r));
+    const next = async (message: unknown) => {
+      const n = replies.length;
+      ws.send(JSON.stringify(message));
+      for (let i = 0; i < 250 && replies.length === n; i++)
+        await new Promise((r) => setTimeout(r, 20));
+      return replies[n];
+    };
+    const select = (id: number) => ({
+      type: "request",
+      request_id: id,
+      request: { type: "execute", stream_id: 1, stmt: { sql: "SELECT 1" } },
+    });
+    expect((await next({ type: "hello", jwt }))?.type).toBe("hello_ok");
+    const opened = await next({
+      type: "request",
+      request_id: 1,
+      request: { type: "open_stream", stream_id: 1 },
+    });
+    expect(opened?.type).toBe("response_ok");
+    expect((await next(select(2)))?.type).toBe("response_ok");
+    await new Promise((r) => setTimeout(r, Math.max(0, expiry(jwt) - Date.now() + 50)));
+    const refused = await next(select(3));
+    expect(refused).toMatchObject({ type: "response_error", error: { code: "AUTH_JWT_EXPIRED" } });
+    const fresh = (await api.databases.createToken("acme")).jwt;
+    expect((await next({ type: "hello", jwt: fresh }))?.type).toBe("hello_ok");
+    expect((await next(select(4)))?.type).toBe("response_ok");
+    ws.close();
   });
 
   it("stops working when its database's or its group's tokens are rotated", async () => {
