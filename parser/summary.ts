@@ -183,6 +183,7 @@ export function summarize(
   }
   if (c.attach !== null) summary.attach = Object.freeze(c.attach);
   if (c.detach !== null) summary.detach = Object.freeze(c.detach);
+  if (c.vacuumInto) summary.vacuumInto = true;
   if (c.pragma !== null) summary.pragma = Object.freeze(c.pragma);
   if (c.explain === false) return Object.freeze(summary);
   const inner = Object.freeze(summary);

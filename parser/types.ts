@@ -96,6 +96,8 @@ export interface StatementSummary {
     readonly alias: string;
   };
   readonly detach?: { readonly alias: string };
+  /** Set on `VACUUM … INTO <expr>`, which writes a new file (the engine refuses it). */
+  readonly vacuumInto?: true;
   /** `value`: raw text of `v` in `= v` or `(v)`, null when absent. */
   readonly pragma?: {
     readonly schema: string | null;

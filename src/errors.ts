@@ -91,6 +91,13 @@ const statusByCode: Record<string, number> = {
   SEED_TIMESTAMP_UNSUPPORTED: 400,
   ENCRYPTION_CIPHER_UNSUPPORTED: 400,
   API_PATH_WITHOUT_VERSION: 404,
+  // The server's edges (issue 17): what a client sends that the server refuses before any work.
+  HOST_INVALID: 400,
+  PATH_INVALID: 400,
+  HEADER_DUPLICATED: 400,
+  VACUUM_INTO_FORBIDDEN: 400,
+  /** WebSocket close reason, not an HTTP answer: the client left too many responses unread. */
+  RESPONSES_UNREAD: 400,
 };
 
 function statusForCode(code: string): number {

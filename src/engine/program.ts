@@ -92,3 +92,21 @@ export function schemaNames(db: RawDatabase): string[] {
   }
   return out;
 }
+
+/**
+ * Whether `sql` compiles to `VACUUM … INTO`: an `OP_Vacuum` whose p2 names the register holding
+ * the target file (p2 is 0 for a VACUUM in place). Throws what SQLite throws when `EXPLAIN <sql>`
+ * does not compile (as when `sql` is itself an EXPLAIN).
+ */
+export function vacuumsInto(db: RawDatabase, sql: string): boolean {
+  const stmt = db.prepare(`EXPLAIN ${sql}`);
+  try {
+    while (stmt.step()) {
+      const row = stmt.get();
+      if (row[1] === "Vacuum" && Number(row[3]) !== 0) return true;
+    }
+  } finally {
+    stmt.free();
+  }
+  return false;
+}

@@ -9,6 +9,8 @@ export interface RawStatement {
   step(): boolean;
   get(params?: null, config?: { useBigInt?: boolean }): unknown[];
   getColumnNames(): string[];
+  /** The statement's SQL text. */
+  getSQL(): string;
   reset(): boolean;
   free(): boolean;
 }

@@ -12,7 +12,7 @@ import {
   alterColumnOf,
   locateTable,
 } from "./alter-column.js";
-import { explainEffects, type ProgramEffects } from "./program.js";
+import { explainEffects, type ProgramEffects, vacuumsInto } from "./program.js";
 import { replaceParams, type ScanResult, scanSql } from "./sql-scan.js";
 import { SqliteError, toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
@@ -410,6 +410,8 @@ export class TenantDb {
     try {
       for (const stmt of this.raw.iterateStatements(sql)) {
         try {
+          // Compiled just now, after the statements before it ran: checked as `prepare` does.
+          if (this.writesFile(stmt.getSQL())) throw vacuumIntoRefused();
           while (stmt.step()) {
             /* rows of a script are discarded */
           }
@@ -635,6 +637,9 @@ export class TenantDb {
     const info = statementInfo(sql, parsed);
     // SQLite runs most pragmas while compiling them: refuse engine-wide ones before that.
     refuseEnginePragma(info);
+    if (info.summary?.vacuumInto === true && info.summary.explain === false) {
+      throw vacuumIntoRefused();
+    }
     this.endImplicitRead();
     let stmt: RawStatement;
     let rest = "";
@@ -669,6 +674,10 @@ export class TenantDb {
         "SQL string contains more than one statement; use executeMultiple() or batch() for scripts",
       );
     }
+    if (this.writesFile(sql)) {
+      stmt.free();
+      throw vacuumIntoRefused();
+    }
     const scan = scanSql(sql);
     const columns = stmt.getColumnNames();
     const verb = scan.verb;
@@ -699,6 +708,23 @@ export class TenantDb {
     }
     this.cache.set(sql, entry);
     return entry;
+  }
+
+  /**
+   * The backstop behind the parser: whether SQLite compiled `sql` (one statement) to a program
+   * that writes a new file by name, which only `VACUUM … INTO` does (ATTACH never reaches here,
+   * and SQLite's file functions are not in the build). A statement can only compile to OP_Vacuum
+   * when its text has the keyword, so other statements cost one regular-expression test.
+   */
+  private writesFile(sql: string): boolean {
+    if (!/vacuum/i.test(sql)) return false;
+    try {
+      return vacuumsInto(this.raw, sql);
+    } catch {
+      // `EXPLAIN <sql>` did not compile although `sql` did: `sql` is an EXPLAIN itself, which
+      // never runs its program. Any other reason: refuse rather than guess.
+      return scanSql(sql).firstWord !== "EXPLAIN";
+    }
   }
 
   private clearCache(): void {
@@ -1092,6 +1118,13 @@ function refuseEnginePragma(info: StatementInfo): void {
       `PRAGMA ${name} cannot be set: it changes every database of the engine (or the file's journal, which all connections share); settings of your own connection, such as foreign_keys or cache_size, can be`,
     );
   }
+}
+
+function vacuumIntoRefused(): TenantliteError {
+  return new TenantliteError(
+    "VACUUM_INTO_FORBIDDEN",
+    "VACUUM INTO is refused: it would write a new file into the engine's file system, which every database shares. To copy a database, export it (`tenantlite db export <db>`, platform.exportDatabase(name), GET /v1/organizations/local/databases/<db>/export); plain VACUUM works",
+  );
 }
 
 function unsupportedSqlJs(what: string): TenantliteError {

@@ -14,11 +14,17 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { WebSocketServer } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import { hasCode, TenantliteError } from "../errors.js";
 import { type Platform, tenantKey } from "../platform/platform.js";
 import type { ServerLimits } from "../server/context.js";
-import { createHandler, DEFAULT_LIMITS, type ServerHandler } from "../server/handler.js";
+import {
+  createHandler,
+  DEFAULT_LIMITS,
+  type ServerHandler,
+  upgradeRefusal,
+} from "../server/handler.js";
+import type { WsSession } from "../server/hrana/ws-session.js";
 import type { BodyLimits, HttpRequest } from "../server/http.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
@@ -56,7 +62,10 @@ export interface StartServerOptions {
    * a standard SQLite file), and everything else lives in memory. Not with `dataDir` or `platform`.
    */
   readonly dbFile?: string;
-  /** Where the server reports what a client got wrong that the client can't be told (default stderr). */
+  /**
+   * The server's log (default stderr): what a client got wrong that the client can't be told,
+   * and every `INTERNAL_ERROR` with its stack (the client gets the bare code).
+   */
   readonly warn?: (line: string) => void;
   /**
    * Directory of the built browser console (`npm run build:web` → `web/dist`), served at `/` to
@@ -141,20 +150,25 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       throw e;
     });
   }
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const handler = await createHandler({
     platform,
     ...(rootDatabase === undefined ? {} : { rootDatabase }),
     auth,
     ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
+    log: warn,
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
 
   const consoleFiles = loadConsole(options.consoleDir);
-  const server = createServer((req, res) => {
+  // A request without Host is answered by the handler (HOST_INVALID), not by Node's bare 400.
+  const server = createServer({ requireHostHeader: false }, (req, res) => {
     if (consoleFiles !== undefined && serveConsole(consoleFiles, req, res)) return;
-    serve(handler, req, res).catch(() => {
+    serve(handler, req, res).catch((e: unknown) => {
+      warn(
+        `INTERNAL_ERROR while serving ${req.method} (listener): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+      );
       if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
       res.end('{"message":"Internal server error","code":"INTERNAL_ERROR"}');
     });
@@ -193,18 +207,32 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = handler.openWebSocket(
-        req.url ?? "/",
-        req.headers.host ?? null,
-        ws.protocol === "hrana3" ? "hrana3" : "hrana2",
-        {
-          send: (t) => {
-            if (ws.readyState === ws.OPEN) ws.send(t);
-          },
-          close: (code, reason) => ws.close(code, reason),
-        },
+    const target = { url: req.url ?? "/", host: req.headers.host ?? null };
+    try {
+      handler.checkWebSocket({ ...target, rawHeaders: req.rawHeaders });
+    } catch (e) {
+      socket.end(
+        upgradeRefusal(e, (x) =>
+          warn(
+            `INTERNAL_ERROR in an upgrade: ${x instanceof Error ? (x.stack ?? x.message) : String(x)}`,
+          ),
+        ),
       );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      let session: WsSession;
+      try {
+        session = handler.openWebSocket(
+          target.url,
+          target.host,
+          ws.protocol === "hrana3" ? "hrana3" : "hrana2",
+          webSocketTransport(ws, () => session),
+        );
+      } catch (e) {
+        ws.close(1008, e instanceof TenantliteError ? e.message.slice(0, 120) : "refused");
+        return;
+      }
       ws.on("message", (data, isBinary) => {
         if (isBinary) {
           ws.close(1003, "hrana2/hrana3 over JSON use text frames");
@@ -370,6 +398,36 @@ function serveConsole(
   return true;
 }
 
+/** How long a socket the server closes may take to finish the close handshake before it is cut. */
+const CLOSE_GRACE_MS = 3000;
+
+/**
+ * A session's transport on a `ws` socket: sends report back when written (reading resumes as
+ * the client catches up), and a close by the server resumes reading (to receive the client's
+ * close frame) and cuts the socket if the handshake has not finished in `CLOSE_GRACE_MS` — a
+ * client that reads nothing never answers, and its unsent buffer is freed then.
+ */
+function webSocketTransport(ws: WebSocket, session: () => WsSession) {
+  const flushed = () => session().flushed();
+  return {
+    send(text: string) {
+      if (ws.readyState === ws.OPEN) ws.send(text, flushed);
+    },
+    close(code: number, reason: string) {
+      ws.resume();
+      ws.close(code, reason);
+      setTimeout(() => {
+        if (ws.readyState !== ws.CLOSED) ws.terminate();
+      }, CLOSE_GRACE_MS).unref();
+    },
+    get bufferedAmount() {
+      return ws.bufferedAmount;
+    },
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
+  };
+}
+
 function pickProtocol(protocols: Set<string>): string | undefined {
   if (protocols.has("hrana3")) return "hrana3";
   if (protocols.has("hrana2")) return "hrana2";
@@ -378,15 +436,21 @@ function pickProtocol(protocols: Set<string>): string | undefined {
 
 async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerResponse) {
   const host = req.headers.host ?? "localhost";
+  const target = req.url ?? "/";
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   let unread = hasBody;
   const request: HttpRequest = {
     method: req.method ?? "GET",
-    url: `http://${host}${req.url ?? "/"}`,
+    // The handler checks `Host` before it parses this; another request target than a path
+    // (`*`, a whole URL) is parsed as it is.
+    url: target.startsWith("/") ? `http://${host}${target}` : target,
+    rawHeaders: req.rawHeaders,
     headers: {
       get(name: string): string | null {
-        const v = req.headers[name.toLowerCase()];
-        if (v === undefined) return null;
+        const key = name.toLowerCase();
+        const v = req.headers[key];
+        // HTTP/1.1 requires Host: its absence is an empty one (HTTP/1.0 may leave it out).
+        if (v === undefined) return key === "host" && req.httpVersion !== "1.0" ? "" : null;
         return Array.isArray(v) ? v.join(", ") : v;
       },
     },
@@ -406,15 +470,26 @@ async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerRe
   if (headers.connection === "close") res.once("finish", () => req.socket.destroySoon?.());
 }
 
-/** Reads a body into memory: 413 past `maxBytes`, 408 when it has not arrived in `timeoutMs`. */
+/**
+ * How much of a body over the limit is read and dropped before the 413 is sent: a client still
+ * sending when the answer comes and the connection closes reports a broken connection (`fetch
+ * failed`), not the answer. Past this (or the body's deadline), the answer goes at once.
+ */
+const DISCARD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads a body into memory: 408 when it has not arrived in `timeoutMs`; 413 past `maxBytes`,
+ * answered once the body has been read and dropped (see `DISCARD_BYTES`).
+ */
 function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<Uint8Array> {
   const declared = Number(req.headers["content-length"] ?? "");
-  if (Number.isFinite(declared) && declared > limits.maxBytes) {
+  if (Number.isFinite(declared) && declared > limits.maxBytes + DISCARD_BYTES) {
     return Promise.reject(tooLarge(limits.maxBytes));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = Number.isFinite(declared) && declared > limits.maxBytes;
     const finish = (error: Error | undefined) => {
       clearTimeout(timer);
       req.off("data", onData);
@@ -428,10 +503,14 @@ function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<Uint
     };
     const onData = (chunk: Buffer) => {
       size += chunk.byteLength;
-      if (size > limits.maxBytes) finish(tooLarge(limits.maxBytes));
-      else chunks.push(chunk);
+      if (size > limits.maxBytes && !over) {
+        over = true;
+        chunks.length = 0;
+      }
+      if (!over) chunks.push(chunk);
+      else if (size > limits.maxBytes + DISCARD_BYTES) finish(tooLarge(limits.maxBytes));
     };
-    const onEnd = () => finish(undefined);
+    const onEnd = () => finish(over ? tooLarge(limits.maxBytes) : undefined);
     const onError = () =>
       finish(new TenantliteError("BODY_INVALID", "The request body could not be read"));
     const onAborted = () =>
@@ -439,11 +518,13 @@ function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<Uint
     const timer = setTimeout(
       () =>
         finish(
-          new TenantliteError(
-            "BODY_TIMEOUT",
-            `The request body did not arrive within ${limits.timeoutMs} ms`,
-            { status: 408 },
-          ),
+          over
+            ? tooLarge(limits.maxBytes)
+            : new TenantliteError(
+                "BODY_TIMEOUT",
+                `The request body did not arrive within ${limits.timeoutMs} ms`,
+                { status: 408 },
+              ),
         ),
       limits.timeoutMs,
     );

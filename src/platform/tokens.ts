@@ -3,13 +3,18 @@
  * first start and kept in the platform's storage, with the claim model of sqld (`a`, `id`, `gid`,
  * `p` scopes, `exp`). Rotation bumps a per-database or per-group generation kept in the same
  * storage; a token carries the generations it was minted under, so rotating invalidates every
- * earlier token at once.
+ * earlier token at once. Rotations are also counted all together, and each database and group
+ * keeps the count of its last one: a token minted at an earlier count no longer works on that
+ * database (so a group token minted before a database's rotation stops working on it, while
+ * its group's other databases keep accepting it). A live session asks again before each request
+ * ({@link TokenAuthority.assertCurrent}): expiry and rotations reach open WebSockets too.
  *
  * Claims minted here:
  * - `a`: `"rw"` | `"ro"`; `id`: database UUID (database tokens); `gid`: group UUID;
  * - `p`: `{ ro | rw | roa | rwa | ddl: { ns?: string[], gid?: string[] } }` — database UUIDs in
  *   `ns`; `gid` inside a scope is a tenantlite extension meaning "every database of these groups";
- * - `gen`: `{ d?: number, g: number }` rotation generations; `iat`; `exp` when it expires.
+ * - `gen`: `{ d?: number, g: number, r: number }` rotation generations and the rotation count;
+ *   `iat`; `exp` when it expires.
  *
  * @example
  * const tokens = await TokenAuthority.open(platform.storage);
@@ -54,7 +59,7 @@ export interface TokenClaims {
   readonly id?: string;
   readonly gid?: string;
   readonly p?: Partial<Record<ScopeName, TokenScope>>;
-  readonly gen?: { readonly d?: number; readonly g?: number };
+  readonly gen?: { readonly d?: number; readonly g?: number; readonly r?: number };
   readonly exp?: number;
   readonly iat?: number;
 }
@@ -77,16 +82,26 @@ export class Permissions {
     private readonly claims: TokenClaims | undefined,
     /** When the token expires (epoch seconds), if it does. */
     readonly expiresAt: number | undefined,
+    /** Whether the token's rotations have caught up with it on a database (asked at each check). */
+    private readonly rotatedOn: ((db: TokenTarget) => boolean) | undefined,
   ) {}
 
   /** Everything, on every database (auth disabled). */
   static full(): Permissions {
-    return new Permissions(undefined, undefined);
+    return new Permissions(undefined, undefined, undefined);
   }
 
-  /** @internal built by {@link TokenAuthority.verify}. */
-  static fromClaims(claims: TokenClaims): Permissions {
-    return new Permissions(claims, claims.exp);
+  /**
+   * @internal built by {@link TokenAuthority.verify}; `rotatedOn` says when a rotation after the
+   * token was minted took a database away from it.
+   */
+  static fromClaims(claims: TokenClaims, rotatedOn?: (db: TokenTarget) => boolean): Permissions {
+    return new Permissions(claims, claims.exp, rotatedOn);
+  }
+
+  /** @internal the verified claims (undefined for full access), for {@link TokenAuthority}. */
+  get tokenClaims(): TokenClaims | undefined {
+    return this.claims;
   }
 
   /** Whether this is the full access of a server without auth. */
@@ -96,6 +111,11 @@ export class Permissions {
 
   canRead(db: TokenTarget): boolean {
     return this.check(db, ["ro", "rw", "roa", "rwa", "ddl"], true);
+  }
+
+  /** @internal whether the token's claims cover reading `db`, rotations since minting aside. */
+  coversRead(db: TokenTarget): boolean {
+    return this.check(db, ["ro", "rw", "roa", "rwa", "ddl"], true, false);
   }
 
   canWrite(db: TokenTarget): boolean {
@@ -112,10 +132,16 @@ export class Permissions {
     return this.inScopes(db, ["ddl"]);
   }
 
-  private check(db: TokenTarget, scopes: readonly ScopeName[], read: boolean): boolean {
+  private check(
+    db: TokenTarget,
+    scopes: readonly ScopeName[],
+    read: boolean,
+    rotations = true,
+  ): boolean {
     const c = this.claims;
     if (c === undefined) return true;
-    if (c.p !== undefined) return this.inScopes(db, scopes);
+    if (rotations && this.rotatedOn?.(db) === true) return false;
+    if (c.p !== undefined) return this.inScopes(db, scopes, rotations);
     // Legacy tokens (no `p`): level `a` on `id`, else on the group `gid`, else everywhere.
     const level = c.a ?? "rw";
     if (level !== "rw" && !(read && (level === "ro" || level === "roa"))) return false;
@@ -124,9 +150,10 @@ export class Permissions {
     return true;
   }
 
-  private inScopes(db: TokenTarget, scopes: readonly ScopeName[]): boolean {
+  private inScopes(db: TokenTarget, scopes: readonly ScopeName[], rotations = true): boolean {
     const p = this.claims?.p;
     if (p === undefined) return false;
+    if (rotations && this.rotatedOn?.(db) === true) return false;
     for (const name of scopes) {
       const s = p[name];
       if (s === undefined) continue;
@@ -137,8 +164,16 @@ export class Permissions {
 }
 
 interface Rotations {
+  /** Generation per database UUID (how many times its tokens were rotated). */
   databases: Record<string, number>;
+  /** Generation per group UUID. */
   groups: Record<string, number>;
+  /** Rotations so far, of all databases and groups together (absent before the first). */
+  count?: number;
+  /** The count each database's last rotation brought (absent for rotations before counting). */
+  databaseAt?: Record<string, number>;
+  /** The count each group's last rotation brought. */
+  groupAt?: Record<string, number>;
 }
 
 /** Options of {@link TokenAuthority.open}. */
@@ -200,7 +235,11 @@ export class TokenAuthority {
         id: db.id,
         gid: db.groupId,
         p,
-        gen: { d: this.rotations.databases[db.id] ?? 0, g: this.rotations.groups[db.groupId] ?? 0 },
+        gen: {
+          d: this.rotations.databases[db.id] ?? 0,
+          g: this.rotations.groups[db.groupId] ?? 0,
+          r: this.rotations.count ?? 0,
+        },
       },
       options.expiration,
     );
@@ -214,21 +253,50 @@ export class TokenAuthority {
       roa: { gid: [groupId], ...(options.attach?.length ? { ns: [...options.attach] } : {}) },
     };
     return this.sign(
-      { a: level, gid: groupId, p, gen: { g: this.rotations.groups[groupId] ?? 0 } },
+      {
+        a: level,
+        gid: groupId,
+        p,
+        gen: { g: this.rotations.groups[groupId] ?? 0, r: this.rotations.count ?? 0 },
+      },
       options.expiration,
     );
   }
 
-  /** Invalidates every token minted so far for the database with UUID `id`. */
+  /**
+   * Invalidates, on the database with UUID `id`, every token minted so far: its own database
+   * tokens everywhere, and group tokens (or other databases' attach grants) on it.
+   */
   async rotateDatabase(id: string): Promise<void> {
-    this.rotations.databases[id] = (this.rotations.databases[id] ?? 0) + 1;
+    const r = this.rotations;
+    r.databases[id] = (r.databases[id] ?? 0) + 1;
+    r.count = (r.count ?? 0) + 1;
+    r.databaseAt = { ...r.databaseAt, [id]: r.count };
     await this.saveRotations();
   }
 
   /** Invalidates every token minted so far for the group with UUID `id` and its databases. */
   async rotateGroup(id: string): Promise<void> {
-    this.rotations.groups[id] = (this.rotations.groups[id] ?? 0) + 1;
+    const r = this.rotations;
+    r.groups[id] = (r.groups[id] ?? 0) + 1;
+    r.count = (r.count ?? 0) + 1;
+    r.groupAt = { ...r.groupAt, [id]: r.count };
     await this.saveRotations();
+  }
+
+  /**
+   * Checks that verified permissions still hold on `target` now, for a session that keeps them
+   * between requests (a WebSocket) and for a request's database: `AUTH_JWT_EXPIRED` once the
+   * token's `exp` has passed, `AUTH_JWT_INVALID` when the token's, the database's or the group's
+   * tokens were rotated after it was minted. Full access (auth off) always holds. A token that
+   * never covered `target` is left to the caller's permission check (`AUTH_FORBIDDEN`).
+   */
+  assertCurrent(permissions: Permissions, target: TokenTarget): void {
+    const claims = permissions.tokenClaims;
+    if (claims === undefined) return;
+    if (claims.exp !== undefined && this.now() / 1000 >= claims.exp) throw expired();
+    if (this.rotatedSince(claims)) throw rotated();
+    if (this.rotatedOn(claims, target) && permissions.coversRead(target)) throw rotated();
   }
 
   /**
@@ -271,9 +339,7 @@ export class TokenAuthority {
       claims = result.payload as TokenClaims;
     } catch (e) {
       const code = (e as { code?: unknown }).code;
-      if (code === "ERR_JWT_EXPIRED") {
-        throw new TenantliteError("AUTH_JWT_EXPIRED", "The JWT has expired", { status: 401 });
-      }
+      if (code === "ERR_JWT_EXPIRED") throw expired();
       throw new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid", { status: 401 });
     }
     if (!wellFormed(claims)) {
@@ -281,18 +347,24 @@ export class TokenAuthority {
         status: 401,
       });
     }
+    if (this.rotatedSince(claims)) throw rotated();
+    return Permissions.fromClaims(claims, (db) => this.rotatedOn(claims, db));
+  }
+
+  /** Whether the token's own database or group had its tokens rotated after it was minted. */
+  private rotatedSince(claims: TokenClaims): boolean {
     const gen = claims.gen ?? {};
-    const stale =
+    return (
       (claims.id !== undefined && (gen.d ?? 0) !== (this.rotations.databases[claims.id] ?? 0)) ||
-      (claims.gid !== undefined && (gen.g ?? 0) !== (this.rotations.groups[claims.gid] ?? 0));
-    if (stale) {
-      throw new TenantliteError(
-        "AUTH_JWT_INVALID",
-        "The JWT is invalid: its tokens were rotated after it was issued",
-        { status: 401 },
-      );
-    }
-    return Permissions.fromClaims(claims);
+      (claims.gid !== undefined && (gen.g ?? 0) !== (this.rotations.groups[claims.gid] ?? 0))
+    );
+  }
+
+  /** Whether database `db` or its group had its tokens rotated after the token was minted. */
+  private rotatedOn(claims: TokenClaims, db: TokenTarget): boolean {
+    const r = this.rotations;
+    const minted = claims.gen?.r ?? 0;
+    return minted < (r.databaseAt?.[db.id] ?? 0) || minted < (r.groupAt?.[db.groupId] ?? 0);
   }
 
   private async sign(claims: TokenClaims, expiration: string | undefined): Promise<string> {
@@ -332,6 +404,18 @@ export function parseExpiration(expiration: string | undefined | null): number |
     throw new TenantliteError("INVALID_EXPIRATION", "Invalid expiration format", { status: 400 });
   }
   return total;
+}
+
+function expired(): TenantliteError {
+  return new TenantliteError("AUTH_JWT_EXPIRED", "The JWT has expired", { status: 401 });
+}
+
+function rotated(): TenantliteError {
+  return new TenantliteError(
+    "AUTH_JWT_INVALID",
+    "The JWT is invalid: its tokens were rotated after it was issued (mint a new token)",
+    { status: 401 },
+  );
 }
 
 function authorizationLevel(authorization: string | undefined): "rw" | "ro" {

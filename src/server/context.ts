@@ -6,6 +6,7 @@ import { TenantliteError } from "../errors.js";
 import type { Platform } from "../platform/platform.js";
 import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/tokens.js";
 import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
+import type { InternalErrorReport } from "./http.js";
 
 /** Server limits; every field has a default (see `createHandler`). */
 export interface ServerLimits {
@@ -13,7 +14,10 @@ export interface ServerLimits {
   readonly maxBodyBytes: number;
   /** Largest upload of a database file to the Platform API (bytes). */
   readonly maxUploadBytes: number;
-  /** How long a request body may take to arrive (ms). */
+  /**
+   * How long a request body may take to arrive (ms); also how long a WebSocket client throttled
+   * for unread responses may go without reading before it is closed.
+   */
   readonly bodyTimeoutMs: number;
   /** Most HTTP streams (batons) alive at once. */
   readonly maxStreams: number;
@@ -21,6 +25,12 @@ export interface ServerLimits {
   readonly streamIdleMs: number;
   /** Most streams per WebSocket connection. */
   readonly maxWsStreams: number;
+  /**
+   * Most bytes of responses a WebSocket client may leave unread: past a quarter of it (with the
+   * requests it sent that are not answered yet) its socket is no longer read; past all of it the
+   * socket is closed (code 1008, reason `RESPONSES_UNREAD: …`). Default 16 MB.
+   */
+  readonly maxUnsentBytes: number;
 }
 
 /** A caller's access to one database, decided once per request (HTTP) or per hello (WebSocket). */
@@ -45,7 +55,17 @@ export class ServerContext {
     readonly limits: ServerLimits,
     /** The database a request that selects none is for (`turso dev`'s root URL), if any. */
     readonly rootDatabase: string | undefined = undefined,
+    /** The server's log: one line (or a few, for a stack) per call. */
+    readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
+
+  /**
+   * What to do with an unexpected failure while serving `where` (`POST /dev/acme/v2/pipeline`, a
+   * WebSocket): log it whole, stack and causes; the client only sees `INTERNAL_ERROR`.
+   */
+  internalError(where: string): InternalErrorReport {
+    return (e) => this.log(`INTERNAL_ERROR while serving ${where}: ${describeFailure(e)}`);
+  }
 
   /** Permissions of a request: full when auth is off, else from its `Authorization` header. */
   permissionsFromHeader(header: string | null): Promise<Permissions> {
@@ -93,6 +113,9 @@ export class ServerContext {
       id: info.id,
       groupId: permissions.isFull ? "" : await this.groupId(info.group),
     };
+    // A rotation of this database or its group after the token was minted: say so (401), as
+    // for the token's own rotation, rather than a bare 403.
+    this.tokens.assertCurrent(permissions, target);
     if (!permissions.canRead(target)) {
       throw new TenantliteError(
         "AUTH_FORBIDDEN",
@@ -108,6 +131,14 @@ export class ServerContext {
       access: permissions.isFull ? FULL_ACCESS : permissions,
       ...(encryptionKey === undefined ? {} : { encryptionKey }),
     };
+  }
+
+  /**
+   * Checks that a session's token still holds (a WebSocket keeps its session between requests):
+   * `AUTH_JWT_EXPIRED` once it expired, `AUTH_JWT_INVALID` once its tokens were rotated.
+   */
+  assertCurrent(session: DatabaseSession): void {
+    this.tokens.assertCurrent(session.permissions, session.target);
   }
 
   /** The database's current catalog entry (config may have changed since the session began). */
@@ -150,4 +181,15 @@ export class ServerContext {
   forgetGroup(name: string): void {
     this.groupIds.delete(name);
   }
+}
+
+/** A thrown value with its stack and the chain of its causes. */
+function describeFailure(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur !== undefined && depth < 5; depth++) {
+    parts.push(cur instanceof Error ? (cur.stack ?? `${cur.name}: ${cur.message}`) : String(cur));
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return parts.join("\n  caused by: ");
 }

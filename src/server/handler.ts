@@ -22,6 +22,7 @@ import { HttpStreams } from "./hrana/http-streams.js";
 import { cursorRequestFrom, pipelineRequestFrom } from "./hrana/proto.js";
 import { WsSession, type WsTransport } from "./hrana/ws-session.js";
 import {
+  duplicatedHeader,
   empty,
   type HttpRequest,
   hranaFailure,
@@ -50,6 +51,21 @@ export interface HandlerOptions {
    * serves its database). Without it such requests get `DATABASE_NOT_FOUND`.
    */
   readonly rootDatabase?: string;
+  /**
+   * The server's log, one call per entry: every `INTERNAL_ERROR` is written here with its stack
+   * and causes (clients get the bare code). Default `console.error`.
+   */
+  readonly log?: (line: string) => void;
+}
+
+/** What a WebSocket upgrade request is, for {@link ServerHandler.checkWebSocket}. */
+export interface UpgradeRequest {
+  /** The request target (`/dev/acme/`, or a whole URL). */
+  readonly url: string;
+  /** The `Host` header, null when absent. */
+  readonly host: string | null;
+  /** The header lines as received, names and values alternating (Node's `rawHeaders`). */
+  readonly rawHeaders?: readonly string[];
 }
 
 /** The handler and what a listener needs besides it. */
@@ -59,8 +75,15 @@ export interface ServerHandler {
   /** Answers one request without fetch's `Response` (what a listener writes directly). */
   handle(req: HttpRequest): Promise<Reply>;
   /**
+   * Checks an upgrade request before the listener accepts it: a malformed `Host`
+   * (`HOST_INVALID`), path (`PATH_INVALID`) or a header sent twice (`HEADER_DUPLICATED`) throws a
+   * coded error to answer over HTTP (see {@link upgradeRefusal}).
+   */
+  checkWebSocket(req: UpgradeRequest): void;
+  /**
    * Starts a Hrana WebSocket session for an upgrade request to `url` (with its `Host`) that
    * negotiated `protocol`; the listener feeds it frames with `receive` and calls `close`.
+   * Throws what {@link checkWebSocket} throws.
    */
   openWebSocket(
     url: string,
@@ -73,6 +96,8 @@ export interface ServerHandler {
   readonly tokens: TokenAuthority;
   /** HTTP streams open now. */
   readonly openStreams: number;
+  /** WebSocket sessions open now. */
+  readonly openSessions: number;
   /** Closes every stream and WebSocket session. */
   close(): void;
 }
@@ -85,6 +110,7 @@ export const DEFAULT_LIMITS: ServerLimits = Object.freeze({
   maxStreams: 1000,
   streamIdleMs: 10_000,
   maxWsStreams: 1000,
+  maxUnsentBytes: 16 * 1024 * 1024,
 });
 
 const SERVER_VERSION = "tenantlite 0.1.0 (Hrana 2/3 over HTTP and WebSocket, sqld-compatible)";
@@ -95,23 +121,43 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
   const auth = options.auth ?? false;
   const apiToken = options.apiToken ?? (auth ? randomToken() : undefined);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const ctx = new ServerContext(options.platform, tokens, auth, limits, options.rootDatabase);
+  const ctx = new ServerContext(
+    options.platform,
+    tokens,
+    auth,
+    limits,
+    options.rootDatabase,
+    options.log,
+  );
   const streams = new HttpStreams(ctx);
   const api = new PlatformApi(ctx, apiToken);
   const sessions = new Set<WsSession>();
 
   const handle = async (req: HttpRequest): Promise<Reply> => {
+    let url: URL | undefined;
     try {
+      const host = req.headers.get("host");
+      checkHeaders(host, req.rawHeaders);
+      url = requestUrl(req.url);
       if (req.method === "OPTIONS") return preflight();
-      const url = new URL(req.url);
-      const { database, path } = selectDatabase(url, req.headers.get("host"));
+      const { database, path } = selectDatabase(url, host);
       if (!url.pathname.startsWith("/dev/") && PlatformApi.owns(path)) {
         return await api.handle(req, url, path);
       }
       return await databaseRoute(req, database, path);
     } catch (e) {
-      return hranaFailure(e);
+      return hranaFailure(
+        e,
+        ctx.internalError(`${req.method} ${url === undefined ? "(unparsed URL)" : url.pathname}`),
+      );
     }
+  };
+
+  /** The database an upgrade request is for, or a coded refusal. */
+  const webSocketDatabase = (req: UpgradeRequest): string | undefined => {
+    checkHeaders(req.host, req.rawHeaders);
+    const url = requestUrl(req.url.startsWith("/") ? `http://localhost${req.url}` : req.url);
+    return selectDatabase(url, req.host, true).database;
   };
 
   async function databaseRoute(
@@ -193,15 +239,16 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
   return {
     fetch: async (req) => toResponse(await handle(req)),
     handle,
+    checkWebSocket(req) {
+      webSocketDatabase(req);
+    },
     openWebSocket(url, host, protocol, transport) {
-      const { database } = selectDatabase(new URL(url, "http://localhost"), host, true);
-      const session = new WsSession(ctx, database, protocol, {
-        send: (t) => transport.send(t),
-        close: (code, reason) => {
-          sessions.delete(session);
-          transport.close(code, reason);
-        },
-      });
+      const database = webSocketDatabase({ url, host });
+      // However it ends (the socket closed, a protocol error, shutdown), the session leaves the
+      // set, so nothing of it outlives its socket.
+      const session = new WsSession(ctx, database, protocol, transport, () =>
+        sessions.delete(session),
+      );
       sessions.add(session);
       return session;
     },
@@ -210,9 +257,12 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
     get openStreams() {
       return streams.size;
     },
+    get openSessions() {
+      return sessions.size;
+    },
     close() {
       streams.close();
-      for (const s of sessions) s.close();
+      for (const s of [...sessions]) s.close();
       sessions.clear();
     },
   };
@@ -255,10 +305,75 @@ function decodeName(segment: string): string {
   try {
     return decodeURIComponent(segment);
   } catch {
-    throw new TenantliteError("NOT_FOUND", "Malformed database name in the path", {
-      status: 404,
-    });
+    throw pathInvalid();
   }
+}
+
+/**
+ * A `Host` a client may send: a name or IPv4 address (`acme.localhost`, `127.0.0.1`) or a
+ * bracketed IPv6 address, with an optional port up to 65535.
+ */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?)(?::(\d{1,5}))?$/;
+
+/**
+ * Refuses what no request may carry: a malformed `Host` (`HOST_INVALID`; an absent one is fine,
+ * HTTP/1.0 has none) and a header the server reads as one value sent twice (`HEADER_DUPLICATED`).
+ */
+export function checkHeaders(host: string | null, rawHeaders?: readonly string[]): void {
+  const twice = duplicatedHeader(rawHeaders);
+  if (twice !== undefined) {
+    throw new TenantliteError(
+      "HEADER_DUPLICATED",
+      `The ${twice} header was sent more than once: send it once`,
+    );
+  }
+  if (host === null) return;
+  if (host === "") {
+    throw new TenantliteError(
+      "HOST_INVALID",
+      "The Host header is missing or empty: send the server's host and port, e.g. 127.0.0.1:8080",
+    );
+  }
+  const m = host.length <= 300 ? HOST.exec(host) : null;
+  if (m === null || (m[1] !== undefined && Number(m[1]) > 65535)) {
+    throw new TenantliteError(
+      "HOST_INVALID",
+      "The Host header is malformed: send a host name or address with an optional port from 0 to 65535, e.g. 127.0.0.1:8080 or acme.localhost:8080",
+    );
+  }
+}
+
+/** The request's URL, parsed; its path must be one whose %-escapes decode. */
+export function requestUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw pathInvalid();
+  }
+  try {
+    decodeURIComponent(url.pathname);
+  } catch {
+    throw pathInvalid();
+  }
+  return url;
+}
+
+function pathInvalid(): TenantliteError {
+  return new TenantliteError(
+    "PATH_INVALID",
+    "The request path is malformed: a % must start an escape of UTF-8 (two hex digits each, as encodeURIComponent writes), and the path must start with /",
+  );
+}
+
+/**
+ * The HTTP answer refusing an upgrade request with a coded error (what
+ * {@link ServerHandler.checkWebSocket} threw), for a listener to write to the socket.
+ */
+export function upgradeRefusal(e: unknown, report?: (e: unknown) => void): string {
+  const reply = hranaFailure(e, report);
+  const body = reply.body ?? "";
+  return `HTTP/1.1 ${reply.status} ${reply.status === 500 ? "Internal Server Error" : "Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${new TextEncoder().encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 function methodNotAllowed(allowed: string): TenantliteError {

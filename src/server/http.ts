@@ -21,6 +21,11 @@ export interface HttpRequest {
   readonly headers: { get(name: string): string | null };
   readonly body: ReadableStream<Uint8Array> | null;
   readBytes?(limits: BodyLimits): Promise<Uint8Array>;
+  /**
+   * The header lines as received, names and values alternating (Node's `rawHeaders`), when the
+   * listener has them: a header the server reads as one value may not come twice.
+   */
+  readonly rawHeaders?: readonly string[];
 }
 
 /** A response before it becomes a fetch `Response` (or is written by a listener directly). */
@@ -68,22 +73,59 @@ export function preflight(): Reply {
  * `CODE: message` (sqld sends only `{error}`, which the client cannot display), plus `error` for
  * sqld-aware tools.
  */
-export function hranaFailure(e: unknown): Reply {
-  const err = asCoded(e);
+export function hranaFailure(e: unknown, report?: InternalErrorReport): Reply {
+  const err = asCoded(e, report);
   return json({ message: err.detail, code: err.code, error: err.detail }, err.status);
 }
 
 /** A Platform API failure: `{error, code}` as the Turso Platform API (and its client) expect. */
-export function apiFailure(e: unknown): Reply {
-  const err = asCoded(e);
+export function apiFailure(e: unknown, report?: InternalErrorReport): Reply {
+  const err = asCoded(e, report);
   return json({ error: err.detail, code: err.code }, err.status);
 }
 
-/** Any thrown value as a coded error; unexpected ones become a bare 500 (details stay in logs). */
-export function asCoded(e: unknown): TenantliteError {
-  if (e instanceof TenantliteError) return e;
+/**
+ * Where a failure the client only sees as `INTERNAL_ERROR` goes, whole (stack, causes): the
+ * server's log (see `ServerContext.internalError`).
+ */
+export type InternalErrorReport = (error: unknown) => void;
+
+/** Whether `e` is a failure clients only see as `INTERNAL_ERROR` (a bug, an unexpected throw). */
+export function isInternal(e: unknown): boolean {
+  return !(e instanceof TenantliteError) || e.code === "INTERNAL_ERROR";
+}
+
+/**
+ * Any thrown value as a coded error. An unexpected one (or one coded `INTERNAL_ERROR`) becomes a
+ * bare 500 whose details — message, stack, paths — go to `report`, never to the client.
+ */
+export function asCoded(e: unknown, report?: InternalErrorReport): TenantliteError {
+  if (!isInternal(e)) return e as TenantliteError;
+  report?.(e);
   return new TenantliteError("INTERNAL_ERROR", "Internal server error", { cause: e, status: 500 });
 }
+
+/** The first header a request sent more than once among those the server reads as one value. */
+export function duplicatedHeader(rawHeaders: readonly string[] | undefined): string | undefined {
+  if (rawHeaders === undefined) return undefined;
+  const seen = new Set<string>();
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toLowerCase();
+    if (!SINGLE_HEADERS.has(name)) continue;
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return undefined;
+}
+
+/** Headers read as one value: two copies would leave which one counts to chance. */
+const SINGLE_HEADERS = new Set([
+  "host",
+  "authorization",
+  "content-length",
+  "content-type",
+  "x-turso-encryption-key",
+]);
 
 /** Limits on a request body. */
 export interface BodyLimits {

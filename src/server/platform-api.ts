@@ -127,7 +127,7 @@ export class PlatformApi {
       await this.authenticate(req);
       return await this.route(req, url, path);
     } catch (e) {
-      return apiFailure(e);
+      return apiFailure(e, this.ctx.internalError(`${req.method} ${path}`));
     }
   }
 

@@ -266,7 +266,14 @@ describe("token rotation", () => {
     await api.databases.rotateTokens("globex");
     const c1 = createClient({ url, authToken: dbToken });
     await expectCode(c1.execute("SELECT 1"), "AUTH_JWT_INVALID", /rotated/);
-    const c2 = createClient({ url, authToken: groupToken });
+    // A group token minted before the database's rotation no longer works on it (issue 17);
+    // it still works on the group's other databases.
+    await expectCode(
+      createClient({ url, authToken: groupToken }).execute("SELECT 1"),
+      "AUTH_JWT_INVALID",
+      /rotated/,
+    );
+    const c2 = createClient({ url: `${server.url}/dev/acme/`, authToken: groupToken });
     await c2.execute("SELECT 1");
     await api.groups.rotateTokens("tenants");
     await expectCode(c2.execute("SELECT 1"), "AUTH_JWT_INVALID");

@@ -132,7 +132,15 @@ describe("TokenAuthority", () => {
     await tokens.rotateDatabase(db.id);
     await expectCode(tokens.verify(dbJwt), "AUTH_JWT_INVALID", /rotated/);
     expect((await tokens.verify(otherJwt)).canRead(other)).toBe(true);
-    expect((await tokens.verify(groupJwt)).canRead(db)).toBe(true);
+    // The group token still verifies and works on the group's other databases, not on db.
+    const group = await tokens.verify(groupJwt);
+    expect(group.canRead(other) && group.canWrite(other)).toBe(true);
+    expect(group.canRead(db) || group.canWrite(db) || group.canAttach(db)).toBe(false);
+    expect(() => tokens.assertCurrent(group, db)).toThrow(/AUTH_JWT_INVALID.*rotated/);
+    tokens.assertCurrent(group, other);
+    const freshGroup = await tokens.verify(await tokens.mintGroupToken("g1"));
+    expect(freshGroup.canWrite(db)).toBe(true);
+    tokens.assertCurrent(freshGroup, db);
     const fresh = await tokens.mintDatabaseToken(db);
     await tokens.rotateGroup("g1");
     const reopened = await TokenAuthority.open(storage);
@@ -140,6 +148,40 @@ describe("TokenAuthority", () => {
       await expectCode(reopened.verify(t), "AUTH_JWT_INVALID");
     }
     expect((await reopened.verify(await reopened.mintDatabaseToken(db))).canWrite(db)).toBe(true);
+  });
+
+  it("rotating a database takes it from earlier tokens' attach grants too, across a restart", async () => {
+    const { storage, tokens } = await authority();
+    const attaching = await tokens.mintDatabaseToken(db, { attach: [other.id] });
+    expect((await tokens.verify(attaching)).canAttach(other)).toBe(true);
+    await tokens.rotateDatabase(other.id);
+    const reopened = await TokenAuthority.open(storage);
+    for (const t of [tokens, reopened]) {
+      const p = await t.verify(attaching);
+      expect(p.canAttach(other) || p.canRead(other)).toBe(false);
+      expect(p.canWrite(db)).toBe(true);
+    }
+  });
+
+  it("checks a live session's permissions again: expiry and later rotations", async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const { tokens } = await authority(() => now);
+    const p = await tokens.verify(await tokens.mintDatabaseToken(db, { expiration: "1m" }));
+    tokens.assertCurrent(p, db);
+    now += 60_000;
+    expect(() => tokens.assertCurrent(p, db)).toThrow(/AUTH_JWT_EXPIRED/);
+    const lasting = await tokens.verify(await tokens.mintDatabaseToken(db));
+    const group = await tokens.verify(await tokens.mintGroupToken("g1"));
+    tokens.assertCurrent(lasting, db);
+    await tokens.rotateGroup("g1");
+    expect(() => tokens.assertCurrent(lasting, db)).toThrow(/AUTH_JWT_INVALID.*rotated/);
+    expect(() => tokens.assertCurrent(group, other)).toThrow(/AUTH_JWT_INVALID.*rotated/);
+    tokens.assertCurrent(Permissions.full(), db);
+    // A token that never covered a rotated database is not told about the rotation.
+    const foreignGroup = await tokens.verify(await tokens.mintGroupToken("g2"));
+    await tokens.rotateDatabase(other.id);
+    tokens.assertCurrent(foreignGroup, other);
+    expect(foreignGroup.canRead(other)).toBe(false);
   });
 
   it("full permissions allow everything", () => {

@@ -108,6 +108,7 @@ export class HttpStreams {
         }),
         sqls,
         session.access,
+        this.ctx.internalError(`an HTTP stream on database "${session.info.name}"`),
       );
       return {
         stream,
@@ -224,7 +225,7 @@ async function runCursor(
   try {
     await stream.prepareBatch(steps);
   } catch (e) {
-    lines.push(JSON.stringify({ type: "error", error: toHranaError(e) }));
+    lines.push(JSON.stringify({ type: "error", error: toHranaError(e, stream.report) }));
     return;
   }
   const ok: boolean[] = [];
@@ -247,7 +248,9 @@ async function runCursor(
       );
       ok.push(true);
     } catch (e) {
-      lines.push(JSON.stringify({ type: "step_error", step: i, error: toHranaError(e) }));
+      lines.push(
+        JSON.stringify({ type: "step_error", step: i, error: toHranaError(e, stream.report) }),
+      );
       ok.push(false);
     }
   }

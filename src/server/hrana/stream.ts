@@ -8,6 +8,7 @@ import type { Connection } from "../../engine/connection.js";
 import type { InArgs, InValue, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import type { AccessPolicy } from "../../platform/types.js";
+import type { InternalErrorReport } from "../http.js";
 import { toHranaError } from "./errors.js";
 import type { BatchStep, Cond, HranaError, Stmt, StmtResult, StreamRequest } from "./proto.js";
 import { encodeValue } from "./values.js";
@@ -70,6 +71,8 @@ export class HranaStream {
     readonly sqls: SqlStore,
     /** What the stream may do; replaced when a later request brings another token. */
     public access: AccessPolicy,
+    /** Where unexpected failures go (the server's log); the client gets `INTERNAL_ERROR`. */
+    readonly report?: InternalErrorReport,
   ) {}
 
   get closed(): boolean {
@@ -87,7 +90,7 @@ export class HranaStream {
     try {
       return { type: "ok", response: await this.run(req) };
     } catch (e) {
-      return { type: "error", error: toHranaError(e) };
+      return { type: "error", error: toHranaError(e, this.report) };
     }
   }
 
@@ -184,7 +187,7 @@ export class HranaStream {
         ok.push(true);
       } catch (e) {
         stepResults.push(null);
-        stepErrors.push(toHranaError(e));
+        stepErrors.push(toHranaError(e, this.report));
         ok.push(false);
       }
     }

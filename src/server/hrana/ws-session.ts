@@ -4,6 +4,14 @@
  * numbered streams, each stream one logical connection, so ATTACH and interactive transactions
  * live across statements. Stored SQL belongs to the socket. Requests of one stream run in order;
  * different streams do not wait for each other (one may hold a transaction another waits on).
+ *
+ * Memory per socket is bounded. While the responses the client has not read yet (the socket's
+ * send buffer) plus the requests received and not yet answered exceed a quarter of
+ * `maxUnsentBytes`, the socket is no longer read; while the unread responses alone do, no
+ * further request starts (so the event loop gets to write them). The session ends with close
+ * code 1008 and a reason starting with `RESPONSES_UNREAD` once the unread responses exceed
+ * `maxUnsentBytes`, or once they have stayed over the quarter with nothing written for
+ * `bodyTimeoutMs`; its streams close and what it held is dropped.
  */
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
@@ -18,7 +26,15 @@ export interface WsTransport {
   send(text: string): void;
   /** Closes the socket with a WebSocket close code. */
   close(code: number, reason: string): void;
+  /** Bytes sent and not yet written to the network (the socket's send buffer); 0 when unknown. */
+  readonly bufferedAmount?: number;
+  /** Stops reading the socket's frames (TCP then holds the client back) until `resume`. */
+  pause?(): void;
+  resume?(): void;
 }
+
+/** The WebSocket close code for a client that leaves its responses unread (policy violation). */
+export const UNREAD_CLOSE_CODE = 1008;
 
 interface WsStream {
   readonly stream: HranaStream;
@@ -33,17 +49,61 @@ export class WsSession {
   /** Messages are dispatched in order; only `hello` makes later ones wait. */
   private inbox: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Size of the frames received and not answered yet (UTF-16 units). */
+  private backlog = 0;
+  /** Whether the transport was asked to stop reading. */
+  private paused = false;
+  /** Whether requests wait for the client to read (its unread responses are over the quarter). */
+  private congested = false;
+  /** Requests waiting for the congestion to end. */
+  private waiting: (() => void)[] = [];
+  /** Ends a congested session in which nothing gets written. */
+  private stall: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
     private readonly database: string | undefined,
     readonly protocol: "hrana2" | "hrana3",
     private readonly transport: WsTransport,
+    /** Called once when the session ends, however it ends. */
+    private readonly onClosed?: () => void,
   ) {}
+
+  /** Whether the session ended. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Size of the requests received and not answered yet. */
+  get pendingBytes(): number {
+    return this.backlog;
+  }
 
   /** Feeds one text frame. */
   receive(data: string): void {
-    this.inbox = this.inbox.then(() => this.dispatch(data)).catch((e) => this.fail(e));
+    if (this.closed) return;
+    const size = data.length;
+    this.backlog += size;
+    this.regulate();
+    // Each frame is answered at most once; the backlog forgets it then (or when it fails).
+    let owed = true;
+    const answered = () => {
+      if (!owed) return;
+      owed = false;
+      this.backlog -= size;
+    };
+    this.inbox = this.inbox
+      .then(() => this.dispatch(data, answered))
+      .catch((e) => {
+        answered();
+        this.fail(e);
+      });
+  }
+
+  /** The transport wrote some of its buffer to the network: reading may resume. */
+  flushed(): void {
+    if (this.congested) this.watchStall();
+    this.regulate();
   }
 
   /** The socket is gone: close every stream (rolling back their transactions). */
@@ -52,15 +112,92 @@ export class WsSession {
     this.closed = true;
     for (const s of this.streams.values()) s.stream.close();
     this.streams.clear();
+    this.backlog = 0;
+    clearTimeout(this.stall);
+    // Queued requests go on to find their streams closed: they end at once, sending nothing.
+    for (const go of this.waiting.splice(0)) go();
+    this.onClosed?.();
+  }
+
+  /** Resolves when a request may start: at once, unless the client is not reading. */
+  private ready(): Promise<void> | undefined {
+    if (!this.congested) return undefined;
+    return new Promise((go) => this.waiting.push(go));
+  }
+
+  /** (Re)arms the stall deadline of a congested session. */
+  private watchStall(): void {
+    clearTimeout(this.stall);
+    const ms = this.ctx.limits.bodyTimeoutMs;
+    this.stall = setTimeout(() => this.unread(`nothing read for ${ms} ms`), ms);
+  }
+
+  /** Ends a session whose client leaves its responses unread. */
+  private unread(why: string): void {
+    if (this.closed) return;
+    const limit = this.ctx.limits.maxUnsentBytes;
+    const err = new TenantliteError(
+      "RESPONSES_UNREAD",
+      `over ${why === "" ? limit : limit / 4} bytes of responses unread${why === "" ? "" : `, ${why}`}; read responses as they come`,
+    );
+    this.transport.close(UNREAD_CLOSE_CODE, err.message.slice(0, 120));
+    this.close();
+  }
+
+  /** Sends a message unless the session ended, then checks the bounds. */
+  private send(message: unknown): void {
+    if (this.closed) return;
+    this.transport.send(JSON.stringify(message));
+    this.regulate();
+  }
+
+  /**
+   * Keeps the socket's memory bounded: stops reading while the unread responses and unanswered
+   * requests are over a quarter of the limit, and stops starting requests while the unread
+   * responses are (each resumes under an eighth); ends the session once the unread responses
+   * are over the limit.
+   */
+  private regulate(): void {
+    if (this.closed) return;
+    const limit = this.ctx.limits.maxUnsentBytes;
+    const unsent = this.transport.bufferedAmount ?? 0;
+    if (unsent > limit) {
+      this.unread("");
+      return;
+    }
+    if (!this.congested && unsent > limit / 4) {
+      this.congested = true;
+      this.watchStall();
+    } else if (this.congested && unsent <= limit / 8) {
+      this.congested = false;
+      clearTimeout(this.stall);
+      for (const go of this.waiting.splice(0)) go();
+    }
+    const load = unsent + this.backlog;
+    if (!this.paused && load > limit / 4) {
+      this.paused = true;
+      this.transport.pause?.();
+    } else if (this.paused && load <= limit / 8) {
+      this.paused = false;
+      this.transport.resume?.();
+    }
+  }
+
+  /** Where this session's unexpected failures go. */
+  private report(e: unknown): void {
+    this.ctx.internalError(
+      `a WebSocket on ${this.database === undefined ? "the root database" : `database "${this.database}"`}`,
+    )(e);
   }
 
   private fail(e: unknown): void {
-    const err = asCoded(e);
+    if (this.closed) return;
+    const err = asCoded(e, (x) => this.report(x));
     this.transport.close(e instanceof ProtoError ? 1002 : 1011, err.detail.slice(0, 120));
     this.close();
   }
 
-  private async dispatch(data: string): Promise<void> {
+  private async dispatch(data: string, answered: () => void): Promise<void> {
     if (this.closed) return;
     let msg: unknown;
     try {
@@ -71,7 +208,11 @@ export class WsSession {
     if (msg === null || typeof msg !== "object")
       throw new ProtoError("a message must be an object");
     const m = msg as Record<string, unknown>;
-    if (m.type === "hello") return this.hello(m.jwt);
+    if (m.type === "hello") {
+      await this.hello(m.jwt);
+      answered();
+      return;
+    }
     if (m.type !== "request") {
       throw new ProtoError(`unknown message type ${JSON.stringify(String(m.type)).slice(0, 40)}`);
     }
@@ -84,7 +225,7 @@ export class WsSession {
     if (m.request === null || typeof m.request !== "object") {
       throw new ProtoError("request must be an object");
     }
-    this.request(id, m.request as Record<string, unknown>, this.session);
+    this.request(id, m.request as Record<string, unknown>, this.session, answered);
   }
 
   private async hello(jwt: unknown): Promise<void> {
@@ -92,24 +233,51 @@ export class WsSession {
       const permissions = await this.ctx.permissionsFromJwt(jwt);
       this.session = await this.ctx.session(this.database, permissions);
       for (const s of this.streams.values()) s.stream.access = this.session.access;
-      this.transport.send(JSON.stringify({ type: "hello_ok" }));
+      this.send({ type: "hello_ok" });
     } catch (e) {
-      const err = asCoded(e);
-      this.transport.send(
-        JSON.stringify({ type: "hello_error", error: { message: err.detail, code: err.code } }),
-      );
+      const err = asCoded(e, (x) => this.report(x));
+      this.send({ type: "hello_error", error: { message: err.detail, code: err.code } });
+      if (this.closed) return;
       this.transport.close(1000, "hello failed");
       this.close();
     }
   }
 
-  private request(id: number, r: Record<string, unknown>, session: DatabaseSession): void {
-    const ok = (response: unknown) =>
-      this.transport.send(JSON.stringify({ type: "response_ok", request_id: id, response }));
-    const error = (e: unknown) =>
-      this.transport.send(
-        JSON.stringify({ type: "response_error", request_id: id, error: toHranaError(e) }),
-      );
+  /**
+   * Whether the session's token still holds (it may have expired, or been rotated, since hello);
+   * when not, answers the request with the coded error HTTP would give, and the client may send
+   * a new hello with a fresh token. Asked by the requests that touch the database: opening and
+   * closing streams and storing SQL stay answered, so a client's pipelined requests on a stream
+   * all get the coded error rather than a protocol failure.
+   */
+  private current(error: (e: unknown) => void): boolean {
+    try {
+      if (this.session !== undefined) this.ctx.assertCurrent(this.session);
+      return true;
+    } catch (e) {
+      error(e);
+      return false;
+    }
+  }
+
+  private request(
+    id: number,
+    r: Record<string, unknown>,
+    session: DatabaseSession,
+    answered: () => void,
+  ): void {
+    const ok = (response: unknown) => {
+      answered();
+      this.send({ type: "response_ok", request_id: id, response });
+    };
+    const error = (e: unknown) => {
+      answered();
+      this.send({
+        type: "response_error",
+        request_id: id,
+        error: toHranaError(e, (x) => this.report(x)),
+      });
+    };
     switch (r.type) {
       case "open_stream": {
         const sid = streamId(r);
@@ -127,6 +295,7 @@ export class WsSession {
           this.ctx.platform.connect(session.info.id, { access: () => stream.access }),
           this.sqls,
           session.access,
+          (x) => this.report(x),
         );
         this.streams.set(sid, {
           stream,
@@ -179,12 +348,15 @@ export class WsSession {
         const req = toStreamRequest(r, this.sqls);
         s.queue = s.queue
           .then(async () => {
+            await this.ready();
+            // Checked when the request's turn comes: the token may expire while it waits.
+            if (!this.current(error)) return;
             const result = await s.stream.handle(req);
             if (result.type === "ok") ok(result.response);
-            else
-              this.transport.send(
-                JSON.stringify({ type: "response_error", request_id: id, error: result.error }),
-              );
+            else {
+              answered();
+              this.send({ type: "response_error", request_id: id, error: result.error });
+            }
           })
           .catch(error);
         return;
