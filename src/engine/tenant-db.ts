@@ -10,6 +10,7 @@ import { explainEffects, type ProgramEffects } from "./program.js";
 import { replaceParams, type ScanResult, scanSql } from "./sql-scan.js";
 import { SqliteError, toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
+import { registerVectorFunctions } from "./vector.js";
 import {
   type BoundValue,
   fromRaw,
@@ -176,6 +177,8 @@ export class TenantDb {
               // then goes back to NORMAL, so databases it attaches later are shared, not locked.
               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL;";
     try {
+      // libSQL's vector functions, before anything reads a schema whose indexes call them.
+      registerVectorFunctions(sql, this.raw.db);
       this.raw.exec(
         `${journal}${options.defaults === false ? "" : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"}`,
       );
