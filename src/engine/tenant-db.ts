@@ -10,7 +10,6 @@ import { explainEffects, type ProgramEffects } from "./program.js";
 import { replaceParams, type ScanResult, scanSql } from "./sql-scan.js";
 import { SqliteError, toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
-import { registerVectorFunctions } from "./vector.js";
 import {
   type BoundValue,
   fromRaw,
@@ -22,6 +21,7 @@ import {
   toBound,
   type Value,
 } from "./values.js";
+import { registerVectorFunctions } from "./vector.js";
 
 /** A statement as the engine read it: parsed once, then handed to every check. */
 export interface StatementInfo {
