@@ -22,6 +22,7 @@ import {
   type Value,
 } from "./values.js";
 import { registerVectorFunctions } from "./vector.js";
+import { checkVectorIndex, rewriteVectorTopK } from "./vector-index.js";
 
 /** A statement as the engine read it: parsed once, then handed to every check. */
 export interface StatementInfo {
@@ -82,6 +83,11 @@ interface CachedStatement {
   /** When it was last used (the statement cache's clock). */
   used: number;
   readonly scan: ScanResult;
+  /**
+   * The text SQLite compiled: the statement, or its rewrite (`vector_top_k`, see
+   * vector-index.ts), with the rewrite's own parameter offsets.
+   */
+  readonly compiled: { readonly sql: string; readonly scan: ScanResult };
   readonly info: StatementInfo;
   readonly columns: string[];
   readonly rows: RowFactory;
@@ -296,7 +302,7 @@ export class TenantDb {
     }
     if (guard !== undefined) {
       guard(entry.info, () => {
-        entry.effects ??= this.explain(text);
+        entry.effects ??= this.explain(entry.compiled.sql);
         return entry.effects;
       });
     }
@@ -325,7 +331,7 @@ export class TenantDb {
       const rowid = entry.insert ? this.lastInsertRowid() : undefined;
       this.afterStatement(entry, text);
       const columns = bound.rewritten ? entry.columns.map((c) => unrewriteName(c)) : entry.columns;
-      return new ResultSetImpl(columns, this.decltypes(entry, text), rows, changes, rowid);
+      return new ResultSetImpl(columns, this.decltypes(entry), rows, changes, rowid);
     } catch (e) {
       stmt.reset();
       this.afterFailure(entry.scan.firstWord);
@@ -402,7 +408,7 @@ export class TenantDb {
     for (const p of entry.scan.params) {
       if (p.text !== "?" && !/^\?\d+$/.test(p.text)) params[p.index - 1] ??= p.text;
     }
-    const types = this.decltypes(entry, sql);
+    const types = this.decltypes(entry);
     return {
       params,
       cols: entry.columns.map((name, i) => ({ name, decltype: types[i] || null })),
@@ -447,7 +453,7 @@ export class TenantDb {
   /** The effects of one statement's compiled program, cached with the prepared statement. */
   effectsOf(sql: string): ProgramEffects {
     const entry = this.prepare(sql);
-    entry.effects ??= this.explain(sql);
+    entry.effects ??= this.explain(entry.compiled.sql);
     return entry.effects;
   }
 
@@ -551,15 +557,18 @@ export class TenantDb {
     // SQLite runs most pragmas while compiling them: refuse engine-wide ones before that.
     refuseEnginePragma(info);
     this.endImplicitRead();
-    let stmt: RawStatement;
+    let stmt: RawStatement | undefined;
     let rest = "";
+    let compiled = sql;
     try {
+      // vector_top_k(…) in FROM becomes an exact search over the index's table.
+      compiled = rewriteVectorTopK(this.raw, sql) ?? sql;
       if (parsed.errors.length === 0 && parsed.statements.length === 1) {
         // The parser read exactly one statement: compile it once.
-        stmt = this.raw.prepare(sql);
+        stmt = this.raw.prepare(compiled);
       } else {
         // Otherwise let SQLite say where its first statement ends.
-        const it = this.raw.iterateStatements(sql);
+        const it = this.raw.iterateStatements(compiled);
         try {
           const first = it.next();
           if (first.done) {
@@ -572,9 +581,12 @@ export class TenantDb {
         } finally {
           it.return?.(); // frees the statement and the iterator's copy of the SQL
         }
-        stmt = this.raw.prepare(sql);
+        stmt = this.raw.prepare(compiled);
       }
+      // A vector index is checked as libSQL checks it, once SQLite accepted the statement.
+      if (info.summary?.kind === "create_index") checkVectorIndex(this.raw, compiled);
     } catch (e) {
+      stmt?.free();
       throw this.toError(e);
     }
     if (hasStatement(rest)) {
@@ -586,11 +598,13 @@ export class TenantDb {
     }
     const scan = scanSql(sql);
     const columns = stmt.getColumnNames();
+    const compiledScan = compiled === sql ? scan : scanSql(compiled);
     const verb = scan.verb;
     const entry: CachedStatement = {
       stmt,
       used: ++this.clock,
       scan,
+      compiled: { sql: compiled, scan: compiledScan },
       info,
       columns,
       rows: new RowFactory(columns),
@@ -741,12 +755,12 @@ export class TenantDb {
   }
 
   /** Declared types through a temporary view of the same query (sql.js lacks column_decltype). */
-  private decltypes(entry: CachedStatement, sql: string): string[] {
+  private decltypes(entry: CachedStatement): string[] {
     if (entry.decltypes !== undefined) return entry.decltypes;
     const n = entry.columns.length;
     let types: string[] | undefined;
     if (n > 0 && entry.scan.verb === "SELECT" && entry.scan.firstWord !== "EXPLAIN") {
-      const body = replaceParams(sql, entry.scan.params, "NULL");
+      const body = replaceParams(entry.compiled.sql, entry.compiled.scan.params, "NULL");
       // A connection with no state of its own sees exactly the file's schema: the file answers
       // (once per query for all its connections), and this one never opens a TEMP database.
       // (Not after DDL of its own transaction, which only it sees yet.)

@@ -418,13 +418,16 @@ const SPECS: readonly FunctionSpec[] = [
     },
   },
   {
-    // vector_top_k's LIMIT: (query, k, index type, index dimensions), checked in libSQL's order.
+    // vector_top_k's LIMIT: (query, k, index type, index dimensions), checked in libSQL's order;
+    // (query, k, 0, message) when the index named cannot be used.
     name: TOP_K_LIMIT_FUNCTION,
     nArg: 4,
     run: (rt, cx, _n, argv) => {
       const query = rt.parse(rt.detect(rt.arg(argv, 0), VectorType.F32));
       const k = topK(rt, rt.arg(argv, 1));
       const type = rt.sql._sqlite3_value_int(rt.arg(argv, 2));
+      // Type 0: no usable index; the fourth argument is libSQL's message for that.
+      if (type === 0) throw new VectorError(rt.text(rt.arg(argv, 3)));
       const dims = rt.sql._sqlite3_value_int(rt.arg(argv, 3));
       if (query.data.length !== dims) {
         throw new VectorError(
