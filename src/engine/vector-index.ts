@@ -9,8 +9,9 @@
  * `vector_top_k('i', query, k)` in a FROM clause is rewritten, before SQLite compiles the
  * statement, into an exact search over the index's table (its partial-index WHERE included):
  *
- *   (SELECT rowid AS id FROM "main"."t" WHERE "emb" IS NOT NULL
- *    ORDER BY vector_distance_cos("emb", q), rowid LIMIT k) AS vector_top_k
+ *   (SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM
+ *     (SELECT rowid AS k, vector_distance_cos("emb", q) AS d FROM "main"."t"
+ *      WHERE "emb" IS NOT NULL ORDER BY d, k LIMIT k)))) AS vector_top_k
  *
  * where `q` and `k` are checked as libSQL checks them, in its order, before any row is read. The
  * index's table, column, type, dimensions and metric are read from the schema when the statement
@@ -675,10 +676,13 @@ function topKSubquery(
   const column = quote(index.column);
   const distance = index.metric === "l2" ? "vector_distance_l2" : "vector_distance_cos";
   const where = index.where === undefined ? "" : ` AND (${index.where})`;
-  return (
-    `(SELECT ${index.key} AS id FROM ${quote(index.schema)}.${quote(index.table)}` +
+  // The ids leave as a JSON array read by json_each, a table-valued function like libSQL's
+  // vector_top_k: SQLite flattens it into the query and, as for libSQL's, plans it as the outer
+  // loop of a join (cheap, few rows), so joined rows come in the order of the search.
+  const search =
+    `SELECT ${index.key} AS k, ${distance}(${column}, ${TOP_K_QUERY_FUNCTION}(${query})) AS d` +
+    ` FROM ${quote(index.schema)}.${quote(index.table)}` +
     ` WHERE ${column} IS NOT NULL${where}` +
-    ` ORDER BY ${distance}(${column}, ${TOP_K_QUERY_FUNCTION}(${query})), ${index.key}` +
-    ` LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, ${index.type}, ${index.dims}))`
-  );
+    ` ORDER BY d, k LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, ${index.type}, ${index.dims})`;
+  return `(SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM (${search}))))`;
 }
