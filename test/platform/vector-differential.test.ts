@@ -304,7 +304,9 @@ describe("vector indexes and vector_top_k: tenantlite vs native libSQL", () => {
     );
     await same("SELECT vector_top_k.id FROM vector_top_k('docs_cos', ?, 3)", [q]);
     // k = 0: no rows (native libSQL 0.5.29 corrupts its heap there, so it is not asked).
-    expect(await run(ours, "SELECT * FROM vector_top_k('docs_cos', ?, 0)", [q])).toEqual({ rows: [] });
+    expect(await run(ours, "SELECT * FROM vector_top_k('docs_cos', ?, 0)", [q])).toEqual({
+      rows: [],
+    });
   });
 
   it("refuses the same vector_top_k calls with the same code and message", async () => {
