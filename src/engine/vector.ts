@@ -133,9 +133,12 @@ interface Detected {
   readonly dims: number;
   /** The text, for TEXT values; undefined for blobs. */
   readonly text: string | undefined;
+  /** For blobs: where the bytes are in the heap (the pointer stays valid if the heap grows). */
+  readonly ptr: number;
 }
 
 const decoder = new TextDecoder();
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const encoder = new TextEncoder();
 
 /** The functions of one sql.js instance: their WASM entries and the buffers they reuse. */
@@ -180,12 +183,14 @@ class VectorRuntime {
     const sql = this.sql;
     const t = sql._sqlite3_value_type(value);
     if (t === SQLITE_BLOB) {
-      const shape = blobShape(this.blob(value));
-      return { value, type: shape.type, dims: shape.dims, text: undefined };
+      const ptr = sql._sqlite3_value_blob(value);
+      const n = sql._sqlite3_value_bytes(value);
+      const shape = blobShape(this.heap.u8().subarray(ptr, ptr + n));
+      return { value, type: shape.type, dims: shape.dims, text: undefined, ptr };
     }
     if (t === SQLITE_TEXT) {
       const text = this.text(value);
-      return { value, type: hint, dims: textDims(text), text };
+      return { value, type: hint, dims: textDims(text), text, ptr: 0 };
     }
     throw new VectorError(
       `vector: unexpected value type: got ${TYPE_NAMES[t] ?? "UNKNOWN"}, expected TEXT or BLOB`,
@@ -207,15 +212,20 @@ class VectorRuntime {
     return { type: VectorType.F64, data };
   }
 
-  /** A float32 blob argument read into a reused buffer (the hot path of distances). */
+  /**
+   * A float32 blob argument (the hot path of distances): a view of the heap when aligned, else
+   * a copy in a reused buffer. Valid until the next call into WASM.
+   */
   f32(d: Detected, slot: 0 | 1): Float32Array {
+    const heap = this.heap.u8();
+    if (LITTLE_ENDIAN && (d.ptr & 3) === 0) return new Float32Array(heap.buffer, d.ptr, d.dims);
     let buf = this.scratch[slot];
     if (buf.length < d.dims) {
       buf = new Float32Array(Math.max(d.dims, buf.length * 2));
       this.scratch[slot] = buf;
     }
     const data = buf.subarray(0, d.dims);
-    copyBytes(this.blob(d.value), data);
+    copyBytes(heap.subarray(d.ptr, d.ptr + d.dims * 4), data);
     return data;
   }
 
