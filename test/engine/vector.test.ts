@@ -332,6 +332,26 @@ describe("vector indexes and vector_top_k", () => {
     await read.commit();
   });
 
+  it("searches an attached tenant's index ('alias.index'), which stays read-only", async () => {
+    await platform.createDatabase("kb", { config: { allow_attach: true } });
+    await platform.client("kb").executeMultiple(`
+      CREATE TABLE kb (id INTEGER PRIMARY KEY, t TEXT, emb F32_BLOB(2));
+      CREATE INDEX kb_idx ON kb (libsql_vector_idx(emb));
+      INSERT INTO kb (t, emb) VALUES ('a', vector('[1,0]')), ('b', vector('[0,1]'));
+    `);
+    const tx = await db.transaction("read");
+    await tx.execute('ATTACH "kb" AS s');
+    const rs = await tx.execute(
+      "SELECT k.t FROM vector_top_k('s.kb_idx', '[0.1,1]', 2) AS v JOIN s.kb k ON k.id = v.id",
+    );
+    expect(rs.rows.map((r) => r[0])).toEqual(["b", "a"]);
+    await expectCode(
+      tx.execute("INSERT INTO s.kb (emb) VALUES (vector('[1,1]'))"),
+      "SQLITE_READONLY",
+    );
+    await tx.commit();
+  });
+
   it("refuses with libSQL's errors: bad index, bad query, bad k", async () => {
     const cases: [string, RegExp][] = [
       [
