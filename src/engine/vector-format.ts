@@ -5,14 +5,14 @@
  * that use them live in vector.ts.
  *
  * Blobs: a float32 vector is its floats, little-endian, with no type byte (any even-length blob
- * reads as float32); a float64 vector is its doubles followed by the type byte 2. Other types
- * (float16, bfloat16, float8, float1bit) end with their type byte too: they are recognized, and
- * refused with a clear error, as this engine computes with float32 and float64 only.
+ * reads as float32); a float64 vector is its doubles followed by the type byte 2; float16,
+ * bfloat16, float8 and float1bit vectors end with their type byte too (see {@link encodeBlob}).
  *
  * Arithmetic follows libSQL's C code: float32 distances accumulate in single precision (each
  * step rounded with `Math.fround`, which gives the same result as the C `float` operation), and
  * every distance is returned rounded to a float, also for float64 vectors.
  */
+import { bf16FromFloat, bf16ToFloat, f16FromFloat, f16ToFloat } from "./vector-float16.js";
 
 /** Vector types, numbered as libSQL numbers them (the trailing type byte of a blob). */
 export const VectorType = {
@@ -42,10 +42,27 @@ const TYPE_NAMES: Record<number, string> = {
   6: "floatb16",
 };
 
-/** A float32 or float64 vector. */
+/**
+ * A vector of one of libSQL's types. float16 and bfloat16 keep their 16-bit patterns; float8
+ * keeps its bytes with the `alpha` and `shift` that map a byte `b` to `alpha·b + shift`; float1bit
+ * keeps its packed bits (bit `i % 8` of byte `i / 8`: set for positive).
+ */
 export type Vector =
   | { readonly type: typeof VectorType.F32; readonly data: Float32Array }
-  | { readonly type: typeof VectorType.F64; readonly data: Float64Array };
+  | { readonly type: typeof VectorType.F64; readonly data: Float64Array }
+  | { readonly type: typeof VectorType.F16 | typeof VectorType.FB16; readonly data: Uint16Array }
+  | {
+      readonly type: typeof VectorType.F8;
+      readonly data: Uint8Array;
+      readonly alpha: number;
+      readonly shift: number;
+    }
+  | { readonly type: typeof VectorType.F1BIT; readonly dims: number; readonly data: Uint8Array };
+
+/** A vector's dimensions. */
+export function dimsOf(v: Vector): number {
+  return v.type === VectorType.F1BIT ? v.dims : v.data.length;
+}
 
 /** A bad vector value or argument; the SQL functions report its message as SQLite errors. */
 export class VectorError extends Error {
@@ -59,6 +76,7 @@ export interface BlobShape {
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const f = Math.fround;
 
 /**
  * The type and dimensions of a vector blob, from its length and trailing type byte (libSQL's
@@ -156,32 +174,39 @@ export function dataSizeOf(type: VectorTypeId, dims: number): number {
   }
 }
 
-/** The refusal for types this engine recognizes but does not compute with. */
-export function unsupportedType(type: number): VectorError {
-  return new VectorError(
-    `vector: ${TYPE_NAMES[type] ?? `type ${type}`} vectors are not supported by tenantlite (only float32 and float64 are)`,
-  );
-}
-
-/** The name of a vector type (`float32`…), for messages. */
-export function typeName(type: number): string {
-  return TYPE_NAMES[type] ?? `type ${type}`;
-}
-
-/** Reads a float32 or float64 vector blob into a new vector; other types are refused. */
+/** Reads a vector blob into a new vector (its bytes are copied). */
 export function decodeBlob(blob: Uint8Array, shape: BlobShape = blobShape(blob)): Vector {
-  if (shape.type === VectorType.F32) {
-    const data = new Float32Array(shape.dims);
-    copyBytes(blob, data);
-    return { type: VectorType.F32, data };
+  const { type, dims } = shape;
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  switch (type) {
+    case VectorType.F32: {
+      const data = new Float32Array(dims);
+      copyBytes(blob, data);
+      return { type, data };
+    }
+    case VectorType.F64: {
+      const data = new Float64Array(dims);
+      copyBytes(blob, data);
+      return { type, data };
+    }
+    case VectorType.F16:
+    case VectorType.FB16: {
+      const data = new Uint16Array(dims);
+      for (let i = 0; i < dims; i++) data[i] = view.getUint16(i * 2, true);
+      return { type, data };
+    }
+    case VectorType.F8: {
+      const at = align4(dims);
+      const alpha = view.getFloat32(at, true);
+      const shift = view.getFloat32(at + 4, true);
+      return { type, data: blob.slice(0, dims), alpha, shift };
+    }
+    default:
+      return { type: VectorType.F1BIT, dims, data: blob.slice(0, Math.ceil(dims / 8)) };
   }
-  if (shape.type === VectorType.F64) {
-    const data = new Float64Array(shape.dims);
-    copyBytes(blob, data);
-    return { type: VectorType.F64, data };
-  }
-  throw unsupportedType(shape.type);
 }
+
+const align4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /** Copies the leading bytes of `blob` into `into` (little-endian floats). */
 export function copyBytes(blob: Uint8Array, into: Float32Array | Float64Array): void {
@@ -194,21 +219,136 @@ function swapBytes(bytes: Uint8Array, width: number): void {
   for (let i = 0; i < bytes.length; i += width) bytes.subarray(i, i + width).reverse();
 }
 
-/** The blob libSQL writes for a vector: the data, then the type byte unless float32. */
+/**
+ * The blob libSQL writes for a vector: the data, then (but for float32) what libSQL appends —
+ * float64, float16, bfloat16: the type byte; float8: zeros up to a multiple of 4, alpha, shift,
+ * a zero byte, the number of padding bytes, the type byte (libSQL leaves the padding as it finds
+ * it in memory; here it is zero); float1bit: a zero byte when the data has an even length, the
+ * number of unused bits, the type byte.
+ */
 export function encodeBlob(v: Vector): Uint8Array {
-  const size = v.data.byteLength;
-  const out = new Uint8Array(v.type === VectorType.F32 ? size : size + 1);
-  out.set(new Uint8Array(v.data.buffer, v.data.byteOffset, size));
-  if (!LITTLE_ENDIAN) swapBytes(out.subarray(0, size), v.data.BYTES_PER_ELEMENT);
-  if (v.type === VectorType.F64) out[size] = VectorType.F64;
-  return out;
+  switch (v.type) {
+    case VectorType.F32:
+    case VectorType.F64: {
+      const size = v.data.byteLength;
+      const out = new Uint8Array(v.type === VectorType.F32 ? size : size + 1);
+      out.set(new Uint8Array(v.data.buffer, v.data.byteOffset, size));
+      if (!LITTLE_ENDIAN) swapBytes(out.subarray(0, size), v.data.BYTES_PER_ELEMENT);
+      if (v.type === VectorType.F64) out[size] = VectorType.F64;
+      return out;
+    }
+    case VectorType.F16:
+    case VectorType.FB16: {
+      const out = new Uint8Array(v.data.length * 2 + 1);
+      const view = new DataView(out.buffer);
+      for (let i = 0; i < v.data.length; i++) view.setUint16(i * 2, v.data[i]!, true);
+      out[out.length - 1] = v.type;
+      return out;
+    }
+    case VectorType.F8: {
+      const dims = v.data.length;
+      const at = align4(dims);
+      const out = new Uint8Array(at + 8 + 3);
+      const view = new DataView(out.buffer);
+      out.set(v.data);
+      view.setFloat32(at, v.alpha, true);
+      view.setFloat32(at + 4, v.shift, true);
+      out[out.length - 2] = at - dims;
+      out[out.length - 1] = VectorType.F8;
+      return out;
+    }
+    default: {
+      const size = v.data.length;
+      const out = new Uint8Array(size + (size % 2 === 0 ? 1 : 0) + 2);
+      out.set(v.data);
+      out[out.length - 2] = 8 * (out.length - 1) - v.dims;
+      out[out.length - 1] = VectorType.F1BIT;
+      return out;
+    }
+  }
 }
 
-/** `v` as a vector of `type` (doubles round to the nearest float, as a C cast does). */
-export function convert(v: Vector, type: ComputedType): Vector {
+/**
+ * Element `i` of `v` as libSQL hands it on when converting: a float (float32 arithmetic for
+ * float8's `alpha·b + shift`, ±1 for float1bit), or the double itself for float64.
+ */
+function elementAt(v: Vector, i: number): number {
+  switch (v.type) {
+    case VectorType.F32:
+    case VectorType.F64:
+      return v.data[i]!;
+    case VectorType.F16:
+      return f16ToFloat(v.data[i]!);
+    case VectorType.FB16:
+      return bf16ToFloat(v.data[i]!);
+    case VectorType.F8:
+      return f(f(v.alpha * v.data[i]!) + v.shift);
+    default:
+      return (v.data[i >> 3]! >> (i & 7)) & 1 ? 1 : -1;
+  }
+}
+
+/** `v` as a vector of `type`, converted element by element as libSQL's `vectorConvert` does. */
+export function convert(v: Vector, type: VectorTypeId): Vector {
   if (v.type === type) return v;
-  if (type === VectorType.F32) return { type, data: Float32Array.from(v.data) };
-  return { type, data: Float64Array.from(v.data) };
+  const n = dimsOf(v);
+  switch (type) {
+    case VectorType.F32:
+      return { type, data: Float32Array.from({ length: n }, (_, i) => elementAt(v, i)) };
+    case VectorType.F64:
+      return { type, data: Float64Array.from({ length: n }, (_, i) => elementAt(v, i)) };
+    case VectorType.F16:
+      return {
+        type,
+        data: Uint16Array.from({ length: n }, (_, i) => f16FromFloat(elementAt(v, i))),
+      };
+    case VectorType.FB16:
+      return {
+        type,
+        data: Uint16Array.from({ length: n }, (_, i) => bf16FromFloat(elementAt(v, i))),
+      };
+    case VectorType.F8:
+      return toF8(v, n);
+    default: {
+      const data = new Uint8Array(Math.ceil(n / 8));
+      for (let i = 0; i < n; i++) if (elementAt(v, i) > 0) data[i >> 3]! |= 1 << (i & 7);
+      return { type: VectorType.F1BIT, dims: n, data };
+    }
+  }
+}
+
+/**
+ * Quantizes to float8 as libSQL does: `shift` the smallest element, `alpha` the range over 255
+ * (both floats), each byte `(x - shift) / alpha` rounded half up and clipped to 0..255 (float32
+ * arithmetic, double for a float64 source, whose quotient is then rounded to a float).
+ */
+function toF8(v: Vector, n: number): Vector {
+  let min = 0;
+  let max = 0;
+  for (let i = 0; i < n; i++) {
+    const x = elementAt(v, i);
+    if (i === 0) {
+      min = f(x);
+      max = f(x);
+    } else {
+      // C's MIN/MAX macros, which treat NaN and signed zeros unlike Math.min/max.
+      // biome-ignore lint/complexity/useMathMinMax: the C comparison, on purpose
+      min = f(min < x ? min : x);
+      // biome-ignore lint/complexity/useMathMinMax: the C comparison, on purpose
+      max = f(max > x ? max : x);
+    }
+  }
+  const shift = min;
+  const alpha = f(f(max - min) / 255);
+  const wide = v.type === VectorType.F64;
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = elementAt(v, i);
+    const q = wide ? f((x - shift) / alpha) : f(f(x - shift) / alpha);
+    // C's (int) of NaN (all elements equal: 0/0) is INT_MIN on x86-64, whose low byte is 0.
+    data[i] = q < 0 ? 0 : q > 255 ? 255 : Number.isNaN(q) ? 0 : Math.trunc(q + 0.5);
+  }
+  return { type: VectorType.F8, data, alpha, shift };
 }
 
 const isSpace = (c: number): boolean => c === 32 || (c >= 9 && c <= 13);
@@ -302,10 +442,14 @@ export function formatG(x: number): string {
   return `${sign}${int}${frac === "" ? "" : `.${frac}`}`;
 }
 
-/** `vector_extract`'s text: `[e1,e2,…]`, each element as {@link formatG} writes it. */
+/**
+ * `vector_extract`'s text: `[e1,e2,…]`, each element as {@link formatG} writes it (float16,
+ * bfloat16, float8 and float1bit vectors are converted to float32 first, as libSQL does).
+ */
 export function formatText(v: Vector): string {
+  const w = v.type === VectorType.F32 || v.type === VectorType.F64 ? v : convert(v, VectorType.F32);
   let out = "[";
-  const d = v.data;
+  const d = w.data;
   for (let i = 0; i < d.length; i++) {
     if (i > 0) out += ",";
     out += formatG(d[i]!);
@@ -313,21 +457,101 @@ export function formatText(v: Vector): string {
   return `${out}]`;
 }
 
-const f = Math.fround;
-
 /**
  * Cosine distance `1 - a·b / √(|a|²|b|²)` as libSQL computes it (float32 sums for float32
  * vectors), rounded to a float. NaN (a zero vector) becomes NULL in SQL.
  */
 export function distanceCos(a: Vector, b: Vector): number {
-  if (a.type === VectorType.F32) return cosF32(a.data, b.data as Float32Array);
-  return cosF64(a.data, b.data as Float64Array);
+  switch (a.type) {
+    case VectorType.F32:
+      return cosF32(a.data, b.data as Float32Array);
+    case VectorType.F64:
+      return cosF64(a.data, b.data as Float64Array);
+    case VectorType.F8:
+      return cosF8(a, b as typeof a);
+    case VectorType.F1BIT:
+      // libSQL's cosine distance of float1bit vectors is their Hamming distance.
+      return hamming(a.data, (b as typeof a).data);
+    default:
+      return cosF32(floats(a), floats(b));
+  }
 }
 
-/** Euclidean distance as libSQL computes it, rounded to a float. */
+/** Euclidean distance as libSQL computes it, rounded to a float (not for float1bit). */
 export function distanceL2(a: Vector, b: Vector): number {
-  if (a.type === VectorType.F32) return l2F32(a.data, b.data as Float32Array);
-  return l2F64(a.data, b.data as Float64Array);
+  switch (a.type) {
+    case VectorType.F32:
+      return l2F32(a.data, b.data as Float32Array);
+    case VectorType.F64:
+      return l2F64(a.data, b.data as Float64Array);
+    case VectorType.F8:
+      return l2F8(a, b as typeof a);
+    case VectorType.F1BIT:
+      throw new VectorError("vector_distance: l2 distance is not supported for float1bit vectors");
+    default:
+      return l2F32(floats(a), floats(b));
+  }
+}
+
+/** A float16 or bfloat16 vector's elements as floats (what libSQL's distances compute with). */
+function floats(v: Vector): Float32Array {
+  return Float32Array.from({ length: dimsOf(v) }, (_, i) => elementAt(v, i));
+}
+
+type F8Vector = Extract<Vector, { type: typeof VectorType.F8 }>;
+
+/** libSQL's float8 cosine distance: integer sums of the bytes, then float32 algebra. */
+function cosF8(a: F8Vector, b: F8Vector): number {
+  let sum1 = 0;
+  let sum2 = 0;
+  let sumsq1 = 0;
+  let sumsq2 = 0;
+  let doti = 0;
+  const n = a.data.length;
+  for (let i = 0; i < n; i++) {
+    const x = a.data[i]!;
+    const y = b.data[i]!;
+    sum1 += x;
+    sum2 += y;
+    sumsq1 += x * x;
+    sumsq2 += y * y;
+    doti += x * y;
+  }
+  const [a1, s1, a2, s2] = [a.alpha, a.shift, b.alpha, b.shift];
+  // Left to right, each step a float operation, as the C expressions are.
+  const dot = f(
+    f(f(f(f(a1 * a2) * f(doti)) + f(f(a1 * s2) * f(sum1))) + f(f(a2 * s1) * f(sum2))) +
+      f(f(s1 * s2) * n),
+  );
+  const norm1 = f(
+    f(f(f(a1 * a1) * f(sumsq1)) + f(f(f(2 * a1) * s1) * f(sum1))) + f(f(s1 * s1) * n),
+  );
+  const norm2 = f(
+    f(f(f(a2 * a2) * f(sumsq2)) + f(f(f(2 * a2) * s2) * f(sum2))) + f(f(s2 * s2) * n),
+  );
+  return f(1 - dot / Math.sqrt(f(norm1 * norm2)));
+}
+
+function l2F8(a: F8Vector, b: F8Vector): number {
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) {
+    const d = f(f(f(a.alpha * a.data[i]!) + a.shift) - f(f(b.alpha * b.data[i]!) + b.shift));
+    sum = f(sum + f(d * d));
+  }
+  return f(Math.sqrt(sum));
+}
+
+/** Bits that differ between two packed bit vectors. */
+function hamming(a: Uint8Array, b: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) {
+    let x = a[i]! ^ b[i]!;
+    while (x !== 0) {
+      x &= x - 1;
+      n++;
+    }
+  }
+  return n;
 }
 
 /** Cosine distance of two float32 arrays of the same length (libSQL's float32 arithmetic). */

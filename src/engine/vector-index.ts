@@ -22,15 +22,7 @@ import { scanSql } from "./sql-scan.js";
 import { SqliteError } from "./sqlite-errors.js";
 import type { RawDatabase } from "./sqljs-types.js";
 import { TOP_K_LIMIT_FUNCTION, TOP_K_QUERY_FUNCTION } from "./vector.js";
-import {
-  type ComputedType,
-  dataSizeOf,
-  MAX_VECTOR_DIMS,
-  typeName,
-  unsupportedType,
-  VectorType,
-  type VectorTypeId,
-} from "./vector-format.js";
+import { dataSizeOf, MAX_VECTOR_DIMS, VectorType, type VectorTypeId } from "./vector-format.js";
 
 const MARKER = "libsql_vector_idx";
 const TOP_K = "vector_top_k";
@@ -82,7 +74,7 @@ export interface VectorIndex {
   readonly schema: string;
   readonly table: string;
   readonly column: string;
-  readonly type: ComputedType;
+  readonly type: VectorTypeId;
   readonly dims: number;
   readonly metric: "cos" | "l2";
   /** The WHERE of a partial index, as written. */
@@ -418,9 +410,6 @@ export function checkVectorIndex(db: RawDatabase, sql: string): void {
   if (!blockFits(declared.type, declared.dims, settings.compress, settings.maxNeighbors)) {
     throw sqliteError("vector index: unable to initialize diskann");
   }
-  if (declared.type !== VectorType.F32 && declared.type !== VectorType.F64) {
-    throw sqliteError(`vector index: ${unsupportedType(declared.type).message.slice(8)}`);
-  }
 }
 
 /** The column the marker's first argument names; throws libSQL's message otherwise. */
@@ -496,9 +485,6 @@ export function findVectorIndex(db: RawDatabase, ref: string): VectorIndex | str
     declared = parseColumnType(column.type);
   } catch {
     return missing;
-  }
-  if (declared.type !== VectorType.F32 && declared.type !== VectorType.F64) {
-    return `vector index(search): ${typeName(declared.type)} indexes are not supported by tenantlite (only float32 and float64 are)`;
   }
   const settings = readSettings(args.slice(1).map(([from]) => nameOf(st.toks[from]) ?? ""));
   let key = "rowid";

@@ -20,6 +20,8 @@ import {
   convert,
   copyBytes,
   cosF32,
+  decodeBlob,
+  dimsOf,
   distanceCos,
   distanceL2,
   encodeBlob,
@@ -27,7 +29,6 @@ import {
   l2F32,
   parseText,
   textDims,
-  unsupportedType,
   type Vector,
   VectorError,
   VectorType,
@@ -197,19 +198,10 @@ class VectorRuntime {
     );
   }
 
-  /** Parses a detected argument (float32 and float64 only). */
+  /** Parses a detected argument. */
   parse(d: Detected): Vector {
     if (d.text !== undefined) return parseText(d.text, d.type as ComputedType);
-    if (d.type !== VectorType.F32 && d.type !== VectorType.F64) throw unsupportedType(d.type);
-    const bytes = this.blob(d.value);
-    if (d.type === VectorType.F32) {
-      const data = new Float32Array(d.dims);
-      copyBytes(bytes, data);
-      return { type: VectorType.F32, data };
-    }
-    const data = new Float64Array(d.dims);
-    copyBytes(bytes, data);
-    return { type: VectorType.F64, data };
+    return decodeBlob(this.blob(d.value), d);
   }
 
   /**
@@ -301,16 +293,11 @@ interface FunctionSpec {
   run(rt: VectorRuntime, cx: number, argc: number, argv: number): void;
 }
 
-/** `vector32`/`vector64`: parse (text as `hint`), convert, write libSQL's blob. */
-function makeVector(rt: VectorRuntime, cx: number, argv: number, target: ComputedType): void {
-  const v = rt.parse(rt.detect(rt.arg(argv, 0), target));
+/** `vector32`, `vector64`, `vector16`…: parse (text as float32, float64 for vector64), convert. */
+function makeVector(rt: VectorRuntime, cx: number, argv: number, target: VectorTypeId): void {
+  const hint = target === VectorType.F64 ? VectorType.F64 : VectorType.F32;
+  const v = rt.parse(rt.detect(rt.arg(argv, 0), hint));
   rt.resultBlob(cx, encodeBlob(convert(v, target)));
-}
-
-/** libSQL's other conversions (`vector8`…): the argument is read, then the type refused. */
-function refuseVector(rt: VectorRuntime, argv: number, target: VectorTypeId): never {
-  rt.parse(rt.detect(rt.arg(argv, 0), VectorType.F32));
-  throw unsupportedType(target);
 }
 
 function distance(rt: VectorRuntime, cx: number, argv: number, metric: "cos" | "l2"): void {
@@ -381,10 +368,22 @@ const SPECS: readonly FunctionSpec[] = [
     nArg: 1,
     run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F64),
   },
-  { name: "vector1bit", nArg: 1, run: (rt, _cx, _n, argv) => refuseVector(rt, argv, 3) },
-  { name: "vector8", nArg: 1, run: (rt, _cx, _n, argv) => refuseVector(rt, argv, 4) },
-  { name: "vector16", nArg: 1, run: (rt, _cx, _n, argv) => refuseVector(rt, argv, 5) },
-  { name: "vectorb16", nArg: 1, run: (rt, _cx, _n, argv) => refuseVector(rt, argv, 6) },
+  {
+    name: "vector1bit",
+    nArg: 1,
+    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F1BIT),
+  },
+  { name: "vector8", nArg: 1, run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F8) },
+  {
+    name: "vector16",
+    nArg: 1,
+    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F16),
+  },
+  {
+    name: "vectorb16",
+    nArg: 1,
+    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.FB16),
+  },
   {
     name: "vector_extract",
     nArg: 1,
@@ -439,9 +438,9 @@ const SPECS: readonly FunctionSpec[] = [
       // Type 0: no usable index; the fourth argument is libSQL's message for that.
       if (type === 0) throw new VectorError(rt.text(rt.arg(argv, 3)));
       const dims = rt.sql._sqlite3_value_int(rt.arg(argv, 3));
-      if (query.data.length !== dims) {
+      if (dimsOf(query) !== dims) {
         throw new VectorError(
-          `vector index(search): dimensions are different: ${query.data.length} != ${dims}`,
+          `vector index(search): dimensions are different: ${dimsOf(query)} != ${dims}`,
         );
       }
       if (query.type !== type) {

@@ -171,14 +171,41 @@ describe("vector SQL functions", () => {
       ["SELECT vector_distance_cos('[1,2]', '[1,2,3]')", [], /same length: 2 != 3/],
       ["SELECT vector_distance_l2('[1]', vector64('[1]'))", [], /same type: 1 != 2/],
       ["SELECT vector_extract(x'000080')", [], /unexpected binary type: 128/],
-      ["SELECT vector16('[1]')", [], /float16 vectors are not supported by tenantlite/],
-      ["SELECT vector_extract(x'003c004005')", [], /float16 vectors are not supported/],
+      [
+        "SELECT vector_distance_l2(vector1bit('[1]'), vector1bit('[1]'))",
+        [],
+        /l2 distance is not supported for float1bit/,
+      ],
+      ["SELECT vector_distance_cos(vector16('[1]'), vectorb16('[1]'))", [], /same type: 5 != 6/],
     ];
     for (const [sql, args, message] of cases) {
       const e = await expectCode(db.execute({ sql, args: args as never }), "SQLITE_ERROR", message);
       expect(e.message).not.toContain("s3cr3t");
     }
     expect(await value("SELECT count(*) FROM junk")).toBe(before);
+  });
+
+  it("make libSQL's float16, bfloat16, float8 and float1bit vectors, bit for bit", async () => {
+    // float16: round to nearest even; 70000 overflows to infinity, 1e-8 underflows to zero.
+    expect(hex(await value("SELECT vector16('[1,-2,0.1,70000,1e-8,6e-5]')"))).toBe(
+      "003c00c0662e007c0000ef0305",
+    );
+    // bfloat16: the top half of the float32, truncated.
+    expect(hex(await value("SELECT vectorb16('[1,-2,0.1]')"))).toBe("803f00c0cc3d06");
+    // float1bit: a bit per element (set when positive), padding, unused bits, type.
+    expect(hex(await value("SELECT vector1bit('[1,-2,3,0,-0.5,7,8,9,-1]')"))).toBe("e500001703");
+    // float8: bytes, zero padding to 4, alpha and shift (floats), 0, padding length, type.
+    expect(hex(await value("SELECT vector8('[1,2,3]')"))).toBe("007fff008180003c0000803f000104");
+    // Quantized to 8 bits: 2 comes back as 127·(2/255) + 1.
+    expect(await value("SELECT vector_extract(vector8('[1,2,3]'))")).toBe("[1,1.99608,3]");
+    expect(await value("SELECT vector_extract(vector1bit('[0.5,-3]'))")).toBe("[1,-1]");
+    expect(await value("SELECT vector_extract(vector16('[0.1]'))")).toBe("[0.0999756]");
+    expect(
+      await value("SELECT vector_distance_cos(vector1bit('[1,1,-1]'), vector1bit('[1,-1,1]'))"),
+    ).toBe(2);
+    expect(await value("SELECT vector_distance_l2(vectorb16('[0,0]'), vectorb16('[3,4]'))")).toBe(
+      5,
+    );
   });
 
   it("are deterministic: usable in an index expression and factored out of loops", async () => {
@@ -397,8 +424,8 @@ describe("vector indexes and vector_top_k", () => {
       ],
       ["CREATE INDEX p3 ON plain (libsql_vector_idx(v), id)", /exactly one column/],
       [
-        "CREATE INDEX p4 ON plain (libsql_vector_idx(h))",
-        /float16 vectors are not supported by tenantlite/,
+        "CREATE INDEX p4 ON plain (libsql_vector_idx(h, 'compress_neighbors=float1bit', 'metric=l2'))",
+        /1-bit compression available only for cosine metric/,
       ],
       [
         "CREATE INDEX p5 ON plain (libsql_vector_idx(v || b))",
