@@ -670,5 +670,13 @@ function topKSubquery(
     ` FROM ${quote(index.schema)}.${quote(index.table)}` +
     ` WHERE ${column} IS NOT NULL${where}` +
     ` ORDER BY d, k LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, ${index.type}, ${index.dims})`;
-  return `(SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM (${search}))))`;
+  if (index.key === "rowid" || index.key === "_rowid_" || index.key === "oid") {
+    return `(SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM (${search}))))`;
+  }
+  // A WITHOUT ROWID table's key may be of any type: it travels with its type, a BLOB as hex.
+  const typed = "json_array(typeof(k), CASE WHEN typeof(k) = 'blob' THEN hex(k) ELSE k END)";
+  return (
+    `(SELECT CASE value->>0 WHEN 'blob' THEN unhex(value->>1) ELSE value->>1 END AS id` +
+    ` FROM json_each((SELECT json_group_array(${typed} ORDER BY d, k) FROM (${search}))))`
+  );
 }

@@ -403,6 +403,27 @@ describe("vector indexes and vector_top_k: tenantlite vs native libSQL", () => {
     });
   });
 
+  it("returns a WITHOUT ROWID table's keys as they are: blob, text, real, integer", async () => {
+    for (const [type, keys] of [
+      ["BLOB", "x'01', x'00ff', x''"],
+      ["TEXT", "'a\"b\\c', 'ü💥', '12'"],
+      ["REAL", "0.1, 1e300, -2.5e-300"],
+      ["INTEGER", "9007199254740991, -5, 0"],
+    ] as const) {
+      const table = `keyed_${type.toLowerCase()}`;
+      await same(`CREATE TABLE ${table} (k ${type} PRIMARY KEY, emb F32_BLOB(2)) WITHOUT ROWID`);
+      await same(`CREATE INDEX ${table}_idx ON ${table} (libsql_vector_idx(emb))`);
+      const [k1, k2, k3] = keys.split(", ");
+      await same(
+        `INSERT INTO ${table} VALUES (${k1}, vector('[1,0]')), (${k2}, vector('[0,1]')), (${k3}, vector('[0.6,0.4]'))`,
+      );
+      await same(`SELECT quote(id), typeof(id) FROM vector_top_k('${table}_idx', '[1,0.1]', 3)`);
+      await same(
+        `SELECT quote(t.k) FROM vector_top_k('${table}_idx', '[0,1]', 1) AS v JOIN ${table} t ON t.k = v.id`,
+      );
+    }
+  });
+
   it("refuses the same vector_top_k calls with the same code and message", async () => {
     const statements = [
       "SELECT * FROM vector_top_k('docs_cos', '[1,2]', 3)",
