@@ -221,3 +221,61 @@ export function splitStatements(sql: string): { sql: string; start: number; end:
     return { sql: sql.slice(start, end), start, end };
   });
 }
+
+/** What a {@link SqlToken} is. Keywords are upper-cased in `keyword`; names keep their case. */
+export type SqlTokenKind =
+  | "keyword"
+  | "identifier"
+  | "quoted"
+  | "string"
+  | "blob"
+  | "number"
+  | "variable"
+  | "punct"
+  | "illegal";
+
+/** One token of SQL text as SQLite's tokenizer splits it. */
+export interface SqlToken {
+  readonly kind: SqlTokenKind;
+  /** The text as written. */
+  readonly text: string;
+  /** For keywords, the keyword in upper case (`TEMPORARY` reads `TEMP`); otherwise "". */
+  readonly keyword: string;
+  /** UTF-16 offsets into the input, `end` exclusive. */
+  readonly start: number;
+  readonly end: number;
+}
+
+const KINDS: Record<string, SqlTokenKind> = {
+  Identifier: "identifier",
+  QuotedId: "quoted",
+  String: "string",
+  Blob: "blob",
+  Integer: "number",
+  Float: "number",
+  Variable: "variable",
+  Illegal: "illegal",
+};
+
+/**
+ * Splits SQL text into tokens the way SQLite's tokenizer does (whitespace and comments dropped),
+ * for callers that rewrite or inspect statements at token level without parsing them.
+ *
+ * @example
+ * sqlTokens("SELECT 'a;b' FROM t")[1]; // { kind: "string", text: "'a;b'", start: 7, end: 12, … }
+ */
+export function sqlTokens(sql: string): SqlToken[] {
+  return tokenize(sql).map((t) => {
+    const name = t.tokenType.name;
+    let kind = KINDS[name];
+    let keyword = "";
+    if (kind === undefined) {
+      // Keyword token types are named after their keyword; punctuation after what it is.
+      if (/^[A-Z_]+$/.test(name) && name !== "LP" && name !== "RP") {
+        kind = "keyword";
+        keyword = name;
+      } else kind = "punct";
+    }
+    return { kind, text: t.image, keyword, start: t.startOffset, end: t.endOffset! + 1 };
+  });
+}

@@ -45,7 +45,43 @@ export interface SqlJsModule {
   _sqlite3_backup_init(dest: number, destName: number, source: number, sourceName: number): number;
   _sqlite3_backup_step(backup: number, pages: number): number;
   _sqlite3_backup_finish(backup: number): number;
-  UTF8ToString(ptr: number): string;
+  UTF8ToString(ptr: number, maxBytesToRead?: number): string;
   /** Copies a string into the WASM heap (never freed: use for constants). */
   stringToNewUTF8(s: string): number;
+}
+
+/**
+ * The part of sql.js's module that SQL functions of our own use (vector.ts): SQLite's C API for
+ * functions, values and results, the WASM allocator and function table. sql.js exports these but
+ * not its heap; vector.ts finds the heap itself.
+ */
+export interface SqlJsFunctionApi {
+  /** Adds a JS function to the WASM function table; `signature` as Emscripten spells it. */
+  addFunction(fn: (...args: number[]) => void, signature: string): number;
+  writeArrayToMemory(array: ArrayLike<number>, ptr: number): void;
+  _malloc(size: number): number;
+  _free(ptr: number): void;
+  _sqlite3_create_function_v2(
+    db: number,
+    name: number,
+    nArg: number,
+    flags: number,
+    app: number,
+    xFunc: number,
+    xStep: number,
+    xFinal: number,
+    xDestroy: number,
+  ): number;
+  _sqlite3_value_type(value: number): number;
+  _sqlite3_value_blob(value: number): number;
+  _sqlite3_value_text(value: number): number;
+  _sqlite3_value_bytes(value: number): number;
+  _sqlite3_value_double(value: number): number;
+  _sqlite3_value_int(value: number): number;
+  _sqlite3_result_blob(context: number, ptr: number, size: number, destructor: number): void;
+  _sqlite3_result_text(context: number, ptr: number, size: number, destructor: number): void;
+  _sqlite3_result_double(context: number, value: number): void;
+  _sqlite3_result_int(context: number, value: number): void;
+  _sqlite3_result_null(context: number): void;
+  _sqlite3_result_error(context: number, ptr: number, size: number): void;
 }

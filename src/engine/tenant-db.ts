@@ -27,6 +27,8 @@ import {
   toBound,
   type Value,
 } from "./values.js";
+import { registerVectorFunctions } from "./vector.js";
+import { checkVectorIndex, rewriteVectorTopK } from "./vector-index.js";
 
 /** A statement as the engine read it: parsed once, then handed to every check. */
 export interface StatementInfo {
@@ -87,6 +89,11 @@ interface CachedStatement {
   /** When it was last used (the statement cache's clock). */
   used: number;
   readonly scan: ScanResult;
+  /**
+   * The text SQLite compiled: the statement, or its rewrite (`vector_top_k`, see
+   * vector-index.ts), with the rewrite's own parameter offsets.
+   */
+  readonly compiled: { readonly sql: string; readonly scan: ScanResult };
   readonly info: StatementInfo;
   readonly columns: string[];
   readonly rows: RowFactory;
@@ -182,6 +189,8 @@ export class TenantDb {
               // then goes back to NORMAL, so databases it attaches later are shared, not locked.
               "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL;";
     try {
+      // libSQL's vector functions, before anything reads a schema whose indexes call them.
+      registerVectorFunctions(sql, this.raw.db);
       this.raw.exec(
         `${journal}${options.defaults === false ? "" : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"}`,
       );
@@ -322,7 +331,7 @@ export class TenantDb {
     }
     if (guard !== undefined) {
       guard(entry.info, () => {
-        entry.effects ??= this.explain(text);
+        entry.effects ??= this.explain(entry.compiled.sql);
         return entry.effects;
       });
     }
@@ -351,7 +360,7 @@ export class TenantDb {
       const rowid = entry.insert ? this.lastInsertRowid() : undefined;
       this.afterStatement(entry, text);
       const columns = bound.rewritten ? entry.columns.map((c) => unrewriteName(c)) : entry.columns;
-      return new ResultSetImpl(columns, this.decltypes(entry, text), rows, changes, rowid);
+      return new ResultSetImpl(columns, this.decltypes(entry), rows, changes, rowid);
     } catch (e) {
       stmt.reset();
       this.afterFailure(entry.scan.firstWord);
@@ -483,7 +492,7 @@ export class TenantDb {
     for (const p of entry.scan.params) {
       if (p.text !== "?" && !/^\?\d+$/.test(p.text)) params[p.index - 1] ??= p.text;
     }
-    const types = this.decltypes(entry, sql);
+    const types = this.decltypes(entry);
     return {
       params,
       cols: entry.columns.map((name, i) => ({ name, decltype: types[i] || null })),
@@ -534,7 +543,7 @@ export class TenantDb {
   /** The effects of one statement's compiled program, cached with the prepared statement. */
   effectsOf(sql: string): ProgramEffects {
     const entry = this.prepare(sql);
-    entry.effects ??= this.explain(sql);
+    entry.effects ??= this.explain(entry.compiled.sql);
     return entry.effects;
   }
 
@@ -641,15 +650,18 @@ export class TenantDb {
       throw vacuumIntoRefused();
     }
     this.endImplicitRead();
-    let stmt: RawStatement;
+    let stmt: RawStatement | undefined;
     let rest = "";
+    let compiled = sql;
     try {
+      // vector_top_k(…) in FROM becomes an exact search over the index's table.
+      compiled = rewriteVectorTopK(this.raw, sql) ?? sql;
       if (parsed.errors.length === 0 && parsed.statements.length === 1) {
         // The parser read exactly one statement: compile it once.
-        stmt = this.raw.prepare(sql);
+        stmt = this.raw.prepare(compiled);
       } else {
         // Otherwise let SQLite say where its first statement ends.
-        const it = this.raw.iterateStatements(sql);
+        const it = this.raw.iterateStatements(compiled);
         try {
           const first = it.next();
           if (first.done) {
@@ -662,9 +674,12 @@ export class TenantDb {
         } finally {
           it.return?.(); // frees the statement and the iterator's copy of the SQL
         }
-        stmt = this.raw.prepare(sql);
+        stmt = this.raw.prepare(compiled);
       }
+      // A vector index is checked as libSQL checks it, once SQLite accepted the statement.
+      if (info.summary?.kind === "create_index") checkVectorIndex(this.raw, compiled);
     } catch (e) {
+      stmt?.free();
       throw this.toError(e);
     }
     if (hasStatement(rest)) {
@@ -680,11 +695,13 @@ export class TenantDb {
     }
     const scan = scanSql(sql);
     const columns = stmt.getColumnNames();
+    const compiledScan = compiled === sql ? scan : scanSql(compiled);
     const verb = scan.verb;
     const entry: CachedStatement = {
       stmt,
       used: ++this.clock,
       scan,
+      compiled: { sql: compiled, scan: compiledScan },
       info,
       columns,
       rows: new RowFactory(columns),
@@ -852,12 +869,12 @@ export class TenantDb {
   }
 
   /** Declared types through a temporary view of the same query (sql.js lacks column_decltype). */
-  private decltypes(entry: CachedStatement, sql: string): string[] {
+  private decltypes(entry: CachedStatement): string[] {
     if (entry.decltypes !== undefined) return entry.decltypes;
     const n = entry.columns.length;
     let types: string[] | undefined;
     if (n > 0 && entry.scan.verb === "SELECT" && entry.scan.firstWord !== "EXPLAIN") {
-      const body = replaceParams(sql, entry.scan.params, "NULL");
+      const body = replaceParams(entry.compiled.sql, entry.compiled.scan.params, "NULL");
       // A connection with no state of its own sees exactly the file's schema: the file answers
       // (once per query for all its connections), and this one never opens a TEMP database.
       // (Not after DDL of its own transaction, which only it sees yet.)

@@ -20,6 +20,7 @@ import { toSqliteError } from "../engine/sqlite-errors.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantDb } from "../engine/tenant-db.js";
 import type { IntMode, ResultSet } from "../engine/values.js";
+import { registerVectorFunctions } from "../engine/vector.js";
 import { TenantliteError } from "../errors.js";
 import { deleteAll, type Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
@@ -430,8 +431,9 @@ export class MigrationRunner {
         const threaded = threads?.run(image, sqls);
         if (threaded !== undefined) {
           const r = await threaded.catch(() => undefined);
-          if (r === undefined)
-            image = await this.imageOf(child); // a thread failed
+          // A thread failed, or lacked the engine's functions: the child runs here, from its
+          // image read again (the thread was handed the bytes).
+          if (r === undefined || needsEngineFunctions(r)) image = await this.imageOf(child);
           else if (!("here" in r)) return fromThread(r);
         }
         return withArgs
@@ -749,6 +751,17 @@ interface DryRun {
 }
 
 /** A thread's dry run as the runner's own would have reported it. */
+/**
+ * Whether a thread's dry run failed for want of the SQL functions the engine registers on its own
+ * connections (libSQL's vector functions, vector.ts): the thread's sql.js has none, so the child
+ * runs here instead.
+ */
+function needsEngineFunctions(r: ThreadDryRun): boolean {
+  return (
+    "message" in r && /no such function: (vector|libsql_vector_idx|tenantlite_)/i.test(r.message)
+  );
+}
+
 function fromThread(r: { image: Uint8Array } | { step: number; message: string }): DryRun {
   if ("image" in r) return { image: r.image };
   const err = toSqliteError(new Error(r.message));
@@ -807,6 +820,7 @@ function runScriptOn(
 } {
   const db = new sql.Database(image);
   try {
+    registerVectorFunctions(sql, db.db);
     db.exec(`${SCRATCH_PRAGMAS}; BEGIN`);
     for (let i = 0; i < list.length; i++) {
       try {
@@ -854,7 +868,10 @@ const DETERMINISTIC_FUNCTIONS = new Set(
     "json_extract json_insert json_object json_patch json_quote json_remove json_replace json_set " +
     "json_type json_valid jsonb jsonb_array jsonb_extract jsonb_insert jsonb_object jsonb_patch " +
     "jsonb_remove jsonb_replace jsonb_set -> ->> sqlite_rename_column sqlite_rename_table " +
-    "sqlite_rename_test sqlite_rename_quotefix sqlite_drop_column"
+    "sqlite_rename_test sqlite_rename_quotefix sqlite_drop_column " +
+    // libSQL's vector functions (vector.ts): pure functions of their arguments.
+    "vector vector32 vector64 vector1bit vector8 vector16 vectorb16 vector_extract " +
+    "vector_distance_cos vector_distance_l2 libsql_vector_idx"
   ).split(" "),
 );
 

@@ -101,6 +101,17 @@ describe("browser console in Chromium", () => {
     expect(await page.locator("#tenant-meta").textContent()).toMatch(/group team/);
   });
 
+  it("searches libSQL vectors with the engine in the page (vector index, vector_top_k)", async () => {
+    const out = await runSql(
+      page,
+      "CREATE TABLE docs (id INTEGER PRIMARY KEY, emb F32_BLOB(3));\nCREATE INDEX docs_idx ON docs (libsql_vector_idx(emb));\nINSERT INTO docs (emb) VALUES (vector('[1,0,0]')), (vector('[0,1,0]')), (vector('[0.9,0.1,0]'));\nSELECT id, vector_extract(emb) AS v FROM vector_top_k('docs_idx', vector('[1,0,0]'), 2) JOIN docs USING (id);",
+    );
+    expect(out).toMatch(/3 row\(s\) changed/);
+    expect(await shown(page.locator("#results table").last())).toMatch(
+      /1\s+\[1,0,0\]\s+3\s+\[0\.9,0\.1,0\]/,
+    );
+  });
+
   it("shows syntax errors with line and column, and runtime errors at their statement", async () => {
     const syntax = await runSql(page, "SELECT 1;\n  SELEC 2;");
     expect(syntax).toMatch(/SQL_PARSE_ERROR/);
@@ -270,6 +281,9 @@ describe("browser console in Chromium", () => {
     );
     await openDb(p, "notes");
     expect(await runSql(p, "SELECT body FROM notes ORDER BY id;")).toMatch(/first\s+second/);
+    expect(
+      await runSql(p, "SELECT id FROM vector_top_k('docs_idx', vector('[0,1,0.1]'), 1);"),
+    ).toMatch(/\b2\b/);
     expect(await p.getByLabel("Let other databases attach it").isChecked()).toBe(true);
     expect(await shown(p.locator("#group-list"))).toMatch(/team/);
   }
