@@ -10,24 +10,16 @@
 //
 // Exit status: 0 when every check passed, 1 when one failed (each failure is printed), 2 when the
 // harness itself could not run (no drizzle-kit, the server did not start…).
-import { spawn, spawnSync } from "node:child_process";
-import {
-  createWriteStream,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { createClient } from "@libsql/client";
+import { startDevServer } from "./lib/dev-server.mjs";
 
 const repoRoot = resolve(new URL("..", import.meta.url).pathname);
 const benchModules = join(repoRoot, "bench/node_modules");
 const drizzleKit = join(benchModules, "drizzle-kit/bin.cjs");
-const SERVER_START_MS = 30_000;
 const KIT_RUN_MS = 120_000;
 
 const args = new Set(process.argv.slice(2));
@@ -95,7 +87,8 @@ try {
     });
     if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}${b.stderr}`);
   }
-  server = await startServer(join(work, "data"), join(work, "server.log"));
+  step("starting tenantlite dev");
+  server = await startDevServer(repoRoot, join(work, "data"), join(work, "server.log"));
   console.log(`tenantlite dev: ${server.base} (data dir ${join(work, "data")})`);
 
   await createDatabase({ name: "plain-push" });
@@ -110,7 +103,7 @@ try {
   await pushFlow("parent-push", ["parent-push-a", "parent-push-b"]);
   await migrateFlow("plain-migrate", []);
   await migrateFlow("parent-migrate", ["parent-migrate-a", "parent-migrate-b"]);
-  await stopServer();
+  await server?.stop();
   console.log(`\n${checks} checks, ${failures.length} failed`);
   for (const f of failures) console.log(`  FAILED: ${f}`);
   exitCode = failures.length === 0 ? 0 : 1;
@@ -118,7 +111,7 @@ try {
   console.error(`\ndrizzle-kit-check: ${e instanceof Error ? e.message : String(e)}`);
   exitCode = 2;
 } finally {
-  await stopServer().catch(() => undefined);
+  await server?.stop().catch(() => undefined);
   if (args.has("--keep")) console.log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });
 }
@@ -366,58 +359,6 @@ async function query(db, sql) {
   } finally {
     c.close();
   }
-}
-
-async function startServer(dataDir, logFile) {
-  step("starting tenantlite dev");
-  const cli = join(repoRoot, "dist/tenantlite.js");
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run without --no-build`);
-  const log = createWriteStream(logFile);
-  const child = spawn(
-    process.execPath,
-    [cli, "dev", "--data-dir", dataDir, "--host", "127.0.0.1", "--port", "0"],
-    {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  child.stderr.pipe(log);
-  let banner = "";
-  const port = await new Promise((resolvePort, reject) => {
-    const timer = setTimeout(
-      () =>
-        reject(new Error(`tenantlite dev did not start within ${SERVER_START_MS} ms:\n${banner}`)),
-      SERVER_START_MS,
-    );
-    child.stdout.on("data", (chunk) => {
-      log.write(chunk);
-      banner += chunk.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(banner);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolvePort(Number(m[1]));
-      }
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`tenantlite dev exited (${signal ?? code}) before listening:\n${banner}`));
-    });
-  });
-  const exited = new Promise((r) => child.once("exit", r));
-  return { child, port, base: `http://127.0.0.1:${port}`, exited, log };
-}
-
-async function stopServer() {
-  if (server === undefined) return;
-  const s = server;
-  server = undefined;
-  if (s.child.exitCode === null && s.child.signalCode === null) {
-    s.child.kill("SIGTERM");
-    const timer = setTimeout(() => s.child.kill("SIGKILL"), 10_000);
-    await s.exited;
-    clearTimeout(timer);
-  }
-  s.log.end();
 }
 
 /** Creates a database through the Platform API (dev mode: auth is off). */

@@ -27,6 +27,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { startDevServer } from "./lib/dev-server.mjs";
 
 const repoRoot = resolve(new URL("..", import.meta.url).pathname);
 const TEST_FILE = "src/__tests__/client.test.ts";
@@ -57,9 +58,7 @@ const KNOWN = [
     why: "Hrana 3 test, but @libsql/client speaks Hrana 2 (no is_autocommit guard is sent)",
   },
 ];
-const SERVER_START_MS = 30_000;
 const JEST_RUN_MS = 10 * 60_000;
-const SERVER_STOP_MS = 10_000;
 
 const args = parseArgs(process.argv.slice(2));
 const work = mkdtempSync(join(tmpdir(), "tenantlite-upstream-suite-"));
@@ -80,7 +79,8 @@ try {
     step("building tenantlite (node scripts/build.mjs)");
     run(process.execPath, ["scripts/build.mjs"], { cwd: repoRoot });
   }
-  server = await startServer(join(work, "data"), join(work, "server.log"));
+  step("starting tenantlite dev");
+  server = await startDevServer(repoRoot, join(work, "data"), join(work, "server.log"));
   console.log(`tenantlite dev: ${server.base} (data dir ${join(work, "data")})`);
   const summaries = [];
   for (const mode of MODES.filter((m) => args.only === undefined || m.name === args.only)) {
@@ -91,7 +91,7 @@ try {
         : `${mode.scheme}://127.0.0.1:${server.port}/dev/${mode.db}/`;
     summaries.push(await runSuite(work, mode, url));
   }
-  await stopServer();
+  await server?.stop();
   printSummary(summaries);
   exitCode = summaries.every((s) => s.ok && s.failed.length === 0) ? 0 : 1;
 } catch (e) {
@@ -225,54 +225,6 @@ function buildCore(dir) {
   }
 }
 
-/** Starts `tenantlite dev` on 127.0.0.1, any free port, and waits for its banner. */
-async function startServer(dataDir, logFile) {
-  step("starting tenantlite dev");
-  const cli = join(repoRoot, "dist/tenantlite.js");
-  if (!existsSync(cli)) throw new Error(`${cli} is missing: run without --no-build`);
-  const log = createWriteStream(logFile);
-  const child = spawn(
-    process.execPath,
-    [cli, "dev", "--data-dir", dataDir, "--host", "127.0.0.1", "--port", "0"],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  child.stderr.pipe(log);
-  let banner = "";
-  const port = await new Promise((resolvePort, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`tenantlite dev did not start within ${SERVER_START_MS} ms:\n${banner}`));
-    }, SERVER_START_MS);
-    child.stdout.on("data", (chunk) => {
-      log.write(chunk);
-      banner += chunk.toString();
-      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(banner);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolvePort(Number(m[1]));
-      }
-    });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`tenantlite dev exited (${signal ?? code}) before listening:\n${banner}`));
-    });
-  });
-  const exited = new Promise((r) => child.once("exit", r));
-  return { child, port, base: `http://127.0.0.1:${port}`, exited, log };
-}
-
-async function stopServer() {
-  if (server === undefined) return;
-  const s = server;
-  server = undefined;
-  if (s.child.exitCode === null && s.child.signalCode === null) {
-    s.child.kill("SIGTERM");
-    const timer = setTimeout(() => s.child.kill("SIGKILL"), SERVER_STOP_MS);
-    await s.exited;
-    clearTimeout(timer);
-  }
-  s.log.end();
-}
-
 /** Creates a database through the Platform API (auth is off: any token is accepted). */
 async function createDatabase(base, name) {
   const res = await fetch(`${base}/v1/organizations/local/databases`, {
@@ -372,7 +324,7 @@ function printSummary(summaries) {
 }
 
 async function cleanup() {
-  await stopServer();
+  await server?.stop();
   if (args.keep) return;
   rmSync(work, { recursive: true, force: true });
 }
