@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect } from "vitest";
+import { loadSqlJs } from "../src/engine/loader.js";
 
 /**
  * Asserts that `promise` rejects with a tenantlite (or libSQL) error carrying `code`, and
@@ -39,4 +40,21 @@ export function useTempDirs(prefix: string): () => string {
     dirs.push(d);
     return d;
   };
+}
+
+/**
+ * The tables of file `name` in the engine's (sql.js's) file system: none when no statement ever
+ * wrote one there.
+ */
+export async function engineFileTables(name: string): Promise<string[]> {
+  const sql = await loadSqlJs();
+  const probe = new sql.Database(null);
+  try {
+    probe.exec(`ATTACH '${name}' AS probe`);
+    return (probe.exec("SELECT name FROM probe.sqlite_schema")[0]?.values ?? []).map((r) =>
+      String(r[0]),
+    );
+  } finally {
+    probe.close();
+  }
 }

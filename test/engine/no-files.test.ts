@@ -10,24 +10,11 @@ import { loadSqlJs } from "../../src/engine/loader.js";
 import { vacuumsInto } from "../../src/engine/program.js";
 import { TenantDb } from "../../src/engine/tenant-db.js";
 import { TenantFile } from "../../src/engine/tenant-file.js";
-import { expectCode } from "../helpers.js";
+import { engineFileTables, expectCode } from "../helpers.js";
 
 const sql = await loadSqlJs();
 const run = (db: TenantDb, text: string, args?: unknown[]) =>
   db.execute(text, args as never, "number");
-
-/** The tables of file `name` in the engine's file system (none when it did not exist). */
-function tablesOf(name: string): string[] {
-  const probe = new sql.Database(null);
-  try {
-    probe.exec(`ATTACH '${name}' AS probe`);
-    return (probe.exec("SELECT name FROM probe.sqlite_schema")[0]?.values ?? []).map((r) =>
-      String(r[0]),
-    );
-  } finally {
-    probe.close();
-  }
-}
 
 describe("statements never create files", () => {
   it("refuses VACUUM INTO in every spelling, before it runs", async () => {
@@ -53,10 +40,10 @@ describe("statements never create files", () => {
         /export/,
       );
     }
-    for (let i = 1; i <= 6; i++) expect(tablesOf(`${tag}-${i}`)).toEqual([]);
+    for (let i = 1; i <= 6; i++) expect(await engineFileTables(`${tag}-${i}`)).toEqual([]);
     // Explaining it runs nothing; plain VACUUM rewrites the database in place.
     expect(run(db, `EXPLAIN VACUUM INTO '${tag}-7'`).rows.length).toBeGreaterThan(0);
-    expect(tablesOf(`${tag}-7`)).toEqual([]);
+    expect(await engineFileTables(`${tag}-7`)).toEqual([]);
     run(db, "VACUUM");
     expect(run(db, "SELECT x FROM secret").rows[0]!.x).toBe("hush");
     file.close();
@@ -74,7 +61,7 @@ describe("statements never create files", () => {
       ),
       "VACUUM_INTO_FORBIDDEN",
     );
-    expect(tablesOf(tag)).toEqual([]);
+    expect(await engineFileTables(tag)).toEqual([]);
     expect(run(db, "SELECT count(*) AS n FROM names").rows[0]!.n).toBe(1);
     db.executeScript("CREATE TABLE vacuum_log (x); VACUUM; INSERT INTO vacuum_log VALUES (1)");
     expect(run(db, "SELECT count(*) AS n FROM vacuum_log").rows[0]!.n).toBe(1);

@@ -7,13 +7,12 @@
  * stack while the client gets only `INTERNAL_ERROR`.
  */
 import { execFile } from "node:child_process";
-import { connect } from "node:net";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform } from "../../src/node/create-platform.js";
 import type { RunningServer } from "../../src/node/server.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
-import { startTestServer } from "./helpers.js";
+import { rawExchange, startTestServer } from "./helpers.js";
 
 let server: RunningServer;
 const logged: string[] = [];
@@ -30,25 +29,7 @@ afterAll(async () => {
   await server.close();
 });
 
-/** Sends raw bytes; resolves with what came back once the server closed or `ms` passed. */
-function raw(port: number, payload: string, ms = 2000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    let out = "";
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(out);
-    };
-    const timer = setTimeout(done, ms);
-    socket.on("data", (d) => {
-      out += d.toString();
-    });
-    socket.on("close", done);
-    socket.on("error", done);
-    socket.write(payload);
-  });
-}
+const raw = (port: number, payload: string) => rawExchange(port, payload, { ms: 2000 });
 
 /** Status and JSON body of a raw HTTP answer (chunked or not). */
 function parse(answer: string): { status: number; code: string | undefined; text: string } {

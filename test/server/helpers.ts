@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { createClient as createApiClient } from "@tursodatabase/api";
 import { type RunningServer, type StartServerOptions, startServer } from "../../src/node/server.js";
 
@@ -32,4 +33,32 @@ export async function pipeline(
     /* not JSON */
   }
   return { status: res.status, body: parsed };
+}
+
+/**
+ * Sends raw bytes to the server on `port`; resolves with what came back once the server closed
+ * the connection or `ms` passed (`endWrite`: half-close after writing).
+ */
+export function rawExchange(
+  port: number,
+  payload: string,
+  options: { ms?: number; endWrite?: boolean } = {},
+): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, "127.0.0.1");
+    let out = "";
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(out);
+    };
+    const timer = setTimeout(done, options.ms ?? 3000);
+    socket.on("data", (d) => {
+      out += d.toString();
+    });
+    socket.on("close", done);
+    socket.on("error", done);
+    socket.write(payload);
+    if (options.endWrite === true) socket.end();
+  });
 }

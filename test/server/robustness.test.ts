@@ -3,12 +3,11 @@
  * unknown request types, bodies over the limit, stalled and truncated bodies, unknown paths,
  * wrong methods, too many streams, junk WebSocket frames — after which normal clients still work.
  */
-import { connect } from "node:net";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { RunningServer } from "../../src/node/server.js";
-import { startTestServer } from "./helpers.js";
+import { rawExchange, startTestServer } from "./helpers.js";
 
 let server: RunningServer;
 
@@ -24,26 +23,8 @@ afterAll(async () => {
   await server.close();
 });
 
-/** Sends raw bytes and returns what came back before the server closed or `ms` passed. */
-function raw(payload: string, ms = 3000, endWrite = false): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(server.port, "127.0.0.1");
-    let out = "";
-    const done = () => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(out);
-    };
-    const timer = setTimeout(done, ms);
-    socket.on("data", (d) => {
-      out += d.toString();
-    });
-    socket.on("close", done);
-    socket.on("error", done);
-    socket.write(payload);
-    if (endWrite) socket.end();
-  });
-}
+const raw = (payload: string, ms = 3000, endWrite = false) =>
+  rawExchange(server.port, payload, { ms, endWrite });
 
 const pipelinePath = "/dev/acme/v2/pipeline";
 const head = (len: number | string) =>

@@ -6,9 +6,8 @@
  */
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { loadSqlJs } from "../../src/engine/loader.js";
 import type { RunningServer } from "../../src/node/server.js";
-import { expectCode } from "../helpers.js";
+import { engineFileTables, expectCode } from "../helpers.js";
 import { startTestServer } from "./helpers.js";
 
 let server: RunningServer;
@@ -24,20 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** The tables of file `name` in the engine's file system (none when it was never written). */
-async function tablesOf(name: string): Promise<string[]> {
-  const sql = await loadSqlJs();
-  const probe = new sql.Database(null);
-  try {
-    probe.exec(`ATTACH '${name}' AS probe`);
-    return (probe.exec("SELECT name FROM probe.sqlite_schema")[0]?.values ?? []).map((r) =>
-      String(r[0]),
-    );
-  } finally {
-    probe.close();
-  }
-}
 
 it("refuses VACUUM INTO over http and ws, in every form a client sends it", async () => {
   for (const [i, url] of [`${server.url}/dev/acme/`, `${server.wsUrl}/dev/acme/`].entries()) {
@@ -60,7 +45,7 @@ it("refuses VACUUM INTO over http and ws, in every form a client sends it", asyn
     await expectCode(tx.execute(`VACUUM INTO '${tag}-e'`), "VACUUM_INTO_FORBIDDEN");
     await tx.rollback();
     for (const suffix of ["a", "b", "c", "d", "e"]) {
-      expect(await tablesOf(`${tag}-${suffix}`)).toEqual([]);
+      expect(await engineFileTables(`${tag}-${suffix}`)).toEqual([]);
     }
     // The database is untouched and plain VACUUM still works.
     await c.execute("VACUUM");
