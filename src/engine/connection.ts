@@ -6,8 +6,10 @@
  * timeout. A transaction left idle past its timeout is rolled back, after which the connection
  * reports TRANSACTION_TIMEOUT.
  */
+
 import { classify, splitStatements } from "../../parser/index.js";
 import { TenantliteBatchError, TenantliteError } from "../errors.js";
+import { Pace } from "./pace.js";
 import type { ProgramEffects } from "./program.js";
 import type { StatementDescription, StatementGuard, StatementInfo, TenantDb } from "./tenant-db.js";
 import type { TenantFile } from "./tenant-file.js";
@@ -465,7 +467,9 @@ export class Connection {
       ) {
         return;
       }
+      const pace = new Pace();
       for (let i = 0; i < statements.length; i++) {
+        await pace.turn();
         const s = statements[i]!.sql;
         try {
           await this.oneOf(t, s, undefined, "bigint");
@@ -524,7 +528,9 @@ export class Connection {
         await this.oneOf(t, begin, undefined, intMode);
       }
       try {
+        const pace = new Pace();
         for (let i = 0; i < statements.length; i++) {
+          await pace.turn();
           const s = statements[i]!;
           if (begin !== undefined && !this.inTransaction) {
             // A ROLLBACK statement or a firing OR ROLLBACK ended the batch's transaction.

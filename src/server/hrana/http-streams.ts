@@ -4,6 +4,7 @@
  * random, single-use baton unless the stream was closed. Idle streams expire after 10 s; used,
  * closed and expired batons are remembered for 300 s so a late request learns why it failed.
  */
+import { Pace } from "../../engine/pace.js";
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
 import { toHranaError } from "./errors.js";
@@ -53,7 +54,11 @@ export class HttpStreams {
     const entry = this.take(body.baton, session, closes);
     const results: unknown[] = [];
     try {
-      for (const req of body.requests) results.push(await entry.stream.handle(req));
+      const pace = new Pace();
+      for (const req of body.requests) {
+        await pace.turn();
+        results.push(await entry.stream.handle(req));
+      }
     } catch (e) {
       entry.stream.close();
       this.count--;
@@ -229,7 +234,9 @@ async function runCursor(
     return;
   }
   const ok: boolean[] = [];
+  const pace = new Pace();
   for (let i = 0; i < steps.length; i++) {
+    await pace.turn();
     const step = steps[i]!;
     if (step.condition !== undefined && !stream.evalCond(step.condition, ok)) {
       ok.push(false);

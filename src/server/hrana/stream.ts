@@ -5,6 +5,7 @@
  */
 import { classify } from "../../../parser/index.js";
 import type { Connection } from "../../engine/connection.js";
+import { Pace } from "../../engine/pace.js";
 import type { InArgs, InValue, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import type { AccessPolicy } from "../../platform/types.js";
@@ -173,7 +174,9 @@ export class HranaStream {
     const ok: boolean[] = [];
     const stepResults: (StmtResult | null)[] = [];
     const stepErrors: (HranaError | null)[] = [];
+    const pace = new Pace();
     for (let i = 0; i < steps.length; i++) {
+      await pace.turn();
       const step = steps[i]!;
       if (step.condition !== undefined && !this.evalCond(step.condition, ok)) {
         ok.push(false);
