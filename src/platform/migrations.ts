@@ -287,10 +287,23 @@ export class MigrationRunner {
       this.host.setBlocked(parent, undefined);
       throw e;
     }
-    const jobId = this.nextCounter("jobs/next-id", 1);
-    job.job_id = jobId;
-    job.children = this.host.catalog.countChildren(parent.name);
-    job.task_base = this.nextCounter("jobs/next-task", job.children);
+    let jobId: number;
+    try {
+      // Both counters move in memory at once (no other job can take the same numbers) and are
+      // durable before the job goes on; a failed save fails this migration, nothing else.
+      const children = this.host.catalog.countChildren(parent.name);
+      const ids = this.takeCounter("jobs/next-id", 1);
+      const tasks = this.takeCounter("jobs/next-task", children);
+      await Promise.all([ids.saved, tasks.saved]);
+      jobId = ids.first;
+      job.job_id = jobId;
+      job.children = children;
+      job.task_base = tasks.first;
+    } catch (e) {
+      this.running.delete(parent.id);
+      this.host.setBlocked(parent, undefined);
+      throw e;
+    }
     const emit = (phase: MigrationProgress["phase"]) => {
       const p: MigrationProgress = {
         jobId,
@@ -648,10 +661,10 @@ export class MigrationRunner {
     return this.host.catalog.putRecord(jobKey(job.parent, job.job_id), JSON.stringify(job));
   }
 
-  private nextCounter(key: string, count: number): number {
-    const next = Number(this.host.catalog.getRecord(key) ?? "1");
-    void this.host.catalog.putRecord(key, String(next + count));
-    return next;
+  /** Takes `count` numbers from counter `key`: the first one, and the save of the counter. */
+  private takeCounter(key: string, count: number): { first: number; saved: Promise<void> } {
+    const first = Number(this.host.catalog.getRecord(key) ?? "1");
+    return { first, saved: this.host.catalog.putRecord(key, String(first + count)) };
   }
 
   /**

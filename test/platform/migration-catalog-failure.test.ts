@@ -1,0 +1,52 @@
+/**
+ * A migration whose catalog records cannot be saved (a full disk, a read-only directory) fails
+ * with the storage's coded error and nothing else: no unhandled rejection (which would end a Node
+ * process), the parent is not left blocked, and the next migration, once saves work, succeeds.
+ */
+import { expect, it } from "vitest";
+import { TenantliteError } from "../../src/errors.js";
+import { createPlatform } from "../../src/platform/platform.js";
+import { MemoryStorage } from "../../src/storage/memory-storage.js";
+import type { SaveOptions } from "../../src/storage/storage.js";
+import { expectCode } from "../helpers.js";
+import { DelegatingStorage } from "../storage/delegating-storage.js";
+
+/** A memory storage whose catalog writes fail while `failing` is set. */
+class CatalogFailingStorage extends DelegatingStorage {
+  failing = false;
+  override save(key: string, bytes: Uint8Array, options?: SaveOptions) {
+    if (this.failing && key.startsWith("catalog/")) {
+      return Promise.reject(new TenantliteError("STORAGE_WRITE_FAILED", "disk full (test)"));
+    }
+    return super.save(key, bytes, options);
+  }
+}
+
+it("fails the migration alone when its catalog records cannot be saved", async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  const storage = new CatalogFailingStorage(new MemoryStorage(), "memory");
+  const platform = await createPlatform({ storage, migrationThreads: null });
+  try {
+    await platform.createDatabase("app", { type: "schema" });
+    await platform.createDatabase("c1", { schema: "app" });
+    await platform.client("app").execute("CREATE TABLE t (a)");
+
+    storage.failing = true;
+    await expectCode(
+      platform.client("app").execute("ALTER TABLE t ADD COLUMN b"),
+      "STORAGE_WRITE_FAILED",
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    expect(unhandled).toEqual([]);
+
+    storage.failing = false;
+    await platform.client("app").execute("ALTER TABLE t ADD COLUMN c");
+    const cols = await platform.client("c1").execute("SELECT name FROM pragma_table_info('t')");
+    expect(cols.rows.map((r) => r.name)).toEqual(["a", "c"]);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    await platform.close();
+  }
+});
