@@ -232,6 +232,7 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     expect(await error.textContent()).toMatch(/Migration failed on app-2: .*UNIQUE/);
     const bar = page.locator("#mig-progress");
     expect(await bar.getAttribute("class")).toMatch(/failed/);
+    expect(await bar.evaluate((b) => (b as HTMLProgressElement).value)).toBe(2);
     expect(await bar.evaluate((b) => getComputedStyle(b).accentColor)).toBe(
       await page.evaluate(() => {
         const probe = document.createElement("span");
@@ -243,8 +244,11 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
       }),
     );
     const statuses = await page.locator("#mig-children tr td:nth-child(2)").allTextContents();
-    expect(statuses).toHaveLength(2);
-    expect(statuses).toContain("dry run failed");
+    expect(statuses).toEqual(["failed", "failed"]);
+    const culprit = page.locator("#mig-children tr.culprit");
+    expect(await culprit.count()).toBe(1);
+    expect(await shown(culprit)).toMatch(/app-2\s+failed\s+.*UNIQUE constraint failed: t\.v/);
+    expect(await shown(page.locator("#mig-children"))).toMatch(/app-1\s+failed\s+aborted/);
     for (const s of statuses) expect(s).not.toMatch(/[A-Z][a-z]+[A-Z]/);
     // No toast covers the per-child table.
     const table = await page.locator(".mig-table").boundingBox();
@@ -259,7 +263,9 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
       expect(overlap).toBe(false);
     }
     await page.screenshot({ path: `${artifacts}/console-server-migration-failed.png` });
-    const idx = await client("app-1").execute("SELECT name FROM sqlite_schema WHERE type = 'index'");
+    const idx = await client("app-1").execute(
+      "SELECT name FROM sqlite_schema WHERE type = 'index'",
+    );
     expect(idx.rows).toEqual([]);
   });
 
@@ -426,7 +432,9 @@ describe.skipIf(!hasChromium)("console from a static host", () => {
       await expect.poll(() => page.locator("#tenant-name").textContent()).toBe("shop-schema");
       await page.locator("#mig-sql").fill("CREATE TABLE t (id INTEGER PRIMARY KEY)");
       await page.getByRole("button", { name: "Preview" }).click();
-      await expect.poll(() => shown(page.locator("#mig-report"))).toMatch(/\+ table t \(id INTEGER\)/);
+      await expect
+        .poll(() => shown(page.locator("#mig-report")))
+        .toMatch(/\+ table t \(id INTEGER\)/);
       await page.locator("#mig-run").click();
       await expect
         .poll(() => page.locator("#mig-text").textContent())

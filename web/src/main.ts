@@ -55,7 +55,7 @@ const el = {
   migText: byId("mig-text"),
   migReport: byId("mig-report"),
   migError: byId("mig-error"),
-  migChildren: byId("mig-children"),
+  migChildren: byId<HTMLTableSectionElement>("mig-children"),
   results: byId("results"),
   schema: byId("schema"),
   browseRefresh: byId<HTMLButtonElement>("browse-refresh"),
@@ -165,7 +165,8 @@ function renderPlaceSwitch(): void {
   el.placeSwitch.hidden = serverState === "none";
   el.placeServer.setAttribute("aria-pressed", String(place.kind === "server"));
   el.placeBrowser.setAttribute("aria-pressed", String(place.kind === "browser"));
-  el.tokenForm.hidden = place.kind !== "server";
+  // The token field, only where the server asks for one (it runs with --auth).
+  el.tokenForm.hidden = place.kind !== "server" || serverState !== "auth";
   el.sample.disabled = place.kind !== "browser";
   el.sample.title =
     place.kind === "browser" ? "" : "Sample data is built in this browser: switch to This browser";
@@ -644,11 +645,19 @@ async function runMigration(): Promise<void> {
     toast(`Migration ${job.job_id} applied to ${plural(job.children, "child", "children")}`);
     void browser.show(place.session(info.name));
   } else {
-    // The child whose step failed carries the error; the others may be marked failed with it.
-    const withError = job.progress.filter((p) => p.error !== null);
-    const failed = withError.length
-      ? withError
-      : job.progress.filter((p) => /Failure/.test(p.status));
+    // The child whose step failed carries SQLite's error; the others were "aborted" with it.
+    const named = /namespace `([^`]+)`/.exec(job.error ?? "")?.[1];
+    const failed = job.progress.filter((p) =>
+      named !== undefined ? p.namespace === named : p.error !== null && p.error !== "aborted",
+    );
+    for (const row of el.migChildren.rows) {
+      row.classList.toggle(
+        "culprit",
+        failed.some((f) => f.namespace === row.cells[0]?.textContent),
+      );
+    }
+    // The bar fills, red, with the children that were dealt with (each failed or was aborted).
+    el.migProgress.value = job.progress.filter((p) => /Success|Failure/.test(p.status)).length;
     el.migText.textContent = `${jobWord(job.status)} — nothing was changed`;
     el.migError.hidden = false;
     el.migError.textContent = `Migration failed${
