@@ -262,6 +262,7 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
         table!.y < t.y + t.height;
       expect(overlap).toBe(false);
     }
+    await page.locator("#migration").scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${artifacts}/console-server-migration-failed.png` });
     const idx = await client("app-1").execute(
       "SELECT name FROM sqlite_schema WHERE type = 'index'",
@@ -327,7 +328,13 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
 
   it("saves screenshots at 1280×800 and 390×844, light and dark", async () => {
     await openDb(page, "big");
-    await runSql(page, "SELECT * FROM items LIMIT 20;");
+    await runSql(page, "SELECT id, label, note FROM items WHERE id BETWEEN 1 AND 8;");
+    await page.locator('[data-object="items"] summary').click();
+    await page.getByRole("button", { name: "Browse rows of items" }).click();
+    await expect.poll(() => shown(page.locator("#table-rows"))).toMatch(/rows 1–100 of 620/);
+    await page.evaluate(() => {
+      document.getElementById("toast")!.hidden = true;
+    });
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
       await page.screenshot({ path: `${artifacts}/console-server-${scheme}.png` });
@@ -336,6 +343,8 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
       await phone.setViewportSize({ width: 390, height: 844 });
       await phone.goto(`${server.url}/#db=big`);
       await ready(phone);
+      await expect.poll(() => phone.locator("#tenant-name").textContent()).toBe("big");
+      expect(await phone.locator("#tenant").isVisible()).toBe(true);
       await phone.screenshot({ path: `${artifacts}/console-server-phone-${scheme}.png` });
       const overflow = await phone.evaluate(
         () => document.documentElement.scrollWidth - document.documentElement.clientWidth,

@@ -631,6 +631,8 @@ async function runMigration(): Promise<void> {
     return;
   }
   const statements = migrationStatements();
+  // An earlier toast must not sit over this migration's progress.
+  el.toast.hidden = true;
   el.migProgress.value = 0;
   el.migProgress.classList.remove("failed");
   el.migError.hidden = true;
@@ -861,6 +863,8 @@ async function start(): Promise<void> {
     navigator.serviceWorker.register("sw.js").catch(() => undefined);
   }
   wire();
+  // Read before a place opens: opening one clears the address's #db=….
+  const wanted = /^#db=(.+)$/.exec(location.hash)?.[1];
   try {
     serverState = await probeServer(document.baseURI, sessionStorage.getItem(TOKEN_KEY));
     if (serverState !== "none") {
@@ -883,7 +887,6 @@ async function start(): Promise<void> {
   }
   renderPlaceSwitch();
   if (serverState === "auth" && !sessionStorage.getItem(TOKEN_KEY)) el.token.focus();
-  const wanted = /^#db=(.+)$/.exec(location.hash)?.[1];
   if (wanted !== undefined) openTenant(decodeURIComponent(wanted));
   document.documentElement.classList.remove("opening");
   document.documentElement.dataset.ready = "true";
