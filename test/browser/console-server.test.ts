@@ -205,10 +205,19 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     expect(await apply.isDisabled()).toBe(false);
     expect(await apply.textContent()).toBe("Apply to parent and 2 children");
     // Editing the text asks for a new preview.
-    await page.locator("#mig-sql").fill("ALTER TABLE t ADD COLUMN plan TEXT");
+    await page
+      .locator("#mig-sql")
+      .fill("ALTER TABLE t ADD COLUMN plan TEXT;\nCREATE INDEX t_plan ON t (plan);");
     expect(await apply.isDisabled()).toBe(true);
     await page.getByRole("button", { name: "Preview" }).click();
-    await expect.poll(() => shown(report)).toMatch(/\+ column plan TEXT/);
+    await expect.poll(() => shown(report)).toMatch(/\+ column plan TEXT[\s\S]*\+ index t_plan/);
+    const jobs = async () =>
+      (
+        (await (await fetch(`${server.url}/dev/app-schema/v1/jobs`)).json()) as {
+          migrations: unknown[];
+        }
+      ).migrations.length;
+    const jobsBefore = await jobs();
     await apply.click();
     await expect
       .poll(() => page.locator("#mig-text").textContent(), { timeout: 30_000 })
@@ -219,6 +228,12 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     ]);
     const after = await client("app-2").execute("SELECT name FROM pragma_table_info('t')");
     expect(after.rows.map((r) => r.name)).toEqual(["id", "v", "plan"]);
+    // Both statements were one migration job on the server (one transaction).
+    expect(await jobs()).toBe(jobsBefore + 1);
+    const planIdx = await client("app-1").execute(
+      "SELECT name FROM sqlite_schema WHERE type = 'index'",
+    );
+    expect(planIdx.rows.map((r) => r.name)).toEqual(["t_plan"]);
   });
 
   it("a failed migration names its child, keeps the per-child table in view and turns the bar red", async () => {
@@ -267,7 +282,7 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     const idx = await client("app-1").execute(
       "SELECT name FROM sqlite_schema WHERE type = 'index'",
     );
-    expect(idx.rows).toEqual([]);
+    expect(idx.rows.map((r) => r.name)).toEqual(["t_plan"]);
   });
 
   it("a delete-protected database shows it, and Delete is disabled with the reason", async () => {

@@ -304,16 +304,24 @@ export class ServerPlace implements Place {
   }
 
   /**
-   * A migration on the server: the statements as one Hrana batch on the parent (each write to a
-   * schema parent is a migration job there), then the newest job's per-child state.
+   * A migration on the server: the statements in one transaction of a Hrana batch on the parent
+   * (BEGIN … COMMIT, ROLLBACK when a step fails, as `@libsql/client`'s write batch does), so they
+   * are one migration job there, all or nothing; then that job's per-child state.
    */
   async migrate(db: string, statements: string[], onJob: (job: JobView) => void): Promise<JobView> {
     const children = (await this.databases()).filter((d) => d.parent === db).length;
     const before = Math.max(0, ...(await this.jobs(db)).map((j) => j.job_id));
-    const steps = statements.map((sql, i) => ({
-      stmt: { sql },
-      ...(i === 0 ? {} : { condition: { type: "ok", step: i - 1 } }),
-    }));
+    const sqls = ["BEGIN", ...statements, "COMMIT"];
+    const steps = [
+      ...sqls.map((sql, i) => ({
+        stmt: { sql },
+        ...(i === 0 ? {} : { condition: { type: "ok", step: i - 1 } }),
+      })),
+      {
+        stmt: { sql: "ROLLBACK" },
+        condition: { type: "not", cond: { type: "ok", step: sqls.length - 1 } },
+      },
+    ];
     let polling = true;
     const poll = (async () => {
       while (polling) {
