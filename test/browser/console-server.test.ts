@@ -315,6 +315,18 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     expect(await confirm.isDisabled()).toBe(true);
     await page.getByRole("button", { name: "Cancel" }).click();
     expect(await serverNames()).toEqual(expect.arrayContaining(["app-schema", "app-1", "app-2"]));
+    // A protected child stops it before anything is deleted (app-1 would go first).
+    await call("PATCH", "databases/app-2/configuration", { delete_protection: true });
+    await del.click();
+    await input.fill("app-schema");
+    await confirm.click();
+    await expect
+      .poll(() => page.locator("#toast").textContent())
+      .toMatch(/DATABASE_PROTECTED: child "app-2" has delete protection on: nothing was deleted/);
+    expect(await serverNames()).toEqual(expect.arrayContaining(["app-schema", "app-1", "app-2"]));
+    await call("PATCH", "databases/app-2/configuration", { delete_protection: false });
+    await page.reload();
+    await ready(page);
     await del.click();
     await input.fill("app-schema");
     await confirm.click();
@@ -333,6 +345,12 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     expect(await input.getAttribute("aria-invalid")).toBe("true");
     const before = await serverNames();
     await page.locator('#create-db button[type="submit"]').click();
+    expect(await serverNames()).toEqual(before);
+    await page.locator('#import-db input[name="name"]').fill("imported");
+    await page.getByRole("button", { name: "Import" }).click();
+    await expect
+      .poll(() => page.locator("#toast").textContent())
+      .toBe("FILE_MISSING: Pick a SQLite file to import");
     expect(await serverNames()).toEqual(before);
     await input.fill("acme-co");
     expect(await rule.textContent()).toBe(

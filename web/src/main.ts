@@ -11,7 +11,7 @@ import { byId, h } from "./dom.js";
 import { download } from "./export.js";
 import { pagedResult } from "./grid.js";
 import { checkNameField } from "./names.js";
-import { BrowserPlace, type DbRow, type JobView, type Place } from "./place.js";
+import { BrowserPlace, ConsoleError, type DbRow, type JobView, type Place } from "./place.js";
 import { previewMigration } from "./preview.js";
 import { runScript, type StatementOutcome } from "./run-script.js";
 import { createSampleData, SAMPLE, SAMPLE_QUERY } from "./sample.js";
@@ -165,8 +165,9 @@ function renderPlaceSwitch(): void {
   el.placeSwitch.hidden = serverState === "none";
   el.placeServer.setAttribute("aria-pressed", String(place.kind === "server"));
   el.placeBrowser.setAttribute("aria-pressed", String(place.kind === "browser"));
-  // The token field, only where the server asks for one (it runs with --auth).
-  el.tokenForm.hidden = place.kind !== "server" || serverState !== "auth";
+  // The token field, only where the server asks for one (it runs with --auth) or one was given.
+  el.tokenForm.hidden =
+    place.kind !== "server" || (serverState !== "auth" && !sessionStorage.getItem(TOKEN_KEY));
   el.sample.disabled = place.kind !== "browser";
   el.sample.title =
     place.kind === "browser" ? "" : "Sample data is built in this browser: switch to This browser";
@@ -770,7 +771,9 @@ function wire(): void {
     const file = form.get("file");
     const name = String(form.get("name")).trim();
     void act(el.importDb.querySelector("button"), async () => {
-      if (!(file instanceof File) || file.size === 0) throw new Error("Pick a SQLite file");
+      if (!(file instanceof File) || file.size === 0) {
+        throw new ConsoleError("FILE_MISSING", "Pick a SQLite file to import");
+      }
       if (!importOk()) return;
       await place.importDatabase(name, new Uint8Array(await file.arrayBuffer()));
       el.importDb.reset();
@@ -812,13 +815,16 @@ function wire(): void {
         if (!(await confirmName("database", info.name, text, "Delete parent and children"))) {
           return;
         }
-        const guarded = children.find((c) => c.deleteProtection);
+        // Checked on a fresh list: protection may have been switched on since it was read.
+        const fresh = (await place.databases()).filter((d) => d.parent === info.name);
+        const guarded = fresh.find((c) => c.deleteProtection);
         if (guarded !== undefined) {
-          throw new Error(
-            `Child ${guarded.name} has delete protection on: nothing was deleted. Switch it off first.`,
+          throw new ConsoleError(
+            "DATABASE_PROTECTED",
+            `child "${guarded.name}" has delete protection on: nothing was deleted; switch it off first`,
           );
         }
-        for (const c of children) {
+        for (const c of fresh) {
           forget(c.name);
           await place.deleteDatabase(c.name);
         }
