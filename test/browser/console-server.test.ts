@@ -198,6 +198,13 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     const text = await shown(report);
     expect(text).toMatch(/~ table t: \+ column COLUM plan TEXT/);
     expect(text).toMatch(/misspelt COLUMN/);
+    await report.locator(".schema-sql summary").click();
+    expect(await report.locator(".schema-sql pre.before").textContent()).toBe(
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER)",
+    );
+    expect(await report.locator(".schema-sql pre.after").textContent()).toBe(
+      "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER, COLUM plan TEXT)",
+    );
     expect(text).toMatch(/in this page on a copy of app-schema exported from the server/);
     // Nothing applied: the server's parent and child still have two columns.
     const cols = await client("app-1").execute("SELECT name FROM pragma_table_info('t')");

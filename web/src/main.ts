@@ -608,6 +608,21 @@ async function previewCurrent(): Promise<void> {
           ),
           result.changes.length > 0 &&
             h("ul", { class: "diff" }, ...result.changes.map((c) => h("li", { class: "mono" }, c))),
+          result.sql.length > 0 &&
+            h(
+              "details",
+              { class: "schema-sql" },
+              h("summary", null, "sqlite_schema before → after"),
+              ...result.sql.map((o) =>
+                h(
+                  "div",
+                  null,
+                  h("strong", null, o.key),
+                  h("pre", { class: "before" }, o.before ?? "(absent)"),
+                  h("pre", { class: "after" }, o.after ?? "(absent)"),
+                ),
+              ),
+            ),
           ...result.warnings.map((w) => h("p", { class: "warn" }, `⚠ ${w}`)),
           h(
             "p",

@@ -20,6 +20,8 @@ interface Shape {
 export interface Preview {
   /** Changes, one line each: `+ table t`, `− index i`, `~ table t: + column c TEXT`. */
   readonly changes: string[];
+  /** `sqlite_schema.sql` before and after of each object that changed (null: absent). */
+  readonly sql: readonly { key: string; before: string | null; after: string | null }[];
   /** Warnings about likely mistakes (e.g. a column named like a misspelt keyword). */
   readonly warnings: string[];
   /** The statement that failed on the copy, with SQLite's message. */
@@ -119,8 +121,16 @@ export async function previewMigration(bytes: Uint8Array, statements: string[]):
         break;
       }
     }
-    const changes = error === undefined ? diff(before, await shapes(session)) : [];
-    return { changes, warnings: warningsOf(changes), ...(error ? { error } : {}) };
+    const after = error === undefined ? await shapes(session) : before;
+    const changes = diff(before, after);
+    const sql = [...new Set([...before.keys(), ...after.keys()])]
+      .map((key) => ({
+        key,
+        before: before.get(key)?.sql ?? null,
+        after: after.get(key)?.sql ?? null,
+      }))
+      .filter((o) => o.before !== o.after);
+    return { changes, sql, warnings: warningsOf(changes), ...(error ? { error } : {}) };
   } finally {
     conn.close();
     await p.deleteDatabase(name).catch(() => undefined);
