@@ -344,6 +344,32 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     expect(names).toContain("keep-me");
   });
 
+  it("adds and deletes a server group (its name typed), exports a database and imports it back", async () => {
+    await page.getByLabel("New group name").fill("eu");
+    await page.getByRole("button", { name: "Add group" }).click();
+    const groups = async () =>
+      ((await call("GET", "groups")).groups as { name: string }[]).map((g) => g.name);
+    await expect.poll(groups).toContain("eu");
+    await page.getByRole("button", { name: "Delete group eu…" }).click();
+    await page.getByLabel("Type the group's name to confirm").fill("eu");
+    await page.getByRole("button", { name: "Delete group", exact: true }).click();
+    await expect.poll(groups).not.toContain("eu");
+
+    await openDb(page, "from-console");
+    const [file] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export .db" }).click(),
+    ]);
+    const path = (await file.path())!;
+    expect(readFileSync(path).subarray(0, 15).toString()).toBe("SQLite format 3");
+    await page.locator('#import-db input[name="file"]').setInputFiles(path);
+    await page.locator('#import-db input[name="name"]').fill("from-console-copy");
+    await page.getByRole("button", { name: "Import" }).click();
+    await expect.poll(serverNames).toContain("from-console-copy");
+    const rs = await client("from-console-copy").execute("SELECT body FROM notes");
+    expect(rs.rows.map((r) => r.body)).toEqual(["written in the console"]);
+  });
+
   it("checks names as they are typed, with the rule next to the field", async () => {
     const input = page.locator('#create-db input[name="name"]');
     await input.fill("Acme Co");
