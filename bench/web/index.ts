@@ -16,10 +16,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
 import { startServer } from "../../src/node/server.js";
 import { launchChromium } from "../../test/browser/chromium.js";
-import { webPlugins } from "../../web/build/plugins.mjs";
 import { printTable } from "../lib/measure.js";
 
 const RUNS = Number(process.argv[2] ?? 5);
