@@ -109,6 +109,7 @@ export class ServerPlace implements Place {
   readonly defaultGroup = "default";
   private readonly batons = new Map<string, string | null>();
   private readonly jwts = new Map<string, Promise<string>>();
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly base: string,
@@ -249,8 +250,20 @@ export class ServerPlace implements Place {
     return headers;
   }
 
-  /** One Hrana pipeline on `db`'s stream (kept by its baton). */
-  private async pipeline(db: string, requests: unknown[]): Promise<PipelineResult[]> {
+  /**
+   * One Hrana pipeline on `db`'s stream (kept by its baton). A baton is good for one request, so
+   * the page's requests on one database (editor, table browser, migration) go one after another.
+   */
+  private pipeline(db: string, requests: unknown[]): Promise<PipelineResult[]> {
+    const run = (this.queues.get(db) ?? Promise.resolve()).then(() => this.send(db, requests));
+    this.queues.set(
+      db,
+      run.catch(() => undefined),
+    );
+    return run;
+  }
+
+  private async send(db: string, requests: unknown[]): Promise<PipelineResult[]> {
     const url = new URL(`dev/${encodeURIComponent(db)}/v2/pipeline`, this.base);
     const baton = this.batons.get(db) ?? null;
     const res = await fetch(url, {
@@ -261,7 +274,7 @@ export class ServerPlace implements Place {
     if (!res.ok && baton !== null) {
       // The stream expired or was closed: a new one (ATTACH is lost with it).
       this.batons.delete(db);
-      if (res.status === 400 || res.status === 404) return this.pipeline(db, requests);
+      if (res.status === 400 || res.status === 404) return this.send(db, requests);
     }
     const body = await this.answer<{ baton: string | null; results: PipelineResult[] }>(
       res,
