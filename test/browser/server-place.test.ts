@@ -44,6 +44,32 @@ describe("console server place", () => {
     expect(r.rows[0]![0]).toBe(1n);
   });
 
+  it("opens a new stream when the old one is gone, unless the old one held state (then a coded error, nothing run)", async () => {
+    const lost: string[] = [];
+    const p = new ServerPlace(`${server.url}/`, () => null);
+    p.onLost = (db) => lost.push(db);
+    // The server's answer to a stream it no longer has (expired after 10 s idle, or unknown).
+    const expire = (db: string) =>
+      (p as unknown as { batons: Map<string, string> }).batons.set(db, "gone");
+    const s = p.session("streams");
+    await s.execute("SELECT 1");
+    expire("streams");
+    expect((await s.execute("SELECT 2")).rows[0]![0]).toBe(2n);
+    expect(lost).toEqual(["streams"]);
+
+    await s.execute("CREATE TEMP TABLE y (a)");
+    expire("streams");
+    const err = await s.execute("INSERT INTO y VALUES (1)").catch((e: unknown) => e);
+    expect((err as ConsoleError).code).toBe("STREAM_LOST");
+    expect((err as ConsoleError).message).toMatch(
+      /ATTACH and TEMP tables are gone and nothing ran/,
+    );
+    expect(lost).toEqual(["streams", "streams"]);
+    // The next request runs on a new stream: no TEMP table y there.
+    const again = await s.execute("SELECT * FROM temp.y").catch((e: unknown) => e);
+    expect((again as ConsoleError).message).toMatch(/no such table: temp.y/);
+  });
+
   it("reads values as the console shows them: integers as BigInt, blobs as bytes, NULL", async () => {
     const r = await place
       .session("streams")

@@ -890,6 +890,7 @@ async function start(): Promise<void> {
     serverState = await probeServer(document.baseURI, sessionStorage.getItem(TOKEN_KEY));
     if (serverState !== "none") {
       serverPlace = new ServerPlace(document.baseURI, () => sessionStorage.getItem(TOKEN_KEY));
+      serverPlace.onLost = (db) => attachments.delete(`server:${db}`);
     }
     const wantBrowser = serverState === "none" || localStorage.getItem(PLACE_KEY) === "browser";
     try {

@@ -18,6 +18,9 @@ const ORG = "v1/organizations/local/";
 /** sessionStorage key of the pasted API token (never localStorage: it ends with the tab). */
 export const TOKEN_KEY = "tenantlite.api-token";
 
+/** Statements that leave state on their connection, which a new stream would not have. */
+const STATEFUL = /^\s*(begin|savepoint|attach|pragma|create\s+temp(orary)?\b)/i;
+
 /** What probing the page's own origin found. */
 export type Probe = "server" | "auth" | "none";
 
@@ -108,6 +111,10 @@ export class ServerPlace implements Place {
   readonly kind = "server";
   readonly defaultGroup = "default";
   private readonly batons = new Map<string, string | null>();
+  /** Databases whose stream holds state a new stream would not have (BEGIN, ATTACH, TEMP…). */
+  private readonly stateful = new Set<string>();
+  /** Told when a database's stream is gone (the console forgets its ATTACHes). */
+  onLost: ((db: string) => void) | undefined;
   private readonly jwts = new Map<string, Promise<string>>();
   private readonly queues = new Map<string, Promise<unknown>>();
 
@@ -271,10 +278,19 @@ export class ServerPlace implements Place {
       headers: await this.hranaHeaders(db),
       body: JSON.stringify({ baton, requests }),
     });
-    if (!res.ok && baton !== null) {
-      // The stream expired or was closed: a new one (ATTACH is lost with it).
+    if (!res.ok && baton !== null && (res.status === 400 || res.status === 404)) {
+      // The stream is gone (the server expires idle ones after 10 s). Its connection state —
+      // an open transaction, ATTACH, TEMP tables, pragmas — went with it: when there was some,
+      // say so instead of running the request outside it; otherwise a new stream does as well.
       this.batons.delete(db);
-      if (res.status === 400 || res.status === 404) return this.send(db, requests);
+      this.onLost?.(db);
+      if (this.stateful.delete(db)) {
+        throw new ConsoleError(
+          "STREAM_LOST",
+          `The server closed this tab's connection to ${db} (idle streams end after 10 s): its open transaction, ATTACH and TEMP tables are gone and nothing ran; run again on a new connection`,
+        );
+      }
+      return this.send(db, requests);
     }
     const body = await this.answer<{ baton: string | null; results: PipelineResult[] }>(
       res,
@@ -287,6 +303,7 @@ export class ServerPlace implements Place {
   session(db: string): Session {
     return {
       execute: async (sql) => {
+        if (STATEFUL.test(sql)) this.stateful.add(db);
         const [r] = await this.pipeline(db, [{ type: "execute", stmt: { sql, want_rows: true } }]);
         if (r === undefined) throw new ConsoleError("BAD_RESPONSE", "Hrana answered no result");
         if (r.type === "error") throw new ConsoleError(r.error.code ?? "ERROR", r.error.message);
@@ -297,6 +314,7 @@ export class ServerPlace implements Place {
 
   forget(db: string): void {
     this.batons.delete(db);
+    this.stateful.delete(db);
   }
 
   private async jobs(db: string): Promise<{ job_id: number; status: string }[]> {
