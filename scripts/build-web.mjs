@@ -1,7 +1,8 @@
 // Builds the browser console (web/) into web/dist: index.html, app.js (the app and the library's
 // browser entry, minified), app.css, sw.js (offline cache), sql.js's WASM and the icon. The
 // result is plain static files: serve web/dist from any static host (`npm start` serves it at /).
-// Usage: node scripts/build-web.mjs [--quiet] [--out <dir>]  (tests build into their own dir)
+// Usage: node scripts/build-web.mjs [--quiet] [--out <dir>] [--meta <file>]  (tests build into
+// their own dir; --meta writes esbuild's metafile of app.js, which bench/web reads)
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -15,6 +16,8 @@ const args = process.argv.slice(2);
 const outAt = args.indexOf("--out");
 const out = outAt >= 0 && args[outAt + 1] ? resolve(args[outAt + 1]) : join(web, "dist");
 const quiet = args.includes("--quiet");
+const metaAt = args.indexOf("--meta");
+const metaFile = metaAt >= 0 && args[metaAt + 1] ? resolve(args[metaAt + 1]) : undefined;
 
 /** The console imports the library as an outside user would, by its package name. */
 const alias = { "tenantlite/browser": join(root, "src/browser/index.ts") };
@@ -31,8 +34,9 @@ const common = {
   logLevel: "warning",
 };
 
-await build({
+const app = await build({
   ...common,
+  metafile: metaFile !== undefined,
   entryPoints: { app: join(web, "src/main.ts"), styles: join(web, "src/styles.css") },
   outdir: out,
   format: "esm",
@@ -41,6 +45,7 @@ await build({
   // The app.css name keeps the page's <link> stable.
   entryNames: "[name]",
 });
+if (metaFile !== undefined) writeFileSync(metaFile, JSON.stringify(app.metafile));
 writeFileSync(join(out, "app.css"), readFileSync(join(out, "styles.css")));
 rmSync(join(out, "styles.css"));
 

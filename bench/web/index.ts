@@ -3,23 +3,38 @@
  * HTTP cache, service worker and IndexedDB are empty), served by tenantlite's Node server on
  * 127.0.0.1; then a warm reload (service worker cache). "Interactive" is the console's
  * `tenantlite-ready` mark: sql.js compiled, IndexedDB catalog open, lists rendered, buttons on.
- * Also prints the bundle sizes. Target: app JS ≤ 250 KB minified, cold load ≤ 1.5 s.
+ * Also prints the bundle sizes, and how much of app.js is the console's own code (web/src, from an
+ * esbuild metafile of the same build). Targets: page JS ≤ 100,000 B minified without WASM (issue
+ * 18; app.js is one file, the console plus the whole library), cold load ≤ 1.5 s. Served by
+ * tenantlite's server, a fresh profile opens on the server's databases (it probes the Platform
+ * API first).
  *
  * Run: node scripts/run-ts.mjs bench/web/index.ts [runs]
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { startServer } from "../../src/node/server.js";
 import { launchChromium } from "../../test/browser/chromium.js";
 import { printTable } from "../lib/measure.js";
 
 const RUNS = Number(process.argv[2] ?? 5);
-const root = fileURLToPath(new URL("../../", import.meta.url));
+// The checkout the bench is run from: scripts/run-ts.mjs bundles this file under node_modules, and
+// in a git worktree whose node_modules is a link to another checkout, import.meta.url points there.
+const root = `${process.cwd()}/`;
+if (!existsSync(`${root}bench/web/index.ts`)) {
+  throw new Error(
+    "Run the bench from the repository root: node scripts/run-ts.mjs bench/web/index.ts",
+  );
+}
 const dist = `${root}web/dist`;
 
-execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet"], { cwd: root });
+const metaPath = join(mkdtempSync(join(tmpdir(), "tenantlite-web-meta-")), "meta.json");
+execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--meta", metaPath], {
+  cwd: root,
+});
 const server = await startServer({ port: 0, memory: true, consoleDir: dist });
 
 const readyAt = () => performance.getEntriesByName("tenantlite-ready")[0]?.startTime ?? Number.NaN;
@@ -78,8 +93,15 @@ printTable([
     return [f, kb(b.length), kb(gzipSync(b).length)];
   }),
 ]);
-// The strict reading of "250 KB": 250,000 bytes.
-const budget = 250_000;
+// The console's own share of app.js, from the build's metafile.
+const meta = JSON.parse(readFileSync(metaPath, "utf8")) as {
+  outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
+};
+const appOut = Object.entries(meta.outputs).find(([path]) => path.endsWith("app.js"))![1];
+const own = Object.entries(appOut.inputs)
+  .filter(([path]) => path.includes("web/src/"))
+  .reduce((n, [, v]) => n + v.bytesInOutput, 0);
+const budget = 100_000;
 console.log(
-  `app JS ${kb(js.length)}: ${js.length <= budget ? "within" : "OVER"} the 250 KB (250,000 B) budget; cold load median ${ms(stats(cold).median)}: ${stats(cold).median <= 1500 ? "within" : "OVER"} 1.5 s (${RUNS} runs)`,
+  `app JS ${kb(js.length)}, of it the console's own code ${kb(own)}: the page JS is ${js.length <= budget ? "within" : "OVER"} the 100,000 B budget; cold load median ${ms(stats(cold).median)}: ${stats(cold).median <= 1500 ? "within" : "OVER"} 1.5 s (${RUNS} runs)`,
 );

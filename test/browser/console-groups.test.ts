@@ -35,6 +35,11 @@ describe.skipIf(!hasChromium)("console: deleting a group", () => {
     });
     await page.goto(`${server.url}/`);
     await page.waitForSelector("html[data-ready]", { timeout: 20_000 });
+    // The browser's own tenants (served by tenantlite dev, the console opens on the server's).
+    await page.getByRole("button", { name: "This browser" }).click();
+    await page.waitForFunction(() =>
+      /IndexedDB/.test(document.getElementById("status")?.textContent ?? ""),
+    );
   }, 60_000);
 
   afterAll(async () => {

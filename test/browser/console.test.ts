@@ -75,10 +75,15 @@ describe("browser console in Chromium", () => {
     rmSync(dist, { recursive: true, force: true });
   });
 
-  it("loads at / and becomes ready", async () => {
+  it("loads at / and becomes ready; the browser's own tenants are a click away from the server's", async () => {
     await page.goto(`${server.url}/`);
     await ready(page);
-    await expect.poll(() => page.locator("#status").textContent()).toMatch(/0 databases/);
+    expect(await page.locator("#place-server").getAttribute("aria-pressed")).toBe("true");
+    // The choice is remembered (localStorage): reloads and restarts below stay in the browser.
+    await page.getByRole("button", { name: "This browser" }).click();
+    await expect
+      .poll(() => page.locator("#status").textContent())
+      .toMatch(/0 databases in IndexedDB/);
   });
 
   it("creates a group and a regular database in it, runs SQL with Ctrl+Enter", async () => {
@@ -153,7 +158,7 @@ describe("browser console in Chromium", () => {
     expect(out).toMatch(/Business|Team|Free|Enterprise/);
   });
 
-  it("migrates the schema parent: the progress bar and every child reach RunSuccess", async () => {
+  it("previews, then migrates the schema parent: the progress bar and every child reach done", async () => {
     await openDb(page, "saas-schema");
     await expect.poll(() => page.locator("#migration").isVisible()).toBe(true);
     await page
@@ -161,7 +166,13 @@ describe("browser console in Chromium", () => {
       .fill(
         "ALTER TABLE users ADD COLUMN country TEXT;\nCREATE INDEX users_by_country ON users (country);",
       );
-    await page.getByRole("button", { name: "Apply migration" }).click();
+    await page.getByRole("button", { name: "Preview" }).click();
+    await expect
+      .poll(() => shown(page.locator("#mig-report")))
+      .toMatch(
+        /~ table users: \+ column country TEXT[\s\S]*\+ index users_by_country[\s\S]*parent and 50 children/,
+      );
+    await page.getByRole("button", { name: "Apply to parent and 50 children" }).click();
     await expect
       .poll(() => page.locator("#mig-text").textContent(), { timeout: 60_000 })
       .toMatch(/Applied to the parent and 50 children/);
@@ -172,7 +183,7 @@ describe("browser console in Chromium", () => {
     expect(bar).toEqual({ value: 50, max: 50 });
     const statuses = await page.locator("#mig-children tr td:nth-child(2)").allTextContents();
     expect(statuses).toHaveLength(50);
-    expect(new Set(statuses)).toEqual(new Set(["RunSuccess"]));
+    expect(new Set(statuses)).toEqual(new Set(["done"]));
     await page.screenshot({ path: `${artifacts}/console-migration.png` });
   });
 
@@ -237,7 +248,7 @@ describe("browser console in Chromium", () => {
 
   it("deletes a database and a group", async () => {
     await openDb(page, "imported-03");
-    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByRole("button", { name: "Delete database…", exact: true }).click();
     await expect.poll(() => dbNames(page)).not.toContain("imported-03");
     expect(await page.locator("#tenant").isHidden()).toBe(true);
 

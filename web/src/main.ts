@@ -1,29 +1,30 @@
 /**
- * The tenantlite browser console: tenants in IndexedDB, an SQL editor per tenant, schema
- * migrations with per-child progress, attach, export/import. Imports only `tenantlite/browser`.
+ * The tenantlite browser console. Served by `tenantlite dev` it works on the server's databases
+ * (Platform API + Hrana, server-place.ts) by default, with the browser's own tenants (IndexedDB,
+ * the library in the page) a click away; from a static host or offline, on the browser's tenants
+ * only. An SQL editor per database with paged results, CSV/JSON export and a history; a table
+ * browser; schema migrations with a preview and per-child progress; attach; export/import.
  */
-import {
-  type Connection,
-  createPlatform,
-  type DatabaseInfo,
-  type GroupInfo,
-  IdbStorage,
-  type MigrationJob,
-  type Platform,
-  type ResultSet,
-  splitStatements,
-  TenantliteError,
-  type Value,
-} from "tenantlite/browser";
+import { createPlatform, IdbStorage, splitStatements, TenantliteError } from "tenantlite/browser";
+import { DatabaseBrowser } from "./browse.js";
 import { byId, h } from "./dom.js";
+import { download } from "./export.js";
+import { pagedResult } from "./grid.js";
+import { checkNameField } from "./names.js";
+import { BrowserPlace, ConsoleError, type DbRow, type JobView, type Place } from "./place.js";
+import { previewMigration } from "./preview.js";
 import { runScript, type StatementOutcome } from "./run-script.js";
 import { createSampleData, SAMPLE, SAMPLE_QUERY } from "./sample.js";
-
-const MAX_ROWS_SHOWN = 500;
+import { type Probe, probeServer, ServerPlace, TOKEN_KEY } from "./server-place.js";
 
 const el = {
   status: byId("status"),
   sample: byId<HTMLButtonElement>("sample"),
+  placeSwitch: byId("place"),
+  placeServer: byId<HTMLButtonElement>("place-server"),
+  placeBrowser: byId<HTMLButtonElement>("place-browser"),
+  tokenForm: byId<HTMLFormElement>("token-form"),
+  token: byId<HTMLInputElement>("api-token"),
   createDb: byId<HTMLFormElement>("create-db"),
   dbFilter: byId<HTMLInputElement>("db-filter"),
   dbList: byId("db-list"),
@@ -37,6 +38,7 @@ const el = {
   tenantType: byId("tenant-type"),
   tenantMeta: byId("tenant-meta"),
   tenantNote: byId("tenant-note"),
+  tenantProtect: byId("tenant-protect"),
   allowAttach: byId<HTMLInputElement>("allow-attach"),
   exportBtn: byId<HTMLButtonElement>("export"),
   deleteBtn: byId<HTMLButtonElement>("delete"),
@@ -44,34 +46,50 @@ const el = {
   sql: byId<HTMLTextAreaElement>("sql"),
   run: byId<HTMLButtonElement>("run"),
   runInfo: byId("run-info"),
+  history: byId("history-list"),
   migration: byId("migration"),
   migSql: byId<HTMLTextAreaElement>("mig-sql"),
+  migPreview: byId<HTMLButtonElement>("mig-preview"),
   migRun: byId<HTMLButtonElement>("mig-run"),
   migProgress: byId<HTMLProgressElement>("mig-progress"),
   migText: byId("mig-text"),
-  migChildren: byId("mig-children"),
+  migReport: byId("mig-report"),
+  migError: byId("mig-error"),
+  migChildren: byId<HTMLTableSectionElement>("mig-children"),
   results: byId("results"),
+  schema: byId("schema"),
+  browseRefresh: byId<HTMLButtonElement>("browse-refresh"),
   toast: byId("toast"),
-  deleteGroup: byId<HTMLDialogElement>("delete-group"),
-  deleteGroupText: byId("dg-text"),
-  deleteGroupName: byId<HTMLInputElement>("dg-name"),
-  deleteGroupConfirm: byId<HTMLButtonElement>("dg-confirm"),
-  deleteGroupCancel: byId<HTMLButtonElement>("dg-cancel"),
+  confirm: byId<HTMLDialogElement>("delete-group"),
+  confirmTitle: byId("dg-title"),
+  confirmText: byId("dg-text"),
+  confirmLabel: byId("dg-label"),
+  confirmName: byId<HTMLInputElement>("dg-name"),
+  confirmOk: byId<HTMLButtonElement>("dg-confirm"),
+  confirmCancel: byId<HTMLButtonElement>("dg-cancel"),
 };
 
-let platform: Platform;
-let databases: DatabaseInfo[] = [];
-let groups: GroupInfo[] = [];
-let current: DatabaseInfo | undefined;
-/** One connection per opened tenant, kept for the page's life so ATTACH lasts across runs. */
-const connections = new Map<string, Connection>();
-/** Per connection: alias → attached database, so rerunning a script keeps its ATTACH. */
+/** Where the shown databases live. */
+let place: Place;
+let browserPlace: BrowserPlace | undefined;
+let serverPlace: ServerPlace | undefined;
+let serverState: Probe = "none";
+let databases: DbRow[] = [];
+let groups: string[] = [];
+let current: DbRow | undefined;
+/** Per place and database: alias → attached database, so rerunning a script keeps its ATTACH. */
 const attachments = new Map<string, Map<string, string>>();
+const browser = new DatabaseBrowser(el.schema, (e) => toast(messageOf(e), true));
+/** The migration text last previewed with success, for the open parent ("" = none). */
+let previewed = "";
 
 // ── helpers ─────────────────────────────────────────────────────────────
 
 function messageOf(e: unknown): string {
   if (e instanceof TenantliteError) return `${e.code}: ${e.detail}`;
+  if (e instanceof Error && typeof (e as { code?: unknown }).code === "string") {
+    return `${(e as unknown as { code: string }).code}: ${e.message}`;
+  }
   return e instanceof Error ? e.message : String(e);
 }
 
@@ -96,46 +114,105 @@ async function act(button: HTMLButtonElement | null, action: () => Promise<void>
   }
 }
 
-function setStatus(text?: string): void {
-  el.status.textContent =
-    text ??
-    `${databases.length} database${databases.length === 1 ? "" : "s"} in IndexedDB · ${
-      navigator.onLine ? "online" : "offline"
-    }${navigator.serviceWorker?.controller ? " · works offline" : ""}`;
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }
 
-function typeLabel(info: DatabaseInfo): string {
+function setStatus(text?: string): void {
+  const where =
+    place?.kind === "server"
+      ? "on the server"
+      : `in IndexedDB · ${navigator.onLine ? "online" : "offline"}${
+          navigator.serviceWorker?.controller ? " · works offline" : ""
+        }`;
+  el.status.textContent = text ?? `${plural(databases.length, "database")} ${where}`;
+}
+
+function typeLabel(info: DbRow): string {
   return info.type === "schema" ? "schema parent" : info.type === "child" ? "child" : "regular";
 }
 
-function connection(name: string): Connection {
-  let conn = connections.get(name);
-  if (conn === undefined || conn.closed) {
-    conn = platform.connect(name);
-    connections.set(name, conn);
-    attachments.set(name, new Map());
-  }
-  return conn;
+/** Job states as words (sqld's names stay in the title). */
+const JOB_WORDS: Record<string, string> = {
+  WaitingDryRun: "dry run",
+  DryRunSuccess: "dry run passed",
+  DryRunFailure: "dry run failed",
+  WaitingRun: "applying",
+  RunSuccess: "done",
+  RunFailure: "failed",
+};
+function jobWord(status: string): string {
+  return JOB_WORDS[status] ?? status;
 }
 
-function dropConnection(name: string): void {
-  connections.get(name)?.close();
-  connections.delete(name);
-  attachments.delete(name);
+function attachmentsOf(name: string): Map<string, string> {
+  const key = `${place.kind}:${name}`;
+  const m = attachments.get(key) ?? new Map<string, string>();
+  attachments.set(key, m);
+  return m;
+}
+
+function forget(name: string): void {
+  place.forget(name);
+  attachments.delete(`${place.kind}:${name}`);
+}
+
+// ── places ──────────────────────────────────────────────────────────────
+
+const PLACE_KEY = "tenantlite.place";
+
+function renderPlaceSwitch(): void {
+  el.placeSwitch.hidden = serverState === "none";
+  el.placeServer.setAttribute("aria-pressed", String(place.kind === "server"));
+  el.placeBrowser.setAttribute("aria-pressed", String(place.kind === "browser"));
+  // The token field, only where the server asks for one (it runs with --auth) or one was given.
+  el.tokenForm.hidden =
+    place.kind !== "server" || (serverState !== "auth" && !sessionStorage.getItem(TOKEN_KEY));
+  el.sample.disabled = place.kind !== "browser";
+  el.sample.title =
+    place.kind === "browser" ? "" : "Sample data is built in this browser: switch to This browser";
+  const welcome = el.welcome.querySelector("p")!;
+  welcome.textContent =
+    place.kind === "server"
+      ? "These are the databases of the tenantlite server that serves this page, through its Platform API and Hrana — what @tursodatabase/api and @libsql/client see. Your browser's own databases are under This browser."
+      : "Every database lives in your browser (IndexedDB) and keeps working offline. Create one on the left, or press Sample data for a demo SaaS: a schema parent saas-schema with 50 tenant children and a shared catalog they can attach.";
+}
+
+async function usePlace(kind: "server" | "browser"): Promise<void> {
+  if (kind === "server" && serverPlace === undefined) return;
+  localStorage.setItem(PLACE_KEY, kind);
+  if (kind === "browser" && browserPlace === undefined) {
+    setStatus("Loading SQLite…");
+    browserPlace = new BrowserPlace(
+      await createPlatform({
+        storage: new IdbStorage({ dbName: "tenantlite-console", durability: "relaxed" }),
+        sqlJs: { locateFile: (file) => new URL(file, document.baseURI).href },
+      }),
+    );
+  }
+  const next = kind === "server" ? serverPlace! : browserPlace!;
+  if (next !== place) {
+    place = next;
+    showTenant(undefined);
+  }
+  renderPlaceSwitch();
+  await refresh();
 }
 
 // ── lists ───────────────────────────────────────────────────────────────
 
 async function refresh(): Promise<void> {
-  const all: DatabaseInfo[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await platform.listDatabases(after === undefined ? {} : { after });
-    all.push(...page);
-    if (page.length < 1000) break;
-    after = page[page.length - 1]!.name;
+  try {
+    databases = await place.databases();
+    groups = await place.groups();
+  } catch (e) {
+    databases = [];
+    groups = [];
+    renderDatabases();
+    renderGroups();
+    setStatus(messageOf(e));
+    throw e;
   }
-  databases = all;
-  groups = await platform.listGroups();
   if (current !== undefined) {
     current = databases.find((d) => d.id === current!.id);
     if (current === undefined) showTenant(undefined);
@@ -165,7 +242,8 @@ function renderDatabases(): void {
             onclick: () => openTenant(d.name),
           },
           h("span", { class: "name" }, d.name),
-          d.config.allow_attach && h("span", { class: "badge attach" }, "attach"),
+          d.allowAttach && h("span", { class: "badge attach" }, "attach"),
+          d.deleteProtection && h("span", { class: "badge protect" }, "protected"),
           d.type !== "regular" && h("span", { class: `badge ${d.type}` }, typeLabel(d)),
         ),
       ),
@@ -179,28 +257,32 @@ function renderDatabases(): void {
 function renderGroups(): void {
   el.groupList.replaceChildren(
     ...groups.map((g) => {
-      const count = databases.filter((d) => d.group === g.name).length;
-      const isDefault = g.name === platform.defaultGroupName;
+      const count = databases.filter((d) => d.group === g).length;
+      const isDefault = g === place.defaultGroup;
       return h(
         "li",
         null,
-        h("span", null, g.name, " ", h("span", { class: "muted" }, `${count} db`)),
+        h("span", null, g, " ", h("span", { class: "muted" }, `${count} db`)),
         h(
           "button",
           {
             type: "button",
             class: "link danger",
-            "aria-label": `Delete group ${g.name}…`,
+            "aria-label": `Delete group ${g}…`,
             disabled: isDefault,
             title: isDefault
               ? "The default group cannot be deleted: databases created without a group go there"
               : undefined,
             onclick: (e) =>
               act(e.currentTarget as HTMLButtonElement, async () => {
-                if (!(await confirmGroupName(g.name, count))) return;
-                for (const d of databases.filter((x) => x.group === g.name)) dropConnection(d.name);
-                await platform.deleteGroup(g.name, { cascade: true });
-                toast(`Group ${g.name} deleted`);
+                const text =
+                  count === 0
+                    ? `Group "${g}" holds no databases.`
+                    : `This deletes group "${g}" and its ${plural(count, "database")}, with all their data. It cannot be undone.`;
+                if (!(await confirmName("group", g, text, "Delete group"))) return;
+                for (const d of databases.filter((x) => x.group === g)) forget(d.name);
+                await place.deleteGroup(g);
+                toast(`Group ${g} deleted`);
                 await refresh();
               }),
           },
@@ -212,31 +294,37 @@ function renderGroups(): void {
 }
 
 /**
- * Asks for the group's name to be typed before it is deleted with its databases (a click on the
- * wrong row, or a confirm dialog answered by habit, must not delete a whole group).
+ * Asks for a name to be typed before a deletion that takes more than one database with it (a
+ * group, a schema parent with its children): a click on the wrong row, or a confirm dialog
+ * answered by habit, must not delete them.
  */
-function confirmGroupName(name: string, count: number): Promise<boolean> {
-  const dialog = el.deleteGroup;
-  el.deleteGroupText.textContent =
-    count === 0
-      ? `Group "${name}" holds no databases.`
-      : `This deletes group "${name}" and its ${count} database${count === 1 ? "" : "s"}, with all their data. It cannot be undone.`;
-  el.deleteGroupName.value = "";
-  el.deleteGroupName.placeholder = name;
-  el.deleteGroupConfirm.disabled = true;
-  el.deleteGroupName.oninput = () => {
-    el.deleteGroupConfirm.disabled = el.deleteGroupName.value !== name;
+function confirmName(
+  what: "group" | "database",
+  name: string,
+  text: string,
+  action: string,
+): Promise<boolean> {
+  const dialog = el.confirm;
+  el.confirmTitle.textContent = `Delete ${what}`;
+  el.confirmText.textContent = text;
+  el.confirmLabel.textContent = `Type the ${what}'s name to confirm`;
+  el.confirmOk.textContent = action;
+  el.confirmName.value = "";
+  el.confirmName.placeholder = name;
+  el.confirmOk.disabled = true;
+  el.confirmName.oninput = () => {
+    el.confirmOk.disabled = el.confirmName.value !== name;
   };
   dialog.returnValue = "";
-  el.deleteGroupCancel.onclick = () => dialog.close("cancel");
+  el.confirmCancel.onclick = () => dialog.close("cancel");
   return new Promise((resolve) => {
     dialog.addEventListener(
       "close",
-      () => resolve(dialog.returnValue === "delete" && el.deleteGroupName.value === name),
+      () => resolve(dialog.returnValue === "delete" && el.confirmName.value === name),
       { once: true },
     );
     dialog.showModal();
-    el.deleteGroupName.focus();
+    el.confirmName.focus();
   });
 }
 
@@ -252,18 +340,14 @@ function fillSelect(select: HTMLSelectElement, options: string[], empty: string)
 
 function renderSelects(): void {
   const form = el.createDb.elements;
-  fillSelect(
-    form.namedItem("group") as HTMLSelectElement,
-    groups.map((g) => g.name),
-    "no groups",
-  );
+  fillSelect(form.namedItem("group") as HTMLSelectElement, groups, "no groups");
   const parents = databases.filter((d) => d.type === "schema").map((d) => d.name);
   fillSelect(form.namedItem("parent") as HTMLSelectElement, parents, "no schema parent yet");
 }
 
 // ── one tenant ──────────────────────────────────────────────────────────
 
-function defaultSql(info: DatabaseInfo): string {
+function defaultSql(info: DbRow): string {
   if (info.type === "child" && info.parent === SAMPLE.schema) return SAMPLE_QUERY;
   if (info.type === "child") {
     return "SELECT type, name, sql FROM sqlite_schema;\n-- DDL is refused on a child: change the schema on its parent";
@@ -274,7 +358,7 @@ function defaultSql(info: DatabaseInfo): string {
   return "CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);\nINSERT INTO notes (body) VALUES ('hello from ' || sqlite_version());\nSELECT * FROM notes;";
 }
 
-function showTenant(info: DatabaseInfo | undefined): void {
+function showTenant(info: DbRow | undefined): void {
   current = info;
   el.tenant.hidden = info === undefined;
   el.welcome.hidden = info !== undefined;
@@ -288,11 +372,22 @@ function showTenant(info: DatabaseInfo | undefined): void {
   el.results.replaceChildren();
   el.runInfo.textContent = "";
   el.migration.hidden = info.type !== "schema";
-  el.migChildren.replaceChildren();
-  el.migProgress.value = 0;
-  el.migText.textContent = "";
+  resetMigration();
   renderTenantHead();
   renderDatabases();
+  renderHistory();
+  void browser.show(place.session(info.name));
+}
+
+function resetMigration(): void {
+  el.migChildren.replaceChildren();
+  el.migProgress.value = 0;
+  el.migProgress.classList.remove("failed");
+  el.migText.textContent = "";
+  el.migReport.replaceChildren();
+  el.migError.hidden = true;
+  previewed = "";
+  el.migRun.disabled = true;
 }
 
 function renderTenantHead(): void {
@@ -300,18 +395,28 @@ function renderTenantHead(): void {
   el.tenantName.textContent = info.name;
   el.tenantType.textContent = typeLabel(info);
   el.tenantType.className = `badge ${info.type}`;
-  const created = new Date(info.createdAt).toLocaleString();
-  el.tenantMeta.textContent = `group ${info.group} · created ${created}`;
-  el.allowAttach.checked = info.config.allow_attach;
+  const where = place.kind === "server" ? "on the server" : "in this browser";
+  el.tenantMeta.textContent = `group ${info.group} · ${where}${
+    info.createdAt ? ` · created ${new Date(info.createdAt).toLocaleString()}` : ""
+  }`;
+  el.allowAttach.checked = info.allowAttach;
   const children = databases.filter((d) => d.parent === info.name).length;
-  el.tenantNote.textContent =
-    info.type === "child"
+  el.tenantProtect.hidden = !info.deleteProtection;
+  el.deleteBtn.disabled = info.deleteProtection;
+  el.deleteBtn.title = info.deleteProtection
+    ? "Delete protection is on (configuration delete_protection): switch it off first"
+    : "";
+  el.deleteBtn.textContent =
+    info.type === "schema" && children > 0 ? "Delete parent and children…" : "Delete database…";
+  el.tenantNote.textContent = info.deleteProtection
+    ? "Delete protection is on: this database cannot be deleted until its configuration's delete_protection is switched off."
+    : info.type === "child"
       ? `Schema child of ${info.parent}: its schema changes only through a migration of the parent (DDL here is refused).`
       : info.type === "schema"
-        ? `Schema parent of ${children} child${children === 1 ? "" : "ren"}: DDL here is applied to every child, all or none.`
-        : info.config.allow_attach
+        ? `Schema parent of ${plural(children, "child", "children")}: DDL here is applied to every child, all or none.`
+        : info.allowAttach
           ? `Other databases may attach this one read-only: ATTACH "${info.name}" AS alias.`
-          : "A regular database. Tick “Allow attach” to let other databases read it with ATTACH.";
+          : "A regular database. Tick “Let other databases attach it” to let other databases read it with ATTACH.";
 }
 
 function openTenant(name: string): void {
@@ -320,21 +425,73 @@ function openTenant(name: string): void {
   else showTenant(info);
 }
 
+// ── editor, results, history ────────────────────────────────────────────
+
+function historyKey(info: DbRow): string {
+  return `tenantlite.history.${place.kind}.${info.id}`;
+}
+
+function readHistory(info: DbRow): string[] {
+  try {
+    const list = JSON.parse(sessionStorage.getItem(historyKey(info)) ?? "[]") as unknown;
+    return Array.isArray(list) ? list.filter((s): s is string => typeof s === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
+function remember(info: DbRow, script: string): void {
+  const list = [script, ...readHistory(info).filter((s) => s !== script)].slice(0, 30);
+  sessionStorage.setItem(historyKey(info), JSON.stringify(list));
+  renderHistory();
+}
+
+function renderHistory(): void {
+  const info = current;
+  const list = info === undefined ? [] : readHistory(info);
+  el.history.replaceChildren(
+    ...list.map((script) =>
+      h(
+        "li",
+        null,
+        h(
+          "button",
+          {
+            type: "button",
+            class: "link mono",
+            title: script.slice(0, 2000),
+            onclick: () => {
+              el.sql.value = script;
+              el.sql.focus();
+            },
+          },
+          script.replace(/\s+/g, " ").slice(0, 120),
+        ),
+      ),
+    ),
+  );
+  if (list.length === 0) el.history.append(h("li", { class: "muted" }, "Nothing run yet"));
+}
+
 async function runEditor(): Promise<void> {
   const info = current;
   if (info === undefined || el.run.disabled) return;
   const script = el.sql.value;
   localStorage.setItem(`tenantlite.sql.${info.id}`, script);
+  remember(info, script);
   el.run.disabled = true;
   el.runInfo.textContent = "Running…";
   const t0 = performance.now();
   try {
-    const outcomes = await runScript(connection(info.name), script, attachments.get(info.name));
-    renderResults(outcomes);
+    const outcomes = await runScript(place.session(info.name), script, attachmentsOf(info.name));
+    renderResults(outcomes, info.name);
     const failed = outcomes.some((o) => o.error !== undefined);
-    el.runInfo.textContent = `${outcomes.length} statement${outcomes.length === 1 ? "" : "s"}${
+    el.runInfo.textContent = `${plural(outcomes.length, "statement")}${
       failed ? ", stopped at an error" : ""
     } · ${(performance.now() - t0).toFixed(1)} ms`;
+    if (outcomes.some((o) => o.result !== undefined && o.result.columns.length === 0)) {
+      void browser.show(place.session(info.name));
+    }
   } catch (e) {
     el.runInfo.textContent = "";
     toast(messageOf(e), true);
@@ -343,40 +500,7 @@ async function runEditor(): Promise<void> {
   }
 }
 
-function cell(v: Value): HTMLTableCellElement {
-  if (v === null) return h("td", { class: "null" }, "NULL");
-  if (typeof v === "number" || typeof v === "bigint") return h("td", { class: "num" }, String(v));
-  if (v instanceof ArrayBuffer) {
-    const bytes = new Uint8Array(v.slice(0, 16));
-    const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-    return h(
-      "td",
-      { class: "mono", title: `${v.byteLength} bytes` },
-      `x'${hex}${v.byteLength > 16 ? "…" : ""}'`,
-    );
-  }
-  return h("td", { title: v.length > 60 ? v.slice(0, 2000) : undefined }, v);
-}
-
-function table(rs: ResultSet): HTMLElement {
-  const rows = rs.rows.slice(0, MAX_ROWS_SHOWN);
-  return h(
-    "div",
-    { class: "scroll" },
-    h(
-      "table",
-      null,
-      h("thead", null, h("tr", null, ...rs.columns.map((c) => h("th", { scope: "col" }, c)))),
-      h(
-        "tbody",
-        null,
-        ...rows.map((r) => h("tr", null, ...rs.columns.map((_, i) => cell(r[i] ?? null)))),
-      ),
-    ),
-  );
-}
-
-function renderResults(outcomes: StatementOutcome[]): void {
+function renderResults(outcomes: StatementOutcome[], db: string): void {
   el.results.replaceChildren(
     ...outcomes.map((o, i) => {
       const head = h(
@@ -416,87 +540,150 @@ function renderResults(outcomes: StatementOutcome[]): void {
         return h("figure", { class: "result" }, head, h("p", { class: "muted" }, o.note));
       }
       const rs = o.result!;
-      const n = rs.rows.length;
       const body = rs.columns.length
-        ? [
-            table(rs),
-            h(
-              "p",
-              { class: "muted" },
-              `${n} row${n === 1 ? "" : "s"}${n > MAX_ROWS_SHOWN ? ` (first ${MAX_ROWS_SHOWN} shown)` : ""}`,
-            ),
-          ]
-        : [
-            h(
-              "p",
-              { class: "muted" },
-              rs.rowsAffected ? `${rs.rowsAffected} row(s) changed` : "OK",
-            ),
-          ];
-      return h("figure", { class: "result" }, head, ...body);
+        ? pagedResult(rs, `${db}-${i + 1}`)
+        : h("p", { class: "muted" }, rs.rowsAffected ? `${rs.rowsAffected} row(s) changed` : "OK");
+      return h("figure", { class: "result" }, head, body);
     }),
   );
 }
 
 // ── migrations ──────────────────────────────────────────────────────────
 
-function renderJob(job: MigrationJob): void {
+function renderJob(job: JobView): void {
   el.migProgress.max = Math.max(1, job.children);
   el.migProgress.value = job.done;
-  el.migText.textContent = `${job.status} · ${job.done} of ${job.children} children`;
+  el.migText.textContent = `${jobWord(job.status)} · ${job.done} of ${plural(job.children, "child", "children")}`;
   el.migChildren.replaceChildren(
     ...job.progress.map((p) =>
       h(
         "tr",
         null,
         h("td", null, p.namespace),
-        h("td", { class: `st-${p.status}` }, p.status),
+        h("td", { class: `st-${p.status}`, title: p.status }, jobWord(p.status)),
         h("td", null, p.error ?? ""),
       ),
     ),
   );
 }
 
-async function runMigration(): Promise<void> {
+function migrationStatements(): string[] {
+  return splitStatements(el.migSql.value).map((s) => s.sql);
+}
+
+async function previewCurrent(): Promise<void> {
   const info = current;
   if (info?.type !== "schema") return;
-  const statements = splitStatements(el.migSql.value).map((s) => s.sql);
+  const statements = migrationStatements();
   if (statements.length === 0) {
     toast("Write the migration's statements first", true);
     return;
   }
+  const text = el.migSql.value;
+  el.migReport.replaceChildren(h("p", { class: "muted" }, "Previewing…"));
+  const bytes = await place.exportDatabase(info.name);
+  const result = await previewMigration(bytes, statements);
+  const children = (await place.databases()).filter((d) => d.parent === info.name).length;
+  const how =
+    place.kind === "server"
+      ? `Preview run in this page on a copy of ${info.name} exported from the server just now (the server has no dry-run-only route); the server's parent and children are unchanged.`
+      : `Preview run on a scratch copy of ${info.name} in this page; the parent and its children are unchanged.`;
+  el.migReport.replaceChildren(
+    h("p", { class: "muted" }, how),
+    result.error
+      ? h(
+          "p",
+          { class: "bad" },
+          `Statement ${result.error.statement} fails on the parent's copy: ${result.error.message}. Applying it would change nothing.`,
+        )
+      : h(
+          "div",
+          null,
+          h(
+            "p",
+            null,
+            `Schema change (sqlite_schema before → after): ${
+              result.changes.length === 0 ? "none" : ""
+            }`,
+          ),
+          result.changes.length > 0 &&
+            h("ul", { class: "diff" }, ...result.changes.map((c) => h("li", { class: "mono" }, c))),
+          result.sql.length > 0 &&
+            h(
+              "details",
+              { class: "schema-sql" },
+              h("summary", null, "sqlite_schema before → after"),
+              ...result.sql.map((o) =>
+                h(
+                  "div",
+                  null,
+                  h("strong", null, o.key),
+                  h("pre", { class: "before" }, o.before ?? "(absent)"),
+                  h("pre", { class: "after" }, o.after ?? "(absent)"),
+                ),
+              ),
+            ),
+          ...result.warnings.map((w) => h("p", { class: "warn" }, `⚠ ${w}`)),
+          h(
+            "p",
+            null,
+            `Applying it runs on the parent and ${plural(children, "child", "children")} (each child is dry-run first; all or none).`,
+          ),
+        ),
+  );
+  if (result.error === undefined) {
+    previewed = text;
+    el.migRun.disabled = false;
+    el.migRun.title = "";
+    el.migRun.textContent = `Apply to parent and ${plural(children, "child", "children")}`;
+  }
+}
+
+async function runMigration(): Promise<void> {
+  const info = current;
+  if (info?.type !== "schema") return;
+  if (el.migSql.value !== previewed) {
+    toast("Preview the migration first", true);
+    return;
+  }
+  const statements = migrationStatements();
+  // An earlier toast must not sit over this migration's progress.
+  el.toast.hidden = true;
   el.migProgress.value = 0;
+  el.migProgress.classList.remove("failed");
+  el.migError.hidden = true;
   el.migText.textContent = "Starting…";
   el.migChildren.replaceChildren();
-  const off = platform.onMigrationProgress((p) => {
-    if (p.schema !== info.name) return;
-    el.migProgress.max = Math.max(1, p.total);
-    el.migProgress.value = p.done;
-    el.migText.textContent = `${p.phase} · ${p.done} of ${p.total} children`;
-  });
-  let jobId: number | undefined;
-  let timer: ReturnType<typeof setInterval> | undefined;
-  try {
-    const started = await platform.migrate(info.name, statements, { wait: false });
-    jobId = started.jobId;
-    const id = jobId;
-    timer = setInterval(() => {
-      platform.getMigration(info.name, id).then(renderJob, () => undefined);
-    }, 120);
-    await started.done;
-  } finally {
-    off();
-    clearInterval(timer);
-    if (jobId !== undefined) {
-      const job = await platform.getMigration(info.name, jobId);
-      renderJob(job);
-      const ok = job.status === "RunSuccess";
-      el.migText.textContent = ok
-        ? `Applied to the parent and ${job.children} children`
-        : `${job.status}: ${job.error ?? "failed"} — nothing was changed`;
-      if (ok) toast(`Migration ${jobId} applied to ${job.children} children`);
+  const job = await place.migrate(info.name, statements, renderJob);
+  renderJob(job);
+  const ok = job.status === "RunSuccess";
+  el.migProgress.classList.toggle("failed", !ok);
+  if (ok) {
+    el.migText.textContent = `Applied to the parent and ${plural(job.children, "child", "children")}`;
+    toast(`Migration ${job.job_id} applied to ${plural(job.children, "child", "children")}`);
+    void browser.show(place.session(info.name));
+  } else {
+    // The child whose step failed carries SQLite's error; the others were "aborted" with it.
+    const named = /namespace `([^`]+)`/.exec(job.error ?? "")?.[1];
+    const failed = job.progress.filter((p) =>
+      named !== undefined ? p.namespace === named : p.error !== null && p.error !== "aborted",
+    );
+    for (const row of el.migChildren.rows) {
+      row.classList.toggle(
+        "culprit",
+        failed.some((f) => f.namespace === row.cells[0]?.textContent),
+      );
     }
+    // The bar fills, red, with the children that were dealt with (each failed or was aborted).
+    el.migProgress.value = job.progress.filter((p) => /Success|Failure/.test(p.status)).length;
+    el.migText.textContent = `${jobWord(job.status)} — nothing was changed`;
+    el.migError.hidden = false;
+    el.migError.textContent = `Migration failed${
+      failed.length ? ` on ${failed.map((p) => p.namespace).join(", ")}` : ""
+    }: ${job.error ?? failed[0]?.error ?? "see the table"}. Nothing was changed.`;
   }
+  previewed = "";
+  el.migRun.disabled = true;
 }
 
 // ── forms and buttons ───────────────────────────────────────────────────
@@ -515,11 +702,43 @@ function wire(): void {
   el.migSql.addEventListener("keydown", (e) => {
     if ((e.ctrlKey || e.metaKey) && e.key === "Enter") {
       e.preventDefault();
-      el.migRun.click();
+      el.migPreview.click();
     }
   });
-  el.migRun.addEventListener("click", () => act(el.migRun, runMigration));
+  el.migSql.addEventListener("input", () => {
+    el.migRun.disabled = el.migSql.value !== previewed || previewed === "";
+  });
+  el.migPreview.addEventListener("click", () => act(el.migPreview, previewCurrent));
+  el.migRun.addEventListener("click", () => {
+    el.migRun.disabled = true;
+    runMigration().catch((e) => {
+      el.migProgress.classList.add("failed");
+      el.migError.hidden = false;
+      el.migError.textContent = messageOf(e);
+    });
+  });
   el.dbFilter.addEventListener("input", renderDatabases);
+  el.browseRefresh.addEventListener("click", () => {
+    if (current !== undefined) void browser.show(place.session(current.name));
+  });
+
+  el.placeServer.addEventListener("click", () => act(el.placeServer, () => usePlace("server")));
+  el.placeBrowser.addEventListener("click", () => act(el.placeBrowser, () => usePlace("browser")));
+  el.token.value = sessionStorage.getItem(TOKEN_KEY) ?? "";
+  el.tokenForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const token = el.token.value.trim();
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+    void act(el.tokenForm.querySelector("button"), async () => {
+      await refresh();
+      toast("Token accepted");
+    });
+  });
+
+  const nameOk = checkNameField(el.createDb.elements.namedItem("name") as HTMLInputElement);
+  const groupOk = checkNameField(byId<HTMLInputElement>("group-name"));
+  const importOk = checkNameField(el.importDb.elements.namedItem("name") as HTMLInputElement);
 
   const typeSelect = el.createDb.elements.namedItem("type") as HTMLSelectElement;
   const parentField = el.createDb.querySelector<HTMLElement>(".parent-field")!;
@@ -528,24 +747,19 @@ function wire(): void {
   });
   el.createDb.addEventListener("submit", (e) => {
     e.preventDefault();
+    if (!nameOk()) return;
     const form = new FormData(el.createDb);
     const name = String(form.get("name")).trim();
-    const type = String(form.get("type"));
+    const type = String(form.get("type")) as "regular" | "schema" | "child";
     const group = String(form.get("group") ?? "") || undefined;
-    const allow = form.get("allow_attach") !== null;
+    const parent = String(form.get("parent") ?? "") || undefined;
     void act(el.createDb.querySelector("button"), async () => {
-      const config = { allow_attach: allow };
-      if (type === "child") {
-        const parent = String(form.get("parent") ?? "");
-        if (!parent) throw new Error("Create a schema parent first");
-        await platform.createDatabase(name, { schema: parent, config });
-      } else {
-        await platform.createDatabase(name, {
-          type: type === "schema" ? "schema" : "regular",
-          config,
-          ...(group ? { group } : {}),
-        });
-      }
+      await place.createDatabase(name, {
+        type,
+        allowAttach: form.get("allow_attach") !== null,
+        ...(group ? { group } : {}),
+        ...(parent ? { parent } : {}),
+      });
       el.createDb.reset();
       parentField.hidden = true;
       await refresh();
@@ -556,9 +770,10 @@ function wire(): void {
 
   el.createGroup.addEventListener("submit", (e) => {
     e.preventDefault();
+    if (!groupOk()) return;
     const name = String(new FormData(el.createGroup).get("name")).trim();
     void act(el.createGroup.querySelector("button"), async () => {
-      await platform.createGroup(name);
+      await place.createGroup(name);
       el.createGroup.reset();
       await refresh();
       toast(`Group ${name} created`);
@@ -571,9 +786,11 @@ function wire(): void {
     const file = form.get("file");
     const name = String(form.get("name")).trim();
     void act(el.importDb.querySelector("button"), async () => {
-      if (!(file instanceof File) || file.size === 0) throw new Error("Pick a SQLite file");
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      await platform.createDatabase(name, { fromBytes: bytes });
+      if (!(file instanceof File) || file.size === 0) {
+        throw new ConsoleError("FILE_MISSING", "Pick a SQLite file to import");
+      }
+      if (!importOk()) return;
+      await place.importDatabase(name, new Uint8Array(await file.arrayBuffer()));
       el.importDb.reset();
       await refresh();
       openTenant(name);
@@ -587,7 +804,7 @@ function wire(): void {
     const allow = el.allowAttach.checked;
     void act(null, async () => {
       try {
-        await platform.updateConfig(info.name, { allow_attach: allow });
+        await place.setAllowAttach(info.name, allow);
       } finally {
         await refresh();
       }
@@ -598,34 +815,52 @@ function wire(): void {
   el.exportBtn.addEventListener("click", () =>
     act(el.exportBtn, async () => {
       const info = current!;
-      const bytes = await platform.exportDatabase(info.name);
-      const url = URL.createObjectURL(
-        new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/vnd.sqlite3" }),
-      );
-      const a = h("a", { href: url, download: `${info.name}.db` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      const bytes = await place.exportDatabase(info.name);
+      download(`${info.name}.db`, bytes as Uint8Array<ArrayBuffer>, "application/vnd.sqlite3");
     }),
   );
 
   el.deleteBtn.addEventListener("click", () =>
     act(el.deleteBtn, async () => {
       const info = current!;
-      if (!confirm(`Delete database "${info.name}" and all its data?`)) return;
-      dropConnection(info.name);
-      await platform.deleteDatabase(info.name);
+      if (info.deleteProtection) return;
+      const children = databases.filter((d) => d.parent === info.name);
+      if (info.type === "schema" && children.length > 0) {
+        const text = `"${info.name}" is the schema parent of ${plural(children.length, "child", "children")}. This deletes the children first, then the parent, with all their data. It cannot be undone.`;
+        if (!(await confirmName("database", info.name, text, "Delete parent and children"))) {
+          return;
+        }
+        // Checked on a fresh list: protection may have been switched on since it was read.
+        const fresh = (await place.databases()).filter((d) => d.parent === info.name);
+        const guarded = fresh.find((c) => c.deleteProtection);
+        if (guarded !== undefined) {
+          throw new ConsoleError(
+            "DATABASE_PROTECTED",
+            `child "${guarded.name}" has delete protection on: nothing was deleted; switch it off first`,
+          );
+        }
+        for (const c of fresh) {
+          forget(c.name);
+          await place.deleteDatabase(c.name);
+        }
+      } else if (!confirm(`Delete database "${info.name}" and all its data?`)) {
+        return;
+      }
+      forget(info.name);
+      await place.deleteDatabase(info.name);
       showTenant(undefined);
       await refresh();
       toast(`Deleted ${info.name}`);
+    }).then(() => {
+      if (current !== undefined) renderTenantHead();
     }),
   );
 
   el.sample.addEventListener("click", () =>
     act(el.sample, async () => {
+      if (browserPlace === undefined || place !== browserPlace) return;
       try {
-        await createSampleData(platform, (text) => setStatus(text));
+        await createSampleData(browserPlace.platform, (text) => setStatus(text));
       } finally {
         await refresh();
       }
@@ -649,20 +884,31 @@ async function start(): Promise<void> {
     navigator.serviceWorker.register("sw.js").catch(() => undefined);
   }
   wire();
+  // Read before a place opens: opening one clears the address's #db=….
+  const wanted = /^#db=(.+)$/.exec(location.hash)?.[1];
   try {
-    platform = await createPlatform({
-      storage: new IdbStorage({ dbName: "tenantlite-console", durability: "relaxed" }),
-      sqlJs: { locateFile: (file) => new URL(file, document.baseURI).href },
-    });
-    await refresh();
+    serverState = await probeServer(document.baseURI, sessionStorage.getItem(TOKEN_KEY));
+    if (serverState !== "none") {
+      serverPlace = new ServerPlace(document.baseURI, () => sessionStorage.getItem(TOKEN_KEY));
+      serverPlace.onLost = (db) => attachments.delete(`server:${db}`);
+    }
+    const wantBrowser = serverState === "none" || localStorage.getItem(PLACE_KEY) === "browser";
+    try {
+      await usePlace(wantBrowser ? "browser" : "server");
+    } catch (e) {
+      // A server that wants a token: the console opens on it and says so.
+      if (place === undefined) throw e;
+      toast(messageOf(e), true);
+    }
   } catch (e) {
     setStatus(`Could not start: ${messageOf(e)}`);
     throw e;
   }
-  for (const b of document.querySelectorAll<HTMLButtonElement>("button:disabled")) {
+  for (const b of document.querySelectorAll<HTMLButtonElement>("form button:disabled")) {
     b.disabled = false;
   }
-  const wanted = /^#db=(.+)$/.exec(location.hash)?.[1];
+  renderPlaceSwitch();
+  if (serverState === "auth" && !sessionStorage.getItem(TOKEN_KEY)) el.token.focus();
   if (wanted !== undefined) openTenant(decodeURIComponent(wanted));
   document.documentElement.classList.remove("opening");
   document.documentElement.dataset.ready = "true";

@@ -1,10 +1,5 @@
-import {
-  type Connection,
-  parse,
-  type ResultSet,
-  splitStatements,
-  TenantliteError,
-} from "tenantlite/browser";
+import { parse, splitStatements, TenantliteError } from "tenantlite/browser";
+import type { Rows, Session } from "./place.js";
 
 /** Where something is in the editor: 1-based line and column, 0-based offset. */
 export interface Position {
@@ -18,7 +13,7 @@ export interface StatementOutcome {
   readonly sql: string;
   readonly at: Position;
   readonly ms: number;
-  readonly result?: ResultSet;
+  readonly result?: Rows;
   /** Set when the statement was skipped, with why. */
   readonly note?: string;
   readonly error?: { readonly code: string; readonly message: string; readonly at: Position };
@@ -38,7 +33,7 @@ export function positionOf(text: string, offset: number): Position {
  * that starts with `ATTACH` run again: an alias already attached to the same database is kept.
  */
 export async function runScript(
-  conn: Connection,
+  conn: Session,
   script: string,
   attached: Map<string, string> = new Map(),
 ): Promise<StatementOutcome[]> {
@@ -66,13 +61,17 @@ export async function runScript(
     }
     const t0 = performance.now();
     try {
-      const result = await conn.execute(stmt.sql, undefined, "bigint");
+      const result = await conn.execute(stmt.sql);
       if (attach !== undefined) attached.set(alias!, attach.target);
       else if (alias !== undefined) attached.delete(alias);
       out.push({ sql: stmt.sql, at, ms: performance.now() - t0, result });
     } catch (e) {
-      const code = e instanceof TenantliteError ? e.code : "ERROR";
-      const message = e instanceof TenantliteError ? e.detail : String(e);
+      const code =
+        e instanceof Error && typeof (e as { code?: unknown }).code === "string"
+          ? (e as unknown as { code: string }).code
+          : "ERROR";
+      const message =
+        e instanceof TenantliteError ? e.detail : e instanceof Error ? e.message : String(e);
       const where = positionOf(script, stmt.start + culpritOffset(stmt.sql, message));
       out.push({
         sql: stmt.sql,
