@@ -1,0 +1,130 @@
+/**
+ * Serves engine requests (see rpc.ts) from one Platform: the origin's single engine, whether it
+ * runs in a worker or in the leader tab's page. Clients are opened on first sight of their key;
+ * interactive transactions get ids, so every later statement reaches the same connection.
+ */
+import { TenantliteError } from "../errors.js";
+import type { Platform } from "../platform/platform.js";
+import type { Client, Transaction } from "../platform/types.js";
+import {
+  type ClientRef,
+  type EngineAnswer,
+  type EngineRequest,
+  encodeError,
+  encodeResultSet,
+  PLATFORM_METHODS,
+} from "./rpc.js";
+
+const CLIENT_METHODS = new Set(["execute", "batch", "migrate", "executeMultiple"]);
+const TX_METHODS = new Set(["execute", "batch", "executeMultiple", "commit", "rollback", "close"]);
+const PLATFORM = new Set<string>(PLATFORM_METHODS);
+
+/** Answers requests on one Platform. */
+export class EngineHost {
+  readonly #clients = new Map<string, Client>();
+  readonly #transactions = new Map<string, { tx: Transaction; client: string }>();
+  #nextTx = 1;
+
+  constructor(private readonly platform: Platform) {}
+
+  /** Runs one request; never throws (errors come back coded). */
+  async handle(request: EngineRequest): Promise<EngineAnswer> {
+    try {
+      return { ok: true, value: await this.#run(request) };
+    } catch (e) {
+      return { ok: false, error: encodeError(e) };
+    }
+  }
+
+  async #run(r: EngineRequest): Promise<unknown> {
+    if (r === null || typeof r !== "object") throw badRequest();
+    switch (r.op) {
+      case "platform": {
+        if (!PLATFORM.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        const method = this.platform[r.method] as (...a: unknown[]) => Promise<unknown>;
+        return method.apply(this.platform, r.args);
+      }
+      case "client": {
+        if (!CLIENT_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        const client = this.#client(r.client);
+        const method = client[r.method] as (...a: unknown[]) => Promise<unknown>;
+        return encodeValue(await method.apply(client, r.args));
+      }
+      case "closeClient": {
+        this.#clients.get(r.key)?.close();
+        this.#clients.delete(r.key);
+        return undefined;
+      }
+      case "begin": {
+        const tx = await this.#client(r.client).transaction(r.mode);
+        const id = `tx${this.#nextTx++}`;
+        this.#transactions.set(id, { tx, client: r.client.key });
+        return id;
+      }
+      case "tx": {
+        if (!TX_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        const tx = this.#transactions.get(r.tx)?.tx;
+        if (tx === undefined) {
+          if (r.method === "rollback" || r.method === "close") return undefined;
+          throw new TenantliteError(
+            "TRANSACTION_CLOSED",
+            "The transaction is closed (committed, rolled back, or unknown to this engine)",
+          );
+        }
+        if (r.method === "commit" || r.method === "rollback" || r.method === "close") {
+          this.#transactions.delete(r.tx);
+        }
+        const method = tx[r.method] as (...a: unknown[]) => unknown;
+        return encodeValue(await method.apply(tx, r.args));
+      }
+      default:
+        throw badRequest();
+    }
+  }
+
+  #client(ref: ClientRef): Client {
+    if (ref === null || typeof ref !== "object" || typeof ref.key !== "string") throw badRequest();
+    let client = this.#clients.get(ref.key);
+    if (client === undefined) {
+      client = this.platform.client(ref.name, ref.options ?? {});
+      this.#clients.set(ref.key, client);
+    }
+    return client;
+  }
+
+  /** A tab left: rolls back its transactions and closes its clients (keys start `<tab>/`). */
+  dropTab(tabId: string): void {
+    const prefix = `${tabId}/`;
+    for (const [id, t] of this.#transactions) {
+      if (!t.client.startsWith(prefix)) continue;
+      this.#transactions.delete(id);
+      void t.tx.rollback().catch(() => undefined);
+    }
+    for (const [key, c] of this.#clients) {
+      if (!key.startsWith(prefix)) continue;
+      this.#clients.delete(key);
+      c.close();
+    }
+  }
+
+  /** Closes every client and transaction, then the platform. */
+  async close(): Promise<void> {
+    for (const t of this.#transactions.values()) await t.tx.rollback().catch(() => undefined);
+    for (const c of this.#clients.values()) c.close();
+    this.#transactions.clear();
+    this.#clients.clear();
+    await this.platform.close();
+  }
+}
+
+function encodeValue(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map((x) => encodeValue(x));
+  if (v !== null && typeof v === "object" && "rows" in v && "columns" in v) {
+    return encodeResultSet(v as Parameters<typeof encodeResultSet>[0]);
+  }
+  return v;
+}
+
+function badRequest(): TenantliteError {
+  return new TenantliteError("ARGS_INVALID", "Malformed engine request");
+}

@@ -1,0 +1,234 @@
+/**
+ * Page for test/browser/tabs.test.ts: the library's browser entry plus the helpers the test
+ * drives through `page.evaluate` (a write loop that reports each acknowledged row, an event-loop
+ * lag probe, and one scenario run against any platform to compare their answers).
+ */
+import {
+  type BrowserPlatform,
+  type Client,
+  createBrowserPlatform,
+  createPlatform,
+  hasCode,
+  MemoryStorage,
+  type Platform,
+  type ResultSet,
+  TenantliteBatchError,
+  TenantliteError,
+} from "../../../src/browser/index.js";
+
+declare global {
+  interface Window {
+    tl: BrowserPlatform | undefined;
+    ack?: (id: string) => Promise<void>;
+    helpers: typeof helpers;
+  }
+}
+
+const WORKER = { workerUrl: "/worker.js", wasmUrl: "/sql-wasm-browser.wasm" };
+
+/** Codes after which a write is retried: the engine moved, the write may or may not have run. */
+const RETRY = new Set(["LEADER_CHANGED", "ENGINE_UNAVAILABLE"]);
+
+const helpers = {
+  async open(mode: "worker" | "page", dbName: string): Promise<boolean> {
+    window.tl = await createBrowserPlatform({ ...WORKER, mode, dbName });
+    return window.tl.isLeader;
+  },
+
+  isLeader(): boolean {
+    return window.tl?.isLeader ?? false;
+  },
+
+  /** Inserts `n` rows (`<tab>-<i>`), each retried until acknowledged; reports each acked id. */
+  async writeRows(db: string, tab: string, n: number): Promise<{ acked: number; retries: number }> {
+    const client = window.tl!.client(db);
+    let retries = 0;
+    for (let i = 0; i < n; i++) {
+      const id = `${tab}-${i}`;
+      for (;;) {
+        try {
+          await client.execute("INSERT OR IGNORE INTO t (id, tab, n) VALUES (?, ?, ?)", [
+            id,
+            tab,
+            i,
+          ]);
+          break;
+        } catch (e) {
+          if (!(e instanceof TenantliteError) || !RETRY.has(e.code)) throw e;
+          retries++;
+        }
+      }
+      await window.ack?.(id);
+    }
+    return { acked: n, retries };
+  },
+
+  async ids(db: string): Promise<string[]> {
+    const rs = await window.tl!.client(db).execute("SELECT id FROM t ORDER BY id");
+    return rs.rows.map((r) => String(r.id));
+  },
+
+  /**
+   * Runs `sql` while a 10 ms interval measures how late its callbacks fire: the page's worst
+   * event-loop lag during the query.
+   */
+  async lagDuring(
+    db: string,
+    sql: string,
+  ): Promise<{ maxLagMs: number; over50: number; ticks: number; queryMs: number; value: string }> {
+    const client = window.tl!.client(db);
+    let last = performance.now();
+    let maxLagMs = 0;
+    let over50 = 0;
+    let ticks = 0;
+    const probe = setInterval(() => {
+      const now = performance.now();
+      const lag = now - last - 10;
+      maxLagMs = Math.max(maxLagMs, lag);
+      if (lag > 50) over50++;
+      ticks++;
+      last = now;
+    }, 10);
+    const started = performance.now();
+    try {
+      const rs = await client.execute(sql);
+      const queryMs = performance.now() - started;
+      // One more tick, so a lag that ends with the query is measured too.
+      await new Promise((r) => setTimeout(r, 30));
+      return { maxLagMs, over50, ticks, queryMs, value: String(rs.rows[0]![0]) };
+    } finally {
+      clearInterval(probe);
+    }
+  },
+
+  /** Begins a transaction here and inserts one row in it, left open for `commitOpen`. */
+  async beginInsert(db: string, id: string): Promise<void> {
+    const tx = await window.tl!.client(db).transaction("write");
+    await tx.execute("INSERT INTO t (id, tab, n) VALUES (?, 'tx', 0)", [id]);
+    openTx = tx;
+  },
+
+  async commitOpen(): Promise<string> {
+    try {
+      await openTx!.commit();
+      return "committed";
+    } catch (e) {
+      return e instanceof TenantliteError ? e.code : `not coded: ${String(e)}`;
+    }
+  },
+
+  /** The same calls against the worker platform, the in-page one and the in-process Platform. */
+  async scenario(kind: "worker" | "page" | "in-process", dbName: string): Promise<unknown> {
+    const platform: BrowserPlatform | Platform =
+      kind === "in-process"
+        ? await createPlatform({ storage: new MemoryStorage() })
+        : await createBrowserPlatform({ ...WORKER, mode: kind, dbName });
+    try {
+      return await runScenario(platform);
+    } finally {
+      await platform.close();
+    }
+  },
+};
+
+let openTx: Awaited<ReturnType<Client["transaction"]>> | undefined;
+
+function shape(rs: ResultSet): unknown {
+  return {
+    columns: rs.columns,
+    columnTypes: rs.columnTypes,
+    rowsByIndex: rs.rows.map((r) => Array.from({ length: r.length }, (_, i) => show(r[i]))),
+    rowsByName: rs.rows.map((r) => Object.fromEntries(Object.keys(r).map((k) => [k, show(r[k])]))),
+    rowsAffected: rs.rowsAffected,
+    lastInsertRowid: rs.lastInsertRowid === undefined ? "undefined" : `${rs.lastInsertRowid}n`,
+    json: rs.toJSON(),
+  };
+}
+
+function show(v: unknown): unknown {
+  if (typeof v === "bigint") return `${v}n`;
+  if (v instanceof ArrayBuffer) return `blob:${[...new Uint8Array(v)].join(",")}`;
+  return v;
+}
+
+async function failure(f: () => unknown): Promise<unknown> {
+  try {
+    await f();
+    return "no error";
+  } catch (e) {
+    if (e instanceof TenantliteBatchError) {
+      return { cls: "batch", code: e.code, index: e.statementIndex, coded: true };
+    }
+    if (e instanceof TenantliteError)
+      return { cls: e.name, code: e.code, coded: hasCode(e, e.code) };
+    return { cls: (e as Error).constructor.name, message: (e as Error).message };
+  }
+}
+
+async function runScenario(p: BrowserPlatform | Platform): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  const info = await p.createDatabase("scenario");
+  out.created = { name: info.name, type: info.type, group: info.group };
+  const db = p.client("scenario");
+  await db.executeMultiple(
+    "CREATE TABLE v (id INTEGER PRIMARY KEY, i INTEGER, r REAL, s TEXT, b BLOB); CREATE TABLE c (id INTEGER PRIMARY KEY CHECK (id < 10));",
+  );
+  out.insert = shape(
+    await db.execute({
+      sql: "INSERT INTO v (i, r, s, b) VALUES (?, ?, ?, ?)",
+      args: [9007199254740993n, new Date(86_400_000), "héllo", new Uint8Array([1, 2, 255])],
+    }),
+  );
+  await db.execute("INSERT INTO v (i, r, s, b) VALUES (:i, :r, :s, :b)", {
+    i: true,
+    r: 1.5,
+    s: null,
+    b: new Uint8Array([7]).buffer,
+  });
+  out.select = shape(await db.execute("SELECT id, r, s, b, r AS s FROM v ORDER BY id"));
+  out.overflow = await failure(() => db.execute("SELECT i FROM v WHERE id = 1"));
+  const big = p.client("scenario", { intMode: "bigint" });
+  out.bigint = shape(await big.execute("SELECT i FROM v ORDER BY id"));
+  out.strings = shape(await p.client("scenario", { intMode: "string" }).execute("SELECT i FROM v"));
+  out.batch = (
+    await db.batch(
+      [
+        "INSERT INTO c VALUES (1)",
+        ["INSERT INTO c VALUES (?)", [2]],
+        "SELECT count(*) AS n FROM c",
+      ],
+      "write",
+    )
+  ).map(shape);
+  out.batchError = await failure(() =>
+    db.batch(["INSERT INTO c VALUES (3)", "INSERT INTO c VALUES (99)"], "write"),
+  );
+  out.afterBatchError = shape(await db.execute("SELECT count(*) AS n FROM c"));
+  out.badArg = await failure(() => db.execute("SELECT ?", [{ not: "a value" } as never]));
+  out.badArgFunction = await failure(() => db.execute("SELECT ?", [(() => 1) as never]));
+  out.badStatement = await failure(() => db.execute(42 as never));
+  out.badMode = await failure(() => db.transaction("sideways" as never));
+  out.syntax = await failure(() => db.execute("SELEC 1"));
+  out.constraint = await failure(() => db.execute("INSERT INTO c VALUES (50)"));
+  const tx = await db.transaction("write");
+  await tx.execute("INSERT INTO c VALUES (5)");
+  out.txSees = shape(await tx.execute("SELECT count(*) AS n FROM c"));
+  await tx.rollback();
+  out.afterRollback = shape(await db.execute("SELECT count(*) AS n FROM c"));
+  const tx2 = await db.transaction();
+  await tx2.batch(["INSERT INTO c VALUES (6)", "INSERT INTO c VALUES (7)"]);
+  await tx2.commit();
+  out.afterCommit = shape(await db.execute("SELECT count(*) AS n FROM c"));
+  out.commitTwice = await failure(() => tx2.commit());
+  out.migrate = (await db.migrate(["ALTER TABLE c ADD COLUMN note TEXT"])).map(shape);
+  out.missing = await failure(() => p.client("nope").execute("SELECT 1"));
+  out.list = (await p.listDatabases()).map((d) => d.name).sort();
+  out.exists = await failure(() => p.createDatabase("scenario"));
+  db.close();
+  out.closed = await failure(() => db.execute("SELECT 1"));
+  await p.deleteDatabase("scenario");
+  out.afterDelete = (await p.listDatabases()).map((d) => d.name);
+  return out;
+}
+
+window.helpers = helpers;
