@@ -118,7 +118,8 @@ export class PageEngine implements EngineLink {
 
 type Message =
   | { readonly t: "who" }
-  | { readonly t: "leader"; readonly tab: string }
+  /** `since`: when that tab took the lock; a later leader has a larger one. */
+  | { readonly t: "leader"; readonly tab: string; readonly since: number }
   | { readonly t: "bye"; readonly tab: string }
   | {
       readonly t: "req";
@@ -140,6 +141,8 @@ export class TabLeader {
   /** This tab's id (client keys start with it). */
   readonly tabId: string = crypto.randomUUID();
   #leader: string | undefined;
+  /** When the known leader took the lock (messages from different tabs may arrive out of order). */
+  #since = Number.NEGATIVE_INFINITY;
   #engine: EngineLink | undefined;
   #channel: BroadcastChannel | undefined;
   readonly #pending = new Map<number, Pending>();
@@ -169,7 +172,7 @@ export class TabLeader {
     void locks.request(`tenantlite:${this.name}:leader`, { mode: "exclusive" }, () => {
       if (this.#closed) return undefined;
       this.#lead();
-      channel.postMessage({ t: "leader", tab: this.tabId } satisfies Message);
+      channel.postMessage(this.#announcement());
       return new Promise<void>((resolve) => {
         this.#release = resolve;
       });
@@ -233,7 +236,11 @@ export class TabLeader {
 
   #lead(): void {
     this.#engine = this.startEngine();
-    this.#setLeader(this.tabId);
+    this.#setLeader(this.tabId, performance.timeOrigin + performance.now());
+  }
+
+  #announcement(): Message {
+    return { t: "leader", tab: this.tabId, since: this.#since };
   }
 
   #leaderKnown(): Promise<void> {
@@ -241,9 +248,11 @@ export class TabLeader {
     return new Promise((resolve) => this.#waiting.push(resolve));
   }
 
-  #setLeader(tab: string): void {
-    if (tab === this.#leader) return;
+  #setLeader(tab: string, since: number): void {
+    // A stale announcement (an old leader answering "who" just before it closed) is ignored.
+    if (tab === this.#leader || since < this.#since) return;
     this.#leader = tab;
+    this.#since = since;
     for (const [id, p] of this.#pending) {
       if (p.leader !== tab) {
         this.#pending.delete(id);
@@ -259,10 +268,12 @@ export class TabLeader {
     if (this.#closed || m === null || typeof m !== "object") return;
     switch (m.t) {
       case "who":
-        if (this.isLeader) this.#channel?.postMessage({ t: "leader", tab: this.tabId });
+        if (this.isLeader) this.#channel?.postMessage(this.#announcement());
         return;
       case "leader":
-        if (typeof m.tab === "string") this.#setLeader(m.tab);
+        if (typeof m.tab === "string" && typeof m.since === "number") {
+          this.#setLeader(m.tab, m.since);
+        }
         return;
       case "bye":
         if (this.isLeader && typeof m.tab === "string") this.#engine?.dropTab(m.tab);

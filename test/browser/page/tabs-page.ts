@@ -35,6 +35,30 @@ const helpers = {
     return window.tl.isLeader;
   },
 
+  /** Error codes: a bad mode, then a first statement on an engine whose worker script is missing. */
+  async startFailures(): Promise<unknown> {
+    const code = async (f: () => Promise<unknown>) => {
+      try {
+        await f();
+        return "no error";
+      } catch (e) {
+        return e instanceof TenantliteError ? e.code : `not coded: ${String(e)}`;
+      }
+    };
+    const badMode = await code(() =>
+      createBrowserPlatform({ ...WORKER, mode: "thread" as never, dbName: "bad" }),
+    );
+    const p = await createBrowserPlatform({
+      workerUrl: "/missing.js",
+      wasmUrl: WORKER.wasmUrl,
+      dbName: "missing",
+    });
+    const missingWorker = await code(() => p.listDatabases());
+    const again = await code(() => p.client("x").execute("SELECT 1"));
+    await p.close();
+    return { badMode, missingWorker, again };
+  },
+
   isLeader(): boolean {
     return window.tl?.isLeader ?? false;
   },
@@ -75,27 +99,40 @@ const helpers = {
   async lagDuring(
     db: string,
     sql: string,
-  ): Promise<{ maxLagMs: number; over50: number; ticks: number; queryMs: number; value: string }> {
+  ): Promise<{
+    maxLagMs: number;
+    over50: number;
+    /** Late ticks as `<ms since the query started>:<lag ms>`. */
+    late: string[];
+    ticks: number;
+    queryMs: number;
+    value: string;
+  }> {
     const client = window.tl!.client(db);
     let last = performance.now();
     let maxLagMs = 0;
     let over50 = 0;
     let ticks = 0;
+    const late: string[] = [];
+    let started = performance.now();
     const probe = setInterval(() => {
       const now = performance.now();
       const lag = now - last - 10;
       maxLagMs = Math.max(maxLagMs, lag);
-      if (lag > 50) over50++;
+      if (lag > 50) {
+        over50++;
+        late.push(`${Math.round(now - started)}:${Math.round(lag)}`);
+      }
       ticks++;
       last = now;
     }, 10);
-    const started = performance.now();
+    started = performance.now();
     try {
       const rs = await client.execute(sql);
       const queryMs = performance.now() - started;
       // One more tick, so a lag that ends with the query is measured too.
       await new Promise((r) => setTimeout(r, 30));
-      return { maxLagMs, over50, ticks, queryMs, value: String(rs.rows[0]![0]) };
+      return { maxLagMs, over50, late, ticks, queryMs, value: String(rs.rows[0]![0]) };
     } finally {
       clearInterval(probe);
     }
