@@ -8,6 +8,7 @@ import type { InArgs, InStatement, ResultSet } from "../engine/values.js";
 import { toBound } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import { toBatchStatement } from "../platform/client.js";
+import type { JobStatus, MigrationJob, MigrationProgress } from "../platform/migrations.js";
 import type {
   Client,
   CreateDatabaseOptions,
@@ -23,6 +24,7 @@ import type { EngineInit, EnginePlatformOptions } from "./open-engine.js";
 import {
   type ClientRef,
   decodeResultSet,
+  type EngineEvent,
   type PlatformMethod,
   type RemoteClientOptions,
   type WireResultSet,
@@ -95,6 +97,51 @@ export class BrowserPlatform {
   }
   deleteGroup(name: string, options: DeleteGroupOptions = {}): Promise<GroupInfo> {
     return this.#platform("deleteGroup", [name, options]) as Promise<GroupInfo>;
+  }
+
+  /**
+   * Applies statements to a schema database and every child, all or none, as one job (see
+   * `Platform.migrate`). With `wait: false` it resolves once the job started; `done` settles when
+   * it ends (if the leader tab closes meanwhile, the next engine's record of the job decides).
+   */
+  async migrate(
+    schemaName: string,
+    statements: readonly (string | { sql: string; args?: InArgs })[],
+    options: { wait?: boolean } = {},
+  ): Promise<{ jobId: number; results: ResultSet[]; done: Promise<void> }> {
+    if (!Array.isArray(statements)) {
+      throw new TenantliteError("ARGS_INVALID", "migrate takes an array of statements");
+    }
+    for (const st of statements) checkStatement(st);
+    const { value } = await this.link.call({
+      op: "migrate",
+      schema: schemaName,
+      statements: [...statements],
+      wait: options.wait !== false,
+    });
+    const { jobId, results } = value as { jobId: number; results: WireResultSet[] };
+    const done =
+      options.wait === false
+        ? this.link.call({ op: "migrationDone", schema: schemaName, jobId }).then(() => undefined)
+        : Promise.resolve();
+    done.catch(() => undefined);
+    return { jobId, results: results.map(decodeResultSet), done };
+  }
+  listMigrations(
+    schemaName: string,
+  ): Promise<{ schema_version: number; migrations: { job_id: number; status: JobStatus }[] }> {
+    return this.#platform("listMigrations", [schemaName]) as ReturnType<
+      BrowserPlatform["listMigrations"]
+    >;
+  }
+  getMigration(schemaName: string, jobId: number): Promise<MigrationJob> {
+    return this.#platform("getMigration", [schemaName, jobId]) as Promise<MigrationJob>;
+  }
+  /** Progress of every migration of the origin's engine, in every tab; returns the unsubscribe function. */
+  onMigrationProgress(listener: (p: MigrationProgress) => void): () => void {
+    return this.link.onEvent((event) => {
+      if (event.kind === "migrationProgress") listener(event.progress);
+    });
   }
 
   /**
@@ -187,8 +234,10 @@ export async function createBrowserPlatform(
       ...pick(options, "maxOpenBytes"),
     },
   };
-  const start = (): EngineLink =>
-    mode === "worker" ? new WorkerEngine(workerUrl.href, init) : new PageEngine(init);
+  const start = (onEvent: (event: EngineEvent) => void): EngineLink =>
+    mode === "worker"
+      ? new WorkerEngine(workerUrl.href, init, onEvent)
+      : new PageEngine(init, onEvent);
   const link = new TabLeader(name, start);
   await link.start();
   return new BrowserPlatform(link);

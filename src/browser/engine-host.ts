@@ -9,6 +9,7 @@ import type { Client, Transaction } from "../platform/types.js";
 import {
   type ClientRef,
   type EngineAnswer,
+  type EngineEvent,
   type EngineRequest,
   encodeError,
   encodeResultSet,
@@ -23,9 +24,20 @@ const PLATFORM = new Set<string>(PLATFORM_METHODS);
 export class EngineHost {
   readonly #clients = new Map<string, Client>();
   readonly #transactions = new Map<string, { tx: Transaction; client: string }>();
+  /** Completion of the migrations started here, by `<schema>/<jobId>`. */
+  readonly #jobs = new Map<string, Promise<void>>();
   #nextTx = 1;
+  readonly #unsubscribe: () => void;
 
-  constructor(private readonly platform: Platform) {}
+  /** `emit` receives what every tab should hear (migration progress). */
+  constructor(
+    private readonly platform: Platform,
+    emit: (event: EngineEvent) => void,
+  ) {
+    this.#unsubscribe = platform.onMigrationProgress((progress) =>
+      emit({ kind: "migrationProgress", progress }),
+    );
+  }
 
   /** Runs one request; never throws (errors come back coded). */
   async handle(request: EngineRequest): Promise<EngineAnswer> {
@@ -49,6 +61,27 @@ export class EngineHost {
         const client = this.#client(r.client);
         const method = client[r.method] as (...a: unknown[]) => Promise<unknown>;
         return encodeValue(await method.apply(client, r.args));
+      }
+      case "migrate": {
+        if (typeof r.schema !== "string" || !Array.isArray(r.statements)) throw badRequest();
+        const started = await this.platform.migrate(
+          r.schema,
+          r.statements as Parameters<Platform["migrate"]>[1],
+          { wait: r.wait === true },
+        );
+        const key = `${r.schema}/${started.jobId}`;
+        this.#jobs.set(key, started.done);
+        started.done.then(
+          () => this.#jobs.delete(key),
+          () => setTimeout(() => this.#jobs.delete(key), 60_000),
+        );
+        return { jobId: started.jobId, results: encodeValue(started.results) };
+      }
+      case "migrationDone": {
+        const done = this.#jobs.get(`${r.schema}/${r.jobId}`);
+        if (done !== undefined) return done;
+        // Started by an earlier engine, or finished: its recorded status tells.
+        return this.#waitForJob(r.schema, r.jobId);
       }
       case "closeClient": {
         this.#clients.get(r.key)?.close();
@@ -82,6 +115,20 @@ export class EngineHost {
     }
   }
 
+  async #waitForJob(schema: string, jobId: number): Promise<void> {
+    for (;;) {
+      const job = await this.platform.getMigration(schema, jobId);
+      if (job.status === "RunSuccess") return;
+      if (job.status === "RunFailure" || job.status === "DryRunFailure") {
+        throw new TenantliteError(
+          "MIGRATION_FAILED",
+          `Migration job ${jobId} on "${schema}" ended with ${job.status}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
   #client(ref: ClientRef): Client {
     if (ref === null || typeof ref !== "object" || typeof ref.key !== "string") throw badRequest();
     let client = this.#clients.get(ref.key);
@@ -109,6 +156,7 @@ export class EngineHost {
 
   /** Closes every client and transaction, then the platform. */
   async close(): Promise<void> {
+    this.#unsubscribe();
     for (const t of this.#transactions.values()) await t.tx.rollback().catch(() => undefined);
     for (const c of this.#clients.values()) c.close();
     this.#transactions.clear();

@@ -26,7 +26,7 @@ if (typeof scope.document === "undefined" && typeof scope.postMessage === "funct
       return;
     }
     if (data?.type === "init") {
-      engine ??= openEngine(data);
+      engine ??= openEngine(data, (event) => scope.postMessage({ type: "event", event }));
       engine.then(
         () => scope.postMessage({ type: "ready" }),
         (err: unknown) =>

@@ -6,6 +6,7 @@
 import { createPlatform } from "../platform/platform.js";
 import { EngineHost } from "./engine-host.js";
 import { IdbStorage } from "./idb-storage.js";
+import type { EngineEvent } from "./rpc.js";
 
 /** What the leader tab sends first. */
 export interface EngineInit {
@@ -27,7 +28,10 @@ export interface EnginePlatformOptions {
 }
 
 /** Opens the engine under the lock; resolves with its host once the lock is held. */
-export function openEngine(init: EngineInit): Promise<EngineHost> {
+export function openEngine(
+  init: EngineInit,
+  emit: (event: EngineEvent) => void,
+): Promise<EngineHost> {
   return new Promise<EngineHost>((resolve, reject) => {
     navigator.locks
       .request(init.lockName, { mode: "exclusive" }, async () => {
@@ -39,7 +43,7 @@ export function openEngine(init: EngineInit): Promise<EngineHost> {
             durability: "strict",
             sqlJs: { locateFile: () => init.wasmUrl },
           });
-          host = new EngineHost(platform);
+          host = new EngineHost(platform, emit);
         } catch (e) {
           reject(e);
           return;

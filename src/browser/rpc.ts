@@ -8,6 +8,7 @@
 import { SqliteError } from "../engine/sqlite-errors.js";
 import { type ResultSet, ResultSetImpl, RowFactory, type Value } from "../engine/values.js";
 import { TenantliteBatchError, TenantliteError } from "../errors.js";
+import type { MigrationProgress } from "../platform/migrations.js";
 import type { ClientOptions, TransactionMode } from "../platform/types.js";
 
 /** Options of a client that can cross to the engine (functions cannot). */
@@ -51,6 +52,13 @@ export type EngineRequest =
       readonly args: unknown[];
     }
   | { readonly op: "closeClient"; readonly key: string }
+  | {
+      readonly op: "migrate";
+      readonly schema: string;
+      readonly statements: unknown[];
+      readonly wait: boolean;
+    }
+  | { readonly op: "migrationDone"; readonly schema: string; readonly jobId: number }
   | { readonly op: "begin"; readonly client: ClientRef; readonly mode: TransactionMode }
   | {
       readonly op: "tx";
@@ -58,6 +66,12 @@ export type EngineRequest =
       readonly method: "execute" | "batch" | "executeMultiple" | "commit" | "rollback" | "close";
       readonly args: unknown[];
     };
+
+/** What the engine tells every tab unasked. */
+export type EngineEvent = {
+  readonly kind: "migrationProgress";
+  readonly progress: MigrationProgress;
+};
 
 /** A coded error as it crosses the boundary. */
 export interface WireError {

@@ -12,6 +12,7 @@ import { type EngineInit, openEngine } from "./open-engine.js";
 import {
   decodeError,
   type EngineAnswer,
+  type EngineEvent,
   type EngineRequest,
   encodeError,
   engineUnavailable,
@@ -35,17 +36,20 @@ export class WorkerEngine implements EngineLink {
   #next = 1;
   #failed: WireError | undefined;
 
-  constructor(url: string, init: EngineInit) {
+  constructor(url: string, init: EngineInit, onEvent: (event: EngineEvent) => void) {
     this.#worker = new Worker(url, { name: "tenantlite-engine" });
     this.#worker.onmessage = (e: MessageEvent) => {
       const m = e.data as
         | { type: "res"; id: number; answer: EngineAnswer }
         | { type: "failed"; error: WireError }
+        | { type: "event"; event: EngineEvent }
         | { type: "ready" };
       if (m.type === "res") {
         const done = this.#pending.get(m.id);
         this.#pending.delete(m.id);
         done?.(m.answer);
+      } else if (m.type === "event") {
+        onEvent(m.event);
       } else if (m.type === "failed") {
         this.#fail(m.error);
       }
@@ -91,8 +95,8 @@ export class WorkerEngine implements EngineLink {
 export class PageEngine implements EngineLink {
   readonly #host: Promise<EngineHost>;
 
-  constructor(init: EngineInit) {
-    this.#host = openEngine(init);
+  constructor(init: EngineInit, onEvent: (event: EngineEvent) => void) {
+    this.#host = openEngine(init, onEvent);
     this.#host.catch(() => undefined);
   }
 
@@ -121,6 +125,7 @@ type Message =
   /** `since`: when that tab took the lock; a later leader has a larger one. */
   | { readonly t: "leader"; readonly tab: string; readonly since: number }
   | { readonly t: "bye"; readonly tab: string }
+  | { readonly t: "event"; readonly event: EngineEvent }
   | {
       readonly t: "req";
       readonly to: string;
@@ -150,12 +155,29 @@ export class TabLeader {
   #next = 1;
   #release: (() => void) | undefined;
   #closed = false;
+  readonly #listeners = new Set<(event: EngineEvent) => void>();
   readonly #onPageHide = () => this.#channel?.postMessage({ t: "bye", tab: this.tabId });
 
   constructor(
     private readonly name: string,
-    private readonly startEngine: () => EngineLink,
+    private readonly startEngine: (onEvent: (event: EngineEvent) => void) => EngineLink,
   ) {}
+
+  /** Listens to the engine's events (from whichever tab leads); returns the unsubscribe function. */
+  onEvent(listener: (event: EngineEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #deliver(event: EngineEvent): void {
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+  }
 
   /** Joins the origin's tabs; resolves once a leader (maybe this tab) is known. */
   async start(): Promise<void> {
@@ -235,7 +257,11 @@ export class TabLeader {
   }
 
   #lead(): void {
-    this.#engine = this.startEngine();
+    this.#engine = this.startEngine((event) => {
+      if (this.#closed) return;
+      this.#deliver(event);
+      this.#channel?.postMessage({ t: "event", event } satisfies Message);
+    });
     this.#setLeader(this.tabId, performance.timeOrigin + performance.now());
   }
 
@@ -274,6 +300,9 @@ export class TabLeader {
         if (typeof m.tab === "string" && typeof m.since === "number") {
           this.#setLeader(m.tab, m.since);
         }
+        return;
+      case "event":
+        if (m.event !== null && typeof m.event === "object") this.#deliver(m.event);
         return;
       case "bye":
         if (this.isLeader && typeof m.tab === "string") this.#engine?.dropTab(m.tab);

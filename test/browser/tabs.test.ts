@@ -92,6 +92,13 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(s.closed).toMatchObject({ code: "CLIENT_CLOSED" });
     expect(s.missing).toMatchObject({ code: "DATABASE_NOT_FOUND" });
     expect(s.list).toEqual(["scenario"]);
+    expect(s.migrations).toMatchObject({
+      jobs: [1, 2],
+      job: { status: "RunSuccess" },
+      failed: { code: expect.any(String) },
+      notSchema: { code: "SCHEMA_INVALID" },
+    });
+    expect((s.migrations as { phases: string[] }).phases).toContain("done:2/2");
     expect(worker).toEqual(inProcess);
     expect(inPage).toEqual(inProcess);
     await page.close();
@@ -168,7 +175,7 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
-  it("a transaction open in the engine of a tab that closes fails with LEADER_CHANGED and is not applied", async () => {
+  it("a transaction open in the engine of a tab that closes fails with LEADER_CHANGED and is not applied; engine events reach other tabs", async () => {
     const db = "txdb";
     const [a, b] = [await newTab(), await newTab()];
     expect(await a.evaluate(() => window.helpers.open("worker", "tx"))).toBe(true);
@@ -179,6 +186,10 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
         .tl!.client(name)
         .execute("CREATE TABLE t (id TEXT PRIMARY KEY, tab TEXT, n INTEGER)");
     }, db);
+    // The engine's events reach a tab that does not lead.
+    expect(await b.evaluate(() => window.helpers.migrateWatching("tx-schema"))).toEqual(
+      expect.arrayContaining(["done"]),
+    );
     await b.evaluate((name) => window.helpers.beginInsert(name, "in-tx"), db);
     await a.close();
     await b.waitForFunction(() => window.helpers.isLeader(), null, { timeout: 20_000 });

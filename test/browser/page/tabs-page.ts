@@ -138,6 +138,20 @@ const helpers = {
     }
   },
 
+  /** Runs a migration from this tab and returns the progress phases this tab heard. */
+  async migrateWatching(schema: string): Promise<string[]> {
+    const tl = window.tl!;
+    await tl.createDatabase(schema, { type: "schema" });
+    await tl.createDatabase(`${schema}-child`, { schema });
+    const phases: string[] = [];
+    const off = tl.onMigrationProgress((e) => {
+      if (e.schema === schema) phases.push(e.phase);
+    });
+    await tl.migrate(schema, ["CREATE TABLE m (x)"]);
+    off();
+    return [...new Set(phases)];
+  },
+
   /** Begins a transaction here and inserts one row in it, left open for `commitOpen`. */
   async beginInsert(db: string, id: string): Promise<void> {
     const tx = await window.tl!.client(db).transaction("write");
@@ -261,10 +275,40 @@ async function runScenario(p: BrowserPlatform | Platform): Promise<unknown> {
   out.missing = await failure(() => p.client("nope").execute("SELECT 1"));
   out.list = (await p.listDatabases()).map((d) => d.name).sort();
   out.exists = await failure(() => p.createDatabase("scenario"));
+  // Schema migrations: progress events, wait: false with `done`, the job's record, a failure.
+  await p.createDatabase("app-schema", { type: "schema" });
+  await p.createDatabase("child-1", { schema: "app-schema" });
+  await p.createDatabase("child-2", { schema: "app-schema" });
+  const phases: string[] = [];
+  const off = p.onMigrationProgress((e) => {
+    if (e.schema === "app-schema") phases.push(`${e.phase}:${e.done}/${e.total}`);
+  });
+  const m1 = await p.migrate("app-schema", ["CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT)"]);
+  const m2 = await p.migrate("app-schema", ["ALTER TABLE u ADD COLUMN plan TEXT"], { wait: false });
+  await m2.done;
+  off();
+  out.migrations = {
+    jobs: [m1.jobId, m2.jobId],
+    results: m1.results.map(shape),
+    // Dedupe: how many progress events fire per phase is the engine's business.
+    phases: [...new Set(phases)],
+    job: JSON.parse(
+      JSON.stringify(await p.getMigration("app-schema", m2.jobId)).replace(
+        /"\d{4}-[^"]+Z"/g,
+        '"<time>"',
+      ),
+    ),
+    list: await p.listMigrations("app-schema"),
+    childColumns: shape(
+      await p.client("child-2").execute("SELECT name FROM pragma_table_info('u')"),
+    ),
+    failed: await failure(() => p.migrate("app-schema", ["ALTER TABLE nope ADD COLUMN x"])),
+    notSchema: await failure(() => p.migrate("scenario", ["CREATE TABLE z (x)"])),
+  };
   db.close();
   out.closed = await failure(() => db.execute("SELECT 1"));
   await p.deleteDatabase("scenario");
-  out.afterDelete = (await p.listDatabases()).map((d) => d.name);
+  out.afterDelete = (await p.listDatabases()).map((d) => d.name).sort();
   return out;
 }
 
