@@ -4,7 +4,9 @@
  * the `@libsql/client` interface, database and group management), over the protocol in rpc.ts.
  */
 
-import type { InArgs, InStatement, ResultSet } from "../engine/values.js";
+import type { BatchStatement } from "../engine/connection.js";
+import type { StatementDescription } from "../engine/tenant-db.js";
+import type { InArgs, InStatement, IntMode, ResultSet } from "../engine/values.js";
 import { toBound } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import { toBatchStatement } from "../platform/client.js";
@@ -175,6 +177,29 @@ export class BrowserPlatform {
       name,
       options: clean,
     }));
+  }
+
+  /**
+   * A raw logical connection (what a SQL shell uses: its ATTACHes, TEMP objects and an open
+   * `BEGIN` persist between statements). It lives in the engine that served its first statement:
+   * once another tab leads, it is closed and its calls fail with LEADER_CHANGED (open a new one).
+   */
+  connect(
+    name: string,
+    options: Pick<RemoteClientOptions, "encryptionKey" | "authToken"> = {},
+  ): RemoteConnection {
+    if (typeof name !== "string") {
+      throw new TenantliteError("ARGS_INVALID", "A database name must be a string");
+    }
+    const { encryptionKey, authToken } = options;
+    return new RemoteConnection(this.link, {
+      key: `${this.link.tabId}/c${this.#nextClient++}`,
+      name,
+      options: {
+        ...(encryptionKey === undefined ? {} : { encryptionKey }),
+        ...(authToken === undefined ? {} : { authToken }),
+      },
+    });
   }
 
   /** Leaves the origin's tabs (another tab takes over the engine if this one led). */
@@ -426,5 +451,91 @@ class RemoteTransaction implements Transaction {
     args: unknown[],
   ) {
     return (await this.link.call({ op: "tx", tx: this.id, method, args }, this.leader)).value;
+  }
+}
+
+/**
+ * A logical connection in the origin's engine, with the methods of the engine's `Connection` that
+ * tools use (execute, batch, executeScript, describe, close). Pinned to the engine that served
+ * its first statement.
+ */
+export class RemoteConnection {
+  #closed = false;
+  #inTransaction = false;
+  #leader: string | undefined;
+
+  /** @internal Use {@link BrowserPlatform.connect}. */
+  constructor(
+    private readonly link: TabLeader,
+    private readonly ref: ClientRef,
+  ) {}
+
+  /** Closed by `close()`, or because another tab took over the engine. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Whether the connection held an open transaction after its last statement. */
+  get inTransaction(): boolean {
+    return this.#inTransaction;
+  }
+
+  /** Runs one statement. */
+  async execute(sql: string, args?: InArgs, intMode: IntMode = "number"): Promise<ResultSet> {
+    checkStatement(args === undefined ? { sql } : { sql, args });
+    return decodeResultSet((await this.#call("execute", [sql, args, intMode])) as WireResultSet);
+  }
+
+  /** Runs statements in order; with `begin` (e.g. `"BEGIN IMMEDIATE"`) in a transaction of their own. */
+  async batch(
+    statements: BatchStatement[],
+    intMode: IntMode,
+    begin?: string,
+  ): Promise<ResultSet[]> {
+    checkList(statements);
+    return decodeMany(await this.#call("batch", [statements, intMode, begin]));
+  }
+
+  /** Runs a script statement by statement; stops at the first failure. */
+  async executeScript(sql: string): Promise<void> {
+    await this.#call("executeScript", [sql]);
+  }
+
+  /** Describes one statement without running it. */
+  async describe(sql: string): Promise<StatementDescription> {
+    return (await this.#call("describe", [sql])) as StatementDescription;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#leader !== undefined) {
+      this.link
+        .call({ op: "conn", conn: this.ref, method: "close", args: [] }, this.#leader)
+        .catch(() => undefined);
+    }
+  }
+
+  async #call(
+    method: "execute" | "batch" | "executeScript" | "describe",
+    args: unknown[],
+  ): Promise<unknown> {
+    if (this.#closed) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
+    try {
+      const { value, leader } = await this.link.call(
+        { op: "conn", conn: this.ref, method, args },
+        this.#leader,
+      );
+      this.#leader ??= leader;
+      const answer = value as { value: unknown; inTransaction: boolean };
+      this.#inTransaction = answer.inTransaction;
+      return answer.value;
+    } catch (e) {
+      if (e instanceof TenantliteError && e.code === "LEADER_CHANGED") {
+        this.#closed = true;
+        this.#inTransaction = false;
+      }
+      throw e;
+    }
   }
 }

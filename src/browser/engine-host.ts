@@ -3,6 +3,7 @@
  * runs in a worker or in the leader tab's page. Clients are opened on first sight of their key;
  * interactive transactions get ids, so every later statement reaches the same connection.
  */
+import type { Connection } from "../engine/connection.js";
 import { TenantliteError } from "../errors.js";
 import type { Platform } from "../platform/platform.js";
 import type { Client, Transaction } from "../platform/types.js";
@@ -16,6 +17,7 @@ import {
   PLATFORM_METHODS,
 } from "./rpc.js";
 
+const CONN_METHODS = new Set(["execute", "batch", "executeScript", "describe", "close"]);
 const CLIENT_METHODS = new Set(["execute", "batch", "migrate", "executeMultiple"]);
 const TX_METHODS = new Set(["execute", "batch", "executeMultiple", "commit", "rollback", "close"]);
 const PLATFORM = new Set<string>(PLATFORM_METHODS);
@@ -23,6 +25,7 @@ const PLATFORM = new Set<string>(PLATFORM_METHODS);
 /** Answers requests on one Platform. */
 export class EngineHost {
   readonly #clients = new Map<string, Client>();
+  readonly #connections = new Map<string, Connection>();
   readonly #transactions = new Map<string, { tx: Transaction; client: string }>();
   /** Completion of the migrations started here, by `<schema>/<jobId>`. */
   readonly #jobs = new Map<string, Promise<void>>();
@@ -82,6 +85,29 @@ export class EngineHost {
         if (done !== undefined) return done;
         // Started by an earlier engine, or finished: its recorded status tells.
         return this.#waitForJob(r.schema, r.jobId);
+      }
+      case "conn": {
+        if (!CONN_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        const ref = r.conn;
+        if (ref === null || typeof ref !== "object" || typeof ref.key !== "string")
+          throw badRequest();
+        if (r.method === "close") {
+          this.#connections.get(ref.key)?.close();
+          this.#connections.delete(ref.key);
+          return { value: undefined, inTransaction: false };
+        }
+        let conn = this.#connections.get(ref.key);
+        if (conn === undefined) {
+          const { encryptionKey, authToken } = ref.options ?? {};
+          conn = this.platform.connect(ref.name, {
+            ...(encryptionKey === undefined ? {} : { encryptionKey }),
+            ...(authToken === undefined ? {} : { authToken }),
+          });
+          this.#connections.set(ref.key, conn);
+        }
+        const method = conn[r.method] as (...a: unknown[]) => Promise<unknown>;
+        const value = encodeValue(await method.apply(conn, r.args));
+        return { value, inTransaction: conn.inTransaction };
       }
       case "closeClient": {
         this.#clients.get(r.key)?.close();
@@ -152,6 +178,11 @@ export class EngineHost {
       this.#clients.delete(key);
       c.close();
     }
+    for (const [key, c] of this.#connections) {
+      if (!key.startsWith(prefix)) continue;
+      this.#connections.delete(key);
+      c.close();
+    }
   }
 
   /** Closes every client and transaction, then the platform. */
@@ -159,6 +190,8 @@ export class EngineHost {
     this.#unsubscribe();
     for (const t of this.#transactions.values()) await t.tx.rollback().catch(() => undefined);
     for (const c of this.#clients.values()) c.close();
+    for (const c of this.#connections.values()) c.close();
+    this.#connections.clear();
     this.#transactions.clear();
     this.#clients.clear();
     await this.platform.close();

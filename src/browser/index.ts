@@ -28,6 +28,7 @@ export {
   BrowserPlatform,
   type BrowserPlatformOptions,
   createBrowserPlatform,
+  RemoteConnection,
 } from "./browser-platform.js";
 export { IdbStorage, type IdbStorageOptions } from "./idb-storage.js";
 export type { RemoteClientOptions } from "./rpc.js";

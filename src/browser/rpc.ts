@@ -53,6 +53,12 @@ export type EngineRequest =
     }
   | { readonly op: "closeClient"; readonly key: string }
   | {
+      readonly op: "conn";
+      readonly conn: ClientRef;
+      readonly method: "execute" | "batch" | "executeScript" | "describe" | "close";
+      readonly args: unknown[];
+    }
+  | {
       readonly op: "migrate";
       readonly schema: string;
       readonly statements: unknown[];

@@ -92,6 +92,12 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(s.closed).toMatchObject({ code: "CLIENT_CLOSED" });
     expect(s.missing).toMatchObject({ code: "DATABASE_NOT_FOUND" });
     expect(s.list).toEqual(["scenario"]);
+    expect(s.connection).toMatchObject({
+      inTx: true,
+      afterCommit: false,
+      closed: true,
+      useAfterClose: { code: expect.any(String) },
+    });
     expect(s.migrations).toMatchObject({
       jobs: [1, 2],
       job: { status: "RunSuccess" },
@@ -191,9 +197,15 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
       expect.arrayContaining(["done"]),
     );
     await b.evaluate((name) => window.helpers.beginInsert(name, "in-tx"), db);
+    await b.evaluate((name) => window.helpers.openConnection(name), db);
     await a.close();
     await b.waitForFunction(() => window.helpers.isLeader(), null, { timeout: 20_000 });
     expect(await b.evaluate(() => window.helpers.commitOpen())).toBe("LEADER_CHANGED");
+    // A raw connection (its ATTACHes, TEMP tables, BEGIN) is not silently re-opened elsewhere.
+    expect(await b.evaluate(() => window.helpers.useConnection())).toEqual({
+      code: "LEADER_CHANGED",
+      closed: true,
+    });
     expect(await b.evaluate((name) => window.helpers.ids(name), db)).toEqual([]);
     await b.close();
   }, 60_000);

@@ -11,6 +11,7 @@ import {
   hasCode,
   MemoryStorage,
   type Platform,
+  type RemoteConnection,
   type ResultSet,
   TenantliteBatchError,
   TenantliteError,
@@ -159,6 +160,22 @@ const helpers = {
     openTx = tx;
   },
 
+  /** Opens a raw connection here and runs one statement on it. */
+  async openConnection(db: string): Promise<void> {
+    openConn = window.tl!.connect(db);
+    await openConn.execute("SELECT 1", undefined);
+  },
+
+  /** The open connection's next statement: its error code and whether it is closed after. */
+  async useConnection(): Promise<{ code: string; closed: boolean }> {
+    try {
+      await openConn!.execute("SELECT 1", undefined);
+      return { code: "none", closed: openConn!.closed };
+    } catch (e) {
+      return { code: e instanceof TenantliteError ? e.code : String(e), closed: openConn!.closed };
+    }
+  },
+
   async commitOpen(): Promise<string> {
     try {
       await openTx!.commit();
@@ -182,6 +199,7 @@ const helpers = {
   },
 };
 
+let openConn: RemoteConnection | undefined;
 let openTx: Awaited<ReturnType<Client["transaction"]>> | undefined;
 
 function shape(rs: ResultSet): unknown {
@@ -275,6 +293,31 @@ async function runScenario(p: BrowserPlatform | Platform): Promise<unknown> {
   out.missing = await failure(() => p.client("nope").execute("SELECT 1"));
   out.list = (await p.listDatabases()).map((d) => d.name).sort();
   out.exists = await failure(() => p.createDatabase("scenario"));
+  // A raw connection, as a SQL shell uses it: TEMP objects and an open BEGIN persist.
+  const conn = p.connect("scenario");
+  await conn.execute("BEGIN", undefined);
+  await conn.execute("CREATE TEMP TABLE tt (x)", undefined);
+  await conn.execute("INSERT INTO tt VALUES (?)", [12n]);
+  out.connection = {
+    inTx: conn.inTransaction,
+    temp: shape(await conn.execute("SELECT x FROM tt", undefined, "bigint")),
+    batch: (await conn.batch([{ sql: "SELECT x + 1 AS y FROM tt" }], "string", undefined)).map(
+      shape,
+    ),
+    described: await conn.describe("SELECT x FROM tt WHERE x = ?"),
+    error: await failure(() => conn.execute("SELECT nope FROM tt", undefined)),
+  };
+  await conn.execute("COMMIT", undefined);
+  (out.connection as Record<string, unknown>).afterCommit = conn.inTransaction;
+  await conn.executeScript("INSERT INTO tt VALUES (1); INSERT INTO tt VALUES (2);");
+  (out.connection as Record<string, unknown>).afterScript = shape(
+    await conn.execute("SELECT count(*) AS n FROM tt", undefined),
+  );
+  conn.close();
+  (out.connection as Record<string, unknown>).closed = conn.closed;
+  (out.connection as Record<string, unknown>).useAfterClose = await failure(() =>
+    conn.execute("SELECT 1", undefined),
+  );
   // Schema migrations: progress events, wait: false with `done`, the job's record, a failure.
   await p.createDatabase("app-schema", { type: "schema" });
   await p.createDatabase("child-1", { schema: "app-schema" });
