@@ -297,6 +297,8 @@ class RemoteClient implements Client {
   readonly protocol = "tenantlite";
   #ref: ClientRef;
   #closed = false;
+  /** The leader whose engine holds this client's open transaction, if any. */
+  #pinned: string | undefined;
 
   constructor(
     private readonly link: TabLeader,
@@ -358,6 +360,7 @@ class RemoteClient implements Client {
 
   async reconnect(): Promise<void> {
     this.#forget();
+    this.#pinned = undefined;
     this.#ref = this.newRef();
     this.#closed = false;
   }
@@ -370,11 +373,27 @@ class RemoteClient implements Client {
     if (this.#closed) throw new TenantliteError("CLIENT_CLOSED", "The client is closed");
   }
 
+  /**
+   * While the client's own connection is inside a transaction (a BEGIN sent through execute), it
+   * stays on the engine holding it: after a leader change the next call fails with LEADER_CHANGED
+   * (the transaction is gone) rather than running in autocommit elsewhere.
+   */
   async #call(
     method: "execute" | "batch" | "migrate" | "executeMultiple",
     args: unknown[],
   ): Promise<unknown> {
-    return (await this.link.call({ op: "client", client: this.#ref, method, args })).value;
+    try {
+      const { value, leader } = await this.link.call(
+        { op: "client", client: this.#ref, method, args },
+        this.#pinned,
+      );
+      const answer = value as { value: unknown; inTransaction: boolean };
+      this.#pinned = answer.inTransaction ? leader : undefined;
+      return answer.value;
+    } catch (e) {
+      if (e instanceof TenantliteError && e.code === "LEADER_CHANGED") this.#pinned = undefined;
+      throw e;
+    }
   }
 }
 

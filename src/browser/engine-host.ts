@@ -5,6 +5,7 @@
  */
 import type { Connection } from "../engine/connection.js";
 import { TenantliteError } from "../errors.js";
+import { PlatformClient } from "../platform/client.js";
 import type { Platform } from "../platform/platform.js";
 import type { Client, Transaction } from "../platform/types.js";
 import {
@@ -24,7 +25,8 @@ const PLATFORM = new Set<string>(PLATFORM_METHODS);
 
 /** Answers requests on one Platform. */
 export class EngineHost {
-  readonly #clients = new Map<string, Client>();
+  /** Clients by key, with the autocommit connection each one opened (to report its state). */
+  readonly #clients = new Map<string, { client: Client; own: { conn?: Connection } }>();
   readonly #connections = new Map<string, Connection>();
   readonly #transactions = new Map<string, { tx: Transaction; client: string }>();
   /** Completion of the migrations started here, by `<schema>/<jobId>`. */
@@ -61,9 +63,12 @@ export class EngineHost {
       }
       case "client": {
         if (!CLIENT_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
-        const client = this.#client(r.client);
+        const { client, own } = this.#client(r.client);
         const method = client[r.method] as (...a: unknown[]) => Promise<unknown>;
-        return encodeValue(await method.apply(client, r.args));
+        const value = encodeValue(await method.apply(client, r.args));
+        // A BEGIN sent through execute() leaves the client's connection in a transaction: the
+        // tab then keeps the client on this engine (see RemoteClient).
+        return { value, inTransaction: own.conn?.inTransaction ?? false };
       }
       case "migrate": {
         if (typeof r.schema !== "string" || !Array.isArray(r.statements)) throw badRequest();
@@ -110,12 +115,14 @@ export class EngineHost {
         return { value, inTransaction: conn.inTransaction };
       }
       case "closeClient": {
-        this.#clients.get(r.key)?.close();
+        this.#clients.get(r.key)?.client.close();
         this.#clients.delete(r.key);
         return undefined;
       }
       case "begin": {
-        const tx = await this.#client(r.client).transaction(r.mode);
+        const ref = this.#checkRef(r.client);
+        // A client of its own: the keyed client's autocommit connection stays the only one it has.
+        const tx = await this.platform.client(ref.name, ref.options ?? {}).transaction(r.mode);
         const id = `tx${this.#nextTx++}`;
         this.#transactions.set(id, { tx, client: r.client.key });
         return id;
@@ -155,14 +162,31 @@ export class EngineHost {
     }
   }
 
-  #client(ref: ClientRef): Client {
+  #checkRef(ref: ClientRef): ClientRef {
     if (ref === null || typeof ref !== "object" || typeof ref.key !== "string") throw badRequest();
-    let client = this.#clients.get(ref.key);
-    if (client === undefined) {
-      client = this.platform.client(ref.name, ref.options ?? {});
-      this.#clients.set(ref.key, client);
+    return ref;
+  }
+
+  #client(ref: ClientRef): { client: Client; own: { conn?: Connection } } {
+    this.#checkRef(ref);
+    let entry = this.#clients.get(ref.key);
+    if (entry === undefined) {
+      const options = ref.options ?? {};
+      // Checks the name and options exactly as the in-process platform does.
+      this.platform.client(ref.name, options);
+      const { encryptionKey, authToken } = options;
+      const own: { conn?: Connection } = {};
+      const client = new PlatformClient(() => {
+        own.conn = this.platform.connect(ref.name, {
+          ...(encryptionKey === undefined ? {} : { encryptionKey }),
+          ...(authToken === undefined ? {} : { authToken }),
+        });
+        return own.conn;
+      }, options.intMode ?? "number");
+      entry = { client, own };
+      this.#clients.set(ref.key, entry);
     }
-    return client;
+    return entry;
   }
 
   /** A tab left: rolls back its transactions and closes its clients (keys start `<tab>/`). */
@@ -176,7 +200,7 @@ export class EngineHost {
     for (const [key, c] of this.#clients) {
       if (!key.startsWith(prefix)) continue;
       this.#clients.delete(key);
-      c.close();
+      c.client.close();
     }
     for (const [key, c] of this.#connections) {
       if (!key.startsWith(prefix)) continue;
@@ -189,7 +213,7 @@ export class EngineHost {
   async close(): Promise<void> {
     this.#unsubscribe();
     for (const t of this.#transactions.values()) await t.tx.rollback().catch(() => undefined);
-    for (const c of this.#clients.values()) c.close();
+    for (const c of this.#clients.values()) c.client.close();
     for (const c of this.#connections.values()) c.close();
     this.#connections.clear();
     this.#transactions.clear();

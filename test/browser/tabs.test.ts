@@ -207,7 +207,17 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
       closed: true,
     });
     expect(await b.evaluate((name) => window.helpers.ids(name), db)).toEqual([]);
+    // A BEGIN sent through a client's execute() in a tab that does not lead: after the leader
+    // closes, its COMMIT fails with LEADER_CHANGED (rather than "committing" in autocommit on
+    // the next engine), nothing of it is applied, and the client goes on working.
+    const c = await newTab();
+    expect(await c.evaluate(() => window.helpers.open("worker", "tx"))).toBe(false);
+    await c.evaluate((name) => window.helpers.beginManual(name, "manual"), db);
     await b.close();
+    await c.waitForFunction(() => window.helpers.isLeader(), null, { timeout: 20_000 });
+    expect(await c.evaluate(() => window.helpers.useManual())).toEqual(["LEADER_CHANGED", "ok"]);
+    expect(await c.evaluate((name) => window.helpers.ids(name), db)).toEqual([]);
+    await c.close();
   }, 60_000);
 
   it("a long query in the worker leaves the page's event loop free (and freezes it in the in-page mode)", async () => {

@@ -176,6 +176,27 @@ const helpers = {
     }
   },
 
+  /** A BEGIN through a client's execute, and one insert, left open. */
+  async beginManual(db: string, id: string): Promise<void> {
+    manual = window.tl!.client(db);
+    await manual.execute("BEGIN");
+    await manual.execute("INSERT INTO t (id, tab, n) VALUES (?, 'manual', 0)", [id]);
+  },
+
+  /** The manual-transaction client's next two statements: error code or "ok". */
+  async useManual(): Promise<string[]> {
+    const out: string[] = [];
+    for (const sql of ["COMMIT", "SELECT 1"]) {
+      try {
+        await manual!.execute(sql);
+        out.push("ok");
+      } catch (e) {
+        out.push(e instanceof TenantliteError ? e.code : String(e));
+      }
+    }
+    return out;
+  },
+
   async commitOpen(): Promise<string> {
     try {
       await openTx!.commit();
@@ -200,6 +221,7 @@ const helpers = {
 };
 
 let openConn: RemoteConnection | undefined;
+let manual: Client | undefined;
 let openTx: Awaited<ReturnType<Client["transaction"]>> | undefined;
 
 function shape(rs: ResultSet): unknown {
