@@ -209,8 +209,22 @@ export class EngineHost {
     }
   }
 
+  #markClosed!: () => void;
+  /** Settles once {@link close} finished (the engine lock is held until then). */
+  readonly closed = new Promise<void>((resolve) => {
+    this.#markClosed = resolve;
+  });
+
   /** Closes every client and transaction, then the platform. */
   async close(): Promise<void> {
+    try {
+      await this.#close();
+    } finally {
+      this.#markClosed();
+    }
+  }
+
+  async #close(): Promise<void> {
     this.#unsubscribe();
     for (const t of this.#transactions.values()) await t.tx.rollback().catch(() => undefined);
     for (const c of this.#clients.values()) c.client.close();

@@ -20,7 +20,16 @@ if (typeof scope.document === "undefined" && typeof scope.postMessage === "funct
     const data = e.data as
       | EngineInit
       | { type: "req"; id: number; body: EngineRequest }
-      | { type: "dropTab"; tabId: string };
+      | { type: "dropTab"; tabId: string }
+      | { type: "close" };
+    if (data?.type === "close") {
+      // Waits for running saves, then answers; the leader tab terminates the worker after.
+      void (engine ?? Promise.reject())
+        .then((host) => host.close())
+        .catch(() => undefined)
+        .then(() => scope.postMessage({ type: "closed" }));
+      return;
+    }
     if (data?.type === "dropTab") {
       void engine?.then((host) => host.dropTab(data.tabId)).catch(() => undefined);
       return;

@@ -32,26 +32,32 @@ export function openEngine(
   init: EngineInit,
   emit: (event: EngineEvent) => void,
 ): Promise<EngineHost> {
+  const locks = (globalThis.navigator as Navigator | undefined)?.locks;
+  if (locks === undefined) return open(init, emit);
   return new Promise<EngineHost>((resolve, reject) => {
-    navigator.locks
+    locks
       .request(init.lockName, { mode: "exclusive" }, async () => {
         let host: EngineHost;
         try {
-          const platform = await createPlatform({
-            ...init.platform,
-            storage: new IdbStorage({ dbName: init.dbName, storeName: init.storeName }),
-            durability: "strict",
-            sqlJs: { locateFile: () => init.wasmUrl },
-          });
-          host = new EngineHost(platform, emit);
+          host = await open(init, emit);
         } catch (e) {
           reject(e);
           return;
         }
         resolve(host);
-        // Held for the engine's lifetime: released when its context ends.
-        await new Promise<never>(() => undefined);
+        // Held for the engine's lifetime: until it is closed, or its page or worker ends.
+        await host.closed;
       })
       .catch(reject);
   });
+}
+
+async function open(init: EngineInit, emit: (event: EngineEvent) => void): Promise<EngineHost> {
+  const platform = await createPlatform({
+    ...init.platform,
+    storage: new IdbStorage({ dbName: init.dbName, storeName: init.storeName }),
+    durability: "strict",
+    sqlJs: { locateFile: () => init.wasmUrl },
+  });
+  return new EngineHost(platform, emit);
 }

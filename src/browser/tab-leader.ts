@@ -79,7 +79,20 @@ export class WorkerEngine implements EngineLink {
     this.#worker.postMessage({ type: "dropTab", tabId });
   }
 
+  /** Closes the engine (its saves finish), at most 2 s, then ends the worker. */
   async close(): Promise<void> {
+    if (this.#failed === undefined) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        this.#worker.addEventListener("message", (e: MessageEvent) => {
+          if ((e.data as { type?: string })?.type === "closed") {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        this.#worker.postMessage({ type: "close" });
+      });
+    }
     this.#worker.terminate();
     this.#fail(encodeError(engineUnavailable()));
   }

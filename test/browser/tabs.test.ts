@@ -181,6 +181,32 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it("a leader that closes its platform (page left open) hands the engine over, in both modes", async () => {
+    for (const mode of ["page", "worker"] as const) {
+      const [a, b] = [await newTab(), await newTab()];
+      const dbName = `handover-${mode}`;
+      expect(
+        await a.evaluate(({ mode, dbName }) => window.helpers.open(mode, dbName), { mode, dbName }),
+      ).toBe(true);
+      expect(
+        await b.evaluate(({ mode, dbName }) => window.helpers.open(mode, dbName), { mode, dbName }),
+      ).toBe(false);
+      await a.evaluate(async () => {
+        await window.tl!.createDatabase("h");
+        await window
+          .tl!.client("h")
+          .executeMultiple(
+            "CREATE TABLE t (id TEXT PRIMARY KEY, tab TEXT, n INTEGER); INSERT INTO t VALUES ('from-a', 'a', 0);",
+          );
+        await window.tl!.close();
+      });
+      await b.waitForFunction(() => window.helpers.isLeader(), null, { timeout: 20_000 });
+      expect(await b.evaluate(() => window.helpers.ids("h"))).toEqual(["from-a"]);
+      await a.close();
+      await b.close();
+    }
+  }, 60_000);
+
   it("a transaction open in the engine of a tab that closes fails with LEADER_CHANGED and is not applied; engine events reach other tabs", async () => {
     const db = "txdb";
     const [a, b] = [await newTab(), await newTab()];
