@@ -75,7 +75,10 @@ export class BrowserPlatform {
   listDatabases(options: ListDatabasesOptions = {}): Promise<DatabaseInfo[]> {
     return this.#platform("listDatabases", [options]) as Promise<DatabaseInfo[]>;
   }
-  updateConfig(nameOrId: string, changes: Partial<DatabaseConfig>): Promise<DatabaseConfig> {
+  updateConfig(
+    nameOrId: string,
+    changes: Partial<Record<keyof DatabaseConfig, boolean | null>>,
+  ): Promise<DatabaseConfig> {
     return this.#platform("updateConfig", [nameOrId, changes]) as Promise<DatabaseConfig>;
   }
   setSizeLimit(nameOrId: string, maxBytes: number | null): Promise<DatabaseInfo> {
@@ -85,8 +88,26 @@ export class BrowserPlatform {
     await this.#platform("deleteDatabase", [nameOrId]);
   }
   /** The database's image (as `Platform.exportDatabase`). */
-  exportDatabase(nameOrId: string, options: { encryptionKey?: string } = {}): Promise<Uint8Array> {
+  exportDatabase(
+    nameOrId: string,
+    options: { encryptionKey?: string | Uint8Array } = {},
+  ): Promise<Uint8Array> {
     return this.#platform("exportDatabase", [nameOrId, options]) as Promise<Uint8Array>;
+  }
+  async rotateEncryptionKey(
+    nameOrId: string,
+    oldKey: string | Uint8Array,
+    newKey: string | Uint8Array,
+  ): Promise<void> {
+    await this.#platform("rotateEncryptionKey", [nameOrId, oldKey, newKey]);
+  }
+  checkSchemas(schemaName: string): Promise<{ name: string; differences: string[] }[]> {
+    return this.#platform("checkSchemas", [schemaName]) as ReturnType<
+      BrowserPlatform["checkSchemas"]
+    >;
+  }
+  updateGroup(name: string, patch: { delete_protection?: boolean | null }): Promise<GroupInfo> {
+    return this.#platform("updateGroup", [name, patch]) as Promise<GroupInfo>;
   }
   createGroup(name: string, options: { location?: string } = {}): Promise<GroupInfo> {
     return this.#platform("createGroup", [name, options]) as Promise<GroupInfo>;

@@ -92,6 +92,15 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(s.closed).toMatchObject({ code: "CLIENT_CLOSED" });
     expect(s.missing).toMatchObject({ code: "DATABASE_NOT_FOUND" });
     expect(s.list).toEqual(["scenario"]);
+    expect(s.management).toMatchObject({
+      exportHeader: "SQLite format 3",
+      config: { allow_attach: true },
+      sizeLimit: 10_000_000,
+      checkSchemas: [],
+      updatedGroup: { name: "g2" },
+      badName: { code: expect.any(String) },
+      badLimit: { code: "SIZE_LIMIT_INVALID" },
+    });
     expect(s.connection).toMatchObject({
       inTx: true,
       afterCommit: false,

@@ -242,6 +242,12 @@ function show(v: unknown): unknown {
   return v;
 }
 
+/** Drops what differs between any two runs (ids, times). */
+function stable<T extends object>(o: T): Partial<T> {
+  const { id: _id, createdAt: _at, ...rest } = o as T & { id?: unknown; createdAt?: unknown };
+  return rest as Partial<T>;
+}
+
 async function failure(f: () => unknown): Promise<unknown> {
   try {
     await f();
@@ -369,6 +375,21 @@ async function runScenario(p: BrowserPlatform | Platform): Promise<unknown> {
     ),
     failed: await failure(() => p.migrate("app-schema", ["ALTER TABLE nope ADD COLUMN x"])),
     notSchema: await failure(() => p.migrate("scenario", ["CREATE TABLE z (x)"])),
+  };
+  const image = await p.exportDatabase("scenario");
+  out.management = {
+    exportHeader: new TextDecoder().decode(image.slice(0, 15)),
+    config: await p.updateConfig("scenario", { allow_attach: true }),
+    sizeLimit: (await p.setSizeLimit("scenario", 10_000_000)).sizeLimit,
+    info: (({ name, type, group, config }) => ({ name, type, group, config }))(
+      await p.getDatabase("scenario"),
+    ),
+    checkSchemas: await p.checkSchemas("app-schema"),
+    group: stable(await p.createGroup("g2")),
+    updatedGroup: stable(await p.updateGroup("g2", { delete_protection: true })),
+    groups: (await p.listGroups()).map((g) => g.name).sort(),
+    badName: await failure(() => p.createDatabase("no spaces allowed")),
+    badLimit: await failure(() => p.setSizeLimit("scenario", -1)),
   };
   db.close();
   out.closed = await failure(() => db.execute("SELECT 1"));
