@@ -2,7 +2,9 @@
 // `npm start` uses, and one ESM bundle per package entry point. Packages stay external except
 // chevrotain: loading its hundreds of small ES modules costs ~250 ms at every start, bundled it
 // costs a fraction of that (the CLI and crash-test children start often).
-import { existsSync, readFileSync, rmSync } from "node:fs";
+// Plus the browser engine worker, self-contained (a worker script cannot resolve package names),
+// and sql.js's browser WASM next to it: the files an app serves for `createBrowserPlatform()`.
+import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
 const entries = {
@@ -32,3 +34,18 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
+
+if (existsSync("src/browser/engine-worker.ts")) {
+  await build({
+    entryPoints: ["src/browser/engine-worker.ts"],
+    outfile: "dist/browser-worker.js",
+    bundle: true,
+    minify: true,
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+    sourcemap: true,
+    logLevel: "warning",
+  });
+  copyFileSync("node_modules/sql.js/dist/sql-wasm-browser.wasm", "dist/sql-wasm-browser.wasm");
+}

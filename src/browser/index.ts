@@ -1,6 +1,12 @@
 /**
- * tenantlite for browsers: the neutral API plus IndexedDB storage. Tell sql.js where its WASM is
- * served with `sqlJs.locateFile`.
+ * tenantlite for browsers: the neutral API plus IndexedDB storage, and `createBrowserPlatform()`,
+ * which shares tenants between the origin's tabs through one engine in a worker (the way apps
+ * should use it; see README "Tabs and the worker engine"). With `createPlatform` directly, tell
+ * sql.js where its WASM is served with `sqlJs.locateFile` (and keep to one tab per origin).
+ *
+ * @example
+ * import { createBrowserPlatform } from "tenantlite/browser";
+ * const platform = await createBrowserPlatform({ workerUrl: "/browser-worker.js" });
  *
  * @example
  * import { createPlatform, IdbStorage } from "tenantlite/browser";
@@ -18,4 +24,11 @@ export {
   splitStatements,
 } from "../../parser/index.js";
 export * from "../index.js";
+export {
+  BrowserPlatform,
+  type BrowserPlatformOptions,
+  createBrowserPlatform,
+  RemoteConnection,
+} from "./browser-platform.js";
 export { IdbStorage, type IdbStorageOptions } from "./idb-storage.js";
+export type { RemoteClientOptions } from "./rpc.js";
