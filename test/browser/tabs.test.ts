@@ -270,11 +270,11 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     const measure = () => page.evaluate((sql) => window.helpers.lagDuring("lag", sql), LONG_QUERY);
     await setup("worker");
     // The machine is shared: another process can deschedule the page's thread for 100 ms+ at any
-    // time (seen at load 13 on 2 cores, spread over the whole query). So up to 3 runs, each of
+    // time (seen at load 13 on 2 cores, spread over the whole query). So up to 5 runs, each of
     // which must leave the page nearly free, and one must stay under 100 ms throughout; the
     // in-page mode is stalled for the whole query in every run.
     const runs: Awaited<ReturnType<typeof measure>>[] = [];
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 5; i++) {
       const run = await measure();
       runs.push(run);
       expect(run.value).toBe("32000004000000");
@@ -295,5 +295,5 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(inPage.maxLagMs).toBeGreaterThan(inPage.queryMs * 0.8);
     await page.close();
     expect(errors).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 });
