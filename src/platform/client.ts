@@ -150,6 +150,8 @@ export class PlatformTransaction implements Transaction {
   /** The transaction ended by a statement of its own. */
   private ended = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Operations called and not finished yet. */
+  private pending = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -217,17 +219,23 @@ export class PlatformTransaction implements Transaction {
     } catch (e) {
       return Promise.reject(e);
     }
-    const op = this.queue.then(
-      () => this.step(f),
-      () => this.step(f),
-    );
+    // With no earlier operation pending, this one starts at once (each hop through the queue's
+    // promise chain costs a statement ~0.1 µs); otherwise it waits for them, in order.
+    const first = this.pending === 0;
+    this.pending++;
+    const op = first
+      ? this.step(f)
+      : this.queue.then(
+          () => this.step(f),
+          () => this.step(f),
+        );
     this.queue = op;
     return op;
   }
 
   private async step<T>(f: () => Promise<T>): Promise<T> {
-    if (this.ended) throw transactionClosed();
     try {
+      if (this.ended) throw transactionClosed();
       const result = await f();
       if (!this.conn.inTransaction) this.ended = true;
       return result;
@@ -236,6 +244,8 @@ export class PlatformTransaction implements Transaction {
       const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
       if (!timeout && !this.conn.inTransaction) this.ended = true;
       throw e;
+    } finally {
+      this.pending--;
     }
   }
 }
