@@ -99,6 +99,11 @@ interface CachedStatement {
   readonly rows: RowFactory;
   /** Computed on first use; reset when the schema changes. */
   decltypes: string[] | undefined;
+  /**
+   * Declared types handed out before they were computed, at the statement's first run on this
+   * schema (see `lazyTypes`); reset like `decltypes`.
+   */
+  lazy: WeakRef<LazyTypes> | undefined;
   /** The compiled program's effects, computed when a guard asks; reset like `decltypes`. */
   effects: ProgramEffects | undefined;
   /** Whether the statement may change the database or the transaction state. */
@@ -120,6 +125,24 @@ export const TRANSACTION_WORDS: ReadonlySet<string> = new Set([
 const READ_VERBS = new Set(["SELECT", "VALUES"]);
 const SQLITE_ROW = 100;
 const INT64_MARK = " AS  INTEGER)";
+
+/** Declared types handed out uncomputed: filled when first read, or before the schema may change. */
+interface LazyTypes {
+  types: string[] | undefined;
+  readonly entry: CachedStatement;
+}
+
+/** Results with uncomputed declared types a connection tracks before it computes the oldest. */
+const MAX_PENDING_TYPES = 64;
+
+/**
+ * Connections whose results carry declared types not computed yet (see `TenantDb.lazyTypes`):
+ * shared by the connections of one file, so that a statement about to change the schema on any of
+ * them has every connection compute its pending types first, against the schema they were for.
+ */
+export interface PendingTypes {
+  readonly connections: Set<TenantDb>;
+}
 
 /** What {@link TenantDb.describe} reports about a statement. */
 export interface StatementDescription {
@@ -165,6 +188,13 @@ export class TenantDb {
   private readonly attached = new Map<string, string>();
   private closed = false;
   private lastRowidStmt: RawStatement | undefined;
+  /**
+   * Declared types handed out uncomputed, while some result holds them (a result nobody holds
+   * needs none).
+   */
+  private pendingTypes: WeakRef<LazyTypes>[] = [];
+  /** Where this connection records that it has pending types (its file's, see tenant-file.ts). */
+  pending: PendingTypes = { connections: new Set() };
 
   /**
    * Creates a database file from `bytes` (an empty one when undefined) and opens a connection on
@@ -281,6 +311,7 @@ export class TenantDb {
 
   /** Frees every cached statement (the file's contents are about to be replaced). */
   clearStatements(): void {
+    this.settleTypes();
     this.clearCache();
   }
 
@@ -349,7 +380,10 @@ export class TenantDb {
       : bound.values;
     if (!bound.named) this.checkPositional(entry.scan, values.length);
     if (entry.readOnly) this.beginImplicitRead();
-    else this.endImplicitRead();
+    else {
+      if (this.pending.connections.size > 0) this.settleTypes();
+      this.endImplicitRead();
+    }
     const { stmt } = entry;
     try {
       this.bindAll(stmt, values);
@@ -363,7 +397,7 @@ export class TenantDb {
       const rowid = entry.insert ? this.lastInsertRowid() : undefined;
       this.afterStatement(entry, text);
       const columns = bound.rewritten ? entry.columns.map((c) => unrewriteName(c)) : entry.columns;
-      return new ResultSetImpl(columns, this.decltypes(entry), rows, changes, rowid);
+      return new ResultSetImpl(columns, this.lazyTypes(entry), rows, changes, rowid);
     } catch (e) {
       stmt.reset();
       this.afterFailure(entry.scan.firstWord);
@@ -396,6 +430,7 @@ export class TenantDb {
         `Arguments do not match SQL parameters: too many parameters, expected ${paramCount} found ${args}`,
       );
     }
+    this.settleTypes();
     this.endImplicitRead();
     const temp = locateTable(this.raw, statement.table)?.schema === "temp";
     try {
@@ -417,6 +452,7 @@ export class TenantDb {
    */
   executeScript(sql: string): void {
     this.assertOpen();
+    this.settleTypes();
     this.endImplicitRead();
     let index = 0;
     try {
@@ -562,6 +598,7 @@ export class TenantDb {
   /** Attaches another tenant's file (sql.js name) as `alias`; names were resolved by the caller. */
   attach(alias: string, file: string): void {
     this.assertOpen();
+    this.settleTypes();
     this.endImplicitRead();
     try {
       this.raw.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS ${quoteIdent(alias)}`);
@@ -577,6 +614,7 @@ export class TenantDb {
   /** Detaches `alias` (SQLite refuses while this connection's transaction has read it). */
   detach(alias: string): void {
     this.assertOpen();
+    this.settleTypes();
     this.endImplicitRead();
     try {
       this.raw.exec(`DETACH DATABASE ${quoteIdent(alias)}`);
@@ -597,6 +635,7 @@ export class TenantDb {
   /** Rolls back an explicit transaction, if any (used on timeouts and connection close). */
   rollback(): void {
     if (!this.explicitTxn || this.closed) return;
+    this.settleTypes();
     try {
       this.raw.exec("ROLLBACK");
     } catch {
@@ -610,6 +649,7 @@ export class TenantDb {
   /** Frees every statement and closes the connection (deleting the file if it created it). */
   close(): void {
     if (this.closed) return;
+    this.settleTypes();
     this.endImplicitRead();
     this.clearCache();
     this.lastRowidStmt?.free();
@@ -709,6 +749,7 @@ export class TenantDb {
       columns,
       rows: new RowFactory(columns),
       decltypes: undefined,
+      lazy: undefined,
       effects: undefined,
       readOnly: READ_VERBS.has(verb) || scan.firstWord === "EXPLAIN" || readOnlyPragma(info),
       dml: verb === "INSERT" || verb === "UPDATE" || verb === "DELETE" || verb === "REPLACE",
@@ -898,7 +939,66 @@ export class TenantDb {
       types ??= this.probeDeclaredTypes(body, n);
     }
     entry.decltypes = types ?? new Array(n).fill("");
+    const lazy = entry.lazy?.deref();
+    if (lazy !== undefined) lazy.types ??= entry.decltypes;
     return entry.decltypes;
+  }
+
+  /**
+   * A statement's declared types for its result. They cost a probe of the schema (a temporary
+   * view, ~60–400 µs) and most callers never read them, so at a statement's first run on this
+   * schema they are a function the result calls when they are first read; from its second run on
+   * they are computed at once (and cached with the statement). Nothing may change the schema
+   * while some are pending: every path that may (a statement that is not read-only on any
+   * connection of the file, a script, ALTER COLUMN, ATTACH/DETACH, a rollback, a new image)
+   * computes them first (`settleTypes`). A connection with attachments computes them at once:
+   * another tenant may change an attached schema.
+   */
+  private lazyTypes(entry: CachedStatement): string[] | (() => string[]) {
+    if (entry.decltypes !== undefined) return entry.decltypes;
+    const n = entry.columns.length;
+    if (
+      n === 0 ||
+      entry.scan.verb !== "SELECT" ||
+      entry.scan.firstWord === "EXPLAIN" ||
+      entry.lazy !== undefined ||
+      this.attached.size > 0
+    ) {
+      return this.decltypes(entry);
+    }
+    const lazy: LazyTypes = { types: undefined, entry };
+    entry.lazy = new WeakRef(lazy);
+    if (this.pendingTypes.length >= MAX_PENDING_TYPES) this.prunePendingTypes();
+    this.pendingTypes.push(new WeakRef(lazy));
+    this.pending.connections.add(this);
+    return () => lazy.types ?? this.decltypes(entry);
+  }
+
+  /** Forgets pending types no result holds any more, then computes the oldest half if still many. */
+  private prunePendingTypes(): void {
+    this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);
+    if (this.pendingTypes.length < MAX_PENDING_TYPES) return;
+    for (const r of this.pendingTypes.splice(0, MAX_PENDING_TYPES / 2)) this.settleLazy(r.deref());
+  }
+
+  /**
+   * Computes every pending declared type of the connections of this file, before something may
+   * change the schema they were handed out for.
+   */
+  settleTypes(): void {
+    const { connections } = this.pending;
+    if (connections.size === 0) return;
+    for (const db of [...connections]) {
+      connections.delete(db);
+      for (const r of db.pendingTypes.splice(0)) db.settleLazy(r.deref());
+    }
+  }
+
+  private settleLazy(lazy: LazyTypes | undefined): void {
+    if (lazy === undefined || lazy.types !== undefined) return;
+    lazy.types = this.closed
+      ? new Array(lazy.entry.columns.length).fill("")
+      : this.decltypes(lazy.entry);
   }
 
   /**
@@ -1009,6 +1109,7 @@ export class TenantDb {
       if (sql === keep) {
         e.effects = undefined;
         e.decltypes = undefined;
+        e.lazy = undefined;
       } else {
         e.stmt.free();
         this.cache.delete(sql);

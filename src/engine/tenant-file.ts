@@ -19,7 +19,7 @@ import { TenantliteError } from "../errors.js";
 import { TenantGate } from "./gate.js";
 import { toSqliteError } from "./sqlite-errors.js";
 import type { SqlJsModule } from "./sqljs-types.js";
-import { TenantDb, type TenantDbOptions } from "./tenant-db.js";
+import { type PendingTypes, TenantDb, type TenantDbOptions } from "./tenant-db.js";
 
 /** Idle connections a file keeps for reuse. */
 const POOL_SIZE = 4;
@@ -65,6 +65,11 @@ export class TenantFile {
   schemaGeneration = 0;
   /** Declared types of queries' columns, found on the owner connection, for this generation. */
   private readonly declared = new Map<string, string[]>();
+  /**
+   * Connections of this file whose results carry declared types not computed yet: a statement
+   * that may change the schema, on any of them, has them computed first (see `TenantDb.lazyTypes`).
+   */
+  private readonly pendingTypes: PendingTypes = { connections: new Set() };
   private declaredGeneration = 0;
   private readonly describe = (body: string, n: number): string[] | undefined => {
     if (this.declaredGeneration !== this.schemaGeneration) {
@@ -90,6 +95,7 @@ export class TenantFile {
   ) {
     this.gate = new TenantGate(name);
     this.version = owner.dataVersion();
+    owner.pending = this.pendingTypes;
   }
 
   /**
@@ -147,6 +153,7 @@ export class TenantFile {
     this.highWater = Math.max(this.highWater, this.leased.size + this.idle.length + 1);
     db.syncSchema(this.schemaGeneration);
     db.describer = this.describe;
+    db.pending = this.pendingTypes;
     db.lessee = user;
     this.leased.add(db);
     return db;
@@ -329,6 +336,7 @@ export class TenantFile {
    * sees like another's commit (TEMP objects and settings stay). The caller holds the gate.
    */
   replace(image: Uint8Array): void {
+    this.owner.settleTypes();
     copyImage(this.sql, this.owner, image);
     this.schemaChanged();
     this.takeChanged();
