@@ -124,6 +124,8 @@ export const TRANSACTION_WORDS: ReadonlySet<string> = new Set([
 ]);
 const READ_VERBS = new Set(["SELECT", "VALUES"]);
 const SQLITE_ROW = 100;
+/** sql.js's read options for integers read exactly (one object, not one per row). */
+const BIGINTS = { useBigInt: true } as const;
 const INT64_MARK = " AS  INTEGER)";
 
 /** Declared types handed out uncomputed: filled when first read, or before the schema may change. */
@@ -369,16 +371,16 @@ export class TenantDb {
         return entry.effects;
       });
     }
-    if (bound.values.length > entry.scan.paramCount && Array.isArray(args)) {
+    if (bound.count > entry.scan.paramCount && Array.isArray(args)) {
       throw new TenantliteError(
         "ARGS_INVALID",
-        `Arguments do not match SQL parameters: too many parameters, expected ${entry.scan.paramCount} found ${bound.values.length}`,
+        `Arguments do not match SQL parameters: too many parameters, expected ${entry.scan.paramCount} found ${bound.count}`,
       );
     }
     const values = bound.named
       ? this.namedValues(entry.scan, args as Record<string, unknown>, intMode)
       : bound.values;
-    if (!bound.named) this.checkPositional(entry.scan, values.length);
+    if (!bound.named) this.checkPositional(entry.scan, bound.count);
     if (entry.readOnly) this.beginImplicitRead();
     else {
       if (this.pending.connections.size > 0) this.settleTypes();
@@ -386,7 +388,8 @@ export class TenantDb {
     }
     const { stmt } = entry;
     try {
-      this.bindAll(stmt, values);
+      if (bound.simple !== undefined) this.bindSimple(stmt, bound.simple);
+      else this.bindAll(stmt, values);
       const rows = [];
       const exact = intMode !== "number";
       while (stmt.step()) {
@@ -833,6 +836,34 @@ export class TenantDb {
     return out;
   }
 
+  /**
+   * Binds positional arguments that are all strings, numbers or null (see `bindArguments`), as
+   * `bindAll` would, without building a `BoundValue` for each: numbers as REAL (libSQL's way),
+   * straight through SQLite's C API when they are all numbers.
+   */
+  private bindSimple(stmt: RawStatement, args: readonly (string | number | null)[]): void {
+    let numbers = args.length > 0;
+    for (let i = 0; i < args.length && numbers; i++) numbers = typeof args[i] === "number";
+    const sql = this.sql;
+    if (numbers) {
+      stmt.reset(); // clears the previous bindings, as sql.js's bind does
+      const handle = this.statementHandle(stmt);
+      for (let i = 0; i < args.length; i++)
+        sql._sqlite3_bind_double(handle, i + 1, args[i] as number);
+      return;
+    }
+    stmt.bind(args as unknown[]);
+    let handle: number | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      // sql.js binds int32 numbers as INTEGER: bind them again as REAL.
+      if (typeof v === "number" && (v | 0) === v) {
+        handle ??= this.statementHandle(stmt);
+        sql._sqlite3_bind_double(handle, i + 1, v);
+      }
+    }
+  }
+
   private bindAll(stmt: RawStatement, values: readonly BoundValue[]): void {
     if (values.length === 0) {
       stmt.bind([]);
@@ -887,20 +918,24 @@ export class TenantDb {
   }
 
   private readRow(stmt: RawStatement, entry: CachedStatement, exact: boolean, intMode: IntMode) {
-    let raw = stmt.get(null, exact ? { useBigInt: true } : undefined);
+    let raw = stmt.get(null, exact ? BIGINTS : undefined);
     if (!exact) {
       for (let i = 0; i < raw.length; i++) {
         const v = raw[i];
         if (typeof v === "number" && (v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER)) {
           // Maybe an INTEGER beyond 2^53 read through a double: read again exactly.
-          raw = stmt.get(null, { useBigInt: true });
+          raw = stmt.get(null, BIGINTS);
           break;
         }
       }
     }
-    const values: Value[] = new Array(raw.length);
-    for (let i = 0; i < raw.length; i++) values[i] = fromRaw(raw[i], intMode);
-    return entry.rows.make(values);
+    // sql.js's row is ours: converted in place (only integers read exactly and blobs change).
+    for (let i = 0; i < raw.length; i++) {
+      const v = raw[i];
+      if (typeof v === "bigint" || (typeof v === "object" && v !== null))
+        raw[i] = fromRaw(v, intMode);
+    }
+    return entry.rows.make(raw as Value[]);
   }
 
   private lastInsertRowid(): bigint {
@@ -1162,19 +1197,40 @@ export class TenantDb {
 
 interface BoundArguments {
   readonly values: BoundValue[];
+  /** How many positional arguments were given. */
+  readonly count: number;
+  /** The positional arguments themselves, when each is a string, a number or null. */
+  readonly simple?: readonly (string | number | null)[];
   readonly named: boolean;
   /** SQL with 64-bit parameters wrapped in `CAST(… AS INTEGER)`, when any. */
   readonly rewritten: string | undefined;
 }
 
+const NO_VALUES: BoundValue[] = [];
+
 function bindArguments(sql: string, args: InArgs | undefined, intMode: IntMode): BoundArguments {
   if (args === undefined || args === null)
-    return { values: [], named: false, rewritten: undefined };
+    return { values: NO_VALUES, count: 0, named: false, rewritten: undefined };
   if (Array.isArray(args)) {
+    let simple = true;
+    for (let i = 0; i < args.length && simple; i++) {
+      const v: unknown = args[i];
+      simple = typeof v === "string" || typeof v === "number" || v === null;
+    }
+    if (simple) {
+      return {
+        values: NO_VALUES,
+        count: args.length,
+        simple: args as readonly (string | number | null)[],
+        named: false,
+        rewritten: undefined,
+      };
+    }
     const values = args.map((v) => toBound(v, intMode));
     const wide = values.some((v) => v.kind === "int64");
     return {
       values,
+      count: values.length,
       named: false,
       rewritten: wide ? rewriteInt64(sql, values, undefined) : undefined,
     };
@@ -1194,7 +1250,8 @@ function bindArguments(sql: string, args: InArgs | undefined, intMode: IntMode):
     }
   }
   return {
-    values: [],
+    values: NO_VALUES,
+    count: 0,
     named: true,
     rewritten: wide ? rewriteInt64(sql, undefined, record) : undefined,
   };

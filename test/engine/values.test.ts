@@ -174,6 +174,43 @@ describe("result sets", () => {
     expect(cte.rowsAffected).toBe(1);
   });
 
+  it("binds every JS number as REAL, as libSQL does, whatever the other arguments are", async () => {
+    const types = "SELECT typeof(?1) AS a, typeof(?2) AS b, typeof(?3) AS c, ?1 AS v";
+    // All numbers (bound straight through SQLite's C API), then with text and null beside them.
+    expect({ ...(await db.execute({ sql: types, args: [1, -0, 2 ** 40] })).rows[0] }).toEqual({
+      a: "real",
+      b: "real",
+      c: "real",
+      v: 1,
+    });
+    expect({ ...(await db.execute({ sql: types, args: [7, "x", null] })).rows[0] }).toEqual({
+      a: "real",
+      b: "text",
+      c: "null",
+      v: 7,
+    });
+    expect({ ...(await db.execute({ sql: types, args: [1.5, 2, true] })).rows[0] }).toEqual({
+      a: "real",
+      b: "real",
+      c: "real",
+      v: 1.5,
+    });
+    // Bindings never leak from one run of a statement into the next.
+    const one = "SELECT ?1 AS p, typeof(?2) AS t";
+    expect({ ...(await db.execute({ sql: one, args: [3, 4] })).rows[0] }).toEqual({
+      p: 3,
+      t: "real",
+    });
+    expect({ ...(await db.execute({ sql: one, args: ["s", null] })).rows[0] }).toEqual({
+      p: "s",
+      t: "null",
+    });
+    expect({ ...(await db.execute({ sql: one, args: [5, 6] })).rows[0] }).toEqual({
+      p: 5,
+      t: "real",
+    });
+  });
+
   it("gives declared column types, following views and subqueries", async () => {
     await db.execute("CREATE TABLE typed (a INTEGER, b TEXT, c REAL, d decimal(10,2), e BLOB)");
     await db.execute("CREATE VIEW typed_v AS SELECT a, b FROM typed");
