@@ -233,19 +233,32 @@ export class PlatformTransaction implements Transaction {
     return op;
   }
 
-  private async step<T>(f: () => Promise<T>): Promise<T> {
+  private step<T>(f: () => Promise<T>): Promise<T> {
+    let result: Promise<T>;
     try {
       if (this.ended) throw transactionClosed();
-      const result = await f();
-      if (!this.conn.inTransaction) this.ended = true;
-      return result;
+      result = f();
     } catch (e) {
-      // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
-      const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
-      if (!timeout && !this.conn.inTransaction) this.ended = true;
-      throw e;
-    } finally {
-      this.pending--;
+      return Promise.reject(this.failed(e));
     }
+    // `then` rather than an async function: one promise per statement instead of three.
+    return result.then(
+      (value) => {
+        this.pending--;
+        if (!this.conn.inTransaction) this.ended = true;
+        return value;
+      },
+      (e: unknown) => {
+        throw this.failed(e);
+      },
+    );
+  }
+
+  private failed(e: unknown): unknown {
+    this.pending--;
+    // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
+    const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
+    if (!timeout && !this.conn.inTransaction) this.ended = true;
+    return e;
   }
 }
