@@ -346,7 +346,7 @@ export class TenantDb {
     } catch (e) {
       if (e instanceof SqliteError) {
         const alter = libsqlAlterColumn(text);
-        if (alter !== undefined) return this.alterColumn(alter, bound.values.length, guard);
+        if (alter !== undefined) return this.alterColumn(alter, bound.count, guard);
         const error = libsqlSyntaxError(text, e);
         // What SQLite refuses to compile may still be refused for a reason of the caller's (a
         // schema table written on a schema child): let the guard say so from the text alone.
