@@ -9,9 +9,9 @@
 import { EOF, type IRecognitionException, type IToken } from "chevrotain";
 import { newCollector } from "./collector.js";
 import { SqliteParser } from "./grammar.js";
-import { Illegal, tokenize } from "./lexer.js";
+import { Illegal, tokenize, tokenizeFrom } from "./lexer.js";
 import { Lru } from "./lru.js";
-import { splitTokens } from "./split.js";
+import { splitTokens, type TokenRange } from "./split.js";
 import { summarize } from "./summary.js";
 import { LP, RP, Semi } from "./tokens.js";
 import type { ParsedStatement, ParseError, ParseOptions, ParseResult } from "./types.js";
@@ -88,17 +88,60 @@ export function parse(sql: string, options: ParseOptions = {}): ParseResult {
     const { line, column } = lines.at(offset);
     errors.push(Object.freeze({ message, line, column, offset, statementIndex }));
   };
-  let toks: IToken[];
-  try {
-    toks = tokenize(sql);
-  } catch (e) {
-    fail(`internal parser error: ${String(e)}`, 0, 0);
-    return Object.freeze({ statements: Object.freeze(statements), errors: Object.freeze(errors) });
-  }
-  const ranges = splitTokens(toks);
   const p = parser();
-  for (let index = 0; index < ranges.length; index++) {
-    const { from, to, closed } = ranges[index]!;
+  // A long script is read a piece of whole statements at a time (see tokenizeFrom).
+  let pos = 0;
+  let want = PIECE_TOKENS;
+  let base = 0;
+  while (pos < sql.length) {
+    let toks: IToken[];
+    let end: number;
+    try {
+      ({ toks, end } = tokenizeFrom(sql, pos, want));
+    } catch (e) {
+      statements.length = 0;
+      errors.length = 0;
+      fail(`internal parser error: ${String(e)}`, 0, 0);
+      break;
+    }
+    let ranges = splitTokens(toks);
+    if (end < sql.length) {
+      // The piece ended at a `;` inside a trigger body: that statement goes on in the next one
+      // (a single statement longer than the piece: read it again in a longer piece).
+      const last = ranges[ranges.length - 1];
+      if (last !== undefined && !last.closed) {
+        if (ranges.length === 1) {
+          want *= 2;
+          continue;
+        }
+        ranges = ranges.slice(0, -1);
+        end = toks[last.from]!.startOffset;
+      }
+    }
+    pos = end;
+    want = PIECE_TOKENS;
+    base = parseRanges(p, sql, toks, ranges, base, options, statements, fail);
+  }
+  return Object.freeze({ statements: Object.freeze(statements), errors: Object.freeze(errors) });
+}
+
+/** Tokens read at a time from a long script (whole statements: a piece ends at a `;`). */
+const PIECE_TOKENS = 2048;
+
+/** Parses the statements `ranges` of `toks`, numbered from `base`; returns the next number. */
+function parseRanges(
+  p: SqliteParser,
+  sql: string,
+  toks: IToken[],
+  ranges: readonly TokenRange[],
+  base: number,
+  options: ParseOptions,
+  statements: ParsedStatement[],
+  fail: (message: string, offset: number, statementIndex: number) => void,
+): number {
+  for (let k = 0; k < ranges.length; k++) {
+    const index = base + k;
+    const { from, to, closed } = ranges[k]!;
     const first = toks[from]!;
     const last = toks[to - 1]!;
     const start = first.startOffset;
@@ -170,7 +213,7 @@ export function parse(sql: string, options: ParseOptions = {}): ParseResult {
       fail(message, start, index);
     }
   }
-  return Object.freeze({ statements: Object.freeze(statements), errors: Object.freeze(errors) });
+  return base + ranges.length;
 }
 
 const CACHE_SIZE = 2000;

@@ -184,9 +184,32 @@ function variable(sql: string, i: number): [number, TokenType] {
  * unrecognized input becomes `Illegal` tokens (the parser reports them per statement).
  */
 export function tokenize(sql: string, ends?: { openComment: boolean }): IToken[] {
+  return scan(sql, ends, 0, Number.POSITIVE_INFINITY).toks;
+}
+
+/**
+ * Tokens of `sql` from offset `start` (where a token starts), stopping after the first `;` once
+ * at least `atLeast` tokens were read: a long script is read a piece at a time, so its tokens
+ * need not all live at once (garbage that dies young costs the collector far less). `end` is
+ * the offset where the reading stopped (`sql.length` at the end).
+ */
+export function tokenizeFrom(
+  sql: string,
+  start: number,
+  atLeast: number,
+): { toks: IToken[]; end: number } {
+  return scan(sql, undefined, start, atLeast);
+}
+
+function scan(
+  sql: string,
+  ends: { openComment: boolean } | undefined,
+  start: number,
+  atLeast: number,
+): { toks: IToken[]; end: number } {
   const out: IToken[] = [];
   const n = sql.length;
-  let i = 0;
+  let i = start;
   while (i < n) {
     const c = sql.charCodeAt(i);
     if (isSpace(c)) {
@@ -330,9 +353,10 @@ export function tokenize(sql: string, ends?: { openComment: boolean }): IToken[]
     }
     out.push(make(type, sql, i, end));
     i = end;
+    if (type === Semi && out.length >= atLeast) break;
   }
   contextualKeywords(out);
-  return out;
+  return { toks: out, end: i };
 }
 
 /** Whether SQLite's analyze*Keyword helpers would read this token as TK_ID. */

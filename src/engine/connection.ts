@@ -142,7 +142,13 @@ export class Connection {
   private writing = false;
   /** A pin held for the connection's private state (TEMP objects, pragmas, attachments). */
   private statePin: OpenTenant | undefined;
+  /**
+   * Checks an open transaction for idleness. Armed once and moved forward only when it fires (a
+   * timer set and cleared around every statement of a transaction costs ~0.35 µs).
+   */
   private txTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the last statement of the open transaction ended (`performance.now()`). */
+  private txIdleSince = 0;
   /** Statements of this connection between `enter` and `settle`. */
   private active = 0;
   private timedOut = false;
@@ -591,7 +597,7 @@ export class Connection {
       if (word === "COMMIT" || word === "END") this.timedOut = false;
       throw timeoutError();
     }
-    clearTimeout(this.txTimer);
+    // A transaction's idle timer may stay armed: it leaves a connection with statements running.
     if (this.tenant !== undefined) {
       this.active++;
       return this.tenant;
@@ -622,9 +628,13 @@ export class Connection {
     // Statements of this connection still running keep what they use.
     if (--this.active > 0) return;
     if (this.inTransaction) {
-      clearTimeout(this.txTimer);
-      this.txTimer = setTimeout(() => this.expire(t), this.txTimeoutMs);
+      this.txIdleSince = performance.now();
+      this.txTimer ??= setTimeout(() => this.checkIdle(), this.txTimeoutMs);
       return;
+    }
+    if (this.txTimer !== undefined) {
+      clearTimeout(this.txTimer);
+      this.txTimer = undefined;
     }
     this.tenant = undefined;
     const db = this.own();
@@ -637,6 +647,22 @@ export class Connection {
     // statements that follow at once; the file takes it back at the next turn of the event loop.
     if (db !== undefined && !db.stateful && !this.writing) this.dbFile?.park(db);
     t.release();
+  }
+
+  /**
+   * The idle timer fired: rolls back a transaction idle for the timeout, or waits for the rest of
+   * it (a statement running now re-arms the timer when it settles).
+   */
+  private checkIdle(): void {
+    this.txTimer = undefined;
+    const t = this.tenant;
+    if (t === undefined || this.active > 0 || !this.inTransaction) return;
+    const idle = performance.now() - this.txIdleSince;
+    if (idle < this.txTimeoutMs) {
+      this.txTimer = setTimeout(() => this.checkIdle(), this.txTimeoutMs - idle);
+      return;
+    }
+    this.expire(t);
   }
 
   private expire(t: OpenTenant): void {

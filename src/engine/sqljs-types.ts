@@ -39,6 +39,11 @@ export interface RawDatabase {
 export interface SqlJsModule {
   Database: new (data?: ArrayLike<number> | null) => RawDatabase;
   _sqlite3_bind_double(stmt: number, index: number, value: number): number;
+  _sqlite3_step(stmt: number): number;
+  _sqlite3_reset(stmt: number): number;
+  _sqlite3_column_double(stmt: number, column: number): number;
+  /** A pointer to the column's UTF-8 text (valid until the next step or reset). */
+  _sqlite3_column_text(stmt: number, column: number): number;
   _sqlite3_sql(stmt: number): number;
   _sqlite3_close_v2(db: number): number;
   _sqlite3_errmsg(db: number): number;

@@ -99,6 +99,11 @@ interface CachedStatement {
   readonly rows: RowFactory;
   /** Computed on first use; reset when the schema changes. */
   decltypes: string[] | undefined;
+  /**
+   * Declared types handed out before they were computed, at the statement's first run on this
+   * schema (see `lazyTypes`); reset like `decltypes`.
+   */
+  lazy: WeakRef<LazyTypes> | undefined;
   /** The compiled program's effects, computed when a guard asks; reset like `decltypes`. */
   effects: ProgramEffects | undefined;
   /** Whether the statement may change the database or the transaction state. */
@@ -118,7 +123,28 @@ export const TRANSACTION_WORDS: ReadonlySet<string> = new Set([
   "RELEASE",
 ]);
 const READ_VERBS = new Set(["SELECT", "VALUES"]);
+const SQLITE_ROW = 100;
+/** sql.js's read options for integers read exactly (one object, not one per row). */
+const BIGINTS = { useBigInt: true } as const;
 const INT64_MARK = " AS  INTEGER)";
+
+/** Declared types handed out uncomputed: filled when first read, or before the schema may change. */
+interface LazyTypes {
+  types: string[] | undefined;
+  readonly entry: CachedStatement;
+}
+
+/** Results with uncomputed declared types a connection tracks before it computes the oldest. */
+const MAX_PENDING_TYPES = 64;
+
+/**
+ * Connections whose results carry declared types not computed yet (see `TenantDb.lazyTypes`):
+ * shared by the connections of one file, so that a statement about to change the schema on any of
+ * them has every connection compute its pending types first, against the schema they were for.
+ */
+export interface PendingTypes {
+  readonly connections: Set<TenantDb>;
+}
 
 /** What {@link TenantDb.describe} reports about a statement. */
 export interface StatementDescription {
@@ -145,6 +171,8 @@ export class TenantDb {
   stateful = false;
   /** The logical connection this one is lent to (see tenant-file.ts). */
   lessee: object | undefined;
+  /** Parked by its lessee between statements, not in use (see `TenantFile.park`). */
+  resting = false;
   /** The file's schema generation the cached effects and declared types were computed at. */
   schemaGeneration = 0;
   private readonly cache = new Map<string, CachedStatement>();
@@ -162,6 +190,13 @@ export class TenantDb {
   private readonly attached = new Map<string, string>();
   private closed = false;
   private lastRowidStmt: RawStatement | undefined;
+  /**
+   * Declared types handed out uncomputed, while some result holds them (a result nobody holds
+   * needs none).
+   */
+  private pendingTypes: WeakRef<LazyTypes>[] = [];
+  /** Where this connection records that it has pending types (its file's, see tenant-file.ts). */
+  pending: PendingTypes = { connections: new Set() };
 
   /**
    * Creates a database file from `bytes` (an empty one when undefined) and opens a connection on
@@ -278,6 +313,7 @@ export class TenantDb {
 
   /** Frees every cached statement (the file's contents are about to be replaced). */
   clearStatements(): void {
+    this.settleTypes();
     this.clearCache();
   }
 
@@ -310,7 +346,7 @@ export class TenantDb {
     } catch (e) {
       if (e instanceof SqliteError) {
         const alter = libsqlAlterColumn(text);
-        if (alter !== undefined) return this.alterColumn(alter, bound.values.length, guard);
+        if (alter !== undefined) return this.alterColumn(alter, bound.count, guard);
         const error = libsqlSyntaxError(text, e);
         // What SQLite refuses to compile may still be refused for a reason of the caller's (a
         // schema table written on a schema child): let the guard say so from the text alone.
@@ -335,21 +371,25 @@ export class TenantDb {
         return entry.effects;
       });
     }
-    if (bound.values.length > entry.scan.paramCount && Array.isArray(args)) {
+    if (bound.count > entry.scan.paramCount && Array.isArray(args)) {
       throw new TenantliteError(
         "ARGS_INVALID",
-        `Arguments do not match SQL parameters: too many parameters, expected ${entry.scan.paramCount} found ${bound.values.length}`,
+        `Arguments do not match SQL parameters: too many parameters, expected ${entry.scan.paramCount} found ${bound.count}`,
       );
     }
     const values = bound.named
       ? this.namedValues(entry.scan, args as Record<string, unknown>, intMode)
       : bound.values;
-    if (!bound.named) this.checkPositional(entry.scan, values.length);
+    if (!bound.named) this.checkPositional(entry.scan, bound.count);
     if (entry.readOnly) this.beginImplicitRead();
-    else this.endImplicitRead();
+    else {
+      if (this.pending.connections.size > 0) this.settleTypes();
+      this.endImplicitRead();
+    }
     const { stmt } = entry;
     try {
-      this.bindAll(stmt, values);
+      if (bound.simple !== undefined) this.bindSimple(stmt, bound.simple);
+      else this.bindAll(stmt, values);
       const rows = [];
       const exact = intMode !== "number";
       while (stmt.step()) {
@@ -360,7 +400,7 @@ export class TenantDb {
       const rowid = entry.insert ? this.lastInsertRowid() : undefined;
       this.afterStatement(entry, text);
       const columns = bound.rewritten ? entry.columns.map((c) => unrewriteName(c)) : entry.columns;
-      return new ResultSetImpl(columns, this.decltypes(entry), rows, changes, rowid);
+      return new ResultSetImpl(columns, this.lazyTypes(entry), rows, changes, rowid);
     } catch (e) {
       stmt.reset();
       this.afterFailure(entry.scan.firstWord);
@@ -393,6 +433,7 @@ export class TenantDb {
         `Arguments do not match SQL parameters: too many parameters, expected ${paramCount} found ${args}`,
       );
     }
+    this.settleTypes();
     this.endImplicitRead();
     const temp = locateTable(this.raw, statement.table)?.schema === "temp";
     try {
@@ -414,6 +455,7 @@ export class TenantDb {
    */
   executeScript(sql: string): void {
     this.assertOpen();
+    this.settleTypes();
     this.endImplicitRead();
     let index = 0;
     try {
@@ -559,6 +601,7 @@ export class TenantDb {
   /** Attaches another tenant's file (sql.js name) as `alias`; names were resolved by the caller. */
   attach(alias: string, file: string): void {
     this.assertOpen();
+    this.settleTypes();
     this.endImplicitRead();
     try {
       this.raw.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS ${quoteIdent(alias)}`);
@@ -574,6 +617,7 @@ export class TenantDb {
   /** Detaches `alias` (SQLite refuses while this connection's transaction has read it). */
   detach(alias: string): void {
     this.assertOpen();
+    this.settleTypes();
     this.endImplicitRead();
     try {
       this.raw.exec(`DETACH DATABASE ${quoteIdent(alias)}`);
@@ -594,6 +638,7 @@ export class TenantDb {
   /** Rolls back an explicit transaction, if any (used on timeouts and connection close). */
   rollback(): void {
     if (!this.explicitTxn || this.closed) return;
+    this.settleTypes();
     try {
       this.raw.exec("ROLLBACK");
     } catch {
@@ -607,6 +652,7 @@ export class TenantDb {
   /** Frees every statement and closes the connection (deleting the file if it created it). */
   close(): void {
     if (this.closed) return;
+    this.settleTypes();
     this.endImplicitRead();
     this.clearCache();
     this.lastRowidStmt?.free();
@@ -706,6 +752,7 @@ export class TenantDb {
       columns,
       rows: new RowFactory(columns),
       decltypes: undefined,
+      lazy: undefined,
       effects: undefined,
       readOnly: READ_VERBS.has(verb) || scan.firstWord === "EXPLAIN" || readOnlyPragma(info),
       dml: verb === "INSERT" || verb === "UPDATE" || verb === "DELETE" || verb === "REPLACE",
@@ -789,6 +836,34 @@ export class TenantDb {
     return out;
   }
 
+  /**
+   * Binds positional arguments that are all strings, numbers or null (see `bindArguments`), as
+   * `bindAll` would, without building a `BoundValue` for each: numbers as REAL (libSQL's way),
+   * straight through SQLite's C API when they are all numbers.
+   */
+  private bindSimple(stmt: RawStatement, args: readonly (string | number | null)[]): void {
+    let numbers = args.length > 0;
+    for (let i = 0; i < args.length && numbers; i++) numbers = typeof args[i] === "number";
+    const sql = this.sql;
+    if (numbers) {
+      stmt.reset(); // clears the previous bindings, as sql.js's bind does
+      const handle = this.statementHandle(stmt);
+      for (let i = 0; i < args.length; i++)
+        sql._sqlite3_bind_double(handle, i + 1, args[i] as number);
+      return;
+    }
+    stmt.bind(args as unknown[]);
+    let handle: number | undefined;
+    for (let i = 0; i < args.length; i++) {
+      const v = args[i];
+      // sql.js binds int32 numbers as INTEGER: bind them again as REAL.
+      if (typeof v === "number" && (v | 0) === v) {
+        handle ??= this.statementHandle(stmt);
+        sql._sqlite3_bind_double(handle, i + 1, v);
+      }
+    }
+  }
+
   private bindAll(stmt: RawStatement, values: readonly BoundValue[]): void {
     if (values.length === 0) {
       stmt.bind([]);
@@ -843,26 +918,43 @@ export class TenantDb {
   }
 
   private readRow(stmt: RawStatement, entry: CachedStatement, exact: boolean, intMode: IntMode) {
-    let raw = stmt.get(null, exact ? { useBigInt: true } : undefined);
+    let raw = stmt.get(null, exact ? BIGINTS : undefined);
     if (!exact) {
       for (let i = 0; i < raw.length; i++) {
         const v = raw[i];
         if (typeof v === "number" && (v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER)) {
           // Maybe an INTEGER beyond 2^53 read through a double: read again exactly.
-          raw = stmt.get(null, { useBigInt: true });
+          raw = stmt.get(null, BIGINTS);
           break;
         }
       }
     }
-    const values: Value[] = new Array(raw.length);
-    for (let i = 0; i < raw.length; i++) values[i] = fromRaw(raw[i], intMode);
-    return entry.rows.make(values);
+    // sql.js's row is ours: converted in place (only integers read exactly and blobs change).
+    for (let i = 0; i < raw.length; i++) {
+      const v = raw[i];
+      if (typeof v === "bigint" || (typeof v === "object" && v !== null))
+        raw[i] = fromRaw(v, intMode);
+    }
+    return entry.rows.make(raw as Value[]);
   }
 
   private lastInsertRowid(): bigint {
     this.lastRowidStmt ??= this.raw.prepare("SELECT last_insert_rowid()");
     const st = this.lastRowidStmt;
-    st.step();
+    // Straight through SQLite's C API (sql.js's step/get/reset cost ~0.3 µs more): the value as a
+    // double is exact when it is a safe integer, else it is read as text.
+    const sql = this.sql;
+    const handle = this.statementHandle(st);
+    if (sql._sqlite3_step(handle) === SQLITE_ROW) {
+      const d = sql._sqlite3_column_double(handle, 0);
+      const v = Number.isSafeInteger(d)
+        ? BigInt(d)
+        : BigInt(sql.UTF8ToString(sql._sqlite3_column_text(handle, 0)));
+      sql._sqlite3_reset(handle);
+      return v;
+    }
+    sql._sqlite3_reset(handle);
+    st.step(); // reports what went wrong
     const v = st.get(null, { useBigInt: true })[0];
     st.reset();
     return typeof v === "bigint" ? v : BigInt(v as number);
@@ -882,7 +974,66 @@ export class TenantDb {
       types ??= this.probeDeclaredTypes(body, n);
     }
     entry.decltypes = types ?? new Array(n).fill("");
+    const lazy = entry.lazy?.deref();
+    if (lazy !== undefined) lazy.types ??= entry.decltypes;
     return entry.decltypes;
+  }
+
+  /**
+   * A statement's declared types for its result. They cost a probe of the schema (a temporary
+   * view, ~60–400 µs) and most callers never read them, so at a statement's first run on this
+   * schema they are a function the result calls when they are first read; from its second run on
+   * they are computed at once (and cached with the statement). Nothing may change the schema
+   * while some are pending: every path that may (a statement that is not read-only on any
+   * connection of the file, a script, ALTER COLUMN, ATTACH/DETACH, a rollback, a new image)
+   * computes them first (`settleTypes`). A connection with attachments computes them at once:
+   * another tenant may change an attached schema.
+   */
+  private lazyTypes(entry: CachedStatement): string[] | (() => string[]) {
+    if (entry.decltypes !== undefined) return entry.decltypes;
+    const n = entry.columns.length;
+    if (
+      n === 0 ||
+      entry.scan.verb !== "SELECT" ||
+      entry.scan.firstWord === "EXPLAIN" ||
+      entry.lazy !== undefined ||
+      this.attached.size > 0
+    ) {
+      return this.decltypes(entry);
+    }
+    const lazy: LazyTypes = { types: undefined, entry };
+    entry.lazy = new WeakRef(lazy);
+    if (this.pendingTypes.length >= MAX_PENDING_TYPES) this.prunePendingTypes();
+    this.pendingTypes.push(new WeakRef(lazy));
+    this.pending.connections.add(this);
+    return () => lazy.types ?? this.decltypes(entry);
+  }
+
+  /** Forgets pending types no result holds any more, then computes the oldest half if still many. */
+  private prunePendingTypes(): void {
+    this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);
+    if (this.pendingTypes.length < MAX_PENDING_TYPES) return;
+    for (const r of this.pendingTypes.splice(0, MAX_PENDING_TYPES / 2)) this.settleLazy(r.deref());
+  }
+
+  /**
+   * Computes every pending declared type of the connections of this file, before something may
+   * change the schema they were handed out for.
+   */
+  settleTypes(): void {
+    const { connections } = this.pending;
+    if (connections.size === 0) return;
+    for (const db of [...connections]) {
+      connections.delete(db);
+      for (const r of db.pendingTypes.splice(0)) db.settleLazy(r.deref());
+    }
+  }
+
+  private settleLazy(lazy: LazyTypes | undefined): void {
+    if (lazy === undefined || lazy.types !== undefined) return;
+    lazy.types = this.closed
+      ? new Array(lazy.entry.columns.length).fill("")
+      : this.decltypes(lazy.entry);
   }
 
   /**
@@ -993,6 +1144,7 @@ export class TenantDb {
       if (sql === keep) {
         e.effects = undefined;
         e.decltypes = undefined;
+        e.lazy = undefined;
       } else {
         e.stmt.free();
         this.cache.delete(sql);
@@ -1045,19 +1197,40 @@ export class TenantDb {
 
 interface BoundArguments {
   readonly values: BoundValue[];
+  /** How many positional arguments were given. */
+  readonly count: number;
+  /** The positional arguments themselves, when each is a string, a number or null. */
+  readonly simple?: readonly (string | number | null)[];
   readonly named: boolean;
   /** SQL with 64-bit parameters wrapped in `CAST(… AS INTEGER)`, when any. */
   readonly rewritten: string | undefined;
 }
 
+const NO_VALUES: BoundValue[] = [];
+
 function bindArguments(sql: string, args: InArgs | undefined, intMode: IntMode): BoundArguments {
   if (args === undefined || args === null)
-    return { values: [], named: false, rewritten: undefined };
+    return { values: NO_VALUES, count: 0, named: false, rewritten: undefined };
   if (Array.isArray(args)) {
+    let simple = true;
+    for (let i = 0; i < args.length && simple; i++) {
+      const v: unknown = args[i];
+      simple = typeof v === "string" || typeof v === "number" || v === null;
+    }
+    if (simple) {
+      return {
+        values: NO_VALUES,
+        count: args.length,
+        simple: args as readonly (string | number | null)[],
+        named: false,
+        rewritten: undefined,
+      };
+    }
     const values = args.map((v) => toBound(v, intMode));
     const wide = values.some((v) => v.kind === "int64");
     return {
       values,
+      count: values.length,
       named: false,
       rewritten: wide ? rewriteInt64(sql, values, undefined) : undefined,
     };
@@ -1077,7 +1250,8 @@ function bindArguments(sql: string, args: InArgs | undefined, intMode: IntMode):
     }
   }
   return {
-    values: [],
+    values: NO_VALUES,
+    count: 0,
     named: true,
     rewritten: wide ? rewriteInt64(sql, undefined, record) : undefined,
   };

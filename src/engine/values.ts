@@ -165,15 +165,45 @@ export class RowFactory {
   }
 }
 
-/** The `ResultSet` implementation. */
+/**
+ * The `ResultSet` implementation. `columnTypes` may be given as a function, called the first time
+ * they are read (declared types cost a probe of the schema; most callers never read them): they
+ * are then an own enumerable accessor, which spreading, cloning and JSON see like a value.
+ */
 export class ResultSetImpl implements ResultSet {
+  declare columns: string[];
+  declare columnTypes: string[];
+  declare rows: Row[];
+  declare rowsAffected: number;
+  declare lastInsertRowid: bigint | undefined;
+
   constructor(
-    public columns: string[],
-    public columnTypes: string[],
-    public rows: Row[],
-    public rowsAffected: number,
-    public lastInsertRowid: bigint | undefined,
-  ) {}
+    columns: string[],
+    columnTypes: string[] | (() => string[]),
+    rows: Row[],
+    rowsAffected: number,
+    lastInsertRowid: bigint | undefined,
+  ) {
+    this.columns = columns;
+    if (typeof columnTypes !== "function") this.columnTypes = columnTypes;
+    else {
+      let types: string[] | undefined;
+      Object.defineProperty(this, "columnTypes", {
+        enumerable: true,
+        configurable: true,
+        get: () => {
+          types ??= columnTypes();
+          return types;
+        },
+        set: (v: string[]) => {
+          types = v;
+        },
+      });
+    }
+    this.rows = rows;
+    this.rowsAffected = rowsAffected;
+    this.lastInsertRowid = lastInsertRowid;
+  }
 
   toJSON(): unknown {
     return {

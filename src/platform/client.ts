@@ -150,6 +150,8 @@ export class PlatformTransaction implements Transaction {
   /** The transaction ended by a statement of its own. */
   private ended = false;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Operations called and not finished yet. */
+  private pending = 0;
 
   constructor(
     private readonly conn: Connection,
@@ -217,25 +219,46 @@ export class PlatformTransaction implements Transaction {
     } catch (e) {
       return Promise.reject(e);
     }
-    const op = this.queue.then(
-      () => this.step(f),
-      () => this.step(f),
-    );
+    // With no earlier operation pending, this one starts at once (each hop through the queue's
+    // promise chain costs a statement ~0.1 µs); otherwise it waits for them, in order.
+    const first = this.pending === 0;
+    this.pending++;
+    const op = first
+      ? this.step(f)
+      : this.queue.then(
+          () => this.step(f),
+          () => this.step(f),
+        );
     this.queue = op;
     return op;
   }
 
-  private async step<T>(f: () => Promise<T>): Promise<T> {
-    if (this.ended) throw transactionClosed();
+  private step<T>(f: () => Promise<T>): Promise<T> {
+    let result: Promise<T>;
     try {
-      const result = await f();
-      if (!this.conn.inTransaction) this.ended = true;
-      return result;
+      if (this.ended) throw transactionClosed();
+      result = f();
     } catch (e) {
-      // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
-      const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
-      if (!timeout && !this.conn.inTransaction) this.ended = true;
-      throw e;
+      return Promise.reject(this.failed(e));
     }
+    // `then` rather than an async function: one promise per statement instead of three.
+    return result.then(
+      (value) => {
+        this.pending--;
+        if (!this.conn.inTransaction) this.ended = true;
+        return value;
+      },
+      (e: unknown) => {
+        throw this.failed(e);
+      },
+    );
+  }
+
+  private failed(e: unknown): unknown {
+    this.pending--;
+    // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
+    const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
+    if (!timeout && !this.conn.inTransaction) this.ended = true;
+    return e;
   }
 }

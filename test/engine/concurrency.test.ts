@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { expectCode } from "../helpers.js";
 
@@ -80,6 +80,37 @@ describe("many logical connections on one tenant", () => {
     await expectCode(tx.commit(), "TRANSACTION_TIMEOUT");
     const rs = await a.execute("SELECT x FROM t ORDER BY x");
     expect(rs.rows.map((r) => r.x)).toEqual([2]);
+  });
+
+  it("times a transaction out counting from its last statement, however long it has run", async () => {
+    platform = await createPlatform({ transactionTimeoutMs: 100 });
+    await platform.createDatabase("busy");
+    const a = platform.client("busy");
+    await a.execute("CREATE TABLE t (x)");
+    // The idle timer is armed once and moved on when it fires (not reset by each statement):
+    // fake clocks make the boundaries exact.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance", "Date"] });
+    try {
+      const tx = await a.transaction("write");
+      for (let i = 0; i < 10; i++) {
+        await tx.execute({ sql: "INSERT INTO t VALUES (?)", args: [i] });
+        await vi.advanceTimersByTimeAsync(60); // 600 ms in all, never 100 ms idle
+      }
+      await vi.advanceTimersByTimeAsync(30); // idle 90 ms
+      await tx.execute("INSERT INTO t VALUES (10)");
+      await vi.advanceTimersByTimeAsync(99);
+      await tx.commit();
+      expect((await a.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(11);
+      const late = await a.transaction("write");
+      await late.execute("INSERT INTO t VALUES (11)");
+      await vi.advanceTimersByTimeAsync(60);
+      await late.execute("INSERT INTO t VALUES (12)");
+      await vi.advanceTimersByTimeAsync(101); // 101 ms after its last statement
+      await expectCode(late.execute("INSERT INTO t VALUES (13)"), "TRANSACTION_TIMEOUT");
+      expect((await a.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(11);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("queues autocommit writes behind a transaction and runs them after it commits; reads go on", async () => {

@@ -103,6 +103,37 @@ describe("several connections on one sql.js file", () => {
     second.close();
   });
 
+  it("parks connections between statements; one its user went on with is never taken back", async () => {
+    const file = TenantFile.open(sql, "parked", undefined);
+    const users = Array.from({ length: 6 }, () => ({}));
+    const dbs = users.map((u) => file.lease(u));
+    for (const db of dbs.slice(0, 4)) {
+      run(db, "SELECT 1");
+      file.park(db);
+    }
+    // The first user goes on with its connection (only marked busy), while others park theirs:
+    // more parked than the pool holds gives back the longest parked that is not busy.
+    file.unpark(dbs[0]!);
+    file.park(dbs[4]!);
+    file.park(dbs[5]!);
+    expect(dbs[0]!.lessee).toBe(users[0]);
+    expect(dbs[1]!.lessee).toBeUndefined();
+    expect(dbs.slice(2).map((db) => db.lessee)).toEqual(users.slice(2));
+    expect(run(dbs[0]!, "SELECT 2 AS n").rows[0]!.n).toBe(2);
+    file.park(dbs[0]!); // parked again, after the others: the pool is full, the oldest goes
+    expect(dbs[2]!.lessee).toBeUndefined();
+    file.unpark(dbs[3]!); // busy at the next turn of the event loop: stays with its user
+    await new Promise((r) => setTimeout(r, 0));
+    expect(dbs[3]!.lessee).toBe(users[3]);
+    expect([0, 4, 5].map((i) => dbs[i]!.lessee)).toEqual([undefined, undefined, undefined]);
+    expect(dbs[3]!.isClosed).toBe(false);
+    // Parked again later, it goes back at the following turn.
+    file.park(dbs[3]!);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(dbs[3]!.lessee).toBeUndefined();
+    file.close();
+  });
+
   it("refuses engine-wide pragmas before SQLite compiles them (it runs them then)", async () => {
     const file = TenantFile.open(sql, "t", undefined);
     const a = file.lease({});

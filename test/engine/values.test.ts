@@ -174,6 +174,43 @@ describe("result sets", () => {
     expect(cte.rowsAffected).toBe(1);
   });
 
+  it("binds every JS number as REAL, as libSQL does, whatever the other arguments are", async () => {
+    const types = "SELECT typeof(?1) AS a, typeof(?2) AS b, typeof(?3) AS c, ?1 AS v";
+    // All numbers (bound straight through SQLite's C API), then with text and null beside them.
+    expect({ ...(await db.execute({ sql: types, args: [1, -0, 2 ** 40] })).rows[0] }).toEqual({
+      a: "real",
+      b: "real",
+      c: "real",
+      v: 1,
+    });
+    expect({ ...(await db.execute({ sql: types, args: [7, "x", null] })).rows[0] }).toEqual({
+      a: "real",
+      b: "text",
+      c: "null",
+      v: 7,
+    });
+    expect({ ...(await db.execute({ sql: types, args: [1.5, 2, true] })).rows[0] }).toEqual({
+      a: "real",
+      b: "real",
+      c: "real",
+      v: 1.5,
+    });
+    // Bindings never leak from one run of a statement into the next.
+    const one = "SELECT ?1 AS p, typeof(?2) AS t";
+    expect({ ...(await db.execute({ sql: one, args: [3, 4] })).rows[0] }).toEqual({
+      p: 3,
+      t: "real",
+    });
+    expect({ ...(await db.execute({ sql: one, args: ["s", null] })).rows[0] }).toEqual({
+      p: "s",
+      t: "null",
+    });
+    expect({ ...(await db.execute({ sql: one, args: [5, 6] })).rows[0] }).toEqual({
+      p: 5,
+      t: "real",
+    });
+  });
+
   it("gives declared column types, following views and subqueries", async () => {
     await db.execute("CREATE TABLE typed (a INTEGER, b TEXT, c REAL, d decimal(10,2), e BLOB)");
     await db.execute("CREATE VIEW typed_v AS SELECT a, b FROM typed");
@@ -188,6 +225,53 @@ describe("result sets", () => {
     await db.execute("ALTER TABLE typed RENAME COLUMN b TO bb");
     await db.execute("ALTER TABLE typed ADD COLUMN b VARCHAR(20)");
     expect((await db.execute("SELECT b FROM typed")).columnTypes).toEqual(["VARCHAR(20)"]);
+  });
+
+  it("gives a result's declared types as they were when it ran, read after a schema change", async () => {
+    // Types are computed when first read (a query's first run): a change of the schema in
+    // between, on this connection or another, must not show in them.
+    const p = await createPlatform();
+    await p.createDatabase("late");
+    const a = p.connect("late");
+    const b = p.connect("late");
+    await a.execute("CREATE TABLE t (x INTEGER, y TEXT)", undefined);
+    const own = await a.execute("SELECT x, y FROM t", undefined);
+    const other = await b.execute("SELECT y, x FROM t", undefined);
+    const temp = await b.execute("SELECT x AS tx FROM t", undefined);
+    await a.execute("ALTER TABLE t RENAME TO t_old", undefined);
+    await a.execute("CREATE TABLE t (x BLOB, y REAL)", undefined);
+    expect(own.columnTypes).toEqual(["INTEGER", "TEXT"]);
+    expect(other.columnTypes).toEqual(["TEXT", "INTEGER"]);
+    await b.execute("CREATE TEMP TABLE t (x VARCHAR(9))", undefined);
+    expect(temp.columnTypes).toEqual(["INTEGER"]);
+    // The same texts now: the new tables (b's TEMP table comes first for b).
+    expect((await a.execute("SELECT x, y FROM t", undefined)).columnTypes).toEqual([
+      "BLOB",
+      "REAL",
+    ]);
+    expect((await b.execute("SELECT x AS tx FROM t", undefined)).columnTypes).toEqual([
+      "VARCHAR(9)",
+    ]);
+    // A transaction's own DDL, then a rollback, and a script.
+    await a.execute("BEGIN", undefined);
+    await a.execute("CREATE TABLE u (k NUMERIC)", undefined);
+    const inTx = await a.execute("SELECT k FROM u", undefined);
+    await a.execute("ROLLBACK", undefined);
+    expect(inTx.columnTypes).toEqual(["NUMERIC"]);
+    const beforeScript = await a.execute("SELECT y FROM t_old", undefined);
+    await a.executeScript("DROP TABLE t_old; CREATE TABLE t_old (y DATE)");
+    expect(beforeScript.columnTypes).toEqual(["TEXT"]);
+    // Many results held unread: all keep their types.
+    const held = [];
+    for (let i = 0; i < 150; i++)
+      held.push(await a.execute(`SELECT y, ${i} AS n FROM t`, undefined));
+    await a.execute("DROP TABLE t", undefined);
+    for (const rs of held) expect(rs.columnTypes).toEqual(["REAL", ""]);
+    expect(JSON.parse(JSON.stringify(held[0])).columnTypes).toEqual(["REAL", ""]);
+    expect({ ...held[1]! }.columnTypes).toEqual(["REAL", ""]);
+    a.close();
+    b.close();
+    await p.close();
   });
 });
 
