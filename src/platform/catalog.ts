@@ -407,7 +407,10 @@ export class Catalog {
     }
     this.lookups.set(key, info);
     let keys = this.lookupKeys.get(info.id);
-    if (keys === undefined) this.lookupKeys.set(info.id, (keys = new Set()));
+    if (keys === undefined) {
+      keys = new Set();
+      this.lookupKeys.set(info.id, keys);
+    }
     keys.add(key);
   }
 
