@@ -12,6 +12,8 @@ export interface ServerProcess {
 export async function startServerProcess(kind: string, dir = ""): Promise<ServerProcess> {
   const child: ChildProcess = fork("scripts/run-ts.mjs", ["bench/server/child.ts", kind, dir], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
+    execArgv: (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
   });
   const next = () =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
