@@ -1,83 +1,56 @@
 /**
- * Server benchmark.
- * 1. `@libsql/client` `execute()` of a point select over HTTP: tenantlite's server against a
- *    minimal `node:http` server answering the same Hrana JSON with the same sql.js query (the
- *    floor: no routing, auth, streams or safety). Target ≥ 0.8× the floor.
- * 2. 50 concurrent clients over 5 tenants doing interactive increment transactions for a bounded
- *    time: requests/s, p50/p99 transaction latency, and the final counts checked exactly.
+ * Server benchmark (issue 20, point 4). Every server under test runs in a child process of its
+ * own (bench/server/child.ts), so its CPU time is measured apart from the clients' (this process).
+ *
+ * 1. `@libsql/client` `execute()` of a point select over HTTP, 8 callers: requests/s and the
+ *    server's CPU per request for tenantlite (`--memory`), the native anchor (node:http +
+ *    better-sqlite3, `:memory:`) and the floor (node:http + sql.js). Targets: CPU per read
+ *    ≤ 1.5× the native anchor's; requests/s ≥ 0.8× the floor's.
+ * 2. 50 clients inserting one row per request (autocommit) on disk, over 5 tenants and over 50:
+ *    inserts/s and the server's CPU per insert, tenantlite (data directory) against the native
+ *    anchor (a file per tenant, WAL, synchronous=FULL: every answered commit is durable in both).
+ *    Target ≥ 0.8× the anchor's throughput. Row counts are checked against acknowledged inserts.
+ * 3. 50 clients × 5 tenants doing interactive increment transactions on tenantlite (memory):
+ *    transactions/s, p50/p99 latency, and the final counts checked exactly.
  *
  * Run: node scripts/run-ts.mjs bench/server/index.ts [seconds-per-phase]
+ * (`BENCH_ONLY=reads,inserts,increments` picks parts; `BENCH_DIR` sets where temp data goes.)
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import initSqlJs from "sql.js";
-import { startServer } from "../../src/node/server.js";
 import { printTable, ratio } from "../lib/measure.js";
+import { type ServerProcess, startServerProcess } from "../lib/server-process.js";
 
 const SECONDS = Number(process.argv[2] ?? 3);
 const ROWS = 1000;
 const CONCURRENCY = 8;
+const BASE = process.env.BENCH_DIR ?? tmpdir();
+const ONLY = new Set((process.env.BENCH_ONLY ?? "reads,inserts,increments").split(","));
 
-async function floorServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const SQL = await initSqlJs();
-  const db = new SQL.Database();
-  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
-  db.exec("BEGIN");
-  const ins = db.prepare("INSERT INTO t VALUES (?, ?)");
-  for (let i = 1; i <= ROWS; i++) ins.run([i, `name-${i}`]);
-  ins.free();
-  db.exec("COMMIT");
-  const stmt = db.prepare("SELECT id, name FROM t WHERE id = ?");
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString());
-      const exec = body.requests[0];
-      const id = Number(exec.stmt.args[0].value);
-      stmt.bind([id]);
-      const rows: unknown[] = [];
-      while (stmt.step()) {
-        const [rid, name] = stmt.get();
-        rows.push([
-          { type: "integer", value: String(rid) },
-          { type: "text", value: name },
-        ]);
-      }
-      stmt.reset();
-      const result = {
-        cols: [
-          { name: "id", decltype: "INTEGER" },
-          { name: "name", decltype: "TEXT" },
-        ],
-        rows,
-        affected_row_count: 0,
-        last_insert_rowid: null,
-      };
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify({
-          baton: null,
-          base_url: null,
-          results: [
-            { type: "ok", response: { type: "execute", result } },
-            { type: "ok", response: { type: "close" } },
-          ],
-        }),
-      );
-    });
+/** Creates database `name` on a tenantlite server through the Platform API (auth is off). */
+async function createDatabase(server: ServerProcess, kind: string, name: string): Promise<void> {
+  if (kind !== "tenantlite") return; // the anchor opens a database on first use
+  const res = await fetch(`${server.url}/v1/organizations/local/databases`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, group: "default" }),
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+  if (!res.ok) throw new Error(`create ${name}: ${res.status} ${await res.text()}`);
 }
 
-/** Point selects from `CONCURRENCY` callers for `SECONDS`; returns requests/s. */
-async function pointSelects(url: string): Promise<number> {
+async function seed(url: string): Promise<void> {
+  const c = createClient({ url });
+  await c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
+  await c.execute(
+    `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${ROWS}) INSERT INTO t SELECT i, 'name-' || i FROM c`,
+  );
+  c.close();
+}
+
+/** Point selects from `CONCURRENCY` callers for `SECONDS`: requests/s and server CPU µs each. */
+async function pointSelects(server: ServerProcess, url: string) {
   const client = createClient({ url });
   let i = 0;
   const run = async (deadline: number) => {
@@ -91,53 +64,181 @@ async function pointSelects(url: string): Promise<number> {
     return n;
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, () => run(performance.now() + 300)));
+  const cpu0 = await server.cpu();
   const start = performance.now();
   const counts = await Promise.all(
     Array.from({ length: CONCURRENCY }, () => run(start + SECONDS * 1000)),
   );
   const elapsed = (performance.now() - start) / 1000;
+  const cpu = (await server.cpu()) - cpu0;
   client.close();
-  return counts.reduce((a, b) => a + b, 0) / elapsed;
+  const n = counts.reduce((a, b) => a + b, 0);
+  return { rate: n / elapsed, cpuPer: cpu / n };
+}
+
+/** `clients` clients inserting over `tenants` tenants for `SECONDS`. */
+async function inserts(server: ServerProcess, kind: string, tenants: number, clients: number) {
+  const urls: string[] = [];
+  for (let t = 0; t < tenants; t++) {
+    const name = `ins-${tenants}-${t}`;
+    await createDatabase(server, kind, name);
+    const url = `${server.url}/dev/${name}/`;
+    const c = createClient({ url });
+    await c.execute("CREATE TABLE log (id INTEGER PRIMARY KEY, client INTEGER, n INTEGER)");
+    c.close();
+    urls.push(url);
+  }
+  const acked = new Array<number>(tenants).fill(0);
+  let failures = 0;
+  const cpu0 = await server.cpu();
+  const start = performance.now();
+  const deadline = start + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, k) => {
+      const tenant = k % tenants;
+      const client = createClient({ url: urls[tenant]! });
+      for (let n = 0; performance.now() < deadline; n++) {
+        try {
+          await client.execute({ sql: "INSERT INTO log (client, n) VALUES (?, ?)", args: [k, n] });
+          acked[tenant]!++;
+        } catch {
+          failures++;
+        }
+      }
+      client.close();
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  const cpu = (await server.cpu()) - cpu0;
+  let exact = true;
+  for (let t = 0; t < tenants; t++) {
+    const c = createClient({ url: urls[t]! });
+    const n = Number((await c.execute("SELECT count(*) AS n FROM log")).rows[0]!.n);
+    if (n !== acked[t]) exact = false;
+    c.close();
+  }
+  const total = acked.reduce((a, b) => a + b, 0);
+  return { rate: total / elapsed, cpuPer: cpu / total, failures, exact };
 }
 
 async function main(): Promise<void> {
   console.log(
-    `server bench: ${SECONDS}s per phase, ${CONCURRENCY} concurrent callers, Node ${process.version}`,
+    `server bench: ${SECONDS}s per phase, servers in child processes, Node ${process.version}`,
   );
-  const floor = await floorServer();
-  const server = await startServer({ port: 0, memory: true });
-  await server.platform.createDatabase("bench");
-  const setup = createClient({ url: `${server.url}/dev/bench/` });
-  await setup.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
-  const values = Array.from({ length: ROWS }, (_, k) => ({
-    sql: "INSERT INTO t VALUES (?, ?)",
-    args: [k + 1, `name-${k + 1}`],
-  }));
-  await setup.batch(values, "write");
-  setup.close();
 
-  // Alternate to even out machine noise.
-  const floorRates: number[] = [];
-  const ourRates: number[] = [];
-  for (let round = 0; round < 2; round++) {
-    floorRates.push(await pointSelects(floor.url));
-    ourRates.push(await pointSelects(`${server.url}/dev/bench/`));
+  if (ONLY.has("reads")) await reads();
+  const insertsExact = ONLY.has("inserts") ? await diskInserts() : true;
+  const incrementsExact = ONLY.has("increments") ? await increments() : true;
+  if (!insertsExact || !incrementsExact) process.exit(1);
+}
+
+/** Part 1: point selects. */
+async function reads(): Promise<void> {
+  const kinds = ["floor", "native", "tenantlite"] as const;
+  const servers = new Map<string, { server: ServerProcess; url: string }>();
+  for (const kind of kinds) {
+    const server = await startServerProcess(kind);
+    const url = `${server.url}/dev/bench/`;
+    if (kind !== "floor") {
+      await createDatabase(server, kind, "bench");
+      await seed(url);
+    }
+    servers.set(kind, { server, url });
   }
-  const floorRate = Math.max(...floorRates);
-  const ourRate = Math.max(...ourRates);
-  console.log("\n1. @libsql/client execute() point select over HTTP (best of 2 rounds)");
+  const best = new Map<string, { rate: number; cpuPer: number }>();
+  for (let round = 0; round < 2; round++) {
+    for (const kind of kinds) {
+      const { server, url } = servers.get(kind)!;
+      const r = await pointSelects(server, url);
+      const b = best.get(kind);
+      best.set(kind, {
+        rate: Math.max(b?.rate ?? 0, r.rate),
+        cpuPer: Math.min(b?.cpuPer ?? Number.POSITIVE_INFINITY, r.cpuPer),
+      });
+    }
+  }
+  for (const { server } of servers.values()) await server.close();
+  const floor = best.get("floor")!;
+  const native = best.get("native")!;
+  const ours = best.get("tenantlite")!;
+  console.log(
+    `\n1. @libsql/client execute() point select over HTTP, ${CONCURRENCY} callers (best of 2 rounds)`,
+  );
   printTable([
-    ["server", "requests/s", "vs floor"],
-    ["minimal node:http + sql.js (floor)", floorRate.toFixed(0), "1.00×"],
-    ["tenantlite", ourRate.toFixed(0), ratio(ourRate, floorRate)],
+    ["server", "requests/s", "vs floor", "server CPU µs/request", "CPU vs native"],
+    [
+      "node:http + sql.js (floor)",
+      floor.rate.toFixed(0),
+      "1.00×",
+      floor.cpuPer.toFixed(0),
+      ratio(floor.cpuPer, native.cpuPer),
+    ],
+    [
+      "node:http + better-sqlite3 (native)",
+      native.rate.toFixed(0),
+      ratio(native.rate, floor.rate),
+      native.cpuPer.toFixed(0),
+      "1.00×",
+    ],
+    [
+      "tenantlite dev --memory",
+      ours.rate.toFixed(0),
+      ratio(ours.rate, floor.rate),
+      ours.cpuPer.toFixed(0),
+      ratio(ours.cpuPer, native.cpuPer),
+    ],
   ]);
-  await floor.close();
+}
 
-  // 2. Interactive increment transactions.
+/** Part 2: inserts on disk; whether every count was exact. */
+async function diskInserts(): Promise<boolean> {
+  console.log(`\n2. 50 clients inserting one row per request on disk, ${SECONDS}s each`);
+  const rows: (string | number)[][] = [
+    [
+      "tenants",
+      "server",
+      "inserts/s",
+      "vs native",
+      "server CPU µs/insert",
+      "CPU vs native",
+      "failed",
+      "counts exact",
+    ],
+  ];
+  for (const tenants of [5, 50]) {
+    const results = new Map<string, Awaited<ReturnType<typeof inserts>>>();
+    for (const kind of ["native", "tenantlite"]) {
+      const dir = mkdtempSync(join(BASE, `tl-bench-server-${kind}-`));
+      const server = await startServerProcess(kind, dir);
+      results.set(kind, await inserts(server, kind, tenants, 50));
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const n = results.get("native")!;
+    for (const [kind, r] of results) {
+      rows.push([
+        tenants,
+        kind === "native" ? "better-sqlite3 (WAL, synchronous=FULL)" : "tenantlite dev --data-dir",
+        r.rate.toFixed(0),
+        ratio(r.rate, n.rate),
+        r.cpuPer.toFixed(0),
+        ratio(r.cpuPer, n.cpuPer),
+        r.failures,
+        r.exact ? "yes" : "NO",
+      ]);
+    }
+  }
+  printTable(rows);
+  return !rows.some((r) => r[7] === "NO");
+}
+
+/** Part 3: interactive increment transactions; whether the final counts were exact. */
+async function increments(): Promise<boolean> {
   const TENANTS = 5;
   const CLIENTS = 50;
+  const server = await startServerProcess("tenantlite");
   for (let t = 0; t < TENANTS; t++) {
-    await server.platform.createDatabase(`counter-${t}`);
+    await createDatabase(server, "tenantlite", `counter-${t}`);
     const c = createClient({ url: `${server.url}/dev/counter-${t}/` });
     await c.execute("CREATE TABLE counter (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)");
     await c.execute("INSERT INTO counter VALUES (1, 0)");
@@ -183,8 +284,9 @@ async function main(): Promise<void> {
     if (n !== committed[t]) exact = false;
     c.close();
   }
+  await server.close();
   console.log(
-    `\n2. ${CLIENTS} clients × ${TENANTS} tenants, interactive increment transactions (BEGIN IMMEDIATE; SELECT; UPDATE; COMMIT) for ${SECONDS}s`,
+    `\n3. ${CLIENTS} clients × ${TENANTS} tenants, interactive increment transactions (BEGIN IMMEDIATE; SELECT; UPDATE; COMMIT) for ${SECONDS}s`,
   );
   printTable([
     ["transactions/s", "HTTP requests/s", "p50 ms", "p99 ms", "failed", "final counts exact"],
@@ -197,8 +299,7 @@ async function main(): Promise<void> {
       exact ? `yes (${committed.join(", ")})` : `NO (${committed.join(", ")})`,
     ],
   ]);
-  await server.close();
-  if (!exact) process.exit(1);
+  return exact;
 }
 
 await main();

@@ -25,6 +25,8 @@ const SNAPSHOT_KEY = "catalog/snapshot.db";
 const LOG_PREFIX = "catalog/log/";
 /** Compact when the log holds more bytes than this or than the snapshot, whichever is larger. */
 const MIN_COMPACT_BYTES = 64 << 10;
+/** Most lookups {@link Catalog.getDatabase} remembers (the oldest are forgotten first). */
+const LOOKUPS_CACHED = 50_000;
 
 /** One idempotent change, as logged. */
 type Op =
@@ -78,6 +80,15 @@ export class Catalog {
   private logBytes = 0;
   private snapshotBytes: number;
   private closed = false;
+  /**
+   * Database records by the name or id they were asked for (a request looks its database up by
+   * name: a query per request cost as much CPU as running the request's statement). Only found
+   * records are kept; every change of a database record forgets the entries it could affect
+   * (see {@link forgetLookups}), before the change is visible anywhere else.
+   */
+  private readonly lookups = new Map<string, DatabaseInfo>();
+  /** The keys of {@link lookups} that hold each database id's record. */
+  private readonly lookupKeys = new Map<string, Set<string>>();
 
   private constructor(
     private readonly db: RawDatabase,
@@ -142,6 +153,8 @@ export class Catalog {
     switch (op.t) {
       case "db": {
         const d = op.r;
+        // Its old name and id, and a lookup of its new name that found another database by id.
+        this.forgetLookups(d.id, d.name);
         this.db.run(
           `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image, size_limit)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -170,6 +183,7 @@ export class Catalog {
         return;
       }
       case "dbdel":
+        this.forgetLookups(op.id);
         this.db.run("DELETE FROM databases WHERE id = ?", [op.id]);
         return;
       case "group": {
@@ -271,6 +285,8 @@ export class Catalog {
   async close(): Promise<void> {
     await this.flush();
     this.closed = true;
+    this.lookups.clear();
+    this.lookupKeys.clear();
     for (const st of this.statements.values()) st.free();
     this.statements.clear();
     this.db.close();
@@ -368,13 +384,57 @@ export class Catalog {
     return this.all("SELECT * FROM groups ORDER BY name").map(toGroup);
   }
 
-  /** A database by name or id. */
+  /** A database by name or id (a name wins over another database's id). */
   getDatabase(nameOrId: string): DatabaseInfo | undefined {
+    const hit = this.lookups.get(nameOrId);
+    if (hit !== undefined) return hit;
     const r = this.all(
       "SELECT * FROM databases WHERE name = ?1 UNION ALL SELECT * FROM databases WHERE id = ?1 LIMIT 1",
       [nameOrId],
     )[0];
-    return r === undefined ? undefined : toDatabase(r);
+    if (r === undefined) return undefined;
+    const info = toDatabase(r);
+    this.remember(nameOrId, info);
+    return info;
+  }
+
+  /** Keeps a found record for later lookups by `key`. */
+  private remember(key: string, info: DatabaseInfo): void {
+    if (this.closed) return;
+    if (this.lookups.size >= LOOKUPS_CACHED) {
+      const oldest = this.lookups.entries().next().value;
+      if (oldest !== undefined) this.dropLookup(oldest[0], oldest[1].id);
+    }
+    this.lookups.set(key, info);
+    let keys = this.lookupKeys.get(info.id);
+    if (keys === undefined) {
+      keys = new Set();
+      this.lookupKeys.set(info.id, keys);
+    }
+    keys.add(key);
+  }
+
+  private dropLookup(key: string, id: string): void {
+    this.lookups.delete(key);
+    const keys = this.lookupKeys.get(id);
+    keys?.delete(key);
+    if (keys?.size === 0) this.lookupKeys.delete(id);
+  }
+
+  /**
+   * Forgets every remembered lookup that found database `id`, and the lookup of `name` (a new or
+   * renamed database's name wins over the id another lookup of that string found).
+   */
+  private forgetLookups(id: string, name?: string): void {
+    const keys = this.lookupKeys.get(id);
+    if (keys !== undefined) {
+      for (const key of keys) this.lookups.delete(key);
+      this.lookupKeys.delete(id);
+    }
+    if (name !== undefined) {
+      const other = this.lookups.get(name);
+      if (other !== undefined) this.dropLookup(name, other.id);
+    }
   }
 
   /** The databases among `ids` that exist, by id (one query for many). */

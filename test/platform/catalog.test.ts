@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { loadSqlJs } from "../../src/engine/loader.js";
 import { createPlatform, MemoryStorage, type Storage } from "../../src/index.js";
+import { Catalog } from "../../src/platform/catalog.js";
+import type { DatabaseConfig, DatabaseInfo } from "../../src/platform/types.js";
+import { expectCode } from "../helpers.js";
 
 /** A storage that counts saves per key prefix, to see what a change writes. */
 class CountingStorage extends MemoryStorage {
@@ -76,5 +80,96 @@ describe("catalog persistence", () => {
     const again = await createPlatform({ storage });
     expect((await again.getDatabase("acked")).name).toBe("acked");
     await again.close();
+  });
+});
+
+function record(id: string, name: string, config: Partial<DatabaseConfig> = {}): DatabaseInfo {
+  return {
+    id,
+    name,
+    group: "default",
+    createdAt: "2026-01-01T00:00:00.000Z",
+    type: "regular",
+    parent: null,
+    config: {
+      allow_attach: false,
+      block_reads: false,
+      block_writes: false,
+      delete_protection: false,
+      ...config,
+    },
+    encrypted: false,
+  };
+}
+
+describe("catalog lookups (remembered between requests)", () => {
+  it("see a changed record at once: config, rename and delete, by name and by id", async () => {
+    const catalog = await Catalog.open(await loadSqlJs(), new MemoryStorage());
+    await catalog.putDatabase(record("id-1", "acme"));
+    // Looked up by name and by id: both are remembered now.
+    expect(catalog.getDatabase("acme")?.config.block_reads).toBe(false);
+    expect(catalog.getDatabase("id-1")?.name).toBe("acme");
+    expect(catalog.getDatabase("acme")).toBe(catalog.getDatabase("acme"));
+
+    await catalog.putDatabase(record("id-1", "acme", { block_reads: true }));
+    expect(catalog.getDatabase("acme")?.config.block_reads).toBe(true);
+    expect(catalog.getDatabase("id-1")?.config.block_reads).toBe(true);
+
+    await catalog.putDatabase(record("id-1", "renamed", { block_reads: true }));
+    expect(catalog.getDatabase("acme")).toBeUndefined();
+    expect(catalog.getDatabase("renamed")?.id).toBe("id-1");
+    expect(catalog.getDatabase("id-1")?.name).toBe("renamed");
+
+    await catalog.deleteDatabase("id-1");
+    expect(catalog.getDatabase("renamed")).toBeUndefined();
+    expect(catalog.getDatabase("id-1")).toBeUndefined();
+    await catalog.close();
+  });
+
+  it("a new database whose name is another's id takes that lookup over (names win over ids)", async () => {
+    const catalog = await Catalog.open(await loadSqlJs(), new MemoryStorage());
+    await catalog.putDatabase(record("shadowed", "first"));
+    expect(catalog.getDatabase("shadowed")?.name).toBe("first");
+    await catalog.putDatabase(record("id-2", "shadowed"));
+    expect(catalog.getDatabase("shadowed")?.id).toBe("id-2");
+    // Renamed away again: the string finds the first database by its id once more.
+    await catalog.putDatabase(record("id-2", "other"));
+    expect(catalog.getDatabase("shadowed")?.id).toBe("shadowed");
+    await catalog.close();
+  });
+
+  it("a database missing when looked up is found once created (misses are not remembered)", async () => {
+    const catalog = await Catalog.open(await loadSqlJs(), new MemoryStorage());
+    expect(catalog.getDatabase("later")).toBeUndefined();
+    await catalog.putDatabase(record("id-3", "later"));
+    expect(catalog.getDatabase("later")?.id).toBe("id-3");
+    await catalog.close();
+  });
+
+  it("through the platform: deleted, re-created and reconfigured databases are never served stale", async () => {
+    const platform = await createPlatform({ storage: new MemoryStorage() });
+    const first = await platform.createDatabase("t1");
+    const c = platform.client("t1");
+    await c.execute("CREATE TABLE x (v)");
+    c.close();
+    expect((await platform.getDatabase("t1")).id).toBe(first.id);
+    await platform.updateConfig("t1", { block_writes: true });
+    expect((await platform.getDatabase("t1")).config.block_writes).toBe(true);
+    expect((await platform.getDatabase(first.id)).config.block_writes).toBe(true);
+    await platform.updateConfig("t1", { block_writes: false });
+    await platform.setSizeLimit("t1", 1_000_000);
+    expect((await platform.getDatabase("t1")).sizeLimit).toBe(1_000_000);
+    await platform.deleteDatabase("t1");
+    await expectCode(platform.getDatabase("t1"), "DATABASE_NOT_FOUND");
+    await expectCode(platform.getDatabase(first.id), "DATABASE_NOT_FOUND");
+    const second = await platform.createDatabase("t1");
+    expect(second.id).not.toBe(first.id);
+    expect((await platform.getDatabase("t1")).id).toBe(second.id);
+    // The new database is empty: the old one's table is gone with it.
+    const again = platform.client("t1");
+    const rs = await again.execute("SELECT count(*) AS n FROM sqlite_schema WHERE name = 'x'");
+    expect(Number(rs.rows[0]?.n)).toBe(0);
+    again.close();
+    await platform.close();
   });
 });
