@@ -12,17 +12,8 @@
  * const info = await platform.createDatabase("default");
  * storage.bind(tenantKey(info.id), "./local.db"); // before the database is first opened
  */
-import {
-  closeSync,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TenantliteError } from "../errors.js";
 import type { SaveOptions, Storage } from "../storage/storage.js";
@@ -46,13 +37,13 @@ export class DbFileStorage implements Storage {
    * a coded error naming the flag, never the path.
    */
   static check(path: string): void {
-    let stat: ReturnType<typeof statSync> | undefined;
+    let info: ReturnType<typeof statSync> | undefined;
     try {
-      stat = statSync(path);
+      info = statSync(path);
     } catch (e) {
       if (!isCode(e, "ENOENT")) throw unreadable(e);
     }
-    if (stat === undefined) {
+    if (info === undefined) {
       try {
         statSync(dirname(path));
       } catch (e) {
@@ -64,13 +55,13 @@ export class DbFileStorage implements Storage {
       }
       return;
     }
-    if (!stat.isFile()) {
+    if (!info.isFile()) {
       throw new TenantliteError(
         "DB_FILE_INVALID",
         "--db-file names a directory: give the path of a SQLite file (it is created when missing)",
       );
     }
-    if (stat.size > 0) {
+    if (info.size > 0) {
       const head = readHead(path);
       if (head !== SQLITE_HEADER) {
         throw new TenantliteError(
@@ -105,19 +96,20 @@ export class DbFileStorage implements Storage {
     }
   }
 
-  load(key: string): Promise<Uint8Array | undefined> {
+  async load(key: string): Promise<Uint8Array | undefined> {
     const path = this.#pathOf(key);
     if (path === undefined) return this.inner.load(key);
     try {
-      const bytes = readFileSync(path);
-      return Promise.resolve(bytes.length === 0 ? undefined : new Uint8Array(bytes));
+      const bytes = await readFile(path);
+      return bytes.length === 0 ? undefined : new Uint8Array(bytes);
     } catch (e) {
-      if (isCode(e, "ENOENT")) return Promise.resolve(undefined);
-      return Promise.reject(unreadable(e));
+      if (isCode(e, "ENOENT")) return undefined;
+      throw unreadable(e);
     }
   }
 
-  save(key: string, bytes: Uint8Array, options?: SaveOptions): Promise<void> {
+  /** Writes a temp file beside the file, syncs it, renames it over, syncs the directory. */
+  async save(key: string, bytes: Uint8Array, options?: SaveOptions): Promise<void> {
     const path = this.#pathOf(key);
     if (path === undefined) return this.inner.save(key, bytes, options);
     const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tenantlite-tmp`);
@@ -128,27 +120,20 @@ export class DbFileStorage implements Storage {
       image[19] = 2;
     }
     try {
-      writeFileSync(temp, image);
-      const fd = openSync(temp, "r+");
+      const file = await open(temp, "w");
       try {
-        fsyncSync(fd);
+        await file.writeFile(image);
+        await file.sync();
       } finally {
-        closeSync(fd);
+        await file.close();
       }
-      renameSync(temp, path);
-      syncDir(dirname(path));
-      return Promise.resolve();
+      await rename(temp, path);
+      await syncDir(dirname(path));
     } catch (e) {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // Nothing was left behind.
-      }
-      return Promise.reject(
-        new TenantliteError("STORAGE_WRITE_FAILED", "could not save the --db-file database", {
-          cause: e,
-        }),
-      );
+      await unlink(temp).catch(() => undefined);
+      throw new TenantliteError("STORAGE_WRITE_FAILED", "could not save the --db-file database", {
+        cause: e,
+      });
     }
   }
 
@@ -160,13 +145,13 @@ export class DbFileStorage implements Storage {
     return Promise.resolve();
   }
 
-  has(key: string): Promise<boolean> {
+  async has(key: string): Promise<boolean> {
     const path = this.#pathOf(key);
     if (path === undefined) return this.inner.has(key);
     try {
-      return Promise.resolve(statSync(path).size > 0);
+      return (await stat(path)).size > 0;
     } catch {
-      return Promise.resolve(false);
+      return false;
     }
   }
 
@@ -205,13 +190,13 @@ function readHead(path: string): string {
   }
 }
 
-function syncDir(dir: string): void {
-  if (process.platform === "win32") return;
-  const fd = openSync(dir, "r");
+async function syncDir(dir: string): Promise<void> {
+  if (process.platform === "win32") return; // a directory cannot be opened there
+  const handle = await open(dir, "r");
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }
 
