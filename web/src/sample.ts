@@ -1,4 +1,4 @@
-import type { Platform } from "tenantlite/browser";
+import type { BrowserPlatform } from "tenantlite/browser";
 
 /** Names the sample data uses. */
 export const SAMPLE = {
@@ -27,7 +27,7 @@ const PLANS = [
  * each with a few users and invoices. Skips what exists already.
  */
 export async function createSampleData(
-  platform: Platform,
+  platform: Pick<BrowserPlatform, "getDatabase" | "createDatabase" | "client" | "migrate">,
   progress: (text: string) => void,
 ): Promise<void> {
   const exists = (name: string) =>
