@@ -85,7 +85,16 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
       // Tab a leads: the engine runs in its worker (the page bundle holds no engine).
       expect(a.workers().map((w) => w.url())).toContain(`${host.url}/engine-worker.js`);
       const form = a.locator("#create-db");
+      // A database the editor attaches (its attachment must not outlive the engine that held it).
+      await form.locator('input[name="name"]').fill("lookup");
+      await form.locator('input[name="allow_attach"]').check();
+      await form.locator('button[type="submit"]').click();
+      await expect.poll(() => a.locator("#tenant-name").textContent()).toBe("lookup");
+      expect(
+        acknowledged(await run(a, "CREATE TABLE k (v TEXT); INSERT INTO k VALUES ('looked-up');")),
+      ).toBe(true);
       await form.locator('input[name="name"]').fill("shared");
+      await form.locator('input[name="allow_attach"]').uncheck();
       await form.locator('button[type="submit"]').click();
       await expect.poll(() => a.locator("#tenant-name").textContent()).toBe("shared");
       expect(acknowledged(await run(a, "CREATE TABLE t (tab TEXT, i INTEGER);"))).toBe(true);
@@ -108,6 +117,9 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
         expect(await insert(a, "a", i)).toBe(true);
         expect(await insert(b, "b", i)).toBe(true);
       }
+      const attachScript = 'ATTACH "lookup" AS lk;\nSELECT v FROM lk.k;';
+      expect(acknowledged(await run(b, attachScript))).toBe(true);
+      expect(await shown(b.locator("#results"))).toMatch(/looked-up/);
       // Each tab sees the other's rows.
       expect(await rows(a)).toEqual([...acked].sort());
       expect(await rows(b)).toEqual([...acked].sort());
@@ -138,6 +150,12 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
       for (const k of acked) expect(inB, `${k} kept`).toContain(k);
       expect(inB.filter((k) => k !== "a7").sort()).toEqual([...acked].sort());
 
+      // The editor's connection in b was replaced at the handover, and its ATTACH with it: the
+      // script attaches again rather than skipping its ATTACH as still in place.
+      const again = await run(b, attachScript);
+      expect(again).toMatch(/^2 statements ·/);
+      expect(await shown(b.locator("#results"))).toMatch(/looked-up/);
+      expect(await shown(b.locator("#results"))).not.toMatch(/attached as lk already/);
       // A new tab sees the same rows.
       const c = await browser.context.newPage();
       c.on("pageerror", (e) => errors.push(`c: ${e.message}`));

@@ -206,6 +206,7 @@ async function usePlace(kind: "server" | "browser"): Promise<void> {
   if (kind === "browser" && browserPlace === undefined) {
     setStatus("Loading SQLite…");
     browserPlace = new BrowserPlace(await browserPlatform());
+    browserPlace.onLost = (db) => attachments.delete(`browser:${db}`);
   }
   const next = kind === "server" ? serverPlace! : browserPlace!;
   if (next !== place) {

@@ -110,6 +110,12 @@ export class BrowserPlace implements Place {
   readonly kind = "browser";
   private readonly connections = new Map<string, RemoteConnection>();
 
+  /**
+   * Called when a database's connection was found closed by a leader change (its ATTACHes and
+   * open transaction went with the old engine), before a new one is opened.
+   */
+  onLost: ((db: string) => void) | undefined;
+
   constructor(readonly platform: BrowserPlatform) {}
 
   /** The engine's default group: the library's, as the console never sets one. */
@@ -177,6 +183,7 @@ export class BrowserPlace implements Place {
    */
   connection(name: string): RemoteConnection {
     let conn = this.connections.get(name);
+    if (conn?.closed) this.onLost?.(name);
     if (conn === undefined || conn.closed) {
       conn = this.platform.connect(name);
       this.connections.set(name, conn);
