@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import type { Locator, Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { hasChromium, launchChromium } from "./chromium.js";
@@ -221,4 +222,69 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
       rmSync(dist, { recursive: true, force: true });
     }
   }, 180_000);
+
+  it("opens the tenants an earlier console wrote (the library in the page, IdbStorage tenantlite-console)", async () => {
+    const dist = mkdtempSync(join(tmpdir(), "tenantlite-web-legacy-"));
+    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
+      cwd: root,
+    });
+    // What the console before createBrowserPlatform ran in its page: createPlatform on IdbStorage.
+    const seed = await build({
+      stdin: {
+        contents: `import { createPlatform, IdbStorage } from "./src/browser/index.ts";
+          window.seed = async () => {
+            const p = await createPlatform({
+              storage: new IdbStorage({ dbName: "tenantlite-console", durability: "relaxed" }),
+              sqlJs: { locateFile: (f) => new URL(f, document.baseURI).href },
+            });
+            await p.createDatabase("legacy");
+            await p.client("legacy").batch(["CREATE TABLE notes (body TEXT)", "INSERT INTO notes VALUES ('from before')"]);
+            await p.close();
+          };`,
+        resolveDir: root,
+        loader: "ts",
+      },
+      bundle: true,
+      format: "iife",
+      platform: "browser",
+      write: false,
+      logLevel: "error",
+    });
+    const types: Record<string, string> = {
+      html: "text/html",
+      js: "text/javascript",
+      css: "text/css",
+      wasm: "application/wasm",
+      svg: "image/svg+xml",
+    };
+    const files = new Map<string, { body: string | Uint8Array; type: string }>(
+      readdirSync(dist).map((f) => [
+        `/${f}`,
+        { body: readFileSync(join(dist, f)), type: types[f.split(".").pop()!] ?? "text/plain" },
+      ]),
+    );
+    files.set("/", files.get("/index.html")!);
+    files.set("/seed.js", { body: seed.outputFiles[0]!.contents, type: "text/javascript" });
+    files.set("/seed.html", {
+      body: '<!doctype html><script src="seed.js"></script>',
+      type: "text/html",
+    });
+    const host = await serveStatic(files);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${host.url}/seed.html`);
+      await page.evaluate(() => (window as unknown as { seed: () => Promise<void> }).seed());
+      await page.goto(`${host.url}/`);
+      await ready(page);
+      await openDb(page, "legacy");
+      expect(acknowledged(await run(page, "SELECT body FROM notes;"))).toBe(true);
+      expect(await shown(page.locator("#results"))).toMatch(/from before/);
+      expect(page.workers().map((w) => w.url())).toContain(`${host.url}/engine-worker.js`);
+    } finally {
+      await browser.close();
+      await host.close();
+      rmSync(dist, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
