@@ -3,9 +3,11 @@
  * HTTP cache, service worker and IndexedDB are empty), served by tenantlite's Node server on
  * 127.0.0.1; then a warm reload (service worker cache). "Interactive" is the console's
  * `tenantlite-ready` mark: sql.js compiled, IndexedDB catalog open, lists rendered, buttons on.
- * Also prints the bundle sizes, and how much of app.js is the console's own code (web/src, from an
- * esbuild metafile of the same build). Targets: page JS ≤ 100,000 B minified without WASM (issue
- * 18; app.js is one file, the console plus the whole library), cold load ≤ 1.5 s. Served by
+ * Also prints the bundle sizes, and how much of each is the console's own code (web/src, from an
+ * esbuild metafile of the same build). Targets (issue 18): the page's JS (app.js: the console and
+ * the library's tab-side client; the engine runs in engine-worker.js) ≤ 100,000 B minified without
+ * WASM, the engine worker's ≤ 250,000 B, cold load ≤ 1.5 s. parse-worker.js (the SQL parser the
+ * editor checks scripts with) is loaded on the first run of the editor, not at load. Served by
  * tenantlite's server, a fresh profile opens on the server's databases (it probes the Platform
  * API first).
  *
@@ -42,6 +44,8 @@ const readyAt = () => performance.getEntriesByName("tenantlite-ready")[0]?.start
 const cold: number[] = [];
 const coldWall: number[] = [];
 const warm: number[] = [];
+/** Cold load opening on "This browser": the engine worker starts, compiles the WASM, opens IndexedDB. */
+const coldBrowser: number[] = [];
 try {
   for (let i = 0; i < RUNS; i++) {
     const browser = await launchChromium();
@@ -58,6 +62,19 @@ try {
       warm.push(await page.evaluate(readyAt));
     } finally {
       await browser.close();
+    }
+    const fresh = await launchChromium();
+    try {
+      const page = await fresh.context.newPage();
+      await page.addInitScript(() => localStorage.setItem("tenantlite.place", "browser"));
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector("html[data-ready]", { timeout: 30_000 });
+      if (!page.workers().some((w) => w.url().endsWith("/engine-worker.js"))) {
+        throw new Error("This browser opened without the engine worker");
+      }
+      coldBrowser.push(await page.evaluate(readyAt));
+    } finally {
+      await fresh.close();
     }
   }
 } finally {
@@ -85,10 +102,22 @@ printTable([
   ],
   ["cold load, wall clock from page.goto", ...Object.values(stats(coldWall)).map(ms)],
   ["warm reload (service worker cache)", ...Object.values(stats(warm)).map(ms)],
+  [
+    'cold load on "This browser" → interactive (engine worker up)',
+    ...Object.values(stats(coldBrowser)).map(ms),
+  ],
 ]);
 printTable([
   ["file", "bytes", "gzip"],
-  ...["app.js", "app.css", "index.html", "sw.js", "sql-wasm-browser.wasm"].map((f) => {
+  ...[
+    "app.js",
+    "engine-worker.js",
+    "parse-worker.js",
+    "app.css",
+    "index.html",
+    "sw.js",
+    "sql-wasm-browser.wasm",
+  ].map((f) => {
     const b = size(f);
     return [f, kb(b.length), kb(gzipSync(b).length)];
   }),
@@ -97,11 +126,14 @@ printTable([
 const meta = JSON.parse(readFileSync(metaPath, "utf8")) as {
   outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }>;
 };
-const appOut = Object.entries(meta.outputs).find(([path]) => path.endsWith("app.js"))![1];
-const own = Object.entries(appOut.inputs)
-  .filter(([path]) => path.includes("web/src/"))
-  .reduce((n, [, v]) => n + v.bytesInOutput, 0);
-const budget = 100_000;
+const ownIn = (file: string) =>
+  Object.entries(Object.entries(meta.outputs).find(([path]) => path.endsWith(file))![1].inputs)
+    .filter(([path]) => path.includes("web/src/"))
+    .reduce((n, [, v]) => n + v.bytesInOutput, 0);
+const worker = size("engine-worker.js");
+const within = (n: number, budget: number) => (n <= budget ? "within" : "OVER");
 console.log(
-  `app JS ${kb(js.length)}, of it the console's own code ${kb(own)}: the page JS is ${js.length <= budget ? "within" : "OVER"} the 100,000 B budget; cold load median ${ms(stats(cold).median)}: ${stats(cold).median <= 1500 ? "within" : "OVER"} 1.5 s (${RUNS} runs)`,
+  `app JS ${kb(js.length)}, of it the console's own code ${kb(ownIn("app.js"))}: the page JS is ${within(js.length, 100_000)} the 100,000 B budget; ` +
+    `engine worker ${kb(worker.length)}: ${within(worker.length, 250_000)} the 250,000 B budget; ` +
+    `cold load median ${ms(stats(cold).median)}: ${within(stats(cold).median, 1500)} 1.5 s (${RUNS} runs)`,
 );

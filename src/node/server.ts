@@ -351,6 +351,8 @@ function loadConsole(
   for (const name of [
     "index.html",
     "app.js",
+    "engine-worker.js",
+    "parse-worker.js",
     "app.css",
     "sw.js",
     "sql-wasm-browser.wasm",

@@ -205,7 +205,9 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
     expect(await report.locator(".schema-sql pre.after").textContent()).toBe(
       "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER, COLUM plan TEXT)",
     );
-    expect(text).toMatch(/in this page on a copy of app-schema exported from the server/);
+    expect(text).toMatch(
+      /in this browser's engine on a scratch copy of app-schema exported from the server/,
+    );
     // Nothing applied: the server's parent and child still have two columns.
     const cols = await client("app-1").execute("SELECT name FROM pragma_table_info('t')");
     expect(cols.rows.map((r) => r.name)).toEqual(["id", "v"]);
@@ -473,7 +475,7 @@ describe.skipIf(!hasChromium)("console on a server with --auth", () => {
 });
 
 describe.skipIf(!hasChromium)("console from a static host", () => {
-  it("has no server switch and works on the browser's tenants, with a migration preview in the page", async () => {
+  it("has no server switch and works on the browser's tenants, with a migration preview in the browser's engine", async () => {
     const dist = mkdtempSync(join(tmpdir(), "tenantlite-web-static-"));
     execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
       cwd: root,
@@ -518,7 +520,7 @@ describe.skipIf(!hasChromium)("console from a static host", () => {
       await page.getByRole("button", { name: "Preview" }).click();
       const report = page.locator("#mig-report");
       await expect.poll(() => shown(report)).toMatch(/\+ column COLUM plan TEXT/);
-      expect(await shown(report)).toMatch(/scratch copy of shop-schema in this page/);
+      expect(await shown(report)).toMatch(/scratch copy of shop-schema in this browser's engine/);
       expect(
         await page.evaluate(async () => {
           const r = await fetch("v1/organizations/local/databases");

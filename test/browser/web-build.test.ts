@@ -4,7 +4,8 @@
 // (web/build/plugins.mjs). This checks the parser behaves identically with them: the same
 // parse results and errors for the whole agreement corpus, plus broken inputs, with and without
 // the substitutions.
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -75,4 +76,38 @@ describe("the browser build's substitutions", () => {
       JSON.stringify(real.splitStatements(script)),
     );
   });
+
+  it("leave the engine out of the console's page (app.js ≤ 100,000 B) and in its engine worker", () => {
+    const out = join(dir, "web");
+    const metaFile = join(dir, "web-meta.json");
+    execFileSync(
+      process.execPath,
+      ["scripts/build-web.mjs", "--quiet", "--out", out, "--meta", metaFile],
+      {
+        cwd: root,
+      },
+    );
+    const meta = JSON.parse(readFileSync(metaFile, "utf8")) as Metafile;
+    const inputsOf = (file: string) =>
+      Object.entries(
+        Object.entries(meta.outputs).find(([path]) => path.endsWith(`/${file}`))![1].inputs,
+      )
+        .filter(([, i]) => i.bytesInOutput > 0)
+        .map(([path]) => path);
+    const engine = (f: string) =>
+      /sql\.js|chevrotain|src[\\/]engine[\\/]tenant-db|src[\\/]platform[\\/]platform\.ts|parser[\\/]grammar/.test(
+        f,
+      );
+    const page = inputsOf("app.js");
+    expect(page.some((f) => /src[\\/]browser[\\/]browser-platform\.ts/.test(f))).toBe(true);
+    expect(page.filter(engine)).toEqual([]);
+    expect(statSync(join(out, "app.js")).size).toBeLessThanOrEqual(100_000);
+    const worker = inputsOf("engine-worker.js");
+    expect(worker.filter(engine).length).toBeGreaterThanOrEqual(4);
+    expect(inputsOf("parse-worker.js").some((f) => /chevrotain/.test(f))).toBe(true);
+    const sw = readFileSync(join(out, "sw.js"), "utf8");
+    for (const f of ["engine-worker.js", "parse-worker.js", "sql-wasm-browser.wasm"]) {
+      expect(sw).toContain(f);
+    }
+  }, 120_000);
 });

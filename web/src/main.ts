@@ -1,16 +1,18 @@
 /**
  * The tenantlite browser console. Served by `tenantlite dev` it works on the server's databases
  * (Platform API + Hrana, server-place.ts) by default, with the browser's own tenants (IndexedDB,
- * the library in the page) a click away; from a static host or offline, on the browser's tenants
+ * the library's createBrowserPlatform: one engine per origin in a worker, shared by every console
+ * tab) a click away; from a static host or offline, on the browser's tenants
  * only. An SQL editor per database with paged results, CSV/JSON export and a history; a table
  * browser; schema migrations with a preview and per-child progress; attach; export/import.
  */
-import { createPlatform, IdbStorage, splitStatements, TenantliteError } from "tenantlite/browser";
+import { type BrowserPlatform, createBrowserPlatform, TenantliteError } from "tenantlite/browser";
 import { DatabaseBrowser } from "./browse.js";
 import { byId, h } from "./dom.js";
 import { download } from "./export.js";
 import { pagedResult } from "./grid.js";
 import { checkNameField } from "./names.js";
+import { splitScript } from "./parse-client.js";
 import { BrowserPlace, ConsoleError, type DbRow, type JobView, type Place } from "./place.js";
 import { previewMigration } from "./preview.js";
 import { runScript, type StatementOutcome } from "./run-script.js";
@@ -178,17 +180,33 @@ function renderPlaceSwitch(): void {
       : "Every database lives in your browser (IndexedDB) and keeps working offline. Create one on the left, or press Sample data for a demo SaaS: a schema parent saas-schema with 50 tenant children and a shared catalog they can attach.";
 }
 
+let browserEngine: Promise<BrowserPlatform> | undefined;
+
+/**
+ * The origin's engine, shared with the other console tabs (the leader tab runs it in a worker;
+ * see README "Tabs and the worker engine"). The IndexedDB name is the one the console always used,
+ * so tenants made before open as they were. Writes are answered once IndexedDB saved them
+ * (strict durability: the console used to ask for relaxed).
+ */
+function browserPlatform(): Promise<BrowserPlatform> {
+  browserEngine ??= createBrowserPlatform({
+    dbName: "tenantlite-console",
+    workerUrl: new URL("engine-worker.js", document.baseURI),
+    wasmUrl: new URL("sql-wasm-browser.wasm", document.baseURI),
+  });
+  browserEngine.catch(() => {
+    browserEngine = undefined;
+  });
+  return browserEngine;
+}
+
 async function usePlace(kind: "server" | "browser"): Promise<void> {
   if (kind === "server" && serverPlace === undefined) return;
   localStorage.setItem(PLACE_KEY, kind);
   if (kind === "browser" && browserPlace === undefined) {
     setStatus("Loading SQLite…");
-    browserPlace = new BrowserPlace(
-      await createPlatform({
-        storage: new IdbStorage({ dbName: "tenantlite-console", durability: "relaxed" }),
-        sqlJs: { locateFile: (file) => new URL(file, document.baseURI).href },
-      }),
-    );
+    browserPlace = new BrowserPlace(await browserPlatform());
+    browserPlace.onLost = (db) => attachments.delete(`browser:${db}`);
   }
   const next = kind === "server" ? serverPlace! : browserPlace!;
   if (next !== place) {
@@ -567,14 +585,14 @@ function renderJob(job: JobView): void {
   );
 }
 
-function migrationStatements(): string[] {
-  return splitStatements(el.migSql.value).map((s) => s.sql);
+function migrationStatements(): Promise<string[]> {
+  return splitScript(el.migSql.value);
 }
 
 async function previewCurrent(): Promise<void> {
   const info = current;
   if (info?.type !== "schema") return;
-  const statements = migrationStatements();
+  const statements = await migrationStatements();
   if (statements.length === 0) {
     toast("Write the migration's statements first", true);
     return;
@@ -582,12 +600,12 @@ async function previewCurrent(): Promise<void> {
   const text = el.migSql.value;
   el.migReport.replaceChildren(h("p", { class: "muted" }, "Previewing…"));
   const bytes = await place.exportDatabase(info.name);
-  const result = await previewMigration(bytes, statements);
+  const result = await previewMigration(await browserPlatform(), bytes, statements);
   const children = (await place.databases()).filter((d) => d.parent === info.name).length;
   const how =
     place.kind === "server"
-      ? `Preview run in this page on a copy of ${info.name} exported from the server just now (the server has no dry-run-only route); the server's parent and children are unchanged.`
-      : `Preview run on a scratch copy of ${info.name} in this page; the parent and its children are unchanged.`;
+      ? `Preview run in this browser's engine on a scratch copy of ${info.name} exported from the server just now (the server has no dry-run-only route); the server's parent and children are unchanged.`
+      : `Preview run on a scratch copy of ${info.name} in this browser's engine; the parent and its children are unchanged.`;
   el.migReport.replaceChildren(
     h("p", { class: "muted" }, how),
     result.error
@@ -646,7 +664,7 @@ async function runMigration(): Promise<void> {
     toast("Preview the migration first", true);
     return;
   }
-  const statements = migrationStatements();
+  const statements = await migrationStatements();
   // An earlier toast must not sit over this migration's progress.
   el.toast.hidden = true;
   el.migProgress.value = 0;

@@ -1,9 +1,17 @@
 /**
  * Where the console's databases live: the server that serves it (Platform API + Hrana, see
- * server-place.ts) or this browser (IndexedDB, the library in the page). The console talks to
- * either through this one shape.
+ * server-place.ts) or this browser (IndexedDB, through the library's createBrowserPlatform: the
+ * engine runs in a worker of the origin's leader tab, shared by every console tab). The console
+ * talks to either through this one shape.
  */
-import type { Connection, DatabaseInfo, MigrationJob, Platform, Value } from "tenantlite/browser";
+import type {
+  BrowserPlatform,
+  DatabaseInfo,
+  MigrationJob,
+  RemoteConnection,
+  Value,
+} from "tenantlite/browser";
+import { isScratch } from "./preview.js";
 
 /** A database as the console shows it, whichever place it lives in. */
 export interface DbRow {
@@ -97,22 +105,28 @@ function jobView(job: MigrationJob): JobView {
   return { ...job, progress: job.progress };
 }
 
-/** The browser's own tenants: the library's platform on IndexedDB. */
+/** The browser's own tenants: the origin's engine (createBrowserPlatform) on IndexedDB. */
 export class BrowserPlace implements Place {
   readonly kind = "browser";
-  private readonly connections = new Map<string, Connection>();
+  private readonly connections = new Map<string, RemoteConnection>();
 
-  constructor(readonly platform: Platform) {}
+  /**
+   * Called when a database's connection was found closed by a leader change (its ATTACHes and
+   * open transaction went with the old engine), before a new one is opened.
+   */
+  onLost: ((db: string) => void) | undefined;
 
-  get defaultGroup(): string {
-    return this.platform.defaultGroupName;
-  }
+  constructor(readonly platform: BrowserPlatform) {}
+
+  /** The engine's default group: the library's, as the console never sets one. */
+  readonly defaultGroup = "default";
 
   async databases(): Promise<DbRow[]> {
     const all: DbRow[] = [];
     for (let after: string | undefined; ; ) {
       const page = await this.platform.listDatabases(after === undefined ? {} : { after });
-      all.push(...page.map(dbRow));
+      // A migration preview's scratch copy (preview.ts) lives only while the preview runs.
+      all.push(...page.filter((d) => !isScratch(d.name)).map(dbRow));
       if (page.length < 1000) return all;
       after = page[page.length - 1]!.name;
     }
@@ -162,9 +176,14 @@ export class BrowserPlace implements Place {
     return this.platform.exportDatabase(name);
   }
 
-  /** The library's connection itself (the editor's script runner uses its full interface). */
-  connection(name: string): Connection {
+  /**
+   * A logical connection in the engine (ATTACH and an open BEGIN last between statements). After
+   * another tab took over the engine it is closed (its state went with the old engine): the next
+   * call opens a new one.
+   */
+  connection(name: string): RemoteConnection {
     let conn = this.connections.get(name);
+    if (conn?.closed) this.onLost?.(name);
     if (conn === undefined || conn.closed) {
       conn = this.platform.connect(name);
       this.connections.set(name, conn);

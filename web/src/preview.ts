@@ -1,11 +1,13 @@
 /**
  * Migration preview: the migration's statements run on a scratch copy of the schema parent, in
- * this page (a memory platform of the library, from an export of the parent), and the schema
- * before and after are compared. Nothing of the real parent or its children changes. Neither the
- * library nor the server has a dry-run-only route: their dry runs are the first phase of a real
- * migration, which applies it when they pass.
+ * the browser's engine (a regular database created from an export of the parent through
+ * createBrowserPlatform, in its worker, and deleted after; the page holds no engine), and the
+ * schema before and after are compared. Nothing of the real parent or its children changes.
+ * Neither the library nor the server has a dry-run-only route: their dry runs are the first phase
+ * of a real migration, which applies it when they pass. The scratch copy is saved in IndexedDB
+ * while it lives; database lists leave it out (`isScratch`).
  */
-import { createPlatform, MemoryStorage, type Platform } from "tenantlite/browser";
+import type { BrowserPlatform } from "tenantlite/browser";
 import type { Session } from "./place.js";
 
 /** One schema object as the preview compares it. */
@@ -28,15 +30,17 @@ export interface Preview {
   readonly error?: { statement: number; message: string };
 }
 
-let scratch: Promise<Platform> | undefined;
-let serial = 0;
+const SCRATCH = "console-preview-scratch-";
 
-function scratchPlatform(): Promise<Platform> {
-  scratch ??= createPlatform({
-    storage: new MemoryStorage(),
-    sqlJs: { locateFile: (file) => new URL(file, document.baseURI).href },
-  });
-  return scratch;
+/** Whether `name` is a preview's scratch copy (lists hide it). */
+export function isScratch(name: string): boolean {
+  return name.startsWith(SCRATCH);
+}
+
+/** A fresh scratch name, unique across tabs (they share the engine). */
+function scratchName(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return SCRATCH + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 async function shapes(session: Session): Promise<Map<string, Shape>> {
@@ -97,12 +101,15 @@ function warningsOf(changes: string[]): string[] {
 }
 
 /**
- * Runs `statements` on a scratch copy of the database whose SQLite file is `bytes` and compares
- * its schema before and after.
+ * Runs `statements` on a scratch copy (in `p`'s engine) of the database whose SQLite file is
+ * `bytes` and compares its schema before and after.
  */
-export async function previewMigration(bytes: Uint8Array, statements: string[]): Promise<Preview> {
-  const p = await scratchPlatform();
-  const name = `preview-${++serial}`;
+export async function previewMigration(
+  p: BrowserPlatform,
+  bytes: Uint8Array,
+  statements: string[],
+): Promise<Preview> {
+  const name = scratchName();
   await p.createDatabase(name, { fromBytes: bytes });
   const conn = p.connect(name);
   const session: Session = { execute: (sql) => conn.execute(sql, undefined, "bigint") };

@@ -1,4 +1,5 @@
-import { parse, splitStatements, TenantliteError } from "tenantlite/browser";
+import { TenantliteError } from "tenantlite/browser";
+import { parseScript } from "./parse-client.js";
 import type { Rows, Session } from "./place.js";
 
 /** Where something is in the editor: 1-based line and column, 0-based offset. */
@@ -28,7 +29,8 @@ export function positionOf(text: string, offset: number): Position {
 
 /**
  * Runs a script statement by statement on one connection (so an ATTACH stays for the statements
- * after it). Syntax errors are reported for the whole script before anything runs; execution
+ * after it): in this browser, a `RemoteConnection` of the engine worker (see place.ts); on the
+ * server, a Hrana stream. The script is parsed in the parser worker (parse-client.ts). Syntax errors are reported for the whole script before anything runs; execution
  * stops at the first failing statement. `attached` (alias → database, per connection) lets a script
  * that starts with `ATTACH` run again: an alias already attached to the same database is kept.
  */
@@ -37,19 +39,18 @@ export async function runScript(
   script: string,
   attached: Map<string, string> = new Map(),
 ): Promise<StatementOutcome[]> {
-  const { errors, statements } = parse(script);
+  const { errors, statements } = await parseScript(script);
   if (errors.length > 0) {
     return errors.map((e) => {
       const at = { line: e.line, column: e.column, offset: e.offset };
-      const sql = splitStatements(script)[e.statementIndex]?.sql ?? "";
-      return { sql, at, ms: 0, error: { code: "SQL_PARSE_ERROR", message: e.message, at } };
+      return { sql: e.sql, at, ms: 0, error: { code: "SQL_PARSE_ERROR", message: e.message, at } };
     });
   }
   const out: StatementOutcome[] = [];
   for (const stmt of statements) {
     const at = positionOf(script, stmt.start);
-    const attach = stmt.summary.attach;
-    const alias = (attach?.alias ?? stmt.summary.detach?.alias)?.toLowerCase();
+    const attach = stmt.attach;
+    const alias = (attach?.alias ?? stmt.detach?.alias)?.toLowerCase();
     if (attach !== undefined && attached.get(alias!) === attach.target) {
       out.push({
         sql: stmt.sql,

@@ -1,4 +1,4 @@
-import type { Platform } from "tenantlite/browser";
+import type { BrowserPlatform } from "tenantlite/browser";
 
 /** Names the sample data uses. */
 export const SAMPLE = {
@@ -27,7 +27,7 @@ const PLANS = [
  * each with a few users and invoices. Skips what exists already.
  */
 export async function createSampleData(
-  platform: Platform,
+  platform: Pick<BrowserPlatform, "getDatabase" | "createDatabase" | "client" | "migrate">,
   progress: (text: string) => void,
 ): Promise<void> {
   const exists = (name: string) =>
@@ -39,7 +39,7 @@ export async function createSampleData(
   if (!(await exists(SAMPLE.catalog))) {
     progress("Creating the shared catalog…");
     await platform.createDatabase(SAMPLE.catalog, { config: { allow_attach: true } });
-    await platform.client(SAMPLE.catalog).batch([
+    await batchOn(platform, SAMPLE.catalog, [
       "CREATE TABLE plans (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price_cents INTEGER NOT NULL)",
       "CREATE TABLE features (plan_id INTEGER NOT NULL REFERENCES plans(id), feature TEXT NOT NULL)",
       ...PLANS.map(([id, name, cents]) => ({
@@ -84,7 +84,21 @@ export async function createSampleData(
         });
       }
     }
-    await platform.client(name).batch(stmts, "write");
+    await batchOn(platform, name, stmts);
   }
   progress("Sample data ready");
+}
+
+/** One write batch on a client of `name`, closed after (the engine keeps a client until then). */
+async function batchOn(
+  platform: Pick<BrowserPlatform, "client">,
+  name: string,
+  stmts: Parameters<ReturnType<BrowserPlatform["client"]>["batch"]>[0],
+): Promise<void> {
+  const client = platform.client(name);
+  try {
+    await client.batch(stmts, "write");
+  } finally {
+    client.close();
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * Service worker of the console: caches the app shell (page, bundle, styles, sql.js WASM) at
- * install, then serves those from the cache, so the console starts with the network off.
+ * Service worker of the console: caches the app shell (page, bundle, the engine and parser
+ * workers, styles, sql.js WASM) at install, then serves those from the cache, so the console starts with the network off.
  * The build replaces the version and file list; a new build is a new worker with a new cache.
  */
 declare const __VERSION__: string;
