@@ -1,49 +1,15 @@
-// The console served by `tenantlite dev` (a real startServer on 127.0.0.1), in Chromium: it opens
-// on the server's databases (Platform API + Hrana), what it creates is seen by @libsql/client and
-// the other way round; the table browser and results page past 500 rows; CSV/JSON downloads; a
-// migration preview shows a `COLUM` typo before anything is applied; a failing migration names
-// its child, keeps the per-child table visible and turns the bar red; delete protection disables
-// Delete; a schema parent with children is deleted only after its name is typed; --auth asks for
-// the API token. Then the same build from a plain static host: the browser's tenants only.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
 import { hasChromium, launchChromium, type TestBrowser } from "./chromium.js";
-import { serveStatic } from "./static-server.js";
+import { openDb, ready, runSql, shown } from "./console-ui.js";
+import { buildConsole, filesOf, serveStatic } from "./static-server.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const artifacts = `${root}test/artifacts`;
-
-// biome-ignore lint/performance/useDomNodeTextContent: Playwright's layout-aware innerText is the point
-const shown = (l: Locator): Promise<string> => l.innerText();
-
-async function ready(page: Page): Promise<void> {
-  await page.waitForSelector("html[data-ready]", { timeout: 20_000 });
-}
-
-async function openDb(page: Page, name: string): Promise<void> {
-  await page.locator(`#db-list button[data-db="${name}"]`).click();
-  await expect.poll(() => page.locator("#tenant-name").textContent()).toBe(name);
-}
-
-async function runSql(page: Page, sql: string): Promise<string> {
-  await page.evaluate(() => {
-    document.getElementById("run-info")!.textContent = "";
-  });
-  const editor = page.getByRole("textbox", { name: /^SQL ·/ });
-  await editor.fill(sql);
-  await editor.press("Control+Enter");
-  await page.waitForFunction(() =>
-    /statement/.test(document.getElementById("run-info")?.textContent ?? ""),
-  );
-  return shown(page.locator("#results"));
-}
 
 async function downloaded(page: Page, button: Locator): Promise<string> {
   const [file] = await Promise.all([page.waitForEvent("download"), button.click()]);
@@ -77,10 +43,7 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
 
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true });
-    dist = mkdtempSync(join(tmpdir(), "tenantlite-web-server-"));
-    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
-      cwd: root,
-    });
+    dist = buildConsole(root, "server");
     server = await startServer({ port: 0, memory: true, consoleDir: dist });
     api = `${server.url}/v1/organizations/local`;
     browser = await launchChromium();
@@ -430,10 +393,7 @@ describe.skipIf(!hasChromium)("console on the server's databases", () => {
 
 describe.skipIf(!hasChromium)("console on a server with --auth", () => {
   it("says a 401 needs the API token, then works with the pasted one (kept in sessionStorage)", async () => {
-    const dist = mkdtempSync(join(tmpdir(), "tenantlite-web-auth-"));
-    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
-      cwd: root,
-    });
+    const dist = buildConsole(root, "auth");
     const server = await startServer({
       port: 0,
       memory: true,
@@ -476,24 +436,8 @@ describe.skipIf(!hasChromium)("console on a server with --auth", () => {
 
 describe.skipIf(!hasChromium)("console from a static host", () => {
   it("has no server switch and works on the browser's tenants, with a migration preview in the browser's engine", async () => {
-    const dist = mkdtempSync(join(tmpdir(), "tenantlite-web-static-"));
-    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
-      cwd: root,
-    });
-    const types: Record<string, string> = {
-      html: "text/html",
-      js: "text/javascript",
-      css: "text/css",
-      wasm: "application/wasm",
-      svg: "image/svg+xml",
-    };
-    const files = new Map(
-      readdirSync(dist).map((f) => [
-        `/${f}`,
-        { body: readFileSync(join(dist, f)), type: types[f.split(".").pop()!] ?? "text/plain" },
-      ]),
-    );
-    files.set("/", files.get("/index.html")!);
+    const dist = buildConsole(root, "static");
+    const files = filesOf(dist);
     const host = await serveStatic(files);
     const browser = await launchChromium();
     try {

@@ -1,55 +1,19 @@
-// The browser console in two tabs of one origin (served from a static host, so on the browser's
-// own tenants): both tabs write rows into one tenant through the SQL editor and see each other's
-// rows (one engine for the origin, createBrowserPlatform); the leader tab is closed in the middle
-// of a write, and every row a tab was told was written is there after, in the remaining tab and in
-// a new one. Then a long query in the editor leaves the page responsive: the engine runs in a
-// worker, so the page handles typing and timers while the query runs.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import type { Locator, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { hasChromium, launchChromium } from "./chromium.js";
-import { serveStatic } from "./static-server.js";
+import { openDb, ready, runInfo, shown } from "./console-ui.js";
+import { buildConsole, filesOf, serveStatic } from "./static-server.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
-// biome-ignore lint/performance/useDomNodeTextContent: Playwright's layout-aware innerText is the point
-const shown = (l: Locator): Promise<string> => l.innerText();
-
-async function ready(page: Page): Promise<void> {
-  await page.waitForSelector("html[data-ready]", { timeout: 30_000 });
-}
-
-/** Runs `sql` in the editor; returns the run's summary line ("1 statement · 2.1 ms", …). */
-async function run(page: Page, sql: string): Promise<string> {
-  await page.evaluate(() => {
-    document.getElementById("run-info")!.textContent = "";
-  });
-  const editor = page.getByRole("textbox", { name: /^SQL ·/ });
-  await editor.fill(sql);
-  await editor.press("Control+Enter");
-  await page.waitForFunction(
-    () => /statement/.test(document.getElementById("run-info")?.textContent ?? ""),
-    undefined,
-    { timeout: 30_000 },
-  );
-  return (await page.locator("#run-info").textContent()) ?? "";
-}
-
 const acknowledged = (info: string): boolean => /^\d+ statements? ·/.test(info);
-
-async function openDb(page: Page, name: string): Promise<void> {
-  await page.locator(`#db-list button[data-db="${name}"]`).click();
-  await expect.poll(() => page.locator("#tenant-name").textContent()).toBe(name);
-}
 
 /** The (tab, i) rows of `t`, as "a1", "b3", … */
 async function rows(page: Page): Promise<string[]> {
-  const info = await run(page, "SELECT tab || i AS k FROM t ORDER BY tab, i;");
+  const info = await runInfo(page, "SELECT tab || i AS k FROM t ORDER BY tab, i;");
   expect(acknowledged(info)).toBe(true);
   const cells = await page.locator("#results table tbody td").allTextContents();
   return cells.map((c) => c.trim()).filter((c) => /^[ab]\d+$/.test(c));
@@ -57,24 +21,8 @@ async function rows(page: Page): Promise<string[]> {
 
 describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
   it("both tabs write one tenant, the leader closes mid-write, every acknowledged row stays; a long query leaves the page responsive", async () => {
-    const dist = mkdtempSync(join(tmpdir(), "tenantlite-web-tabs-"));
-    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
-      cwd: root,
-    });
-    const types: Record<string, string> = {
-      html: "text/html",
-      js: "text/javascript",
-      css: "text/css",
-      wasm: "application/wasm",
-      svg: "image/svg+xml",
-    };
-    const files = new Map(
-      readdirSync(dist).map((f) => [
-        `/${f}`,
-        { body: readFileSync(join(dist, f)), type: types[f.split(".").pop()!] ?? "text/plain" },
-      ]),
-    );
-    files.set("/", files.get("/index.html")!);
+    const dist = buildConsole(root, "tabs");
+    const files = filesOf(dist);
     const host = await serveStatic(files);
     const browser = await launchChromium();
     const errors: string[] = [];
@@ -92,13 +40,15 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
       await form.locator('button[type="submit"]').click();
       await expect.poll(() => a.locator("#tenant-name").textContent()).toBe("lookup");
       expect(
-        acknowledged(await run(a, "CREATE TABLE k (v TEXT); INSERT INTO k VALUES ('looked-up');")),
+        acknowledged(
+          await runInfo(a, "CREATE TABLE k (v TEXT); INSERT INTO k VALUES ('looked-up');"),
+        ),
       ).toBe(true);
       await form.locator('input[name="name"]').fill("shared");
       await form.locator('input[name="allow_attach"]').uncheck();
       await form.locator('button[type="submit"]').click();
       await expect.poll(() => a.locator("#tenant-name").textContent()).toBe("shared");
-      expect(acknowledged(await run(a, "CREATE TABLE t (tab TEXT, i INTEGER);"))).toBe(true);
+      expect(acknowledged(await runInfo(a, "CREATE TABLE t (tab TEXT, i INTEGER);"))).toBe(true);
 
       const b = await browser.context.newPage();
       b.on("pageerror", (e) => errors.push(`b: ${e.message}`));
@@ -110,7 +60,7 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
 
       const acked: string[] = [];
       const insert = async (page: Page, tab: "a" | "b", i: number): Promise<boolean> => {
-        const info = await run(page, `INSERT INTO t (tab, i) VALUES ('${tab}', ${i});`);
+        const info = await runInfo(page, `INSERT INTO t (tab, i) VALUES ('${tab}', ${i});`);
         if (acknowledged(info)) acked.push(`${tab}${i}`);
         return acknowledged(info);
       };
@@ -119,7 +69,7 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
         expect(await insert(b, "b", i)).toBe(true);
       }
       const attachScript = 'ATTACH "lookup" AS lk;\nSELECT v FROM lk.k;';
-      expect(acknowledged(await run(b, attachScript))).toBe(true);
+      expect(acknowledged(await runInfo(b, attachScript))).toBe(true);
       expect(await shown(b.locator("#results"))).toMatch(/looked-up/);
       // Each tab sees the other's rows.
       expect(await rows(a)).toEqual([...acked].sort());
@@ -153,7 +103,7 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
 
       // The editor's connection in b was replaced at the handover, and its ATTACH with it: the
       // script attaches again rather than skipping its ATTACH as still in place.
-      const again = await run(b, attachScript);
+      const again = await runInfo(b, attachScript);
       expect(again).toMatch(/^2 statements ·/);
       expect(await shown(b.locator("#results"))).toMatch(/looked-up/);
       expect(await shown(b.locator("#results"))).not.toMatch(/attached as lk already/);
@@ -224,10 +174,7 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
   }, 180_000);
 
   it("opens the tenants an earlier console wrote (the library in the page, IdbStorage tenantlite-console)", async () => {
-    const dist = mkdtempSync(join(tmpdir(), "tenantlite-web-legacy-"));
-    execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
-      cwd: root,
-    });
+    const dist = buildConsole(root, "legacy");
     // What the console before createBrowserPlatform ran in its page: createPlatform on IdbStorage.
     const seed = await build({
       stdin: {
@@ -250,20 +197,7 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
       write: false,
       logLevel: "error",
     });
-    const types: Record<string, string> = {
-      html: "text/html",
-      js: "text/javascript",
-      css: "text/css",
-      wasm: "application/wasm",
-      svg: "image/svg+xml",
-    };
-    const files = new Map<string, { body: string | Uint8Array; type: string }>(
-      readdirSync(dist).map((f) => [
-        `/${f}`,
-        { body: readFileSync(join(dist, f)), type: types[f.split(".").pop()!] ?? "text/plain" },
-      ]),
-    );
-    files.set("/", files.get("/index.html")!);
+    const files = filesOf(dist);
     files.set("/seed.js", { body: seed.outputFiles[0]!.contents, type: "text/javascript" });
     files.set("/seed.html", {
       body: '<!doctype html><script src="seed.js"></script>',
@@ -278,7 +212,7 @@ describe.skipIf(!hasChromium)("console in two tabs of one origin", () => {
       await page.goto(`${host.url}/`);
       await ready(page);
       await openDb(page, "legacy");
-      expect(acknowledged(await run(page, "SELECT body FROM notes;"))).toBe(true);
+      expect(acknowledged(await runInfo(page, "SELECT body FROM notes;"))).toBe(true);
       expect(await shown(page.locator("#results"))).toMatch(/from before/);
       expect(page.workers().map((w) => w.url())).toContain(`${host.url}/engine-worker.js`);
     } finally {

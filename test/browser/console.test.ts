@@ -7,40 +7,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Locator, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
 import { launchChromium, type TestBrowser } from "./chromium.js";
+import { openDb, ready, runSql, shown } from "./console-ui.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const artifacts = `${root}test/artifacts`;
-
-/** The text as rendered (table cells apart), which is what a reader sees. */
-// biome-ignore lint/performance/useDomNodeTextContent: Playwright's layout-aware innerText is the point
-const shown = (l: Locator): Promise<string> => l.innerText();
-
-/** Types `sql` into the editor, runs it with Ctrl+Enter and returns the results' text. */
-async function runSql(page: Page, sql: string): Promise<string> {
-  await page.evaluate(() => {
-    document.getElementById("run-info")!.textContent = "";
-  });
-  const editor = page.getByRole("textbox", { name: /^SQL ·/ });
-  await editor.fill(sql);
-  await editor.press("Control+Enter");
-  await page.waitForFunction(() =>
-    /statement/.test(document.getElementById("run-info")?.textContent ?? ""),
-  );
-  return shown(page.locator("#results"));
-}
-
-async function openDb(page: Page, name: string): Promise<void> {
-  await page.locator(`#db-list button[data-db="${name}"]`).click();
-  await expect.poll(() => page.locator("#tenant-name").textContent()).toBe(name);
-}
-
-async function ready(page: Page): Promise<void> {
-  await page.waitForSelector("html[data-ready]", { timeout: 20_000 });
-}
 
 async function dbNames(page: Page): Promise<string[]> {
   return page

@@ -1,6 +1,10 @@
 // A tiny static server on 127.0.0.1 for pages the browser tests build in memory.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface StaticServer {
   readonly url: string;
@@ -30,4 +34,34 @@ export async function serveStatic(
         server.closeAllConnections();
       }),
   };
+}
+
+const TYPES: Record<string, string> = {
+  html: "text/html",
+  js: "text/javascript",
+  css: "text/css",
+  wasm: "application/wasm",
+  svg: "image/svg+xml",
+};
+
+/** The files of directory `dir` as {@link serveStatic} takes them, `/` serving `index.html`. */
+export function filesOf(dir: string): Map<string, { body: string | Uint8Array; type: string }> {
+  const files = new Map<string, { body: string | Uint8Array; type: string }>(
+    readdirSync(dir).map((f) => [
+      `/${f}`,
+      { body: readFileSync(join(dir, f)), type: TYPES[f.split(".").pop()!] ?? "text/plain" },
+    ]),
+  );
+  const index = files.get("/index.html");
+  if (index !== undefined) files.set("/", index);
+  return files;
+}
+
+/** Builds the console (`scripts/build-web.mjs`) into a new temp directory, which it returns. */
+export function buildConsole(root: string, label: string): string {
+  const dist = mkdtempSync(join(tmpdir(), `tenantlite-web-${label}-`));
+  execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
+    cwd: root,
+  });
+  return dist;
 }
