@@ -82,26 +82,8 @@ copyFileSync(
 );
 copyFileSync(join(web, "icon.svg"), join(out, "icon.svg"));
 
-const hash = createHash("sha256");
-for (const f of [
-  "app.js",
-  "engine-worker.js",
-  "parse-worker.js",
-  "app.css",
-  "sql-wasm-browser.wasm",
-  "icon.svg",
-]) {
-  hash.update(readFileSync(join(out, f)));
-}
-hash.update(readFileSync(join(web, "index.html")));
-const version = hash.digest("hex").slice(0, 12);
-writeFileSync(
-  join(out, "index.html"),
-  readFileSync(join(web, "index.html"), "utf8").replaceAll("__VERSION__", version),
-);
-
-const shell = [
-  "index.html",
+// The console's files besides its page: hashed into its version, and cached by its service worker.
+const ASSETS = [
   "app.js",
   "engine-worker.js",
   "parse-worker.js",
@@ -109,6 +91,16 @@ const shell = [
   "sql-wasm-browser.wasm",
   "icon.svg",
 ];
+const hash = createHash("sha256");
+for (const f of ASSETS) hash.update(readFileSync(join(out, f)));
+hash.update(readFileSync(join(web, "index.html")));
+const version = hash.digest("hex").slice(0, 12);
+writeFileSync(
+  join(out, "index.html"),
+  readFileSync(join(web, "index.html"), "utf8").replaceAll("__VERSION__", version),
+);
+
+const shell = ["index.html", ...ASSETS];
 await build({
   ...common,
   entryPoints: [join(web, "src/sw.ts")],
