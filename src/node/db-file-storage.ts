@@ -12,11 +12,12 @@
  * const info = await platform.createDatabase("default");
  * storage.bind(tenantKey(info.id), "./local.db"); // before the database is first opened
  */
-import { closeSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TenantliteError } from "../errors.js";
 import type { SaveOptions, Storage } from "../storage/storage.js";
+import { syncDir } from "./fs-storage.js";
 
 const SQLITE_HEADER = "SQLite format 3\0";
 
@@ -62,8 +63,8 @@ export class DbFileStorage implements Storage {
       );
     }
     if (info.size > 0) {
-      const head = readHead(path);
-      if (head !== SQLITE_HEADER) {
+      const head = readHead(path, SQLITE_HEADER.length);
+      if (Buffer.from(head).toString("latin1") !== SQLITE_HEADER) {
         throw new TenantliteError(
           "DB_FILE_INVALID",
           "--db-file is not a SQLite database: give a SQLite file, or a path where none exists yet",
@@ -89,7 +90,7 @@ export class DbFileStorage implements Storage {
     this.#key = key;
     this.#path = path;
     try {
-      const head = readFileSync(path).subarray(0, 20);
+      const head = readHead(path, 20);
       this.#wal = head.length === 20 && head[18] === 2 && head[19] === 2;
     } catch {
       this.#wal = false;
@@ -179,24 +180,14 @@ export class DbFileStorage implements Storage {
   }
 }
 
-function readHead(path: string): string {
+/** The first `n` bytes of the file at `path` (fewer when it is shorter). */
+function readHead(path: string, n: number): Uint8Array {
   const fd = openSync(path, "r");
   try {
-    const head = Buffer.alloc(16);
-    const n = readSync(fd, head);
-    return head.subarray(0, n).toString("latin1");
+    const head = new Uint8Array(n);
+    return head.subarray(0, readSync(fd, head));
   } finally {
     closeSync(fd);
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  if (process.platform === "win32") return; // a directory cannot be opened there
-  const handle = await open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

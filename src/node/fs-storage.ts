@@ -720,7 +720,8 @@ async function sweep(root: string): Promise<void> {
   }
 }
 
-async function syncDir(dir: string, options: { missingOk?: boolean } = {}): Promise<void> {
+/** fsyncs directory `dir` (its entries' creation and renames), on the thread pool. */
+export async function syncDir(dir: string, options: { missingOk?: boolean } = {}): Promise<void> {
   let fd: number | undefined;
   try {
     fd = await fsCall<number>((cb) => fsOpen(dir, "r", cb));
