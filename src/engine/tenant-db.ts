@@ -138,6 +138,14 @@ interface LazyTypes {
 const MAX_PENDING_TYPES = 64;
 
 /**
+ * Declared types of a query's `n` columns as the file's owner connection finds them, for a
+ * connection whose TEMP objects have the names `temp` (lower-cased); undefined when the asker
+ * must find them itself (a TEMP object shadows a name of the file's, or the owner cannot).
+ */
+export type Describer = (body: string, n: number, temp: readonly string[]) => string[] | undefined;
+const NO_NAMES: readonly string[] = [];
+
+/**
  * Connections whose results carry declared types not computed yet (see `TenantDb.lazyTypes`):
  * shared by the connections of one file, so that a statement about to change the schema on any of
  * them has every connection compute its pending types first, against the schema they were for.
@@ -967,10 +975,13 @@ export class TenantDb {
     let types: string[] | undefined;
     if (n > 0 && entry.scan.verb === "SELECT" && entry.scan.firstWord !== "EXPLAIN") {
       const body = replaceParams(entry.compiled.sql, entry.compiled.scan.params, "NULL");
-      // A connection with no state of its own sees exactly the file's schema: the file answers
-      // (once per query for all its connections), and this one never opens a TEMP database.
-      // (Not after DDL of its own transaction, which only it sees yet.)
-      if (!this.stateful && !this.schemaInTxn) types = this.describer?.(body, n);
+      // A connection sees the file's schema, plus its TEMP objects: the file answers (once per
+      // query for all its connections) unless a TEMP object may shadow a name of the file's — a
+      // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
+      // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
+      if (!this.schemaInTxn && this.attached.size === 0 && this.describer !== undefined) {
+        types = this.describer(body, n, this.stateful ? this.tempNames() : NO_NAMES);
+      }
       types ??= this.probeDeclaredTypes(body, n);
     }
     entry.decltypes = types ?? new Array(n).fill("");
@@ -1036,11 +1047,23 @@ export class TenantDb {
       : this.decltypes(lazy.entry);
   }
 
+  /** The names of this connection's TEMP objects, lower-cased (SQLite's names ignore case). */
+  private tempNames(): string[] {
+    const rows = this.raw.exec("SELECT lower(name) FROM temp.sqlite_schema")[0]?.values ?? [];
+    return rows.map((r) => String(r[0]));
+  }
+
+  /** The names of the main schema's objects, lower-cased. */
+  schemaNames(): string[] {
+    const rows = this.raw.exec("SELECT lower(name) FROM main.sqlite_schema")[0]?.values ?? [];
+    return rows.map((r) => String(r[0]));
+  }
+
   /**
    * Asks the file (see tenant-file.ts) for the declared types of a query's columns, when this
    * connection may use what the file's owner connection finds.
    */
-  describer: ((body: string, n: number) => string[] | undefined) | undefined;
+  describer: Describer | undefined;
 
   /**
    * Declared types of a query's `n` columns, through a temporary view of it (sql.js lacks

@@ -19,7 +19,7 @@ import { TenantliteError } from "../errors.js";
 import { TenantGate } from "./gate.js";
 import { toSqliteError } from "./sqlite-errors.js";
 import type { SqlJsModule } from "./sqljs-types.js";
-import { type PendingTypes, TenantDb, type TenantDbOptions } from "./tenant-db.js";
+import { type Describer, type PendingTypes, TenantDb, type TenantDbOptions } from "./tenant-db.js";
 
 /** Idle connections a file keeps for reuse. */
 const POOL_SIZE = 4;
@@ -71,12 +71,21 @@ export class TenantFile {
    */
   private readonly pendingTypes: PendingTypes = { connections: new Set() };
   private declaredGeneration = 0;
-  private readonly describe = (body: string, n: number): string[] | undefined => {
+  /** The main schema's object names, lower-cased, for this generation (when a caller asked). */
+  private names: ReadonlySet<string> | undefined;
+  private readonly describe: Describer = (body, n, temp) => {
     if (this.declaredGeneration !== this.schemaGeneration) {
       this.declared.clear();
+      this.names = undefined;
       this.declaredGeneration = this.schemaGeneration;
       // A read transaction checks the schema cookie: the owner reloads a schema changed since.
       this.owner.refreshSchema();
+    }
+    if (temp.length > 0) {
+      // A TEMP object named like one of the file's shadows it: only its connection can tell.
+      this.names ??= new Set(this.owner.schemaNames());
+      const names = this.names;
+      if (temp.some((name) => names.has(name))) return undefined;
     }
     const known = this.declared.get(body);
     if (known !== undefined) return known;

@@ -188,6 +188,41 @@ describe("many logical connections on one tenant", () => {
     b.close();
   });
 
+  it("gives a connection with TEMP objects the declared types of what its names mean to it", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("shadow");
+    const a = platform.connect("shadow");
+    const b = platform.connect("shadow");
+    await a.execute("CREATE TABLE t (x INTEGER, y TEXT)", undefined);
+    await a.execute("CREATE TABLE u (k BLOB)", undefined);
+    await a.execute("INSERT INTO t VALUES (1, 'a')", undefined);
+    const types = async (c: typeof a, sql: string) => (await c.execute(sql, undefined)).columnTypes;
+    // b's TEMP table has a name of its own: queries of the file's tables get the file's types,
+    // queries of its TEMP table get the TEMP table's.
+    await b.execute("CREATE TEMP TABLE mine (m REAL)", undefined);
+    expect(await types(b, "SELECT * FROM t")).toEqual(["INTEGER", "TEXT"]);
+    expect(await types(b, "SELECT * FROM mine")).toEqual(["REAL"]);
+    expect(await types(b, "SELECT t.x, mine.m FROM t, mine")).toEqual(["INTEGER", "REAL"]);
+    // A TEMP object named like a table of the file shadows it for b alone.
+    await b.execute("CREATE TEMP VIEW U AS SELECT x AS k FROM t", undefined);
+    expect(await types(b, "SELECT * FROM u")).toEqual(["INTEGER"]);
+    expect(await types(a, "SELECT * FROM u")).toEqual(["BLOB"]);
+    await b.execute("CREATE TEMP TABLE t (x DATE, y INT)", undefined);
+    expect(await types(b, "SELECT * FROM t")).toEqual(["DATE", "INT"]);
+    expect(await types(b, "SELECT * FROM main.t")).toEqual(["INTEGER", "TEXT"]);
+    expect(await types(a, "SELECT * FROM t")).toEqual(["INTEGER", "TEXT"]);
+    // Read lazily and after the connection closed, the types are still the right ones.
+    const c = platform.connect("shadow");
+    await c.execute("CREATE TEMP TABLE t (q NUMERIC, r TEXT)", undefined);
+    const lazy = await c.execute("SELECT * FROM t", undefined);
+    const other = await c.execute("SELECT * FROM u", undefined);
+    c.close();
+    expect(lazy.columnTypes).toEqual(["NUMERIC", "TEXT"]);
+    expect(other.columnTypes).toEqual(["BLOB"]);
+    a.close();
+    b.close();
+  });
+
   it("keeps an interactive transaction's reads isolated from nothing else: a rolled-back write is never seen", async () => {
     platform = await createPlatform();
     await platform.createDatabase("iso");
