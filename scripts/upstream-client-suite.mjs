@@ -50,10 +50,6 @@ const MODES = [
 /** Failures explained by the suite itself rather than by the server (see the README section). */
 const KNOWN = [
   {
-    match: (t) => t.ancestorTitles[0] === "network errors",
-    why: "needs the Python hrana-test-server's `.close_ws`/`.close_tcp` hooks",
-  },
-  {
     match: (t) => /ROLLBACK (statement|as the first statement) stops execution/.test(t.title),
     why: "Hrana 3 test, but @libsql/client speaks Hrana 2 (no is_autocommit guard is sent)",
   },

@@ -18,7 +18,12 @@ export async function startDevServer(repoRoot, dataDir, logFile) {
   const child = spawn(
     process.execPath,
     [cli, "dev", "--data-dir", dataDir, "--host", "127.0.0.1", "--port", "0"],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      // The suite's `.close_ws`/`.close_tcp` statements (its network-error tests).
+      env: { ...process.env, TENANTLITE_HRANA_TEST_HOOKS: "1" },
+    },
   );
   child.stderr.pipe(log);
   const exited = new Promise((r) => child.once("exit", r));

@@ -73,6 +73,12 @@ export interface StartServerOptions {
    * package when it was built; `false` turns the console off.
    */
   readonly consoleDir?: string | false;
+  /**
+   * Tests only: serve the `.close_ws`/`.close_tcp` statements of `@libsql/client`'s own suite
+   * (see `HandlerOptions.hranaTestHooks`). `tenantlite dev` turns it on when the environment has
+   * `TENANTLITE_HRANA_TEST_HOOKS=1`. Default false.
+   */
+  readonly hranaTestHooks?: boolean;
 }
 
 /** A running server. */
@@ -158,6 +164,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     ...(options.apiToken === undefined ? {} : { apiToken: options.apiToken }),
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     log: warn,
+    hranaTestHooks: options.hranaTestHooks === true,
   });
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
 
@@ -427,6 +434,7 @@ function webSocketTransport(ws: WebSocket, session: () => WsSession) {
     },
     pause: () => ws.pause(),
     resume: () => ws.resume(),
+    destroy: () => ws.terminate(),
   };
 }
 

@@ -56,6 +56,12 @@ export interface HandlerOptions {
    * and causes (clients get the bare code). Default `console.error`.
    */
   readonly log?: (line: string) => void;
+  /**
+   * Tests only: over WebSocket, a statement `.close_ws` closes the socket and `.close_tcp` drops
+   * its TCP connection, as the reference server of `@libsql/client`'s own suite does for its
+   * network-error tests. Default false.
+   */
+  readonly hranaTestHooks?: boolean;
 }
 
 /** What a WebSocket upgrade request is, for {@link ServerHandler.checkWebSocket}. */
@@ -246,8 +252,13 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
       const database = webSocketDatabase({ url, host });
       // However it ends (the socket closed, a protocol error, shutdown), the session leaves the
       // set, so nothing of it outlives its socket.
-      const session = new WsSession(ctx, database, protocol, transport, () =>
-        sessions.delete(session),
+      const session = new WsSession(
+        ctx,
+        database,
+        protocol,
+        transport,
+        () => sessions.delete(session),
+        options.hranaTestHooks === true,
       );
       sessions.add(session);
       return session;

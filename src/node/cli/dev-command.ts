@@ -71,6 +71,8 @@ export const DEV_COMMAND: Command = {
           : { dataDir: ctx.dataDir.path }),
       auth,
       ...(apiToken === undefined ? {} : { apiToken }),
+      // The upstream @libsql/client suite's network-error hooks (scripts/upstream-client-suite.mjs).
+      hranaTestHooks: process.env.TENANTLITE_HRANA_TEST_HOOKS === "1",
     }).catch((e: unknown) => {
       if (e instanceof TenantliteError && e.code === "PORT_IN_USE") {
         throw new TenantliteError(

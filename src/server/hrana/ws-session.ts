@@ -31,7 +31,16 @@ export interface WsTransport {
   /** Stops reading the socket's frames (TCP then holds the client back) until `resume`. */
   pause?(): void;
   resume?(): void;
+  /** Drops the TCP connection at once, with no close frame. */
+  destroy?(): void;
 }
+
+/**
+ * The statements with which the upstream `@libsql/client` suite's network-error tests ask its
+ * reference server (testing/hrana-test-server) to close the WebSocket, or the TCP connection
+ * under it. Served only when the handler is given `hranaTestHooks` (never by default).
+ */
+const TEST_HOOKS: ReadonlySet<string> = new Set([".close_ws", ".close_tcp"]);
 
 /** The WebSocket close code for a client that leaves its responses unread (policy violation). */
 export const UNREAD_CLOSE_CODE = 1008;
@@ -67,6 +76,8 @@ export class WsSession {
     private readonly transport: WsTransport,
     /** Called once when the session ends, however it ends. */
     private readonly onClosed?: () => void,
+    /** Serve the upstream client suite's `.close_ws`/`.close_tcp` statements (tests only). */
+    private readonly testHooks = false,
   ) {}
 
   /** Whether the session ended. */
@@ -346,6 +357,15 @@ export class WsSession {
         const s = this.streams.get(sid);
         if (s === undefined) throw new ProtoError(`stream ${sid} is not open`);
         const req = toStreamRequest(r, this.sqls);
+        const hook = this.testHooks ? testHook(req) : undefined;
+        if (hook !== undefined) {
+          // As the reference server does: the socket goes away instead of an answer.
+          const { transport } = this;
+          if (hook === ".close_tcp" && transport.destroy !== undefined) transport.destroy();
+          else transport.close(1000, "closed by .close_ws");
+          this.close();
+          return;
+        }
         s.queue = s.queue
           .then(async () => {
             await this.ready();
@@ -365,6 +385,19 @@ export class WsSession {
         throw new ProtoError(`unknown request type ${JSON.stringify(String(r.type)).slice(0, 40)}`);
     }
   }
+}
+
+/** The test hook a stream request names as one of its statements, if any. */
+function testHook(req: StreamRequest): string | undefined {
+  const sqls =
+    req.type === "execute"
+      ? [req.stmt.sql]
+      : req.type === "batch"
+        ? req.steps.map((s) => s.stmt.sql)
+        : req.type === "sequence"
+          ? [req.sql]
+          : [];
+  return sqls.find((sql) => sql !== undefined && TEST_HOOKS.has(sql));
 }
 
 function streamId(r: Record<string, unknown>): number {
