@@ -10,7 +10,7 @@
  * await DbFileStorage.check("./local.db");
  * const platform = await createPlatform({ storage });
  * const info = await platform.createDatabase("default");
- * storage.bind(tenantKey(info.id), "./local.db"); // before the database is first opened
+ * storage.bind(keys.tenant(info.id), "./local.db"); // before the database is first opened
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { open, readFile, rename, stat, unlink } from "node:fs/promises";

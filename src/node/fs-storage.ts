@@ -32,7 +32,7 @@ import {
   isValidKey,
   normalizeListArgs,
   storageClosedError,
-} from "../storage/keys.js";
+} from "../storage/backend-checks.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
 
 /** Options for {@link FsStorage.open}. */
