@@ -17,7 +17,7 @@ import { open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TenantliteError } from "../errors.js";
 import type { SaveOptions, Storage } from "../storage/storage.js";
-import { syncDir } from "./fs-storage.js";
+import { syncDir } from "./atomic-file.js";
 
 const SQLITE_HEADER = "SQLite format 3\0";
 
