@@ -17,7 +17,7 @@ import { open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TenantliteError } from "../errors.js";
 import type { SaveOptions, Storage } from "../storage/storage.js";
-import { syncDir } from "./atomic-file.js";
+import { isCode, syncDir } from "./atomic-file.js";
 
 const SQLITE_HEADER = "SQLite format 3\0";
 
@@ -197,8 +197,4 @@ function unreadable(cause: unknown): TenantliteError {
     "--db-file could not be read: check that the file exists and this user may read and write it",
     { cause },
   );
-}
-
-function isCode(e: unknown, code: string): boolean {
-  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === code;
 }
