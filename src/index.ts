@@ -36,7 +36,6 @@ export {
   createPlatform,
   Platform,
   type PlatformOptions,
-  tenantKey,
 } from "./platform/platform.js";
 export { type MintOptions, Permissions, TokenAuthority } from "./platform/tokens.js";
 export type {

@@ -6,7 +6,7 @@ import {
   assertEntry,
   normalizeListArgs,
   storageClosedError,
-} from "../storage/keys.js";
+} from "../storage/backend-checks.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
 
 /** Options for {@link IdbStorage}. */

@@ -10,14 +10,14 @@
  * await DbFileStorage.check("./local.db");
  * const platform = await createPlatform({ storage });
  * const info = await platform.createDatabase("default");
- * storage.bind(tenantKey(info.id), "./local.db"); // before the database is first opened
+ * storage.bind(keys.tenant(info.id), "./local.db"); // before the database is first opened
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { open, readFile, rename, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TenantliteError } from "../errors.js";
 import type { SaveOptions, Storage } from "../storage/storage.js";
-import { syncDir } from "./fs-storage.js";
+import { isCode, syncDir } from "./atomic-file.js";
 
 const SQLITE_HEADER = "SQLite format 3\0";
 
@@ -197,8 +197,4 @@ function unreadable(cause: unknown): TenantliteError {
     "--db-file could not be read: check that the file exists and this user may read and write it",
     { cause },
   );
-}
-
-function isCode(e: unknown, code: string): boolean {
-  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === code;
 }

@@ -1,28 +1,18 @@
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   type Dir,
-  close as fsClose,
   constants as fsConstants,
-  fdatasync as fsFdatasync,
   fstat as fsFstat,
-  fsync as fsFsync,
   open as fsOpen,
   read as fsRead,
-  rename as fsRename,
   stat as fsStat,
   write as fsWrite,
   ftruncateSync,
-  linkSync,
   openSync,
-  readFileSync,
   type Stats,
-  unlinkSync,
-  writeFileSync,
   writeSync,
 } from "node:fs";
 import { mkdir, opendir, rmdir, unlink } from "node:fs/promises";
-import { hostname } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { TenantliteError } from "../errors.js";
 import {
@@ -32,8 +22,11 @@ import {
   isValidKey,
   normalizeListArgs,
   storageClosedError,
-} from "../storage/keys.js";
+} from "../storage/backend-checks.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
+import { closeFd, fsCall, isCode, syncDir, syncFile, writeFileAtomic } from "./atomic-file.js";
+import { acquireDirLock, releaseDirLock } from "./dir-lock.js";
+import { sweepTempFiles } from "./fs-sweep.js";
 
 /** Options for {@link FsStorage.open}. */
 export interface FsStorageOptions {
@@ -58,17 +51,6 @@ export interface FsStorageOptions {
    */
   lockWaitMs?: number;
 }
-
-/** The lock file: one open `FsStorage` per directory, across processes and within one. */
-const LOCK_NAME = ".~tl-lock";
-
-// Temp names carry "~", which no key segment may contain, so they never collide with a key and
-// `list`/`load` can never see them.
-const tempPrefix = ".~tl-";
-const tempPattern = /^\.~tl-[0-9a-f]{16}\.tmp$/;
-/** A fresh temp file name in `dir` (swept by `open` if a crash leaves it). */
-const tempPath = (dir: string): string =>
-  join(dir, `${tempPrefix}${randomBytes(8).toString("hex")}.tmp`);
 
 /**
  * A `Storage` over a directory: key `a/b/c` is the file `<root>/a/b/c`. `save` writes a unique
@@ -120,12 +102,10 @@ export class FsStorage implements Storage {
   static async open(root: string, options: FsStorageOptions = {}): Promise<FsStorage> {
     const storage = new FsStorage(root, options);
     await mkdir(storage.root, { recursive: true });
-    const held = locksHere.get(storage.root);
-    if (held !== undefined) held.count++;
-    else locksHere.set(storage.root, { token: await lock(storage.root, options), count: 1 });
+    await acquireDirLock(storage.root, options);
     storage.#locked = true;
     try {
-      if (options.sweepTempFiles !== false) await sweep(storage.root);
+      if (options.sweepTempFiles !== false) await sweepTempFiles(storage.root);
     } catch (e) {
       await storage.close();
       throw e;
@@ -270,11 +250,7 @@ export class FsStorage implements Storage {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     if (!this.#locked) return;
     this.#locked = false;
-    const held = locksHere.get(this.root);
-    if (held !== undefined && --held.count === 0) {
-      locksHere.delete(this.root);
-      unlock(this.root, held.token);
-    }
+    releaseDirLock(this.root);
   }
 
   #check(): void {
@@ -332,7 +308,7 @@ export class FsStorage implements Storage {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.#makeDirs(dir);
-        await this.#writeOnce(path, dir, bytes);
+        await writeFileAtomic(path, bytes, this.#beforeRename);
         return;
       } catch (e) {
         if (isCode(e, "ENOENT") && attempt < 3) {
@@ -432,34 +408,6 @@ export class FsStorage implements Storage {
     const created: string[] = [];
     for (let d = dir; d.length >= first.length; d = dirname(d)) created.push(dirname(d));
     for (const d of created) await syncDir(d);
-  }
-
-  async #writeOnce(path: string, dir: string, bytes: Uint8Array): Promise<void> {
-    const temp = tempPath(dir);
-    // Every step runs on the thread pool, none on the main thread: creating and renaming look
-    // like in-memory work, but they wait for the file system's journal while other saves' syncs
-    // commit it (a renameSync cost 10–15% of the server's main thread with 50 clients inserting).
-    // The write is O_DSYNC: it returns once data and size are durable, as write + fdatasync would.
-    const fd = await fsCall<number>((cb) => fsOpen(temp, TEMP_FLAGS, 0o644, cb));
-    let open = true;
-    let renamed = false;
-    try {
-      for (let done = 0; done < bytes.length; ) {
-        done += await fsCall<number>((cb) =>
-          fsWrite(fd, bytes, done, bytes.length - done, done, cb),
-        );
-      }
-      if (DSYNC === 0) await fsCall((cb) => fsFsync(fd, cb));
-      await this.#beforeRename?.(temp, path);
-      open = false;
-      await closeFd(fd);
-      await fsCall((cb) => fsRename(temp, path, cb));
-      renamed = true;
-      await syncDir(dir);
-    } finally {
-      if (open) await closeFd(fd).catch(() => undefined);
-      if (!renamed) await unlink(temp).catch(() => undefined);
-    }
   }
 
   /** Removes now-empty directories from `dir` up to (not including) the root. */
@@ -565,205 +513,6 @@ function upperBound(items: WalkItem[], order: string): number {
   return lo;
 }
 
-/** Directories this process holds the lock of: the token written, and how many storages use it. */
-const locksHere = new Map<string, { token: string; count: number }>();
-
-/**
- * Takes the directory's lock file, or throws `STORAGE_LOCKED` naming the live process that holds
- * it (after waiting up to `lockWaitMs` for a holder with the same label). A lock whose process is
- * gone (it crashed, or exited without closing) is taken over. Two processes taking over the same
- * stale lock at the same instant could both succeed; each checks the file holds its own token
- * afterwards, which narrows that to a rename-sized window.
- */
-async function lock(root: string, options: FsStorageOptions): Promise<string> {
-  const path = join(root, LOCK_NAME);
-  const label = (options.lockLabel ?? "").replace(/\s+/g, " ").trim();
-  const token = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")} ${label}`.trim();
-  const waitUntil = Date.now() + Math.max(0, options.lockWaitMs ?? 0);
-  for (let attempt = 0; ; attempt++) {
-    // Written aside, then linked into place: the lock file appears whole or not at all. (The
-    // holder's sweep may remove the aside file, a temp file to it: then look again.)
-    const temp = tempPath(root);
-    try {
-      writeFileSync(temp, `${token}\n`, { flag: "wx", mode: 0o644 });
-      linkSync(temp, path);
-      if (readLock(path) === token) return token;
-      if (attempt > 100) break;
-      continue; // replaced under us by a concurrent take-over: look again
-    } catch (e) {
-      if (isCode(e, "ENOENT") && attempt <= 100) continue;
-      if (!isCode(e, "EEXIST")) throw e;
-    } finally {
-      try {
-        unlinkSync(temp);
-      } catch {
-        /* swept already */
-      }
-    }
-    const held = readLock(path);
-    if (held === undefined) {
-      if (attempt > 100) break;
-      continue; // removed meanwhile: try again
-    }
-    const [pid = "", host = "", , ...rest] = held.split(" ");
-    const holderLabel = rest.join(" ");
-    if (!lockHolderAlive(Number(pid), host)) {
-      try {
-        unlinkSync(path); // stale: its process is gone
-      } catch (e) {
-        if (!isCode(e, "ENOENT")) throw e;
-      }
-      if (attempt > 100) break;
-      continue;
-    }
-    if (holderLabel === label && Date.now() < waitUntil) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      continue;
-    }
-    const who = `process ${pid}${holderLabel === "" ? "" : ` (${holderLabel})`}${host === hostname() ? "" : ` on ${host}`}`;
-    throw new TenantliteError(
-      "STORAGE_LOCKED",
-      `the data directory ${root} is in use by ${who}: one process at a time may use a data directory (if no such process runs, delete ${path})`,
-    );
-  }
-  throw new TenantliteError(
-    "STORAGE_LOCKED",
-    `could not lock the data directory ${root}: other processes keep taking its lock`,
-  );
-}
-
-/** Who holds a directory's lock, as its lock file says (see {@link readLockHolder}). */
-export interface LockHolder {
-  readonly pid: number;
-  /** The host name the holder runs on. */
-  readonly host: string;
-  /** The holder's `lockLabel` (`tenantlite dev` for the server, `tenantlite` for the CLI). */
-  readonly label: string;
-  /** Whether that process still runs (always true for another host: it cannot be checked). */
-  readonly alive: boolean;
-}
-
-/**
- * The holder of `root`'s lock, or undefined when the directory is not locked. For callers that
- * found it locked (`STORAGE_LOCKED`) and want to say, or do, something about who holds it.
- */
-export function readLockHolder(root: string): LockHolder | undefined {
-  let held: string | undefined;
-  try {
-    held = readLock(join(resolve(root), LOCK_NAME));
-  } catch {
-    return undefined; // unreadable: nothing to say about it
-  }
-  if (held === undefined) return undefined;
-  const [pid = "", host = "", , ...rest] = held.split(" ");
-  return {
-    pid: Number(pid),
-    host,
-    label: rest.join(" "),
-    alive: lockHolderAlive(Number(pid), host),
-  };
-}
-
-/** Removes the lock file if it still holds `token`. */
-function unlock(root: string, token: string): void {
-  const path = join(root, LOCK_NAME);
-  if (readLock(path) !== token) return;
-  try {
-    unlinkSync(path);
-  } catch {
-    /* already gone */
-  }
-}
-
-function readLock(path: string): string | undefined {
-  try {
-    const text = readFileSync(path, "utf8").trim();
-    return text === "" ? undefined : text;
-  } catch (e) {
-    if (isCode(e, "ENOENT")) return undefined;
-    throw e;
-  }
-}
-
-/** Whether the process holding a lock may still run (other hosts cannot be checked: yes). */
-function lockHolderAlive(pid: number, host: string): boolean {
-  if (host !== hostname()) return true;
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  // Our own pid in a lock this process does not hold: left by an earlier process with this pid.
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return isCode(e, "EPERM"); // exists, owned by another user
-  }
-}
-
-/** Deletes temp files left by crashed saves anywhere under `root`, one directory at a time. */
-async function sweep(root: string): Promise<void> {
-  const pending = [root];
-  while (pending.length > 0) {
-    const dir = pending.pop()!;
-    let removed = false;
-    try {
-      for await (const entry of await opendir(dir)) {
-        if (entry.isDirectory()) pending.push(join(dir, entry.name));
-        else if (entry.isFile() && tempPattern.test(entry.name)) {
-          await unlink(join(dir, entry.name)).catch(() => undefined);
-          removed = true;
-        }
-      }
-    } catch (e) {
-      if (!isCode(e, "ENOENT", "ENOTDIR")) throw e;
-    }
-    if (removed) await syncDir(dir);
-  }
-}
-
-/** fsyncs directory `dir` (its entries' creation and renames), on the thread pool. */
-export async function syncDir(dir: string, options: { missingOk?: boolean } = {}): Promise<void> {
-  let fd: number | undefined;
-  try {
-    fd = await fsCall<number>((cb) => fsOpen(dir, "r", cb));
-    await fsCall((cb) => fsFsync(fd as number, cb));
-  } catch (e) {
-    if (options.missingOk === true && isCode(e, "ENOENT")) return;
-    // Windows cannot open or fsync a directory; its renames are durable without it.
-    if (!(process.platform === "win32" && isCode(e, "EISDIR", "EPERM", "EACCES"))) throw e;
-  } finally {
-    if (fd !== undefined) await closeFd(fd);
-  }
-}
-
-/** fdatasyncs a file through a descriptor of its own (all on the thread pool). */
-async function syncFile(path: string): Promise<void> {
-  const fd = await fsCall<number>((cb) => fsOpen(path, fsConstants.O_RDWR, cb));
-  try {
-    await fsCall((cb) => fsFdatasync(fd, cb));
-  } finally {
-    await closeFd(fd);
-  }
-}
-
-/** Closes a descriptor on the thread pool. */
-function closeFd(fd: number): Promise<void> {
-  return fsCall((cb) => fsClose(fd, cb));
-}
-
-/** Runs a callback-style fs call as a promise (no FileHandle object, one pool trip). */
-function fsCall<T = void>(
-  run: (cb: (error: NodeJS.ErrnoException | null, value?: T) => void) => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    run((error, value) => (error === null ? resolve(value as T) : reject(error)));
-  });
-}
-
-/** O_DSYNC where the platform has it (not on Windows): writes return once durable. */
-const DSYNC = fsConstants.O_DSYNC ?? 0;
-const TEMP_FLAGS =
-  fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (DSYNC as number);
-
 /** `deleteMany`'s unlinks in flight at once (they queue in libuv's thread pool, see below). */
 const DELETES_AT_ONCE = 32;
 
@@ -815,10 +564,4 @@ function writeError(key: string, e: unknown): TenantliteError {
     );
   }
   return new TenantliteError("STORAGE_WRITE_FAILED", `could not save "${key}"`, { cause: e });
-}
-
-function isCode(e: unknown, ...codes: string[]): boolean {
-  return (
-    typeof e === "object" && e !== null && codes.includes((e as { code?: unknown }).code as string)
-  );
 }

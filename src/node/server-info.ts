@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { readLockHolder } from "./fs-storage.js";
+import { readLockHolder } from "./dir-lock.js";
 
 /** The file's name: "~" keeps it out of the storage's key space, like the lock. */
 const INFO_NAME = ".~tl-server";

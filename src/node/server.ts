@@ -16,7 +16,7 @@ import type { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { type WebSocket, WebSocketServer } from "ws";
 import { hasCode, TenantliteError } from "../errors.js";
-import { type Platform, tenantKey } from "../platform/platform.js";
+import type { Platform } from "../platform/platform.js";
 import type { ServerLimits } from "../server/context.js";
 import {
   createHandler,
@@ -26,6 +26,7 @@ import {
 } from "../server/handler.js";
 import type { WsSession } from "../server/hrana/ws-session.js";
 import type { BodyLimits, HttpRequest } from "../server/http.js";
+import { keys } from "../storage/keyspace.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { createPlatform } from "./create-platform.js";
@@ -314,7 +315,7 @@ async function openRootDatabase(
     throw e;
   });
   if (dbFile === undefined) return;
-  (storage as DbFileStorage).bind(tenantKey(info.id), dbFile);
+  (storage as DbFileStorage).bind(keys.tenant(info.id), dbFile);
   const client = platform.client(name);
   try {
     await client.execute("SELECT count(*) FROM sqlite_schema");

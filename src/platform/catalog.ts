@@ -12,6 +12,7 @@
  */
 import type { RawDatabase, RawStatement, SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantliteError } from "../errors.js";
+import { keys } from "../storage/keyspace.js";
 import { deleteAll, type Storage } from "../storage/storage.js";
 import type {
   DatabaseConfig,
@@ -21,8 +22,6 @@ import type {
   ListDatabasesOptions,
 } from "./types.js";
 
-const SNAPSHOT_KEY = "catalog/snapshot.db";
-const LOG_PREFIX = "catalog/log/";
 /** Compact when the log holds more bytes than this or than the snapshot, whichever is larger. */
 const MIN_COMPACT_BYTES = 64 << 10;
 /** Most lookups {@link Catalog.getDatabase} remembers (the oldest are forgotten first). */
@@ -35,8 +34,6 @@ type Op =
   | { readonly t: "group"; readonly r: GroupInfo }
   | { readonly t: "groupdel"; readonly name: string }
   | { readonly t: "kv"; readonly k: string; readonly v: string | null };
-
-const logKey = (seq: number): string => `${LOG_PREFIX}${String(seq).padStart(16, "0")}`;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS groups (
@@ -102,7 +99,7 @@ export class Catalog {
 
   /** Opens the catalog stored in `storage` (or a new one): the snapshot, then the log after it. */
   static async open(sql: SqlJsModule, storage: Storage): Promise<Catalog> {
-    const bytes = await storage.load(SNAPSHOT_KEY);
+    const bytes = await storage.load(keys.catalogSnapshot());
     const db = new sql.Database(bytes ?? null);
     db.exec(SCHEMA);
     const columns =
@@ -121,12 +118,12 @@ export class Catalog {
 
   private async replay(covered: number): Promise<void> {
     for (let after: string | undefined; ; ) {
-      const keys = await this.storage.list(LOG_PREFIX, {
+      const logged = await this.storage.list(keys.catalogLogPrefix, {
         limit: 1000,
         ...(after ? { after } : {}),
       });
-      for (const key of keys) {
-        const seq = Number(key.slice(LOG_PREFIX.length));
+      for (const key of logged) {
+        const seq = keys.catalogLogSeq(key);
         if (!Number.isSafeInteger(seq) || seq <= covered) continue;
         const record = await this.storage.load(key);
         if (record === undefined) continue;
@@ -143,8 +140,8 @@ export class Catalog {
         this.lastSeq = Math.max(this.lastSeq, seq);
         this.logBytes += record.length;
       }
-      if (keys.length < 1000) break;
-      after = keys[keys.length - 1];
+      if (logged.length < 1000) break;
+      after = logged[logged.length - 1];
     }
   }
 
@@ -231,7 +228,7 @@ export class Catalog {
         const seq = this.lastSeq + 1;
         const bytes = new TextEncoder().encode(JSON.stringify(ops));
         try {
-          await this.storage.save(logKey(seq), bytes);
+          await this.storage.save(keys.catalogLog(seq), bytes);
           this.lastSeq = seq;
           this.logBytes += bytes.length;
           for (const w of waiters) w.resolve();
@@ -262,12 +259,12 @@ export class Catalog {
     // The snapshot may also hold operations still pending; replaying them later is harmless.
     this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('log_seq', ?)", [covered]);
     const image = this.db.export();
-    await this.storage.save(SNAPSHOT_KEY, image);
+    await this.storage.save(keys.catalogSnapshot(), image);
     this.snapshotBytes = image.length;
     this.logBytes = 0;
     for (;;) {
-      const keys = await this.storage.list(LOG_PREFIX, { limit: 1000 });
-      const old = keys.filter((k) => Number(k.slice(LOG_PREFIX.length)) <= covered);
+      const logged = await this.storage.list(keys.catalogLogPrefix, { limit: 1000 });
+      const old = logged.filter((k) => keys.catalogLogSeq(k) <= covered);
       await deleteAll(this.storage, old);
       if (old.length < 1000) break;
     }
@@ -406,19 +403,19 @@ export class Catalog {
       if (oldest !== undefined) this.dropLookup(oldest[0], oldest[1].id);
     }
     this.lookups.set(key, info);
-    let keys = this.lookupKeys.get(info.id);
-    if (keys === undefined) {
-      keys = new Set();
-      this.lookupKeys.set(info.id, keys);
+    let lookupKeys = this.lookupKeys.get(info.id);
+    if (lookupKeys === undefined) {
+      lookupKeys = new Set();
+      this.lookupKeys.set(info.id, lookupKeys);
     }
-    keys.add(key);
+    lookupKeys.add(key);
   }
 
   private dropLookup(key: string, id: string): void {
     this.lookups.delete(key);
-    const keys = this.lookupKeys.get(id);
-    keys?.delete(key);
-    if (keys?.size === 0) this.lookupKeys.delete(id);
+    const lookupKeys = this.lookupKeys.get(id);
+    lookupKeys?.delete(key);
+    if (lookupKeys?.size === 0) this.lookupKeys.delete(id);
   }
 
   /**
@@ -426,9 +423,9 @@ export class Catalog {
    * renamed database's name wins over the id another lookup of that string found).
    */
   private forgetLookups(id: string, name?: string): void {
-    const keys = this.lookupKeys.get(id);
-    if (keys !== undefined) {
-      for (const key of keys) this.lookups.delete(key);
+    const lookupKeys = this.lookupKeys.get(id);
+    if (lookupKeys !== undefined) {
+      for (const key of lookupKeys) this.lookups.delete(key);
       this.lookupKeys.delete(id);
     }
     if (name !== undefined) {

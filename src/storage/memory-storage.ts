@@ -1,4 +1,4 @@
-import { assertBytes, normalizeListArgs, storageClosedError } from "./keys.js";
+import { assertBytes, normalizeListArgs, storageClosedError } from "./backend-checks.js";
 import { assertValidKey, type SaveOptions, type Storage } from "./storage.js";
 
 /**

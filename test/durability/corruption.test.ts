@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createPlatform, FsStorage, type Platform, tenantKey } from "../../src/node/index.js";
+import { createPlatform, FsStorage, type Platform } from "../../src/node/index.js";
+import { keys } from "../../src/storage/keyspace.js";
 
 const CODES = ["DATABASE_CORRUPT", "INVALID_SQLITE_FILE"];
 const ROWS = 400;
@@ -37,7 +38,7 @@ async function setUp(): Promise<{ dir: string; victimFile: string }> {
   }
   const info = await p.getDatabase("victim");
   await p.close();
-  return { dir, victimFile: join(dir, ...tenantKey(info.id).split("/")) };
+  return { dir, victimFile: join(dir, ...keys.tenant(info.id).split("/")) };
 }
 
 async function bystanderWorks(p: Platform): Promise<void> {

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createPlatform, MemoryStorage, type Platform, tenantKey } from "../../src/index.js";
+import { createPlatform, MemoryStorage, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
+import { keys } from "../../src/storage/keyspace.js";
 import { expectCode, useTempDirs } from "../helpers.js";
 
 const KEY = "correct horse battery staple";
@@ -35,7 +36,7 @@ describe("per-tenant encryption at rest", () => {
     for (const f of allFiles(dir)) {
       expect(readFileSync(f).includes(Buffer.from(MARKER)), f).toBe(false);
     }
-    const file = readFileSync(join(dir, tenantKey(info.id)));
+    const file = readFileSync(join(dir, keys.tenant(info.id)));
     expect(file.subarray(0, 6).toString()).toBe("TLENC1");
 
     platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
@@ -68,7 +69,7 @@ describe("per-tenant encryption at rest", () => {
       .execute(`CREATE TABLE t AS SELECT '${MARKER}' AS v`);
     await platform.client("b").execute("SELECT 1"); // evicts a
     expect(platform.openTenantCount).toBe(1);
-    const stored = (await storage.load(tenantKey(info.id)))!;
+    const stored = (await storage.load(keys.tenant(info.id)))!;
     expect(Buffer.from(stored).includes(Buffer.from(MARKER))).toBe(false);
     const rs = await platform.client("a", { encryptionKey: KEY }).execute("SELECT v FROM t");
     expect(rs.rows[0]!.v).toBe(MARKER);
@@ -123,7 +124,7 @@ describe("per-tenant encryption at rest", () => {
     const a = await platform.createDatabase("a", { encryption: { key: KEY } });
     const b = await platform.createDatabase("b", { encryption: { key: KEY } });
     await platform.close();
-    await storage.save(tenantKey(b.id), (await storage.load(tenantKey(a.id)))!);
+    await storage.save(keys.tenant(b.id), (await storage.load(keys.tenant(a.id)))!);
     platform = await createPlatform({ storage, ...fast });
     await expectCode(
       platform.client("b", { encryptionKey: KEY }).execute("SELECT 1"),

@@ -1,12 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createPlatform,
-  MemoryStorage,
-  type Platform,
-  type Storage,
-  tenantKey,
-} from "../../src/index.js";
+import { createPlatform, MemoryStorage, type Platform, type Storage } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
+import { keys } from "../../src/storage/keyspace.js";
 import { expectCode, useTempDirs } from "../helpers.js";
 
 let platform: Platform | undefined;
@@ -181,13 +176,13 @@ describe("copies share one image until written", () => {
     expect(images.length).toBe(1);
     platform = await createPlatform({ storage });
     const info = await platform.getDatabase("copy-3");
-    expect(await storage.has(tenantKey(info.id))).toBe(false);
+    expect(await storage.has(keys.tenant(info.id))).toBe(false);
     expect((await platform.client("copy-3").execute("SELECT v FROM t")).rows[0]!.v).toBe(
       "from template",
     );
     await platform.client("copy-3").execute("UPDATE t SET v = 'mine'");
     await platform.close();
-    expect(await storage.has(tenantKey(info.id))).toBe(true);
+    expect(await storage.has(keys.tenant(info.id))).toBe(true);
     platform = await createPlatform({ storage });
     expect((await platform.client("copy-3").execute("SELECT v FROM t")).rows[0]!.v).toBe("mine");
     expect((await platform.client("copy-4").execute("SELECT v FROM t")).rows[0]!.v).toBe(

@@ -3,7 +3,8 @@
  * migration that reaches every child or none; DDL on a child is refused whatever its spelling.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createPlatform, MemoryStorage, type Platform, tenantKey } from "../../src/index.js";
+import { createPlatform, MemoryStorage, type Platform } from "../../src/index.js";
+import { keys } from "../../src/storage/keyspace.js";
 import { expectCode } from "../helpers.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
 
@@ -274,7 +275,7 @@ describe("untouched children keep sharing one image across migrations", () => {
   const ownFiles = async (p: Platform, storage: MemoryStorage, names: string[]) => {
     const owned: string[] = [];
     for (const n of names) {
-      if (await storage.has(tenantKey((await p.getDatabase(n)).id))) owned.push(n);
+      if (await storage.has(keys.tenant((await p.getDatabase(n)).id))) owned.push(n);
     }
     return owned;
   };
@@ -504,7 +505,7 @@ describe("a job is done before its children's files are synced", () => {
     // The stage keeps the job durable until the files are synced.
     expect(await storage.list(`migrations/${job!.job_id}/`)).not.toEqual([]);
 
-    const t0 = tenantKey((await p.getDatabase("t0")).id);
+    const t0 = keys.tenant((await p.getDatabase("t0")).id);
     storage.saved.length = 0;
     const write = p.client("t0").execute("INSERT INTO users (name, plan) VALUES ('later', 'pro')");
     const next = p.migrate("app", ["CREATE INDEX users_plan ON users(plan)"]);
@@ -536,16 +537,16 @@ describe("a job is done before its children's files are synced", () => {
     const { p, storage } = await setupHeld();
     await p.migrate("app", ["ALTER TABLE users ADD COLUMN plan TEXT"]);
     const [job] = (await p.listMigrations("app")).migrations;
-    const keys = [];
-    for (const name of ["t0", "t1"]) keys.push(tenantKey((await p.getDatabase(name)).id));
+    const tenantKeys = [];
+    for (const name of ["t0", "t1"]) tenantKeys.push(keys.tenant((await p.getDatabase(name)).id));
     storage.saved.length = 0;
     const write = p.client("t1").execute("INSERT INTO users (name) VALUES ('later')");
     expect(await settlesSoon(write)).toBe(false);
     storage.release(new Error("EIO"));
     await write;
     // Both files saved again (atomically, durably) before the write's own save of t1.
-    expect(storage.saved.slice(0, 2).sort()).toEqual([...keys].sort());
-    expect(storage.saved.at(-1)).toBe(keys[1]);
+    expect(storage.saved.slice(0, 2).sort()).toEqual([...tenantKeys].sort());
+    expect(storage.saved.at(-1)).toBe(tenantKeys[1]);
     expect(await storage.list(`migrations/${job!.job_id}/`)).toEqual([]);
     expect((await p.getMigration("app", job!.job_id)).status).toBe("RunSuccess");
     await p.close();
@@ -564,7 +565,7 @@ describe("a job is done before its children's files are synced", () => {
     await p.migrate("app", ["ALTER TABLE users ADD COLUMN plan TEXT"]);
     const [job] = (await p.listMigrations("app")).migrations;
     // As after a crash: a child's file torn, the stage still there.
-    const t0 = tenantKey((await p.getDatabase("t0")).id);
+    const t0 = keys.tenant((await p.getDatabase("t0")).id);
     await storage.inner.save(t0, new TextEncoder().encode("torn"));
     platform = undefined; // never closed: its sync never came
     const starting = createPlatform({ storage });

@@ -11,8 +11,8 @@ import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSqlJs } from "../../src/engine/loader.js";
-import { tenantKey } from "../../src/index.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
+import { keys } from "../../src/storage/keyspace.js";
 import { expectCode } from "../helpers.js";
 import { pipeline } from "./helpers.js";
 
@@ -184,7 +184,7 @@ describe("a family whose child cannot be migrated", () => {
       await start();
       const id = (await server.platform.getDatabase(name)).id;
       await server.close();
-      await writeFile(join(dir, tenantKey(id)), bytes);
+      await writeFile(join(dir, keys.tenant(id)), bytes);
       await start();
       const e = await expectCode(
         client("app").execute("ALTER TABLE users ADD COLUMN never TEXT"),

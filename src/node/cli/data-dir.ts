@@ -90,7 +90,7 @@ export async function openDataDir(dir: DataDir, apiToken: string | undefined): P
           servedPid: server.pid,
         });
       }
-      const { readLockHolder } = await import("../fs-storage.js");
+      const { readLockHolder } = await import("../dir-lock.js");
       const holder = readLockHolder(dir.path);
       // Released meanwhile: open again (once).
       if (holder === undefined && attempt === 0) continue;

@@ -1,3 +1,8 @@
+/**
+ * Argument checks every `Storage` backend shares (keys, prefixes, `list` options, bytes, batches),
+ * so that memory, fs and IndexedDB refuse the same calls with the same codes. Which keys
+ * tenantlite stores is `keyspace.ts`'s business.
+ */
 import { TenantliteError } from "../errors.js";
 import { assertValidKey } from "./storage.js";
 
