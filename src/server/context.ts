@@ -78,15 +78,11 @@ export class ServerContext {
     if (!this.auth) return Promise.resolve(Permissions.full());
     if (jwt === undefined || jwt === null || jwt === "") {
       return Promise.reject(
-        new TenantliteError("AUTH_HEADER_NOT_FOUND", "Expected a JWT in hello but none given", {
-          status: 401,
-        }),
+        new TenantliteError("AUTH_HEADER_NOT_FOUND", "Expected a JWT in hello but none given"),
       );
     }
     if (typeof jwt !== "string") {
-      return Promise.reject(
-        new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid", { status: 401 }),
-      );
+      return Promise.reject(new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid"));
     }
     return this.tokens.verify(jwt);
   }
@@ -106,7 +102,6 @@ export class ServerContext {
       throw new TenantliteError(
         "ENCRYPTION_KEY_INVALID",
         `database "${info.name}" is not encrypted: send no encryption key (x-turso-encryption-key, @libsql/client's remoteEncryptionKey)`,
-        { status: 400 },
       );
     }
     const target = {
@@ -120,7 +115,6 @@ export class ServerContext {
       throw new TenantliteError(
         "AUTH_FORBIDDEN",
         `Authorization forbidden: the token does not grant access to database "${info.name}"`,
-        { status: 403 },
       );
     }
     return {
@@ -148,7 +142,6 @@ export class ServerContext {
       throw new TenantliteError(
         "DATABASE_NOT_FOUND",
         "No database selected: use http://127.0.0.1:<port>/dev/<database>/ (with the trailing slash)",
-        { status: 404 },
       );
     }
     const selected = root ? (this.rootDatabase as string) : name;
@@ -161,7 +154,6 @@ export class ServerContext {
           root
             ? `The root URL serves database "${selected}", which no longer exists: create it again (npx tenantlite db create ${selected}) or use /dev/<database>/`
             : `Namespace \`${selected.slice(0, 80)}\` doesn't exist`,
-          { status: 404 },
         );
       }
       throw e;

@@ -229,7 +229,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
       );
       return json({ job_id, status, ...(error === undefined ? {} : { error }), progress });
     }
-    throw new TenantliteError("NOT_FOUND", "No such endpoint", { status: 404 });
+    throw new TenantliteError("NOT_FOUND", "No such endpoint");
   }
 
   function bodyLimits() {
@@ -287,7 +287,6 @@ export function selectDatabase(
       throw new TenantliteError(
         "URL_MISSING_SLASH",
         "A database URL ends with a slash: use http://127.0.0.1:<port>/dev/<database>/ (without it, clients drop the database name from the path)",
-        { status: 404 },
       );
     }
     return { database: decodeName(m[1]!), path: rest };
@@ -377,7 +376,5 @@ export function upgradeRefusal(e: unknown, report?: (e: unknown) => void): strin
 }
 
 function methodNotAllowed(allowed: string): TenantliteError {
-  return new TenantliteError("METHOD_NOT_ALLOWED", `Method not allowed: use ${allowed}`, {
-    status: 405,
-  });
+  return new TenantliteError("METHOD_NOT_ALLOWED", `Method not allowed: use ${allowed}`);
 }

@@ -136,14 +136,10 @@ export class PlatformApi {
     const header = req.headers.get("authorization") ?? "";
     const m = /^bearer\s+(.+)$/i.exec(header.trim());
     if (m === null) {
-      throw new TenantliteError("AUTH_HEADER_NOT_FOUND", "Unauthorized: no API token given", {
-        status: 401,
-      });
+      throw new TenantliteError("AUTH_HEADER_NOT_FOUND", "Unauthorized: no API token given");
     }
     if (await this.accepts(m[1]!)) return;
-    throw new TenantliteError("AUTH_API_TOKEN_INVALID", "Unauthorized: invalid API token", {
-      status: 401,
-    });
+    throw new TenantliteError("AUTH_API_TOKEN_INVALID", "Unauthorized: invalid API token");
   }
 
   /** Whether `token` is the start token or a live created one. */
@@ -188,7 +184,6 @@ export class PlatformApi {
       throw new TenantliteError(
         "NOT_FOUND",
         `organization ${JSON.stringify(seg[2]!.slice(0, 64))} not found: this server has only "${ORG}"`,
-        { status: 404 },
       );
     }
     const rest = seg.slice(3);
@@ -276,9 +271,7 @@ export class PlatformApi {
         const body = objectBody(await readJson(req, this.bodyLimits()));
         const dp = body.delete_protection;
         if (dp !== undefined && dp !== null && typeof dp !== "boolean") {
-          throw new TenantliteError("ARGS_INVALID", "delete_protection must be a boolean", {
-            status: 400,
-          });
+          throw new TenantliteError("ARGS_INVALID", "delete_protection must be a boolean");
         }
         // null or missing leaves it unchanged.
         const updated =
@@ -303,7 +296,7 @@ export class PlatformApi {
       return await this.ctx.platform.getGroup(name);
     } catch (e) {
       if (e instanceof TenantliteError && e.code === "GROUP_NOT_FOUND") {
-        throw new TenantliteError("GROUP_NOT_FOUND", "group not found", { status: 404 });
+        throw new TenantliteError("GROUP_NOT_FOUND", "group not found");
       }
       throw e;
     }
@@ -408,7 +401,7 @@ export class PlatformApi {
         const inst = instanceJson(info, host);
         if (subName === undefined) return only(method, "GET", () => json({ instances: [inst] }));
         if (subName !== inst.name && subName !== inst.uuid) {
-          throw new TenantliteError("NOT_FOUND", "instance not found", { status: 404 });
+          throw new TenantliteError("NOT_FOUND", "instance not found");
         }
         return only(method, "GET", () => json({ instance: inst }));
       }
@@ -469,9 +462,7 @@ export class PlatformApi {
     let group = given(field(body, "group"));
     const groupId = given(field(body, "group_id"));
     if (group !== undefined && groupId !== undefined) {
-      throw new TenantliteError("ARGS_INVALID", "give group or group_id, not both", {
-        status: 400,
-      });
+      throw new TenantliteError("ARGS_INVALID", "give group or group_id, not both");
     }
     if (group !== undefined && typeof group !== "string") {
       throw badRequest("group must be a string");
@@ -590,7 +581,6 @@ export class PlatformApi {
         throw new TenantliteError(
           "ENCRYPTION_KEY_REQUIRED",
           `seed database "${source.name}" is encrypted: give its key in remote_encryption, which encrypts the copy too`,
-          { status: 400 },
         );
       }
       return s.name;
@@ -635,7 +625,6 @@ export class PlatformApi {
         throw new TenantliteError(
           "DATABASE_NOT_FOUND",
           `could not find database with name ${name.slice(0, 80)}: record not found`,
-          { status: 404 },
         );
       }
       throw e;
@@ -691,11 +680,7 @@ export class PlatformApi {
     if (method === "POST") {
       await readBody(req, this.bodyLimits());
       if (this.apiTokens.has(b)) {
-        throw new TenantliteError(
-          "API_TOKEN_EXISTS",
-          "an API token with this name already exists",
-          { status: 409 },
-        );
+        throw new TenantliteError("API_TOKEN_EXISTS", "an API token with this name already exists");
       }
       const token = randomToken();
       const t = { id: crypto.randomUUID(), name: b, hash: await sha256Hex(token) };
@@ -706,7 +691,7 @@ export class PlatformApi {
     }
     if (method === "DELETE") {
       if (!this.apiTokens.delete(b)) {
-        throw new TenantliteError("NOT_FOUND", "API token not found", { status: 404 });
+        throw new TenantliteError("NOT_FOUND", "API token not found");
       }
       await this.save();
       return json({ token: b });
@@ -822,9 +807,7 @@ function booleanParam(url: URL, name: string): boolean {
   const v = url.searchParams.get(name);
   if (v === null || v === "false" || v === "0") return false;
   if (v === "true" || v === "1" || v === "") return true;
-  throw new TenantliteError("ARGS_INVALID", `query parameter ${name} must be true or false`, {
-    status: 400,
-  });
+  throw new TenantliteError("ARGS_INVALID", `query parameter ${name} must be true or false`);
 }
 
 /** `null` and a missing field alike mean "not given". */
@@ -833,22 +816,21 @@ function given(v: unknown): unknown {
 }
 
 function unsupported(message: string): TenantliteError {
-  return new TenantliteError("OPTION_UNSUPPORTED", message, { status: 400 });
+  return new TenantliteError("OPTION_UNSUPPORTED", message);
 }
 
 function badRequest(message: string): TenantliteError {
-  return new TenantliteError("BAD_REQUEST", message, { status: 400 });
+  return new TenantliteError("BAD_REQUEST", message);
 }
 
 function notFound(): TenantliteError {
-  return new TenantliteError("NOT_FOUND", "no such Platform API route", { status: 404 });
+  return new TenantliteError("NOT_FOUND", "no such Platform API route");
 }
 
 function wrongMethod(allowed: string[]): TenantliteError {
   return new TenantliteError(
     "METHOD_NOT_ALLOWED",
     `method not allowed here: use ${allowed.join(" or ")}`,
-    { status: 405 },
   );
 }
 
