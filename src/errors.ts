@@ -274,18 +274,21 @@ export function hasCode(e: unknown, code: ErrorCode): boolean {
 
 /**
  * `DATABASE_NOT_FOUND` for a database name or id, in sqld's words (`Namespace \`x\` doesn't
- * exist`, which `@libsql/client` shows); `hint` adds how to fix it. The Platform API answers in
- * its own words (`could not find database with name x: record not found`), which the Turso API
- * client shows: `{ platformApi: true }`.
+ * exist`, which `@libsql/client` shows), or `No database selected` without one; `hint` adds how
+ * to fix it. The Platform API answers in its own words (`could not find database with name x:
+ * record not found`), which the Turso API client shows: `{ platformApi: true }`.
  */
 export function databaseNotFound(
-  nameOrId: string,
+  nameOrId: string | undefined,
   options: { hint?: string; platformApi?: boolean } = {},
 ): TenantliteError {
-  const name = nameOrId.slice(0, 80);
-  const what = options.platformApi
-    ? `could not find database with name ${name}: record not found`
-    : `Namespace \`${name}\` doesn't exist`;
+  const name = nameOrId?.slice(0, 80);
+  const what =
+    name === undefined
+      ? "No database selected"
+      : options.platformApi
+        ? `could not find database with name ${name}: record not found`
+        : `Namespace \`${name}\` doesn't exist`;
   return new TenantliteError(
     "DATABASE_NOT_FOUND",
     options.hint === undefined ? what : `${what}: ${options.hint}`,

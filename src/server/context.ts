@@ -2,7 +2,7 @@
  * What every part of the server shares: the platform, the token authority, whether auth is on,
  * the limits, and how a request's token becomes a session on one database.
  */
-import { TenantliteError } from "../errors.js";
+import { databaseNotFound, hasCode, TenantliteError } from "../errors.js";
 import type { Platform } from "../platform/platform.js";
 import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/tokens.js";
 import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
@@ -139,21 +139,22 @@ export class ServerContext {
   async database(name: string | undefined): Promise<DatabaseInfo> {
     const root = name === undefined || name === "";
     if (root && this.rootDatabase === undefined) {
-      throw new TenantliteError(
-        "DATABASE_NOT_FOUND",
-        "No database selected: use http://127.0.0.1:<port>/dev/<database>/ (with the trailing slash)",
-      );
+      throw databaseNotFound(undefined, {
+        hint: "use http://127.0.0.1:<port>/dev/<database>/ (with the trailing slash)",
+      });
     }
     const selected = root ? (this.rootDatabase as string) : name;
     try {
       return await this.platform.getDatabase(selected);
     } catch (e) {
-      if (e instanceof TenantliteError && e.code === "DATABASE_NOT_FOUND") {
-        throw new TenantliteError(
-          "DATABASE_NOT_FOUND",
+      if (hasCode(e, "DATABASE_NOT_FOUND")) {
+        throw databaseNotFound(
+          selected,
           root
-            ? `The root URL serves database "${selected}", which no longer exists: create it again (npx tenantlite db create ${selected}) or use /dev/<database>/`
-            : `Namespace \`${selected.slice(0, 80)}\` doesn't exist`,
+            ? {
+                hint: `the root URL serves database "${selected}", which no longer exists: create it again (npx tenantlite db create ${selected}) or use /dev/<database>/`,
+              }
+            : {},
         );
       }
       throw e;

@@ -5,7 +5,7 @@
  * `{"error": …, "code": …}` with the status the Turso client expects.
  */
 import { bytesToBase64 } from "../engine/values.js";
-import { TenantliteError } from "../errors.js";
+import { databaseNotFound, hasCode, TenantliteError } from "../errors.js";
 import { sha256Hex } from "../platform/sha256.js";
 import type { MintOptions } from "../platform/tokens.js";
 import type { DatabaseInfo, DatabaseType, GroupInfo } from "../platform/types.js";
@@ -621,12 +621,7 @@ export class PlatformApi {
     try {
       return await this.ctx.platform.getDatabase(name);
     } catch (e) {
-      if (e instanceof TenantliteError && e.code === "DATABASE_NOT_FOUND") {
-        throw new TenantliteError(
-          "DATABASE_NOT_FOUND",
-          `could not find database with name ${name.slice(0, 80)}: record not found`,
-        );
-      }
+      if (hasCode(e, "DATABASE_NOT_FOUND")) throw databaseNotFound(name, { platformApi: true });
       throw e;
     }
   }
