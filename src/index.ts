@@ -23,6 +23,7 @@ export type {
   Value,
 } from "./engine/values.js";
 export { hasCode, TenantliteBatchError, TenantliteError } from "./errors.js";
+export { type MintOptions, Permissions, TokenAuthority } from "./platform/auth/jwt.js";
 export type {
   JobStatus,
   MigrationJob,
@@ -38,7 +39,6 @@ export {
   type PlatformOptions,
   tenantKey,
 } from "./platform/platform.js";
-export { type MintOptions, Permissions, TokenAuthority } from "./platform/tokens.js";
 export type {
   Client,
   ClientOptions,

@@ -3,8 +3,8 @@
  * the limits, and how a request's token becomes a session on one database.
  */
 import { databaseNotFound, hasCode, TenantliteError } from "../errors.js";
+import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/auth/jwt.js";
 import type { Platform } from "../platform/platform.js";
-import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/tokens.js";
 import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
 import type { InternalErrorReport } from "./http.js";
 
@@ -58,6 +58,11 @@ export class ServerContext {
     /** The server's log: one line (or a few, for a stack) per call. */
     readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
+
+  /** How large a request body may be and how long it may take to arrive. */
+  get bodyLimits(): { maxBytes: number; timeoutMs: number } {
+    return { maxBytes: this.limits.maxBodyBytes, timeoutMs: this.limits.bodyTimeoutMs };
+  }
 
   /**
    * What to do with an unexpected failure while serving `where` (`POST /dev/acme/v2/pipeline`, a

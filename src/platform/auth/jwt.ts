@@ -31,8 +31,8 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
-import { TenantliteError } from "../errors.js";
-import type { Storage } from "../storage/storage.js";
+import { TenantliteError } from "../../errors.js";
+import type { Storage } from "../../storage/storage.js";
 
 const KEYS_KEY = "auth/jwt-keys.json";
 const ROTATIONS_KEY = "auth/rotations.json";
