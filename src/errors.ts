@@ -273,6 +273,17 @@ export function hasCode(e: unknown, code: ErrorCode): boolean {
 }
 
 /**
+ * `GROUP_NOT_FOUND`: `group not found` (the Platform API's words, which the Turso API client
+ * shows), with the name quoted when given.
+ */
+export function groupNotFound(name?: string): TenantliteError {
+  return new TenantliteError(
+    "GROUP_NOT_FOUND",
+    name === undefined ? "group not found" : `group not found: ${JSON.stringify(name)}`,
+  );
+}
+
+/**
  * `DATABASE_NOT_FOUND` for a database name or id, in sqld's words (`Namespace \`x\` doesn't
  * exist`, which `@libsql/client` shows), or `No database selected` without one; `hint` adds how
  * to fix it. The Platform API answers in its own words (`could not find database with name x:

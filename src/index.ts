@@ -22,7 +22,13 @@ export type {
   Row,
   Value,
 } from "./engine/values.js";
-export { hasCode, TenantliteBatchError, TenantliteError } from "./errors.js";
+export {
+  type ErrorCode,
+  hasCode,
+  MigrationError,
+  TenantliteBatchError,
+  TenantliteError,
+} from "./errors.js";
 export { type MintOptions, Permissions, TokenAuthority } from "./platform/auth/jwt.js";
 export type {
   JobStatus,

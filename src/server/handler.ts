@@ -26,12 +26,13 @@ import {
   duplicatedHeader,
   type HttpRequest,
   hranaFailure,
+  methodNotAllowed,
   preflight,
   type Reply,
   toResponse,
 } from "./http.js";
 import { checkOrganization } from "./platform-api/organizations.js";
-import { notFound, wrongMethod } from "./platform-api/request.js";
+import { notFound } from "./platform-api/request.js";
 import { authenticate } from "./platform-api/tokens.js";
 import { type RequestContext, Router } from "./router.js";
 import { ROUTES } from "./routes.js";
@@ -166,7 +167,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
     const segments = path === "/" ? [] : path.slice(1).split("/");
     const m = ROUTER.match("database", c.req.method, segments);
     if (m === undefined) throw new TenantliteError("NOT_FOUND", "No such endpoint");
-    if (m.route === undefined) throw methodNotAllowed(m.allowed.join(" or "));
+    if (m.route === undefined) throw methodNotAllowed(m.allowed);
     return await m.route.handle({ ...c, params: m.params });
   }
 
@@ -196,7 +197,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
         checkOrganization(segments);
       }
       if (m === undefined) throw notFound();
-      if (m.route === undefined) throw wrongMethod(m.allowed);
+      if (m.route === undefined) throw methodNotAllowed(m.allowed);
       return await m.route.handle({ ...c, params: m.params });
     } catch (e) {
       return apiFailure(e, c.server.internalError(`${c.req.method} ${path}`));
@@ -348,8 +349,4 @@ export function upgradeRefusal(e: unknown, report?: (e: unknown) => void): strin
   const reply = hranaFailure(e, report);
   const body = reply.body ?? "";
   return `HTTP/1.1 ${reply.status} ${reply.status === 500 ? "Internal Server Error" : "Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${new TextEncoder().encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
-}
-
-function methodNotAllowed(allowed: string): TenantliteError {
-  return new TenantliteError("METHOD_NOT_ALLOWED", `Method not allowed: use ${allowed}`);
 }

@@ -106,6 +106,14 @@ export function asCoded(e: unknown, report?: InternalErrorReport): TenantliteErr
   return new TenantliteError("INTERNAL_ERROR", "Internal server error", { cause: e });
 }
 
+/** `METHOD_NOT_ALLOWED`, naming the methods the path allows. */
+export function methodNotAllowed(allowed: readonly string[]): TenantliteError {
+  return new TenantliteError(
+    "METHOD_NOT_ALLOWED",
+    `Method not allowed: use ${allowed.join(" or ")}`,
+  );
+}
+
 /** The first header a request sent more than once among those the server reads as one value. */
 export function duplicatedHeader(rawHeaders: readonly string[] | undefined): string | undefined {
   if (rawHeaders === undefined) return undefined;

@@ -3,7 +3,7 @@
  * configuration, group tokens and rotation; locations, update and unarchive answer the group as
  * it is (one location, nothing to update).
  */
-import { hasCode, TenantliteError } from "../../errors.js";
+import { groupNotFound, hasCode, TenantliteError } from "../../errors.js";
 import type { GroupInfo } from "../../platform/types.js";
 import { json, type Reply, readJson } from "../http.js";
 import type { RouteContext } from "../router.js";
@@ -81,8 +81,7 @@ async function group(c: RouteContext): Promise<GroupInfo> {
   try {
     return await c.server.platform.getGroup(c.params.group!);
   } catch (e) {
-    if (hasCode(e, "GROUP_NOT_FOUND"))
-      throw new TenantliteError("GROUP_NOT_FOUND", "group not found");
+    if (hasCode(e, "GROUP_NOT_FOUND")) throw groupNotFound();
     throw e;
   }
 }

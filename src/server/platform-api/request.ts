@@ -44,10 +44,3 @@ export function badRequest(message: string): TenantliteError {
 export function notFound(): TenantliteError {
   return new TenantliteError("NOT_FOUND", "no such Platform API route");
 }
-
-export function wrongMethod(allowed: readonly string[]): TenantliteError {
-  return new TenantliteError(
-    "METHOD_NOT_ALLOWED",
-    `method not allowed here: use ${allowed.join(" or ")}`,
-  );
-}
