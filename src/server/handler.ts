@@ -2,7 +2,8 @@
  * The server as a function: `(Request) => Promise<Response>`, with Hrana over HTTP, the Platform
  * API and the small probe endpoints, plus WebSocket sessions for a listener to drive. Neutral: no
  * sockets here (see `src/node/server.ts` for Node's listener), so tests call it with
- * `new Request(...)`.
+ * `new Request(...)`. Every endpoint is listed in `routes.ts`; this file selects the database,
+ * matches the route and answers failures in the shape of the endpoint's protocol.
  *
  * Databases are selected like sqld: the path prefix `/dev/<db>/` or the first label of `Host`
  * (`acme.localhost:8080` → `acme`). A request that selects none is for the root database, when
