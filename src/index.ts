@@ -22,7 +22,14 @@ export type {
   Row,
   Value,
 } from "./engine/values.js";
-export { hasCode, TenantliteBatchError, TenantliteError } from "./errors.js";
+export {
+  type ErrorCode,
+  hasCode,
+  MigrationError,
+  TenantliteBatchError,
+  TenantliteError,
+} from "./errors.js";
+export { type MintOptions, Permissions, TokenAuthority } from "./platform/auth/jwt.js";
 export type {
   JobStatus,
   MigrationJob,
@@ -37,7 +44,6 @@ export {
   Platform,
   type PlatformOptions,
 } from "./platform/platform.js";
-export { type MintOptions, Permissions, TokenAuthority } from "./platform/tokens.js";
 export type {
   Client,
   ClientOptions,

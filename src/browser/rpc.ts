@@ -7,7 +7,7 @@
 
 import { SqliteError } from "../engine/sqlite-errors.js";
 import { type ResultSet, ResultSetImpl, RowFactory, type Value } from "../engine/values.js";
-import { TenantliteBatchError, TenantliteError } from "../errors.js";
+import { type ErrorCode, TenantliteBatchError, TenantliteError } from "../errors.js";
 import type { MigrationProgress } from "../platform/migrations.js";
 import type { ClientOptions, TransactionMode } from "../platform/types.js";
 
@@ -82,7 +82,8 @@ export type EngineEvent = {
 /** A coded error as it crosses the boundary. */
 export interface WireError {
   readonly name: string;
-  readonly code: string;
+  /** `RANGE` for a `RangeError`, which crosses as its class, not as a code. */
+  readonly code: ErrorCode | "RANGE";
   /** The message without the `CODE: ` prefix. */
   readonly detail: string;
   readonly rawCode?: number;
@@ -150,21 +151,18 @@ export function encodeError(e: unknown): WireError {
 }
 
 export function decodeError(w: WireError): Error {
-  if (w.name === "RangeError") return new RangeError(w.detail);
+  if (w.name === "RangeError" || w.code === "RANGE") return new RangeError(w.detail);
+  const code = w.code;
   if (w.statementIndex !== undefined) {
-    return new TenantliteBatchError(w.statementIndex, w.code, w.detail, {
+    return new TenantliteBatchError(w.statementIndex, code, w.detail, {
       ...(w.rawCode === undefined ? {} : { rawCode: w.rawCode }),
       ...(w.extendedCode === undefined ? {} : { extendedCode: w.extendedCode }),
     });
   }
   if (w.name === "SqliteError" && w.rawCode !== undefined) {
-    return new SqliteError(w.code, w.detail, w.rawCode, w.extendedCode, undefined);
+    return new SqliteError(code, w.detail, w.rawCode, w.extendedCode, undefined);
   }
-  return new TenantliteError(
-    w.code,
-    w.detail,
-    w.rawCode === undefined ? {} : { rawCode: w.rawCode },
-  );
+  return new TenantliteError(code, w.detail, w.rawCode === undefined ? {} : { rawCode: w.rawCode });
 }
 
 /** The leader changed while a request was with the old one: it may or may not have run. */

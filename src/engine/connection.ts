@@ -398,9 +398,7 @@ export class Connection {
       );
     }
     if (this.policy.attach === undefined) {
-      throw new TenantliteError("ATTACH_FORBIDDEN", "ATTACH is not available on this connection", {
-        status: 403,
-      });
+      throw new TenantliteError("ATTACH_FORBIDDEN", "ATTACH is not available on this connection");
     }
     const target = await this.policy.attach(t, request);
     try {
@@ -701,7 +699,6 @@ function nameCorruption(t: OpenTenant, e: unknown): unknown {
     return new TenantliteError("DATABASE_CORRUPT", `database "${t.name}" is damaged: ${e.detail}`, {
       cause: e,
       ...(e.rawCode === undefined ? {} : { rawCode: e.rawCode }),
-      status: 500,
     });
   }
   return e;

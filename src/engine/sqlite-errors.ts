@@ -3,11 +3,11 @@
  * those messages back to SQLite's result codes (the text of each code's message is fixed by
  * SQLite), so callers get the same `code`/`rawCode` as from `@libsql/client`.
  */
-import { TenantliteError } from "../errors.js";
+import { type ErrorCode, TenantliteError } from "../errors.js";
 
 interface Rule {
   readonly test: RegExp;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly rawCode: number;
   readonly extended?: string;
 }
@@ -77,7 +77,7 @@ export class SqliteError extends TenantliteError {
   /** Extended result code name, e.g. `SQLITE_CONSTRAINT_PRIMARYKEY`, when it can be known. */
   readonly extendedCode: string | undefined;
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     rawCode: number,
     extendedCode: string | undefined,

@@ -197,7 +197,7 @@ export class TenantFile {
         throw new TenantliteError(
           "TOO_MANY_CONNECTIONS",
           "No SQLite connection could be opened: too many are open in this process (each open transaction, and each connection holding TEMP objects, settings or attachments, keeps one); close idle transactions and connections, or lower maxOpenTenants",
-          { cause: e, status: 503 },
+          { cause: e },
         );
       }
       throw e;

@@ -534,7 +534,6 @@ function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<Uint
             : new TenantliteError(
                 "BODY_TIMEOUT",
                 `The request body did not arrive within ${limits.timeoutMs} ms`,
-                { status: 408 },
               ),
         ),
       limits.timeoutMs,
@@ -547,7 +546,5 @@ function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<Uint
 }
 
 function tooLarge(max: number): TenantliteError {
-  return new TenantliteError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes`, {
-    status: 413,
-  });
+  return new TenantliteError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes`);
 }

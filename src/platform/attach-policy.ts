@@ -89,15 +89,12 @@ export class AttachPolicy {
       const what = granted
         ? `Namespace \`${info.name}\` doesn't allow attach`
         : `Authorization forbidden: Current session doesn't have AttachRead permission to database ${info.name}`;
-      throw new TenantliteError("ATTACH_FORBIDDEN", `${what}; ${fixes.join("; and ")}`, {
-        status: 403,
-      });
+      throw new TenantliteError("ATTACH_FORBIDDEN", `${what}; ${fixes.join("; and ")}`);
     }
     if (info.encrypted) {
       throw new TenantliteError(
         "ATTACH_FORBIDDEN",
         `database "${info.name}" is encrypted and cannot be attached`,
-        { status: 403 },
       );
     }
     return this.host.open(info.id);

@@ -13,7 +13,7 @@ import {
   toBatchError,
 } from "../engine/connection.js";
 import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
-import { TenantliteError } from "../errors.js";
+import { MigrationError, TenantliteError } from "../errors.js";
 
 /** Applies statements to the parent and every child as one job; resolves with the parent's results. */
 export type Migrate = (
@@ -119,8 +119,10 @@ export class SchemaParentRouter implements StatementRouter {
   }
 }
 
-/** The statement a migration's failure names ("at step N", 1-based, as sqld says), 0-based. */
+/** The statement a migration's failure names (`step`, 1-based as sqld says), 0-based. */
 function failedStep(e: unknown): number {
+  if (e instanceof MigrationError) return Math.max((e.step ?? 1) - 1, 0);
+  // Until every migration failure is a MigrationError (migrations.ts still builds plain ones).
   const m = /at step (\d+)/.exec(e instanceof Error ? e.message : "");
   return m === null ? 0 : Number(m[1]) - 1;
 }

@@ -2,9 +2,9 @@
  * What every part of the server shares: the platform, the token authority, whether auth is on,
  * the limits, and how a request's token becomes a session on one database.
  */
-import { TenantliteError } from "../errors.js";
+import { databaseNotFound, hasCode, TenantliteError } from "../errors.js";
+import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/auth/jwt.js";
 import type { Platform } from "../platform/platform.js";
-import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/tokens.js";
 import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
 import type { InternalErrorReport } from "./http.js";
 
@@ -59,6 +59,11 @@ export class ServerContext {
     readonly log: (line: string) => void = (line) => console.error(line),
   ) {}
 
+  /** How large a request body may be and how long it may take to arrive. */
+  get bodyLimits(): { maxBytes: number; timeoutMs: number } {
+    return { maxBytes: this.limits.maxBodyBytes, timeoutMs: this.limits.bodyTimeoutMs };
+  }
+
   /**
    * What to do with an unexpected failure while serving `where` (`POST /dev/acme/v2/pipeline`, a
    * WebSocket): log it whole, stack and causes; the client only sees `INTERNAL_ERROR`.
@@ -78,15 +83,11 @@ export class ServerContext {
     if (!this.auth) return Promise.resolve(Permissions.full());
     if (jwt === undefined || jwt === null || jwt === "") {
       return Promise.reject(
-        new TenantliteError("AUTH_HEADER_NOT_FOUND", "Expected a JWT in hello but none given", {
-          status: 401,
-        }),
+        new TenantliteError("AUTH_HEADER_NOT_FOUND", "Expected a JWT in hello but none given"),
       );
     }
     if (typeof jwt !== "string") {
-      return Promise.reject(
-        new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid", { status: 401 }),
-      );
+      return Promise.reject(new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid"));
     }
     return this.tokens.verify(jwt);
   }
@@ -106,7 +107,6 @@ export class ServerContext {
       throw new TenantliteError(
         "ENCRYPTION_KEY_INVALID",
         `database "${info.name}" is not encrypted: send no encryption key (x-turso-encryption-key, @libsql/client's remoteEncryptionKey)`,
-        { status: 400 },
       );
     }
     const target = {
@@ -120,7 +120,6 @@ export class ServerContext {
       throw new TenantliteError(
         "AUTH_FORBIDDEN",
         `Authorization forbidden: the token does not grant access to database "${info.name}"`,
-        { status: 403 },
       );
     }
     return {
@@ -145,23 +144,22 @@ export class ServerContext {
   async database(name: string | undefined): Promise<DatabaseInfo> {
     const root = name === undefined || name === "";
     if (root && this.rootDatabase === undefined) {
-      throw new TenantliteError(
-        "DATABASE_NOT_FOUND",
-        "No database selected: use http://127.0.0.1:<port>/dev/<database>/ (with the trailing slash)",
-        { status: 404 },
-      );
+      throw databaseNotFound(undefined, {
+        hint: "use http://127.0.0.1:<port>/dev/<database>/ (with the trailing slash)",
+      });
     }
     const selected = root ? (this.rootDatabase as string) : name;
     try {
       return await this.platform.getDatabase(selected);
     } catch (e) {
-      if (e instanceof TenantliteError && e.code === "DATABASE_NOT_FOUND") {
-        throw new TenantliteError(
-          "DATABASE_NOT_FOUND",
+      if (hasCode(e, "DATABASE_NOT_FOUND")) {
+        throw databaseNotFound(
+          selected,
           root
-            ? `The root URL serves database "${selected}", which no longer exists: create it again (npx tenantlite db create ${selected}) or use /dev/<database>/`
-            : `Namespace \`${selected.slice(0, 80)}\` doesn't exist`,
-          { status: 404 },
+            ? {
+                hint: `the root URL serves database "${selected}", which no longer exists: create it again (npx tenantlite db create ${selected}) or use /dev/<database>/`,
+              }
+            : {},
         );
       }
       throw e;

@@ -2,7 +2,8 @@
  * The server as a function: `(Request) => Promise<Response>`, with Hrana over HTTP, the Platform
  * API and the small probe endpoints, plus WebSocket sessions for a listener to drive. Neutral: no
  * sockets here (see `src/node/server.ts` for Node's listener), so tests call it with
- * `new Request(...)`.
+ * `new Request(...)`. Every endpoint is listed in `routes.ts`; this file selects the database,
+ * matches the route and answers failures in the shape of the endpoint's protocol.
  *
  * Databases are selected like sqld: the path prefix `/dev/<db>/` or the first label of `Host`
  * (`acme.localhost:8080` → `acme`). A request that selects none is for the root database, when
@@ -15,26 +16,27 @@
  * }));
  */
 import { TenantliteError } from "../errors.js";
+import { ApiTokens, randomToken } from "../platform/auth/api-tokens.js";
+import { TokenAuthority } from "../platform/auth/jwt.js";
 import type { Platform } from "../platform/platform.js";
-import { TokenAuthority } from "../platform/tokens.js";
 import { ServerContext, type ServerLimits } from "./context.js";
 import { HttpStreams } from "./hrana/http-streams.js";
-import { cursorRequestFrom, pipelineRequestFrom } from "./hrana/proto.js";
 import { WsSession, type WsTransport } from "./hrana/ws-session.js";
 import {
+  apiFailure,
   duplicatedHeader,
-  empty,
   type HttpRequest,
   hranaFailure,
-  json,
+  methodNotAllowed,
   preflight,
   type Reply,
-  readJson,
-  text,
   toResponse,
 } from "./http.js";
-import { PlatformApi, randomToken } from "./platform-api.js";
-import { ENCRYPTION_KEY_HEADER, secretFromHeader } from "./remote-encryption.js";
+import { checkOrganization } from "./platform-api/organizations.js";
+import { notFound } from "./platform-api/request.js";
+import { authenticate } from "./platform-api/tokens.js";
+import { type RequestContext, Router } from "./router.js";
+import { ROUTES } from "./routes.js";
 
 /** Options of {@link createHandler}. */
 export interface HandlerOptions {
@@ -119,7 +121,7 @@ export const DEFAULT_LIMITS: ServerLimits = Object.freeze({
   maxUnsentBytes: 16 * 1024 * 1024,
 });
 
-const SERVER_VERSION = "tenantlite 0.1.0 (Hrana 2/3 over HTTP and WebSocket, sqld-compatible)";
+const ROUTER = new Router(ROUTES);
 
 /** Creates the server handler for a platform. */
 export async function createHandler(options: HandlerOptions): Promise<ServerHandler> {
@@ -136,7 +138,7 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
     options.log,
   );
   const streams = new HttpStreams(ctx);
-  const api = new PlatformApi(ctx, apiToken);
+  const apiTokens = new ApiTokens(options.platform.storage, apiToken);
   const sessions = new Set<WsSession>();
 
   const handle = async (req: HttpRequest): Promise<Reply> => {
@@ -147,10 +149,11 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
       url = requestUrl(req.url);
       if (req.method === "OPTIONS") return preflight();
       const { database, path } = selectDatabase(url, host);
-      if (!url.pathname.startsWith("/dev/") && PlatformApi.owns(path)) {
-        return await api.handle(req, url, path);
+      const c = { req, url, database, server: ctx, streams, apiTokens };
+      if (!url.pathname.startsWith("/dev/") && isPlatformApiPath(path)) {
+        return await answerPlatformApi(c, path);
       }
-      return await databaseRoute(req, database, path);
+      return await answerDatabase(c, path);
     } catch (e) {
       return hranaFailure(
         e,
@@ -166,80 +169,46 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
     return selectDatabase(url, req.host, true).database;
   };
 
-  async function databaseRoute(
-    req: HttpRequest,
-    database: string | undefined,
-    path: string,
-  ): Promise<Reply> {
-    const m = req.method;
-    switch (path) {
-      case "/v2/pipeline":
-      case "/v3/pipeline": {
-        if (m !== "POST") throw methodNotAllowed("POST");
-        const session = await ctx.session(
-          database,
-          await ctx.permissionsFromHeader(req.headers.get("authorization")),
-          secretFromHeader(req.headers.get(ENCRYPTION_KEY_HEADER)),
-        );
-        const body = pipelineRequestFrom(await readJson(req, bodyLimits()));
-        return json(await streams.pipeline(session, body));
-      }
-      case "/v3/cursor": {
-        if (m !== "POST") throw methodNotAllowed("POST");
-        const session = await ctx.session(
-          database,
-          await ctx.permissionsFromHeader(req.headers.get("authorization")),
-          secretFromHeader(req.headers.get(ENCRYPTION_KEY_HEADER)),
-        );
-        const body = cursorRequestFrom(await readJson(req, bodyLimits()));
-        return text(await streams.cursor(session, body));
-      }
-      // No "/v3-protobuf": Hrana's protobuf encoding is not served, and a client that finds
-      // that probe answered would send its pipelines there.
-      case "/v2":
-      case "/v3": {
-        if (m !== "GET") throw methodNotAllowed("GET");
-        const v = path === "/v2" ? "v2" : "v3";
-        return text(`Hello, this is HTTP API ${v} (Hrana over HTTP)`);
-      }
-      case "/health":
-        if (m !== "GET") throw methodNotAllowed("GET");
-        return empty(200);
-      case "/version":
-        if (m !== "GET") throw methodNotAllowed("GET");
-        return text(SERVER_VERSION);
-      case "/":
-        if (m === "GET") {
-          return text(
-            `tenantlite: Hrana over HTTP at POST /v2/pipeline and WebSocket (hrana2/hrana3) on GET /, for ${ctx.rootDatabase === undefined ? "the database selected with /dev/<db>/" : `database "${ctx.rootDatabase}" here and any other at /dev/<db>/`}; Platform API under /v1/organizations/local/\n`,
-          );
-        }
-        throw methodNotAllowed("GET");
-    }
-    const job = /^\/v1\/jobs(?:\/([^/]+))?$/.exec(path);
-    if (job !== null) {
-      if (m !== "GET") throw methodNotAllowed("GET");
-      const session = await ctx.session(
-        database,
-        await ctx.permissionsFromHeader(req.headers.get("authorization")),
-      );
-      if (session.info.type !== "schema") return json({ error: "Invalid namespace" }, 400);
-      if (job[1] === undefined) return json(await ctx.platform.listMigrations(session.info.name));
-      const id = Number(job[1]);
-      if (!Number.isSafeInteger(id) || id < 1) {
-        return json({ error: "couldn't find requested migration job" }, 404);
-      }
-      const { job_id, status, error, progress } = await ctx.platform.getMigration(
-        session.info.name,
-        id,
-      );
-      return json({ job_id, status, ...(error === undefined ? {} : { error }), progress });
-    }
-    throw new TenantliteError("NOT_FOUND", "No such endpoint", { status: 404 });
+  /** The database a request selected, for Hrana, jobs and probes; failures as `{message, code}`. */
+  async function answerDatabase(c: RequestContext, path: string): Promise<Reply> {
+    const segments = path === "/" ? [] : path.slice(1).split("/");
+    const m = ROUTER.match("database", c.req.method, segments);
+    if (m === undefined) throw new TenantliteError("NOT_FOUND", "No such endpoint");
+    if (m.route === undefined) throw methodNotAllowed(m.allowed);
+    return await m.route.handle({ ...c, params: m.params });
   }
 
-  function bodyLimits() {
-    return { maxBytes: limits.maxBodyBytes, timeoutMs: limits.bodyTimeoutMs };
+  /**
+   * The Platform API: its version prefix, then the API token (validation answers for any token),
+   * then the organization; failures as `{error, code}`, as the Turso Platform API answers.
+   */
+  async function answerPlatformApi(c: RequestContext, path: string): Promise<Reply> {
+    try {
+      if (!/^\/v[12]\//.test(path)) {
+        // `new URL("organizations/…", baseUrl)` drops a last segment without a trailing slash.
+        throw new TenantliteError(
+          "API_PATH_WITHOUT_VERSION",
+          `Platform API paths start with /v1/: end the client's baseUrl with /v1/ (trailing slash included), e.g. baseUrl: "${c.url.origin}/v1/"`,
+        );
+      }
+      await c.apiTokens.load();
+      const segments = path
+        .split("/")
+        .filter((s) => s !== "")
+        .map(decodeURIComponent);
+      segments[0] = "v1"; // `/v2/` is served as `/v1/`
+      const m = ROUTER.match("api", c.req.method, segments);
+      const open = m !== undefined && (m.route === undefined ? m.public : m.route.public === true);
+      if (!open) {
+        await authenticate(c);
+        checkOrganization(segments);
+      }
+      if (m === undefined) throw notFound();
+      if (m.route === undefined) throw methodNotAllowed(m.allowed);
+      return await m.route.handle({ ...c, params: m.params });
+    } catch (e) {
+      return apiFailure(e, c.server.internalError(`${c.req.method} ${path}`));
+    }
   }
 
   return {
@@ -280,6 +249,14 @@ export async function createHandler(options: HandlerOptions): Promise<ServerHand
 }
 
 /**
+ * Whether `path` belongs to the Platform API. Its paths without the version prefix
+ * (`/organizations/…`: a client `baseUrl` without `/v1/`) are claimed too, to say so.
+ */
+export function isPlatformApiPath(path: string): boolean {
+  return /^(\/v[12])?\/(organizations|auth|locations)(\/|$)/.test(path);
+}
+
+/**
  * The database a request is for and the path within it: `/dev/<db>/rest` first, else the first
  * label of a `Host` that has several labels and is not an IP address.
  */
@@ -298,7 +275,6 @@ export function selectDatabase(
       throw new TenantliteError(
         "URL_MISSING_SLASH",
         "A database URL ends with a slash: use http://127.0.0.1:<port>/dev/<database>/ (without it, clients drop the database name from the path)",
-        { status: 404 },
       );
     }
     return { database: decodeName(m[1]!), path: rest };
@@ -385,10 +361,4 @@ export function upgradeRefusal(e: unknown, report?: (e: unknown) => void): strin
   const reply = hranaFailure(e, report);
   const body = reply.body ?? "";
   return `HTTP/1.1 ${reply.status} ${reply.status === 500 ? "Internal Server Error" : "Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${new TextEncoder().encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
-}
-
-function methodNotAllowed(allowed: string): TenantliteError {
-  return new TenantliteError("METHOD_NOT_ALLOWED", `Method not allowed: use ${allowed}`, {
-    status: 405,
-  });
 }

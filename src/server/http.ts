@@ -4,6 +4,7 @@
  * body costs the server nothing but one error response.
  */
 import { TenantliteError } from "../errors.js";
+import { statusOf } from "./status.js";
 
 const CORS: Record<string, string> = {
   "access-control-allow-origin": "*",
@@ -75,13 +76,13 @@ export function preflight(): Reply {
  */
 export function hranaFailure(e: unknown, report?: InternalErrorReport): Reply {
   const err = asCoded(e, report);
-  return json({ message: err.detail, code: err.code, error: err.detail }, err.status);
+  return json({ message: err.detail, code: err.code, error: err.detail }, statusOf(err));
 }
 
 /** A Platform API failure: `{error, code}` as the Turso Platform API (and its client) expect. */
 export function apiFailure(e: unknown, report?: InternalErrorReport): Reply {
   const err = asCoded(e, report);
-  return json({ error: err.detail, code: err.code }, err.status);
+  return json({ error: err.detail, code: err.code }, statusOf(err));
 }
 
 /**
@@ -102,7 +103,15 @@ export function isInternal(e: unknown): boolean {
 export function asCoded(e: unknown, report?: InternalErrorReport): TenantliteError {
   if (!isInternal(e)) return e as TenantliteError;
   report?.(e);
-  return new TenantliteError("INTERNAL_ERROR", "Internal server error", { cause: e, status: 500 });
+  return new TenantliteError("INTERNAL_ERROR", "Internal server error", { cause: e });
+}
+
+/** `METHOD_NOT_ALLOWED`, naming the methods the path allows. */
+export function methodNotAllowed(allowed: readonly string[]): TenantliteError {
+  return new TenantliteError(
+    "METHOD_NOT_ALLOWED",
+    `Method not allowed: use ${allowed.join(" or ")}`,
+  );
 }
 
 /** The first header a request sent more than once among those the server reads as one value. */
@@ -153,7 +162,6 @@ export async function readBody(req: HttpRequest, limits: BodyLimits): Promise<Ui
           new TenantliteError(
             "BODY_TIMEOUT",
             `The request body did not arrive within ${limits.timeoutMs} ms`,
-            { status: 408 },
           ),
         ),
       limits.timeoutMs,
@@ -172,7 +180,6 @@ export async function readBody(req: HttpRequest, limits: BodyLimits): Promise<Ui
     if (e instanceof TenantliteError) throw e;
     throw new TenantliteError("BODY_INVALID", "The request body could not be read", {
       cause: e,
-      status: 400,
     });
   } finally {
     clearTimeout(timer);
@@ -194,23 +201,17 @@ export async function readJson(req: HttpRequest, limits: BodyLimits): Promise<un
   try {
     textBody = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw new TenantliteError("JSON_INVALID", "The request body is not valid UTF-8", {
-      status: 400,
-    });
+    throw new TenantliteError("JSON_INVALID", "The request body is not valid UTF-8");
   }
   if (textBody.trim() === "") return undefined;
   try {
     return JSON.parse(textBody);
   } catch {
     // JSON.parse messages quote the input, which may hold parameter values: keep them out.
-    throw new TenantliteError("JSON_INVALID", "The request body is not valid JSON", {
-      status: 400,
-    });
+    throw new TenantliteError("JSON_INVALID", "The request body is not valid JSON");
   }
 }
 
 function tooLarge(max: number): TenantliteError {
-  return new TenantliteError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes`, {
-    status: 413,
-  });
+  return new TenantliteError("BODY_TOO_LARGE", `The request body is larger than ${max} bytes`);
 }

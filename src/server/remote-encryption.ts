@@ -116,5 +116,5 @@ function toBase64(bytes: Uint8Array): string {
 }
 
 function invalid(message: string): TenantliteError {
-  return new TenantliteError("ENCRYPTION_KEY_INVALID", message, { status: 400 });
+  return new TenantliteError("ENCRYPTION_KEY_INVALID", message);
 }

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createPlatform, type Platform } from "../../src/index.js";
-import { TokenAuthority } from "../../src/platform/tokens.js";
+import { TokenAuthority } from "../../src/platform/auth/jwt.js";
 import { expectCode } from "../helpers.js";
 
 let platform: Platform;
@@ -38,7 +38,7 @@ beforeAll(async () => {
   platform = await createPlatform({
     authenticate: async (token) => {
       if (token === undefined)
-        return (await import("../../src/platform/tokens.js")).Permissions.full();
+        return (await import("../../src/platform/auth/jwt.js")).Permissions.full();
       return tokens.verify(token);
     },
   });

@@ -1,6 +1,6 @@
 import { base64url, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { Permissions, parseExpiration, TokenAuthority } from "../../src/platform/tokens.js";
+import { Permissions, parseExpiration, TokenAuthority } from "../../src/platform/auth/jwt.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
 import { expectCode } from "../helpers.js";
 

@@ -4,7 +4,7 @@
  * which keeps its connection — and so its ATTACHed databases — for as long as a shell runs.
  */
 import WebSocket from "ws";
-import { TenantliteError } from "../../errors.js";
+import { type ErrorCode, TenantliteError } from "../../errors.js";
 import type { SqlSession } from "./backend.js";
 import type { Cell, Rows } from "./output.js";
 
@@ -22,7 +22,7 @@ interface WireResult {
 
 interface WireError {
   message?: string;
-  code?: string;
+  code?: ErrorCode;
 }
 
 interface WireBatchResult {

@@ -3,8 +3,8 @@
  * Tokens are minted with the same key pair a server on that directory uses, so they work there.
  */
 import { TenantliteError } from "../../errors.js";
+import { TokenAuthority } from "../../platform/auth/jwt.js";
 import type { Platform } from "../../platform/platform.js";
-import { TokenAuthority } from "../../platform/tokens.js";
 import type {
   AccessPolicy,
   DatabaseConfig,

@@ -3,7 +3,7 @@
  * `@tursodatabase/api` makes, done with fetch) and Hrana. Database JWTs for shells and job
  * status are minted through the API, as the turso CLI does.
  */
-import { TenantliteError } from "../../errors.js";
+import { type ErrorCode, TenantliteError } from "../../errors.js";
 import type { DatabaseConfig, DatabaseType } from "../../platform/types.js";
 import type {
   Backend,
@@ -276,7 +276,7 @@ export class RemoteBackend implements Backend {
     } catch (e) {
       throw unreachable(this.server, e);
     }
-    const body = (await res.json().catch(() => ({}))) as { error?: string; code?: string };
+    const body = (await res.json().catch(() => ({}))) as { error?: string; code?: ErrorCode };
     if (res.ok) return body;
     if (res.status === 400 && body.error === "Invalid namespace") {
       throw new TenantliteError("SCHEMA_INVALID", "Invalid namespace: not a schema database");
@@ -341,7 +341,7 @@ export class RemoteBackend implements Backend {
       parsed = undefined;
     }
     if (res.ok && parsed !== undefined) return parsed;
-    const err = (parsed ?? {}) as { error?: string; code?: string };
+    const err = (parsed ?? {}) as { error?: string; code?: ErrorCode };
     throw new TenantliteError(
       err.code ?? `HTTP_${res.status}`,
       err.error ?? `the server answered ${res.status} to ${method} ${path.replace(/\?.*$/, "")}`,

@@ -100,7 +100,6 @@ export class HttpStreams {
         throw new TenantliteError(
           "STREAM_LIMIT",
           `Server cannot handle additional streams (at most ${this.ctx.limits.maxStreams} open); close streams or retry later`,
-          { status: 503 },
         );
       }
       this.count++;
@@ -141,7 +140,6 @@ export class HttpStreams {
       throw new TenantliteError(
         "ENCRYPTION_KEY_INVALID",
         "this request's encryption key differs from the one its stream was opened with; the stream is closed",
-        { status: 400 },
       );
     }
     // Each request re-checks its token: the stream runs under the latest one.
@@ -197,19 +195,13 @@ export class HttpStreams {
 function batonError(why: Retired | undefined): TenantliteError {
   switch (why) {
     case "used":
-      return new TenantliteError("BATON_REUSED", "Received a baton that has already been used", {
-        status: 400,
-      });
+      return new TenantliteError("BATON_REUSED", "Received a baton that has already been used");
     case "closed":
-      return new TenantliteError("STREAM_CLOSED", "Stream for this baton was closed", {
-        status: 400,
-      });
+      return new TenantliteError("STREAM_CLOSED", "Stream for this baton was closed");
     case "expired":
-      return new TenantliteError("STREAM_EXPIRED", "The stream has expired due to inactivity", {
-        status: 400,
-      });
+      return new TenantliteError("STREAM_EXPIRED", "The stream has expired due to inactivity");
     default:
-      return new TenantliteError("BATON_INVALID", "Received an invalid baton", { status: 400 });
+      return new TenantliteError("BATON_INVALID", "Received an invalid baton");
   }
 }
 

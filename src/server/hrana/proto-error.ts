@@ -7,7 +7,7 @@ import { TenantliteError } from "../../errors.js";
 /** A protocol violation by the client; the message names the field that was wrong. */
 export class ProtoError extends TenantliteError {
   constructor(message: string) {
-    super("PROTO_ERROR", `Malformed request: ${message}`, { status: 400 });
+    super("PROTO_ERROR", `Malformed request: ${message}`);
     this.name = "ProtoError";
   }
 }

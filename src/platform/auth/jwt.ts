@@ -31,8 +31,8 @@ import {
   jwtVerify,
   SignJWT,
 } from "jose";
-import { TenantliteError } from "../errors.js";
-import type { Storage } from "../storage/storage.js";
+import { TenantliteError } from "../../errors.js";
+import type { Storage } from "../../storage/storage.js";
 
 const KEYS_KEY = "auth/jwt-keys.json";
 const ROTATIONS_KEY = "auth/rotations.json";
@@ -308,7 +308,6 @@ export class TokenAuthority {
       throw new TenantliteError(
         "AUTH_HEADER_NOT_FOUND",
         "Expected authorization header but none given",
-        { status: 401 },
       );
     }
     const space = header.indexOf(" ");
@@ -317,7 +316,6 @@ export class TokenAuthority {
       throw new TenantliteError(
         "AUTH_HEADER_MALFORMED",
         "The authorization header must be `Bearer <token>`",
-        { status: 401 },
       );
     }
     return this.verify(header.slice(space + 1).trim());
@@ -326,9 +324,7 @@ export class TokenAuthority {
   /** Verifies a JWT: EdDSA only, signature, `exp`, rotation generations. */
   async verify(token: string): Promise<Permissions> {
     if (typeof token !== "string" || token === "") {
-      throw new TenantliteError("AUTH_HEADER_NOT_FOUND", "Expected a JWT but none given", {
-        status: 401,
-      });
+      throw new TenantliteError("AUTH_HEADER_NOT_FOUND", "Expected a JWT but none given");
     }
     let claims: TokenClaims;
     try {
@@ -340,12 +336,10 @@ export class TokenAuthority {
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code === "ERR_JWT_EXPIRED") throw expired();
-      throw new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid", { status: 401 });
+      throw new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid");
     }
     if (!wellFormed(claims)) {
-      throw new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid: malformed claims", {
-        status: 401,
-      });
+      throw new TenantliteError("AUTH_JWT_INVALID", "The JWT is invalid: malformed claims");
     }
     if (this.rotatedSince(claims)) throw rotated();
     return Permissions.fromClaims(claims, (db) => this.rotatedOn(claims, db));
@@ -396,25 +390,24 @@ export function parseExpiration(expiration: string | undefined | null): number |
   const text = expiration.trim().toLowerCase();
   if (text === "" || text === "never" || text === "none" || text === "default") return undefined;
   if (!/^(\d{1,9}[wdhms])+$/.test(text)) {
-    throw new TenantliteError("INVALID_EXPIRATION", "Invalid expiration format", { status: 400 });
+    throw new TenantliteError("INVALID_EXPIRATION", "Invalid expiration format");
   }
   let total = 0;
   for (const m of text.matchAll(/(\d+)([wdhms])/g)) total += Number(m[1]) * UNITS[m[2]!]!;
   if (total <= 0) {
-    throw new TenantliteError("INVALID_EXPIRATION", "Invalid expiration format", { status: 400 });
+    throw new TenantliteError("INVALID_EXPIRATION", "Invalid expiration format");
   }
   return total;
 }
 
 function expired(): TenantliteError {
-  return new TenantliteError("AUTH_JWT_EXPIRED", "The JWT has expired", { status: 401 });
+  return new TenantliteError("AUTH_JWT_EXPIRED", "The JWT has expired");
 }
 
 function rotated(): TenantliteError {
   return new TenantliteError(
     "AUTH_JWT_INVALID",
     "The JWT is invalid: its tokens were rotated after it was issued (mint a new token)",
-    { status: 401 },
   );
 }
 
@@ -426,7 +419,6 @@ function authorizationLevel(authorization: string | undefined): "rw" | "ro" {
   throw new TenantliteError(
     "INVALID_AUTHORIZATION",
     'Invalid authorization: use "full-access" or "read-only"',
-    { status: 400 },
   );
 }
 
@@ -454,7 +446,6 @@ async function loadJson<T>(storage: Storage, key: string): Promise<T | undefined
   } catch (e) {
     throw new TenantliteError("AUTH_STATE_CORRUPT", `stored auth state ${key} is not valid JSON`, {
       cause: e,
-      status: 500,
     });
   }
 }

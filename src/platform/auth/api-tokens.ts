@@ -1,0 +1,105 @@
+/**
+ * Platform API tokens (Turso's `/v1/auth/api-tokens`): the token given at start (flag, env or
+ * generated), valid for the run and never stored, plus tokens created through the API, kept
+ * across restarts under `auth/api-tokens.json`. Only a token's SHA-256 is kept; the token itself
+ * is shown once, when it is created. API tokens never expire.
+ *
+ * @example
+ * const apiTokens = new ApiTokens(platform.storage, process.env.TURSO_API_TOKEN);
+ * const { token } = await apiTokens.create("ci");
+ * await apiTokens.accepts(token); // true
+ */
+import { TenantliteError } from "../../errors.js";
+import type { Storage } from "../../storage/storage.js";
+import { sha256Hex } from "../sha256.js";
+
+/** Where tokens created through `/v1/auth/api-tokens` are kept across restarts. */
+const API_TOKENS_KEY = "auth/api-tokens.json";
+
+/** A created API token as listed: its id and name, never the token. */
+export interface ApiTokenInfo {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** A created API token as stored: only its SHA-256 is kept. */
+interface StoredApiToken extends ApiTokenInfo {
+  readonly hash: string;
+}
+
+/** The API tokens a server accepts. */
+export class ApiTokens {
+  private readonly tokens = new Map<string, StoredApiToken>();
+  /** The token given at start: valid for this run, never stored. */
+  private readonly initialHash: Promise<string> | undefined;
+  private loaded: Promise<void> | undefined;
+
+  constructor(
+    private readonly storage: Storage,
+    initialToken: string | undefined,
+  ) {
+    if (initialToken !== undefined) this.initialHash = sha256Hex(initialToken);
+  }
+
+  /** Reads the stored tokens once; an unreadable file holds no usable token. */
+  load(): Promise<void> {
+    this.loaded ??= (async () => {
+      const bytes = await this.storage.load(API_TOKENS_KEY);
+      if (bytes === undefined) return;
+      try {
+        for (const t of JSON.parse(new TextDecoder().decode(bytes)) as StoredApiToken[]) {
+          if (typeof t.name === "string" && typeof t.hash === "string") this.tokens.set(t.name, t);
+        }
+      } catch {
+        /* an unreadable file holds no usable token */
+      }
+    })();
+    return this.loaded;
+  }
+
+  /** Whether `token` is the start token or a live created one. */
+  async accepts(token: string): Promise<boolean> {
+    const hash = await sha256Hex(token);
+    if (hash === (await this.initialHash)) return true;
+    for (const t of this.tokens.values()) if (t.hash === hash) return true;
+    return false;
+  }
+
+  /** The created tokens (the start token is not listed). */
+  list(): ApiTokenInfo[] {
+    return [...this.tokens.values()].map((t) => ({ id: t.id, name: t.name }));
+  }
+
+  /** Creates and stores token `name`; `API_TOKEN_EXISTS` when one has that name. */
+  async create(name: string): Promise<ApiTokenInfo & { readonly token: string }> {
+    if (this.tokens.has(name)) {
+      throw new TenantliteError("API_TOKEN_EXISTS", "an API token with this name already exists");
+    }
+    const token = randomToken();
+    const t = { id: crypto.randomUUID(), name, hash: await sha256Hex(token) };
+    this.tokens.set(name, t);
+    await this.save();
+    return { id: t.id, name: t.name, token };
+  }
+
+  /** Revokes token `name`; false when there is none. */
+  async delete(name: string): Promise<boolean> {
+    if (!this.tokens.delete(name)) return false;
+    await this.save();
+    return true;
+  }
+
+  private save(): Promise<void> {
+    const bytes = new TextEncoder().encode(JSON.stringify([...this.tokens.values()]));
+    return this.storage.save(API_TOKENS_KEY, bytes);
+  }
+}
+
+/** A random API token (base64url of 32 random bytes). */
+export function randomToken(): string {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}

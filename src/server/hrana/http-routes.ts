@@ -1,0 +1,61 @@
+/**
+ * Hrana over HTTP and the probes clients send before it: the handlers of the `database` routes in
+ * `routes.ts`. A pipeline or cursor request opens a session on the selected database with the
+ * request's JWT (and encryption key, if sent).
+ */
+import type { DatabaseSession } from "../context.js";
+import { empty, json, type Reply, readJson, text } from "../http.js";
+import { ENCRYPTION_KEY_HEADER, secretFromHeader } from "../remote-encryption.js";
+import type { RouteContext } from "../router.js";
+import { cursorRequestFrom, pipelineRequestFrom } from "./proto.js";
+
+const SERVER_VERSION = "tenantlite 0.1.0 (Hrana 2/3 over HTTP and WebSocket, sqld-compatible)";
+
+/** `POST /v2/pipeline`, `POST /v3/pipeline`. */
+export async function pipeline(c: RouteContext): Promise<Reply> {
+  const session = await openSession(c);
+  const body = pipelineRequestFrom(await readJson(c.req, c.server.bodyLimits));
+  return json(await c.streams.pipeline(session, body));
+}
+
+/** `POST /v3/cursor`. */
+export async function cursor(c: RouteContext): Promise<Reply> {
+  const session = await openSession(c);
+  const body = cursorRequestFrom(await readJson(c.req, c.server.bodyLimits));
+  return text(await c.streams.cursor(session, body));
+}
+
+/**
+ * `GET /v2`, `GET /v3`: the probes `@libsql/client` sends to pick a Hrana version. No
+ * `/v3-protobuf`: Hrana's protobuf encoding is not served, and a client that finds that probe
+ * answered would send its pipelines there.
+ */
+export function hello(v: "v2" | "v3"): () => Reply {
+  return () => text(`Hello, this is HTTP API ${v} (Hrana over HTTP)`);
+}
+
+/** `GET /health`. */
+export function health(): Reply {
+  return empty(200);
+}
+
+/** `GET /version`. */
+export function version(): Reply {
+  return text(SERVER_VERSION);
+}
+
+/** `GET /`: what this server serves, and where (a WebSocket upgrade on `/` never gets here). */
+export function root(c: RouteContext): Reply {
+  const root = c.server.rootDatabase;
+  return text(
+    `tenantlite: Hrana over HTTP at POST /v2/pipeline and WebSocket (hrana2/hrana3) on GET /, for ${root === undefined ? "the database selected with /dev/<db>/" : `database "${root}" here and any other at /dev/<db>/`}; Platform API under /v1/organizations/local/\n`,
+  );
+}
+
+async function openSession(c: RouteContext): Promise<DatabaseSession> {
+  return c.server.session(
+    c.database,
+    await c.server.permissionsFromHeader(c.req.headers.get("authorization")),
+    secretFromHeader(c.req.headers.get(ENCRYPTION_KEY_HEADER)),
+  );
+}
