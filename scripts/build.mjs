@@ -2,8 +2,9 @@
 // `npm start` uses, and one ESM bundle per package entry point. Packages stay external except
 // chevrotain: loading its hundreds of small ES modules costs ~250 ms at every start, bundled it
 // costs a fraction of that (the CLI and crash-test children start often).
-// Plus the browser engine worker, self-contained (a worker script cannot resolve package names),
-// and sql.js's browser WASM next to it: the files an app serves for `createBrowserPlatform()`.
+// Plus Node's migration worker (sql.js stays external), and the browser engine worker,
+// self-contained (a worker script cannot resolve package names), with sql.js's browser WASM next
+// to it: the files an app serves for `createBrowserPlatform()`.
 import { copyFileSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
@@ -34,6 +35,22 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
+
+// The program of Node's migration threads (src/node/migration-threads.ts finds it beside the
+// bundle), self-contained but for sql.js.
+if (existsSync("src/node/migration-worker.ts")) {
+  await build({
+    entryPoints: ["src/node/migration-worker.ts"],
+    outfile: "dist/migration-worker.js",
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["sql.js"],
+    sourcemap: true,
+    logLevel: "warning",
+  });
+}
 
 if (existsSync("src/browser/engine-worker.ts")) {
   await build({

@@ -37,7 +37,7 @@ export type {
   MigrationThreads,
   TaskProgress,
   ThreadDryRun,
-} from "./platform/migrations.js";
+} from "./platform/migrations/jobs.js";
 export {
   type ConnectOptions,
   createPlatform,

@@ -10,7 +10,7 @@ import type { InArgs, InStatement, IntMode, ResultSet } from "../engine/values.j
 import { toBound } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import { toBatchStatement } from "../platform/client.js";
-import type { JobStatus, MigrationJob, MigrationProgress } from "../platform/migrations.js";
+import type { JobStatus, MigrationJob, MigrationProgress } from "../platform/migrations/jobs.js";
 import type {
   Client,
   CreateDatabaseOptions,

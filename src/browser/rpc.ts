@@ -8,7 +8,7 @@
 import { SqliteError } from "../engine/sqlite-errors.js";
 import { type ResultSet, ResultSetImpl, RowFactory, type Value } from "../engine/values.js";
 import { type ErrorCode, TenantliteBatchError, TenantliteError } from "../errors.js";
-import type { MigrationProgress } from "../platform/migrations.js";
+import type { MigrationProgress } from "../platform/migrations/jobs.js";
 import type { ClientOptions, TransactionMode } from "../platform/types.js";
 
 /** Options of a client that can cross to the engine (functions cannot). */

@@ -13,14 +13,14 @@
  * queued (run here when the threads look busy) took too much: a freshly started thread, its
  * JIT still cold, then sat idle while the main thread was the bottleneck.
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import {
-  type MigrationThreads,
-  SCRATCH_PRAGMAS,
-  type ThreadDryRun,
-} from "../platform/migrations.js";
+import type { MigrationThreads, ThreadDryRun } from "../platform/migrations/jobs.js";
+import type { WorkerBatch, WorkerMessage } from "./migration-worker.js";
 
 /** Options of {@link createMigrationThreads}. */
 export interface MigrationThreadsOptions {
@@ -44,43 +44,66 @@ const BATCH = 16;
 /** Batches a thread holds at once: one running, one waiting, so it never idles between them. */
 const BATCHES_PER_THREAD = 2;
 
+/** A migration thread's program: a file to run, or (bundled from sources) its code. */
+type WorkerProgram = { file: string } | { code: string };
+
 /**
- * The worker's program, run with `eval` so that it works alike from sources, the bundle in
- * `dist/` and test runners: it needs nothing but sql.js, whose path it is given.
+ * The program a migration thread runs: `migration-worker.js` beside this module in the bundle
+ * (`dist/`), else `src/node/migration-worker.ts` bundled with esbuild (a dev dependency) once
+ * per process, in memory — from sources (tests), or from a bundle made elsewhere
+ * (scripts/run-ts.mjs: the sources are looked for above it, then in the working directory).
+ * Undefined when neither is there: dry runs then stay on the runner's thread.
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads");
-require(workerData.sqlJs)().then((SQL) => {
-  parentPort.on("message", ({ id, images, statements }) => {
-    const results = [];
-    const transfer = [];
-    for (const image of images) {
-      let db;
-      try {
-        db = new SQL.Database(image);
-        db.exec(workerData.pragmas + "; BEGIN");
-        let step = 0;
-        try {
-          for (; step < statements.length; step++) db.run(statements[step]);
-        } catch (e) {
-          results.push({ step: step + 1, message: e instanceof Error ? e.message : String(e) });
-          continue;
-        }
-        db.exec("COMMIT");
-        const out = db.export();
-        results.push({ image: out });
-        transfer.push(out.buffer);
-      } catch (e) {
-        results.push({ step: 0, message: e instanceof Error ? e.message : String(e) });
-      } finally {
-        if (db !== undefined) db.close();
-      }
+function workerProgram(): WorkerProgram | undefined {
+  if (program === undefined) {
+    try {
+      program = locateWorker() ?? null;
+    } catch {
+      program = null; // e.g. esbuild is not installed
     }
-    parentPort.postMessage({ id, results }, transfer);
+  }
+  return program ?? undefined;
+}
+
+/** The thread's program once found (see {@link workerProgram}); null once it was not. */
+let program: WorkerProgram | null | undefined;
+
+function locateWorker(): WorkerProgram | undefined {
+  const here = fileURLToPath(import.meta.url);
+  const built = join(dirname(here), "migration-worker.js");
+  if (existsSync(built)) return { file: built };
+  if (here.endsWith(".ts")) return bundleWorker(join(dirname(here), "migration-worker.ts"));
+  // A bundle made elsewhere: the sources above it, else in the working directory.
+  for (let dir = dirname(here); ; dir = dirname(dir)) {
+    const source = join(dir, "src", "node", "migration-worker.ts");
+    if (existsSync(source)) return bundleWorker(source);
+    if (dirname(dir) === dir) break;
+  }
+  const source = join(process.cwd(), "src", "node", "migration-worker.ts");
+  return existsSync(source) ? bundleWorker(source) : undefined;
+}
+
+/** Bundles the worker's source into one CommonJS script, run with `eval` (sql.js required by path). */
+function bundleWorker(source: string): WorkerProgram {
+  const require = createRequire(import.meta.url);
+  const esbuild = require("esbuild") as typeof import("esbuild");
+  const sqlJs = require.resolve("sql.js");
+  const { outputFiles } = esbuild.buildSync({
+    entryPoints: [source],
+    write: false,
+    bundle: true,
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["sql.js"],
+    logLevel: "warning",
   });
-  parentPort.postMessage({ ready: true });
-}, (e) => parentPort.postMessage({ failed: String(e) }));
-`;
+  const code = outputFiles[0]!.text;
+  const external = 'require("sql.js")';
+  if (!code.includes(external))
+    throw new Error("the migration worker's bundle does not load sql.js");
+  return { code: code.replaceAll(external, `require(${JSON.stringify(sqlJs)})`) };
+}
 
 interface Task {
   image: Uint8Array;
@@ -129,12 +152,11 @@ class WorkerMigrationThreads implements MigrationThreads {
     if (this.#closed || this.#count === 0 || children < this.#fromChildren) return;
     this.#touch();
     if (this.#threads.length > 0) return;
-    const sqlJs = createRequire(import.meta.url).resolve("sql.js");
+    const program = workerProgram();
+    if (program === undefined) return;
     for (let i = 0; i < this.#count; i++) {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { sqlJs, pragmas: SCRATCH_PRAGMAS },
-      });
+      const worker =
+        "file" in program ? new Worker(program.file) : new Worker(program.code, { eval: true });
       worker.unref(); // a migration in progress keeps the process alive on its own
       const thread: Thread = { worker, ready: false, inFlight: new Map() };
       worker.on("message", (m: WorkerMessage) => this.#onMessage(thread, m));
@@ -196,8 +218,9 @@ class WorkerMigrationThreads implements MigrationThreads {
         const id = this.#nextId++;
         thread.inFlight.set(id, batch);
         const images = batch.map((t) => t.image);
+        const message: WorkerBatch = { id, images, statements: first.statements };
         thread.worker.postMessage(
-          { id, images, statements: first.statements },
+          message,
           images.map((i) => i.buffer as ArrayBuffer),
         );
       }
@@ -255,5 +278,3 @@ class WorkerMigrationThreads implements MigrationThreads {
     this.#idleTimer.unref();
   }
 }
-
-type WorkerMessage = { ready: true } | { failed: string } | { id: number; results: ThreadDryRun[] };

@@ -9,17 +9,10 @@ import type { AttachRequest, OpenTenant } from "../engine/connection.js";
 import type { ProgramEffects } from "../engine/program.js";
 import type { StatementGuard, StatementInfo } from "../engine/tenant-db.js";
 import { TenantliteError } from "../errors.js";
-import type { AccessPolicy, DatabaseInfo, DatabaseRef } from "./types.js";
-
-/** What attach needs from the platform. */
-export interface AttachHost {
-  /** A database of the catalog by name or id. */
-  database(nameOrId: string): DatabaseInfo | undefined;
-  /** `info` as access checks see it. */
-  refFor(info: DatabaseInfo): DatabaseRef;
-  /** Opens a tenant and pins it (the caller releases it). */
-  open(id: string): Promise<OpenTenant> | OpenTenant;
-}
+import type { AccessGuard } from "./access-guard.js";
+import type { Catalog } from "./catalog.js";
+import type { TenantPool } from "./tenant-pool.js";
+import type { AccessPolicy, DatabaseInfo } from "./types.js";
 
 /**
  * Pragmas whose argument only selects what to read (`table_info(t)`, `integrity_check(10)`). Any
@@ -46,7 +39,11 @@ export const QUERY_PRAGMAS: ReadonlySet<string> = new Set([
 
 /** Resolves ATTACH targets and keeps attached databases read-only. */
 export class AttachPolicy {
-  constructor(private readonly host: AttachHost) {}
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly guard: AccessGuard,
+    private readonly pool: TenantPool,
+  ) {}
 
   /** Resolves `ATTACH "<name or id>" AS alias` to the target tenant, open and pinned. */
   async resolve(
@@ -61,7 +58,9 @@ export class AttachPolicy {
         'ATTACH takes the name or id of a database, quoted as an identifier: ATTACH "<database>" AS alias',
       );
     }
-    const info = isCatalogName(request.target) ? this.host.database(request.target) : undefined;
+    const info = isCatalogName(request.target)
+      ? this.catalog.getDatabase(request.target)
+      : undefined;
     if (info === undefined) {
       throw new TenantliteError(
         "ATTACH_INVALID",
@@ -72,7 +71,7 @@ export class AttachPolicy {
       throw new TenantliteError("ATTACH_INVALID", `database "${info.name}" cannot attach itself`);
     }
     // sqld's wording for the first check that fails, then how to fix each one that does.
-    const granted = access.canAttach(this.host.refFor(info));
+    const granted = access.canAttach(this.guard.refFor(info));
     const allowed = info.config.allow_attach;
     if (!granted || !allowed) {
       const fixes: string[] = [];
@@ -97,7 +96,7 @@ export class AttachPolicy {
         `database "${info.name}" is encrypted and cannot be attached`,
       );
     }
-    return this.host.open(info.id);
+    return this.pool.openTenant(info.id);
   }
 
   /** The guard that refuses writes through any of `aliases` (lower case), or none without them. */

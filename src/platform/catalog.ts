@@ -395,6 +395,21 @@ export class Catalog {
     return info;
   }
 
+  /** A database by name or id; `DATABASE_NOT_FOUND` when there is none. */
+  requireDatabase(nameOrId: string): DatabaseInfo {
+    if (typeof nameOrId !== "string") {
+      throw new TenantliteError("ARGS_INVALID", "A database name must be a string");
+    }
+    const info = this.getDatabase(nameOrId);
+    if (info === undefined) {
+      throw new TenantliteError(
+        "DATABASE_NOT_FOUND",
+        `could not find database with name ${JSON.stringify(nameOrId.slice(0, 80))}`,
+      );
+    }
+    return info;
+  }
+
   /** Keeps a found record for later lookups by `key`. */
   private remember(key: string, info: DatabaseInfo): void {
     if (this.closed) return;

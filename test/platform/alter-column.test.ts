@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { parse } from "../../parser/index.js";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { createMigrationThreads } from "../../src/node/migration-threads.js";
-import type { MigrationThreads } from "../../src/platform/migrations.js";
+import type { MigrationThreads } from "../../src/platform/migrations/jobs.js";
 import { expectCode } from "../helpers.js";
 
 type AnyClient = {

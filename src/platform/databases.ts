@@ -1,0 +1,244 @@
+/**
+ * Database records and their lifecycle: creating a database (empty, a copy of another, from a
+ * file, a schema's child, encrypted), changing its configuration and size limit, deleting it,
+ * and re-encrypting it under a new key.
+ */
+import { TenantliteError } from "../errors.js";
+import { assertSqliteImage } from "../storage/sqlite-image.js";
+import type { Storage } from "../storage/storage.js";
+import type { Catalog } from "./catalog.js";
+import { type ImageStore, tenantKey } from "./image-store.js";
+import type { MigrationRunner } from "./migrations/runner.js";
+import { assertValidName } from "./names.js";
+import { assertSizeLimit, DEFAULT_CONFIG, pickConfig } from "./options.js";
+import { assertSecret, type TenantKeys } from "./tenant-keys.js";
+import type { TenantPool } from "./tenant-pool.js";
+import type { CreateDatabaseOptions, DatabaseConfig, DatabaseInfo } from "./types.js";
+
+/** What database records work with. */
+export interface DatabasesDeps {
+  readonly storage: Storage;
+  readonly catalog: Catalog;
+  readonly pool: TenantPool;
+  readonly images: ImageStore;
+  readonly keys: TenantKeys;
+  /** Whether a schema's migration is running (databases of that schema change only after). */
+  readonly migrations: MigrationRunner;
+  /** The group databases go to when none is given. */
+  readonly defaultGroup: string;
+}
+
+/** Creates, changes and deletes databases. */
+export class Databases {
+  private readonly storage: Storage;
+  private readonly catalog: Catalog;
+  private readonly pool: TenantPool;
+  private readonly images: ImageStore;
+  private readonly keys: TenantKeys;
+  private readonly migrations: MigrationRunner;
+  private readonly defaultGroup: string;
+
+  constructor(deps: DatabasesDeps) {
+    this.storage = deps.storage;
+    this.catalog = deps.catalog;
+    this.pool = deps.pool;
+    this.images = deps.images;
+    this.keys = deps.keys;
+    this.migrations = deps.migrations;
+    this.defaultGroup = deps.defaultGroup;
+  }
+
+  /** Creates a database (see `Platform.createDatabase`). */
+  async create(name: string, options: CreateDatabaseOptions): Promise<DatabaseInfo> {
+    assertValidName(name, "database");
+    if (options === null || typeof options !== "object") {
+      throw new TenantliteError("ARGS_INVALID", "createDatabase options must be an object");
+    }
+    if (this.catalog.getDatabase(name) !== undefined) {
+      throw new TenantliteError("DATABASE_EXISTS", `database with name ${name} already exists`);
+    }
+    const groupName = options.group ?? this.defaultGroup;
+    if (this.catalog.getGroup(groupName) === undefined) {
+      throw new TenantliteError("GROUP_NOT_FOUND", `group not found: ${JSON.stringify(groupName)}`);
+    }
+    if (options.type !== undefined && options.type !== "regular" && options.type !== "schema") {
+      throw new TenantliteError("ARGS_INVALID", `Unknown database type: use "regular" or "schema"`);
+    }
+    const isSchema = options.type === "schema";
+    if (options.sizeLimit !== undefined) assertSizeLimit(options.sizeLimit);
+    const secret = options.encryption?.key;
+    if (options.encryption !== undefined) {
+      assertSecret(secret);
+      if (isSchema || options.schema !== undefined) {
+        throw new TenantliteError(
+          "ARGS_INVALID",
+          "Encryption is not supported for schema databases and their children",
+        );
+      }
+    }
+    const sources = [options.schema, options.fromDatabase, options.fromBytes].filter(
+      (s) => s !== undefined,
+    ).length;
+    if (sources > 1) {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        "Give at most one of schema, fromDatabase and fromBytes",
+      );
+    }
+    let parent: DatabaseInfo | undefined;
+    if (options.schema !== undefined) {
+      if (isSchema) {
+        throw new TenantliteError(
+          "SCHEMA_INVALID",
+          "Shared schema error: shared schema database cannot reference another shared schema",
+        );
+      }
+      parent = this.catalog.getDatabase(options.schema);
+      if (parent === undefined) {
+        throw new TenantliteError(
+          "DATABASE_NOT_FOUND",
+          `Namespace \`${options.schema}\` doesn't exist`,
+        );
+      }
+      if (parent.type !== "schema") {
+        throw new TenantliteError(
+          "SCHEMA_INVALID",
+          `database "${parent.name}" is not a schema database`,
+        );
+      }
+      if (this.migrations.isRunning(parent.id)) throw pendingMigration(parent.name);
+      if (parent.group !== groupName && options.group !== undefined) {
+        throw new TenantliteError(
+          "SCHEMA_INVALID",
+          "a schema database and its children must share a group",
+        );
+      }
+    }
+    let bytes: Uint8Array | undefined;
+    if (parent !== undefined) bytes = await this.pool.imageOf(parent);
+    else if (options.fromDatabase !== undefined) {
+      const source = this.catalog.getDatabase(options.fromDatabase);
+      if (source === undefined) {
+        throw new TenantliteError(
+          "DATABASE_NOT_FOUND",
+          `could not find database with name ${options.fromDatabase}`,
+        );
+      }
+      bytes = await this.pool.imageOf(source, options.sourceEncryptionKey);
+    } else if (options.fromBytes !== undefined) {
+      if (!(options.fromBytes instanceof Uint8Array)) {
+        throw new TenantliteError("ARGS_INVALID", "fromBytes must be a Uint8Array");
+      }
+      assertSqliteImage(options.fromBytes, name);
+      bytes = options.fromBytes;
+      this.images.assertOpensCleanly(bytes, name);
+    }
+    const id = crypto.randomUUID();
+    const info: DatabaseInfo = Object.freeze({
+      id,
+      name,
+      group: parent?.group ?? groupName,
+      createdAt: new Date().toISOString(),
+      type: isSchema ? "schema" : parent !== undefined ? "child" : "regular",
+      parent: parent?.name ?? null,
+      config: Object.freeze({ ...DEFAULT_CONFIG, ...pickConfig(options.config ?? {}) }),
+      encrypted: secret !== undefined,
+      ...(options.sizeLimit === undefined ? {} : { sizeLimit: options.sizeLimit }),
+    });
+    if (secret !== undefined) {
+      // An encrypted tenant is written at once, so every later open can verify its key.
+      const crypto = await this.keys.create(id, secret);
+      const plain = bytes ?? this.images.empty();
+      await this.storage.save(tenantKey(id), await this.keys.seal(crypto, id, plain));
+      await this.catalog.putDatabase(info);
+      return info;
+    }
+    let baseImage: string | undefined;
+    if (bytes !== undefined) {
+      // Copies share one immutable image until their first write (copy on write).
+      baseImage = await this.images.saveShared(bytes);
+    }
+    await this.catalog.putDatabase(info, baseImage);
+    return info;
+  }
+
+  /** Changes a database's configuration; fields left out (or `null`) stay as they are. */
+  async updateConfig(
+    info: DatabaseInfo,
+    patch: Partial<Record<keyof DatabaseConfig, boolean | null>>,
+  ): Promise<DatabaseConfig> {
+    const config = Object.freeze({ ...info.config, ...pickConfig(patch) });
+    const next = Object.freeze({ ...info, config });
+    await this.catalog.putDatabase(next);
+    this.pool.setInfo(next);
+    return config;
+  }
+
+  /** Sets (or, with `null`, removes) a database's size limit in bytes. */
+  async setSizeLimit(info: DatabaseInfo, maxBytes: number | null): Promise<DatabaseInfo> {
+    const { sizeLimit: _, ...rest } = info;
+    const next: DatabaseInfo = Object.freeze(
+      maxBytes === null ? rest : { ...rest, sizeLimit: maxBytes },
+    );
+    await this.catalog.putDatabase(next);
+    this.pool.setInfo(next, { sizeLimit: true });
+    return next;
+  }
+
+  /** Deletes a database and its data. Refused for protected databases and schema parents with children. */
+  async delete(info: DatabaseInfo): Promise<void> {
+    if (info.config.delete_protection) {
+      throw new TenantliteError(
+        "DATABASE_PROTECTED",
+        `database "${info.name}" has delete protection on; switch it off first`,
+      );
+    }
+    if (info.parent !== null) {
+      const parent = this.catalog.getDatabase(info.parent);
+      if (parent !== undefined && this.migrations.isRunning(parent.id))
+        throw pendingMigration(parent.name);
+    }
+    if (info.type === "schema" && this.migrations.isRunning(info.id))
+      throw pendingMigration(info.name);
+    if (info.type === "schema" && this.catalog.countChildren(info.name) > 0) {
+      throw new TenantliteError(
+        "SCHEMA_HAS_CHILDREN",
+        `cannot delete \`${info.name}\` because databases are still refering to it`,
+      );
+    }
+    await this.catalog.deleteDatabase(info.id);
+    await this.pool.delete(info);
+  }
+
+  /**
+   * Re-encrypts an encrypted database under a new key (new salt, new IV). Earlier keys stop
+   * working at once.
+   */
+  async rotateKey(
+    info: DatabaseInfo,
+    oldKey: string | Uint8Array,
+    newKey: string | Uint8Array,
+  ): Promise<void> {
+    if (!info.encrypted) {
+      throw new TenantliteError("ARGS_INVALID", `database "${info.name}" is not encrypted`);
+    }
+    assertSecret(newKey);
+    const t = await this.pool.openVerified(info.name, oldKey);
+    try {
+      await this.pool.settledFor(info); // a child's save waits for its schema's last migration
+      await t.file.gate.hold(async () => {
+        t.crypto = await this.keys.create(info.id, newKey);
+        await this.storage.save(tenantKey(info.id), await this.pool.seal(t, t.file.export()));
+      });
+    } finally {
+      t.release();
+    }
+  }
+}
+
+function pendingMigration(schema: string): TenantliteError {
+  return new TenantliteError(
+    "SCHEMA_MIGRATION_PENDING",
+    `cannot create/update/delete database config while there are pending migration on the shared schema \`${schema}\``,
+  );
+}

@@ -1,0 +1,603 @@
+/**
+ * The pool of open tenants: opens them lazily (a file each, with a SQLite connection per logical
+ * connection: see engine/tenant-file.ts), keeps their number and estimated memory under budget
+ * by closing idle ones, persists every committed write through the storage (undoing it in memory
+ * when the save fails), and installs new images into tenants (migrations), open or not. Every
+ * in-flight state about open tenants lives here: tenants being opened, closed, or waiting to be
+ * closed.
+ */
+import type { OpenTenant } from "../engine/connection.js";
+import type { SqlJsModule } from "../engine/sqljs-types.js";
+import { TenantFile } from "../engine/tenant-file.js";
+import { TenantliteError } from "../errors.js";
+import { isEncryptedImage } from "../storage/encryption.js";
+import { Persister } from "../storage/persister.js";
+import { assertSqliteImage } from "../storage/sqlite-image.js";
+import type { Storage } from "../storage/storage.js";
+import type { Catalog } from "./catalog.js";
+import { type ImageStore, tenantKey } from "./image-store.js";
+import type { SettlingJobs } from "./migrations/jobs.js";
+import type { ResolvedOptions } from "./options.js";
+import type { TenantCrypto, TenantKeys } from "./tenant-keys.js";
+import type { DatabaseInfo } from "./types.js";
+
+/** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
+const TENANT_OVERHEAD_BYTES = 200 * 1024;
+
+let useClock = 0;
+
+/** An open tenant: its file, what it costs, and who is using it. */
+export class PooledTenant implements OpenTenant {
+  /** Set for encrypted tenants. */
+  crypto: TenantCrypto | undefined;
+  /** Estimated memory held (image size plus per-connection overhead). */
+  bytes = TENANT_OVERHEAD_BYTES;
+  lastUsed = 0;
+  /** Uses in progress (connections between open and release); a pinned tenant is never evicted. */
+  pins = 0;
+  /** Whether a committed write happened since the tenant was opened. */
+  changed = false;
+  /** Set while the tenant goes back to its last durable state after a failed save. */
+  reverting: Promise<void> | undefined;
+  constructor(
+    public info: DatabaseInfo,
+    readonly file: TenantFile,
+    private readonly pool: TenantPool,
+  ) {}
+  get name(): string {
+    return this.info.name;
+  }
+  committed(): Promise<void> | undefined {
+    return this.pool.persist(this);
+  }
+  release(): void {
+    this.pins--;
+  }
+}
+
+/** What the pool works with. */
+export interface TenantPoolDeps {
+  readonly sql: SqlJsModule;
+  readonly storage: Storage;
+  readonly catalog: Catalog;
+  readonly images: ImageStore;
+  readonly keys: TenantKeys;
+  /** Finished migrations whose children's files are still syncing (saves of children wait). */
+  readonly settling: SettlingJobs;
+  readonly options: ResolvedOptions;
+}
+
+/** The tenants open in a platform. */
+export class TenantPool {
+  private readonly open = new Map<string, PooledTenant>();
+  /** Open tenants by the name or id connections asked for (entries go stale when a tenant closes). */
+  private readonly openByName = new Map<string, PooledTenant>();
+  /** Tenants being loaded, with the number of callers waiting (each gets a pin). */
+  private readonly opening = new Map<string, { promise: Promise<PooledTenant>; waiters: number }>();
+  /** Tenants being flushed and closed: a reopen waits for them so it loads the final image. */
+  private readonly closing = new Map<string, Promise<void>>();
+  /**
+   * Databases nobody can reach any more, closed a few at a time when the event loop comes round:
+   * closing 500 idle tenants costs ~20 ms of sql.js, which a migration need not wait for.
+   */
+  private readonly toClose: { close(): void }[] = [];
+  private readonly persister: Persister | undefined;
+  private readonly sql: SqlJsModule;
+  private readonly storage: Storage;
+  private readonly catalog: Catalog;
+  private readonly images: ImageStore;
+  private readonly keys: TenantKeys;
+  private readonly settling: SettlingJobs;
+  private readonly maxOpen: number;
+  private readonly maxOpenBytes: number;
+  private openBytes = 0;
+  private stopped = false;
+
+  constructor(deps: TenantPoolDeps) {
+    this.sql = deps.sql;
+    this.storage = deps.storage;
+    this.catalog = deps.catalog;
+    this.images = deps.images;
+    this.keys = deps.keys;
+    this.settling = deps.settling;
+    const { options } = deps;
+    this.persister =
+      deps.storage.kind === "memory"
+        ? undefined
+        : new Persister(deps.storage, {
+            durability: options.durability,
+            onFailure: (key) => this.saveFailed(key),
+            ...(options.flushIntervalMs === undefined
+              ? {}
+              : { flushIntervalMs: options.flushIntervalMs }),
+          });
+    this.maxOpen = options.maxOpen;
+    this.maxOpenBytes = options.maxOpenBytes;
+  }
+
+  /** Number of tenants open right now. */
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** The record of an open tenant by the name or id a connection used, without a catalog query. */
+  openInfo(nameOrId: string): DatabaseInfo | undefined {
+    return this.openByName.get(nameOrId)?.info;
+  }
+
+  /** Gives an open tenant its changed record (configuration, size limit). */
+  setInfo(next: DatabaseInfo, options: { sizeLimit?: boolean } = {}): void {
+    const open = this.open.get(next.id);
+    if (open === undefined) return;
+    open.info = next;
+    if (options.sizeLimit === true) open.file.setSizeLimit(next.sizeLimit);
+  }
+
+  /**
+   * Opens a tenant (or finds it open) and pins it: the caller releases it. The key of an
+   * encrypted tenant is checked when this call opens it; {@link verifySecret} checks it otherwise.
+   */
+  openTenant(nameOrId: string, secret?: string | Uint8Array): Promise<PooledTenant> | PooledTenant {
+    if (this.stopped) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    // Hot path: an open tenant by the name (or id) a connection uses, without a catalog query.
+    const known = this.openByName.get(nameOrId);
+    if (known !== undefined && this.open.get(known.info.id) === known) {
+      known.lastUsed = ++useClock;
+      known.pins++;
+      return known;
+    }
+    const info = this.catalog.requireDatabase(nameOrId);
+    const hit = this.open.get(info.id);
+    if (hit !== undefined) {
+      hit.lastUsed = ++useClock;
+      hit.pins++;
+      this.openByName.set(nameOrId, hit);
+      return hit;
+    }
+    let pending = this.opening.get(info.id);
+    if (pending === undefined) {
+      const entry = { promise: undefined as unknown as Promise<PooledTenant>, waiters: 0 };
+      entry.promise = this.load(info, entry, secret).finally(() => this.opening.delete(info.id));
+      this.opening.set(info.id, entry);
+      pending = entry;
+    }
+    pending.waiters++;
+    return pending.promise.then((t) => {
+      this.openByName.set(nameOrId, t);
+      return t;
+    });
+  }
+
+  /** Opens a tenant and checks the caller's key (for encrypted tenants); the caller releases it. */
+  async openVerified(nameOrId: string, secret: string | Uint8Array | undefined) {
+    const t = await this.openTenant(nameOrId, secret);
+    try {
+      if (t.crypto !== undefined) await this.verifySecret(t, secret);
+    } catch (e) {
+      t.release();
+      throw e;
+    }
+    return t;
+  }
+
+  /** Checks a caller's key against an open encrypted tenant's (nothing for unencrypted ones). */
+  async verifySecret(t: PooledTenant, secret: string | Uint8Array | undefined): Promise<void> {
+    if (t.crypto === undefined) return;
+    await this.keys.verify(t.crypto, t.info.name, secret);
+  }
+
+  private async load(
+    info: DatabaseInfo,
+    entry: { waiters: number },
+    secret: string | Uint8Array | undefined,
+  ): Promise<PooledTenant> {
+    await this.closing.get(info.id);
+    let bytes = info.encrypted
+      ? await this.storage.load(tenantKey(info.id))
+      : await this.images.load(info);
+    let sealing: TenantCrypto | undefined;
+    if (info.encrypted) {
+      if (bytes === undefined || !isEncryptedImage(bytes)) {
+        throw new TenantliteError(
+          "DATABASE_CORRUPT",
+          `database "${info.name}" could not be opened: its encrypted file is missing or damaged`,
+        );
+      }
+      const { plain, crypto } = await this.keys.unseal(info.id, info.name, bytes, secret);
+      bytes = plain;
+      sealing = crypto;
+    }
+    if (bytes !== undefined) {
+      try {
+        assertSqliteImage(bytes, info.name);
+      } catch (e) {
+        throw new TenantliteError(
+          "DATABASE_CORRUPT",
+          `database "${info.name}" could not be opened: its stored file is damaged`,
+          { cause: e, status: 500 },
+        );
+      }
+    }
+    let file: TenantFile | undefined;
+    for (let attempt = 0; file === undefined; attempt++) {
+      try {
+        file = TenantFile.open(this.sql, info.name, bytes);
+      } catch (e) {
+        const code = e instanceof TenantliteError ? e.code : "";
+        if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
+          throw new TenantliteError(
+            "DATABASE_CORRUPT",
+            `database "${info.name}" could not be opened: its stored file is damaged`,
+            { cause: e, status: 500 },
+          );
+        }
+        // Anything else is sql.js's, not the file's (e.g. a clash of its random file names):
+        // try once more, then say what happened.
+        if (attempt >= 1) {
+          throw new TenantliteError(
+            "DATABASE_OPEN_FAILED",
+            `database "${info.name}" could not be opened: ${e instanceof Error ? e.message : String(e)}`,
+            { cause: e, status: 503 },
+          );
+        }
+      }
+    }
+    file.setSizeLimit(info.sizeLimit);
+    const t = new PooledTenant(info, file, this);
+    t.crypto = sealing;
+    t.bytes = TENANT_OVERHEAD_BYTES + (bytes?.length ?? 0);
+    this.openBytes += t.bytes;
+    t.lastUsed = ++useClock;
+    // Pinned for every caller that waited for this load; later callers find it open and pin it.
+    t.pins = entry.waiters;
+    this.open.set(info.id, t);
+    await this.evictIfOverBudget();
+    return t;
+  }
+
+  /** After a write on `t` ended: saves it when its committed state changed (see OpenTenant). */
+  persist(t: PooledTenant): Promise<void> | undefined {
+    if (this.persister === undefined) {
+      // Memory storage: the open database is the data (kept when the tenant closes).
+      t.changed = true;
+      return undefined;
+    }
+    // Asked of SQLite, not guessed from statements: did the committed state change?
+    if (!t.file.takeChanged()) return undefined;
+    t.changed = true;
+    return this.persister
+      .write(tenantKey(t.info.id), () => this.committedImage(t))
+      .catch(async (e: unknown) => {
+        await t.reverting;
+        throw new TenantliteError(
+          "STORAGE_WRITE_FAILED",
+          `saving database "${t.info.name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
+          { cause: e, status: 503 },
+        );
+      });
+  }
+
+  /**
+   * A save of a tenant failed (strict durability): what was committed since its last durable
+   * state is undone, in memory too, so no later read or save has it. Until then saves of it fail.
+   */
+  private saveFailed(key: string): void {
+    const id = /([^/]+)\.db$/.exec(key)?.[1];
+    const t = id === undefined ? undefined : this.open.get(id);
+    if (t === undefined || tenantKey(t.info.id) !== key || t.reverting !== undefined) return;
+    t.reverting = t.file.gate
+      .hold(async () => this.swapImage(t, await this.durableImage(t)))
+      .catch(() => {
+        // Not even the durable state can be read back: close the tenant; its next use reloads it.
+        if (this.open.get(t.info.id) === t) this.forgetTenant(t);
+        t.file.close();
+      })
+      .finally(() => {
+        t.reverting = undefined;
+      });
+  }
+
+  /** The tenant's image as last saved (decrypted), or its starting image when never saved. */
+  private async durableImage(t: PooledTenant): Promise<Uint8Array> {
+    if (t.crypto === undefined) return (await this.images.load(t.info)) ?? this.images.empty();
+    const sealed = await this.storage.load(tenantKey(t.info.id));
+    if (sealed === undefined) throw new Error("no saved image");
+    return this.keys.open(t.crypto, t.info.id, sealed);
+  }
+
+  /**
+   * The tenant's committed image, as a save stores it (export never waits for transactions of
+   * other connections) — for a child, once its schema's last migration has its files synced
+   * (see `settledFor`).
+   */
+  private async committedImage(t: PooledTenant): Promise<Uint8Array> {
+    if (t.reverting !== undefined) {
+      throw new TenantliteError("STORAGE_WRITE_FAILED", "an earlier save failed");
+    }
+    await this.settledFor(t.info);
+    const plain = t.file.export();
+    const before = t.bytes;
+    const sealed = await this.seal(t, plain);
+    this.openBytes += t.bytes - before;
+    return sealed;
+  }
+
+  /** The bytes to store for a tenant: its image, encrypted when the tenant is. */
+  seal(t: PooledTenant, plain: Uint8Array): Promise<Uint8Array> | Uint8Array {
+    t.bytes = TENANT_OVERHEAD_BYTES + plain.length;
+    if (t.crypto === undefined) return plain;
+    return this.keys.seal(t.crypto, t.info.id, plain);
+  }
+
+  /**
+   * Waits until a save of this tenant cannot be undone by a crash: a child's files are rewritten
+   * from its schema's last migration's stage by recovery until that migration's files are synced.
+   */
+  async settledFor(info: DatabaseInfo): Promise<void> {
+    if (info.parent !== null) await this.settling.settled(info.parent);
+  }
+
+  // ── images ──────────────────────────────────────────────────────────────
+
+  /**
+   * A tenant's current committed image (an encrypted one's decrypted with `secret`); an empty
+   * database's image when it has none yet.
+   */
+  async imageOf(info: DatabaseInfo, secret?: string | Uint8Array): Promise<Uint8Array> {
+    if (info.encrypted) {
+      const t = await this.openVerified(info.id, secret);
+      try {
+        return t.file.export();
+      } finally {
+        t.release();
+      }
+    }
+    const start = await this.startingImage(info, false);
+    return "image" in start ? start.image : this.images.empty();
+  }
+
+  /**
+   * An unencrypted tenant's current committed image — waiting for its transactions and flushing
+   * its pending saves first — or, with `allowShared`, the key of the shared image it reads as it
+   * stands (no file of its own yet, no changes in memory).
+   */
+  async startingImage(
+    info: DatabaseInfo,
+    allowShared: boolean,
+  ): Promise<{ image: Uint8Array } | { shared: string }> {
+    if (info.encrypted) return { image: await this.imageOf(info) };
+    const open = this.open.get(info.id);
+    if (open !== undefined) {
+      // With a persister (or no change since it opened) the stored image is the open one once
+      // its transactions are over and its saves flushed: reading it is ~10× cheaper than an
+      // export. Without one (memory storage) the open database alone has its changes.
+      if (this.persister === undefined && open.changed) {
+        return { image: await open.file.gate.hold(() => open.file.export()) };
+      }
+      await open.file.gate.hold(() => undefined);
+    }
+    await this.persister?.flush(tenantKey(info.id));
+    if (!allowShared) return { image: (await this.images.load(info)) ?? this.images.empty() };
+    const own = await this.images.loadOwn(info);
+    if (own !== undefined) return { image: own };
+    const base = this.catalog.getBaseImage(info.id);
+    return base === undefined ? { image: this.images.empty() } : { shared: base };
+  }
+
+  /** Installs a new image for a tenant (migrations): durably, and in memory when it is open. */
+  async replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
+    const key = tenantKey(info.id);
+    const t = this.open.get(info.id);
+    if (t === undefined) {
+      await this.storage.save(key, bytes);
+      // An open that read the old file while this saved would hold the old image.
+      await this.swapIfOpened(info, () => bytes);
+      return;
+    }
+    await t.file.gate.hold(async () => {
+      await this.persister?.flush(key);
+      await this.storage.save(key, await this.seal(t, bytes));
+      this.swapImage(t, bytes);
+    });
+  }
+
+  /**
+   * Installs new images for many tenants at once: a migration's apply phase, which keeps a durable
+   * copy of every image in its staged packs until `synced` (so the storage may overwrite files in
+   * place, torn by a crash until the job is rolled forward) and has writes to them blocked (and
+   * their saves held until then). Reading these tenants' files waits until they are whole, which
+   * is when this resolves. Open tenants nobody is using are closed rather than handed the new
+   * image (the next use reopens them, which costs what a swap would, and only for tenants that
+   * are used); busy ones get it in memory.
+   */
+  async replaceImages(
+    entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[],
+  ): Promise<{ synced: Promise<void> }> {
+    let release = () => {};
+    const rewritten = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const ids = entries.map(({ info }) => info.id);
+    this.images.markRewriting(ids, rewritten);
+    let kept: { t: PooledTenant; bytes: Uint8Array }[] = [];
+    try {
+      // Opens, closes and reads that began before the marks were set finish first.
+      await Promise.all(
+        entries.map(async ({ info }) => {
+          await this.opening.get(info.id)?.promise.catch(() => undefined);
+          await this.closing.get(info.id);
+          await this.images.readsSettled(info.id);
+        }),
+      );
+      // Every open one is pinned: never evicted (and saved with its old image) meanwhile.
+      for (const { info, bytes } of entries) {
+        const t = this.open.get(info.id);
+        if (t === undefined) continue;
+        t.pins++;
+        kept.push({ t, bytes });
+      }
+      await Promise.all(entries.map(({ info }) => this.persister?.flush(tenantKey(info.id))));
+      const writes = entries.map(({ info, bytes }) => ({ key: tenantKey(info.id), bytes }));
+      const written =
+        this.storage.overwriteMany !== undefined
+          ? this.storage.overwriteMany(writes)
+          : Promise.all(writes.map((w) => this.storage.save(w.key, w.bytes))).then(() => ({
+              synced: Promise.resolve(),
+            }));
+      // While the files are written, open tenants nobody else uses are let go: their image is the
+      // one the migration started from (writes are blocked), so nothing is saved.
+      kept = kept.filter(({ t }) => {
+        if (t.pins > 1 || t.file.gate.busy || t.file.connectionCount > 0) return true;
+        t.release();
+        this.forgetTenant(t);
+        this.closeSoon(t.file);
+        return false;
+      });
+      const { synced } = await written;
+      for (const { t, bytes } of kept) await t.file.gate.hold(async () => this.swapImage(t, bytes));
+      return { synced };
+    } finally {
+      for (const { t } of kept) t.release();
+      this.images.unmarkRewriting(ids, rewritten);
+      release();
+    }
+  }
+
+  /**
+   * Saves images over tenants' files, atomically and durably, and nothing else: tenants open in
+   * memory are left as they are (a failed sync's redo, after the job was done).
+   */
+  async saveImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void> {
+    for (const { info, bytes } of entries) await this.storage.save(tenantKey(info.id), bytes);
+  }
+
+  /**
+   * Points tenants at shared images: their catalog records change in one tick (one log record);
+   * open ones get the new image in memory. A tenant that got a file of its own meanwhile (it
+   * would shadow the shared image) gets the image written to its file instead.
+   */
+  async adoptSharedImages(entries: readonly { info: DatabaseInfo; key: string }[]): Promise<void> {
+    const owners = new Set<string>();
+    await Promise.all(
+      entries.map(async ({ info }) => {
+        if (await this.storage.has(tenantKey(info.id))) owners.add(info.id);
+      }),
+    );
+    const records: Promise<void>[] = [];
+    for (const { info, key } of entries) {
+      if (!owners.has(info.id)) records.push(this.catalog.putDatabase(info, key));
+    }
+    await Promise.all(records);
+    for (const { info, key } of entries) {
+      if (owners.has(info.id)) await this.replaceImage(info, await this.images.requireShared(key));
+      else await this.swapIfOpened(info, () => this.images.requireShared(key));
+    }
+  }
+
+  /** After a tenant's stored image changed: waits for an open in progress, swaps if open. */
+  private async swapIfOpened(
+    info: DatabaseInfo,
+    bytes: () => Uint8Array | Promise<Uint8Array>,
+  ): Promise<void> {
+    await this.opening.get(info.id)?.promise.catch(() => undefined);
+    const t = this.open.get(info.id);
+    if (t === undefined) return;
+    const image = await bytes();
+    await t.file.gate.hold(async () => this.swapImage(t, image));
+  }
+
+  /**
+   * Replaces an open tenant's database in memory (the caller holds its gate): one write that its
+   * connections see like another's commit. When SQLite cannot copy the image in (e.g. another page
+   * size), the tenant is closed instead and its next use opens the stored image.
+   */
+  private swapImage(t: PooledTenant, bytes: Uint8Array): void {
+    try {
+      t.file.replace(bytes);
+    } catch {
+      if (this.open.get(t.info.id) === t) this.forgetTenant(t);
+      t.file.close();
+    }
+  }
+
+  // ── closing ─────────────────────────────────────────────────────────────
+
+  /** A deleted database: its pending save is dropped, it is closed if open, its file deleted. */
+  async delete(info: DatabaseInfo): Promise<void> {
+    // A pending relaxed save must not bring the deleted tenant back.
+    await this.persister?.discard(tenantKey(info.id));
+    const open = this.open.get(info.id);
+    if (open !== undefined) {
+      this.open.delete(info.id);
+      this.openBytes -= open.bytes;
+      open.file.close();
+    }
+    this.openByName.delete(info.name);
+    this.openByName.delete(info.id);
+    await this.storage.delete(tenantKey(info.id));
+  }
+
+  /** From now on, opening a tenant fails with `PLATFORM_CLOSED`. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Flushes pending writes and closes every tenant. */
+  async close(): Promise<void> {
+    for (const db of this.toClose.splice(0)) db.close();
+    for (const t of [...this.open.values()]) await this.closeTenant(t);
+    await this.persister?.close();
+  }
+
+  private overBudget(): boolean {
+    return this.open.size > this.maxOpen || this.openBytes > this.maxOpenBytes;
+  }
+
+  private async evictIfOverBudget(): Promise<void> {
+    if (!this.overBudget()) return;
+    const idle = [...this.open.values()]
+      .filter((t) => t.pins === 0 && !t.file.gate.busy)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const t of idle) {
+      if (!this.overBudget()) break;
+      await this.closeTenant(t);
+    }
+  }
+
+  private async closeTenant(t: PooledTenant): Promise<void> {
+    if (this.open.get(t.info.id) !== t) return;
+    this.forgetTenant(t);
+    const done = this.flushAndClose(t).finally(() => this.closing.delete(t.info.id));
+    this.closing.set(t.info.id, done);
+    await done;
+  }
+
+  /** Closes a database that nothing references any more, in the background (see `toClose`). */
+  private closeSoon(db: { close(): void }): void {
+    this.toClose.push(db);
+    if (this.toClose.length > 1) return;
+    const drain = () => {
+      for (let n = 0; n < 32 && this.toClose.length > 0; n++) this.toClose.pop()!.close();
+      if (this.toClose.length > 0) setTimeout(drain, 0);
+    };
+    setTimeout(drain, 0);
+  }
+
+  /** Removes an open tenant from the open set (the caller closes its database). */
+  private forgetTenant(t: PooledTenant): void {
+    this.open.delete(t.info.id);
+    this.openBytes -= t.bytes;
+    this.openByName.delete(t.info.name);
+    this.openByName.delete(t.info.id);
+  }
+
+  private async flushAndClose(t: PooledTenant): Promise<void> {
+    const key = tenantKey(t.info.id);
+    if (this.persister !== undefined) await this.persister.flush(key);
+    else if (t.changed && this.catalog.getDatabase(t.info.id) !== undefined) {
+      // Memory storage: the open database was the data; keep its image (unchanged ones already are).
+      await this.storage.save(key, await this.seal(t, t.file.export()));
+    }
+    t.file.close();
+  }
+}
