@@ -177,11 +177,6 @@ export type RemoteErrorCode = "SQL_INPUT_ERROR" | "SQLITE_UNKNOWN" | `HTTP_${num
 export interface TenantliteErrorOptions {
   cause?: unknown;
   rawCode?: number;
-  /**
-   * @deprecated Ignored: the server decides a code's HTTP status in one table
-   * (`src/server/status.ts`). Still accepted while the last throw sites are converted.
-   */
-  status?: number;
 }
 
 /**

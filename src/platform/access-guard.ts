@@ -124,7 +124,6 @@ function refuseChildDdl(
     throw new TenantliteError(
       "DDL_FORBIDDEN",
       `"${info.name}" takes its schema from "${parent}"; run the change on "${parent}" and it reaches every child`,
-      { status: 403 },
     );
   }
 }
@@ -155,20 +154,10 @@ export function readOnly(name: string): TenantliteError {
   return new TenantliteError(
     "AUTH_FORBIDDEN",
     `Authorization forbidden: Current session doesn't have Write permission to database ${name}`,
-    { status: 403 },
   );
 }
 
 /** A block (of the database, or of its schema while a migration runs) refused the statement. */
 export function blocked(reason: string): TenantliteError {
-  return new TenantliteError("BLOCKED", `Operation was blocked: ${reason}`, { status: 403 });
-}
-
-/** The caller may not read `nameOrId`: said as if it did not exist. */
-export function namespaceNotFound(nameOrId: string): TenantliteError {
-  return new TenantliteError(
-    "DATABASE_NOT_FOUND",
-    `Namespace \`${nameOrId.slice(0, 80)}\` doesn't exist`,
-    { status: 404 },
-  );
+  return new TenantliteError("BLOCKED", `Operation was blocked: ${reason}`);
 }

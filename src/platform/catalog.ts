@@ -11,7 +11,7 @@
  * snapshot; replaying an operation twice is harmless.
  */
 import type { RawDatabase, RawStatement, SqlJsModule } from "../engine/sqljs-types.js";
-import { TenantliteError } from "../errors.js";
+import { databaseNotFound, TenantliteError } from "../errors.js";
 import { keys } from "../storage/keyspace.js";
 import { deleteAll, type Storage } from "../storage/storage.js";
 import type {
@@ -402,10 +402,7 @@ export class Catalog {
     }
     const info = this.getDatabase(nameOrId);
     if (info === undefined) {
-      throw new TenantliteError(
-        "DATABASE_NOT_FOUND",
-        `could not find database with name ${JSON.stringify(nameOrId.slice(0, 80))}`,
-      );
+      throw databaseNotFound(nameOrId);
     }
     return info;
   }

@@ -3,11 +3,12 @@
  * file, a schema's child, encrypted), changing its configuration and size limit, deleting it,
  * and re-encrypting it under a new key.
  */
-import { TenantliteError } from "../errors.js";
+import { databaseNotFound, groupNotFound, TenantliteError } from "../errors.js";
+import { keys } from "../storage/keyspace.js";
 import { assertSqliteImage } from "../storage/sqlite-image.js";
 import type { Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
-import { type ImageStore, tenantKey } from "./image-store.js";
+import type { ImageStore } from "./image-store.js";
 import type { MigrationRunner } from "./migrations/runner.js";
 import { assertValidName } from "./names.js";
 import { assertSizeLimit, DEFAULT_CONFIG, pickConfig } from "./options.js";
@@ -59,7 +60,7 @@ export class Databases {
     }
     const groupName = options.group ?? this.defaultGroup;
     if (this.catalog.getGroup(groupName) === undefined) {
-      throw new TenantliteError("GROUP_NOT_FOUND", `group not found: ${JSON.stringify(groupName)}`);
+      throw groupNotFound(groupName);
     }
     if (options.type !== undefined && options.type !== "regular" && options.type !== "schema") {
       throw new TenantliteError("ARGS_INVALID", `Unknown database type: use "regular" or "schema"`);
@@ -95,10 +96,7 @@ export class Databases {
       }
       parent = this.catalog.getDatabase(options.schema);
       if (parent === undefined) {
-        throw new TenantliteError(
-          "DATABASE_NOT_FOUND",
-          `Namespace \`${options.schema}\` doesn't exist`,
-        );
+        throw databaseNotFound(options.schema);
       }
       if (parent.type !== "schema") {
         throw new TenantliteError(
@@ -119,10 +117,7 @@ export class Databases {
     else if (options.fromDatabase !== undefined) {
       const source = this.catalog.getDatabase(options.fromDatabase);
       if (source === undefined) {
-        throw new TenantliteError(
-          "DATABASE_NOT_FOUND",
-          `could not find database with name ${options.fromDatabase}`,
-        );
+        throw databaseNotFound(options.fromDatabase);
       }
       bytes = await this.pool.imageOf(source, options.sourceEncryptionKey);
     } else if (options.fromBytes !== undefined) {
@@ -149,7 +144,7 @@ export class Databases {
       // An encrypted tenant is written at once, so every later open can verify its key.
       const crypto = await this.keys.create(id, secret);
       const plain = bytes ?? this.images.empty();
-      await this.storage.save(tenantKey(id), await this.keys.seal(crypto, id, plain));
+      await this.storage.save(keys.tenant(id), await this.keys.seal(crypto, id, plain));
       await this.catalog.putDatabase(info);
       return info;
     }
@@ -228,7 +223,7 @@ export class Databases {
       await this.pool.settledFor(info); // a child's save waits for its schema's last migration
       await t.file.gate.hold(async () => {
         t.crypto = await this.keys.create(info.id, newKey);
-        await this.storage.save(tenantKey(info.id), await this.pool.seal(t, t.file.export()));
+        await this.storage.save(keys.tenant(info.id), await this.pool.seal(t, t.file.export()));
       });
     } finally {
       t.release();

@@ -10,6 +10,7 @@ import { Lru } from "../../parser/lru.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantDb } from "../engine/tenant-db.js";
 import { TenantliteError } from "../errors.js";
+import { keys } from "../storage/keyspace.js";
 import type { Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
 import { sha256Hex } from "./sha256.js";
@@ -17,11 +18,6 @@ import type { DatabaseInfo } from "./types.js";
 
 /** Shared (copy-on-write) images up to this size are cached, at most 32 of them. */
 const BASE_IMAGE_CACHE_MAX_BYTES = 1024 * 1024;
-
-/** Where a tenant's image is stored: spread over two levels so no directory grows huge. */
-export function tenantKey(id: string): string {
-  return `tenants/${id.slice(0, 2)}/${id.slice(2, 4)}/${id}.db`;
-}
 
 /** Reads tenants' stored images and owns the shared ones. */
 export class ImageStore {
@@ -46,10 +42,13 @@ export class ImageStore {
   async sweep(): Promise<void> {
     const used = this.catalog.sharedImagesInUse();
     for (let after: string | undefined; ; ) {
-      const keys = await this.storage.list("images/", { limit: 1000, ...(after ? { after } : {}) });
-      for (const key of keys) if (!used.has(key)) await this.storage.delete(key);
-      if (keys.length < 1000) return;
-      after = keys[keys.length - 1];
+      const found = await this.storage.list(keys.imagesPrefix, {
+        limit: 1000,
+        ...(after ? { after } : {}),
+      });
+      for (const key of found) if (!used.has(key)) await this.storage.delete(key);
+      if (found.length < 1000) return;
+      after = found[found.length - 1];
     }
   }
 
@@ -66,7 +65,7 @@ export class ImageStore {
     for (let w = this.rewriting.get(info.id); w !== undefined; w = this.rewriting.get(info.id)) {
       await w;
     }
-    const read = this.storage.load(tenantKey(info.id));
+    const read = this.storage.load(keys.tenant(info.id));
     const reads = this.reading.get(info.id) ?? new Set<Promise<unknown>>();
     this.reading.set(info.id, reads);
     reads.add(read);
@@ -111,16 +110,14 @@ export class ImageStore {
   async requireShared(key: string): Promise<Uint8Array> {
     const bytes = await this.shared(key);
     if (bytes === undefined) {
-      throw new TenantliteError("DATABASE_CORRUPT", "a shared database image is missing", {
-        status: 500,
-      });
+      throw new TenantliteError("DATABASE_CORRUPT", "a shared database image is missing");
     }
     return bytes;
   }
 
   /** Stores `bytes` as a shared image (unless it is there already); returns its key. */
   async saveShared(bytes: Uint8Array, options?: { transfer?: boolean }): Promise<string> {
-    const key = `images/${await sha256Hex(bytes)}.db`;
+    const key = keys.image(await sha256Hex(bytes));
     if (!(await this.storage.has(key))) {
       await (options === undefined
         ? this.storage.save(key, bytes)

@@ -11,10 +11,10 @@ import { Connection } from "../engine/connection.js";
 import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { InArgs, ResultSet } from "../engine/values.js";
-import { TenantliteError } from "../errors.js";
+import { databaseNotFound, groupNotFound, TenantliteError } from "../errors.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
-import { AccessGuard, blocked, namespaceNotFound, readOnly } from "./access-guard.js";
+import { AccessGuard, blocked, readOnly } from "./access-guard.js";
 import { AttachPolicy } from "./attach-policy.js";
 import { Catalog } from "./catalog.js";
 import { PlatformClient } from "./client.js";
@@ -49,7 +49,6 @@ import type {
 } from "./types.js";
 import { type AccessPolicy, type Client, type ClientOptions, FULL_ACCESS } from "./types.js";
 
-export { tenantKey } from "./image-store.js";
 export { type ConnectOptions, MAX_OPEN_TENANTS, type PlatformOptions } from "./options.js";
 
 /** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
@@ -235,9 +234,7 @@ export class Platform {
     this.assertOpen();
     const job = this.migrations.get(this.requireSchema(schemaName), jobId);
     if (job === undefined) {
-      throw new TenantliteError("JOB_NOT_FOUND", "couldn't find requested migration job", {
-        status: 404,
-      });
+      throw new TenantliteError("JOB_NOT_FOUND", "couldn't find requested migration job");
     }
     return job;
   }
@@ -272,9 +269,7 @@ export class Platform {
   private requireSchema(name: string): DatabaseInfo {
     const info = this.catalog.requireDatabase(name);
     if (info.type !== "schema") {
-      throw new TenantliteError("SCHEMA_INVALID", "Invalid namespace: not a schema database", {
-        status: 400,
-      });
+      throw new TenantliteError("SCHEMA_INVALID", "Invalid namespace: not a schema database");
     }
     return info;
   }
@@ -302,7 +297,7 @@ export class Platform {
   async getGroup(name: string): Promise<GroupInfo> {
     this.assertOpen();
     const g = this.catalog.getGroup(name);
-    if (g === undefined) throw new TenantliteError("GROUP_NOT_FOUND", "group not found");
+    if (g === undefined) throw groupNotFound();
     return g;
   }
 
@@ -434,7 +429,7 @@ export class Platform {
       const access = current();
       if (access === undefined) return settleAccess().then(open);
       if (access !== FULL_ACCESS && !access.canRead(this.guard.refOf(nameOrId))) {
-        throw namespaceNotFound(nameOrId);
+        throw databaseNotFound(nameOrId);
       }
       const r = this.pool.openTenant(nameOrId, encryptionKey);
       return r instanceof Promise ? r.then(check) : check(r);

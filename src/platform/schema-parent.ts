@@ -121,8 +121,5 @@ export class SchemaParentRouter implements StatementRouter {
 
 /** The statement a migration's failure names (`step`, 1-based as sqld says), 0-based. */
 function failedStep(e: unknown): number {
-  if (e instanceof MigrationError) return Math.max((e.step ?? 1) - 1, 0);
-  // Until every migration failure is a MigrationError (migrations.ts still builds plain ones).
-  const m = /at step (\d+)/.exec(e instanceof Error ? e.message : "");
-  return m === null ? 0 : Number(m[1]) - 1;
+  return e instanceof MigrationError ? Math.max((e.step ?? 1) - 1, 0) : 0;
 }

@@ -124,7 +124,6 @@ function keyRequired(name: string): TenantliteError {
   return new TenantliteError(
     "ENCRYPTION_KEY_REQUIRED",
     `database "${name}" is encrypted: pass its encryption key`,
-    { status: 401 },
   );
 }
 
@@ -132,6 +131,5 @@ function keyInvalid(name: string): TenantliteError {
   return new TenantliteError(
     "ENCRYPTION_KEY_INVALID",
     `the encryption key for database "${name}" is wrong`,
-    { status: 401 },
   );
 }

@@ -11,11 +11,12 @@ import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantFile } from "../engine/tenant-file.js";
 import { TenantliteError } from "../errors.js";
 import { isEncryptedImage } from "../storage/encryption.js";
+import { keys } from "../storage/keyspace.js";
 import { Persister } from "../storage/persister.js";
 import { assertSqliteImage } from "../storage/sqlite-image.js";
 import type { Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
-import { type ImageStore, tenantKey } from "./image-store.js";
+import type { ImageStore } from "./image-store.js";
 import type { SettlingJobs } from "./migrations/jobs.js";
 import type { ResolvedOptions } from "./options.js";
 import type { TenantCrypto, TenantKeys } from "./tenant-keys.js";
@@ -193,7 +194,7 @@ export class TenantPool {
   ): Promise<PooledTenant> {
     await this.closing.get(info.id);
     let bytes = info.encrypted
-      ? await this.storage.load(tenantKey(info.id))
+      ? await this.storage.load(keys.tenant(info.id))
       : await this.images.load(info);
     let sealing: TenantCrypto | undefined;
     if (info.encrypted) {
@@ -214,7 +215,7 @@ export class TenantPool {
         throw new TenantliteError(
           "DATABASE_CORRUPT",
           `database "${info.name}" could not be opened: its stored file is damaged`,
-          { cause: e, status: 500 },
+          { cause: e },
         );
       }
     }
@@ -228,7 +229,7 @@ export class TenantPool {
           throw new TenantliteError(
             "DATABASE_CORRUPT",
             `database "${info.name}" could not be opened: its stored file is damaged`,
-            { cause: e, status: 500 },
+            { cause: e },
           );
         }
         // Anything else is sql.js's, not the file's (e.g. a clash of its random file names):
@@ -237,7 +238,7 @@ export class TenantPool {
           throw new TenantliteError(
             "DATABASE_OPEN_FAILED",
             `database "${info.name}" could not be opened: ${e instanceof Error ? e.message : String(e)}`,
-            { cause: e, status: 503 },
+            { cause: e },
           );
         }
       }
@@ -266,13 +267,13 @@ export class TenantPool {
     if (!t.file.takeChanged()) return undefined;
     t.changed = true;
     return this.persister
-      .write(tenantKey(t.info.id), () => this.committedImage(t))
+      .write(keys.tenant(t.info.id), () => this.committedImage(t))
       .catch(async (e: unknown) => {
         await t.reverting;
         throw new TenantliteError(
           "STORAGE_WRITE_FAILED",
           `saving database "${t.info.name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
-          { cause: e, status: 503 },
+          { cause: e },
         );
       });
   }
@@ -284,7 +285,7 @@ export class TenantPool {
   private saveFailed(key: string): void {
     const id = /([^/]+)\.db$/.exec(key)?.[1];
     const t = id === undefined ? undefined : this.open.get(id);
-    if (t === undefined || tenantKey(t.info.id) !== key || t.reverting !== undefined) return;
+    if (t === undefined || keys.tenant(t.info.id) !== key || t.reverting !== undefined) return;
     t.reverting = t.file.gate
       .hold(async () => this.swapImage(t, await this.durableImage(t)))
       .catch(() => {
@@ -300,7 +301,7 @@ export class TenantPool {
   /** The tenant's image as last saved (decrypted), or its starting image when never saved. */
   private async durableImage(t: PooledTenant): Promise<Uint8Array> {
     if (t.crypto === undefined) return (await this.images.load(t.info)) ?? this.images.empty();
-    const sealed = await this.storage.load(tenantKey(t.info.id));
+    const sealed = await this.storage.load(keys.tenant(t.info.id));
     if (sealed === undefined) throw new Error("no saved image");
     return this.keys.open(t.crypto, t.info.id, sealed);
   }
@@ -376,7 +377,7 @@ export class TenantPool {
       }
       await open.file.gate.hold(() => undefined);
     }
-    await this.persister?.flush(tenantKey(info.id));
+    await this.persister?.flush(keys.tenant(info.id));
     if (!allowShared) return { image: (await this.images.load(info)) ?? this.images.empty() };
     const own = await this.images.loadOwn(info);
     if (own !== undefined) return { image: own };
@@ -386,7 +387,7 @@ export class TenantPool {
 
   /** Installs a new image for a tenant (migrations): durably, and in memory when it is open. */
   async replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
-    const key = tenantKey(info.id);
+    const key = keys.tenant(info.id);
     const t = this.open.get(info.id);
     if (t === undefined) {
       await this.storage.save(key, bytes);
@@ -436,8 +437,8 @@ export class TenantPool {
         t.pins++;
         kept.push({ t, bytes });
       }
-      await Promise.all(entries.map(({ info }) => this.persister?.flush(tenantKey(info.id))));
-      const writes = entries.map(({ info, bytes }) => ({ key: tenantKey(info.id), bytes }));
+      await Promise.all(entries.map(({ info }) => this.persister?.flush(keys.tenant(info.id))));
+      const writes = entries.map(({ info, bytes }) => ({ key: keys.tenant(info.id), bytes }));
       const written =
         this.storage.overwriteMany !== undefined
           ? this.storage.overwriteMany(writes)
@@ -468,7 +469,7 @@ export class TenantPool {
    * memory are left as they are (a failed sync's redo, after the job was done).
    */
   async saveImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void> {
-    for (const { info, bytes } of entries) await this.storage.save(tenantKey(info.id), bytes);
+    for (const { info, bytes } of entries) await this.storage.save(keys.tenant(info.id), bytes);
   }
 
   /**
@@ -480,7 +481,7 @@ export class TenantPool {
     const owners = new Set<string>();
     await Promise.all(
       entries.map(async ({ info }) => {
-        if (await this.storage.has(tenantKey(info.id))) owners.add(info.id);
+        if (await this.storage.has(keys.tenant(info.id))) owners.add(info.id);
       }),
     );
     const records: Promise<void>[] = [];
@@ -525,7 +526,7 @@ export class TenantPool {
   /** A deleted database: its pending save is dropped, it is closed if open, its file deleted. */
   async delete(info: DatabaseInfo): Promise<void> {
     // A pending relaxed save must not bring the deleted tenant back.
-    await this.persister?.discard(tenantKey(info.id));
+    await this.persister?.discard(keys.tenant(info.id));
     const open = this.open.get(info.id);
     if (open !== undefined) {
       this.open.delete(info.id);
@@ -534,7 +535,7 @@ export class TenantPool {
     }
     this.openByName.delete(info.name);
     this.openByName.delete(info.id);
-    await this.storage.delete(tenantKey(info.id));
+    await this.storage.delete(keys.tenant(info.id));
   }
 
   /** From now on, opening a tenant fails with `PLATFORM_CLOSED`. */
@@ -592,7 +593,7 @@ export class TenantPool {
   }
 
   private async flushAndClose(t: PooledTenant): Promise<void> {
-    const key = tenantKey(t.info.id);
+    const key = keys.tenant(t.info.id);
     if (this.persister !== undefined) await this.persister.flush(key);
     else if (t.changed && this.catalog.getDatabase(t.info.id) !== undefined) {
       // Memory storage: the open database was the data; keep its image (unchanged ones already are).

@@ -10,11 +10,11 @@
  * await apiTokens.accepts(token); // true
  */
 import { TenantliteError } from "../../errors.js";
+import { keys } from "../../storage/keyspace.js";
 import type { Storage } from "../../storage/storage.js";
 import { sha256Hex } from "../sha256.js";
 
 /** Where tokens created through `/v1/auth/api-tokens` are kept across restarts. */
-const API_TOKENS_KEY = "auth/api-tokens.json";
 
 /** A created API token as listed: its id and name, never the token. */
 export interface ApiTokenInfo {
@@ -44,7 +44,7 @@ export class ApiTokens {
   /** Reads the stored tokens once; an unreadable file holds no usable token. */
   load(): Promise<void> {
     this.loaded ??= (async () => {
-      const bytes = await this.storage.load(API_TOKENS_KEY);
+      const bytes = await this.storage.load(keys.authApiTokens());
       if (bytes === undefined) return;
       try {
         for (const t of JSON.parse(new TextDecoder().decode(bytes)) as StoredApiToken[]) {
@@ -91,7 +91,7 @@ export class ApiTokens {
 
   private save(): Promise<void> {
     const bytes = new TextEncoder().encode(JSON.stringify([...this.tokens.values()]));
-    return this.storage.save(API_TOKENS_KEY, bytes);
+    return this.storage.save(keys.authApiTokens(), bytes);
   }
 }
 

@@ -32,10 +32,8 @@ import {
   SignJWT,
 } from "jose";
 import { TenantliteError } from "../../errors.js";
+import { keys } from "../../storage/keyspace.js";
 import type { Storage } from "../../storage/storage.js";
-
-const KEYS_KEY = "auth/jwt-keys.json";
-const ROTATIONS_KEY = "auth/rotations.json";
 
 /** What a permission check is about: a database and the group it belongs to. */
 export interface TokenTarget {
@@ -197,18 +195,18 @@ export class TokenAuthority {
     storage: Storage,
     options: TokenAuthorityOptions = {},
   ): Promise<TokenAuthority> {
-    let keys = await loadJson<{ privateJwk: JWK; publicJwk: JWK }>(storage, KEYS_KEY);
-    if (keys === undefined) {
+    let jwks = await loadJson<{ privateJwk: JWK; publicJwk: JWK }>(storage, keys.authJwtKeys());
+    if (jwks === undefined) {
       const pair = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-      keys = {
+      jwks = {
         privateJwk: await exportJWK(pair.privateKey),
         publicJwk: await exportJWK(pair.publicKey),
       };
-      await storage.save(KEYS_KEY, new TextEncoder().encode(JSON.stringify(keys)));
+      await storage.save(keys.authJwtKeys(), new TextEncoder().encode(JSON.stringify(jwks)));
     }
-    const privateKey = (await importJWK(keys.privateJwk, "EdDSA")) as CryptoKey;
-    const publicKey = (await importJWK(keys.publicJwk, "EdDSA")) as CryptoKey;
-    const rotations = (await loadJson<Rotations>(storage, ROTATIONS_KEY)) ?? {
+    const privateKey = (await importJWK(jwks.privateJwk, "EdDSA")) as CryptoKey;
+    const publicKey = (await importJWK(jwks.publicJwk, "EdDSA")) as CryptoKey;
+    const rotations = (await loadJson<Rotations>(storage, keys.authRotations())) ?? {
       databases: {},
       groups: {},
     };
@@ -373,7 +371,7 @@ export class TokenAuthority {
 
   private async saveRotations(): Promise<void> {
     await this.storage.save(
-      ROTATIONS_KEY,
+      keys.authRotations(),
       new TextEncoder().encode(JSON.stringify(this.rotations)),
     );
   }

@@ -5,7 +5,7 @@
  * statements a job accepts ({@link validate}).
  */
 import type { BatchStatement } from "../../engine/connection.js";
-import { TenantliteError } from "../../errors.js";
+import { MigrationError } from "../../errors.js";
 import type { Catalog } from "../catalog.js";
 import type { DatabaseInfo } from "../types.js";
 
@@ -233,8 +233,9 @@ export function validate(statements: readonly BatchStatement[]): BatchStatement[
 }
 
 /** A migration failed (`SCHEMA_MIGRATION_ERROR`). */
-export function migrationError(detail: string, cause?: unknown): TenantliteError {
-  return new TenantliteError("SCHEMA_MIGRATION_ERROR", `Schema migration error: ${detail}`, {
-    ...(cause === undefined ? {} : { cause }),
-  });
+export function migrationError(
+  detail: string,
+  options: { step?: number; child?: string; cause?: unknown } = {},
+): MigrationError {
+  return new MigrationError(detail, options);
 }

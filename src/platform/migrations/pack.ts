@@ -8,12 +8,6 @@ import { TenantliteError } from "../../errors.js";
 /** A staged child: its migrated image, or the shared image it is to read from now on. */
 export type StagedChild = { id: string; image: Uint8Array } | { id: string; base: string };
 
-/** Where a job's migrated parent image is staged. */
-export const parentKey = (jobId: number) => `migrations/${jobId}/parent.db`;
-/** Where a job's `n`th pack of staged children goes. */
-export const packKey = (jobId: number, n: number) =>
-  `migrations/${jobId}/pack-${String(n).padStart(8, "0")}`;
-
 const PACK_MAGIC_V1 = new TextEncoder().encode("TLPACK1\n");
 const PACK_MAGIC = new TextEncoder().encode("TLPACK2\n");
 

@@ -20,6 +20,7 @@ import type { BatchStatement } from "../../engine/connection.js";
 import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
+import { keys } from "../../storage/keyspace.js";
 import { deleteAll, type Storage } from "../../storage/storage.js";
 import type { AccessGuard } from "../access-guard.js";
 import type { Catalog } from "../catalog.js";
@@ -39,7 +40,7 @@ import {
   type SettlingJobs,
   validate,
 } from "./jobs.js";
-import { decodePack, encodePack, packKey, parentKey, type StagedChild } from "./pack.js";
+import { decodePack, encodePack, type StagedChild } from "./pack.js";
 
 /** What the runner works with. */
 export interface MigrationRunnerDeps {
@@ -171,7 +172,7 @@ export class MigrationRunner {
       if (dry.error !== undefined) {
         throw migrationError(
           `An error occured executing the migration at step ${dry.error.step}: ${dry.error.message}`,
-          dry.error.cause,
+          { step: dry.error.step, cause: dry.error.cause },
         );
       }
     } catch (e) {
@@ -215,7 +216,7 @@ export class MigrationRunner {
       try {
         await this.jobs.save(job); // before anything is staged: recovery finds what to clear
         // The parent's image is staged while the children are prepared; both before the commit.
-        const parentStaged = this.storage.save(parentKey(jobId), dry.image!);
+        const parentStaged = this.storage.save(keys.migrationParent(jobId), dry.image!);
         parentStaged.catch(() => undefined); // awaited below, after the children
         await this.prepareChildren(parent, job, list, emit, staged).catch(async (e) => {
           await parentStaged.catch(() => undefined); // then the children's error
@@ -248,7 +249,7 @@ export class MigrationRunner {
           // it from the stage. Until then the children stay as they are: no writes, no new job.
           const stuck = migrationError(
             `migration job ${jobId} of \`${parent.name}\` could not finish applying; it is finished from its staged images when the platform next starts`,
-            e,
+            { cause: e },
           );
           const never = Promise.reject(stuck);
           never.catch(() => undefined);
@@ -293,7 +294,7 @@ export class MigrationRunner {
       const n = packs++;
       pack = [];
       packBytes = 0;
-      const key = packKey(job.job_id, n);
+      const key = keys.migrationPack(job.job_id, n);
       if (keptBytes < KEEP_STAGED_BYTES) {
         staged.set(key, entries);
         for (const e of entries) if ("image" in e) keptBytes += e.image.length;
@@ -381,7 +382,7 @@ export class MigrationRunner {
           job.failures.push({ namespace: child.name, status: "RunFailure", error: message });
           failure ??= migrationError(
             `migration dry run failed: task ${task} for namespace \`${child.name}\` failed with error: ${message}`,
-            r.error.cause,
+            { step: r.error.step, child: child.name, cause: r.error.cause },
           );
           return;
         }
@@ -462,11 +463,11 @@ export class MigrationRunner {
       skipped = 0;
     };
     for (let after: string | undefined; ; ) {
-      const keys = await this.storage.list(`migrations/${job.job_id}/pack-`, {
+      const found = await this.storage.list(keys.migrationPackPrefix(job.job_id), {
         limit: PAGE,
         ...(after ? { after } : {}),
       });
-      for (const key of keys) {
+      for (const key of found) {
         let entries = staged.get(key);
         staged.delete(key);
         if (entries === undefined) {
@@ -500,12 +501,14 @@ export class MigrationRunner {
         }
         if (batchBytes >= APPLY_BATCH_BYTES) await replaceBatch();
       }
-      if (keys.length < PAGE) break;
-      after = keys[keys.length - 1];
+      if (found.length < PAGE) break;
+      after = found[found.length - 1];
     }
     await replaceBatch();
     const parent = this.catalog.getDatabase(job.parent);
-    const parentBytes = filesOnly ? undefined : await this.storage.load(parentKey(job.job_id));
+    const parentBytes = filesOnly
+      ? undefined
+      : await this.storage.load(keys.migrationParent(job.job_id));
     if (parent !== undefined && parentBytes !== undefined) {
       await this.pool.replaceImage(parent, parentBytes);
     }
@@ -537,9 +540,9 @@ export class MigrationRunner {
 
   private async clearStage(jobId: number): Promise<void> {
     for (;;) {
-      const keys = await this.storage.list(`migrations/${jobId}/`, { limit: PAGE });
-      await deleteAll(this.storage, keys);
-      if (keys.length < PAGE) return;
+      const found = await this.storage.list(keys.migrationPrefix(jobId), { limit: PAGE });
+      await deleteAll(this.storage, found);
+      if (found.length < PAGE) return;
     }
   }
 
@@ -563,7 +566,7 @@ export class MigrationRunner {
       if (job.status === "RunSuccess") {
         // Finished, but a stage left means its children's files may not have been synced: they
         // are written again from it (nothing was saved to them since, see `settled`).
-        const staged = await this.storage.list(`migrations/${job.job_id}/`, { limit: 1 });
+        const staged = await this.storage.list(keys.migrationPrefix(job.job_id), { limit: 1 });
         if (staged.length > 0) {
           await (await this.apply(job, () => undefined)).synced;
           await this.clearStage(job.job_id);
