@@ -80,6 +80,9 @@ function runCommand(
     });
     child.on("error", reject);
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A command that exits before reading its input closes the pipe: the write fails with
+    // EPIPE, which says nothing about the command (its exit code and output do).
+    child.stdin.on("error", () => undefined);
     child.stdin.end(options.input ?? "");
   });
 }
