@@ -11,7 +11,13 @@ import type { Catalog } from "./catalog.js";
 import type { ImageStore } from "./image-store.js";
 import type { MigrationRunner } from "./migrations/runner.js";
 import { assertValidName } from "./names.js";
-import { assertSizeLimit, DEFAULT_CONFIG, pickConfig } from "./options.js";
+import {
+  assertSizeLimit,
+  DEFAULT_CONFIG,
+  MAX_TENANT_BYTES,
+  pickConfig,
+  tooLarge,
+} from "./options.js";
 import { assertSecret, type TenantKeys } from "./tenant-keys.js";
 import type { TenantPool } from "./tenant-pool.js";
 import type { CreateDatabaseOptions, DatabaseConfig, DatabaseInfo } from "./types.js";
@@ -123,6 +129,9 @@ export class Databases {
     } else if (options.fromBytes !== undefined) {
       if (!(options.fromBytes instanceof Uint8Array)) {
         throw new TenantliteError("ARGS_INVALID", "fromBytes must be a Uint8Array");
+      }
+      if (options.fromBytes.length > MAX_TENANT_BYTES) {
+        throw tooLarge(name, options.fromBytes.length);
       }
       assertSqliteImage(options.fromBytes, name);
       bytes = options.fromBytes;

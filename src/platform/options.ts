@@ -155,3 +155,27 @@ export function newGroup(name: string, location: string): GroupInfo {
     delete_protection: false,
   });
 }
+
+/**
+ * The largest tenant the engine takes, in bytes: 2 GiB less 1 MiB. WebCrypto hashes at most
+ * 2 GiB at once (SHA-256 of a shared image: "data must be less than 2147483648 bits"), and Node's
+ * AES-GCM aborts the process on a plaintext just under 2 GiB (measured on Node 20: 2,147,483,600
+ * bytes seal, 2,147,483,631 abort), so nothing near that may reach them. A tenant is capped there
+ * like a size limit (`max_page_count`: a write past it fails with `SQLITE_FULL`), and an image
+ * over it is refused with `DATABASE_TOO_LARGE` before anything else is done with it.
+ */
+export const MAX_TENANT_BYTES = 2 ** 31 - 2 ** 20;
+
+/** A tenant's size cap: its size limit, never above {@link MAX_TENANT_BYTES}. */
+export function sizeCap(sizeLimit: number | undefined): number {
+  return Math.min(sizeLimit ?? MAX_TENANT_BYTES, MAX_TENANT_BYTES);
+}
+
+/** `DATABASE_TOO_LARGE` for an image of `bytes` (what the engine takes, and what to do). */
+export function tooLarge(name: string, bytes: number): TenantliteError {
+  const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+  return new TenantliteError(
+    "DATABASE_TOO_LARGE",
+    `database "${name.slice(0, 80)}" is ${mib(bytes)}, over the ${mib(MAX_TENANT_BYTES)} a tenant may have (WebCrypto hashes and encrypts at most 2 GiB at once): split its data over several databases`,
+  );
+}

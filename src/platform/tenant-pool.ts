@@ -18,12 +18,20 @@ import type { Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
 import type { ImageStore } from "./image-store.js";
 import type { SettlingJobs } from "./migrations/jobs.js";
-import type { ResolvedOptions } from "./options.js";
+import { MAX_TENANT_BYTES, type ResolvedOptions, sizeCap, tooLarge } from "./options.js";
 import type { TenantCrypto, TenantKeys } from "./tenant-keys.js";
 import type { DatabaseInfo } from "./types.js";
 
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
 const TENANT_OVERHEAD_BYTES = 200 * 1024;
+/**
+ * A tenant bigger than the whole memory budget (`maxOpenBytes`) stays open outside the budget
+ * while it is used, and this long after its last use: closing it would mean reading it all back
+ * at its next use (seconds per GB), on every use if uses of other tenants come between.
+ */
+export const OVERSIZED_KEEP_MS = 60_000;
+/** What a sealed (encrypted) image adds to the plain one, at most: header, nonce and tag. */
+const SEAL_MARGIN = 64 * 1024;
 
 let useClock = 0;
 
@@ -34,6 +42,8 @@ export class PooledTenant implements OpenTenant {
   /** Estimated memory held (image size plus per-connection overhead). */
   bytes = TENANT_OVERHEAD_BYTES;
   lastUsed = 0;
+  /** When it was last opened by a caller (`Date.now()`), for {@link OVERSIZED_KEEP_MS}. */
+  usedAt = 0;
   /** Uses in progress (connections between open and release); a pinned tenant is never evicted. */
   pins = 0;
   /** Whether a committed write happened since the tenant was opened. */
@@ -131,7 +141,7 @@ export class TenantPool {
     const open = this.open.get(next.id);
     if (open === undefined) return;
     open.info = next;
-    if (options.sizeLimit === true) open.file.setSizeLimit(next.sizeLimit);
+    if (options.sizeLimit === true) open.file.setSizeLimit(sizeCap(next.sizeLimit));
   }
 
   /**
@@ -144,6 +154,7 @@ export class TenantPool {
     const known = this.openByName.get(nameOrId);
     if (known !== undefined && this.open.get(known.info.id) === known) {
       known.lastUsed = ++useClock;
+      known.usedAt = Date.now();
       known.pins++;
       return known;
     }
@@ -151,6 +162,7 @@ export class TenantPool {
     const hit = this.open.get(info.id);
     if (hit !== undefined) {
       hit.lastUsed = ++useClock;
+      hit.usedAt = Date.now();
       hit.pins++;
       this.openByName.set(nameOrId, hit);
       return hit;
@@ -196,6 +208,13 @@ export class TenantPool {
     let bytes = info.encrypted
       ? await this.storage.load(keys.tenant(info.id))
       : await this.images.load(info);
+    // Refused before anything else is done with it (see MAX_TENANT_BYTES).
+    if (
+      bytes !== undefined &&
+      bytes.length > MAX_TENANT_BYTES + (info.encrypted ? SEAL_MARGIN : 0)
+    ) {
+      throw tooLarge(info.name, bytes.length);
+    }
     let sealing: TenantCrypto | undefined;
     if (info.encrypted) {
       if (bytes === undefined || !isEncryptedImage(bytes)) {
@@ -243,12 +262,13 @@ export class TenantPool {
         }
       }
     }
-    file.setSizeLimit(info.sizeLimit);
+    file.setSizeLimit(sizeCap(info.sizeLimit));
     const t = new PooledTenant(info, file, this);
     t.crypto = sealing;
     t.bytes = TENANT_OVERHEAD_BYTES + (bytes?.length ?? 0);
     this.openBytes += t.bytes;
     t.lastUsed = ++useClock;
+    t.usedAt = Date.now();
     // Pinned for every caller that waited for this load; later callers find it open and pin it.
     t.pins = entry.waiters;
     this.open.set(info.id, t);
@@ -550,18 +570,32 @@ export class TenantPool {
     await this.persister?.close();
   }
 
-  private overBudget(): boolean {
-    return this.open.size > this.maxOpen || this.openBytes > this.maxOpenBytes;
+  /** Whether `t` is bigger than the whole memory budget and was used lately (kept outside it). */
+  private oversizedInUse(t: PooledTenant, now: number): boolean {
+    return t.bytes > this.maxOpenBytes && now - t.usedAt < OVERSIZED_KEEP_MS;
   }
 
+  /**
+   * Closes idle tenants, least recently used first, while more are open than `maxOpenTenants` or
+   * they hold more than `maxOpenBytes` — not counting a tenant bigger than that budget while it
+   * is in use (see {@link OVERSIZED_KEEP_MS}), which only the count may close.
+   */
   private async evictIfOverBudget(): Promise<void> {
-    if (!this.overBudget()) return;
+    const now = Date.now();
+    let kept = 0;
+    for (const t of this.open.values()) if (this.oversizedInUse(t, now)) kept += t.bytes;
+    const tooMany = () => this.open.size > this.maxOpen;
+    const tooBig = () => this.openBytes - kept > this.maxOpenBytes;
+    if (!tooMany() && !tooBig()) return;
     const idle = [...this.open.values()]
       .filter((t) => t.pins === 0 && !t.file.gate.busy)
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const t of idle) {
-      if (!this.overBudget()) break;
+      if (!tooMany() && !tooBig()) break;
+      const oversized = this.oversizedInUse(t, now);
+      if (oversized && !tooMany()) continue;
       await this.closeTenant(t);
+      if (oversized) kept -= t.bytes;
     }
   }
 

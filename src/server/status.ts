@@ -32,6 +32,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   GROUP_IS_DEFAULT: 409,
   GROUP_NOT_EMPTY: 409,
   BODY_TOO_LARGE: 413,
+  DATABASE_TOO_LARGE: 413,
   // 500: the server is at fault, or its stored state is damaged.
   AUTH_STATE_CORRUPT: 500,
   DATABASE_CORRUPT: 500,
