@@ -10,9 +10,10 @@
  * await db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
  */
 
-export { type BatchStatement, Connection, type ConnectionOptions } from "./engine/connection.js";
+export type { BatchStatement, Connection, ConnectionOptions } from "./engine/connection.js";
 export type { SqlJsConfig } from "./engine/loader.js";
 export { SqliteError } from "./engine/sqlite-errors.js";
+export type { StatementDescription } from "./engine/tenant-db.js";
 export type {
   InArgs,
   InStatement,
@@ -38,7 +39,15 @@ export {
   type PlatformOptions,
   tenantKey,
 } from "./platform/platform.js";
-export { type MintOptions, Permissions, TokenAuthority } from "./platform/tokens.js";
+export {
+  type MintOptions,
+  Permissions,
+  TokenAuthority,
+  type TokenAuthorityOptions,
+  type TokenClaims,
+  type TokenScope,
+  type TokenTarget,
+} from "./platform/tokens.js";
 export type {
   Client,
   ClientOptions,
@@ -57,6 +66,14 @@ export {
   type DatabaseRef,
   FULL_ACCESS,
 } from "./platform/types.js";
-export { createHandler } from "./server/handler.js";
+export type { ServerLimits } from "./server/context.js";
+export {
+  createHandler,
+  type HandlerOptions,
+  type ServerHandler,
+  type UpgradeRequest,
+} from "./server/handler.js";
+export type { WsSession, WsTransport } from "./server/hrana/ws-session.js";
+export type { BodyLimits, HttpRequest, Reply } from "./server/http.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export type { SaveOptions, Storage } from "./storage/storage.js";
