@@ -1,29 +1,24 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, expect } from "vitest";
+import { afterEach } from "vitest";
 import { loadSqlJs } from "../src/engine/loader.js";
+import type { TenantliteError } from "../src/errors.js";
 
 /**
- * Asserts that `promise` rejects with a tenantlite (or libSQL) error carrying `code`, and
- * optionally that its message matches `message`. Tests check codes first; messages only by regex.
+ * What `action` (a promise, or a function, sync or async) threw or rejected with; undefined when
+ * it succeeded. Typed as the tenantlite error it should be: assert that with
+ * `expect(e).toBeTenantliteError(code)` before reading its fields.
  */
-export async function expectCode(
-  promise: Promise<unknown> | (() => unknown),
-  code: string,
-  message?: RegExp,
-): Promise<Error & { code: string }> {
-  let error: unknown;
+export async function caught<E = TenantliteError>(
+  action: Promise<unknown> | (() => unknown),
+): Promise<E> {
   try {
-    await (typeof promise === "function" ? promise() : promise);
+    await (typeof action === "function" ? action() : action);
   } catch (e) {
-    error = e;
+    return e as E;
   }
-  expect(error, `expected an error with code ${code}`).toBeInstanceOf(Error);
-  const e = error as Error & { code: string };
-  expect(e.code).toBe(code);
-  if (message !== undefined) expect(e.message).toMatch(message);
-  return e;
+  return undefined as E;
 }
 
 /**

@@ -12,7 +12,6 @@ import { type Client, createClient } from "@libsql/client";
 import { createClient as createApiClient } from "@tursodatabase/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { expectCode } from "../helpers.js";
 
 const API_TOKEN = "connections-test-token";
 let dir: string;
@@ -93,10 +92,9 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
     acknowledged.push(name);
     expect((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(before + 1);
     // Its own connection cannot fire it either: the insert is a write.
-    await expectCode(
+    await expect(
       ro.execute("INSERT INTO main.users (name, age) VALUES ('ro', 3)"),
-      "AUTH_FORBIDDEN",
-    );
+    ).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
     ro.close();
   });
 
@@ -110,7 +108,7 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
       "PRAGMA recursive_triggers = 1",
       "PRAGMA cache_size = 10",
     ]) {
-      await expectCode(ro.execute(sql), "AUTH_FORBIDDEN");
+      await expect(ro.execute(sql)).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
     }
     expect((await ro.execute("PRAGMA foreign_keys")).rows[0]![0]).toBe(1);
     expect((await ro.execute("PRAGMA table_info(users)")).rows.length).toBe(3);
@@ -121,10 +119,9 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
     await a.execute("PRAGMA query_only = 1");
     await a.rollback();
     const b = client(rwToken);
-    await expectCode(
+    await expect(
       b.execute("INSERT INTO users (name, age) VALUES ('negative', -1)"),
-      "SQLITE_CONSTRAINT",
-    );
+    ).rejects.toBeTenantliteError("SQLITE_CONSTRAINT");
     const name = `${scheme}-after-pragmas`;
     await b.execute({ sql: "INSERT INTO users (name, age) VALUES (?, 4)", args: [name] });
     acknowledged.push(name);
@@ -155,7 +152,10 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
         "PRAGMA journal_mode = DELETE",
         "PRAGMA locking_mode = EXCLUSIVE",
       ]) {
-        await expectCode(client(token).execute(sql), "PRAGMA_FORBIDDEN", /cannot be set/);
+        await expect(client(token).execute(sql)).rejects.toBeTenantliteError(
+          "PRAGMA_FORBIDDEN",
+          /cannot be set/,
+        );
       }
     }
     const name = `${scheme}-after-heap-limit`;
