@@ -1,5 +1,6 @@
 /**
- * The mission, end to end with the unmodified clients (issue 7, point 7): `@tursodatabase/api`
+ * Multi-database schema and queries (the mission of issue 7, point 7), end to end with the
+ * unmodified clients: `@tursodatabase/api`
  * creates a schema parent with three children, enables attach on one and mints a token with
  * `read_attach`; `@libsql/client` migrates the parent and sees the change in every child, writes
  * per tenant, ATTACHes and joins in one transaction, and sees DDL on a child and an unauthorized
