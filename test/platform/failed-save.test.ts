@@ -3,14 +3,11 @@
  * the tenant goes back to its last durable state, so the failed write is neither readable nor
  * part of any later save, and the error names the database, never a storage path.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/index.js";
 import type { SaveOptions, Storage } from "../../src/storage/storage.js";
-import { caught } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
 
 /** FsStorage whose tenant saves fail while `failing` is set (a full disk, a read-only dir). */
@@ -30,19 +27,19 @@ class FailingStorage extends DelegatingStorage {
 }
 
 let dir: string | undefined;
+const tempDir = useTempDirs("tenantlite-failed-save-");
 let platform: Platform | undefined;
 let storage: FailingStorage | undefined;
 afterEach(async () => {
   await platform?.close().catch(() => undefined);
   await storage?.close().catch(() => undefined);
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   platform = undefined;
   storage = undefined;
   dir = undefined;
 });
 
 async function open(): Promise<{ platform: Platform; storage: FailingStorage }> {
-  dir ??= await mkdtemp(join(tmpdir(), "tenantlite-failed-save-"));
+  dir ??= tempDir();
   storage = new FailingStorage(await FsStorage.open(dir));
   platform = await createPlatform({ storage });
   return { platform, storage };

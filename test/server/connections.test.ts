@@ -5,16 +5,15 @@
  * connection creates or sets never changes another's data or behaviour, readers never wait for a
  * writer, and after a restart every acknowledged row is there and `integrity_check` is ok.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { createClient as createApiClient } from "@tursodatabase/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
+import { useTempDirs } from "../helpers.js";
 
 const API_TOKEN = "connections-test-token";
 let dir: string;
+const tempDir = useTempDirs("tenantlite-connections-", { scope: "file" });
 let server: RunningServer;
 let rwToken: string;
 let roToken: string;
@@ -24,7 +23,7 @@ async function start(): Promise<RunningServer> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tenantlite-connections-"));
+  dir = tempDir();
   server = await start();
   const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
   await api.databases.create("acme");
@@ -39,7 +38,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** Rows acknowledged to writers, checked after the restart. */

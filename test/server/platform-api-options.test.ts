@@ -5,8 +5,7 @@
  * surprise, `apiTokens.validate` tells the truth, and a `baseUrl` without `/v1/` is told so.
  * Everything goes through the real clients over the real server, on a data directory.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { createClient as createApiClient, type TursoClientError } from "@tursodatabase/api";
@@ -15,10 +14,11 @@ import { createPlatform } from "../../src/node/create-platform.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
 import type { Platform } from "../../src/platform/platform.js";
-import { caught } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { pipeline } from "./helpers.js";
 
 let dir: string;
+const tempDir = useTempDirs("tl-api-options-", { scope: "file" });
 let platform: Platform;
 let server: RunningServer;
 let api: ReturnType<typeof createApiClient>;
@@ -39,7 +39,7 @@ beforeAll(async () => {
     }
     return res;
   };
-  dir = mkdtempSync(join(tmpdir(), "tl-api-options-"));
+  dir = tempDir();
   await start();
 });
 
@@ -58,7 +58,6 @@ afterAll(async () => {
   globalThis.fetch = realFetch;
   await server?.close();
   await platform?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 /** The promise's rejection, with the response's `code` attached as `.code` (for toBeTenantliteError). */

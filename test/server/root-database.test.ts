@@ -4,24 +4,15 @@
  * `@libsql/client`; a `/dev/<db>` URL without its slash, and TLS on the plain port, say what to
  * write instead.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import initSqlJs from "sql.js";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer } from "../../src/node/server.js";
-import { caught } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "tl-root-"));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs("tl-root-", { scope: "file" });
 
 /** Reads a SQLite file with a separate SQLite (sql.js opened on the bytes), as sqlite3 would. */
 async function readWithSqlite(path: string, sql: string): Promise<unknown[][]> {

@@ -5,18 +5,18 @@
  * transaction's `executeMultiple`, a Hrana `sequence` inside `BEGIN … COMMIT`, and a `sequence`
  * holding only `BEGIN`. After a restart the family is whole and still migrates.
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSqlJs } from "../../src/engine/loader.js";
 import { tenantKey } from "../../src/index.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { caught } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { pipeline } from "./helpers.js";
 
 let dir: string;
+const tempDir = useTempDirs("tenantlite-schema-routes-", { scope: "file" });
 let server: RunningServer;
 const clients: Client[] = [];
 
@@ -33,7 +33,7 @@ const stmt = (sql: string) => ({ sql, args: [], named_args: [], want_rows: true 
 type Json = any;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tenantlite-schema-routes-"));
+  dir = tempDir();
   await start();
   await server.platform.createDatabase("app", { type: "schema" });
   await client("app").execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
@@ -46,7 +46,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const c of clients) c.close();
   await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function schemaOf(name: string): Promise<string> {

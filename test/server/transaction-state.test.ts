@@ -4,24 +4,22 @@
  * or are skipped by their `not is_autocommit` condition (Hrana 3), `is_autocommit` follows, and
  * a failing `executeMultiple` inside its own BEGIN answers at once with a data directory.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { caught } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { pipeline } from "./helpers.js";
 
 let platform: Platform;
 let dir: string;
+const tempDir = useTempDirs("tenantlite-txstate-", { scope: "file" });
 let server: RunningServer;
 
 beforeAll(async () => {
   platform = await createPlatform();
   await platform.createDatabase("tx");
-  dir = await mkdtemp(join(tmpdir(), "tenantlite-txstate-"));
+  dir = tempDir();
   server = await startServer({ port: 0, dataDir: dir, consoleDir: false });
   await server.platform.createDatabase("acme");
 });
@@ -29,7 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform.close();
   await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function fresh(c: ReturnType<Platform["client"]>, unique = false) {

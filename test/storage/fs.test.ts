@@ -1,16 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { caught } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { describeStorageConformance, hostileKeys } from "./conformance.js";
 
-const base = await mkdtemp(join(tmpdir(), "tenantlite-fs-"));
-afterAll(() => rm(base, { recursive: true, force: true }));
+const base = useTempDirs("tenantlite-fs-", { scope: "file" })();
 let counter = 0;
 const freshDir = (): string => join(base, `s${counter++}`);
 const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
