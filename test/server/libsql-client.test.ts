@@ -1,23 +1,21 @@
 /**
  * Hrana through the unmodified `@libsql/client`, over http:// and ws://: statements, batches,
  * migrations and scripts, interactive transactions, coded errors, and what tokens and a
- * database's configuration allow (databases and tokens made with `@tursodatabase/api`).
+ * database's configuration allow, and token rotation (databases and tokens made with
+ * `@tursodatabase/api`).
  */
 import { type Client, createClient, LibsqlError } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/node/server.js";
 import { caught } from "../helpers.js";
-import { startTestServer } from "./helpers.js";
+import { startTenantsServer } from "./helpers.js";
 
 let server: RunningServer;
-let api: Awaited<ReturnType<typeof startTestServer>>["api"];
+let api: Awaited<ReturnType<typeof startTenantsServer>>["api"];
 let token: string;
 
 beforeAll(async () => {
-  ({ server, api } = await startTestServer({ auth: true }));
-  await api.groups.create("tenants", "local" as never);
-  await api.databases.create("acme", { group: "tenants" });
-  await api.databases.create("globex", { group: "tenants" });
+  ({ server, api } = await startTenantsServer());
   token = (await api.databases.createToken("acme")).jwt;
 });
 
@@ -175,6 +173,35 @@ for (const proto of ["http", "ws"] as const) {
     });
   });
 }
+
+describe("token rotation", () => {
+  it("invalidates earlier database and group tokens", async () => {
+    const dbToken = (await api.databases.createToken("globex")).jwt;
+    const groupToken = (await api.groups.createToken("tenants")).jwt;
+    const url = `${server.url}/dev/globex/`;
+    for (const t of [dbToken, groupToken]) {
+      const c = createClient({ url, authToken: t });
+      await c.execute("SELECT 1");
+      c.close();
+    }
+    await api.databases.rotateTokens("globex");
+    const c1 = createClient({ url, authToken: dbToken });
+    await expect(c1.execute("SELECT 1")).rejects.toBeTenantliteError("AUTH_JWT_INVALID", /rotated/);
+    // A group token minted before the database's rotation no longer works on it (issue 17);
+    // it still works on the group's other databases.
+    await expect(
+      createClient({ url, authToken: groupToken }).execute("SELECT 1"),
+    ).rejects.toBeTenantliteError("AUTH_JWT_INVALID", /rotated/);
+    const c2 = createClient({ url: `${server.url}/dev/acme/`, authToken: groupToken });
+    await c2.execute("SELECT 1");
+    await api.groups.rotateTokens("tenants");
+    await expect(c2.execute("SELECT 1")).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
+    const fresh = createClient({ url, authToken: (await api.databases.createToken("globex")).jwt });
+    await fresh.execute("SELECT 1");
+    for (const c of [c1, c2, fresh]) c.close();
+    token = (await api.databases.createToken("acme")).jwt;
+  });
+});
 
 async function patchConfig(name: string, body: Record<string, boolean | null>) {
   const res = await fetch(`${server.url}/v1/organizations/local/databases/${name}/configuration`, {

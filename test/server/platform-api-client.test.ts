@@ -4,16 +4,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/node/server.js";
-import { startTestServer } from "./helpers.js";
+import { startTenantsServer } from "./helpers.js";
 
 let server: RunningServer;
-let api: Awaited<ReturnType<typeof startTestServer>>["api"];
+let api: Awaited<ReturnType<typeof startTenantsServer>>["api"];
 
 beforeAll(async () => {
-  ({ server, api } = await startTestServer({ auth: true }));
-  await api.groups.create("tenants", "local" as never);
-  await api.databases.create("acme", { group: "tenants" });
-  await api.databases.create("globex", { group: "tenants" });
+  ({ server, api } = await startTenantsServer());
 });
 
 afterAll(async () => {
