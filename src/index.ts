@@ -10,9 +10,10 @@
  * await db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
  */
 
-export { type BatchStatement, Connection, type ConnectionOptions } from "./engine/connection.js";
+export type { BatchStatement, Connection, ConnectionOptions } from "./engine/connection.js";
 export type { SqlJsConfig } from "./engine/loader.js";
 export { SqliteError } from "./engine/sqlite-errors.js";
+export type { StatementDescription } from "./engine/tenant-db.js";
 export type {
   InArgs,
   InStatement,
@@ -29,7 +30,6 @@ export {
   TenantliteBatchError,
   TenantliteError,
 } from "./errors.js";
-export { type MintOptions, Permissions, TokenAuthority } from "./platform/auth/jwt.js";
 export type {
   JobStatus,
   MigrationJob,
@@ -44,6 +44,15 @@ export {
   Platform,
   type PlatformOptions,
 } from "./platform/platform.js";
+export {
+  type MintOptions,
+  Permissions,
+  TokenAuthority,
+  type TokenAuthorityOptions,
+  type TokenClaims,
+  type TokenScope,
+  type TokenTarget,
+} from "./platform/auth/jwt.js";
 export type {
   Client,
   ClientOptions,
@@ -62,6 +71,14 @@ export {
   type DatabaseRef,
   FULL_ACCESS,
 } from "./platform/types.js";
-export { createHandler } from "./server/handler.js";
+export type { ServerLimits } from "./server/context.js";
+export {
+  createHandler,
+  type HandlerOptions,
+  type ServerHandler,
+  type UpgradeRequest,
+} from "./server/handler.js";
+export type { WsSession, WsTransport } from "./server/hrana/ws-session.js";
+export type { BodyLimits, HttpRequest, Reply } from "./server/http.js";
 export { MemoryStorage } from "./storage/memory-storage.js";
 export type { SaveOptions, Storage } from "./storage/storage.js";

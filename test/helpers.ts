@@ -1,42 +1,50 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, expect } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { loadSqlJs } from "../src/engine/loader.js";
+import type { TenantliteError } from "../src/errors.js";
 
 /**
- * Asserts that `promise` rejects with a tenantlite (or libSQL) error carrying `code`, and
- * optionally that its message matches `message`. Tests check codes first; messages only by regex.
+ * What `action` (a promise, or a function, sync or async) threw or rejected with; undefined when
+ * it succeeded. Typed as the tenantlite error it should be: assert that with
+ * `expect(e).toBeTenantliteError(code)` before reading its fields.
  */
-export async function expectCode(
-  promise: Promise<unknown> | (() => unknown),
-  code: string,
-  message?: RegExp,
-): Promise<Error & { code: string }> {
-  let error: unknown;
+export async function caught<E = TenantliteError>(
+  action: Promise<unknown> | (() => unknown),
+): Promise<E> {
   try {
-    await (typeof promise === "function" ? promise() : promise);
+    await (typeof action === "function" ? action() : action);
   } catch (e) {
-    error = e;
+    return e as E;
   }
-  expect(error, `expected an error with code ${code}`).toBeInstanceOf(Error);
-  const e = error as Error & { code: string };
-  expect(e.code).toBe(code);
-  if (message !== undefined) expect(e.message).toMatch(message);
-  return e;
+  return undefined as E;
 }
 
 /**
- * Temporary directories for a test file, removed after each test: call once at the top level and
- * use the returned function inside tests.
+ * Temporary directories for a test file, the one way tests make them: call once at the top level
+ * (before the file's own after-hooks, so those run first) and use the returned function, at the
+ * top level, in hooks or in tests. They are removed after each test, or with `scope: "file"` after
+ * the file's last test (for directories made at the top level or in `beforeAll`). `parent` puts
+ * them somewhere other than the OS's temp directory (a bundle a child process runs from
+ * `node_modules`, to resolve its packages); `prefix` can be overridden per directory.
+ *
+ * @example
+ * const tempDir = useTempDirs("tl-fs-");
+ * it("…", async () => { const storage = await FsStorage.open(tempDir()); … });
  */
-export function useTempDirs(prefix: string): () => string {
+export function useTempDirs(
+  prefix: string,
+  options: { scope?: "test" | "file"; parent?: string } = {},
+): (prefixOverride?: string) => string {
   const dirs: string[] = [];
-  afterEach(() => {
+  const remove = (): void => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  return () => {
-    const d = mkdtempSync(join(tmpdir(), prefix));
+  };
+  if (options.scope === "file") afterAll(remove);
+  else afterEach(remove);
+  return (prefixOverride) => {
+    const d = mkdtempSync(join(options.parent ?? tmpdir(), prefixOverride ?? prefix));
     dirs.push(d);
     return d;
   };

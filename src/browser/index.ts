@@ -18,17 +18,25 @@
 
 // The console and other browser tools split and check scripts before running them.
 export {
+  type ColumnDefinition,
+  type ObjectRef,
+  type ParsedStatement,
   type ParseError,
+  type ParseOptions,
   type ParseResult,
   parse,
+  type StatementKind,
+  type StatementSummary,
   splitStatements,
+  type TransactionEffect,
 } from "../../parser/index.js";
 export * from "../index.js";
 export {
   BrowserPlatform,
   type BrowserPlatformOptions,
   createBrowserPlatform,
-  RemoteConnection,
+  type RemoteConnection,
 } from "./browser-platform.js";
 export { IdbStorage, type IdbStorageOptions } from "./idb-storage.js";
+export type { EnginePlatformOptions } from "./open-engine.js";
 export type { RemoteClientOptions } from "./rpc.js";

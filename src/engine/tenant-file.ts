@@ -11,9 +11,9 @@
  *
  * Files are recycled. sql.js maps a shared WAL file's wal-index (`-shm`) into the WASM heap and
  * never frees that memory when the file closes (~75 KB per file: the process fails after ~17,000
- * closes; see test/engine/churn.test.ts). So a closed tenant's file is kept as a spare, with its
- * owner connection and its mapping, and the next tenant opened takes it over: its image is
- * copied in with SQLite's backup API, as one write transaction.
+ * closes; see test/engine/file-recycling.test.ts). So a closed tenant's file is kept as a spare,
+ * with its owner connection and its mapping, and the next tenant opened takes it over: its image
+ * is copied in with SQLite's backup API, as one write transaction.
  */
 import { TenantliteError } from "../errors.js";
 import { TenantGate } from "./gate.js";

@@ -2,26 +2,25 @@
 // says "Delete group…", unlike a database's "Delete"), cancelling or a wrong name deletes
 // nothing, and the default group offers no delete at all.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
+import { useTempDirs } from "../helpers.js";
 import { hasChromium, launchChromium, type TestBrowser } from "./chromium.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 describe.skipIf(!hasChromium)("console: deleting a group", () => {
   let server: RunningServer;
+  const tempDir = useTempDirs("tenantlite-web-groups-", { scope: "file" });
   let dist: string;
   let browser: TestBrowser;
   let page: Page;
   const dialogs: string[] = [];
 
   beforeAll(async () => {
-    dist = mkdtempSync(join(tmpdir(), "tenantlite-web-groups-"));
+    dist = tempDir();
     execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
       cwd: root,
     });
@@ -45,7 +44,6 @@ describe.skipIf(!hasChromium)("console: deleting a group", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    rmSync(dist, { recursive: true, force: true });
   });
 
   const groupList = async () => (await page.locator("#group-list").textContent()) ?? "";

@@ -3,13 +3,12 @@
 // refused on a child, attach + join, export/import, delete; then reload, browser restart and
 // offline reload, checking data and schema survived. Screenshots go to test/artifacts/.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
+import { useTempDirs } from "../helpers.js";
 import { launchChromium, type TestBrowser } from "./chromium.js";
 import { openDb, ready, runSql, shown } from "./console-ui.js";
 
@@ -24,6 +23,7 @@ async function dbNames(page: Page): Promise<string[]> {
 
 describe("browser console in Chromium", () => {
   let server: RunningServer;
+  const tempDir = useTempDirs("tenantlite-web-", { scope: "file" });
   let dist: string;
   let browser: TestBrowser;
   let page: Page;
@@ -31,7 +31,7 @@ describe("browser console in Chromium", () => {
 
   beforeAll(async () => {
     // Each test file builds its own copy: parallel builds into web/dist would race.
-    dist = mkdtempSync(join(tmpdir(), "tenantlite-web-"));
+    dist = tempDir();
     execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
       cwd: root,
     });
@@ -46,7 +46,6 @@ describe("browser console in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    rmSync(dist, { recursive: true, force: true });
   });
 
   it("loads at / and becomes ready; the browser's own tenants are a click away from the server's", async () => {

@@ -1,24 +1,23 @@
 // The Node server serves the built console at / to browsers and leaves every other route alone:
 // Hrana's GET /, /v2, /dev/<db>/…, the Platform API and WebSocket upgrades on /.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { type RunningServer, startServer } from "../../src/node/server.js";
+import { useTempDirs } from "../helpers.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 
 describe("console served by the Node server", () => {
   let server: RunningServer;
+  const tempDir = useTempDirs("tenantlite-web-", { scope: "file" });
   let dist: string;
 
   beforeAll(async () => {
     // Each test file builds its own copy: parallel builds into web/dist would race.
-    dist = mkdtempSync(join(tmpdir(), "tenantlite-web-"));
+    dist = tempDir();
     execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
       cwd: root,
     });
@@ -26,7 +25,6 @@ describe("console served by the Node server", () => {
   });
   afterAll(async () => {
     await server?.close();
-    rmSync(dist, { recursive: true, force: true });
   });
 
   it("answers a browser's GET / with the console page", async () => {

@@ -5,17 +5,17 @@
 // parse results and errors for the whole agreement corpus, plus broken inputs, with and without
 // the substitutions.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Metafile, type Plugin } from "esbuild";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { webPlugins } from "../../web/build/plugins.mjs";
+import { useTempDirs } from "../helpers.js";
 import { corpus } from "../parser/corpus.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), "tenantlite-web-build-"));
+const dir = useTempDirs("tenantlite-web-build-", { scope: "file" })();
 
 type ParserModule = typeof import("../../parser/index.js");
 
@@ -41,8 +41,6 @@ async function bundleParser(
 }
 
 describe("the browser build's substitutions", () => {
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
   it("give the parser the same results over the corpus and broken inputs, without lodash-es, chevrotain's lexer, its grammar checks, its message texts or its error recovery", async () => {
     const { parser: real, inputs: realInputs } = await bundleParser("real", []);
     const { parser: swapped, inputs: swappedInputs } = await bundleParser("lite", webPlugins);

@@ -4,8 +4,6 @@
  * race other builds of dist/.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 
@@ -35,11 +33,6 @@ export interface RunResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** A temporary directory. */
-export function tempDir(prefix = "tl-cli-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** Runs the CLI with `args`; `input` is piped to stdin (stdin is closed either way). */

@@ -8,7 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { BUNDLE, buildCli, errorCode, runCli, runCliInPty, tempDir } from "./helpers.js";
+import { useTempDirs } from "../helpers.js";
+import { BUNDLE, buildCli, errorCode, runCli, runCliInPty } from "./helpers.js";
+
+const tempDir = useTempDirs("tl-cli-", { scope: "file" });
 
 const CHILDREN = 30;
 let server: RunningServer;

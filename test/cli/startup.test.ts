@@ -17,7 +17,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { buildCli, errorCode, runCli, tempDir } from "./helpers.js";
+import { useTempDirs } from "../helpers.js";
+import { buildCli, errorCode, runCli } from "./helpers.js";
+
+const tempDir = useTempDirs("tl-cli-", { scope: "file" });
 
 const root = new URL("../..", import.meta.url).pathname;
 let memServer: RunningServer;

@@ -7,7 +7,10 @@ import { copyFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { buildCli, errorCode, runCli, tempDir } from "./helpers.js";
+import { useTempDirs } from "../helpers.js";
+import { buildCli, errorCode, runCli } from "./helpers.js";
+
+const tempDir = useTempDirs("tl-cli-", { scope: "file" });
 
 let server: RunningServer;
 

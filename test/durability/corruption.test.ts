@@ -3,28 +3,26 @@
  * reported with a coded error naming the database when that tenant is used — never a crash of the
  * process — and never affect another tenant of the same platform.
  */
-import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, FsStorage, type Platform } from "../../src/node/index.js";
 import { keys } from "../../src/storage/keyspace.js";
+import { useTempDirs } from "../helpers.js";
 
 const CODES = ["DATABASE_CORRUPT", "INVALID_SQLITE_FILE"];
 const ROWS = 400;
 
+const tempDir = useTempDirs("tenantlite-corrupt-");
 let platform: Platform | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await platform?.close().catch(() => undefined);
   platform = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** A platform with `victim` and `bystander`, both holding ROWS rows over several pages. */
 async function setUp(): Promise<{ dir: string; victimFile: string }> {
-  const dir = mkdtempSync(join(tmpdir(), "tenantlite-corrupt-"));
-  dirs.push(dir);
+  const dir = tempDir();
   const p = await createPlatform({ storage: await FsStorage.open(dir) });
   for (const name of ["victim", "bystander"]) {
     await p.createDatabase(name);

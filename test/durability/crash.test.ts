@@ -6,25 +6,21 @@
  * catalog opens and passes `PRAGMA integrity_check`, holds every acknowledged insert and nothing
  * that was never written, that acknowledged creates exist and acknowledged deletes are gone.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildChild, crashLoop, seed } from "./harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useTempDirs } from "../helpers.js";
+import { BUNDLE_PARENT, buildChild, crashLoop, seed } from "./harness.js";
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 200);
 const TIME_BOUND_MS = Number(process.env.CRASH_TIME_BOUND_MS ?? 420_000);
 const TENANTS = 20;
 
-let child: { script: string; cleanup: () => void };
+const tempDir = useTempDirs("tenantlite-crash-", { scope: "file" });
+const bundleDir = useTempDirs(".tl-durability-", { scope: "file", parent: BUNDLE_PARENT });
+let child: { script: string };
 let dataDir: string;
 beforeAll(async () => {
-  child = await buildChild();
-  dataDir = mkdtempSync(join(tmpdir(), "tenantlite-crash-"));
-});
-afterAll(() => {
-  child?.cleanup();
-  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  child = await buildChild(bundleDir());
+  dataDir = tempDir();
 });
 
 describe("SIGKILL during strict writes", () => {

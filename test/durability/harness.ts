@@ -4,7 +4,6 @@
  * acknowledgement, and checks the directory with a fresh platform in this process.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -12,11 +11,13 @@ import { createPlatform, FsStorage, type Platform } from "../../src/node/index.j
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
+/** Where the child's bundle is made: under node_modules, so that it resolves sql.js. */
+export const BUNDLE_PARENT = resolve(here, "../../node_modules");
+
 /**
- * Bundles the child once (the bundle lives under node_modules so it resolves sql.js). Returns its path and a cleanup.
+ * Bundles the child once into `dir` (a temp dir made in {@link BUNDLE_PARENT}). Returns its path.
  */
-export async function buildChild(): Promise<{ script: string; cleanup: () => void }> {
-  const dir = mkdtempSync(join(resolve(here, "../../node_modules"), ".tl-durability-"));
+export async function buildChild(dir: string): Promise<{ script: string }> {
   const script = join(dir, "crash-child.mjs");
   await build({
     entryPoints: [join(here, "crash-child.ts")],
@@ -34,7 +35,7 @@ export async function buildChild(): Promise<{ script: string; cleanup: () => voi
     },
     logLevel: "warning",
   });
-  return { script, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { script };
 }
 
 /** A spawned child that has loaded sql.js and waits for its `go` line. */

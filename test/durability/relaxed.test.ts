@@ -2,26 +2,16 @@
  * Relaxed durability: writes return before they are durable and are saved within
  * `flushIntervalMs`; a SIGKILL may lose the last interval but never corrupts a database.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform, FsStorage, type Platform } from "../../src/node/index.js";
-import { buildChild, crashLoop, seed } from "./harness.js";
+import { useTempDirs } from "../helpers.js";
+import { BUNDLE_PARENT, buildChild, crashLoop, seed } from "./harness.js";
 
 const INTERVAL_MS = 50;
 const platforms: Platform[] = [];
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "tenantlite-relaxed-"));
-  dirs.push(d);
-  return d;
-}
+const tempDir = useTempDirs("tenantlite-relaxed-", { scope: "file" });
 afterEach(async () => {
   for (const p of platforms.splice(0)) await p.close().catch(() => undefined);
-});
-afterAll(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 /** Values of table `v` of `name` as a second platform on `dir` sees them (no temp-file sweep). */
@@ -100,11 +90,11 @@ describe("relaxed durability", () => {
 describe("SIGKILL in relaxed mode", () => {
   const KILLS = Number(process.env.RELAXED_CRASH_KILLS ?? 20);
   const TIME_BOUND_MS = 120_000;
-  let child: { script: string; cleanup: () => void };
+  const bundleDir = useTempDirs(".tl-durability-", { scope: "file", parent: BUNDLE_PARENT });
+  let child: { script: string };
   beforeAll(async () => {
-    child = await buildChild();
+    child = await buildChild(bundleDir());
   });
-  afterAll(() => child?.cleanup());
 
   it(
     `never leaves a corrupt database over ${KILLS} kills (the last interval may be lost)`,

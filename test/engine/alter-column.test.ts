@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { loadSqlJs } from "../../src/engine/loader.js";
 import { TenantDb } from "../../src/engine/tenant-db.js";
 import { TenantFile } from "../../src/engine/tenant-file.js";
-import { expectCode } from "../helpers.js";
 
 const sql = await loadSqlJs();
 const run = (db: TenantDb, text: string, args?: unknown[]) =>
@@ -40,7 +39,9 @@ describe("ALTER COLUMN … TO in the engine", () => {
       [1, null],
       [2, 5],
     ]);
-    await expectCode(() => run(db, "INSERT INTO t(a, b) VALUES (3, NULL)"), "SQLITE_CONSTRAINT");
+    await expect(async () =>
+      run(db, "INSERT INTO t(a, b) VALUES (3, NULL)"),
+    ).rejects.toBeTenantliteError("SQLITE_CONSTRAINT");
     expect(Number(run(db, "PRAGMA page_count").rows[0]![0])).toBe(pages);
     const info = run(db, "PRAGMA table_info(t)").rows.map((r) => [r[1], r[2], r[3], r[4]]);
     expect(info).toEqual([
@@ -108,7 +109,7 @@ describe("ALTER COLUMN … TO in the engine", () => {
       ["ALTER TABLE t ALTER COLUMN c TO c COLLATE nosuch", /no such collation sequence: nosuch/],
     ];
     for (const [text, message] of cases) {
-      await expectCode(() => run(db, text), "SQLITE_ERROR", message);
+      await expect(async () => run(db, text)).rejects.toBeTenantliteError("SQLITE_ERROR", message);
     }
     expect(schemaOf(db)).toBe(before);
     expect(run(db, "PRAGMA schema_version").rows[0]![0]).toBe(version);
@@ -126,20 +127,17 @@ describe("ALTER COLUMN … TO in the engine", () => {
     `);
     const before = schemaOf(db);
     // a would become the rowid: its index and its rows' rowids would disagree.
-    await expectCode(
-      () => run(db, "ALTER TABLE t ALTER COLUMN a TO a INTEGER"),
-      "SQLITE_ERROR",
-      /rowid/,
-    );
+    await expect(async () =>
+      run(db, "ALTER TABLE t ALTER COLUMN a TO a INTEGER"),
+    ).rejects.toBeTenantliteError("SQLITE_ERROR", /rowid/);
     // ib's entries are ordered by BINARY.
-    await expectCode(
-      () => run(db, "ALTER TABLE t ALTER COLUMN b TO b TEXT COLLATE nocase"),
-      "SQLITE_ERROR",
-      /index ib orders/,
-    );
+    await expect(async () =>
+      run(db, "ALTER TABLE t ALTER COLUMN b TO b TEXT COLLATE nocase"),
+    ).rejects.toBeTenantliteError("SQLITE_ERROR", /index ib orders/);
     // ic's WHERE compares c with its affinity.
-    await expectCode(
-      () => run(db, "ALTER TABLE t ALTER COLUMN c TO c TEXT"),
+    await expect(async () =>
+      run(db, "ALTER TABLE t ALTER COLUMN c TO c TEXT"),
+    ).rejects.toBeTenantliteError(
       "SQLITE_ERROR",
       /index ic uses in an expression or a WHERE clause/,
     );
@@ -169,9 +167,13 @@ describe("ALTER COLUMN … TO in the engine", () => {
     const db = fresh("CREATE TABLE t(a, b);");
     run(db, "BEGIN");
     run(db, "ALTER TABLE t ALTER COLUMN b TO b NOT NULL");
-    await expectCode(() => run(db, "INSERT INTO t VALUES (1, NULL)"), "SQLITE_CONSTRAINT");
+    await expect(async () => run(db, "INSERT INTO t VALUES (1, NULL)")).rejects.toBeTenantliteError(
+      "SQLITE_CONSTRAINT",
+    );
     // A failed ALTER COLUMN inside the transaction leaves it open and its earlier work in place.
-    await expectCode(() => run(db, "ALTER TABLE t ALTER COLUMN zz TO zz"), "SQLITE_ERROR");
+    await expect(async () =>
+      run(db, "ALTER TABLE t ALTER COLUMN zz TO zz"),
+    ).rejects.toBeTenantliteError("SQLITE_ERROR");
     expect(db.inTransaction).toBe(true);
     expect(schemaOf(db)).toBe("CREATE TABLE t(a, b NOT NULL)");
     run(db, "ROLLBACK");
@@ -201,7 +203,9 @@ describe("ALTER COLUMN … TO in the engine", () => {
     expect(a.schemaTouched).toBe(true);
     file.schemaChanged();
     b.syncSchema(file.schemaGeneration);
-    await expectCode(() => run(b, "INSERT INTO t VALUES (2, NULL)"), "SQLITE_CONSTRAINT");
+    await expect(async () => run(b, "INSERT INTO t VALUES (2, NULL)")).rejects.toBeTenantliteError(
+      "SQLITE_CONSTRAINT",
+    );
     run(b, "INSERT INTO t(a) VALUES (3)");
     expect(run(b, "SELECT b FROM t WHERE a = 3").rows[0]![0]).toBe("d");
     file.close();
@@ -216,12 +220,12 @@ describe("ALTER COLUMN … TO in the engine", () => {
       isReadonly: false,
     });
     expect(db.takesWriteLock("ALTER TABLE t ALTER COLUMN b TO b INT")).toBe(true);
-    await expectCode(
-      () => run(db, "EXPLAIN ALTER TABLE t ALTER COLUMN b TO b INT"),
-      "SQLITE_ERROR",
-      /EXPLAIN is not available/,
-    );
-    await expectCode(() => run(db, "ALTER TABLE t ALTER COLUMN b TO b INT", [1]), "ARGS_INVALID");
+    await expect(async () =>
+      run(db, "EXPLAIN ALTER TABLE t ALTER COLUMN b TO b INT"),
+    ).rejects.toBeTenantliteError("SQLITE_ERROR", /EXPLAIN is not available/);
+    await expect(async () =>
+      run(db, "ALTER TABLE t ALTER COLUMN b TO b INT", [1]),
+    ).rejects.toBeTenantliteError("ARGS_INVALID");
     db.close();
   });
 });

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
-import { expectCode } from "../helpers.js";
 
 let platform: Platform | undefined;
 afterEach(async () => {
@@ -55,8 +54,7 @@ describe("many logical connections on one tenant", () => {
     expect((await b.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
     expect(Date.now() - read).toBeLessThan(1000);
     const started = Date.now();
-    await expectCode(
-      b.execute("INSERT INTO t VALUES (9)"),
+    await expect(b.execute("INSERT INTO t VALUES (9)")).rejects.toBeTenantliteError(
       "SQLITE_BUSY",
       /another connection holds a transaction/,
     );
@@ -76,8 +74,10 @@ describe("many logical connections on one tenant", () => {
     await new Promise((r) => setTimeout(r, 250));
     // The tenant is free again: another connection writes without waiting.
     await a.execute("INSERT INTO t VALUES (2)");
-    await expectCode(tx.execute("INSERT INTO t VALUES (3)"), "TRANSACTION_TIMEOUT");
-    await expectCode(tx.commit(), "TRANSACTION_TIMEOUT");
+    await expect(tx.execute("INSERT INTO t VALUES (3)")).rejects.toBeTenantliteError(
+      "TRANSACTION_TIMEOUT",
+    );
+    await expect(tx.commit()).rejects.toBeTenantliteError("TRANSACTION_TIMEOUT");
     const rs = await a.execute("SELECT x FROM t ORDER BY x");
     expect(rs.rows.map((r) => r.x)).toEqual([2]);
   });
@@ -106,7 +106,9 @@ describe("many logical connections on one tenant", () => {
       await vi.advanceTimersByTimeAsync(60);
       await late.execute("INSERT INTO t VALUES (12)");
       await vi.advanceTimersByTimeAsync(101); // 101 ms after its last statement
-      await expectCode(late.execute("INSERT INTO t VALUES (13)"), "TRANSACTION_TIMEOUT");
+      await expect(late.execute("INSERT INTO t VALUES (13)")).rejects.toBeTenantliteError(
+        "TRANSACTION_TIMEOUT",
+      );
       expect((await a.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(11);
     } finally {
       vi.useRealTimers();

@@ -8,7 +8,6 @@ import { describe, expect, it } from "vitest";
 import { loadSqlJs } from "../../src/engine/loader.js";
 import { TenantDb } from "../../src/engine/tenant-db.js";
 import { TenantFile } from "../../src/engine/tenant-file.js";
-import { expectCode } from "../helpers.js";
 
 const sql = await loadSqlJs();
 const run = (db: TenantDb, text: string) => db.execute(text, undefined, "number");
@@ -144,8 +143,7 @@ describe("several connections on one sql.js file", () => {
       "PRAGMA threads = 8",
       "PRAGMA journal_mode = DELETE",
     ]) {
-      await expectCode(
-        Promise.resolve().then(() => run(a, text)),
+      await expect(Promise.resolve().then(() => run(a, text))).rejects.toBeTenantliteError(
         "PRAGMA_FORBIDDEN",
       );
     }

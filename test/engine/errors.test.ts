@@ -7,7 +7,7 @@ import {
   TenantliteBatchError,
   TenantliteError,
 } from "../../src/index.js";
-import { expectCode } from "../helpers.js";
+import { caught } from "../helpers.js";
 
 let platform: Platform;
 let db: Client;
@@ -69,7 +69,8 @@ describe("SQLite errors carry libSQL's codes", () => {
     ["SELECT 'unterminated", "SQL_PARSE_ERROR", 1, "SQLITE_ERROR"],
   ];
   it.each(cases)("%s → %s", async (sql, code, rawCode, extended) => {
-    const e = await expectCode(db.execute(sql), code);
+    const e = await caught(db.execute(sql));
+    expect(e).toBeTenantliteError(code);
     expect(e).toBeInstanceOf(TenantliteError);
     expect(e).toBeInstanceOf(SqliteError);
     expect((e as SqliteError).rawCode).toBe(rawCode);
@@ -79,51 +80,55 @@ describe("SQLite errors carry libSQL's codes", () => {
   });
 
   it("changes nothing when a statement fails", async () => {
-    await expectCode(db.execute("INSERT INTO t VALUES (1, 'z@x', 'z', 1, 1)"), "SQLITE_CONSTRAINT");
+    await expect(
+      db.execute("INSERT INTO t VALUES (1, 'z@x', 'z', 1, 1)"),
+    ).rejects.toBeTenantliteError("SQLITE_CONSTRAINT");
     const rs = await db.execute("SELECT count(*) AS n FROM t");
     expect(rs.rows[0]!.n).toBe(1);
   });
 
   it("names the failing statement of a batch and rolls the batch back", async () => {
-    const e = await expectCode(
+    const e = await caught(
       db.batch(
         ["INSERT INTO p VALUES (2)", "INSERT INTO p VALUES (3)", "INSERT INTO p VALUES (1)"],
         "write",
       ),
-      "SQLITE_CONSTRAINT",
     );
+    expect(e).toBeTenantliteError("SQLITE_CONSTRAINT");
     expect(e).toBeInstanceOf(TenantliteBatchError);
     expect((e as TenantliteBatchError).statementIndex).toBe(2);
     expect((await db.execute("SELECT count(*) AS n FROM p")).rows[0]!.n).toBe(1);
   });
 
   it("fails a whole batch with a syntax error anywhere, running nothing", async () => {
-    const e = await expectCode(
+    const e = await caught(
       db.batch(["INSERT INTO p VALUES (7)", "INSERT INTO p VALUE (8)"], "write"),
-      "SQL_PARSE_ERROR",
     );
+    expect(e).toBeTenantliteError("SQL_PARSE_ERROR");
     expect((e as TenantliteBatchError).statementIndex).toBe(1);
     expect((await db.execute("SELECT count(*) AS n FROM p WHERE id = 7")).rows[0]!.n).toBe(0);
   });
 
   it("refuses an unknown transaction mode and statement shapes", async () => {
-    await expectCode(db.batch(["SELECT 1"], "bogus" as never), "TRANSACTION_MODE_INVALID");
-    await expectCode(db.batch([42 as never]), "ARGS_INVALID");
-    await expectCode(db.execute({ nosql: 1 } as never), "ARGS_INVALID");
+    await expect(db.batch(["SELECT 1"], "bogus" as never)).rejects.toBeTenantliteError(
+      "TRANSACTION_MODE_INVALID",
+    );
+    await expect(db.batch([42 as never])).rejects.toBeTenantliteError("ARGS_INVALID");
+    await expect(db.execute({ nosql: 1 } as never)).rejects.toBeTenantliteError("ARGS_INVALID");
   });
 
   it("reports DATABASE_NOT_FOUND for a client of an unknown database on first use", async () => {
     const ghost = platform.client("ghost");
-    await expectCode(ghost.execute("SELECT 1"), "DATABASE_NOT_FOUND");
+    await expect(ghost.execute("SELECT 1")).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
   });
 
   it("reports CLIENT_CLOSED and TRANSACTION_CLOSED", async () => {
     const c = platform.client("errors");
     c.close();
     expect(c.closed).toBe(true);
-    await expectCode(c.execute("SELECT 1"), "CLIENT_CLOSED");
+    await expect(c.execute("SELECT 1")).rejects.toBeTenantliteError("CLIENT_CLOSED");
     const tx = await db.transaction("read");
     await tx.commit();
-    await expectCode(tx.execute("SELECT 1"), "TRANSACTION_CLOSED");
+    await expect(tx.execute("SELECT 1")).rejects.toBeTenantliteError("TRANSACTION_CLOSED");
   });
 });

@@ -10,7 +10,7 @@ import { loadSqlJs } from "../../src/engine/loader.js";
 import { vacuumsInto } from "../../src/engine/program.js";
 import { TenantDb } from "../../src/engine/tenant-db.js";
 import { TenantFile } from "../../src/engine/tenant-file.js";
-import { engineFileTables, expectCode } from "../helpers.js";
+import { engineFileTables } from "../helpers.js";
 
 const sql = await loadSqlJs();
 const run = (db: TenantDb, text: string, args?: unknown[]) =>
@@ -34,8 +34,7 @@ describe("statements never create files", () => {
       [`VACUUM INTO '${db.filename}-journal'`],
     ];
     for (const [text, args] of attempts) {
-      await expectCode(
-        Promise.resolve().then(() => run(db, text, args)),
+      await expect(Promise.resolve().then(() => run(db, text, args))).rejects.toBeTenantliteError(
         "VACUUM_INTO_FORBIDDEN",
         /export/,
       );
@@ -53,14 +52,13 @@ describe("statements never create files", () => {
     const db = new TenantDb(sql, undefined);
     const tag = `s${Date.now()}`;
     // The table the target name comes from exists only once the script's first statement ran.
-    await expectCode(
+    await expect(
       Promise.resolve().then(() =>
         db.executeScript(
           `CREATE TABLE names (n); INSERT INTO names VALUES ('${tag}'); VACUUM INTO (SELECT n FROM names)`,
         ),
       ),
-      "VACUUM_INTO_FORBIDDEN",
-    );
+    ).rejects.toBeTenantliteError("VACUUM_INTO_FORBIDDEN");
     expect(await engineFileTables(tag)).toEqual([]);
     expect(run(db, "SELECT count(*) AS n FROM names").rows[0]!.n).toBe(1);
     db.executeScript("CREATE TABLE vacuum_log (x); VACUUM; INSERT INTO vacuum_log VALUES (1)");
@@ -81,8 +79,7 @@ describe("statements never create files", () => {
       "SELECT readfile('x')",
       "SELECT edit('x')",
     ]) {
-      await expectCode(
-        Promise.resolve().then(() => run(db, text)),
+      await expect(Promise.resolve().then(() => run(db, text))).rejects.toBeTenantliteError(
         "SQLITE_ERROR",
         /no such function/,
       );

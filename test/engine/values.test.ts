@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createPlatform, type Platform } from "../../src/index.js";
-import { expectCode } from "../helpers.js";
+import { caught } from "../helpers.js";
 
 let platform: Platform;
 let db: Client;
@@ -92,25 +92,20 @@ describe("arguments", () => {
   });
 
   it("reports missing and surplus arguments with ARGS_INVALID, never echoing values", async () => {
-    await expectCode(
+    await expect(
       db.execute({ sql: "SELECT :missing", args: { other: "secret-value" } }),
-      "ARGS_INVALID",
-      /:missing not found/,
-    );
-    const e = await expectCode(
-      db.execute({ sql: "SELECT ?", args: [1, "secret-value"] }),
-      "ARGS_INVALID",
-      /too many/,
-    );
+    ).rejects.toBeTenantliteError("ARGS_INVALID", /:missing not found/);
+    const e = await caught(db.execute({ sql: "SELECT ?", args: [1, "secret-value"] }));
+    expect(e).toBeTenantliteError("ARGS_INVALID", /too many/);
     expect(e.message).not.toContain("secret-value");
-    await expectCode(db.execute({ sql: "SELECT ?, ?", args: [1] }), "ARGS_INVALID", /not found/);
-    await expectCode(
-      db.execute({ sql: "SELECT ?", args: [undefined as never] }),
+    await expect(db.execute({ sql: "SELECT ?, ?", args: [1] })).rejects.toBeTenantliteError(
       "ARGS_INVALID",
-      /undefined/,
+      /not found/,
     );
-    await expectCode(
-      db.execute({ sql: "SELECT ?", args: [{} as never] }),
+    await expect(
+      db.execute({ sql: "SELECT ?", args: [undefined as never] }),
+    ).rejects.toBeTenantliteError("ARGS_INVALID", /undefined/);
+    await expect(db.execute({ sql: "SELECT ?", args: [{} as never] })).rejects.toBeTenantliteError(
       "ARGS_INVALID",
       /Object/,
     );
@@ -277,9 +272,11 @@ describe("result sets", () => {
 
 describe("statements", () => {
   it("refuses more than one statement in execute and none at all", async () => {
-    await expectCode(db.execute("SELECT 1; SELECT 2"), "SQL_MANY_STATEMENTS");
-    await expectCode(db.execute(""), "SQL_NO_STATEMENT");
-    await expectCode(db.execute("  -- only a comment"), "SQL_NO_STATEMENT");
+    await expect(db.execute("SELECT 1; SELECT 2")).rejects.toBeTenantliteError(
+      "SQL_MANY_STATEMENTS",
+    );
+    await expect(db.execute("")).rejects.toBeTenantliteError("SQL_NO_STATEMENT");
+    await expect(db.execute("  -- only a comment")).rejects.toBeTenantliteError("SQL_NO_STATEMENT");
     const ok = await db.execute("SELECT 1 AS one; -- trailing comment");
     expect(ok.rows[0]!.one).toBe(1);
   });

@@ -19,7 +19,7 @@ import {
 } from "../../src/engine/vector-format.js";
 import { rewriteVectorTopK } from "../../src/engine/vector-index.js";
 import { type Client, createPlatform, type Platform } from "../../src/index.js";
-import { expectCode } from "../helpers.js";
+import { caught } from "../helpers.js";
 
 const f32 = (...xs: number[]) => new Uint8Array(new Float32Array(xs).buffer);
 const hex = (b: unknown) => Buffer.from(b as ArrayBuffer).toString("hex");
@@ -179,7 +179,8 @@ describe("vector SQL functions", () => {
       ["SELECT vector_distance_cos(vector16('[1]'), vectorb16('[1]'))", [], /same type: 5 != 6/],
     ];
     for (const [sql, args, message] of cases) {
-      const e = await expectCode(db.execute({ sql, args: args as never }), "SQLITE_ERROR", message);
+      const e = await caught(db.execute({ sql, args: args as never }));
+      expect(e).toBeTenantliteError("SQLITE_ERROR", message);
       expect(e.message).not.toContain("s3cr3t");
     }
     expect(await value("SELECT count(*) FROM junk")).toBe(before);
@@ -324,11 +325,9 @@ describe("vector indexes and vector_top_k", () => {
     expect(await value("SELECT 'FROM vector_top_k(''items_idx'', 1, 2)' -- vector_top_k(")).toBe(
       "FROM vector_top_k('items_idx', 1, 2)",
     );
-    await expectCode(
+    await expect(
       db.execute("SELECT vector_top_k('items_idx', '[1,0,0]', 1)"),
-      "SQLITE_ERROR",
-      /no such function: vector_top_k/,
-    );
+    ).rejects.toBeTenantliteError("SQLITE_ERROR", /no such function: vector_top_k/);
     const sql = await loadSqlJs();
     const raw = new sql.Database();
     try {
@@ -372,10 +371,9 @@ describe("vector indexes and vector_top_k", () => {
       "SELECT k.t FROM vector_top_k('s.kb_idx', '[0.1,1]', 2) AS v JOIN s.kb k ON k.id = v.id",
     );
     expect(rs.rows.map((r) => r[0])).toEqual(["b", "a"]);
-    await expectCode(
+    await expect(
       tx.execute("INSERT INTO s.kb (emb) VALUES (vector('[1,1]'))"),
-      "SQLITE_READONLY",
-    );
+    ).rejects.toBeTenantliteError("SQLITE_READONLY");
     await tx.commit();
   });
 
@@ -404,11 +402,9 @@ describe("vector indexes and vector_top_k", () => {
       ["SELECT * FROM vector_top_k('nope', 'bad', 1)", /must start with '\['/],
     ];
     for (const [sql, message] of cases) {
-      await expectCode(
+      await expect(
         db.execute({ sql, args: sql.includes("?") ? ["items_idx"] : [] }),
-        "SQLITE_ERROR",
-        message,
-      );
+      ).rejects.toBeTenantliteError("SQLITE_ERROR", message);
     }
   });
 
@@ -432,18 +428,17 @@ describe("vector indexes and vector_top_k", () => {
         /first argument must be a column token/,
       ],
     ];
-    for (const [sql, message] of cases) await expectCode(db.execute(sql), "SQLITE_ERROR", message);
+    for (const [sql, message] of cases)
+      await expect(db.execute(sql)).rejects.toBeTenantliteError("SQLITE_ERROR", message);
     const left = await db.execute(
       "SELECT name FROM sqlite_schema WHERE tbl_name = 'plain' AND type = 'index'",
     );
     expect(left.rows).toEqual([]);
     // Values an index would refuse: not a vector.
     await db.execute("CREATE INDEX p_ok ON plain (libsql_vector_idx(v))");
-    await expectCode(
+    await expect(
       db.execute("INSERT INTO plain (v) VALUES ('not a vector')"),
-      "SQLITE_ERROR",
-      /must start with/,
-    );
+    ).rejects.toBeTenantliteError("SQLITE_ERROR", /must start with/);
     expect(await value("SELECT count(*) FROM plain")).toBe(0);
   });
 });

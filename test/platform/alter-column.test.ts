@@ -10,7 +10,6 @@ import { parse } from "../../parser/index.js";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { createMigrationThreads } from "../../src/node/migration-threads.js";
 import type { MigrationThreads } from "../../src/platform/migrations/jobs.js";
-import { expectCode } from "../helpers.js";
 
 type AnyClient = {
   execute(
@@ -400,13 +399,12 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
       "ALTER TABLE main.users ALTER COLUMN plan TO plan TEXT",
       "ALTER TABLE nope ALTER COLUMN plan TO plan TEXT",
     ]) {
-      await expectCode(
-        p.client("t0").execute(sql),
+      await expect(p.client("t0").execute(sql)).rejects.toBeTenantliteError(
         "DDL_FORBIDDEN",
         /takes its schema from "app"; run the change on "app"/,
       );
     }
-    await expectCode(
+    await expect(
       p
         .client("t0")
         .batch(
@@ -416,8 +414,7 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
           ],
           "write",
         ),
-      "DDL_FORBIDDEN",
-    );
+    ).rejects.toBeTenantliteError("DDL_FORBIDDEN");
     expect(await tableSql(p, "t0")).toBe(before);
   });
 
@@ -434,10 +431,9 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
       expect(await tableSql(p, `t${i}`), `t${i}`).toBe(expected);
       // Old rows kept as they were; the new definition applies to new rows.
       await c.execute("INSERT INTO users (name) VALUES ('new')");
-      await expectCode(
+      await expect(
         c.execute("INSERT INTO users (name, plan) VALUES ('x', NULL)"),
-        "SQLITE_CONSTRAINT",
-      );
+      ).rejects.toBeTenantliteError("SQLITE_CONSTRAINT");
       const rows = (await c.execute("SELECT name, plan FROM users ORDER BY id")).rows;
       expect(rows.map((r) => [r[0], r[1]])).toEqual([
         ...(i % 2 === 0 ? [[`user of t${i}`, null]] : []),
@@ -472,11 +468,9 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
     const p = await schema(2);
     const before = await tableSql(p, "t1");
     const jobs = (await p.listMigrations("app")).migrations;
-    await expectCode(
+    await expect(
       p.client("app").execute("ALTER TABLE users ALTER COLUMN nope TO nope INT"),
-      "SCHEMA_MIGRATION_ERROR",
-      /at step 1: no such column: "nope"/,
-    );
+    ).rejects.toBeTenantliteError("SCHEMA_MIGRATION_ERROR", /at step 1: no such column: "nope"/);
     expect(await tableSql(p, "t1")).toBe(before);
     expect((await p.listMigrations("app")).migrations).toEqual(jobs);
   });
@@ -525,7 +519,10 @@ describe("ALTER COLUMN … TO on schema databases and attachments", () => {
       // Unqualified, the name resolves to the attached table (main has none).
       "ALTER TABLE prefs ALTER COLUMN theme TO theme TEXT NOT NULL",
     ]) {
-      await expectCode(c.execute(sql), "SQLITE_READONLY", /"u" is attached read-only/);
+      await expect(c.execute(sql)).rejects.toBeTenantliteError(
+        "SQLITE_READONLY",
+        /"u" is attached read-only/,
+      );
     }
     expect((await p.client("users").execute("SELECT sql FROM sqlite_schema")).rows).toEqual(before);
     c.close();

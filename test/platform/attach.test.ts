@@ -6,7 +6,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Client, createPlatform, type Platform } from "../../src/index.js";
 import { TokenAuthority } from "../../src/platform/auth/jwt.js";
-import { expectCode } from "../helpers.js";
 
 let platform: Platform;
 let tokens: TokenAuthority;
@@ -102,21 +101,26 @@ describe("ATTACH joins tenants in one round trip", () => {
     const otherConn = platform.client("app");
     await tx.execute("SELECT * FROM u.prefs");
     // As in SQLite, a database read by the open transaction cannot be detached before it ends.
-    await expectCode(tx.execute("DETACH u"), "SQLITE_ERROR", /locked/);
+    await expect(tx.execute("DETACH u")).rejects.toBeTenantliteError("SQLITE_ERROR", /locked/);
     await tx.execute("SELECT * FROM u.prefs");
     await tx.commit();
     const c = platform.connect("app");
     await c.execute('ATTACH "users" AS u', undefined);
     await c.execute("SELECT * FROM u.prefs", undefined);
     await c.execute("DETACH u", undefined);
-    await expectCode(
-      c.execute("SELECT * FROM u.prefs", undefined),
+    await expect(c.execute("SELECT * FROM u.prefs", undefined)).rejects.toBeTenantliteError(
       "SQLITE_ERROR",
       /no such table/,
     );
     c.close();
-    await expectCode(otherConn.execute("SELECT * FROM u.prefs"), "SQLITE_ERROR", /no such table/);
-    await expectCode(otherConn.execute("DETACH u"), "SQLITE_ERROR", /no such database/);
+    await expect(otherConn.execute("SELECT * FROM u.prefs")).rejects.toBeTenantliteError(
+      "SQLITE_ERROR",
+      /no such table/,
+    );
+    await expect(otherConn.execute("DETACH u")).rejects.toBeTenantliteError(
+      "SQLITE_ERROR",
+      /no such database/,
+    );
   });
 
   it("allows reading pragmas and schema of the attachment", async () => {
@@ -177,7 +181,10 @@ describe("ATTACH joins tenants in one round trip", () => {
     await c.execute('ATTACH "doomed" AS d', undefined);
     await c.execute("SELECT * FROM d.d", undefined);
     await platform.deleteDatabase("doomed");
-    await expectCode(c.execute("SELECT * FROM d.d", undefined), "SQLITE_ERROR", /no such table/);
+    await expect(c.execute("SELECT * FROM d.d", undefined)).rejects.toBeTenantliteError(
+      "SQLITE_ERROR",
+      /no such table/,
+    );
     c.close();
   });
 
@@ -396,7 +403,7 @@ describe("adversarial suite: escapes are refused and change nothing", () => {
     const beforeOther = await snapshot("app").catch(() => "");
     const c = platform.client("app");
     try {
-      await expectCode(run(c), code);
+      await expect(run(c)).rejects.toBeTenantliteError(code);
     } finally {
       c.close();
     }
@@ -546,7 +553,7 @@ describe("adversarial suite: tokens", () => {
 
   it.each(tokenCases)("%s", async (_name, token, sql, code) => {
     const before = await snapshot();
-    await expectCode(attachWith(await token(), sql), code);
+    await expect(attachWith(await token(), sql)).rejects.toBeTenantliteError(code);
     expect(await snapshot()).toBe(before);
   });
 
@@ -558,7 +565,7 @@ describe("adversarial suite: tokens", () => {
     const c = platform.client("app", { authToken: token });
     const tx = await c.transaction("write");
     await tx.execute('ATTACH "users" AS u');
-    await expectCode(tx.execute("DELETE FROM u.prefs"), "SQLITE_READONLY");
+    await expect(tx.execute("DELETE FROM u.prefs")).rejects.toBeTenantliteError("SQLITE_READONLY");
     tx.close();
     c.close();
     expect(await snapshot()).toBe(before);
@@ -576,7 +583,7 @@ describe("adversarial suite: tokens", () => {
       "PRAGMA user_version = 3",
       "/* x */ DROP TABLE accounts",
     ]) {
-      await expectCode(c.execute(sql), "AUTH_FORBIDDEN");
+      await expect(c.execute(sql)).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
     }
     expect(JSON.stringify((await c.execute("SELECT * FROM accounts ORDER BY id")).rows)).toBe(
       before,

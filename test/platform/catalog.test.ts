@@ -3,7 +3,6 @@ import { loadSqlJs } from "../../src/engine/loader.js";
 import { createPlatform, MemoryStorage, type Storage } from "../../src/index.js";
 import { Catalog } from "../../src/platform/catalog.js";
 import type { DatabaseConfig, DatabaseInfo } from "../../src/platform/types.js";
-import { expectCode } from "../helpers.js";
 
 /** A storage that counts saves per key prefix, to see what a change writes. */
 class CountingStorage extends MemoryStorage {
@@ -160,8 +159,8 @@ describe("catalog lookups (remembered between requests)", () => {
     await platform.setSizeLimit("t1", 1_000_000);
     expect((await platform.getDatabase("t1")).sizeLimit).toBe(1_000_000);
     await platform.deleteDatabase("t1");
-    await expectCode(platform.getDatabase("t1"), "DATABASE_NOT_FOUND");
-    await expectCode(platform.getDatabase(first.id), "DATABASE_NOT_FOUND");
+    await expect(platform.getDatabase("t1")).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
+    await expect(platform.getDatabase(first.id)).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
     const second = await platform.createDatabase("t1");
     expect(second.id).not.toBe(first.id);
     expect((await platform.getDatabase("t1")).id).toBe(second.id);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, MemoryStorage, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { keys } from "../../src/storage/keyspace.js";
-import { expectCode, useTempDirs } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 
 const KEY = "correct horse battery staple";
 const MARKER = "PLAINTEXT-MARKER-7d1f";
@@ -40,23 +40,23 @@ describe("per-tenant encryption at rest", () => {
     expect(file.subarray(0, 6).toString()).toBe("TLENC1");
 
     platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
-    await expectCode(
-      platform.client("secret").execute("SELECT * FROM t"),
+    await expect(platform.client("secret").execute("SELECT * FROM t")).rejects.toBeTenantliteError(
       "ENCRYPTION_KEY_REQUIRED",
     );
-    const wrong = await expectCode(
+    const wrong = await caught(
       platform.client("secret", { encryptionKey: "wrong key" }).execute("SELECT * FROM t"),
-      "ENCRYPTION_KEY_INVALID",
     );
+    expect(wrong).toBeTenantliteError("ENCRYPTION_KEY_INVALID");
     expect(wrong.message).not.toContain("wrong key");
     const rs = await platform.client("secret", { encryptionKey: KEY }).execute("SELECT v FROM t");
     expect(rs.rows[0]!.v).toBe(MARKER);
     // Open now (decrypted in memory): a connection with a wrong or missing key is still refused.
-    await expectCode(
+    await expect(
       platform.client("secret", { encryptionKey: "nope" }).execute("SELECT 1"),
-      "ENCRYPTION_KEY_INVALID",
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
+    await expect(platform.client("secret").execute("SELECT 1")).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_REQUIRED",
     );
-    await expectCode(platform.client("secret").execute("SELECT 1"), "ENCRYPTION_KEY_REQUIRED");
   });
 
   it("keeps encrypting when tenants are evicted from memory storage", async () => {
@@ -80,21 +80,18 @@ describe("per-tenant encryption at rest", () => {
     platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
     await platform.createDatabase("rot", { encryption: { key: KEY } });
     await platform.client("rot", { encryptionKey: KEY }).execute("CREATE TABLE t AS SELECT 1 AS x");
-    await expectCode(
-      platform.rotateEncryptionKey("rot", "bad", "new key"),
+    await expect(platform.rotateEncryptionKey("rot", "bad", "new key")).rejects.toBeTenantliteError(
       "ENCRYPTION_KEY_INVALID",
     );
     await platform.rotateEncryptionKey("rot", KEY, "new key");
-    await expectCode(
+    await expect(
       platform.client("rot", { encryptionKey: KEY }).execute("SELECT 1"),
-      "ENCRYPTION_KEY_INVALID",
-    );
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
     await platform.close();
     platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
-    await expectCode(
+    await expect(
       platform.client("rot", { encryptionKey: KEY }).execute("SELECT 1"),
-      "ENCRYPTION_KEY_INVALID",
-    );
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
     const rs = await platform
       .client("rot", { encryptionKey: "new key" })
       .execute("SELECT x FROM t");
@@ -107,13 +104,14 @@ describe("per-tenant encryption at rest", () => {
     await platform
       .client("src", { encryptionKey: KEY })
       .execute("CREATE TABLE t AS SELECT 'x' AS v");
-    await expectCode(platform.exportDatabase("src"), "ENCRYPTION_KEY_REQUIRED");
-    const bytes = await platform.exportDatabase("src", { encryptionKey: KEY });
-    expect(new TextDecoder().decode(bytes.subarray(0, 15))).toBe("SQLite format 3");
-    await expectCode(
-      platform.createDatabase("copy", { fromDatabase: "src" }),
+    await expect(platform.exportDatabase("src")).rejects.toBeTenantliteError(
       "ENCRYPTION_KEY_REQUIRED",
     );
+    const bytes = await platform.exportDatabase("src", { encryptionKey: KEY });
+    expect(new TextDecoder().decode(bytes.subarray(0, 15))).toBe("SQLite format 3");
+    await expect(
+      platform.createDatabase("copy", { fromDatabase: "src" }),
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_REQUIRED");
     await platform.createDatabase("copy", { fromDatabase: "src", sourceEncryptionKey: KEY });
     expect((await platform.client("copy").execute("SELECT v FROM t")).rows[0]!.v).toBe("x");
   });
@@ -126,23 +124,20 @@ describe("per-tenant encryption at rest", () => {
     await platform.close();
     await storage.save(keys.tenant(b.id), (await storage.load(keys.tenant(a.id)))!);
     platform = await createPlatform({ storage, ...fast });
-    await expectCode(
+    await expect(
       platform.client("b", { encryptionKey: KEY }).execute("SELECT 1"),
-      "ENCRYPTION_KEY_INVALID",
-    );
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
     await platform.client("a", { encryptionKey: KEY }).execute("SELECT 1");
   });
 
   it("refuses empty keys and encrypted schema databases, creating nothing", async () => {
     platform = await createPlatform(fast);
-    await expectCode(
+    await expect(
       platform.createDatabase("x", { encryption: { key: "" } }),
-      "ENCRYPTION_KEY_INVALID",
-    );
-    await expectCode(
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
+    await expect(
       platform.createDatabase("x", { type: "schema", encryption: { key: KEY } }),
-      "ARGS_INVALID",
-    );
+    ).rejects.toBeTenantliteError("ARGS_INVALID");
     expect(await platform.listDatabases()).toEqual([]);
   });
 });

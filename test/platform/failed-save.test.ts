@@ -3,14 +3,11 @@
  * the tenant goes back to its last durable state, so the failed write is neither readable nor
  * part of any later save, and the error names the database, never a storage path.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/index.js";
 import type { SaveOptions, Storage } from "../../src/storage/storage.js";
-import { expectCode } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
 
 /** FsStorage whose tenant saves fail while `failing` is set (a full disk, a read-only dir). */
@@ -30,19 +27,19 @@ class FailingStorage extends DelegatingStorage {
 }
 
 let dir: string | undefined;
+const tempDir = useTempDirs("tenantlite-failed-save-");
 let platform: Platform | undefined;
 let storage: FailingStorage | undefined;
 afterEach(async () => {
   await platform?.close().catch(() => undefined);
   await storage?.close().catch(() => undefined);
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   platform = undefined;
   storage = undefined;
   dir = undefined;
 });
 
 async function open(): Promise<{ platform: Platform; storage: FailingStorage }> {
-  dir ??= await mkdtemp(join(tmpdir(), "tenantlite-failed-save-"));
+  dir ??= tempDir();
   storage = new FailingStorage(await FsStorage.open(dir));
   platform = await createPlatform({ storage });
   return { platform, storage };
@@ -59,11 +56,8 @@ describe("a write whose save failed", () => {
 
     s.failing = true;
     const tx = await other.transaction("read");
-    const e = await expectCode(
-      db.execute("INSERT INTO t VALUES ('lost')"),
-      "STORAGE_WRITE_FAILED",
-      /database "acme"/,
-    );
+    const e = await caught(db.execute("INSERT INTO t VALUES ('lost')"));
+    expect(e).toBeTenantliteError("STORAGE_WRITE_FAILED", /database "acme"/);
     expect(e.message).not.toMatch(/tenants\/|\.db|ENOSPC/);
     // Not visible to later reads, on this connection or another.
     expect((await db.execute("SELECT x FROM t ORDER BY x")).rows.map((r) => r.x)).toEqual(["kept"]);
@@ -113,7 +107,9 @@ describe("a write whose save failed", () => {
     await conn.execute("CREATE TEMP TABLE mine (y)", undefined);
     await conn.execute("INSERT INTO mine VALUES (1)", undefined);
     s.failing = true;
-    await expectCode(db.execute("INSERT INTO t VALUES ('lost')"), "STORAGE_WRITE_FAILED");
+    await expect(db.execute("INSERT INTO t VALUES ('lost')")).rejects.toBeTenantliteError(
+      "STORAGE_WRITE_FAILED",
+    );
     s.failing = false;
     expect((await conn.execute("SELECT count(*) AS n FROM mine", undefined)).rows[0]!.n).toBe(1);
     expect((await conn.execute("SELECT count(*) AS n FROM t", undefined)).rows[0]!.n).toBe(0);

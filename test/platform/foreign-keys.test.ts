@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { createClient, type Client as LibsqlClient } from "@libsql/client";
 import { describe, expect, it } from "vitest";
 import { createPlatform, FsStorage, type Platform } from "../../src/node/index.js";
+import { useTempDirs } from "../helpers.js";
 import { type AnyClient, steps, type Target } from "./foreign-keys.scenario.js";
 
 /**
@@ -14,9 +13,11 @@ import { type AnyClient, steps, type Target } from "./foreign-keys.scenario.js";
  * libSQL (`:memory:` and a `file:` URL) gives equal results, step by step.
  */
 
+const tempDir = useTempDirs("tl-fk-");
+
 /** tenantlite, on memory storage or in a data directory. */
 async function tenantlite(kind: "memory" | "data dir"): Promise<Target & { end(): Promise<void> }> {
-  const dir = kind === "data dir" ? await mkdtemp(join(tmpdir(), "tl-fk-")) : undefined;
+  const dir = kind === "data dir" ? tempDir() : undefined;
   const storage = dir === undefined ? undefined : await FsStorage.open(dir);
   const open = () => createPlatform(storage === undefined ? {} : { storage });
   let platform: Platform = await open();
@@ -40,7 +41,6 @@ async function tenantlite(kind: "memory" | "data dir"): Promise<Target & { end()
     async end() {
       await platform.close();
       await storage?.close();
-      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     },
   };
   return target;
@@ -48,7 +48,7 @@ async function tenantlite(kind: "memory" | "data dir"): Promise<Target & { end()
 
 /** @libsql/client on native libSQL, `:memory:` or a file in a temporary directory. */
 async function libsql(kind: ":memory:" | "file"): Promise<Target & { end(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), "libsql-fk-"));
+  const dir = tempDir("libsql-fk-");
   const url = (name: string) =>
     kind === ":memory:" ? ":memory:" : pathToFileURL(join(dir, name)).href;
   const clients: LibsqlClient[] = [];
@@ -73,7 +73,6 @@ async function libsql(kind: ":memory:" | "file"): Promise<Target & { end(): Prom
     },
     async end() {
       for (const c of clients) c.close();
-      await rm(dir, { recursive: true, force: true });
     },
   };
   return target;

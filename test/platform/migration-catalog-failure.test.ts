@@ -8,7 +8,6 @@ import { TenantliteError } from "../../src/errors.js";
 import { createPlatform } from "../../src/platform/platform.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
 import type { SaveOptions } from "../../src/storage/storage.js";
-import { expectCode } from "../helpers.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
 
 /** A memory storage whose catalog writes fail while `failing` is set. */
@@ -34,10 +33,9 @@ it("fails the migration alone when its catalog records cannot be saved", async (
     await platform.client("app").execute("CREATE TABLE t (a)");
 
     storage.failing = true;
-    await expectCode(
+    await expect(
       platform.client("app").execute("ALTER TABLE t ADD COLUMN b"),
-      "STORAGE_WRITE_FAILED",
-    );
+    ).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
     await new Promise((r) => setTimeout(r, 20));
     expect(unhandled).toEqual([]);
 

@@ -4,15 +4,14 @@
  * child, byte for byte, the same errors — a thread that fails must cost only time, and readers
  * must never see a child's file half written.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import initSqlJs from "sql.js";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { MigrationThreads, Platform } from "../../src/index.js";
 import { createPlatform } from "../../src/node/create-platform.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { createMigrationThreads } from "../../src/node/migration-threads.js";
+import { useTempDirs } from "../helpers.js";
 
 const SQL = await initSqlJs();
 const tiny = (() => {
@@ -23,8 +22,7 @@ const tiny = (() => {
   return bytes;
 })();
 
-const base = await mkdtemp(join(tmpdir(), "tenantlite-threads-"));
-afterAll(() => rm(base, { recursive: true, force: true }));
+const base = useTempDirs("tenantlite-threads-", { scope: "file" })();
 const opened: Platform[] = [];
 afterEach(async () => {
   for (const p of opened.splice(0)) await p.close();

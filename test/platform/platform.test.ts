@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, MemoryStorage, type Platform, type Storage } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { keys } from "../../src/storage/keyspace.js";
-import { expectCode, useTempDirs } from "../helpers.js";
+import { useTempDirs } from "../helpers.js";
 
 let platform: Platform | undefined;
 afterEach(async () => {
@@ -35,7 +35,7 @@ describe("databases", () => {
     await platform.createDatabase("beta", { config: { allow_attach: true } });
     expect((await platform.listDatabases()).map((d) => d.name)).toEqual(["acme", "beta"]);
     await platform.deleteDatabase("acme");
-    await expectCode(platform.getDatabase("acme"), "DATABASE_NOT_FOUND");
+    await expect(platform.getDatabase("acme")).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
     expect((await platform.listDatabases()).map((d) => d.name)).toEqual(["beta"]);
   });
 
@@ -51,7 +51,7 @@ describe("databases", () => {
     ["acme\u0000", "NUL"],
   ])("refuses the name %j (%s) and creates nothing", async (name) => {
     platform = await createPlatform();
-    await expectCode(platform.createDatabase(name), "NAME_INVALID");
+    await expect(platform.createDatabase(name)).rejects.toBeTenantliteError("NAME_INVALID");
     expect(await platform.listDatabases()).toEqual([]);
   });
 
@@ -65,17 +65,25 @@ describe("databases", () => {
   it("refuses duplicates, missing groups and deleting missing or protected databases", async () => {
     platform = await createPlatform();
     await platform.createDatabase("acme", { config: { delete_protection: true } });
-    await expectCode(platform.createDatabase("acme"), "DATABASE_EXISTS", /already exists/);
-    await expectCode(platform.createDatabase("x", { group: "nope" }), "GROUP_NOT_FOUND");
-    await expectCode(platform.deleteDatabase("missing"), "DATABASE_NOT_FOUND");
-    await expectCode(platform.deleteDatabase("acme"), "DATABASE_PROTECTED");
+    await expect(platform.createDatabase("acme")).rejects.toBeTenantliteError(
+      "DATABASE_EXISTS",
+      /already exists/,
+    );
+    await expect(platform.createDatabase("x", { group: "nope" })).rejects.toBeTenantliteError(
+      "GROUP_NOT_FOUND",
+    );
+    await expect(platform.deleteDatabase("missing")).rejects.toBeTenantliteError(
+      "DATABASE_NOT_FOUND",
+    );
+    await expect(platform.deleteDatabase("acme")).rejects.toBeTenantliteError("DATABASE_PROTECTED");
     await platform.updateConfig("acme", { delete_protection: false });
     await platform.deleteDatabase("acme");
-    await expectCode(platform.createDatabase("x", { type: "weird" as never }), "ARGS_INVALID");
-    await expectCode(
+    await expect(
+      platform.createDatabase("x", { type: "weird" as never }),
+    ).rejects.toBeTenantliteError("ARGS_INVALID");
+    await expect(
       platform.createDatabase("x", { config: { allow_attach: "yes" as never } }),
-      "ARGS_INVALID",
-    );
+    ).rejects.toBeTenantliteError("ARGS_INVALID");
     expect(await platform.listDatabases()).toEqual([]);
   });
 
@@ -128,16 +136,14 @@ describe("databases", () => {
     expect((await platform.client("imported").execute("SELECT x FROM t")).rows[0]!.x).toBe(
       "copied",
     );
-    await expectCode(
+    await expect(
       platform.createDatabase("junk", {
         fromBytes: new TextEncoder().encode("not a database at all"),
       }),
-      "INVALID_SQLITE_FILE",
-    );
-    await expectCode(
+    ).rejects.toBeTenantliteError("INVALID_SQLITE_FILE");
+    await expect(
       platform.createDatabase("junk", { fromDatabase: "missing" }),
-      "DATABASE_NOT_FOUND",
-    );
+    ).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
     await expect(platform.getDatabase("junk")).rejects.toThrow();
   });
 
@@ -149,13 +155,18 @@ describe("databases", () => {
     const kid = await platform.createDatabase("kid", { schema: "parent" });
     expect(kid).toMatchObject({ type: "child", parent: "parent" });
     expect((await platform.client("kid").execute("SELECT x FROM t")).rows[0]!.x).toBe(42);
-    await expectCode(
+    await expect(
       platform.createDatabase("p2", { type: "schema", schema: "parent" }),
+    ).rejects.toBeTenantliteError("SCHEMA_INVALID");
+    await expect(platform.createDatabase("k2", { schema: "missing" })).rejects.toBeTenantliteError(
+      "DATABASE_NOT_FOUND",
+    );
+    await expect(platform.createDatabase("k3", { schema: "kid" })).rejects.toBeTenantliteError(
       "SCHEMA_INVALID",
     );
-    await expectCode(platform.createDatabase("k2", { schema: "missing" }), "DATABASE_NOT_FOUND");
-    await expectCode(platform.createDatabase("k3", { schema: "kid" }), "SCHEMA_INVALID");
-    await expectCode(platform.deleteDatabase("parent"), "SCHEMA_HAS_CHILDREN");
+    await expect(platform.deleteDatabase("parent")).rejects.toBeTenantliteError(
+      "SCHEMA_HAS_CHILDREN",
+    );
     await platform.deleteDatabase("kid");
     await platform.deleteDatabase("parent");
   });
@@ -233,16 +244,18 @@ describe("groups", () => {
     expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
     const eu = await platform.createGroup("eu");
     expect(eu).toMatchObject({ name: "eu", location: "local" });
-    await expectCode(platform.createGroup("eu"), "GROUP_EXISTS");
-    await expectCode(platform.createGroup("EU!"), "NAME_INVALID");
-    await expectCode(platform.getGroup("nope"), "GROUP_NOT_FOUND");
+    await expect(platform.createGroup("eu")).rejects.toBeTenantliteError("GROUP_EXISTS");
+    await expect(platform.createGroup("EU!")).rejects.toBeTenantliteError("NAME_INVALID");
+    await expect(platform.getGroup("nope")).rejects.toBeTenantliteError("GROUP_NOT_FOUND");
     await platform.createDatabase("in-eu", { group: "eu" });
     await platform.createDatabase("guarded", { group: "eu", config: { delete_protection: true } });
-    await expectCode(platform.deleteGroup("eu", { cascade: true }), "DATABASE_PROTECTED");
+    await expect(platform.deleteGroup("eu", { cascade: true })).rejects.toBeTenantliteError(
+      "DATABASE_PROTECTED",
+    );
     expect((await platform.listDatabases({ group: "eu" })).length).toBe(2);
     await platform.updateConfig("guarded", { delete_protection: false });
     await platform.updateGroup("eu", { delete_protection: true });
-    await expectCode(platform.deleteGroup("eu"), "GROUP_PROTECTED");
+    await expect(platform.deleteGroup("eu")).rejects.toBeTenantliteError("GROUP_PROTECTED");
     expect((await platform.updateGroup("eu", { delete_protection: null })).delete_protection).toBe(
       true,
     );
@@ -255,8 +268,13 @@ describe("groups", () => {
   it("refuses to delete the default group, and a group with databases unless cascade is given", async () => {
     platform = await createPlatform();
     await platform.createDatabase("in-default");
-    await expectCode(platform.deleteGroup("default"), "GROUP_IS_DEFAULT", /default group/);
-    await expectCode(platform.deleteGroup("default", { cascade: true }), "GROUP_IS_DEFAULT");
+    await expect(platform.deleteGroup("default")).rejects.toBeTenantliteError(
+      "GROUP_IS_DEFAULT",
+      /default group/,
+    );
+    await expect(platform.deleteGroup("default", { cascade: true })).rejects.toBeTenantliteError(
+      "GROUP_IS_DEFAULT",
+    );
     // Nothing was deleted, and a database created without a group still lands in it.
     expect((await platform.listGroups()).map((g) => g.name)).toEqual(["default"]);
     expect((await platform.createDatabase("after")).group).toBe("default");
@@ -264,15 +282,17 @@ describe("groups", () => {
 
     await platform.createGroup("eu");
     for (const n of ["eu-1", "eu-2", "eu-3"]) await platform.createDatabase(n, { group: "eu" });
-    await expectCode(
-      platform.deleteGroup("eu"),
+    await expect(platform.deleteGroup("eu")).rejects.toBeTenantliteError(
       "GROUP_NOT_EMPTY",
       /group "eu" still holds 3 databases; delete them first, or .*cascade=true.*\{ cascade: true \}/,
     );
     expect((await platform.listDatabases({ group: "eu" })).length).toBe(3);
     await platform.deleteDatabase("eu-1");
     await platform.deleteDatabase("eu-2");
-    await expectCode(platform.deleteGroup("eu"), "GROUP_NOT_EMPTY", /still holds 1 database;/);
+    await expect(platform.deleteGroup("eu")).rejects.toBeTenantliteError(
+      "GROUP_NOT_EMPTY",
+      /still holds 1 database;/,
+    );
     await platform.deleteDatabase("eu-3");
     // Empty: deleted without cascade.
     await platform.deleteGroup("eu");
@@ -283,8 +303,12 @@ describe("groups", () => {
 describe("size limits", () => {
   it("a write past sizeLimit fails with SQLITE_FULL on every connection; setSizeLimit changes it, open or not", async () => {
     platform = await createPlatform();
-    await expectCode(platform.createDatabase("bad", { sizeLimit: 0 }), "SIZE_LIMIT_INVALID");
-    await expectCode(platform.createDatabase("bad", { sizeLimit: 1.5 }), "SIZE_LIMIT_INVALID");
+    await expect(platform.createDatabase("bad", { sizeLimit: 0 })).rejects.toBeTenantliteError(
+      "SIZE_LIMIT_INVALID",
+    );
+    await expect(platform.createDatabase("bad", { sizeLimit: 1.5 })).rejects.toBeTenantliteError(
+      "SIZE_LIMIT_INVALID",
+    );
     expect(await platform.listDatabases()).toEqual([]);
     const info = await platform.createDatabase("small", { sizeLimit: 40_000 });
     expect(info.sizeLimit).toBe(40_000);
@@ -294,9 +318,11 @@ describe("size limits", () => {
     const fill = (c: typeof a) => async () => {
       for (let i = 0; i < 100; i++) await c.execute("INSERT INTO t VALUES (zeroblob(3000))");
     };
-    await expectCode(fill(a), "SQLITE_FULL");
-    await expectCode(fill(b), "SQLITE_FULL");
-    await expectCode(a.execute("PRAGMA max_page_count = 1000000"), "PRAGMA_FORBIDDEN");
+    await expect(fill(a)).rejects.toBeTenantliteError("SQLITE_FULL");
+    await expect(fill(b)).rejects.toBeTenantliteError("SQLITE_FULL");
+    await expect(a.execute("PRAGMA max_page_count = 1000000")).rejects.toBeTenantliteError(
+      "PRAGMA_FORBIDDEN",
+    );
     expect(Number((await a.execute("PRAGMA max_page_count")).rows[0]?.[0])).toBeLessThan(20);
     // Lifted while both connections are open (one leased, one pooled): both may grow.
     expect((await platform.setSizeLimit("small", null)).sizeLimit).toBeUndefined();
@@ -305,9 +331,13 @@ describe("size limits", () => {
     await a.execute("PRAGMA max_page_count = 1000000");
     // Set again: the database is already larger, so it cannot grow, but keeps its data.
     await platform.setSizeLimit("small", 40_000);
-    await expectCode(a.execute("INSERT INTO t VALUES (zeroblob(3000))"), "SQLITE_FULL");
+    await expect(a.execute("INSERT INTO t VALUES (zeroblob(3000))")).rejects.toBeTenantliteError(
+      "SQLITE_FULL",
+    );
     expect(Number((await b.execute("SELECT count(*) FROM t")).rows[0]?.[0])).toBeGreaterThan(30);
-    await expectCode(platform.setSizeLimit("small", -1), "SIZE_LIMIT_INVALID");
+    await expect(platform.setSizeLimit("small", -1)).rejects.toBeTenantliteError(
+      "SIZE_LIMIT_INVALID",
+    );
     a.close();
     b.close();
   });
@@ -385,8 +415,11 @@ describe("storage", () => {
   });
 
   it("refuses an open-tenant budget beyond what sql.js can hold open", async () => {
-    await expectCode(createPlatform({ maxOpenTenants: 5000 }), "ARGS_INVALID", /4,094 open files/);
-    await expectCode(createPlatform({ maxOpenTenants: 0 }), "ARGS_INVALID");
+    await expect(createPlatform({ maxOpenTenants: 5000 })).rejects.toBeTenantliteError(
+      "ARGS_INVALID",
+      /4,094 open files/,
+    );
+    await expect(createPlatform({ maxOpenTenants: 0 })).rejects.toBeTenantliteError("ARGS_INVALID");
   });
 
   it("does not rewrite a tenant's file for reads and read-only pragmas", async () => {

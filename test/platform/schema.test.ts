@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, MemoryStorage, type Platform } from "../../src/index.js";
 import { keys } from "../../src/storage/keyspace.js";
-import { expectCode } from "../helpers.js";
+import { caught } from "../helpers.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
 
 let platform: Platform | undefined;
@@ -60,8 +60,7 @@ describe("DDL on a child is blocked", () => {
   it.each(forms)("refuses %j with DDL_FORBIDDEN and changes nothing", async (sql) => {
     const p = await setup(1);
     const before = await schemaOf(p, "t0");
-    await expectCode(
-      p.client("t0").execute(sql),
+    await expect(p.client("t0").execute(sql)).rejects.toBeTenantliteError(
       "DDL_FORBIDDEN",
       /"t0" takes its schema from "app"; run the change on "app" and it reaches every child/,
     );
@@ -72,15 +71,18 @@ describe("DDL on a child is blocked", () => {
     const p = await setup(1);
     const c = p.client("t0");
     const before = await schemaOf(p, "t0");
-    await expectCode(
+    await expect(
       c.batch(["INSERT INTO users (name) VALUES ('x')", "CREATE TABLE y (a)"], "write"),
+    ).rejects.toBeTenantliteError("DDL_FORBIDDEN");
+    const tx = await c.transaction("write");
+    await expect(tx.execute("DROP TABLE users")).rejects.toBeTenantliteError("DDL_FORBIDDEN");
+    await tx.rollback();
+    await expect(c.executeMultiple("SELECT 1; CREATE TABLE z (a);")).rejects.toBeTenantliteError(
       "DDL_FORBIDDEN",
     );
-    const tx = await c.transaction("write");
-    await expectCode(tx.execute("DROP TABLE users"), "DDL_FORBIDDEN");
-    await tx.rollback();
-    await expectCode(c.executeMultiple("SELECT 1; CREATE TABLE z (a);"), "DDL_FORBIDDEN");
-    await expectCode(c.migrate(["ALTER TABLE users ADD COLUMN q"]), "DDL_FORBIDDEN");
+    await expect(c.migrate(["ALTER TABLE users ADD COLUMN q"])).rejects.toBeTenantliteError(
+      "DDL_FORBIDDEN",
+    );
     expect(await schemaOf(p, "t0")).toBe(before);
     expect((await c.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(1);
   });
@@ -147,8 +149,7 @@ describe("a write to the parent is a migration", () => {
     const tx2 = await p.client("app").transaction("write");
     await tx2.execute("CREATE TABLE never (a)");
     await tx2.rollback();
-    await expectCode(
-      p.client("t0").execute("SELECT * FROM never"),
+    await expect(p.client("t0").execute("SELECT * FROM never")).rejects.toBeTenantliteError(
       "SQLITE_ERROR",
       /no such table/,
     );
@@ -169,8 +170,10 @@ describe("a write to the parent is a migration", () => {
     // t1 has a row that breaks a UNIQUE index the migration adds.
     await p.client("t1").execute("INSERT INTO users (name) VALUES ('user of t1')");
     const before = await Promise.all(["app", "t0", "t1", "t2"].map((n) => schemaOf(p, n)));
-    const e = await expectCode(
+    const e = await caught(
       p.client("app").execute("CREATE UNIQUE INDEX users_name ON users(name)"),
+    );
+    expect(e).toBeTenantliteError(
       "SCHEMA_MIGRATION_ERROR",
       /namespace `t1` failed with error: An error occured executing the migration at step 1: UNIQUE constraint failed/,
     );
@@ -193,8 +196,7 @@ describe("a write to the parent is a migration", () => {
   it("refuses a migration that fails on the parent itself without creating a job", async () => {
     const p = await setup(1);
     const before = (await p.listMigrations("app")).migrations;
-    await expectCode(
-      p.client("app").execute("CREATE TABLE users (x)"),
+    await expect(p.client("app").execute("CREATE TABLE users (x)")).rejects.toBeTenantliteError(
       "SCHEMA_MIGRATION_ERROR",
       /step 1: table users already exists/,
     );
@@ -203,12 +205,15 @@ describe("a write to the parent is a migration", () => {
 
   it("names the failing statement of a batch with its index", async () => {
     const p = await setup(1);
-    const e = await expectCode(
+    const e = await caught(
       p.client("app").batch(["CREATE TABLE ok1 (a)", "CREATE TABLE users (x)"], "write"),
-      "SCHEMA_MIGRATION_ERROR",
     );
+    expect(e).toBeTenantliteError("SCHEMA_MIGRATION_ERROR");
     expect((e as unknown as { statementIndex: number }).statementIndex).toBe(1);
-    await expectCode(p.client("t0").execute("SELECT * FROM ok1"), "SQLITE_ERROR", /no such table/);
+    await expect(p.client("t0").execute("SELECT * FROM ok1")).rejects.toBeTenantliteError(
+      "SQLITE_ERROR",
+      /no such table/,
+    );
   });
 
   it("blocks children's writes while a migration runs; reads go on; progress is reported", async () => {
@@ -221,18 +226,16 @@ describe("a write to the parent is a migration", () => {
     // While it runs: reads fine, writes BLOCKED, creating a child refused.
     const read = await p.client("t59").execute("SELECT count(*) AS n FROM users");
     expect(read.rows[0]!.n).toBe(1);
-    await expectCode(
+    await expect(
       p.client("t59").execute("INSERT INTO users (name) VALUES ('no')"),
-      "BLOCKED",
-      /migration/,
-    );
-    await expectCode(
+    ).rejects.toBeTenantliteError("BLOCKED", /migration/);
+    await expect(
       p.client("app").execute("INSERT INTO users (name) VALUES ('no')"),
-      "SCHEMA_MIGRATION_ERROR",
-      /already in progress/,
+    ).rejects.toBeTenantliteError("SCHEMA_MIGRATION_ERROR", /already in progress/);
+    await expect(p.createDatabase("late", { schema: "app" })).rejects.toBeTenantliteError(
+      "SCHEMA_MIGRATION_PENDING",
     );
-    await expectCode(p.createDatabase("late", { schema: "app" }), "SCHEMA_MIGRATION_PENDING");
-    await expectCode(p.deleteDatabase("t3"), "SCHEMA_MIGRATION_PENDING");
+    await expect(p.deleteDatabase("t3")).rejects.toBeTenantliteError("SCHEMA_MIGRATION_PENDING");
     const running = await p.getMigration("app", jobId);
     expect(["WaitingDryRun", "DryRunSuccess", "WaitingRun"]).toContain(running.status);
     await done;
@@ -246,18 +249,15 @@ describe("a write to the parent is a migration", () => {
 
   it("refuses ATTACH and stray transaction control inside a migration", async () => {
     const p = await setup(1);
-    await expectCode(
+    await expect(
       p.migrate("app", ["CREATE TABLE a (x)", "SAVEPOINT s"]),
-      "SCHEMA_MIGRATION_ERROR",
-      /transaction items/,
-    );
-    await expectCode(
-      p.migrate("app", ['ATTACH "t0" AS x']),
+    ).rejects.toBeTenantliteError("SCHEMA_MIGRATION_ERROR", /transaction items/);
+    await expect(p.migrate("app", ['ATTACH "t0" AS x'])).rejects.toBeTenantliteError(
       "SCHEMA_MIGRATION_ERROR",
       /ATTACH is not permitted/,
     );
-    await expectCode(p.getMigration("app", 999), "JOB_NOT_FOUND");
-    await expectCode(p.listMigrations("t0"), "SCHEMA_INVALID");
+    await expect(p.getMigration("app", 999)).rejects.toBeTenantliteError("JOB_NOT_FOUND");
+    await expect(p.listMigrations("t0")).rejects.toBeTenantliteError("SCHEMA_INVALID");
   });
 });
 

@@ -85,11 +85,9 @@ describe("a tenant over what the engine takes", () => {
     // Never touched: only its length is looked at.
     const huge = new Uint8Array(MAX_TENANT_BYTES + 1);
     const err = await platform.createDatabase("huge", { fromBytes: huge }).catch((e) => e);
-    expect(err).toMatchObject({ code: "DATABASE_TOO_LARGE" });
+    expect(err).toBeTenantliteError("DATABASE_TOO_LARGE");
     expect(err.message).toMatch(/2047 MiB a tenant may have/);
-    await expect(platform.getDatabase("huge")).rejects.toMatchObject({
-      code: "DATABASE_NOT_FOUND",
-    });
+    await expect(platform.getDatabase("huge")).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
   });
 
   it("is refused at open when its stored image is over it, before it is decrypted or opened", async () => {
@@ -104,7 +102,7 @@ describe("a tenant over what the engine takes", () => {
       .client("grown")
       .execute("SELECT 1")
       .catch((e) => e);
-    expect(err).toMatchObject({ code: "DATABASE_TOO_LARGE" });
+    expect(err).toBeTenantliteError("DATABASE_TOO_LARGE");
     expect(err.message).toMatch(/"grown" is 2047 MiB, over the 2047 MiB/);
   });
 

@@ -17,26 +17,30 @@
  * overwrite one.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
+import { useTempDirs } from "../helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CHILDREN = Number(process.env.MIGRATION_CRASH_CHILDREN ?? 500);
 const KILLS = Number(process.env.MIGRATION_CRASH_KILLS ?? 50);
 const TIME_BOUND_MS = Number(process.env.MIGRATION_CRASH_TIME_BOUND_MS ?? 420_000);
 
+const tempDir = useTempDirs("tenantlite-migrate-crash-", { scope: "file" });
+const bundleDir = useTempDirs(".tl-migrate-crash-", {
+  scope: "file",
+  parent: resolve(here, "../../node_modules"),
+});
 let buildDir: string;
 let script: string;
 let dataDir: string;
 
 beforeAll(async () => {
-  buildDir = mkdtempSync(join(resolve(here, "../../node_modules"), ".tl-migrate-crash-"));
+  buildDir = bundleDir();
   script = join(buildDir, "migrate-child.mjs");
   await build({
     entryPoints: [join(here, "migrate-child.ts")],
@@ -49,11 +53,7 @@ beforeAll(async () => {
     external: ["sql.js", "jose", "idb-keyval", "ws", "@libsql/*", "@tursodatabase/*"],
     logLevel: "warning",
   });
-  dataDir = mkdtempSync(join(tmpdir(), "tenantlite-migrate-crash-"));
-});
-afterAll(() => {
-  rmSync(buildDir, { recursive: true, force: true });
-  rmSync(dataDir, { recursive: true, force: true });
+  dataDir = tempDir();
 });
 
 /**

@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient as createApiClient } from "@tursodatabase/api";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer } from "../../src/node/server.js";
+import { useTempDirs } from "../helpers.js";
 
-const dir = mkdtempSync(join(tmpdir(), "tl-api-tokens-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDirs("tl-api-tokens-", { scope: "file" })();
 
 describe("API tokens", () => {
   it("keep working across a restart; only their hashes are stored; revoked ones stop", async () => {

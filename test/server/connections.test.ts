@@ -5,17 +5,15 @@
  * connection creates or sets never changes another's data or behaviour, readers never wait for a
  * writer, and after a restart every acknowledged row is there and `integrity_check` is ok.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { createClient as createApiClient } from "@tursodatabase/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { expectCode } from "../helpers.js";
+import { useTempDirs } from "../helpers.js";
 
 const API_TOKEN = "connections-test-token";
 let dir: string;
+const tempDir = useTempDirs("tenantlite-connections-", { scope: "file" });
 let server: RunningServer;
 let rwToken: string;
 let roToken: string;
@@ -25,7 +23,7 @@ async function start(): Promise<RunningServer> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "tenantlite-connections-"));
+  dir = tempDir();
   server = await start();
   const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
   await api.databases.create("acme");
@@ -40,7 +38,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 /** Rows acknowledged to writers, checked after the restart. */
@@ -93,10 +90,9 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
     acknowledged.push(name);
     expect((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(before + 1);
     // Its own connection cannot fire it either: the insert is a write.
-    await expectCode(
+    await expect(
       ro.execute("INSERT INTO main.users (name, age) VALUES ('ro', 3)"),
-      "AUTH_FORBIDDEN",
-    );
+    ).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
     ro.close();
   });
 
@@ -110,7 +106,7 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
       "PRAGMA recursive_triggers = 1",
       "PRAGMA cache_size = 10",
     ]) {
-      await expectCode(ro.execute(sql), "AUTH_FORBIDDEN");
+      await expect(ro.execute(sql)).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
     }
     expect((await ro.execute("PRAGMA foreign_keys")).rows[0]![0]).toBe(1);
     expect((await ro.execute("PRAGMA table_info(users)")).rows.length).toBe(3);
@@ -121,10 +117,9 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
     await a.execute("PRAGMA query_only = 1");
     await a.rollback();
     const b = client(rwToken);
-    await expectCode(
+    await expect(
       b.execute("INSERT INTO users (name, age) VALUES ('negative', -1)"),
-      "SQLITE_CONSTRAINT",
-    );
+    ).rejects.toBeTenantliteError("SQLITE_CONSTRAINT");
     const name = `${scheme}-after-pragmas`;
     await b.execute({ sql: "INSERT INTO users (name, age) VALUES (?, 4)", args: [name] });
     acknowledged.push(name);
@@ -155,7 +150,10 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
         "PRAGMA journal_mode = DELETE",
         "PRAGMA locking_mode = EXCLUSIVE",
       ]) {
-        await expectCode(client(token).execute(sql), "PRAGMA_FORBIDDEN", /cannot be set/);
+        await expect(client(token).execute(sql)).rejects.toBeTenantliteError(
+          "PRAGMA_FORBIDDEN",
+          /cannot be set/,
+        );
       }
     }
     const name = `${scheme}-after-heap-limit`;

@@ -13,6 +13,18 @@ export async function startTestServer(options: StartServerOptions = {}) {
   return { server, api };
 }
 
+/**
+ * The clients' server: auth on, and group `tenants` holding `acme` and `globex` (what the
+ * `@libsql/client`, `@tursodatabase/api` and token-rotation files start from).
+ */
+export async function startTenantsServer() {
+  const started = await startTestServer({ auth: true });
+  await started.api.groups.create("tenants", "local" as never);
+  await started.api.databases.create("acme", { group: "tenants" });
+  await started.api.databases.create("globex", { group: "tenants" });
+  return started;
+}
+
 /** Sends one Hrana pipeline with plain fetch. */
 export async function pipeline(
   url: string,

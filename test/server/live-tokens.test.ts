@@ -10,7 +10,7 @@ import { base64url } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { RunningServer } from "../../src/node/server.js";
-import { expectCode } from "../helpers.js";
+import { caught } from "../helpers.js";
 import { startTestServer } from "./helpers.js";
 
 let server: RunningServer;
@@ -47,10 +47,14 @@ describe("a WebSocket session's token", () => {
     const tx = await ws.transaction("write");
     await tx.execute("CREATE TABLE IF NOT EXISTS t (x)");
     await new Promise((r) => setTimeout(r, Math.max(0, expiry(jwt) - Date.now() + 50)));
-    const overHttp = await expectCode(http.execute("SELECT 1"), "AUTH_JWT_EXPIRED", /expired/);
-    const overWs = await expectCode(ws.execute("SELECT 1"), "AUTH_JWT_EXPIRED", /expired/);
+    const overHttp = await caught(http.execute("SELECT 1"));
+    expect(overHttp).toBeTenantliteError("AUTH_JWT_EXPIRED", /expired/);
+    const overWs = await caught(ws.execute("SELECT 1"));
+    expect(overWs).toBeTenantliteError("AUTH_JWT_EXPIRED", /expired/);
     expect(overWs.message).toBe(overHttp.message);
-    await expectCode(tx.execute("INSERT INTO t VALUES (1)"), "AUTH_JWT_EXPIRED");
+    await expect(tx.execute("INSERT INTO t VALUES (1)")).rejects.toBeTenantliteError(
+      "AUTH_JWT_EXPIRED",
+    );
     tx.close();
     ws.close();
     http.close();
@@ -99,16 +103,20 @@ describe("a WebSocket session's token", () => {
     await byDb.execute("CREATE TABLE t (x)");
     await byGroup.execute("CREATE TABLE t (x)");
     await api.databases.rotateTokens("beta");
-    await expectCode(byDb.execute("INSERT INTO t VALUES (1)"), "AUTH_JWT_INVALID", /rotated/);
-    await expectCode(
-      createClient({ url: urls("beta").http, authToken: dbToken }).execute("SELECT 1"),
+    await expect(byDb.execute("INSERT INTO t VALUES (1)")).rejects.toBeTenantliteError(
       "AUTH_JWT_INVALID",
       /rotated/,
     );
+    await expect(
+      createClient({ url: urls("beta").http, authToken: dbToken }).execute("SELECT 1"),
+    ).rejects.toBeTenantliteError("AUTH_JWT_INVALID", /rotated/);
     // The group token is not the database's: it keeps working on gamma.
     await byGroup.execute("INSERT INTO t VALUES (1)");
     await api.groups.rotateTokens("team");
-    await expectCode(byGroup.execute("INSERT INTO t VALUES (2)"), "AUTH_JWT_INVALID", /rotated/);
+    await expect(byGroup.execute("INSERT INTO t VALUES (2)")).rejects.toBeTenantliteError(
+      "AUTH_JWT_INVALID",
+      /rotated/,
+    );
     // Nothing was written after the rotations.
     const fresh = (await api.databases.createToken("gamma")).jwt;
     const check = createClient({ url: urls("gamma").http, authToken: fresh });
@@ -124,7 +132,10 @@ describe("a group token minted before a database's rotation", () => {
     const after = (await api.groups.createToken("team")).jwt;
     for (const url of Object.values(urls("delta"))) {
       const old = createClient({ url, authToken: before });
-      await expectCode(old.execute("SELECT 1"), "AUTH_JWT_INVALID", /rotated/);
+      await expect(old.execute("SELECT 1")).rejects.toBeTenantliteError(
+        "AUTH_JWT_INVALID",
+        /rotated/,
+      );
       old.close();
       const renewed = createClient({ url, authToken: after });
       expect((await renewed.execute("SELECT 1 AS x")).rows[0]!.x).toBe(1);

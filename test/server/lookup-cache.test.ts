@@ -6,7 +6,6 @@
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/node/server.js";
-import { expectCode } from "../helpers.js";
 import { startTestServer } from "./helpers.js";
 
 let server: RunningServer;
@@ -30,15 +29,18 @@ describe("a request's database lookup", () => {
     await c.execute("CREATE TABLE old (v)");
     await c.execute("INSERT INTO old VALUES (1)");
     await api.databases.delete("gone");
-    await expectCode(c.execute("SELECT v FROM old"), "DATABASE_NOT_FOUND");
+    await expect(c.execute("SELECT v FROM old")).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
     c.close();
     await api.databases.create("gone");
     // The old token names the old database's UUID: it grants nothing on the new one.
     const stale = client("gone", token);
-    await expectCode(stale.execute("SELECT 1"), "AUTH_FORBIDDEN");
+    await expect(stale.execute("SELECT 1")).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
     stale.close();
     const fresh = client("gone", (await api.databases.createToken("gone")).jwt);
-    await expectCode(fresh.execute("SELECT v FROM old"), "SQL_INPUT_ERROR", /no such table/);
+    await expect(fresh.execute("SELECT v FROM old")).rejects.toBeTenantliteError(
+      "SQL_INPUT_ERROR",
+      /no such table/,
+    );
     fresh.close();
   });
 
@@ -47,9 +49,9 @@ describe("a request's database lookup", () => {
     const c = client("cfg", (await api.databases.createToken("cfg")).jwt);
     await c.execute("CREATE TABLE t (v)");
     await server.platform.updateConfig("cfg", { block_writes: true });
-    await expectCode(c.execute("INSERT INTO t VALUES (1)"), "BLOCKED");
+    await expect(c.execute("INSERT INTO t VALUES (1)")).rejects.toBeTenantliteError("BLOCKED");
     await server.platform.updateConfig("cfg", { block_writes: false, block_reads: true });
-    await expectCode(c.execute("SELECT count(*) FROM t"), "BLOCKED");
+    await expect(c.execute("SELECT count(*) FROM t")).rejects.toBeTenantliteError("BLOCKED");
     await server.platform.updateConfig("cfg", { block_reads: false });
     expect(Number((await c.execute("SELECT count(*) AS n FROM t")).rows[0]?.n)).toBe(0);
     c.close();
@@ -60,7 +62,7 @@ describe("a request's database lookup", () => {
     const c = client("rot", (await api.databases.createToken("rot")).jwt);
     await c.execute("SELECT 1");
     await api.databases.rotateTokens("rot");
-    await expectCode(c.execute("SELECT 1"), "AUTH_JWT_INVALID");
+    await expect(c.execute("SELECT 1")).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
     c.close();
   });
 });

@@ -5,8 +5,7 @@
  * surprise, `apiTokens.validate` tells the truth, and a `baseUrl` without `/v1/` is told so.
  * Everything goes through the real clients over the real server, on a data directory.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { createClient as createApiClient, type TursoClientError } from "@tursodatabase/api";
@@ -15,10 +14,11 @@ import { createPlatform } from "../../src/node/create-platform.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
 import type { Platform } from "../../src/platform/platform.js";
-import { expectCode } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { pipeline } from "./helpers.js";
 
 let dir: string;
+const tempDir = useTempDirs("tl-api-options-", { scope: "file" });
 let platform: Platform;
 let server: RunningServer;
 let api: ReturnType<typeof createApiClient>;
@@ -39,7 +39,7 @@ beforeAll(async () => {
     }
     return res;
   };
-  dir = mkdtempSync(join(tmpdir(), "tl-api-options-"));
+  dir = tempDir();
   await start();
 });
 
@@ -58,10 +58,9 @@ afterAll(async () => {
   globalThis.fetch = realFetch;
   await server?.close();
   await platform?.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-/** The promise's rejection, with the response's `code` attached as `.code` (for expectCode). */
+/** The promise's rejection, with the response's `code` attached as `.code` (for toBeTenantliteError). */
 function coded<T>(p: Promise<T>): Promise<T> {
   lastCode = undefined;
   return p.catch((e: unknown) => {
@@ -83,11 +82,10 @@ async function refusedCreate(
   status = 400,
 ): Promise<void> {
   const before = await names();
-  const e = (await expectCode(
+  const e = (await caught(
     coded(api.databases.create(name, options)),
-    code,
-    message,
   )) as unknown as TursoClientError;
+  expect(e).toBeTenantliteError(code, message);
   expect(e.status).toBe(status);
   expect(await names()).toEqual(before);
   expect(await platform.listDatabases()).not.toContainEqual(expect.objectContaining({ name }));
@@ -119,11 +117,8 @@ const SQLITE_MAGIC = Buffer.from("SQLite format 3\0");
 describe("groups.delete", () => {
   it("refuses the default group; databases.create keeps working afterwards", async () => {
     await api.databases.create("in-default");
-    const e = (await expectCode(
-      coded(api.groups.delete("default")),
-      "GROUP_IS_DEFAULT",
-      /default group.*cannot be deleted/,
-    )) as unknown as TursoClientError;
+    const e = (await caught(coded(api.groups.delete("default")))) as unknown as TursoClientError;
+    expect(e).toBeTenantliteError("GROUP_IS_DEFAULT", /default group.*cannot be deleted/);
     expect(e.status).toBe(409);
     expect((await api.groups.list()).map((g) => g.name)).toContain("default");
     expect((await api.databases.get("in-default")).group).toBe("default");
@@ -134,8 +129,7 @@ describe("groups.delete", () => {
   it("refuses a group that holds databases unless ?cascade=true", async () => {
     await api.groups.create("doomed", "local" as never);
     for (const n of ["d1", "d2", "d3"]) await api.databases.create(n, { group: "doomed" });
-    await expectCode(
-      coded(api.groups.delete("doomed")),
+    await expect(coded(api.groups.delete("doomed"))).rejects.toBeTenantliteError(
       "GROUP_NOT_EMPTY",
       /group "doomed" still holds 3 databases; delete them first, or .*DELETE …\/groups\/doomed\?cascade=true/,
     );
@@ -245,18 +239,20 @@ describe("databases.create: every option works or is refused, naming it", () => 
     const c = await sql("opt-size");
     await c.execute("CREATE TABLE big (b BLOB)");
     let rows = 0;
-    const e = await expectCode(
+    const e = await caught(
       (async () => {
         for (; rows < 200; rows++) await c.execute("INSERT INTO big VALUES (zeroblob(4000))");
       })(),
-      "SQLITE_FULL",
-      /full/,
     );
+    expect(e).toBeTenantliteError("SQLITE_FULL", /full/);
     expect(e).toBeDefined();
     expect(rows).toBeGreaterThan(5);
     expect(rows).toBeLessThan(16);
     // The limit cannot be lifted from SQL.
-    await expectCode(c.execute("PRAGMA max_page_count = 100000"), "PRAGMA_FORBIDDEN", /size limit/);
+    await expect(c.execute("PRAGMA max_page_count = 100000")).rejects.toBeTenantliteError(
+      "PRAGMA_FORBIDDEN",
+      /size limit/,
+    );
     const raised = await fetch(url, {
       method: "PATCH",
       headers,
@@ -293,12 +289,11 @@ describe("databases.create: every option works or is refused, naming it", () => 
     expect(config.size_limit).toBe(String(32 * 1024));
     const c = await sql("opt-size-keep");
     await c.execute("CREATE TABLE big (b BLOB)");
-    await expectCode(
+    await expect(
       (async () => {
         for (let i = 0; i < 50; i++) await c.execute("INSERT INTO big VALUES (zeroblob(4000))");
       })(),
-      "SQLITE_FULL",
-    );
+    ).rejects.toBeTenantliteError("SQLITE_FULL");
     c.close();
   });
 
@@ -327,12 +322,14 @@ describe("databases.create: every option works or is refused, naming it", () => 
     expect(stored.includes(Buffer.from("CREATE TABLE secrets"))).toBe(false);
     // Without the key, or with another, the database does not open.
     const without = await sql("opt-enc");
-    await expectCode(without.execute("SELECT 1"), "ENCRYPTION_KEY_REQUIRED");
+    await expect(without.execute("SELECT 1")).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_REQUIRED",
+    );
     without.close();
     const wrong = await sql("opt-enc", {
       remoteEncryptionKey: Buffer.alloc(32, 8).toString("base64"),
     });
-    await expectCode(wrong.execute("SELECT 1"), "ENCRYPTION_KEY_INVALID");
+    await expect(wrong.execute("SELECT 1")).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
     wrong.close();
     // A copy of an encrypted database takes its key (and is encrypted with it).
     await refusedCreate(
@@ -350,7 +347,10 @@ describe("databases.create: every option works or is refused, naming it", () => 
     copy.close();
     // A key sent to a database that is not encrypted is refused, not ignored.
     const plain = await sql("opt-seed-src", { remoteEncryptionKey: KEY });
-    await expectCode(plain.execute("SELECT 1"), "ENCRYPTION_KEY_INVALID", /is not encrypted/);
+    await expect(plain.execute("SELECT 1")).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+      /is not encrypted/,
+    );
     plain.close();
   });
 
@@ -469,11 +469,11 @@ describe("a baseUrl without /v1/", () => {
   it("is told to add /v1/", async () => {
     for (const baseUrl of [`${server.url}/`, `${server.url}/v1`]) {
       const bare = createApiClient({ org: "local", token: "boot", baseUrl });
-      const e = (await expectCode(
-        coded(bare.databases.list()),
+      const e = (await caught(coded(bare.databases.list()))) as unknown as TursoClientError;
+      expect(e).toBeTenantliteError(
         "API_PATH_WITHOUT_VERSION",
         /end the client's baseUrl with \/v1\/ \(trailing slash included\)/,
-      )) as unknown as TursoClientError;
+      );
       expect(e.status).toBe(404);
     }
   });

@@ -4,32 +4,15 @@
  * `@libsql/client`; a `/dev/<db>` URL without its slash, and TLS on the plain port, say what to
  * write instead.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import initSqlJs from "sql.js";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { startServer } from "../../src/node/server.js";
+import { caught, useTempDirs } from "../helpers.js";
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), "tl-root-"));
-  dirs.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    return e as { code: string; message: string };
-  }
-  throw new Error("expected a failure");
-}
+const tempDir = useTempDirs("tl-root-", { scope: "file" });
 
 /** Reads a SQLite file with a separate SQLite (sql.js opened on the bytes), as sqlite3 would. */
 async function readWithSqlite(path: string, sql: string): Promise<unknown[][]> {
@@ -72,7 +55,7 @@ describe("the root URL", () => {
     const server = await startServer({ port: 0, memory: true, consoleDir: false });
     await server.platform.deleteDatabase("default");
     const c = createClient({ url: server.url });
-    const gone = await codeOf(c.execute("SELECT 1"));
+    const gone = await caught(c.execute("SELECT 1"));
     expect(gone.message).toMatch(/root URL serves database "default".*db create default/);
     c.close();
     await server.close();
@@ -84,7 +67,7 @@ describe("the root URL", () => {
       rootDatabase: false,
     });
     const n = createClient({ url: none.url });
-    expect((await codeOf(n.execute("SELECT 1"))).message).toMatch(/No database selected/);
+    expect((await caught(n.execute("SELECT 1"))).message).toMatch(/No database selected/);
     n.close();
     expect(await none.platform.listDatabases()).toEqual([]);
     await none.close();
@@ -94,7 +77,7 @@ describe("the root URL", () => {
     const server = await startServer({ port: 0, memory: true, consoleDir: false });
     await server.platform.createDatabase("acme");
     const c = createClient({ url: `${server.url}/dev/acme` });
-    const e = await codeOf(c.execute("SELECT 1"));
+    const e = await caught(c.execute("SELECT 1"));
     expect(e.message).toMatch(/URL_MISSING_SLASH.*\/dev\/<database>\//);
     c.close();
     const ws = createClient({ url: `${server.wsUrl}/dev/acme` });
@@ -164,25 +147,25 @@ describe("--db-file", () => {
     expect(await readWithSqlite(file, "SELECT group_concat(x) FROM a")).toEqual([["42,43"]]);
 
     writeFileSync(`${file}-wal`, "not empty");
-    const busy = await codeOf(startServer({ port: 0, dbFile: file, consoleDir: false }));
-    expect(busy.code).toBe("DB_FILE_IN_USE");
+    const busy = await caught(startServer({ port: 0, dbFile: file, consoleDir: false }));
+    expect(busy).toBeTenantliteError("DB_FILE_IN_USE");
     rmSync(`${file}-wal`);
 
     const text = join(dir, "notes.txt");
     writeFileSync(text, "hello, not a database");
-    const invalid = await codeOf(startServer({ port: 0, dbFile: text, consoleDir: false }));
-    expect(invalid.code).toBe("DB_FILE_INVALID");
+    const invalid = await caught(startServer({ port: 0, dbFile: text, consoleDir: false }));
+    expect(invalid).toBeTenantliteError("DB_FILE_INVALID");
     expect(invalid.message).not.toContain(dir);
     expect(readFileSync(text, "utf8")).toBe("hello, not a database");
 
     mkdirSync(join(dir, "folder"));
-    const folder = await codeOf(
+    const folder = await caught(
       startServer({ port: 0, dbFile: join(dir, "folder"), consoleDir: false }),
     );
-    expect(folder.code).toBe("DB_FILE_INVALID");
-    const both = await codeOf(
+    expect(folder).toBeTenantliteError("DB_FILE_INVALID");
+    const both = await caught(
       startServer({ port: 0, dbFile: file, dataDir: dir, consoleDir: false }),
     );
-    expect(both.code).toBe("ARGS_INVALID");
+    expect(both).toBeTenantliteError("ARGS_INVALID");
   });
 });

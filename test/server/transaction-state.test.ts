@@ -4,24 +4,22 @@
  * or are skipped by their `not is_autocommit` condition (Hrana 3), `is_autocommit` follows, and
  * a failing `executeMultiple` inside its own BEGIN answers at once with a data directory.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { type RunningServer, startServer } from "../../src/node/server.js";
-import { expectCode } from "../helpers.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { pipeline } from "./helpers.js";
 
 let platform: Platform;
 let dir: string;
+const tempDir = useTempDirs("tenantlite-txstate-", { scope: "file" });
 let server: RunningServer;
 
 beforeAll(async () => {
   platform = await createPlatform();
   await platform.createDatabase("tx");
-  dir = await mkdtemp(join(tmpdir(), "tenantlite-txstate-"));
+  dir = tempDir();
   server = await startServer({ port: 0, dataDir: dir, consoleDir: false });
   await server.platform.createDatabase("acme");
 });
@@ -29,7 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform.close();
   await server.close();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function fresh(c: ReturnType<Platform["client"]>, unique = false) {
@@ -41,13 +38,13 @@ describe("in-process: a statement that ends the transaction ends it", () => {
   it("ROLLBACK in a batch stops the batch", async () => {
     const c = platform.client("tx");
     await fresh(c);
-    const e = await expectCode(
+    const e = await caught(
       c.batch(
         ["INSERT INTO t VALUES (1), (2), (3)", "ROLLBACK", "INSERT INTO t VALUES (4), (5)"],
         "write",
       ),
-      "TRANSACTION_CLOSED",
     );
+    expect(e).toBeTenantliteError("TRANSACTION_CLOSED");
     expect((e as { statementIndex?: number }).statementIndex).toBe(2);
     expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
   });
@@ -61,8 +58,8 @@ describe("in-process: a statement that ends the transaction ends it", () => {
     const p3 = txn.execute("INSERT INTO t VALUES (4), (5)");
     await p1;
     await p2;
-    await expectCode(p3, "TRANSACTION_CLOSED");
-    await expectCode(txn.commit(), "TRANSACTION_CLOSED");
+    await expect(p3).rejects.toBeTenantliteError("TRANSACTION_CLOSED");
+    await expect(txn.commit()).rejects.toBeTenantliteError("TRANSACTION_CLOSED");
     txn.close();
     expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
   });
@@ -75,8 +72,8 @@ describe("in-process: a statement that ends the transaction ends it", () => {
     const p2 = txn.execute("INSERT OR ROLLBACK INTO t VALUES (1)");
     const p3 = txn.execute("INSERT INTO t VALUES (4), (5)");
     await p1;
-    await expectCode(p2, "SQLITE_CONSTRAINT");
-    await expectCode(p3, "TRANSACTION_CLOSED");
+    await expect(p2).rejects.toBeTenantliteError("SQLITE_CONSTRAINT");
+    await expect(p3).rejects.toBeTenantliteError("TRANSACTION_CLOSED");
     await expect(txn.commit()).rejects.toThrow();
     txn.close();
     expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
@@ -85,8 +82,8 @@ describe("in-process: a statement that ends the transaction ends it", () => {
     const t2 = await c.transaction("write");
     const q1 = t2.execute("INSERT OR ROLLBACK INTO t VALUES (1)");
     const q2 = t2.execute("INSERT INTO t VALUES (4), (5)");
-    await expectCode(q1, "SQLITE_CONSTRAINT");
-    await expectCode(q2, "TRANSACTION_CLOSED");
+    await expect(q1).rejects.toBeTenantliteError("SQLITE_CONSTRAINT");
+    await expect(q2).rejects.toBeTenantliteError("TRANSACTION_CLOSED");
     await expect(t2.commit()).rejects.toThrow();
     t2.close();
     expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(3);
@@ -97,8 +94,8 @@ describe("in-process: a statement that ends the transaction ends it", () => {
     await p.createDatabase("x");
     const txn = await p.client("x").transaction("write");
     await new Promise((r) => setTimeout(r, 150));
-    await expectCode(txn.execute("SELECT 1"), "TRANSACTION_TIMEOUT");
-    await expectCode(txn.commit(), "TRANSACTION_TIMEOUT");
+    await expect(txn.execute("SELECT 1")).rejects.toBeTenantliteError("TRANSACTION_TIMEOUT");
+    await expect(txn.commit()).rejects.toBeTenantliteError("TRANSACTION_TIMEOUT");
     await p.close();
   });
 });

@@ -7,7 +7,7 @@
 import { type Client, createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/node/server.js";
-import { expectCode } from "../helpers.js";
+import { caught } from "../helpers.js";
 import { startTestServer } from "./helpers.js";
 
 let server: RunningServer;
@@ -101,23 +101,20 @@ describe("vectors through the server with @libsql/client over http", () => {
     const ro = client("bob", tokens.bob!.ro);
     const found = await ro.execute({ sql: SEARCH, args: [QUERY] });
     expect(found.rows.map((r) => r.body)).toEqual(["garden", "guitar"]);
-    await expectCode(
+    await expect(
       ro.execute({ sql: "INSERT INTO notes (body, emb) VALUES ('x', vector32(?))", args: [QUERY] }),
-      "AUTH_FORBIDDEN",
-    );
+    ).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
     const rw = client("bob", tokens.bob!.rw);
     // Over Hrana a generic SQLite error is SQLITE_UNKNOWN, as sqld sends it.
-    const e = await expectCode(
+    const e = await caught(
       rw.execute({
         sql: "INSERT INTO notes (body, emb) VALUES ('x', vector32(?))",
         args: ["[1, s3cr3t]"],
       }),
-      "SQLITE_UNKNOWN",
-      /vector: invalid float at position 1/,
     );
+    expect(e).toBeTenantliteError("SQLITE_UNKNOWN", /vector: invalid float at position 1/);
     expect(e.message).not.toContain("s3cr3t");
-    await expectCode(
-      rw.execute({ sql: SEARCH, args: ["[1, 0]"] }),
+    await expect(rw.execute({ sql: SEARCH, args: ["[1, 0]"] })).rejects.toBeTenantliteError(
       "SQLITE_UNKNOWN",
       /dimensions are different: 2 != 4/,
     );

@@ -2,7 +2,6 @@
 // Node-only APIs.
 import { afterEach, describe, expect, it } from "vitest";
 import { deleteAll, type Storage } from "../../src/storage/storage.js";
-import { expectCode } from "./expect-code.js";
 
 /** Extra capabilities a backend's test file can give the suite. */
 export interface ConformanceOptions {
@@ -276,26 +275,32 @@ export function describeStorageConformance(
       const s = await open();
       for (const [, key] of hostileKeys) {
         const k = key as string;
-        await expectCode(s.save(k, bytesOf("evil")), "STORAGE_INVALID_KEY");
-        await expectCode(s.load(k), "STORAGE_INVALID_KEY");
-        await expectCode(s.has(k), "STORAGE_INVALID_KEY");
-        await expectCode(s.delete(k), "STORAGE_INVALID_KEY");
+        await expect(s.save(k, bytesOf("evil"))).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
+        await expect(s.load(k)).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
+        await expect(s.has(k)).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
+        await expect(s.delete(k)).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
       }
       expect(await s.list("")).toEqual([]);
     });
 
     it("rejects a bad list prefix or options", async () => {
       const s = await open();
-      await expectCode(s.list("../"), "STORAGE_INVALID_KEY");
-      await expectCode(s.list("/"), "STORAGE_INVALID_KEY");
-      await expectCode(s.list("a//"), "STORAGE_INVALID_KEY");
-      await expectCode(s.list("", { limit: -1 }), "STORAGE_INVALID_ARGUMENT");
-      await expectCode(s.list("", { limit: 1.5 }), "STORAGE_INVALID_ARGUMENT");
+      await expect(s.list("../")).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
+      await expect(s.list("/")).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
+      await expect(s.list("a//")).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
+      await expect(s.list("", { limit: -1 })).rejects.toBeTenantliteError(
+        "STORAGE_INVALID_ARGUMENT",
+      );
+      await expect(s.list("", { limit: 1.5 })).rejects.toBeTenantliteError(
+        "STORAGE_INVALID_ARGUMENT",
+      );
     });
 
     it("rejects values that are not Uint8Array", async () => {
       const s = await open();
-      await expectCode(s.save("k", "text" as unknown as Uint8Array), "STORAGE_INVALID_ARGUMENT");
+      await expect(s.save("k", "text" as unknown as Uint8Array)).rejects.toBeTenantliteError(
+        "STORAGE_INVALID_ARGUMENT",
+      );
       expect(await s.has("k")).toBe(false);
     });
 
@@ -334,11 +339,11 @@ export function describeStorageConformance(
       await s.save("k", bytesOf("v"));
       await s.close();
       await s.close();
-      await expectCode(s.load("k"), "STORAGE_CLOSED");
-      await expectCode(s.save("k", bytesOf("w")), "STORAGE_CLOSED");
-      await expectCode(s.delete("k"), "STORAGE_CLOSED");
-      await expectCode(s.has("k"), "STORAGE_CLOSED");
-      await expectCode(s.list(""), "STORAGE_CLOSED");
+      await expect(s.load("k")).rejects.toBeTenantliteError("STORAGE_CLOSED");
+      await expect(s.save("k", bytesOf("w"))).rejects.toBeTenantliteError("STORAGE_CLOSED");
+      await expect(s.delete("k")).rejects.toBeTenantliteError("STORAGE_CLOSED");
+      await expect(s.has("k")).rejects.toBeTenantliteError("STORAGE_CLOSED");
+      await expect(s.list("")).rejects.toBeTenantliteError("STORAGE_CLOSED");
     });
 
     it("writes and deletes batches: overwriteMany and deleteMany where it has them, deleteAll always", async () => {
@@ -355,37 +360,42 @@ export function describeStorageConformance(
         await synced;
         // Every entry is checked before any is written.
         for (const [, key] of hostileKeys) {
-          await expectCode(
+          await expect(
             s.overwriteMany([
               { key: "b/old", bytes: bytesOf("changed") },
               { key: key as string, bytes: bytesOf("evil") },
             ]),
-            "STORAGE_INVALID_KEY",
-          );
+          ).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
         }
-        await expectCode(
+        await expect(
           s.overwriteMany([{ key: "b/old", bytes: "text" as unknown as Uint8Array }]),
+        ).rejects.toBeTenantliteError("STORAGE_INVALID_ARGUMENT");
+        await expect(s.overwriteMany("b/old" as never)).rejects.toBeTenantliteError(
           "STORAGE_INVALID_ARGUMENT",
         );
-        await expectCode(s.overwriteMany("b/old" as never), "STORAGE_INVALID_ARGUMENT");
         expect(await s.load("b/old")).toEqual(bytesOf("new"));
       } else {
         for (const e of entries) await s.save(e.key, e.bytes);
       }
       if (s.deleteMany !== undefined) {
         for (const [, key] of hostileKeys) {
-          await expectCode(s.deleteMany(["b/old", key as string]), "STORAGE_INVALID_KEY");
+          await expect(s.deleteMany(["b/old", key as string])).rejects.toBeTenantliteError(
+            "STORAGE_INVALID_KEY",
+          );
         }
-        await expectCode(s.deleteMany("b/old" as never), "STORAGE_INVALID_ARGUMENT");
+        await expect(s.deleteMany("b/old" as never)).rejects.toBeTenantliteError(
+          "STORAGE_INVALID_ARGUMENT",
+        );
         expect(await s.has("b/old")).toBe(true);
       }
       await deleteAll(s, [...entries.slice(0, 20).map((e) => e.key), "b/missing", "b/old"]);
       expect(await s.list("b/")).toEqual(entries.slice(20, 30).map((e) => e.key));
       await s.close();
       if (s.overwriteMany !== undefined) {
-        await expectCode(s.overwriteMany([]), "STORAGE_CLOSED");
+        await expect(s.overwriteMany([])).rejects.toBeTenantliteError("STORAGE_CLOSED");
       }
-      if (s.deleteMany !== undefined) await expectCode(s.deleteMany([]), "STORAGE_CLOSED");
+      if (s.deleteMany !== undefined)
+        await expect(s.deleteMany([])).rejects.toBeTenantliteError("STORAGE_CLOSED");
     });
 
     it("lets saves started before close finish", async () => {

@@ -10,7 +10,7 @@ import {
   newSalt,
   reencrypt,
 } from "../../src/storage/encryption.js";
-import { expectCode } from "./expect-code.js";
+import { caught } from "../helpers.js";
 
 // Low iteration count keeps the suite fast; one case checks the default separately.
 const fast = { iterations: 1000 };
@@ -70,16 +70,18 @@ describe("encryption", () => {
     const salt = newSalt();
     const key = await deriveTenantKey("right-passphrase", salt, fast);
     const envelope = await encryptImage(key, plaintext);
-    const error = await expectCode(
-      decryptImage("wrong-passphrase", envelope),
-      "ENCRYPTION_KEY_INVALID",
-    );
+    const error = await caught(decryptImage("wrong-passphrase", envelope));
+    expect(error).toBeTenantliteError("ENCRYPTION_KEY_INVALID");
     expect(error.message).not.toContain("wrong-passphrase");
     expect(error.message).not.toContain("right-passphrase");
     const otherSalt = await deriveTenantKey("right-passphrase", newSalt(), fast);
-    await expectCode(decryptImage(otherSalt, envelope), "ENCRYPTION_KEY_INVALID");
+    await expect(decryptImage(otherSalt, envelope)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
     const sameSaltWrong = await deriveTenantKey("nope", salt, fast);
-    await expectCode(decryptImage(sameSaltWrong, envelope), "ENCRYPTION_KEY_INVALID");
+    await expect(decryptImage(sameSaltWrong, envelope)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
   });
 
   it("detects a tampered byte anywhere (header, IV, ciphertext, tag)", async () => {
@@ -88,7 +90,7 @@ describe("encryption", () => {
     for (const at of [6, 8, 11, 15, 30, 45, envelope.length - 20, envelope.length - 1]) {
       const bad = envelope.slice();
       bad[at]! ^= 0x01;
-      await expectCode(decryptImage(key, bad), "ENCRYPTION_KEY_INVALID");
+      await expect(decryptImage(key, bad)).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
     }
   });
 
@@ -96,7 +98,9 @@ describe("encryption", () => {
     const key = await deriveTenantKey("pw", newSalt(), fast);
     const envelope = await encryptImage(key, plaintext);
     for (const length of [6, 10, 27, 40, 55, envelope.length - 1]) {
-      await expectCode(decryptImage(key, envelope.subarray(0, length)), "ENCRYPTION_KEY_INVALID");
+      await expect(decryptImage(key, envelope.subarray(0, length))).rejects.toBeTenantliteError(
+        "ENCRYPTION_KEY_INVALID",
+      );
     }
   });
 
@@ -104,15 +108,21 @@ describe("encryption", () => {
     const key = await deriveTenantKey("pw", newSalt(), fast);
     const envelope = await encryptImage(key, plaintext, enc("db-1"));
     expect(await decryptImage(key, envelope, enc("db-1"))).toEqual(plaintext);
-    await expectCode(decryptImage(key, envelope, enc("db-2")), "ENCRYPTION_KEY_INVALID");
-    await expectCode(decryptImage(key, envelope), "ENCRYPTION_KEY_INVALID");
+    await expect(decryptImage(key, envelope, enc("db-2"))).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await expect(decryptImage(key, envelope)).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
   });
 
   it("requires a key for an encrypted image: ENCRYPTION_KEY_REQUIRED", async () => {
     const key = await deriveTenantKey("pw", newSalt(), fast);
     const envelope = await encryptImage(key, plaintext);
-    await expectCode(decryptImage(undefined, envelope), "ENCRYPTION_KEY_REQUIRED");
-    await expectCode(decodeImage(envelope, undefined), "ENCRYPTION_KEY_REQUIRED");
+    await expect(decryptImage(undefined, envelope)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_REQUIRED",
+    );
+    await expect(decodeImage(envelope, undefined)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_REQUIRED",
+    );
     expect(await decodeImage(envelope, key)).toEqual(plaintext);
     expect(await decodeImage(plaintext, undefined)).toBe(plaintext);
   });
@@ -123,8 +133,12 @@ describe("encryption", () => {
     const rotated = await reencrypt("old", "new", envelope);
     expect(encryptedImageSalt(rotated)).not.toEqual(encryptedImageSalt(envelope));
     expect(await decryptImage("new", rotated)).toEqual(plaintext);
-    await expectCode(decryptImage("old", rotated), "ENCRYPTION_KEY_INVALID");
-    await expectCode(reencrypt("wrong", "new", envelope), "ENCRYPTION_KEY_INVALID");
+    await expect(decryptImage("old", rotated)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await expect(reencrypt("wrong", "new", envelope)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
 
     const newKey = await deriveTenantKey("newer", newSalt(), fast);
     const again = await reencrypt(oldKey, newKey, envelope);
@@ -136,10 +150,18 @@ describe("encryption", () => {
       "encrypt",
       "decrypt",
     ]);
-    await expectCode(encryptImage(raw, plaintext), "ENCRYPTION_KEY_INVALID");
-    await expectCode(deriveTenantKey("", newSalt(), fast), "ENCRYPTION_KEY_INVALID");
-    await expectCode(deriveTenantKey("pw", new Uint8Array(2), fast), "ENCRYPTION_KEY_INVALID");
-    await expectCode(decryptImage("pw", plaintext), "ENCRYPTION_KEY_INVALID");
+    await expect(encryptImage(raw, plaintext)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await expect(deriveTenantKey("", newSalt(), fast)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await expect(deriveTenantKey("pw", new Uint8Array(2), fast)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await expect(decryptImage("pw", plaintext)).rejects.toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
   });
 
   it("uses the documented default iteration count", async () => {

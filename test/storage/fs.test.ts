@@ -1,16 +1,15 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import type { Storage } from "../../src/storage/storage.js";
+import { caught, useTempDirs } from "../helpers.js";
 import { describeStorageConformance, hostileKeys } from "./conformance.js";
-import { expectCode } from "./expect-code.js";
 
-const base = await mkdtemp(join(tmpdir(), "tenantlite-fs-"));
-afterAll(() => rm(base, { recursive: true, force: true }));
+const base = useTempDirs("tenantlite-fs-", { scope: "file" })();
 let counter = 0;
 const freshDir = (): string => join(base, `s${counter++}`);
 const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -36,7 +35,9 @@ describe("FsStorage", () => {
     const root = join(parent, "root");
     const s = await FsStorage.open(root);
     for (const [, key] of hostileKeys) {
-      await expectCode(s.save(key as string, bytesOf("evil")), "STORAGE_INVALID_KEY");
+      await expect(s.save(key as string, bytesOf("evil"))).rejects.toBeTenantliteError(
+        "STORAGE_INVALID_KEY",
+      );
     }
     expect(await readdir(parent)).toEqual(["root"]);
     expect(await entries(root)).toEqual([]);
@@ -100,7 +101,7 @@ describe("FsStorage", () => {
     });
     await s.save("k", bytesOf("old"));
     fail = true;
-    await expectCode(s.save("k", bytesOf("new")), "STORAGE_WRITE_FAILED");
+    await expect(s.save("k", bytesOf("new"))).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
     expect(await s.load("k")).toEqual(bytesOf("old"));
     expect(await entries(root)).toEqual(["k"]);
     await s.close();
@@ -123,9 +124,9 @@ describe("FsStorage", () => {
   it("refuses a key that is also a prefix of other keys with STORAGE_KEY_CONFLICT", async () => {
     const s = await FsStorage.open(freshDir());
     await s.save("p/q", bytesOf("1"));
-    await expectCode(s.save("p", bytesOf("2")), "STORAGE_KEY_CONFLICT");
+    await expect(s.save("p", bytesOf("2"))).rejects.toBeTenantliteError("STORAGE_KEY_CONFLICT");
     await s.save("f", bytesOf("3"));
-    await expectCode(s.save("f/g", bytesOf("4")), "STORAGE_KEY_CONFLICT");
+    await expect(s.save("f/g", bytesOf("4"))).rejects.toBeTenantliteError("STORAGE_KEY_CONFLICT");
     expect(await s.list("")).toEqual(["f", "p/q"]);
     expect(await s.load("p")).toBeUndefined();
     expect(await s.has("p")).toBe(false);
@@ -219,39 +220,40 @@ describe("FsStorage.overwriteMany", () => {
     const s = await FsStorage.open(root);
     await s.save("ok", bytesOf("before"));
     for (const [, key] of hostileKeys) {
-      await expectCode(
+      await expect(
         s.overwriteMany([
           { key: "ok", bytes: bytesOf("after") },
           { key: key as string, bytes: bytesOf("evil") },
         ]),
-        "STORAGE_INVALID_KEY",
-      );
+      ).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
     }
-    await expectCode(
+    await expect(
       s.overwriteMany([
         { key: "ok", bytes: bytesOf("after") },
         { key: "x", bytes: "not bytes" as unknown as Uint8Array },
       ]),
+    ).rejects.toBeTenantliteError("STORAGE_INVALID_ARGUMENT");
+    await expect(s.overwriteMany("nope" as never)).rejects.toBeTenantliteError(
       "STORAGE_INVALID_ARGUMENT",
     );
-    await expectCode(s.overwriteMany("nope" as never), "STORAGE_INVALID_ARGUMENT");
     expect(await readFile(join(root, "ok"), "utf8")).toBe("before");
     expect(await entries(root)).toEqual(["ok"]);
     await s.close();
-    await expectCode(s.overwriteMany([{ key: "ok", bytes: bytesOf("x") }]), "STORAGE_CLOSED");
+    await expect(s.overwriteMany([{ key: "ok", bytes: bytesOf("x") }])).rejects.toBeTenantliteError(
+      "STORAGE_CLOSED",
+    );
   });
 
   it("refuses a key that is a directory with STORAGE_KEY_CONFLICT, writing the others", async () => {
     const root = freshDir();
     const s = await FsStorage.open(root);
     await s.save("d/inner", bytesOf("inner"));
-    await expectCode(
+    await expect(
       s.overwriteMany([
         { key: "d", bytes: bytesOf("clash") },
         { key: "e", bytes: bytesOf("fine") },
       ]),
-      "STORAGE_KEY_CONFLICT",
-    );
+    ).rejects.toBeTenantliteError("STORAGE_KEY_CONFLICT");
     expect(await readFile(join(root, "d", "inner"), "utf8")).toBe("inner");
     expect(await readFile(join(root, "e"), "utf8")).toBe("fine");
     await s.close();
@@ -373,7 +375,8 @@ describe("FsStorage's directory lock", () => {
     await fakeLock(root, process.ppid, "tenantlite dev");
     const leftover = join(root, ".~tl-0123456789abcdef.tmp");
     await writeFile(leftover, "a crashed save's temp file");
-    const e = await expectCode(FsStorage.open(root), "STORAGE_LOCKED");
+    const e = await caught(FsStorage.open(root));
+    expect(e).toBeTenantliteError("STORAGE_LOCKED");
     expect(e.message).toContain(`process ${process.ppid} (tenantlite dev)`);
     expect(existsSync(leftover)).toBe(true);
     expect(readFileSync(lockOf(root), "utf8")).toContain(String(process.ppid));
@@ -394,15 +397,13 @@ describe("FsStorage's directory lock", () => {
     const root = freshDir();
     await fakeLock(root, process.ppid, "tenantlite");
     const t0 = Date.now();
-    await expectCode(
+    await expect(
       FsStorage.open(root, { lockLabel: "tenantlite dev", lockWaitMs: 5_000 }),
-      "STORAGE_LOCKED",
-    );
+    ).rejects.toBeTenantliteError("STORAGE_LOCKED");
     expect(Date.now() - t0).toBeLessThan(2_000);
-    await expectCode(
+    await expect(
       FsStorage.open(root, { lockLabel: "tenantlite", lockWaitMs: 200 }),
-      "STORAGE_LOCKED",
-    );
+    ).rejects.toBeTenantliteError("STORAGE_LOCKED");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(200);
     setTimeout(() => void rm(lockOf(root)), 150);
     const s = await FsStorage.open(root, { lockLabel: "tenantlite", lockWaitMs: 5_000 });

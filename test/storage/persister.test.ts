@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
 import { Persister } from "../../src/storage/persister.js";
 import type { Storage } from "../../src/storage/storage.js";
-import { expectCode } from "./expect-code.js";
+import { caught } from "../helpers.js";
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const enc = (n: number): Uint8Array => new TextEncoder().encode(String(n));
@@ -105,7 +105,8 @@ describe("Persister (strict)", () => {
     const p = new Persister(storage, { durability: "strict" });
     const failing = [p.write("k", () => enc(1)), p.write("k", () => enc(2))];
     for (const w of failing) {
-      const error = await expectCode(w, "STORAGE_WRITE_FAILED", /"k"/);
+      const error = await caught(w);
+      expect(error).toBeTenantliteError("STORAGE_WRITE_FAILED", /"k"/);
       expect((error.cause as Error).message).toBe("disk on fire");
     }
     await p.write("k", () => enc(3));
@@ -114,12 +115,11 @@ describe("Persister (strict)", () => {
 
   it("rejects when produce throws", async () => {
     const p = new Persister(new SlowStorage(1), { durability: "strict" });
-    await expectCode(
+    await expect(
       p.write("k", () => {
         throw new Error("export failed");
       }),
-      "STORAGE_WRITE_FAILED",
-    );
+    ).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
   });
 
   it("flush waits for in-flight saves; close refuses later writes", async () => {
@@ -130,10 +130,7 @@ describe("Persister (strict)", () => {
     expect(p.pending).toBe(false);
     expect(dec(await storage.load("k"))).toBe(7);
     await p.close();
-    await expectCode(
-      p.write("k", () => enc(8)),
-      "STORAGE_CLOSED",
-    );
+    await expect(p.write("k", () => enc(8))).rejects.toBeTenantliteError("STORAGE_CLOSED");
   });
 });
 
@@ -191,7 +188,7 @@ describe("Persister (relaxed)", () => {
       onError: () => {},
     });
     await p.write("k", () => enc(1));
-    await expectCode(p.flush(), "STORAGE_WRITE_FAILED");
+    await expect(p.flush()).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
     await p.flush();
     expect(dec(await storage.load("k"))).toBe(1);
   });
@@ -223,8 +220,7 @@ describe("Persister discard", () => {
     const p = new Persister(storage, { durability: "strict" });
     const first = p.write("k", () => enc(1));
     await sleep(5);
-    const second = expectCode(
-      p.write("k", () => enc(2)),
+    const second = expect(p.write("k", () => enc(2))).rejects.toBeTenantliteError(
       "STORAGE_WRITE_FAILED",
       /discarded/,
     );
@@ -239,21 +235,16 @@ describe("Persister discard", () => {
 describe("Persister options", () => {
   it("rejects invalid keys at once", async () => {
     const p = new Persister(new MemoryStorage(), { durability: "strict" });
-    await expectCode(
-      p.write("../x", () => enc(1)),
-      "STORAGE_INVALID_KEY",
-    );
+    await expect(p.write("../x", () => enc(1))).rejects.toBeTenantliteError("STORAGE_INVALID_KEY");
   });
 
   it("rejects bad options", async () => {
     const s = new MemoryStorage();
-    await expectCode(
-      () => new Persister(s, { durability: "sometimes" as "strict" }),
-      "STORAGE_INVALID_ARGUMENT",
-    );
-    await expectCode(
-      () => new Persister(s, { durability: "relaxed", flushIntervalMs: -1 }),
-      "STORAGE_INVALID_ARGUMENT",
-    );
+    await expect(
+      async () => new Persister(s, { durability: "sometimes" as "strict" }),
+    ).rejects.toBeTenantliteError("STORAGE_INVALID_ARGUMENT");
+    await expect(
+      async () => new Persister(s, { durability: "relaxed", flushIntervalMs: -1 }),
+    ).rejects.toBeTenantliteError("STORAGE_INVALID_ARGUMENT");
   });
 });

@@ -1,7 +1,6 @@
 import initSqlJs from "sql.js";
 import { describe, expect, it } from "vitest";
 import { assertSqliteImage } from "../../src/storage/sqlite-image.js";
-import { expectCode } from "./expect-code.js";
 
 const SQL = await initSqlJs();
 
@@ -36,45 +35,56 @@ describe("assertSqliteImage", () => {
   });
 
   it("rejects an empty file", async () => {
-    await expectCode(
-      () => assertSqliteImage(new Uint8Array(0), "acme"),
-      "INVALID_SQLITE_FILE",
-      /"acme".*empty/,
-    );
+    await expect(async () =>
+      assertSqliteImage(new Uint8Array(0), "acme"),
+    ).rejects.toBeTenantliteError("INVALID_SQLITE_FILE", /"acme".*empty/);
   });
 
   it("rejects random bytes", async () => {
     const random = crypto.getRandomValues(new Uint8Array(8192));
-    await expectCode(() => assertSqliteImage(random, "rnd"), "INVALID_SQLITE_FILE", /"rnd"/);
+    await expect(async () => assertSqliteImage(random, "rnd")).rejects.toBeTenantliteError(
+      "INVALID_SQLITE_FILE",
+      /"rnd"/,
+    );
   });
 
   it("rejects truncated images", async () => {
     for (const length of [10, 99, 100, 4095, small.length - 1, small.length - 4096]) {
-      await expectCode(
-        () => assertSqliteImage(small.subarray(0, length), "cut"),
-        "INVALID_SQLITE_FILE",
-        /"cut"/,
-      );
+      await expect(async () =>
+        assertSqliteImage(small.subarray(0, length), "cut"),
+      ).rejects.toBeTenantliteError("INVALID_SQLITE_FILE", /"cut"/);
     }
   });
 
   it("rejects an image whose header page count disagrees with its length", async () => {
     const padded = new Uint8Array(small.length + 4096);
     padded.set(small);
-    await expectCode(() => assertSqliteImage(padded, "pad"), "INVALID_SQLITE_FILE", /pages/);
+    await expect(async () => assertSqliteImage(padded, "pad")).rejects.toBeTenantliteError(
+      "INVALID_SQLITE_FILE",
+      /pages/,
+    );
   });
 
   it("rejects bad page sizes and a bad magic string", async () => {
     const bad = small.slice();
     bad[16] = 0x03;
     bad[17] = 0x00; // 768
-    await expectCode(() => assertSqliteImage(bad, "p"), "INVALID_SQLITE_FILE", /page size/);
+    await expect(async () => assertSqliteImage(bad, "p")).rejects.toBeTenantliteError(
+      "INVALID_SQLITE_FILE",
+      /page size/,
+    );
     const tiny = small.slice();
     tiny[16] = 0x01;
     tiny[17] = 0x00; // 256
-    await expectCode(() => assertSqliteImage(tiny, "p"), "INVALID_SQLITE_FILE", /page size/);
+    await expect(async () => assertSqliteImage(tiny, "p")).rejects.toBeTenantliteError(
+      "INVALID_SQLITE_FILE",
+      /page size/,
+    );
     const magic = small.slice();
     magic[0] = "s".charCodeAt(0);
-    await expectCode(() => assertSqliteImage(magic, "m"), "INVALID_SQLITE_FILE", /SQLite format/);
+    await expect(async () => assertSqliteImage(magic, "m")).rejects.toBeTenantliteError(
+      "INVALID_SQLITE_FILE",
+      /SQLite format/,
+    );
   });
 });

@@ -4,6 +4,8 @@
  * `vitest` to this file.
  */
 
+import { tenantliteErrorMismatch } from "../../error-match.js";
+
 type Fn = () => unknown;
 interface Case {
   readonly name: string;
@@ -141,6 +143,42 @@ class Assertion {
   toMatch(re: RegExp | string): void {
     const s = String(this.actual);
     this.check(typeof re === "string" ? s.includes(re) : re.test(s), `to match ${String(re)}`);
+  }
+  /** test/setup.ts's matcher, on a value (or what a function throws). */
+  toBeTenantliteError(code: string, message?: RegExp): void {
+    let error = this.actual;
+    if (typeof error === "function") {
+      try {
+        (error as () => unknown)();
+        error = undefined;
+      } catch (e) {
+        error = e;
+      }
+    }
+    const mismatch = tenantliteErrorMismatch(error, code, message);
+    if (mismatch !== undefined) {
+      throw new Error(
+        `${this.label ? `${this.label}: ` : ""}expected a ${code} error, but ${mismatch}`,
+      );
+    }
+  }
+  /** `.rejects`: the promise's (or the function's promise's) rejection, then the matcher. */
+  get rejects(): { toBeTenantliteError(code: string, message?: RegExp): Promise<void> } {
+    const { actual, label } = this;
+    return {
+      async toBeTenantliteError(code, message) {
+        let error: unknown;
+        let rejected = false;
+        try {
+          await (typeof actual === "function" ? actual() : actual);
+        } catch (e) {
+          error = e;
+          rejected = true;
+        }
+        if (!rejected) throw new Error(`expected a ${code} rejection, but the promise resolved`);
+        new Assertion(error, label).toBeTenantliteError(code, message);
+      },
+    };
   }
 }
 

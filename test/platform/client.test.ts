@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createPlatform } from "../../src/index.js";
 
-describe("platform smoke", () => {
+describe("in-process client", () => {
   it("runs the README example", async () => {
     const platform = await createPlatform();
     await platform.createDatabase("acme");

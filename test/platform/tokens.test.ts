@@ -2,7 +2,7 @@ import { base64url, generateKeyPair, SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { Permissions, parseExpiration, TokenAuthority } from "../../src/platform/auth/jwt.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
-import { expectCode } from "../helpers.js";
+import { caught } from "../helpers.js";
 
 const db = { id: "11111111-1111-4111-8111-111111111111", groupId: "g1" };
 const other = { id: "22222222-2222-4222-8222-222222222222", groupId: "g1" };
@@ -59,10 +59,9 @@ describe("TokenAuthority", () => {
     );
     expect(groupRo.canRead(db)).toBe(true);
     expect(groupRo.canWrite(db)).toBe(false);
-    await expectCode(
+    await expect(
       tokens.mintDatabaseToken(db, { authorization: "admin" }),
-      "INVALID_AUTHORIZATION",
-    );
+    ).rejects.toBeTenantliteError("INVALID_AUTHORIZATION");
   });
 
   it("expires tokens and says so", async () => {
@@ -71,7 +70,8 @@ describe("TokenAuthority", () => {
     const jwt = await tokens.mintDatabaseToken(db, { expiration: "2w1d30m" });
     expect((await tokens.verify(jwt)).expiresAt).toBe(now / 1000 + 15 * 86400 + 1800);
     now += 15 * 86400 * 1000 + 1800 * 1000 + 1000;
-    const e = await expectCode(tokens.verify(jwt), "AUTH_JWT_EXPIRED");
+    const e = await caught(tokens.verify(jwt));
+    expect(e).toBeTenantliteError("AUTH_JWT_EXPIRED");
     expect(e.message).not.toContain(jwt);
   });
 
@@ -84,18 +84,19 @@ describe("TokenAuthority", () => {
       JSON.stringify({ a: "rw", id: db.id, p: { rw: { ns: [db.id] } } }),
     );
     const tampered = `${h}.${payload}.${s}`;
-    const e1 = await expectCode(tokens.verify(tampered), "AUTH_JWT_INVALID");
+    const e1 = await caught(tokens.verify(tampered));
+    expect(e1).toBeTenantliteError("AUTH_JWT_INVALID");
     expect(e1.message).not.toContain(tampered);
     // Signed by another key.
     const pair = await generateKeyPair("EdDSA", { crv: "Ed25519" });
     const forged = await new SignJWT({ a: "rw" })
       .setProtectedHeader({ alg: "EdDSA" })
       .sign(pair.privateKey);
-    await expectCode(tokens.verify(forged), "AUTH_JWT_INVALID");
+    await expect(tokens.verify(forged)).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
     // alg "none".
     const unsigned = new UnsecuredJWT({ a: "rw" }).encode();
-    await expectCode(tokens.verify(unsigned), "AUTH_JWT_INVALID");
-    await expectCode(tokens.verify(`${h}.${payload}.`), "AUTH_JWT_INVALID");
+    await expect(tokens.verify(unsigned)).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
+    await expect(tokens.verify(`${h}.${payload}.`)).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
     // HS256 keyed with the public key (the classic confusion attack).
     const storage = new MemoryStorage();
     const t2 = await TokenAuthority.open(storage);
@@ -106,19 +107,21 @@ describe("TokenAuthority", () => {
     ];
     for (const secret of secrets) {
       const hs = await new SignJWT({ a: "rw" }).setProtectedHeader({ alg: "HS256" }).sign(secret);
-      await expectCode(t2.verify(hs), "AUTH_JWT_INVALID");
+      await expect(t2.verify(hs)).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
     }
     // Garbage.
     for (const junk of ["x", "a.b.c", "....", `${"A".repeat(5000)}.b.c`]) {
-      await expectCode(tokens.verify(junk), "AUTH_JWT_INVALID");
+      await expect(tokens.verify(junk)).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
     }
   });
 
   it("maps Authorization headers to coded errors", async () => {
     const { tokens } = await authority();
-    await expectCode(tokens.verifyHeader(null), "AUTH_HEADER_NOT_FOUND");
-    await expectCode(tokens.verifyHeader(""), "AUTH_HEADER_NOT_FOUND");
-    await expectCode(tokens.verifyHeader("Basic dXNlcjpwYXNz"), "AUTH_HEADER_MALFORMED");
+    await expect(tokens.verifyHeader(null)).rejects.toBeTenantliteError("AUTH_HEADER_NOT_FOUND");
+    await expect(tokens.verifyHeader("")).rejects.toBeTenantliteError("AUTH_HEADER_NOT_FOUND");
+    await expect(tokens.verifyHeader("Basic dXNlcjpwYXNz")).rejects.toBeTenantliteError(
+      "AUTH_HEADER_MALFORMED",
+    );
     const jwt = await tokens.mintDatabaseToken(db);
     expect((await tokens.verifyHeader(`bearer ${jwt}`)).canRead(db)).toBe(true);
     expect((await tokens.verifyHeader(`BEARER ${jwt}`)).canRead(db)).toBe(true);
@@ -130,7 +133,7 @@ describe("TokenAuthority", () => {
     const otherJwt = await tokens.mintDatabaseToken(other);
     const groupJwt = await tokens.mintGroupToken("g1");
     await tokens.rotateDatabase(db.id);
-    await expectCode(tokens.verify(dbJwt), "AUTH_JWT_INVALID", /rotated/);
+    await expect(tokens.verify(dbJwt)).rejects.toBeTenantliteError("AUTH_JWT_INVALID", /rotated/);
     expect((await tokens.verify(otherJwt)).canRead(other)).toBe(true);
     // The group token still verifies and works on the group's other databases, not on db.
     const group = await tokens.verify(groupJwt);
@@ -145,7 +148,7 @@ describe("TokenAuthority", () => {
     await tokens.rotateGroup("g1");
     const reopened = await TokenAuthority.open(storage);
     for (const t of [fresh, otherJwt, groupJwt]) {
-      await expectCode(reopened.verify(t), "AUTH_JWT_INVALID");
+      await expect(reopened.verify(t)).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
     }
     expect((await reopened.verify(await reopened.mintDatabaseToken(db))).canWrite(db)).toBe(true);
   });

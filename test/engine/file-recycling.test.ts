@@ -3,7 +3,7 @@ import { loadSqlJs } from "../../src/engine/loader.js";
 import { TenantDb } from "../../src/engine/tenant-db.js";
 import { TenantFile } from "../../src/engine/tenant-file.js";
 
-describe("tenant churn", () => {
+describe("tenant file recycling", () => {
   it("opens, writes through two connections, exports and closes 17,000 tenants without exhausting sql.js", async () => {
     // sql.js never frees the wal-index it maps for a shared WAL file (~75 KB per file closed: the
     // process fails after ~17,000 closes), so TenantFile recycles closed tenants' files.
