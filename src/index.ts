@@ -30,6 +30,15 @@ export {
   TenantliteBatchError,
   TenantliteError,
 } from "./errors.js";
+export {
+  type MintOptions,
+  Permissions,
+  TokenAuthority,
+  type TokenAuthorityOptions,
+  type TokenClaims,
+  type TokenScope,
+  type TokenTarget,
+} from "./platform/auth/jwt.js";
 export type {
   JobStatus,
   MigrationJob,
@@ -44,15 +53,6 @@ export {
   Platform,
   type PlatformOptions,
 } from "./platform/platform.js";
-export {
-  type MintOptions,
-  Permissions,
-  TokenAuthority,
-  type TokenAuthorityOptions,
-  type TokenClaims,
-  type TokenScope,
-  type TokenTarget,
-} from "./platform/auth/jwt.js";
 export type {
   Client,
   ClientOptions,
