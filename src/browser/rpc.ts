@@ -7,7 +7,12 @@
 
 import { SqliteError } from "../engine/sqlite-errors.js";
 import { type ResultSet, ResultSetImpl, RowFactory, type Value } from "../engine/values.js";
-import { type ErrorCode, TenantliteBatchError, TenantliteError } from "../errors.js";
+import {
+  type ErrorCode,
+  MigrationError,
+  TenantliteBatchError,
+  TenantliteError,
+} from "../errors.js";
 import type { MigrationProgress } from "../platform/migrations/jobs.js";
 import type { ClientOptions, TransactionMode } from "../platform/types.js";
 
@@ -89,6 +94,9 @@ export interface WireError {
   readonly rawCode?: number;
   readonly extendedCode?: string;
   readonly statementIndex?: number;
+  /** A {@link MigrationError}'s failing step and child. */
+  readonly step?: number;
+  readonly child?: string;
 }
 
 /** A `ResultSet` as it crosses the boundary. */
@@ -143,6 +151,12 @@ export function encodeError(e: unknown): WireError {
             ...(e.extendedCode === undefined ? {} : { extendedCode: e.extendedCode }),
           }
         : {}),
+      ...(e instanceof MigrationError
+        ? {
+            ...(e.step === undefined ? {} : { step: e.step }),
+            ...(e.child === undefined ? {} : { child: e.child }),
+          }
+        : {}),
     };
   }
   // @libsql/client raises RangeError for out-of-range integers; keep the class.
@@ -157,6 +171,12 @@ export function decodeError(w: WireError): Error {
     return new TenantliteBatchError(w.statementIndex, code, w.detail, {
       ...(w.rawCode === undefined ? {} : { rawCode: w.rawCode }),
       ...(w.extendedCode === undefined ? {} : { extendedCode: w.extendedCode }),
+    });
+  }
+  if (w.name === "MigrationError") {
+    return new MigrationError(w.detail.replace(/^Schema migration error: /, ""), {
+      ...(w.step === undefined ? {} : { step: w.step }),
+      ...(w.child === undefined ? {} : { child: w.child }),
     });
   }
   if (w.name === "SqliteError" && w.rawCode !== undefined) {
