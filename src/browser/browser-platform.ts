@@ -5,7 +5,7 @@
  */
 
 import type { BatchStatement } from "../engine/connection.js";
-import type { StatementDescription } from "../engine/tenant-db.js";
+import type { StatementDescription } from "../engine/statement-info.js";
 import type { InArgs, InStatement, IntMode, ResultSet } from "../engine/values.js";
 import { toBound } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";

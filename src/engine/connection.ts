@@ -11,7 +11,8 @@ import { classify, splitStatements } from "../../parser/index.js";
 import { TenantliteBatchError, TenantliteError } from "../errors.js";
 import { Pace } from "./pace.js";
 import type { ProgramEffects } from "./program.js";
-import type { StatementDescription, StatementGuard, StatementInfo, TenantDb } from "./tenant-db.js";
+import type { StatementDescription, StatementGuard, StatementInfo } from "./statement-info.js";
+import type { TenantDb } from "./tenant-db.js";
 import type { TenantFile } from "./tenant-file.js";
 import type { InArgs, IntMode, ResultSet } from "./values.js";
 

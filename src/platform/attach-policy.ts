@@ -7,7 +7,7 @@
  */
 import type { AttachRequest, OpenTenant } from "../engine/connection.js";
 import type { ProgramEffects } from "../engine/program.js";
-import type { StatementGuard, StatementInfo } from "../engine/tenant-db.js";
+import type { StatementGuard, StatementInfo } from "../engine/statement-info.js";
 import { TenantliteError } from "../errors.js";
 import type { AccessGuard } from "./access-guard.js";
 import type { Catalog } from "./catalog.js";
