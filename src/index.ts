@@ -10,7 +10,8 @@
  * await db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
  */
 
-export { type BatchStatement, Connection, type ConnectionOptions } from "./engine/connection.js";
+export { Connection } from "./engine/connection.js";
+export type { BatchStatement, ConnectionOptions } from "./engine/connection-policy.js";
 export type { SqlJsConfig } from "./engine/loader.js";
 export { SqliteError } from "./engine/sqlite-errors.js";
 export type {

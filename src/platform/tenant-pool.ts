@@ -6,7 +6,7 @@
  * in-flight state about open tenants lives here: tenants being opened, closed, or waiting to be
  * closed.
  */
-import type { OpenTenant } from "../engine/connection.js";
+import type { OpenTenant } from "../engine/connection-policy.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantFile } from "../engine/tenant-file.js";
 import { TenantliteError } from "../errors.js";

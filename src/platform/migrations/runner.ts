@@ -16,7 +16,7 @@
  * reads go on.
  */
 import { hasAlterColumn } from "../../engine/alter-column.js";
-import type { BatchStatement } from "../../engine/connection.js";
+import type { BatchStatement } from "../../engine/connection-policy.js";
 import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
