@@ -18,7 +18,8 @@ import {
   vacuumIntoRefused,
 } from "./statement-info.js";
 import { RowFactory } from "./values.js";
-import { checkVectorIndex, rewriteVectorTopK } from "./vector-index.js";
+import { checkVectorIndex } from "./vector-index.js";
+import { rewriteVectorTopK } from "./vector-top-k.js";
 
 const READ_VERBS = new Set(["SELECT", "VALUES"]);
 
