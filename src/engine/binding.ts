@@ -185,7 +185,7 @@ function namedValues(
   return out;
 }
 
-/** The `sqlite3_stmt*` of a sql.js Statement, found once per connection by asking SQLite for its SQL. */
+/** The `sqlite3_stmt*` of a sql.js Statement, found once per connection by asking SQLite. */
 export class StatementHandles {
   /** The key under which sql.js keeps a Statement's handle, once found. */
   private key: string | undefined;
@@ -287,7 +287,7 @@ export function bindAll(
   }
 }
 
-/** Reads the current row of `stmt`, integers exactly unless `exact` is false and they fit a double. */
+/** Reads the current row of `stmt`, integers exactly (with `exact`, or beyond 2^53). */
 export function readRow(stmt: RawStatement, rows: RowFactory, exact: boolean, intMode: IntMode) {
   let raw = stmt.get(null, exact ? BIGINTS : undefined);
   if (!exact) {

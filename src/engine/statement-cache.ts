@@ -31,7 +31,7 @@ export interface CachedStatement {
   readonly scan: ScanResult;
   /**
    * The text SQLite compiled: the statement, or its rewrite (`vector_top_k`, see
-   * vector-index.ts), with the rewrite's own parameter offsets.
+   * vector-top-k.ts), with the rewrite's own parameter offsets.
    */
   readonly compiled: { readonly sql: string; readonly scan: ScanResult };
   readonly info: StatementInfo;

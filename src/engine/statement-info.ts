@@ -54,7 +54,7 @@ export const TRANSACTION_WORDS: ReadonlySet<string> = new Set([
   "RELEASE",
 ]);
 
-/** What {@link TenantDb.describe} reports about a statement. */
+/** What `TenantDb.describe` reports about a statement. */
 export interface StatementDescription {
   readonly params: readonly (string | null)[];
   readonly cols: readonly { readonly name: string; readonly decltype: string | null }[];

@@ -69,7 +69,7 @@ export class TenantFile {
   private readonly declared = new Map<string, string[]>();
   /**
    * Connections of this file whose results carry declared types not computed yet: a statement
-   * that may change the schema, on any of them, has them computed first (see `TenantDb.lazyTypes`).
+   * that may change the schema, on any of them, has them computed first (`DeclaredTypes.lazy`).
    */
   private readonly pendingTypes: PendingTypes = { connections: new Set() };
   private declaredGeneration = 0;
