@@ -4,8 +4,8 @@
  * the `@libsql/client` interface, database and group management), over the protocol in rpc.ts.
  */
 
-import type { BatchStatement } from "../engine/connection.js";
-import type { StatementDescription } from "../engine/tenant-db.js";
+import type { BatchStatement } from "../engine/connection-policy.js";
+import type { StatementDescription } from "../engine/statement-info.js";
 import type { InArgs, InStatement, IntMode, ResultSet } from "../engine/values.js";
 import { toBound } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";

@@ -20,12 +20,20 @@
  */
 import {
   type ColumnDefinition,
+  classify,
   type ObjectRef,
   type ParsedStatement,
   parse,
 } from "../../parser/index.js";
+import { TenantliteError } from "../errors.js";
 import { SqliteError, toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
+import {
+  type StatementDescription,
+  type StatementGuard,
+  type StatementInfo,
+  statementInfo,
+} from "./statement-info.js";
 
 /** One `ALTER TABLE … ALTER COLUMN x TO <definition>`, as the parser read it. */
 export interface AlterColumnStatement {
@@ -473,5 +481,101 @@ export function runStatements(sqlJs: SqlJsModule, db: RawDatabase, sql: string):
     const statement = alterColumnOf(sql, one);
     if (statement !== undefined) alterColumn(sqlJs, db, statement);
     else db.run(one.sql);
+  }
+}
+
+/** libSQL's ALTER COLUMN found in a statement's text, with the statement as the engine read it. */
+export interface AlterColumnCall {
+  readonly info: StatementInfo;
+  readonly statement: AlterColumnStatement;
+}
+
+/**
+ * libSQL's ALTER TABLE … ALTER COLUMN x TO, when `sql` is one (a single statement). Under EXPLAIN
+ * it is refused: sql.js has no program to show for it.
+ */
+export function libsqlAlterColumn(sql: string): AlterColumnCall | undefined {
+  const parsed = classify(sql);
+  const first = parsed.statements[0];
+  if (first === undefined) return undefined;
+  if (parsed.errors.length > 0 && parsed.errors[0]!.offset < first.start) return undefined;
+  if (first.summary.inner?.alterColumn !== undefined) {
+    throw new TenantliteError(
+      "SQLITE_ERROR",
+      "EXPLAIN is not available for libSQL's ALTER TABLE … ALTER COLUMN … TO: sql.js has no program for it",
+      { rawCode: 1 },
+    );
+  }
+  const statement = alterColumnOf(sql, first);
+  if (statement === undefined) return undefined;
+  if (parsed.statements.length > 1 || parsed.errors.length > 0) {
+    throw new TenantliteError(
+      "SQL_MANY_STATEMENTS",
+      "SQL string contains more than one statement; use executeMultiple() or batch() for scripts",
+    );
+  }
+  return { info: statementInfo(sql, parsed), statement };
+}
+
+/**
+ * sql.js stops at the `TO` of libSQL's ALTER COLUMN … TO, which the parser reads on: where the
+ * parser finds the statement's error further on, its message (libSQL's) replaces sql.js's.
+ */
+export function libsqlSyntaxError(sql: string, e: SqliteError): SqliteError {
+  if (e.code !== "SQL_PARSE_ERROR" || e.detail !== 'near "TO": syntax error') return e;
+  const to = /^\s*ALTER\s+TABLE\s[\s\S]*?\bALTER\s+COLUMN\s[\s\S]*?\bTO\b/i.exec(sql);
+  const error = classify(sql).errors[0];
+  if (to === null || error === undefined || error.offset < to[0].length) return e;
+  return toSqliteError(new Error(error.message)) as SqliteError;
+}
+
+/** What Hrana's `describe` reports of an ALTER COLUMN: its parameters, no columns. */
+export function describeAlterColumn(alter: AlterColumnCall): StatementDescription {
+  const params = alter.info.summary?.params ?? [];
+  return {
+    params: params.map((p) => (p === "?" || /^\?\d+$/.test(p) ? null : p)),
+    cols: [],
+    isExplain: false,
+    isReadonly: false,
+  };
+}
+
+/**
+ * Whether `sql`, which sql.js could not compile, takes the file's write lock: libSQL's ALTER
+ * COLUMN … TO does when it writes a schema other than TEMP.
+ */
+export function alterColumnTakesWriteLock(sql: string): boolean {
+  try {
+    const schemas = libsqlAlterColumn(sql)?.info.summary?.schemas;
+    return schemas?.some((x) => x !== "temp") === true;
+  } catch {
+    return false; // EXPLAIN of it: `execute` refuses it
+  }
+}
+
+/**
+ * Checks an ALTER COLUMN before it runs, as `execute` checks other statements: by the guard (its
+ * effects are the schema of the table it finds), and the number of arguments given.
+ */
+export function checkAlterColumn(
+  db: RawDatabase,
+  alter: AlterColumnCall,
+  args: number,
+  guard: StatementGuard | undefined,
+): void {
+  const { info, statement } = alter;
+  if (guard !== undefined) {
+    guard(info, () => {
+      const table = locateTable(db, statement.table);
+      const schemas = new Set(table === undefined ? [] : [table.schema]);
+      return { writes: schemas, schemaChanges: schemas, schemaTableWrites: schemas };
+    });
+  }
+  const paramCount = info.summary?.params.length ?? 0;
+  if (args > paramCount) {
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      `Arguments do not match SQL parameters: too many parameters, expected ${paramCount} found ${args}`,
+    );
   }
 }

@@ -7,118 +7,30 @@
  * reports TRANSACTION_TIMEOUT.
  */
 
-import { classify, splitStatements } from "../../parser/index.js";
-import { TenantliteBatchError, TenantliteError } from "../errors.js";
+import { classify } from "../../parser/index.js";
+import { TenantliteError } from "../errors.js";
+import {
+  nameCorruption,
+  timeoutError,
+  toBatchError,
+  toError,
+  transactionClosed,
+} from "./connection-errors.js";
+import type {
+  BatchStatement,
+  ConnectionOptions,
+  ConnectionPolicy,
+  OpenTenant,
+  RoutedConnection,
+  StatementRouter,
+  TenantSource,
+} from "./connection-policy.js";
 import { Pace } from "./pace.js";
-import type { ProgramEffects } from "./program.js";
-import type { StatementDescription, StatementGuard, StatementInfo, TenantDb } from "./tenant-db.js";
+import { splitScript } from "./split-script.js";
+import type { StatementDescription, StatementGuard } from "./statement-info.js";
+import type { TenantDb } from "./tenant-db.js";
 import type { TenantFile } from "./tenant-file.js";
-import type { InArgs, IntMode, ResultSet } from "./values.js";
-
-/** A tenant opened for use by a connection: its file, and its persistence. */
-export interface OpenTenant {
-  readonly name: string;
-  /** The tenant's file (the same object for as long as the tenant stays open). */
-  readonly file: TenantFile;
-  /**
-   * After a write ended (committed or rolled back): saves the tenant when its committed state
-   * changed (`undefined` when there is nothing to wait for). Resolves when durable (strict) or
-   * scheduled (relaxed); rejects when the save failed (the tenant is then back at its last
-   * durable state).
-   */
-  committed(): Promise<void> | undefined;
-  /** Ends the use that `TenantSource.open()` began (an open tenant in use is never evicted). */
-  release(): void;
-}
-
-/**
- * How a connection finds its tenant (the platform opens it lazily and may evict it when idle).
- * Each `open()` pins the tenant until the matching `release()`.
- */
-export interface TenantSource {
-  open(): Promise<OpenTenant> | OpenTenant;
-}
-
-/** What `ATTACH` names, as the parser read it. */
-export interface AttachRequest {
-  /** The database name or id, unquoted. */
-  readonly target: string;
-  /** How it was written: `identifier` (`"acme"`, `acme`), `string` (`'acme'`) or `expression`. */
-  readonly targetKind: "identifier" | "string" | "expression";
-  readonly alias: string;
-}
-
-/**
- * Rules a connection applies on behalf of the platform: a guard run before every statement, the
- * resolution of ATTACH targets (catalog names, permissions) to open, pinned tenants, and a router
- * for tenants whose writes the platform applies itself.
- */
-export interface ConnectionPolicy {
-  /**
-   * The checks for statements on a tenant (DDL on schema children, blocked writes, read-only
-   * tokens, writes through attachments…), asked for before each statement so they follow the
-   * tenant's current state; `attached` holds this connection's aliases, in lower case.
-   */
-  readonly guard?: (
-    tenant: OpenTenant,
-    attached: ReadonlySet<string>,
-  ) => StatementGuard | undefined;
-  /** Resolves an ATTACH; throws a coded refusal. The returned tenant is pinned until released. */
-  readonly attach?: (self: OpenTenant, request: AttachRequest) => Promise<OpenTenant>;
-  /**
-   * Takes over the statements of a tenant whose writes the platform applies otherwise (a schema
-   * parent's are migrations); asked before each statement; one router per connection.
-   */
-  readonly router?: (tenant: OpenTenant) => StatementRouter | undefined;
-}
-
-/** What a {@link StatementRouter} may do with the connection it routes for. */
-export interface RoutedConnection {
-  readonly inTransaction: boolean;
-  /** Runs a statement on this connection's own SQLite connection (not routed again). */
-  run(sql: string, args: InArgs | undefined, intMode: IntMode): Promise<ResultSet>;
-  /** Rolls back this connection's transaction, if any. */
-  rollback(): Promise<void>;
-  /** The statement as the engine read it (parsed once). */
-  info(sql: string): StatementInfo;
-  /** What the statement's compiled program writes and restructures. */
-  effects(sql: string): ProgramEffects;
-  /** The result of a statement that returns nothing. */
-  empty(): ResultSet;
-}
-
-/** Runs statements of a tenant the platform handles itself (see `ConnectionPolicy.router`). */
-export interface StatementRouter {
-  /** One statement (of `execute`, a batch joining an open transaction, or a script). */
-  statement(
-    conn: RoutedConnection,
-    sql: string,
-    args: InArgs | undefined,
-    intMode: IntMode,
-  ): Promise<ResultSet>;
-  /** A whole script outside a transaction; resolves true when it handled it. */
-  script(conn: RoutedConnection, statements: readonly string[]): Promise<boolean>;
-  /** A batch in a transaction of its own; resolves with its results when it handled it. */
-  batch(
-    conn: RoutedConnection,
-    statements: readonly BatchStatement[],
-    intMode: IntMode,
-  ): Promise<ResultSet[] | undefined>;
-}
-
-/** Timeouts of a connection. */
-export interface ConnectionOptions {
-  /** How long a statement waits for another connection's transaction. Default 5000 ms. */
-  readonly busyTimeoutMs?: number;
-  /** How long a transaction may stay idle before it is rolled back. Default 5000 ms (Turso's). */
-  readonly transactionTimeoutMs?: number;
-}
-
-/** One statement of a batch. */
-export interface BatchStatement {
-  readonly sql: string;
-  readonly args?: InArgs;
-}
+import { emptyResult, type InArgs, type IntMode, type ResultSet } from "./values.js";
 
 const NO_ALIASES: ReadonlySet<string> = new Set();
 
@@ -691,104 +603,4 @@ function firstWord(sql: string): string {
     firstWords.set(sql, word);
   }
   return word;
-}
-
-/** A damaged page found while running a statement: say which database is damaged. */
-function nameCorruption(t: OpenTenant, e: unknown): unknown {
-  if (e instanceof TenantliteError && (e.code === "SQLITE_CORRUPT" || e.code === "SQLITE_NOTADB")) {
-    return new TenantliteError("DATABASE_CORRUPT", `database "${t.name}" is damaged: ${e.detail}`, {
-      cause: e,
-      ...(e.rawCode === undefined ? {} : { rawCode: e.rawCode }),
-    });
-  }
-  return e;
-}
-
-function toError(e: unknown): Error {
-  if (e instanceof Error) return e;
-  return new TenantliteError("INTERNAL_ERROR", String(e));
-}
-
-/** A statement after the transaction it belonged to ended (ROLLBACK, OR ROLLBACK, a timeout). */
-export function transactionClosed(): TenantliteError {
-  return new TenantliteError(
-    "TRANSACTION_CLOSED",
-    "The transaction is closed: a statement (ROLLBACK, or a constraint with OR ROLLBACK) ended it, so later statements do not run",
-  );
-}
-
-function timeoutError(): TenantliteError {
-  return new TenantliteError(
-    "TRANSACTION_TIMEOUT",
-    "Transaction timed out: it was idle longer than the transaction timeout and was rolled back",
-  );
-}
-
-/** A statement's failure as the failure of statement `index` of a batch (codes kept). */
-export function toBatchError(index: number, e: unknown): Error {
-  if (e instanceof TenantliteError) {
-    const extended = (e as { extendedCode?: string }).extendedCode;
-    return new TenantliteBatchError(index, e.code, e.detail, {
-      cause: e,
-      ...(e.rawCode === undefined ? {} : { rawCode: e.rawCode }),
-      ...(extended === undefined ? {} : { extendedCode: extended }),
-    });
-  }
-  return e as Error;
-}
-
-function emptyResult(): ResultSet {
-  return {
-    columns: [],
-    columnTypes: [],
-    rows: [],
-    rowsAffected: 0,
-    lastInsertRowid: undefined,
-    toJSON: () => ({
-      columns: [],
-      columnTypes: [],
-      rows: [],
-      rowsAffected: 0,
-      lastInsertRowid: null,
-    }),
-  };
-}
-
-/** Scripts up to this size are split in one go; bigger ones a piece of about this size at a time. */
-const SCRIPT_PIECE_CHARS = 256 * 1024;
-
-/**
- * A script's statements. A big script is split a piece at a time, with turns of the event loop
- * between pieces, so that splitting megabytes does not hold up other requests either. A piece
- * ends at a `;` and is kept only when its last statement closes there, with nothing after it but
- * that `;` and blanks — a cut inside a string, quoted name, comment or trigger body leaves the
- * last statement open (the splitter runs it to the piece's end) or text after it; the piece then
- * grows geometrically, so a script that is one huge statement is still split in a few passes.
- */
-export async function splitScript(sql: string, pace: Pace = new Pace()): Promise<string[]> {
-  if (sql.length <= SCRIPT_PIECE_CHARS) return splitStatements(sql).map((s) => s.sql);
-  const out: string[] = [];
-  let from = 0;
-  while (from < sql.length) {
-    let size = SCRIPT_PIECE_CHARS;
-    let parts: { sql: string; end: number }[] | undefined;
-    let end = sql.length;
-    for (;;) {
-      const semi = sql.indexOf(";", from + size);
-      if (semi === -1) break;
-      const piece = sql.slice(from, semi + 1);
-      const split = splitStatements(piece);
-      const last = split[split.length - 1];
-      if (last !== undefined && /^;\s*$/.test(piece.slice(last.end))) {
-        parts = split;
-        end = semi + 1;
-        break;
-      }
-      size *= 2;
-    }
-    for (const s of parts ?? splitStatements(sql.slice(from))) out.push(s.sql);
-    from = end;
-    await pace.turn();
-  }
-  return out;
 }

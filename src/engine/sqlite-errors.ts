@@ -4,6 +4,7 @@
  * SQLite), so callers get the same `code`/`rawCode` as from `@libsql/client`.
  */
 import { type ErrorCode, TenantliteError } from "../errors.js";
+import type { RawDatabase } from "./sqljs-types.js";
 
 interface Rule {
   readonly test: RegExp;
@@ -113,4 +114,25 @@ export function toSqliteError(e: unknown, context: SqliteErrorContext = {}): Ten
     return new SqliteError(rule.code, message, rule.rawCode, rule.extended, e);
   }
   return new SqliteError("SQLITE_ERROR", message, 1, undefined, e);
+}
+
+/**
+ * Whether the columns a UNIQUE failure names (`t.a, t.b`) are exactly the primary key of their
+ * table, as `db` sees it (SQLite then reports SQLITE_CONSTRAINT_PRIMARYKEY).
+ */
+export function isPrimaryKey(db: RawDatabase, cols: string): boolean {
+  const names = cols.split(", ").map((c) => c.split("."));
+  const table = names[0]?.[0];
+  if (table === undefined || names.some((n) => n[0] !== table || n.length !== 2)) return false;
+  try {
+    const info = db.exec(`PRAGMA table_info("${table.replaceAll('"', '""')}")`)[0];
+    const pk = (info?.values ?? [])
+      .filter((r) => Number(r[5]) > 0)
+      .map((r) => String(r[1]))
+      .sort();
+    const got = names.map((n) => n[1]!).sort();
+    return pk.length === got.length && pk.every((c, i) => c === got[i]);
+  } catch {
+    return false;
+  }
 }

@@ -16,10 +16,12 @@
  * is copied in with SQLite's backup API, as one write transaction.
  */
 import { TenantliteError } from "../errors.js";
+import type { Describer, PendingTypes } from "./declared-types.js";
 import { TenantGate } from "./gate.js";
 import { toSqliteError } from "./sqlite-errors.js";
+import type { TenantDbOptions } from "./sqljs-open.js";
 import type { SqlJsModule } from "./sqljs-types.js";
-import { type Describer, type PendingTypes, TenantDb, type TenantDbOptions } from "./tenant-db.js";
+import { TenantDb } from "./tenant-db.js";
 
 /** Idle connections a file keeps for reuse. */
 const POOL_SIZE = 4;
@@ -67,7 +69,7 @@ export class TenantFile {
   private readonly declared = new Map<string, string[]>();
   /**
    * Connections of this file whose results carry declared types not computed yet: a statement
-   * that may change the schema, on any of them, has them computed first (see `TenantDb.lazyTypes`).
+   * that may change the schema, on any of them, has them computed first (`DeclaredTypes.lazy`).
    */
   private readonly pendingTypes: PendingTypes = { connections: new Set() };
   private declaredGeneration = 0;

@@ -275,3 +275,21 @@ export function base64ToBytes(text: string): Uint8Array | undefined {
   }
   return out;
 }
+
+/** The result of a statement that returns nothing. */
+export function emptyResult(): ResultSet {
+  return {
+    columns: [],
+    columnTypes: [],
+    rows: [],
+    rowsAffected: 0,
+    lastInsertRowid: undefined,
+    toJSON: () => ({
+      columns: [],
+      columnTypes: [],
+      rows: [],
+      rowsAffected: 0,
+      lastInsertRowid: null,
+    }),
+  };
+}

@@ -2,7 +2,7 @@
  * libSQL's vector SQL functions on every sql.js connection: `vector()`/`vector32()`,
  * `vector64()`, `vector_extract()`, `vector_distance_cos()`, `vector_distance_l2()`, the index
  * marker `libsql_vector_idx()`, and two helpers that `vector_top_k` rewrites call
- * (vector-index.ts). Values are libSQL's, byte for byte (vector-format.ts).
+ * (vector-top-k.ts). Values are libSQL's, byte for byte (vector-format.ts, vector-distance.ts).
  *
  * sql.js's own `create_function` registers functions that SQLite may not use in an index
  * expression (it passes no SQLITE_DETERMINISTIC flag), reads integers as doubles, and adds a
@@ -14,19 +14,16 @@
  */
 import { TenantliteError } from "../errors.js";
 import type { SqlJsFunctionApi, SqlJsModule } from "./sqljs-types.js";
+import { cosF32, distanceCos, distanceL2, l2F32 } from "./vector-distance.js";
 import {
   blobShape,
   type ComputedType,
   convert,
   copyBytes,
-  cosF32,
   decodeBlob,
   dimsOf,
-  distanceCos,
-  distanceL2,
   encodeBlob,
   formatText,
-  l2F32,
   parseText,
   textDims,
   type Vector,
@@ -35,9 +32,9 @@ import {
   type VectorTypeId,
 } from "./vector-format.js";
 
-/** The helper `vector_top_k` rewrites call to read the query vector once (vector-index.ts). */
+/** The helper `vector_top_k` rewrites call to read the query vector once (vector-top-k.ts). */
 export const TOP_K_QUERY_FUNCTION = "tenantlite_vector_top_k_query";
-/** The helper `vector_top_k` rewrites call for `k`, after checking the query (vector-index.ts). */
+/** The helper `vector_top_k` rewrites call for `k`, after checking the query (vector-top-k.ts). */
 export const TOP_K_LIMIT_FUNCTION = "tenantlite_vector_top_k_limit";
 
 const SQLITE_UTF8 = 1;

@@ -6,7 +6,11 @@
  * SQLite's compiled program (DESIGN.md, decision 2).
  */
 import type { ProgramEffects } from "../engine/program.js";
-import { type StatementGuard, type StatementInfo, TRANSACTION_WORDS } from "../engine/tenant-db.js";
+import {
+  type StatementGuard,
+  type StatementInfo,
+  TRANSACTION_WORDS,
+} from "../engine/statement-info.js";
 import { TenantliteError } from "../errors.js";
 import { QUERY_PRAGMAS } from "./attach-policy.js";
 import type { Catalog } from "./catalog.js";

@@ -5,9 +5,9 @@
  * attach, and that is not encrypted. A statement may not write through an alias: the parser's
  * verdict first, SQLite's compiled program (`EXPLAIN`) as the backstop (decision 2).
  */
-import type { AttachRequest, OpenTenant } from "../engine/connection.js";
+import type { AttachRequest, OpenTenant } from "../engine/connection-policy.js";
 import type { ProgramEffects } from "../engine/program.js";
-import type { StatementGuard, StatementInfo } from "../engine/tenant-db.js";
+import type { StatementGuard, StatementInfo } from "../engine/statement-info.js";
 import { TenantliteError } from "../errors.js";
 import type { AccessGuard } from "./access-guard.js";
 import type { Catalog } from "./catalog.js";

@@ -3,7 +3,7 @@
  * checked and normalized once ({@link resolveOptions}), plus the defaults of new databases and
  * groups.
  */
-import type { ConnectionOptions } from "../engine/connection.js";
+import type { ConnectionOptions } from "../engine/connection-policy.js";
 import type { SqlJsConfig } from "../engine/loader.js";
 import { TenantliteError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";

@@ -6,12 +6,12 @@
  * their results, and are recorded; COMMIT rolls the transaction back and applies the recording as
  * one migration. One router per logical connection holds that recording.
  */
-import {
-  type BatchStatement,
-  type RoutedConnection,
-  type StatementRouter,
-  toBatchError,
-} from "../engine/connection.js";
+import { toBatchError } from "../engine/connection-errors.js";
+import type {
+  BatchStatement,
+  RoutedConnection,
+  StatementRouter,
+} from "../engine/connection-policy.js";
 import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
 import { MigrationError, TenantliteError } from "../errors.js";
 

@@ -1,25 +1,24 @@
 /**
  * The pool of open tenants: opens them lazily (a file each, with a SQLite connection per logical
- * connection: see engine/tenant-file.ts), keeps their number and estimated memory under budget
+ * connection: see engine/tenant-file.ts; reading their stored images is tenant-loader.ts), keeps their number and estimated memory under budget
  * by closing idle ones, persists every committed write through the storage (undoing it in memory
  * when the save fails), and installs new images into tenants (migrations), open or not. Every
  * in-flight state about open tenants lives here: tenants being opened, closed, or waiting to be
  * closed.
  */
-import type { OpenTenant } from "../engine/connection.js";
+import type { OpenTenant } from "../engine/connection-policy.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
-import { TenantFile } from "../engine/tenant-file.js";
+import type { TenantFile } from "../engine/tenant-file.js";
 import { TenantliteError } from "../errors.js";
-import { isEncryptedImage } from "../storage/encryption.js";
 import { keys } from "../storage/keyspace.js";
 import { Persister } from "../storage/persister.js";
-import { assertSqliteImage } from "../storage/sqlite-image.js";
 import type { Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
 import type { ImageStore } from "./image-store.js";
 import type { SettlingJobs } from "./migrations/jobs.js";
-import { MAX_TENANT_BYTES, type ResolvedOptions, sizeCap, tooLarge } from "./options.js";
+import { type ResolvedOptions, sizeCap } from "./options.js";
 import type { TenantCrypto, TenantKeys } from "./tenant-keys.js";
+import { TenantLoader } from "./tenant-loader.js";
 import type { DatabaseInfo } from "./types.js";
 
 /** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
@@ -30,8 +29,6 @@ const TENANT_OVERHEAD_BYTES = 200 * 1024;
  * at its next use (seconds per GB), on every use if uses of other tenants come between.
  */
 export const OVERSIZED_KEEP_MS = 60_000;
-/** What a sealed (encrypted) image adds to the plain one, at most: header, nonce and tag. */
-const SEAL_MARGIN = 64 * 1024;
 
 let useClock = 0;
 
@@ -93,7 +90,8 @@ export class TenantPool {
    */
   private readonly toClose: { close(): void }[] = [];
   private readonly persister: Persister | undefined;
-  private readonly sql: SqlJsModule;
+  /** Reads tenants' stored images and opens them. */
+  private readonly loader: TenantLoader;
   private readonly storage: Storage;
   private readonly catalog: Catalog;
   private readonly images: ImageStore;
@@ -105,7 +103,7 @@ export class TenantPool {
   private stopped = false;
 
   constructor(deps: TenantPoolDeps) {
-    this.sql = deps.sql;
+    this.loader = new TenantLoader(deps);
     this.storage = deps.storage;
     this.catalog = deps.catalog;
     this.images = deps.images;
@@ -205,67 +203,11 @@ export class TenantPool {
     secret: string | Uint8Array | undefined,
   ): Promise<PooledTenant> {
     await this.closing.get(info.id);
-    let bytes = info.encrypted
-      ? await this.storage.load(keys.tenant(info.id))
-      : await this.images.load(info);
-    // Refused before anything else is done with it (see MAX_TENANT_BYTES).
-    if (
-      bytes !== undefined &&
-      bytes.length > MAX_TENANT_BYTES + (info.encrypted ? SEAL_MARGIN : 0)
-    ) {
-      throw tooLarge(info.name, bytes.length);
-    }
-    let sealing: TenantCrypto | undefined;
-    if (info.encrypted) {
-      if (bytes === undefined || !isEncryptedImage(bytes)) {
-        throw new TenantliteError(
-          "DATABASE_CORRUPT",
-          `database "${info.name}" could not be opened: its encrypted file is missing or damaged`,
-        );
-      }
-      const { plain, crypto } = await this.keys.unseal(info.id, info.name, bytes, secret);
-      bytes = plain;
-      sealing = crypto;
-    }
-    if (bytes !== undefined) {
-      try {
-        assertSqliteImage(bytes, info.name);
-      } catch (e) {
-        throw new TenantliteError(
-          "DATABASE_CORRUPT",
-          `database "${info.name}" could not be opened: its stored file is damaged`,
-          { cause: e },
-        );
-      }
-    }
-    let file: TenantFile | undefined;
-    for (let attempt = 0; file === undefined; attempt++) {
-      try {
-        file = TenantFile.open(this.sql, info.name, bytes);
-      } catch (e) {
-        const code = e instanceof TenantliteError ? e.code : "";
-        if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
-          throw new TenantliteError(
-            "DATABASE_CORRUPT",
-            `database "${info.name}" could not be opened: its stored file is damaged`,
-            { cause: e },
-          );
-        }
-        // Anything else is sql.js's, not the file's (e.g. a clash of its random file names):
-        // try once more, then say what happened.
-        if (attempt >= 1) {
-          throw new TenantliteError(
-            "DATABASE_OPEN_FAILED",
-            `database "${info.name}" could not be opened: ${e instanceof Error ? e.message : String(e)}`,
-            { cause: e },
-          );
-        }
-      }
-    }
+    const { file, crypto, size } = await this.loader.load(info, secret);
     file.setSizeLimit(sizeCap(info.sizeLimit));
     const t = new PooledTenant(info, file, this);
-    t.crypto = sealing;
-    t.bytes = TENANT_OVERHEAD_BYTES + (bytes?.length ?? 0);
+    t.crypto = crypto;
+    t.bytes = TENANT_OVERHEAD_BYTES + size;
     this.openBytes += t.bytes;
     t.lastUsed = ++useClock;
     t.usedAt = Date.now();

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { splitStatements } from "../../parser/index.js";
-import { splitScript } from "../../src/engine/connection.js";
+import { splitScript } from "../../src/engine/split-script.js";
 
 /** A deterministic pseudo-random generator (mulberry32), so a failure reproduces. */
 function random(seed: number): () => number {

@@ -7,9 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSqlJs } from "../../src/engine/loader.js";
+import { cosF32 } from "../../src/engine/vector-distance.js";
 import {
   blobShape,
-  cosF32,
   encodeBlob,
   formatG,
   formatText,
@@ -17,7 +17,7 @@ import {
   VectorError,
   VectorType,
 } from "../../src/engine/vector-format.js";
-import { rewriteVectorTopK } from "../../src/engine/vector-index.js";
+import { rewriteVectorTopK } from "../../src/engine/vector-top-k.js";
 import { type Client, createPlatform, type Platform } from "../../src/index.js";
 import { caught } from "../helpers.js";
 

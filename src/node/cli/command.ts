@@ -58,6 +58,12 @@ export const GLOBAL_FLAGS: Record<string, FlagSpec> = {
 /** The flag that turns tables into JSON. */
 export const JSON_FLAG: FlagSpec = { type: "boolean", help: "print JSON instead of a table" };
 
+/** `--encryption-key`: a database's encryption key, for the commands that open one locally. */
+export const ENCRYPTION_KEY = {
+  type: "string",
+  help: "<key> the database's encryption key (local mode)",
+} as const;
+
 /** `--yes`: destroy or invalidate without asking (see {@link confirm}). */
 export const YES_FLAG = {
   type: "boolean",

@@ -6,7 +6,7 @@
  */
 import { splitStatements } from "../../../parser/index.js";
 import { hasAlterColumn, runStatements } from "../../engine/alter-column.js";
-import type { BatchStatement } from "../../engine/connection.js";
+import type { BatchStatement } from "../../engine/connection-policy.js";
 import { toSqliteError } from "../../engine/sqlite-errors.js";
 import type { RawDatabase, SqlJsModule } from "../../engine/sqljs-types.js";
 import { TenantDb } from "../../engine/tenant-db.js";

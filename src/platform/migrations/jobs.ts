@@ -4,7 +4,7 @@
  * ({@link SettlingJobs}), the contract of the threads children's dry runs may run on, and which
  * statements a job accepts ({@link validate}).
  */
-import type { BatchStatement } from "../../engine/connection.js";
+import type { BatchStatement } from "../../engine/connection-policy.js";
 import { MigrationError } from "../../errors.js";
 import type { Catalog } from "../catalog.js";
 import type { DatabaseInfo } from "../types.js";

@@ -7,21 +7,22 @@
  * engine-dry-run.ts); each result image is staged in storage under `migrations/<job>/` (see
  * pack.ts). Any failure aborts the job: staged images are deleted and nothing live has changed.
  * Commit: the job record is marked committed (one durable catalog record — the commit point, see
- * jobs.ts). Apply: each staged image replaces its tenant's live image (through the pool), then
- * the job is marked `RunSuccess` and the staging area removed. After a crash, `recover()` rolls committed jobs forward from their
- * staged images and marks uncommitted ones failed, so parent and children end all at the old
- * schema or all at the new one, and no job stays "running".
+ * jobs.ts). Apply (stages.ts): each staged image replaces its tenant's live image (through the
+ * pool), then the job is marked `RunSuccess` and the staging area removed. After a crash,
+ * `recover()` rolls committed jobs forward from their staged images and marks uncommitted ones
+ * failed, so parent and children end all at the old schema or all at the new one, and no job
+ * stays "running".
  *
  * While a job runs, writes to the parent and its children fail with BLOCKED (the access guard);
  * reads go on.
  */
 import { hasAlterColumn } from "../../engine/alter-column.js";
-import type { BatchStatement } from "../../engine/connection.js";
+import type { BatchStatement } from "../../engine/connection-policy.js";
 import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import { keys } from "../../storage/keyspace.js";
-import { deleteAll, type Storage } from "../../storage/storage.js";
+import type { Storage } from "../../storage/storage.js";
 import type { AccessGuard } from "../access-guard.js";
 import type { Catalog } from "../catalog.js";
 import type { ImageStore } from "../image-store.js";
@@ -40,7 +41,8 @@ import {
   type SettlingJobs,
   validate,
 } from "./jobs.js";
-import { decodePack, encodePack, type StagedChild } from "./pack.js";
+import { encodePack, type StagedChild } from "./pack.js";
+import { JobStages, PAGE } from "./stages.js";
 
 /** What the runner works with. */
 export interface MigrationRunnerDeps {
@@ -66,11 +68,8 @@ const CONCURRENCY = 8;
 const THREADED_CONCURRENCY = 64;
 /** Children's images in preparation at once stay under this many bytes (one may exceed it). */
 const PREPARE_BYTES = 64 << 20;
-const PAGE = 500;
 /** Staged child images are written in packs of about this many bytes (one durable write each). */
 const PACK_BYTES = 8 << 20;
-/** The apply phase replaces children's images in batches of about this many bytes. */
-const APPLY_BATCH_BYTES = 32 << 20;
 /** Staged packs up to this many bytes stay in memory for the apply phase too. */
 const KEEP_STAGED_BYTES = 32 << 20;
 
@@ -94,6 +93,8 @@ export class MigrationRunner {
   private readonly guard: AccessGuard;
   private readonly settling: SettlingJobs;
   private readonly threads: MigrationThreads | undefined;
+  /** Staged images: applied, removed once synced, and rolled forward after a crash. */
+  private readonly stages: JobStages;
 
   constructor(deps: MigrationRunnerDeps) {
     this.sql = deps.sql;
@@ -105,6 +106,13 @@ export class MigrationRunner {
     this.guard = deps.guard;
     this.settling = deps.settling;
     this.threads = deps.threads;
+    this.stages = new JobStages({
+      storage: deps.storage,
+      catalog: deps.catalog,
+      pool: deps.pool,
+      jobs: this.jobs,
+      settling: deps.settling,
+    });
   }
 
   /** Subscribes to progress events of every job; returns the unsubscribe function. */
@@ -228,13 +236,13 @@ export class MigrationRunner {
         await this.jobs.save(job); // the commit point
         job.done = 0;
         emit("apply"); // the apply phase begins: 0 of total
-        const { synced } = await this.apply(job, emit, staged);
+        const { synced } = await this.stages.apply(job, emit, staged);
         job.status = "RunSuccess";
         job.finished_at = new Date().toISOString();
         await this.jobs.save(job);
         // Done: every child reads its new image, and the stage keeps the job durable until
         // their files are synced (a crash before then redoes the job from it).
-        this.settle(job, synced);
+        this.stages.settle(job, synced);
         emit("done");
       } catch (e) {
         if (!job.committed) {
@@ -242,7 +250,7 @@ export class MigrationRunner {
           job.error ??= e instanceof TenantliteError ? e.detail : String(e);
           job.finished_at = new Date().toISOString();
           await this.jobs.save(job).catch(() => undefined);
-          await this.clearStage(jobId).catch(() => undefined);
+          await this.stages.clear(jobId).catch(() => undefined);
           emit("failed");
         } else {
           // Committed but not applied everywhere (a storage failure): the next start finishes
@@ -429,164 +437,11 @@ export class MigrationRunner {
   }
 
   /**
-   * Replaces every live image with its staged one (children first, the parent last); resolves
-   * once all read their new image, with a promise of the children's files being synced.
-   */
-  private async apply(
-    job: JobRecord,
-    emit: (phase: MigrationProgress["phase"]) => void,
-    /** Packs still in memory (the job's own run); the others are read back (and after a crash). */
-    staged: Map<string, StagedChild[]> = new Map(),
-    /**
-     * Only write the children's files again, durably (after a failed sync): the catalog, the
-     * parent and tenants in memory have the job already, and may have changed since.
-     */
-    filesOnly = false,
-  ): Promise<{ synced: Promise<void> }> {
-    let batch: { info: DatabaseInfo; bytes: Uint8Array }[] = [];
-    let batchBytes = 0;
-    let skipped = 0;
-    const syncs: Promise<void>[] = [];
-    const replaceBatch = async () => {
-      if (batch.length > 0 && filesOnly) await this.pool.saveImages(batch);
-      else if (batch.length > 0) {
-        const { synced } = await this.pool.replaceImages(batch);
-        synced.catch(() => undefined); // the caller awaits them all
-        syncs.push(synced);
-      }
-      for (let i = batch.length + skipped; i > 0; i--) {
-        job.done++;
-        emit("apply");
-      }
-      batch = [];
-      batchBytes = 0;
-      skipped = 0;
-    };
-    for (let after: string | undefined; ; ) {
-      const found = await this.storage.list(keys.migrationPackPrefix(job.job_id), {
-        limit: PAGE,
-        ...(after ? { after } : {}),
-      });
-      for (const key of found) {
-        let entries = staged.get(key);
-        staged.delete(key);
-        if (entries === undefined) {
-          const bytes = await this.storage.load(key);
-          if (bytes === undefined) continue;
-          entries = decodePack(bytes);
-        }
-        // A child deleted meanwhile is skipped (deleting is refused while a job runs).
-        const infos = this.catalog.getDatabasesById(entries.map((e) => e.id));
-        const adopt: { info: DatabaseInfo; key: string }[] = [];
-        for (const e of entries) {
-          const info = "base" in e ? infos.get(e.id) : undefined;
-          if (info !== undefined && "base" in e) adopt.push({ info, key: e.base });
-        }
-        if (!filesOnly) await this.pool.adoptSharedImages(adopt);
-        for (const e of entries) {
-          if ("base" in e) {
-            job.done++;
-            emit("apply");
-          }
-        }
-        // Children with images of their own go in batches of a few packs: written together,
-        // their files are synced together (the packs protect them until the job is done).
-        for (const e of entries) {
-          if (!("image" in e)) continue;
-          const info = infos.get(e.id);
-          if (info !== undefined) {
-            batch.push({ info, bytes: e.image });
-            batchBytes += e.image.length;
-          } else skipped++;
-        }
-        if (batchBytes >= APPLY_BATCH_BYTES) await replaceBatch();
-      }
-      if (found.length < PAGE) break;
-      after = found[found.length - 1];
-    }
-    await replaceBatch();
-    const parent = this.catalog.getDatabase(job.parent);
-    const parentBytes = filesOnly
-      ? undefined
-      : await this.storage.load(keys.migrationParent(job.job_id));
-    if (parent !== undefined && parentBytes !== undefined) {
-      await this.pool.replaceImage(parent, parentBytes);
-    }
-    return { synced: Promise.all(syncs).then(() => undefined) };
-  }
-
-  /**
-   * After a job finished: once its children's files are synced, removes its stage. Should a sync
-   * fail, the children's files are saved again from the stage, durably; should that fail too,
-   * the stage stays (the next start redoes the job) and saves of the children keep failing.
-   */
-  private settle(job: JobRecord, synced: Promise<void>): void {
-    const settled = (async () => {
-      try {
-        await synced;
-      } catch {
-        await this.apply({ ...job, done: 0 }, () => undefined, new Map(), true);
-      }
-      await this.clearStage(job.job_id);
-    })();
-    this.settling.set(job.schema, settled);
-    settled.then(
-      () => {
-        this.settling.delete(job.schema, settled);
-      },
-      () => undefined,
-    );
-  }
-
-  private async clearStage(jobId: number): Promise<void> {
-    for (;;) {
-      const found = await this.storage.list(keys.migrationPrefix(jobId), { limit: PAGE });
-      await deleteAll(this.storage, found);
-      if (found.length < PAGE) return;
-    }
-  }
-
-  /**
    * Finishes what a crash interrupted: committed jobs are rolled forward from their staged
    * images; jobs that had not committed are marked failed and their staging removed.
    */
-  async recover(): Promise<number> {
-    let recovered = 0;
-    for (const { value } of this.jobs.all()) {
-      let job: JobRecord;
-      try {
-        job = JSON.parse(value) as JobRecord;
-      } catch {
-        continue;
-      }
-      if (typeof job.job_id !== "number" || job.status === "RunFailure") {
-        if (typeof job.job_id === "number") await this.clearStage(job.job_id);
-        continue;
-      }
-      if (job.status === "RunSuccess") {
-        // Finished, but a stage left means its children's files may not have been synced: they
-        // are written again from it (nothing was saved to them since, see `settled`).
-        const staged = await this.storage.list(keys.migrationPrefix(job.job_id), { limit: 1 });
-        if (staged.length > 0) {
-          await (await this.apply(job, () => undefined)).synced;
-          await this.clearStage(job.job_id);
-        }
-        continue;
-      }
-      recovered++;
-      if (job.committed) {
-        await (await this.apply(job, () => undefined)).synced;
-        job.status = "RunSuccess";
-      } else {
-        job.status = "RunFailure";
-        job.error =
-          job.error ?? "the migration was interrupted before it committed; nothing was changed";
-      }
-      job.finished_at = new Date().toISOString();
-      await this.jobs.save(job);
-      await this.clearStage(job.job_id);
-    }
-    return recovered;
+  recover(): Promise<number> {
+    return this.stages.recover();
   }
 
   /** Jobs of a parent, newest first (sqld's `/v1/jobs` list). */

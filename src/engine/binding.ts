@@ -1,0 +1,334 @@
+/**
+ * Values into and out of one prepared statement: arguments checked against the statement's
+ * parameters and bound as libSQL binds them (numbers as REAL, 64-bit integers through a CAST), and
+ * rows read back exactly.
+ */
+import { TenantliteError } from "../errors.js";
+import { type ScanResult, scanSql } from "./sql-scan.js";
+import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
+import {
+  type BoundValue,
+  fromRaw,
+  type InArgs,
+  type IntMode,
+  type RowFactory,
+  toBound,
+  type Value,
+} from "./values.js";
+
+const SQLITE_ROW = 100;
+/** sql.js's read options for integers read exactly (one object, not one per row). */
+const BIGINTS = { useBigInt: true } as const;
+const INT64_MARK = " AS  INTEGER)";
+
+export interface BoundArguments {
+  readonly values: BoundValue[];
+  /** How many positional arguments were given. */
+  readonly count: number;
+  /** The positional arguments themselves, when each is a string, a number or null. */
+  readonly simple?: readonly (string | number | null)[];
+  readonly named: boolean;
+  /** SQL with 64-bit parameters wrapped in `CAST(… AS INTEGER)`, when any. */
+  readonly rewritten: string | undefined;
+}
+
+const NO_VALUES: BoundValue[] = [];
+
+export function bindArguments(
+  sql: string,
+  args: InArgs | undefined,
+  intMode: IntMode,
+): BoundArguments {
+  if (args === undefined || args === null)
+    return { values: NO_VALUES, count: 0, named: false, rewritten: undefined };
+  if (Array.isArray(args)) {
+    let simple = true;
+    for (let i = 0; i < args.length && simple; i++) {
+      const v: unknown = args[i];
+      simple = typeof v === "string" || typeof v === "number" || v === null;
+    }
+    if (simple) {
+      return {
+        values: NO_VALUES,
+        count: args.length,
+        simple: args as readonly (string | number | null)[],
+        named: false,
+        rewritten: undefined,
+      };
+    }
+    const values = args.map((v) => toBound(v, intMode));
+    const wide = values.some((v) => v.kind === "int64");
+    return {
+      values,
+      count: values.length,
+      named: false,
+      rewritten: wide ? rewriteInt64(sql, values, undefined) : undefined,
+    };
+  }
+  if (typeof args !== "object") {
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      "Arguments must be an array or an object of named values",
+    );
+  }
+  const record = args as Record<string, unknown>;
+  let wide = false;
+  for (const k in record) {
+    if (typeof record[k] === "bigint") {
+      const b = toBound(record[k]);
+      if (b.kind === "int64") wide = true;
+    }
+  }
+  return {
+    values: NO_VALUES,
+    count: 0,
+    named: true,
+    rewritten: wide ? rewriteInt64(sql, undefined, record) : undefined,
+  };
+}
+
+/**
+ * sql.js binds a BigInt as TEXT and cannot bind a 64-bit integer; wrapping such a parameter in
+ * `CAST(? AS INTEGER)` (bound as its decimal text) yields exactly the integer. The marker spacing
+ * lets result column names be mapped back to what the caller wrote.
+ */
+function rewriteInt64(
+  sql: string,
+  positional: readonly BoundValue[] | undefined,
+  named: Record<string, unknown> | undefined,
+): string {
+  const scan = scanSql(sql);
+  let out = "";
+  let last = 0;
+  for (const p of scan.params) {
+    let wide = false;
+    if (positional !== undefined) wide = positional[p.index - 1]?.kind === "int64";
+    else if (named !== undefined) {
+      const v = Object.hasOwn(named, p.text) ? named[p.text] : named[p.text.slice(1)];
+      wide = typeof v === "bigint" && toBound(v).kind === "int64";
+    }
+    if (!wide) continue;
+    out += `${sql.slice(last, p.start)}CAST(${p.text}${INT64_MARK}`;
+    last = p.end;
+  }
+  return out + sql.slice(last);
+}
+
+/** Result column names as the caller wrote them, without the CAST of a 64-bit parameter. */
+export function unrewriteName(name: string): string {
+  if (!name.includes(INT64_MARK)) return name;
+  return name.replace(/CAST\(([?:@$][^\s()]*) AS {2}INTEGER\)/g, "$1");
+}
+
+/**
+ * The values to bind for a statement with parameters `scan`: checks that `args` give no more
+ * positional values than it has parameters, and a value for every parameter.
+ */
+export function checkArguments(
+  scan: ScanResult,
+  bound: BoundArguments,
+  args: InArgs | undefined,
+  intMode: IntMode,
+): BoundValue[] {
+  if (bound.count > scan.paramCount && Array.isArray(args)) {
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      `Arguments do not match SQL parameters: too many parameters, expected ${scan.paramCount} found ${bound.count}`,
+    );
+  }
+  const values = bound.named
+    ? namedValues(scan, args as Record<string, unknown>, intMode)
+    : bound.values;
+  if (!bound.named) checkPositional(scan, bound.count);
+  return values;
+}
+
+/** Refuses positional arguments that leave a parameter without a value. */
+function checkPositional(scan: ScanResult, given: number): void {
+  if (given < scan.paramCount) {
+    const missing = scan.params.find((p) => p.index > given);
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      `Arguments do not match SQL parameters: value for parameter ${missing?.text ?? `?${given + 1}`} not found`,
+    );
+  }
+}
+
+/** Named arguments in the statement's parameter order; refuses a parameter without a value. */
+function namedValues(
+  scan: ScanResult,
+  args: Record<string, unknown>,
+  intMode: IntMode,
+): BoundValue[] {
+  const out: BoundValue[] = new Array(scan.paramCount);
+  for (const p of scan.params) {
+    if (out[p.index - 1] !== undefined) continue;
+    const name = p.text;
+    let value: unknown;
+    if (name.length > 1 && name[0] !== "?") {
+      if (Object.hasOwn(args, name)) value = args[name];
+      else if (Object.hasOwn(args, name.slice(1))) value = args[name.slice(1)];
+      else {
+        throw new TenantliteError(
+          "ARGS_INVALID",
+          `Arguments do not match SQL parameters: value for parameter ${name} not found`,
+        );
+      }
+    } else {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        `Arguments do not match SQL parameters: value for parameter ${name} not found (positional parameters need an array of arguments)`,
+      );
+    }
+    out[p.index - 1] = toBound(value, intMode);
+  }
+  return out;
+}
+
+/** The `sqlite3_stmt*` of a sql.js Statement, found once per connection by asking SQLite. */
+export class StatementHandles {
+  /** The key under which sql.js keeps a Statement's handle, once found. */
+  private key: string | undefined;
+
+  constructor(
+    private readonly sql: SqlJsModule,
+    private readonly raw: RawDatabase,
+  ) {}
+
+  /** The `sqlite3_stmt*` of `stmt`. */
+  of(stmt: RawStatement): number {
+    const bag = stmt as unknown as Record<string, unknown>;
+    if (this.key !== undefined) return bag[this.key] as number;
+    const probeSql = "SELECT 'tenantlite-handle-probe'";
+    const probe = this.raw.prepare(probeSql) as unknown as Record<string, unknown>;
+    try {
+      for (const key of Object.keys(probe)) {
+        const v = probe[key];
+        if (typeof v === "number" && v > 4096 && Number.isInteger(v)) {
+          if (this.sql.UTF8ToString(this.sql._sqlite3_sql(v)) === probeSql) {
+            this.key = key;
+            return bag[key] as number;
+          }
+        }
+      }
+    } finally {
+      (probe as unknown as RawStatement).free();
+    }
+    throw new TenantliteError(
+      "INTERNAL_ERROR",
+      "Unsupported sql.js build: statement handle not found",
+    );
+  }
+}
+
+/**
+ * Binds positional arguments that are all strings, numbers or null (see `bindArguments`), as
+ * `bindAll` would, without building a `BoundValue` for each: numbers as REAL (libSQL's way),
+ * straight through SQLite's C API when they are all numbers.
+ */
+export function bindSimple(
+  sql: SqlJsModule,
+  handles: StatementHandles,
+  stmt: RawStatement,
+  args: readonly (string | number | null)[],
+): void {
+  let numbers = args.length > 0;
+  for (let i = 0; i < args.length && numbers; i++) numbers = typeof args[i] === "number";
+  if (numbers) {
+    stmt.reset(); // clears the previous bindings, as sql.js's bind does
+    const handle = handles.of(stmt);
+    for (let i = 0; i < args.length; i++)
+      sql._sqlite3_bind_double(handle, i + 1, args[i] as number);
+    return;
+  }
+  stmt.bind(args as unknown[]);
+  let handle: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const v = args[i];
+    // sql.js binds int32 numbers as INTEGER: bind them again as REAL.
+    if (typeof v === "number" && (v | 0) === v) {
+      handle ??= handles.of(stmt);
+      sql._sqlite3_bind_double(handle, i + 1, v);
+    }
+  }
+}
+
+/** Binds checked arguments, numbers as REAL as libSQL does. */
+export function bindAll(
+  sql: SqlJsModule,
+  handles: StatementHandles,
+  stmt: RawStatement,
+  values: readonly BoundValue[],
+): void {
+  if (values.length === 0) {
+    stmt.bind([]);
+    return;
+  }
+  const plain: unknown[] = new Array(values.length);
+  let reals: number[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === undefined) plain[i] = null;
+    else {
+      plain[i] = v.value;
+      if (v.kind === "real" && Number.isInteger(v.value) && (v.value | 0) === v.value) {
+        reals ??= [];
+        reals.push(i);
+      }
+    }
+  }
+  stmt.bind(plain);
+  if (reals !== undefined) {
+    // libSQL binds every JS number as REAL; sql.js would bind int32 values as INTEGER.
+    const handle = handles.of(stmt);
+    for (const i of reals) {
+      sql._sqlite3_bind_double(handle, i + 1, (values[i] as { value: number }).value);
+    }
+  }
+}
+
+/** Reads the current row of `stmt`, integers exactly (with `exact`, or beyond 2^53). */
+export function readRow(stmt: RawStatement, rows: RowFactory, exact: boolean, intMode: IntMode) {
+  let raw = stmt.get(null, exact ? BIGINTS : undefined);
+  if (!exact) {
+    for (let i = 0; i < raw.length; i++) {
+      const v = raw[i];
+      if (typeof v === "number" && (v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER)) {
+        // Maybe an INTEGER beyond 2^53 read through a double: read again exactly.
+        raw = stmt.get(null, BIGINTS);
+        break;
+      }
+    }
+  }
+  // sql.js's row is ours: converted in place (only integers read exactly and blobs change).
+  for (let i = 0; i < raw.length; i++) {
+    const v = raw[i];
+    if (typeof v === "bigint" || (typeof v === "object" && v !== null))
+      raw[i] = fromRaw(v, intMode);
+  }
+  return rows.make(raw as Value[]);
+}
+
+/** `last_insert_rowid()`, read through `st` (a prepared `SELECT last_insert_rowid()`). */
+export function lastInsertRowid(
+  sql: SqlJsModule,
+  handles: StatementHandles,
+  st: RawStatement,
+): bigint {
+  // Straight through SQLite's C API (sql.js's step/get/reset cost ~0.3 µs more): the value as a
+  // double is exact when it is a safe integer, else it is read as text.
+  const handle = handles.of(st);
+  if (sql._sqlite3_step(handle) === SQLITE_ROW) {
+    const d = sql._sqlite3_column_double(handle, 0);
+    const v = Number.isSafeInteger(d)
+      ? BigInt(d)
+      : BigInt(sql.UTF8ToString(sql._sqlite3_column_text(handle, 0)));
+    sql._sqlite3_reset(handle);
+    return v;
+  }
+  sql._sqlite3_reset(handle);
+  st.step(); // reports what went wrong
+  const v = st.get(null, { useBigInt: true })[0];
+  st.reset();
+  return typeof v === "bigint" ? v : BigInt(v as number);
+}

@@ -1,0 +1,164 @@
+/**
+ * Declared types of a query's columns (sql.js has no `column_decltype`): probed through a
+ * temporary view, by the file's owner connection when it may answer, and handed out lazily at a
+ * statement's first run on a schema (see {@link DeclaredTypes.lazy}).
+ */
+
+import { replaceParams } from "./sql-scan.js";
+import type { RawDatabase } from "./sqljs-types.js";
+import type { CachedStatement } from "./statement-cache.js";
+import type { TenantDb } from "./tenant-db.js";
+
+/** Declared types handed out uncomputed: filled when first read, or before the schema may change. */
+export interface LazyTypes {
+  types: string[] | undefined;
+  readonly entry: CachedStatement;
+}
+
+/** Results with uncomputed declared types a connection tracks before it computes the oldest. */
+const MAX_PENDING_TYPES = 64;
+
+/**
+ * Declared types of a query's `n` columns as the file's owner connection finds them, for a
+ * connection whose TEMP objects have the names `temp` (lower-cased); undefined when the asker
+ * must find them itself (a TEMP object shadows a name of the file's, or the owner cannot).
+ */
+export type Describer = (body: string, n: number, temp: readonly string[]) => string[] | undefined;
+const NO_NAMES: readonly string[] = [];
+
+/**
+ * Connections whose results carry declared types not computed yet (see `DeclaredTypes.lazy`):
+ * shared by the connections of one file, so that a statement about to change the schema on any of
+ * them has every connection compute its pending types first, against the schema they were for.
+ */
+export interface PendingTypes {
+  readonly connections: Set<TenantDb>;
+}
+
+/** The declared types of one connection's statements, and those it handed out uncomputed. */
+export class DeclaredTypes {
+  /**
+   * Declared types handed out uncomputed, while some result holds them (a result nobody holds
+   * needs none).
+   */
+  private pendingTypes: WeakRef<LazyTypes>[] = [];
+
+  constructor(private readonly db: TenantDb) {}
+
+  /** Declared types through a temporary view of the same query (sql.js lacks column_decltype). */
+  of(entry: CachedStatement): string[] {
+    if (entry.decltypes !== undefined) return entry.decltypes;
+    const n = entry.columns.length;
+    let types: string[] | undefined;
+    if (n > 0 && entry.scan.verb === "SELECT" && entry.scan.firstWord !== "EXPLAIN") {
+      const db = this.db;
+      const body = replaceParams(entry.compiled.sql, entry.compiled.scan.params, "NULL");
+      // A connection sees the file's schema, plus its TEMP objects: the file answers (once per
+      // query for all its connections) unless a TEMP object may shadow a name of the file's — a
+      // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
+      // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
+      if (db.sharesFileSchema && db.describer !== undefined) {
+        types = db.describer(body, n, db.stateful ? this.tempNames() : NO_NAMES);
+      }
+      types ??= db.probeDeclaredTypes(body, n);
+    }
+    entry.decltypes = types ?? new Array(n).fill("");
+    const lazy = entry.lazy?.deref();
+    if (lazy !== undefined) lazy.types ??= entry.decltypes;
+    return entry.decltypes;
+  }
+
+  /**
+   * A statement's declared types for its result. They cost a probe of the schema (a temporary
+   * view, ~60–400 µs) and most callers never read them, so at a statement's first run on this
+   * schema they are a function the result calls when they are first read; from its second run on
+   * they are computed at once (and cached with the statement). Nothing may change the schema
+   * while some are pending: every path that may (a statement that is not read-only on any
+   * connection of the file, a script, ALTER COLUMN, ATTACH/DETACH, a rollback, a new image)
+   * computes them first (`settle`). A connection with attachments computes them at once:
+   * another tenant may change an attached schema.
+   */
+  lazy(entry: CachedStatement): string[] | (() => string[]) {
+    if (entry.decltypes !== undefined) return entry.decltypes;
+    const n = entry.columns.length;
+    if (
+      n === 0 ||
+      entry.scan.verb !== "SELECT" ||
+      entry.scan.firstWord === "EXPLAIN" ||
+      entry.lazy !== undefined ||
+      this.db.hasAttachments
+    ) {
+      return this.of(entry);
+    }
+    const lazy: LazyTypes = { types: undefined, entry };
+    entry.lazy = new WeakRef(lazy);
+    if (this.pendingTypes.length >= MAX_PENDING_TYPES) this.prune();
+    this.pendingTypes.push(new WeakRef(lazy));
+    this.db.pending.connections.add(this.db);
+    return () => lazy.types ?? this.of(entry);
+  }
+
+  /** Forgets pending types no result holds any more, then computes the oldest half if still many. */
+  private prune(): void {
+    this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);
+    if (this.pendingTypes.length < MAX_PENDING_TYPES) return;
+    for (const r of this.pendingTypes.splice(0, MAX_PENDING_TYPES / 2)) this.settleLazy(r.deref());
+  }
+
+  /**
+   * Computes every pending declared type of the connections of this file, before something may
+   * change the schema they were handed out for.
+   */
+  settle(): void {
+    const { connections } = this.db.pending;
+    if (connections.size === 0) return;
+    for (const db of [...connections]) {
+      connections.delete(db);
+      db.types.settleOwn();
+    }
+  }
+
+  private settleOwn(): void {
+    for (const r of this.pendingTypes.splice(0)) this.settleLazy(r.deref());
+  }
+
+  private settleLazy(lazy: LazyTypes | undefined): void {
+    if (lazy === undefined || lazy.types !== undefined) return;
+    lazy.types = this.db.isClosed
+      ? new Array(lazy.entry.columns.length).fill("")
+      : this.of(lazy.entry);
+  }
+
+  /** The names of this connection's TEMP objects, lower-cased (SQLite's names ignore case). */
+  private tempNames(): string[] {
+    const rows = this.db.raw.exec("SELECT lower(name) FROM temp.sqlite_schema")[0]?.values ?? [];
+    return rows.map((r) => String(r[0]));
+  }
+}
+
+/**
+ * Declared types of a query's `n` columns, through a temporary view of it (sql.js lacks
+ * `sqlite3_column_decltype`); undefined when the query cannot be a view. Runs outside any
+ * transaction of the engine's own (the caller ends its implicit read first).
+ */
+export function probeDeclaredTypes(
+  raw: RawDatabase,
+  body: string,
+  n: number,
+): string[] | undefined {
+  let types: string[] | undefined;
+  try {
+    raw.exec(`CREATE TEMP VIEW "__tenantlite_decltype" AS ${body}`);
+    try {
+      const info = raw.exec(`PRAGMA temp.table_info("__tenantlite_decltype")`)[0];
+      if (info !== undefined && info.values.length === n) {
+        types = info.values.map((r) => String(r[2] ?? ""));
+      }
+    } finally {
+      raw.exec(`DROP VIEW temp."__tenantlite_decltype"`);
+    }
+  } catch {
+    /* not expressible as a view (e.g. a trailing semicolon): no types */
+  }
+  return types;
+}

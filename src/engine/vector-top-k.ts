@@ -1,0 +1,200 @@
+/**
+ * libSQL's `vector_top_k('i', query, k)` on sql.js: in a FROM clause it is rewritten, before SQLite
+ * compiles the statement, into an exact search over the index's table (its partial-index WHERE
+ * included):
+ *
+ *   (SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM
+ *     (SELECT rowid AS k, vector_distance_cos("emb", q) AS d FROM "main"."t"
+ *      WHERE "emb" IS NOT NULL ORDER BY d, k LIMIT k)))) AS vector_top_k
+ *
+ * where `q` and `k` are checked as libSQL checks them, in its order, before any row is read. The
+ * index's table, column, type, dimensions and metric are read from the schema when the statement
+ * is compiled (so the index name must be a string literal); see vector-index.ts.
+ */
+import { type SqlToken, sqlTokens } from "../../parser/index.js";
+import { scanSql } from "./sql-scan.js";
+import type { RawDatabase } from "./sqljs-types.js";
+import { TOP_K_LIMIT_FUNCTION, TOP_K_QUERY_FUNCTION } from "./vector.js";
+import {
+  closing,
+  findVectorIndex,
+  isKeyword,
+  isPunct,
+  nameOf,
+  quote,
+  splitArgs,
+  sqliteError,
+} from "./vector-index.js";
+
+const TOP_K = "vector_top_k";
+
+/** Clause keywords that tell where a token stands in a SELECT. */
+const CLAUSES = new Set([
+  "SELECT",
+  "FROM",
+  "JOIN",
+  "ON",
+  "USING",
+  "WHERE",
+  "GROUP",
+  "HAVING",
+  "WINDOW",
+  "ORDER",
+  "LIMIT",
+  "VALUES",
+  "SET",
+  "RETURNING",
+  "UNION",
+  "INTERSECT",
+  "EXCEPT",
+  "INTO",
+  "UPDATE",
+  "DELETE",
+  "INSERT",
+]);
+const FROM_CLAUSES = new Set(["FROM", "JOIN", "ON", "USING"]);
+
+/**
+ * Rewrites every `vector_top_k(…)` table source of `sql` into an exact search (see the module
+ * comment); `undefined` when there is none. Throws SQLITE_ERROR for a call that cannot be
+ * resolved when compiling (wrong argument count, an index name that is not a string literal).
+ */
+export function rewriteVectorTopK(db: RawDatabase, sql: string): string | undefined {
+  if (!/vector_top_k/i.test(sql)) return undefined;
+  const toks = sqlTokens(sql);
+  const clauses: string[] = [""];
+  const edits: { start: number; end: number; text: string }[] = [];
+  let params: Map<number, number> | undefined;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i]!;
+    if (isPunct(t, "(")) {
+      clauses.push(tableSource(toks, i, clauses) ? "FROM" : "");
+      continue;
+    }
+    if (isPunct(t, ")")) {
+      if (clauses.length > 1) clauses.pop();
+      continue;
+    }
+    if (t.kind === "keyword" && CLAUSES.has(t.keyword)) {
+      clauses[clauses.length - 1] = t.keyword;
+      continue;
+    }
+    if (nameOf(t)?.toLowerCase() !== TOP_K || t.kind === "string" || !isPunct(toks[i + 1], "(")) {
+      continue;
+    }
+    if (!tableSource(toks, i, clauses)) continue;
+    const close = closing(toks, i + 1);
+    if (close < 0) continue;
+    params ??= paramIndexes(sql);
+    const text = topKSubquery(db, sql, toks, i + 1, close, params);
+    const next = toks[close + 1];
+    const aliased = isKeyword(next, "AS") || next?.kind === "identifier" || next?.kind === "quoted";
+    edits.push({
+      start: t.start,
+      end: toks[close]!.end,
+      text: aliased ? text : `${text} AS ${TOP_K}`,
+    });
+    i = close;
+  }
+  if (edits.length === 0) return undefined;
+  let out = "";
+  let last = 0;
+  for (const e of edits) {
+    out += sql.slice(last, e.start) + e.text;
+    last = e.end;
+  }
+  return out + sql.slice(last);
+}
+
+/** Whether the token at `i` starts a table source (after FROM, JOIN, or a comma in FROM). */
+function tableSource(toks: readonly SqlToken[], i: number, clauses: readonly string[]): boolean {
+  const prev = toks[i - 1];
+  if (prev === undefined) return false;
+  if (isKeyword(prev, "FROM") || isKeyword(prev, "JOIN")) return true;
+  const clause = clauses[clauses.length - 1]!;
+  if (isPunct(prev, ",")) return FROM_CLAUSES.has(clause);
+  // Right after a `(` that opened in table position: `FROM (vector_top_k(…) JOIN …)`.
+  return isPunct(prev, "(") && clause === "FROM" && clauses.length > 1;
+}
+
+/** Each `?`'s parameter index, by its offset (so the rewrite can repeat `?` as `?N`). */
+function paramIndexes(sql: string): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of scanSql(sql).params) if (p.text === "?") out.set(p.start, p.index);
+  return out;
+}
+
+/** The text of tokens `from`..`to`, each anonymous `?` written with its number. */
+function argText(
+  sql: string,
+  toks: readonly SqlToken[],
+  [from, to]: [number, number],
+  params: Map<number, number>,
+): string {
+  let out = "";
+  let last = toks[from]!.start;
+  for (let i = from; i < to; i++) {
+    const t = toks[i]!;
+    if (t.kind === "variable" && t.text === "?") {
+      out += `${sql.slice(last, t.start)}?${params.get(t.start)}`;
+      last = t.end;
+    }
+  }
+  return out + sql.slice(last, toks[to - 1]!.end);
+}
+
+function topKSubquery(
+  db: RawDatabase,
+  sql: string,
+  toks: readonly SqlToken[],
+  open: number,
+  close: number,
+  params: Map<number, number>,
+): string {
+  const args = splitArgs(toks, open, close);
+  if (args.length !== 3) {
+    throw sqliteError(`vector index(search): got ${args.length} parameters, expected 3`);
+  }
+  const [nameRange, queryRange, kRange] = args as [
+    [number, number],
+    [number, number],
+    [number, number],
+  ];
+  const query = argText(sql, toks, queryRange, params);
+  const k = argText(sql, toks, kRange, params);
+  // An index that cannot be used still reports libSQL's message after the query and k checks.
+  const refuse = (message: string): string =>
+    `(SELECT NULL AS id LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, 0, '${message.replaceAll("'", "''")}'))`;
+  const nameTok = toks[nameRange[0]]!;
+  if (nameRange[1] !== nameRange[0] + 1 || nameTok.kind !== "string") {
+    const literal =
+      nameRange[1] === nameRange[0] + 1 &&
+      (nameTok.kind === "number" || nameTok.kind === "blob" || isKeyword(nameTok, "NULL"));
+    if (literal) return refuse("vector index(search): first parameter (index) must be a string");
+    throw sqliteError(
+      "vector_top_k: the index name must be a string literal here (tenantlite finds the index when it compiles the statement)",
+    );
+  }
+  const index = findVectorIndex(db, nameOf(nameTok)!);
+  if (typeof index === "string") return refuse(index);
+  const column = quote(index.column);
+  const distance = index.metric === "l2" ? "vector_distance_l2" : "vector_distance_cos";
+  const where = index.where === undefined ? "" : ` AND (${index.where})`;
+  // The ids leave as a JSON array read by json_each, a table-valued function like libSQL's
+  // vector_top_k: SQLite flattens it into the query and, as for libSQL's, plans it as the outer
+  // loop of a join (cheap, few rows), so joined rows come in the order of the search.
+  const search =
+    `SELECT ${index.key} AS k, ${distance}(${column}, ${TOP_K_QUERY_FUNCTION}(${query})) AS d` +
+    ` FROM ${quote(index.schema)}.${quote(index.table)}` +
+    ` WHERE ${column} IS NOT NULL${where}` +
+    ` ORDER BY d, k LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, ${index.type}, ${index.dims})`;
+  if (index.key === "rowid" || index.key === "_rowid_" || index.key === "oid") {
+    return `(SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM (${search}))))`;
+  }
+  // A WITHOUT ROWID table's key may be of any type: it travels with its type, a BLOB as hex.
+  const typed = "json_array(typeof(k), CASE WHEN typeof(k) = 'blob' THEN hex(k) ELSE k END)";
+  return (
+    `(SELECT CASE value->>0 WHEN 'blob' THEN unhex(value->>1) ELSE value->>1 END AS id` +
+    ` FROM json_each((SELECT json_group_array(${typed} ORDER BY d, k) FROM (${search}))))`
+  );
+}
