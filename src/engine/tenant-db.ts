@@ -62,6 +62,9 @@ import { type InArgs, type IntMode, type ResultSet, ResultSetImpl } from "./valu
 import { registerVectorFunctions } from "./vector.js";
 
 /** One SQLite connection (sql.js `Database`). */
+/** SQLite's `max_page_count` on a connection never capped (a build constant of sql.js's SQLite). */
+let uncappedPages: number | undefined;
+
 export class TenantDb {
   readonly raw: RawDatabase;
   /** Whether this object created the file (sql.js's `close()` then deletes it). */
@@ -136,23 +139,28 @@ export class TenantDb {
 
   private dataVersionStmt: RawStatement | undefined;
 
-  /** SQLite's own `max_page_count` before {@link limitSize} first changed it. */
-  private unlimitedPages: number | undefined;
-
   /**
-   * Caps the database's size for this connection (`PRAGMA max_page_count`, in whole pages of the
-   * file's page size; `undefined` lifts the cap): a write that needs more pages fails with
-   * SQLITE_FULL. SQLite never sets it below the file's current size.
+   * Caps the database's size for this connection (`PRAGMA max_page_count`; `undefined` lifts the
+   * cap): a write that needs more pages fails with SQLITE_FULL. SQLite never sets it below the
+   * file's current size. One statement: it runs on every new connection of a capped tenant.
    */
-  limitSize(maxBytes: number | undefined): void {
-    const current = Number(this.raw.exec("PRAGMA max_page_count")[0]?.values[0]?.[0]);
-    this.unlimitedPages ??= current;
-    let pages = this.unlimitedPages;
-    if (maxBytes !== undefined) {
-      const pageSize = Number(this.raw.exec("PRAGMA page_size")[0]?.values[0]?.[0] ?? 4096);
-      pages = Math.max(1, Math.floor(maxBytes / pageSize));
+  limitPages(pages: number | undefined): void {
+    if (pages === undefined) {
+      if (!this.capped) return;
+      // SQLite's own maximum, a build constant: read once, on a connection never capped.
+      pages = uncappedPages;
     }
+    if (pages === undefined) return;
+    this.capped = true;
     this.raw.exec(`PRAGMA max_page_count = ${pages}`);
+  }
+
+  private capped = false;
+
+  /** The file's page size in bytes. */
+  pageSize(): number {
+    uncappedPages ??= Number(this.raw.exec("PRAGMA max_page_count")[0]?.values[0]?.[0]);
+    return Number(this.raw.exec("PRAGMA page_size")[0]?.values[0]?.[0] ?? 4096);
   }
 
   /** The database's size in pages. */

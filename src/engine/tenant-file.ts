@@ -177,15 +177,23 @@ export class TenantFile {
   setSizeLimit(maxBytes: number | undefined): void {
     if (maxBytes === this.sizeLimit) return;
     this.sizeLimit = maxBytes;
-    for (const db of this.leased) if (!db.isClosed) db.limitSize(maxBytes);
-    for (const { db } of this.idle) db.limitSize(maxBytes);
+    // In whole pages of the file's page size, worked out once for every connection.
+    this.maxPages =
+      maxBytes === undefined
+        ? undefined
+        : Math.max(1, Math.floor(maxBytes / this.owner.pageSize()));
+    for (const db of this.leased) if (!db.isClosed) db.limitPages(this.maxPages);
+    for (const { db } of this.idle) db.limitPages(this.maxPages);
   }
+
+  /** The size limit in pages (see `setSizeLimit`). */
+  private maxPages: number | undefined;
 
   private connect(): TenantDb {
     let db: TenantDb | undefined;
     try {
       db = TenantDb.connect(this.sql, this.owner.filename, this.options);
-      if (this.sizeLimit !== undefined) db.limitSize(this.sizeLimit);
+      if (this.maxPages !== undefined) db.limitPages(this.maxPages);
       // Opens its files now (SQLite opens the WAL file at the first read), where a failure says
       // what it is, not later inside the caller's statement.
       db.refreshSchema();
