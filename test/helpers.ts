@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { afterAll, afterEach } from "vitest";
 import { loadSqlJs } from "../src/engine/loader.js";
 import type { TenantliteError } from "../src/errors.js";
+import { newTempDir } from "./temp-dir.js";
 
 /**
  * What `action` (a promise, or a function, sync or async) threw or rejected with; undefined when
@@ -44,7 +43,7 @@ export function useTempDirs(
   if (options.scope === "file") afterAll(remove);
   else afterEach(remove);
   return (prefixOverride) => {
-    const d = mkdtempSync(join(options.parent ?? tmpdir(), prefixOverride ?? prefix));
+    const d = newTempDir(prefixOverride ?? prefix, options.parent);
     dirs.push(d);
     return d;
   };

@@ -1,9 +1,8 @@
 // Real Chromium for the browser tests and the benchmark: Debian's `chromium` driven by
 // playwright-core (never a downloaded browser), one fresh profile directory per launch.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, rmSync } from "node:fs";
 import { type BrowserContext, chromium } from "playwright-core";
+import { newTempDir } from "../temp-dir.js";
 
 /** Where Chromium is: `$CHROMIUM_PATH`, else Debian's `/usr/bin/chromium`. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -33,7 +32,7 @@ export interface TestBrowser {
 export async function launchChromium(
   viewport: { width: number; height: number } = { width: 1280, height: 800 },
 ): Promise<TestBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), "tenantlite-chromium-"));
+  const profile = newTempDir("tenantlite-chromium-");
   const launch = () =>
     chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,

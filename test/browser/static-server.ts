@@ -1,10 +1,10 @@
 // A tiny static server on 127.0.0.1 for pages the browser tests build in memory.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { newTempDir } from "../temp-dir.js";
 
 export interface StaticServer {
   readonly url: string;
@@ -59,7 +59,7 @@ export function filesOf(dir: string): Map<string, { body: string | Uint8Array; t
 
 /** Builds the console (`scripts/build-web.mjs`) into a new temp directory, which it returns. */
 export function buildConsole(root: string, label: string): string {
-  const dist = mkdtempSync(join(tmpdir(), `tenantlite-web-${label}-`));
+  const dist = newTempDir(`tenantlite-web-${label}-`);
   execFileSync(process.execPath, ["scripts/build-web.mjs", "--quiet", "--out", dist], {
     cwd: root,
   });
