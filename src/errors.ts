@@ -238,6 +238,8 @@ export class TenantliteBatchError extends TenantliteError {
   }
 }
 
+const MIGRATION_ERROR_PREFIX = "Schema migration error: ";
+
 /**
  * A schema migration that failed (`SCHEMA_MIGRATION_ERROR`): on the parent's dry run, or on a
  * child's, naming the failing statement and child as fields (and in the message, as sqld does).
@@ -254,12 +256,20 @@ export class MigrationError extends TenantliteError {
   constructor(detail: string, options: { step?: number; child?: string; cause?: unknown } = {}) {
     super(
       "SCHEMA_MIGRATION_ERROR",
-      `Schema migration error: ${detail}`,
+      `${MIGRATION_ERROR_PREFIX}${detail}`,
       options.cause === undefined ? {} : { cause: options.cause },
     );
     this.name = "MigrationError";
     this.step = options.step;
     this.child = options.child;
+  }
+
+  /** The error again from its `detail` (as it crossed a boundary, e.g. a worker's), with its fields. */
+  static fromDetail(detail: string, fields: { step?: number; child?: string }): MigrationError {
+    const reason = detail.startsWith(MIGRATION_ERROR_PREFIX)
+      ? detail.slice(MIGRATION_ERROR_PREFIX.length)
+      : detail;
+    return new MigrationError(reason, fields);
   }
 }
 

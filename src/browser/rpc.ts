@@ -174,7 +174,7 @@ export function decodeError(w: WireError): Error {
     });
   }
   if (w.name === "MigrationError") {
-    return new MigrationError(w.detail.replace(/^Schema migration error: /, ""), {
+    return MigrationError.fromDetail(w.detail, {
       ...(w.step === undefined ? {} : { step: w.step }),
       ...(w.child === undefined ? {} : { child: w.child }),
     });

@@ -219,23 +219,15 @@ export function validate(statements: readonly BatchStatement[]): BatchStatement[
   }
   for (const s of list) {
     if (TXN.test(s.sql)) {
-      throw migrationError(
+      throw new MigrationError(
         "migration is invalid: it contains transaction items (BEGIN, COMMIT, SAVEPOINT...) which are not allowed. The migration is already run within a transaction",
       );
     }
     if (/^\s*(ATTACH|DETACH)\b/i.test(s.sql)) {
-      throw migrationError(
+      throw new MigrationError(
         "Error executing migration: ATTACH is not permitted in migration scripts",
       );
     }
   }
   return list;
-}
-
-/** A migration failed (`SCHEMA_MIGRATION_ERROR`). */
-export function migrationError(
-  detail: string,
-  options: { step?: number; child?: string; cause?: unknown } = {},
-): MigrationError {
-  return new MigrationError(detail, options);
 }

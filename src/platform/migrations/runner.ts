@@ -20,7 +20,7 @@ import { hasAlterColumn } from "../../engine/alter-column.js";
 import type { BatchStatement } from "../../engine/connection-policy.js";
 import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
-import { TenantliteError } from "../../errors.js";
+import { MigrationError, TenantliteError } from "../../errors.js";
 import { keys } from "../../storage/keyspace.js";
 import type { Storage } from "../../storage/storage.js";
 import type { AccessGuard } from "../access-guard.js";
@@ -37,7 +37,6 @@ import {
   type MigrationJob,
   type MigrationProgress,
   type MigrationThreads,
-  migrationError,
   type SettlingJobs,
   validate,
 } from "./jobs.js";
@@ -144,7 +143,7 @@ export class MigrationRunner {
     // The previous job's children must be synced before this one rewrites them.
     await this.settling.settled(parent.name);
     if (this.running.has(parent.id)) {
-      throw migrationError(`A migration job is already in progress for \`${parent.name}\``);
+      throw new MigrationError(`A migration job is already in progress for \`${parent.name}\``);
     }
     // Block writes to the parent and its children before reading the parent, so that no write
     // can land between the images read here and the images installed at the end.
@@ -178,7 +177,7 @@ export class MigrationRunner {
       const parentImage = await this.imageOf(parent);
       dry = runOn(this.sql, parentImage, list, options.intMode ?? "number");
       if (dry.error !== undefined) {
-        throw migrationError(
+        throw new MigrationError(
           `An error occured executing the migration at step ${dry.error.step}: ${dry.error.message}`,
           { step: dry.error.step, cause: dry.error.cause },
         );
@@ -255,7 +254,7 @@ export class MigrationRunner {
         } else {
           // Committed but not applied everywhere (a storage failure): the next start finishes
           // it from the stage. Until then the children stay as they are: no writes, no new job.
-          const stuck = migrationError(
+          const stuck = new MigrationError(
             `migration job ${jobId} of \`${parent.name}\` could not finish applying; it is finished from its staged images when the platform next starts`,
             { cause: e },
           );
@@ -388,7 +387,7 @@ export class MigrationRunner {
               ? `the database could not be opened for the migration (${r.error.message}); restore or delete it, then migrate again`
               : `An error occured executing the migration at step ${r.error.step}: ${r.error.message}`;
           job.failures.push({ namespace: child.name, status: "RunFailure", error: message });
-          failure ??= migrationError(
+          failure ??= new MigrationError(
             `migration dry run failed: task ${task} for namespace \`${child.name}\` failed with error: ${message}`,
             { step: r.error.step, child: child.name, cause: r.error.cause },
           );
