@@ -58,7 +58,7 @@ export class DeclaredTypes {
       // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
       // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
       if (db.sharesFileSchema && db.describer !== undefined) {
-        types = db.describer(body, n, db.stateful ? this.tempNames() : NO_NAMES);
+        types = db.describer(body, n, db.stateful ? objectNames(db.raw, "temp") : NO_NAMES);
       }
       types ??= db.probeDeclaredTypes(body, n);
     }
@@ -128,12 +128,12 @@ export class DeclaredTypes {
       ? new Array(lazy.entry.columns.length).fill("")
       : this.of(lazy.entry);
   }
+}
 
-  /** The names of this connection's TEMP objects, lower-cased (SQLite's names ignore case). */
-  private tempNames(): string[] {
-    const rows = this.db.raw.exec("SELECT lower(name) FROM temp.sqlite_schema")[0]?.values ?? [];
-    return rows.map((r) => String(r[0]));
-  }
+/** The names of the objects (tables, views, …) of `schema`, lower-cased as SQLite compares them. */
+export function objectNames(raw: RawDatabase, schema: "main" | "temp"): string[] {
+  const rows = raw.exec(`SELECT lower(name) FROM ${schema}.sqlite_schema`)[0]?.values ?? [];
+  return rows.map((r) => String(r[0]));
 }
 
 /**

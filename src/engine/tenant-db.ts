@@ -30,6 +30,7 @@ import {
 import {
   DeclaredTypes,
   type Describer,
+  objectNames,
   type PendingTypes,
   probeDeclaredTypes,
 } from "./declared-types.js";
@@ -61,10 +62,10 @@ import { TransactionState } from "./transaction-state.js";
 import { type InArgs, type IntMode, type ResultSet, ResultSetImpl } from "./values.js";
 import { registerVectorFunctions } from "./vector.js";
 
-/** One SQLite connection (sql.js `Database`). */
 /** SQLite's `max_page_count` on a connection never capped (a build constant of sql.js's SQLite). */
 let uncappedPages: number | undefined;
 
+/** One SQLite connection (sql.js `Database`). */
 export class TenantDb {
   readonly raw: RawDatabase;
   /** Whether this object created the file (sql.js's `close()` then deletes it). */
@@ -145,21 +146,20 @@ export class TenantDb {
    * file's current size. One statement: it runs on every new connection of a capped tenant.
    */
   limitPages(pages: number | undefined): void {
-    if (pages === undefined) {
-      if (!this.capped) return;
-      // SQLite's own maximum, a build constant: read once, on a connection never capped.
-      pages = uncappedPages;
+    if (!this.capped) {
+      if (pages === undefined) return;
+      // SQLite's own maximum (a build constant), for lifting a cap: read once per process, on a
+      // connection never capped.
+      uncappedPages ??= Number(this.raw.exec("PRAGMA max_page_count")[0]?.values[0]?.[0]);
     }
-    if (pages === undefined) return;
-    this.capped = true;
-    this.raw.exec(`PRAGMA max_page_count = ${pages}`);
+    this.capped = pages !== undefined;
+    this.raw.exec(`PRAGMA max_page_count = ${pages ?? uncappedPages}`);
   }
 
   private capped = false;
 
   /** The file's page size in bytes. */
   pageSize(): number {
-    uncappedPages ??= Number(this.raw.exec("PRAGMA max_page_count")[0]?.values[0]?.[0]);
     return Number(this.raw.exec("PRAGMA page_size")[0]?.values[0]?.[0] ?? 4096);
   }
 
@@ -537,9 +537,8 @@ export class TenantDb {
   }
 
   /** The names of the main schema's objects, lower-cased. */
-  schemaNames(): string[] {
-    const rows = this.raw.exec("SELECT lower(name) FROM main.sqlite_schema")[0]?.values ?? [];
-    return rows.map((r) => String(r[0]));
+  mainObjectNames(): string[] {
+    return objectNames(this.raw, "main");
   }
 
   /**

@@ -85,7 +85,7 @@ export class TenantFile {
     }
     if (temp.length > 0) {
       // A TEMP object named like one of the file's shadows it: only its connection can tell.
-      this.names ??= new Set(this.owner.schemaNames());
+      this.names ??= new Set(this.owner.mainObjectNames());
       const names = this.names;
       if (temp.some((name) => names.has(name))) return undefined;
     }
