@@ -77,11 +77,7 @@ export class TenantLoader {
       try {
         assertSqliteImage(bytes, info.name);
       } catch (e) {
-        throw new TenantliteError(
-          "DATABASE_CORRUPT",
-          `database "${info.name}" could not be opened: its stored file is damaged`,
-          { cause: e },
-        );
+        throw damaged(info, e);
       }
     }
     let file: TenantFile | undefined;
@@ -90,13 +86,7 @@ export class TenantLoader {
         file = TenantFile.open(this.sql, info.name, bytes);
       } catch (e) {
         const code = e instanceof TenantliteError ? e.code : "";
-        if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") {
-          throw new TenantliteError(
-            "DATABASE_CORRUPT",
-            `database "${info.name}" could not be opened: its stored file is damaged`,
-            { cause: e },
-          );
-        }
+        if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") throw damaged(info, e);
         // Anything else is sql.js's, not the file's (e.g. a clash of its random file names):
         // try once more, then say what happened.
         if (attempt >= 1) {
@@ -110,4 +100,13 @@ export class TenantLoader {
     }
     return { file, crypto: sealing, size: bytes?.length ?? 0 };
   }
+}
+
+/** `DATABASE_CORRUPT` for a tenant whose stored image SQLite refuses. */
+function damaged(info: DatabaseInfo, cause: unknown): TenantliteError {
+  return new TenantliteError(
+    "DATABASE_CORRUPT",
+    `database "${info.name}" could not be opened: its stored file is damaged`,
+    { cause },
+  );
 }
