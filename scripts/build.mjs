@@ -52,6 +52,21 @@ if (existsSync("src/node/migration-worker.ts")) {
   });
 }
 
+// The program of Node's tenant threads (src/node/worker-program.ts finds it beside the bundle).
+if (existsSync("src/node/tenant-worker.ts")) {
+  await build({
+    entryPoints: ["src/node/tenant-worker.ts"],
+    outfile: "dist/tenant-worker.js",
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["sql.js"],
+    sourcemap: true,
+    logLevel: "warning",
+  });
+}
+
 if (existsSync("src/browser/engine-worker.ts")) {
   await build({
     entryPoints: ["src/browser/engine-worker.ts"],

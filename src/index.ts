@@ -10,8 +10,11 @@
  * await db.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)");
  */
 
-export type { Connection } from "./engine/connection.js";
-export type { BatchStatement, ConnectionOptions } from "./engine/connection-policy.js";
+export type {
+  BatchStatement,
+  ConnectionOptions,
+  SqlConnection as Connection,
+} from "./engine/connection-policy.js";
 export type { SqlJsConfig } from "./engine/loader.js";
 export { SqliteError } from "./engine/sqlite-errors.js";
 export type { StatementDescription } from "./engine/statement-info.js";

@@ -3,7 +3,7 @@
  * runs in a worker or in the leader tab's page. Clients are opened on first sight of their key;
  * interactive transactions get ids, so every later statement reaches the same connection.
  */
-import type { Connection } from "../engine/connection.js";
+import type { SqlConnection as Connection } from "../engine/connection-policy.js";
 import { TenantliteError } from "../errors.js";
 import { PlatformClient } from "../platform/client.js";
 import type { Platform } from "../platform/platform.js";

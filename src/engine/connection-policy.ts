@@ -4,7 +4,7 @@
  * statements of a batch.
  */
 import type { ProgramEffects } from "./program.js";
-import type { StatementGuard, StatementInfo } from "./statement-info.js";
+import type { StatementDescription, StatementGuard, StatementInfo } from "./statement-info.js";
 import type { TenantFile } from "./tenant-file.js";
 import type { InArgs, IntMode, ResultSet } from "./values.js";
 
@@ -111,4 +111,31 @@ export interface ConnectionOptions {
 export interface BatchStatement {
   readonly sql: string;
   readonly args?: InArgs;
+}
+
+/**
+ * A logical connection as clients, Hrana streams and shells use it: the engine's own
+ * (connection.ts), or one whose SQLite connection lives on a tenant thread (platform/threads).
+ */
+export interface SqlConnection {
+  /** Whether this connection holds an open transaction. */
+  readonly inTransaction: boolean;
+  readonly closed: boolean;
+  /** Runs one statement. */
+  execute(sql: string, args: InArgs | undefined, intMode?: IntMode): Promise<ResultSet>;
+  /**
+   * Runs statements in order; with `begin` in a transaction of their own, else joining the open
+   * transaction. A failure throws a `TenantliteBatchError` naming the statement.
+   */
+  batch(
+    statements: readonly BatchStatement[],
+    intMode: IntMode,
+    begin: string | undefined,
+  ): Promise<ResultSet[]>;
+  /** Runs a script statement by statement; a failure names the statement (`statementIndex`). */
+  executeScript(sql: string): Promise<void>;
+  /** Describes one statement without running it. */
+  describe(sql: string): Promise<StatementDescription>;
+  /** Rolls back any open transaction and lets go of the tenant. */
+  close(): void;
 }

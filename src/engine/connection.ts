@@ -22,6 +22,7 @@ import type {
   ConnectionPolicy,
   OpenTenant,
   RoutedConnection,
+  SqlConnection,
   StatementRouter,
   TenantSource,
 } from "./connection-policy.js";
@@ -38,7 +39,7 @@ const NO_ALIASES: ReadonlySet<string> = new Set();
 export const MAX_ATTACHED = 10;
 
 /** A logical connection (a client, a Hrana stream, a shell session…) onto one tenant. */
-export class Connection {
+export class Connection implements SqlConnection {
   /** Attached databases of this connection: alias → the pinned target tenant and its file. */
   private readonly attachments = new Map<string, { tenant: OpenTenant; file: TenantFile }>();
   /** The router of the tenant's statements, when the platform takes them over. */
@@ -83,6 +84,18 @@ export class Connection {
 
   get closed(): boolean {
     return this.closedFlag;
+  }
+
+  /**
+   * Whether the connection holds state of its own that a new SQLite connection would not have:
+   * an open transaction, TEMP objects, settings, attachments.
+   */
+  get hasPrivateState(): boolean {
+    const db = this.own();
+    return (
+      this.attachments.size > 0 ||
+      (db !== undefined && !db.isClosed && (db.stateful || db.inTransaction))
+    );
   }
 
   /** Runs one statement. */

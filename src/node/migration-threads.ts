@@ -13,14 +13,11 @@
  * queued (run here when the threads look busy) took too much: a freshly started thread, its
  * JIT still cold, then sat idle while the main thread was the bottleneck.
  */
-import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MigrationThreads, ThreadDryRun } from "../platform/migrations/jobs.js";
 import type { WorkerBatch, WorkerMessage } from "./migration-worker.js";
+import { workerProgram } from "./worker-program.js";
 
 /** Options of {@link createMigrationThreads}. */
 export interface MigrationThreadsOptions {
@@ -43,67 +40,6 @@ export interface MigrationThreadsOptions {
 const BATCH = 16;
 /** Batches a thread holds at once: one running, one waiting, so it never idles between them. */
 const BATCHES_PER_THREAD = 2;
-
-/** A migration thread's program: a file to run, or (bundled from sources) its code. */
-type WorkerProgram = { file: string } | { code: string };
-
-/**
- * The program a migration thread runs: `migration-worker.js` beside this module in the bundle
- * (`dist/`), else `src/node/migration-worker.ts` bundled with esbuild (a dev dependency) once
- * per process, in memory — from sources (tests), or from a bundle made elsewhere
- * (scripts/run-ts.mjs: the sources are looked for above it, then in the working directory).
- * Undefined when neither is there: dry runs then stay on the runner's thread.
- */
-function workerProgram(): WorkerProgram | undefined {
-  if (program === undefined) {
-    try {
-      program = locateWorker() ?? null;
-    } catch {
-      program = null; // e.g. esbuild is not installed
-    }
-  }
-  return program ?? undefined;
-}
-
-/** The thread's program once found (see {@link workerProgram}); null once it was not. */
-let program: WorkerProgram | null | undefined;
-
-function locateWorker(): WorkerProgram | undefined {
-  const here = fileURLToPath(import.meta.url);
-  const built = join(dirname(here), "migration-worker.js");
-  if (existsSync(built)) return { file: built };
-  if (here.endsWith(".ts")) return bundleWorker(join(dirname(here), "migration-worker.ts"));
-  // A bundle made elsewhere: the sources above it, else in the working directory.
-  for (let dir = dirname(here); ; dir = dirname(dir)) {
-    const source = join(dir, "src", "node", "migration-worker.ts");
-    if (existsSync(source)) return bundleWorker(source);
-    if (dirname(dir) === dir) break;
-  }
-  const source = join(process.cwd(), "src", "node", "migration-worker.ts");
-  return existsSync(source) ? bundleWorker(source) : undefined;
-}
-
-/** Bundles the worker's source into one CommonJS script, run with `eval` (sql.js required by path). */
-function bundleWorker(source: string): WorkerProgram {
-  const require = createRequire(import.meta.url);
-  const esbuild = require("esbuild") as typeof import("esbuild");
-  const sqlJs = require.resolve("sql.js");
-  const { outputFiles } = esbuild.buildSync({
-    entryPoints: [source],
-    write: false,
-    bundle: true,
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    external: ["sql.js"],
-    logLevel: "warning",
-  });
-  const code = outputFiles[0]!.text;
-  const external = 'require("sql.js")';
-  if (!code.includes(external))
-    throw new Error("the migration worker's bundle does not load sql.js");
-  return { code: code.replaceAll(external, `require(${JSON.stringify(sqlJs)})`) };
-}
 
 interface Task {
   image: Uint8Array;
@@ -152,7 +88,7 @@ class WorkerMigrationThreads implements MigrationThreads {
     if (this.#closed || this.#count === 0 || children < this.#fromChildren) return;
     this.#touch();
     if (this.#threads.length > 0) return;
-    const program = workerProgram();
+    const program = workerProgram("migration-worker");
     if (program === undefined) return;
     for (let i = 0; i < this.#count; i++) {
       const worker =

@@ -34,6 +34,7 @@ import { DbFileStorage } from "./db-file-storage.js";
 import { FsStorage } from "./fs-storage.js";
 import { listenError } from "./listen-error.js";
 import { removeServerInfo, writeServerInfo } from "./server-info.js";
+import { tenantThreads } from "./tenant-threads.js";
 
 /** Options of {@link startServer}. */
 export interface StartServerOptions {
@@ -80,6 +81,17 @@ export interface StartServerOptions {
    * `TENANTLITE_HRANA_TEST_HOOKS=1`. Default false.
    */
   readonly hranaTestHooks?: boolean;
+  /**
+   * Tenant threads of a platform the server creates: each has its own sql.js, and a tenant lives
+   * on one at a time, so one tenant's statement never stalls another on another thread. Default:
+   * the machine's cores; 0 runs every tenant on the server's own thread.
+   */
+  readonly workers?: number;
+  /**
+   * A statement running longer is stopped with `QUERY_TIMEOUT` (its thread restarts; needs
+   * workers). Default 30 s; 0: no limit.
+   */
+  readonly maxQueryMs?: number;
 }
 
 /** A running server. */
@@ -138,14 +150,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       : ownPlatform && !options.memory && options.dataDir !== undefined
         ? await FsStorage.open(options.dataDir, { lockLabel: "tenantlite dev" })
         : undefined;
+  const threads =
+    !ownPlatform || options.workers === 0
+      ? undefined
+      : tenantThreads({
+          ...(options.workers === undefined ? {} : { threads: options.workers }),
+          ...(options.maxQueryMs === undefined ? {} : { maxQueryMs: options.maxQueryMs }),
+        });
   const platform =
     options.platform ??
-    (await createPlatform(ownStorage === undefined ? {} : { storage: ownStorage }).catch(
-      async (e: unknown) => {
-        await ownStorage?.close();
-        throw e;
-      },
-    ));
+    (await createPlatform({
+      ...(ownStorage === undefined ? {} : { storage: ownStorage }),
+      ...(threads === undefined ? {} : { tenantThreads: threads }),
+    }).catch(async (e: unknown) => {
+      await ownStorage?.close();
+      throw e;
+    }));
   const rootDatabase =
     options.rootDatabase === false
       ? undefined

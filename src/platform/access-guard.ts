@@ -58,6 +58,15 @@ export class AccessGuard {
 
   /** The checks every statement on the tenant `info` passes, for a connection with `access`. */
   guardFor(info: DatabaseInfo, access: AccessPolicy): StatementGuard | undefined {
+    const spec = this.specFor(info, access);
+    return spec === undefined ? undefined : guardOf(spec);
+  }
+
+  /**
+   * What {@link guardFor} checks, as data that can cross to a tenant thread (which builds the
+   * guard with {@link guardOf}); undefined when nothing needs checking.
+   */
+  specFor(info: DatabaseInfo, access: AccessPolicy): GuardSpec | undefined {
     if (
       access === FULL_ACCESS &&
       info.type !== "child" &&
@@ -72,25 +81,58 @@ export class AccessGuard {
     const mayWrite = access.canWrite(ref);
     const child = info.type === "child" && !access.canDdl(ref);
     const schemaBlock = this.blockedSchemas.get(info.parent ?? info.name);
-    const blockWrites = info.config.block_writes || schemaBlock !== undefined;
+    const blockWrites = info.config.block_writes;
     const blockReads = info.config.block_reads;
     const sizeLimited = info.sizeLimit !== undefined;
-    if (mayWrite && !child && !blockWrites && !blockReads && !sizeLimited) return undefined;
-    return (statement, effects) => {
-      const word = statement.firstWord;
-      if (TRANSACTION_WORDS.has(word)) return;
-      if (sizeLimited && word === "PRAGMA") refuseSizePragma(info.name, statement);
-      if (blockReads) throw blocked(`reads of database "${info.name}" are blocked`);
-      if (word === "SELECT" || word === "VALUES" || word === "EXPLAIN") return;
-      if (child) refuseChildDdl(info, statement, effects);
-      if (!mayWrite && word === "PRAGMA" && setsPragma(statement)) throw readOnly(info.name);
-      const writes = persistentWrites(effects);
-      if (!writes) return;
-      if (!mayWrite) throw readOnly(info.name);
-      if (schemaBlock !== undefined) throw blocked(schemaBlock);
-      if (info.config.block_writes) throw blocked(`writes to database "${info.name}" are blocked`);
+    if (mayWrite && !child && !blockWrites && !schemaBlock && !blockReads && !sizeLimited) {
+      return undefined;
+    }
+    return {
+      name: info.name,
+      parent: info.parent,
+      mayWrite,
+      child,
+      ...(schemaBlock === undefined ? {} : { schemaBlock }),
+      blockWrites,
+      blockReads,
+      sizeLimited,
     };
   }
+}
+
+/** The checks a statement guard makes, decided by {@link AccessGuard.specFor}. */
+export interface GuardSpec {
+  readonly name: string;
+  readonly parent: string | null;
+  /** The caller's token allows writes. */
+  readonly mayWrite: boolean;
+  /** A schema child whose schema only its parent changes. */
+  readonly child: boolean;
+  /** Why a migration of its schema blocks writes right now. */
+  readonly schemaBlock?: string;
+  readonly blockWrites: boolean;
+  readonly blockReads: boolean;
+  /** Its size limit is enforced with `max_page_count`, which statements may not set. */
+  readonly sizeLimited: boolean;
+}
+
+/** The statement guard of a {@link GuardSpec}. */
+export function guardOf(spec: GuardSpec): StatementGuard {
+  const { name, mayWrite, child, schemaBlock, blockWrites, blockReads, sizeLimited } = spec;
+  return (statement, effects) => {
+    const word = statement.firstWord;
+    if (TRANSACTION_WORDS.has(word)) return;
+    if (sizeLimited && word === "PRAGMA") refuseSizePragma(name, statement);
+    if (blockReads) throw blocked(`reads of database "${name}" are blocked`);
+    if (word === "SELECT" || word === "VALUES" || word === "EXPLAIN") return;
+    if (child) refuseChildDdl(spec, statement, effects);
+    if (!mayWrite && word === "PRAGMA" && setsPragma(statement)) throw readOnly(name);
+    const writes = persistentWrites(effects);
+    if (!writes) return;
+    if (!mayWrite) throw readOnly(name);
+    if (schemaBlock !== undefined) throw blocked(schemaBlock);
+    if (blockWrites) throw blocked(`writes to database "${name}" are blocked`);
+  };
 }
 
 /** Whether a program writes any schema other than `temp` (TEMP objects are the connection's own). */
@@ -105,7 +147,7 @@ function persistentWrites(effects: () => ProgramEffects): boolean {
  * they live only in the connection and never reach the child's file.
  */
 function refuseChildDdl(
-  info: DatabaseInfo,
+  info: { readonly name: string; readonly parent: string | null },
   statement: StatementInfo,
   effects: () => ProgramEffects,
 ): void {

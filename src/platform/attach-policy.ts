@@ -51,6 +51,11 @@ export class AttachPolicy {
     request: AttachRequest,
     access: AccessPolicy,
   ): Promise<OpenTenant> {
+    return this.pool.openTenant(this.target(self, request, access).id);
+  }
+
+  /** The database `ATTACH "<name or id>" AS alias` may attach; throws the coded refusal. */
+  target(self: DatabaseInfo, request: AttachRequest, access: AccessPolicy): DatabaseInfo {
     const shown = JSON.stringify(request.target.slice(0, 80));
     if (request.targetKind === "expression") {
       throw new TenantliteError(
@@ -96,17 +101,17 @@ export class AttachPolicy {
         `database "${info.name}" is encrypted and cannot be attached`,
       );
     }
-    return this.pool.openTenant(info.id);
+    return info;
   }
+}
 
-  /** The guard that refuses writes through any of `aliases` (lower case), or none without them. */
-  readOnlyGuard(aliases: ReadonlySet<string>): StatementGuard | undefined {
-    if (aliases.size === 0) return undefined;
-    return (statement, effects) => {
-      const word = statement.firstWord;
-      if (word !== "SELECT" && word !== "VALUES") refuseWritesThrough(aliases, statement, effects);
-    };
-  }
+/** The guard that refuses writes through any of `aliases` (lower case), or none without them. */
+export function readOnlyGuard(aliases: ReadonlySet<string>): StatementGuard | undefined {
+  if (aliases.size === 0) return undefined;
+  return (statement, effects) => {
+    const word = statement.firstWord;
+    if (word !== "SELECT" && word !== "VALUES") refuseWritesThrough(aliases, statement, effects);
+  };
 }
 
 /** Names and ids are all the catalog holds; anything else (paths, URIs, '') is not one. */

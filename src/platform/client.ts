@@ -3,9 +3,9 @@
  * network. Each client has one logical connection for its autocommit statements; every
  * `transaction()` gets a connection of its own, like a stream in Hrana.
  */
-import type { Connection } from "../engine/connection.js";
+
 import { transactionClosed } from "../engine/connection-errors.js";
-import type { BatchStatement } from "../engine/connection-policy.js";
+import type { BatchStatement, SqlConnection as Connection } from "../engine/connection-policy.js";
 import type { InArgs, InStatement, IntMode, ResultSet } from "../engine/values.js";
 import { TenantliteError } from "../errors.js";
 import type { Client, Transaction, TransactionMode } from "./types.js";

@@ -185,7 +185,7 @@ export class Databases {
       maxBytes === null ? rest : { ...rest, sizeLimit: maxBytes },
     );
     await this.catalog.putDatabase(next);
-    this.pool.setInfo(next, { sizeLimit: true });
+    await this.pool.resize(next);
     return next;
   }
 

@@ -3,11 +3,13 @@
  * checked and normalized once ({@link resolveOptions}), plus the defaults of new databases and
  * groups.
  */
+
 import type { ConnectionOptions } from "../engine/connection-policy.js";
 import type { SqlJsConfig } from "../engine/loader.js";
 import { TenantliteError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";
 import type { MigrationThreads } from "./migrations/jobs.js";
+import type { TenantThreadsOptions } from "./threads/tenant-threads.js";
 import type { AccessPolicy, DatabaseConfig, GroupInfo } from "./types.js";
 
 /** Options of {@link createPlatform}. */
@@ -46,6 +48,13 @@ export interface PlatformOptions {
    * (`null`: none); elsewhere dry runs run on the platform's own thread.
    */
   readonly migrationThreads?: MigrationThreads | null;
+  /**
+   * Runs connections on tenant threads, each with its own sql.js, so that one tenant's statement
+   * never stalls another's and a statement past `maxQueryMs` is stopped (the server's default;
+   * `tenantlite/node` makes them with `tenantThreads()`). Default: none — connections run on the
+   * caller's thread.
+   */
+  readonly tenantThreads?: TenantThreadsOptions;
 }
 
 /** Per-connection options of {@link Platform.connect}. */

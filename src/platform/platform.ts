@@ -8,6 +8,7 @@
  * client.ts (the `@libsql/client`-compatible client).
  */
 import { Connection } from "../engine/connection.js";
+import type { SqlConnection } from "../engine/connection-policy.js";
 import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { InArgs, ResultSet } from "../engine/values.js";
@@ -15,7 +16,7 @@ import { databaseNotFound, groupNotFound, TenantliteError } from "../errors.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { AccessGuard, blocked, readOnly } from "./access-guard.js";
-import { AttachPolicy } from "./attach-policy.js";
+import { AttachPolicy, readOnlyGuard } from "./attach-policy.js";
 import { Catalog } from "./catalog.js";
 import { PlatformClient } from "./client.js";
 import { Databases } from "./databases.js";
@@ -39,6 +40,8 @@ import {
 import { SchemaParentRouter } from "./schema-parent.js";
 import { TenantKeys } from "./tenant-keys.js";
 import { type PooledTenant, TenantPool } from "./tenant-pool.js";
+import { RemoteConnection } from "./threads/remote-connection.js";
+import { TenantThreads } from "./threads/tenant-threads.js";
 import type {
   CreateDatabaseOptions,
   DatabaseConfig,
@@ -62,6 +65,8 @@ export class Platform {
   private readonly attachPolicy: AttachPolicy;
   private readonly settling = new SettlingJobs();
   private readonly defaultGroup: string;
+  /** Set when connections run on tenant threads (the server's default). */
+  private readonly threads: TenantThreads | undefined;
   private closed = false;
 
   private constructor(
@@ -96,6 +101,22 @@ export class Platform {
       threads: this.options.migrationThreads,
     });
     this.attachPolicy = new AttachPolicy(catalog, this.guard, this.pool);
+    const threads = options.tenantThreads;
+    if (threads !== undefined) {
+      this.threads = new TenantThreads(
+        {
+          catalog,
+          pool: this.pool,
+          guard: this.guard,
+          attachPolicy: this.attachPolicy,
+          migrations: this.migrations,
+          keys,
+          host: { connection: this.options.connectionOptions, maxOpen: this.options.maxOpen },
+        },
+        threads,
+      );
+      this.pool.lendTo(this.threads);
+    }
     this.databases = new Databases({
       storage,
       catalog,
@@ -396,9 +417,28 @@ export class Platform {
   }
 
   /** A raw logical connection onto a database (what clients, streams and shells are built on). */
-  connect(nameOrId: string, options: ConnectOptions = {}): Connection {
+  connect(nameOrId: string, options: ConnectOptions = {}): SqlConnection {
     this.assertOpen();
     const { encryptionKey, access: given, authToken, ...timeouts } = options;
+    if (this.threads !== undefined) {
+      if (Object.keys(timeouts).length > 0) {
+        throw new TenantliteError(
+          "ARGS_INVALID",
+          "Per-connection timeouts are not available when tenants run on threads: set busyTimeoutMs and transactionTimeoutMs on the platform",
+        );
+      }
+      let granted: AccessPolicy | undefined =
+        typeof given === "function"
+          ? undefined
+          : (given ?? (this.options.authenticate === undefined ? FULL_ACCESS : undefined));
+      return new RemoteConnection(this.threads, this.catalog, this.guard, nameOrId, encryptionKey, {
+        current: typeof given === "function" ? given : () => granted,
+        settle: async () => {
+          granted ??= await this.options.authenticate!(authToken);
+          return granted;
+        },
+      });
+    }
     // Access is settled once per connection, before its first statement (or asked each time
     // when given as a function).
     let settled: AccessPolicy | undefined =
@@ -440,7 +480,7 @@ export class Platform {
       {
         guard: (t, attached) => {
           const own = this.guard.guardFor((t as PooledTenant).info, current() ?? FULL_ACCESS);
-          const through = this.attachPolicy.readOnlyGuard(attached);
+          const through = readOnlyGuard(attached);
           if (through === undefined || own === undefined) return own ?? through;
           return (statement, effects) => {
             through(statement, effects);
@@ -475,6 +515,7 @@ export class Platform {
     if (this.closed) return;
     this.closed = true;
     this.pool.stop();
+    await this.threads?.close();
     await this.settling.all();
     await this.pool.close();
     await this.catalog.close();

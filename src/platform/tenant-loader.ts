@@ -51,6 +51,18 @@ export class TenantLoader {
 
   /** Reads `info`'s stored image (decrypted with `secret` when encrypted) and opens it. */
   async load(info: DatabaseInfo, secret: string | Uint8Array | undefined): Promise<LoadedTenant> {
+    const { bytes, crypto } = await this.read(info, secret);
+    return { file: openTenantFile(this.sql, info, bytes), crypto, size: bytes?.length ?? 0 };
+  }
+
+  /**
+   * `info`'s stored image, decrypted with `secret` when encrypted and checked to be a SQLite
+   * database (undefined for a new, empty one), and how to seal it again.
+   */
+  async read(
+    info: DatabaseInfo,
+    secret: string | Uint8Array | undefined,
+  ): Promise<{ bytes: Uint8Array | undefined; crypto: TenantCrypto | undefined }> {
     let bytes = info.encrypted
       ? await this.storage.load(keys.tenant(info.id))
       : await this.images.load(info);
@@ -80,30 +92,37 @@ export class TenantLoader {
         throw damaged(info, e);
       }
     }
-    let file: TenantFile | undefined;
-    for (let attempt = 0; file === undefined; attempt++) {
-      try {
-        file = TenantFile.open(this.sql, info.name, bytes);
-      } catch (e) {
-        const code = e instanceof TenantliteError ? e.code : "";
-        if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") throw damaged(info, e);
-        // Anything else is sql.js's, not the file's (e.g. a clash of its random file names):
-        // try once more, then say what happened.
-        if (attempt >= 1) {
-          throw new TenantliteError(
-            "DATABASE_OPEN_FAILED",
-            `database "${info.name}" could not be opened: ${e instanceof Error ? e.message : String(e)}`,
-            { cause: e },
-          );
-        }
+    return { bytes, crypto: sealing };
+  }
+}
+
+/** Opens a tenant's (plain, checked) image as a file; a new, empty one without `bytes`. */
+export function openTenantFile(
+  sql: SqlJsModule,
+  info: { readonly name: string },
+  bytes: Uint8Array | undefined,
+): TenantFile {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return TenantFile.open(sql, info.name, bytes);
+    } catch (e) {
+      const code = e instanceof TenantliteError ? e.code : "";
+      if (code === "SQLITE_CORRUPT" || code === "SQLITE_NOTADB") throw damaged(info, e);
+      // Anything else is sql.js's, not the file's (e.g. a clash of its random file names):
+      // try once more, then say what happened.
+      if (attempt >= 1) {
+        throw new TenantliteError(
+          "DATABASE_OPEN_FAILED",
+          `database "${info.name}" could not be opened: ${e instanceof Error ? e.message : String(e)}`,
+          { cause: e },
+        );
       }
     }
-    return { file, crypto: sealing, size: bytes?.length ?? 0 };
   }
 }
 
 /** `DATABASE_CORRUPT` for a tenant whose stored image SQLite refuses. */
-function damaged(info: DatabaseInfo, cause: unknown): TenantliteError {
+function damaged(info: { readonly name: string }, cause: unknown): TenantliteError {
   return new TenantliteError(
     "DATABASE_CORRUPT",
     `database "${info.name}" could not be opened: its stored file is damaged`,

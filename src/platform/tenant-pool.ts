@@ -75,6 +75,21 @@ export interface TenantPoolDeps {
   readonly options: ResolvedOptions;
 }
 
+/**
+ * Where a platform's tenants live when its connections run on tenant threads (platform/threads):
+ * a tenant is open in one place at a time, a thread or this pool. The pool brings a tenant back
+ * (and keeps it from leaving) while it works on it itself.
+ */
+export interface TenantLender {
+  /**
+   * Brings the tenants back from their threads (their saves done) and keeps them from going to
+   * one until the returned function is called.
+   */
+  hold(ids: readonly string[]): Promise<() => void>;
+  /** A save of a thread's tenant failed after it was acknowledged: the thread must drop its copy. */
+  saveFailed(id: string): void;
+}
+
 /** The tenants open in a platform. */
 export class TenantPool {
   private readonly open = new Map<string, PooledTenant>();
@@ -101,6 +116,8 @@ export class TenantPool {
   private readonly maxOpenBytes: number;
   private openBytes = 0;
   private stopped = false;
+  /** Set when tenants also live on threads (see {@link TenantLender}). */
+  private lender: TenantLender | undefined;
 
   constructor(deps: TenantPoolDeps) {
     this.loader = new TenantLoader(deps);
@@ -124,6 +141,22 @@ export class TenantPool {
     this.maxOpenBytes = options.maxOpenBytes;
   }
 
+  /** From now on tenants may live on threads too; the pool takes them back as it needs them. */
+  lendTo(lender: TenantLender): void {
+    this.lender = lender;
+  }
+
+  /** Runs `f` with the tenants brought back from their threads (see {@link TenantLender.hold}). */
+  private async home<T>(ids: readonly string[], f: () => Promise<T>): Promise<T> {
+    if (this.lender === undefined) return f();
+    const done = await this.lender.hold(ids);
+    try {
+      return await f();
+    } finally {
+      done();
+    }
+  }
+
   /** Number of tenants open right now. */
   get size(): number {
     return this.open.size;
@@ -140,6 +173,11 @@ export class TenantPool {
     if (open === undefined) return;
     open.info = next;
     if (options.sizeLimit === true) open.file.setSizeLimit(sizeCap(next.sizeLimit));
+  }
+
+  /** Gives a tenant its changed size limit (one on a thread is brought back: it reopens with it). */
+  async resize(next: DatabaseInfo): Promise<void> {
+    await this.home([next.id], async () => this.setInfo(next, { sizeLimit: true }));
   }
 
   /**
@@ -203,7 +241,7 @@ export class TenantPool {
     secret: string | Uint8Array | undefined,
   ): Promise<PooledTenant> {
     await this.closing.get(info.id);
-    const { file, crypto, size } = await this.loader.load(info, secret);
+    const { file, crypto, size } = await this.home([info.id], () => this.loader.load(info, secret));
     file.setSizeLimit(sizeCap(info.sizeLimit));
     const t = new PooledTenant(info, file, this);
     t.crypto = crypto;
@@ -247,6 +285,7 @@ export class TenantPool {
   private saveFailed(key: string): void {
     const id = /([^/]+)\.db$/.exec(key)?.[1];
     const t = id === undefined ? undefined : this.open.get(id);
+    if (t === undefined && id !== undefined) this.lender?.saveFailed(id);
     if (t === undefined || keys.tenant(t.info.id) !== key || t.reverting !== undefined) return;
     t.reverting = t.file.gate
       .hold(async () => this.swapImage(t, await this.durableImage(t)))
@@ -324,7 +363,14 @@ export class TenantPool {
    * its pending saves first — or, with `allowShared`, the key of the shared image it reads as it
    * stands (no file of its own yet, no changes in memory).
    */
-  async startingImage(
+  startingImage(
+    info: DatabaseInfo,
+    allowShared: boolean,
+  ): Promise<{ image: Uint8Array } | { shared: string }> {
+    return this.home([info.id], () => this.startingImageHere(info, allowShared));
+  }
+
+  private async startingImageHere(
     info: DatabaseInfo,
     allowShared: boolean,
   ): Promise<{ image: Uint8Array } | { shared: string }> {
@@ -348,7 +394,11 @@ export class TenantPool {
   }
 
   /** Installs a new image for a tenant (migrations): durably, and in memory when it is open. */
-  async replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
+  replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
+    return this.home([info.id], () => this.replaceImageHere(info, bytes));
+  }
+
+  private async replaceImageHere(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
     const key = keys.tenant(info.id);
     const t = this.open.get(info.id);
     if (t === undefined) {
@@ -373,7 +423,16 @@ export class TenantPool {
    * image (the next use reopens them, which costs what a swap would, and only for tenants that
    * are used); busy ones get it in memory.
    */
-  async replaceImages(
+  replaceImages(
+    entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[],
+  ): Promise<{ synced: Promise<void> }> {
+    return this.home(
+      entries.map(({ info }) => info.id),
+      () => this.replaceImagesHere(entries),
+    );
+  }
+
+  private async replaceImagesHere(
     entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[],
   ): Promise<{ synced: Promise<void> }> {
     let release = () => {};
@@ -431,7 +490,14 @@ export class TenantPool {
    * memory are left as they are (a failed sync's redo, after the job was done).
    */
   async saveImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void> {
-    for (const { info, bytes } of entries) await this.storage.save(keys.tenant(info.id), bytes);
+    await this.home(
+      entries.map(({ info }) => info.id),
+      async () => {
+        for (const { info, bytes } of entries) {
+          await this.storage.save(keys.tenant(info.id), bytes);
+        }
+      },
+    );
   }
 
   /**
@@ -439,7 +505,16 @@ export class TenantPool {
    * open ones get the new image in memory. A tenant that got a file of its own meanwhile (it
    * would shadow the shared image) gets the image written to its file instead.
    */
-  async adoptSharedImages(entries: readonly { info: DatabaseInfo; key: string }[]): Promise<void> {
+  adoptSharedImages(entries: readonly { info: DatabaseInfo; key: string }[]): Promise<void> {
+    return this.home(
+      entries.map(({ info }) => info.id),
+      () => this.adoptSharedImagesHere(entries),
+    );
+  }
+
+  private async adoptSharedImagesHere(
+    entries: readonly { info: DatabaseInfo; key: string }[],
+  ): Promise<void> {
     const owners = new Set<string>();
     await Promise.all(
       entries.map(async ({ info }) => {
@@ -452,8 +527,9 @@ export class TenantPool {
     }
     await Promise.all(records);
     for (const { info, key } of entries) {
-      if (owners.has(info.id)) await this.replaceImage(info, await this.images.requireShared(key));
-      else await this.swapIfOpened(info, () => this.images.requireShared(key));
+      if (owners.has(info.id)) {
+        await this.replaceImageHere(info, await this.images.requireShared(key));
+      } else await this.swapIfOpened(info, () => this.images.requireShared(key));
     }
   }
 
@@ -483,10 +559,74 @@ export class TenantPool {
     }
   }
 
+  // ── tenants on threads ──────────────────────────────────────────────────
+
+  /**
+   * Lets a tenant go to a thread: waits until nothing here uses it (opens, pins, transactions),
+   * then closes it here with its saves flushed. The lender keeps it from being opened here again
+   * meanwhile.
+   */
+  async handOff(id: string): Promise<void> {
+    for (;;) {
+      await this.opening.get(id)?.promise.catch(() => undefined);
+      await this.closing.get(id);
+      const t = this.open.get(id);
+      if (t === undefined) return;
+      if (t.pins === 0 && !t.file.gate.busy && t.reverting === undefined) {
+        await this.closeTenant(t);
+        continue;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /**
+   * A thread's tenant image as the thread opens it: its stored image (decrypted with `secret`
+   * when encrypted; undefined for a new, empty one) once its pending saves are flushed, and how
+   * to seal its saves. The lender has handed it off first.
+   */
+  async readForThread(
+    info: DatabaseInfo,
+    secret: string | Uint8Array | undefined,
+  ): Promise<{ bytes: Uint8Array | undefined; crypto: TenantCrypto | undefined }> {
+    await this.persister?.flush(keys.tenant(info.id));
+    return this.loader.read(info, secret);
+  }
+
+  /**
+   * Saves a commit of a tenant open on a thread, as {@link persist} does for one open here:
+   * resolves when durable (strict) or scheduled (relaxed); for a child, once its schema's last
+   * migration has its files synced.
+   */
+  async saveForThread(
+    info: DatabaseInfo,
+    crypto: TenantCrypto | undefined,
+    plain: Uint8Array,
+  ): Promise<void> {
+    const key = keys.tenant(info.id);
+    const sealed = () => (crypto === undefined ? plain : this.keys.seal(crypto, info.id, plain));
+    await this.settledFor(info);
+    if (this.persister === undefined) {
+      await this.storage.save(key, await sealed());
+      return;
+    }
+    await this.persister.write(key, sealed).catch((e: unknown) => {
+      throw new TenantliteError(
+        "STORAGE_WRITE_FAILED",
+        `saving database "${info.name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
+        { cause: e },
+      );
+    });
+  }
+
   // ── closing ─────────────────────────────────────────────────────────────
 
   /** A deleted database: its pending save is dropped, it is closed if open, its file deleted. */
-  async delete(info: DatabaseInfo): Promise<void> {
+  delete(info: DatabaseInfo): Promise<void> {
+    return this.home([info.id], () => this.deleteHere(info));
+  }
+
+  private async deleteHere(info: DatabaseInfo): Promise<void> {
     // A pending relaxed save must not bring the deleted tenant back.
     await this.persister?.discard(keys.tenant(info.id));
     const open = this.open.get(info.id);

@@ -41,6 +41,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   STORAGE_IO_FAILED: 500,
   // 503: the server cannot serve this now (closing, saturated, a save failed); retry later.
   DATABASE_OPEN_FAILED: 503,
+  ENGINE_UNAVAILABLE: 503,
   PLATFORM_CLOSED: 503,
   SQLITE_BUSY: 503,
   STORAGE_CLOSED: 503,

@@ -4,7 +4,7 @@
  * get_autocommit, close) and turns every outcome into a Hrana result; only a closed stream throws.
  */
 import { classify } from "../../../parser/index.js";
-import type { Connection } from "../../engine/connection.js";
+import type { SqlConnection as Connection } from "../../engine/connection-policy.js";
 import { Pace } from "../../engine/pace.js";
 import type { InArgs, InValue, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";

@@ -1,0 +1,69 @@
+/**
+ * Tenant threads on Node's worker_threads (see platform/threads/tenant-threads.ts): what
+ * `startServer` and `tenantlite dev` run tenants on, and what `createPlatform` takes as its
+ * `tenantThreads` option.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { TenantliteError } from "../errors.js";
+import type {
+  TenantThreadsOptions,
+  ThreadHandle,
+  ThreadStarter,
+} from "../platform/threads/tenant-threads.js";
+import type { TenantWorkerData } from "./tenant-worker.js";
+import { workerProgram } from "./worker-program.js";
+
+/** Default query time limit: 30 s. */
+export const DEFAULT_MAX_QUERY_MS = 30_000;
+
+/** Options of {@link tenantThreads}. */
+export interface NodeTenantThreadsOptions {
+  /** Threads (default: the machine's cores). */
+  readonly threads?: number;
+  /** A statement running longer is stopped with `QUERY_TIMEOUT` (default 30 s; 0: no limit). */
+  readonly maxQueryMs?: number;
+}
+
+/**
+ * Tenant threads for `createPlatform({ tenantThreads: tenantThreads() })`: connections then run
+ * on worker threads, each with its own sql.js.
+ */
+export function tenantThreads(options: NodeTenantThreadsOptions = {}): TenantThreadsOptions {
+  const threads = options.threads ?? availableParallelism();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    throw new TenantliteError("ARGS_INVALID", "workers must be an integer from 1 to 64");
+  }
+  const maxQueryMs = options.maxQueryMs ?? DEFAULT_MAX_QUERY_MS;
+  if (!Number.isInteger(maxQueryMs) || maxQueryMs < 0) {
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      "maxQueryMs must be a non-negative integer of milliseconds (0: no limit)",
+    );
+  }
+  return { starter: nodeStarter, threads, maxQueryMs };
+}
+
+const nodeStarter: ThreadStarter = {
+  start(shared, options, onMessage, onExit): ThreadHandle {
+    const program = workerProgram("tenant-worker");
+    if (program === undefined) {
+      throw new TenantliteError(
+        "ENGINE_UNAVAILABLE",
+        "The tenant thread's program (tenant-worker.js) is missing from this installation; reinstall tenantlite",
+      );
+    }
+    const workerData: TenantWorkerData = { shared, options };
+    const worker =
+      "file" in program
+        ? new Worker(program.file, { workerData })
+        : new Worker(program.code, { eval: true, workerData });
+    worker.on("message", onMessage);
+    worker.on("error", (e) => onExit(e));
+    worker.on("exit", (code) => onExit(code === 0 ? undefined : new Error(`exit code ${code}`)));
+    return {
+      post: (m, transfer) => worker.postMessage(m, transfer ?? []),
+      terminate: () => void worker.terminate(),
+    };
+  },
+};

@@ -1,0 +1,107 @@
+/**
+ * What the platform and its tenant threads say to each other (see tenant-threads.ts). The platform
+ * sends a connection's requests with what the thread needs to run them (the tenant, the checks of
+ * the caller's token as data); the thread asks the platform for what only it has: a tenant's
+ * stored image, a save, an ATTACH target's placement, a schema parent's migration.
+ */
+import type { AttachRequest, BatchStatement } from "../../engine/connection-policy.js";
+import type { InArgs, IntMode } from "../../engine/values.js";
+import type { GuardSpec } from "../access-guard.js";
+import type { WireError } from "./wire.js";
+
+/** A tenant as a thread opens it. */
+export interface TenantRef {
+  readonly id: string;
+  readonly name: string;
+  readonly sizeLimit: number | undefined;
+}
+
+/** One request of a logical connection. */
+export type ConnectionOp =
+  | {
+      readonly kind: "execute";
+      readonly sql: string;
+      readonly args: InArgs | undefined;
+      readonly intMode: IntMode;
+    }
+  | {
+      readonly kind: "batch";
+      readonly statements: readonly BatchStatement[];
+      readonly intMode: IntMode;
+      readonly begin: string | undefined;
+    }
+  | { readonly kind: "script"; readonly sql: string }
+  | { readonly kind: "describe"; readonly sql: string };
+
+/** Platform → thread. */
+export type ToThread =
+  | {
+      readonly t: "run";
+      /** Numbers the thread's requests in the order sent (see {@link SHARED_SLOTS}). */
+      readonly id: number;
+      readonly conn: number;
+      readonly tenant: TenantRef;
+      /** The checks of the caller's token and the database's blocks; none when nothing is checked. */
+      readonly guard: GuardSpec | undefined;
+      /** A schema parent: its writes are migrations the platform runs. */
+      readonly schema: boolean;
+      readonly op: ConnectionOp;
+    }
+  | { readonly t: "close"; readonly conn: number }
+  /** Give the tenant back: close it once no transaction holds it, then answer `released`. */
+  | { readonly t: "release"; readonly id: number; readonly tenant: string }
+  /** The answer to a thread's {@link Call}. */
+  | {
+      readonly t: "answer";
+      readonly id: number;
+      readonly value?: unknown;
+      readonly error?: WireError;
+    };
+
+/** Thread → platform. */
+export type FromThread =
+  | { readonly t: "ready" }
+  | { readonly t: "failed"; readonly reason: string }
+  | {
+      readonly t: "done";
+      readonly id: number;
+      readonly value?: unknown;
+      readonly error?: WireError;
+      readonly inTransaction: boolean;
+      /** The connection holds state a new one would not have (transaction, TEMP, attachments). */
+      readonly stateful: boolean;
+    }
+  | { readonly t: "released"; readonly id: number }
+  | { readonly t: "call"; readonly id: number; readonly call: Call };
+
+/** What a thread asks of the platform. */
+export type Call =
+  /** The tenant's image, to open it here (the platform places the tenant on this thread). */
+  | { readonly kind: "load"; readonly conn: number; readonly tenant: string }
+  /** A commit's image, to save. */
+  | { readonly kind: "save"; readonly tenant: string; readonly bytes: Uint8Array }
+  /** Whether the connection may attach the target; answers the target, placed on this thread. */
+  | {
+      readonly kind: "attach";
+      readonly conn: number;
+      readonly self: string;
+      readonly request: AttachRequest;
+    }
+  /** A schema parent's write, applied as a migration; answers the parent's results. */
+  | {
+      readonly kind: "migrate";
+      readonly conn: number;
+      readonly tenant: string;
+      readonly statements: readonly BatchStatement[];
+      readonly intMode: IntMode;
+    };
+
+/**
+ * Slots of the memory a thread shares with the platform (an `Int32Array`), which the platform
+ * reads while the thread is busy: a heartbeat the thread bumps while its event loop turns, the
+ * last request it received, and the request whose statement runs now.
+ */
+export const SHARED_SLOTS = { beat: 0, received: 1, running: 2 } as const;
+export const SHARED_BYTES = 16;
+/** How often a thread's heartbeat is bumped while its event loop turns. */
+export const BEAT_MS = 50;

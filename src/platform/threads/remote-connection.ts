@@ -1,0 +1,164 @@
+/**
+ * A logical connection whose SQLite connection lives on its tenant's thread (tenant-threads.ts).
+ * The platform side checks what only it knows before each request — the caller's token, that the
+ * database exists, an encrypted tenant's key — and sends the request with the checks its thread
+ * applies to every statement. Requests of one connection run one after another, in call order.
+ */
+import type { BatchStatement, SqlConnection } from "../../engine/connection-policy.js";
+import type { StatementDescription } from "../../engine/statement-info.js";
+import type { InArgs, IntMode, ResultSet } from "../../engine/values.js";
+import { databaseNotFound, TenantliteError } from "../../errors.js";
+import type { AccessGuard } from "../access-guard.js";
+import type { Catalog } from "../catalog.js";
+import type { TenantCrypto } from "../tenant-keys.js";
+import { type AccessPolicy, FULL_ACCESS } from "../types.js";
+import type { ConnectionOp } from "./protocol.js";
+import { Resend, type TenantThreads, type Thread, threadReset } from "./tenant-threads.js";
+import { decodeResultSet, type WireResultSet } from "./wire.js";
+
+/** How a remote connection learns its caller's access (see `Platform.connect`). */
+export interface RemoteAccess {
+  /** The access settled so far, or undefined while a token waits to be checked. */
+  current(): AccessPolicy | undefined;
+  /** Checks the token (once) and answers the access it grants. */
+  settle(): Promise<AccessPolicy>;
+}
+
+/** Where the connection lives now. */
+interface Seat {
+  readonly thread: Thread;
+  readonly epoch: number;
+  readonly id: number;
+}
+
+export class RemoteConnection implements SqlConnection {
+  /** Keys of encrypted tenants this connection's secret was checked against. */
+  readonly verified = new WeakSet<TenantCrypto>();
+  private seat: Seat | undefined;
+  private inTx = false;
+  private stateful = false;
+  private closedFlag = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** A request is with the thread now. */
+  private busy = false;
+
+  constructor(
+    private readonly threads: TenantThreads,
+    private readonly catalog: Catalog,
+    private readonly guard: AccessGuard,
+    private readonly nameOrId: string,
+    readonly encryptionKey: string | Uint8Array | undefined,
+    private readonly accessOf: RemoteAccess,
+  ) {}
+
+  get inTransaction(): boolean {
+    return this.inTx;
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  /** The caller's access (checking its token on first use). */
+  async access(): Promise<AccessPolicy> {
+    return this.accessOf.current() ?? (await this.accessOf.settle());
+  }
+
+  /** What the thread said of this connection's state after a failed request. */
+  noteState(inTransaction: boolean, stateful: boolean): void {
+    this.inTx = inTransaction;
+    this.stateful = stateful;
+  }
+
+  async execute(
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode = "number",
+  ): Promise<ResultSet> {
+    const value = await this.request({ kind: "execute", sql, args, intMode });
+    return decodeResultSet(value as WireResultSet);
+  }
+
+  async batch(
+    statements: readonly BatchStatement[],
+    intMode: IntMode,
+    begin: string | undefined,
+  ): Promise<ResultSet[]> {
+    const value = await this.request({ kind: "batch", statements, intMode, begin });
+    return (value as WireResultSet[]).map(decodeResultSet);
+  }
+
+  async executeScript(sql: string): Promise<void> {
+    if (typeof sql !== "string") {
+      throw new TenantliteError("ARGS_INVALID", "A script must be a string of SQL");
+    }
+    await this.request({ kind: "script", sql });
+  }
+
+  async describe(sql: string): Promise<StatementDescription> {
+    return (await this.request({ kind: "describe", sql })) as StatementDescription;
+  }
+
+  close(): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    const seat = this.seat;
+    this.seat = undefined;
+    if (seat === undefined) return;
+    this.threads.unregister(seat.thread, seat.epoch, seat.id);
+    // A statement of this connection may hold its thread: gone with its caller, it is stopped.
+    if (this.busy) this.threads.abandon(seat.thread, seat.epoch);
+  }
+
+  private request(op: ConnectionOp): Promise<unknown> {
+    const run = this.queue.then(() => this.send(op));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async send(op: ConnectionOp): Promise<unknown> {
+    for (;;) {
+      if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
+      const access = await this.access();
+      if (access !== FULL_ACCESS && !access.canRead(this.guard.refOf(this.nameOrId))) {
+        throw databaseNotFound(this.nameOrId);
+      }
+      const info = this.catalog.requireDatabase(this.nameOrId);
+      const acquired = this.threads.acquire(info.id);
+      const thread = acquired instanceof Promise ? await acquired : acquired;
+      if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
+      const seat = this.seatOn(thread, info.name);
+      if (info.encrypted) await this.threads.verify(info, this);
+      this.busy = true;
+      try {
+        const answer = await this.threads.run(thread, this, seat.id, info, access, op);
+        this.inTx = answer.inTransaction;
+        this.stateful = answer.stateful;
+        return answer.value;
+      } catch (e) {
+        if (!(e instanceof Resend)) throw e;
+        // Its thread ended before the request started: send it again, where the tenant is now.
+      } finally {
+        this.busy = false;
+      }
+    }
+  }
+
+  /** This connection's seat on `thread`; a reset error once when its state lived elsewhere. */
+  private seatOn(thread: Thread, name: string): Seat {
+    const seat = this.seat;
+    if (seat !== undefined && seat.thread === thread && seat.epoch === thread.epoch) return seat;
+    if (seat !== undefined) {
+      this.threads.unregister(seat.thread, seat.epoch, seat.id);
+      this.seat = undefined;
+      if (this.stateful || this.inTx) {
+        this.stateful = false;
+        this.inTx = false;
+        throw threadReset(name);
+      }
+    }
+    const next = { thread, epoch: thread.epoch, id: this.threads.register(thread, this) };
+    this.seat = next;
+    return next;
+  }
+}

@@ -1,0 +1,331 @@
+/**
+ * The tenants of one tenant thread (see tenant-threads.ts): their files, on this thread's own
+ * sql.js, and the logical connections the platform runs on them. A connection here is the
+ * engine's own (engine/connection.ts); what only the platform decides reaches it as data (the
+ * checks of the caller's token, with each request) or by asking (ATTACH targets, a schema
+ * parent's migrations, images to open and commits to save).
+ */
+import { Connection } from "../../engine/connection.js";
+import type {
+  AttachRequest,
+  ConnectionOptions,
+  OpenTenant,
+} from "../../engine/connection-policy.js";
+import type { SqlJsModule } from "../../engine/sqljs-types.js";
+import type { TenantFile } from "../../engine/tenant-file.js";
+import type { ResultSet } from "../../engine/values.js";
+import { TenantliteError } from "../../errors.js";
+import { type GuardSpec, guardOf } from "../access-guard.js";
+import { readOnlyGuard } from "../attach-policy.js";
+import { sizeCap } from "../options.js";
+import { SchemaParentRouter } from "../schema-parent.js";
+import { openTenantFile } from "../tenant-loader.js";
+import {
+  BEAT_MS,
+  type Call,
+  type ConnectionOp,
+  type FromThread,
+  SHARED_SLOTS,
+  type TenantRef,
+  type ToThread,
+} from "./protocol.js";
+import {
+  decodeError,
+  decodeResultSet,
+  encodeError,
+  encodeResultSet,
+  type WireResultSet,
+} from "./wire.js";
+
+/** How a thread answers the platform. */
+export interface HostPort {
+  post(message: FromThread, transfer?: ArrayBuffer[]): void;
+}
+
+/** What the platform gives a thread when it starts it. */
+export interface HostOptions {
+  /** The platform's connection timeouts (busy, transaction). */
+  readonly connection: ConnectionOptions;
+  /** Tenants kept open here while unused, at most. */
+  readonly maxOpen: number;
+}
+
+let useClock = 0;
+
+/** A tenant open on this thread. */
+class HostedTenant implements OpenTenant {
+  pins = 0;
+  lastUsed = ++useClock;
+  constructor(
+    readonly ref: TenantRef,
+    readonly file: TenantFile,
+    private readonly host: TenantHost,
+  ) {}
+  get name(): string {
+    return this.ref.name;
+  }
+  committed(): Promise<void> | undefined {
+    return this.host.save(this);
+  }
+  release(): void {
+    this.pins--;
+  }
+}
+
+/** A logical connection run here for the platform. */
+interface HostedConnection {
+  readonly conn: Connection;
+  tenant: TenantRef;
+  guard: GuardSpec | undefined;
+  schema: boolean;
+  /** The request it runs now (shared with the platform while its statement runs). */
+  request: number;
+}
+
+/** The tenants and connections of one thread. */
+export class TenantHost {
+  private readonly tenants = new Map<string, HostedTenant>();
+  private readonly opening = new Map<string, Promise<HostedTenant>>();
+  private readonly conns = new Map<number, HostedConnection>();
+  private readonly calls = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: unknown) => void }
+  >();
+  private nextCall = 0;
+
+  constructor(
+    private readonly sql: SqlJsModule,
+    private readonly port: HostPort,
+    private readonly shared: Int32Array,
+    private readonly options: HostOptions,
+  ) {
+    // The heartbeat: it stops while a statement holds the thread (see tenant-threads.ts).
+    const beat = setInterval(() => Atomics.add(shared, SHARED_SLOTS.beat, 1), BEAT_MS);
+    (beat as { unref?: () => void }).unref?.();
+  }
+
+  /** Handles a message of the platform. */
+  receive(m: ToThread): void {
+    switch (m.t) {
+      case "run":
+        Atomics.store(this.shared, SHARED_SLOTS.received, m.id);
+        Atomics.store(this.shared, SHARED_SLOTS.running, m.id);
+        void this.run(m);
+        return;
+      case "close": {
+        const hc = this.conns.get(m.conn);
+        this.conns.delete(m.conn);
+        hc?.conn.close();
+        return;
+      }
+      case "release":
+        void this.release(m.tenant).then(() => this.port.post({ t: "released", id: m.id }));
+        return;
+      case "answer": {
+        const call = this.calls.get(m.id);
+        if (call === undefined) return;
+        this.calls.delete(m.id);
+        if (m.error !== undefined) call.reject(decodeError(m.error));
+        else call.resolve(m.value);
+        return;
+      }
+    }
+  }
+
+  private async run(m: Extract<ToThread, { t: "run" }>): Promise<void> {
+    let hc = this.conns.get(m.conn);
+    if (hc === undefined) {
+      hc = this.connection(m.conn, m.tenant);
+      this.conns.set(m.conn, hc);
+    }
+    hc.tenant = m.tenant;
+    hc.guard = m.guard;
+    hc.schema = m.schema;
+    hc.request = m.id;
+    let value: unknown;
+    let error: ReturnType<typeof encodeError> | undefined;
+    try {
+      value = await this.perform(hc.conn, m.op);
+    } catch (e) {
+      if (!(e instanceof TenantliteError) && !(e instanceof RangeError)) {
+        console.error("tenantlite: a tenant thread failed a request:", e);
+      }
+      error = encodeError(e);
+    }
+    this.port.post({
+      t: "done",
+      id: m.id,
+      ...(error === undefined ? { value } : { error }),
+      inTransaction: hc.conn.inTransaction,
+      stateful: hc.conn.hasPrivateState,
+    });
+  }
+
+  private async perform(conn: Connection, op: ConnectionOp): Promise<unknown> {
+    switch (op.kind) {
+      case "execute":
+        return encodeResultSet(await conn.execute(op.sql, op.args, op.intMode));
+      case "batch":
+        return (await conn.batch(op.statements, op.intMode, op.begin)).map(encodeResultSet);
+      case "script":
+        await conn.executeScript(op.sql);
+        return undefined;
+      case "describe":
+        return conn.describe(op.sql);
+    }
+  }
+
+  /** A new logical connection onto the tenant `ref`, with the platform's rules. */
+  private connection(id: number, ref: TenantRef): HostedConnection {
+    const hc: HostedConnection = {
+      conn: undefined as unknown as Connection,
+      tenant: ref,
+      guard: undefined,
+      schema: false,
+      request: 0,
+    };
+    const own = {
+      spec: undefined as GuardSpec | undefined,
+      guard: undefined as ReturnType<typeof guardOf> | undefined,
+    };
+    (hc as { conn: Connection }).conn = new Connection(
+      { open: () => this.open(hc.tenant, id) },
+      this.options.connection,
+      {
+        guard: (_t, attached) => {
+          // The statement about to run is this request's: the platform blames it if it hangs.
+          Atomics.store(this.shared, SHARED_SLOTS.running, hc.request);
+          if (own.spec !== hc.guard) {
+            own.spec = hc.guard;
+            own.guard = hc.guard === undefined ? undefined : guardOf(hc.guard);
+          }
+          const through = readOnlyGuard(attached);
+          const mine = own.guard;
+          if (through === undefined || mine === undefined) return mine ?? through;
+          return (statement, effects) => {
+            through(statement, effects);
+            mine(statement, effects);
+          };
+        },
+        attach: (self, request) => this.attach(id, self as HostedTenant, request),
+        router: () =>
+          hc.schema
+            ? new SchemaParentRouter(async (statements, intMode) => {
+                const results = (await this.call({
+                  kind: "migrate",
+                  conn: id,
+                  tenant: hc.tenant.id,
+                  statements,
+                  intMode,
+                })) as WireResultSet[];
+                return results.map(decodeResultSet);
+              })
+            : undefined,
+      },
+    );
+    return hc;
+  }
+
+  private async attach(
+    conn: number,
+    self: HostedTenant,
+    request: AttachRequest,
+  ): Promise<OpenTenant> {
+    const target = (await this.call({
+      kind: "attach",
+      conn,
+      self: self.ref.id,
+      request,
+    })) as TenantRef;
+    return this.open(target, conn);
+  }
+
+  /** Opens a tenant here (or finds it open) and pins it. */
+  private open(ref: TenantRef, conn: number): HostedTenant | Promise<HostedTenant> {
+    const t = this.tenants.get(ref.id);
+    if (t !== undefined && !t.file.isClosed) {
+      t.pins++;
+      t.lastUsed = ++useClock;
+      return t;
+    }
+    let loading = this.opening.get(ref.id);
+    if (loading === undefined) {
+      loading = this.load(ref, conn).finally(() => this.opening.delete(ref.id));
+      this.opening.set(ref.id, loading);
+    }
+    return loading.then((loaded) => {
+      loaded.pins++;
+      return loaded;
+    });
+  }
+
+  private async load(ref: TenantRef, conn: number): Promise<HostedTenant> {
+    const got = (await this.call({ kind: "load", conn, tenant: ref.id })) as {
+      bytes: Uint8Array | undefined;
+      tenant: TenantRef;
+    };
+    // Kept at once: a release the platform sends after its answer finds it.
+    const file = openTenantFile(this.sql, got.tenant, got.bytes);
+    file.setSizeLimit(sizeCap(got.tenant.sizeLimit));
+    const t = new HostedTenant(got.tenant, file, this);
+    this.tenants.set(ref.id, t);
+    this.evictIdle();
+    return t;
+  }
+
+  /** After a commit: sends the tenant's image to be saved; a failed save drops the tenant here. */
+  save(t: HostedTenant): Promise<void> | undefined {
+    if (!t.file.takeChanged()) return undefined;
+    const bytes = t.file.export();
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return this.call(
+      { kind: "save", tenant: t.ref.id, bytes },
+      whole ? [bytes.buffer as ArrayBuffer] : [],
+    ).then(
+      () => undefined,
+      (e: unknown) => {
+        // Back to the last saved state: the next use opens the stored image.
+        this.drop(t);
+        throw e;
+      },
+    );
+  }
+
+  /** Gives a tenant back to the platform: closed here once no transaction holds it. */
+  private async release(id: string): Promise<void> {
+    await this.opening.get(id)?.catch(() => undefined);
+    const t = this.tenants.get(id);
+    if (t === undefined) return;
+    this.tenants.delete(id);
+    await t.file.gate.hold(() => t.file.close());
+  }
+
+  private drop(t: HostedTenant): void {
+    if (this.tenants.get(t.ref.id) === t) this.tenants.delete(t.ref.id);
+    void t.file.gate.hold(() => t.file.close()).catch(() => t.file.close());
+  }
+
+  /** Closes idle tenants, least recently used first, while more than `maxOpen` are open. */
+  private evictIdle(): void {
+    if (this.tenants.size <= this.options.maxOpen) return;
+    const idle = [...this.tenants.values()]
+      .filter((t) => t.pins === 0 && !t.file.gate.busy)
+      .sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const t of idle) {
+      if (this.tenants.size <= this.options.maxOpen) break;
+      this.tenants.delete(t.ref.id);
+      t.file.close();
+    }
+  }
+
+  private call(call: Call, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const id = ++this.nextCall;
+    return new Promise((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.port.post({ t: "call", id, call }, transfer);
+    });
+  }
+}
+
+/** A value a thread answers with when it is not a result set (type guard for callers). */
+export type HostedResult = WireResultSet | WireResultSet[] | undefined | ResultSet;

@@ -1,0 +1,564 @@
+/**
+ * Tenants on threads (DESIGN.md, decision 1): the platform's logical connections run on a pool of
+ * threads, each with its own sql.js, so that one tenant's long statement stalls only its own
+ * thread, and a statement that runs past the query time limit is stopped by ending its thread.
+ *
+ * The platform keeps everything else — the catalog, tokens, the checks of each request, ATTACH
+ * resolution, migrations, storage. A tenant lives in one place at a time: on one thread, or in the
+ * platform's own pool (tenant-pool.ts) while a migration, an export or a configuration change
+ * works on it (`hold`: the thread closes it once no transaction holds it). A connection's
+ * requests go to its tenant's thread; ATTACH places the target on the attacher's thread (moving
+ * it when it lived on another: connections there lose it, as when a tenant closes).
+ *
+ * sql.js cannot interrupt a statement, so a statement past the limit ends its thread: the thread's
+ * tenants reopen from storage on their next use (every acknowledged commit was saved before its
+ * result was sent), requests that had not started yet are sent again, and connections that held
+ * state on the thread (a transaction, TEMP objects, settings) are told it is gone.
+ */
+import { TenantliteError } from "../../errors.js";
+import { type AccessGuard, blocked, readOnly } from "../access-guard.js";
+import type { AttachPolicy } from "../attach-policy.js";
+import type { Catalog } from "../catalog.js";
+import type { MigrationRunner } from "../migrations/runner.js";
+import type { TenantCrypto, TenantKeys } from "../tenant-keys.js";
+import type { TenantLender, TenantPool } from "../tenant-pool.js";
+import type { AccessPolicy, DatabaseInfo } from "../types.js";
+import {
+  type Call,
+  type ConnectionOp,
+  type FromThread,
+  SHARED_BYTES,
+  SHARED_SLOTS,
+  type TenantRef,
+  type ToThread,
+} from "./protocol.js";
+import type { RemoteConnection } from "./remote-connection.js";
+import type { HostOptions } from "./tenant-host.js";
+import { decodeError, encodeError, encodeResultSet, type WireError } from "./wire.js";
+
+/** A started thread, as the platform drives it. */
+export interface ThreadHandle {
+  post(message: ToThread, transfer?: ArrayBuffer[]): void;
+  /** Ends the thread at once, whatever it runs. */
+  terminate(): void;
+}
+
+/** Starts tenant threads (Node: worker_threads, see src/node/tenant-thread-starter.ts). */
+export interface ThreadStarter {
+  start(
+    shared: SharedArrayBuffer,
+    options: HostOptions,
+    onMessage: (m: FromThread) => void,
+    onExit: (error?: unknown) => void,
+  ): ThreadHandle;
+}
+
+/** How the platform runs tenants on threads. */
+export interface TenantThreadsOptions {
+  readonly starter: ThreadStarter;
+  /** Threads (default: the machine's cores). */
+  readonly threads: number;
+  /** A statement running longer is stopped with `QUERY_TIMEOUT` (default 30 s; 0: no limit). */
+  readonly maxQueryMs: number;
+}
+
+/** What the threads work with. */
+export interface TenantThreadsDeps {
+  readonly catalog: Catalog;
+  readonly pool: TenantPool;
+  readonly guard: AccessGuard;
+  readonly attachPolicy: AttachPolicy;
+  readonly migrations: MigrationRunner;
+  readonly keys: TenantKeys;
+  readonly host: HostOptions;
+}
+
+/** A request sent to a thread and not answered yet. */
+interface Pending {
+  readonly conn: RemoteConnection;
+  readonly message: Extract<ToThread, { t: "run" }>;
+  resolve(answer: { value: unknown; inTransaction: boolean; stateful: boolean }): void;
+  reject(e: unknown): void;
+}
+
+/** The request could not run on its thread, which ended before it started: send it again. */
+export class Resend extends Error {}
+
+/** One tenant thread (restarted on demand after it ended). */
+export class Thread {
+  handle: ThreadHandle | undefined;
+  ready: Promise<void> = Promise.resolve();
+  /** Bumped each time the thread (re)starts: connections opened on an older one are gone. */
+  epoch = 0;
+  readonly shared = new Int32Array(new SharedArrayBuffer(SHARED_BYTES));
+  nextId = 0;
+  readonly inFlight = new Map<number, Pending>();
+  readonly releases = new Map<number, () => void>();
+  /** Tenants placed here. */
+  placed = 0;
+  /** The heartbeat last seen, and when (`performance.now()`). */
+  beat = 0;
+  beatSeenAt = 0;
+  constructor(readonly index: number) {}
+}
+
+/** Where a tenant lives. */
+interface Place {
+  thread: Thread | undefined;
+  /** The epoch of its thread when it was placed there. */
+  epoch: number;
+  /** Moves of this tenant, one after another. */
+  queue: Promise<unknown>;
+  /** Holds of the platform's pool; while any, the tenant stays off threads. */
+  held: number;
+  unheld: (() => void)[];
+  /** How an encrypted tenant's saves are sealed, from its last load. */
+  crypto: TenantCrypto | undefined;
+  /** Saves of commits on a thread not finished yet. */
+  readonly saving: Set<Promise<unknown>>;
+}
+
+/** The platform's tenant threads. */
+export class TenantThreads implements TenantLender {
+  private readonly threads: Thread[];
+  private readonly places = new Map<string, Place>();
+  /** Connections by thread and id. */
+  private readonly conns = new Map<Thread, Map<number, RemoteConnection>>();
+  private nextConn = 0;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private readonly tickMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly deps: TenantThreadsDeps,
+    private readonly options: TenantThreadsOptions,
+  ) {
+    this.threads = Array.from({ length: options.threads }, (_, i) => new Thread(i));
+    for (const t of this.threads) this.conns.set(t, new Map());
+    this.tickMs = Math.max(10, Math.min(250, Math.floor((options.maxQueryMs || 1000) / 4)));
+  }
+
+  get count(): number {
+    return this.threads.length;
+  }
+
+  // ── placement ────────────────────────────────────────────────────────────
+
+  private place(id: string): Place {
+    let p = this.places.get(id);
+    if (p === undefined) {
+      p = {
+        thread: undefined,
+        epoch: 0,
+        queue: Promise.resolve(),
+        held: 0,
+        unheld: [],
+        crypto: undefined,
+        saving: new Set(),
+      };
+      this.places.set(id, p);
+    }
+    return p;
+  }
+
+  /** Whether `p` lives on a running thread now. */
+  private living(p: Place): Thread | undefined {
+    const t = p.thread;
+    return t !== undefined && t.handle !== undefined && t.epoch === p.epoch ? t : undefined;
+  }
+
+  /** The thread a connection's request on tenant `id` goes to (placing the tenant first). */
+  acquire(id: string): Thread | Promise<Thread> {
+    const p = this.place(id);
+    const here = this.living(p);
+    if (here !== undefined && p.held === 0) return here;
+    return this.placeOn(id, undefined);
+  }
+
+  /** Places tenant `id` on `target` (or, without one, where it lives or the least busy thread). */
+  private placeOn(id: string, target: Thread | undefined): Promise<Thread> {
+    const p = this.place(id);
+    const step = p.queue.then(async () => {
+      // Once: a hold that comes meanwhile queues its own move back after this one.
+      if (p.held > 0) await new Promise<void>((resolve) => p.unheld.push(resolve));
+      const now = this.living(p);
+      if (now !== undefined && (target === undefined || now === target)) return now;
+      if (now !== undefined) await this.releaseFrom(now, id, p);
+      await this.deps.pool.handOff(id);
+      const chosen = target ?? this.leastBusy();
+      chosen.placed++;
+      await this.started(chosen);
+      p.thread = chosen;
+      p.epoch = chosen.epoch;
+      return chosen;
+    });
+    p.queue = step.catch(() => undefined);
+    return step;
+  }
+
+  private leastBusy(): Thread {
+    let best = this.threads[0]!;
+    for (const t of this.threads) if (t.placed < best.placed) best = t;
+    return best;
+  }
+
+  /** Asks `thread` to give tenant `id` back, and waits for its saves. */
+  private async releaseFrom(thread: Thread, id: string, p: Place): Promise<void> {
+    if (thread.handle !== undefined && thread.epoch === p.epoch) {
+      const req = ++thread.nextId;
+      const released = new Promise<void>((resolve) => thread.releases.set(req, resolve));
+      thread.handle.post({ t: "release", id: req, tenant: id });
+      await released;
+    }
+    while (p.saving.size > 0) await Promise.allSettled([...p.saving]);
+    if (p.thread === thread) {
+      p.thread = undefined;
+      if (thread.epoch === p.epoch) thread.placed--;
+    }
+  }
+
+  async hold(ids: readonly string[]): Promise<() => void> {
+    const moves: Promise<unknown>[] = [];
+    const held: Place[] = [];
+    for (const id of ids) {
+      const p = this.place(id);
+      held.push(p);
+      if (p.held++ > 0) continue;
+      const step = p.queue.then(async () => {
+        const now = p.thread;
+        if (now !== undefined) await this.releaseFrom(now, id, p);
+      });
+      p.queue = step.catch(() => undefined);
+      moves.push(step);
+    }
+    const done = () => {
+      for (const p of held) {
+        if (--p.held > 0) continue;
+        for (const wake of p.unheld.splice(0)) wake();
+      }
+    };
+    try {
+      await Promise.all(moves);
+    } catch (e) {
+      done();
+      throw e;
+    }
+    return done;
+  }
+
+  saveFailed(id: string): void {
+    // The thread's copy has a commit storage does not: it reopens the stored image.
+    void this.hold([id]).then(
+      (done) => done(),
+      () => undefined,
+    );
+  }
+
+  // ── threads ──────────────────────────────────────────────────────────────
+
+  /** Starts `thread` when it is not running. */
+  private started(thread: Thread): Promise<void> {
+    if (this.closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    if (thread.handle !== undefined) return thread.ready;
+    thread.epoch++;
+    thread.nextId = 0;
+    Atomics.store(thread.shared, SHARED_SLOTS.received, 0);
+    Atomics.store(thread.shared, SHARED_SLOTS.running, 0);
+    let ready!: () => void;
+    let failed!: (e: unknown) => void;
+    thread.ready = new Promise<void>((resolve, reject) => {
+      ready = resolve;
+      failed = reject;
+    });
+    thread.ready.catch(() => undefined);
+    const epoch = thread.epoch;
+    thread.handle = this.options.starter.start(
+      thread.shared.buffer as SharedArrayBuffer,
+      this.deps.host,
+      (m) => {
+        if (thread.epoch !== epoch) return;
+        if (m.t === "ready") ready();
+        else if (m.t === "failed") {
+          failed(unavailable(m.reason));
+          this.ended(thread, unavailable(m.reason));
+        } else this.receive(thread, m);
+      },
+      (error) => {
+        if (thread.epoch !== epoch || thread.handle === undefined) return;
+        const e = unavailable(error instanceof Error ? error.message : "it exited");
+        failed(e);
+        console.error("tenantlite: a tenant thread ended unexpectedly:", error);
+        this.ended(thread, e);
+      },
+    );
+    return thread.ready;
+  }
+
+  private receive(thread: Thread, m: FromThread): void {
+    switch (m.t) {
+      case "done": {
+        const pending = thread.inFlight.get(m.id);
+        if (pending === undefined) return;
+        thread.inFlight.delete(m.id);
+        if (m.error !== undefined) {
+          pending.conn.noteState(m.inTransaction, m.stateful);
+          pending.reject(decodeError(m.error));
+        } else {
+          pending.resolve({ value: m.value, inTransaction: m.inTransaction, stateful: m.stateful });
+        }
+        return;
+      }
+      case "released": {
+        const wake = thread.releases.get(m.id);
+        thread.releases.delete(m.id);
+        wake?.();
+        return;
+      }
+      case "call":
+        this.answer(thread, m.id, m.call);
+        return;
+    }
+  }
+
+  /** Runs a thread's call and posts the answer. */
+  private answer(thread: Thread, id: number, call: Call): void {
+    const epoch = thread.epoch;
+    const post = (m: { value?: unknown; error?: WireError }) => {
+      if (thread.epoch === epoch) thread.handle?.post({ t: "answer", id, ...m });
+    };
+    this.handle(thread, call).then(
+      (value) => post({ value }),
+      (e: unknown) => {
+        if (!(e instanceof TenantliteError) && !(e instanceof RangeError)) {
+          console.error("tenantlite: a call of a tenant thread failed:", e);
+        }
+        post({ error: encodeError(e) });
+      },
+    );
+  }
+
+  private async handle(thread: Thread, call: Call): Promise<unknown> {
+    switch (call.kind) {
+      case "load": {
+        const info = this.deps.catalog.requireDatabase(call.tenant);
+        const conn = this.conns.get(thread)!.get(call.conn);
+        await this.placeOn(info.id, thread);
+        const p = this.place(info.id);
+        const { bytes, crypto } = await this.deps.pool.readForThread(info, conn?.encryptionKey);
+        p.crypto = crypto;
+        if (crypto !== undefined) conn?.verified.add(crypto);
+        return { bytes, tenant: refOf(info) };
+      }
+      case "save": {
+        const info = this.deps.catalog.getDatabase(call.tenant);
+        if (info === undefined) return undefined; // deleted meanwhile
+        const p = this.place(info.id);
+        const saved = this.deps.pool.saveForThread(info, p.crypto, call.bytes);
+        p.saving.add(saved);
+        try {
+          await saved;
+        } finally {
+          p.saving.delete(saved);
+        }
+        return undefined;
+      }
+      case "attach": {
+        const conn = this.requireConn(thread, call.conn);
+        const self = this.deps.catalog.requireDatabase(call.self);
+        const target = this.deps.attachPolicy.target(self, call.request, await conn.access());
+        await this.placeOn(target.id, thread);
+        return refOf(target);
+      }
+      case "migrate": {
+        const conn = this.requireConn(thread, call.conn);
+        const info = this.deps.catalog.requireDatabase(call.tenant);
+        const access = await conn.access();
+        if (!access.canWrite(this.deps.guard.refFor(info))) throw readOnly(info.name);
+        if (info.config.block_writes)
+          throw blocked(`writes to database "${info.name}" are blocked`);
+        const { results } = await this.deps.migrations.migrate(info, call.statements, {
+          intMode: call.intMode,
+        });
+        return results.map(encodeResultSet);
+      }
+    }
+  }
+
+  private requireConn(thread: Thread, id: number): RemoteConnection {
+    const conn = this.conns.get(thread)!.get(id);
+    if (conn === undefined) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
+    return conn;
+  }
+
+  // ── requests ─────────────────────────────────────────────────────────────
+
+  /** A new connection id on `thread`, for `conn`. */
+  register(thread: Thread, conn: RemoteConnection): number {
+    const id = ++this.nextConn;
+    this.conns.get(thread)!.set(id, conn);
+    return id;
+  }
+
+  /** Forgets a connection on `thread` (and closes it there when the thread still runs it). */
+  unregister(thread: Thread, epoch: number, id: number): void {
+    this.conns.get(thread)!.delete(id);
+    if (thread.epoch === epoch) thread.handle?.post({ t: "close", conn: id });
+  }
+
+  /** Checks an encrypted tenant's key once per connection (a thread's load checks it otherwise). */
+  async verify(info: DatabaseInfo, conn: RemoteConnection): Promise<void> {
+    const crypto = this.place(info.id).crypto;
+    if (crypto === undefined || conn.verified.has(crypto)) return;
+    await this.deps.keys.verify(crypto, info.name, conn.encryptionKey);
+    conn.verified.add(crypto);
+  }
+
+  /** Sends one request of a connection to `thread`. */
+  run(
+    thread: Thread,
+    conn: RemoteConnection,
+    connId: number,
+    info: DatabaseInfo,
+    access: AccessPolicy,
+    op: ConnectionOp,
+  ): Promise<{ value: unknown; inTransaction: boolean; stateful: boolean }> {
+    if (thread.handle === undefined) return Promise.reject(new Resend());
+    const message: Extract<ToThread, { t: "run" }> = {
+      t: "run",
+      id: ++thread.nextId,
+      conn: connId,
+      tenant: refOf(info),
+      guard: this.deps.guard.specFor(info, access),
+      schema: info.type === "schema",
+      op,
+    };
+    return new Promise((resolve, reject) => {
+      thread.inFlight.set(message.id, { conn, message, resolve, reject });
+      if (thread.inFlight.size === 1) {
+        thread.beat = Atomics.load(thread.shared, SHARED_SLOTS.beat);
+        thread.beatSeenAt = performance.now();
+      }
+      this.watch();
+      thread.handle!.post(message);
+    });
+  }
+
+  /** A connection went away while its statement ran: stop it (see `checkThreads`). */
+  abandon(thread: Thread, epoch: number): void {
+    if (thread.epoch === epoch) this.check(thread, performance.now(), true);
+  }
+
+  // ── the query time limit ─────────────────────────────────────────────────
+
+  private watch(): void {
+    if (this.watchdog !== undefined || this.options.maxQueryMs <= 0) return;
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      let busy = false;
+      for (const t of this.threads) {
+        if (t.inFlight.size > 0) busy = true;
+        this.check(t, now, false);
+      }
+      if (!busy) {
+        clearInterval(this.watchdog);
+        this.watchdog = undefined;
+      }
+    }, this.tickMs);
+    (this.watchdog as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Ends `thread` when one statement has held it past the limit (its heartbeat stopped), or when
+   * the connection of the statement holding it went away (`abandoned`).
+   */
+  private check(thread: Thread, now: number, abandoned: boolean): void {
+    if (thread.handle === undefined || thread.inFlight.size === 0) return;
+    const beat = Atomics.load(thread.shared, SHARED_SLOTS.beat);
+    if (beat !== thread.beat) {
+      thread.beat = beat;
+      thread.beatSeenAt = now;
+      if (!abandoned) return;
+    }
+    const stalled = now - thread.beatSeenAt;
+    const running = thread.inFlight.get(Atomics.load(thread.shared, SHARED_SLOTS.running));
+    if (abandoned) {
+      // Only a statement that holds the thread now (no heartbeat for a while) is worth a restart.
+      if (running === undefined || !running.conn.closed || stalled < 2 * this.tickMs) return;
+      this.ended(thread, new TenantliteError("CLIENT_CLOSED", "The connection is closed"));
+      return;
+    }
+    if (this.options.maxQueryMs > 0 && stalled > this.options.maxQueryMs) {
+      this.ended(thread, queryTimeout(this.options.maxQueryMs));
+    }
+  }
+
+  /**
+   * A thread ended (stopped by the limit, failed, or crashed): its tenants reopen from storage on
+   * their next use; its requests are answered — the one that held it with `culprit`, those not
+   * started yet sent again, the others told their connection was reset.
+   */
+  private ended(thread: Thread, culprit: TenantliteError): void {
+    const handle = thread.handle;
+    thread.handle = undefined;
+    handle?.terminate();
+    const received = Atomics.load(thread.shared, SHARED_SLOTS.received);
+    const running = Atomics.load(thread.shared, SHARED_SLOTS.running);
+    const pending = [...thread.inFlight.values()];
+    thread.inFlight.clear();
+    for (const wake of thread.releases.values()) wake();
+    thread.releases.clear();
+    this.conns.set(thread, new Map());
+    thread.placed = 0;
+    for (const p of pending) {
+      const id = p.message.id;
+      if (id === running) p.reject(culprit);
+      else if (id > received) p.reject(new Resend());
+      else p.reject(threadReset(p.message.tenant.name));
+    }
+  }
+
+  /** Ends every thread; requests still running fail with `PLATFORM_CLOSED`. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.watchdog);
+    const closing = new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    for (const t of this.threads) {
+      const pending = [...t.inFlight.values()];
+      t.inFlight.clear();
+      t.handle?.terminate();
+      t.handle = undefined;
+      for (const p of pending) p.reject(closing);
+      for (const wake of t.releases.values()) wake();
+      t.releases.clear();
+    }
+    for (const p of this.places.values()) await Promise.allSettled([...p.saving]);
+  }
+}
+
+/** A tenant as a thread opens it. */
+function refOf(info: DatabaseInfo): TenantRef {
+  return { id: info.id, name: info.name, sizeLimit: info.sizeLimit };
+}
+
+function unavailable(reason: string): TenantliteError {
+  return new TenantliteError(
+    "ENGINE_UNAVAILABLE",
+    `A tenant thread could not run the request (${reason}); retry, and see the server's log`,
+  );
+}
+
+/** `QUERY_TIMEOUT`: a statement ran past the limit and was stopped. */
+export function queryTimeout(ms: number): TenantliteError {
+  return new TenantliteError(
+    "QUERY_TIMEOUT",
+    `The statement ran longer than the query time limit (${ms} ms) and was stopped; its transaction was rolled back. Make it cheaper (an index, a LIMIT), or raise the limit (--max-query-ms, maxQueryMs)`,
+  );
+}
+
+/** The thread a connection's state lived on ended. */
+export function threadReset(name: string): TenantliteError {
+  return new TenantliteError(
+    "TRANSACTION_CLOSED",
+    `The connection to database "${name}" was reset (its tenant thread was restarted, or the database moved to another thread): its transaction, TEMP objects and settings are gone`,
+  );
+}
