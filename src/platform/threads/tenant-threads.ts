@@ -136,6 +136,9 @@ export class TenantThreads implements TenantLender {
     this.threads = Array.from({ length: options.threads }, (_, i) => new Thread(i));
     for (const t of this.threads) this.conns.set(t, new Map());
     this.tickMs = Math.max(10, Math.min(250, Math.floor((options.maxQueryMs || 1000) / 4)));
+    // Started now, in the background: a thread loads its sql.js in ~100–200 ms, which the first
+    // requests would otherwise wait for.
+    for (const t of this.threads) void this.started(t).catch(() => undefined);
   }
 
   get count(): number {
