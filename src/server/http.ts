@@ -27,6 +27,8 @@ export interface HttpRequest {
    * listener has them: a header the server reads as one value may not come twice.
    */
   readonly rawHeaders?: readonly string[];
+  /** Aborted when the client goes away before the answer (its statements are then stopped). */
+  readonly signal?: AbortSignal;
 }
 
 /** A response before it becomes a fetch `Response` (or is written by a listener directly). */

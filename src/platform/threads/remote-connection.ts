@@ -39,8 +39,6 @@ export class RemoteConnection implements SqlConnection {
   private stateful = false;
   private closedFlag = false;
   private queue: Promise<unknown> = Promise.resolve();
-  /** A request is with the thread now. */
-  private busy = false;
 
   constructor(
     private readonly threads: TenantThreads,
@@ -105,9 +103,8 @@ export class RemoteConnection implements SqlConnection {
     const seat = this.seat;
     this.seat = undefined;
     if (seat === undefined) return;
+    // A statement of this connection that holds its thread now is stopped (tenant-threads.ts).
     this.threads.unregister(seat.thread, seat.epoch, seat.id);
-    // A statement of this connection may hold its thread: gone with its caller, it is stopped.
-    if (this.busy) this.threads.abandon(seat.thread, seat.epoch);
   }
 
   private request(op: ConnectionOp): Promise<unknown> {
@@ -129,7 +126,6 @@ export class RemoteConnection implements SqlConnection {
       if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
       const seat = this.seatOn(thread, info.name);
       if (info.encrypted) await this.threads.verify(info, this);
-      this.busy = true;
       try {
         const answer = await this.threads.run(thread, this, seat.id, info, access, op);
         this.inTx = answer.inTransaction;
@@ -138,8 +134,6 @@ export class RemoteConnection implements SqlConnection {
       } catch (e) {
         if (!(e instanceof Resend)) throw e;
         // Its thread ended before the request started: send it again, where the tenant is now.
-      } finally {
-        this.busy = false;
       }
     }
   }

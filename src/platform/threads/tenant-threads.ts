@@ -446,21 +446,17 @@ export class TenantThreads implements TenantLender {
     });
   }
 
-  /** A connection went away while its statement ran: stop it (see `checkThreads`). */
-  abandon(thread: Thread, epoch: number): void {
-    if (thread.epoch === epoch) this.check(thread, performance.now(), true);
-  }
-
   // ── the query time limit ─────────────────────────────────────────────────
 
+  /** Checks the threads while requests are with them (see {@link check}). */
   private watch(): void {
-    if (this.watchdog !== undefined || this.options.maxQueryMs <= 0) return;
+    if (this.watchdog !== undefined) return;
     this.watchdog = setInterval(() => {
       const now = performance.now();
       let busy = false;
       for (const t of this.threads) {
         if (t.inFlight.size > 0) busy = true;
-        this.check(t, now, false);
+        this.check(t, now);
       }
       if (!busy) {
         clearInterval(this.watchdog);
@@ -471,26 +467,22 @@ export class TenantThreads implements TenantLender {
   }
 
   /**
-   * Ends `thread` when one statement has held it past the limit (its heartbeat stopped), or when
-   * the connection of the statement holding it went away (`abandoned`).
+   * Ends `thread` when one statement has held it (its heartbeat stopped) past the limit, or for
+   * a while after the connection that sent the statement went away.
    */
-  private check(thread: Thread, now: number, abandoned: boolean): void {
+  private check(thread: Thread, now: number): void {
     if (thread.handle === undefined || thread.inFlight.size === 0) return;
     const beat = Atomics.load(thread.shared, SHARED_SLOTS.beat);
     if (beat !== thread.beat) {
       thread.beat = beat;
       thread.beatSeenAt = now;
-      if (!abandoned) return;
+      return;
     }
     const stalled = now - thread.beatSeenAt;
     const running = thread.inFlight.get(Atomics.load(thread.shared, SHARED_SLOTS.running));
-    if (abandoned) {
-      // Only a statement that holds the thread now (no heartbeat for a while) is worth a restart.
-      if (running === undefined || !running.conn.closed || stalled < 2 * this.tickMs) return;
+    if (running?.conn.closed === true && stalled >= 2 * this.tickMs) {
       this.ended(thread, new TenantliteError("CLIENT_CLOSED", "The connection is closed"));
-      return;
-    }
-    if (this.options.maxQueryMs > 0 && stalled > this.options.maxQueryMs) {
+    } else if (this.options.maxQueryMs > 0 && stalled > this.options.maxQueryMs) {
       this.ended(thread, queryTimeout(this.options.maxQueryMs));
     }
   }

@@ -48,35 +48,51 @@ export class HttpStreams {
   }
 
   /** Runs a pipeline for a session. */
-  async pipeline(session: DatabaseSession, body: PipelineRequest): Promise<PipelineResponse> {
+  async pipeline(
+    session: DatabaseSession,
+    body: PipelineRequest,
+    signal?: AbortSignal,
+  ): Promise<PipelineResponse> {
     // A pipeline that ends with `close` never holds a stream past the request: no limit applies.
     const closes = body.requests[body.requests.length - 1]?.type === "close";
     const entry = this.take(body.baton, session, closes);
     const results: unknown[] = [];
+    const unwatch = closeWhenGone(entry, signal);
     try {
       const pace = new Pace();
       for (const req of body.requests) {
         await pace.turn();
         results.push(await entry.stream.handle(req));
       }
+      if (entry.stream.closed && !closes) throw clientGone();
     } catch (e) {
       entry.stream.close();
       this.count--;
       throw e;
+    } finally {
+      unwatch();
     }
     return { baton: this.give(entry), base_url: null, results };
   }
 
   /** Runs a cursor request: one batch whose entries are streamed as newline-delimited JSON. */
-  async cursor(session: DatabaseSession, body: CursorRequest): Promise<string> {
+  async cursor(
+    session: DatabaseSession,
+    body: CursorRequest,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const entry = this.take(body.baton, session, false);
     const lines: string[] = [];
+    const unwatch = closeWhenGone(entry, signal);
     try {
       await runCursor(entry.stream, body.steps, lines);
+      if (entry.stream.closed) throw clientGone();
     } catch (e) {
       entry.stream.close();
       this.count--;
       throw e;
+    } finally {
+      unwatch();
     }
     const head = JSON.stringify({ baton: this.give(entry), base_url: null });
     return `${[head, ...lines].join("\n")}\n`;
@@ -253,4 +269,21 @@ async function runCursor(
       ok.push(false);
     }
   }
+}
+
+/**
+ * Closes the stream when its client goes away mid-request: its running statement is stopped
+ * (see platform/threads) and its transaction rolled back, since no baton will ever reach the
+ * client. Returns the function that stops watching.
+ */
+function closeWhenGone(entry: Entry, signal: AbortSignal | undefined): () => void {
+  if (signal === undefined) return () => {};
+  const close = () => entry.stream.close();
+  if (signal.aborted) close();
+  signal.addEventListener("abort", close, { once: true });
+  return () => signal.removeEventListener("abort", close);
+}
+
+function clientGone(): TenantliteError {
+  return new TenantliteError("CLIENT_CLOSED", "The client went away before the answer");
 }

@@ -54,6 +54,8 @@ interface WsStream {
 export class WsSession {
   private session: DatabaseSession | undefined;
   private readonly streams = new Map<number, WsStream>();
+  /** Streams the client closed whose requests are still running. */
+  private readonly closing = new Set<HranaStream>();
   private readonly sqls = new SqlStore({ maxCount: 1000, maxLength: 5120 });
   /** Messages are dispatched in order; only `hello` makes later ones wait. */
   private inbox: Promise<void> = Promise.resolve();
@@ -123,6 +125,9 @@ export class WsSession {
     this.closed = true;
     for (const s of this.streams.values()) s.stream.close();
     this.streams.clear();
+    // A statement still running for a stream the client already closed is stopped too.
+    for (const stream of this.closing) stream.close();
+    this.closing.clear();
     this.backlog = 0;
     clearTimeout(this.stall);
     // Queued requests go on to find their streams closed: they end at once, sending nothing.
@@ -323,7 +328,10 @@ export class WsSession {
           return;
         }
         this.streams.delete(sid);
+        // Closed once its requests are done — or when the socket goes first (see `close`).
+        this.closing.add(s.stream);
         s.queue = s.queue.then(() => {
+          this.closing.delete(s.stream);
           s.stream.close();
           ok({ type: "close_stream" });
         });

@@ -1,0 +1,273 @@
+/**
+ * Tenants on threads (issue 17, points 1 and 2), as a busy team's shared server meets them: the
+ * real `@libsql/client` over http and ws, a server on a data directory with two tenant threads
+ * and a short query time limit. A runaway statement on one tenant never stalls a tenant on the
+ * other thread; past the limit it is stopped with QUERY_TIMEOUT and its transaction rolled back;
+ * the tenants that shared its thread come back from storage with every acknowledged commit; a
+ * client that goes away stops its statement; ATTACH, schema parents, encryption and read-only
+ * tokens keep working across threads; and a restart finds everything that was acknowledged.
+ */
+import { type Client, createClient } from "@libsql/client";
+import { createClient as createApiClient } from "@tursodatabase/api";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../../src/node/server.js";
+import { useTempDirs } from "../helpers.js";
+
+const API_TOKEN = "threads-test-token";
+const LIMIT_MS = 1500;
+/** Runs for hours unless stopped. */
+const RUNAWAY =
+  "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c";
+
+const tempDir = useTempDirs("tenantlite-threads-", { scope: "file" });
+let dir: string;
+let server: RunningServer;
+let token: string;
+const clients: Client[] = [];
+
+function start(): Promise<RunningServer> {
+  return startServer({
+    port: 0,
+    dataDir: dir,
+    auth: true,
+    apiToken: API_TOKEN,
+    consoleDir: false,
+    workers: 2,
+    maxQueryMs: LIMIT_MS,
+  });
+}
+
+function client(db: string, scheme: "http" | "ws" = "http", authToken = token): Client {
+  const base = scheme === "http" ? server.url : server.wsUrl;
+  const c = createClient({ url: `${base}/dev/${db}/`, authToken });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  dir = tempDir();
+  server = await start();
+  const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+  // Group tokens: one token for every database of the group.
+  await api.groups.create("team", "local" as never);
+  for (const name of ["alpha", "bravo", "charlie", "delta"]) {
+    await api.databases.create(name, { group: "team" });
+  }
+  token = (await api.groups.createToken("team")).jwt;
+  // Placed in first-use order on the least busy thread: alpha and charlie share one thread,
+  // bravo and delta the other.
+  for (const name of ["alpha", "bravo", "charlie", "delta"]) {
+    await client(name).execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+  }
+}, 30_000);
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server.close();
+});
+
+/** Rows acknowledged to writers, checked after the restart. */
+const acknowledged: { db: string; v: string }[] = [];
+
+async function insert(c: Client | { execute: Client["execute"] }, db: string, v: string) {
+  await c.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [v] });
+  acknowledged.push({ db, v });
+}
+
+describe("one tenant's statement never stalls a tenant on another thread", () => {
+  it("point reads on bravo are answered while alpha runs a runaway query", async () => {
+    await insert(client("bravo"), "bravo", "b1");
+    let alphaDone = false;
+    const runaway = client("alpha")
+      .execute(RUNAWAY)
+      .then(
+        () => "finished",
+        (e: { code?: string }) => e.code,
+      )
+      .finally(() => {
+        alphaDone = true;
+      });
+    await new Promise((r) => setTimeout(r, 200));
+    const reader = client("bravo");
+    for (let i = 0; i < 20; i++) {
+      const rs = await reader.execute("SELECT v FROM t WHERE id = 1");
+      expect(rs.rows[0]!.v).toBe("b1");
+    }
+    // All twenty reads were answered before the runaway statement was stopped.
+    expect(alphaDone).toBe(false);
+    expect(await runaway).toBe("QUERY_TIMEOUT");
+  }, 20_000);
+});
+
+describe("the query time limit", () => {
+  it("stops the statement with QUERY_TIMEOUT and rolls its transaction back, over http and ws", async () => {
+    for (const scheme of ["http", "ws"] as const) {
+      const c = client("alpha", scheme);
+      const tx = await c.transaction("write");
+      await tx.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [`rolled back ${scheme}`] });
+      const e = await tx.execute(RUNAWAY).catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: "QUERY_TIMEOUT" });
+      expect(String((e as Error).message)).toMatch(/query time limit \(1500 ms\).*--max-query-ms/);
+      tx.close();
+      const rs = await client("alpha", scheme).execute({
+        sql: "SELECT count(*) AS n FROM t WHERE v = ?",
+        args: [`rolled back ${scheme}`],
+      });
+      expect(rs.rows[0]!.n).toBe(0);
+    }
+  }, 30_000);
+
+  it("brings back the thread's other tenants with every acknowledged commit; state on it is reset", async () => {
+    // charlie shares alpha's thread.
+    const writer = client("charlie", "ws");
+    await insert(writer, "charlie", "c1");
+    const open = await client("charlie", "ws").transaction("write");
+    await open.execute("INSERT INTO t (v) VALUES ('never committed')");
+    const runaway = client("alpha")
+      .execute(RUNAWAY)
+      .catch((e: { code?: string }) => e.code);
+    await new Promise((r) => setTimeout(r, 300));
+    // Sent while the thread is held: it runs once the thread is back.
+    const queued = client("charlie").execute("INSERT INTO t (v) VALUES ('c2')");
+    expect(await runaway).toBe("QUERY_TIMEOUT");
+    await queued;
+    acknowledged.push({ db: "charlie", v: "c2" });
+    // The open transaction lived on the stopped thread: its connection says so, once.
+    const lost = await open.execute("SELECT 1").catch((e: unknown) => e);
+    expect(lost).toMatchObject({ code: "TRANSACTION_CLOSED" });
+    expect(String((lost as Error).message)).toMatch(/reset/);
+    open.close();
+    const rows = await client("charlie").execute("SELECT v FROM t ORDER BY id");
+    expect(rows.rows.map((r) => r.v)).toEqual(["c1", "c2"]);
+    // The writer's connection had no state of its own: it simply goes on.
+    await insert(writer, "charlie", "c3");
+  }, 30_000);
+
+  it("a client that goes away stops its running statement", async () => {
+    const server2 = await startServer({
+      port: 0,
+      memory: true,
+      consoleDir: false,
+      workers: 1,
+      maxQueryMs: 0, // no limit: only the client's leaving can stop it
+    });
+    try {
+      await server2.platform.createDatabase("solo");
+      const gone = createClient({ url: `${server2.wsUrl}/dev/solo/` });
+      const running = gone.execute(RUNAWAY).catch(() => "stopped");
+      await new Promise((r) => setTimeout(r, 500));
+      gone.close();
+      await running;
+      // The one thread is free again: without the stop this would wait for hours.
+      const next = createClient({ url: `${server2.url}/dev/solo/` });
+      expect((await next.execute("SELECT 42 AS x")).rows[0]!.x).toBe(42);
+      // Over HTTP: the request is aborted (the socket closes) while its statement runs.
+      const abort = new AbortController();
+      const request = fetch(`${server2.url}/dev/solo/v2/pipeline`, {
+        method: "POST",
+        body: JSON.stringify({ requests: [{ type: "execute", stmt: { sql: RUNAWAY } }] }),
+        signal: abort.signal,
+      }).catch(() => "aborted");
+      await new Promise((r) => setTimeout(r, 500));
+      abort.abort();
+      expect(await request).toBe("aborted");
+      expect((await next.execute("SELECT 43 AS x")).rows[0]!.x).toBe(43);
+      next.close();
+    } finally {
+      await server2.close();
+    }
+  }, 20_000);
+});
+
+describe("what spans tenants keeps working across threads", () => {
+  it("ATTACH brings the target to the attacher's thread; the alias stays read-only", async () => {
+    const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+    await server.platform.updateConfig("delta", { allow_attach: true });
+    const attachToken = (
+      await api.databases.createToken("alpha", {
+        permissions: { read_attach: { databases: ["delta"] } },
+      })
+    ).jwt;
+    await insert(client("delta"), "delta", "d1");
+    // alpha lives on the other thread; delta comes over for the join.
+    const c = client("alpha", "ws", attachToken);
+    const tx = await c.transaction("read");
+    await tx.execute('ATTACH "delta" AS d');
+    const rs = await tx.execute("SELECT count(*) AS n FROM d.t");
+    expect(rs.rows[0]!.n).toBe(1);
+    const write = await tx.execute("INSERT INTO d.t (v) VALUES ('x')").catch((e: unknown) => e);
+    expect(write).toMatchObject({ code: "SQLITE_READONLY" });
+    tx.close();
+    // delta is still served directly, wherever it lives now.
+    await insert(client("delta"), "delta", "d2");
+  }, 20_000);
+
+  it("a schema parent's change reaches children on both threads; a child's DDL is refused", async () => {
+    const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+    await api.databases.create("parent", { group: "team", is_schema: true });
+    await api.databases.create("kid1", { group: "team", schema: "parent" });
+    await api.databases.create("kid2", { group: "team", schema: "parent" });
+    await client("kid1").execute("SELECT 1");
+    await client("kid2").execute("SELECT 1");
+    await client("parent", "ws").execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)");
+    for (const kid of ["kid1", "kid2"]) {
+      await client(kid).execute("INSERT INTO notes (body) VALUES ('hi')");
+      const ddl = await client(kid)
+        .execute("CREATE TABLE mine (x)")
+        .catch((e: unknown) => e);
+      expect(ddl).toMatchObject({ code: "DDL_FORBIDDEN" });
+    }
+  }, 30_000);
+
+  it("a read-only token cannot write, on whichever thread the tenant lives", async () => {
+    const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+    const ro = (await api.databases.createToken("bravo", { authorization: "read-only" })).jwt;
+    for (const scheme of ["http", "ws"] as const) {
+      const c = client("bravo", scheme, ro);
+      expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBeGreaterThan(0);
+      const e = await c.execute("INSERT INTO t (v) VALUES ('no')").catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: "AUTH_FORBIDDEN" });
+    }
+  });
+
+  it("an encrypted tenant opens on a thread with its key only", async () => {
+    // Turso's remote encryption: the key's base64 in every request (`remoteEncryptionKey`).
+    const key = Buffer.alloc(32, 7).toString("base64");
+    await server.platform.createDatabase("vault", { group: "team", encryption: { key } });
+    const withKey = (k: string | undefined) =>
+      createClient({
+        url: `${server.url}/dev/vault/`,
+        authToken: token,
+        ...(k === undefined ? {} : { remoteEncryptionKey: k }),
+      });
+    const good = withKey(key);
+    clients.push(good);
+    await good.execute("CREATE TABLE secrets (s TEXT)");
+    await good.execute("INSERT INTO secrets VALUES ('s1')");
+    for (const k of [Buffer.alloc(32, 8).toString("base64"), undefined]) {
+      const bad = withKey(k);
+      clients.push(bad);
+      const e = await bad.execute("SELECT * FROM secrets").catch((err: unknown) => err);
+      expect(e).toMatchObject({
+        code: expect.stringMatching(/^ENCRYPTION_KEY_(INVALID|REQUIRED)$/),
+      });
+    }
+    expect((await good.execute("SELECT s FROM secrets")).rows[0]!.s).toBe("s1");
+  });
+});
+
+describe("after a restart", () => {
+  it("every acknowledged row is there and integrity_check is ok", async () => {
+    for (const c of clients.splice(0)) c.close();
+    await server.close();
+    server = await start();
+    const byDb = new Map<string, string[]>();
+    for (const { db, v } of acknowledged) byDb.set(db, [...(byDb.get(db) ?? []), v]);
+    for (const [db, values] of byDb) {
+      const c = client(db);
+      const rows = (await c.execute("SELECT v FROM t")).rows.map((r) => r.v);
+      for (const v of values) expect(rows).toContain(v);
+      expect((await c.execute("PRAGMA integrity_check")).rows[0]![0]).toBe("ok");
+    }
+  }, 30_000);
+});
