@@ -54,7 +54,14 @@ const ENTRIES: Record<string, { load: () => Promise<object>; names: string[] }> 
   ".": { load: () => import("../src/index.js"), names: NEUTRAL },
   "./node": {
     load: () => import("../src/node/index.js"),
-    names: [...NEUTRAL, "FsStorage", "createMigrationThreads", "startServer"],
+    names: [
+      ...NEUTRAL,
+      "DEFAULT_MAX_QUERY_MS",
+      "FsStorage",
+      "createMigrationThreads",
+      "startServer",
+      "tenantThreads",
+    ],
   },
   "./browser": {
     load: () => import("../src/browser/index.js"),

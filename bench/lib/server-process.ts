@@ -8,9 +8,22 @@ export interface ServerProcess {
   close(): Promise<void>;
 }
 
-/** Starts `kind` (`tenantlite`, `native`, `floor`) on `dir` ("" for memory). */
-export async function startServerProcess(kind: string, dir = ""): Promise<ServerProcess> {
-  const child: ChildProcess = fork("scripts/run-ts.mjs", ["bench/server/child.ts", kind, dir], {
+/**
+ * Starts `kind` (`tenantlite`, `native`, `floor`) on `dir` ("" for memory); tenantlite with
+ * `workers` tenant threads when given (else its default, the machine's cores).
+ */
+export async function startServerProcess(
+  kind: string,
+  dir = "",
+  workers?: number,
+): Promise<ServerProcess> {
+  const args = [
+    "bench/server/child.ts",
+    kind,
+    dir,
+    ...(workers === undefined ? [] : [`${workers}`]),
+  ];
+  const child: ChildProcess = fork("scripts/run-ts.mjs", args, {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the servers.
     execArgv: (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),

@@ -22,7 +22,7 @@ import initSqlJs from "sql.js";
 import { startServer } from "../../src/node/server.js";
 import { loadBetterSqlite3 } from "../lib/native.js";
 
-const [kind = "", dir = ""] = process.argv.slice(2);
+const [kind = "", dir = "", workers = ""] = process.argv.slice(2);
 
 interface HranaValue {
   type: string;
@@ -203,6 +203,7 @@ async function main(): Promise<void> {
       port: 0,
       consoleDir: false,
       ...(dir === "" ? { memory: true } : { dataDir: dir }),
+      ...(workers === "" ? {} : { workers: Number(workers) }),
     });
     url = server.url;
     close = () => server.close();

@@ -12,6 +12,9 @@
  *    Target ≥ 0.8× the anchor's throughput. Row counts are checked against acknowledged inserts.
  * 3. 50 clients × 5 tenants doing interactive increment transactions on tenantlite (memory):
  *    transactions/s, p50/p99 latency, and the final counts checked exactly.
+ * 4. Tenant threads (issue 17, point 7): 50 clients over 50 tenants (memory), each reading its
+ *    own tenant — point selects, and a query that scans 1,000 rows — with `--workers 2` against
+ *    `--workers 1`, alternated over two rounds. Target ≥ 1.6× on 2 cores.
  *
  * Run: node scripts/run-ts.mjs bench/server/index.ts [seconds-per-phase]
  * (`BENCH_ONLY=reads,inserts,increments` picks parts; `BENCH_DIR` sets where temp data goes.)
@@ -27,7 +30,7 @@ const SECONDS = Number(process.argv[2] ?? 3);
 const ROWS = 1000;
 const CONCURRENCY = 8;
 const BASE = process.env.BENCH_DIR ?? tmpdir();
-const ONLY = new Set((process.env.BENCH_ONLY ?? "reads,inserts,increments").split(","));
+const ONLY = new Set((process.env.BENCH_ONLY ?? "reads,inserts,increments,workers").split(","));
 
 /** Creates database `name` on a tenantlite server through the Platform API (auth is off). */
 async function createDatabase(server: ServerProcess, kind: string, name: string): Promise<void> {
@@ -129,6 +132,7 @@ async function main(): Promise<void> {
   if (ONLY.has("reads")) await reads();
   const insertsExact = ONLY.has("inserts") ? await diskInserts() : true;
   const incrementsExact = ONLY.has("increments") ? await increments() : true;
+  if (ONLY.has("workers")) await workers();
   if (!insertsExact || !incrementsExact) process.exit(1);
 }
 
@@ -300,6 +304,65 @@ async function increments(): Promise<boolean> {
     ],
   ]);
   return exact;
+}
+
+/** Part 4: throughput of 50 clients over 50 tenants with one tenant thread and with two. */
+async function workers(): Promise<void> {
+  const TENANTS = 50;
+  const queries = {
+    "point select": (i: number) => ({ sql: "SELECT id, name FROM t WHERE id = ?", args: [i] }),
+    "scan of 1,000 rows": (i: number) => ({
+      sql: "SELECT count(*) AS n, sum(length(name)) AS s FROM t WHERE name != ?",
+      args: [`x${i}`],
+    }),
+  };
+  const best = new Map<string, number>();
+  for (let round = 0; round < 2; round++) {
+    for (const threads of [1, 2]) {
+      const server = await startServerProcess("tenantlite", "", threads);
+      const urls: string[] = [];
+      for (let t = 0; t < TENANTS; t++) {
+        await createDatabase(server, "tenantlite", `w-${t}`);
+        urls.push(`${server.url}/dev/w-${t}/`);
+        await seed(urls[t]!);
+      }
+      for (const [name, query] of Object.entries(queries)) {
+        const clients = urls.map((url) => createClient({ url }));
+        const run = async (deadline: number) => {
+          let n = 0;
+          await Promise.all(
+            clients.map(async (c, k) => {
+              for (let i = k; performance.now() < deadline; i++) {
+                await c.execute(query((i % ROWS) + 1));
+                n++;
+              }
+            }),
+          );
+          return n;
+        };
+        await run(performance.now() + 300);
+        const start = performance.now();
+        const n = await run(start + SECONDS * 1000);
+        const rate = n / ((performance.now() - start) / 1000);
+        const key = `${name}|${threads}`;
+        best.set(key, Math.max(best.get(key) ?? 0, rate));
+        for (const c of clients) c.close();
+      }
+      await server.close();
+    }
+  }
+  console.log(
+    `\n4. ${TENANTS} clients over ${TENANTS} tenants (memory), tenant threads: --workers 2 against --workers 1 (best of 2 rounds, ${SECONDS}s each)`,
+  );
+  const rows: (string | number)[][] = [
+    ["query", "--workers 1 req/s", "--workers 2 req/s", "ratio (goal ≥ 1.6×)"],
+  ];
+  for (const name of Object.keys(queries)) {
+    const one = best.get(`${name}|1`)!;
+    const two = best.get(`${name}|2`)!;
+    rows.push([name, one.toFixed(0), two.toFixed(0), ratio(two, one)]);
+  }
+  printTable(rows);
 }
 
 await main();

@@ -21,3 +21,8 @@ export {
   type StartServerOptions,
   startServer,
 } from "./server.js";
+export {
+  DEFAULT_MAX_QUERY_MS,
+  type NodeTenantThreadsOptions,
+  tenantThreads,
+} from "./tenant-threads.js";

@@ -150,6 +150,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       : ownPlatform && !options.memory && options.dataDir !== undefined
         ? await FsStorage.open(options.dataDir, { lockLabel: "tenantlite dev" })
         : undefined;
+  if (options.workers === 0 && options.maxQueryMs !== undefined && options.maxQueryMs > 0) {
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      "maxQueryMs needs tenant threads (a statement is stopped by ending its thread): leave out workers: 0",
+    );
+  }
   const threads =
     !ownPlatform || options.workers === 0
       ? undefined

@@ -2,6 +2,7 @@
  * `tenantlite dev` (also `tenantlite` alone, and `npm start`): the server — Hrana over HTTP and
  * WebSocket plus the Platform API — on 127.0.0.1:8080 with filesystem storage.
  */
+import { availableParallelism } from "node:os";
 import { TenantliteError } from "../../errors.js";
 import { str, usageError } from "./args.js";
 import type { Command } from "./command.js";
@@ -36,9 +37,22 @@ export const DEV_COMMAND: Command = {
       type: "string",
       help: "<t> Platform API token (env TENANTLITE_API_TOKEN; generated when --auth is on)",
     },
+    workers: {
+      type: "string",
+      help: "<n> tenant threads, each with its own sql.js (default: the machine's cores; 0 = all tenants on the server's thread)",
+    },
+    "max-query-ms": {
+      type: "string",
+      help: "<ms> stop a statement running longer with QUERY_TIMEOUT (default 30000; 0 = no limit; needs workers)",
+    },
   },
   positionals: [0, 0],
-  examples: ["tenantlite dev", "tenantlite dev --port 0 --memory", "npm start -- --auth"],
+  examples: [
+    "tenantlite dev",
+    "tenantlite dev --port 0 --memory",
+    "tenantlite dev --workers 4 --max-query-ms 10000",
+    "npm start -- --auth",
+  ],
   usesBackend: false,
   async run(ctx) {
     const a = ctx.args;
@@ -47,6 +61,13 @@ export const DEV_COMMAND: Command = {
     if (p !== undefined) {
       if (!/^\d+$/.test(p) || Number(p) > 65535) throw usageError("--port must be 0 to 65535");
       port = Number(p);
+    }
+    const workers = count(str(a, "workers"), "--workers", 64);
+    const maxQueryMs = count(str(a, "max-query-ms"), "--max-query-ms", 24 * 3600 * 1000);
+    if (workers === 0 && maxQueryMs !== undefined && maxQueryMs > 0) {
+      throw usageError(
+        "--max-query-ms needs tenant threads (a statement is stopped by ending its thread): leave out --workers 0",
+      );
     }
     const memory = a.flags.get("memory") === true;
     const dbFile = str(a, "db-file");
@@ -71,6 +92,8 @@ export const DEV_COMMAND: Command = {
           : { dataDir: ctx.dataDir.path }),
       auth,
       ...(apiToken === undefined ? {} : { apiToken }),
+      ...(workers === undefined ? {} : { workers }),
+      ...(maxQueryMs === undefined ? {} : { maxQueryMs }),
       // The upstream @libsql/client suite's network-error hooks (scripts/upstream-client-suite.mjs).
       hranaTestHooks: process.env.TENANTLITE_HRANA_TEST_HOOKS === "1",
     }).catch((e: unknown) => {
@@ -92,6 +115,7 @@ export const DEV_COMMAND: Command = {
       `tenantlite listening on ${base}`,
       ...((await servesConsole(base)) ? [`  console:      ${base}/  (open it in a browser)`] : []),
       `  storage:      ${dbFile !== undefined ? `${dbFile} at the root URL; other databases in memory (not saved)` : memory ? "memory (nothing is saved)" : ctx.dataDir.path}`,
+      `  tenants:      ${workers === 0 ? "on the server's own thread (--workers 0): a long statement holds every tenant" : `on ${workers ?? availableParallelism()} threads; a statement is stopped after ${maxQueryMs === 0 ? "no limit (--max-query-ms 0)" : `${maxQueryMs ?? 30000} ms`}`}`,
       `  auth:         ${auth ? "on (database JWTs and the API token are required)" : "off (no tokens needed)"}`,
       "",
       `  @libsql/client, database "${server.rootDatabase ?? "default"}" (as with turso dev):`,
@@ -132,4 +156,13 @@ async function servesConsole(base: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A whole number flag from 0 to `max`, or undefined when not given. */
+function count(value: string | undefined, flag: string, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) > max) {
+    throw usageError(`${flag} must be a whole number from 0 to ${max}`);
+  }
+  return Number(value);
 }

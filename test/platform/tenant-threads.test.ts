@@ -1,0 +1,131 @@
+/**
+ * The library with tenant threads (`createPlatform({ tenantThreads })`, issue 17 point 1): the
+ * in-process client works as on the caller's thread, and everything the platform does to a
+ * tenant itself — export, a size limit, a migration, delete — finds the tenant as the threads
+ * left it, and the threads find it as the platform left it. On FsStorage, across a reopen.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createPlatform } from "../../src/node/create-platform.js";
+import { FsStorage } from "../../src/node/fs-storage.js";
+import { tenantThreads } from "../../src/node/tenant-threads.js";
+import type { Platform } from "../../src/platform/platform.js";
+import { useTempDirs } from "../helpers.js";
+
+const tempDir = useTempDirs("tenantlite-lib-threads-");
+const opened: { platform: Platform; storage: FsStorage }[] = [];
+
+async function open(dir: string) {
+  const storage = await FsStorage.open(dir);
+  const platform = await createPlatform({
+    storage,
+    tenantThreads: tenantThreads({ threads: 2, maxQueryMs: 2000 }),
+  });
+  const it = { platform, storage };
+  opened.push(it);
+  return it;
+}
+
+async function close(it: { platform: Platform; storage: FsStorage }) {
+  opened.splice(opened.indexOf(it), 1);
+  await it.platform.close();
+  await it.storage.close();
+}
+
+afterEach(async () => {
+  for (const it of opened.splice(0)) {
+    await it.platform.close();
+    await it.storage.close();
+  }
+});
+
+describe("createPlatform with tenant threads", () => {
+  it("serves the client: execute, batch, transactions, scripts; errors keep their codes", async () => {
+    const dir = tempDir();
+    const it1 = await open(dir);
+    const { platform } = it1;
+    await platform.createDatabase("acme");
+    const db = platform.client("acme");
+    await db.executeMultiple(
+      "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL); CREATE TABLE pets (owner INTEGER REFERENCES users(id))",
+    );
+    const [, rs] = await db.batch(
+      [{ sql: "INSERT INTO users (name) VALUES (?)", args: ["ada"] }, "SELECT name FROM users"],
+      "write",
+    );
+    expect(rs!.rows[0]!.name).toBe("ada");
+    expect(rs!.rows[0]![0]).toBe("ada"); // rows keep their index access across threads
+    const tx = await db.transaction("write");
+    await tx.execute({ sql: "INSERT INTO users (name) VALUES (?)", args: ["bob"] });
+    await tx.rollback();
+    expect((await db.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(1);
+    // Foreign keys are on, as in libSQL, on the thread too.
+    await expect(db.execute("INSERT INTO pets VALUES (42)")).rejects.toBeTenantliteError(
+      "SQLITE_CONSTRAINT",
+    );
+    const e = await db
+      .batch(["SELECT 1", "SELECT * FROM nowhere"], "read")
+      .catch((err: unknown) => err);
+    expect(e).toMatchObject({ code: "SQLITE_ERROR", statementIndex: 1 });
+    const script = await db
+      .executeMultiple("SELECT 1; SELECT * FROM nowhere")
+      .catch((err: unknown) => err);
+    expect(script).toMatchObject({ statementIndex: 1 });
+    await expect(platform.client("nowhere").execute("SELECT 1")).rejects.toBeTenantliteError(
+      "DATABASE_NOT_FOUND",
+    );
+    db.close();
+    await close(it1);
+    const it2 = await open(dir);
+    expect(
+      (await it2.platform.client("acme").execute("SELECT name FROM users")).rows.map((r) => r.name),
+    ).toEqual(["ada"]);
+  }, 30_000);
+
+  it("export, size limits, migrations and delete find the tenant as its thread left it", async () => {
+    const { platform } = await open(tempDir());
+    await platform.createDatabase("app", { type: "schema" });
+    await platform.createDatabase("t1", { schema: "app" });
+    await platform.createDatabase("t2", { schema: "app" });
+    const app = platform.client("app");
+    await app.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)");
+    const t1 = platform.client("t1");
+    await t1.execute("INSERT INTO notes (body) VALUES ('on a thread')");
+    // Export reads what the thread committed.
+    const image = await platform.exportDatabase("t1");
+    expect(new TextDecoder().decode(image)).toContain("on a thread");
+    // A migration brings the children back from their threads, and they go on after it.
+    await app.execute("ALTER TABLE notes ADD COLUMN tag TEXT");
+    await t1.execute("UPDATE notes SET tag = 'migrated'");
+    expect((await t1.execute("SELECT tag FROM notes")).rows[0]!.tag).toBe("migrated");
+    await expect(t1.execute("CREATE TABLE mine (x)")).rejects.toBeTenantliteError("DDL_FORBIDDEN");
+    // A size limit reaches the thread's copy.
+    await platform.createDatabase("small");
+    const small = platform.client("small");
+    await small.execute("CREATE TABLE blobs (b BLOB)");
+    await platform.setSizeLimit("small", 64 * 1024);
+    await expect(
+      small.execute("INSERT INTO blobs VALUES (zeroblob(200000))"),
+    ).rejects.toBeTenantliteError("SQLITE_FULL");
+    // Delete: the thread lets it go; the next statement finds no database.
+    await platform.deleteDatabase("small");
+    await expect(small.execute("SELECT 1")).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
+  }, 30_000);
+
+  it("stops a statement past the limit; the caller's other tenants go on", async () => {
+    const { platform } = await open(tempDir());
+    await platform.createDatabase("slow");
+    await platform.createDatabase("fast");
+    const fast = platform.client("fast");
+    await fast.execute("CREATE TABLE t (x)");
+    await fast.execute("INSERT INTO t VALUES (1)");
+    const slow = platform.client("slow");
+    const stopped = slow
+      .execute(
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
+      )
+      .catch((e: unknown) => e);
+    expect((await fast.execute("SELECT x FROM t")).rows[0]!.x).toBe(1);
+    expect(await stopped).toMatchObject({ code: "QUERY_TIMEOUT" });
+    expect((await slow.execute("SELECT 7 AS x")).rows[0]!.x).toBe(7);
+  }, 30_000);
+});
