@@ -111,7 +111,15 @@ export class Platform {
           attachPolicy: this.attachPolicy,
           migrations: this.migrations,
           keys,
-          host: { connection: this.options.connectionOptions, maxOpen: this.options.maxOpen },
+          host: {
+            connection: this.options.connectionOptions,
+            maxOpen: this.options.maxOpen,
+            // Strict on a persistent storage: a commit is saved before its result is sent.
+            saveAfterMs:
+              storage.kind !== "memory" && this.options.durability === "strict"
+                ? undefined
+                : (this.options.flushIntervalMs ?? 1000),
+          },
         },
         threads,
       );

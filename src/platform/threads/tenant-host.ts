@@ -48,6 +48,12 @@ export interface HostOptions {
   readonly connection: ConnectionOptions;
   /** Tenants kept open here while unused, at most. */
   readonly maxOpen: number;
+  /**
+   * When commits are saved: with each commit, before its result (strict durability on a data
+   * directory), or at most this many milliseconds after it (relaxed durability, and memory
+   * storage, where the thread's copy is the data until then).
+   */
+  readonly saveAfterMs: number | undefined;
 }
 
 let useClock = 0;
@@ -56,6 +62,10 @@ let useClock = 0;
 class HostedTenant implements OpenTenant {
   pins = 0;
   lastUsed = ++useClock;
+  /** Committed changes not sent for saving yet (see `HostOptions.saveAfterMs`). */
+  unsaved = false;
+  /** The save in flight, if any. */
+  saving: Promise<void> | undefined;
   constructor(
     readonly ref: TenantRef,
     readonly file: TenantFile,
@@ -273,9 +283,34 @@ export class TenantHost {
     return t;
   }
 
-  /** After a commit: sends the tenant's image to be saved; a failed save drops the tenant here. */
+  /**
+   * After a write ended: sends the tenant's image to be saved when its committed state changed —
+   * at once, the result waiting for the save, or within `saveAfterMs`. A failed save drops the
+   * tenant here (the next use opens the stored image).
+   */
   save(t: HostedTenant): Promise<void> | undefined {
     if (!t.file.takeChanged()) return undefined;
+    const after = this.options.saveAfterMs;
+    if (after === undefined) return this.send(t);
+    if (!t.unsaved) {
+      t.unsaved = true;
+      setTimeout(() => void this.flush(t).catch(() => undefined), after);
+    }
+    return undefined;
+  }
+
+  /** Sends a tenant's unsaved commits now (once any save in flight is done). */
+  private async flush(t: HostedTenant): Promise<void> {
+    await t.saving?.catch(() => undefined);
+    if (!t.unsaved || t.file.isClosed) return;
+    t.unsaved = false;
+    t.saving = this.send(t).finally(() => {
+      t.saving = undefined;
+    });
+    await t.saving;
+  }
+
+  private send(t: HostedTenant): Promise<void> {
     const bytes = t.file.export();
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     return this.call(
@@ -297,7 +332,10 @@ export class TenantHost {
     const t = this.tenants.get(id);
     if (t === undefined) return;
     this.tenants.delete(id);
-    await t.file.gate.hold(() => t.file.close());
+    await t.file.gate.hold(async () => {
+      await this.flush(t).catch(() => undefined);
+      t.file.close();
+    });
   }
 
   private drop(t: HostedTenant): void {
@@ -309,7 +347,8 @@ export class TenantHost {
   private evictIdle(): void {
     if (this.tenants.size <= this.options.maxOpen) return;
     const idle = [...this.tenants.values()]
-      .filter((t) => t.pins === 0 && !t.file.gate.busy)
+      // One with commits not saved yet stays until they are (its save is due within saveAfterMs).
+      .filter((t) => t.pins === 0 && !t.file.gate.busy && !t.unsaved && t.saving === undefined)
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const t of idle) {
       if (this.tenants.size <= this.options.maxOpen) break;

@@ -512,9 +512,26 @@ export class TenantThreads implements TenantLender {
     }
   }
 
-  /** Ends every thread; requests still running fail with `PLATFORM_CLOSED`. */
+  /**
+   * Ends every thread, once they gave their tenants back (with their unsaved commits, under
+   * relaxed durability) or after 5 s; requests still running then fail with `PLATFORM_CLOSED`.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
+    const back: Promise<void>[] = [];
+    for (const [id, p] of this.places) {
+      const t = this.living(p);
+      if (t !== undefined) back.push(this.releaseFrom(t, id, p));
+    }
     this.closed = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.all(back),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, 5000);
+      }),
+    ]);
+    clearTimeout(timer);
     clearInterval(this.watchdog);
     const closing = new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
     for (const t of this.threads) {
