@@ -476,13 +476,14 @@ async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerRe
   const target = req.url ?? "/";
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   let unread = hasBody;
-  const gone = new AbortController();
-  const onGone = () => {
-    if (!res.writableFinished) gone.abort();
-  };
-  res.once("close", onGone);
   const request: HttpRequest = {
-    signal: gone.signal,
+    onGone(f) {
+      const gone = () => {
+        if (!res.writableFinished) f();
+      };
+      res.once("close", gone);
+      return () => res.off("close", gone);
+    },
     method: req.method ?? "GET",
     // The handler checks `Host` before it parses this; another request target than a path
     // (`*`, a whole URL) is parsed as it is.
@@ -505,7 +506,6 @@ async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerRe
     },
   };
   const reply = await handler.handle(request);
-  res.off("close", onGone);
   const headers = { ...reply.headers };
   // A body left unread (refused, timed out) would confuse the next request on this connection.
   if (unread && !req.complete) headers.connection = "close";

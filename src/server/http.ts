@@ -27,8 +27,11 @@ export interface HttpRequest {
    * listener has them: a header the server reads as one value may not come twice.
    */
   readonly rawHeaders?: readonly string[];
-  /** Aborted when the client goes away before the answer (its statements are then stopped). */
-  readonly signal?: AbortSignal;
+  /**
+   * Calls `f` when the client goes away before the answer (its statements are then stopped);
+   * returns the function that stops watching. (Not an AbortSignal: one per request costs ~7 µs.)
+   */
+  readonly onGone?: (f: () => void) => () => void;
 }
 
 /** A response before it becomes a fetch `Response` (or is written by a listener directly). */

@@ -15,14 +15,14 @@ const SERVER_VERSION = "tenantlite 0.1.0 (Hrana 2/3 over HTTP and WebSocket, sql
 export async function pipeline(c: RouteContext): Promise<Reply> {
   const session = await openSession(c);
   const body = pipelineRequestFrom(await readJson(c.req, c.server.bodyLimits));
-  return json(await c.streams.pipeline(session, body, c.req.signal));
+  return json(await c.streams.pipeline(session, body, c.req.onGone));
 }
 
 /** `POST /v3/cursor`. */
 export async function cursor(c: RouteContext): Promise<Reply> {
   const session = await openSession(c);
   const body = cursorRequestFrom(await readJson(c.req, c.server.bodyLimits));
-  return text(await c.streams.cursor(session, body, c.req.signal));
+  return text(await c.streams.cursor(session, body, c.req.onGone));
 }
 
 /**

@@ -51,13 +51,13 @@ export class HttpStreams {
   async pipeline(
     session: DatabaseSession,
     body: PipelineRequest,
-    signal?: AbortSignal,
+    onGone?: (f: () => void) => () => void,
   ): Promise<PipelineResponse> {
     // A pipeline that ends with `close` never holds a stream past the request: no limit applies.
     const closes = body.requests[body.requests.length - 1]?.type === "close";
     const entry = this.take(body.baton, session, closes);
     const results: unknown[] = [];
-    const unwatch = closeWhenGone(entry, signal);
+    const unwatch = onGone?.(() => entry.stream.close()) ?? noop;
     try {
       const pace = new Pace();
       for (const req of body.requests) {
@@ -79,11 +79,11 @@ export class HttpStreams {
   async cursor(
     session: DatabaseSession,
     body: CursorRequest,
-    signal?: AbortSignal,
+    onGone?: (f: () => void) => () => void,
   ): Promise<string> {
     const entry = this.take(body.baton, session, false);
     const lines: string[] = [];
-    const unwatch = closeWhenGone(entry, signal);
+    const unwatch = onGone?.(() => entry.stream.close()) ?? noop;
     try {
       await runCursor(entry.stream, body.steps, lines);
       if (entry.stream.closed) throw clientGone();
@@ -272,17 +272,11 @@ async function runCursor(
 }
 
 /**
- * Closes the stream when its client goes away mid-request: its running statement is stopped
- * (see platform/threads) and its transaction rolled back, since no baton will ever reach the
- * client. Returns the function that stops watching.
+ * A stream whose client went away mid-request (see `HttpRequest.onGone`) is closed: its running
+ * statement is stopped (see platform/threads) and its transaction rolled back, since no baton will
+ * ever reach the client.
  */
-function closeWhenGone(entry: Entry, signal: AbortSignal | undefined): () => void {
-  if (signal === undefined) return () => {};
-  const close = () => entry.stream.close();
-  if (signal.aborted) close();
-  signal.addEventListener("abort", close, { once: true });
-  return () => signal.removeEventListener("abort", close);
-}
+function noop(): void {}
 
 function clientGone(): TenantliteError {
   return new TenantliteError("CLIENT_CLOSED", "The client went away before the answer");
