@@ -138,13 +138,17 @@ async function main(): Promise<void> {
 
 /** Part 1: point selects. */
 async function reads(): Promise<void> {
-  const kinds = ["floor", "native", "tenantlite"] as const;
+  // tenantlite twice: on its tenant threads (the default), and all on the server's own thread.
+  const kinds = ["floor", "native", "tenantlite", "tenantlite-inline"] as const;
   const servers = new Map<string, { server: ServerProcess; url: string }>();
   for (const kind of kinds) {
-    const server = await startServerProcess(kind);
+    const server =
+      kind === "tenantlite-inline"
+        ? await startServerProcess("tenantlite", "", 0)
+        : await startServerProcess(kind);
     const url = `${server.url}/dev/bench/`;
     if (kind !== "floor") {
-      await createDatabase(server, kind, "bench");
+      await createDatabase(server, kind === "native" ? kind : "tenantlite", "bench");
       await seed(url);
     }
     servers.set(kind, { server, url });
@@ -165,6 +169,7 @@ async function reads(): Promise<void> {
   const floor = best.get("floor")!;
   const native = best.get("native")!;
   const ours = best.get("tenantlite")!;
+  const inline = best.get("tenantlite-inline")!;
   console.log(
     `\n1. @libsql/client execute() point select over HTTP, ${CONCURRENCY} callers (best of 2 rounds)`,
   );
@@ -185,11 +190,18 @@ async function reads(): Promise<void> {
       "1.00×",
     ],
     [
-      "tenantlite dev --memory",
+      "tenantlite dev --memory (tenant threads)",
       ours.rate.toFixed(0),
       ratio(ours.rate, floor.rate),
       ours.cpuPer.toFixed(0),
       ratio(ours.cpuPer, native.cpuPer),
+    ],
+    [
+      "tenantlite dev --memory --workers 0",
+      inline.rate.toFixed(0),
+      ratio(inline.rate, floor.rate),
+      inline.cpuPer.toFixed(0),
+      ratio(inline.cpuPer, native.cpuPer),
     ],
   ]);
 }

@@ -11,6 +11,7 @@ import type {
   ThreadHandle,
   ThreadStarter,
 } from "../platform/threads/tenant-threads.js";
+import { batchedPost, unbatch } from "./message-batch.js";
 import type { TenantWorkerData } from "./tenant-worker.js";
 import { workerProgram } from "./worker-program.js";
 
@@ -58,11 +59,11 @@ const nodeStarter: ThreadStarter = {
       "file" in program
         ? new Worker(program.file, { workerData })
         : new Worker(program.code, { eval: true, workerData });
-    worker.on("message", onMessage);
+    worker.on("message", unbatch(onMessage));
     worker.on("error", (e) => onExit(e));
     worker.on("exit", (code) => onExit(code === 0 ? undefined : new Error(`exit code ${code}`)));
     return {
-      post: (m, transfer) => worker.postMessage(m, transfer ?? []),
+      post: batchedPost((batch, transfer) => worker.postMessage(batch, transfer)),
       terminate: () => void worker.terminate(),
     };
   },

@@ -8,6 +8,7 @@ import initSqlJs from "sql.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { FromThread, ToThread } from "../platform/threads/protocol.js";
 import { type HostOptions, TenantHost } from "../platform/threads/tenant-host.js";
+import { batchedPost, unbatch } from "./message-batch.js";
 
 /** What the platform starts a tenant thread with. */
 export interface TenantWorkerData {
@@ -18,7 +19,7 @@ export interface TenantWorkerData {
 const port = parentPort;
 if (port !== null) {
   const { shared, options } = workerData as TenantWorkerData;
-  const say = (m: FromThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  const say = batchedPost<FromThread>((batch, transfer) => port.postMessage(batch, transfer));
   initSqlJs().then(
     (sql) => {
       const host = new TenantHost(
@@ -27,7 +28,10 @@ if (port !== null) {
         new Int32Array(shared),
         options,
       );
-      port.on("message", (m: ToThread) => host.receive(m));
+      port.on(
+        "message",
+        unbatch((m: ToThread) => host.receive(m)),
+      );
       say({ t: "ready" });
     },
     (e: unknown) => say({ t: "failed", reason: String(e) }),
