@@ -222,10 +222,10 @@ export class TenantThreads implements TenantLender {
 
   async hold(ids: readonly string[]): Promise<() => void> {
     const moves: Promise<unknown>[] = [];
-    const held: Place[] = [];
+    const held: [string, Place][] = [];
     for (const id of ids) {
       const p = this.place(id);
-      held.push(p);
+      held.push([id, p]);
       if (p.held++ > 0) continue;
       const step = p.queue.then(async () => {
         const now = p.thread;
@@ -235,9 +235,13 @@ export class TenantThreads implements TenantLender {
       moves.push(step);
     }
     const done = () => {
-      for (const p of held) {
+      for (const [id, p] of held) {
         if (--p.held > 0) continue;
         for (const wake of p.unheld.splice(0)) wake();
+        // A deleted database's place goes with it.
+        if (p.thread === undefined && this.deps.catalog.getDatabase(id) === undefined) {
+          if (this.places.get(id) === p) this.places.delete(id);
+        }
       }
     };
     try {
