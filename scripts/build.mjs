@@ -36,27 +36,13 @@ await build({
   logLevel: "warning",
 });
 
-// The program of Node's migration threads (src/node/migration-threads.ts finds it beside the
-// bundle), self-contained but for sql.js.
-if (existsSync("src/node/migration-worker.ts")) {
+// The programs of Node's worker threads — migration dry runs, tenants — which
+// src/node/worker-program.ts finds beside the bundle; self-contained but for sql.js.
+for (const name of ["migration-worker", "tenant-worker"]) {
+  if (!existsSync(`src/node/${name}.ts`)) continue;
   await build({
-    entryPoints: ["src/node/migration-worker.ts"],
-    outfile: "dist/migration-worker.js",
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["sql.js"],
-    sourcemap: true,
-    logLevel: "warning",
-  });
-}
-
-// The program of Node's tenant threads (src/node/worker-program.ts finds it beside the bundle).
-if (existsSync("src/node/tenant-worker.ts")) {
-  await build({
-    entryPoints: ["src/node/tenant-worker.ts"],
-    outfile: "dist/tenant-worker.js",
+    entryPoints: [`src/node/${name}.ts`],
+    outfile: `dist/${name}.js`,
     bundle: true,
     platform: "node",
     format: "esm",
