@@ -188,3 +188,6 @@ export function tooLarge(name: string, bytes: number): TenantliteError {
     `database "${name.slice(0, 80)}" is ${mib(bytes)}, over the ${mib(MAX_TENANT_BYTES)} a tenant may have (WebCrypto hashes and encrypts at most 2 GiB at once): split its data over several databases`,
   );
 }
+
+/** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
+export const TENANT_OVERHEAD_BYTES = 200 * 1024;

@@ -114,6 +114,7 @@ export class Platform {
           host: {
             connection: this.options.connectionOptions,
             maxOpen: this.options.maxOpen,
+            maxOpenBytes: this.options.maxOpenBytes,
             // Strict on a persistent storage: a commit is saved before its result is sent.
             saveAfterMs:
               storage.kind !== "memory" && this.options.durability === "strict"

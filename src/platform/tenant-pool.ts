@@ -16,13 +16,11 @@ import type { Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
 import type { ImageStore } from "./image-store.js";
 import type { SettlingJobs } from "./migrations/jobs.js";
-import { type ResolvedOptions, sizeCap } from "./options.js";
+import { type ResolvedOptions, sizeCap, TENANT_OVERHEAD_BYTES } from "./options.js";
 import type { TenantCrypto, TenantKeys } from "./tenant-keys.js";
 import { TenantLoader } from "./tenant-loader.js";
 import type { DatabaseInfo } from "./types.js";
 
-/** Base cost of one open tenant in sql.js (measured ~165 KB), used by the memory budget. */
-const TENANT_OVERHEAD_BYTES = 200 * 1024;
 /**
  * A tenant bigger than the whole memory budget (`maxOpenBytes`) stays open outside the budget
  * while it is used, and this long after its last use: closing it would mean reading it all back

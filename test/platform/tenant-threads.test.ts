@@ -111,6 +111,29 @@ describe("createPlatform with tenant threads", () => {
     await expect(small.execute("SELECT 1")).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
   }, 30_000);
 
+  it("twelve tenants through one thread with a budget of two open: each keeps its commits", async () => {
+    const storage = await FsStorage.open(tempDir());
+    const platform = await createPlatform({
+      storage,
+      maxOpenTenants: 2,
+      maxOpenBytes: 600 * 1024,
+      tenantThreads: tenantThreads({ threads: 1 }),
+    });
+    opened.push({ platform, storage });
+    const names = Array.from({ length: 12 }, (_, i) => `t${i}`);
+    for (const name of names) {
+      await platform.createDatabase(name);
+      const c = platform.client(name);
+      await c.execute("CREATE TABLE t (v TEXT)");
+      await c.execute({ sql: "INSERT INTO t VALUES (?)", args: [name] });
+      c.close();
+    }
+    for (const name of names) {
+      const rs = await platform.client(name).execute("SELECT v FROM t");
+      expect(rs.rows.map((r) => r.v)).toEqual([name]);
+    }
+  }, 30_000);
+
   it("stops a statement past the limit; the caller's other tenants go on", async () => {
     const { platform } = await open(tempDir());
     await platform.createDatabase("slow");

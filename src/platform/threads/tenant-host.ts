@@ -17,7 +17,7 @@ import type { ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import { type GuardSpec, guardOf } from "../access-guard.js";
 import { readOnlyGuard } from "../attach-policy.js";
-import { sizeCap } from "../options.js";
+import { sizeCap, TENANT_OVERHEAD_BYTES } from "../options.js";
 import { SchemaParentRouter } from "../schema-parent.js";
 import { openTenantFile } from "../tenant-loader.js";
 import {
@@ -48,6 +48,8 @@ export interface HostOptions {
   readonly connection: ConnectionOptions;
   /** Tenants kept open here while unused, at most. */
   readonly maxOpen: number;
+  /** Bytes of tenants (images plus per-tenant overhead) kept open here while unused, at most. */
+  readonly maxOpenBytes: number;
   /**
    * When commits are saved: with each commit, before its result (strict durability on a data
    * directory), or at most this many milliseconds after it (relaxed durability, and memory
@@ -62,6 +64,8 @@ let useClock = 0;
 class HostedTenant implements OpenTenant {
   pins = 0;
   lastUsed = ++useClock;
+  /** Estimated memory held: its image (as last loaded or saved) plus per-tenant overhead. */
+  bytes = TENANT_OVERHEAD_BYTES;
   /** Committed changes not sent for saving yet (see `HostOptions.saveAfterMs`). */
   unsaved = false;
   /** The save in flight, if any. */
@@ -97,6 +101,8 @@ export class TenantHost {
   private readonly tenants = new Map<string, HostedTenant>();
   private readonly opening = new Map<string, Promise<HostedTenant>>();
   private readonly conns = new Map<number, HostedConnection>();
+  /** The sum of the open tenants' `bytes`. */
+  private openBytes = 0;
   private readonly calls = new Map<
     number,
     { resolve: (v: unknown) => void; reject: (e: unknown) => void }
@@ -278,7 +284,9 @@ export class TenantHost {
     const file = openTenantFile(this.sql, got.tenant, got.bytes);
     file.setSizeLimit(sizeCap(got.tenant.sizeLimit));
     const t = new HostedTenant(got.tenant, file, this);
+    t.bytes = TENANT_OVERHEAD_BYTES + (got.bytes?.length ?? 0);
     this.tenants.set(ref.id, t);
+    this.openBytes += t.bytes;
     this.evictIdle();
     return t;
   }
@@ -312,6 +320,7 @@ export class TenantHost {
 
   private send(t: HostedTenant): Promise<void> {
     const bytes = t.file.export();
+    this.resized(t, bytes.length);
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
     return this.call(
       { kind: "save", tenant: t.ref.id, bytes },
@@ -331,7 +340,7 @@ export class TenantHost {
     await this.opening.get(id)?.catch(() => undefined);
     const t = this.tenants.get(id);
     if (t === undefined) return;
-    this.tenants.delete(id);
+    this.forget(t);
     await t.file.gate.hold(async () => {
       await this.flush(t).catch(() => undefined);
       t.file.close();
@@ -339,20 +348,38 @@ export class TenantHost {
   }
 
   private drop(t: HostedTenant): void {
-    if (this.tenants.get(t.ref.id) === t) this.tenants.delete(t.ref.id);
+    if (this.tenants.get(t.ref.id) === t) this.forget(t);
     void t.file.gate.hold(() => t.file.close()).catch(() => t.file.close());
   }
 
-  /** Closes idle tenants, least recently used first, while more than `maxOpen` are open. */
+  /** A tenant's image size changed (loaded, saved). */
+  private resized(t: HostedTenant, imageBytes: number): void {
+    if (this.tenants.get(t.ref.id) === t) this.openBytes -= t.bytes;
+    t.bytes = TENANT_OVERHEAD_BYTES + imageBytes;
+    if (this.tenants.get(t.ref.id) === t) this.openBytes += t.bytes;
+  }
+
+  /** Removes a tenant from the open set (the caller closes it). */
+  private forget(t: HostedTenant): void {
+    this.tenants.delete(t.ref.id);
+    this.openBytes -= t.bytes;
+  }
+
+  /**
+   * Closes idle tenants, least recently used first, while more than `maxOpen` are open or they
+   * hold more than `maxOpenBytes`.
+   */
   private evictIdle(): void {
-    if (this.tenants.size <= this.options.maxOpen) return;
+    const over = () =>
+      this.tenants.size > this.options.maxOpen || this.openBytes > this.options.maxOpenBytes;
+    if (!over()) return;
     const idle = [...this.tenants.values()]
       // One with commits not saved yet stays until they are (its save is due within saveAfterMs).
       .filter((t) => t.pins === 0 && !t.file.gate.busy && !t.unsaved && t.saving === undefined)
       .sort((a, b) => a.lastUsed - b.lastUsed);
     for (const t of idle) {
-      if (this.tenants.size <= this.options.maxOpen) break;
-      this.tenants.delete(t.ref.id);
+      if (!over()) break;
+      this.forget(t);
       t.file.close();
     }
   }
