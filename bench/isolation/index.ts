@@ -6,7 +6,7 @@
  * shows as the stall (no coordinated omission).
  *
  * 1. p50/p99/max of the reads alone (the anchor), then during: a 200,000-statement script
- *    (`executeMultiple`), a 9,990-step batch, and one long statement (a recursive CTE of about
+ *    (`executeMultiple`), a 9,990-step batch, a 12 MB batch of long IN-lists, and one long statement (a recursive CTE of about
  *    LONG_MS; issue 17's goal is p99 ≤ 50 ms during a 20 s query — run with
  *    `BENCH_LONG_MS=20000` for that figure).
  * 2. The server's resident memory with 1,000 idle Hrana WebSocket streams (10 sockets × 100
@@ -180,6 +180,10 @@ async function main(): Promise<void> {
       [
         "batch of 9,990 steps",
         `await a.batch(Array.from({ length: 9990 }, (_, i) => ({ sql: "INSERT INTO t VALUES (?, ?)", args: [i, "x"] })), "write");`,
+      ],
+      [
+        "a batch of 100 IN-lists of 20,000 numbers (12 MB)",
+        `const list = Array.from({ length: 20000 }, (_, i) => i * 7).join(","); await a.batch(Array.from({ length: 100 }, () => "SELECT count(*) FROM t WHERE x IN (" + list + ")"), "read");`,
       ],
       [
         `one statement of ~${(LONG_MS / 1000).toFixed(0)} s`,
