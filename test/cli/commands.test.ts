@@ -218,6 +218,10 @@ describe("usage errors", () => {
       [["db", "list", "--token", "t", ...d], "ARGS_INVALID"],
       [["db", "list", "--url", "ftp://x"], "ARGS_INVALID"],
       [["dev", "--port", "99999"], "ARGS_INVALID"],
+      [["dev", "--workers", "two"], "ARGS_INVALID"],
+      [["dev", "--workers", "65"], "ARGS_INVALID"],
+      [["dev", "--max-query-ms", "-1"], "ARGS_INVALID"],
+      [["dev", "--workers", "0", "--max-query-ms", "5000"], "ARGS_INVALID"],
     ] as const) {
       pending.push(
         runCli(args).then((r) => {

@@ -179,6 +179,29 @@ describe("the query time limit", () => {
   }, 20_000);
 });
 
+describe("--workers 0", () => {
+  it("serves every tenant on the server's own thread, with no query time limit", async () => {
+    const refused = await startServer({
+      port: 0,
+      memory: true,
+      workers: 0,
+      maxQueryMs: 1000,
+    }).catch((e: unknown) => e);
+    expect(refused).toBeTenantliteError("ARGS_INVALID", /needs tenant threads/);
+    const single = await startServer({ port: 0, memory: true, consoleDir: false, workers: 0 });
+    try {
+      await single.platform.createDatabase("one");
+      const c = createClient({ url: `${single.url}/dev/one/` });
+      await c.execute("CREATE TABLE t (x)");
+      await c.execute("INSERT INTO t VALUES (1)");
+      expect((await c.execute("SELECT x FROM t")).rows[0]!.x).toBe(1);
+      c.close();
+    } finally {
+      await single.close();
+    }
+  });
+});
+
 describe("what spans tenants keeps working across threads", () => {
   it("ATTACH brings the target to the attacher's thread; the alias stays read-only", async () => {
     const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
