@@ -63,6 +63,8 @@ export interface ConnectionPolicy {
    * parent's are migrations); asked before each statement; one router per connection.
    */
   readonly router?: (tenant: OpenTenant) => StatementRouter | undefined;
+  /** The connection's idle transaction was rolled back by its timeout. */
+  readonly expired?: () => void;
 }
 
 /** What a {@link StatementRouter} may do with the connection it routes for. */

@@ -600,6 +600,7 @@ export class Connection implements SqlConnection {
       this.dbFile?.giveBack(db, this);
     }
     t.release();
+    this.policy.expired?.();
   }
 }
 

@@ -134,6 +134,26 @@ describe("createPlatform with tenant threads", () => {
     }
   }, 30_000);
 
+  it("a transaction that times out on its thread is seen as ended (Hrana's is_autocommit)", async () => {
+    const storage = await FsStorage.open(tempDir());
+    const platform = await createPlatform({
+      storage,
+      transactionTimeoutMs: 300,
+      tenantThreads: tenantThreads({ threads: 1 }),
+    });
+    opened.push({ platform, storage });
+    await platform.createDatabase("idle");
+    const conn = platform.connect("idle");
+    await conn.execute("BEGIN IMMEDIATE", undefined);
+    expect(conn.inTransaction).toBe(true);
+    await new Promise((r) => setTimeout(r, 900));
+    expect(conn.inTransaction).toBe(false);
+    await expect(conn.execute("SELECT 1", undefined)).rejects.toBeTenantliteError(
+      "TRANSACTION_TIMEOUT",
+    );
+    conn.close();
+  }, 30_000);
+
   it("stops a statement past the limit; the caller's other tenants go on", async () => {
     const { platform } = await open(tempDir());
     await platform.createDatabase("slow");

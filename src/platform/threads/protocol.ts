@@ -72,6 +72,13 @@ export type FromThread =
       readonly stateful: boolean;
     }
   | { readonly t: "released"; readonly id: number }
+  /** A connection's state changed between requests (its idle transaction timed out). */
+  | {
+      readonly t: "state";
+      readonly conn: number;
+      readonly inTransaction: boolean;
+      readonly stateful: boolean;
+    }
   | { readonly t: "call"; readonly id: number; readonly call: Call };
 
 /** What a thread asks of the platform. */

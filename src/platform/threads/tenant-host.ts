@@ -224,6 +224,13 @@ export class TenantHost {
           };
         },
         attach: (self, request) => this.attach(id, self as HostedTenant, request),
+        expired: () =>
+          this.port.post({
+            t: "state",
+            conn: id,
+            inTransaction: hc.conn.inTransaction,
+            stateful: hc.conn.hasPrivateState,
+          }),
         router: () =>
           hc.schema
             ? new SchemaParentRouter(async (statements, intMode) => {

@@ -324,6 +324,9 @@ export class TenantThreads implements TenantLender {
       case "call":
         this.answer(thread, m.id, m.call);
         return;
+      case "state":
+        this.conns.get(thread)!.get(m.conn)?.noteState(m.inTransaction, m.stateful);
+        return;
     }
   }
 
