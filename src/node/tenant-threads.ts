@@ -6,10 +6,11 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { TenantliteError } from "../errors.js";
-import type {
-  TenantThreadsOptions,
-  ThreadHandle,
-  ThreadStarter,
+import {
+  type TenantThreadsFactory,
+  type ThreadHandle,
+  type ThreadStarter,
+  tenantThreadsFactory,
 } from "../platform/threads/tenant-threads.js";
 import { batchedPost, unbatch } from "./message-batch.js";
 import type { TenantWorkerData } from "./tenant-worker.js";
@@ -30,7 +31,7 @@ export interface NodeTenantThreadsOptions {
  * Tenant threads for `createPlatform({ tenantThreads: tenantThreads() })`: connections then run
  * on worker threads, each with its own sql.js.
  */
-export function tenantThreads(options: NodeTenantThreadsOptions = {}): TenantThreadsOptions {
+export function tenantThreads(options: NodeTenantThreadsOptions = {}): TenantThreadsFactory {
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
     throw new TenantliteError("ARGS_INVALID", "workers must be an integer from 1 to 64");
@@ -42,7 +43,7 @@ export function tenantThreads(options: NodeTenantThreadsOptions = {}): TenantThr
       "maxQueryMs must be a non-negative integer of milliseconds (0: no limit)",
     );
   }
-  return { starter: nodeStarter, threads, maxQueryMs };
+  return tenantThreadsFactory({ starter: nodeStarter, threads, maxQueryMs });
 }
 
 const nodeStarter: ThreadStarter = {

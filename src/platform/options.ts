@@ -9,7 +9,7 @@ import type { SqlJsConfig } from "../engine/loader.js";
 import { TenantliteError } from "../errors.js";
 import type { Storage } from "../storage/storage.js";
 import type { MigrationThreads } from "./migrations/jobs.js";
-import type { TenantThreadsOptions } from "./threads/tenant-threads.js";
+import type { TenantThreadsFactory } from "./threads/tenant-threads.js";
 import type { AccessPolicy, DatabaseConfig, GroupInfo } from "./types.js";
 
 /** Options of {@link createPlatform}. */
@@ -54,7 +54,7 @@ export interface PlatformOptions {
    * `tenantlite/node` makes them with `tenantThreads()`). Default: none — connections run on the
    * caller's thread.
    */
-  readonly tenantThreads?: TenantThreadsOptions;
+  readonly tenantThreads?: TenantThreadsFactory;
 }
 
 /** Per-connection options of {@link Platform.connect}. */

@@ -40,8 +40,7 @@ import {
 import { SchemaParentRouter } from "./schema-parent.js";
 import { TenantKeys } from "./tenant-keys.js";
 import { type PooledTenant, TenantPool } from "./tenant-pool.js";
-import { RemoteConnection } from "./threads/remote-connection.js";
-import { TenantThreads } from "./threads/tenant-threads.js";
+import type { TenantThreadsRuntime } from "./threads/tenant-threads.js";
 import type {
   CreateDatabaseOptions,
   DatabaseConfig,
@@ -66,7 +65,7 @@ export class Platform {
   private readonly settling = new SettlingJobs();
   private readonly defaultGroup: string;
   /** Set when connections run on tenant threads (the server's default). */
-  private readonly threads: TenantThreads | undefined;
+  private readonly threads: TenantThreadsRuntime | undefined;
   private closed = false;
 
   private constructor(
@@ -103,27 +102,24 @@ export class Platform {
     this.attachPolicy = new AttachPolicy(catalog, this.guard, this.pool);
     const threads = options.tenantThreads;
     if (threads !== undefined) {
-      this.threads = new TenantThreads(
-        {
-          catalog,
-          pool: this.pool,
-          guard: this.guard,
-          attachPolicy: this.attachPolicy,
-          migrations: this.migrations,
-          keys,
-          host: {
-            connection: this.options.connectionOptions,
-            maxOpen: this.options.maxOpen,
-            maxOpenBytes: this.options.maxOpenBytes,
-            // Strict on a persistent storage: a commit is saved before its result is sent.
-            saveAfterMs:
-              storage.kind !== "memory" && this.options.durability === "strict"
-                ? undefined
-                : (this.options.flushIntervalMs ?? 1000),
-          },
+      this.threads = threads.start({
+        catalog,
+        pool: this.pool,
+        guard: this.guard,
+        attachPolicy: this.attachPolicy,
+        migrations: this.migrations,
+        keys,
+        host: {
+          connection: this.options.connectionOptions,
+          maxOpen: this.options.maxOpen,
+          maxOpenBytes: this.options.maxOpenBytes,
+          // Strict on a persistent storage: a commit is saved before its result is sent.
+          saveAfterMs:
+            storage.kind !== "memory" && this.options.durability === "strict"
+              ? undefined
+              : (this.options.flushIntervalMs ?? 1000),
         },
-        threads,
-      );
+      });
       this.pool.lendTo(this.threads);
     }
     this.databases = new Databases({
@@ -440,7 +436,7 @@ export class Platform {
         typeof given === "function"
           ? undefined
           : (given ?? (this.options.authenticate === undefined ? FULL_ACCESS : undefined));
-      return new RemoteConnection(this.threads, this.catalog, this.guard, nameOrId, encryptionKey, {
+      return this.threads.connect(nameOrId, encryptionKey, {
         current: typeof given === "function" ? given : () => granted,
         settle: async () => {
           granted ??= await this.options.authenticate!(authToken);

@@ -6,6 +6,7 @@
  */
 import type { AttachRequest, BatchStatement } from "../../engine/connection-policy.js";
 import type { InArgs, IntMode } from "../../engine/values.js";
+import { TenantliteError } from "../../errors.js";
 import type { GuardSpec } from "../access-guard.js";
 import type { WireError } from "./wire.js";
 
@@ -112,3 +113,14 @@ export const SHARED_SLOTS = { beat: 0, received: 1, running: 2 } as const;
 export const SHARED_BYTES = 16;
 /** How often a thread's heartbeat is bumped while its event loop turns. */
 export const BEAT_MS = 50;
+
+/** The request could not run on its thread, which ended before it started: send it again. */
+export class Resend extends Error {}
+
+/** The thread a connection's state lived on ended. */
+export function threadReset(name: string): TenantliteError {
+  return new TenantliteError(
+    "TRANSACTION_CLOSED",
+    `The connection to database "${name}" was reset (its tenant thread was restarted, or the database moved to another thread): its transaction, TEMP objects and settings are gone`,
+  );
+}

@@ -12,8 +12,8 @@ import type { AccessGuard } from "../access-guard.js";
 import type { Catalog } from "../catalog.js";
 import type { TenantCrypto } from "../tenant-keys.js";
 import { type AccessPolicy, FULL_ACCESS } from "../types.js";
-import type { ConnectionOp } from "./protocol.js";
-import { Resend, type TenantThreads, type Thread, threadReset } from "./tenant-threads.js";
+import { type ConnectionOp, Resend, threadReset } from "./protocol.js";
+import type { TenantThreads, Thread } from "./tenant-threads.js";
 import { decodeResultSet, type WireResultSet } from "./wire.js";
 
 /** How a remote connection learns its caller's access (see `Platform.connect`). */

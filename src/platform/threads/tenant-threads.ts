@@ -15,6 +15,7 @@
  * result was sent), requests that had not started yet are sent again, and connections that held
  * state on the thread (a transaction, TEMP objects, settings) are told it is gone.
  */
+import type { SqlConnection } from "../../engine/connection-policy.js";
 import { TenantliteError } from "../../errors.js";
 import { type AccessGuard, blocked, readOnly } from "../access-guard.js";
 import type { AttachPolicy } from "../attach-policy.js";
@@ -27,12 +28,14 @@ import {
   type Call,
   type ConnectionOp,
   type FromThread,
+  Resend,
   SHARED_BYTES,
   SHARED_SLOTS,
   type TenantRef,
   type ToThread,
+  threadReset,
 } from "./protocol.js";
-import type { RemoteConnection } from "./remote-connection.js";
+import { type RemoteAccess, RemoteConnection } from "./remote-connection.js";
 import type { HostOptions } from "./tenant-host.js";
 import { decodeError, encodeError, encodeResultSet, type WireError } from "./wire.js";
 
@@ -51,6 +54,31 @@ export interface ThreadStarter {
     onMessage: (m: FromThread) => void,
     onExit: (error?: unknown) => void,
   ): ThreadHandle;
+}
+
+/**
+ * Tenant threads as the platform's `tenantThreads` option gives them (`tenantlite/node`'s
+ * `tenantThreads()`): the platform starts them with what they work with. Only the option's maker
+ * imports this module, so a platform without threads (a browser's) carries none of it.
+ */
+export interface TenantThreadsFactory {
+  start(deps: TenantThreadsDeps): TenantThreadsRuntime;
+}
+
+/** Running tenant threads, as the platform uses them. */
+export interface TenantThreadsRuntime extends TenantLender {
+  /** A logical connection onto `nameOrId` whose SQLite connection lives on its tenant's thread. */
+  connect(
+    nameOrId: string,
+    encryptionKey: string | Uint8Array | undefined,
+    access: RemoteAccess,
+  ): SqlConnection;
+  close(): Promise<void>;
+}
+
+/** Tenant threads with these options (see {@link TenantThreadsFactory}). */
+export function tenantThreadsFactory(options: TenantThreadsOptions): TenantThreadsFactory {
+  return { start: (deps) => new TenantThreads(deps, options) };
 }
 
 /** How the platform runs tenants on threads. */
@@ -80,9 +108,6 @@ interface Pending {
   resolve(answer: { value: unknown; inTransaction: boolean; stateful: boolean }): void;
   reject(e: unknown): void;
 }
-
-/** The request could not run on its thread, which ended before it started: send it again. */
-export class Resend extends Error {}
 
 /** One tenant thread (restarted on demand after it ended). */
 export class Thread {
@@ -119,7 +144,7 @@ interface Place {
 }
 
 /** The platform's tenant threads. */
-export class TenantThreads implements TenantLender {
+export class TenantThreads implements TenantThreadsRuntime {
   private readonly threads: Thread[];
   private readonly places = new Map<string, Place>();
   /** Connections by thread and id. */
@@ -143,6 +168,21 @@ export class TenantThreads implements TenantLender {
 
   get count(): number {
     return this.threads.length;
+  }
+
+  connect(
+    nameOrId: string,
+    encryptionKey: string | Uint8Array | undefined,
+    access: RemoteAccess,
+  ): SqlConnection {
+    return new RemoteConnection(
+      this,
+      this.deps.catalog,
+      this.deps.guard,
+      nameOrId,
+      encryptionKey,
+      access,
+    );
   }
 
   // ── placement ────────────────────────────────────────────────────────────
@@ -571,13 +611,5 @@ export function queryTimeout(ms: number): TenantliteError {
   return new TenantliteError(
     "QUERY_TIMEOUT",
     `The statement ran longer than the query time limit (${ms} ms) and was stopped; its transaction was rolled back. Make it cheaper (an index, a LIMIT), or raise the limit (--max-query-ms, maxQueryMs)`,
-  );
-}
-
-/** The thread a connection's state lived on ended. */
-export function threadReset(name: string): TenantliteError {
-  return new TenantliteError(
-    "TRANSACTION_CLOSED",
-    `The connection to database "${name}" was reset (its tenant thread was restarted, or the database moved to another thread): its transaction, TEMP objects and settings are gone`,
   );
 }
