@@ -66,6 +66,7 @@ const nodeStarter: ThreadStarter = {
     return {
       post: batchedPost((batch, transfer) => worker.postMessage(batch, transfer)),
       terminate: () => void worker.terminate(),
+      keepAlive: (on) => (on ? worker.ref() : worker.unref()),
     };
   },
 };

@@ -4,6 +4,9 @@
  * tenant itself — export, a size limit, a migration, delete — finds the tenant as the threads
  * left it, and the threads find it as the platform left it. On FsStorage, across a reopen.
  */
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform } from "../../src/node/create-platform.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
@@ -152,6 +155,31 @@ describe("createPlatform with tenant threads", () => {
       "TRANSACTION_TIMEOUT",
     );
     conn.close();
+  }, 30_000);
+
+  it("a script that never closes its platform still exits: idle threads keep no process alive", async () => {
+    const dir = tempDir();
+    const script = join(dir, "no-close.ts");
+    const src = (f: string) => JSON.stringify(join(process.cwd(), "src", "node", f));
+    writeFileSync(
+      script,
+      `import { createPlatform } from ${src("create-platform.ts")};
+import { tenantThreads } from ${src("tenant-threads.ts")};
+const p = await createPlatform({ tenantThreads: tenantThreads({ threads: 2 }) });
+await p.createDatabase("a");
+console.log(String((await p.client("a").execute("SELECT 41 + 1 AS x")).rows[0].x));
+`,
+    );
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ["scripts/run-ts.mjs", script],
+        { timeout: 20_000 },
+        (_e, out) => resolve({ code: child.exitCode, out }),
+      );
+    });
+    expect(r.out.trim()).toBe("42");
+    expect(r.code).toBe(0);
   }, 30_000);
 
   it("stops a statement past the limit; the caller's other tenants go on", async () => {

@@ -42,6 +42,11 @@ import { decodeError, encodeError, encodeResultSet, type WireError } from "./wir
 /** A started thread, as the platform drives it. */
 export interface ThreadHandle {
   post(message: ToThread, transfer?: ArrayBuffer[]): void;
+  /**
+   * Whether the thread keeps its process alive (Node's `ref`/`unref`): only while the platform
+   * waits for it, so a script that never closes its platform still exits.
+   */
+  keepAlive?(on: boolean): void;
   /** Ends the thread at once, whatever it runs. */
   terminate(): void;
 }
@@ -121,6 +126,8 @@ export class Thread {
   readonly releases = new Map<number, () => void>();
   /** Tenants placed here. */
   placed = 0;
+  /** Whether its handle keeps the process alive now (see `ThreadHandle.keepAlive`). */
+  kept = true;
   /** The heartbeat last seen, and when (`performance.now()`). */
   beat = 0;
   beatSeenAt = 0;
@@ -250,6 +257,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     if (thread.handle !== undefined && thread.epoch === p.epoch) {
       const req = ++thread.nextId;
       const released = new Promise<void>((resolve) => thread.releases.set(req, resolve));
+      this.waiting(thread);
       thread.handle.post({ t: "release", id: req, tenant: id });
       await released;
     }
@@ -319,13 +327,16 @@ export class TenantThreads implements TenantThreadsRuntime {
     });
     thread.ready.catch(() => undefined);
     const epoch = thread.epoch;
+    thread.kept = true;
     thread.handle = this.options.starter.start(
       thread.shared.buffer as SharedArrayBuffer,
       this.deps.host,
       (m) => {
         if (thread.epoch !== epoch) return;
-        if (m.t === "ready") ready();
-        else if (m.t === "failed") {
+        if (m.t === "ready") {
+          ready();
+          this.waiting(thread);
+        } else if (m.t === "failed") {
           failed(unavailable(m.reason));
           this.ended(thread, unavailable(m.reason));
         } else this.receive(thread, m);
@@ -347,6 +358,7 @@ export class TenantThreads implements TenantThreadsRuntime {
         const pending = thread.inFlight.get(m.id);
         if (pending === undefined) return;
         thread.inFlight.delete(m.id);
+        this.waiting(thread);
         if (m.error !== undefined) {
           pending.conn.noteState(m.inTransaction, m.stateful);
           pending.reject(decodeError(m.error));
@@ -358,6 +370,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       case "released": {
         const wake = thread.releases.get(m.id);
         thread.releases.delete(m.id);
+        this.waiting(thread);
         wake?.();
         return;
       }
@@ -484,6 +497,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     };
     return new Promise((resolve, reject) => {
       thread.inFlight.set(message.id, { conn, message, resolve, reject });
+      this.waiting(thread);
       if (thread.inFlight.size === 1) {
         thread.beat = Atomics.load(thread.shared, SHARED_SLOTS.beat);
         thread.beatSeenAt = performance.now();
@@ -556,6 +570,15 @@ export class TenantThreads implements TenantThreadsRuntime {
       if (id === running) p.reject(culprit);
       else if (id > received) p.reject(new Resend());
       else p.reject(threadReset(p.message.tenant.name));
+    }
+  }
+
+  /** Keeps the process alive for `thread` while the platform waits for it (requests, releases). */
+  private waiting(thread: Thread): void {
+    const on = thread.inFlight.size > 0 || thread.releases.size > 0;
+    if (on !== thread.kept) {
+      thread.kept = on;
+      thread.handle?.keepAlive?.(on);
     }
   }
 
