@@ -117,10 +117,16 @@ export const BEAT_MS = 50;
 /** The request could not run on its thread, which ended before it started: send it again. */
 export class Resend extends Error {}
 
-/** The thread a connection's state lived on ended. */
-export function threadReset(name: string): TenantliteError {
+/**
+ * The thread a connection's state lived on ended (or its tenant moved); `running`: while this
+ * request ran there, so whether it took effect is unknown (a COMMIT may have been saved).
+ */
+export function threadReset(name: string, running = false): TenantliteError {
+  const when = running
+    ? "while this request ran (its tenant thread was restarted): whether the request took effect is unknown, and"
+    : "(its tenant thread was restarted, or the database moved to another thread):";
   return new TenantliteError(
     "TRANSACTION_CLOSED",
-    `The connection to database "${name}" was reset (its tenant thread was restarted, or the database moved to another thread): its transaction, TEMP objects and settings are gone`,
+    `The connection to database "${name}" was reset ${when} its transaction, TEMP objects and settings are gone`,
   );
 }

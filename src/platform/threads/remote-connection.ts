@@ -121,7 +121,14 @@ export class RemoteConnection implements SqlConnection {
         throw databaseNotFound(this.nameOrId);
       }
       const info = this.catalog.requireDatabase(this.nameOrId);
-      const acquired = this.threads.acquire(info.id);
+      // A connection in a transaction goes straight to the thread that holds it: the platform
+      // may be taking the tenant back (a migration, an export), which waits for the transaction
+      // to end — waiting here for that would hold both until the transaction timed out.
+      const now = this.seat;
+      const acquired =
+        this.inTx && now !== undefined && this.threads.runs(now.thread, now.epoch)
+          ? now.thread
+          : this.threads.acquire(info.id);
       const thread = acquired instanceof Promise ? await acquired : acquired;
       if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
       const seat = this.seatOn(thread, info.name);

@@ -455,6 +455,11 @@ export class TenantThreads implements TenantThreadsRuntime {
 
   // ── requests ─────────────────────────────────────────────────────────────
 
+  /** Whether `thread` still runs its incarnation `epoch`. */
+  runs(thread: Thread, epoch: number): boolean {
+    return thread.handle !== undefined && thread.epoch === epoch;
+  }
+
   /** A new connection id on `thread`, for `conn`. */
   register(thread: Thread, conn: RemoteConnection): number {
     const id = ++this.nextConn;
@@ -569,7 +574,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       const id = p.message.id;
       if (id === running) p.reject(culprit);
       else if (id > received) p.reject(new Resend());
-      else p.reject(threadReset(p.message.tenant.name));
+      else p.reject(threadReset(p.message.tenant.name, true));
     }
   }
 
