@@ -100,6 +100,11 @@ interface HostedConnection {
 export class TenantHost {
   private readonly tenants = new Map<string, HostedTenant>();
   private readonly opening = new Map<string, Promise<HostedTenant>>();
+  /**
+   * Tenants the platform took back while this thread was loading them: the image on its way may
+   * be older than what the platform does next, so it is dropped and asked for again.
+   */
+  private readonly revoked = new Set<string>();
   private readonly conns = new Map<number, HostedConnection>();
   /** The sum of the open tenants' `bytes`. */
   private openBytes = 0;
@@ -283,10 +288,11 @@ export class TenantHost {
   }
 
   private async load(ref: TenantRef, conn: number): Promise<HostedTenant> {
-    const got = (await this.call({ kind: "load", conn, tenant: ref.id })) as {
-      bytes: Uint8Array | undefined;
-      tenant: TenantRef;
-    };
+    let got: { bytes: Uint8Array | undefined; tenant: TenantRef };
+    do {
+      this.revoked.delete(ref.id);
+      got = (await this.call({ kind: "load", conn, tenant: ref.id })) as typeof got;
+    } while (this.revoked.has(ref.id));
     // Kept at once: a release the platform sends after its answer finds it.
     const file = openTenantFile(this.sql, got.tenant, got.bytes);
     file.setSizeLimit(sizeCap(got.tenant.sizeLimit));
@@ -344,14 +350,18 @@ export class TenantHost {
 
   /** Gives a tenant back to the platform: closed here once no transaction holds it. */
   private async release(id: string): Promise<void> {
-    await this.opening.get(id)?.catch(() => undefined);
+    // Not waited for: its load waits for the platform, which waits for this answer.
+    if (this.opening.has(id)) this.revoked.add(id);
     const t = this.tenants.get(id);
     if (t === undefined) return;
     this.forget(t);
-    await t.file.gate.hold(async () => {
-      await this.flush(t).catch(() => undefined);
-      t.file.close();
-    });
+    // Statements already waiting for its write lock run first (one that came after the platform
+    // asked would otherwise find it closed); new ones load it again once the platform is done.
+    for (;;) {
+      await t.file.gate.hold(() => this.flush(t).catch(() => undefined));
+      if (!t.file.gate.busy) break;
+    }
+    t.file.close();
   }
 
   private drop(t: HostedTenant): void {

@@ -225,12 +225,16 @@ export class TenantThreads implements TenantThreadsRuntime {
     return this.placeOn(id, undefined);
   }
 
-  /** Places tenant `id` on `target` (or, without one, where it lives or the least busy thread). */
-  private placeOn(id: string, target: Thread | undefined): Promise<Thread> {
+  /**
+   * Places tenant `id` on `target` (or, without one, where it lives or the least busy thread),
+   * once the platform's pool no longer holds it. The wait comes before the move is queued: a hold
+   * that comes later queues its own move back after this one (waiting inside the queue, behind
+   * which that hold's move would wait, was a deadlock).
+   */
+  private async placeOn(id: string, target: Thread | undefined): Promise<Thread> {
     const p = this.place(id);
+    while (p.held > 0) await new Promise<void>((resolve) => p.unheld.push(resolve));
     const step = p.queue.then(async () => {
-      // Once: a hold that comes meanwhile queues its own move back after this one.
-      if (p.held > 0) await new Promise<void>((resolve) => p.unheld.push(resolve));
       const now = this.living(p);
       if (now !== undefined && (target === undefined || now === target)) return now;
       if (now !== undefined) await this.releaseFrom(now, id, p);
@@ -274,7 +278,11 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const id of ids) {
       const p = this.place(id);
       held.push([id, p]);
-      if (p.held++ > 0) continue;
+      if (p.held++ > 0) {
+        // Held already: its move back may still be under way.
+        moves.push(p.queue);
+        continue;
+      }
       const step = p.queue.then(async () => {
         const now = p.thread;
         if (now !== undefined) await this.releaseFrom(now, id, p);
