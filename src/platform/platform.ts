@@ -8,10 +8,10 @@
  * client.ts (the `@libsql/client`-compatible client).
  */
 import { Connection } from "../engine/connection.js";
-import type { SqlConnection } from "../engine/connection-policy.js";
+import type { BatchStatement, SqlConnection } from "../engine/connection-policy.js";
 import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
-import type { InArgs, ResultSet } from "../engine/values.js";
+import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
 import { databaseNotFound, groupNotFound, TenantliteError } from "../errors.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
@@ -107,7 +107,8 @@ export class Platform {
         pool: this.pool,
         guard: this.guard,
         attachPolicy: this.attachPolicy,
-        migrations: this.migrations,
+        migrateParent: (info, access, statements, intMode) =>
+          this.migrateParent(info, access, statements, intMode),
         keys,
         host: {
           connection: this.options.connectionOptions,
@@ -425,25 +426,6 @@ export class Platform {
   connect(nameOrId: string, options: ConnectOptions = {}): SqlConnection {
     this.assertOpen();
     const { encryptionKey, access: given, authToken, ...timeouts } = options;
-    if (this.threads !== undefined) {
-      if (Object.keys(timeouts).length > 0) {
-        throw new TenantliteError(
-          "ARGS_INVALID",
-          "Per-connection timeouts are not available when tenants run on threads: set busyTimeoutMs and transactionTimeoutMs on the platform",
-        );
-      }
-      let granted: AccessPolicy | undefined =
-        typeof given === "function"
-          ? undefined
-          : (given ?? (this.options.authenticate === undefined ? FULL_ACCESS : undefined));
-      return this.threads.connect(nameOrId, encryptionKey, {
-        current: typeof given === "function" ? given : () => granted,
-        settle: async () => {
-          granted ??= await this.options.authenticate!(authToken);
-          return granted;
-        },
-      });
-    }
     // Access is settled once per connection, before its first statement (or asked each time
     // when given as a function).
     let settled: AccessPolicy | undefined =
@@ -455,6 +437,15 @@ export class Platform {
       settled ??= await this.options.authenticate!(authToken);
       return settled;
     };
+    if (this.threads !== undefined) {
+      if (Object.keys(timeouts).length > 0) {
+        throw new TenantliteError(
+          "ARGS_INVALID",
+          "Per-connection timeouts are not available when tenants run on threads: set busyTimeoutMs and transactionTimeoutMs on the platform",
+        );
+      }
+      return this.threads.connect(nameOrId, encryptionKey, { current, settle: settleAccess });
+    }
     // Once a connection's key matched an open tenant, later statements skip the check.
     const verified = new WeakSet<PooledTenant>();
     const check = (t: PooledTenant): PooledTenant | Promise<PooledTenant> => {
@@ -497,17 +488,28 @@ export class Platform {
         router: (t) => {
           const info = (t as PooledTenant).info;
           if (info.type !== "schema") return undefined;
-          return new SchemaParentRouter(async (statements, intMode) => {
-            const access = current() ?? FULL_ACCESS;
-            if (!access.canWrite(this.guard.refFor(info))) throw readOnly(info.name);
-            if (info.config.block_writes)
-              throw blocked(`writes to database "${info.name}" are blocked`);
-            const { results } = await this.migrations.migrate(info, statements, { intMode });
-            return results;
-          });
+          return new SchemaParentRouter((statements, intMode) =>
+            this.migrateParent(info, current() ?? FULL_ACCESS, statements, intMode),
+          );
         },
       },
     );
+  }
+
+  /**
+   * A write to schema parent `info` by a caller with `access`: applied as a migration of the
+   * parent and every child; resolves with the parent's results.
+   */
+  private async migrateParent(
+    info: DatabaseInfo,
+    access: AccessPolicy,
+    statements: readonly BatchStatement[],
+    intMode: IntMode,
+  ): Promise<ResultSet[]> {
+    if (!access.canWrite(this.guard.refFor(info))) throw readOnly(info.name);
+    if (info.config.block_writes) throw blocked(`writes to database "${info.name}" are blocked`);
+    const { results } = await this.migrations.migrate(info, statements, { intMode });
+    return results;
   }
 
   /** Number of tenants open right now. */

@@ -268,11 +268,7 @@ export class TenantPool {
       .write(keys.tenant(t.info.id), () => this.committedImage(t))
       .catch(async (e: unknown) => {
         await t.reverting;
-        throw new TenantliteError(
-          "STORAGE_WRITE_FAILED",
-          `saving database "${t.info.name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
-          { cause: e },
-        );
+        throw notKept(t.info.name, e);
       });
   }
 
@@ -609,11 +605,7 @@ export class TenantPool {
       return;
     }
     await this.persister.write(key, sealed).catch((e: unknown) => {
-      throw new TenantliteError(
-        "STORAGE_WRITE_FAILED",
-        `saving database "${info.name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
-        { cause: e },
-      );
+      throw notKept(info.name, e);
     });
   }
 
@@ -715,4 +707,13 @@ export class TenantPool {
     }
     t.file.close();
   }
+}
+
+/** `STORAGE_WRITE_FAILED`: a commit's save failed, so the write was not kept. */
+function notKept(name: string, cause: unknown): TenantliteError {
+  return new TenantliteError(
+    "STORAGE_WRITE_FAILED",
+    `saving database "${name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
+    { cause },
+  );
 }

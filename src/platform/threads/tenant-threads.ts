@@ -15,12 +15,12 @@
  * result was sent), requests that had not started yet are sent again, and connections that held
  * state on the thread (a transaction, TEMP objects, settings) are told it is gone.
  */
-import type { SqlConnection } from "../../engine/connection-policy.js";
+import type { BatchStatement, SqlConnection } from "../../engine/connection-policy.js";
+import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
-import { type AccessGuard, blocked, readOnly } from "../access-guard.js";
+import type { AccessGuard } from "../access-guard.js";
 import type { AttachPolicy } from "../attach-policy.js";
 import type { Catalog } from "../catalog.js";
-import type { MigrationRunner } from "../migrations/runner.js";
 import type { TenantCrypto, TenantKeys } from "../tenant-keys.js";
 import type { TenantLender, TenantPool } from "../tenant-pool.js";
 import type { AccessPolicy, DatabaseInfo } from "../types.js";
@@ -101,7 +101,13 @@ export interface TenantThreadsDeps {
   readonly pool: TenantPool;
   readonly guard: AccessGuard;
   readonly attachPolicy: AttachPolicy;
-  readonly migrations: MigrationRunner;
+  /** A schema parent's write by a caller with `access`, as a migration (the platform's rules). */
+  readonly migrateParent: (
+    info: DatabaseInfo,
+    access: AccessPolicy,
+    statements: readonly BatchStatement[],
+    intMode: IntMode,
+  ) => Promise<ResultSet[]>;
   readonly keys: TenantKeys;
   readonly host: HostOptions;
 }
@@ -131,7 +137,6 @@ export class Thread {
   /** The heartbeat last seen, and when (`performance.now()`). */
   beat = 0;
   beatSeenAt = 0;
-  constructor(readonly index: number) {}
 }
 
 /** Where a tenant lives. */
@@ -165,16 +170,12 @@ export class TenantThreads implements TenantThreadsRuntime {
     private readonly deps: TenantThreadsDeps,
     private readonly options: TenantThreadsOptions,
   ) {
-    this.threads = Array.from({ length: options.threads }, (_, i) => new Thread(i));
+    this.threads = Array.from({ length: options.threads }, () => new Thread());
     for (const t of this.threads) this.conns.set(t, new Map());
     this.tickMs = Math.max(10, Math.min(250, Math.floor((options.maxQueryMs || 1000) / 4)));
     // Started now, in the background: a thread loads its sql.js in ~100–200 ms, which the first
     // requests would otherwise wait for.
     for (const t of this.threads) void this.started(t).catch(() => undefined);
-  }
-
-  get count(): number {
-    return this.threads.length;
   }
 
   connect(
@@ -443,13 +444,12 @@ export class TenantThreads implements TenantThreadsRuntime {
       case "migrate": {
         const conn = this.requireConn(thread, call.conn);
         const info = this.deps.catalog.requireDatabase(call.tenant);
-        const access = await conn.access();
-        if (!access.canWrite(this.deps.guard.refFor(info))) throw readOnly(info.name);
-        if (info.config.block_writes)
-          throw blocked(`writes to database "${info.name}" are blocked`);
-        const { results } = await this.deps.migrations.migrate(info, call.statements, {
-          intMode: call.intMode,
-        });
+        const results = await this.deps.migrateParent(
+          info,
+          await conn.access(),
+          call.statements,
+          call.intMode,
+        );
         return results.map(encodeResultSet);
       }
     }
