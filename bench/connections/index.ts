@@ -454,8 +454,8 @@ async function opening(): Promise<void> {
     ["first statement", "platform", "raw", "ratio", "raw 2nd", "ratio", "goal"],
     row("SELECT 1 (pooled SQLite connection)", "select1"),
     row("point SELECT by primary key (pooled)", "point"),
-    row("CREATE TEMP TABLE x(y) (new SQLite connection)", "temp"),
-    row("CREATE TEMP TABLE + point SELECT (new)", "tempPoint"),
+    row("CREATE TEMP TABLE x(y) (private state, washed at close)", "temp"),
+    row("CREATE TEMP TABLE + point SELECT (washed)", "tempPoint"),
   ]);
 }
 

@@ -58,7 +58,8 @@ export class DeclaredTypes {
       // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
       // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
       if (db.sharesFileSchema && db.describer !== undefined) {
-        types = db.describer(body, n, db.stateful ? objectNames(db.raw, "temp") : NO_NAMES);
+        const temp = db.stateful ? (db.tempNamesNow ?? objectNames(db.raw, "temp")) : NO_NAMES;
+        types = db.describer(body, n, temp);
       }
       types ??= db.probeDeclaredTypes(body, n);
     }

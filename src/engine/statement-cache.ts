@@ -187,7 +187,7 @@ export class StatementCache {
       compiled: { sql: compiled, scan: compiledScan },
       info,
       columns,
-      rows: new RowFactory(columns),
+      rows: RowFactory.for(columns),
       decltypes: undefined,
       lazy: undefined,
       effects: undefined,

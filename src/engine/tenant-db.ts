@@ -80,6 +80,12 @@ export class TenantDb {
    * pragma, an attachment. Such a connection keeps its tenant open (see `Connection`).
    */
   stateful = false;
+  /**
+   * What that state is: only TEMP objects ("temp"), which `wash` can drop so that the connection
+   * serves another user instead of being closed; or something else too ("other": a pragma, an
+   * attachment, a script's unknown effects).
+   */
+  private ownState: "none" | "temp" | "other" = "none";
   /** The logical connection this one is lent to (see tenant-file.ts). */
   lessee: object | undefined;
   /** Parked by its lessee between statements, not in use (see `TenantFile.park`). */
@@ -286,7 +292,7 @@ export class TenantDb {
       this.statements.invalidate();
     }
     this.pristine = false;
-    if (temp) this.stateful = true;
+    if (temp) this.holdState("temp");
     else if (this.txn.explicit) this.txn.schemaChanged = true;
     else this.schemaTouched = true;
     return new ResultSetImpl([], [], [], 0, undefined);
@@ -326,8 +332,7 @@ export class TenantDb {
   private afterScript(): void {
     this.statements.clear();
     this.syncTransactionState();
-    this.pristine = false;
-    this.stateful = true;
+    this.holdState("other");
     this.schemaTouched = true;
   }
 
@@ -423,8 +428,7 @@ export class TenantDb {
       throw this.toError(e);
     }
     this.attached.set(alias, file);
-    this.pristine = false;
-    this.stateful = true;
+    this.holdState("other");
     this.statements.invalidate();
   }
 
@@ -448,6 +452,67 @@ export class TenantDb {
     this.txn.endImplicitRead();
     return this.raw.export();
   }
+
+  private holdState(kind: "temp" | "other"): void {
+    this.pristine = false;
+    this.stateful = true;
+    if (this.ownState !== "other") this.ownState = kind;
+  }
+
+  /**
+   * Drops the connection's TEMP objects when they are all the state it holds of its own, so that
+   * it can serve another user instead of being closed: dropping a few objects costs a fraction
+   * of opening a SQLite connection. Triggers, then views, then tables (their indexes go with
+   * them); a TEMP `sqlite_sequence` (AUTOINCREMENT) cannot be dropped, so such a connection is
+   * closed instead, as is one whose drops fail (TEMP foreign keys between tables with rows).
+   * Its empty TEMP database stays open. The connection is pristine afterwards only if it changed
+   * no rows (`last_insert_rowid()`, `changes()` and `total_changes()` all 0). False when it
+   * cannot be washed: the caller closes it.
+   */
+  wash(): boolean {
+    if (this.closed || this.ownState !== "temp" || this.txn.explicit) return false;
+    this.txn.endImplicitRead();
+    let left: unknown[] | undefined;
+    try {
+      const objects = (
+        this.raw.exec(
+          "SELECT type, name FROM temp.sqlite_schema ORDER BY type = 'table', type = 'view'",
+        )[0]?.values ?? []
+      ).map(([type, name]) => ({ type: String(type), name: String(name) }));
+      // Declared types still pending are computed first, on the TEMP schema they were for.
+      this.tempNamesNow = objects.map((o) => o.name.toLowerCase());
+      try {
+        this.settleTypes();
+      } finally {
+        this.tempNamesNow = undefined;
+      }
+      let script = "";
+      for (const { type, name } of objects) {
+        if (name.toLowerCase() === "sqlite_sequence") return false;
+        if (type === "index") continue; // goes with its table
+        script += `DROP ${type.toUpperCase()} temp.${quoteIdent(name)};`;
+      }
+      // One script (it stops at the first failure): the drops, then what is left.
+      const results = this.raw.exec(
+        `${script}SELECT (SELECT count(*) FROM temp.sqlite_schema), last_insert_rowid(), changes(), total_changes()`,
+      );
+      left = results[results.length - 1]?.values[0];
+    } catch {
+      return false;
+    }
+    if (left === undefined || left[0] !== 0) return false;
+    this.statements.clear();
+    this.stateful = false;
+    this.ownState = "none";
+    this.pristine = left[1] === 0 && left[2] === 0 && left[3] === 0;
+    return true;
+  }
+
+  /**
+   * While `wash` computes pending declared types: the names of the connection's TEMP objects
+   * (lower-cased), which it has just read (see `DeclaredTypes.of`).
+   */
+  tempNamesNow: readonly string[] | undefined;
 
   /** Rolls back an explicit transaction, if any (used on timeouts and connection close). */
   rollback(): void {
@@ -562,10 +627,7 @@ export class TenantDb {
   private afterStatement(entry: CachedStatement, sql: string): void {
     if (entry.readOnly) {
       // Reading a pragma can still set one (`PRAGMA foreign_keys = OFF` is "read-only").
-      if (entry.scan.firstWord === "PRAGMA") {
-        this.pristine = false;
-        this.stateful = true;
-      }
+      if (entry.scan.firstWord === "PRAGMA") this.holdState("other");
       return;
     }
     const word = entry.scan.firstWord;
@@ -578,12 +640,13 @@ export class TenantDb {
       return;
     }
     this.pristine = false;
-    if (word === "PRAGMA") this.stateful = true;
+    if (word === "PRAGMA") this.holdState("other");
     if (word === "CREATE" || word === "DROP" || word === "ALTER" || word === "PRAGMA") {
       // Own caches: a pragma (foreign_keys…) or a TEMP object changes this connection's programs.
       this.statements.invalidate(sql);
       const own = changesOwnStateOnly(entry.info);
-      if (own || entry.info.summary === undefined) this.stateful = true;
+      if (entry.info.summary === undefined) this.holdState("other");
+      else if (own) this.holdState(word === "PRAGMA" ? "other" : "temp");
       // The file's schema: every connection's caches are stale once the change is committed.
       if (!own) {
         if (this.txn.explicit) this.txn.schemaChanged = true;

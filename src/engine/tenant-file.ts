@@ -298,8 +298,9 @@ export class TenantFile {
 
   /**
    * Takes a connection back from `user`. It is kept for reuse unless it holds state of its own
-   * (TEMP objects, pragmas, attachments: see `TenantDb.stateful`); a non-pristine one goes back
-   * only to the same user. The pool drops its oldest entries beyond its size.
+   * (TEMP objects, pragmas, attachments: see `TenantDb.stateful`) — one whose only such state is
+   * TEMP objects is washed of them first (`TenantDb.wash`); a non-pristine one goes back only to
+   * the same user. The pool drops its oldest entries beyond its size.
    */
   giveBack(db: TenantDb, user: object): void {
     if (db.lessee !== user || !this.leased.delete(db)) return;
@@ -309,7 +310,7 @@ export class TenantFile {
     shared(this.sql).idle.delete(db);
     if (db.isClosed) return;
     db.rollback();
-    if (this.closedFlag || db.stateful) {
+    if (this.closedFlag || (db.stateful && !db.wash())) {
       db.close();
       return;
     }

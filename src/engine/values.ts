@@ -111,14 +111,34 @@ export function fromRaw(v: unknown, intMode: IntMode): Value {
   return v as Value;
 }
 
+/** Row factories by column list (see `RowFactory.for`). */
+const factories = new Map<string, RowFactory>();
+const MAX_FACTORIES = 256;
+
 /**
  * Builds rows that behave like libSQL's: own enumerable properties per column name (first of a
  * name wins), index access and `length` that are not enumerable (so `Object.keys`, spreading and
  * `JSON.stringify` see names only).
  */
 export class RowFactory {
+  /**
+   * The factory of a column list, shared by every statement and result with those columns:
+   * building one (a prototype V8 then optimizes as one) costs more than a point select's whole
+   * result, and statements are compiled anew on every new connection and after schema changes.
+   */
+  static for(columns: readonly string[]): RowFactory {
+    const key = columns.join("\u0000");
+    let f = factories.get(key);
+    if (f === undefined) {
+      if (factories.size >= MAX_FACTORIES) factories.clear();
+      f = new RowFactory(columns);
+      factories.set(key, f);
+    }
+    return f;
+  }
+
   private readonly proto: object | undefined;
-  constructor(private readonly columns: readonly string[]) {
+  private constructor(private readonly columns: readonly string[]) {
     // Names that look like array indexes ("1") collide with index access: those rows are built
     // the slow way, exactly as libSQL does (index first, the name only when not taken).
     const unique =

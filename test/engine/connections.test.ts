@@ -85,6 +85,79 @@ describe("several connections on one sql.js file", () => {
     file.close();
   });
 
+  it("washes a connection whose only state is TEMP objects, and lends it to the next user clean", () => {
+    const file = TenantFile.open(sql, "washed", undefined);
+    const first = {};
+    const a = file.lease(first);
+    run(a, "CREATE TABLE t (x)");
+    run(a, "INSERT INTO t VALUES (1)");
+    file.giveBack(a, first); // it wrote: last_insert_rowid() is 1 on it, so it is not lent on
+    const user = {};
+    const b = file.lease(user);
+    expect(b).not.toBe(a);
+    run(b, "CREATE TEMP TABLE mine (y INTEGER PRIMARY KEY AUTOINCREMENT UNIQUE)");
+    run(b, "CREATE TEMP VIEW v AS SELECT * FROM t");
+    run(b, "CREATE TEMP TABLE shadow (x)"); // shadows main.t's neighbour names only
+    run(b, "CREATE TEMP TABLE t (z, w)"); // shadows main.t itself
+    run(b, "CREATE TEMP TRIGGER gone AFTER INSERT ON main.t BEGIN DELETE FROM main.t; END");
+    run(b, "DROP TABLE temp.mine"); // its sqlite_sequence row goes, the table stays
+    expect(b.stateful).toBe(true);
+    file.giveBack(b, user);
+    // TEMP sqlite_sequence: cannot be dropped, so that connection was closed, not washed.
+    expect(b.isClosed).toBe(true);
+
+    const c = file.lease(user);
+    run(c, "CREATE TEMP TABLE t (z, w)");
+    run(c, "CREATE TEMP VIEW v AS SELECT * FROM t");
+    run(c, "CREATE TEMP TRIGGER gone AFTER INSERT ON main.t BEGIN DELETE FROM main.t; END");
+    expect(Object.keys(run(c, "SELECT * FROM t").columns)).toHaveLength(2);
+    file.giveBack(c, user);
+    expect(c.isClosed).toBe(false);
+    expect(c.stateful).toBe(false);
+    expect(c.pristine).toBe(true); // it changed no rows: anybody may have it
+
+    const d = file.lease({});
+    expect(d).toBe(c);
+    expect(run(d, "SELECT count(*) AS n FROM temp.sqlite_schema").rows[0]!.n).toBe(0);
+    // Its statements were compiled against the TEMP table: `t` is main's again, one column.
+    expect(run(d, "SELECT * FROM t").columns).toEqual(["x"]);
+    expect(() => run(d, "SELECT * FROM v")).toThrow(/no such table/);
+    run(d, "INSERT INTO t VALUES (2)"); // the TEMP trigger is gone with the rest
+    expect(count(d)).toBe(2);
+    expect(run(d, "PRAGMA temp_store").rows[0]![0]).toBe(2);
+    expect(run(d, "PRAGMA foreign_keys").rows[0]![0]).toBe(1);
+    file.close();
+  });
+
+  it("washes no connection that holds more than TEMP objects, or that changed rows", () => {
+    const file = TenantFile.open(sql, "unwashed", undefined);
+    const owner = file.lease({});
+    run(owner, "CREATE TABLE t (x)");
+    file.giveBack(owner, {});
+    for (const [state, lent] of [
+      ["PRAGMA cache_size = 10", false],
+      ["PRAGMA foreign_keys = OFF", false],
+      ["PRAGMA recursive_triggers", false], // reading a pragma may set one
+      ["INSERT INTO temp.mine VALUES (1)", "same user only"],
+    ] as const) {
+      const user = {};
+      const db = file.lease(user);
+      run(db, "CREATE TEMP TABLE mine (y)");
+      run(db, state);
+      file.giveBack(db, user);
+      if (lent === false) {
+        expect(db.isClosed, state).toBe(true);
+      } else {
+        // Washed of its TEMP table, but its last_insert_rowid() is 1: only its own user gets it.
+        expect(db.isClosed, state).toBe(false);
+        expect(db.pristine, state).toBe(false);
+        expect(file.lease({}), state).not.toBe(db);
+        expect(file.lease(user), state).toBe(db);
+      }
+    }
+    file.close();
+  });
+
   it("recycles a closed tenant's file for the next one, emptied and with none of its connections", () => {
     const first = TenantFile.open(sql, "first", undefined);
     const c = first.lease({});

@@ -125,6 +125,36 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
     acknowledged.push(name);
   });
 
+  it("a closed client's TEMP objects are gone for whoever gets its SQLite connection next", async () => {
+    // A client's SQLite connection whose only state was TEMP objects is washed and pooled when
+    // the client closes (not closed): the next clients must find nothing of it.
+    for (let round = 0; round < 3; round++) {
+      const ro = await client(roToken).transaction("read");
+      await ro.execute("CREATE TEMP TABLE users (id INTEGER PRIMARY KEY, name TEXT, age INTEGER)");
+      await ro.execute("CREATE TEMP VIEW everyone AS SELECT * FROM main.users");
+      await ro.execute(
+        "CREATE TEMP TRIGGER wipe AFTER INSERT ON main.users BEGIN DELETE FROM main.users WHERE id <> new.id; END",
+      );
+      await ro.commit();
+      ro.close();
+      const rw = client(rwToken);
+      const before = Number((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n);
+      const name = `${scheme}-after-washed-${round}`;
+      const rs = await rw.execute({
+        sql: "INSERT INTO users (name, age) VALUES (?, 8)",
+        args: [name],
+      });
+      expect(rs.rowsAffected).toBe(1);
+      acknowledged.push(name);
+      expect((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(before + 1);
+      const next = client(roToken);
+      expect((await next.execute("SELECT count(*) AS n FROM temp.sqlite_schema")).rows[0]!.n).toBe(
+        0,
+      );
+      expect((await next.execute("SELECT last_insert_rowid() AS r")).rows[0]!.r).toBe(0);
+    }
+  });
+
   it("a second client cannot see the first client's TEMP table", async () => {
     const a = await client(rwToken).transaction("write");
     await a.execute("CREATE TEMP TABLE secret (x)");

@@ -50,22 +50,8 @@ export function encodeResultSet(rs: ResultSet): WireResultSet {
   };
 }
 
-/** Row factories by column list: building one costs more than a point select's whole result. */
-const factories = new Map<string, RowFactory>();
-
-function rowFactory(columns: readonly string[]): RowFactory {
-  const key = columns.join("\u0000");
-  let f = factories.get(key);
-  if (f === undefined) {
-    if (factories.size >= 256) factories.clear();
-    f = new RowFactory(columns);
-    factories.set(key, f);
-  }
-  return f;
-}
-
 export function decodeResultSet(w: WireResultSet): ResultSet {
-  const rows = rowFactory(w.columns);
+  const rows = RowFactory.for(w.columns);
   return new ResultSetImpl(
     w.columns,
     w.columnTypes,
