@@ -3,6 +3,8 @@ import { type ChildProcess, fork } from "node:child_process";
 
 export interface ServerProcess {
   readonly url: string;
+  /** The child's process id (its threads' CPU times are in /proc/<pid>/task/). */
+  readonly pid: number;
   /** The child's user + system CPU time so far (µs). */
   cpu(): Promise<number>;
   close(): Promise<void>;
@@ -44,6 +46,7 @@ export async function startServerProcess(
   const { url } = (await next()) as { url: string };
   return {
     url,
+    pid: child.pid!,
     async cpu() {
       const reply = next();
       child.send("cpu");

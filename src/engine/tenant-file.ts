@@ -23,8 +23,13 @@ import type { TenantDbOptions } from "./sqljs-open.js";
 import type { SqlJsModule } from "./sqljs-types.js";
 import { TenantDb } from "./tenant-db.js";
 
-/** Idle connections a file keeps for reuse. */
-const POOL_SIZE = 4;
+/**
+ * Idle connections a file keeps for reuse (also how many its users may leave parked between
+ * statements). Fewer than a busy tenant's concurrent users made each turn close connections that
+ * the next turn opened again: with 4, eight clients reading one tenant spent 2× the CPU per read.
+ * The instance's budget (`IDLE_CONNECTIONS`) bounds the total across files.
+ */
+export const POOL_SIZE = 16;
 /**
  * A closed file is kept as a spare only if it never had more connections at once than this: SQLite
  * keeps closed connections' descriptors with the file, and spares must not hold many.

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { loadSqlJs } from "../../src/engine/loader.js";
 import { TenantDb } from "../../src/engine/tenant-db.js";
-import { TenantFile } from "../../src/engine/tenant-file.js";
+import { POOL_SIZE, TenantFile } from "../../src/engine/tenant-file.js";
 
 const sql = await loadSqlJs();
 const run = (db: TenantDb, text: string) => db.execute(text, undefined, "number");
@@ -177,17 +177,17 @@ describe("several connections on one sql.js file", () => {
 
   it("parks connections between statements; one its user went on with is never taken back", async () => {
     const file = TenantFile.open(sql, "parked", undefined);
-    const users = Array.from({ length: 6 }, () => ({}));
+    const users = Array.from({ length: POOL_SIZE + 2 }, () => ({}));
     const dbs = users.map((u) => file.lease(u));
-    for (const db of dbs.slice(0, 4)) {
+    for (const db of dbs.slice(0, POOL_SIZE)) {
       run(db, "SELECT 1");
       file.park(db);
     }
     // The first user goes on with its connection (only marked busy), while others park theirs:
     // more parked than the pool holds gives back the longest parked that is not busy.
     file.unpark(dbs[0]!);
-    file.park(dbs[4]!);
-    file.park(dbs[5]!);
+    file.park(dbs[POOL_SIZE]!);
+    file.park(dbs[POOL_SIZE + 1]!);
     expect(dbs[0]!.lessee).toBe(users[0]);
     expect(dbs[1]!.lessee).toBeUndefined();
     expect(dbs.slice(2).map((db) => db.lessee)).toEqual(users.slice(2));
@@ -197,7 +197,11 @@ describe("several connections on one sql.js file", () => {
     file.unpark(dbs[3]!); // busy at the next turn of the event loop: stays with its user
     await new Promise((r) => setTimeout(r, 0));
     expect(dbs[3]!.lessee).toBe(users[3]);
-    expect([0, 4, 5].map((i) => dbs[i]!.lessee)).toEqual([undefined, undefined, undefined]);
+    expect([0, 4, POOL_SIZE + 1].map((i) => dbs[i]!.lessee)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
     expect(dbs[3]!.isClosed).toBe(false);
     // Parked again later, it goes back at the following turn.
     file.park(dbs[3]!);
