@@ -17,6 +17,8 @@ export interface LazyTypes {
 
 /** Results with uncomputed declared types a connection tracks before it computes the oldest. */
 const MAX_PENDING_TYPES = 64;
+/** Connections of a file with pending types (closed ones included) before they are computed. */
+const MAX_PENDING_CONNECTIONS = 64;
 
 /**
  * Declared types of a query's `n` columns as the file's owner connection finds them, for a
@@ -42,8 +44,30 @@ export class DeclaredTypes {
    * needs none).
    */
   private pendingTypes: WeakRef<LazyTypes>[] = [];
+  /** Set when the connection closed and left its pending types to the file's owner. */
+  private leftToFile = false;
 
   constructor(private readonly db: TenantDb) {}
+
+  /**
+   * At the close of a connection that saw only the file's schema (no TEMP objects, attachments
+   * or DDL of its own transaction): its pending types stay pending, answered by the file's owner
+   * connection when read or settled with the file's (the owner settles everything before it
+   * closes). False when the file has no describer: the caller computes them now.
+   */
+  leaveToFile(): boolean {
+    if (this.db.describer === undefined) return false;
+    this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);
+    const { connections } = this.db.pending;
+    if (this.pendingTypes.length === 0) {
+      connections.delete(this.db);
+      return true;
+    }
+    this.leftToFile = true;
+    // Bounded: a file whose schema never changes would otherwise gather closed connections.
+    if (connections.size > MAX_PENDING_CONNECTIONS) this.settle();
+    return true;
+  }
 
   /** Declared types through a temporary view of the same query (sql.js lacks column_decltype). */
   of(entry: CachedStatement): string[] {
@@ -57,11 +81,15 @@ export class DeclaredTypes {
       // query for all its connections) unless a TEMP object may shadow a name of the file's — a
       // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
       // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
-      if (db.sharesFileSchema && db.describer !== undefined) {
-        const temp = db.stateful ? (db.tempNamesNow ?? objectNames(db.raw, "temp")) : NO_NAMES;
-        types = db.describer(body, n, temp);
+      if (this.leftToFile) {
+        types = db.describer?.(body, n, NO_NAMES); // closed: the file's owner answers
+      } else {
+        if (db.sharesFileSchema && db.describer !== undefined) {
+          const temp = db.stateful ? (db.tempNamesNow ?? objectNames(db.raw, "temp")) : NO_NAMES;
+          types = db.describer(body, n, temp);
+        }
+        types ??= db.probeDeclaredTypes(body, n);
       }
-      types ??= db.probeDeclaredTypes(body, n);
     }
     entry.decltypes = types ?? new Array(n).fill("");
     const lazy = entry.lazy?.deref();
@@ -125,9 +153,10 @@ export class DeclaredTypes {
 
   private settleLazy(lazy: LazyTypes | undefined): void {
     if (lazy === undefined || lazy.types !== undefined) return;
-    lazy.types = this.db.isClosed
-      ? new Array(lazy.entry.columns.length).fill("")
-      : this.of(lazy.entry);
+    lazy.types =
+      this.db.isClosed && !this.leftToFile
+        ? new Array(lazy.entry.columns.length).fill("")
+        : this.of(lazy.entry);
   }
 }
 

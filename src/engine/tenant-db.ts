@@ -240,7 +240,11 @@ export class TenantDb {
     const values = checkArguments(entry.scan, bound, args, intMode);
     if (entry.readOnly) this.txn.beginImplicitRead(this.attached);
     else {
-      if (this.pending.connections.size > 0) this.settleTypes();
+      // Pending declared types are computed before the schema may change — not before DML,
+      // which cannot change one unless this connection set a pragma (writable_schema).
+      if (this.pending.connections.size > 0 && !(entry.dml && this.ownState !== "other")) {
+        this.settleTypes();
+      }
       this.txn.endImplicitRead();
     }
     const { stmt } = entry;
@@ -525,7 +529,12 @@ export class TenantDb {
   /** Frees every statement and closes the connection (deleting the file if it created it). */
   close(): void {
     if (this.closed) return;
-    this.settleTypes();
+    // The file's owner answers the pending declared types of a connection that saw only the
+    // file's schema, later and only if they are read or the schema is about to change; others
+    // are computed now, while this connection can.
+    if (this.ownsFile || this.stateful || !this.sharesFileSchema || !this.types.leaveToFile()) {
+      this.settleTypes();
+    }
     this.txn.endImplicitRead();
     this.statements.clear();
     this.lastRowidStmt?.free();

@@ -158,6 +158,33 @@ describe("several connections on one sql.js file", () => {
     file.close();
   });
 
+  it("leaves a closed connection's pending declared types to the file's owner, right across DML and DDL", () => {
+    const file = TenantFile.open(sql, "types", undefined);
+    const a = file.lease({});
+    run(a, "CREATE TABLE t (x INTEGER, y TEXT)");
+    const b = file.lease({});
+    // First runs on this schema: their declared types are computed when read, not now.
+    const all = run(b, "SELECT * FROM t");
+    const one = run(b, "SELECT y FROM t");
+    b.close(); // computes nothing: the owner answers later
+    run(a, "INSERT INTO t VALUES (1, 'a')"); // DML cannot change a schema: still nothing computed
+    expect(all.columnTypes).toEqual(["INTEGER", "TEXT"]);
+    // DDL: what is still pending is computed first, on the schema the result came from (the
+    // file learns of the change as a logical connection tells it, after each statement).
+    for (const ddl of ["DROP TABLE t", "CREATE TABLE t (y BLOB)"]) {
+      run(a, ddl);
+      a.schemaTouched = false;
+      file.schemaChanged();
+    }
+    expect(one.columnTypes).toEqual(["TEXT"]);
+    // Closing the file computes what is still pending while its owner can.
+    const c = file.lease({});
+    const last = run(c, "SELECT * FROM t");
+    c.close();
+    file.close();
+    expect(last.columnTypes).toEqual(["BLOB"]);
+  });
+
   it("recycles a closed tenant's file for the next one, emptied and with none of its connections", () => {
     const first = TenantFile.open(sql, "first", undefined);
     const c = first.lease({});
