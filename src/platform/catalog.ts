@@ -152,7 +152,7 @@ export class Catalog {
         const d = op.r;
         // Its old name and id, and a lookup of its new name that found another database by id.
         this.forgetLookups(d.id, d.name);
-        this.db.run(
+        this.run(
           `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image, size_limit)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
@@ -181,22 +181,22 @@ export class Catalog {
       }
       case "dbdel":
         this.forgetLookups(op.id);
-        this.db.run("DELETE FROM databases WHERE id = ?", [op.id]);
+        this.run("DELETE FROM databases WHERE id = ?", [op.id]);
         return;
       case "group": {
         const g = op.r;
-        this.db.run(
+        this.run(
           "INSERT OR REPLACE INTO groups (name, id, created_at, location, delete_protection) VALUES (?, ?, ?, ?, ?)",
           [g.name, g.id, g.createdAt, g.location, g.delete_protection ? 1 : 0],
         );
         return;
       }
       case "groupdel":
-        this.db.run("DELETE FROM groups WHERE name = ?", [op.name]);
+        this.run("DELETE FROM groups WHERE name = ?", [op.name]);
         return;
       case "kv":
-        if (op.v === null) this.db.run("DELETE FROM kv WHERE key = ?", [op.k]);
-        else this.db.run("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", [op.k, op.v]);
+        if (op.v === null) this.run("DELETE FROM kv WHERE key = ?", [op.k]);
+        else this.run("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", [op.k, op.v]);
         return;
     }
   }
@@ -257,7 +257,7 @@ export class Catalog {
   private async compact(): Promise<void> {
     const covered = this.lastSeq;
     // The snapshot may also hold operations still pending; replaying them later is harmless.
-    this.db.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('log_seq', ?)", [covered]);
+    this.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('log_seq', ?)", [covered]);
     const image = this.db.export();
     await this.storage.save(keys.catalogSnapshot(), image);
     this.snapshotBytes = image.length;
@@ -344,10 +344,14 @@ export class Catalog {
     return this.change({ t: "kv", k: key, v: value });
   }
 
-  /** Prepared statements by SQL text (the catalog's queries are few and fixed). */
+  /**
+   * Prepared statements by SQL text (the catalog's queries and writes are few and fixed:
+   * compiling the database record's upsert took longer than running it).
+   */
   private readonly statements = new Map<string, RawStatement>();
 
-  private all(sql: string, params: unknown[] = []): Row[] {
+  /** Runs `sql` with `params` on its prepared statement, and hands each row to `row`. */
+  private query(sql: string, params: unknown[], row?: (st: RawStatement) => void): void {
     let st = this.statements.get(sql);
     if (st === undefined) {
       st = this.db.prepare(sql);
@@ -355,21 +359,31 @@ export class Catalog {
     }
     try {
       st.bind(params);
-      const out: Row[] = [];
-      const cols = st.getColumnNames();
-      while (st.step()) {
-        const v = st.get();
-        const row: Row = {};
-        cols.forEach((c, i) => {
-          row[c] = v[i];
-        });
-        out.push(row);
-      }
-      return out;
+      while (st.step()) row?.(st);
     } finally {
       if (this.statements.get(sql) === st) st.reset();
       else st.free();
     }
+  }
+
+  /** Runs a write. */
+  private run(sql: string, params: unknown[]): void {
+    this.query(sql, params);
+  }
+
+  private all(sql: string, params: unknown[] = []): Row[] {
+    const out: Row[] = [];
+    let cols: string[] | undefined;
+    this.query(sql, params, (st) => {
+      cols ??= st.getColumnNames();
+      const v = st.get();
+      const r: Row = {};
+      cols.forEach((c, i) => {
+        r[c] = v[i];
+      });
+      out.push(r);
+    });
+    return out;
   }
 
   getGroup(name: string): GroupInfo | undefined {
