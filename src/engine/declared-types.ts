@@ -5,9 +5,20 @@
  */
 
 import { replaceParams } from "./sql-scan.js";
-import type { RawDatabase } from "./sqljs-types.js";
+import type { RawDatabase, SqlJsModule } from "./sqljs-types.js";
 import type { CachedStatement } from "./statement-cache.js";
 import type { TenantDb } from "./tenant-db.js";
+import { registerVectorFunctions } from "./vector.js";
+
+/**
+ * A closed file's tables and views (their `CREATE` statements, in creation order), which the
+ * declared types still pending when it closed are computed from, on a scratch database, if they
+ * are ever read (see `DeclaredTypes.detach`).
+ */
+export interface SchemaCopy {
+  readonly sql: SqlJsModule;
+  readonly ddl: readonly string[];
+}
 
 /** Declared types handed out uncomputed: filled when first read, or before the schema may change. */
 export interface LazyTypes {
@@ -46,6 +57,8 @@ export class DeclaredTypes {
   private pendingTypes: WeakRef<LazyTypes>[] = [];
   /** Set when the connection closed and left its pending types to the file's owner. */
   private leftToFile = false;
+  /** Set when the file closed with types of this connection pending (see `detach`). */
+  private detached: SchemaCopy | undefined;
 
   constructor(private readonly db: TenantDb) {}
 
@@ -55,6 +68,20 @@ export class DeclaredTypes {
    * connection when read or settled with the file's (the owner settles everything before it
    * closes). False when the file has no describer: the caller computes them now.
    */
+  /**
+   * The file closes while types of this connection, which saw only the file's schema, are
+   * pending: most belong to results nobody will read again (a result is known to be unreachable
+   * only after a full garbage collection), so rather than probing each now they are computed
+   * from a copy of the file's schema if they are ever read. False for a connection with TEMP
+   * objects, attachments or DDL of its own transaction: its close computes them.
+   */
+  detach(schema: SchemaCopy): boolean {
+    if (this.db.stateful || !this.db.sharesFileSchema) return false;
+    this.pendingTypes = [];
+    this.detached = schema;
+    return true;
+  }
+
   leaveToFile(): boolean {
     if (this.db.describer === undefined) return false;
     this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);
@@ -81,7 +108,9 @@ export class DeclaredTypes {
       // query for all its connections) unless a TEMP object may shadow a name of the file's — a
       // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
       // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
-      if (this.leftToFile) {
+      if (this.detached !== undefined) {
+        types = typesFromCopy(this.detached, body, n);
+      } else if (this.leftToFile) {
         types = db.describer?.(body, n, NO_NAMES); // closed: the file's owner answers
       } else {
         if (db.sharesFileSchema && db.describer !== undefined) {
@@ -157,6 +186,24 @@ export class DeclaredTypes {
       this.db.isClosed && !this.leftToFile
         ? new Array(lazy.entry.columns.length).fill("")
         : this.of(lazy.entry);
+  }
+}
+
+/** Declared types of a query on a scratch database made from `schema` (see `SchemaCopy`). */
+function typesFromCopy(schema: SchemaCopy, body: string, n: number): string[] | undefined {
+  const scratch = new schema.sql.Database(null);
+  try {
+    registerVectorFunctions(schema.sql, scratch.db);
+    for (const ddl of schema.ddl) {
+      try {
+        scratch.exec(ddl);
+      } catch {
+        /* e.g. a virtual table of a module this engine lacks: its columns get no types */
+      }
+    }
+    return probeDeclaredTypes(scratch, body, n);
+  } finally {
+    scratch.close();
   }
 }
 

@@ -376,6 +376,7 @@ export class TenantFile {
     this.closedFlag = true;
     clearTimeout(this.parkTimer);
     const { idle, spares } = shared(this.sql);
+    this.detachPendingTypes();
     for (const db of this.parked) idle.delete(db);
     this.parked.clear();
     for (const { db } of this.idle.splice(0)) {
@@ -390,6 +391,29 @@ export class TenantFile {
     if (spares.length < SPARE_FILES && this.highWater <= SPARE_MAX_CONNECTIONS && this.emptied()) {
       spares.push(this.owner);
     } else this.owner.close();
+  }
+
+  /**
+   * Hands the declared types still pending on this file's connections a copy of its tables and
+   * views to be computed from if they are ever read (see `DeclaredTypes.detach`), instead of
+   * probing each as the file closes.
+   */
+  private detachPendingTypes(): void {
+    const { connections } = this.pendingTypes;
+    if (connections.size === 0) return;
+    let ddl: string[];
+    try {
+      this.owner.endImplicitRead();
+      ddl = (
+        this.owner.raw.exec(
+          "SELECT sql FROM sqlite_schema WHERE type IN ('table', 'view') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+        )[0]?.values ?? []
+      ).map((r) => String(r[0]));
+    } catch {
+      return; // the connections' closes compute them
+    }
+    const copy = { sql: this.sql, ddl };
+    for (const db of [...connections]) if (db.types.detach(copy)) connections.delete(db);
   }
 
   /**

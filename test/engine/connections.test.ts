@@ -158,7 +158,7 @@ describe("several connections on one sql.js file", () => {
     file.close();
   });
 
-  it("leaves a closed connection's pending declared types to the file's owner, right across DML and DDL", () => {
+  it("leaves a closed connection's pending declared types to the file's owner, right across DML, DDL and the file's close", () => {
     const file = TenantFile.open(sql, "types", undefined);
     const a = file.lease({});
     run(a, "CREATE TABLE t (x INTEGER, y TEXT)");
@@ -177,12 +177,23 @@ describe("several connections on one sql.js file", () => {
       file.schemaChanged();
     }
     expect(one.columnTypes).toEqual(["TEXT"]);
-    // Closing the file computes what is still pending while its owner can.
+    // What is still pending when the file closes is computed from a copy of its tables and
+    // views, if read: a view, a join, an expression, a vector function, a bad body.
+    run(a, "CREATE VIEW v AS SELECT y AS z FROM t");
+    run(a, "CREATE TABLE u (k INTEGER PRIMARY KEY, e F32_BLOB(2))");
+    a.schemaTouched = false;
+    file.schemaChanged();
     const c = file.lease({});
     const last = run(c, "SELECT * FROM t");
+    const view = run(c, "SELECT z, k, e, vector_extract(e) AS x FROM v, u");
     c.close();
+    const d = file.lease({});
+    const open = run(d, "SELECT k + 1 AS n, e FROM u"); // on a connection still open at close
     file.close();
+    expect(d.isClosed).toBe(true);
     expect(last.columnTypes).toEqual(["BLOB"]);
+    expect(view.columnTypes).toEqual(["BLOB", "INTEGER", "F32_BLOB(2)", ""]);
+    expect(open.columnTypes).toEqual(["", "F32_BLOB(2)"]);
   });
 
   it("recycles a closed tenant's file for the next one, emptied and with none of its connections", () => {
