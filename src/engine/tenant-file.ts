@@ -439,6 +439,8 @@ interface Shared {
   readonly spares: TenantDb[];
   /** Idle connections of every file, longest idle first, with their file. */
   readonly idle: Map<TenantDb, TenantFile>;
+  /** An empty database, the source of new tenants' files (see `copyImage`). */
+  empty?: TenantDb;
 }
 
 const sharedByModule = new WeakMap<SqlJsModule, Shared>();
@@ -459,7 +461,12 @@ let mainName: number | undefined;
  * backup API: one write transaction, seen by other connections as a commit.
  */
 function copyImage(sql: SqlJsModule, dest: TenantDb, image: Uint8Array | undefined): void {
-  const source = new TenantDb(sql, image, { journalMode: "delete", defaults: false });
+  // A new tenant's empty database comes from one empty source per instance, which backups only
+  // read (opening a database costs more than the copy).
+  const empty = image === undefined;
+  const source = empty
+    ? (shared(sql).empty ??= new TenantDb(sql, undefined, { journalMode: "delete", defaults: false }))
+    : new TenantDb(sql, image, { journalMode: "delete", defaults: false });
   try {
     mainName ??= sql.stringToNewUTF8("main");
     const backup = sql._sqlite3_backup_init(dest.raw.db, mainName, source.raw.db, mainName);
@@ -473,6 +480,6 @@ function copyImage(sql: SqlJsModule, dest: TenantDb, image: Uint8Array | undefin
   } catch (e) {
     throw toSqliteError(e);
   } finally {
-    source.close();
+    if (!empty) source.close();
   }
 }
