@@ -456,6 +456,13 @@ function shared(sql: SqlJsModule): Shared {
 
 let mainName: number | undefined;
 
+/** The instance's empty database, the source of new tenants' files (see `copyImage`). */
+function emptySource(sql: SqlJsModule): TenantDb {
+  const store = shared(sql);
+  store.empty ??= new TenantDb(sql, undefined, { journalMode: "delete", defaults: false });
+  return store.empty;
+}
+
 /**
  * Copies `image` (or an empty database) over the database of `dest`'s connection with SQLite's
  * backup API: one write transaction, seen by other connections as a commit.
@@ -465,7 +472,7 @@ function copyImage(sql: SqlJsModule, dest: TenantDb, image: Uint8Array | undefin
   // read (opening a database costs more than the copy).
   const empty = image === undefined;
   const source = empty
-    ? (shared(sql).empty ??= new TenantDb(sql, undefined, { journalMode: "delete", defaults: false }))
+    ? emptySource(sql)
     : new TenantDb(sql, image, { journalMode: "delete", defaults: false });
   try {
     mainName ??= sql.stringToNewUTF8("main");
