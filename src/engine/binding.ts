@@ -11,14 +11,14 @@ import {
   fromRaw,
   type InArgs,
   type IntMode,
+  type Row,
   type RowFactory,
   toBound,
   type Value,
 } from "./values.js";
+import type { WasmHeap } from "./wasm-heap.js";
 
 const SQLITE_ROW = 100;
-/** sql.js's read options for integers read exactly (one object, not one per row). */
-const BIGINTS = { useBigInt: true } as const;
 const INT64_MARK = " AS  INTEGER)";
 
 export interface BoundArguments {
@@ -288,25 +288,83 @@ export function bindAll(
 }
 
 /** Reads the current row of `stmt`, integers exactly (with `exact`, or beyond 2^53). */
-export function readRow(stmt: RawStatement, rows: RowFactory, exact: boolean, intMode: IntMode) {
-  let raw = stmt.get(null, exact ? BIGINTS : undefined);
-  if (!exact) {
-    for (let i = 0; i < raw.length; i++) {
-      const v = raw[i];
-      if (typeof v === "number" && (v > Number.MAX_SAFE_INTEGER || v < Number.MIN_SAFE_INTEGER)) {
-        // Maybe an INTEGER beyond 2^53 read through a double: read again exactly.
-        raw = stmt.get(null, BIGINTS);
+const SQLITE_INTEGER = 1;
+const SQLITE_FLOAT = 2;
+const SQLITE_TEXT = 3;
+const SQLITE_BLOB = 4;
+const decoder = new TextDecoder();
+
+/**
+ * The current row of statement `handle`, read straight through SQLite's C API (sql.js's `get`
+ * costs more per column), with values as libSQL's client gives them: an INTEGER as `intMode`
+ * says (exactly, through its text, beyond 2^53), a REAL as a number, TEXT up to a NUL,
+ * a BLOB as an ArrayBuffer of its own, NULL as null.
+ */
+export function readRow(
+  sql: SqlJsModule,
+  heap: WasmHeap,
+  handle: number,
+  rows: RowFactory,
+  intMode: IntMode,
+): Row {
+  const n = sql._sqlite3_data_count(handle);
+  const values: Value[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    switch (sql._sqlite3_column_type(handle, i)) {
+      case SQLITE_INTEGER: {
+        const d = sql._sqlite3_column_double(handle, i);
+        if (Number.isSafeInteger(d)) {
+          values[i] = intMode === "number" ? d : intMode === "bigint" ? BigInt(d) : String(d);
+        } else {
+          values[i] = fromRaw(BigInt(text(sql, heap, handle, i)), intMode);
+        }
         break;
       }
+      case SQLITE_FLOAT:
+        values[i] = sql._sqlite3_column_double(handle, i);
+        break;
+      case SQLITE_TEXT:
+        values[i] = text(sql, heap, handle, i);
+        break;
+      case SQLITE_BLOB: {
+        const ptr = sql._sqlite3_column_blob(handle, i);
+        const size = sql._sqlite3_column_bytes(handle, i);
+        values[i] = size === 0 ? new ArrayBuffer(0) : heap.u8().slice(ptr, ptr + size).buffer;
+        break;
+      }
+      default:
+        values[i] = null;
     }
   }
-  // sql.js's row is ours: converted in place (only integers read exactly and blobs change).
-  for (let i = 0; i < raw.length; i++) {
-    const v = raw[i];
-    if (typeof v === "bigint" || (typeof v === "object" && v !== null))
-      raw[i] = fromRaw(v, intMode);
+  return rows.make(values);
+}
+
+/**
+ * Column `i` of the current row as text, up to its first NUL as libSQL's client reads it (short
+ * ASCII decoded here, the rest by TextDecoder).
+ */
+function text(sql: SqlJsModule, heap: WasmHeap, handle: number, i: number): string {
+  const ptr = sql._sqlite3_column_text(handle, i);
+  let end = ptr + sql._sqlite3_column_bytes(handle, i);
+  const u8 = heap.u8(); // after the calls above, which may allocate (and grow the heap)
+  if (end - ptr <= 32) {
+    let s = "";
+    for (let j = ptr; j < end; j++) {
+      const b = u8[j]!;
+      if (b === 0) return s;
+      if (b >= 0x80) return decoder.decode(u8.subarray(ptr, nulAt(u8, j, end)));
+      s += String.fromCharCode(b);
+    }
+    return s;
   }
-  return rows.make(raw as Value[]);
+  end = nulAt(u8, ptr, end);
+  return decoder.decode(u8.subarray(ptr, end));
+}
+
+/** The first NUL in `u8` from `from` before `end`, or `end`. */
+function nulAt(u8: Uint8Array, from: number, end: number): number {
+  const at = u8.indexOf(0, from);
+  return at < 0 || at > end ? end : at;
 }
 
 /** `last_insert_rowid()`, read through `st` (a prepared `SELECT last_insert_rowid()`). */

@@ -42,6 +42,12 @@ export interface SqlJsModule {
   _sqlite3_step(stmt: number): number;
   _sqlite3_reset(stmt: number): number;
   _sqlite3_column_double(stmt: number, column: number): number;
+  _sqlite3_column_type(stmt: number, column: number): number;
+  _sqlite3_column_bytes(stmt: number, column: number): number;
+  /** A pointer to the column's bytes (0 for an empty blob; valid until the next step or reset). */
+  _sqlite3_column_blob(stmt: number, column: number): number;
+  /** Columns of the current row (0 before the first step and after the last). */
+  _sqlite3_data_count(stmt: number): number;
   /** A pointer to the column's UTF-8 text (valid until the next step or reset). */
   _sqlite3_column_text(stmt: number, column: number): number;
   _sqlite3_sql(stmt: number): number;

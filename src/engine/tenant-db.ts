@@ -61,6 +61,7 @@ import {
 import { TransactionState } from "./transaction-state.js";
 import { type InArgs, type IntMode, type ResultSet, ResultSetImpl } from "./values.js";
 import { registerVectorFunctions } from "./vector.js";
+import { heapOf } from "./wasm-heap.js";
 
 /** SQLite's `max_page_count` on a connection never capped (a build constant of sql.js's SQLite). */
 let uncappedPages: number | undefined;
@@ -252,9 +253,11 @@ export class TenantDb {
       if (bound.simple !== undefined) bindSimple(this.sql, this.handles, stmt, bound.simple);
       else bindAll(this.sql, this.handles, stmt, values);
       const rows = [];
-      const exact = intMode !== "number";
-      while (stmt.step()) {
-        rows.push(readRow(stmt, entry.rows, exact, intMode));
+      if (stmt.step()) {
+        const handle = this.handles.of(stmt);
+        const heap = heapOf(this.sql);
+        do rows.push(readRow(this.sql, heap, handle, entry.rows, intMode));
+        while (stmt.step());
       }
       stmt.reset();
       const changes = entry.dml ? this.raw.getRowsModified() : 0;

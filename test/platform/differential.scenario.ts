@@ -177,6 +177,11 @@ export const steps: Step[] = [
   q(
     "SELECT NULL AS nothing, 0 AS zero, -0.0 AS negzero, 1e308 * 10 AS inf, x'' AS emptyblob, '' AS emptytext",
   ),
+  q("SELECT 'a' || char(0) || 'b' AS nul, 'x' || char(0) AS trailing, length('a' || char(0)) AS n"),
+  q(
+    "SELECT replace(hex(zeroblob(20)), '00', 'é') AS long2byte, replace(hex(zeroblob(33)), '00', 'z') AS ascii33, replace(hex(zeroblob(32)), '00', 'z') AS ascii32, 'ünï' AS short2byte",
+  ),
+  q("SELECT zeroblob(3) AS zeros, x'616263' AS textblob, 2.0 AS real2, 1e-300 AS tiny"),
   q("SELECT 9007199254740991 AS maxsafe, -9007199254740991 AS minsafe"),
   q("SELECT 9007199254740992 AS unsafe"),
   q("SELECT 9223372036854775807 AS i64max, -9223372036854775808 AS i64min"),
