@@ -63,12 +63,6 @@ export class DeclaredTypes {
   constructor(private readonly db: TenantDb) {}
 
   /**
-   * At the close of a connection that saw only the file's schema (no TEMP objects, attachments
-   * or DDL of its own transaction): its pending types stay pending, answered by the file's owner
-   * connection when read or settled with the file's (the owner settles everything before it
-   * closes). False when the file has no describer: the caller computes them now.
-   */
-  /**
    * The file closes while types of this connection, which saw only the file's schema, are
    * pending: most belong to results nobody will read again (a result is known to be unreachable
    * only after a full garbage collection), so rather than probing each now they are computed
@@ -82,6 +76,13 @@ export class DeclaredTypes {
     return true;
   }
 
+  /**
+   * At the close of a connection that saw only the file's schema (no TEMP objects, attachments
+   * or DDL of its own transaction): its pending types stay pending, answered by the file's owner
+   * connection when read, or settled with the file's before its schema changes (and when the
+   * file closes, `detach` takes over). False when the file has no describer: the caller computes
+   * them now.
+   */
   leaveToFile(): boolean {
     if (this.db.describer === undefined) return false;
     this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);

@@ -460,6 +460,7 @@ export class TenantDb {
     return this.raw.export();
   }
 
+  /** Records that the connection now holds state of its own, and of what kind (`ownState`). */
   private holdState(kind: "temp" | "other"): void {
     this.pristine = false;
     this.stateful = true;
