@@ -119,10 +119,28 @@ export class TenantHost {
     private readonly port: HostPort,
     private readonly shared: Int32Array,
     private readonly options: HostOptions,
-  ) {
-    // The heartbeat: it stops while a statement holds the thread (see tenant-threads.ts).
-    const beat = setInterval(() => Atomics.add(shared, SHARED_SLOTS.beat, 1), BEAT_MS);
-    (beat as { unref?: () => void }).unref?.();
+  ) {}
+
+  /**
+   * The heartbeat (see tenant-threads.ts): bumped when a request arrives and every `BEAT_MS`
+   * while any runs here, so it stops while a statement holds the thread. The platform watches it
+   * only while it waits for a request, so an idle thread does not wake up for it.
+   */
+  private beat: ReturnType<typeof setInterval> | undefined;
+  /** Requests running here (started and not answered). */
+  private runs = 0;
+
+  private started(): void {
+    Atomics.add(this.shared, SHARED_SLOTS.beat, 1);
+    if (this.runs++ > 0) return;
+    this.beat = setInterval(() => Atomics.add(this.shared, SHARED_SLOTS.beat, 1), BEAT_MS);
+    (this.beat as { unref?: () => void }).unref?.();
+  }
+
+  private finished(): void {
+    if (--this.runs > 0) return;
+    clearInterval(this.beat);
+    this.beat = undefined;
   }
 
   /** Handles a message of the platform. */
@@ -154,6 +172,15 @@ export class TenantHost {
   }
 
   private async run(m: Extract<ToThread, { t: "run" }>): Promise<void> {
+    this.started();
+    try {
+      await this.answer(m);
+    } finally {
+      this.finished();
+    }
+  }
+
+  private async answer(m: Extract<ToThread, { t: "run" }>): Promise<void> {
     let hc = this.conns.get(m.conn);
     if (hc === undefined) {
       hc = this.connection(m.conn, m.tenant);
