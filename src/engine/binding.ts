@@ -8,9 +8,9 @@ import { type ScanResult, scanSql } from "./sql-scan.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
 import {
   type BoundValue,
-  fromRaw,
   type InArgs,
   type IntMode,
+  integerOf,
   type Row,
   type RowFactory,
   toBound,
@@ -316,7 +316,7 @@ export function readRow(
         if (Number.isSafeInteger(d)) {
           values[i] = intMode === "number" ? d : intMode === "bigint" ? BigInt(d) : String(d);
         } else {
-          values[i] = fromRaw(BigInt(text(sql, heap, handle, i)), intMode);
+          values[i] = integerOf(BigInt(text(sql, heap, handle, i)), intMode);
         }
         break;
       }

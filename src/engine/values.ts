@@ -91,24 +91,19 @@ function describeType(v: unknown): string {
   return typeof v;
 }
 
-/** Converts a value read from sql.js (read with `useBigInt` when `exact`) to the caller's `intMode`. */
-export function fromRaw(v: unknown, intMode: IntMode): Value {
-  if (typeof v === "bigint") {
-    if (intMode === "bigint") return v;
-    if (intMode === "string") return v.toString();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new RangeError(
-        "Received integer which cannot be safely represented as a JavaScript number",
-      );
-    }
-    return Number(v);
+/**
+ * An INTEGER read exactly (beyond 2^53, through its text) in the caller's `intMode`; a RangeError
+ * in "number" mode when it is not a safe integer, as libSQL's client throws.
+ */
+export function integerOf(v: bigint, intMode: IntMode): Value {
+  if (intMode === "bigint") return v;
+  if (intMode === "string") return v.toString();
+  if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new RangeError(
+      "Received integer which cannot be safely represented as a JavaScript number",
+    );
   }
-  if (v instanceof Uint8Array) {
-    return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength
-      ? (v.buffer as ArrayBuffer)
-      : (v.slice().buffer as ArrayBuffer);
-  }
-  return v as Value;
+  return Number(v);
 }
 
 /** Row factories by column list (see `RowFactory.for`). */
