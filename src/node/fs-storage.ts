@@ -2,9 +2,6 @@ import {
   closeSync,
   type Dir,
   constants as fsConstants,
-  fstat as fsFstat,
-  open as fsOpen,
-  read as fsRead,
   stat as fsStat,
   write as fsWrite,
   ftruncateSync,
@@ -24,9 +21,22 @@ import {
   storageClosedError,
 } from "../storage/backend-checks.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
-import { closeFd, fsCall, isCode, syncDir, syncFile, writeFileAtomic } from "./atomic-file.js";
+import { fsCall, isCode, syncDir, syncFile, writeFileAtomic } from "./atomic-file.js";
 import { acquireDirLock, releaseDirLock } from "./dir-lock.js";
 import { sweepTempFiles } from "./fs-sweep.js";
+import {
+  advance,
+  appendRecord,
+  checkpoint,
+  emptyTail,
+  encodeRecord,
+  imagePageSize,
+  type LogTail,
+  logPathOf,
+  readWhole,
+  replay,
+  truncateLog,
+} from "./page-log.js";
 
 /** Options for {@link FsStorage.open}. */
 export interface FsStorageOptions {
@@ -50,13 +60,27 @@ export interface FsStorageOptions {
    * peer, such as another CLI command — before failing (default 0). Others fail at once.
    */
   lockWaitMs?: number;
+  /**
+   * Bytes of SQLite images kept in memory so that a save can log only the pages it changed
+   * (default 64 MiB; 0 turns the page log off, and every save replaces the whole file). An image
+   * bigger than a quarter of this is always saved whole.
+   */
+  pageLogCacheBytes?: number;
 }
 
 /**
  * A `Storage` over a directory: key `a/b/c` is the file `<root>/a/b/c`. `save` writes a unique
  * temp file in the same directory, fsyncs it, renames it over the target and fsyncs the directory,
- * so after a crash a key holds either its old or its new bytes, never a torn file. Saves of one
- * key run one after another in call order (the last call wins).
+ * so after a crash a key holds either its old or its new bytes, never a torn file. Operations on
+ * one key run one after another in call order (the last save wins).
+ *
+ * A save of a SQLite database image whose previous image this storage still holds in memory (it
+ * saved or loaded it) is one durable append instead: the pages that changed, as a record of the
+ * key's page log (`<file>~log`, see `page-log.ts`) — one sync where a replacement costs a file
+ * creation, a rename and two syncs, and bytes in proportion to the change, not to the database.
+ * `load` replays the log over the file. When the log outgrows the image, or the image leaves the
+ * memory budget, or the storage closes, the image is written over the file in place and the log
+ * emptied, so a data directory closed cleanly holds plain SQLite files.
  *
  * One process at a time may have a directory open: `open` in another process fails with
  * `STORAGE_LOCKED`, naming the process that holds it (two writers would lose each other's
@@ -89,10 +113,29 @@ export class FsStorage implements Storage {
   readonly #knownDirs = new Set<string>();
   /** Bounds `overwriteMany`'s fdatasyncs in flight (see SYNCS_AT_ONCE). */
   readonly #syncSlots = new Slots(SYNCS_AT_ONCE);
+  /**
+   * The last image of keys whose saves go to their page log, least recently used first. A key
+   * whose log holds records is always here (its log only makes sense with it) until a
+   * checkpoint empties the log; a key that is not here has an empty log, or one this process
+   * has not read yet.
+   */
+  readonly #images = new Map<string, LoggedImage>();
+  #imageBytes = 0;
+  /** Of those, bytes of images whose checkpoint is queued (they count as gone). */
+  #leavingBytes = 0;
+  readonly #cacheBytes: number;
 
   private constructor(root: string, options: FsStorageOptions) {
     this.root = resolve(root);
     this.#beforeRename = options.beforeRename;
+    const cache = options.pageLogCacheBytes ?? DEFAULT_PAGE_LOG_CACHE;
+    if (!Number.isSafeInteger(cache) || cache < 0) {
+      throw new TenantliteError(
+        "STORAGE_INVALID_ARGUMENT",
+        "pageLogCacheBytes must be a whole number of bytes, 0 or more (0 turns the page log off)",
+      );
+    }
+    this.#cacheBytes = cache;
   }
 
   /**
@@ -113,35 +156,64 @@ export class FsStorage implements Storage {
     return storage;
   }
 
-  /** The bytes in `key`'s file, or `undefined` when there is no such file. */
+  /**
+   * The bytes in `key`'s file (with its page log replayed), or `undefined` when there is no such
+   * file. Waits for earlier saves and deletes of the key.
+   */
   load(key: string): Promise<Uint8Array | undefined> {
-    return this.#run(key, async (path) => {
-      // Every step runs on the thread pool: loads serve requests, and a file-system call on the
-      // main thread stalls every other request while the disk (or its journal) is busy. The
-      // descriptor pins the inode, so a concurrent save's rename cannot change what is read.
-      let fd: number;
-      try {
-        fd = await fsCall<number>((cb) => fsOpen(path, "r", cb));
-      } catch (e) {
-        if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
-        throw e;
-      }
-      try {
-        const stats = await fsCall<Stats>((cb) => fsFstat(fd, cb));
-        if (!stats.isFile()) return undefined;
-        const bytes = new Uint8Array(stats.size);
-        for (let done = 0; done < bytes.length; ) {
-          const n = await fsCall<number>((cb) =>
-            fsRead(fd, bytes, done, bytes.length - done, done, cb),
-          );
-          if (n === 0) return bytes.subarray(0, done).slice();
-          done += n;
-        }
-        return bytes;
-      } finally {
-        await closeFd(fd);
-      }
-    });
+    return this.#run(key, (path) => this.#serialize(key, () => this.#load(key, path)));
+  }
+
+  async #load(key: string, path: string): Promise<Uint8Array | undefined> {
+    const held = this.#images.get(key);
+    if (held !== undefined) {
+      this.#images.delete(key);
+      this.#images.set(key, held);
+      return held.image.slice();
+    }
+    // Every step runs on the thread pool: loads serve requests, and a file-system call on the
+    // main thread stalls every other request while the disk (or its journal) is busy.
+    const base = await readWhole(path);
+    if (base === undefined) return undefined;
+    const found = await this.#readLog(path, base);
+    const image = found?.image ?? base;
+    if (this.#loggable(image)) {
+      this.#remember(key, { path, image: image.slice(), tail: found?.tail ?? emptyTail() });
+    } else if (found !== undefined && found.tail.bytes > 0) {
+      await checkpoint(path, image); // too big to keep: the file takes the log's pages now
+    }
+    return image;
+  }
+
+  /**
+   * Replays the page log of the file at `path` (whose bytes are `base`, changed in place) and cuts
+   * off what follows its last valid record; `undefined` when there is no log or it is empty.
+   */
+  async #readLog(
+    path: string,
+    base: Uint8Array,
+    log?: Uint8Array,
+  ): Promise<{ image: Uint8Array; tail: LogTail } | undefined> {
+    const bytes = log ?? (await readWhole(logPathOf(path)));
+    if (bytes === undefined || bytes.length === 0) return undefined;
+    const { image, tail } = replay(base, bytes);
+    if (tail.bytes < bytes.length) await truncateLog(logPathOf(path), tail.bytes);
+    return { image, tail };
+  }
+
+  /** The image of a key this process does not hold: `undefined` unless its log has records. */
+  async #recover(path: string): Promise<{ image: Uint8Array; tail: LogTail } | undefined> {
+    const log = await readWhole(logPathOf(path));
+    if (log === undefined || log.length === 0) return undefined;
+    const base = await readWhole(path);
+    if (base === undefined) {
+      // A log without its file (never left by this storage, which deletes logs first) has
+      // nothing to apply to.
+      await truncateLog(logPathOf(path), 0);
+      return undefined;
+    }
+    const found = await this.#readLog(path, base, log);
+    return found !== undefined && found.tail.bytes > 0 ? found : undefined;
   }
 
   /** Atomically and durably replaces `key`'s file (temp file, fsync, rename, fsync dir). */
@@ -150,14 +222,124 @@ export class FsStorage implements Storage {
       assertBytes(bytes);
       // The write runs on the thread pool after this returns: it needs bytes nobody changes.
       const copy = options?.transfer === true ? bytes : bytes.slice();
-      return this.#serialize(key, () => this.#write(key, path, copy));
+      return this.#serialize(key, () => this.#save(key, path, copy));
     });
+  }
+
+  /** One save, its turn come: a page-log record when it can be one, else a whole file. */
+  async #save(key: string, path: string, bytes: Uint8Array): Promise<void> {
+    let held = this.#images.get(key);
+    if (held !== undefined) this.#forget(key);
+    else {
+      // Not held: the key may still have a log, from before a restart. Replaying it first keeps
+      // its records from being replayed over the new file later.
+      const found = await this.#recover(path).catch((e: unknown) => {
+        throw writeError(key, e);
+      });
+      if (found !== undefined) held = { path, image: found.image, tail: found.tail };
+    }
+    if (held !== undefined && this.#loggable(bytes)) {
+      const record = encodeRecord(held.image, bytes, held.tail);
+      let tail = held.tail;
+      if (record !== undefined) {
+        try {
+          const { created } = await appendRecord(logPathOf(path), record, tail.bytes);
+          if (created) await syncDir(dirname(path));
+        } catch (e) {
+          // The key's directory is gone (someone removed it): the bytes are a whole image, so
+          // they make a new file, as a save without a log would.
+          if (isCode(e, "ENOENT")) return this.#saveWhole(key, path, bytes);
+          // Not remembered: the next use of the key reads its file and log again.
+          throw new TenantliteError("STORAGE_WRITE_FAILED", `could not save "${key}"`, {
+            cause: e,
+          });
+        }
+        tail = advance(tail, record);
+      }
+      const logged: LoggedImage = { path, image: bytes, tail };
+      if (tail.bytes > Math.max(bytes.length, CHECKPOINT_MIN_LOG)) {
+        // The save is durable already: a checkpoint that fails leaves the log whole, to be
+        // written into the file by a later one.
+        await this.#checkpoint(logged).catch(() => undefined);
+      }
+      this.#remember(key, logged);
+      return;
+    }
+    // A whole file. A log with records goes first, into the file as it is: the new file must
+    // not have them replayed over it, and they are committed until the new file is in place.
+    if (held !== undefined && held.tail.bytes > 0) await this.#checkpoint(held);
+    await this.#saveWhole(key, path, bytes);
+  }
+
+  /** Replaces the key's file with `bytes`; its log, if any, is empty. */
+  async #saveWhole(key: string, path: string, bytes: Uint8Array): Promise<void> {
+    await this.#write(key, path, bytes);
+    if (this.#loggable(bytes)) this.#remember(key, { path, image: bytes, tail: emptyTail() });
+  }
+
+  /** Whether `bytes` can go to the page log: a SQLite image within the memory budget. */
+  #loggable(bytes: Uint8Array): boolean {
+    return bytes.length <= this.#cacheBytes / 4 && imagePageSize(bytes) > 0;
+  }
+
+  /** Writes `held`'s image over its file and empties its log (a coded error when it fails). */
+  async #checkpoint(held: LoggedImage): Promise<void> {
+    try {
+      await checkpoint(held.path, held.image);
+    } catch (e) {
+      const message = "could not write a page log into its file";
+      throw new TenantliteError("STORAGE_WRITE_FAILED", message, { cause: e });
+    }
+    held.tail = emptyTail();
+  }
+
+  /** Holds `held` as `key`'s latest image, then keeps the held bytes within the budget. */
+  #remember(key: string, held: LoggedImage): void {
+    this.#forget(key);
+    this.#images.set(key, held);
+    this.#imageBytes += held.image.length;
+    const over = () => this.#imageBytes - this.#leavingBytes > this.#cacheBytes;
+    if (!over()) return;
+    for (const [k, h] of this.#images) {
+      if (!over()) break;
+      if (h === held || h.leaving === true) continue;
+      if (h.tail.bytes === 0) {
+        this.#forget(k);
+        continue;
+      }
+      // Its log must go into its file before the image can go: in the key's turn, so that no
+      // save of it runs meanwhile. (A save that comes first replaces `h`, and keeps its own.)
+      h.leaving = true;
+      this.#leavingBytes += h.image.length;
+      void this.#track(
+        this.#serialize(k, async () => {
+          if (this.#images.get(k) !== h) return;
+          await this.#checkpoint(h);
+          this.#forget(k);
+        }),
+      ).catch(() => {
+        // The log is still whole and the image still held: a later save, eviction or close
+        // writes it into the file.
+        if (this.#images.get(k) !== h) return;
+        h.leaving = false;
+        this.#leavingBytes -= h.image.length;
+      });
+    }
+  }
+
+  #forget(key: string): void {
+    const held = this.#images.get(key);
+    if (held === undefined) return;
+    this.#images.delete(key);
+    this.#imageBytes -= held.image.length;
+    if (held.leaving === true) this.#leavingBytes -= held.image.length;
   }
 
   /** Removes `key`'s file and the directories it leaves empty; fine when it did not exist. */
   delete(key: string): Promise<void> {
     return this.#run(key, (path) =>
       this.#serialize(key, async () => {
+        this.#forget(key);
         if (!(await this.#unlink(path))) return;
         // A concurrent delete in the same directory may have pruned it already: nothing to sync.
         await syncDir(dirname(path), { missingOk: true });
@@ -179,6 +361,7 @@ export class FsStorage implements Storage {
         keys.slice(i, i + DELETES_AT_ONCE).map((key) =>
           this.#run(key, (path) =>
             this.#serialize(key, async () => {
+              this.#forget(key);
               if (await this.#unlink(path)) dirs.add(dirname(path));
             }),
           ),
@@ -200,6 +383,13 @@ export class FsStorage implements Storage {
 
   /** Unlinks a key's file: whether there was one (a directory is a prefix, not a key). */
   async #unlink(path: string): Promise<boolean> {
+    // The log first: a file left without its log is a stale state of a deleted key, but a log
+    // left without its file would be replayed over a new file of that key.
+    try {
+      await unlink(logPathOf(path));
+    } catch (e) {
+      if (!isCode(e, "ENOENT", "ENOTDIR", "EISDIR", "EPERM")) throw e;
+    }
     try {
       await unlink(path);
       return true;
@@ -248,6 +438,14 @@ export class FsStorage implements Storage {
   async close(): Promise<void> {
     this.#closed = true;
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    // Logs go into their files, so that a directory closed cleanly holds plain SQLite files. One
+    // that fails stays whole, and is replayed at the next open.
+    for (const held of this.#images.values()) {
+      if (held.tail.bytes > 0) await this.#checkpoint(held).catch(() => undefined);
+    }
+    this.#images.clear();
+    this.#imageBytes = 0;
+    this.#leavingBytes = 0;
     if (!this.#locked) return;
     this.#locked = false;
     releaseDirLock(this.root);
@@ -290,11 +488,14 @@ export class FsStorage implements Storage {
     return path;
   }
 
-  /** Chains `task` after earlier mutations of `key`, so they apply in call order. */
-  #serialize(key: string, task: () => Promise<void>): Promise<void> {
+  /** Chains `task` after earlier operations on `key`, so they apply in call order. */
+  #serialize<T>(key: string, task: () => Promise<T>): Promise<T> {
     const previous = this.#queues.get(key) ?? Promise.resolve();
     const next = previous.then(task, task);
-    const tail = next.catch(() => undefined);
+    const tail: Promise<void> = next.then(
+      () => undefined,
+      () => undefined,
+    );
     this.#queues.set(key, tail);
     void tail.then(() => {
       if (this.#queues.get(key) === tail) this.#queues.delete(key);
@@ -347,6 +548,10 @@ export class FsStorage implements Storage {
       return this.#run(key, (path) =>
         this.#serialize(key, async () => {
           try {
+            // A page log would be replayed over the new bytes: it goes first. (After a crash the
+            // caller redoes the whole batch, whose bytes include everything the log held.)
+            this.#forget(key);
+            await truncateLog(logPathOf(path), 0);
             await this.#overwrite(path, bytes, wrote);
           } catch (e) {
             throw writeError(key, e);
@@ -492,6 +697,22 @@ export class FsStorage implements Storage {
     }
   }
 }
+
+/** A key's last saved (or loaded) image, and where its page log ends. */
+interface LoggedImage {
+  /** The key's file. */
+  path: string;
+  /** Owned by the storage: nobody changes these bytes. */
+  image: Uint8Array;
+  tail: LogTail;
+  /** Leaving the budget: a checkpoint is queued. */
+  leaving?: boolean;
+}
+
+/** Default of {@link FsStorageOptions.pageLogCacheBytes}. */
+const DEFAULT_PAGE_LOG_CACHE = 64 << 20;
+/** A log is written into its file once it holds more than this and more than the image. */
+const CHECKPOINT_MIN_LOG = 1 << 20;
 
 interface WalkItem {
   order: string;

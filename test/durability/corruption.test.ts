@@ -23,7 +23,8 @@ afterEach(async () => {
 /** A platform with `victim` and `bystander`, both holding ROWS rows over several pages. */
 async function setUp(): Promise<{ dir: string; victimFile: string }> {
   const dir = tempDir();
-  const p = await createPlatform({ storage: await FsStorage.open(dir) });
+  const storage = await FsStorage.open(dir);
+  const p = await createPlatform({ storage });
   for (const name of ["victim", "bystander"]) {
     await p.createDatabase(name);
     const db = p.client(name);
@@ -36,6 +37,9 @@ async function setUp(): Promise<{ dir: string; victimFile: string }> {
   }
   const info = await p.getDatabase("victim");
   await p.close();
+  // Closed cleanly: the page logs are written into the files, and the damage is to the whole
+  // tenant at rest.
+  await storage.close();
   return { dir, victimFile: join(dir, ...keys.tenant(info.id).split("/")) };
 }
 

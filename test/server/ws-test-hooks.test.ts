@@ -12,7 +12,9 @@ import type { RunningServer } from "../../src/node/server.js";
 import { useTempDirs } from "../helpers.js";
 import { startTestServer } from "./helpers.js";
 
-const tempDir = useTempDirs("tenantlite-ws-hooks-");
+// Per file: the server's data directory outlives each test (per test, it was removed under the
+// running server after the first one).
+const tempDir = useTempDirs("tenantlite-ws-hooks-", { scope: "file" });
 
 describe("with hranaTestHooks", () => {
   let server: RunningServer;

@@ -1,0 +1,274 @@
+/**
+ * The page log of the fs backend: how a commit of a SQLite image becomes one appended record of
+ * the pages it changed, and how a file plus its log become the image again.
+ *
+ * A record holds after-images of whole pages, so replaying a log is idempotent: the last record
+ * that touches a page decides its bytes, whatever the base file held. Records are chained by
+ * checksum, as SQLite's WAL frames are: each record's CRC-32 covers its header and body and is
+ * seeded with the previous record's (the first with the log's generation, a random number drawn
+ * whenever the log starts empty). A torn append, or bytes left from an earlier generation after a
+ * truncation that did not reach the disk, fail the chain, and the log ends at the last good record.
+ *
+ * Record layout (little-endian u32s): magic, generation, page size, pages in the image, pages in
+ * this record, reserved (0), reserved (0), CRC; then the record's page numbers (0-based, one u32
+ * each), then their bytes in that order.
+ */
+import { randomBytes } from "node:crypto";
+import {
+  constants as fsConstants,
+  fdatasync as fsFdatasync,
+  fstat as fsFstat,
+  ftruncate as fsFtruncate,
+  open as fsOpen,
+  read as fsRead,
+  write as fsWrite,
+  type Stats,
+} from "node:fs";
+import { crc32 } from "node:zlib";
+import { closeFd, fsCall, isCode } from "./atomic-file.js";
+
+const MAGIC = 0x31474c54; // "TLG1"
+export const RECORD_HEADER = 32;
+const SQLITE_HEADER = [
+  0x53, 0x51, 0x4c, 0x69, 0x74, 0x65, 0x20, 0x66, 0x6f, 0x72, 0x6d, 0x61, 0x74, 0x20, 0x33, 0x00,
+];
+
+/** Where a log's next record goes and what it chains to. */
+export interface LogTail {
+  /** Bytes of valid records (the offset of the next one). */
+  bytes: number;
+  generation: number;
+  /** The last record's CRC, or the generation before the first record. */
+  crc: number;
+}
+
+/** A tail for an empty log: a fresh generation. */
+export function emptyTail(): LogTail {
+  const generation = randomBytes(4).readUInt32LE(0) || 1;
+  return { bytes: 0, generation, crc: generation };
+}
+
+/**
+ * The page size of `bytes` when they are a whole SQLite database image (the 16-byte header, a
+ * valid page size, a whole number of pages), else 0: other bytes are never logged.
+ */
+export function imagePageSize(bytes: Uint8Array): number {
+  if (bytes.length < 512) return 0;
+  for (let i = 0; i < SQLITE_HEADER.length; i++) if (bytes[i] !== SQLITE_HEADER[i]) return 0;
+  const raw = (bytes[16]! << 8) | bytes[17]!;
+  const size = raw === 1 ? 65536 : raw;
+  if (size < 512 || size > 65536 || (size & (size - 1)) !== 0) return 0;
+  return bytes.length % size === 0 ? size : 0;
+}
+
+/**
+ * The record that turns image `before` into `after` (both SQLite images, see
+ * {@link imagePageSize}): the pages of `after` that differ from `before`'s, or all of them when
+ * the page size changed. `undefined` when nothing changed.
+ */
+export function encodeRecord(
+  before: Uint8Array,
+  after: Uint8Array,
+  tail: LogTail,
+): Uint8Array | undefined {
+  const pageSize = imagePageSize(after);
+  const pages = after.length / pageSize;
+  const changed: number[] = [];
+  if (imagePageSize(before) !== pageSize) {
+    for (let p = 0; p < pages; p++) changed.push(p);
+  } else {
+    const a = Buffer.from(after.buffer, after.byteOffset, after.length);
+    const b = Buffer.from(before.buffer, before.byteOffset, before.length);
+    const common = Math.min(pages, before.length / pageSize);
+    for (let p = 0; p < common; p++) {
+      const start = p * pageSize;
+      if (a.compare(b, start, start + pageSize, start, start + pageSize) !== 0) changed.push(p);
+    }
+    for (let p = common; p < pages; p++) changed.push(p);
+    if (changed.length === 0 && pages === before.length / pageSize) return undefined;
+  }
+  const bodyStart = RECORD_HEADER + changed.length * 4;
+  const record = new Uint8Array(bodyStart + changed.length * pageSize);
+  const view = new DataView(record.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, tail.generation, true);
+  view.setUint32(8, pageSize, true);
+  view.setUint32(12, pages, true);
+  view.setUint32(16, changed.length, true);
+  for (let i = 0; i < changed.length; i++) {
+    const p = changed[i]!;
+    view.setUint32(RECORD_HEADER + i * 4, p, true);
+    record.set(after.subarray(p * pageSize, (p + 1) * pageSize), bodyStart + i * pageSize);
+  }
+  view.setUint32(28, checksum(record, tail.crc), true);
+  return record;
+}
+
+/** The tail after appending `record` (made by {@link encodeRecord} for `tail`). */
+export function advance(tail: LogTail, record: Uint8Array): LogTail {
+  const crc = new DataView(record.buffer, record.byteOffset).getUint32(28, true);
+  return { bytes: tail.bytes + record.length, generation: tail.generation, crc };
+}
+
+/**
+ * Replays `log` over `base` (the file's bytes, or an empty array; changed in place): the image,
+ * and the log's valid end. Records past the first bad one (torn, or of another generation) are
+ * ignored.
+ */
+export function replay(
+  base: Uint8Array,
+  log: Uint8Array,
+): { image: Uint8Array; tail: LogTail; records: number } {
+  let image = base;
+  let tail = emptyTail();
+  let records = 0;
+  const view = new DataView(log.buffer, log.byteOffset, log.length);
+  for (let at = 0; at + RECORD_HEADER <= log.length; ) {
+    if (view.getUint32(at, true) !== MAGIC) break;
+    const generation = view.getUint32(at + 4, true);
+    const pageSize = view.getUint32(at + 8, true);
+    const pages = view.getUint32(at + 12, true);
+    const count = view.getUint32(at + 16, true);
+    if (records > 0 && generation !== tail.generation) break;
+    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) break;
+    if (count > pages) break;
+    const length = RECORD_HEADER + count * (4 + pageSize);
+    if (at + length > log.length) break;
+    const record = log.subarray(at, at + length);
+    const seed = records === 0 ? generation : tail.crc;
+    const crc = view.getUint32(at + 28, true);
+    if (checksum(record, seed) !== crc) break;
+    const numbers: number[] = [];
+    for (let i = 0; i < count; i++) numbers.push(view.getUint32(at + RECORD_HEADER + i * 4, true));
+    if (numbers.some((p) => p >= pages)) break;
+    // Pages are written over the image in place (it is the caller's, see above); a record that
+    // changes the image's size gets a new buffer. One that changes the page size holds every
+    // page, so nothing of the old image stays.
+    if (image.length !== pages * pageSize) {
+      const next = new Uint8Array(pages * pageSize);
+      next.set(image.subarray(0, Math.min(image.length, next.length)));
+      image = next;
+    }
+    const bodyStart = RECORD_HEADER + count * 4;
+    for (let i = 0; i < count; i++) {
+      const from = bodyStart + i * pageSize;
+      image.set(record.subarray(from, from + pageSize), numbers[i]! * pageSize);
+    }
+    records++;
+    at += length;
+    tail = { bytes: at, generation, crc };
+  }
+  return { image, tail, records };
+}
+
+/** CRC-32 of a record with its own CRC field (bytes 28–31) left out, seeded with `seed`. */
+function checksum(record: Uint8Array, seed: number): number {
+  return crc32(record.subarray(RECORD_HEADER), crc32(record.subarray(0, 28), seed));
+}
+
+// ---- Files ----------------------------------------------------------------------------------
+
+/** O_DSYNC where the platform has it (not on Windows): writes return once durable. */
+const DSYNC = (fsConstants.O_DSYNC ?? 0) as number;
+
+/** The log file of the key file at `path`: its name has "~", which no key may contain. */
+export const logPathOf = (path: string): string => `${path}~log`;
+
+/**
+ * Appends `record` to the log at `logPath` at offset `at`, durably (O_DSYNC, or an fsync where
+ * there is none); `created` when the file did not exist, so that its directory entry still needs
+ * a sync. On failure the log is cut back to `at` where possible, so no part of the record stays.
+ */
+export async function appendRecord(
+  logPath: string,
+  record: Uint8Array,
+  at: number,
+): Promise<{ created: boolean }> {
+  let created = false;
+  let fd: number;
+  try {
+    fd = await fsCall<number>((cb) => fsOpen(logPath, fsConstants.O_WRONLY | DSYNC, cb));
+  } catch (e) {
+    if (!isCode(e, "ENOENT")) throw e;
+    fd = await fsCall<number>((cb) =>
+      fsOpen(logPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | DSYNC, 0o644, cb),
+    );
+    created = true;
+  }
+  try {
+    for (let done = 0; done < record.length; ) {
+      done += await fsCall<number>((cb) =>
+        fsWrite(fd, record, done, record.length - done, at + done, cb),
+      );
+    }
+    if (DSYNC === 0) await fsCall((cb) => fsFdatasync(fd, cb));
+  } catch (e) {
+    await fsCall((cb) => fsFtruncate(fd, at, cb)).catch(() => undefined);
+    throw e;
+  } finally {
+    await closeFd(fd);
+  }
+  return { created };
+}
+
+/**
+ * Writes `image` over the file at `path` in place and syncs it, then empties the log. Safe at any
+ * point of a crash while the log still holds every page changed since the file last held a whole
+ * image: replaying it gives `image` again, whatever part of the file was written.
+ */
+export async function checkpoint(path: string, image: Uint8Array): Promise<void> {
+  const fd = await fsCall<number>((cb) => fsOpen(path, fsConstants.O_WRONLY, cb));
+  try {
+    for (let done = 0; done < image.length; ) {
+      done += await fsCall<number>((cb) => fsWrite(fd, image, done, image.length - done, done, cb));
+    }
+    await fsCall((cb) => fsFtruncate(fd, image.length, cb));
+    await fsCall((cb) => fsFdatasync(fd, cb));
+  } finally {
+    await closeFd(fd);
+  }
+  await truncateLog(logPathOf(path), 0);
+}
+
+/** Cuts the log at `logPath` to `length` bytes, durably; nothing when there is no log. */
+export async function truncateLog(logPath: string, length: number): Promise<void> {
+  let fd: number;
+  try {
+    fd = await fsCall<number>((cb) => fsOpen(logPath, fsConstants.O_WRONLY, cb));
+  } catch (e) {
+    if (isCode(e, "ENOENT")) return;
+    throw e;
+  }
+  try {
+    await fsCall((cb) => fsFtruncate(fd, length, cb));
+    await fsCall((cb) => fsFdatasync(fd, cb));
+  } finally {
+    await closeFd(fd);
+  }
+}
+
+/** A whole file's bytes (on the thread pool), or `undefined` when there is no such file. */
+export async function readWhole(path: string): Promise<Uint8Array | undefined> {
+  let fd: number;
+  try {
+    fd = await fsCall<number>((cb) => fsOpen(path, "r", cb));
+  } catch (e) {
+    if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
+    throw e;
+  }
+  try {
+    const stats = await fsCall<Stats>((cb) => fsFstat(fd, cb));
+    if (!stats.isFile()) return undefined;
+    const bytes = new Uint8Array(stats.size);
+    for (let done = 0; done < bytes.length; ) {
+      const n = await fsCall<number>((cb) =>
+        fsRead(fd, bytes, done, bytes.length - done, done, cb),
+      );
+      if (n === 0) return bytes.subarray(0, done).slice();
+      done += n;
+    }
+    return bytes;
+  } finally {
+    await closeFd(fd);
+  }
+}

@@ -1,0 +1,390 @@
+/**
+ * The fs backend's page log: a save of a SQLite image the storage holds the previous image of is
+ * one appended record of the changed pages. Checked here: what is on disk after each step, what
+ * a process that dies (no `close`) leaves for the next one to load, torn and stale records, the
+ * memory budget's checkpoints, and every other operation on a key with a log.
+ */
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { createPlatform } from "../../src/index.js";
+import { FsStorage } from "../../src/node/fs-storage.js";
+import { encodeRecord, imagePageSize, replay } from "../../src/node/page-log.js";
+import { useTempDirs } from "../helpers.js";
+
+const base = useTempDirs("tenantlite-page-log-", { scope: "file" })();
+let counter = 0;
+const freshDir = (): string => join(base, `s${counter++}`);
+
+const PAGE = 512;
+/** A SQLite-looking image: the header's magic and page size, then `pages` pages of `fill`. */
+function image(pages: number, fill: number, pageSize = PAGE): Uint8Array {
+  const bytes = new Uint8Array(pages * pageSize).fill(fill);
+  bytes.set(new TextEncoder().encode("SQLite format 3\0"));
+  bytes[16] = pageSize === 65536 ? 0 : pageSize >> 8;
+  bytes[17] = pageSize === 65536 ? 1 : pageSize & 0xff;
+  return bytes;
+}
+/** `img` with page `p`'s last byte set to `value`. */
+function withPage(img: Uint8Array, p: number, value: number, pageSize = PAGE): Uint8Array {
+  const next = img.slice();
+  next[(p + 1) * pageSize - 1] = value;
+  return next;
+}
+const sizeOf = (path: string): number => (existsSync(path) ? statSync(path).size : -1);
+
+describe("page log format", () => {
+  it("knows SQLite images by their header, page size and length", () => {
+    expect(imagePageSize(image(3, 1))).toBe(512);
+    expect(imagePageSize(image(1, 1, 65536))).toBe(65536);
+    expect(imagePageSize(image(3, 1).subarray(0, 1000))).toBe(0); // not whole pages
+    const bad = image(2, 1);
+    bad[17] = 3; // 515: not a power of two
+    expect(imagePageSize(bad)).toBe(0);
+    expect(imagePageSize(new TextEncoder().encode("SQLite format 3\0 but short"))).toBe(0);
+  });
+
+  it("records only the changed pages, and replays to the new image", () => {
+    const a = image(8, 1);
+    const b = withPage(withPage(a, 2, 9), 6, 9);
+    const tail = { bytes: 0, generation: 7, crc: 7 };
+    const record = encodeRecord(a, b, tail)!;
+    expect(record.length).toBe(32 + 2 * (4 + PAGE));
+    expect(encodeRecord(a, a.slice(), tail)).toBeUndefined();
+    expect(replay(a.slice(), record).image).toEqual(b);
+    // Growing, shrinking, and a new page size (every page).
+    const grown = image(10, 1);
+    expect(replay(a.slice(), encodeRecord(a, grown, tail)!).image).toEqual(grown);
+    const shrunk = image(3, 1);
+    expect(replay(a.slice(), encodeRecord(a, shrunk, tail)!).image).toEqual(shrunk);
+    const bigger = image(2, 5, 4096);
+    const whole = encodeRecord(a, bigger, tail)!;
+    expect(whole.length).toBe(32 + 2 * (4 + 4096));
+    expect(replay(a.slice(), whole).image).toEqual(bigger);
+  });
+
+  it("stops at a torn record, a flipped bit and a record of another generation", () => {
+    const a = image(4, 1);
+    const b = withPage(a, 1, 2);
+    const c = withPage(b, 2, 3);
+    const t0 = { bytes: 0, generation: 11, crc: 11 };
+    const r1 = encodeRecord(a, b, t0)!;
+    const t1 = {
+      bytes: r1.length,
+      generation: 11,
+      crc: new DataView(r1.buffer).getUint32(28, true),
+    };
+    const r2 = encodeRecord(b, c, t1)!;
+    const log = new Uint8Array([...r1, ...r2]);
+    expect(replay(a.slice(), log).image).toEqual(c);
+    expect(replay(a.slice(), log.subarray(0, log.length - 1)).image).toEqual(b);
+    const flipped = log.slice();
+    flipped[r1.length + 40] = (flipped[r1.length + 40] ?? 0) ^ 1;
+    const out = replay(a.slice(), flipped);
+    expect(out.image).toEqual(b);
+    expect(out.tail.bytes).toBe(r1.length);
+    // The same change recorded in another generation does not chain onto r1.
+    const other = encodeRecord(b, c, { bytes: r1.length, generation: 12, crc: t1.crc })!;
+    expect(replay(a.slice(), new Uint8Array([...r1, ...other])).image).toEqual(b);
+  });
+});
+
+describe("FsStorage page log", () => {
+  it("appends a save of a held image as changed pages, and a restarted process loads it", async () => {
+    const root = freshDir();
+    const file = join(root, "t", "k");
+    const s = await FsStorage.open(root);
+    const v1 = image(16, 1);
+    await s.save("t/k", v1);
+    expect(sizeOf(`${file}~log`)).toBe(-1); // the first save is a whole file
+    const v2 = withPage(v1, 3, 2);
+    const v3 = withPage(v2, 9, 3);
+    await s.save("t/k", v2);
+    await s.save("t/k", v3);
+    expect(new Uint8Array(await readFile(file))).toEqual(v1); // the file is untouched
+    expect(sizeOf(`${file}~log`)).toBe(2 * (32 + 4 + PAGE));
+    expect(await s.load("t/k")).toEqual(v3);
+    expect(await s.list("")).toEqual(["t/k"]); // the log is no key
+
+    // The process dies: no close. The next one replays the log.
+    const next = await FsStorage.open(root);
+    expect(await next.load("t/k")).toEqual(v3);
+    const v4 = withPage(v3, 0, 4);
+    await next.save("t/k", v4);
+    const third = await FsStorage.open(root);
+    expect(await third.load("t/k")).toEqual(v4);
+    await third.close();
+    await next.close();
+    await s.close();
+  });
+
+  it("replays the log of a key saved without being loaded first, before saving over it", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(4, 1);
+    await s.save("k", v1);
+    await s.save("k", withPage(v1, 1, 2)); // a log record; the process dies
+    const next = await FsStorage.open(root);
+    const v3 = image(4, 7); // every page differs from v1
+    await next.save("k", v3);
+    const third = await FsStorage.open(root);
+    expect(await third.load("k")).toEqual(v3);
+    await Promise.all([third.close(), next.close(), s.close()]);
+  });
+
+  it("writes logs into their files at close: a closed directory holds plain images", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(8, 1);
+    await s.save("a", v1);
+    await s.save("a", withPage(v1, 5, 6));
+    await s.close();
+    expect(new Uint8Array(await readFile(join(root, "a")))).toEqual(withPage(v1, 5, 6));
+    expect(sizeOf(join(root, "a~log"))).toBe(0);
+  });
+
+  it("ignores a torn last record, cuts it off, and appends after the good ones", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(8, 1);
+    const v2 = withPage(v1, 2, 2);
+    await s.save("k", v1);
+    await s.save("k", v2);
+    const good = sizeOf(join(root, "k~log"));
+    await s.save("k", withPage(v2, 3, 3));
+    await truncate(join(root, "k~log"), good + 100); // the crash tore the second record
+    const next = await FsStorage.open(root);
+    expect(await next.load("k")).toEqual(v2);
+    expect(sizeOf(join(root, "k~log"))).toBe(good);
+    const v3 = withPage(v2, 7, 7);
+    await next.save("k", v3);
+    expect(await (await FsStorage.open(root)).load("k")).toEqual(v3);
+    await Promise.all([next.close(), s.close()]);
+  });
+
+  it("gives the same image when an emptied log's old records come back, alone or after new ones", async () => {
+    const root = freshDir();
+    const log = join(root, "k~log");
+    const s = await FsStorage.open(root);
+    const v1 = image(8, 1);
+    const v2 = withPage(v1, 1, 2);
+    const v3 = withPage(v2, 4, 3);
+    await s.save("k", v1);
+    await s.save("k", v2);
+    await s.save("k", v3);
+    const old = await readFile(log);
+    await s.close(); // the file becomes v3, the log empty
+    // The emptying never reached the disk: the old records are replayed over v3.
+    await writeFile(log, old);
+    const a = await FsStorage.open(root);
+    expect(await a.load("k")).toEqual(v3);
+    await a.close();
+    // A new generation's record lands over the start of old records that came back.
+    const b = await FsStorage.open(root);
+    await b.load("k");
+    const v4 = withPage(v3, 6, 4);
+    await b.save("k", v4);
+    const fresh = await readFile(log);
+    await writeFile(log, Buffer.concat([fresh, old.subarray(fresh.length)]));
+    const c = await FsStorage.open(root);
+    expect(await c.load("k")).toEqual(v4);
+    await Promise.all([c.close(), b.close()]);
+  });
+
+  it("recovers from a crash while a checkpoint wrote the file in place", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(8, 1);
+    const v2 = withPage(withPage(v1, 2, 2), 6, 2);
+    await s.save("k", v1);
+    await s.save("k", v2);
+    // Half of v2 written over the file, the log still whole.
+    const half = new Uint8Array(await readFile(join(root, "k")));
+    half.set(v2.subarray(0, 4 * PAGE));
+    await writeFile(join(root, "k"), half);
+    const next = await FsStorage.open(root);
+    expect(await next.load("k")).toEqual(v2);
+    await Promise.all([next.close(), s.close()]);
+  });
+
+  it("checkpoints keys that leave the memory budget, and loads them right after", async () => {
+    const root = freshDir();
+    const pages = 8;
+    // Room for 4 images; each image may be at most a quarter of the budget.
+    const s = await FsStorage.open(root, { pageLogCacheBytes: 4 * pages * PAGE });
+    const latest: Uint8Array[] = [];
+    for (let k = 0; k < 10; k++) {
+      latest[k] = image(pages, k);
+      await s.save(`k${k}`, latest[k]!);
+      latest[k] = withPage(latest[k]!, 1, 100 + k);
+      await s.save(`k${k}`, latest[k]!);
+    }
+    const keys = latest.map((_, k) => `k${k}`);
+    // A load waits for the key's queued checkpoint.
+    for (const k of keys.slice(0, 6)) await s.load(k);
+    for (const k of keys.slice(0, 6)) expect(sizeOf(join(root, `${k}~log`))).toBe(0);
+    const dying = await FsStorage.open(root);
+    for (let k = 0; k < 10; k++) expect(await dying.load(`k${k}`)).toEqual(latest[k]);
+    await Promise.all([dying.close(), s.close()]);
+  });
+
+  it("saves images over a quarter of the budget, and bytes that are no image, whole", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root, { pageLogCacheBytes: 8 * PAGE });
+    const big = image(4, 1);
+    await s.save("big", big);
+    await s.save("big", withPage(big, 1, 2));
+    expect(sizeOf(join(root, "big~log"))).toBe(-1);
+    expect(new Uint8Array(await readFile(join(root, "big")))).toEqual(withPage(big, 1, 2));
+    await s.save("text", new TextEncoder().encode("SQLite format 3\0 not really"));
+    await s.save("text", new TextEncoder().encode("SQLite format 3\0 not really!"));
+    expect(sizeOf(join(root, "text~log"))).toBe(-1);
+    await s.close();
+    const off = await FsStorage.open(freshDir(), { pageLogCacheBytes: 0 });
+    await off.save("k", image(2, 1));
+    await off.save("k", image(2, 2));
+    expect(sizeOf(join(off.root, "k~log"))).toBe(-1);
+    await off.close();
+    await expect(FsStorage.open(freshDir(), { pageLogCacheBytes: -1 })).rejects.toBeTenantliteError(
+      "STORAGE_INVALID_ARGUMENT",
+    );
+  });
+
+  it("a key that grows past the budget gets its log written into its file first", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root, { pageLogCacheBytes: 16 * PAGE });
+    const v1 = image(2, 1);
+    await s.save("k", v1);
+    await s.save("k", withPage(v1, 1, 2));
+    expect(sizeOf(join(root, "k~log"))).toBeGreaterThan(0);
+    const big = image(8, 3); // over a quarter of the budget
+    await s.save("k", big);
+    expect(sizeOf(join(root, "k~log"))).toBe(0);
+    expect(await (await FsStorage.open(root)).load("k")).toEqual(big);
+    await s.close();
+  });
+
+  it("delete removes the log, and a new key of that name starts clean", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(4, 1);
+    await s.save("d/k", v1);
+    await s.save("d/k", withPage(v1, 1, 2));
+    await s.delete("d/k");
+    expect(existsSync(join(root, "d"))).toBe(false);
+    expect(await s.load("d/k")).toBeUndefined();
+    const w = image(4, 9);
+    await s.save("d/k", w);
+    expect(await (await FsStorage.open(root)).load("d/k")).toEqual(w);
+    await s.save("d/k", withPage(w, 2, 2));
+    await s.deleteMany(["d/k"]);
+    expect(existsSync(join(root, "d"))).toBe(false);
+    await s.close();
+  });
+
+  it("overwriteMany over a key with a log: the log is emptied first, never replayed over the new bytes", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(4, 1);
+    await s.save("k", v1);
+    await s.save("k", withPage(v1, 1, 2));
+    const other = image(4, 5);
+    const { synced } = await s.overwriteMany([{ key: "k", bytes: other }]);
+    await synced;
+    expect(sizeOf(join(root, "k~log"))).toBe(0);
+    expect(await (await FsStorage.open(root)).load("k")).toEqual(other);
+    const next = withPage(other, 3, 3);
+    await s.save("k", next);
+    expect(await (await FsStorage.open(root)).load("k")).toEqual(next);
+    await s.close();
+  });
+
+  it("keeps every key right under concurrent saves, loads and deletes", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root, { pageLogCacheBytes: 6 * 8 * PAGE });
+    const expected = new Map<string, Uint8Array | undefined>();
+    const work: Promise<unknown>[] = [];
+    for (let round = 0; round < 12; round++) {
+      for (let k = 0; k < 8; k++) {
+        const key = `c/k${k}`;
+        const prev = expected.get(key) ?? image(8, k);
+        if ((round + k) % 7 === 6) {
+          expected.set(key, undefined);
+          work.push(s.delete(key));
+          continue;
+        }
+        const next = withPage(prev, (round + k) % 8, round);
+        expected.set(key, next);
+        work.push(s.save(key, next));
+        if (round % 3 === 0) work.push(s.load(key));
+      }
+    }
+    await Promise.all(work);
+    const dying = await FsStorage.open(root);
+    for (const [key, bytes] of expected) expect(await dying.load(key)).toEqual(bytes);
+    await s.close();
+    const closed = await FsStorage.open(root);
+    for (const [key, bytes] of expected) expect(await closed.load(key)).toEqual(bytes);
+    await Promise.all([closed.close(), dying.close()]);
+  });
+
+  it("a save whose directory was removed under it makes the file again", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(4, 1);
+    await s.save("d/k", v1);
+    await s.save("d/k", withPage(v1, 1, 2));
+    await rm(join(root, "d"), { recursive: true });
+    const v3 = withPage(v1, 2, 3);
+    await s.save("d/k", v3);
+    expect(await (await FsStorage.open(root)).load("d/k")).toEqual(v3);
+    await s.close();
+  });
+
+  it("a failed append is a coded error, and changes nothing", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(4, 1);
+    await s.save("k", v1);
+    await mkdir(join(root, "k~log")); // the log cannot be written
+    const error = await s.save("k", withPage(v1, 1, 2)).catch((e: unknown) => e);
+    expect(error).toBeTenantliteError("STORAGE_WRITE_FAILED");
+    expect((error as Error).message).not.toContain(root);
+    expect(await s.load("k")).toEqual(v1);
+    expect(await (await FsStorage.open(root)).load("k")).toEqual(v1);
+    await rm(join(root, "k~log"), { recursive: true });
+    await s.save("k", withPage(v1, 1, 3));
+    expect(await (await FsStorage.open(root)).load("k")).toEqual(withPage(v1, 1, 3));
+    await s.close();
+  });
+
+  it("keeps a tenant's committed rows across a process that dies without closing", async () => {
+    const root = freshDir();
+    const storage = await FsStorage.open(root);
+    const platform = await createPlatform({ storage });
+    await platform.createDatabase("acme");
+    const client = platform.client("acme");
+    await client.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+    for (let i = 0; i < 30; i++)
+      await client.execute({ sql: "INSERT INTO t(v) VALUES (?)", args: [`row ${i}`] });
+    await client.execute("UPDATE t SET v = 'changed' WHERE id = 7");
+    const logs = (await readdirDeep(root)).filter((n) => n.endsWith("~log"));
+    expect(logs.length).toBeGreaterThan(0);
+    // Not closed: the next process reads the files and their logs as they are.
+    const storage2 = await FsStorage.open(root);
+    const platform2 = await createPlatform({ storage: storage2 });
+    const rows = await platform2.client("acme").execute("SELECT count(*) AS n, max(v) AS m FROM t");
+    expect(rows.rows[0]).toMatchObject({ n: 30, m: "row 9" });
+    const seven = await platform2.client("acme").execute("SELECT v FROM t WHERE id = 7");
+    expect(seven.rows[0]?.v).toBe("changed");
+    await platform2.close();
+    await storage2.close();
+    await platform.close();
+    await storage.close();
+  });
+});
+
+async function readdirDeep(dir: string): Promise<string[]> {
+  return (await readdir(dir, { recursive: true })).map(String);
+}
