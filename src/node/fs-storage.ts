@@ -21,21 +21,22 @@ import {
   storageClosedError,
 } from "../storage/backend-checks.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
-import { fsCall, isCode, syncDir, syncFile, writeFileAtomic } from "./atomic-file.js";
+import { closeFd, fsCall, isCode, syncDir, syncFile, writeFileAtomic } from "./atomic-file.js";
 import { acquireDirLock, releaseDirLock } from "./dir-lock.js";
 import { sweepTempFiles } from "./fs-sweep.js";
 import {
   advance,
-  appendRecord,
   checkpoint,
   emptyTail,
   encodeRecord,
   imagePageSize,
   type LogTail,
   logPathOf,
+  openLog,
   readWhole,
   replay,
   truncateLog,
+  writeRecord,
 } from "./page-log.js";
 
 /** Options for {@link FsStorage.open}. */
@@ -124,6 +125,8 @@ export class FsStorage implements Storage {
   /** Of those, bytes of images whose checkpoint is queued (they count as gone). */
   #leavingBytes = 0;
   readonly #cacheBytes: number;
+  /** Page-log descriptors kept open, least recently used first (see `#append`). */
+  readonly #logFds = new Map<string, { fd: number; busy: boolean }>();
 
   private constructor(root: string, options: FsStorageOptions) {
     this.root = resolve(root);
@@ -243,8 +246,7 @@ export class FsStorage implements Storage {
       let tail = held.tail;
       if (record !== undefined) {
         try {
-          const { created } = await appendRecord(logPathOf(path), record, tail.bytes);
-          if (created) await syncDir(dirname(path));
+          await this.#append(key, path, record, tail.bytes);
         } catch (e) {
           // The key's directory is gone (someone removed it): the bytes are a whole image, so
           // they make a new file, as a save without a log would.
@@ -275,6 +277,50 @@ export class FsStorage implements Storage {
   async #saveWhole(key: string, path: string, bytes: Uint8Array): Promise<void> {
     await this.#write(key, path, bytes);
     if (this.#loggable(bytes)) this.#remember(key, { path, image: bytes, tail: emptyTail() });
+  }
+
+  /**
+   * Appends a record to the key's log through a descriptor kept open between saves (an open and
+   * a close are two more thread-pool trips, a third of an append's time). At most LOG_FDS stay
+   * open, least recently used closed first; never one in use, so no write can ever go to a
+   * descriptor number closed and reused meanwhile.
+   */
+  async #append(key: string, path: string, record: Uint8Array, at: number): Promise<void> {
+    let log = this.#logFds.get(key);
+    if (log !== undefined) this.#logFds.delete(key);
+    else {
+      const { fd, created } = await openLog(logPathOf(path));
+      log = { fd, busy: false };
+      try {
+        if (created) await syncDir(dirname(path));
+      } catch (e) {
+        await closeFd(fd).catch(() => undefined);
+        throw e;
+      }
+    }
+    this.#logFds.set(key, log);
+    log.busy = true;
+    try {
+      await writeRecord(log.fd, record, at);
+    } catch (e) {
+      this.#dropLogFd(key); // its state is unknown: the next append opens the file again
+      throw e;
+    } finally {
+      log.busy = false;
+    }
+    if (this.#logFds.size <= LOG_FDS) return;
+    for (const [k, other] of this.#logFds) {
+      if (this.#logFds.size <= LOG_FDS) break;
+      if (!other.busy) this.#dropLogFd(k);
+    }
+  }
+
+  /** Closes the key's log descriptor, if one is open (on the pool; nothing waits for it). */
+  #dropLogFd(key: string): void {
+    const log = this.#logFds.get(key);
+    if (log === undefined) return;
+    this.#logFds.delete(key);
+    void this.#track(closeFd(log.fd)).catch(() => undefined);
   }
 
   /** Whether `bytes` can go to the page log: a SQLite image within the memory budget. */
@@ -340,6 +386,7 @@ export class FsStorage implements Storage {
     return this.#run(key, (path) =>
       this.#serialize(key, async () => {
         this.#forget(key);
+        this.#dropLogFd(key);
         if (!(await this.#unlink(path))) return;
         // A concurrent delete in the same directory may have pruned it already: nothing to sync.
         await syncDir(dirname(path), { missingOk: true });
@@ -362,6 +409,7 @@ export class FsStorage implements Storage {
           this.#run(key, (path) =>
             this.#serialize(key, async () => {
               this.#forget(key);
+              this.#dropLogFd(key);
               if (await this.#unlink(path)) dirs.add(dirname(path));
             }),
           ),
@@ -446,6 +494,8 @@ export class FsStorage implements Storage {
     this.#images.clear();
     this.#imageBytes = 0;
     this.#leavingBytes = 0;
+    for (const key of [...this.#logFds.keys()]) this.#dropLogFd(key);
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
     if (!this.#locked) return;
     this.#locked = false;
     releaseDirLock(this.root);
@@ -711,6 +761,8 @@ interface LoggedImage {
 
 /** Default of {@link FsStorageOptions.pageLogCacheBytes}. */
 const DEFAULT_PAGE_LOG_CACHE = 64 << 20;
+/** Page-log descriptors kept open at most (each costs a descriptor of the process's ~1,024). */
+const LOG_FDS = 64;
 /** A log is written into its file once it holds more than this and more than the image. */
 const CHECKPOINT_MIN_LOG = 1 << 20;
 

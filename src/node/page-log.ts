@@ -175,26 +175,28 @@ const DSYNC = (fsConstants.O_DSYNC ?? 0) as number;
 export const logPathOf = (path: string): string => `${path}~log`;
 
 /**
- * Appends `record` to the log at `logPath` at offset `at`, durably (O_DSYNC, or an fsync where
- * there is none); `created` when the file did not exist, so that its directory entry still needs
- * a sync. On failure the log is cut back to `at` where possible, so no part of the record stays.
+ * Opens the log at `logPath` for appends that are durable when they return (O_DSYNC, or an
+ * fsync after each where there is none); `created` when the file did not exist, so that its
+ * directory entry still needs a sync.
  */
-export async function appendRecord(
-  logPath: string,
-  record: Uint8Array,
-  at: number,
-): Promise<{ created: boolean }> {
-  let created = false;
-  let fd: number;
+export async function openLog(logPath: string): Promise<{ fd: number; created: boolean }> {
   try {
-    fd = await fsCall<number>((cb) => fsOpen(logPath, fsConstants.O_WRONLY | DSYNC, cb));
+    return {
+      fd: await fsCall<number>((cb) => fsOpen(logPath, fsConstants.O_WRONLY | DSYNC, cb)),
+      created: false,
+    };
   } catch (e) {
     if (!isCode(e, "ENOENT")) throw e;
-    fd = await fsCall<number>((cb) =>
-      fsOpen(logPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | DSYNC, 0o644, cb),
-    );
-    created = true;
   }
+  const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | DSYNC;
+  return { fd: await fsCall<number>((cb) => fsOpen(logPath, flags, 0o644, cb)), created: true };
+}
+
+/**
+ * Writes `record` at offset `at` of an open log, durably. On failure the log is cut back to `at`
+ * where possible, so that no part of the record stays.
+ */
+export async function writeRecord(fd: number, record: Uint8Array, at: number): Promise<void> {
   try {
     for (let done = 0; done < record.length; ) {
       done += await fsCall<number>((cb) =>
@@ -205,10 +207,7 @@ export async function appendRecord(
   } catch (e) {
     await fsCall((cb) => fsFtruncate(fd, at, cb)).catch(() => undefined);
     throw e;
-  } finally {
-    await closeFd(fd);
   }
-  return { created };
 }
 
 /**

@@ -329,19 +329,6 @@ describe("FsStorage page log", () => {
     await Promise.all([closed.close(), dying.close()]);
   });
 
-  it("a save whose directory was removed under it makes the file again", async () => {
-    const root = freshDir();
-    const s = await FsStorage.open(root);
-    const v1 = image(4, 1);
-    await s.save("d/k", v1);
-    await s.save("d/k", withPage(v1, 1, 2));
-    await rm(join(root, "d"), { recursive: true });
-    const v3 = withPage(v1, 2, 3);
-    await s.save("d/k", v3);
-    expect(await (await FsStorage.open(root)).load("d/k")).toEqual(v3);
-    await s.close();
-  });
-
   it("a failed append is a coded error, and changes nothing", async () => {
     const root = freshDir();
     const s = await FsStorage.open(root);
