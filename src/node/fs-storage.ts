@@ -76,7 +76,7 @@ export interface FsStorageOptions {
  * one key run one after another in call order (the last save wins).
  *
  * A save of a SQLite database image whose previous image this storage still holds in memory (it
- * saved or loaded it) is one durable append instead: the pages that changed, as a record of the
+ * saved it) is one durable append instead: the pages that changed, as a record of the
  * key's page log (`<file>~log`, see `page-log.ts`) — one sync where a replacement costs a file
  * creation, a rename and two syncs, and bytes in proportion to the change, not to the database.
  * `load` replays the log over the file. When the log outgrows the image, or the image leaves the
@@ -179,13 +179,16 @@ export class FsStorage implements Storage {
     const base = await readWhole(path);
     if (base === undefined) return undefined;
     const found = await this.#readLog(path, base);
-    const image = found?.image ?? base;
-    if (this.#loggable(image)) {
-      this.#remember(key, { path, image: image.slice(), tail: found?.tail ?? emptyTail() });
-    } else if (found !== undefined && found.tail.bytes > 0) {
-      await checkpoint(path, image); // too big to keep: the file takes the log's pages now
+    if (found === undefined || found.tail.bytes === 0) return base;
+    // A log with records: its image is held (a copy; the caller owns what it gets), or, too big
+    // for that, written into the file now. An image without a log is not held: a tenant that is
+    // only read never costs the budget, and its first save replaces the file.
+    if (this.#loggable(found.image)) {
+      this.#remember(key, { path, image: found.image.slice(), tail: found.tail });
+    } else {
+      await this.#checkpoint({ path, ...found });
     }
-    return image;
+    return found.image;
   }
 
   /**
@@ -748,7 +751,7 @@ export class FsStorage implements Storage {
   }
 }
 
-/** A key's last saved (or loaded) image, and where its page log ends. */
+/** A key's last saved image (or loaded one, with a log), and where its page log ends. */
 interface LoggedImage {
   /** The key's file. */
   path: string;
