@@ -5,7 +5,7 @@
  * A tenant's file has several (see tenant-file.ts): each logical connection holds one of its own;
  * `Connection` (connection.ts) owns transactions and waiting.
  */
-import { classify } from "../../parser/index.js";
+import { classify, type StatementSummary } from "../../parser/index.js";
 import { TenantliteError } from "../errors.js";
 import {
   type AlterColumnCall,
@@ -66,6 +66,11 @@ import { heapOf } from "./wasm-heap.js";
 /** SQLite's `max_page_count` on a connection never capped (a build constant of sql.js's SQLite). */
 let uncappedPages: number | undefined;
 
+/** Kinds of TEMP objects `TenantDb.tempObjects` follows (CREATE and DROP of each). */
+const TEMP_TYPES = new Set(["table", "view", "index", "trigger"]);
+/** The order `wash` drops TEMP objects in: what depends on a table goes first. */
+const DROP_ORDER = ["trigger", "index", "view", "table"];
+
 /** One SQLite connection (sql.js `Database`). */
 export class TenantDb {
   readonly raw: RawDatabase;
@@ -87,6 +92,13 @@ export class TenantDb {
    * attachment, a script's unknown effects).
    */
   private ownState: "none" | "temp" | "other" = "none";
+  /**
+   * The TEMP tables, views, indexes and triggers the connection made, while each change to its
+   * TEMP schema was a plain CREATE or DROP of one of them: `wash` then knows what to drop without
+   * reading `temp.sqlite_schema`. Undefined once anything else changed that schema (an ALTER, a
+   * virtual table, a rollback): `wash` reads it then.
+   */
+  private tempObjects: { type: string; name: string }[] | undefined = [];
   /** The logical connection this one is lent to (see tenant-file.ts). */
   lessee: object | undefined;
   /** Parked by its lessee between statements, not in use (see `TenantFile.park`). */
@@ -482,11 +494,14 @@ export class TenantDb {
     this.txn.endImplicitRead();
     let left: unknown[] | undefined;
     try {
-      const objects = (
-        this.raw.exec(
-          "SELECT type, name FROM temp.sqlite_schema ORDER BY type = 'table', type = 'view'",
-        )[0]?.values ?? []
-      ).map(([type, name]) => ({ type: String(type), name: String(name) }));
+      // What to drop: known from the statements that made it, else read from the schema. (Either
+      // way, the count below says whether anything is left.)
+      const objects = [
+        ...(this.tempObjects ??
+          (this.raw.exec("SELECT type, name FROM temp.sqlite_schema")[0]?.values ?? []).map(
+            ([type, name]) => ({ type: String(type), name: String(name) }),
+          )),
+      ].sort((a, b) => DROP_ORDER.indexOf(a.type) - DROP_ORDER.indexOf(b.type));
       // Declared types still pending are computed first, on the TEMP schema they were for.
       this.tempNamesNow = objects.map((o) => o.name.toLowerCase());
       try {
@@ -498,7 +513,7 @@ export class TenantDb {
       for (const { type, name } of objects) {
         if (name.toLowerCase() === "sqlite_sequence") return false;
         if (type === "index") continue; // goes with its table
-        script += `DROP ${type.toUpperCase()} temp.${quoteIdent(name)};`;
+        script += `DROP ${type.toUpperCase()} IF EXISTS temp.${quoteIdent(name)};`;
       }
       // One script (it stops at the first failure): the drops, then what is left.
       const results = this.raw.exec(
@@ -512,6 +527,7 @@ export class TenantDb {
     this.statements.clear();
     this.stateful = false;
     this.ownState = "none";
+    this.tempObjects = [];
     this.pristine = left[1] === 0 && left[2] === 0 && left[3] === 0;
     return true;
   }
@@ -528,6 +544,7 @@ export class TenantDb {
     this.settleTypes();
     this.txn.rollback();
     this.statements.invalidate();
+    this.tempObjects = undefined;
   }
 
   /** Frees every statement and closes the connection (deleting the file if it created it). */
@@ -648,7 +665,10 @@ export class TenantDb {
       const end = this.txn.afterTransactionStatement(word);
       // Rolled back, the transaction's DDL (TEMP too) is undone for this connection alone
       // (nobody else saw it); committed, every connection sees it now.
-      if (end === "rolled-back") this.statements.invalidate(sql);
+      if (end === "rolled-back") {
+        this.statements.invalidate(sql);
+        this.tempObjects = undefined;
+      }
       else if (end === "committed-schema") this.schemaTouched = true;
       return;
     }
@@ -658,6 +678,9 @@ export class TenantDb {
       // Own caches: a pragma (foreign_keys…) or a TEMP object changes this connection's programs.
       this.statements.invalidate(sql);
       const own = changesOwnStateOnly(entry.info);
+      if (own && word !== "PRAGMA") this.noteTempChange(entry.info.summary);
+      // Unqualified DDL may have been on a TEMP object (`DROP TABLE x`, `ALTER TABLE x …`).
+      else if (!own && word !== "PRAGMA" && this.tempObjects?.length) this.tempObjects = undefined;
       if (entry.info.summary === undefined) this.holdState("other");
       else if (own) this.holdState(word === "PRAGMA" ? "other" : "temp");
       // The file's schema: every connection's caches are stale once the change is committed.
@@ -674,7 +697,28 @@ export class TenantDb {
 
   /** Asks SQLite whether a transaction is open; drops caches a rollback made stale. */
   private syncTransactionState(): void {
-    if (this.txn.sync()) this.statements.invalidate();
+    if (this.txn.sync()) {
+      this.statements.invalidate();
+      this.tempObjects = undefined;
+    }
+  }
+
+  /** Keeps `tempObjects` up to date after a statement that changed the TEMP schema alone. */
+  private noteTempChange(summary: StatementSummary | undefined): void {
+    const known = this.tempObjects;
+    if (known === undefined) return;
+    const target = summary?.writes.length === 1 ? summary.writes[0] : undefined;
+    const [verb, type] = summary?.kind.split("_") ?? [];
+    if (target === undefined || (verb !== "create" && verb !== "drop") || !TEMP_TYPES.has(type!)) {
+      this.tempObjects = undefined;
+      return;
+    }
+    const { name } = target;
+    const lower = name.toLowerCase();
+    const at = known.findIndex((o) => o.name.toLowerCase() === lower && o.type === type);
+    if (verb === "drop") {
+      if (at >= 0) known.splice(at, 1);
+    } else if (at < 0) known.push({ type: type!, name });
   }
 
   /** Ends the engine's implicit read transaction so that writes and user BEGINs run as usual. */

@@ -129,6 +129,41 @@ describe("several connections on one sql.js file", () => {
     file.close();
   });
 
+  it("washes TEMP objects however they were made: renamed, dropped unqualified, rolled back, odd names", () => {
+    const file = TenantFile.open(sql, "washed-kinds", undefined);
+    const owner = file.lease({});
+    run(owner, "CREATE TABLE t (x)");
+    file.giveBack(owner, {});
+    const cases: string[][] = [
+      // The wash knows these from the statements (no look at temp.sqlite_schema)…
+      ['CREATE TEMP TABLE "Odd Name ä" (y)', "CREATE INDEX temp.i ON \"Odd Name ä\" (y)"],
+      ["CREATE TEMP TABLE a (y)", "CREATE TEMP VIEW va AS SELECT * FROM a", "DROP VIEW temp.va"],
+      ["CREATE TEMP TABLE IF NOT EXISTS a (y)", "CREATE TEMP TABLE IF NOT EXISTS a (y)"],
+      // …and reads the schema where a statement made the names unsure.
+      ["CREATE TEMP TABLE a (y)", "ALTER TABLE temp.a RENAME TO b"],
+      ["CREATE TEMP TABLE a (y)", "ALTER TABLE a RENAME TO c"],
+      ["CREATE TEMP TABLE a (y)", "DROP TABLE a", "CREATE TEMP TABLE d (y)"],
+      ["BEGIN", "CREATE TEMP TABLE a (y)", "ROLLBACK", "CREATE TEMP TABLE e (y)"],
+      ["CREATE TEMP TABLE a (y)", "CREATE TEMP TRIGGER tr AFTER INSERT ON main.t BEGIN SELECT 1; END"],
+    ];
+    for (const statements of cases) {
+      const user = {};
+      const db = file.lease(user);
+      for (const sqlText of statements) run(db, sqlText);
+      file.giveBack(db, user);
+      expect(db.isClosed, statements.join("; ")).toBe(false);
+      expect(db.pristine, statements.join("; ")).toBe(true);
+      const next = file.lease({});
+      expect(next).toBe(db);
+      expect(run(next, "SELECT count(*) AS n FROM temp.sqlite_schema").rows[0]!.n).toBe(0);
+      run(next, "INSERT INTO t VALUES (1)");
+      expect(count(next)).toBe(1);
+      run(next, "DELETE FROM t");
+      file.giveBack(next, {});
+    }
+    file.close();
+  });
+
   it("washes no connection that holds more than TEMP objects, or that changed rows", () => {
     const file = TenantFile.open(sql, "unwashed", undefined);
     const owner = file.lease({});
