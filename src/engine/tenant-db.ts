@@ -668,8 +668,7 @@ export class TenantDb {
       if (end === "rolled-back") {
         this.statements.invalidate(sql);
         this.tempObjects = undefined;
-      }
-      else if (end === "committed-schema") this.schemaTouched = true;
+      } else if (end === "committed-schema") this.schemaTouched = true;
       return;
     }
     this.pristine = false;

@@ -136,7 +136,7 @@ describe("several connections on one sql.js file", () => {
     file.giveBack(owner, {});
     const cases: string[][] = [
       // The wash knows these from the statements (no look at temp.sqlite_schema)…
-      ['CREATE TEMP TABLE "Odd Name ä" (y)', "CREATE INDEX temp.i ON \"Odd Name ä\" (y)"],
+      ['CREATE TEMP TABLE "Odd Name ä" (y)', 'CREATE INDEX temp.i ON "Odd Name ä" (y)'],
       ["CREATE TEMP TABLE a (y)", "CREATE TEMP VIEW va AS SELECT * FROM a", "DROP VIEW temp.va"],
       ["CREATE TEMP TABLE IF NOT EXISTS a (y)", "CREATE TEMP TABLE IF NOT EXISTS a (y)"],
       // …and reads the schema where a statement made the names unsure.
@@ -144,7 +144,10 @@ describe("several connections on one sql.js file", () => {
       ["CREATE TEMP TABLE a (y)", "ALTER TABLE a RENAME TO c"],
       ["CREATE TEMP TABLE a (y)", "DROP TABLE a", "CREATE TEMP TABLE d (y)"],
       ["BEGIN", "CREATE TEMP TABLE a (y)", "ROLLBACK", "CREATE TEMP TABLE e (y)"],
-      ["CREATE TEMP TABLE a (y)", "CREATE TEMP TRIGGER tr AFTER INSERT ON main.t BEGIN SELECT 1; END"],
+      [
+        "CREATE TEMP TABLE a (y)",
+        "CREATE TEMP TRIGGER tr AFTER INSERT ON main.t BEGIN SELECT 1; END",
+      ],
     ];
     for (const statements of cases) {
       const user = {};
