@@ -88,7 +88,9 @@ export interface FsStorageOptions {
  * catalog records and sweep each other's temp files). The lock is a file, `<root>/.~tl-lock`,
  * holding the owner's pid; the last `close` in the process removes it, and one left by a process
  * that died is taken over. Within one process, storages of one directory share the lock: keeping
- * them from writing the same keys is the application's business.
+ * them from using the same keys while one of them writes is the application's business (each
+ * keeps its own page-log state: two appending to one key's log would interleave records, and a
+ * load by one may cut another's append in progress as a torn record).
  *
  * A key cannot hold bytes and be a prefix of other keys at once (`a` and `a/b`): a path is either
  * a file or a directory. Such a save fails with `STORAGE_KEY_CONFLICT`. On case-insensitive file
