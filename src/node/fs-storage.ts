@@ -280,6 +280,9 @@ export class FsStorage implements Storage {
 
   /** Replaces the key's file with `bytes`; its log, if any, is empty. */
   async #saveWhole(key: string, path: string, bytes: Uint8Array): Promise<void> {
+    // The next append opens the log afresh: a file made again (its directory was removed under
+    // the storage) must not get its records through a descriptor of the old one.
+    this.#dropLogFd(key);
     await this.#write(key, path, bytes);
     if (this.#loggable(bytes)) this.#remember(key, { path, image: bytes, tail: emptyTail() });
   }
