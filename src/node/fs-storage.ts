@@ -67,6 +67,12 @@ export interface FsStorageOptions {
    * bigger than a quarter of this is always saved whole.
    */
   pageLogCacheBytes?: number;
+  /**
+   * A key's page log is written into its file once it holds more than this many bytes and more
+   * than the image (default 1 MiB): higher means fewer in-place writes of whole images, and more
+   * to replay at the next load after a crash.
+   */
+  pageLogCheckpointBytes?: number;
 }
 
 /**
@@ -127,6 +133,7 @@ export class FsStorage implements Storage {
   /** Of those, bytes of images whose checkpoint is queued (they count as gone). */
   #leavingBytes = 0;
   readonly #cacheBytes: number;
+  readonly #checkpointBytes: number;
   /** Page-log descriptors kept open, least recently used first (see `#append`). */
   readonly #logFds = new Map<string, { fd: number; busy: boolean }>();
 
@@ -141,6 +148,14 @@ export class FsStorage implements Storage {
       );
     }
     this.#cacheBytes = cache;
+    const checkpointAt = options.pageLogCheckpointBytes ?? CHECKPOINT_MIN_LOG;
+    if (!Number.isSafeInteger(checkpointAt) || checkpointAt < 0) {
+      throw new TenantliteError(
+        "STORAGE_INVALID_ARGUMENT",
+        "pageLogCheckpointBytes must be a whole number of bytes, 0 or more",
+      );
+    }
+    this.#checkpointBytes = checkpointAt;
   }
 
   /**
@@ -264,7 +279,7 @@ export class FsStorage implements Storage {
         tail = advance(tail, record);
       }
       const logged: LoggedImage = { path, image: bytes, tail };
-      if (tail.bytes > Math.max(bytes.length, CHECKPOINT_MIN_LOG)) {
+      if (tail.bytes > Math.max(bytes.length, this.#checkpointBytes)) {
         // The save is durable already: a checkpoint that fails leaves the log whole, to be
         // written into the file by a later one.
         await this.#checkpoint(logged).catch(() => undefined);
@@ -771,7 +786,7 @@ interface LoggedImage {
 const DEFAULT_PAGE_LOG_CACHE = 64 << 20;
 /** Page-log descriptors kept open at most (each costs a descriptor of the process's ~1,024). */
 const LOG_FDS = 64;
-/** A log is written into its file once it holds more than this and more than the image. */
+/** Default of {@link FsStorageOptions.pageLogCheckpointBytes}. */
 const CHECKPOINT_MIN_LOG = 1 << 20;
 
 interface WalkItem {

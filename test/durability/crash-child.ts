@@ -56,8 +56,14 @@ if (dataDir === undefined || (mode !== "strict" && mode !== "relaxed")) {
 let next = Number(baseText);
 const iteration = Number(iterationText);
 
+// CRASH_PAGE_LOG_CHECKPOINT: how full a page log gets before it is written into its file (small
+// values make kills land inside those in-place writes).
+const checkpointAt = process.env.CRASH_PAGE_LOG_CHECKPOINT;
 const platform = await createPlatform({
-  storage: await FsStorage.open(dataDir),
+  storage: await FsStorage.open(
+    dataDir,
+    checkpointAt === undefined ? {} : { pageLogCheckpointBytes: Number(checkpointAt) },
+  ),
   durability: mode,
   flushIntervalMs: 50,
 });

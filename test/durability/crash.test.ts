@@ -11,6 +11,7 @@ import { useTempDirs } from "../helpers.js";
 import { BUNDLE_PARENT, buildChild, crashLoop, seed } from "./harness.js";
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 200);
+const CHECKPOINT_KILLS = Number(process.env.CRASH_CHECKPOINT_KILLS ?? 60);
 const TIME_BOUND_MS = Number(process.env.CRASH_TIME_BOUND_MS ?? 420_000);
 const TENANTS = 20;
 
@@ -48,6 +49,35 @@ describe("SIGKILL during strict writes", () => {
       ).toBe(false);
       expect(r.kills).toBe(KILLS);
       expect(r.acked).toBeGreaterThan(KILLS);
+    },
+    TIME_BOUND_MS + 30_000,
+  );
+
+  it(
+    `the same with page logs written into their files every few commits, over ${CHECKPOINT_KILLS} kills`,
+    async () => {
+      // A page log is written into its file in place once it holds more than the image: with
+      // small tenants that is every few commits, so kills land inside those writes too.
+      const dir = tempDir();
+      await seed(dir, TENANTS);
+      const r = await crashLoop({
+        script: child.script,
+        dataDir: dir,
+        mode: "strict",
+        tenants: TENANTS,
+        iterations: CHECKPOINT_KILLS,
+        timeBoundMs: TIME_BOUND_MS,
+        minDelayMs: 5,
+        maxDelayMs: 300,
+        childEnv: { CRASH_PAGE_LOG_CHECKPOINT: "0" },
+      });
+      console.log(
+        `strict crash loop, frequent page-log checkpoints: ${r.kills} kills in ${r.elapsedMs} ms, ${r.acked} acks`,
+      );
+      expect(r.problems).toEqual([]);
+      expect(r.timedOut).toBe(false);
+      expect(r.kills).toBe(CHECKPOINT_KILLS);
+      expect(r.acked).toBeGreaterThan(CHECKPOINT_KILLS);
     },
     TIME_BOUND_MS + 30_000,
   );

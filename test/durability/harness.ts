@@ -51,10 +51,10 @@ interface Booted {
   onFirstAck: (() => void) | undefined;
 }
 
-function spawnChild(script: string, tenants: number): Booted {
+function spawnChild(script: string, tenants: number, env: Record<string, string> = {}): Booted {
   const child = spawn(process.execPath, [script], {
     stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, CRASH_TENANTS: String(tenants) },
+    env: { ...process.env, ...env, CRASH_TENANTS: String(tenants) },
   });
   const b: Booted = {
     child,
@@ -286,6 +286,8 @@ export interface CrashLoopOptions {
   /** Kill delay after the first ack: uniform in [minDelayMs, maxDelayMs]. */
   minDelayMs: number;
   maxDelayMs: number;
+  /** Extra environment of the children (e.g. CRASH_PAGE_LOG_CHECKPOINT). */
+  childEnv?: Record<string, string>;
 }
 
 export interface CrashLoopResult {
@@ -309,7 +311,7 @@ export async function crashLoop(o: CrashLoopOptions): Promise<CrashLoopResult> {
   const model = new Model(o.tenants);
   const start = Date.now();
   let kills = 0;
-  let next = spawnChild(o.script, o.tenants);
+  let next = spawnChild(o.script, o.tenants, o.childEnv);
   const sums = { waitBoot: 0, toFirstAck: 0, toExit: 0, verify: 0 };
   const result = (problems: string[], timedOut = false): CrashLoopResult => ({
     kills,
@@ -348,7 +350,7 @@ export async function crashLoop(o: CrashLoopOptions): Promise<CrashLoopResult> {
       const exitAt = performance.now();
       sums.toFirstAck += ackAt - goAt;
       sums.toExit += exitAt - ackAt;
-      next = spawnChild(o.script, o.tenants);
+      next = spawnChild(o.script, o.tenants, o.childEnv);
       if (signal !== "SIGKILL" || !run.lines.some((l) => l.startsWith("ack "))) {
         return result([
           `iteration ${kills}: child ended with code ${code}, signal ${signal}, ${run.lines.length} lines; stderr: ${run.stderr.join("").slice(0, 2000)}`,
