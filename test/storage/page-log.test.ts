@@ -249,6 +249,29 @@ describe("FsStorage page log", () => {
     await expect(FsStorage.open(freshDir(), { pageLogCacheBytes: -1 })).rejects.toBeTenantliteError(
       "STORAGE_INVALID_ARGUMENT",
     );
+    for (const bad of [-1, 1.5, Number.NaN]) {
+      await expect(
+        FsStorage.open(freshDir(), { pageLogCheckpointBytes: bad }),
+      ).rejects.toBeTenantliteError("STORAGE_INVALID_ARGUMENT");
+    }
+  });
+
+  it("writes the log into the file once it holds more than pageLogCheckpointBytes and the image", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root, { pageLogCheckpointBytes: 0 });
+    let v = image(4, 1);
+    await s.save("k", v);
+    const sizes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      v = withPage(v, i % 4, 10 + i);
+      await s.save("k", v);
+      sizes.push(sizeOf(join(root, "k~log")));
+    }
+    // One page per record (32 + 4 + 512 bytes): past the 2,048-byte image at the fourth.
+    expect(sizes).toEqual([548, 1096, 1644, 0, 548, 1096, 1644, 0]);
+    expect(new Uint8Array(await readFile(join(root, "k")))).toEqual(v);
+    expect(await (await FsStorage.open(root)).load("k")).toEqual(v);
+    await s.close();
   });
 
   it("a key that grows past the budget gets its log written into its file first", async () => {
