@@ -543,8 +543,7 @@ export class TenantDb {
     if (!this.txn.explicit || this.closed) return;
     this.settleTypes();
     this.txn.rollback();
-    this.statements.invalidate();
-    this.tempObjects = undefined;
+    this.rolledBack();
   }
 
   /** Frees every statement and closes the connection (deleting the file if it created it). */
@@ -665,10 +664,8 @@ export class TenantDb {
       const end = this.txn.afterTransactionStatement(word);
       // Rolled back, the transaction's DDL (TEMP too) is undone for this connection alone
       // (nobody else saw it); committed, every connection sees it now.
-      if (end === "rolled-back") {
-        this.statements.invalidate(sql);
-        this.tempObjects = undefined;
-      } else if (end === "committed-schema") this.schemaTouched = true;
+      if (end === "rolled-back") this.rolledBack(sql);
+      else if (end === "committed-schema") this.schemaTouched = true;
       return;
     }
     this.pristine = false;
@@ -677,9 +674,7 @@ export class TenantDb {
       // Own caches: a pragma (foreign_keys…) or a TEMP object changes this connection's programs.
       this.statements.invalidate(sql);
       const own = changesOwnStateOnly(entry.info);
-      if (own && word !== "PRAGMA") this.noteTempChange(entry.info.summary);
-      // Unqualified DDL may have been on a TEMP object (`DROP TABLE x`, `ALTER TABLE x …`).
-      else if (!own && word !== "PRAGMA" && this.tempObjects?.length) this.tempObjects = undefined;
+      if (word !== "PRAGMA") this.noteTempChange(own, entry.info.summary);
       if (entry.info.summary === undefined) this.holdState("other");
       else if (own) this.holdState(word === "PRAGMA" ? "other" : "temp");
       // The file's schema: every connection's caches are stale once the change is committed.
@@ -696,16 +691,30 @@ export class TenantDb {
 
   /** Asks SQLite whether a transaction is open; drops caches a rollback made stale. */
   private syncTransactionState(): void {
-    if (this.txn.sync()) {
-      this.statements.invalidate();
-      this.tempObjects = undefined;
-    }
+    if (this.txn.sync()) this.rolledBack();
   }
 
-  /** Keeps `tempObjects` up to date after a statement that changed the TEMP schema alone. */
-  private noteTempChange(summary: StatementSummary | undefined): void {
+  /**
+   * After a rollback: the connection's compiled statements (but `keep`'s) may predate its schema,
+   * and the TEMP objects it made may be gone (`tempObjects` is unsure).
+   */
+  private rolledBack(keep?: string): void {
+    this.statements.invalidate(keep);
+    this.tempObjects = undefined;
+  }
+
+  /**
+   * Keeps `tempObjects` up to date after DDL: `own` when it changed the TEMP schema alone. Other
+   * DDL names no schema or another one, and unqualified (`DROP TABLE x`, `ALTER TABLE x …`) it
+   * may have been on a TEMP object.
+   */
+  private noteTempChange(own: boolean, summary: StatementSummary | undefined): void {
     const known = this.tempObjects;
     if (known === undefined) return;
+    if (!own) {
+      if (known.length > 0) this.tempObjects = undefined;
+      return;
+    }
     const target = summary?.writes.length === 1 ? summary.writes[0] : undefined;
     const [verb, type] = summary?.kind.split("_") ?? [];
     if (target === undefined || (verb !== "create" && verb !== "drop") || !TEMP_TYPES.has(type!)) {

@@ -9,10 +9,13 @@ import {
   close as fsClose,
   constants as fsConstants,
   fdatasync as fsFdatasync,
+  fstat as fsFstat,
   fsync as fsFsync,
   open as fsOpen,
+  read as fsRead,
   rename as fsRename,
   write as fsWrite,
+  type Stats,
 } from "node:fs";
 import { unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -31,9 +34,8 @@ export function isTempFileName(name: string): boolean {
 }
 
 /** O_DSYNC where the platform has it (not on Windows): writes return once durable. */
-const DSYNC = fsConstants.O_DSYNC ?? 0;
-const TEMP_FLAGS =
-  fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | (DSYNC as number);
+export const DSYNC = (fsConstants.O_DSYNC ?? 0) as number;
+const TEMP_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | DSYNC;
 
 /**
  * Atomically and durably replaces the file at `path` with `bytes`: a temp file beside it, written
@@ -55,9 +57,7 @@ export async function writeFileAtomic(
   let open = true;
   let renamed = false;
   try {
-    for (let done = 0; done < bytes.length; ) {
-      done += await fsCall<number>((cb) => fsWrite(fd, bytes, done, bytes.length - done, done, cb));
-    }
+    await writeFully(fd, bytes, 0);
     if (DSYNC === 0) await fsCall((cb) => fsFsync(fd, cb));
     await beforeRename?.(temp, path);
     open = false;
@@ -68,6 +68,41 @@ export async function writeFileAtomic(
   } finally {
     if (open) await closeFd(fd).catch(() => undefined);
     if (!renamed) await unlink(temp).catch(() => undefined);
+  }
+}
+
+/** Writes all of `bytes` at offset `at` of an open file, on the thread pool. */
+export async function writeFully(fd: number, bytes: Uint8Array, at: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    done += await fsCall<number>((cb) =>
+      fsWrite(fd, bytes, done, bytes.length - done, at + done, cb),
+    );
+  }
+}
+
+/** A whole file's bytes (on the thread pool), or `undefined` when there is no such file. */
+export async function readWhole(path: string): Promise<Uint8Array | undefined> {
+  let fd: number;
+  try {
+    fd = await fsCall<number>((cb) => fsOpen(path, "r", cb));
+  } catch (e) {
+    if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
+    throw e;
+  }
+  try {
+    const stats = await fsCall<Stats>((cb) => fsFstat(fd, cb));
+    if (!stats.isFile()) return undefined;
+    const bytes = new Uint8Array(stats.size);
+    for (let done = 0; done < bytes.length; ) {
+      const n = await fsCall<number>((cb) =>
+        fsRead(fd, bytes, done, bytes.length - done, done, cb),
+      );
+      if (n === 0) return bytes.subarray(0, done).slice();
+      done += n;
+    }
+    return bytes;
+  } finally {
+    await closeFd(fd);
   }
 }
 

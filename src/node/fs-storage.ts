@@ -21,7 +21,15 @@ import {
   storageClosedError,
 } from "../storage/backend-checks.js";
 import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
-import { closeFd, fsCall, isCode, syncDir, syncFile, writeFileAtomic } from "./atomic-file.js";
+import {
+  closeFd,
+  fsCall,
+  isCode,
+  readWhole,
+  syncDir,
+  syncFile,
+  writeFileAtomic,
+} from "./atomic-file.js";
 import { acquireDirLock, releaseDirLock } from "./dir-lock.js";
 import { sweepTempFiles } from "./fs-sweep.js";
 import {
@@ -33,7 +41,6 @@ import {
   type LogTail,
   logPathOf,
   openLog,
-  readWhole,
   replay,
   truncateLog,
   writeRecord,
@@ -140,22 +147,16 @@ export class FsStorage implements Storage {
   private constructor(root: string, options: FsStorageOptions) {
     this.root = resolve(root);
     this.#beforeRename = options.beforeRename;
-    const cache = options.pageLogCacheBytes ?? DEFAULT_PAGE_LOG_CACHE;
-    if (!Number.isSafeInteger(cache) || cache < 0) {
-      throw new TenantliteError(
-        "STORAGE_INVALID_ARGUMENT",
-        "pageLogCacheBytes must be a whole number of bytes, 0 or more (0 turns the page log off)",
-      );
-    }
-    this.#cacheBytes = cache;
-    const checkpointAt = options.pageLogCheckpointBytes ?? CHECKPOINT_MIN_LOG;
-    if (!Number.isSafeInteger(checkpointAt) || checkpointAt < 0) {
-      throw new TenantliteError(
-        "STORAGE_INVALID_ARGUMENT",
-        "pageLogCheckpointBytes must be a whole number of bytes, 0 or more",
-      );
-    }
-    this.#checkpointBytes = checkpointAt;
+    this.#cacheBytes = byteCount(
+      options.pageLogCacheBytes ?? DEFAULT_PAGE_LOG_CACHE,
+      "pageLogCacheBytes",
+      " (0 turns the page log off)",
+    );
+    this.#checkpointBytes = byteCount(
+      options.pageLogCheckpointBytes ?? CHECKPOINT_MIN_LOG,
+      "pageLogCheckpointBytes",
+      "",
+    );
   }
 
   /**
@@ -193,10 +194,8 @@ export class FsStorage implements Storage {
     }
     // Every step runs on the thread pool: loads serve requests, and a file-system call on the
     // main thread stalls every other request while the disk (or its journal) is busy.
-    const base = await readWhole(path);
-    if (base === undefined) return undefined;
-    const found = await this.#readLog(path, base);
-    if (found === undefined || found.tail.bytes === 0) return base;
+    const found = await this.#recover(path);
+    if (found === undefined) return readWhole(path);
     // A log with records: its image is held (a copy; the caller owns what it gets), or, too big
     // for that, written into the file now. An image without a log is not held: a tenant that is
     // only read never costs the budget, and its first save replaces the file.
@@ -209,22 +208,9 @@ export class FsStorage implements Storage {
   }
 
   /**
-   * Replays the page log of the file at `path` (whose bytes are `base`, changed in place) and cuts
-   * off what follows its last valid record; `undefined` when there is no log or it is empty.
+   * The image of a key this process does not hold, its file with its page log replayed (what
+   * follows the log's last valid record is cut off): `undefined` unless the log has records.
    */
-  async #readLog(
-    path: string,
-    base: Uint8Array,
-    log?: Uint8Array,
-  ): Promise<{ image: Uint8Array; tail: LogTail } | undefined> {
-    const bytes = log ?? (await readWhole(logPathOf(path)));
-    if (bytes === undefined || bytes.length === 0) return undefined;
-    const { image, tail } = replay(base, bytes);
-    if (tail.bytes < bytes.length) await truncateLog(logPathOf(path), tail.bytes);
-    return { image, tail };
-  }
-
-  /** The image of a key this process does not hold: `undefined` unless its log has records. */
   async #recover(path: string): Promise<{ image: Uint8Array; tail: LogTail } | undefined> {
     const log = await readWhole(logPathOf(path));
     if (log === undefined || log.length === 0) return undefined;
@@ -235,8 +221,9 @@ export class FsStorage implements Storage {
       await truncateLog(logPathOf(path), 0);
       return undefined;
     }
-    const found = await this.#readLog(path, base, log);
-    return found !== undefined && found.tail.bytes > 0 ? found : undefined;
+    const { image, tail } = replay(base, log);
+    if (tail.bytes < log.length) await truncateLog(logPathOf(path), tail.bytes);
+    return tail.bytes > 0 ? { image, tail } : undefined;
   }
 
   /** Atomically and durably replaces `key`'s file (temp file, fsync, rename, fsync dir). */
@@ -408,9 +395,7 @@ export class FsStorage implements Storage {
   delete(key: string): Promise<void> {
     return this.#run(key, (path) =>
       this.#serialize(key, async () => {
-        this.#forget(key);
-        this.#dropLogFd(key);
-        if (!(await this.#unlink(path))) return;
+        if (!(await this.#unlink(key, path))) return;
         // A concurrent delete in the same directory may have pruned it already: nothing to sync.
         await syncDir(dirname(path), { missingOk: true });
         await this.#pruneEmptyDirs(dirname(path));
@@ -431,9 +416,7 @@ export class FsStorage implements Storage {
         keys.slice(i, i + DELETES_AT_ONCE).map((key) =>
           this.#run(key, (path) =>
             this.#serialize(key, async () => {
-              this.#forget(key);
-              this.#dropLogFd(key);
-              if (await this.#unlink(path)) dirs.add(dirname(path));
+              if (await this.#unlink(key, path)) dirs.add(dirname(path));
             }),
           ),
         ),
@@ -452,8 +435,13 @@ export class FsStorage implements Storage {
     );
   }
 
-  /** Unlinks a key's file: whether there was one (a directory is a prefix, not a key). */
-  async #unlink(path: string): Promise<boolean> {
+  /**
+   * Unlinks a key's file and its page log, and forgets the key's page-log state: whether there
+   * was a file (a directory is a prefix, not a key).
+   */
+  async #unlink(key: string, path: string): Promise<boolean> {
+    this.#forget(key);
+    this.#dropLogFd(key);
     // The log first: a file left without its log is a stale state of a deleted key, but a log
     // left without its file would be replayed over a new file of that key.
     try {
@@ -780,6 +768,17 @@ interface LoggedImage {
   tail: LogTail;
   /** Leaving the budget: a checkpoint is queued. */
   leaving?: boolean;
+}
+
+/** A byte-count option, checked: a whole number, 0 or more. */
+function byteCount(value: number, name: string, zero: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TenantliteError(
+      "STORAGE_INVALID_ARGUMENT",
+      `${name} must be a whole number of bytes, 0 or more${zero}`,
+    );
+  }
+  return value;
 }
 
 /** Default of {@link FsStorageOptions.pageLogCacheBytes}. */

@@ -17,15 +17,11 @@ import { randomBytes } from "node:crypto";
 import {
   constants as fsConstants,
   fdatasync as fsFdatasync,
-  fstat as fsFstat,
   ftruncate as fsFtruncate,
   open as fsOpen,
-  read as fsRead,
-  write as fsWrite,
-  type Stats,
 } from "node:fs";
 import { crc32 } from "node:zlib";
-import { closeFd, fsCall, isCode } from "./atomic-file.js";
+import { closeFd, DSYNC, fsCall, isCode, writeFully } from "./atomic-file.js";
 
 const MAGIC = 0x31474c54; // "TLG1"
 export const RECORD_HEADER = 32;
@@ -168,9 +164,6 @@ function checksum(record: Uint8Array, seed: number): number {
 
 // ---- Files ----------------------------------------------------------------------------------
 
-/** O_DSYNC where the platform has it (not on Windows): writes return once durable. */
-const DSYNC = (fsConstants.O_DSYNC ?? 0) as number;
-
 /** The log file of the key file at `path`: its name has "~", which no key may contain. */
 export const logPathOf = (path: string): string => `${path}~log`;
 
@@ -198,11 +191,7 @@ export async function openLog(logPath: string): Promise<{ fd: number; created: b
  */
 export async function writeRecord(fd: number, record: Uint8Array, at: number): Promise<void> {
   try {
-    for (let done = 0; done < record.length; ) {
-      done += await fsCall<number>((cb) =>
-        fsWrite(fd, record, done, record.length - done, at + done, cb),
-      );
-    }
+    await writeFully(fd, record, at);
     if (DSYNC === 0) await fsCall((cb) => fsFdatasync(fd, cb));
   } catch (e) {
     await fsCall((cb) => fsFtruncate(fd, at, cb)).catch(() => undefined);
@@ -218,9 +207,7 @@ export async function writeRecord(fd: number, record: Uint8Array, at: number): P
 export async function checkpoint(path: string, image: Uint8Array): Promise<void> {
   const fd = await fsCall<number>((cb) => fsOpen(path, fsConstants.O_WRONLY, cb));
   try {
-    for (let done = 0; done < image.length; ) {
-      done += await fsCall<number>((cb) => fsWrite(fd, image, done, image.length - done, done, cb));
-    }
+    await writeFully(fd, image, 0);
     await fsCall((cb) => fsFtruncate(fd, image.length, cb));
     await fsCall((cb) => fsFdatasync(fd, cb));
   } finally {
@@ -241,32 +228,6 @@ export async function truncateLog(logPath: string, length: number): Promise<void
   try {
     await fsCall((cb) => fsFtruncate(fd, length, cb));
     await fsCall((cb) => fsFdatasync(fd, cb));
-  } finally {
-    await closeFd(fd);
-  }
-}
-
-/** A whole file's bytes (on the thread pool), or `undefined` when there is no such file. */
-export async function readWhole(path: string): Promise<Uint8Array | undefined> {
-  let fd: number;
-  try {
-    fd = await fsCall<number>((cb) => fsOpen(path, "r", cb));
-  } catch (e) {
-    if (isCode(e, "ENOENT", "ENOTDIR", "EISDIR")) return undefined;
-    throw e;
-  }
-  try {
-    const stats = await fsCall<Stats>((cb) => fsFstat(fd, cb));
-    if (!stats.isFile()) return undefined;
-    const bytes = new Uint8Array(stats.size);
-    for (let done = 0; done < bytes.length; ) {
-      const n = await fsCall<number>((cb) =>
-        fsRead(fd, bytes, done, bytes.length - done, done, cb),
-      );
-      if (n === 0) return bytes.subarray(0, done).slice();
-      done += n;
-    }
-    return bytes;
   } finally {
     await closeFd(fd);
   }
