@@ -246,14 +246,17 @@ describe("FsStorage page log", () => {
     await off.save("k", image(2, 2));
     expect(sizeOf(join(off.root, "k~log"))).toBe(-1);
     await off.close();
-    await expect(FsStorage.open(freshDir(), { pageLogCacheBytes: -1 })).rejects.toBeTenantliteError(
+    // Refused before anything is made: no directory, no lock.
+    const refused = freshDir();
+    await expect(FsStorage.open(refused, { pageLogCacheBytes: -1 })).rejects.toBeTenantliteError(
       "STORAGE_INVALID_ARGUMENT",
     );
     for (const bad of [-1, 1.5, Number.NaN]) {
       await expect(
-        FsStorage.open(freshDir(), { pageLogCheckpointBytes: bad }),
+        FsStorage.open(refused, { pageLogCheckpointBytes: bad }),
       ).rejects.toBeTenantliteError("STORAGE_INVALID_ARGUMENT");
     }
+    expect(existsSync(refused)).toBe(false);
   });
 
   it("writes the log into the file once it holds more than pageLogCheckpointBytes and the image", async () => {
