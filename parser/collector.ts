@@ -1,7 +1,7 @@
-import type { IToken } from "chevrotain";
+import type { Token } from "./tokens.js";
 import type { ObjectRef, StatementKind, TransactionEffect } from "./types.js";
 
-/** Facts the grammar's actions record about one statement, turned into a summary afterwards. */
+/** Facts the grammar's rules record about one statement, turned into a summary afterwards. */
 export interface Collector {
   src: string;
   kind: StatementKind | null;
@@ -27,14 +27,14 @@ export interface Collector {
   /** The definition being read (its constraints are recorded into it). */
   column: ColumnDraft | null;
   /** libSQL's ALTER COLUMN x TO: the name token of the column altered. */
-  alterColumn: IToken | null;
+  alterColumn: Token | null;
   /**
    * An error SQLite raises from a grammar action, which stops its parser at that point (a `#1`
    * parameter, a sort order or COLLATE in a column-name list): the earliest one is reported.
    */
-  actionError: { token: IToken; at: number; message: string } | null;
+  actionError: { token: Token; at: number; message: string } | null;
   /** ORDER BY or LIMIT on UPDATE/DELETE (valid only with SQLITE_ENABLE_UPDATE_DELETE_LIMIT). */
-  dmlLimit: IToken | null;
+  dmlLimit: Token | null;
   attach: {
     target: string;
     targetKind: "identifier" | "string" | "expression";
@@ -51,10 +51,10 @@ export interface Collector {
 
 /** A column definition as the grammar reads it (see `ColumnDefinition`). */
 export interface ColumnDraft {
-  name: IToken;
-  first: IToken;
-  last: IToken;
-  type: { first: IToken; last: IToken } | null;
+  name: Token;
+  first: Token;
+  last: Token;
+  type: { first: Token; last: Token } | null;
   primaryKey: "asc" | "desc" | "default" | null;
   autoincrement: boolean;
   unique: boolean;

@@ -1,14 +1,14 @@
-import { EmbeddedActionsParser, EOF, type IToken, type TokenType, tokenMatcher } from "chevrotain";
 import { type Collector, newCollector, unquote } from "./collector.js";
+import { Recognizer } from "./recognizer.js";
 import {
   AnyTok,
-  allTokens,
   BinOp,
   BitNot,
   Blob,
   Comma,
   CtimeKw,
   Dot,
+  EOF,
   Eq,
   Filter,
   Float,
@@ -28,6 +28,9 @@ import {
   Semi,
   Star,
   StringLit,
+  type Token,
+  type TokenType,
+  tokenMatcher,
   Variable,
   Window,
 } from "./tokens.js";
@@ -41,122 +44,105 @@ function isDigitCode(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function ref(schema: IToken | undefined, name: IToken): ObjectRef {
+function ref(schema: Token | undefined, name: Token): ObjectRef {
   return schema === undefined
     ? { schema: null, name: unquote(name.image) }
     : { schema: unquote(schema.image), name: unquote(name.image) };
 }
 
 /**
- * SQLite's grammar (parse.y) as a chevrotain LL(1) parser with ordered choices: where a keyword
- * may also be an identifier, the keyword meaning wins when it fits, as in Lemon's fallback.
- * Embedded actions record only what the summary needs; no syntax tree is built. Rule bodies
- * name the parser `$` (chevrotain's own idiom), which also keeps the minified browser bundle
- * ~2.6 KB smaller than a thousand `this.` would.
+ * SQLite's grammar (parse.y) as an LL(1) recognizer with ordered choices (see `Recognizer`):
+ * where a keyword may also be an identifier, the keyword meaning wins when it fits, as in Lemon's
+ * fallback. Rules record only what the summary needs, as they go; no syntax tree is built. Rule
+ * bodies name the parser `$`, which keeps the minified browser bundle smaller than a thousand
+ * `this.` would.
  */
-export class SqliteParser extends EmbeddedActionsParser {
+export class SqliteParser extends Recognizer {
   c: Collector = newCollector("");
 
-  constructor() {
-    super(allTokens as TokenType[], {
-      maxLookahead: 1,
-      recoveryEnabled: false,
-      skipValidations: (globalThis as { __VALIDATE__?: boolean }).__VALIDATE__ !== true,
-    });
-    this.performSelfAnalysis();
-  }
-
-  /** The first token the last parse did not consume (EOF when all were). */
-  next(): IToken {
-    return this.LA(1);
+  /**
+   * Reads one statement's tokens, recording into `c`. Returns null when a prefix of them is a
+   * statement (`next()` is the first token after it), or the token where they stop fitting.
+   */
+  statement(c: Collector, input: readonly Token[]): Token | null {
+    this.c = c;
+    return this.run(input, this.stmt);
   }
 
   private la(i: number): TokenType {
     return this.LA(i).tokenType;
   }
 
-  private span(first: IToken, last: IToken): string {
+  private span(first: Token, last: Token): string {
     return this.c.src.slice(first.startOffset, (last.endOffset ?? last.startOffset) + 1);
   }
 
-  private lastToken(): IToken {
+  private lastToken(): Token {
     return this.LA(0);
   }
 
   // ---- statements -------------------------------------------------------------------------
 
-  public stmt = this.RULE("stmt", () => {
+  public stmt = () => {
     const $ = this;
-    $.OPTION(() => {
-      $.CONSUME(K.EXPLAIN);
+    if ($.take(K.EXPLAIN)) {
       let plan = false;
-      $.OPTION2(() => {
-        $.CONSUME(K.QUERY);
-        $.CONSUME(K.PLAN);
+      if ($.take(K.QUERY)) {
+        $.eat(K.PLAN);
         plan = true;
-      });
-      $.ACTION(() => {
-        $.c.explain = plan ? "query_plan" : "explain";
-      });
-    });
-    $.SUBRULE($.cmd);
-  });
+      }
+      $.c.explain = plan ? "query_plan" : "explain";
+    }
+    $.cmd();
+  };
 
-  private cmd = this.RULE("cmd", () => {
+  private cmd = () => {
     const $ = this;
-    $.OR([
-      { ALT: () => $.SUBRULE($.withStmt) },
-      {
-        ALT: () => {
-          $.SUBRULE($.selectNoWith);
-          $.ACTION(() => {
-            $.c.kind = "select";
-          });
-        },
+    $.or([
+      () => $.withStmt(),
+      () => {
+        $.selectNoWith();
+        $.c.kind = "select";
       },
-      { ALT: () => $.SUBRULE($.insertStmt) },
-      { ALT: () => $.SUBRULE($.updateStmt) },
-      { ALT: () => $.SUBRULE($.deleteStmt) },
-      { ALT: () => $.SUBRULE($.createStmt) },
-      { ALT: () => $.SUBRULE($.dropStmt) },
-      { ALT: () => $.SUBRULE($.alterStmt) },
-      { ALT: () => $.SUBRULE($.attachStmt) },
-      { ALT: () => $.SUBRULE($.detachStmt) },
-      { ALT: () => $.SUBRULE($.beginStmt) },
-      { ALT: () => $.SUBRULE($.commitStmt) },
-      { ALT: () => $.SUBRULE($.rollbackStmt) },
-      { ALT: () => $.SUBRULE($.savepointStmt) },
-      { ALT: () => $.SUBRULE($.releaseStmt) },
-      { ALT: () => $.SUBRULE($.pragmaStmt) },
-      { ALT: () => $.SUBRULE($.vacuumStmt) },
-      { ALT: () => $.SUBRULE($.analyzeStmt) },
-      { ALT: () => $.SUBRULE($.reindexStmt) },
+      () => $.insertStmt(),
+      () => $.updateStmt(),
+      () => $.deleteStmt(),
+      () => $.createStmt(),
+      () => $.dropStmt(),
+      () => $.alterStmt(),
+      () => $.attachStmt(),
+      () => $.detachStmt(),
+      () => $.beginStmt(),
+      () => $.commitStmt(),
+      () => $.rollbackStmt(),
+      () => $.savepointStmt(),
+      () => $.releaseStmt(),
+      () => $.pragmaStmt(),
+      () => $.vacuumStmt(),
+      () => $.analyzeStmt(),
+      () => $.reindexStmt(),
     ]);
-  });
+  };
 
-  private withStmt = this.RULE("withStmt", () => {
+  private withStmt = () => {
     const $ = this;
-    $.SUBRULE($.withClause);
-    $.OR([
-      {
-        ALT: () => {
-          $.SUBRULE($.selectNoWith);
-          $.ACTION(() => {
-            $.c.kind = "select";
-          });
-        },
+    $.withClause();
+    $.or([
+      () => {
+        $.selectNoWith();
+        $.c.kind = "select";
       },
-      { ALT: () => $.SUBRULE($.insertStmt) },
-      { ALT: () => $.SUBRULE($.updateStmt) },
-      { ALT: () => $.SUBRULE($.deleteStmt) },
+      () => $.insertStmt(),
+      () => $.updateStmt(),
+      () => $.deleteStmt(),
     ]);
-  });
+  };
 
   /**
    * Records an error SQLite raises from a grammar action. Its action runs when the token after
    * `token`'s construct arrives, so a syntax error found at that token (or before) wins.
    */
-  private actionError(token: IToken, message: string): void {
+  private actionError(token: Token, message: string): void {
     if (this.c.actionError !== null) return;
     const next = this.LA(1);
     const at =
@@ -172,599 +158,420 @@ export class SqliteParser extends EmbeddedActionsParser {
     this.c.target = target;
   }
 
-  private insertStmt = this.RULE("insertStmt", () => {
+  private insertStmt = () => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.INSERT);
-          $.OPTION(() => $.SUBRULE($.orConflict));
-        },
-      },
-      { ALT: () => $.CONSUME(K.REPLACE) },
-    ]);
-    $.CONSUME(K.INTO);
-    const target = $.SUBRULE($.xfullname);
-    $.ACTION(() => $.setKindTarget("insert", target));
-    $.OPTION2(() => {
-      $.CONSUME(LP);
-      $.SUBRULE($.idlist);
-      $.CONSUME(RP);
-    });
-    $.OR2([
-      {
-        ALT: () => {
-          $.CONSUME(K.DEFAULT);
-          $.CONSUME(K.VALUES);
-          $.OPTION3(() => $.SUBRULE($.returning));
-        },
-      },
-      {
-        ALT: () => {
-          $.SUBRULE($.select);
-          $.SUBRULE($.upsert);
-        },
-      },
-    ]);
-  });
+    if ($.take(K.INSERT)) {
+      $.opt(() => $.orConflict());
+    } else $.eat(K.REPLACE);
+    $.eat(K.INTO);
+    const target = $.xfullname();
+    $.setKindTarget("insert", target);
+    if ($.take(LP)) {
+      $.idlist();
+      $.eat(RP);
+    }
+    if ($.take(K.DEFAULT)) {
+      $.eat(K.VALUES);
+      $.opt(() => $.returning());
+    } else {
+      $.select();
+      $.upsert();
+    }
+  };
 
-  private upsert = this.RULE("upsert", () => {
+  private upsert = () => {
     const $ = this;
     let open = true;
-    $.MANY({
-      GATE: () => open,
-      DEF: () => {
-        $.CONSUME(K.ON);
-        $.CONSUME(K.CONFLICT);
+    $.many(
+      () => {
+        $.eat(K.ON);
+        $.eat(K.CONFLICT);
         let targeted = false;
-        $.OPTION(() => {
-          $.CONSUME(LP);
-          $.SUBRULE($.sortlist);
-          $.CONSUME(RP);
-          $.OPTION2(() => {
-            $.CONSUME(K.WHERE);
-            $.SUBRULE($.expr);
-          });
+        if ($.take(LP)) {
+          $.sortlist();
+          $.eat(RP);
+          if ($.take(K.WHERE)) {
+            $.expr();
+          }
           targeted = true;
-        });
-        $.CONSUME(K.DO);
-        $.OR([
-          { ALT: () => $.CONSUME(K.NOTHING) },
-          {
-            ALT: () => {
-              $.CONSUME(K.UPDATE);
-              $.CONSUME(K.SET);
-              $.SUBRULE($.setlist);
-              $.OPTION3(() => {
-                $.CONSUME2(K.WHERE);
-                $.SUBRULE2($.expr);
-              });
-            },
-          },
-        ]);
-        $.ACTION(() => {
-          open = targeted;
-        });
+        }
+        $.eat(K.DO);
+        if (!$.take(K.NOTHING)) {
+          $.eat(K.UPDATE);
+          $.eat(K.SET);
+          $.setlist();
+          if ($.take(K.WHERE)) {
+            $.expr();
+          }
+        }
+        open = targeted;
       },
-    });
-    $.OPTION4(() => $.SUBRULE($.returning));
-  });
+      () => open,
+    );
+    $.opt(() => $.returning());
+  };
 
-  private returning = this.RULE("returning", () => {
-    this.CONSUME(K.RETURNING);
-    this.SUBRULE(this.resultColumns);
-  });
+  private returning = () => {
+    this.eat(K.RETURNING);
+    this.resultColumns();
+  };
 
-  private orConflict = this.RULE("orConflict", () => {
-    this.CONSUME(K.OR);
-    this.SUBRULE(this.resolveType);
-  });
+  private orConflict = () => {
+    this.eat(K.OR);
+    this.resolveType();
+  };
 
-  private resolveType = this.RULE("resolveType", () => {
+  private resolveType = () => {
     const $ = this;
-    $.OR([
-      { ALT: () => $.CONSUME(K.ROLLBACK) },
-      { ALT: () => $.CONSUME(K.ABORT) },
-      { ALT: () => $.CONSUME(K.FAIL) },
-      { ALT: () => $.CONSUME(K.IGNORE) },
-      { ALT: () => $.CONSUME(K.REPLACE) },
-    ]);
-  });
+    $.oneOf(K.ROLLBACK, K.ABORT, K.FAIL, K.IGNORE, K.REPLACE);
+  };
 
-  private setlist = this.RULE("setlist", () => {
+  private setlist = () => {
     const $ = this;
-    $.AT_LEAST_ONE_SEP({
-      SEP: Comma,
-      DEF: () => {
-        $.OR([
-          { ALT: () => $.CONSUME(Nm) },
-          {
-            ALT: () => {
-              $.CONSUME(LP);
-              $.SUBRULE($.idlist);
-              $.CONSUME(RP);
-            },
-          },
-        ]);
-        $.CONSUME(Eq);
-        $.SUBRULE($.expr);
-      },
+    $.sep(Comma, () => {
+      if (!$.take(Nm)) {
+        $.eat(LP);
+        $.idlist();
+        $.eat(RP);
+      }
+      $.eat(Eq);
+      $.expr();
     });
-  });
+  };
 
-  private updateStmt = this.RULE("updateStmt", () => {
+  private updateStmt = () => {
     const $ = this;
-    $.CONSUME(K.UPDATE);
-    $.OPTION(() => $.SUBRULE($.orConflict));
-    const target = $.SUBRULE($.xfullname);
-    $.ACTION(() => $.setKindTarget("update", target));
-    $.OPTION2(() => $.SUBRULE($.indexedBy));
-    $.CONSUME(K.SET);
-    $.SUBRULE($.setlist);
-    $.OPTION3(() => {
-      $.CONSUME(K.FROM);
-      $.SUBRULE($.seltablist);
-    });
-    $.SUBRULE($.whereReturningLimit);
-  });
+    $.eat(K.UPDATE);
+    $.opt(() => $.orConflict());
+    const target = $.xfullname();
+    $.setKindTarget("update", target);
+    $.opt(() => $.indexedBy());
+    $.eat(K.SET);
+    $.setlist();
+    if ($.take(K.FROM)) {
+      $.seltablist();
+    }
+    $.whereReturningLimit();
+  };
 
-  private deleteStmt = this.RULE("deleteStmt", () => {
+  private deleteStmt = () => {
     const $ = this;
-    $.CONSUME(K.DELETE);
-    $.CONSUME(K.FROM);
-    const target = $.SUBRULE($.xfullname);
-    $.ACTION(() => $.setKindTarget("delete", target));
-    $.OPTION(() => $.SUBRULE($.indexedBy));
-    $.SUBRULE($.whereReturningLimit);
-  });
+    $.eat(K.DELETE);
+    $.eat(K.FROM);
+    const target = $.xfullname();
+    $.setKindTarget("delete", target);
+    $.opt(() => $.indexedBy());
+    $.whereReturningLimit();
+  };
 
-  private whereReturningLimit = this.RULE("whereReturningLimit", () => {
+  private whereReturningLimit = () => {
     const $ = this;
-    $.OPTION(() => {
-      $.CONSUME(K.WHERE);
-      $.SUBRULE($.expr);
+    if ($.take(K.WHERE)) {
+      $.expr();
+    }
+    $.opt(() => $.returning());
+    if ($.is(K.ORDER)) {
+      const t = $.eat(K.ORDER);
+      $.eat(K.BY);
+      $.sortlist();
+      $.c.dmlLimit ??= t;
+    }
+    $.opt(() => {
+      const t = $.limit();
+      $.c.dmlLimit ??= t;
     });
-    $.OPTION2(() => $.SUBRULE($.returning));
-    $.OPTION3(() => {
-      const t = $.CONSUME(K.ORDER);
-      $.CONSUME(K.BY);
-      $.SUBRULE($.sortlist);
-      $.ACTION(() => {
-        $.c.dmlLimit ??= t;
-      });
-    });
-    $.OPTION4(() => {
-      const t = $.SUBRULE($.limit);
-      $.ACTION(() => {
-        $.c.dmlLimit ??= t;
-      });
-    });
-  });
+  };
 
   /** `nm [. nm] [AS nm]`: the target of INSERT, UPDATE and DELETE. */
-  private xfullname = this.RULE("xfullname", (): ObjectRef => {
+  private xfullname = (): ObjectRef => {
     const $ = this;
-    const r = $.SUBRULE($.fullname);
-    $.OPTION(() => {
-      $.CONSUME(K.AS);
-      $.CONSUME(Nm);
-    });
+    const r = $.fullname();
+    if ($.take(K.AS)) {
+      $.eat(Nm);
+    }
     return r;
-  });
+  };
 
-  private fullname = this.RULE("fullname", (): ObjectRef => {
+  private fullname = (): ObjectRef => {
     const $ = this;
-    const a = $.CONSUME(Nm);
-    let b: IToken | undefined;
-    $.OPTION(() => {
-      $.CONSUME(Dot);
-      b = $.CONSUME2(Nm);
-    });
-    return $.ACTION(() => (b === undefined ? ref(undefined, a) : ref(a, b))) as ObjectRef;
-  });
+    const a = $.eat(Nm);
+    let b: Token | undefined;
+    if ($.take(Dot)) {
+      b = $.eat(Nm);
+    }
+    return (b === undefined ? ref(undefined, a) : ref(a, b)) as ObjectRef;
+  };
 
-  private indexedBy = this.RULE("indexedBy", () => {
+  private indexedBy = () => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.INDEXED);
-          $.CONSUME(K.BY);
-          $.CONSUME(Nm);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.NOT);
-          $.CONSUME2(K.INDEXED);
-        },
-      },
-    ]);
-  });
+    if ($.take(K.INDEXED)) {
+      $.eat(K.BY);
+      $.eat(Nm);
+    } else {
+      $.eat(K.NOT);
+      $.eat(K.INDEXED);
+    }
+  };
 
-  private limit = this.RULE("limit", (): IToken => {
+  private limit = (): Token => {
     const $ = this;
-    const t = $.CONSUME(K.LIMIT);
-    $.SUBRULE($.expr);
-    $.OPTION(() => {
-      $.OR([{ ALT: () => $.CONSUME(K.OFFSET) }, { ALT: () => $.CONSUME(Comma) }]);
-      $.SUBRULE2($.expr);
+    const t = $.eat(K.LIMIT);
+    $.expr();
+    $.opt(() => {
+      $.oneOf(K.OFFSET, Comma);
+      $.expr();
     });
     return t;
-  });
+  };
 
   // ---- SELECT -----------------------------------------------------------------------------
 
-  public select = this.RULE("select", () => {
+  public select = () => {
     const $ = this;
-    $.OPTION(() => $.SUBRULE($.withClause));
-    $.SUBRULE($.selectNoWith);
-  });
+    $.opt(() => $.withClause());
+    $.selectNoWith();
+  };
 
-  private withClause = this.RULE("withClause", () => {
+  private withClause = () => {
     const $ = this;
-    $.CONSUME(K.WITH);
-    $.OPTION(() => $.CONSUME(K.RECURSIVE));
-    $.AT_LEAST_ONE_SEP({
-      SEP: Comma,
-      DEF: () => {
-        const name = $.CONSUME(Nm);
-        $.ACTION(() => $.c.ctes.push(unquote(name.image).toLowerCase()));
-        $.OPTION2(() => $.SUBRULE($.eidlistParen));
-        $.CONSUME(K.AS);
-        $.OPTION3(() => {
-          $.OPTION4(() => $.CONSUME(K.NOT));
-          $.CONSUME(K.MATERIALIZED);
+    $.eat(K.WITH);
+    $.take(K.RECURSIVE);
+    $.sep(Comma, () => {
+      const name = $.eat(Nm);
+      $.c.ctes.push(unquote(name.image).toLowerCase());
+      $.opt(() => $.eidlistParen());
+      $.eat(K.AS);
+      $.opt(() => {
+        $.take(K.NOT);
+        $.eat(K.MATERIALIZED);
+      });
+      $.eat(LP);
+      $.select();
+      $.eat(RP);
+    });
+  };
+
+  private selectNoWith = () => {
+    const $ = this;
+    $.oneSelect();
+    $.many(() => {
+      if ($.take(K.UNION)) {
+        $.take(K.ALL);
+      } else $.oneOf(K.EXCEPT, K.INTERSECT);
+      $.oneSelect();
+    });
+  };
+
+  private oneSelect = () => {
+    const $ = this;
+    if ($.take(K.SELECT)) {
+      $.take(K.DISTINCT) || $.take(K.ALL);
+      $.resultColumns();
+      if ($.take(K.FROM)) {
+        $.seltablist();
+      }
+      if ($.take(K.WHERE)) {
+        $.expr();
+      }
+      if ($.take(K.GROUP)) {
+        $.eat(K.BY);
+        $.nexprlist();
+      }
+      if ($.take(K.HAVING)) {
+        $.expr();
+      }
+      if ($.take(Window)) {
+        $.sep(Comma, () => {
+          $.eat(Nm);
+          $.eat(K.AS);
+          $.eat(LP);
+          $.windowBody();
+          $.eat(RP);
         });
-        $.CONSUME(LP);
-        $.SUBRULE($.select);
-        $.CONSUME(RP);
-      },
-    });
-  });
+      }
+      if ($.take(K.ORDER)) {
+        $.eat(K.BY);
+        $.sortlist();
+      }
+      $.opt(() => $.limit());
+    } else {
+      $.eat(K.VALUES);
+      $.sep(Comma, () => {
+        $.eat(LP);
+        $.nexprlist();
+        $.eat(RP);
+      });
+    }
+  };
 
-  private selectNoWith = this.RULE("selectNoWith", () => {
+  private resultColumns = () => {
+    this.sep(Comma, () => this.resultColumn());
+  };
+
+  private resultColumn = () => {
     const $ = this;
-    $.SUBRULE($.oneSelect);
-    $.MANY(() => {
-      $.OR([
+    if (!$.take(Star))
+      $.or([
         {
+          GATE: () => $.la(2) === Dot && $.la(3) === Star,
           ALT: () => {
-            $.CONSUME(K.UNION);
-            $.OPTION(() => $.CONSUME(K.ALL));
+            $.eat(Nm);
+            $.eat(Dot);
+            $.eat(Star);
           },
         },
-        { ALT: () => $.CONSUME(K.EXCEPT) },
-        { ALT: () => $.CONSUME(K.INTERSECT) },
-      ]);
-      $.SUBRULE2($.oneSelect);
-    });
-  });
-
-  private oneSelect = this.RULE("oneSelect", () => {
-    const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.SELECT);
-          $.OPTION(() =>
-            $.OR2([{ ALT: () => $.CONSUME(K.DISTINCT) }, { ALT: () => $.CONSUME(K.ALL) }]),
-          );
-          $.SUBRULE($.resultColumns);
-          $.OPTION2(() => {
-            $.CONSUME(K.FROM);
-            $.SUBRULE($.seltablist);
-          });
-          $.OPTION3(() => {
-            $.CONSUME(K.WHERE);
-            $.SUBRULE($.expr);
-          });
-          $.OPTION4(() => {
-            $.CONSUME(K.GROUP);
-            $.CONSUME(K.BY);
-            $.SUBRULE($.nexprlist);
-          });
-          $.OPTION5(() => {
-            $.CONSUME(K.HAVING);
-            $.SUBRULE2($.expr);
-          });
-          $.OPTION6(() => {
-            $.CONSUME(Window);
-            $.AT_LEAST_ONE_SEP({
-              SEP: Comma,
-              DEF: () => {
-                $.CONSUME(Nm);
-                $.CONSUME(K.AS);
-                $.CONSUME(LP);
-                $.SUBRULE($.windowBody);
-                $.CONSUME(RP);
-              },
-            });
-          });
-          $.OPTION7(() => {
-            $.CONSUME(K.ORDER);
-            $.CONSUME2(K.BY);
-            $.SUBRULE($.sortlist);
-          });
-          $.OPTION8(() => $.SUBRULE($.limit));
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.VALUES);
-          $.AT_LEAST_ONE_SEP2({
-            SEP: Comma,
-            DEF: () => {
-              $.CONSUME2(LP);
-              $.SUBRULE2($.nexprlist);
-              $.CONSUME2(RP);
-            },
-          });
-        },
-      },
-    ]);
-  });
-
-  private resultColumns = this.RULE("resultColumns", () => {
-    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE(this.resultColumn) });
-  });
-
-  private resultColumn = this.RULE("resultColumn", () => {
-    const $ = this;
-    $.OR([
-      { ALT: () => $.CONSUME(Star) },
-      {
-        GATE: () => $.la(2) === Dot && $.la(3) === Star,
-        ALT: () => {
-          $.CONSUME(Nm);
-          $.CONSUME(Dot);
-          $.CONSUME2(Star);
-        },
-      },
-      {
-        ALT: () => {
-          $.SUBRULE($.expr);
-          $.OPTION(() => $.SUBRULE($.alias));
-        },
-      },
-    ]);
-  });
-
-  private alias = this.RULE("alias", () => {
-    const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.AS);
-          $.CONSUME(Nm);
-        },
-      },
-      { ALT: () => $.CONSUME(Ids) },
-    ]);
-  });
-
-  private seltablist = this.RULE("seltablist", () => {
-    const $ = this;
-    $.SUBRULE($.tableItem);
-    $.MANY(() => {
-      $.SUBRULE($.joinOp);
-      $.SUBRULE2($.tableItem);
-    });
-  });
-
-  private joinOp = this.RULE("joinOp", () => {
-    const $ = this;
-    $.OR([
-      { ALT: () => $.CONSUME(Comma) },
-      { ALT: () => $.CONSUME(K.JOIN) },
-      {
-        ALT: () => {
-          $.CONSUME(JoinKw);
-          $.OPTION(() => {
-            $.CONSUME(Nm);
-            $.OPTION2(() => $.CONSUME2(Nm));
-          });
-          $.CONSUME2(K.JOIN);
-        },
-      },
-    ]);
-  });
-
-  private tableItem = this.RULE("tableItem", () => {
-    const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(LP);
-          $.OR2([
-            {
-              GATE: () => SELECT_START.has($.la(1)),
-              ALT: () => $.SUBRULE($.select),
-            },
-            { ALT: () => $.SUBRULE($.seltablist) },
-          ]);
-          $.CONSUME(RP);
-          $.OPTION(() => $.SUBRULE($.alias));
-        },
-      },
-      {
-        ALT: () => {
-          const r = $.SUBRULE($.fullname);
-          $.ACTION(() => {
-            if ($.c.inTrigger === 0) $.c.reads.push(r);
-          });
-          $.OR3([
-            {
-              ALT: () => {
-                $.CONSUME2(LP);
-                $.OPTION2(() => $.SUBRULE($.nexprlist));
-                $.CONSUME2(RP);
-                $.OPTION3(() => $.SUBRULE2($.alias));
-              },
-            },
-            {
-              ALT: () => {
-                $.OPTION4(() => $.SUBRULE3($.alias));
-                $.OPTION5(() => $.SUBRULE($.indexedBy));
-              },
-            },
-          ]);
-        },
-      },
-    ]);
-    $.OPTION6(() => {
-      $.OR4([
-        {
-          ALT: () => {
-            $.CONSUME(K.ON);
-            $.SUBRULE($.expr);
-          },
-        },
-        {
-          ALT: () => {
-            $.CONSUME(K.USING);
-            $.CONSUME3(LP);
-            $.SUBRULE($.idlist);
-            $.CONSUME3(RP);
-          },
+        () => {
+          $.expr();
+          $.opt(() => $.alias());
         },
       ]);
-    });
-  });
+  };
 
-  private idlist = this.RULE("idlist", () => {
-    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.CONSUME(Nm) });
-  });
-
-  private nexprlist = this.RULE("nexprlist", () => {
-    this.AT_LEAST_ONE_SEP({ SEP: Comma, DEF: () => this.SUBRULE(this.expr) });
-  });
-
-  private sortlist = this.RULE("sortlist", () => {
+  private alias = () => {
     const $ = this;
-    $.AT_LEAST_ONE_SEP({
-      SEP: Comma,
-      DEF: () => {
-        $.SUBRULE($.expr);
-        $.OPTION(() => $.OR([{ ALT: () => $.CONSUME(K.ASC) }, { ALT: () => $.CONSUME(K.DESC) }]));
-        $.OPTION2(() => {
-          $.CONSUME(K.NULLS);
-          $.OR2([{ ALT: () => $.CONSUME(K.FIRST) }, { ALT: () => $.CONSUME(K.LAST) }]);
-        });
-      },
-    });
-  });
+    if ($.take(K.AS)) {
+      $.eat(Nm);
+    } else $.eat(Ids);
+  };
 
-  private eidlistParen = this.RULE("eidlistParen", () => {
+  private seltablist = () => {
     const $ = this;
-    $.CONSUME(LP);
-    $.AT_LEAST_ONE_SEP({
-      SEP: Comma,
-      DEF: () => {
-        const name = $.CONSUME(Nm);
-        let more = false;
-        $.OPTION(() => {
-          $.CONSUME(K.COLLATE);
-          $.CONSUME(Ids);
-          more = true;
-        });
-        $.OPTION2(() => {
-          $.OR([{ ALT: () => $.CONSUME(K.ASC) }, { ALT: () => $.CONSUME(K.DESC) }]);
-          more = true;
-        });
-        // parse.y accepts them, then its action refuses them (a CTE's, a view's or a foreign
-        // key's column names are names only).
-        $.ACTION(() => {
-          if (more) $.actionError(name, `syntax error after column name "${name.image}"`);
-        });
-      },
+    $.tableItem();
+    $.many(() => {
+      $.joinOp();
+      $.tableItem();
     });
-    $.CONSUME(RP);
-  });
+  };
+
+  private joinOp = () => {
+    const $ = this;
+    if (!($.take(Comma) || $.take(K.JOIN))) {
+      $.eat(JoinKw);
+      if ($.take(Nm)) {
+        $.take(Nm);
+      }
+      $.eat(K.JOIN);
+    }
+  };
+
+  private tableItem = () => {
+    const $ = this;
+    if ($.take(LP)) {
+      $.or([
+        { GATE: () => SELECT_START.has($.la(1)), ALT: () => $.select() },
+        () => $.seltablist(),
+      ]);
+      $.eat(RP);
+      $.opt(() => $.alias());
+    } else {
+      const r = $.fullname();
+      if ($.c.inTrigger === 0) $.c.reads.push(r);
+      if ($.take(LP)) {
+        $.opt(() => $.nexprlist());
+        $.eat(RP);
+        $.opt(() => $.alias());
+      } else {
+        $.opt(() => $.alias());
+        $.opt(() => $.indexedBy());
+      }
+    }
+    $.opt(() => {
+      if ($.take(K.ON)) {
+        $.expr();
+      } else {
+        $.eat(K.USING);
+        $.eat(LP);
+        $.idlist();
+        $.eat(RP);
+      }
+    });
+  };
+
+  private idlist = () => {
+    this.sep(Comma, () => this.eat(Nm));
+  };
+
+  private nexprlist = () => {
+    this.sep(Comma, () => this.expr());
+  };
+
+  private sortlist = () => {
+    const $ = this;
+    $.sep(Comma, () => {
+      $.expr();
+      $.take(K.ASC) || $.take(K.DESC);
+      if ($.take(K.NULLS)) {
+        $.oneOf(K.FIRST, K.LAST);
+      }
+    });
+  };
+
+  private eidlistParen = () => {
+    const $ = this;
+    $.eat(LP);
+    $.sep(Comma, () => {
+      const name = $.eat(Nm);
+      let more = false;
+      if ($.take(K.COLLATE)) {
+        $.eat(Ids);
+        more = true;
+      }
+      $.opt(() => {
+        $.oneOf(K.ASC, K.DESC);
+        more = true;
+      });
+      if (more) $.actionError(name, `syntax error after column name "${name.image}"`);
+    });
+    $.eat(RP);
+  };
 
   // ---- windows ----------------------------------------------------------------------------
 
-  private windowBody = this.RULE("windowBody", () => {
+  private windowBody = () => {
     const $ = this;
-    $.OPTION({
-      GATE: () => !WINDOW_BODY_KW.has($.la(1)),
-      DEF: () => $.CONSUME(Nm),
+    $.opt(
+      () => $.eat(Nm),
+      () => !WINDOW_BODY_KW.has($.la(1)),
+    );
+    if ($.take(K.PARTITION)) {
+      $.eat(K.BY);
+      $.nexprlist();
+    }
+    if ($.take(K.ORDER)) {
+      $.eat(K.BY);
+      $.sortlist();
+    }
+    $.opt(() => {
+      $.oneOf(K.RANGE, K.ROWS, K.GROUPS);
+      if ($.take(K.BETWEEN)) {
+        $.frameBound(false);
+        $.eat(K.AND);
+        $.frameBound(true);
+      } else $.frameBound(false);
+      if ($.take(K.EXCLUDE)) {
+        if ($.take(K.NO)) {
+          $.eat(K.OTHERS);
+        } else if ($.take(K.CURRENT)) {
+          $.eat(K.ROW);
+        } else $.oneOf(K.GROUP, K.TIES);
+      }
     });
-    $.OPTION2(() => {
-      $.CONSUME(K.PARTITION);
-      $.CONSUME(K.BY);
-      $.SUBRULE($.nexprlist);
-    });
-    $.OPTION3(() => {
-      $.CONSUME(K.ORDER);
-      $.CONSUME2(K.BY);
-      $.SUBRULE($.sortlist);
-    });
-    $.OPTION4(() => {
-      $.OR([
-        { ALT: () => $.CONSUME(K.RANGE) },
-        { ALT: () => $.CONSUME(K.ROWS) },
-        { ALT: () => $.CONSUME(K.GROUPS) },
-      ]);
-      $.OR2([
-        {
-          ALT: () => {
-            $.CONSUME(K.BETWEEN);
-            $.SUBRULE($.frameBound, { ARGS: [false] });
-            $.CONSUME(K.AND);
-            $.SUBRULE2($.frameBound, { ARGS: [true] });
-          },
-        },
-        { ALT: () => $.SUBRULE3($.frameBound, { ARGS: [false] }) },
-      ]);
-      $.OPTION5(() => {
-        $.CONSUME(K.EXCLUDE);
-        $.OR3([
-          {
-            ALT: () => {
-              $.CONSUME(K.NO);
-              $.CONSUME(K.OTHERS);
-            },
-          },
-          {
-            ALT: () => {
-              $.CONSUME(K.CURRENT);
-              $.CONSUME(K.ROW);
-            },
-          },
-          { ALT: () => $.CONSUME(K.GROUP) },
-          { ALT: () => $.CONSUME(K.TIES) },
-        ]);
-      });
-    });
-  });
+  };
 
-  private frameBound = this.RULE("frameBound", (isEnd: boolean) => {
+  private frameBound = (isEnd: boolean) => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.UNBOUNDED);
-          $.OR2([
-            { GATE: () => !isEnd, ALT: () => $.CONSUME(K.PRECEDING) },
-            { GATE: () => isEnd, ALT: () => $.CONSUME(K.FOLLOWING) },
-          ]);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.CURRENT);
-          $.CONSUME(K.ROW);
-        },
-      },
-      {
-        ALT: () => {
-          $.SUBRULE($.expr, { ARGS: [true] });
-          $.OR3([{ ALT: () => $.CONSUME2(K.PRECEDING) }, { ALT: () => $.CONSUME2(K.FOLLOWING) }]);
-        },
-      },
-    ]);
-  });
+    if ($.take(K.UNBOUNDED)) {
+      $.or([
+        { GATE: () => !isEnd, ALT: () => $.eat(K.PRECEDING) },
+        { GATE: () => isEnd, ALT: () => $.eat(K.FOLLOWING) },
+      ]);
+    } else if ($.take(K.CURRENT)) {
+      $.eat(K.ROW);
+    } else {
+      $.expr(true);
+      $.oneOf(K.PRECEDING, K.FOLLOWING);
+    }
+  };
 
   // ---- expressions ------------------------------------------------------------------------
 
@@ -772,1321 +579,856 @@ export class SqliteParser extends EmbeddedActionsParser {
    * Operands and operators in one flat loop: precedence changes the tree, not whether SQLite
    * accepts the text, and no tree is built. `noAnd` stops at AND (the middle of BETWEEN).
    */
-  public expr = this.RULE("expr", (noAnd?: boolean) => {
+  public expr = (noAnd?: boolean) => {
     const $ = this;
     let like = false;
-    $.SUBRULE($.operand);
-    $.MANY({
-      GATE: () => {
-        const t = $.la(1);
-        if (t === K.AND) return noAnd !== true;
-        if (t === K.ESCAPE) return like;
-        return true;
-      },
-      DEF: () => {
-        $.OR([
-          {
-            ALT: () => {
-              const op = $.CONSUME(BinOp);
-              $.ACTION(() => {
-                if (op.tokenType === K.AND || op.tokenType === K.OR) like = false;
-              });
-              $.SUBRULE2($.operand);
-            },
-          },
-          { ALT: () => $.CONSUME(K.ISNULL) },
-          { ALT: () => $.CONSUME(K.NOTNULL) },
-          {
-            ALT: () => {
-              $.CONSUME(K.NOT);
-              $.OR2([
-                { ALT: () => $.CONSUME(K.NULL) },
-                { ALT: () => $.SUBRULE($.betweenTail) },
-                { ALT: () => $.SUBRULE($.inTail) },
-                {
-                  ALT: () => {
-                    $.CONSUME(LikeKw);
-                    $.SUBRULE3($.operand);
-                    $.ACTION(() => {
-                      like = true;
-                    });
-                  },
-                },
-              ]);
-            },
-          },
-          { ALT: () => $.SUBRULE2($.betweenTail) },
-          { ALT: () => $.SUBRULE2($.inTail) },
-          {
-            ALT: () => {
-              $.CONSUME2(LikeKw);
-              $.SUBRULE4($.operand);
-              $.ACTION(() => {
-                like = true;
-              });
-            },
-          },
-          {
-            ALT: () => {
-              $.CONSUME(K.ESCAPE);
-              $.SUBRULE5($.operand);
-              $.ACTION(() => {
-                like = false;
-              });
-            },
-          },
-          {
-            ALT: () => {
-              $.CONSUME(K.IS);
-              $.OPTION(() => $.CONSUME2(K.NOT));
-              $.OPTION2(() => {
-                $.CONSUME(K.DISTINCT);
-                $.CONSUME(K.FROM);
-              });
-              $.SUBRULE6($.operand);
-            },
-          },
-          {
-            ALT: () => {
-              $.CONSUME(K.COLLATE);
-              $.CONSUME(Ids);
-            },
-          },
-        ]);
-      },
-    });
-  });
+    $.operand();
+    for (;;) {
+      const t = $.la(1);
+      if (t === K.AND ? noAnd === true : t === K.ESCAPE && !like) return;
+      if ($.is(BinOp)) {
+        const op = $.eat(BinOp);
+        if (op.tokenType === K.AND || op.tokenType === K.OR) like = false;
+        $.operand();
+      } else if ($.take(K.ISNULL) || $.take(K.NOTNULL)) {
+      } else if ($.take(K.NOT)) {
+        if (!$.take(K.NULL))
+          if ($.is(K.BETWEEN)) $.betweenTail();
+          else if ($.is(K.IN)) $.inTail();
+          else {
+            $.eat(LikeKw);
+            $.operand();
+            like = true;
+          }
+      } else if ($.is(K.BETWEEN)) $.betweenTail();
+      else if ($.is(K.IN)) $.inTail();
+      else if ($.take(LikeKw)) {
+        $.operand();
+        like = true;
+      } else if ($.take(K.ESCAPE)) {
+        $.operand();
+        like = false;
+      } else if ($.take(K.IS)) {
+        $.take(K.NOT);
+        if ($.take(K.DISTINCT)) $.eat(K.FROM);
+        $.operand();
+      } else if ($.take(K.COLLATE)) $.eat(Ids);
+      else return;
+    }
+  };
 
-  private betweenTail = this.RULE("betweenTail", () => {
+  private betweenTail = () => {
     const $ = this;
-    $.CONSUME(K.BETWEEN);
-    $.SUBRULE($.expr, { ARGS: [true] });
-    $.CONSUME(K.AND);
-    $.SUBRULE($.operand);
-  });
+    $.eat(K.BETWEEN);
+    $.expr(true);
+    $.eat(K.AND);
+    $.operand();
+  };
 
-  private inTail = this.RULE("inTail", () => {
+  private inTail = () => {
     const $ = this;
-    $.CONSUME(K.IN);
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(LP);
-          $.OPTION(() =>
-            $.OR2([{ ALT: () => $.SUBRULE($.select) }, { ALT: () => $.SUBRULE($.nexprlist) }]),
-          );
-          $.CONSUME(RP);
-        },
-      },
-      {
-        ALT: () => {
-          const r = $.SUBRULE($.fullname);
-          $.ACTION(() => {
-            if ($.c.inTrigger === 0) $.c.reads.push(r);
-          });
-          $.OPTION2(() => {
-            $.CONSUME2(LP);
-            $.OPTION3(() => $.SUBRULE2($.nexprlist));
-            $.CONSUME2(RP);
-          });
-        },
-      },
-    ]);
-  });
+    $.eat(K.IN);
+    if ($.take(LP)) {
+      $.opt(() => $.or([() => $.select(), () => $.nexprlist()]));
+      $.eat(RP);
+    } else {
+      const r = $.fullname();
+      if ($.c.inTrigger === 0) $.c.reads.push(r);
+      if ($.take(LP)) {
+        $.opt(() => $.nexprlist());
+        $.eat(RP);
+      }
+    }
+  };
 
-  private operand = this.RULE("operand", () => {
+  private operand = () => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.OR2([
-            { ALT: () => $.CONSUME(K.NOT) },
-            { ALT: () => $.CONSUME(Minus) },
-            { ALT: () => $.CONSUME(Plus) },
-            { ALT: () => $.CONSUME(BitNot) },
-          ]);
-          $.SUBRULE($.operand);
-        },
-      },
-      { ALT: () => $.SUBRULE($.primary) },
-    ]);
-  });
+    if ($.take(K.NOT) || $.take(Minus) || $.take(Plus) || $.take(BitNot)) $.operand();
+    else $.primary();
+  };
 
-  private primary = this.RULE("primary", () => {
+  private primary = () => {
     const $ = this;
-    $.OR([
-      { ALT: () => $.CONSUME(Integer) },
-      { ALT: () => $.CONSUME(Float) },
-      { ALT: () => $.CONSUME(Blob) },
-      { ALT: () => $.CONSUME(K.NULL) },
-      { ALT: () => $.CONSUME(CtimeKw) },
-      {
-        ALT: () => {
-          const v = $.CONSUME(Variable);
-          // `#N` names a register in SQLite's nested parses only; anywhere else its action
-          // refuses it (`#name` is an ordinary parameter).
-          $.ACTION(() => {
-            if (v.image.charCodeAt(0) === 35 && isDigitCode(v.image.charCodeAt(1))) {
-              $.actionError(v, `near "${v.image}": syntax error`);
-            }
-          });
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(StringLit);
-          $.SUBRULE($.dottedTail);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(LP);
-          $.OR2([{ ALT: () => $.SUBRULE($.select) }, { ALT: () => $.SUBRULE($.nexprlist) }]);
-          $.CONSUME(RP);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.CAST);
-          $.CONSUME2(LP);
-          $.SUBRULE($.expr);
-          $.CONSUME(K.AS);
-          $.SUBRULE($.typetoken);
-          $.CONSUME2(RP);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.CASE);
-          $.OPTION(() => $.SUBRULE2($.expr));
-          $.AT_LEAST_ONE(() => {
-            $.CONSUME(K.WHEN);
-            $.SUBRULE3($.expr);
-            $.CONSUME(K.THEN);
-            $.SUBRULE4($.expr);
-          });
-          $.OPTION2(() => {
-            $.CONSUME(K.ELSE);
-            $.SUBRULE5($.expr);
-          });
-          $.CONSUME(K.END);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.EXISTS);
-          $.CONSUME3(LP);
-          $.SUBRULE2($.select);
-          $.CONSUME3(RP);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.RAISE);
-          $.CONSUME4(LP);
-          $.OR3([
-            { ALT: () => $.CONSUME(K.IGNORE) },
-            {
-              ALT: () => {
-                $.OR4([
-                  { ALT: () => $.CONSUME(K.ROLLBACK) },
-                  { ALT: () => $.CONSUME(K.ABORT) },
-                  { ALT: () => $.CONSUME(K.FAIL) },
-                ]);
-                $.CONSUME(Comma);
-                $.SUBRULE6($.expr);
-              },
-            },
-          ]);
-          $.CONSUME4(RP);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(Idj);
-          $.OR5([
-            { ALT: () => $.SUBRULE($.functionTail) },
-            { ALT: () => $.SUBRULE2($.dottedTail) },
-          ]);
-        },
-      },
-    ]);
-  });
+    if (!($.take(Integer) || $.take(Float) || $.take(Blob) || $.take(K.NULL) || $.take(CtimeKw)))
+      if ($.is(Variable)) {
+        const v = $.eat(Variable);
+        if (v.image.charCodeAt(0) === 35 && isDigitCode(v.image.charCodeAt(1))) {
+          $.actionError(v, `near "${v.image}": syntax error`);
+        }
+      } else if ($.take(StringLit)) {
+        $.dottedTail();
+      } else if ($.take(LP)) {
+        $.or([() => $.select(), () => $.nexprlist()]);
+        $.eat(RP);
+      } else if ($.take(K.CAST)) {
+        $.eat(LP);
+        $.expr();
+        $.eat(K.AS);
+        $.typetoken();
+        $.eat(RP);
+      } else if ($.take(K.CASE)) {
+        $.opt(() => $.expr());
+        $.oneOrMore(() => {
+          $.eat(K.WHEN);
+          $.expr();
+          $.eat(K.THEN);
+          $.expr();
+        });
+        if ($.take(K.ELSE)) {
+          $.expr();
+        }
+        $.eat(K.END);
+      } else if ($.take(K.EXISTS)) {
+        $.eat(LP);
+        $.select();
+        $.eat(RP);
+      } else if ($.take(K.RAISE)) {
+        $.eat(LP);
+        if (!$.take(K.IGNORE)) {
+          $.oneOf(K.ROLLBACK, K.ABORT, K.FAIL);
+          $.eat(Comma);
+          $.expr();
+        }
+        $.eat(RP);
+      } else {
+        $.eat(Idj);
+        if ($.is(LP)) $.functionTail();
+        else $.dottedTail();
+      }
+  };
 
-  private dottedTail = this.RULE("dottedTail", () => {
+  private dottedTail = () => {
     const $ = this;
-    $.OPTION(() => {
-      $.CONSUME(Dot);
-      $.CONSUME(Nm);
-      $.OPTION2(() => {
-        $.CONSUME2(Dot);
-        $.CONSUME2(Nm);
-      });
-    });
-  });
+    if ($.take(Dot)) {
+      $.eat(Nm);
+      if ($.take(Dot)) {
+        $.eat(Nm);
+      }
+    }
+  };
 
-  private functionTail = this.RULE("functionTail", () => {
+  private functionTail = () => {
     const $ = this;
-    $.CONSUME(LP);
-    $.OR([
-      { ALT: () => $.CONSUME(Star) },
-      {
-        ALT: () => {
-          $.OPTION(() =>
-            $.OR2([{ ALT: () => $.CONSUME(K.DISTINCT) }, { ALT: () => $.CONSUME(K.ALL) }]),
-          );
-          $.OPTION2(() => $.SUBRULE($.nexprlist));
-          $.OPTION3(() => {
-            $.CONSUME(K.ORDER);
-            $.CONSUME(K.BY);
-            $.SUBRULE($.sortlist);
-          });
-        },
-      },
-    ]);
-    $.CONSUME(RP);
-    $.OPTION4(() => {
-      $.CONSUME(Filter);
-      $.CONSUME2(LP);
-      $.CONSUME(K.WHERE);
-      $.SUBRULE($.expr);
-      $.CONSUME2(RP);
-    });
-    $.OPTION5(() => {
-      $.CONSUME(Over);
-      $.OR3([
-        {
-          ALT: () => {
-            $.CONSUME3(LP);
-            $.SUBRULE($.windowBody);
-            $.CONSUME3(RP);
-          },
-        },
-        { ALT: () => $.CONSUME(Nm) },
-      ]);
-    });
-  });
+    $.eat(LP);
+    if (!$.take(Star)) {
+      $.take(K.DISTINCT) || $.take(K.ALL);
+      $.opt(() => $.nexprlist());
+      if ($.take(K.ORDER)) {
+        $.eat(K.BY);
+        $.sortlist();
+      }
+    }
+    $.eat(RP);
+    if ($.take(Filter)) {
+      $.eat(LP);
+      $.eat(K.WHERE);
+      $.expr();
+      $.eat(RP);
+    }
+    if ($.take(Over)) {
+      if ($.take(LP)) {
+        $.windowBody();
+        $.eat(RP);
+      } else $.eat(Nm);
+    }
+  };
 
-  private typetoken = this.RULE("typetoken", () => {
+  private typetoken = () => {
     const $ = this;
     // GENERATED reads as a type name here (Lemon's fallback); GENERATED ALWAYS AS after a type
     // is then `AS (expr)`.
-    $.AT_LEAST_ONE(() => $.CONSUME(Ids));
-    $.OPTION(() => {
-      $.CONSUME(LP);
-      $.SUBRULE($.signed);
-      $.OPTION2(() => {
-        $.CONSUME(Comma);
-        $.SUBRULE2($.signed);
-      });
-      $.CONSUME(RP);
-    });
-  });
+    $.oneOrMore(() => $.eat(Ids));
+    if ($.take(LP)) {
+      $.signed();
+      if ($.take(Comma)) {
+        $.signed();
+      }
+      $.eat(RP);
+    }
+  };
 
-  private signed = this.RULE("signed", () => {
+  private signed = () => {
     const $ = this;
-    $.OPTION(() => $.OR([{ ALT: () => $.CONSUME(Plus) }, { ALT: () => $.CONSUME(Minus) }]));
-    $.OR2([{ ALT: () => $.CONSUME(Integer) }, { ALT: () => $.CONSUME(Float) }]);
-  });
+    $.take(Plus) || $.take(Minus);
+    $.oneOf(Integer, Float);
+  };
 
   // ---- CREATE -----------------------------------------------------------------------------
 
-  private createStmt = this.RULE("createStmt", () => {
+  private createStmt = () => {
     const $ = this;
-    $.CONSUME(K.CREATE);
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.TEMP);
-          $.ACTION(() => {
-            $.c.temp = true;
-          });
-          $.OR2([
-            { ALT: () => $.SUBRULE($.createTable) },
-            { ALT: () => $.SUBRULE($.createView) },
-            { ALT: () => $.SUBRULE($.createTrigger) },
-          ]);
+    $.eat(K.CREATE);
+    if ($.take(K.TEMP)) {
+      $.c.temp = true;
+      $.or([() => $.createTable(), () => $.createView(), () => $.createTrigger()]);
+    } else
+      $.or([
+        () => $.createTable(),
+        () => $.createView(),
+        () => $.createTrigger(),
+        () => {
+          $.take(K.UNIQUE);
+          $.createIndex();
         },
-      },
-      { ALT: () => $.SUBRULE2($.createTable) },
-      { ALT: () => $.SUBRULE2($.createView) },
-      { ALT: () => $.SUBRULE2($.createTrigger) },
-      {
-        ALT: () => {
-          $.OPTION(() => $.CONSUME(K.UNIQUE));
-          $.SUBRULE($.createIndex);
-        },
-      },
-      { ALT: () => $.SUBRULE($.createVirtualTable) },
-    ]);
-  });
+        () => $.createVirtualTable(),
+      ]);
+  };
 
-  private ifNotExists = this.RULE("ifNotExists", () => {
+  private ifNotExists = () => {
     const $ = this;
-    $.OPTION(() => {
-      $.CONSUME(K.IF);
-      $.CONSUME(K.NOT);
-      $.CONSUME(K.EXISTS);
-    });
-  });
+    if ($.take(K.IF)) {
+      $.eat(K.NOT);
+      $.eat(K.EXISTS);
+    }
+  };
 
-  private createTable = this.RULE("createTable", () => {
+  private createTable = () => {
     const $ = this;
-    $.CONSUME(K.TABLE);
-    $.SUBRULE($.ifNotExists);
-    const r = $.SUBRULE($.fullname);
-    $.ACTION(() => $.setKindTarget("create_table", r));
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(LP);
-          $.SUBRULE($.columnDef);
-          $.MANY({
-            GATE: () => !TCONS_START.has($.la(2)),
-            DEF: () => {
-              $.CONSUME(Comma);
-              $.SUBRULE2($.columnDef);
-            },
-          });
-          $.OPTION(() => {
-            $.CONSUME2(Comma);
-            $.SUBRULE($.tableConstraint);
-            $.MANY2(() => {
-              $.OPTION2(() => $.CONSUME3(Comma));
-              $.SUBRULE2($.tableConstraint);
-            });
-          });
-          $.CONSUME(RP);
-          // table_option_set may start empty, so a leading comma is accepted (parse.y).
-          $.OPTION3(() => $.SUBRULE($.tableOption));
-          $.MANY3(() => {
-            $.CONSUME4(Comma);
-            $.SUBRULE2($.tableOption);
-          });
+    $.eat(K.TABLE);
+    $.ifNotExists();
+    const r = $.fullname();
+    $.setKindTarget("create_table", r);
+    if ($.take(LP)) {
+      $.columnDef();
+      $.many(
+        () => {
+          $.eat(Comma);
+          $.columnDef();
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.AS);
-          $.SUBRULE($.select);
-        },
-      },
-    ]);
-  });
+        () => !TCONS_START.has($.la(2)),
+      );
+      if ($.take(Comma)) {
+        $.tableConstraint();
+        $.many(() => {
+          $.take(Comma);
+          $.tableConstraint();
+        });
+      }
+      $.eat(RP);
+      // table_option_set may start empty, so a leading comma is accepted (parse.y).
+      $.opt(() => $.tableOption());
+      while ($.take(Comma)) {
+        $.tableOption();
+      }
+    } else {
+      $.eat(K.AS);
+      $.select();
+    }
+  };
 
-  private tableOption = this.RULE("tableOption", () => {
+  private tableOption = () => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.WITHOUT);
-          $.CONSUME(Nm);
-        },
-      },
-      { ALT: () => $.CONSUME2(Nm) },
-    ]);
-  });
+    $.take(K.WITHOUT);
+    $.eat(Nm);
+  };
 
-  private columnDef = this.RULE("columnDef", () => {
+  private columnDef = () => {
     const $ = this;
-    const name = $.CONSUME(Nm);
-    $.ACTION(() => {
-      $.c.column = {
-        name,
-        first: name,
-        last: name,
-        type: null,
-        primaryKey: null,
-        autoincrement: false,
-        unique: false,
-        generated: false,
-        collate: null,
-      };
-    });
-    $.OPTION(() => {
+    const name = $.eat(Nm);
+    $.c.column = {
+      name,
+      first: name,
+      last: name,
+      type: null,
+      primaryKey: null,
+      autoincrement: false,
+      unique: false,
+      generated: false,
+      collate: null,
+    };
+    $.opt(() => {
       const first = $.LA(1);
-      $.SUBRULE($.typetoken);
-      $.ACTION(() => {
-        $.c.column!.type = { first, last: $.lastToken() };
-      });
+      $.typetoken();
+      $.c.column!.type = { first, last: $.lastToken() };
     });
-    $.MANY(() => $.SUBRULE($.columnConstraint));
-    $.ACTION(() => {
+    $.many(() => $.columnConstraint());
+    {
       const column = $.c.column!;
       column.last = $.lastToken();
       $.c.columns.push(column);
       $.c.column = null;
-    });
-  });
+    }
+  };
 
-  private onConf = this.RULE("onConf", () => {
+  private onConf = () => {
     const $ = this;
-    $.OPTION(() => {
-      $.CONSUME(K.ON);
-      $.CONSUME(K.CONFLICT);
-      $.SUBRULE($.resolveType);
-    });
-  });
+    if ($.take(K.ON)) {
+      $.eat(K.CONFLICT);
+      $.resolveType();
+    }
+  };
 
-  private term = this.RULE("term", () => {
+  private term = () => {
     const $ = this;
-    $.OR([
-      { ALT: () => $.CONSUME(Integer) },
-      { ALT: () => $.CONSUME(Float) },
-      { ALT: () => $.CONSUME(Blob) },
-      { ALT: () => $.CONSUME(StringLit) },
-      { ALT: () => $.CONSUME(K.NULL) },
-      { ALT: () => $.CONSUME(CtimeKw) },
-    ]);
-  });
+    $.oneOf(Integer, Float, Blob, StringLit, K.NULL, CtimeKw);
+  };
 
-  private columnConstraint = this.RULE("columnConstraint", () => {
+  private columnConstraint = () => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.CONSTRAINT);
-          $.CONSUME(Nm);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.DEFAULT);
-          $.OR2([
-            {
-              ALT: () => {
-                $.CONSUME(LP);
-                $.SUBRULE($.expr);
-                $.CONSUME(RP);
-              },
-            },
-            {
-              ALT: () => {
-                $.OR3([{ ALT: () => $.CONSUME(Plus) }, { ALT: () => $.CONSUME(Minus) }]);
-                $.SUBRULE($.term);
-              },
-            },
-            { ALT: () => $.SUBRULE2($.term) },
-            { ALT: () => $.CONSUME(Id) },
-            { ALT: () => $.CONSUME(K.INDEXED) },
-          ]);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.NULL);
-          $.SUBRULE($.onConf);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.NOT);
-          $.OR4([
-            {
-              ALT: () => {
-                $.CONSUME2(K.NULL);
-                $.SUBRULE2($.onConf);
-              },
-            },
-            {
-              ALT: () => {
-                $.CONSUME(K.DEFERRABLE);
-                $.SUBRULE($.initiallyOpt);
-              },
-            },
-          ]);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.PRIMARY);
-          $.CONSUME(K.KEY);
+    if ($.take(K.CONSTRAINT)) {
+      $.eat(Nm);
+    } else if ($.take(K.DEFAULT)) {
+      if ($.take(LP)) {
+        $.expr();
+        $.eat(RP);
+      } else
+        $.or([
+          () => {
+            $.oneOf(Plus, Minus);
+            $.term();
+          },
+          () => $.term(),
+          () => $.eat(Id),
+          () => $.eat(K.INDEXED),
+        ]);
+    } else if ($.take(K.NULL)) {
+      $.onConf();
+    } else if ($.take(K.NOT)) {
+      if ($.take(K.NULL)) {
+        $.onConf();
+      } else {
+        $.eat(K.DEFERRABLE);
+        $.initiallyOpt();
+      }
+    } else
+      $.or([
+        () => {
+          $.eat(K.PRIMARY);
+          $.eat(K.KEY);
           let order: "asc" | "desc" | "default" = "default";
-          $.OPTION(() =>
-            $.OR5([
-              {
-                ALT: () => {
-                  $.CONSUME(K.ASC);
-                  order = "asc";
-                },
-              },
-              {
-                ALT: () => {
-                  $.CONSUME(K.DESC);
-                  order = "desc";
-                },
-              },
-            ]),
-          );
-          $.SUBRULE3($.onConf);
+          if ($.take(K.ASC)) order = "asc";
+          else if ($.take(K.DESC)) order = "desc";
+          $.onConf();
           let autoincrement = false;
-          $.OPTION2(() => {
-            $.CONSUME(K.AUTOINCREMENT);
+          if ($.take(K.AUTOINCREMENT)) {
             autoincrement = true;
-          });
-          $.ACTION(() => {
+          }
+          {
             const column = $.c.column;
             if (column === null) return;
             column.primaryKey = order;
             column.autoincrement ||= autoincrement;
-          });
+          }
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.UNIQUE);
-          $.SUBRULE4($.onConf);
-          $.ACTION(() => {
-            if ($.c.column !== null) $.c.column.unique = true;
-          });
+        () => {
+          $.eat(K.UNIQUE);
+          $.onConf();
+          if ($.c.column !== null) $.c.column.unique = true;
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.CHECK);
-          $.CONSUME2(LP);
-          $.SUBRULE2($.expr);
-          $.CONSUME2(RP);
+        () => {
+          $.eat(K.CHECK);
+          $.eat(LP);
+          $.expr();
+          $.eat(RP);
         },
-      },
-      { ALT: () => $.SUBRULE($.references) },
-      {
-        ALT: () => {
-          $.CONSUME2(K.DEFERRABLE);
-          $.SUBRULE2($.initiallyOpt);
+        () => $.references(),
+        () => {
+          $.eat(K.DEFERRABLE);
+          $.initiallyOpt();
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.COLLATE);
-          const name = $.CONSUME(Ids);
-          $.ACTION(() => {
-            if ($.c.column !== null) $.c.column.collate = unquote(name.image);
-          });
+        () => {
+          $.eat(K.COLLATE);
+          const name = $.eat(Ids);
+          if ($.c.column !== null) $.c.column.collate = unquote(name.image);
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.GENERATED);
-          $.CONSUME(K.ALWAYS);
-          $.CONSUME(K.AS);
-          $.SUBRULE($.generated);
+        () => {
+          $.eat(K.GENERATED);
+          $.eat(K.ALWAYS);
+          $.eat(K.AS);
+          $.generated();
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME2(K.AS);
-          $.SUBRULE2($.generated);
-        },
-      },
-    ]);
-  });
-
-  private generated = this.RULE("generated", () => {
-    const $ = this;
-    $.ACTION(() => {
-      if ($.c.column !== null) $.c.column.generated = true;
-    });
-    $.CONSUME(LP);
-    $.SUBRULE($.expr);
-    $.CONSUME(RP);
-    $.OPTION(() => $.CONSUME(Id));
-  });
-
-  private initiallyOpt = this.RULE("initiallyOpt", () => {
-    const $ = this;
-    $.OPTION(() => {
-      $.CONSUME(K.INITIALLY);
-      $.OR([{ ALT: () => $.CONSUME(K.DEFERRED) }, { ALT: () => $.CONSUME(K.IMMEDIATE) }]);
-    });
-  });
-
-  private references = this.RULE("references", () => {
-    const $ = this;
-    $.CONSUME(K.REFERENCES);
-    $.CONSUME(Nm);
-    $.OPTION(() => $.SUBRULE($.eidlistParen));
-    $.MANY(() => {
-      $.OR([
-        {
-          ALT: () => {
-            $.CONSUME(K.MATCH);
-            $.CONSUME2(Nm);
-          },
-        },
-        {
-          ALT: () => {
-            $.CONSUME(K.ON);
-            $.OR2([
-              { ALT: () => $.CONSUME(K.DELETE) },
-              { ALT: () => $.CONSUME(K.UPDATE) },
-              { ALT: () => $.CONSUME(K.INSERT) },
-            ]);
-            $.OR3([
-              {
-                ALT: () => {
-                  $.CONSUME(K.SET);
-                  $.OR4([{ ALT: () => $.CONSUME(K.NULL) }, { ALT: () => $.CONSUME(K.DEFAULT) }]);
-                },
-              },
-              { ALT: () => $.CONSUME(K.CASCADE) },
-              { ALT: () => $.CONSUME(K.RESTRICT) },
-              {
-                ALT: () => {
-                  $.CONSUME(K.NO);
-                  $.CONSUME(K.ACTION);
-                },
-              },
-            ]);
-          },
+        () => {
+          $.eat(K.AS);
+          $.generated();
         },
       ]);
+  };
+
+  private generated = () => {
+    const $ = this;
+    if ($.c.column !== null) $.c.column.generated = true;
+    $.eat(LP);
+    $.expr();
+    $.eat(RP);
+    $.take(Id);
+  };
+
+  private initiallyOpt = () => {
+    const $ = this;
+    if ($.take(K.INITIALLY)) {
+      $.oneOf(K.DEFERRED, K.IMMEDIATE);
+    }
+  };
+
+  private references = () => {
+    const $ = this;
+    $.eat(K.REFERENCES);
+    $.eat(Nm);
+    $.opt(() => $.eidlistParen());
+    $.many(() => {
+      if ($.take(K.MATCH)) {
+        $.eat(Nm);
+      } else {
+        $.eat(K.ON);
+        $.oneOf(K.DELETE, K.UPDATE, K.INSERT);
+        if ($.take(K.SET)) {
+          $.oneOf(K.NULL, K.DEFAULT);
+        } else if (!($.take(K.CASCADE) || $.take(K.RESTRICT))) {
+          $.eat(K.NO);
+          $.eat(K.ACTION);
+        }
+      }
     });
-  });
+  };
 
-  private tableConstraint = this.RULE("tableConstraint", () => {
+  private tableConstraint = () => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.CONSTRAINT);
-          $.CONSUME(Nm);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.PRIMARY);
-          $.CONSUME(K.KEY);
-          $.CONSUME(LP);
-          $.SUBRULE($.sortlist);
-          $.OPTION(() => $.CONSUME(K.AUTOINCREMENT));
-          $.CONSUME(RP);
-          $.SUBRULE($.onConf);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.UNIQUE);
-          $.CONSUME2(LP);
-          $.SUBRULE2($.sortlist);
-          $.CONSUME2(RP);
-          $.SUBRULE2($.onConf);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.CHECK);
-          $.CONSUME3(LP);
-          $.SUBRULE($.expr);
-          $.CONSUME3(RP);
-          $.SUBRULE3($.onConf);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.FOREIGN);
-          $.CONSUME2(K.KEY);
-          $.SUBRULE($.eidlistParen);
-          $.SUBRULE($.references);
-          $.OPTION2(() => {
-            $.OR2([
-              {
-                ALT: () => {
-                  $.CONSUME(K.NOT);
-                  $.CONSUME(K.DEFERRABLE);
-                },
-              },
-              { ALT: () => $.CONSUME2(K.DEFERRABLE) },
-            ]);
-            $.SUBRULE($.initiallyOpt);
-          });
-        },
-      },
-    ]);
-  });
+    if ($.take(K.CONSTRAINT)) {
+      $.eat(Nm);
+    } else if ($.take(K.PRIMARY)) {
+      $.eat(K.KEY);
+      $.eat(LP);
+      $.sortlist();
+      $.take(K.AUTOINCREMENT);
+      $.eat(RP);
+      $.onConf();
+    } else if ($.take(K.UNIQUE)) {
+      $.eat(LP);
+      $.sortlist();
+      $.eat(RP);
+      $.onConf();
+    } else if ($.take(K.CHECK)) {
+      $.eat(LP);
+      $.expr();
+      $.eat(RP);
+      $.onConf();
+    } else {
+      $.eat(K.FOREIGN);
+      $.eat(K.KEY);
+      $.eidlistParen();
+      $.references();
+      $.opt(() => {
+        $.take(K.NOT);
+        $.eat(K.DEFERRABLE);
+        $.initiallyOpt();
+      });
+    }
+  };
 
-  private createView = this.RULE("createView", () => {
+  private createView = () => {
     const $ = this;
-    $.CONSUME(K.VIEW);
-    $.SUBRULE($.ifNotExists);
-    const r = $.SUBRULE($.fullname);
-    $.ACTION(() => $.setKindTarget("create_view", r));
-    $.OPTION(() => $.SUBRULE($.eidlistParen));
-    $.CONSUME(K.AS);
-    $.SUBRULE($.select);
-  });
+    $.eat(K.VIEW);
+    $.ifNotExists();
+    const r = $.fullname();
+    $.setKindTarget("create_view", r);
+    $.opt(() => $.eidlistParen());
+    $.eat(K.AS);
+    $.select();
+  };
 
-  private createIndex = this.RULE("createIndex", () => {
+  private createIndex = () => {
     const $ = this;
-    $.CONSUME(K.INDEX);
-    $.SUBRULE($.ifNotExists);
-    const r = $.SUBRULE($.fullname);
-    $.CONSUME(K.ON);
-    const table = $.CONSUME(Nm);
-    $.ACTION(() => {
-      $.setKindTarget("create_index", r);
-      $.c.reads.push({ schema: r.schema, name: unquote(table.image) });
-    });
-    $.CONSUME(LP);
-    $.SUBRULE($.sortlist);
-    $.CONSUME(RP);
-    $.OPTION(() => {
-      $.CONSUME(K.WHERE);
-      $.SUBRULE($.expr);
-    });
-  });
+    $.eat(K.INDEX);
+    $.ifNotExists();
+    const r = $.fullname();
+    $.eat(K.ON);
+    const table = $.eat(Nm);
+    $.setKindTarget("create_index", r);
+    $.c.reads.push({ schema: r.schema, name: unquote(table.image) });
+    $.eat(LP);
+    $.sortlist();
+    $.eat(RP);
+    if ($.take(K.WHERE)) {
+      $.expr();
+    }
+  };
 
-  private createTrigger = this.RULE("createTrigger", () => {
+  private createTrigger = () => {
     const $ = this;
-    $.CONSUME(K.TRIGGER);
-    $.SUBRULE($.ifNotExists);
-    const r = $.SUBRULE($.fullname);
-    $.OPTION(() =>
-      $.OR([
-        { ALT: () => $.CONSUME(K.BEFORE) },
-        { ALT: () => $.CONSUME(K.AFTER) },
-        {
-          ALT: () => {
-            $.CONSUME(K.INSTEAD);
-            $.CONSUME(K.OF);
-          },
+    $.eat(K.TRIGGER);
+    $.ifNotExists();
+    const r = $.fullname();
+    $.opt(() =>
+      $.or([
+        () => $.eat(K.BEFORE),
+        () => $.eat(K.AFTER),
+        () => {
+          $.eat(K.INSTEAD);
+          $.eat(K.OF);
         },
       ]),
     );
-    $.OR2([
-      { ALT: () => $.CONSUME(K.DELETE) },
-      { ALT: () => $.CONSUME(K.INSERT) },
-      {
-        ALT: () => {
-          $.CONSUME(K.UPDATE);
-          $.OPTION2(() => {
-            $.CONSUME2(K.OF);
-            $.SUBRULE($.idlist);
-          });
-        },
-      },
-    ]);
-    $.CONSUME(K.ON);
-    const table = $.SUBRULE2($.fullname);
-    $.ACTION(() => {
-      $.setKindTarget("create_trigger", r);
-      $.c.reads.push(table);
+    if (!($.take(K.DELETE) || $.take(K.INSERT))) {
+      $.eat(K.UPDATE);
+      if ($.take(K.OF)) {
+        $.idlist();
+      }
+    }
+    $.eat(K.ON);
+    const table = $.fullname();
+    $.setKindTarget("create_trigger", r);
+    $.c.reads.push(table);
+    if ($.take(K.FOR)) {
+      $.eat(K.EACH);
+      $.eat(K.ROW);
+    }
+    if ($.take(K.WHEN)) {
+      $.expr();
+    }
+    $.eat(K.BEGIN);
+    $.c.inTrigger++;
+    $.oneOrMore(() => {
+      $.triggerCmd();
+      $.eat(Semi);
     });
-    $.OPTION3(() => {
-      $.CONSUME(K.FOR);
-      $.CONSUME(K.EACH);
-      $.CONSUME(K.ROW);
-    });
-    $.OPTION4(() => {
-      $.CONSUME(K.WHEN);
-      $.SUBRULE($.expr);
-    });
-    $.CONSUME(K.BEGIN);
-    $.ACTION(() => {
-      $.c.inTrigger++;
-    });
-    $.AT_LEAST_ONE(() => {
-      $.SUBRULE($.triggerCmd);
-      $.CONSUME(Semi);
-    });
-    $.CONSUME(K.END);
-    $.ACTION(() => {
-      $.c.inTrigger--;
-    });
-  });
+    $.eat(K.END);
+    $.c.inTrigger--;
+  };
 
-  private triggerCmd = this.RULE("triggerCmd", () => {
+  private triggerCmd = () => {
     const $ = this;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.UPDATE);
-          $.OPTION(() => $.SUBRULE($.orConflict));
-          $.SUBRULE($.fullname);
-          $.OPTION2(() => $.SUBRULE($.indexedBy));
-          $.CONSUME(K.SET);
-          $.SUBRULE($.setlist);
-          $.OPTION3(() => {
-            $.CONSUME(K.FROM);
-            $.SUBRULE($.seltablist);
-          });
-          $.OPTION4(() => {
-            $.CONSUME(K.WHERE);
-            $.SUBRULE($.expr);
-          });
+    if ($.take(K.UPDATE)) {
+      $.opt(() => $.orConflict());
+      $.fullname();
+      $.opt(() => $.indexedBy());
+      $.eat(K.SET);
+      $.setlist();
+      if ($.take(K.FROM)) {
+        $.seltablist();
+      }
+      if ($.take(K.WHERE)) {
+        $.expr();
+      }
+    } else
+      $.or([
+        () => {
+          if ($.take(K.INSERT)) {
+            $.opt(() => $.orConflict());
+          } else $.eat(K.REPLACE);
+          $.eat(K.INTO);
+          $.fullname();
+          if ($.take(LP)) {
+            $.idlist();
+            $.eat(RP);
+          }
+          $.select();
+          $.upsert();
         },
-      },
-      {
-        ALT: () => {
-          $.OR2([
-            {
-              ALT: () => {
-                $.CONSUME(K.INSERT);
-                $.OPTION5(() => $.SUBRULE2($.orConflict));
-              },
-            },
-            { ALT: () => $.CONSUME(K.REPLACE) },
-          ]);
-          $.CONSUME(K.INTO);
-          $.SUBRULE2($.fullname);
-          $.OPTION6(() => {
-            $.CONSUME(LP);
-            $.SUBRULE($.idlist);
-            $.CONSUME(RP);
-          });
-          $.SUBRULE($.select);
-          $.SUBRULE($.upsert);
+        () => {
+          $.eat(K.DELETE);
+          $.eat(K.FROM);
+          $.fullname();
+          $.opt(() => $.indexedBy());
+          if ($.take(K.WHERE)) {
+            $.expr();
+          }
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.DELETE);
-          $.CONSUME2(K.FROM);
-          $.SUBRULE3($.fullname);
-          $.OPTION7(() => $.SUBRULE2($.indexedBy));
-          $.OPTION8(() => {
-            $.CONSUME2(K.WHERE);
-            $.SUBRULE2($.expr);
-          });
-        },
-      },
-      { ALT: () => $.SUBRULE2($.select) },
-    ]);
-  });
+        () => $.select(),
+      ]);
+  };
 
-  private createVirtualTable = this.RULE("createVirtualTable", () => {
+  private createVirtualTable = () => {
     const $ = this;
-    $.CONSUME(K.VIRTUAL);
-    $.CONSUME(K.TABLE);
-    $.SUBRULE($.ifNotExists);
-    const r = $.SUBRULE($.fullname);
-    $.ACTION(() => $.setKindTarget("create_virtual_table", r));
-    $.CONSUME(K.USING);
-    $.CONSUME(Nm);
-    $.OPTION(() => {
-      $.CONSUME(LP);
-      $.MANY_SEP({
-        SEP: Comma,
-        DEF: () => $.MANY(() => $.SUBRULE($.vtabArgToken)),
-      });
-      $.CONSUME(RP);
-    });
-  });
+    $.eat(K.VIRTUAL);
+    $.eat(K.TABLE);
+    $.ifNotExists();
+    const r = $.fullname();
+    $.setKindTarget("create_virtual_table", r);
+    $.eat(K.USING);
+    $.eat(Nm);
+    if ($.take(LP)) {
+      $.sepOpt(Comma, () => $.many(() => $.vtabArgToken()));
+      $.eat(RP);
+    }
+  };
 
-  private vtabArgToken = this.RULE("vtabArgToken", () => {
+  private vtabArgToken = () => {
     const $ = this;
-    $.OR([
-      { ALT: () => $.CONSUME(AnyTok) },
-      {
-        ALT: () => {
-          $.CONSUME(LP);
-          $.MANY(() =>
-            $.OR2([{ ALT: () => $.SUBRULE($.vtabArgToken) }, { ALT: () => $.CONSUME(Comma) }]),
-          );
-          $.CONSUME(RP);
-        },
-      },
-    ]);
-  });
+    if (!$.take(AnyTok)) {
+      $.eat(LP);
+      $.many(() => $.or([() => $.vtabArgToken(), () => $.eat(Comma)]));
+      $.eat(RP);
+    }
+  };
 
   // ---- DROP / ALTER -----------------------------------------------------------------------
 
-  private dropStmt = this.RULE("dropStmt", () => {
+  private dropStmt = () => {
     const $ = this;
-    $.CONSUME(K.DROP);
+    $.eat(K.DROP);
     let kind: Collector["kind"] = "drop_table";
-    $.OR([
-      { ALT: () => $.CONSUME(K.TABLE) },
-      {
-        ALT: () => {
-          $.CONSUME(K.INDEX);
-          kind = "drop_index";
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.VIEW);
-          kind = "drop_view";
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.TRIGGER);
-          kind = "drop_trigger";
-        },
-      },
-    ]);
-    $.OPTION(() => {
-      $.CONSUME(K.IF);
-      $.CONSUME(K.EXISTS);
-    });
-    const r = $.SUBRULE($.fullname);
-    $.ACTION(() => $.setKindTarget(kind, r));
-  });
+    if (!$.take(K.TABLE))
+      if ($.take(K.INDEX)) {
+        kind = "drop_index";
+      } else if ($.take(K.VIEW)) {
+        kind = "drop_view";
+      } else {
+        $.eat(K.TRIGGER);
+        kind = "drop_trigger";
+      }
+    if ($.take(K.IF)) {
+      $.eat(K.EXISTS);
+    }
+    const r = $.fullname();
+    $.setKindTarget(kind, r);
+  };
 
-  private alterStmt = this.RULE("alterStmt", () => {
+  private alterStmt = () => {
     const $ = this;
-    $.CONSUME(K.ALTER);
-    $.CONSUME(K.TABLE);
-    const r = $.SUBRULE($.fullname);
-    $.ACTION(() => $.setKindTarget("alter_table", r));
+    $.eat(K.ALTER);
+    $.eat(K.TABLE);
+    const r = $.fullname();
+    $.setKindTarget("alter_table", r);
     let form: Collector["alter"] = null;
-    $.OR([
-      {
-        ALT: () => {
-          $.CONSUME(K.RENAME);
-          $.OR2([
-            {
-              ALT: () => {
-                $.CONSUME(K.TO);
-                $.CONSUME(Nm);
-                form = "rename";
-              },
-            },
-            {
-              ALT: () => {
-                $.OPTION(() => $.CONSUME(K.COLUMN));
-                $.CONSUME2(Nm);
-                $.CONSUME2(K.TO);
-                $.CONSUME3(Nm);
-                form = "rename_column";
-              },
-            },
-          ]);
+    if ($.take(K.RENAME)) {
+      if ($.take(K.TO)) {
+        $.eat(Nm);
+        form = "rename";
+      } else {
+        $.take(K.COLUMN);
+        $.eat(Nm);
+        $.eat(K.TO);
+        $.eat(Nm);
+        form = "rename_column";
+      }
+    } else if ($.take(K.ADD)) {
+      $.or([
+        () => {
+          if ($.take(K.CONSTRAINT)) {
+            $.eat(Nm);
+          }
+          $.eat(K.CHECK);
+          $.eat(LP);
+          $.expr();
+          $.eat(RP);
+          $.onConf();
+          form = "constraint";
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.ADD);
-          $.OR3([
-            {
-              ALT: () => {
-                $.OPTION2(() => {
-                  $.CONSUME(K.CONSTRAINT);
-                  $.CONSUME4(Nm);
-                });
-                $.CONSUME(K.CHECK);
-                $.CONSUME(LP);
-                $.SUBRULE($.expr);
-                $.CONSUME(RP);
-                $.SUBRULE($.onConf);
-                form = "constraint";
-              },
-            },
-            {
-              ALT: () => {
-                $.OPTION3(() => $.CONSUME2(K.COLUMN));
-                $.SUBRULE($.columnDef);
-                form = "add_column";
-              },
-            },
-          ]);
+        () => {
+          $.take(K.COLUMN);
+          $.columnDef();
+          form = "add_column";
         },
-      },
-      {
-        ALT: () => {
-          $.CONSUME(K.DROP);
-          $.OR4([
-            {
-              ALT: () => {
-                $.CONSUME2(K.CONSTRAINT);
-                $.CONSUME5(Nm);
-                form = "constraint";
-              },
+      ]);
+    } else if ($.take(K.DROP)) {
+      if ($.take(K.CONSTRAINT)) {
+        $.eat(Nm);
+        form = "constraint";
+      } else {
+        $.take(K.COLUMN);
+        $.eat(Nm);
+        form = "drop_column";
+      }
+    } else {
+      $.eat(K.ALTER);
+      let keyword = false;
+      if ($.take(K.COLUMN)) {
+        keyword = true;
+      }
+      const column = $.eat(Nm);
+      form = "column";
+      if ($.take(K.SET)) {
+        $.eat(K.NOT);
+        $.eat(K.NULL);
+        $.onConf();
+      } else if ($.take(K.DROP)) {
+        $.eat(K.NOT);
+        $.eat(K.NULL);
+      } else
+        $.or([
+          {
+            GATE: () => keyword,
+            ALT: () => {
+              $.opt(() => $.typetoken());
+              $.eat(K.TO);
+              $.columnDef();
+              form = "column_definition";
+              $.c.alterColumn = column;
             },
-            {
-              ALT: () => {
-                $.OPTION4(() => $.CONSUME3(K.COLUMN));
-                $.CONSUME6(Nm);
-                form = "drop_column";
-              },
-            },
-          ]);
-        },
-      },
-      {
-        ALT: () => {
-          $.CONSUME2(K.ALTER);
-          let keyword = false;
-          $.OPTION5(() => {
-            $.CONSUME4(K.COLUMN);
-            keyword = true;
-          });
-          const column = $.CONSUME7(Nm);
-          form = "column";
-          $.OR5([
-            {
-              ALT: () => {
-                $.CONSUME(K.SET);
-                $.CONSUME(K.NOT);
-                $.CONSUME(K.NULL);
-                $.SUBRULE2($.onConf);
-              },
-            },
-            {
-              ALT: () => {
-                $.CONSUME2(K.DROP);
-                $.CONSUME2(K.NOT);
-                $.CONSUME2(K.NULL);
-              },
-            },
-            {
-              // libSQL: ALTER COLUMN columnname TO columnname carglist (COLUMN required; the
-              // first columnname may carry a type, which libSQL ignores).
-              GATE: () => keyword,
-              ALT: () => {
-                $.OPTION6(() => $.SUBRULE2($.typetoken));
-                $.CONSUME3(K.TO);
-                $.SUBRULE2($.columnDef);
-                form = "column_definition";
-                $.ACTION(() => {
-                  $.c.alterColumn = column;
-                });
-              },
-            },
-          ]);
-        },
-      },
-    ]);
-    $.ACTION(() => {
-      $.c.alter = form;
-    });
-  });
+          },
+        ]);
+    }
+    $.c.alter = form;
+  };
 
   // ---- connection and maintenance ---------------------------------------------------------
 
   /** An expression whose raw text and shape ATTACH/DETACH report. */
-  private nameExpr = this.RULE(
-    "nameExpr",
-    (): { text: string; kind: "identifier" | "string" | "expression" } => {
-      const $ = this;
-      const first = $.LA(1);
-      $.SUBRULE($.expr);
-      return $.ACTION(() => {
-        const last = $.lastToken();
-        if (first === last) {
-          if (first.tokenType === StringLit)
-            return { text: unquote(first.image), kind: "string" as const };
-          if (tokenMatcher(first, Idj))
-            return { text: unquote(first.image), kind: "identifier" as const };
-        }
-        return { text: $.span(first, last), kind: "expression" as const };
-      }) as { text: string; kind: "identifier" | "string" | "expression" };
-    },
-  );
-
-  private attachStmt = this.RULE("attachStmt", () => {
-    const $ = this;
-    $.CONSUME(K.ATTACH);
-    $.OPTION(() => $.CONSUME(K.DATABASE));
-    const target = $.SUBRULE($.nameExpr);
-    $.CONSUME(K.AS);
-    const alias = $.SUBRULE2($.nameExpr);
-    $.OPTION2(() => {
-      $.CONSUME(K.KEY);
-      $.SUBRULE($.expr);
-    });
-    $.ACTION(() => {
-      $.c.kind = "attach";
-      $.c.attach = { target: target.text, targetKind: target.kind, alias: alias.text };
-    });
-  });
-
-  private detachStmt = this.RULE("detachStmt", () => {
-    const $ = this;
-    $.CONSUME(K.DETACH);
-    $.OPTION(() => $.CONSUME(K.DATABASE));
-    const alias = $.SUBRULE($.nameExpr);
-    $.ACTION(() => {
-      $.c.kind = "detach";
-      $.c.detach = { alias: alias.text };
-    });
-  });
-
-  private transOpt = this.RULE("transOpt", () => {
-    const $ = this;
-    $.OPTION(() => {
-      $.CONSUME(K.TRANSACTION);
-      $.OPTION2(() => $.CONSUME(Nm));
-    });
-  });
-
-  private beginStmt = this.RULE("beginStmt", () => {
-    const $ = this;
-    $.CONSUME(K.BEGIN);
-    let mode: Collector["beginMode"] = null;
-    $.OPTION(() =>
-      $.OR([
-        {
-          ALT: () => {
-            $.CONSUME(K.DEFERRED);
-            mode = "deferred";
-          },
-        },
-        {
-          ALT: () => {
-            $.CONSUME(K.IMMEDIATE);
-            mode = "immediate";
-          },
-        },
-        {
-          ALT: () => {
-            $.CONSUME(K.EXCLUSIVE);
-            mode = "exclusive";
-          },
-        },
-      ]),
-    );
-    $.SUBRULE($.transOpt);
-    $.ACTION(() => {
-      $.c.kind = "begin";
-      $.c.transaction = "begin";
-      $.c.beginMode = mode;
-    });
-  });
-
-  private commitStmt = this.RULE("commitStmt", () => {
-    const $ = this;
-    $.OR([{ ALT: () => $.CONSUME(K.COMMIT) }, { ALT: () => $.CONSUME(K.END) }]);
-    $.SUBRULE($.transOpt);
-    $.ACTION(() => {
-      $.c.kind = "commit";
-      $.c.transaction = "commit";
-    });
-  });
-
-  private rollbackStmt = this.RULE("rollbackStmt", () => {
-    const $ = this;
-    $.CONSUME(K.ROLLBACK);
-    $.SUBRULE($.transOpt);
-    let to = false;
-    $.OPTION(() => {
-      $.CONSUME(K.TO);
-      $.OPTION2(() => $.CONSUME(K.SAVEPOINT));
-      $.CONSUME(Nm);
-      to = true;
-    });
-    $.ACTION(() => {
-      $.c.kind = "rollback";
-      $.c.transaction = to ? "rollback_to" : "rollback";
-    });
-  });
-
-  private savepointStmt = this.RULE("savepointStmt", () => {
-    const $ = this;
-    $.CONSUME(K.SAVEPOINT);
-    $.CONSUME(Nm);
-    $.ACTION(() => {
-      $.c.kind = "savepoint";
-      $.c.transaction = "savepoint";
-    });
-  });
-
-  private releaseStmt = this.RULE("releaseStmt", () => {
-    const $ = this;
-    $.CONSUME(K.RELEASE);
-    $.OPTION(() => $.CONSUME(K.SAVEPOINT));
-    $.CONSUME(Nm);
-    $.ACTION(() => {
-      $.c.kind = "release";
-      $.c.transaction = "release";
-    });
-  });
-
-  private pragmaStmt = this.RULE("pragmaStmt", () => {
-    const $ = this;
-    $.CONSUME(K.PRAGMA);
-    const r = $.SUBRULE($.fullname);
-    let value: string | null = null;
-    $.OPTION(() =>
-      $.OR([
-        {
-          ALT: () => {
-            $.CONSUME(Eq);
-            value = $.SUBRULE($.pragmaValue);
-          },
-        },
-        {
-          ALT: () => {
-            $.CONSUME(LP);
-            value = $.SUBRULE2($.pragmaValue);
-            $.CONSUME(RP);
-          },
-        },
-      ]),
-    );
-    $.ACTION(() => {
-      $.c.kind = "pragma";
-      $.c.pragma = { schema: r.schema, name: r.name, value };
-    });
-  });
-
-  private pragmaValue = this.RULE("pragmaValue", (): string => {
+  private nameExpr = (): { text: string; kind: "identifier" | "string" | "expression" } => {
     const $ = this;
     const first = $.LA(1);
-    $.OR([
-      {
-        ALT: () => {
-          $.OPTION(() => $.OR2([{ ALT: () => $.CONSUME(Plus) }, { ALT: () => $.CONSUME(Minus) }]));
-          $.OR3([{ ALT: () => $.CONSUME(Integer) }, { ALT: () => $.CONSUME(Float) }]);
-        },
-      },
-      { ALT: () => $.CONSUME(Nm) },
-      { ALT: () => $.CONSUME(K.ON) },
-      { ALT: () => $.CONSUME(K.DELETE) },
-      { ALT: () => $.CONSUME(K.DEFAULT) },
-    ]);
-    return $.ACTION(() => $.span(first, $.lastToken())) as string;
-  });
+    $.expr();
+    const last = $.lastToken();
+    if (first === last) {
+      if (first.tokenType === StringLit)
+        return { text: unquote(first.image), kind: "string" as const };
+      if (tokenMatcher(first, Idj))
+        return { text: unquote(first.image), kind: "identifier" as const };
+    }
+    return { text: $.span(first, last), kind: "expression" as const };
+  };
 
-  private vacuumStmt = this.RULE("vacuumStmt", () => {
+  private attachStmt = () => {
     const $ = this;
-    $.CONSUME(K.VACUUM);
-    let schema: IToken | undefined;
-    $.OPTION(() => {
-      schema = $.CONSUME(Nm);
+    $.eat(K.ATTACH);
+    $.take(K.DATABASE);
+    const target = $.nameExpr();
+    $.eat(K.AS);
+    const alias = $.nameExpr();
+    if ($.take(K.KEY)) {
+      $.expr();
+    }
+    $.c.kind = "attach";
+    $.c.attach = { target: target.text, targetKind: target.kind, alias: alias.text };
+  };
+
+  private detachStmt = () => {
+    const $ = this;
+    $.eat(K.DETACH);
+    $.take(K.DATABASE);
+    const alias = $.nameExpr();
+    $.c.kind = "detach";
+    $.c.detach = { alias: alias.text };
+  };
+
+  private transOpt = () => {
+    const $ = this;
+    if ($.take(K.TRANSACTION)) {
+      $.take(Nm);
+    }
+  };
+
+  private beginStmt = () => {
+    const $ = this;
+    $.eat(K.BEGIN);
+    let mode: Collector["beginMode"] = null;
+    if ($.take(K.DEFERRED)) mode = "deferred";
+    else if ($.take(K.IMMEDIATE)) mode = "immediate";
+    else if ($.take(K.EXCLUSIVE)) mode = "exclusive";
+    $.transOpt();
+    $.c.kind = "begin";
+    $.c.transaction = "begin";
+    $.c.beginMode = mode;
+  };
+
+  private commitStmt = () => {
+    const $ = this;
+    $.oneOf(K.COMMIT, K.END);
+    $.transOpt();
+    $.c.kind = "commit";
+    $.c.transaction = "commit";
+  };
+
+  private rollbackStmt = () => {
+    const $ = this;
+    $.eat(K.ROLLBACK);
+    $.transOpt();
+    let to = false;
+    if ($.take(K.TO)) {
+      $.take(K.SAVEPOINT);
+      $.eat(Nm);
+      to = true;
+    }
+    $.c.kind = "rollback";
+    $.c.transaction = to ? "rollback_to" : "rollback";
+  };
+
+  private savepointStmt = () => {
+    const $ = this;
+    $.eat(K.SAVEPOINT);
+    $.eat(Nm);
+    $.c.kind = "savepoint";
+    $.c.transaction = "savepoint";
+  };
+
+  private releaseStmt = () => {
+    const $ = this;
+    $.eat(K.RELEASE);
+    $.take(K.SAVEPOINT);
+    $.eat(Nm);
+    $.c.kind = "release";
+    $.c.transaction = "release";
+  };
+
+  private pragmaStmt = () => {
+    const $ = this;
+    $.eat(K.PRAGMA);
+    const r = $.fullname();
+    let value: string | null = null;
+    $.opt(() =>
+      $.or([
+        () => {
+          $.eat(Eq);
+          value = $.pragmaValue();
+        },
+        () => {
+          $.eat(LP);
+          value = $.pragmaValue();
+          $.eat(RP);
+        },
+      ]),
+    );
+    $.c.kind = "pragma";
+    $.c.pragma = { schema: r.schema, name: r.name, value };
+  };
+
+  private pragmaValue = (): string => {
+    const $ = this;
+    const first = $.LA(1);
+    $.or([
+      () => {
+        $.take(Plus) || $.take(Minus);
+        $.oneOf(Integer, Float);
+      },
+      () => $.eat(Nm),
+      () => $.eat(K.ON),
+      () => $.eat(K.DELETE),
+      () => $.eat(K.DEFAULT),
+    ]);
+    return $.span(first, $.lastToken()) as string;
+  };
+
+  private vacuumStmt = () => {
+    const $ = this;
+    $.eat(K.VACUUM);
+    let schema: Token | undefined;
+    $.opt(() => {
+      schema = $.eat(Nm);
     });
     let into = false;
-    $.OPTION2(() => {
-      $.CONSUME(K.INTO);
-      $.SUBRULE($.expr);
+    if ($.take(K.INTO)) {
+      $.expr();
       into = true;
-    });
-    $.ACTION(() => {
-      $.c.kind = "vacuum";
-      $.c.vacuumInto = into;
-      $.c.objectArg = schema === undefined ? null : { schema: null, name: unquote(schema.image) };
-    });
-  });
+    }
+    $.c.kind = "vacuum";
+    $.c.vacuumInto = into;
+    $.c.objectArg = schema === undefined ? null : { schema: null, name: unquote(schema.image) };
+  };
 
-  private analyzeStmt = this.RULE("analyzeStmt", () => {
+  private analyzeStmt = () => {
     const $ = this;
-    $.CONSUME(K.ANALYZE);
+    $.eat(K.ANALYZE);
     let r: ObjectRef | null = null;
-    $.OPTION(() => {
-      r = $.SUBRULE($.fullname);
+    $.opt(() => {
+      r = $.fullname();
     });
-    $.ACTION(() => {
-      $.c.kind = "analyze";
-      $.c.objectArg = r;
-    });
-  });
+    $.c.kind = "analyze";
+    $.c.objectArg = r;
+  };
 
-  private reindexStmt = this.RULE("reindexStmt", () => {
+  private reindexStmt = () => {
     const $ = this;
-    $.CONSUME(K.REINDEX);
+    $.eat(K.REINDEX);
     let r: ObjectRef | null = null;
-    $.OPTION(() => {
-      r = $.SUBRULE($.fullname);
+    $.opt(() => {
+      r = $.fullname();
     });
-    $.ACTION(() => {
-      $.c.kind = "reindex";
-      $.c.objectArg = r;
-    });
-  });
+    $.c.kind = "reindex";
+    $.c.objectArg = r;
+  };
 }
 
 /** Whether a token is the end of input. */
-export function isEof(t: IToken): boolean {
+export function isEof(t: Token): boolean {
   return t.tokenType === EOF;
 }

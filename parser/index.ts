@@ -1,5 +1,5 @@
 /**
- * tenantlite/parser: a chevrotain grammar for SQLite's SQL dialect and a statement classifier.
+ * tenantlite/parser: a grammar for SQLite's SQL dialect and a statement classifier, with no dependencies.
  * It decides, before anything runs, what each statement is and what it may write.
  *
  * @example

@@ -1,4 +1,3 @@
-import { createToken, type IToken, type TokenType, tokenMatcher } from "chevrotain";
 import {
   BitAnd,
   BitNot,
@@ -6,6 +5,7 @@ import {
   Blob,
   Comma,
   Concat,
+  createToken,
   Dot,
   Eq,
   Filter,
@@ -34,12 +34,15 @@ import {
   Slash,
   Star,
   StringLit,
+  type Token,
+  type TokenType,
+  tokenMatcher,
   Variable,
   Window,
 } from "./tokens.js";
 
 /** A character sequence SQLite's tokenizer rejects (`unrecognized token`). */
-export const Illegal: TokenType = createToken({ name: "Illegal" });
+export const Illegal: TokenType = createToken("Illegal");
 
 // Character classes, indexed by char code below 128.
 const ID_START = new Uint8Array(128);
@@ -69,18 +72,17 @@ function isSpace(c: number): boolean {
 
 // One class for every token keeps property access monomorphic in the parser; positions other
 // than offsets are computed only for errors.
-class Token implements IToken {
+class LexedToken implements Token {
   constructor(
     public image: string,
     public startOffset: number,
     public endOffset: number,
-    public tokenTypeIdx: number,
     public tokenType: TokenType,
   ) {}
 }
 
-function make(type: TokenType, sql: string, start: number, end: number): IToken {
-  return new Token(sql.slice(start, end), start, end - 1, type.tokenTypeIdx!, type);
+function make(type: TokenType, sql: string, start: number, end: number): Token {
+  return new LexedToken(sql.slice(start, end), start, end - 1, type);
 }
 
 /** Ends of a quoted run starting at `i` (the opening quote); -1 when unterminated. */
@@ -183,7 +185,7 @@ function variable(sql: string, i: number): [number, TokenType] {
  * Tokenizes SQL the way SQLite's tokenizer does; whitespace and comments are dropped, and
  * unrecognized input becomes `Illegal` tokens (the parser reports them per statement).
  */
-export function tokenize(sql: string, ends?: { openComment: boolean }): IToken[] {
+export function tokenize(sql: string, ends?: { openComment: boolean }): Token[] {
   return scan(sql, ends, 0, Number.POSITIVE_INFINITY).toks;
 }
 
@@ -197,7 +199,7 @@ export function tokenizeFrom(
   sql: string,
   start: number,
   atLeast: number,
-): { toks: IToken[]; end: number } {
+): { toks: Token[]; end: number } {
   return scan(sql, undefined, start, atLeast);
 }
 
@@ -206,8 +208,8 @@ function scan(
   ends: { openComment: boolean } | undefined,
   start: number,
   atLeast: number,
-): { toks: IToken[]; end: number } {
-  const out: IToken[] = [];
+): { toks: Token[]; end: number } {
+  const out: Token[] = [];
   const n = sql.length;
   let i = start;
   while (i < n) {
@@ -360,7 +362,7 @@ function scan(
 }
 
 /** Whether SQLite's analyze*Keyword helpers would read this token as TK_ID. */
-function idLike(t: IToken | undefined): boolean {
+function idLike(t: Token | undefined): boolean {
   if (t === undefined) return false;
   return (
     tokenMatcher(t, Id) ||
@@ -372,19 +374,18 @@ function idLike(t: IToken | undefined): boolean {
   );
 }
 
-function isWord(t: IToken, word: string): boolean {
+function isWord(t: Token, word: string): boolean {
   return (
     t.tokenType === Identifier && t.image.length === word.length && t.image.toUpperCase() === word
   );
 }
 
-function retype(t: IToken, type: TokenType): void {
+function retype(t: Token, type: TokenType): void {
   t.tokenType = type;
-  t.tokenTypeIdx = type.tokenTypeIdx!;
 }
 
 // WINDOW, OVER and FILTER are keywords only in the contexts tokenize.c checks.
-function contextualKeywords(toks: IToken[]): void {
+function contextualKeywords(toks: Token[]): void {
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
     if (t.tokenType !== Identifier || t.image.length < 4 || t.image.length > 6) continue;

@@ -1,12 +1,11 @@
 /** The parser's API (re-exported by `index.ts`): parse, classify with a cache, split, tokenize. */
-import { EOF, type IRecognitionException, type IToken } from "chevrotain";
 import { newCollector } from "./collector.js";
 import { SqliteParser } from "./grammar.js";
 import { Illegal, tokenize, tokenizeFrom } from "./lexer.js";
 import { Lru } from "./lru.js";
 import { splitTokens, type TokenRange } from "./split.js";
 import { summarize } from "./summary.js";
-import { LP, RP, Semi } from "./tokens.js";
+import { EOF, LP, RP, Semi, type Token } from "./tokens.js";
 import type { ParsedStatement, ParseError, ParseOptions, ParseResult } from "./types.js";
 
 /** Deeper parenthesis nesting is refused before parsing, so recursion cannot exhaust the stack. */
@@ -39,11 +38,11 @@ class Lines {
   }
 }
 
-function near(t: IToken): string {
+function near(t: Token): string {
   return `near "${t.image}": syntax error`;
 }
 
-function maxDepth(toks: readonly IToken[], from: number, to: number): number {
+function maxDepth(toks: readonly Token[], from: number, to: number): number {
   let depth = 0;
   let max = 0;
   for (let i = from; i < to; i++) {
@@ -75,7 +74,7 @@ export function parse(sql: string, options: ParseOptions = {}): ParseResult {
   let want = PIECE_TOKENS;
   let base = 0;
   while (pos < sql.length) {
-    let toks: IToken[];
+    let toks: Token[];
     let end: number;
     try {
       ({ toks, end } = tokenizeFrom(sql, pos, want));
@@ -113,7 +112,7 @@ const PIECE_TOKENS = 2048;
 function parseRanges(
   p: SqliteParser,
   sql: string,
-  toks: IToken[],
+  toks: Token[],
   ranges: readonly TokenRange[],
   base: number,
   options: ParseOptions,
@@ -128,7 +127,7 @@ function parseRanges(
     const start = first.startOffset;
     const end = last.endOffset! + 1;
     try {
-      let bad: IToken | null = null;
+      let bad: Token | null = null;
       for (let i = from; i < to; i++) {
         if (toks[i]!.tokenType === Illegal) {
           bad = toks[i]!;
@@ -144,22 +143,19 @@ function parseRanges(
         continue;
       }
       const c = newCollector(sql);
-      p.c = c;
-      p.input = toks.slice(from, to);
-      p.stmt();
-      const atEnd = (t: IToken): void => {
+      const stopped = p.statement(c, toks.slice(from, to));
+      const atEnd = (t: Token): void => {
         if (closed) fail(`near ";": syntax error`, end, index);
         else fail("incomplete input", t.tokenType === EOF ? end : t.startOffset, index);
       };
       // An error of a grammar action stops SQLite's parser when the token after it arrives: a
       // syntax error SQLite finds at that token or before it comes first.
       const action = c.actionError;
-      const actionFirst = (t: IToken): boolean =>
+      const actionFirst = (t: Token): boolean =>
         action !== null &&
         action.at < (t.tokenType === EOF || Number.isNaN(t.startOffset) ? Infinity : t.startOffset);
-      if (p.errors.length > 0) {
-        const err = p.errors[0] as IRecognitionException;
-        const t = err.token;
+      if (stopped !== null) {
+        const t = stopped;
         if (actionFirst(t)) fail(action!.message, action!.token.startOffset, index);
         else if (t.tokenType === EOF || Number.isNaN(t.startOffset)) atEnd(t);
         else fail(near(t), t.startOffset, index);

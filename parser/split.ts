@@ -1,5 +1,4 @@
-import type { IToken } from "chevrotain";
-import { K, Semi } from "./tokens.js";
+import { K, Semi, type Token } from "./tokens.js";
 
 /** A statement as a half-open range of token indexes, the closing `;` excluded. */
 export interface TokenRange {
@@ -9,7 +8,7 @@ export interface TokenRange {
   readonly closed: boolean;
 }
 
-function startsTrigger(toks: readonly IToken[], i: number): boolean {
+function startsTrigger(toks: readonly Token[], i: number): boolean {
   if (toks[i]?.tokenType === K.EXPLAIN) {
     i++;
     if (toks[i]?.tokenType === K.QUERY) i += 2;
@@ -25,7 +24,7 @@ function startsTrigger(toks: readonly IToken[], i: number): boolean {
  * only `; END ;` ends the statement, as in sqlite3_complete; strings, quoted names and comments
  * are single tokens already, and CASE … END holds no `;`. Empty statements are dropped.
  */
-export function splitTokens(toks: readonly IToken[]): TokenRange[] {
+export function splitTokens(toks: readonly Token[]): TokenRange[] {
   const out: TokenRange[] = [];
   let from = 0;
   let trigger = startsTrigger(toks, 0);

@@ -1,7 +1,6 @@
-import type { IToken } from "chevrotain";
 import { type Collector, type ColumnDraft, unquote } from "./collector.js";
 import { pragmaEffect } from "./pragmas.js";
-import { Variable } from "./tokens.js";
+import { type Token, Variable } from "./tokens.js";
 import type { ColumnDefinition, ObjectRef, StatementSummary } from "./types.js";
 
 const EMPTY: readonly never[] = Object.freeze([]);
@@ -13,7 +12,7 @@ function freezeRefs(refs: readonly ObjectRef[]): readonly ObjectRef[] {
   return Object.freeze(refs.map((r) => Object.freeze(r)));
 }
 
-function params(toks: readonly IToken[], from: number, to: number): readonly string[] {
+function params(toks: readonly Token[], from: number, to: number): readonly string[] {
   let out: string[] | null = null;
   for (let i = from; i < to; i++) {
     const t = toks[i]!;
@@ -49,7 +48,7 @@ function columnDefinition(src: string, base: number, d: ColumnDraft): ColumnDefi
 /** Builds the frozen summary of a statement from what the grammar recorded. */
 export function summarize(
   c: Collector,
-  toks: readonly IToken[],
+  toks: readonly Token[],
   from: number,
   to: number,
 ): StatementSummary {

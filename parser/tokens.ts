@@ -1,35 +1,75 @@
-import { createToken, type TokenType } from "chevrotain";
+/** A kind of token; a category (`Nm`, `Id`, …) is a token type that others belong to. */
+export interface TokenType {
+  readonly name: string;
+  /** Index among all token types, in order of creation. */
+  readonly idx: number;
+  /** `matches[idx]` is true for this type and every type that belongs to it (transitively). */
+  readonly matches: boolean[];
+}
+
+/** One token: its text as written, its UTF-16 offsets (`endOffset` inclusive) and its type. */
+export interface Token {
+  readonly image: string;
+  readonly startOffset: number;
+  readonly endOffset: number;
+  tokenType: TokenType;
+}
+
+const categoriesOf: TokenType[][] = [];
+
+/** A new token type that belongs to `categories` and to every category they belong to. */
+export function createToken(name: string, categories: readonly TokenType[] = []): TokenType {
+  const t: TokenType = { name, idx: categoriesOf.length, matches: [] };
+  categoriesOf.push([...categories]);
+  const seen = new Set<TokenType>();
+  const mark = (c: TokenType): void => {
+    if (seen.has(c)) return;
+    seen.add(c);
+    c.matches[t.idx] = true;
+    for (const up of categoriesOf[c.idx]!) mark(up);
+  };
+  mark(t);
+  return t;
+}
+
+/** Whether `token` is of `type` or belongs to the category `type`. */
+export function tokenMatcher(token: Token, type: TokenType): boolean {
+  return type.matches[token.tokenType.idx] === true;
+}
+
+/** The end of input: what the parser sees past the last token. */
+export const EOF: TokenType = createToken("EOF");
+/** The token past the last one (no offsets). */
+export const EOF_TOKEN: Token = Object.freeze({
+  image: "",
+  startOffset: Number.NaN,
+  endOffset: Number.NaN,
+  tokenType: EOF,
+});
 
 // Token categories. A keyword joins `Id` when SQLite's `%fallback ID` list lets it stand for an
 // identifier; the grammar prefers the keyword meaning wherever it fits (as Lemon does).
 /** `nm` in SQLite's grammar: identifiers, fallback keywords, strings, INDEXED and join keywords. */
-export const Nm = createToken({ name: "Nm" });
+export const Nm = createToken("Nm");
 /** `ids`: identifiers and strings (aliases without AS, type names, collation names). */
-export const Ids = createToken({ name: "Ids" });
+export const Ids = createToken("Ids");
 /** `idj`: identifiers, INDEXED and join keywords (column references and function names). */
-export const Idj = createToken({ name: "Idj", categories: [Nm] });
+export const Idj = createToken("Idj", [Nm]);
 /** `ID`: identifiers, quoted identifiers and keywords that may be identifiers. */
-export const Id = createToken({ name: "Id", categories: [Idj, Ids] });
+export const Id = createToken("Id", [Idj, Ids]);
 /** NATURAL, LEFT, RIGHT, FULL, INNER, CROSS, OUTER. */
-export const JoinKw = createToken({ name: "JoinKw", categories: [Idj] });
+export const JoinKw = createToken("JoinKw", [Idj]);
 /** LIKE, GLOB, REGEXP, MATCH. */
-export const LikeKw = createToken({ name: "LikeKw" });
+export const LikeKw = createToken("LikeKw");
 /** CURRENT_TIME, CURRENT_DATE, CURRENT_TIMESTAMP. */
-export const CtimeKw = createToken({ name: "CtimeKw" });
+export const CtimeKw = createToken("CtimeKw");
 /** Binary operators of expressions (AND and OR included). */
-export const BinOp = createToken({ name: "BinOp" });
+export const BinOp = createToken("BinOp");
 /** Every token but `(`, `)`, `,` and `;`: the ANY wildcard of virtual table arguments. */
-export const AnyTok = createToken({ name: "AnyTok" });
-
-const all: TokenType[] = [Nm, Ids, Idj, Id, JoinKw, LikeKw, CtimeKw, BinOp, AnyTok];
+export const AnyTok = createToken("AnyTok");
 
 function tok(name: string, categories: TokenType[] = [], any = true): TokenType {
-  const t = createToken({
-    name,
-    categories: any ? [...categories, AnyTok] : categories,
-  });
-  all.push(t);
-  return t;
+  return createToken(name, any ? [...categories, AnyTok] : categories);
 }
 
 /** Unquoted identifier. */
@@ -276,6 +316,3 @@ export const keywordByText: ReadonlyMap<string, TokenType> = new Map<string, Tok
   ...(Object.entries(K) as [string, TokenType][]),
   ["TEMPORARY", K.TEMP],
 ]);
-
-/** Every token type, in the order the parser is given them. */
-export const allTokens: readonly TokenType[] = all;

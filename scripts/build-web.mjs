@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "no
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { libraryPure, pageEngineOff, webPlugins } from "../web/build/plugins.mjs";
+import { libraryPure, pageEngineOff } from "../web/build/plugins.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const web = join(root, "web");
@@ -48,7 +48,7 @@ const app = await build({
   format: "esm",
   alias,
   // The page runs no engine (createBrowserPlatform in worker mode; see pageEngineOff).
-  plugins: [...webPlugins, pageEngineOff, libraryPure],
+  plugins: [pageEngineOff, libraryPure],
   // The app.css name keeps the page's <link> stable.
   entryNames: "[name]",
 });
@@ -63,7 +63,6 @@ const workers = await build({
   outdir: out,
   format: "iife",
   alias,
-  plugins: webPlugins,
   entryNames: "[name]",
 });
 if (metaFile !== undefined) {

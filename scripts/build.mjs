@@ -1,7 +1,5 @@
 // Builds what plain Node runs (Node 20 cannot run TypeScript): the `tenantlite` command that
-// `npm start` uses, and one ESM bundle per package entry point. Packages stay external except
-// chevrotain: loading its hundreds of small ES modules costs ~250 ms at every start, bundled it
-// costs a fraction of that (the CLI and crash-test children start often).
+// `npm start` uses, and one ESM bundle per package entry point. Packages stay external.
 // Plus Node's migration worker (sql.js stays external), and the browser engine worker,
 // self-contained (a worker script cannot resolve package names), with sql.js's browser WASM next
 // to it: the files an app serves for `createBrowserPlatform()`.
@@ -29,9 +27,9 @@ await build({
   platform: "node",
   format: "esm",
   target: "node20",
-  external: Object.keys(JSON.parse(readFileSync("package.json", "utf8")).dependencies ?? {})
-    .filter((name) => name !== "chevrotain")
-    .flatMap((name) => [name, `${name}/*`]),
+  external: Object.keys(
+    JSON.parse(readFileSync("package.json", "utf8")).dependencies ?? {},
+  ).flatMap((name) => [name, `${name}/*`]),
   sourcemap: true,
   logLevel: "warning",
 });

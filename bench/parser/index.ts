@@ -67,7 +67,7 @@ const t4 = time(() => parse(mb4), 2000);
 const mbps = mb1.length / (1 << 20) / (t1 / 1000);
 
 const fmt = (x: number, d = 1) => x.toFixed(d);
-console.log(`parser setup (grammar self-analysis, once): ${fmt(setupMs)} ms`);
+console.log(`parser setup (first parse, once): ${fmt(setupMs)} ms`);
 console.log(
   `cold parse, mixed corpus: ${corpus.length} statements, mean ${fmt(perStatementUs)} µs/statement, ${fmt(per200Us)} µs per 200 chars (target ≤ 50)`,
 );

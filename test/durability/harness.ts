@@ -27,7 +27,7 @@ export async function buildChild(dir: string): Promise<{ script: string }> {
     format: "esm",
     target: "node20",
     // Only sql.js stays external (it finds its .wasm next to itself): bundling everything else
-    // (chevrotain's many modules) keeps the child's start-up short.
+    // keeps the child's start-up short.
     external: ["sql.js"],
     // CommonJS dependencies bundled into ESM still call `require` for Node built-ins.
     banner: {

@@ -1,6 +1,6 @@
 /**
- * The console's parser worker: splits and checks scripts with the library's SQL parser (chevrotain
- * and the grammar, ~100 KB minified) off the page, so the page's bundle stays small and a big
+ * The console's parser worker: splits and checks scripts with the library's SQL parser (~35 KB
+ * minified) off the page, so the page's bundle stays small and a big
  * script never freezes it. Built to `parse-worker.js` by scripts/build-web.mjs; parse-client.ts
  * talks to it.
  */
