@@ -96,46 +96,66 @@ export class SqliteParser extends Recognizer {
     $.cmd();
   };
 
+  /** Every statement starts with its own keyword(s), so the next token picks the rule. */
   private cmd = () => {
     const $ = this;
-    $.or([
-      () => $.withStmt(),
-      () => {
-        $.selectNoWith();
-        $.c.kind = "select";
-      },
-      () => $.insertStmt(),
-      () => $.updateStmt(),
-      () => $.deleteStmt(),
-      () => $.createStmt(),
-      () => $.dropStmt(),
-      () => $.alterStmt(),
-      () => $.attachStmt(),
-      () => $.detachStmt(),
-      () => $.beginStmt(),
-      () => $.commitStmt(),
-      () => $.rollbackStmt(),
-      () => $.savepointStmt(),
-      () => $.releaseStmt(),
-      () => $.pragmaStmt(),
-      () => $.vacuumStmt(),
-      () => $.analyzeStmt(),
-      () => $.reindexStmt(),
-    ]);
+    switch ($.la(1)) {
+      case K.WITH:
+        return $.withStmt();
+      case K.CREATE:
+        return $.createStmt();
+      case K.DROP:
+        return $.dropStmt();
+      case K.ALTER:
+        return $.alterStmt();
+      case K.ATTACH:
+        return $.attachStmt();
+      case K.DETACH:
+        return $.detachStmt();
+      case K.BEGIN:
+        return $.beginStmt();
+      case K.COMMIT:
+      case K.END:
+        return $.commitStmt();
+      case K.ROLLBACK:
+        return $.rollbackStmt();
+      case K.SAVEPOINT:
+        return $.savepointStmt();
+      case K.RELEASE:
+        return $.releaseStmt();
+      case K.PRAGMA:
+        return $.pragmaStmt();
+      case K.VACUUM:
+        return $.vacuumStmt();
+      case K.ANALYZE:
+        return $.analyzeStmt();
+      case K.REINDEX:
+        return $.reindexStmt();
+      default:
+        return $.dml();
+    }
   };
 
   private withStmt = () => {
+    this.withClause();
+    this.dml();
+  };
+
+  /** SELECT (or VALUES), INSERT/REPLACE, UPDATE or DELETE: what may follow a WITH clause. */
+  private dml = () => {
     const $ = this;
-    $.withClause();
-    $.or([
-      () => {
+    switch ($.la(1)) {
+      case K.INSERT:
+      case K.REPLACE:
+        return $.insertStmt();
+      case K.UPDATE:
+        return $.updateStmt();
+      case K.DELETE:
+        return $.deleteStmt();
+      default:
         $.selectNoWith();
         $.c.kind = "select";
-      },
-      () => $.insertStmt(),
-      () => $.updateStmt(),
-      () => $.deleteStmt(),
-    ]);
+    }
   };
 
   /**
