@@ -221,7 +221,15 @@ export class FsStorage implements Storage {
       await truncateLog(logPathOf(path), 0);
       return undefined;
     }
-    const { image, tail } = replay(base, log);
+    const { image, tail, damaged } = replay(base, log);
+    if (damaged) {
+      // Cutting the log here would drop acknowledged commits: it stays as it is, for whoever
+      // repairs it, and the key cannot be loaded or saved until then.
+      throw new TenantliteError(
+        "DATABASE_CORRUPT",
+        "a stored database's page log is damaged: a record inside it fails its checksum, and committed records follow it",
+      );
+    }
     if (tail.bytes < log.length) await truncateLog(logPathOf(path), tail.bytes);
     return tail.bytes > 0 ? { image, tail } : undefined;
   }

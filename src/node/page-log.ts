@@ -106,34 +106,55 @@ export function advance(tail: LogTail, record: Uint8Array): LogTail {
   return { bytes: tail.bytes + record.length, generation: tail.generation, crc };
 }
 
+/** The record at `at` of `log` if its header is one (not its checksum): its length, or 0. */
+function recordLength(view: DataView, at: number, size: number): number {
+  if (at + RECORD_HEADER > size || view.getUint32(at, true) !== MAGIC) return 0;
+  const pageSize = view.getUint32(at + 8, true);
+  const pages = view.getUint32(at + 12, true);
+  const count = view.getUint32(at + 16, true);
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return 0;
+  if (count > pages) return 0;
+  const length = RECORD_HEADER + count * (4 + pageSize);
+  return at + length > size ? 0 : length;
+}
+
 /**
  * Replays `log` over `base` (the file's bytes, or an empty array; changed in place): the image,
  * and the log's valid end. Records past the first bad one (torn, or of another generation) are
- * ignored.
+ * ignored. `damaged` says the bad record is not the log's torn end: a whole record of the same
+ * generation follows it and chains onto its stored checksum, so it was appended after the bad
+ * one had been written in full (appends are durable before the next begins): bytes of the log
+ * changed after they were written, and what follows them is acknowledged data.
  */
 export function replay(
   base: Uint8Array,
   log: Uint8Array,
-): { image: Uint8Array; tail: LogTail; records: number } {
+): { image: Uint8Array; tail: LogTail; records: number; damaged: boolean } {
   let image = base;
   let tail = emptyTail();
   let records = 0;
+  let damaged = false;
   const view = new DataView(log.buffer, log.byteOffset, log.length);
-  for (let at = 0; at + RECORD_HEADER <= log.length; ) {
-    if (view.getUint32(at, true) !== MAGIC) break;
+  for (let at = 0; ; ) {
+    const length = recordLength(view, at, log.length);
+    if (length === 0) break;
     const generation = view.getUint32(at + 4, true);
+    if (records > 0 && generation !== tail.generation) break;
     const pageSize = view.getUint32(at + 8, true);
     const pages = view.getUint32(at + 12, true);
     const count = view.getUint32(at + 16, true);
-    if (records > 0 && generation !== tail.generation) break;
-    if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) break;
-    if (count > pages) break;
-    const length = RECORD_HEADER + count * (4 + pageSize);
-    if (at + length > log.length) break;
     const record = log.subarray(at, at + length);
     const seed = records === 0 ? generation : tail.crc;
     const crc = view.getUint32(at + 28, true);
-    if (checksum(record, seed) !== crc) break;
+    if (checksum(record, seed) !== crc) {
+      const next = at + length;
+      const nextLength = recordLength(view, next, log.length);
+      damaged =
+        nextLength > 0 &&
+        view.getUint32(next + 4, true) === generation &&
+        checksum(log.subarray(next, next + nextLength), crc) === view.getUint32(next + 28, true);
+      break;
+    }
     const numbers: number[] = [];
     for (let i = 0; i < count; i++) numbers.push(view.getUint32(at + RECORD_HEADER + i * 4, true));
     if (numbers.some((p) => p >= pages)) break;
@@ -154,7 +175,7 @@ export function replay(
     at += length;
     tail = { bytes: at, generation, crc };
   }
-  return { image, tail, records };
+  return { image, tail, records, damaged };
 }
 
 /** CRC-32 of a record with its own CRC field (bytes 28–31) left out, seeded with `seed`. */

@@ -63,9 +63,17 @@ export class TenantLoader {
     info: DatabaseInfo,
     secret: string | Uint8Array | undefined,
   ): Promise<{ bytes: Uint8Array | undefined; crypto: TenantCrypto | undefined }> {
-    let bytes = info.encrypted
-      ? await this.storage.load(keys.tenant(info.id))
-      : await this.images.load(info);
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = info.encrypted
+        ? await this.storage.load(keys.tenant(info.id))
+        : await this.images.load(info);
+    } catch (e) {
+      // Storage says what is damaged (e.g. the fs backend's page log); the caller needs which
+      // database.
+      if (e instanceof TenantliteError && e.code === "DATABASE_CORRUPT") throw damaged(info, e);
+      throw e;
+    }
     // Refused before anything else is done with it (see MAX_TENANT_BYTES).
     if (
       bytes !== undefined &&

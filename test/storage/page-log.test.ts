@@ -87,6 +87,30 @@ describe("page log format", () => {
     // The same change recorded in another generation does not chain onto r1.
     const other = encodeRecord(b, c, { bytes: r1.length, generation: 12, crc: t1.crc })!;
     expect(replay(a.slice(), new Uint8Array([...r1, ...other])).image).toEqual(b);
+    // None of these is damage: each ends the log where a crash could have.
+    expect(out.damaged).toBe(false);
+    expect(replay(a.slice(), log.subarray(0, log.length - 1)).damaged).toBe(false);
+    expect(replay(a.slice(), new Uint8Array([...r1, ...other])).damaged).toBe(false);
+  });
+
+  it("calls a bad record that a good one follows damage, not a torn end", () => {
+    const a = image(4, 1);
+    const b = withPage(a, 1, 2);
+    const c = withPage(b, 2, 3);
+    const r1 = encodeRecord(a, b, { bytes: 0, generation: 5, crc: 5 })!;
+    const crc1 = new DataView(r1.buffer).getUint32(28, true);
+    const r2 = encodeRecord(b, c, { bytes: r1.length, generation: 5, crc: crc1 })!;
+    const log = new Uint8Array([...r1, ...r2]);
+    const rotted = log.slice();
+    rotted[40] = (rotted[40] ?? 0) ^ 1; // inside r1's body, after r2 was appended
+    const out = replay(a.slice(), rotted);
+    expect(out.damaged).toBe(true);
+    expect(out.records).toBe(0);
+    // A record of the log's generation that does not chain onto the bad one is no proof.
+    const stray = encodeRecord(b, c, { bytes: r1.length, generation: 5, crc: (crc1 ^ 1) >>> 0 })!;
+    const torn = new Uint8Array([...r1, ...stray]);
+    torn[40] = (torn[40] ?? 0) ^ 1;
+    expect(replay(a.slice(), torn).damaged).toBe(false);
   });
 });
 
@@ -370,6 +394,59 @@ describe("FsStorage page log", () => {
     await s.save("k", withPage(v1, 1, 3));
     expect(await (await FsStorage.open(root)).load("k")).toEqual(withPage(v1, 1, 3));
     await s.close();
+  });
+
+  it("refuses a key whose log is damaged before committed records, and keeps the log as it is", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root);
+    const v1 = image(8, 1);
+    const v2 = withPage(v1, 2, 2);
+    await s.save("k", v1);
+    await s.save("k", v2);
+    await s.save("k", withPage(v2, 5, 3));
+    // The process dies; a byte of the first record rots on the disk.
+    const logPath = join(root, "k~log");
+    const log = new Uint8Array(await readFile(logPath));
+    log[40] = (log[40] ?? 0) ^ 0xff;
+    await writeFile(logPath, log);
+    const next = await FsStorage.open(root);
+    const error = await next.load("k").catch((e: unknown) => e);
+    expect(error).toBeTenantliteError("DATABASE_CORRUPT");
+    expect((error as Error).message).not.toContain(root);
+    await expect(next.save("k", image(8, 9))).rejects.toBeTenantliteError("DATABASE_CORRUPT");
+    // Nothing was cut off or written: whoever repairs it finds every byte.
+    expect(new Uint8Array(await readFile(logPath))).toEqual(log);
+    expect(new Uint8Array(await readFile(join(root, "k")))).toEqual(v1);
+    await Promise.all([next.close(), s.close()]);
+  });
+
+  it("a tenant with a damaged log answers DATABASE_CORRUPT, naming the database", async () => {
+    const root = freshDir();
+    const storage = await FsStorage.open(root);
+    const platform = await createPlatform({ storage });
+    await platform.createDatabase("acme");
+    const client = platform.client("acme");
+    await client.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+    for (let i = 0; i < 5; i++) await client.execute("INSERT INTO t(v) VALUES ('x')");
+    const [logName] = (await readdirDeep(root)).filter((n) => n.endsWith("~log"));
+    const logPath = join(root, logName!);
+    const log = new Uint8Array(await readFile(logPath));
+    expect(log.length).toBeGreaterThan(2 * 4096);
+    log[100] = (log[100] ?? 0) ^ 0xff; // inside the first record, with others after it
+    await writeFile(logPath, log);
+    const storage2 = await FsStorage.open(root);
+    const platform2 = await createPlatform({ storage: storage2 });
+    const error = await platform2
+      .client("acme")
+      .execute("SELECT count(*) FROM t")
+      .catch((e: unknown) => e);
+    expect(error).toBeTenantliteError("DATABASE_CORRUPT");
+    expect((error as Error).message).toContain('"acme"');
+    expect((error as Error).message).not.toContain(root);
+    await platform2.close();
+    await storage2.close();
+    await platform.close();
+    await storage.close();
   });
 
   it("keeps a tenant's committed rows across a process that dies without closing", async () => {
