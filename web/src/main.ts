@@ -14,7 +14,7 @@ import { pagedResult } from "./grid.js";
 import { checkNameField } from "./names.js";
 import { splitScript } from "./parse-client.js";
 import { BrowserPlace, ConsoleError, type DbRow, type JobView, type Place } from "./place.js";
-import { previewMigration } from "./preview.js";
+import { previewMigration, sweepScratch } from "./preview.js";
 import { runScript, type StatementOutcome } from "./run-script.js";
 import { createSampleData, SAMPLE, SAMPLE_QUERY } from "./sample.js";
 import { type Probe, probeServer, ServerPlace, TOKEN_KEY } from "./server-place.js";
@@ -205,8 +205,11 @@ async function usePlace(kind: "server" | "browser"): Promise<void> {
   localStorage.setItem(PLACE_KEY, kind);
   if (kind === "browser" && browserPlace === undefined) {
     setStatus("Loading SQLite…");
-    browserPlace = new BrowserPlace(await browserPlatform());
+    const platform = await browserPlatform();
+    browserPlace = new BrowserPlace(platform);
     browserPlace.onLost = (db) => attachments.delete(`browser:${db}`);
+    // Scratch copies a preview left when its tab closed mid-run (preview.ts).
+    void sweepScratch(platform).catch(() => undefined);
   }
   const next = kind === "server" ? serverPlace! : browserPlace!;
   if (next !== place) {

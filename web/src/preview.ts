@@ -5,7 +5,8 @@
  * schema before and after are compared. Nothing of the real parent or its children changes.
  * Neither the library nor the server has a dry-run-only route: their dry runs are the first phase
  * of a real migration, which applies it when they pass. The scratch copy is saved in IndexedDB
- * while it lives; database lists leave it out (`isScratch`).
+ * while it lives; database lists leave it out (`isScratch`). One a tab left behind (closed
+ * mid-preview) is deleted by the next tab that opens the engine (`sweepScratch`).
  */
 import type { BrowserPlatform } from "tenantlite/browser";
 import type { Session } from "./place.js";
@@ -37,10 +38,46 @@ export function isScratch(name: string): boolean {
   return name.startsWith(SCRATCH);
 }
 
-/** A fresh scratch name, unique across tabs (they share the engine). */
-function scratchName(): string {
+/**
+ * A fresh scratch name, unique across tabs (they share the engine): when it was made (ms since
+ * the epoch, base 36), then random bytes.
+ */
+export function scratchName(now = Date.now()): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return SCRATCH + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  const random = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${SCRATCH}${now.toString(36)}-${random}`;
+}
+
+/** How old a scratch copy must be before a sweep deletes it: no preview runs that long. */
+export const SCRATCH_STALE_MS = 10 * 60_000;
+
+/** What `sweepScratch` needs of a platform (a BrowserPlatform, or the library's own). */
+interface ScratchHost {
+  listDatabases(options?: { after?: string }): Promise<readonly { name: string }[]>;
+  deleteDatabase(name: string): Promise<void>;
+}
+
+/**
+ * Deletes the scratch copies that previews left behind (a tab closed or crashed mid-preview):
+ * those made more than {@link SCRATCH_STALE_MS} ago, or named before names carried their time.
+ * A copy another tab's preview is using right now is younger than that, and stays. Returns the
+ * names deleted. The console runs it once per tab, when it first opens the browser's engine.
+ */
+export async function sweepScratch(p: ScratchHost, now = Date.now()): Promise<string[]> {
+  const stale: string[] = [];
+  for (let after: string | undefined; ; ) {
+    const page = await p.listDatabases(after === undefined ? {} : { after });
+    for (const { name } of page) {
+      if (!isScratch(name)) continue;
+      const made = /^([0-9a-z]+)-[0-9a-f]{16}$/.exec(name.slice(SCRATCH.length));
+      const at = made === null ? Number.NaN : Number.parseInt(made[1]!, 36);
+      if (!(now - at < SCRATCH_STALE_MS)) stale.push(name);
+    }
+    if (page.length < 1000) break;
+    after = page[page.length - 1]!.name;
+  }
+  for (const name of stale) await p.deleteDatabase(name).catch(() => undefined);
+  return stale;
 }
 
 async function shapes(session: Session): Promise<Map<string, Shape>> {
