@@ -280,9 +280,9 @@ export async function createBrowserPlatform(
       ...pick(options, "maxOpenBytes"),
     },
   };
-  const start = (onEvent: (event: EngineEvent) => void): EngineLink =>
+  const start = (onEvent: (event: EngineEvent) => void, onFailed: () => void): EngineLink =>
     mode === "worker"
-      ? new WorkerEngine(workerUrl.href, init, onEvent)
+      ? new WorkerEngine(workerUrl.href, init, onEvent, onFailed)
       : new PageEngine(init, onEvent);
   const link = new TabLeader(name, start);
   await link.start();

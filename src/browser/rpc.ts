@@ -95,7 +95,7 @@ export type EngineAnswer =
 export function leaderChanged(): TenantliteError {
   return new TenantliteError(
     "LEADER_CHANGED",
-    "The tab hosting the engine closed while this request was in flight; it may or may not have been applied (an interactive transaction is rolled back). Retry it",
+    "The engine serving this request went away while it was in flight (its tab closed, or its worker failed and a new engine took over); it may or may not have been applied (an interactive transaction is rolled back). Retry it",
   );
 }
 
@@ -105,6 +105,14 @@ export function engineUnavailable(cause?: unknown): TenantliteError {
     "ENGINE_UNAVAILABLE",
     "The database engine could not start (check workerUrl and wasmUrl)",
     cause === undefined ? {} : { cause },
+  );
+}
+
+/** The engine's worker failed after it had started (the leader starts another one). */
+export function engineFailed(): TenantliteError {
+  return new TenantliteError(
+    "ENGINE_UNAVAILABLE",
+    "The database engine's worker failed while this request was in flight; it may or may not have been applied (an interactive transaction is rolled back), and a new engine is starting. Retry it",
   );
 }
 

@@ -4,7 +4,8 @@
  * others' requests, relayed over a BroadcastChannel. When the leader's tab closes, its lock goes
  * to the next tab in the queue, which opens the engine again from IndexedDB (committed data
  * only). A request is addressed to one leader: if another one takes over before it is answered,
- * it fails with LEADER_CHANGED (it may have run; it is never sent twice).
+ * it fails with LEADER_CHANGED (it may have run; it is never sent twice). A leader whose engine
+ * worker fails starts another and announces it as a new leader (see `#engineFailed`).
  */
 import { TenantliteError } from "../errors.js";
 import type { EngineHost } from "./engine-host.js";
@@ -15,6 +16,7 @@ import {
   type EngineEvent,
   type EngineRequest,
   encodeError,
+  engineFailed,
   engineUnavailable,
   leaderChanged,
   notSendable,
@@ -29,14 +31,26 @@ export interface EngineLink {
   close(): Promise<void>;
 }
 
-/** The engine in a dedicated worker (built from engine-worker.ts). */
+/**
+ * The engine in a dedicated worker (built from engine-worker.ts). A worker that fails (an
+ * uncaught error in it, or an engine that could not open) is ended, what was in flight fails with
+ * ENGINE_UNAVAILABLE, and `onFailed` is told, so that the leader can start another.
+ */
 export class WorkerEngine implements EngineLink {
   readonly #worker: Worker;
   readonly #pending = new Map<number, (a: EngineAnswer) => void>();
   #next = 1;
   #failed: WireError | undefined;
+  #closing = false;
+  /** The engine in the worker opened (a failure after that is not a failure to start). */
+  #ready = false;
 
-  constructor(url: string, init: EngineInit, onEvent: (event: EngineEvent) => void) {
+  constructor(
+    url: string,
+    init: EngineInit,
+    onEvent: (event: EngineEvent) => void,
+    private readonly onFailed: () => void = () => undefined,
+  ) {
     this.#worker = new Worker(url, { name: "tenantlite-engine" });
     this.#worker.onmessage = (e: MessageEvent) => {
       const m = e.data as
@@ -50,13 +64,15 @@ export class WorkerEngine implements EngineLink {
         done?.(m.answer);
       } else if (m.type === "event") {
         onEvent(m.event);
+      } else if (m.type === "ready") {
+        this.#ready = true;
       } else if (m.type === "failed") {
-        this.#fail(m.error);
+        this.#broken(m.error);
       }
     };
     this.#worker.onerror = (e) => {
       e.preventDefault();
-      this.#fail(encodeError(engineUnavailable()));
+      this.#broken(encodeError(this.#ready ? engineFailed() : engineUnavailable()));
     };
     this.#worker.postMessage(init);
   }
@@ -81,6 +97,7 @@ export class WorkerEngine implements EngineLink {
 
   /** Closes the engine (its saves finish), at most 2 s, then ends the worker. */
   async close(): Promise<void> {
+    this.#closing = true;
     if (this.#failed === undefined) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 2000);
@@ -101,6 +118,17 @@ export class WorkerEngine implements EngineLink {
     this.#failed ??= error;
     for (const done of this.#pending.values()) done({ ok: false, error });
     this.#pending.clear();
+  }
+
+  /**
+   * The worker failed: it is ended first (its engine lock and IndexedDB connection go with it, so
+   * a successor never runs beside it), then the leader hears of it.
+   */
+  #broken(error: WireError): void {
+    if (this.#failed !== undefined || this.#closing) return;
+    this.#worker.terminate();
+    this.#fail(error);
+    this.onFailed();
   }
 }
 
@@ -142,13 +170,25 @@ type Message =
   | {
       readonly t: "req";
       readonly to: string;
+      /** The `since` of the leader it is sent to: which of that tab's engines. */
+      readonly since: number;
       readonly from: string;
       readonly id: number;
       readonly body: EngineRequest;
     }
   | { readonly t: "res"; readonly to: string; readonly id: number; readonly answer: EngineAnswer };
 
+/** How many times within RESTART_WINDOW_MS a leader starts a new engine after one failed. */
+const RESTARTS = 3;
+const RESTART_WINDOW_MS = 60_000;
+
+/** A leader as a transaction is pinned to it: the tab and which of its engines (`since`). */
+function leaderKey(tab: string, since: number): string {
+  return `${tab}@${since}`;
+}
+
 interface Pending {
+  /** `leaderKey` of the engine it was sent to. */
   readonly leader: string;
   resolve(a: EngineAnswer): void;
   reject(e: unknown): void;
@@ -173,7 +213,10 @@ export class TabLeader {
 
   constructor(
     private readonly name: string,
-    private readonly startEngine: (onEvent: (event: EngineEvent) => void) => EngineLink,
+    private readonly startEngine: (
+      onEvent: (event: EngineEvent) => void,
+      onFailed: () => void,
+    ) => EngineLink,
   ) {}
 
   /** Listens to the engine's events (from whichever tab leads); returns the unsubscribe function. */
@@ -234,16 +277,18 @@ export class TabLeader {
     if (this.#closed) throw new TenantliteError("CLIENT_CLOSED", "The platform is closed");
     await this.#leaderKnown();
     const leader = this.#leader!;
-    if (pinned !== undefined && pinned !== leader) throw leaderChanged();
+    const since = this.#since;
+    const key = leaderKey(leader, since);
+    if (pinned !== undefined && pinned !== key) throw leaderChanged();
     let answer: EngineAnswer;
     if (leader === this.tabId) {
       answer = await this.#engine!.call(body);
     } else {
       answer = await new Promise<EngineAnswer>((resolve, reject) => {
         const id = this.#next++;
-        this.#pending.set(id, { leader, resolve, reject });
+        this.#pending.set(id, { leader: key, resolve, reject });
         try {
-          this.#channel!.postMessage({ t: "req", to: leader, from: this.tabId, id, body });
+          this.#channel!.postMessage({ t: "req", to: leader, since, from: this.tabId, id, body });
         } catch (e) {
           this.#pending.delete(id);
           reject(notSendable(e));
@@ -251,7 +296,7 @@ export class TabLeader {
       });
     }
     if (!answer.ok) throw decodeError(answer.error);
-    return { value: answer.value, leader };
+    return { value: answer.value, leader: key };
   }
 
   /** Leaves: gives up leadership (the next tab takes over) and fails what is in flight. */
@@ -270,12 +315,38 @@ export class TabLeader {
   }
 
   #lead(): void {
-    this.#engine = this.startEngine((event) => {
-      if (this.#closed) return;
-      this.#deliver(event);
-      this.#channel?.postMessage({ t: "event", event } satisfies Message);
-    });
+    const engine = this.startEngine(
+      (event) => {
+        if (this.#closed) return;
+        this.#deliver(event);
+        this.#channel?.postMessage({ t: "event", event } satisfies Message);
+      },
+      () => this.#engineFailed(engine),
+    );
+    this.#engine = engine;
     this.#setLeader(this.tabId, performance.timeOrigin + performance.now());
+  }
+
+  /** When this tab's engine failed last (at most RESTARTS within RESTART_WINDOW_MS). */
+  readonly #restarts: number[] = [];
+
+  /**
+   * This tab's engine failed (its worker died): the tab starts another one and announces it as a
+   * new leader, so that every tab's requests in flight and transactions fail with LEADER_CHANGED,
+   * as when a leader tab closes, and the next ones reach the new engine, which opens from
+   * IndexedDB what was acknowledged. An engine that keeps failing (e.g. a worker URL that does not
+   * load) is given up on: requests then fail with ENGINE_UNAVAILABLE.
+   */
+  #engineFailed(engine: EngineLink): void {
+    if (this.#closed || engine !== this.#engine) return;
+    const now = performance.now();
+    while (this.#restarts.length > 0 && now - this.#restarts[0]! > RESTART_WINDOW_MS) {
+      this.#restarts.shift();
+    }
+    if (this.#restarts.length >= RESTARTS) return;
+    this.#restarts.push(now);
+    this.#lead();
+    this.#channel?.postMessage(this.#announcement());
   }
 
   #announcement(): Message {
@@ -288,12 +359,14 @@ export class TabLeader {
   }
 
   #setLeader(tab: string, since: number): void {
-    // A stale announcement (an old leader answering "who" just before it closed) is ignored.
-    if (tab === this.#leader || since < this.#since) return;
+    // A stale announcement (an old leader answering "who" just before it closed) is ignored. The
+    // same tab with a later `since` runs a new engine (the old one failed).
+    if (since < this.#since || (tab === this.#leader && since === this.#since)) return;
     this.#leader = tab;
     this.#since = since;
+    const key = leaderKey(tab, since);
     for (const [id, p] of this.#pending) {
-      if (p.leader !== tab) {
+      if (p.leader !== key) {
         this.#pending.delete(id);
         p.reject(leaderChanged());
       }
@@ -324,9 +397,14 @@ export class TabLeader {
         if (m.to !== this.tabId || this.#engine === undefined) return;
         const from = m.from;
         const id = m.id;
+        const reply = (a: EngineAnswer) =>
+          this.#channel?.postMessage({ t: "res", to: from, id, answer: a } satisfies Message);
+        if (m.since !== this.#since) {
+          // Sent to an engine of this tab that has failed since: this one never saw its state.
+          reply({ ok: false, error: encodeError(leaderChanged()) });
+          return;
+        }
         void this.#engine.call(m.body).then((answer) => {
-          const reply = (a: EngineAnswer) =>
-            this.#channel?.postMessage({ t: "res", to: from, id, answer: a } satisfies Message);
           try {
             reply(answer);
           } catch (e) {

@@ -190,6 +190,65 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(errors).toEqual([]);
   }, 120_000);
 
+  it("an engine worker that fails is replaced: writes go on, nothing acknowledged is lost, a transaction open in it fails with LEADER_CHANGED", async () => {
+    const db = "crash";
+    const [a, b] = [await newTab(), await newTab()];
+    expect(await a.evaluate(() => window.helpers.open("worker", "crash"))).toBe(true);
+    expect(await b.evaluate(() => window.helpers.open("worker", "crash"))).toBe(false);
+    await b.evaluate(async (name) => {
+      for (const n of [name, `${name}-tx`]) {
+        await window.tl!.createDatabase(n);
+        await window
+          .tl!.client(n)
+          .execute("CREATE TABLE t (id TEXT PRIMARY KEY, tab TEXT, n INTEGER)");
+      }
+    }, db);
+    // A transaction open in the engine that will fail (another database: it holds a write lock).
+    await b.evaluate((name) => window.helpers.beginInsert(name, "in-tx"), `${db}-tx`);
+    const engineWorkers = () => a.workers().filter((w) => w.url().endsWith("/worker.js"));
+    const first = engineWorkers();
+    expect(first).toHaveLength(1);
+
+    acked.clear();
+    const runs = [a, b].map((t, i) =>
+      t.evaluate(({ db, tab }) => window.helpers.writeRows(db, tab, 150), { db, tab: `w${i}` }),
+    );
+    const started = Date.now();
+    while (acked.size < 100 && Date.now() - started < 60_000)
+      await new Promise((r) => setTimeout(r, 20));
+    // An uncaught error in the engine worker: the page's Worker reports it, and the leader ends it.
+    const ackedAtFailure = acked.size;
+    await first[0]!.evaluate(() => {
+      setTimeout(() => {
+        throw new Error("engine worker failure (test)");
+      }, 0);
+    });
+    const [ra, rb] = (await Promise.all(runs)) as [
+      { acked: number; retries: number },
+      { acked: number; retries: number },
+    ];
+    expect([ra.acked, rb.acked]).toEqual([150, 150]);
+    expect(ackedAtFailure).toBeLessThan(300); // writes went on after the failure
+
+    // The same tab leads, on a new worker; the failed one is gone.
+    expect(await a.evaluate(() => window.helpers.isLeader())).toBe(true);
+    await expect.poll(() => engineWorkers().length, { timeout: 10_000 }).toBe(1);
+    expect(engineWorkers()[0]).not.toBe(first[0]);
+    for (const t of [a, b]) {
+      const ids = new Set(await t.evaluate((name) => window.helpers.ids(name), db));
+      expect([...acked].filter((id) => !ids.has(id))).toEqual([]);
+      expect(ids.size).toBe(300);
+    }
+    expect(await b.evaluate(() => window.helpers.commitOpen())).toBe("LEADER_CHANGED");
+    expect(await b.evaluate((name) => window.helpers.ids(name), `${db}-tx`)).toEqual([]);
+    console.log(
+      `engine failure: ${acked.size} rows acknowledged (${ackedAtFailure} before the worker failed); retries ${ra.retries} (leader tab), ${rb.retries} (other tab)`,
+    );
+    await a.close();
+    await b.close();
+    expect(errors).toEqual([]);
+  }, 120_000);
+
   it("a leader that closes its platform (page left open) hands the engine over, in both modes", async () => {
     for (const mode of ["page", "worker"] as const) {
       const [a, b] = [await newTab(), await newTab()];

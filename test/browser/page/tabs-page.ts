@@ -79,7 +79,8 @@ const helpers = {
           ]);
           break;
         } catch (e) {
-          if (!(e instanceof TenantliteError) || !RETRY.has(e.code)) throw e;
+          // Bounded: an engine that never comes back fails the run instead of spinning.
+          if (!(e instanceof TenantliteError) || !RETRY.has(e.code) || retries >= 1000) throw e;
           retries++;
         }
       }
