@@ -112,7 +112,7 @@ export function engineUnavailable(cause?: unknown): TenantliteError {
 export function engineFailed(): TenantliteError {
   return new TenantliteError(
     "ENGINE_UNAVAILABLE",
-    "The database engine's worker failed while this request was in flight; it may or may not have been applied (an interactive transaction is rolled back), and a new engine is starting. Retry it",
+    "The database engine's worker failed while this request was in flight; it may or may not have been applied (an interactive transaction is rolled back). The tab starts a new engine unless its workers keep failing (3 times in a minute). Retry it",
   );
 }
 
