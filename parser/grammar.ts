@@ -74,7 +74,7 @@ export class SqliteParser extends Recognizer {
   }
 
   private span(first: Token, last: Token): string {
-    return this.c.src.slice(first.startOffset, (last.endOffset ?? last.startOffset) + 1);
+    return this.c.src.slice(first.startOffset, last.endOffset + 1);
   }
 
   private lastToken(): Token {
@@ -83,7 +83,7 @@ export class SqliteParser extends Recognizer {
 
   // ---- statements -------------------------------------------------------------------------
 
-  public stmt = () => {
+  private stmt = () => {
     const $ = this;
     if ($.take(K.EXPLAIN)) {
       let plan = false;
@@ -319,7 +319,7 @@ export class SqliteParser extends Recognizer {
     if ($.take(Dot)) {
       b = $.eat(Nm);
     }
-    return (b === undefined ? ref(undefined, a) : ref(a, b)) as ObjectRef;
+    return b === undefined ? ref(undefined, a) : ref(a, b);
   };
 
   private indexedBy = () => {
@@ -346,7 +346,7 @@ export class SqliteParser extends Recognizer {
 
   // ---- SELECT -----------------------------------------------------------------------------
 
-  public select = () => {
+  private select = () => {
     const $ = this;
     $.opt(() => $.withClause());
     $.selectNoWith();
@@ -599,7 +599,7 @@ export class SqliteParser extends Recognizer {
    * Operands and operators in one flat loop: precedence changes the tree, not whether SQLite
    * accepts the text, and no tree is built. `noAnd` stops at AND (the middle of BETWEEN).
    */
-  public expr = (noAnd?: boolean) => {
+  private expr = (noAnd?: boolean) => {
     const $ = this;
     let like = false;
     $.operand();
@@ -1280,12 +1280,10 @@ export class SqliteParser extends Recognizer {
     $.expr();
     const last = $.lastToken();
     if (first === last) {
-      if (first.tokenType === StringLit)
-        return { text: unquote(first.image), kind: "string" as const };
-      if (tokenMatcher(first, Idj))
-        return { text: unquote(first.image), kind: "identifier" as const };
+      if (first.tokenType === StringLit) return { text: unquote(first.image), kind: "string" };
+      if (tokenMatcher(first, Idj)) return { text: unquote(first.image), kind: "identifier" };
     }
-    return { text: $.span(first, last), kind: "expression" as const };
+    return { text: $.span(first, last), kind: "expression" };
   };
 
   private attachStmt = () => {
@@ -1405,7 +1403,7 @@ export class SqliteParser extends Recognizer {
       () => $.eat(K.DELETE),
       () => $.eat(K.DEFAULT),
     ]);
-    return $.span(first, $.lastToken()) as string;
+    return $.span(first, $.lastToken());
   };
 
   private vacuumStmt = () => {

@@ -125,7 +125,7 @@ function parseRanges(
     const first = toks[from]!;
     const last = toks[to - 1]!;
     const start = first.startOffset;
-    const end = last.endOffset! + 1;
+    const end = last.endOffset + 1;
     try {
       let bad: Token | null = null;
       for (let i = from; i < to; i++) {
@@ -237,7 +237,7 @@ export function splitStatements(sql: string): { sql: string; start: number; end:
   const toks = tokenize(sql);
   return splitTokens(toks).map(({ from, to }) => {
     const start = toks[from]!.startOffset;
-    const end = toks[to - 1]!.endOffset! + 1;
+    const end = toks[to - 1]!.endOffset + 1;
     return { sql: sql.slice(start, end), start, end };
   });
 }
@@ -296,6 +296,6 @@ export function sqlTokens(sql: string): SqlToken[] {
         keyword = name;
       } else kind = "punct";
     }
-    return { kind, text: t.image, keyword, start: t.startOffset, end: t.endOffset! + 1 };
+    return { kind, text: t.image, keyword, start: t.startOffset, end: t.endOffset + 1 };
   });
 }

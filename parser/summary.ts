@@ -29,11 +29,11 @@ function lower(s: string): string {
 
 function columnDefinition(src: string, base: number, d: ColumnDraft): ColumnDefinition {
   const start = d.first.startOffset;
-  const end = d.last.endOffset! + 1;
+  const end = d.last.endOffset + 1;
   return Object.freeze({
     name: unquote(d.name.image),
     nameToken: d.name.image,
-    type: d.type === null ? null : src.slice(d.type.first.startOffset, d.type.last.endOffset! + 1),
+    type: d.type === null ? null : src.slice(d.type.first.startOffset, d.type.last.endOffset + 1),
     text: src.slice(start, end),
     start: start - base,
     end: end - base,

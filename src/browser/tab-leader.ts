@@ -208,6 +208,8 @@ export class TabLeader {
   #next = 1;
   #release: (() => void) | undefined;
   #closed = false;
+  /** When this tab's engines failed lately (at most RESTARTS within RESTART_WINDOW_MS). */
+  readonly #restarts: number[] = [];
   readonly #listeners = new Set<(event: EngineEvent) => void>();
   readonly #onPageHide = () => this.#channel?.postMessage({ t: "bye", tab: this.tabId });
 
@@ -326,9 +328,6 @@ export class TabLeader {
     this.#engine = engine;
     this.#setLeader(this.tabId, performance.timeOrigin + performance.now());
   }
-
-  /** When this tab's engine failed last (at most RESTARTS within RESTART_WINDOW_MS). */
-  readonly #restarts: number[] = [];
 
   /**
    * This tab's engine failed (its worker died): the tab starts another one and announces it as a

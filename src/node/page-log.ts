@@ -53,8 +53,13 @@ export function imagePageSize(bytes: Uint8Array): number {
   for (let i = 0; i < SQLITE_HEADER.length; i++) if (bytes[i] !== SQLITE_HEADER[i]) return 0;
   const raw = (bytes[16]! << 8) | bytes[17]!;
   const size = raw === 1 ? 65536 : raw;
-  if (size < 512 || size > 65536 || (size & (size - 1)) !== 0) return 0;
+  if (!isPageSize(size)) return 0;
   return bytes.length % size === 0 ? size : 0;
+}
+
+/** A SQLite page size: a power of two from 512 to 65536. */
+function isPageSize(size: number): boolean {
+  return size >= 512 && size <= 65536 && (size & (size - 1)) === 0;
 }
 
 /**
@@ -106,16 +111,33 @@ export function advance(tail: LogTail, record: Uint8Array): LogTail {
   return { bytes: tail.bytes + record.length, generation: tail.generation, crc };
 }
 
-/** The record at `at` of `log` if its header is one (not its checksum): its length, or 0. */
-function recordLength(view: DataView, at: number, size: number): number {
-  if (at + RECORD_HEADER > size || view.getUint32(at, true) !== MAGIC) return 0;
+/** A record's header, as read from a log (its checksum not yet checked). */
+interface RecordHeader {
+  readonly generation: number;
+  readonly pageSize: number;
+  /** Pages in the image after this record. */
+  readonly pages: number;
+  /** Pages in this record. */
+  readonly count: number;
+  readonly crc: number;
+  /** The whole record's length in bytes. */
+  readonly length: number;
+}
+
+/**
+ * The header of the record at `at` of `log`, when there is one there whose bytes all lie within
+ * the log; its checksum is the caller's to check.
+ */
+function headerAt(view: DataView, at: number): RecordHeader | undefined {
+  if (at + RECORD_HEADER > view.byteLength || view.getUint32(at, true) !== MAGIC) return undefined;
   const pageSize = view.getUint32(at + 8, true);
   const pages = view.getUint32(at + 12, true);
   const count = view.getUint32(at + 16, true);
-  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return 0;
-  if (count > pages) return 0;
+  if (!isPageSize(pageSize) || count > pages) return undefined;
   const length = RECORD_HEADER + count * (4 + pageSize);
-  return at + length > size ? 0 : length;
+  if (at + length > view.byteLength) return undefined;
+  const generation = view.getUint32(at + 4, true);
+  return { generation, pageSize, pages, count, crc: view.getUint32(at + 28, true), length };
 }
 
 /**
@@ -135,24 +157,18 @@ export function replay(
   let records = 0;
   let damaged = false;
   const view = new DataView(log.buffer, log.byteOffset, log.length);
+  const fits = (h: RecordHeader, at: number, seed: number): boolean =>
+    checksum(log.subarray(at, at + h.length), seed) === h.crc;
   for (let at = 0; ; ) {
-    const length = recordLength(view, at, log.length);
-    if (length === 0) break;
-    const generation = view.getUint32(at + 4, true);
+    const h = headerAt(view, at);
+    if (h === undefined) break;
+    const { generation, pageSize, pages, count, crc, length } = h;
     if (records > 0 && generation !== tail.generation) break;
-    const pageSize = view.getUint32(at + 8, true);
-    const pages = view.getUint32(at + 12, true);
-    const count = view.getUint32(at + 16, true);
     const record = log.subarray(at, at + length);
-    const seed = records === 0 ? generation : tail.crc;
-    const crc = view.getUint32(at + 28, true);
-    if (checksum(record, seed) !== crc) {
-      const next = at + length;
-      const nextLength = recordLength(view, next, log.length);
+    if (!fits(h, at, records === 0 ? generation : tail.crc)) {
+      const next = headerAt(view, at + length);
       damaged =
-        nextLength > 0 &&
-        view.getUint32(next + 4, true) === generation &&
-        checksum(log.subarray(next, next + nextLength), crc) === view.getUint32(next + 28, true);
+        next !== undefined && next.generation === generation && fits(next, at + length, crc);
       break;
     }
     const numbers: number[] = [];

@@ -8,7 +8,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { createPlatform } from "../../src/index.js";
+import { createPlatform, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { encodeRecord, imagePageSize, replay } from "../../src/node/page-log.js";
 import { useTempDirs } from "../helpers.js";
@@ -422,8 +422,8 @@ describe("FsStorage page log", () => {
 
   it("a tenant with a damaged log answers DATABASE_CORRUPT, naming the database", async () => {
     const root = freshDir();
-    const storage = await FsStorage.open(root);
-    const platform = await createPlatform({ storage });
+    const first = await platformAt(root);
+    const platform = first.platform;
     await platform.createDatabase("acme");
     const client = platform.client("acme");
     await client.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
@@ -434,25 +434,22 @@ describe("FsStorage page log", () => {
     expect(log.length).toBeGreaterThan(2 * 4096);
     log[100] = (log[100] ?? 0) ^ 0xff; // inside the first record, with others after it
     await writeFile(logPath, log);
-    const storage2 = await FsStorage.open(root);
-    const platform2 = await createPlatform({ storage: storage2 });
-    const error = await platform2
+    const next = await platformAt(root);
+    const error = await next.platform
       .client("acme")
       .execute("SELECT count(*) FROM t")
       .catch((e: unknown) => e);
     expect(error).toBeTenantliteError("DATABASE_CORRUPT");
     expect((error as Error).message).toContain('"acme"');
     expect((error as Error).message).not.toContain(root);
-    await platform2.close();
-    await storage2.close();
-    await platform.close();
-    await storage.close();
+    await next.close();
+    await first.close();
   });
 
   it("keeps a tenant's committed rows across a process that dies without closing", async () => {
     const root = freshDir();
-    const storage = await FsStorage.open(root);
-    const platform = await createPlatform({ storage });
+    const first = await platformAt(root);
+    const platform = first.platform;
     await platform.createDatabase("acme");
     const client = platform.client("acme");
     await client.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
@@ -462,18 +459,32 @@ describe("FsStorage page log", () => {
     const logs = (await readdirDeep(root)).filter((n) => n.endsWith("~log"));
     expect(logs.length).toBeGreaterThan(0);
     // Not closed: the next process reads the files and their logs as they are.
-    const storage2 = await FsStorage.open(root);
-    const platform2 = await createPlatform({ storage: storage2 });
-    const rows = await platform2.client("acme").execute("SELECT count(*) AS n, max(v) AS m FROM t");
+    const next = await platformAt(root);
+    const acme = next.platform.client("acme");
+    const rows = await acme.execute("SELECT count(*) AS n, max(v) AS m FROM t");
     expect(rows.rows[0]).toMatchObject({ n: 30, m: "row 9" });
-    const seven = await platform2.client("acme").execute("SELECT v FROM t WHERE id = 7");
+    const seven = await acme.execute("SELECT v FROM t WHERE id = 7");
     expect(seven.rows[0]?.v).toBe("changed");
-    await platform2.close();
-    await storage2.close();
-    await platform.close();
-    await storage.close();
+    await next.close();
+    await first.close();
   });
 });
+
+/**
+ * A platform on an FsStorage of `root`: what one process of an app would open there. `close`
+ * closes both.
+ */
+async function platformAt(root: string): Promise<{ platform: Platform; close(): Promise<void> }> {
+  const storage = await FsStorage.open(root);
+  const platform = await createPlatform({ storage });
+  return {
+    platform,
+    close: async () => {
+      await platform.close();
+      await storage.close();
+    },
+  };
+}
 
 async function readdirDeep(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).map(String);

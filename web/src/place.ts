@@ -11,6 +11,7 @@ import type {
   RemoteConnection,
   Value,
 } from "tenantlite/browser";
+import { everyDatabase } from "./list.js";
 import { isScratch } from "./preview.js";
 
 /** A database as the console shows it, whichever place it lives in. */
@@ -122,14 +123,8 @@ export class BrowserPlace implements Place {
   readonly defaultGroup = "default";
 
   async databases(): Promise<DbRow[]> {
-    const all: DbRow[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await this.platform.listDatabases(after === undefined ? {} : { after });
-      // A migration preview's scratch copy (preview.ts) lives only while the preview runs.
-      all.push(...page.filter((d) => !isScratch(d.name)).map(dbRow));
-      if (page.length < 1000) return all;
-      after = page[page.length - 1]!.name;
-    }
+    // A migration preview's scratch copy (preview.ts) lives only while the preview runs.
+    return (await everyDatabase(this.platform)).filter((d) => !isScratch(d.name)).map(dbRow);
   }
 
   async groups(): Promise<string[]> {

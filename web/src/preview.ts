@@ -9,6 +9,7 @@
  * mid-preview) is deleted by the next tab that opens the engine (`sweepScratch`).
  */
 import type { BrowserPlatform } from "tenantlite/browser";
+import { type DatabaseLister, everyDatabase } from "./list.js";
 import type { Session } from "./place.js";
 
 /** One schema object as the preview compares it. */
@@ -52,8 +53,7 @@ export function scratchName(now = Date.now()): string {
 export const SCRATCH_STALE_MS = 10 * 60_000;
 
 /** What `sweepScratch` needs of a platform (a BrowserPlatform, or the library's own). */
-interface ScratchHost {
-  listDatabases(options?: { after?: string }): Promise<readonly { name: string }[]>;
+interface ScratchHost extends DatabaseLister {
   deleteDatabase(name: string): Promise<void>;
 }
 
@@ -65,16 +65,11 @@ interface ScratchHost {
  */
 export async function sweepScratch(p: ScratchHost, now = Date.now()): Promise<string[]> {
   const stale: string[] = [];
-  for (let after: string | undefined; ; ) {
-    const page = await p.listDatabases(after === undefined ? {} : { after });
-    for (const { name } of page) {
-      if (!isScratch(name)) continue;
-      const made = /^([0-9a-z]+)-[0-9a-f]{16}$/.exec(name.slice(SCRATCH.length));
-      const at = made === null ? Number.NaN : Number.parseInt(made[1]!, 36);
-      if (!(now - at < SCRATCH_STALE_MS)) stale.push(name);
-    }
-    if (page.length < 1000) break;
-    after = page[page.length - 1]!.name;
+  for (const { name } of await everyDatabase(p)) {
+    if (!isScratch(name)) continue;
+    const made = /^([0-9a-z]+)-[0-9a-f]{16}$/.exec(name.slice(SCRATCH.length));
+    const at = made === null ? Number.NaN : Number.parseInt(made[1]!, 36);
+    if (!(now - at < SCRATCH_STALE_MS)) stale.push(name);
   }
   for (const name of stale) await p.deleteDatabase(name).catch(() => undefined);
   return stale;
