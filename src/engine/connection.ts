@@ -489,7 +489,8 @@ export class Connection implements SqlConnection {
     clearTimeout(this.txTimer);
     const t = this.tenant;
     const db = this.own();
-    if (db !== undefined) this.dbFile?.giveBack(db, this);
+    if (db !== undefined) this.dbFile?.giveBack(db, this, true);
+    else this.dbFile?.done(this);
     if (t !== undefined) {
       if (this.writing) {
         this.writing = false;
@@ -597,7 +598,7 @@ export class Connection implements SqlConnection {
     this.tenant = undefined;
     if (!db.stateful) {
       this.db = undefined;
-      this.dbFile?.giveBack(db, this);
+      this.dbFile?.giveBack(db, this, true);
     }
     t.release();
     this.policy.expired?.();

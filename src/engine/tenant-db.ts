@@ -27,6 +27,7 @@ import {
   StatementHandles,
   unrewriteName,
 } from "./binding.js";
+import { counterReset } from "./connection-counters.js";
 import {
   DeclaredTypes,
   type Describer,
@@ -537,6 +538,21 @@ export class TenantDb {
    * (lower-cased), which it has just read (see `DeclaredTypes.of`).
    */
   tempNamesNow: readonly string[] | undefined;
+
+  /**
+   * Makes a connection whose user is done with it look new to the next: `last_insert_rowid()`,
+   * `changes()` and `total_changes()` back to 0 (see connection-counters.ts). Only for one that
+   * holds nothing else of its own and no transaction; true when it is pristine now.
+   */
+  resetCounters(): boolean {
+    if (this.pristine) return true;
+    if (this.closed || this.stateful || this.txn.explicit) return false;
+    const reset = counterReset(this.sql);
+    if (reset === undefined) return false;
+    reset(this.raw.db);
+    this.pristine = true;
+    return true;
+  }
 
   /** Rolls back an explicit transaction, if any (used on timeouts and connection close). */
   rollback(): void {

@@ -51,6 +51,9 @@ const SQLITE_DONE = 101;
 /** A spare file keeps its last tenant's pages up to this many (they are overwritten on reuse). */
 const SPARE_KEEPS_PAGES = 64;
 
+/** The user of an idle connection whose last user is done with it. */
+const NOBODY = Object.freeze({});
+
 /** One tenant's file: its owner connection, its pool of connections and its write gate. */
 export class TenantFile {
   /** Writers of this tenant, in order; a platform task that must exclude writers holds it too. */
@@ -306,8 +309,13 @@ export class TenantFile {
    * (TEMP objects, pragmas, attachments: see `TenantDb.stateful`) — one whose only such state is
    * TEMP objects is washed of them first (`TenantDb.wash`); a non-pristine one goes back only to
    * the same user. The pool drops its oldest entries beyond its size.
+   *
+   * `done`: the user is finished with it for good (its logical connection closed). Then nobody
+   * can ask it for its counters again, so they are reset (`TenantDb.resetCounters`) and the
+   * connection serves the next user as a new one would: a transaction or an HTTP request that
+   * wrote no longer costs the next one a new SQLite connection.
    */
-  giveBack(db: TenantDb, user: object): void {
+  giveBack(db: TenantDb, user: object, done = false): void {
     if (db.lessee !== user || !this.leased.delete(db)) return;
     db.lessee = undefined;
     db.resting = false;
@@ -319,12 +327,20 @@ export class TenantFile {
       db.close();
       return;
     }
-    this.idle.push({ db, user });
+    this.idle.push({ db, user: done && db.resetCounters() ? NOBODY : user });
     if (this.idle.length > POOL_SIZE) {
       const j = this.idle.findIndex((e) => !e.db.pristine);
       this.dropIdle(this.idle[Math.max(j, 0)]!.db);
     }
     this.keepIdle(db);
+  }
+
+  /**
+   * `user` is finished with this file for good: the idle connection it used last, if any, has
+   * its counters reset and serves any user (see `giveBack`'s `done`).
+   */
+  done(user: object): void {
+    for (const e of this.idle) if (e.user === user && e.db.resetCounters()) e.user = NOBODY;
   }
 
   /**

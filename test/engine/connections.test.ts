@@ -196,6 +196,58 @@ describe("several connections on one sql.js file", () => {
     file.close();
   });
 
+  it("lends a connection that changed rows on as new once its user is done: its counters read 0", () => {
+    const file = TenantFile.open(sql, "counters", undefined);
+    const counters = (db: TenantDb) =>
+      Object.values(
+        run(db, "SELECT last_insert_rowid() AS r, changes() AS c, total_changes() AS t").rows[0]!,
+      ).map(Number);
+    const writer = {};
+    const a = file.lease(writer);
+    run(a, "CREATE TABLE t (x)");
+    run(a, "INSERT INTO t (rowid, x) VALUES (77, 1), (78, 2), (79, 3)");
+    run(a, "UPDATE t SET x = x + 1");
+    expect(counters(a)).toEqual([79, 3, 6]);
+    file.giveBack(a, writer); // between statements: it stays the writer's, counters and all
+    expect(a.pristine).toBe(false);
+    const other = file.lease({});
+    expect(other).not.toBe(a);
+    expect(file.lease(writer)).toBe(a);
+    expect(counters(a)).toEqual([79, 3, 6]);
+    file.giveBack(a, writer);
+
+    file.done(writer); // the writer's logical connection closed
+    expect(a.pristine).toBe(true);
+    const next = file.lease({});
+    expect(next).toBe(a); // no new SQLite connection
+    expect(counters(next)).toEqual([0, 0, 0]);
+    run(next, "INSERT INTO t (rowid, x) VALUES (500, 9)");
+    expect(counters(next)).toEqual([500, 1, 1]);
+    expect(count(next)).toBe(4);
+
+    // In a transaction, then given back for good (a closed transaction's connection).
+    const tx = {};
+    const b = file.lease(tx);
+    run(b, "BEGIN");
+    run(b, "DELETE FROM t");
+    run(b, "COMMIT");
+    file.giveBack(b, tx, true);
+    expect(b.pristine).toBe(true);
+    const after = file.lease({});
+    expect(after).toBe(b);
+    expect(counters(after)).toEqual([0, 0, 0]);
+    expect(count(after)).toBe(0);
+
+    // One holding state of its own is never reset: it is closed as before.
+    const stateful = {};
+    const c = file.lease(stateful);
+    run(c, "PRAGMA cache_size = 10");
+    run(c, "INSERT INTO t VALUES (1)");
+    file.giveBack(c, stateful, true);
+    expect(c.isClosed).toBe(true);
+    file.close();
+  });
+
   it("leaves a closed connection's pending declared types to the file's owner, right across DML, DDL and the file's close", () => {
     const file = TenantFile.open(sql, "types", undefined);
     const a = file.lease({});

@@ -155,6 +155,35 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
     }
   });
 
+  it("a request or transaction after another's writes starts with counters at 0, as on a new connection", async () => {
+    // The SQLite connection of a request that wrote is lent to the next one with its
+    // last_insert_rowid(), changes() and total_changes() reset, not closed: nothing shows.
+    const read = async (c: Client | Awaited<ReturnType<Client["transaction"]>>) =>
+      Object.values(
+        (await c.execute("SELECT last_insert_rowid() AS r, changes() AS c, total_changes() AS t"))
+          .rows[0]!,
+      ).map(Number);
+    for (let round = 0; round < 3; round++) {
+      const name = `${scheme}-counters-${round}`;
+      const writer = client(rwToken);
+      const tx = await writer.transaction("write");
+      const rs = await tx.execute({
+        sql: "INSERT INTO users (name, age) VALUES (?, 5)",
+        args: [name],
+      });
+      await tx.execute({ sql: "UPDATE users SET age = age WHERE name = ?", args: [name] });
+      expect(await read(tx)).toEqual([Number(rs.lastInsertRowid), 1, 2]);
+      await tx.commit();
+      acknowledged.push(name);
+      await writer.execute({ sql: "UPDATE users SET age = 6 WHERE name = ?", args: [name] });
+      writer.close();
+      expect(await read(client(roToken))).toEqual([0, 0, 0]);
+      const next = await client(rwToken).transaction("write");
+      expect(await read(next)).toEqual([0, 0, 0]);
+      await next.rollback();
+    }
+  });
+
   it("a second client cannot see the first client's TEMP table", async () => {
     const a = await client(rwToken).transaction("write");
     await a.execute("CREATE TEMP TABLE secret (x)");
