@@ -255,6 +255,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      sayWhyTooLarge(ws, limits.maxBodyBytes);
       let session: WsSession;
       try {
         session = handler.openWebSocket(
@@ -576,6 +577,18 @@ function readRequestBody(req: IncomingMessage, limits: BodyLimits): Promise<Uint
     req.on("error", onError);
     req.on("aborted", onAborted);
   });
+}
+
+/**
+ * `ws` closes a socket whose message is over `maxPayload` with code 1009 (message too big) and
+ * no reason, so `@libsql/client` could only say "closed with code 1009". The socket's close then
+ * gives the coded reason an HTTP body over the limit gets, which the client shows.
+ */
+function sayWhyTooLarge(ws: WebSocket, max: number): void {
+  const close = ws.close.bind(ws);
+  const reason = `BODY_TOO_LARGE: A WebSocket message is larger than ${max} bytes`;
+  ws.close = (code?: number, why?: string | Buffer) =>
+    close(code, code === 1009 && (why === undefined || why.length === 0) ? reason : why);
 }
 
 function tooLarge(max: number): TenantliteError {

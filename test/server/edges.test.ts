@@ -156,6 +156,14 @@ describe("a body over the limit", () => {
     }
   });
 
+  it("over WebSocket, closes the socket with a BODY_TOO_LARGE reason @libsql/client shows", async () => {
+    // ws closes a socket whose message is over its maxPayload with code 1009 and no reason.
+    const [failure, next] = JSON.parse(await clientProcess(`${server.wsUrl}/dev/acme/`, 1 << 20));
+    expect(failure).toMatch(/BODY_TOO_LARGE: .*larger than 65536 bytes/);
+    expect(failure).not.toContain("xxxx");
+    expect(next).toBe("2"); // the client opens a new socket and goes on
+  });
+
   it("declared far past what the server reads is still answered 413 at once", async () => {
     const answer = await raw(
       server.port,
