@@ -8,7 +8,9 @@
  * - make: a fresh data directory, one tenant filled with 4 KB random blobs up to the size;
  * - use: a new process opens the directory (sql.js warmed up on a tiny tenant first); the big
  *   tenant's first query's time (it is read from disk and opened), then one-row insert commits (median), and the process's RSS: before the tenant
- *   opened, after, and its peak during the commits, as multiples of the tenant's size.
+ *   opened, after, and its peak during the commits (garbage collected between commits, so that
+ *   the peak is what one commit holds at once), as multiples of the tenant's size.
+ *   `BENCH_SIZE_STORAGE` gives FsStorage options as JSON (`{"pageLogCacheBytes":0}`: whole files).
  *
  * A size fails when a step throws (its error code and message are printed) or its process dies or
  * runs past `BENCH_SIZE_TIMEOUT_S` (default 300 s). The anchor of the commit cost is the raw
@@ -140,7 +142,8 @@ function why(r: ReturnType<typeof spawnSync>): string {
 }
 
 async function child(phase: "make" | "use", dir: string, sizeMb: number): Promise<void> {
-  const storage = await FsStorage.open(dir);
+  // BENCH_SIZE_STORAGE: FsStorage options as JSON, e.g. {"pageLogCacheBytes":0} for whole files.
+  const storage = await FsStorage.open(dir, JSON.parse(process.env.BENCH_SIZE_STORAGE ?? "{}"));
   if (phase === "make") {
     const platform = await createPlatform({ storage });
     await platform.createDatabase("big");
@@ -178,10 +181,13 @@ async function child(phase: "make" | "use", dir: string, sizeMb: number): Promis
   let peak = rssOpen;
   const sampler = setInterval(() => {
     peak = Math.max(peak, rss());
-  }, 2);
+  }, 1);
   const n = sizeMb >= 1024 ? 3 : sizeMb >= 256 ? 5 : 15;
   const commits: number[] = [];
   for (let i = 0; i < n; i++) {
+    // The last commit's dead buffers go first (V8 frees them on a background thread), so that
+    // the peak is what one commit holds at once, not garbage waiting for a collection.
+    if (i > 0) await settledRss();
     const t = performance.now();
     await db.execute({ sql: "INSERT INTO v (n) VALUES (?)", args: [i] });
     commits.push(performance.now() - t);

@@ -34,13 +34,17 @@ import { acquireDirLock, releaseDirLock } from "./dir-lock.js";
 import { sweepTempFiles } from "./fs-sweep.js";
 import {
   advance,
+  changedAgainstFile,
+  changedPages,
   checkpoint,
+  checkpointPages,
   emptyTail,
-  encodeRecord,
   imagePageSize,
   type LogTail,
   logPathOf,
   openLog,
+  type RecordParts,
+  recordParts,
   replay,
   truncateLog,
   writeRecord,
@@ -69,11 +73,18 @@ export interface FsStorageOptions {
    */
   lockWaitMs?: number;
   /**
-   * Bytes of SQLite images kept in memory so that a save can log only the pages it changed
-   * (default 64 MiB; 0 turns the page log off, and every save replaces the whole file). An image
-   * bigger than a quarter of this is always saved whole.
+   * Bytes kept in memory so that a save can log only the pages it changed (default 64 MiB; 0
+   * turns the page log off, and every save replaces the whole file): small images held whole
+   * (see `pageLogHoldBytes`), and for bigger ones the pages their logs hold.
    */
   pageLogCacheBytes?: number;
+  /**
+   * The biggest image held whole, so that its next save is compared with it in memory (default
+   * 1 MiB, and at most a quarter of `pageLogCacheBytes`). A bigger image is compared with its
+   * file, a chunk at a time, and only the pages its log holds stay in memory: a commit's memory
+   * peak is then the engine's image and the one exported, not a third copy.
+   */
+  pageLogHoldBytes?: number;
   /**
    * A key's page log is written into its file once it holds more than this many bytes and more
    * than the image (default 1 MiB): higher means fewer in-place writes of whole images, and more
@@ -88,13 +99,15 @@ export interface FsStorageOptions {
  * so after a crash a key holds either its old or its new bytes, never a torn file. Operations on
  * one key run one after another in call order (the last save wins).
  *
- * A save of a SQLite database image whose previous image this storage still holds in memory (it
- * saved it) is one durable append instead: the pages that changed, as a record of the
- * key's page log (`<file>~log`, see `page-log.ts`) — one sync where a replacement costs a file
- * creation, a rename and two syncs, and bytes in proportion to the change, not to the database.
- * `load` replays the log over the file. When the log outgrows the image, or the image leaves the
- * memory budget, or the storage closes, the image is written over the file in place and the log
- * emptied, so a data directory closed cleanly holds plain SQLite files.
+ * A save of a SQLite database image whose stored image this storage knows (it saved or loaded
+ * it) is one durable append instead: the pages that changed, as a record of the key's page log
+ * (`<file>~log`, see `page-log.ts`) — one sync where a replacement costs a file creation, a
+ * rename and two syncs, and bytes in proportion to the change, not to the database. A small
+ * image is compared with the last one, held in memory; a big one with its file, read a chunk at a
+ * time, and only the pages its log holds are kept (`pageLogHoldBytes`). `load` replays the log
+ * over the file. When the log outgrows the image, or what is held leaves the memory budget, or
+ * the storage closes, the log is written into the file in place and emptied, so a data
+ * directory closed cleanly holds plain SQLite files.
  *
  * One process at a time may have a directory open: `open` in another process fails with
  * `STORAGE_LOCKED`, naming the process that holds it (two writers would lose each other's
@@ -135,12 +148,13 @@ export class FsStorage implements Storage {
    * checkpoint empties the log; a key that is not here has an empty log, or one this process
    * has not read yet.
    */
-  readonly #images = new Map<string, LoggedImage>();
+  readonly #images = new Map<string, Held>();
   #imageBytes = 0;
   /** Of those, bytes of images whose checkpoint is queued (they count as gone). */
   #leavingBytes = 0;
   readonly #cacheBytes: number;
   readonly #checkpointBytes: number;
+  readonly #holdBytes: number;
   /** Page-log descriptors kept open, least recently used first (see `#append`). */
   readonly #logFds = new Map<string, { fd: number; busy: boolean }>();
 
@@ -157,6 +171,7 @@ export class FsStorage implements Storage {
       "pageLogCheckpointBytes",
       "",
     );
+    this.#holdBytes = byteCount(options.pageLogHoldBytes ?? DEFAULT_HOLD, "pageLogHoldBytes", "");
   }
 
   /**
@@ -187,7 +202,7 @@ export class FsStorage implements Storage {
 
   async #load(key: string, path: string): Promise<Uint8Array | undefined> {
     const held = this.#images.get(key);
-    if (held !== undefined) {
+    if (held?.kind === "image") {
       this.#images.delete(key);
       this.#images.set(key, held);
       return held.image.slice();
@@ -195,14 +210,25 @@ export class FsStorage implements Storage {
     // Every step runs on the thread pool: loads serve requests, and a file-system call on the
     // main thread stalls every other request while the disk (or its journal) is busy.
     const found = await this.#recover(path);
-    if (found === undefined) return readWhole(path);
-    // A log with records: its image is held (a copy; the caller owns what it gets), or, too big
-    // for that, written into the file now. An image without a log is not held: a tenant that is
+    // A big image's log stays as it is: what the storage knows of it is still true.
+    if (held !== undefined) return found?.image ?? readWhole(path);
+    if (found === undefined) {
+      const image = await readWhole(path);
+      // A big image costs the budget nothing while its log is empty: its next save is a record.
+      if (image !== undefined && this.#logKind(image) === "pages") {
+        this.#remember(key, pagesHeld(path, image, emptyTail()));
+      }
+      return image;
+    }
+    // A log with records: a small image is held (a copy; the caller owns what it gets); any
+    // other is written into the file now. An image without a log is not held: a tenant that is
     // only read never costs the budget, and its first save replaces the file.
-    if (this.#loggable(found.image)) {
-      this.#remember(key, { path, image: found.image.slice(), tail: found.tail });
+    const kind = this.#logKind(found.image);
+    if (kind === "image") {
+      this.#remember(key, { kind, path, image: found.image.slice(), tail: found.tail, counted: 0 });
     } else {
-      await this.#checkpoint({ path, ...found });
+      await this.#checkpoint({ kind: "image", path, ...found, counted: 0 });
+      if (kind === "pages") this.#remember(key, pagesHeld(path, found.image, emptyTail()));
     }
     return found.image;
   }
@@ -251,14 +277,22 @@ export class FsStorage implements Storage {
     else {
       // Not held: the key may still have a log, from before a restart. Replaying it first keeps
       // its records from being replayed over the new file later.
-      const found = await this.#recover(path).catch((e: unknown) => {
+      const found = await this.#recover(path).catch((e) => {
         throw writeError(key, e);
       });
-      if (found !== undefined) held = { path, image: found.image, tail: found.tail };
+      if (found !== undefined) held = { kind: "image", path, ...found, counted: 0 };
     }
-    if (held !== undefined && this.#loggable(bytes)) {
-      const record = encodeRecord(held.image, bytes, held.tail);
+    const kind = this.#logKind(bytes);
+    // Images cross between held whole and held by pages once (as they grow or shrink past
+    // pageLogHoldBytes): a whole file then, as it is when the page size changes.
+    const changed =
+      held !== undefined && held.kind === kind ? await this.#changed(held, bytes) : undefined;
+    if (held !== undefined && changed !== undefined) {
+      const pageSize = imagePageSize(bytes);
+      const pages = bytes.length / pageSize;
       let tail = held.tail;
+      const unchanged = changed.length === 0 && pages === pagesOf(held);
+      const record = unchanged ? undefined : recordParts(bytes, pageSize, changed, tail);
       if (record !== undefined) {
         try {
           await this.#append(key, path, record, tail.bytes);
@@ -273,13 +307,35 @@ export class FsStorage implements Storage {
         }
         tail = advance(tail, record);
       }
-      const logged: LoggedImage = { path, image: bytes, tail };
-      if (tail.bytes > Math.max(bytes.length, this.#checkpointBytes)) {
+      const logFull = tail.bytes > Math.max(bytes.length, this.#checkpointBytes);
+      if (held.kind === "image") {
+        const logged: Held = { kind: "image", path, image: bytes, tail, counted: 0 };
         // The save is durable already: a checkpoint that fails leaves the log whole, to be
         // written into the file by a later one.
-        await this.#checkpoint(logged).catch(() => undefined);
+        if (logFull) await this.#checkpoint(logged).catch(() => undefined);
+        this.#remember(key, logged);
+        return;
       }
-      this.#remember(key, logged);
+      const logged = held.logged;
+      for (const p of logged.keys()) if (p >= pages) logged.delete(p);
+      const next = pagesHeld(path, bytes, tail, logged);
+      // Its log's pages are held, so they are bounded too: past pageLogCheckpointBytes they go
+      // into the file, in place, from the image at hand.
+      if (logFull || (logged.size + changed.length) * pageSize > this.#checkpointBytes) {
+        try {
+          await checkpointPages(path, pageSize, pages, [...logged.keys(), ...changed], (p) =>
+            bytes.subarray(p * pageSize, (p + 1) * pageSize),
+          );
+          next.tail = emptyTail();
+          next.logged = new Map();
+        } catch {
+          // Durable already, and the log is whole: its pages must stay known (see below).
+        }
+      }
+      if (next.tail.bytes > 0) {
+        for (const p of changed) next.logged.set(p, bytes.slice(p * pageSize, (p + 1) * pageSize));
+      }
+      this.#remember(key, next);
       return;
     }
     // A whole file. A log with records goes first, into the file as it is: the new file must
@@ -288,13 +344,35 @@ export class FsStorage implements Storage {
     await this.#saveWhole(key, path, bytes);
   }
 
+  /**
+   * The pages of `bytes` that differ from `held`'s stored image, in memory for a held image and
+   * against the file for one held by pages; `undefined` when only a whole file will do (the page
+   * size changed, or the file is not what the log's state says).
+   */
+  async #changed(held: Held, bytes: Uint8Array): Promise<number[] | undefined> {
+    const pageSize = imagePageSize(bytes);
+    if (held.kind === "image") {
+      if (imagePageSize(held.image) !== pageSize) return undefined;
+      return changedPages(held.image, bytes, pageSize);
+    }
+    if (held.pageSize !== pageSize) return undefined;
+    try {
+      return await changedAgainstFile(held.path, pageSize, held.pages, held.logged, bytes);
+    } catch {
+      return undefined;
+    }
+  }
+
   /** Replaces the key's file with `bytes`; its log, if any, is empty. */
   async #saveWhole(key: string, path: string, bytes: Uint8Array): Promise<void> {
     // The next append opens the log afresh: a file made again (its directory was removed under
     // the storage) must not get its records through a descriptor of the old one.
     this.#dropLogFd(key);
     await this.#write(key, path, bytes);
-    if (this.#loggable(bytes)) this.#remember(key, { path, image: bytes, tail: emptyTail() });
+    const kind = this.#logKind(bytes);
+    if (kind === "image") {
+      this.#remember(key, { kind, path, image: bytes, tail: emptyTail(), counted: 0 });
+    } else if (kind === "pages") this.#remember(key, pagesHeld(path, bytes, emptyTail()));
   }
 
   /**
@@ -303,7 +381,7 @@ export class FsStorage implements Storage {
    * open, least recently used closed first; never one in use, so no write can ever go to a
    * descriptor number closed and reused meanwhile.
    */
-  async #append(key: string, path: string, record: Uint8Array, at: number): Promise<void> {
+  async #append(key: string, path: string, record: RecordParts, at: number): Promise<void> {
     let log = this.#logFds.get(key);
     if (log !== undefined) this.#logFds.delete(key);
     else {
@@ -341,15 +419,32 @@ export class FsStorage implements Storage {
     void this.#track(closeFd(log.fd)).catch(() => undefined);
   }
 
-  /** Whether `bytes` can go to the page log: a SQLite image within the memory budget. */
-  #loggable(bytes: Uint8Array): boolean {
-    return bytes.length <= this.#cacheBytes / 4 && imagePageSize(bytes) > 0;
+  /**
+   * How a save of `bytes` can go to the page log: `"image"` when they are a SQLite image small
+   * enough to hold whole (the next save is compared with it in memory), `"pages"` for a bigger one
+   * (compared with the file, only its log's pages held), `undefined` for other bytes or with the
+   * page log off.
+   */
+  #logKind(bytes: Uint8Array): "image" | "pages" | undefined {
+    if (this.#cacheBytes === 0 || imagePageSize(bytes) === 0) return undefined;
+    return bytes.length <= Math.min(this.#holdBytes, this.#cacheBytes / 4) ? "image" : "pages";
   }
 
-  /** Writes `held`'s image over its file and empties its log (a coded error when it fails). */
-  async #checkpoint(held: LoggedImage): Promise<void> {
+  /** Writes `held`'s log into its file and empties the log (a coded error when it fails). */
+  async #checkpoint(held: Held): Promise<void> {
     try {
-      await checkpoint(held.path, held.image);
+      if (held.kind === "image") await checkpoint(held.path, held.image);
+      else {
+        const { logged } = held;
+        await checkpointPages(
+          held.path,
+          held.pageSize,
+          held.pages,
+          logged.keys(),
+          (p) => logged.get(p)!,
+        );
+        held.logged = new Map();
+      }
     } catch (e) {
       const message = "could not write a page log into its file";
       throw new TenantliteError("STORAGE_WRITE_FAILED", message, { cause: e });
@@ -357,36 +452,40 @@ export class FsStorage implements Storage {
     held.tail = emptyTail();
   }
 
-  /** Holds `held` as `key`'s latest image, then keeps the held bytes within the budget. */
-  #remember(key: string, held: LoggedImage): void {
+  /** Holds `held` as `key`'s latest state, then keeps the held bytes within the budget. */
+  #remember(key: string, held: Held): void {
     this.#forget(key);
+    held.counted = heldBytes(held);
     this.#images.set(key, held);
-    this.#imageBytes += held.image.length;
+    this.#imageBytes += held.counted;
     const over = () => this.#imageBytes - this.#leavingBytes > this.#cacheBytes;
     if (!over()) return;
     for (const [k, h] of this.#images) {
       if (!over()) break;
-      if (h === held || h.leaving === true) continue;
+      if (h === held || h.leaving === true || h.counted === 0) continue;
       if (h.tail.bytes === 0) {
         this.#forget(k);
         continue;
       }
-      // Its log must go into its file before the image can go: in the key's turn, so that no
+      // Its log must go into its file before what is held can go: in the key's turn, so that no
       // save of it runs meanwhile. (A save that comes first replaces `h`, and keeps its own.)
       h.leaving = true;
-      this.#leavingBytes += h.image.length;
+      this.#leavingBytes += h.counted;
       void this.#track(
         this.#serialize(k, async () => {
           if (this.#images.get(k) !== h) return;
           await this.#checkpoint(h);
           this.#forget(k);
+          // A big image's state (its log now empty) costs nothing, and spares its next save a
+          // whole file.
+          if (h.kind === "pages") this.#remember(k, h);
         }),
       ).catch(() => {
-        // The log is still whole and the image still held: a later save, eviction or close
+        // The log is still whole and its state still held: a later save, eviction or close
         // writes it into the file.
         if (this.#images.get(k) !== h) return;
         h.leaving = false;
-        this.#leavingBytes -= h.image.length;
+        this.#leavingBytes -= h.counted;
       });
     }
   }
@@ -395,8 +494,11 @@ export class FsStorage implements Storage {
     const held = this.#images.get(key);
     if (held === undefined) return;
     this.#images.delete(key);
-    this.#imageBytes -= held.image.length;
-    if (held.leaving === true) this.#leavingBytes -= held.image.length;
+    this.#imageBytes -= held.counted;
+    if (held.leaving === true) {
+      held.leaving = false;
+      this.#leavingBytes -= held.counted;
+    }
   }
 
   /** Removes `key`'s file and the directories it leaves empty; fine when it did not exist. */
@@ -767,15 +869,65 @@ export class FsStorage implements Storage {
   }
 }
 
-/** A key's last saved image (or loaded one, with a log), and where its page log ends. */
-interface LoggedImage {
+/**
+ * What the storage knows of a key whose saves go to its page log: its last saved image (or loaded
+ * one, with a log) held whole, or, for a big image, its shape and the pages its log holds (the
+ * rest is in its file); and where its page log ends.
+ */
+type Held = HeldImage | HeldPages;
+
+interface HeldCommon {
   /** The key's file. */
   path: string;
-  /** Owned by the storage: nobody changes these bytes. */
-  image: Uint8Array;
   tail: LogTail;
+  /** Bytes counted against the budget while held (see `#remember`). */
+  counted: number;
   /** Leaving the budget: a checkpoint is queued. */
   leaving?: boolean;
+}
+
+interface HeldImage extends HeldCommon {
+  kind: "image";
+  /** Owned by the storage: nobody changes these bytes. */
+  image: Uint8Array;
+}
+
+interface HeldPages extends HeldCommon {
+  kind: "pages";
+  pageSize: number;
+  /** Pages in the stored image. */
+  pages: number;
+  /** The latest bytes of each page the log holds (copies, the storage's own). */
+  logged: Map<number, Uint8Array>;
+}
+
+/** The state of a big image `image` saved at `path`, whose log ends at `tail`. */
+function pagesHeld(
+  path: string,
+  image: Uint8Array,
+  tail: LogTail,
+  logged = new Map<number, Uint8Array>(),
+): HeldPages {
+  const pageSize = imagePageSize(image);
+  return {
+    kind: "pages",
+    path,
+    tail,
+    pageSize,
+    pages: image.length / pageSize,
+    logged,
+    counted: 0,
+  };
+}
+
+/** Pages in `held`'s stored image. */
+function pagesOf(held: Held): number {
+  return held.kind === "pages" ? held.pages : held.image.length / imagePageSize(held.image);
+}
+
+/** Bytes `held` keeps in memory. */
+function heldBytes(held: Held): number {
+  return held.kind === "image" ? held.image.length : held.logged.size * held.pageSize;
 }
 
 /** A byte-count option, checked: a whole number, 0 or more. */
@@ -791,6 +943,8 @@ function byteCount(value: number, name: string, zero: string): number {
 
 /** Default of {@link FsStorageOptions.pageLogCacheBytes}. */
 const DEFAULT_PAGE_LOG_CACHE = 64 << 20;
+/** Default of {@link FsStorageOptions.pageLogHoldBytes}. */
+const DEFAULT_HOLD = 1 << 20;
 /** Page-log descriptors kept open at most (each costs a descriptor of the process's ~1,024). */
 const LOG_FDS = 64;
 /** Default of {@link FsStorageOptions.pageLogCheckpointBytes}. */

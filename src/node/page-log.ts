@@ -19,6 +19,7 @@ import {
   fdatasync as fsFdatasync,
   ftruncate as fsFtruncate,
   open as fsOpen,
+  read as fsRead,
 } from "node:fs";
 import { crc32 } from "node:zlib";
 import { closeFd, DSYNC, fsCall, isCode, writeFully } from "./atomic-file.js";
@@ -63,6 +64,69 @@ function isPageSize(size: number): boolean {
 }
 
 /**
+ * The pages of `after` that differ from `before`'s (both SQLite images of `pageSize`, see
+ * {@link imagePageSize}), then every page past `before`'s end.
+ */
+export function changedPages(before: Uint8Array, after: Uint8Array, pageSize: number): number[] {
+  const pages = after.length / pageSize;
+  const changed: number[] = [];
+  const a = Buffer.from(after.buffer, after.byteOffset, after.length);
+  const b = Buffer.from(before.buffer, before.byteOffset, before.length);
+  const common = Math.min(pages, before.length / pageSize);
+  for (let p = 0; p < common; p++) {
+    const start = p * pageSize;
+    if (a.compare(b, start, start + pageSize, start, start + pageSize) !== 0) changed.push(p);
+  }
+  for (let p = common; p < pages; p++) changed.push(p);
+  return changed;
+}
+
+/**
+ * A record to append, as parts written one after another: its header with the page numbers, then
+ * runs of consecutive pages, which are views of the image (nothing of it is copied).
+ */
+export interface RecordParts {
+  readonly parts: readonly Uint8Array[];
+  readonly length: number;
+  readonly crc: number;
+}
+
+/**
+ * The record of pages `changed` (ascending) of image `after`, whose page size is `pageSize`,
+ * appended after `tail`.
+ */
+export function recordParts(
+  after: Uint8Array,
+  pageSize: number,
+  changed: readonly number[],
+  tail: LogTail,
+): RecordParts {
+  const header = new Uint8Array(RECORD_HEADER + changed.length * 4);
+  const view = new DataView(header.buffer);
+  view.setUint32(0, MAGIC, true);
+  view.setUint32(4, tail.generation, true);
+  view.setUint32(8, pageSize, true);
+  view.setUint32(12, after.length / pageSize, true);
+  view.setUint32(16, changed.length, true);
+  const parts: Uint8Array[] = [header];
+  let crc = crc32(header.subarray(0, 28), tail.crc);
+  for (let i = 0; i < changed.length; i++) {
+    view.setUint32(RECORD_HEADER + i * 4, changed[i]!, true);
+  }
+  crc = crc32(header.subarray(RECORD_HEADER), crc);
+  for (let i = 0; i < changed.length; ) {
+    let j = i + 1;
+    while (j < changed.length && changed[j] === changed[j - 1]! + 1) j++;
+    const run = after.subarray(changed[i]! * pageSize, (changed[j - 1]! + 1) * pageSize);
+    crc = crc32(run, crc);
+    parts.push(run);
+    i = j;
+  }
+  view.setUint32(28, crc, true);
+  return { parts, length: header.length + changed.length * pageSize, crc };
+}
+
+/**
  * The record that turns image `before` into `after` (both SQLite images, see
  * {@link imagePageSize}): the pages of `after` that differ from `before`'s, or all of them when
  * the page size changed. `undefined` when nothing changed.
@@ -74,41 +138,29 @@ export function encodeRecord(
 ): Uint8Array | undefined {
   const pageSize = imagePageSize(after);
   const pages = after.length / pageSize;
-  const changed: number[] = [];
-  if (imagePageSize(before) !== pageSize) {
-    for (let p = 0; p < pages; p++) changed.push(p);
-  } else {
-    const a = Buffer.from(after.buffer, after.byteOffset, after.length);
-    const b = Buffer.from(before.buffer, before.byteOffset, before.length);
-    const common = Math.min(pages, before.length / pageSize);
-    for (let p = 0; p < common; p++) {
-      const start = p * pageSize;
-      if (a.compare(b, start, start + pageSize, start, start + pageSize) !== 0) changed.push(p);
-    }
-    for (let p = common; p < pages; p++) changed.push(p);
+  let changed: number[];
+  if (imagePageSize(before) !== pageSize) changed = Array.from({ length: pages }, (_, p) => p);
+  else {
+    changed = changedPages(before, after, pageSize);
     if (changed.length === 0 && pages === before.length / pageSize) return undefined;
   }
-  const bodyStart = RECORD_HEADER + changed.length * 4;
-  const record = new Uint8Array(bodyStart + changed.length * pageSize);
-  const view = new DataView(record.buffer);
-  view.setUint32(0, MAGIC, true);
-  view.setUint32(4, tail.generation, true);
-  view.setUint32(8, pageSize, true);
-  view.setUint32(12, pages, true);
-  view.setUint32(16, changed.length, true);
-  for (let i = 0; i < changed.length; i++) {
-    const p = changed[i]!;
-    view.setUint32(RECORD_HEADER + i * 4, p, true);
-    record.set(after.subarray(p * pageSize, (p + 1) * pageSize), bodyStart + i * pageSize);
+  const { parts, length } = recordParts(after, pageSize, changed, tail);
+  const record = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    record.set(part, at);
+    at += part.length;
   }
-  view.setUint32(28, checksum(record, tail.crc), true);
   return record;
 }
 
 /** The tail after appending `record` (made by {@link encodeRecord} for `tail`). */
-export function advance(tail: LogTail, record: Uint8Array): LogTail {
-  const crc = new DataView(record.buffer, record.byteOffset).getUint32(28, true);
-  return { bytes: tail.bytes + record.length, generation: tail.generation, crc };
+export function advance(tail: LogTail, record: Uint8Array | RecordParts): LogTail {
+  if (record instanceof Uint8Array) {
+    const crc = new DataView(record.buffer, record.byteOffset).getUint32(28, true);
+    return { bytes: tail.bytes + record.length, generation: tail.generation, crc };
+  }
+  return { bytes: tail.bytes + record.length, generation: tail.generation, crc: record.crc };
 }
 
 /** A record's header, as read from a log (its checksum not yet checked). */
@@ -226,9 +278,20 @@ export async function openLog(logPath: string): Promise<{ fd: number; created: b
  * Writes `record` at offset `at` of an open log, durably. On failure the log is cut back to `at`
  * where possible, so that no part of the record stays.
  */
-export async function writeRecord(fd: number, record: Uint8Array, at: number): Promise<void> {
+export async function writeRecord(
+  fd: number,
+  record: Uint8Array | RecordParts,
+  at: number,
+): Promise<void> {
   try {
-    await writeFully(fd, record, at);
+    if (record instanceof Uint8Array) await writeFully(fd, record, at);
+    else {
+      let offset = at;
+      for (const part of record.parts) {
+        await writeFully(fd, part, offset);
+        offset += part.length;
+      }
+    }
     if (DSYNC === 0) await fsCall((cb) => fsFdatasync(fd, cb));
   } catch (e) {
     await fsCall((cb) => fsFtruncate(fd, at, cb)).catch(() => undefined);
@@ -251,6 +314,113 @@ export async function checkpoint(path: string, image: Uint8Array): Promise<void>
     await closeFd(fd);
   }
   await truncateLog(logPathOf(path), 0);
+}
+
+/**
+ * Writes pages `numbers` (0-based) of an image of `pages` pages of `pageSize` over the file at
+ * `path` in place, `page(p)` giving each one's bytes, cuts the file to the image's size, syncs
+ * it, then empties the log. Safe at any point of a crash for the same reason as
+ * {@link checkpoint}, when `numbers` hold every page the log holds (and every page past the
+ * file's end).
+ */
+export async function checkpointPages(
+  path: string,
+  pageSize: number,
+  pages: number,
+  numbers: Iterable<number>,
+  page: (p: number) => Uint8Array,
+): Promise<void> {
+  const fd = await fsCall<number>((cb) => fsOpen(path, fsConstants.O_WRONLY, cb));
+  try {
+    for (const p of [...numbers].sort((a, b) => a - b)) {
+      if (p < pages) await writeFully(fd, page(p), p * pageSize);
+    }
+    await fsCall((cb) => fsFtruncate(fd, pages * pageSize, cb));
+    await fsCall((cb) => fsFdatasync(fd, cb));
+  } finally {
+    await closeFd(fd);
+  }
+  await truncateLog(logPathOf(path), 0);
+}
+
+/** Bytes of a file read at a time when comparing an image against it. */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * The pages of `after` (an image of `pageSize`) that differ from a stored image of `pages` pages,
+ * then every page past its end. The stored image is the file at `path` with `logged` over it
+ * (what its page log holds, page by page): logged pages are compared in memory, the others
+ * against the file, read a chunk at a time, so no copy of the stored image is ever whole in
+ * memory. Throws when the file lacks a page it must hold.
+ */
+export async function changedAgainstFile(
+  path: string,
+  pageSize: number,
+  pages: number,
+  logged: ReadonlyMap<number, Uint8Array>,
+  after: Uint8Array,
+): Promise<number[]> {
+  const a = Buffer.from(after.buffer, after.byteOffset, after.length);
+  const common = Math.min(pages, after.length / pageSize);
+  const perChunk = Math.max(1, Math.floor(READ_CHUNK / pageSize));
+  const changed: number[] = [];
+  let fd: number | undefined;
+  let chunk: Buffer | undefined;
+  try {
+    for (let first = 0; first < common; first += perChunk) {
+      const end = Math.min(common, first + perChunk);
+      // The file's part of this run: from its first page not logged to its last.
+      let lo = first;
+      while (lo < end && logged.has(lo)) lo++;
+      let hi = end;
+      while (hi > lo && logged.has(hi - 1)) hi--;
+      if (lo < hi) {
+        fd ??= await fsCall<number>((cb) => fsOpen(path, fsConstants.O_RDONLY, cb));
+        chunk ??= Buffer.allocUnsafe(perChunk * pageSize);
+        const want = (hi - lo) * pageSize;
+        if ((await readFully(fd, chunk, want, lo * pageSize)) < want) {
+          throw new Error("the file is shorter than the image its log says it holds");
+        }
+      }
+      for (let p = first; p < end; p++) {
+        const start = p * pageSize;
+        const old = logged.get(p);
+        const same =
+          old !== undefined
+            ? a.compare(old, 0, pageSize, start, start + pageSize) === 0
+            : a.compare(
+                chunk!,
+                (p - lo) * pageSize,
+                (p - lo + 1) * pageSize,
+                start,
+                start + pageSize,
+              ) === 0;
+        if (!same) changed.push(p);
+      }
+    }
+  } finally {
+    if (fd !== undefined) await closeFd(fd);
+  }
+  for (let p = common; p < after.length / pageSize; p++) changed.push(p);
+  return changed;
+}
+
+/** Reads up to `length` bytes at `position` into `into`; fewer only at the file's end. */
+async function readFully(
+  fd: number,
+  into: Uint8Array,
+  length: number,
+  position: number,
+): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const n = await fsCall<number>((cb) =>
+      fsRead(fd, into, done, length - done, position + done, cb),
+    );
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
 }
 
 /** Cuts the log at `logPath` to `length` bytes, durably; nothing when there is no log. */

@@ -58,12 +58,15 @@ const iteration = Number(iterationText);
 
 // CRASH_PAGE_LOG_CHECKPOINT: how full a page log gets before it is written into its file (small
 // values make kills land inside those in-place writes).
+// CRASH_PAGE_LOG_HOLD: the biggest image held whole (0: every image is compared with its file and
+// held by its log's pages, whose checkpoints write those pages in place).
 const checkpointAt = process.env.CRASH_PAGE_LOG_CHECKPOINT;
+const holdAt = process.env.CRASH_PAGE_LOG_HOLD;
 const platform = await createPlatform({
-  storage: await FsStorage.open(
-    dataDir,
-    checkpointAt === undefined ? {} : { pageLogCheckpointBytes: Number(checkpointAt) },
-  ),
+  storage: await FsStorage.open(dataDir, {
+    ...(checkpointAt === undefined ? {} : { pageLogCheckpointBytes: Number(checkpointAt) }),
+    ...(holdAt === undefined ? {} : { pageLogHoldBytes: Number(holdAt) }),
+  }),
   durability: mode,
   flushIntervalMs: 50,
 });

@@ -253,14 +253,15 @@ describe("FsStorage page log", () => {
     await Promise.all([dying.close(), s.close()]);
   });
 
-  it("saves images over a quarter of the budget, and bytes that are no image, whole", async () => {
+  it("logs images over a quarter of the budget by pages, and saves bytes that are no image whole", async () => {
     const root = freshDir();
     const s = await FsStorage.open(root, { pageLogCacheBytes: 8 * PAGE });
     const big = image(4, 1);
     await s.save("big", big);
     await s.save("big", withPage(big, 1, 2));
-    expect(sizeOf(join(root, "big~log"))).toBe(-1);
-    expect(new Uint8Array(await readFile(join(root, "big")))).toEqual(withPage(big, 1, 2));
+    expect(sizeOf(join(root, "big~log"))).toBe(32 + 4 + PAGE);
+    expect(new Uint8Array(await readFile(join(root, "big")))).toEqual(big);
+    expect(await s.load("big")).toEqual(withPage(big, 1, 2));
     await s.save("text", new TextEncoder().encode("SQLite format 3\0 not really"));
     await s.save("text", new TextEncoder().encode("SQLite format 3\0 not really!"));
     expect(sizeOf(join(root, "text~log"))).toBe(-1);
@@ -281,6 +282,163 @@ describe("FsStorage page log", () => {
       ).rejects.toBeTenantliteError("STORAGE_INVALID_ARGUMENT");
     }
     expect(existsSync(refused)).toBe(false);
+  });
+
+  describe("an image over pageLogHoldBytes, held by its log's pages", () => {
+    const HOLD = 2 * PAGE;
+    const ino = (path: string) => statSync(path).ino;
+
+    it("logs the pages that differ from its file, and a restarted process loads it", async () => {
+      const root = freshDir();
+      const s = await FsStorage.open(root, { pageLogHoldBytes: HOLD });
+      const file = join(root, "k");
+      const v0 = image(8, 1);
+      await s.save("k", v0);
+      const inode = ino(file);
+      const v1 = withPage(v0, 3, 7);
+      await s.save("k", v1);
+      expect(sizeOf(`${file}~log`)).toBe(32 + 4 + PAGE);
+      // Page 3 again (its logged copy differs), page 5 for the first time (its file's differs).
+      const v2 = withPage(withPage(v1, 3, 8), 5, 9);
+      await s.save("k", v2);
+      expect(sizeOf(`${file}~log`)).toBe(2 * (32 + 4 + PAGE) + 4 + PAGE);
+      await s.save("k", v2.slice()); // the same bytes: nothing to log
+      expect(sizeOf(`${file}~log`)).toBe(2 * (32 + 4 + PAGE) + 4 + PAGE);
+      expect(new Uint8Array(await readFile(file))).toEqual(v0); // only the log was written
+      expect(ino(file)).toBe(inode);
+      expect(await s.load("k")).toEqual(v2);
+      const other = await FsStorage.open(root); // what a process that died would find
+      expect(await other.load("k")).toEqual(v2);
+      await other.close(); // (it wrote the log into the file as it loaded the big image)
+      expect(sizeOf(`${file}~log`)).toBe(0);
+      expect(new Uint8Array(await readFile(file))).toEqual(v2);
+      expect(new Uint8Array(await readFile(file))).toEqual(v2);
+    });
+
+    it("has its log written into its file at close", async () => {
+      const root = freshDir();
+      const s = await FsStorage.open(root, { pageLogHoldBytes: HOLD });
+      const v = withPage(image(8, 1), 6, 2);
+      await s.save("k", image(8, 1));
+      await s.save("k", v);
+      expect(sizeOf(join(root, "k~log"))).toBe(32 + 4 + PAGE);
+      await s.close();
+      expect(sizeOf(join(root, "k~log"))).toBe(0);
+      expect(new Uint8Array(await readFile(join(root, "k")))).toEqual(v);
+    });
+
+    it("grows and shrinks: new pages are logged, the page count follows", async () => {
+      const root = freshDir();
+      const s = await FsStorage.open(root, { pageLogHoldBytes: HOLD });
+      let v = image(6, 1);
+      await s.save("k", v);
+      const steps = [image(9, 1), image(4, 1), withPage(image(7, 1), 6, 3), image(7, 2)];
+      const inode = ino(join(root, "k"));
+      for (const next of steps) {
+        v = next;
+        await s.save("k", v);
+        expect(await s.load("k")).toEqual(v);
+      }
+      expect(ino(join(root, "k"))).toBe(inode); // every save was a record
+      // What a process that died would find (a second storage on the directory checkpoints the
+      // log it loads, so it comes once the first is done with it).
+      const other = await FsStorage.open(root);
+      expect(await other.load("k")).toEqual(v);
+      await other.close();
+      await s.close();
+      expect(new Uint8Array(await readFile(join(root, "k")))).toEqual(v);
+    });
+
+    it("writes its log's pages into the file in place past pageLogCheckpointBytes", async () => {
+      const root = freshDir();
+      const s = await FsStorage.open(root, {
+        pageLogHoldBytes: HOLD,
+        pageLogCheckpointBytes: 3 * PAGE,
+      });
+      const file = join(root, "k");
+      let v = image(16, 1);
+      await s.save("k", v);
+      const inode = ino(file);
+      const logSizes: number[] = [];
+      for (let p = 1; p <= 5; p++) {
+        v = withPage(v, p * 2, 50 + p);
+        await s.save("k", v);
+        logSizes.push(sizeOf(`${file}~log`));
+      }
+      // One page per record; the fourth distinct page is one past 3 pages: in place, log emptied.
+      const r = 32 + 4 + PAGE;
+      expect(logSizes).toEqual([r, 2 * r, 3 * r, 0, r]);
+      expect(ino(file)).toBe(inode); // never a new file
+      expect(await (await FsStorage.open(root)).load("k")).toEqual(v);
+      await s.close();
+    });
+
+    it("checkpoints its log's pages when they leave the memory budget, and still logs after", async () => {
+      const root = freshDir();
+      const s = await FsStorage.open(root, { pageLogCacheBytes: 8 * PAGE, pageLogHoldBytes: HOLD });
+      const latest = new Map<string, Uint8Array>();
+      for (const k of ["a", "b", "c"]) {
+        latest.set(k, image(12, 1));
+        await s.save(k, latest.get(k)!);
+      }
+      const inodes = new Map([...latest.keys()].map((k) => [k, ino(join(root, k))]));
+      for (let round = 0; round < 4; round++) {
+        for (const k of latest.keys()) {
+          latest.set(k, withPage(withPage(latest.get(k)!, round + 1, 9), round + 6, 9));
+          await s.save(k, latest.get(k)!);
+        }
+      }
+      // A load waits for what is queued on its key (the checkpoints too).
+      for (const [k, v] of latest) expect(await s.load(k)).toEqual(v);
+      // Three keys × 2 pages a round would hold 24 pages without checkpoints: the budget is 8.
+      const record = 32 + 2 * 4 + 2 * PAGE;
+      const logs = [...latest.keys()].map((k) => sizeOf(join(root, `${k}~log`)));
+      expect(logs.filter((n) => n < 4 * record).length).toBeGreaterThan(0);
+      // Still a record per save after a checkpoint: the key's state stayed, its log empty.
+      latest.set("c", withPage(latest.get("c")!, 11, 4));
+      await s.save("c", latest.get("c")!);
+      expect(sizeOf(join(root, "c~log"))).toBeGreaterThan(0);
+      for (const [k, inode] of inodes) expect(ino(join(root, k))).toBe(inode); // no whole file
+      const other = await FsStorage.open(root);
+      for (const [k, v] of latest) expect(await other.load(k)).toEqual(v);
+      await other.close();
+      await s.close();
+    });
+
+    it("a file changed behind its back is noticed, and the save writes the whole image", async () => {
+      const root = freshDir();
+      const s = await FsStorage.open(root, { pageLogHoldBytes: HOLD });
+      const file = join(root, "k");
+      const v0 = image(8, 1);
+      await s.save("k", v0);
+      await s.save("k", withPage(v0, 2, 5));
+      await truncate(file, 3 * PAGE); // pages the log does not hold are gone
+      const v2 = withPage(v0, 4, 6);
+      await s.save("k", v2);
+      expect(sizeOf(`${file}~log`)).toBe(0);
+      expect(new Uint8Array(await readFile(file))).toEqual(v2);
+      expect(await (await FsStorage.open(root)).load("k")).toEqual(v2);
+      await s.close();
+    });
+
+    it("crosses between held whole and held by pages as it grows and shrinks", async () => {
+      const root = freshDir();
+      const s = await FsStorage.open(root, { pageLogHoldBytes: 4 * PAGE });
+      const versions = [
+        image(2, 1),
+        withPage(image(2, 1), 1, 3),
+        image(6, 1),
+        withPage(image(6, 1), 4, 3),
+        image(3, 2),
+        withPage(image(3, 2), 0, 3),
+      ];
+      for (const v of versions) {
+        await s.save("k", v);
+        expect(await s.load("k")).toEqual(v);
+      }
+      expect(await (await FsStorage.open(root)).load("k")).toEqual(versions.at(-1));
+      await s.close();
+    });
   });
 
   it("writes the log into the file once it holds more than pageLogCheckpointBytes and the image", async () => {
