@@ -363,25 +363,45 @@ export async function changedAgainstFile(
   const a = Buffer.from(after.buffer, after.byteOffset, after.length);
   const common = Math.min(pages, after.length / pageSize);
   const perChunk = Math.max(1, Math.floor(READ_CHUNK / pageSize));
+  // Each chunk: its pages [first, end), and the file's part of it, [lo, hi): from its first page
+  // not logged to its last (empty when the log holds them all).
+  const chunks: { first: number; end: number; lo: number; hi: number }[] = [];
+  for (let first = 0; first < common; first += perChunk) {
+    const end = Math.min(common, first + perChunk);
+    let lo = first;
+    while (lo < end && logged.has(lo)) lo++;
+    let hi = end;
+    while (hi > lo && logged.has(hi - 1)) hi--;
+    chunks.push({ first, end, lo, hi });
+  }
   const changed: number[] = [];
   let fd: number | undefined;
-  let chunk: Buffer | undefined;
+  let pending: Promise<void> | undefined;
   try {
-    for (let first = 0; first < common; first += perChunk) {
-      const end = Math.min(common, first + perChunk);
-      // The file's part of this run: from its first page not logged to its last.
-      let lo = first;
-      while (lo < end && logged.has(lo)) lo++;
-      let hi = end;
-      while (hi > lo && logged.has(hi - 1)) hi--;
-      if (lo < hi) {
-        fd ??= await fsCall<number>((cb) => fsOpen(path, fsConstants.O_RDONLY, cb));
-        chunk ??= Buffer.allocUnsafe(perChunk * pageSize);
-        const want = (hi - lo) * pageSize;
-        if ((await readFully(fd, chunk, want, lo * pageSize)) < want) {
-          throw new Error("the file is shorter than the image its log says it holds");
-        }
-      }
+    if (chunks.some((c) => c.lo < c.hi)) {
+      fd = await fsCall<number>((cb) => fsOpen(path, fsConstants.O_RDONLY, cb));
+    }
+    // Two buffers: the next chunk is read while this one is compared.
+    const buffers = [
+      Buffer.allocUnsafe(perChunk * pageSize),
+      Buffer.allocUnsafe(perChunk * pageSize),
+    ];
+    const read = (k: number): Promise<void> | undefined => {
+      const c = chunks[k];
+      if (c === undefined || c.lo >= c.hi) return undefined;
+      const want = (c.hi - c.lo) * pageSize;
+      return readFully(fd!, buffers[k % 2]!, want, c.lo * pageSize).then((got) => {
+        if (got < want) throw new Error("the file is shorter than the image its log says it holds");
+      });
+    };
+    pending = read(0);
+    for (let k = 0; k < chunks.length; k++) {
+      await pending;
+      pending = read(k + 1);
+      // A failed read-ahead is reported when its turn comes (or after the loop), not unhandled.
+      pending?.catch(() => undefined);
+      const { first, end, lo } = chunks[k]!;
+      const chunk = buffers[k % 2]!;
       for (let p = first; p < end; p++) {
         const start = p * pageSize;
         const old = logged.get(p);
@@ -389,7 +409,7 @@ export async function changedAgainstFile(
           old !== undefined
             ? a.compare(old, 0, pageSize, start, start + pageSize) === 0
             : a.compare(
-                chunk!,
+                chunk,
                 (p - lo) * pageSize,
                 (p - lo + 1) * pageSize,
                 start,
@@ -399,6 +419,8 @@ export async function changedAgainstFile(
       }
     }
   } finally {
+    // Never closed under a read still running (its number could be another file's by then).
+    await pending?.catch(() => undefined);
     if (fd !== undefined) await closeFd(fd);
   }
   for (let p = common; p < after.length / pageSize; p++) changed.push(p);
