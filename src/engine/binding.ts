@@ -5,7 +5,7 @@
  */
 import { TenantliteError } from "../errors.js";
 import { type ScanResult, scanSql } from "./sql-scan.js";
-import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
+import type { RawDatabase, RawStatement, SqlJsFunctionApi, SqlJsModule } from "./sqljs-types.js";
 import {
   type BoundValue,
   type InArgs,
@@ -16,7 +16,7 @@ import {
   toBound,
   type Value,
 } from "./values.js";
-import type { WasmHeap } from "./wasm-heap.js";
+import { heapOf, type WasmHeap } from "./wasm-heap.js";
 
 const SQLITE_ROW = 100;
 const INT64_MARK = " AS  INTEGER)";
@@ -232,25 +232,64 @@ export function bindSimple(
   stmt: RawStatement,
   args: readonly (string | number | null)[],
 ): void {
-  let numbers = args.length > 0;
-  for (let i = 0; i < args.length && numbers; i++) numbers = typeof args[i] === "number";
-  if (numbers) {
-    stmt.reset(); // clears the previous bindings, as sql.js's bind does
-    const handle = handles.of(stmt);
-    for (let i = 0; i < args.length; i++)
-      sql._sqlite3_bind_double(handle, i + 1, args[i] as number);
-    return;
-  }
-  stmt.bind(args as unknown[]);
-  let handle: number | undefined;
+  stmt.reset(); // clears the previous bindings, as sql.js's bind does
+  const handle = handles.of(stmt);
   for (let i = 0; i < args.length; i++) {
     const v = args[i];
-    // sql.js binds int32 numbers as INTEGER: bind them again as REAL.
-    if (typeof v === "number" && (v | 0) === v) {
-      handle ??= handles.of(stmt);
-      sql._sqlite3_bind_double(handle, i + 1, v);
+    // Numbers as REAL, as libSQL binds them; null stays as the reset left it.
+    const rc =
+      typeof v === "number"
+        ? sql._sqlite3_bind_double(handle, i + 1, v)
+        : typeof v === "string"
+          ? bindText(sql as SqlJsModule & SqlJsFunctionApi, handle, i + 1, v)
+          : 0;
+    if (rc !== 0) {
+      // Out of range, too big…: sql.js's own bind says what, as a coded error upstream.
+      stmt.bind(args as unknown[]);
+      return;
     }
   }
+}
+
+/** Where strings are encoded for `bindText`, per sql.js instance: a buffer in its heap. */
+const scratch = new WeakMap<SqlJsModule, { ptr: number; size: number }>();
+const encoder = new TextEncoder();
+const SQLITE_TRANSIENT = -1;
+
+/**
+ * Binds `text` to parameter `index` as UTF-8, encoded into a scratch buffer in the WASM heap that
+ * SQLite copies from (SQLITE_TRANSIENT): sql.js's own bind builds a JavaScript array of the bytes
+ * and allocates a buffer per string. Lone surrogates become U+FFFD, as Node's native SQLite
+ * drivers encode them. Returns SQLite's result code.
+ */
+function bindText(
+  sql: SqlJsModule & SqlJsFunctionApi,
+  handle: number,
+  index: number,
+  text: string,
+): number {
+  const most = text.length * 3; // UTF-8 bytes of one UTF-16 unit: at most 3
+  let buf = scratch.get(sql);
+  if (buf === undefined || buf.size < most) {
+    if (buf !== undefined) sql._free(buf.ptr);
+    const size = Math.max(256, most);
+    const ptr = sql._malloc(size);
+    if (ptr === 0) return 7; // SQLITE_NOMEM
+    buf = { ptr, size };
+    scratch.set(sql, buf);
+  }
+  const u8 = heapOf(sql).u8(); // after the allocation above, which may grow the heap
+  const { ptr } = buf;
+  let n = 0;
+  for (; n < text.length; n++) {
+    const c = text.charCodeAt(n);
+    if (c >= 0x80) break;
+    u8[ptr + n] = c;
+  }
+  if (n < text.length) {
+    n += encoder.encodeInto(text.slice(n), u8.subarray(ptr + n, ptr + most)).written;
+  }
+  return sql._sqlite3_bind_text(handle, index, ptr, n, SQLITE_TRANSIENT);
 }
 
 /** Binds checked arguments, numbers as REAL as libSQL does. */

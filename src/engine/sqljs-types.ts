@@ -39,6 +39,14 @@ export interface RawDatabase {
 export interface SqlJsModule {
   Database: new (data?: ArrayLike<number> | null) => RawDatabase;
   _sqlite3_bind_double(stmt: number, index: number, value: number): number;
+  /** Binds `bytes` bytes of UTF-8 at `ptr`; with destructor -1 (SQLITE_TRANSIENT) SQLite copies them. */
+  _sqlite3_bind_text(
+    stmt: number,
+    index: number,
+    ptr: number,
+    bytes: number,
+    destructor: number,
+  ): number;
   _sqlite3_step(stmt: number): number;
   _sqlite3_reset(stmt: number): number;
   _sqlite3_column_double(stmt: number, column: number): number;

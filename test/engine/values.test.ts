@@ -111,6 +111,40 @@ describe("arguments", () => {
     );
   });
 
+  it("binds strings exactly: non-ASCII, NULs, long ones, and lone surrogates as U+FFFD", async () => {
+    const cases = [
+      "",
+      "plain",
+      "héllo wörld",
+      "日本語のテキスト",
+      "emoji 🎉🚀 and more",
+      "nul\u0000inside\u0000",
+      "x".repeat(100_000),
+      `${"ü".repeat(3000)}🎉`,
+      "tail ascii then ✓",
+    ];
+    for (const text of cases) {
+      const rs = await db.execute({
+        sql: "SELECT ? AS s, length(CAST(? AS BLOB)) AS bytes, ? AS n, ? AS z",
+        args: [text, text, 7, null],
+      });
+      // All of it is bound; text is read up to its first NUL, as libSQL's client reads it.
+      expect(rs.rows[0]!.s).toBe(text.split("\u0000")[0]);
+      expect(rs.rows[0]!.bytes).toBe(Buffer.byteLength(text));
+      expect(rs.rows[0]!.n).toBe(7);
+      expect(rs.rows[0]!.z).toBeNull();
+    }
+    // A lone surrogate is no UTF-8: it becomes U+FFFD, as Node's native drivers encode it.
+    const lone = await db.execute({ sql: "SELECT ? AS s, hex(?) AS h", args: ["a\ud800b", "\udc00"] });
+    expect(lone.rows[0]!.s).toBe("a\ufffdb");
+    expect(lone.rows[0]!.h).toBe("EFBFBD");
+    // Bound again after another statement reused the encoding buffer: the first is unchanged.
+    await db.execute({ sql: "INSERT INTO t (id, x) VALUES (?, ?)", args: [900, "first value"] });
+    await db.execute({ sql: "SELECT ?", args: ["something else entirely, and longer"] });
+    const back = await db.execute({ sql: "SELECT x FROM t WHERE id = ?", args: [900] });
+    expect(back.rows[0]!.x).toBe("first value");
+  });
+
   it("binds blobs from Uint8Array and ArrayBuffer and returns ArrayBuffer", async () => {
     const rs = await db.execute({
       sql: "SELECT ? AS a, ? AS b",
