@@ -6,7 +6,9 @@
  * use in another (the probe makes the heap's free pages resident).
  *
  * Run: `npm run bench open-tenants` (`BENCH_OPEN_TENANTS=N`, default 800: the most one platform
- * keeps open, `maxOpenTenants`).
+ * keeps open, `maxOpenTenants`; `BENCH_OPEN_TENANTS_ROWS=R`, default 1: rows each tenant inserts,
+ * one commit each, so that its WAL has grown as a tenant in use grows it). Tenants are measured
+ * once idle: after the second in which the engine folds an idle tenant's WAL into its database.
  */
 import { spawnSync } from "node:child_process";
 import { printTable, ratio } from "../lib/measure.js";
@@ -14,9 +16,11 @@ import { loadBetterSqlite3 } from "../lib/native.js";
 import { type WasmAllocator, wasmHeapInUse, watchWasmMemory } from "../lib/wasm-heap.js";
 
 const N = Number(process.env.BENCH_OPEN_TENANTS ?? 800);
+const ROWS = Number(process.env.BENCH_OPEN_TENANTS_ROWS ?? 1);
 const [role = "", kind = ""] = process.argv.slice(2);
 
-async function settle(): Promise<void> {
+async function settle(idleMs = 0): Promise<void> {
+  await new Promise((r) => setTimeout(r, idleMs));
   const gc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < 3; i++) {
     gc?.();
@@ -40,11 +44,13 @@ async function measure(what: "rss" | "wasm"): Promise<void> {
     for (let i = 0; i < N; i++) {
       const c = platform.client(`t${i}`);
       await c.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
-      await c.execute({ sql: "INSERT INTO t (name) VALUES (?)", args: [`tenant ${i}`] });
+      for (let r = 0; r < ROWS; r++) {
+        await c.execute({ sql: "INSERT INTO t (name) VALUES (?)", args: [`tenant ${i}`] });
+      }
       const rs = await c.execute("SELECT name FROM t WHERE id = 1");
       if (rs.rows[0]?.name !== `tenant ${i}`) throw new Error("wrong row");
     }
-    await settle();
+    await settle(1200); // idle: WALs folded (see tenant-file.ts)
     if (platform.openTenantCount !== N) throw new Error(`${platform.openTenantCount} open`);
     const after = what === "rss" ? process.memoryUsage().rss : probe!();
     console.log(JSON.stringify({ per: (after - before) / N }));
@@ -62,7 +68,8 @@ async function measure(what: "rss" | "wasm"): Promise<void> {
   for (let i = 0; i < N; i++) {
     const db = new Native(":memory:");
     db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
-    db.prepare("INSERT INTO t (name) VALUES (?)").run(`tenant ${i}`);
+    const insert = db.prepare("INSERT INTO t (name) VALUES (?)");
+    for (let r = 0; r < ROWS; r++) insert.run(`tenant ${i}`);
     db.prepare("SELECT name FROM t WHERE id = 1").get();
     dbs.push(db);
   }
@@ -101,7 +108,7 @@ if (role === "rss" || role === "wasm") {
     ]);
   }
   console.log(
-    `open tenants: ${N} tiny tenants kept open (a table, a row, a query), KB per tenant after gc`,
+    `open tenants: ${N} small tenants kept open (a table, ${ROWS} row${ROWS === 1 ? "" : "s"} inserted one commit each, a query), KB per tenant once idle, after gc`,
   );
   printTable([
     ["", "tenantlite RSS", "its WASM heap", "better-sqlite3 :memory: RSS", "ratio", "goal"],

@@ -210,6 +210,7 @@ export class Connection implements SqlConnection {
     if (!this.writing || (db.inTransaction && !db.isClosed)) return undefined;
     this.writing = false;
     t.file.endReads(db);
+    t.file.writeEnded();
     t.file.gate.leave(this);
     return t.committed();
   }

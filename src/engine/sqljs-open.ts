@@ -38,7 +38,11 @@ export function openingSql(options: TenantDbOptions, createsFile: boolean): stri
         : // main enters WAL under an exclusive lock (heap wal-index); the connection's default
           // then goes back to NORMAL, so databases it attaches later are shared, not locked.
           "PRAGMA locking_mode=EXCLUSIVE; PRAGMA journal_mode=WAL; SELECT count(*) FROM sqlite_schema; PRAGMA locking_mode=NORMAL;";
-  return `${journal}${options.defaults === false ? "" : "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"}`;
+  // A checkpoint every 128 frames instead of SQLite's 1,000: the WAL lives in sql.js's memory,
+  // and SQLite reuses its file without shrinking it, so each tenant that wrote held ~4 MB of WAL
+  // while open. 128 frames hold it near 512 KB at no measured cost to commits (bench/engine);
+  // an idle tenant's WAL is emptied altogether (tenant-file.ts).
+  return `${journal}PRAGMA wal_autocheckpoint=128;${options.defaults === false ? "" : " PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;"}`;
 }
 
 /**

@@ -198,6 +198,21 @@ export class TenantDb {
     this.raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
   }
 
+  /**
+   * Folds the WAL into the file and truncates it if no other connection is in the way (a
+   * transaction, or a read of an older snapshot): false when one was, or it failed.
+   */
+  tryCheckpoint(): boolean {
+    if (this.closed) return false;
+    try {
+      this.txn.endImplicitRead();
+      const row = this.raw.exec("PRAGMA wal_checkpoint(TRUNCATE)")[0]?.values[0];
+      return row?.[0] === 0;
+    } catch {
+      return false;
+    }
+  }
+
   /** Frees every cached statement (the file's contents are about to be replaced). */
   clearStatements(): void {
     this.settleTypes();

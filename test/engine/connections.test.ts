@@ -248,6 +248,39 @@ describe("several connections on one sql.js file", () => {
     file.close();
   });
 
+  it("folds an idle tenant's WAL into its database and truncates it; a reader in the way delays it", async () => {
+    const file = TenantFile.open(sql, "wal-trim", undefined);
+    // Frames in the WAL (a passive checkpoint, which copies them but never empties the WAL).
+    const walFrames = (db: TenantDb) =>
+      Number(db.raw.exec("PRAGMA wal_checkpoint(PASSIVE)")[0]!.values[0]![1]);
+    const writer = {};
+    const w = file.lease(writer);
+    run(w, "CREATE TABLE t (x)");
+    for (let i = 0; i < 100; i++) run(w, `INSERT INTO t VALUES (${i})`);
+    file.writeEnded(); // (the platform's connections tell the file when a write ends)
+    // A reader holding an older snapshot keeps the WAL: the trim waits for it.
+    const reader = {};
+    const r = file.lease(reader);
+    run(r, "BEGIN");
+    expect(count(r)).toBe(100);
+    run(w, "INSERT INTO t VALUES (100)");
+    file.writeEnded();
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(walFrames(w)).toBeGreaterThan(100); // SQLite alone checkpoints at 128 frames (see sqljs-open.ts)
+    run(r, "COMMIT");
+    file.giveBack(r, reader, true);
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+    expect(walFrames(w)).toBe(0);
+    expect(count(w)).toBe(101);
+    file.giveBack(w, writer, true);
+    // Closing the file stops its timer: nothing runs on a closed file.
+    const again = file.lease({});
+    run(again, "INSERT INTO t VALUES (101)");
+    file.writeEnded();
+    file.close();
+    await new Promise((resolve) => setTimeout(resolve, 1300));
+  }, 10_000);
+
   it("leaves a closed connection's pending declared types to the file's owner, right across DML, DDL and the file's close", () => {
     const file = TenantFile.open(sql, "types", undefined);
     const a = file.lease({});

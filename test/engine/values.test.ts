@@ -135,7 +135,10 @@ describe("arguments", () => {
       expect(rs.rows[0]!.z).toBeNull();
     }
     // A lone surrogate is no UTF-8: it becomes U+FFFD, as Node's native drivers encode it.
-    const lone = await db.execute({ sql: "SELECT ? AS s, hex(?) AS h", args: ["a\ud800b", "\udc00"] });
+    const lone = await db.execute({
+      sql: "SELECT ? AS s, hex(?) AS h",
+      args: ["a\ud800b", "\udc00"],
+    });
     expect(lone.rows[0]!.s).toBe("a\ufffdb");
     expect(lone.rows[0]!.h).toBe("EFBFBD");
     // Bound again after another statement reused the encoding buffer: the first is unchanged.
