@@ -653,21 +653,29 @@ export class TenantPool {
    * is in use (see {@link OVERSIZED_KEEP_MS}), which only the count may close.
    */
   private async evictIfOverBudget(): Promise<void> {
+    const tooMany = () => this.open.size > this.maxOpen;
+    if (!tooMany() && this.openBytes <= this.maxOpenBytes) return;
     const now = Date.now();
     let kept = 0;
     for (const t of this.open.values()) if (this.oversizedInUse(t, now)) kept += t.bytes;
-    const tooMany = () => this.open.size > this.maxOpen;
     const tooBig = () => this.openBytes - kept > this.maxOpenBytes;
-    if (!tooMany() && !tooBig()) return;
-    const idle = [...this.open.values()]
-      .filter((t) => t.pins === 0 && !t.file.gate.busy)
-      .sort((a, b) => a.lastUsed - b.lastUsed);
-    for (const t of idle) {
-      if (!tooMany() && !tooBig()) break;
-      const oversized = this.oversizedInUse(t, now);
-      if (oversized && !tooMany()) continue;
-      await this.closeTenant(t);
-      if (oversized) kept -= t.bytes;
+    // One pass over the open tenants per tenant closed (usually one), not a sorted copy of them
+    // all: idle ones are found as they are now, after the closes before.
+    const passed = new Set<PooledTenant>();
+    while (tooMany() || tooBig()) {
+      let lru: PooledTenant | undefined;
+      for (const t of this.open.values()) {
+        if (t.pins > 0 || t.file.gate.busy || passed.has(t)) continue;
+        if (lru === undefined || t.lastUsed < lru.lastUsed) lru = t;
+      }
+      if (lru === undefined) return;
+      const oversized = this.oversizedInUse(lru, now);
+      if (oversized && !tooMany()) {
+        passed.add(lru);
+        continue;
+      }
+      await this.closeTenant(lru);
+      if (oversized) kept -= lru.bytes;
     }
   }
 
