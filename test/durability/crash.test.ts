@@ -54,61 +54,50 @@ describe("SIGKILL during strict writes", () => {
     TIME_BOUND_MS + 30_000,
   );
 
+  /** The loop again on a fresh directory, with the child's page log set by `childEnv`. */
+  async function variant(label: string, kills: number, childEnv: Record<string, string>) {
+    const dir = tempDir();
+    await seed(dir, TENANTS);
+    const r = await crashLoop({
+      script: child.script,
+      dataDir: dir,
+      mode: "strict",
+      tenants: TENANTS,
+      iterations: kills,
+      timeBoundMs: TIME_BOUND_MS,
+      minDelayMs: 5,
+      maxDelayMs: 300,
+      childEnv,
+    });
+    console.log(
+      `strict crash loop, ${label}: ${r.kills} kills in ${r.elapsedMs} ms, ${r.acked} acks`,
+    );
+    expect(r.problems).toEqual([]);
+    expect(r.timedOut).toBe(false);
+    expect(r.kills).toBe(kills);
+    expect(r.acked).toBeGreaterThan(kills);
+  }
+
   it(
     `the same with page logs written into their files every few commits, over ${CHECKPOINT_KILLS} kills`,
-    async () => {
-      // A page log is written into its file in place once it holds more than the image: with
-      // small tenants that is every few commits, so kills land inside those writes too.
-      const dir = tempDir();
-      await seed(dir, TENANTS);
-      const r = await crashLoop({
-        script: child.script,
-        dataDir: dir,
-        mode: "strict",
-        tenants: TENANTS,
-        iterations: CHECKPOINT_KILLS,
-        timeBoundMs: TIME_BOUND_MS,
-        minDelayMs: 5,
-        maxDelayMs: 300,
-        childEnv: { CRASH_PAGE_LOG_CHECKPOINT: "0" },
-      });
-      console.log(
-        `strict crash loop, frequent page-log checkpoints: ${r.kills} kills in ${r.elapsedMs} ms, ${r.acked} acks`,
-      );
-      expect(r.problems).toEqual([]);
-      expect(r.timedOut).toBe(false);
-      expect(r.kills).toBe(CHECKPOINT_KILLS);
-      expect(r.acked).toBeGreaterThan(CHECKPOINT_KILLS);
-    },
+    // A page log is written into its file in place once it holds more than the image: with
+    // small tenants that is every few commits, so kills land inside those writes too.
+    () =>
+      variant("frequent page-log checkpoints", CHECKPOINT_KILLS, {
+        CRASH_PAGE_LOG_CHECKPOINT: "0",
+      }),
     TIME_BOUND_MS + 30_000,
   );
 
   it(
     `the same with every image held by its log's pages (compared with its file), over ${PAGES_KILLS} kills`,
-    async () => {
-      // pageLogHoldBytes 0: no image is held whole; a save is compared with the file, a chunk at
-      // a time, and the log's pages are written into the file in place every few commits.
-      const dir = tempDir();
-      await seed(dir, TENANTS);
-      const r = await crashLoop({
-        script: child.script,
-        dataDir: dir,
-        mode: "strict",
-        tenants: TENANTS,
-        iterations: PAGES_KILLS,
-        timeBoundMs: TIME_BOUND_MS,
-        minDelayMs: 5,
-        maxDelayMs: 300,
-        childEnv: { CRASH_PAGE_LOG_HOLD: "0", CRASH_PAGE_LOG_CHECKPOINT: "16384" },
-      });
-      console.log(
-        `strict crash loop, images held by pages: ${r.kills} kills in ${r.elapsedMs} ms, ${r.acked} acks`,
-      );
-      expect(r.problems).toEqual([]);
-      expect(r.timedOut).toBe(false);
-      expect(r.kills).toBe(PAGES_KILLS);
-      expect(r.acked).toBeGreaterThan(PAGES_KILLS);
-    },
+    // pageLogHoldBytes 0: no image is held whole; a save is compared with the file, a chunk at a
+    // time, and the log's pages are written into the file in place every few commits.
+    () =>
+      variant("images held by pages", PAGES_KILLS, {
+        CRASH_PAGE_LOG_HOLD: "0",
+        CRASH_PAGE_LOG_CHECKPOINT: "16384",
+      }),
     TIME_BOUND_MS + 30_000,
   );
 });
