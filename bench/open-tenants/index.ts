@@ -17,6 +17,8 @@ import { type WasmAllocator, wasmHeapInUse, watchWasmMemory } from "../lib/wasm-
 
 const N = Number(process.env.BENCH_OPEN_TENANTS ?? 800);
 const ROWS = Number(process.env.BENCH_OPEN_TENANTS_ROWS ?? 1);
+/** `BENCH_OPEN_TENANTS_BLOBS=B`: B rows of a 4,000-byte blob more per tenant, in one commit. */
+const BLOB_ROWS = Number(process.env.BENCH_OPEN_TENANTS_BLOBS ?? 0);
 const [role = "", kind = ""] = process.argv.slice(2);
 
 async function settle(idleMs = 0): Promise<void> {
@@ -37,7 +39,19 @@ async function measure(what: "rss" | "wasm"): Promise<void> {
     const SQL = await initSqlJs();
     if (what === "wasm") probe = () => wasmHeapInUse(SQL as unknown as WasmAllocator) ?? Number.NaN;
     const { createPlatform } = await import("../../src/index.js");
-    const platform = await createPlatform({ maxOpenTenants: N });
+    // BENCH_OPEN_TENANTS_FS=1: on FsStorage in a temp dir, so that every commit exports the image.
+    const { FsStorage } = await import("../../src/node/index.js");
+    const { mkdtempSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const storage =
+      process.env.BENCH_OPEN_TENANTS_FS === "1"
+        ? await FsStorage.open(mkdtempSync(join(tmpdir(), "tl-open-tenants-")))
+        : undefined;
+    const platform = await createPlatform({
+      maxOpenTenants: N,
+      ...(storage === undefined ? {} : { storage }),
+    });
     for (let i = 0; i < N; i++) await platform.createDatabase(`t${i}`);
     await settle();
     const before = what === "rss" ? process.memoryUsage().rss : probe!();
@@ -47,6 +61,13 @@ async function measure(what: "rss" | "wasm"): Promise<void> {
       for (let r = 0; r < ROWS; r++) {
         await c.execute({ sql: "INSERT INTO t (name) VALUES (?)", args: [`tenant ${i}`] });
       }
+      if (BLOB_ROWS > 0) {
+        await c.execute("CREATE TABLE b (x BLOB)");
+        await c.execute(
+          `INSERT INTO b SELECT randomblob(4000) FROM (WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${BLOB_ROWS}) SELECT i FROM s)`,
+        );
+        await c.execute("SELECT count(*), sum(length(x)) FROM b");
+      }
       const rs = await c.execute("SELECT name FROM t WHERE id = 1");
       if (rs.rows[0]?.name !== `tenant ${i}`) throw new Error("wrong row");
     }
@@ -55,6 +76,7 @@ async function measure(what: "rss" | "wasm"): Promise<void> {
     const after = what === "rss" ? process.memoryUsage().rss : probe!();
     console.log(JSON.stringify({ per: (after - before) / N }));
     await platform.close();
+    await storage?.close();
     return;
   }
   const Native = loadBetterSqlite3();
@@ -70,6 +92,13 @@ async function measure(what: "rss" | "wasm"): Promise<void> {
     db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)");
     const insert = db.prepare("INSERT INTO t (name) VALUES (?)");
     for (let r = 0; r < ROWS; r++) insert.run(`tenant ${i}`);
+    if (BLOB_ROWS > 0) {
+      db.exec("CREATE TABLE b (x BLOB)");
+      db.exec(
+        `INSERT INTO b SELECT randomblob(4000) FROM (WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ${BLOB_ROWS}) SELECT i FROM s)`,
+      );
+      db.prepare("SELECT count(*), sum(length(x)) FROM b").get();
+    }
     db.prepare("SELECT name FROM t WHERE id = 1").get();
     dbs.push(db);
   }
@@ -108,7 +137,7 @@ if (role === "rss" || role === "wasm") {
     ]);
   }
   console.log(
-    `open tenants: ${N} small tenants kept open (a table, ${ROWS} row${ROWS === 1 ? "" : "s"} inserted one commit each, a query), KB per tenant once idle, after gc`,
+    `open tenants: ${N} tenants kept open (a table, ${ROWS} row${ROWS === 1 ? "" : "s"} inserted one commit each${BLOB_ROWS > 0 ? `, ${BLOB_ROWS} blobs of 4,000 bytes` : ""}, a query${process.env.BENCH_OPEN_TENANTS_FS === "1" ? "; FsStorage" : ""}), KB per tenant once idle, after gc`,
   );
   printTable([
     ["", "tenantlite RSS", "its WASM heap", "better-sqlite3 :memory: RSS", "ratio", "goal"],

@@ -123,6 +123,7 @@ export class TenantFile {
     this.gate = new TenantGate(name);
     this.version = owner.dataVersion();
     owner.pending = this.pendingTypes;
+    owner.keepFewPages();
   }
 
   /**
