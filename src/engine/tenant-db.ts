@@ -199,6 +199,16 @@ export class TenantDb {
     this.raw.exec(`PRAGMA cache_size=${OWNER_CACHE_PAGES}`);
   }
 
+  /** Frees the pages the connection's cache holds and no statement uses (`PRAGMA shrink_memory`). */
+  releaseMemory(): void {
+    if (this.closed) return;
+    try {
+      this.raw.exec("PRAGMA shrink_memory");
+    } catch {
+      // Nothing freed: nothing lost.
+    }
+  }
+
   /** Reloads this connection's copy of the schema if another connection changed it. */
   refreshSchema(): void {
     this.raw.exec("SELECT count(*) FROM sqlite_schema");

@@ -51,8 +51,8 @@ const SQLITE_DONE = 101;
 /** A spare file keeps its last tenant's pages up to this many (they are overwritten on reuse). */
 const SPARE_KEEPS_PAGES = 64;
 
-/** How long a tenant goes without commits before its WAL is folded into its database. */
-const WAL_IDLE_MS = 1000;
+/** How long a tenant goes unused before it gives back its WAL and page caches (see `used`). */
+const IDLE_MS = 1000;
 
 /** Keeps a timer from holding a Node process open (browsers have no such thing). */
 function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
@@ -241,6 +241,7 @@ export class TenantFile {
    */
   park(db: TenantDb): void {
     if (db.lessee === undefined || !this.leased.has(db)) return;
+    this.used();
     db.resting = true;
     if (this.parked.has(db)) return; // parked earlier in this turn and used again since
     this.parked.add(db);
@@ -326,6 +327,7 @@ export class TenantFile {
    */
   giveBack(db: TenantDb, user: object, done = false): void {
     if (db.lessee !== user || !this.leased.delete(db)) return;
+    this.used();
     db.lessee = undefined;
     db.resting = false;
     this.parked.delete(db);
@@ -365,32 +367,54 @@ export class TenantFile {
 
   /**
    * A write ended on one of the file's connections (`Connection` tells it), which may have added
-   * frames to the file's WAL: once the tenant has gone `WAL_IDLE_MS` without another, they are
-   * folded into the database and the WAL truncated. SQLite only checkpoints
-   * at 1,000 frames and never shrinks the WAL file, so each open tenant that had written held
-   * up to ~4 MB of WAL in sql.js's memory, whatever its size (a 48 KB tenant held 4.4 MB);
-   * checkpointing more often while it is busy slowed its commits by half.
+   * frames to the file's WAL: they are folded into the database and the WAL truncated once the
+   * tenant is idle (see `used`). SQLite only checkpoints at 1,000 frames (128 here, see
+   * sqljs-open.ts) and never shrinks the WAL file, so each open tenant that had written held up
+   * to ~4 MB of WAL in sql.js's memory, whatever its size (a 48 KB tenant held 4.4 MB);
+   * checkpointing much more often while it is busy slowed its commits by half.
    */
   writeEnded(): void {
-    this.lastCommitAt = performance.now();
-    if (this.walTimer !== undefined || this.closedFlag) return;
-    this.walTimer = setTimeout(() => this.trimWal(), WAL_IDLE_MS);
-    unrefTimer(this.walTimer);
+    this.walDirty = true;
+    this.used();
   }
 
-  private lastCommitAt = 0;
-  private walTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The WAL may hold frames since the last time it was emptied. */
+  private walDirty = false;
+  /** Statements and writes seen (see `used`), and their count when the idle timer was set. */
+  private uses = 0;
+  private usesSeen = 0;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
-  private trimWal(): void {
-    this.walTimer = undefined;
+  /**
+   * The file was used (a statement ended, a connection came back, a write ended). Once a whole
+   * `IDLE_MS` passes without a use, the tenant gives back what only speeds up use: its WAL is
+   * emptied into the database, and the page caches of its idle connections are released (sql.js
+   * holds the file in memory already; each cache held another copy of up to 2 MB of it). A use
+   * only counts: one timer a second per busy file, no clock read per statement.
+   */
+  private used(): void {
+    this.uses++;
+    if (this.idleTimer === undefined && !this.closedFlag) this.armIdle();
+  }
+
+  private armIdle(): void {
+    this.usesSeen = this.uses;
+    this.idleTimer = setTimeout(() => this.onIdle(), IDLE_MS);
+    unrefTimer(this.idleTimer);
+  }
+
+  private onIdle(): void {
+    this.idleTimer = undefined;
     if (this.closedFlag) return;
-    const idle = performance.now() - this.lastCommitAt;
-    // Busy since, or a writer in its transaction, or another connection reading an older
-    // snapshot: later.
-    if (idle < WAL_IDLE_MS || this.gate.busy || !this.owner.tryCheckpoint()) {
-      this.walTimer = setTimeout(() => this.trimWal(), Math.max(WAL_IDLE_MS - idle, 10));
-      unrefTimer(this.walTimer);
+    if (this.uses !== this.usesSeen) {
+      this.armIdle(); // used since: idle for a whole period first
+      return;
     }
+    // A writer in its transaction, or another connection reading an older snapshot: later.
+    if (this.walDirty && !this.gate.busy && this.owner.tryCheckpoint()) this.walDirty = false;
+    for (const { db } of this.idle) db.releaseMemory();
+    this.owner.releaseMemory();
+    if (this.walDirty) this.armIdle();
   }
 
   /**
@@ -430,7 +454,7 @@ export class TenantFile {
     if (this.closedFlag) return;
     this.closedFlag = true;
     clearTimeout(this.parkTimer);
-    clearTimeout(this.walTimer);
+    clearTimeout(this.idleTimer);
     const { idle, spares } = shared(this.sql);
     this.detachPendingTypes();
     for (const db of this.parked) idle.delete(db);

@@ -269,7 +269,8 @@ describe("several connections on one sql.js file", () => {
     expect(walFrames(w)).toBeGreaterThan(100); // SQLite alone checkpoints at 128 frames (see sqljs-open.ts)
     run(r, "COMMIT");
     file.giveBack(r, reader, true);
-    await new Promise((resolve) => setTimeout(resolve, 1300));
+    // Idle for a whole second (the timer that sees the use above waits one more).
+    await new Promise((resolve) => setTimeout(resolve, 2300));
     expect(walFrames(w)).toBe(0);
     expect(count(w)).toBe(101);
     file.giveBack(w, writer, true);
@@ -279,7 +280,7 @@ describe("several connections on one sql.js file", () => {
     file.writeEnded();
     file.close();
     await new Promise((resolve) => setTimeout(resolve, 1300));
-  }, 10_000);
+  }, 15_000);
 
   it("leaves a closed connection's pending declared types to the file's owner, right across DML, DDL and the file's close", () => {
     const file = TenantFile.open(sql, "types", undefined);
