@@ -196,8 +196,12 @@ export class TenantDb {
    * every open tenant that had been exported.
    */
   keepFewPages(): void {
+    if (this.fewPages) return; // (a spare file's owner keeps it for the next tenant)
     this.raw.exec(`PRAGMA cache_size=${OWNER_CACHE_PAGES}`);
+    this.fewPages = true;
   }
+
+  private fewPages = false;
 
   /** Frees the pages the connection's cache holds and no statement uses (`PRAGMA shrink_memory`). */
   releaseMemory(): void {
