@@ -323,7 +323,8 @@ export class FsStorage implements Storage {
       // into the file, in place, from the image at hand.
       if (logFull || (logged.size + changed.length) * pageSize > this.#checkpointBytes) {
         try {
-          await checkpointPages(path, pageSize, pages, [...logged.keys(), ...changed], (p) =>
+          const dirty = new Set([...logged.keys(), ...changed]); // each page written once
+          await checkpointPages(path, pageSize, pages, dirty, (p) =>
             bytes.subarray(p * pageSize, (p + 1) * pageSize),
           );
           next.tail = emptyTail();

@@ -20,6 +20,7 @@ import {
   ftruncate as fsFtruncate,
   open as fsOpen,
   read as fsRead,
+  writev as fsWritev,
 } from "node:fs";
 import { crc32 } from "node:zlib";
 import { closeFd, DSYNC, fsCall, isCode, writeFully } from "./atomic-file.js";
@@ -126,40 +127,8 @@ export function recordParts(
   return { parts, length: header.length + changed.length * pageSize, crc };
 }
 
-/**
- * The record that turns image `before` into `after` (both SQLite images, see
- * {@link imagePageSize}): the pages of `after` that differ from `before`'s, or all of them when
- * the page size changed. `undefined` when nothing changed.
- */
-export function encodeRecord(
-  before: Uint8Array,
-  after: Uint8Array,
-  tail: LogTail,
-): Uint8Array | undefined {
-  const pageSize = imagePageSize(after);
-  const pages = after.length / pageSize;
-  let changed: number[];
-  if (imagePageSize(before) !== pageSize) changed = Array.from({ length: pages }, (_, p) => p);
-  else {
-    changed = changedPages(before, after, pageSize);
-    if (changed.length === 0 && pages === before.length / pageSize) return undefined;
-  }
-  const { parts, length } = recordParts(after, pageSize, changed, tail);
-  const record = new Uint8Array(length);
-  let at = 0;
-  for (const part of parts) {
-    record.set(part, at);
-    at += part.length;
-  }
-  return record;
-}
-
-/** The tail after appending `record` (made by {@link encodeRecord} for `tail`). */
-export function advance(tail: LogTail, record: Uint8Array | RecordParts): LogTail {
-  if (record instanceof Uint8Array) {
-    const crc = new DataView(record.buffer, record.byteOffset).getUint32(28, true);
-    return { bytes: tail.bytes + record.length, generation: tail.generation, crc };
-  }
+/** The tail after appending `record` (made by {@link recordParts} for `tail`). */
+export function advance(tail: LogTail, record: RecordParts): LogTail {
   return { bytes: tail.bytes + record.length, generation: tail.generation, crc: record.crc };
 }
 
@@ -278,25 +247,31 @@ export async function openLog(logPath: string): Promise<{ fd: number; created: b
  * Writes `record` at offset `at` of an open log, durably. On failure the log is cut back to `at`
  * where possible, so that no part of the record stays.
  */
-export async function writeRecord(
-  fd: number,
-  record: Uint8Array | RecordParts,
-  at: number,
-): Promise<void> {
+export async function writeRecord(fd: number, record: RecordParts, at: number): Promise<void> {
   try {
-    if (record instanceof Uint8Array) await writeFully(fd, record, at);
-    else {
-      let offset = at;
-      for (const part of record.parts) {
-        await writeFully(fd, part, offset);
-        offset += part.length;
-      }
+    // One write of all the parts: on a descriptor opened O_DSYNC each write is a sync of its own.
+    let parts = [...record.parts];
+    for (let offset = at; parts.length > 0; ) {
+      const done = await fsCall<number>((cb) => fsWritev(fd, parts, offset, cb));
+      if (done === 0) throw new Error("the log took no bytes");
+      offset += done;
+      parts = remainingParts(parts, done);
     }
     if (DSYNC === 0) await fsCall((cb) => fsFdatasync(fd, cb));
   } catch (e) {
     await fsCall((cb) => fsFtruncate(fd, at, cb)).catch(() => undefined);
     throw e;
   }
+}
+
+/** What is left of `parts` once their first `done` bytes were written. */
+function remainingParts(parts: Uint8Array[], done: number): Uint8Array[] {
+  let i = 0;
+  let left = done;
+  while (i < parts.length && parts[i]!.length <= left) left -= parts[i++]!.length;
+  const rest = parts.slice(i);
+  if (left > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(left);
+  return rest;
 }
 
 /**

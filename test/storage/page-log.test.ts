@@ -10,7 +10,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
-import { encodeRecord, imagePageSize, replay } from "../../src/node/page-log.js";
+import {
+  changedPages,
+  imagePageSize,
+  type LogTail,
+  recordParts,
+  replay,
+} from "../../src/node/page-log.js";
 import { useTempDirs } from "../helpers.js";
 
 const base = useTempDirs("tenantlite-page-log-", { scope: "file" })();
@@ -33,6 +39,25 @@ function withPage(img: Uint8Array, p: number, value: number, pageSize = PAGE): U
   return next;
 }
 const sizeOf = (path: string): number => (existsSync(path) ? statSync(path).size : -1);
+/**
+ * The record, as the bytes appended, that turns image `before` into `after`: the pages that
+ * differ, or every page of `after` when the page size changed.
+ */
+function encode(before: Uint8Array, after: Uint8Array, tail: LogTail): Uint8Array {
+  const pageSize = imagePageSize(after);
+  const changed =
+    imagePageSize(before) === pageSize
+      ? changedPages(before, after, pageSize)
+      : Array.from({ length: after.length / pageSize }, (_, p) => p);
+  const { parts, length } = recordParts(after, pageSize, changed, tail);
+  const record = new Uint8Array(length);
+  let at = 0;
+  for (const part of parts) {
+    record.set(part, at);
+    at += part.length;
+  }
+  return record;
+}
 
 describe("page log format", () => {
   it("knows SQLite images by their header, page size and length", () => {
@@ -49,17 +74,18 @@ describe("page log format", () => {
     const a = image(8, 1);
     const b = withPage(withPage(a, 2, 9), 6, 9);
     const tail = { bytes: 0, generation: 7, crc: 7 };
-    const record = encodeRecord(a, b, tail)!;
+    expect(changedPages(a, b, PAGE)).toEqual([2, 6]);
+    const record = encode(a, b, tail);
     expect(record.length).toBe(32 + 2 * (4 + PAGE));
-    expect(encodeRecord(a, a.slice(), tail)).toBeUndefined();
+    expect(changedPages(a, a.slice(), PAGE)).toEqual([]);
     expect(replay(a.slice(), record).image).toEqual(b);
     // Growing, shrinking, and a new page size (every page).
     const grown = image(10, 1);
-    expect(replay(a.slice(), encodeRecord(a, grown, tail)!).image).toEqual(grown);
+    expect(replay(a.slice(), encode(a, grown, tail)).image).toEqual(grown);
     const shrunk = image(3, 1);
-    expect(replay(a.slice(), encodeRecord(a, shrunk, tail)!).image).toEqual(shrunk);
+    expect(replay(a.slice(), encode(a, shrunk, tail)).image).toEqual(shrunk);
     const bigger = image(2, 5, 4096);
-    const whole = encodeRecord(a, bigger, tail)!;
+    const whole = encode(a, bigger, tail);
     expect(whole.length).toBe(32 + 2 * (4 + 4096));
     expect(replay(a.slice(), whole).image).toEqual(bigger);
   });
@@ -69,13 +95,13 @@ describe("page log format", () => {
     const b = withPage(a, 1, 2);
     const c = withPage(b, 2, 3);
     const t0 = { bytes: 0, generation: 11, crc: 11 };
-    const r1 = encodeRecord(a, b, t0)!;
+    const r1 = encode(a, b, t0);
     const t1 = {
       bytes: r1.length,
       generation: 11,
       crc: new DataView(r1.buffer).getUint32(28, true),
     };
-    const r2 = encodeRecord(b, c, t1)!;
+    const r2 = encode(b, c, t1);
     const log = new Uint8Array([...r1, ...r2]);
     expect(replay(a.slice(), log).image).toEqual(c);
     expect(replay(a.slice(), log.subarray(0, log.length - 1)).image).toEqual(b);
@@ -85,7 +111,7 @@ describe("page log format", () => {
     expect(out.image).toEqual(b);
     expect(out.tail.bytes).toBe(r1.length);
     // The same change recorded in another generation does not chain onto r1.
-    const other = encodeRecord(b, c, { bytes: r1.length, generation: 12, crc: t1.crc })!;
+    const other = encode(b, c, { bytes: r1.length, generation: 12, crc: t1.crc });
     expect(replay(a.slice(), new Uint8Array([...r1, ...other])).image).toEqual(b);
     // None of these is damage: each ends the log where a crash could have.
     expect(out.damaged).toBe(false);
@@ -97,9 +123,9 @@ describe("page log format", () => {
     const a = image(4, 1);
     const b = withPage(a, 1, 2);
     const c = withPage(b, 2, 3);
-    const r1 = encodeRecord(a, b, { bytes: 0, generation: 5, crc: 5 })!;
+    const r1 = encode(a, b, { bytes: 0, generation: 5, crc: 5 });
     const crc1 = new DataView(r1.buffer).getUint32(28, true);
-    const r2 = encodeRecord(b, c, { bytes: r1.length, generation: 5, crc: crc1 })!;
+    const r2 = encode(b, c, { bytes: r1.length, generation: 5, crc: crc1 });
     const log = new Uint8Array([...r1, ...r2]);
     const rotted = log.slice();
     rotted[40] = (rotted[40] ?? 0) ^ 1; // inside r1's body, after r2 was appended
@@ -107,7 +133,7 @@ describe("page log format", () => {
     expect(out.damaged).toBe(true);
     expect(out.records).toBe(0);
     // A record of the log's generation that does not chain onto the bad one is no proof.
-    const stray = encodeRecord(b, c, { bytes: r1.length, generation: 5, crc: (crc1 ^ 1) >>> 0 })!;
+    const stray = encode(b, c, { bytes: r1.length, generation: 5, crc: (crc1 ^ 1) >>> 0 });
     const torn = new Uint8Array([...r1, ...stray]);
     torn[40] = (torn[40] ?? 0) ^ 1;
     expect(replay(a.slice(), torn).damaged).toBe(false);
