@@ -157,6 +157,32 @@ describe("createPlatform with tenant threads", () => {
     conn.close();
   }, 30_000);
 
+  it("a connection closed while its BEGIN runs gives the write lock back before another writer's next statement", async () => {
+    // A close outside a transaction waits for the next message to its thread (or 10 ms), so
+    // that an HTTP request's stream close does not wake the thread on its own. Closed while its
+    // BEGIN IMMEDIATE is on the thread, the platform still thinks it is outside a transaction:
+    // its close must reach the thread before anything else that could meet the lock it took.
+    const { platform } = await open(tempDir());
+    await platform.createDatabase("lock");
+    const writer = platform.connect("lock");
+    await writer.execute("CREATE TABLE t (x)", undefined);
+    for (let round = 0; round < 24; round++) {
+      const a = platform.connect("lock");
+      await a.execute("SELECT 1", undefined); // seated on the tenant's thread
+      const begun = a.execute("BEGIN IMMEDIATE", undefined).catch((e: unknown) => e);
+      // Closed at different points: before the BEGIN is sent, while it runs, after its answer.
+      for (let k = 0; k < round % 8; k++) await new Promise((r) => setImmediate(r));
+      a.close();
+      await begun;
+      // Straight away, with nothing else in between (no timer), and after the delay.
+      if (round % 3 === 1) await new Promise((r) => setTimeout(r, 30));
+      await writer.execute("INSERT INTO t VALUES (?)", [round]);
+    }
+    const rs = await writer.execute("SELECT count(*) AS n FROM t", undefined);
+    expect(rs.rows[0]!.n).toBe(24);
+    writer.close();
+  }, 20_000);
+
   it("a script that never closes its platform still exits: idle threads keep no process alive", async () => {
     const dir = tempDir();
     const script = join(dir, "no-close.ts");

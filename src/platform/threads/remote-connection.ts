@@ -104,7 +104,7 @@ export class RemoteConnection implements SqlConnection {
     this.seat = undefined;
     if (seat === undefined) return;
     // A statement of this connection that holds its thread now is stopped (tenant-threads.ts).
-    this.threads.unregister(seat.thread, seat.epoch, seat.id);
+    this.threads.unregister(seat.thread, seat.epoch, seat.id, this.inTx);
   }
 
   private request(op: ConnectionOp): Promise<unknown> {
@@ -150,7 +150,7 @@ export class RemoteConnection implements SqlConnection {
     const seat = this.seat;
     if (seat !== undefined && seat.thread === thread && seat.epoch === thread.epoch) return seat;
     if (seat !== undefined) {
-      this.threads.unregister(seat.thread, seat.epoch, seat.id);
+      this.threads.unregister(seat.thread, seat.epoch, seat.id, this.inTx);
       this.seat = undefined;
       if (this.stateful || this.inTx) {
         this.stateful = false;
