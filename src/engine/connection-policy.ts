@@ -14,12 +14,13 @@ export interface OpenTenant {
   /** The tenant's file (the same object for as long as the tenant stays open). */
   readonly file: TenantFile;
   /**
-   * After a write ended (committed or rolled back): saves the tenant when its committed state
-   * changed (`undefined` when there is nothing to wait for). Resolves when durable (strict) or
-   * scheduled (relaxed); rejects when the save failed (the tenant is then back at its last
-   * durable state).
+   * After a write of connection `by` ended (committed or rolled back): saves the tenant when its
+   * committed state changed (`undefined` when there is nothing to wait for). Resolves when
+   * durable (strict) or scheduled (relaxed); rejects when the save failed (the tenant is then
+   * back at its last durable state). A tenant thread answers `undefined` for a save whose
+   * outcome the platform waits for before it answers the request (threads/tenant-host.ts).
    */
-  committed(): Promise<void> | undefined;
+  committed(by: object): Promise<void> | undefined;
   /** Ends the use that `TenantSource.open()` began (an open tenant in use is never evicted). */
   release(): void;
 }

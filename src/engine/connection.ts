@@ -212,7 +212,7 @@ export class Connection implements SqlConnection {
     t.file.endReads(db);
     t.file.writeEnded();
     t.file.gate.leave(this);
-    return t.committed();
+    return t.committed(this);
   }
 
   /**

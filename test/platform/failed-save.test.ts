@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/index.js";
+import { tenantThreads } from "../../src/node/tenant-threads.js";
 import type { SaveOptions, Storage } from "../../src/storage/storage.js";
 import { caught, useTempDirs } from "../helpers.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
@@ -38,10 +39,13 @@ afterEach(async () => {
   dir = undefined;
 });
 
-async function open(): Promise<{ platform: Platform; storage: FailingStorage }> {
+async function open(threads = false): Promise<{ platform: Platform; storage: FailingStorage }> {
   dir ??= tempDir();
   storage = new FailingStorage(await FsStorage.open(dir));
-  platform = await createPlatform({ storage });
+  platform = await createPlatform({
+    storage,
+    ...(threads ? { tenantThreads: tenantThreads({ threads: 1 }) } : {}),
+  });
   return { platform, storage };
 }
 
@@ -114,5 +118,32 @@ describe("a write whose save failed", () => {
     expect((await conn.execute("SELECT count(*) AS n FROM mine", undefined)).rows[0]!.n).toBe(1);
     expect((await conn.execute("SELECT count(*) AS n FROM t", undefined)).rows[0]!.n).toBe(0);
     conn.close();
+  });
+  it("on a tenant thread: the request fails with the save's error, and nothing of it is kept", async () => {
+    // There the platform saves a request's commit and answers the request itself once the save
+    // is done; the thread drops the tenant when it hears of the failure.
+    const { platform: p, storage: s } = await open(true);
+    await p.createDatabase("acme");
+    const db = p.client("acme");
+    await db.execute("CREATE TABLE t (x TEXT)");
+    await db.execute("INSERT INTO t VALUES ('kept')");
+    s.failing = true;
+    for (const sql of ["INSERT INTO t VALUES ('lost')", "UPDATE t SET x = 'changed'"]) {
+      const e = await caught(db.execute(sql));
+      expect(e).toBeTenantliteError("STORAGE_WRITE_FAILED", /database "acme"/);
+      expect(e.message).not.toMatch(/tenants\/|\.db|ENOSPC/);
+    }
+    const batch = await caught(
+      db.batch(["INSERT INTO t VALUES ('b1')", "INSERT INTO t VALUES ('b2')"], "write"),
+    );
+    expect(batch).toBeTenantliteError("STORAGE_WRITE_FAILED");
+    s.failing = false;
+    expect((await db.execute("SELECT x FROM t ORDER BY x")).rows.map((r) => r.x)).toEqual(["kept"]);
+    await db.execute("INSERT INTO t VALUES ('retried')");
+    await p.close();
+    await s.close();
+    const again = await open(true);
+    const rows = await again.platform.client("acme").execute("SELECT x FROM t ORDER BY x");
+    expect(rows.rows.map((r) => r.x)).toEqual(["kept", "retried"]);
   });
 });

@@ -71,6 +71,11 @@ export type FromThread =
       readonly inTransaction: boolean;
       /** The connection holds state a new one would not have (transaction, TEMP, attachments). */
       readonly stateful: boolean;
+      /**
+       * Calls (`save`, `reported`) of the commits this request made, posted before this answer:
+       * the platform answers the request once they are done, with the first one's error if any.
+       */
+      readonly saves?: readonly number[];
     }
   | { readonly t: "released"; readonly id: number }
   /** A connection's state changed between requests (its idle transaction timed out). */
@@ -86,8 +91,16 @@ export type FromThread =
 export type Call =
   /** The tenant's image, to open it here (the platform places the tenant on this thread). */
   | { readonly kind: "load"; readonly conn: number; readonly tenant: string }
-  /** A commit's image, to save. */
-  | { readonly kind: "save"; readonly tenant: string; readonly bytes: Uint8Array }
+  /**
+   * A commit's image, to save. `reported`: a request's commit, whose answer names this call in
+   * its `saves`; the platform keeps the save's outcome for it.
+   */
+  | {
+      readonly kind: "save";
+      readonly tenant: string;
+      readonly bytes: Uint8Array;
+      readonly reported?: boolean;
+    }
   /** Whether the connection may attach the target; answers the target, placed on this thread. */
   | {
       readonly kind: "attach";

@@ -78,8 +78,8 @@ class HostedTenant implements OpenTenant {
   get name(): string {
     return this.ref.name;
   }
-  committed(): Promise<void> | undefined {
-    return this.host.save(this);
+  committed(by: object): Promise<void> | undefined {
+    return this.host.save(this, by);
   }
   release(): void {
     this.pins--;
@@ -94,6 +94,13 @@ interface HostedConnection {
   schema: boolean;
   /** The request it runs now (shared with the platform while its statement runs). */
   request: number;
+  /** Whether that request runs now (between its message and its answer). */
+  running: boolean;
+  /**
+   * Saves of commits this request made, as ids of their calls: the platform answers the request
+   * once they are durable (see `TenantHost.save`).
+   */
+  saves: number[];
 }
 
 /** The tenants and connections of one thread. */
@@ -106,6 +113,8 @@ export class TenantHost {
    */
   private readonly revoked = new Set<string>();
   private readonly conns = new Map<number, HostedConnection>();
+  /** The hosted connection of each engine connection (whose commits `save` is told of). */
+  private readonly hosted = new WeakMap<object, HostedConnection>();
   /** The sum of the open tenants' `bytes`. */
   private openBytes = 0;
   private readonly calls = new Map<
@@ -190,6 +199,7 @@ export class TenantHost {
     hc.guard = m.guard;
     hc.schema = m.schema;
     hc.request = m.id;
+    hc.running = true;
     let value: unknown;
     let error: ReturnType<typeof encodeError> | undefined;
     try {
@@ -200,10 +210,14 @@ export class TenantHost {
       }
       error = encodeError(e);
     }
+    hc.running = false;
+    const saves = hc.saves;
+    hc.saves = [];
     this.port.post({
       t: "done",
       id: m.id,
       ...(error === undefined ? { value } : { error }),
+      ...(saves.length === 0 ? {} : { saves }),
       inTransaction: hc.conn.inTransaction,
       stateful: hc.conn.hasPrivateState,
     });
@@ -231,6 +245,8 @@ export class TenantHost {
       guard: undefined,
       schema: false,
       request: 0,
+      running: false,
+      saves: [],
     };
     const own = {
       spec: undefined as GuardSpec | undefined,
@@ -278,6 +294,7 @@ export class TenantHost {
             : undefined,
       },
     );
+    this.hosted.set(hc.conn, hc);
     return hc;
   }
 
@@ -336,10 +353,21 @@ export class TenantHost {
    * at once, the result waiting for the save, or within `saveAfterMs`. A failed save drops the
    * tenant here (the next use opens the stored image).
    */
-  save(t: HostedTenant): Promise<void> | undefined {
+  save(t: HostedTenant, by?: object): Promise<void> | undefined {
     if (!t.file.takeChanged()) return undefined;
     const after = this.options.saveAfterMs;
-    if (after === undefined) return this.send(t);
+    if (after === undefined) {
+      const hc = by === undefined ? undefined : this.hosted.get(by);
+      if (hc === undefined || !hc.running) return this.send(t);
+      // The platform does the save itself: it answers the request once the save is done (or
+      // with its error), so the request's answer goes with the save, not after the save's
+      // answer came back here (one wake of each thread fewer per write). The save's answer
+      // still comes here, where a failed one drops the tenant.
+      const [id, saved] = this.sendSave(t, true);
+      hc.saves.push(id);
+      saved.catch(() => undefined);
+      return undefined;
+    }
     if (!t.unsaved) {
       t.unsaved = true;
       setTimeout(() => void this.flush(t).catch(() => undefined), after);
@@ -359,13 +387,19 @@ export class TenantHost {
   }
 
   private send(t: HostedTenant): Promise<void> {
+    return this.sendSave(t, false)[1];
+  }
+
+  /** Sends the tenant's image to be saved: the call's id, and its outcome. */
+  private sendSave(t: HostedTenant, reported: boolean): [number, Promise<void>] {
     const bytes = t.file.export();
     this.resized(t, bytes.length);
     const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    return this.call(
-      { kind: "save", tenant: t.ref.id, bytes },
+    const [id, answered] = this.callWithId(
+      { kind: "save", tenant: t.ref.id, bytes, ...(reported ? { reported } : {}) },
       whole ? [bytes.buffer as ArrayBuffer] : [],
-    ).then(
+    );
+    const saved = answered.then(
       () => undefined,
       (e: unknown) => {
         // Back to the last saved state: the next use opens the stored image.
@@ -373,6 +407,7 @@ export class TenantHost {
         throw e;
       },
     );
+    return [id, saved];
   }
 
   /** Gives a tenant back to the platform: closed here once no transaction holds it. */
@@ -429,11 +464,16 @@ export class TenantHost {
   }
 
   private call(call: Call, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    return this.callWithId(call, transfer)[1];
+  }
+
+  private callWithId(call: Call, transfer: ArrayBuffer[] = []): [number, Promise<unknown>] {
     const id = ++this.nextCall;
-    return new Promise((resolve, reject) => {
+    const answered = new Promise((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
-      this.port.post({ t: "call", id, call }, transfer);
     });
+    this.port.post({ t: "call", id, call }, transfer);
+    return [id, answered];
   }
 }
 

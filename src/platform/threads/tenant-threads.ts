@@ -137,13 +137,19 @@ export class Thread {
   /** The heartbeat last seen, and when (`performance.now()`). */
   beat = 0;
   beatSeenAt = 0;
+  /** Saves of requests' commits (`reported`), by call id, until the request's answer takes them. */
+  saves = new Map<number, Promise<unknown>>();
   /** Connections closed here whose close has not been posted yet (see `unregister`). */
-  closing: number[] = [];
-  closeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Messages that wait for the next message to this thread, or `LAZY_MS` (see `postLazily`):
+   * connections' closes and the answers to saves the platform already reported.
+   */
+  lazy: ToThread[] = [];
+  lazyTimer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** How long a connection's close may wait for another message to the same thread. */
-const CLOSE_DELAY_MS = 10;
+/** How long a message posted lazily may wait for another message to the same thread. */
+const LAZY_MS = 10;
 
 /** Where a tenant lives. */
 interface Place {
@@ -332,9 +338,10 @@ export class TenantThreads implements TenantThreadsRuntime {
     if (thread.handle !== undefined) return thread.ready;
     thread.epoch++;
     thread.nextId = 0;
-    clearTimeout(thread.closeTimer);
-    thread.closeTimer = undefined;
-    thread.closing = [];
+    thread.saves.clear();
+    clearTimeout(thread.lazyTimer);
+    thread.lazyTimer = undefined;
+    thread.lazy = [];
     Atomics.store(thread.shared, SHARED_SLOTS.received, 0);
     Atomics.store(thread.shared, SHARED_SLOTS.running, 0);
     let ready!: () => void;
@@ -377,12 +384,32 @@ export class TenantThreads implements TenantThreadsRuntime {
         if (pending === undefined) return;
         thread.inFlight.delete(m.id);
         this.waiting(thread);
-        if (m.error !== undefined) {
-          pending.conn.noteState(m.inTransaction, m.stateful);
-          pending.reject(decodeError(m.error));
-        } else {
-          pending.resolve({ value: m.value, inTransaction: m.inTransaction, stateful: m.stateful });
+        const settle = () => {
+          if (m.error !== undefined) {
+            pending.conn.noteState(m.inTransaction, m.stateful);
+            pending.reject(decodeError(m.error));
+          } else {
+            pending.resolve({
+              value: m.value,
+              inTransaction: m.inTransaction,
+              stateful: m.stateful,
+            });
+          }
+        };
+        if (m.saves === undefined) {
+          settle();
+          return;
         }
+        // The request committed: answered once its saves are durable, as on the caller's thread.
+        const saves = m.saves.map((id) => {
+          const saved = thread.saves.get(id);
+          thread.saves.delete(id);
+          return saved ?? Promise.reject(lostSave());
+        });
+        Promise.all(saves).then(settle, (e: unknown) => {
+          pending.conn.noteState(m.inTransaction, m.stateful);
+          pending.reject(decodeError(encodeError(e)));
+        });
         return;
       }
       case "released": {
@@ -407,8 +434,21 @@ export class TenantThreads implements TenantThreadsRuntime {
     const post = (m: { value?: unknown; error?: WireError }) => {
       if (thread.epoch === epoch) this.post(thread, { t: "answer", id, ...m });
     };
-    this.handle(thread, call).then(
-      (value) => post({ value }),
+    const done = this.handle(thread, call);
+    const reported = call.kind === "save" && call.reported === true;
+    if (reported) {
+      const kept = done.then(() => undefined);
+      kept.catch(() => undefined);
+      thread.saves.set(id, kept);
+    }
+    done.then(
+      (value) => {
+        // A reported save's success: the platform answered the request; nothing on the thread
+        // waits for this. A failure goes at once (the thread drops the tenant).
+        if (reported) {
+          if (thread.epoch === epoch) this.postLazily(thread, { t: "answer", id, value });
+        } else post({ value });
+      },
       (e: unknown) => {
         if (!(e instanceof TenantliteError) && !(e instanceof RangeError)) {
           console.error("tenantlite: a call of a tenant thread failed:", e);
@@ -485,43 +525,49 @@ export class TenantThreads implements TenantThreadsRuntime {
   }
 
   /**
-   * Forgets a connection on `thread` (and closes it there when the thread still runs it).
-   *
-   * A connection outside a transaction is closed on its thread with the next message posted to
-   * that thread, or after `CLOSE_DELAY_MS`: an HTTP request's stream closes right after its
-   * answer, and a close posted on its own woke the thread a second time per request (~60 µs of
-   * CPU on 2 cores). Nothing can tell the difference: every request that could see the
-   * connection's tenant (a statement on it, an attach of it, its release) is a message to the
-   * same thread, which the waiting closes precede. A transaction's close is posted at once: it
-   * ends the transaction, and the thread's own timers must not see it open meanwhile.
+   * Forgets a connection on `thread` (and closes it there when the thread still runs it). A
+   * transaction's close is posted at once: it ends the transaction, and the thread's own timers
+   * must not see it open meanwhile. Any other close goes lazily (see `postLazily`): an HTTP
+   * request's stream closes right after its answer, and posted on its own, its close woke the
+   * thread a second time per request.
    */
   unregister(thread: Thread, epoch: number, id: number, inTransaction = true): void {
     this.conns.get(thread)!.delete(id);
     if (thread.epoch !== epoch || thread.handle === undefined) return;
-    if (inTransaction) {
-      this.post(thread, { t: "close", conn: id });
-      return;
-    }
-    thread.closing.push(id);
-    thread.closeTimer ??= setTimeout(() => {
-      thread.closeTimer = undefined;
-      if (thread.epoch === epoch) this.postCloses(thread);
-    }, CLOSE_DELAY_MS);
-    (thread.closeTimer as { unref?: () => void }).unref?.();
+    if (inTransaction) this.post(thread, { t: "close", conn: id });
+    else this.postLazily(thread, { t: "close", conn: id });
   }
 
-  /** Posts `message` to `thread`, after the closes that wait for it (see `unregister`). */
+  /**
+   * Posts `message` with the next message to `thread`, or after `LAZY_MS`, not in a
+   * `postMessage` of its own (a wake of the thread costs ~60 µs of CPU on 2 cores). For messages
+   * nothing waits for, whose effect nobody could tell apart from the message arriving later:
+   * every request that could meet it (a statement on the tenant, an attach of it, its release)
+   * is a message to the same thread, which the lazy ones precede.
+   */
+  private postLazily(thread: Thread, message: ToThread): void {
+    thread.lazy.push(message);
+    if (thread.lazyTimer !== undefined) return;
+    const epoch = thread.epoch;
+    thread.lazyTimer = setTimeout(() => {
+      thread.lazyTimer = undefined;
+      if (thread.epoch === epoch) this.postLazy(thread);
+    }, LAZY_MS);
+    (thread.lazyTimer as { unref?: () => void }).unref?.();
+  }
+
+  /** Posts `message` to `thread`, after the lazy messages that wait (see `postLazily`). */
   private post(thread: Thread, message: ToThread, transfer?: ArrayBuffer[]): void {
-    if (thread.closing.length > 0) this.postCloses(thread);
+    if (thread.lazy.length > 0) this.postLazy(thread);
     thread.handle?.post(message, transfer);
   }
 
-  private postCloses(thread: Thread): void {
-    clearTimeout(thread.closeTimer);
-    thread.closeTimer = undefined;
-    const ids = thread.closing;
-    thread.closing = [];
-    for (const conn of ids) thread.handle?.post({ t: "close", conn });
+  private postLazy(thread: Thread): void {
+    clearTimeout(thread.lazyTimer);
+    thread.lazyTimer = undefined;
+    const waiting = thread.lazy;
+    thread.lazy = [];
+    for (const m of waiting) thread.handle?.post(m);
   }
 
   /** Checks an encrypted tenant's key once per connection (a thread's load checks it otherwise). */
@@ -663,8 +709,8 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const t of this.threads) {
       const pending = [...t.inFlight.values()];
       t.inFlight.clear();
-      clearTimeout(t.closeTimer);
-      t.closing = [];
+      clearTimeout(t.lazyTimer);
+      t.lazy = [];
       t.handle?.terminate();
       t.handle = undefined;
       for (const p of pending) p.reject(closing);
@@ -692,5 +738,13 @@ export function queryTimeout(ms: number): TenantliteError {
   return new TenantliteError(
     "QUERY_TIMEOUT",
     `The statement ran longer than the query time limit (${ms} ms) and was stopped; its transaction was rolled back. Make it cheaper (an index, a LIMIT), or raise the limit (--max-query-ms, maxQueryMs)`,
+  );
+}
+
+/** A request's answer named a save the platform never received (a bug, not an outcome). */
+function lostSave(): TenantliteError {
+  return new TenantliteError(
+    "INTERNAL_ERROR",
+    "A commit's save did not reach the platform: whether the request took effect is unknown",
   );
 }
