@@ -18,7 +18,7 @@
  */
 import { writeSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { createPlatform, FsStorage } from "../../src/node/index.js";
+import { createPlatform, FsStorage, tenantThreads } from "../../src/node/index.js";
 
 const TENANTS = Number(process.env.CRASH_TENANTS ?? 20);
 const MAX_EXTRAS = 8;
@@ -38,8 +38,20 @@ function out(line: string): void {
   }
 }
 
-// Warm up: the first createPlatform loads sql.js's WASM (memoized for the process).
-await (await createPlatform()).close();
+// CRASH_THREADS=1: tenants on two tenant threads (the server's default), where a commit's save is
+// done by the platform, which answers the request once it is durable.
+const threads = process.env.CRASH_THREADS === "1";
+
+// Warm up: the first createPlatform loads sql.js's WASM (memoized for the process); with threads,
+// the threads' program is bundled once per process, and they load theirs.
+const warm = await createPlatform(
+  threads ? { tenantThreads: tenantThreads({ threads: 2, maxQueryMs: 0 }) } : {},
+);
+if (threads) {
+  await warm.createDatabase("warm");
+  await warm.client("warm").execute("SELECT 1");
+}
+await warm.close();
 out("boot");
 
 const go = await new Promise<string>((resolve) => {
@@ -69,6 +81,7 @@ const platform = await createPlatform({
   }),
   durability: mode,
   flushIntervalMs: 50,
+  ...(threads ? { tenantThreads: tenantThreads({ threads: 2, maxQueryMs: 0 }) } : {}),
 });
 const extras = (await platform.listDatabases({ limit: 100_000 }))
   .map((d) => d.name)

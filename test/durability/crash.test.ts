@@ -13,6 +13,7 @@ import { BUNDLE_PARENT, buildChild, crashLoop, seed } from "./harness.js";
 const KILLS = Number(process.env.CRASH_KILLS ?? 200);
 const CHECKPOINT_KILLS = Number(process.env.CRASH_CHECKPOINT_KILLS ?? 60);
 const PAGES_KILLS = Number(process.env.CRASH_PAGES_KILLS ?? 60);
+const THREADS_KILLS = Number(process.env.CRASH_THREADS_KILLS ?? 40);
 const TIME_BOUND_MS = Number(process.env.CRASH_TIME_BOUND_MS ?? 420_000);
 const TENANTS = 20;
 
@@ -98,6 +99,14 @@ describe("SIGKILL during strict writes", () => {
         CRASH_PAGE_LOG_HOLD: "0",
         CRASH_PAGE_LOG_CHECKPOINT: "16384",
       }),
+    TIME_BOUND_MS + 30_000,
+  );
+
+  it(
+    `the same with tenants on tenant threads (the server's default), over ${THREADS_KILLS} kills`,
+    // There a commit's save is done by the platform while the thread answers the request; the
+    // platform answers the caller once the save is durable.
+    () => variant("tenant threads", THREADS_KILLS, { CRASH_THREADS: "1" }),
     TIME_BOUND_MS + 30_000,
   );
 });
