@@ -401,10 +401,12 @@ export class TenantThreads implements TenantThreadsRuntime {
           return;
         }
         // The request committed: answered once its saves are durable, as on the caller's thread.
+        // (A save the platform never received cannot happen: the thread posts it before this
+        // answer, on the same port. Were it so, whether the request took effect is unknown.)
         const saves = m.saves.map((id) => {
           const saved = thread.saves.get(id);
           thread.saves.delete(id);
-          return saved ?? Promise.reject(lostSave());
+          return saved ?? Promise.reject(threadReset(pending.message.tenant.name, true));
         });
         Promise.all(saves).then(settle, (e: unknown) => {
           pending.conn.noteState(m.inTransaction, m.stateful);
@@ -738,13 +740,5 @@ export function queryTimeout(ms: number): TenantliteError {
   return new TenantliteError(
     "QUERY_TIMEOUT",
     `The statement ran longer than the query time limit (${ms} ms) and was stopped; its transaction was rolled back. Make it cheaper (an index, a LIMIT), or raise the limit (--max-query-ms, maxQueryMs)`,
-  );
-}
-
-/** A request's answer named a save the platform never received (a bug, not an outcome). */
-function lostSave(): TenantliteError {
-  return new TenantliteError(
-    "INTERNAL_ERROR",
-    "A commit's save did not reach the platform: whether the request took effect is unknown",
   );
 }
