@@ -139,7 +139,6 @@ export class Thread {
   beatSeenAt = 0;
   /** Saves of requests' commits (`reported`), by call id, until the request's answer takes them. */
   saves = new Map<number, Promise<unknown>>();
-  /** Connections closed here whose close has not been posted yet (see `unregister`). */
   /**
    * Messages that wait for the next message to this thread, or `LAZY_MS` (see `postLazily`):
    * connections' closes and the answers to saves the platform already reported.
