@@ -22,6 +22,7 @@ import { toSqliteError } from "./sqlite-errors.js";
 import type { TenantDbOptions } from "./sqljs-open.js";
 import type { SqlJsModule } from "./sqljs-types.js";
 import { TenantDb } from "./tenant-db.js";
+import { unrefTimer } from "./timers.js";
 
 /**
  * Idle connections a file keeps for reuse (also how many its users may leave parked between
@@ -53,11 +54,6 @@ const SPARE_KEEPS_PAGES = 64;
 
 /** How long a tenant goes unused before it gives back its WAL and page caches (see `used`). */
 const IDLE_MS = 1000;
-
-/** Keeps a timer from holding a Node process open (browsers have no such thing). */
-function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  (timer as { unref?: () => void }).unref?.();
-}
 
 /** The user of an idle connection whose last user is done with it. */
 const NOBODY = Object.freeze({});

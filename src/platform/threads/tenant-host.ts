@@ -13,6 +13,7 @@ import type {
 } from "../../engine/connection-policy.js";
 import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { TenantFile } from "../../engine/tenant-file.js";
+import { unrefTimer } from "../../engine/timers.js";
 import type { ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import { type GuardSpec, guardOf } from "../access-guard.js";
@@ -143,7 +144,7 @@ export class TenantHost {
     Atomics.add(this.shared, SHARED_SLOTS.beat, 1);
     if (this.runs++ > 0) return;
     this.beat = setInterval(() => Atomics.add(this.shared, SHARED_SLOTS.beat, 1), BEAT_MS);
-    (this.beat as { unref?: () => void }).unref?.();
+    unrefTimer(this.beat);
   }
 
   private finished(): void {

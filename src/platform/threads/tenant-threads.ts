@@ -16,6 +16,7 @@
  * state on the thread (a transaction, TEMP objects, settings) are told it is gone.
  */
 import type { BatchStatement, SqlConnection } from "../../engine/connection-policy.js";
+import { unrefTimer } from "../../engine/timers.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import type { AccessGuard } from "../access-guard.js";
@@ -383,11 +384,13 @@ export class TenantThreads implements TenantThreadsRuntime {
         if (pending === undefined) return;
         thread.inFlight.delete(m.id);
         this.waiting(thread);
+        const fail = (e: unknown) => {
+          pending.conn.noteState(m.inTransaction, m.stateful);
+          pending.reject(e);
+        };
         const settle = () => {
-          if (m.error !== undefined) {
-            pending.conn.noteState(m.inTransaction, m.stateful);
-            pending.reject(decodeError(m.error));
-          } else {
+          if (m.error !== undefined) fail(decodeError(m.error));
+          else {
             pending.resolve({
               value: m.value,
               inTransaction: m.inTransaction,
@@ -407,10 +410,7 @@ export class TenantThreads implements TenantThreadsRuntime {
           thread.saves.delete(id);
           return saved ?? Promise.reject(threadReset(pending.message.tenant.name, true));
         });
-        Promise.all(saves).then(settle, (e: unknown) => {
-          pending.conn.noteState(m.inTransaction, m.stateful);
-          pending.reject(decodeError(encodeError(e)));
-        });
+        Promise.all(saves).then(settle, (e: unknown) => fail(decodeError(encodeError(e))));
         return;
       }
       case "released": {
@@ -532,7 +532,7 @@ export class TenantThreads implements TenantThreadsRuntime {
    * request's stream closes right after its answer, and posted on its own, its close woke the
    * thread a second time per request.
    */
-  unregister(thread: Thread, epoch: number, id: number, inTransaction = true): void {
+  unregister(thread: Thread, epoch: number, id: number, inTransaction: boolean): void {
     this.conns.get(thread)!.delete(id);
     if (thread.epoch !== epoch || thread.handle === undefined) return;
     if (inTransaction) this.post(thread, { t: "close", conn: id });
@@ -554,7 +554,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       thread.lazyTimer = undefined;
       if (thread.epoch === epoch) this.postLazy(thread);
     }, LAZY_MS);
-    (thread.lazyTimer as { unref?: () => void }).unref?.();
+    unrefTimer(thread.lazyTimer);
   }
 
   /** Posts `message` to `thread`, after the lazy messages that wait (see `postLazily`). */
@@ -627,7 +627,7 @@ export class TenantThreads implements TenantThreadsRuntime {
         this.watchdog = undefined;
       }
     }, this.tickMs);
-    (this.watchdog as { unref?: () => void }).unref?.();
+    unrefTimer(this.watchdog);
   }
 
   /**
