@@ -85,6 +85,21 @@ for (const proto of ["http", "ws"] as const) {
       expect(after).toBe(before);
     });
 
+    // sqld caps a batch's steps nowhere but in the body size: 12,000 statements (the client adds
+    // its BEGIN, COMMIT and ROLLBACK steps) are one batch, committed whole.
+    it("runs a batch of 12,000 statements, as sqld does", async () => {
+      await client.execute(`CREATE TABLE IF NOT EXISTS many_${proto} (i INTEGER)`);
+      const statements = Array.from({ length: 12_000 }, (_, i) => ({
+        sql: `INSERT INTO many_${proto} VALUES (?)`,
+        args: [i],
+      }));
+      const rs = await client.batch(statements, "write");
+      expect(rs).toHaveLength(12_000);
+      const sum = await client.execute(`SELECT count(*) AS n, sum(i) AS s FROM many_${proto}`);
+      expect(sum.rows[0]!.n).toBe(12_000n);
+      expect(sum.rows[0]!.s).toBe(BigInt((12_000 * 11_999) / 2));
+    });
+
     it("migrates and runs scripts", async () => {
       await client.migrate([
         `CREATE TABLE IF NOT EXISTS m_${proto} (x)`,

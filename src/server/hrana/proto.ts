@@ -78,8 +78,6 @@ export interface HranaError {
   code: string;
 }
 
-/** Most steps in one batch (bounds the work one request can ask for). */
-export const MAX_BATCH_STEPS = 10_000;
 /** Deepest condition nesting accepted. */
 const MAX_COND_DEPTH = 100;
 
@@ -170,9 +168,6 @@ export function condFrom(v: unknown, stepIndex: number, depth = 0): Cond {
 export function batchStepsFrom(v: unknown): BatchStep[] {
   const o = obj(v, "batch");
   if (!Array.isArray(o.steps)) throw new ProtoError("batch.steps must be an array");
-  if (o.steps.length > MAX_BATCH_STEPS) {
-    throw new ProtoError(`a batch may have at most ${MAX_BATCH_STEPS} steps`);
-  }
   return o.steps.map((s, i) => {
     const step = obj(s, "batch step");
     const condition =
