@@ -355,6 +355,9 @@ export class Catalog {
 
   /** Runs `sql` with `params` on its prepared statement, and hands each row to `row`. */
   private query(sql: string, params: unknown[], row?: (st: RawStatement) => void): void {
+    // A request still in flight when the platform closes: sql.js would run it on a freed
+    // connection and report "out of memory".
+    if (this.closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
     let st = this.statements.get(sql);
     if (st === undefined) {
       st = this.db.prepare(sql);

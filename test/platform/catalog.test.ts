@@ -125,6 +125,19 @@ describe("catalog lookups (remembered between requests)", () => {
     await catalog.close();
   });
 
+  it("once closed, refuses lookups with PLATFORM_CLOSED (a request still in flight at shutdown)", async () => {
+    const catalog = await Catalog.open(await loadSqlJs(), new MemoryStorage());
+    await catalog.putDatabase(record("id-1", "acme"));
+    expect(catalog.getDatabase("acme")?.id).toBe("id-1");
+    await catalog.close();
+    // sql.js would run the query on its freed connection and report "out of memory".
+    expect(() => catalog.getDatabase("acme")).toBeTenantliteError(
+      "PLATFORM_CLOSED",
+      /platform is closed/,
+    );
+    expect(() => catalog.listDatabases()).toBeTenantliteError("PLATFORM_CLOSED");
+  });
+
   it("a new database whose name is another's id takes that lookup over (names win over ids)", async () => {
     const catalog = await Catalog.open(await loadSqlJs(), new MemoryStorage());
     await catalog.putDatabase(record("shadowed", "first"));

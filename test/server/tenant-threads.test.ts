@@ -177,6 +177,49 @@ describe("the query time limit", () => {
       await server2.close();
     }
   }, 20_000);
+
+  it("closing the server with requests waiting on a busy tenant logs no INTERNAL_ERROR", async () => {
+    const logged: string[] = [];
+    const server3 = await startServer({
+      port: 0,
+      memory: true,
+      auth: true,
+      apiToken: API_TOKEN,
+      consoleDir: false,
+      workers: 1,
+      maxQueryMs: 0,
+      warn: (line) => logged.push(line),
+    });
+    const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server3.url}/v1/` });
+    await api.databases.create("busy", { group: "default" });
+    const jwt = (await api.databases.createToken("busy")).jwt;
+    const post = (path: string, body: unknown) =>
+      fetch(`${server3.url}/dev/busy/${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${jwt}` },
+        body: JSON.stringify(body),
+      })
+        .then((res) => res.text())
+        .catch(() => "connection closed");
+    // The runaway holds the tenant's thread; a pipeline and a cursor wait for it until the
+    // server closes.
+    const runaway = post("v2/pipeline", {
+      requests: [{ type: "execute", stmt: { sql: RUNAWAY } }],
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const waiting = [
+      post("v2/pipeline", { requests: [{ type: "execute", stmt: { sql: "SELECT 1" } }] }),
+      post("v3/cursor", { baton: null, batch: { steps: [{ stmt: { sql: "SELECT 2" } }] } }),
+    ];
+    await new Promise((r) => setTimeout(r, 300));
+    await server3.close();
+    const outcomes = await Promise.all([runaway, ...waiting]);
+    // Each is refused as the platform closes (or its connection closed): never an internal
+    // error, which a request still in flight used to meet in the closed catalog, logged as
+    // sql.js's "out of memory".
+    for (const o of outcomes) expect(o).not.toContain("INTERNAL_ERROR");
+    expect(logged.filter((l) => l.includes("INTERNAL_ERROR"))).toEqual([]);
+  }, 20_000);
 });
 
 describe("the platform taking tenants back from their threads", () => {
