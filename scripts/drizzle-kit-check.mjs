@@ -15,22 +15,14 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { createClient } from "@libsql/client";
-import { startDevServer } from "./lib/dev-server.mjs";
+import { buildDist, checkFlags, startDevServer } from "./lib/dev-server.mjs";
 
 const repoRoot = resolve(new URL("..", import.meta.url).pathname);
 const benchModules = join(repoRoot, "bench/node_modules");
 const drizzleKit = join(benchModules, "drizzle-kit/bin.cjs");
 const KIT_RUN_MS = 120_000;
 
-const args = new Set(process.argv.slice(2));
-for (const a of args) {
-  if (!["--no-build", "--keep", "--verbose"].includes(a)) {
-    console.error(
-      `unknown argument ${JSON.stringify(a)}\nusage: node scripts/drizzle-kit-check.mjs [--no-build] [--keep] [--verbose]`,
-    );
-    process.exit(2);
-  }
-}
+const args = checkFlags("drizzle-kit-check.mjs", ["--no-build", "--keep", "--verbose"]);
 const work = mkdtempSync(join(tmpdir(), "tenantlite-drizzle-kit-"));
 const failures = [];
 let checks = 0;
@@ -81,11 +73,7 @@ try {
   console.log(version.output.trim().split("\n").join(", "));
   if (!args.has("--no-build")) {
     step("building tenantlite (node scripts/build.mjs)");
-    const b = spawnSync(process.execPath, ["scripts/build.mjs"], {
-      cwd: repoRoot,
-      encoding: "utf8",
-    });
-    if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}${b.stderr}`);
+    buildDist(repoRoot);
   }
   step("starting tenantlite dev");
   server = await startDevServer(repoRoot, join(work, "data"), join(work, "server.log"));

@@ -11,24 +11,15 @@
 // Exit status: 0 when every check passed, 1 when one failed (each failure is printed), 2 when the
 // harness itself could not run (no ORMs in bench/, the server did not start…).
 
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { startDevServer } from "./lib/dev-server.mjs";
+import { buildDist, checkFlags, startDevServer } from "./lib/dev-server.mjs";
 
 const repoRoot = resolve(new URL("..", import.meta.url).pathname);
-const args = new Set(process.argv.slice(2));
-for (const a of args) {
-  if (!["--no-build", "--keep"].includes(a)) {
-    console.error(
-      `unknown argument ${JSON.stringify(a)}\nusage: node scripts/orm-check.mjs [--no-build] [--keep]`,
-    );
-    process.exit(2);
-  }
-}
+const args = checkFlags("orm-check.mjs", ["--no-build", "--keep"]);
 const work = mkdtempSync(join(tmpdir(), "tenantlite-orms-"));
 const failures = [];
 let checks = 0;
@@ -71,11 +62,7 @@ try {
   const KnexLibsql = (await fromBench("@libsql/knex-libsql")).default;
   if (!args.has("--no-build")) {
     console.log("building tenantlite (node scripts/build.mjs)");
-    const b = spawnSync(process.execPath, ["scripts/build.mjs"], {
-      cwd: repoRoot,
-      encoding: "utf8",
-    });
-    if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}${b.stderr}`);
+    buildDist(repoRoot);
   }
   const dataDir = join(work, "data");
   server = await startDevServer(repoRoot, dataDir, join(work, "server.log"));

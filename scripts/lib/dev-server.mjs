@@ -1,6 +1,7 @@
 // `tenantlite dev` as a child process for the by-hand checks in scripts/ (the upstream client
-// suite, the drizzle-kit check): built dist/, a data directory, 127.0.0.1 on any free port.
-import { spawn } from "node:child_process";
+// suite, the drizzle-kit and ORM checks): built dist/, a data directory, 127.0.0.1 on any free
+// port; and what those checks share (their flags, the build).
+import { spawn, spawnSync } from "node:child_process";
 import { createWriteStream, existsSync } from "node:fs";
 import { join } from "node:path";
 
@@ -68,4 +69,27 @@ export async function startDevServer(repoRoot, dataDir, logFile) {
       log.end();
     },
   };
+}
+
+/**
+ * The flags a by-hand check was given, from `allowed`; exits with status 2 and its usage on any
+ * other argument.
+ */
+export function checkFlags(script, allowed) {
+  const flags = new Set(process.argv.slice(2));
+  for (const a of flags) {
+    if (!allowed.includes(a)) {
+      console.error(
+        `unknown argument ${JSON.stringify(a)}\nusage: node scripts/${script} ${allowed.map((f) => `[${f}]`).join(" ")}`,
+      );
+      process.exit(2);
+    }
+  }
+  return flags;
+}
+
+/** Builds dist/ (`node scripts/build.mjs`) for `startDevServer`; throws with the build's output. */
+export function buildDist(repoRoot) {
+  const b = spawnSync(process.execPath, ["scripts/build.mjs"], { cwd: repoRoot, encoding: "utf8" });
+  if (b.status !== 0) throw new Error(`build failed:\n${b.stdout}${b.stderr}`);
 }
