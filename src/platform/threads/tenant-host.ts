@@ -352,13 +352,14 @@ export class TenantHost {
   /**
    * After a write ended: sends the tenant's image to be saved when its committed state changed —
    * at once, the result waiting for the save, or within `saveAfterMs`. A failed save drops the
-   * tenant here (the next use opens the stored image).
+   * tenant here (the next use opens the stored image). `by`: the engine connection whose write
+   * ended; while its request runs, the platform waits for the save instead (see below).
    */
-  save(t: HostedTenant, by?: object): Promise<void> | undefined {
+  save(t: HostedTenant, by: object): Promise<void> | undefined {
     if (!t.file.takeChanged()) return undefined;
     const after = this.options.saveAfterMs;
     if (after === undefined) {
-      const hc = by === undefined ? undefined : this.hosted.get(by);
+      const hc = this.hosted.get(by);
       if (hc === undefined || !hc.running) return this.send(t);
       // The platform does the save itself: it answers the request once the save is done (or
       // with its error), so the request's answer goes with the save, not after the save's

@@ -146,6 +146,15 @@ export class Thread {
    */
   lazy: ToThread[] = [];
   lazyTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Takes the lazy messages that wait, and clears their timer. */
+  takeLazy(): ToThread[] {
+    clearTimeout(this.lazyTimer);
+    this.lazyTimer = undefined;
+    const waiting = this.lazy;
+    this.lazy = [];
+    return waiting;
+  }
 }
 
 /** How long a message posted lazily may wait for another message to the same thread. */
@@ -339,9 +348,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     thread.epoch++;
     thread.nextId = 0;
     thread.saves.clear();
-    clearTimeout(thread.lazyTimer);
-    thread.lazyTimer = undefined;
-    thread.lazy = [];
+    thread.takeLazy();
     Atomics.store(thread.shared, SHARED_SLOTS.received, 0);
     Atomics.store(thread.shared, SHARED_SLOTS.running, 0);
     let ready!: () => void;
@@ -564,11 +571,7 @@ export class TenantThreads implements TenantThreadsRuntime {
   }
 
   private postLazy(thread: Thread): void {
-    clearTimeout(thread.lazyTimer);
-    thread.lazyTimer = undefined;
-    const waiting = thread.lazy;
-    thread.lazy = [];
-    for (const m of waiting) thread.handle?.post(m);
+    for (const m of thread.takeLazy()) thread.handle?.post(m);
   }
 
   /** Checks an encrypted tenant's key once per connection (a thread's load checks it otherwise). */
@@ -710,8 +713,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const t of this.threads) {
       const pending = [...t.inFlight.values()];
       t.inFlight.clear();
-      clearTimeout(t.lazyTimer);
-      t.lazy = [];
+      t.takeLazy();
       t.handle?.terminate();
       t.handle = undefined;
       for (const p of pending) p.reject(closing);
