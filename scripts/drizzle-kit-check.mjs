@@ -11,10 +11,10 @@
 // Exit status: 0 when every check passed, 1 when one failed (each failure is printed), 2 when the
 // harness itself could not run (no drizzle-kit, the server did not start…).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { createClient } from "@libsql/client";
+import { CheckRun } from "./lib/check-run.mjs";
 import { buildDist, checkFlags, startDevServer } from "./lib/dev-server.mjs";
 
 const repoRoot = resolve(new URL("..", import.meta.url).pathname);
@@ -23,11 +23,9 @@ const drizzleKit = join(benchModules, "drizzle-kit/bin.cjs");
 const KIT_RUN_MS = 120_000;
 
 const args = checkFlags("drizzle-kit-check.mjs", ["--no-build", "--keep", "--verbose"]);
-const work = mkdtempSync(join(tmpdir(), "tenantlite-drizzle-kit-"));
-const failures = [];
-let checks = 0;
+const tally = new CheckRun("drizzle-kit-check", "tenantlite-drizzle-kit-", args.has("--keep"));
+const { work } = tally;
 let server;
-let exitCode = 2;
 
 /** The schema drizzle-kit starts from, and the one that changes columns of it. */
 const SCHEMA_V1 = `
@@ -62,48 +60,39 @@ const COLUMNS_V2 = [
   ["age", "text", 0, null],
 ];
 
-try {
-  if (!existsSync(drizzleKit)) {
-    throw new Error(
-      `${drizzleKit} is missing: run \`npm run bench:setup\` (drizzle-kit lives in bench/)`,
-    );
-  }
-  const version = kit(["--version"], work);
-  if (version.status !== 0) throw new Error(`drizzle-kit --version failed:\n${version.output}`);
-  console.log(version.output.trim().split("\n").join(", "));
-  if (!args.has("--no-build")) {
-    step("building tenantlite (node scripts/build.mjs)");
-    buildDist(repoRoot);
-  }
-  step("starting tenantlite dev");
-  server = await startDevServer(repoRoot, join(work, "data"), join(work, "server.log"));
-  console.log(`tenantlite dev: ${server.base} (data dir ${join(work, "data")})`);
+await tally.finish(
+  async () => {
+    if (!existsSync(drizzleKit)) {
+      throw new Error(
+        `${drizzleKit} is missing: run \`npm run bench:setup\` (drizzle-kit lives in bench/)`,
+      );
+    }
+    const version = kit(["--version"], work);
+    if (version.status !== 0) throw new Error(`drizzle-kit --version failed:\n${version.output}`);
+    console.log(version.output.trim().split("\n").join(", "));
+    if (!args.has("--no-build")) {
+      step("building tenantlite (node scripts/build.mjs)");
+      buildDist(repoRoot);
+    }
+    step("starting tenantlite dev");
+    server = await startDevServer(repoRoot, join(work, "data"), join(work, "server.log"));
+    console.log(`tenantlite dev: ${server.base} (data dir ${join(work, "data")})`);
 
-  await createDatabase({ name: "plain-push" });
-  await createDatabase({ name: "plain-migrate" });
-  for (const parent of ["parent-push", "parent-migrate"]) {
-    await createDatabase({ name: parent, is_schema: true });
-    for (const child of ["a", "b"])
-      await createDatabase({ name: `${parent}-${child}`, schema: parent });
-  }
-  exitCode = 1;
-  await pushFlow("plain-push", []);
-  await pushFlow("parent-push", ["parent-push-a", "parent-push-b"]);
-  await migrateFlow("plain-migrate", []);
-  await migrateFlow("parent-migrate", ["parent-migrate-a", "parent-migrate-b"]);
-  await server?.stop();
-  console.log(`\n${checks} checks, ${failures.length} failed`);
-  for (const f of failures) console.log(`  FAILED: ${f}`);
-  exitCode = failures.length === 0 ? 0 : 1;
-} catch (e) {
-  console.error(`\ndrizzle-kit-check: ${e instanceof Error ? e.message : String(e)}`);
-  exitCode = 2;
-} finally {
-  await server?.stop().catch(() => undefined);
-  if (args.has("--keep")) console.log(`kept ${work}`);
-  else rmSync(work, { recursive: true, force: true });
-}
-process.exit(exitCode);
+    await createDatabase({ name: "plain-push" });
+    await createDatabase({ name: "plain-migrate" });
+    for (const parent of ["parent-push", "parent-migrate"]) {
+      await createDatabase({ name: parent, is_schema: true });
+      for (const child of ["a", "b"])
+        await createDatabase({ name: `${parent}-${child}`, schema: parent });
+    }
+    await pushFlow("plain-push", []);
+    await pushFlow("parent-push", ["parent-push-a", "parent-push-b"]);
+    await migrateFlow("plain-migrate", []);
+    await migrateFlow("parent-migrate", ["parent-migrate-a", "parent-migrate-b"]);
+    await server?.stop();
+  },
+  async () => server?.stop(),
+);
 
 // ── flows ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -118,17 +107,20 @@ async function pushFlow(db, children) {
   writeFileSync(join(dir, "schema.ts"), SCHEMA_V2);
   const second = kit(["push", "--config", "drizzle.config.ts", "--force", "--verbose"], dir);
   expectExit(`${db}: push v2`, second, 0);
-  check(`${db}: push v2 altered the columns in place (ALTER COLUMN … TO, no table rebuild)`, () => {
-    if (!/ALTER COLUMN "plan" TO "plan"/i.test(second.output))
-      return "no ALTER COLUMN for plan in drizzle-kit's output";
-    if (/__new_users|INSERT INTO/i.test(second.output)) return "drizzle-kit rebuilt the table";
-  });
+  tally.check(
+    `${db}: push v2 altered the columns in place (ALTER COLUMN … TO, no table rebuild)`,
+    () => {
+      if (!/ALTER COLUMN "plan" TO "plan"/i.test(second.output))
+        return "no ALTER COLUMN for plan in drizzle-kit's output";
+      if (/__new_users|INSERT INTO/i.test(second.output)) return "drizzle-kit rebuilt the table";
+    },
+  );
   await expectColumns(db, children, COLUMNS_V2, "after push v2");
   await expectRows(db, children);
   // Nothing left to push: drizzle-kit reads back exactly the schema it asked for.
   const third = kit(["push", "--config", "drizzle.config.ts", "--force", "--verbose"], dir);
   expectExit(`${db}: push v2 again`, third, 0);
-  check(`${db}: push v2 again finds no changes`, () =>
+  tally.check(`${db}: push v2 again finds no changes`, () =>
     /No changes detected/i.test(third.output)
       ? undefined
       : `drizzle-kit still sees changes:\n${tail(third.output)}`,
@@ -157,7 +149,7 @@ async function migrateFlow(db, children) {
   );
   const file = readdirSync(join(dir, "drizzle")).find((f) => f.endsWith("_v2.sql"));
   const sql = file === undefined ? "" : readFileSync(join(dir, "drizzle", file), "utf8");
-  check(`${db}: generate v2 wrote ALTER COLUMN … TO (no table rebuild)`, () => {
+  tally.check(`${db}: generate v2 wrote ALTER COLUMN … TO (no table rebuild)`, () => {
     if (file === undefined) return "no migration file for v2";
     if (!/ALTER COLUMN "plan" TO "plan"/i.test(sql))
       return `no ALTER COLUMN for plan in ${file}:\n${sql}`;
@@ -182,37 +174,12 @@ async function migrateFlow(db, children) {
 
 // ── checks ─────────────────────────────────────────────────────────────────────────────────────
 
-function check(name, fn) {
-  checks++;
-  let problem;
-  try {
-    problem = fn();
-  } catch (e) {
-    problem = e instanceof Error ? e.message : String(e);
-  }
-  if (problem === undefined) console.log(`  ok   ${name}`);
-  else {
-    console.log(`  FAIL ${name}: ${problem}`);
-    failures.push(`${name}: ${problem}`);
-  }
-}
-
-async function checkAsync(name, fn) {
-  let problem;
-  try {
-    problem = await fn();
-  } catch (e) {
-    problem = e instanceof Error ? e.message : String(e);
-  }
-  check(name, () => problem);
-}
-
 function expectExit(name, run, code) {
-  check(`${name} exits ${code}`, () =>
+  tally.check(`${name} exits ${code}`, () =>
     run.status === code ? undefined : `exit ${run.status ?? run.signal}:\n${tail(run.output)}`,
   );
   // drizzle-kit push prints a failed statement's error and still exits 0.
-  check(`${name} reports no error`, () =>
+  tally.check(`${name} reports no error`, () =>
     /\b\w*Error\b/.test(run.output)
       ? `drizzle-kit reported an error:\n${tail(run.output)}`
       : undefined,
@@ -224,7 +191,7 @@ function expectExit(name, run, code) {
 async function expectColumns(db, children, expected, when) {
   const texts = new Map();
   for (const name of [db, ...children]) {
-    await checkAsync(`${name}: users columns ${when}`, async () => {
+    await tally.checkAsync(`${name}: users columns ${when}`, async () => {
       const rs = await query(
         name,
         "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('users') ORDER BY cid",
@@ -240,7 +207,7 @@ async function expectColumns(db, children, expected, when) {
     });
   }
   if (children.length > 0) {
-    check(`${db}: every child's CREATE TABLE users is the parent's ${when}`, () => {
+    tally.check(`${db}: every child's CREATE TABLE users is the parent's ${when}`, () => {
       const mine = texts.get(db);
       const other = children.find((c) => texts.get(c) !== mine);
       return other === undefined ? undefined : `${other}: ${texts.get(other)} vs ${mine}`;
@@ -261,7 +228,7 @@ async function writeRows(db, children) {
  */
 async function expectRows(db, children) {
   for (const name of children.length > 0 ? children : [db]) {
-    await checkAsync(`${name}: rows kept as they were, new rows follow v2`, async () => {
+    await tally.checkAsync(`${name}: rows kept as they were, new rows follow v2`, async () => {
       const old = await query(name, "SELECT name, plan, age, typeof(age) FROM users ORDER BY id");
       const rows = old.rows.map((r) => [r[0], r[1], r[2], r[3]]);
       if (JSON.stringify(rows) !== JSON.stringify([[name, null, 42, "integer"]])) {
@@ -287,7 +254,7 @@ async function expectSame(db, children, sql, what) {
   if (children.length === 0) return;
   const want = JSON.stringify((await query(db, sql)).rows.map((r) => Array.from(r)));
   for (const child of children) {
-    await checkAsync(`${child}: ${what} are the parent's`, async () => {
+    await tally.checkAsync(`${child}: ${what} are the parent's`, async () => {
       const got = JSON.stringify((await query(child, sql)).rows.map((r) => Array.from(r)));
       return got === want ? undefined : `got ${got}, want ${want}`;
     });
