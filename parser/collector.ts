@@ -1,5 +1,11 @@
 import type { Token } from "./tokens.js";
-import type { ObjectRef, StatementKind, TransactionEffect } from "./types.js";
+import type {
+  ObjectRef,
+  ResultColumnShape,
+  SourceShape,
+  StatementKind,
+  TransactionEffect,
+} from "./types.js";
 
 /** Facts the grammar's rules record about one statement, turned into a summary afterwards. */
 export interface Collector {
@@ -47,6 +53,46 @@ export interface Collector {
   vacuumInto: boolean;
   /** Nesting of trigger bodies: statements inside only run later, so they record nothing. */
   inTrigger: number;
+  /** The statement's result columns (a SELECT's first, or RETURNING), as `ResultShape` says. */
+  result: ResultDraft | null;
+  /** A WITH statement's clause (first and last token). */
+  withClause: { first: Token; last: Token } | null;
+  /** The target of INSERT/UPDATE/DELETE as written, alias included (first and last token). */
+  targetSpan: { first: Token; last: Token; alias: string | null } | null;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A result shape as the grammar reads it (see `ResultShape`). */
+export interface ResultDraft {
+  /**
+   * `select`: the first SELECT (or VALUES) of a SELECT statement; `returning`: its list; `view`:
+   * the last SELECT of CREATE VIEW.
+   */
+  kind: "select" | "returning" | "view";
+  columns: ResultColumnShape[];
+  /** FROM items; null once one cannot be typed (a CTE, an aliased parenthesized join). */
+  sources: Mutable<SourceShape>[] | null;
+  /** The join being read is NATURAL. */
+  natural: boolean;
+  /** The SELECT's first token, and its last before any ORDER BY or LIMIT. */
+  first: Token | null;
+  last: Token | null;
+  /** A compound SELECT (UNION, EXCEPT, INTERSECT follow the first). */
+  compound: boolean;
+}
+
+/** A fresh result draft. */
+export function newResultDraft(kind: ResultDraft["kind"]): ResultDraft {
+  return {
+    kind,
+    columns: [],
+    sources: [],
+    natural: false,
+    first: null,
+    last: null,
+    compound: false,
+  };
 }
 
 /** A column definition as the grammar reads it (see `ColumnDefinition`). */
@@ -86,6 +132,9 @@ export function newCollector(src: string): Collector {
     objectArg: null,
     vacuumInto: false,
     inTrigger: 0,
+    result: null,
+    withClause: null,
+    targetSpan: null,
   };
 }
 

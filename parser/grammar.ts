@@ -1,4 +1,10 @@
-import { type Collector, newCollector, unquote } from "./collector.js";
+import {
+  type Collector,
+  newCollector,
+  newResultDraft,
+  type ResultDraft,
+  unquote,
+} from "./collector.js";
 import { Recognizer } from "./recognizer.js";
 import {
   AnyTok,
@@ -34,7 +40,7 @@ import {
   Variable,
   Window,
 } from "./tokens.js";
-import type { ObjectRef } from "./types.js";
+import type { ObjectRef, ResultColumnShape, SourceShape } from "./types.js";
 
 const SELECT_START = new Set<TokenType>([K.SELECT, K.VALUES, K.WITH]);
 const TCONS_START = new Set<TokenType>([K.CONSTRAINT, K.PRIMARY, K.UNIQUE, K.CHECK, K.FOREIGN]);
@@ -42,6 +48,53 @@ const WINDOW_BODY_KW = new Set<TokenType>([K.PARTITION, K.RANGE, K.ROWS, K.GROUP
 
 function isDigitCode(c: number): boolean {
   return c >= 48 && c <= 57;
+}
+
+const STAR: ResultColumnShape = Object.freeze({ kind: "star", table: null });
+const EXPRESSION: ResultColumnShape = Object.freeze({ kind: "expression" });
+
+/** Whether the `(` at `toks[open]` is closed by the `)` at `toks[close]`. */
+function closes(toks: readonly Token[], open: number, close: number): boolean {
+  let depth = 0;
+  for (let i = open; i <= close; i++) {
+    const t = toks[i]!.tokenType;
+    if (t === LP) depth++;
+    else if (t === RP && --depth === 0) return i === close;
+  }
+  return false;
+}
+
+/**
+ * What a result column's expression is, from its tokens: a column by name (in any parentheses),
+ * a scalar subquery, or anything else: the cases `sqlite3_column_decltype` tells apart.
+ */
+function columnShape(src: string, toks: readonly Token[]): ResultColumnShape {
+  let a = 0;
+  let b = toks.length;
+  let parens = false;
+  while (b - a >= 2 && toks[a]!.tokenType === LP && toks[b - 1]!.tokenType === RP) {
+    if (!closes(toks, a, b - 1)) break;
+    a++;
+    b--;
+    parens = true;
+  }
+  if (parens && SELECT_START.has(toks[a]!.tokenType)) {
+    return {
+      kind: "subquery",
+      query: src.slice(toks[a]!.startOffset, toks[b - 1]!.endOffset + 1),
+    };
+  }
+  const n = b - a;
+  if (n !== 1 && n !== 3 && n !== 5) return EXPRESSION;
+  if (!tokenMatcher(toks[a]!, Idj)) return EXPRESSION;
+  for (let i = a + 1; i < b; i += 2) {
+    if (toks[i]!.tokenType !== Dot || !tokenMatcher(toks[i + 1]!, Nm)) return EXPRESSION;
+  }
+  return {
+    kind: "column",
+    table: n === 1 ? null : unquote(toks[b - 3]!.image),
+    name: unquote(toks[b - 1]!.image),
+  };
 }
 
 function ref(schema: Token | undefined, name: Token): ObjectRef {
@@ -137,8 +190,11 @@ export class SqliteParser extends Recognizer {
   };
 
   private withStmt = () => {
-    this.withClause();
-    this.dml();
+    const $ = this;
+    const first = $.LA(1);
+    $.withClause();
+    $.c.withClause = { first, last: $.lastToken() };
+    $.dml();
   };
 
   /** SELECT (or VALUES), INSERT/REPLACE, UPDATE or DELETE: what may follow a WITH clause. */
@@ -152,9 +208,12 @@ export class SqliteParser extends Recognizer {
         return $.updateStmt();
       case K.DELETE:
         return $.deleteStmt();
-      default:
-        $.selectNoWith();
+      default: {
+        const result = newResultDraft("select");
+        $.selectNoWith(result);
         $.c.kind = "select";
+        $.c.result = result;
+      }
     }
   };
 
@@ -232,8 +291,19 @@ export class SqliteParser extends Recognizer {
   };
 
   private returning = () => {
-    this.eat(K.RETURNING);
-    this.resultColumns();
+    const $ = this;
+    $.eat(K.RETURNING);
+    const target = $.c.target;
+    if ($.c.inTrigger > 0 || target === null || $.c.targetSpan === null) {
+      $.resultColumns();
+      return;
+    }
+    const result = newResultDraft("returning");
+    result.first = $.LA(1);
+    $.resultColumns(result.columns);
+    result.last = $.lastToken();
+    result.sources = [{ ...target, alias: $.c.targetSpan.alias }];
+    $.c.result = result;
   };
 
   private orConflict = () => {
@@ -305,10 +375,13 @@ export class SqliteParser extends Recognizer {
   /** `nm [. nm] [AS nm]`: the target of INSERT, UPDATE and DELETE. */
   private xfullname = (): ObjectRef => {
     const $ = this;
+    const first = $.LA(1);
     const r = $.fullname();
+    let alias: string | null = null;
     if ($.take(K.AS)) {
-      $.eat(Nm);
+      alias = unquote($.eat(Nm).image);
     }
+    if ($.c.inTrigger === 0) $.c.targetSpan = { first, last: $.lastToken(), alias };
     return r;
   };
 
@@ -371,24 +444,34 @@ export class SqliteParser extends Recognizer {
     });
   };
 
-  private selectNoWith = () => {
+  /**
+   * `result`: where to record the result columns: of the first part of a compound for a
+   * statement's own SELECT, of the last for a view's.
+   */
+  private selectNoWith = (result?: ResultDraft) => {
     const $ = this;
-    $.oneSelect();
+    $.oneSelect(result);
     $.many(() => {
       if ($.take(K.UNION)) {
         $.take(K.ALL);
       } else $.oneOf(K.EXCEPT, K.INTERSECT);
-      $.oneSelect();
+      if (result?.kind === "view") {
+        result.columns = [];
+        result.sources = [];
+        $.oneSelect(result);
+      } else $.oneSelect();
+      if (result !== undefined) result.compound = true;
     });
   };
 
-  private oneSelect = () => {
+  private oneSelect = (result?: ResultDraft) => {
     const $ = this;
+    const first = $.LA(1);
     if ($.take(K.SELECT)) {
       $.take(K.DISTINCT) || $.take(K.ALL);
-      $.resultColumns();
+      $.resultColumns(result?.columns);
       if ($.take(K.FROM)) {
-        $.seltablist();
+        $.seltablist(result);
       }
       if ($.take(K.WHERE)) {
         $.expr();
@@ -409,6 +492,10 @@ export class SqliteParser extends Recognizer {
           $.eat(RP);
         });
       }
+      if (result !== undefined) {
+        result.first = first;
+        result.last = $.lastToken();
+      }
       if ($.take(K.ORDER)) {
         $.eat(K.BY);
         $.sortlist();
@@ -416,57 +503,75 @@ export class SqliteParser extends Recognizer {
       $.opt(() => $.limit());
     } else {
       $.eat(K.VALUES);
+      let row = 0;
       $.sep(Comma, () => {
         $.eat(LP);
-        $.nexprlist();
+        if (row++ === 0 && result !== undefined) {
+          $.sep(Comma, () => {
+            $.expr();
+            result.columns.push(EXPRESSION);
+          });
+        } else $.nexprlist();
         $.eat(RP);
       });
+      if (result !== undefined) {
+        result.first = first;
+        result.last = $.lastToken();
+      }
     }
   };
 
-  private resultColumns = () => {
-    this.sep(Comma, () => this.resultColumn());
+  /** `out`: where to record the columns' shapes (the statement's own result columns). */
+  private resultColumns = (out?: ResultColumnShape[]) => {
+    this.sep(Comma, () => this.resultColumn(out));
   };
 
-  private resultColumn = () => {
+  private resultColumn = (out?: ResultColumnShape[]) => {
     const $ = this;
-    if (!$.take(Star))
+    if ($.take(Star)) out?.push(STAR);
+    else
       $.or([
         {
           GATE: () => $.la(2) === Dot && $.la(3) === Star,
           ALT: () => {
-            $.eat(Nm);
+            const table = $.eat(Nm);
             $.eat(Dot);
             $.eat(Star);
+            out?.push({ kind: "star", table: unquote(table.image) });
           },
         },
         () => {
+          const from = $.mark();
           $.expr();
+          if (out !== undefined) out.push(columnShape($.c.src, $.takenSince(from)));
           $.opt(() => $.alias());
         },
       ]);
   };
 
-  private alias = () => {
+  private alias = (): Token => {
     const $ = this;
     if ($.take(K.AS)) {
-      $.eat(Nm);
-    } else $.eat(Ids);
+      return $.eat(Nm);
+    }
+    return $.eat(Ids);
   };
 
-  private seltablist = () => {
+  /** `result`: the statement's own SELECT, whose FROM items are recorded. */
+  private seltablist = (result?: ResultDraft) => {
     const $ = this;
-    $.tableItem();
+    $.tableItem(result);
     $.many(() => {
-      $.joinOp();
-      $.tableItem();
+      $.joinOp(result);
+      $.tableItem(result);
     });
   };
 
-  private joinOp = () => {
+  private joinOp = (result?: ResultDraft) => {
     const $ = this;
     if (!($.take(Comma) || $.take(K.JOIN))) {
-      $.eat(JoinKw);
+      const kw = $.eat(JoinKw);
+      if (result !== undefined && kw.image.toUpperCase() === "NATURAL") result.natural = true;
       if ($.take(Nm)) {
         $.take(Nm);
       }
@@ -474,25 +579,54 @@ export class SqliteParser extends Recognizer {
     }
   };
 
-  private tableItem = () => {
+  private tableItem = (result?: ResultDraft) => {
     const $ = this;
     if ($.take(LP)) {
+      const first = $.LA(1);
+      let query: string | undefined;
       $.or([
-        { GATE: () => SELECT_START.has($.la(1)), ALT: () => $.select() },
-        () => $.seltablist(),
+        {
+          GATE: () => SELECT_START.has($.la(1)),
+          ALT: () => {
+            $.select();
+            query = $.span(first, $.lastToken());
+          },
+        },
+        () => $.seltablist(result), // a parenthesized join: its items, in order
       ]);
       $.eat(RP);
-      $.opt(() => $.alias());
+      let alias: Token | undefined;
+      $.opt(() => {
+        alias = $.alias();
+      });
+      if (query === undefined) {
+        if (result !== undefined && alias !== undefined) result.sources = null;
+      } else {
+        const as = alias === undefined ? null : unquote(alias.image);
+        $.addSource(result, { schema: null, name: "", alias: as, query });
+      }
     } else {
       const r = $.fullname();
       if ($.c.inTrigger === 0) $.c.reads.push(r);
       if ($.take(LP)) {
         $.opt(() => $.nexprlist());
         $.eat(RP);
-        $.opt(() => $.alias());
+        let alias: Token | undefined;
+        $.opt(() => {
+          alias = $.alias();
+        });
+        $.addSource(result, {
+          ...r,
+          alias: alias === undefined ? null : unquote(alias.image),
+          call: true,
+        });
       } else {
-        $.opt(() => $.alias());
+        let alias: Token | undefined;
+        $.opt(() => {
+          alias = $.alias();
+        });
         $.opt(() => $.indexedBy());
+        $.addSource(result, { ...r, alias: alias === undefined ? null : unquote(alias.image) });
       }
     }
     $.opt(() => {
@@ -501,15 +635,26 @@ export class SqliteParser extends Recognizer {
       } else {
         $.eat(K.USING);
         $.eat(LP);
-        $.idlist();
+        const names = $.idlist();
         $.eat(RP);
+        const last = result?.sources?.at(-1);
+        if (last !== undefined) last.using = names.map((t) => unquote(t.image));
       }
     });
   };
 
-  private idlist = () => {
-    this.sep(Comma, () => this.eat(Nm));
+  private idlist = (): Token[] => {
+    const names: Token[] = [];
+    this.sep(Comma, () => names.push(this.eat(Nm)));
+    return names;
   };
+
+  /** Records a FROM item of the statement's own SELECT (a NATURAL join's right side marked). */
+  private addSource(result: ResultDraft | undefined, source: SourceShape): void {
+    if (result?.sources == null) return;
+    result.sources.push(result.natural ? { ...source, natural: true } : { ...source });
+    result.natural = false;
+  }
 
   private nexprlist = () => {
     this.sep(Comma, () => this.expr());
@@ -1043,7 +1188,18 @@ export class SqliteParser extends Recognizer {
     $.setKindTarget("create_view", r);
     $.opt(() => $.eidlistParen());
     $.eat(K.AS);
-    $.select();
+    const first = $.LA(1);
+    let withClause: Collector["withClause"] = null;
+    if ($.is(K.WITH)) {
+      $.withClause();
+      withClause = { first, last: $.lastToken() };
+    }
+    const result = newResultDraft("view");
+    $.selectNoWith(result);
+    if ($.c.inTrigger === 0) {
+      $.c.result = result;
+      $.c.withClause = withClause;
+    }
   };
 
   private createIndex = () => {

@@ -44,6 +44,16 @@ export class Recognizer {
     return this.input[this.pos + i - 1] ?? EOF_TOKEN;
   }
 
+  /** Where the recognizer is (for `takenSince`). */
+  protected mark(): number {
+    return this.pos;
+  }
+
+  /** The tokens taken since `mark`. */
+  protected takenSince(mark: number): readonly Token[] {
+    return this.input.slice(mark, this.pos);
+  }
+
   /** The first token the last run did not take (`EOF_TOKEN` when it took them all). */
   next(): Token {
     return this.LA(1);

@@ -1,7 +1,13 @@
 import { type Collector, type ColumnDraft, unquote } from "./collector.js";
 import { pragmaEffect } from "./pragmas.js";
 import { type Token, Variable } from "./tokens.js";
-import type { ColumnDefinition, ObjectRef, StatementSummary } from "./types.js";
+import type {
+  ColumnDefinition,
+  ObjectRef,
+  ResultShape,
+  SourceShape,
+  StatementSummary,
+} from "./types.js";
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -43,6 +49,31 @@ function columnDefinition(src: string, base: number, d: ColumnDraft): ColumnDefi
     generated: d.generated,
     collate: d.collate,
   });
+}
+
+function text(src: string, span: { first: Token; last: Token }): string {
+  return src.slice(span.first.startOffset, span.last.endOffset + 1);
+}
+
+/** The statement's result columns (see `ResultShape`), when the grammar recorded them. */
+function resultShape(c: Collector): ResultShape | undefined {
+  const r = c.result;
+  if (r === null || r.first === null || r.last === null) return undefined;
+  const span = { first: r.first, last: r.last };
+  let query: string | null = null;
+  if (r.kind === "returning") {
+    if (c.targetSpan === null) return undefined;
+    query = `SELECT ${text(c.src, span)} FROM ${text(c.src, c.targetSpan)}`;
+  } else if (r.compound || r.kind === "view") {
+    const withClause = c.withClause === null ? "" : `${text(c.src, c.withClause)} `;
+    query = withClause + text(c.src, span);
+  }
+  // A name the statement's WITH defines (at any depth, to be safe) is no table.
+  const from =
+    r.sources === null || r.sources.some((x) => x.schema === null && c.ctes.includes(lower(x.name)))
+      ? null
+      : Object.freeze(r.sources.map((x): SourceShape => Object.freeze(x)));
+  return Object.freeze({ query, columns: Object.freeze(r.columns), from });
 }
 
 /** Builds the frozen summary of a statement from what the grammar recorded. */
@@ -184,10 +215,13 @@ export function summarize(
   if (c.detach !== null) summary.detach = Object.freeze(c.detach);
   if (c.vacuumInto) summary.vacuumInto = true;
   if (c.pragma !== null) summary.pragma = Object.freeze(c.pragma);
+  const result = kind === "select" || summary.writes.length > 0 ? resultShape(c) : undefined;
+  if (result !== undefined) summary.result = result;
   if (c.explain === false) return Object.freeze(summary);
   const inner = Object.freeze(summary);
+  const { result: _explained, ...outer } = inner;
   return Object.freeze({
-    ...inner,
+    ...outer,
     readonly: true,
     ddl: false,
     transaction: "none" as const,

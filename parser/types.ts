@@ -72,6 +72,58 @@ export interface ColumnDefinition {
   readonly collate: string | null;
 }
 
+/**
+ * One result column of a statement, as written (see `ResultShape`): what SQLite's
+ * `sqlite3_column_decltype` depends on. Names are unquoted.
+ */
+export type ResultColumnShape =
+  /** `*` (`table` null) or `t.*`. */
+  | { readonly kind: "star"; readonly table: string | null }
+  /** A column by name, maybe qualified, maybe in parentheses: `x`, `t.x`, `(s.t.x)`. */
+  | { readonly kind: "column"; readonly table: string | null; readonly name: string }
+  /** A scalar subquery, `(SELECT …)` (`query`: its text): its first column's declared type. */
+  | { readonly kind: "subquery"; readonly query: string }
+  /** Any other expression (a literal, CAST, COLLATE, an operator, a call…): no declared type. */
+  | { readonly kind: "expression" };
+
+/**
+ * A FROM item of a result's SELECT, with its alias: a table or view by name, a table-valued
+ * function (`call`: `json_each(…)`), or a subquery (`query`: its text; `name` is ""). A NATURAL
+ * join to it (`natural`) or one with USING (`using`, the names) merges its columns of those names
+ * into the items before it (`*` lists them once).
+ */
+export interface SourceShape {
+  readonly schema: string | null;
+  readonly name: string;
+  readonly alias: string | null;
+  readonly call?: true;
+  readonly query?: string;
+  readonly natural?: true;
+  readonly using?: readonly string[];
+}
+
+/**
+ * The result columns of a statement that returns rows (a SELECT, or INSERT/UPDATE/DELETE with
+ * RETURNING), or of the SELECT of CREATE VIEW, for finding their declared types as SQLite reports
+ * them.
+ */
+export interface ResultShape {
+  /**
+   * A SELECT with the same result columns: null for a SELECT that is one (the statement itself);
+   * the WITH clause and first SELECT of a compound (SQLite types a statement's compound by its
+   * first SELECT); for RETURNING, `SELECT <its list> FROM <the target>`; for CREATE VIEW, its
+   * WITH clause and SELECT, the last of a compound (SQLite types a compound within a statement,
+   * such as a view's or a subquery's, by its last SELECT).
+   */
+  readonly query: string | null;
+  readonly columns: readonly ResultColumnShape[];
+  /**
+   * The FROM items of that SELECT (a parenthesized join's in order) when none is a CTE or an
+   * aliased parenthesized join; otherwise null. For RETURNING, the target.
+   */
+  readonly from: readonly SourceShape[] | null;
+}
+
 /** The frozen, `kind`-tagged verdict about one statement. See parser/README.md. */
 export interface StatementSummary {
   readonly kind: StatementKind;
@@ -121,6 +173,8 @@ export interface StatementSummary {
    * unqualified ANALYZE). Empty when read-only.
    */
   readonly schemas: readonly string[];
+  /** A SELECT's result columns, or those of RETURNING (not set on EXPLAIN). */
+  readonly result?: ResultShape;
 }
 
 /** One statement of a script, with its span in the input (UTF-16 offsets, end exclusive). */

@@ -1,12 +1,21 @@
 /**
- * Declared types of a query's columns (sql.js has no `column_decltype`): probed through a
- * temporary view, by the file's owner connection when it may answer, and handed out lazily at a
- * statement's first run on a schema (see {@link DeclaredTypes.lazy}).
+ * Declared types of a statement's result columns, as SQLite's `sqlite3_column_decltype` reports
+ * them (sql.js does not export it): from the tables' own column types where the parser read the
+ * columns as names of tables, otherwise through a temporary view of the query; found by the file's
+ * owner connection when it may answer, and handed out lazily at a statement's first run on a
+ * schema (see {@link DeclaredTypes.lazy}).
  */
 
-import { replaceParams } from "./sql-scan.js";
+import {
+  classify,
+  type ResultColumnShape,
+  type ResultShape,
+  type SourceShape,
+} from "../../parser/index.js";
+import { replaceParams, scanSql } from "./sql-scan.js";
 import type { RawDatabase, SqlJsModule } from "./sqljs-types.js";
 import type { CachedStatement } from "./statement-cache.js";
+import { quoteIdent } from "./statement-info.js";
 import type { TenantDb } from "./tenant-db.js";
 import { registerVectorFunctions } from "./vector.js";
 
@@ -32,11 +41,39 @@ const MAX_PENDING_TYPES = 64;
 const MAX_PENDING_CONNECTIONS = 64;
 
 /**
+ * What the declared types of a statement's result columns are found from: a SELECT with the same
+ * result columns (`body`, parameters as NULL; also the key they are cached by), and what the
+ * parser read of those columns.
+ */
+export interface TypeProbe {
+  readonly body: string;
+  readonly shape: ResultShape | undefined;
+}
+
+/**
+ * The probe of a statement that returns rows; undefined when its columns have no declared types
+ * to find (EXPLAIN, a statement the parser could not read that is no SELECT).
+ */
+export function typeProbe(entry: CachedStatement): TypeProbe | undefined {
+  if (entry.columns.length === 0 || entry.scan.firstWord === "EXPLAIN") return undefined;
+  // A `vector_top_k` rewrite is not the text the parser read.
+  const shape = entry.compiled.sql === entry.info.sql ? entry.info.summary?.result : undefined;
+  if (shape === undefined && entry.scan.verb !== "SELECT") return undefined;
+  const query = shape?.query ?? entry.compiled.sql;
+  const { params } = query === entry.compiled.sql ? entry.compiled.scan : scanSql(query);
+  return { body: replaceParams(query, params, "NULL"), shape };
+}
+
+/**
  * Declared types of a query's `n` columns as the file's owner connection finds them, for a
  * connection whose TEMP objects have the names `temp` (lower-cased); undefined when the asker
  * must find them itself (a TEMP object shadows a name of the file's, or the owner cannot).
  */
-export type Describer = (body: string, n: number, temp: readonly string[]) => string[] | undefined;
+export type Describer = (
+  probe: TypeProbe,
+  n: number,
+  temp: readonly string[],
+) => string[] | undefined;
 const NO_NAMES: readonly string[] = [];
 
 /**
@@ -102,23 +139,23 @@ export class DeclaredTypes {
     if (entry.decltypes !== undefined) return entry.decltypes;
     const n = entry.columns.length;
     let types: string[] | undefined;
-    if (n > 0 && entry.scan.verb === "SELECT" && entry.scan.firstWord !== "EXPLAIN") {
+    const probe = typeProbe(entry);
+    if (probe !== undefined) {
       const db = this.db;
-      const body = replaceParams(entry.compiled.sql, entry.compiled.scan.params, "NULL");
       // A connection sees the file's schema, plus its TEMP objects: the file answers (once per
       // query for all its connections) unless a TEMP object may shadow a name of the file's — a
       // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
       // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
       if (this.detached !== undefined) {
-        types = typesFromCopy(this.detached, body, n);
+        types = typesFromCopy(this.detached, probe, n);
       } else if (this.leftToFile) {
-        types = db.describer?.(body, n, NO_NAMES); // closed: the file's owner answers
+        types = db.describer?.(probe, n, NO_NAMES); // closed: the file's owner answers
       } else {
         if (db.sharesFileSchema && db.describer !== undefined) {
           const temp = db.stateful ? (db.tempNamesNow ?? objectNames(db.raw, "temp")) : NO_NAMES;
-          types = db.describer(body, n, temp);
+          types = db.describer(probe, n, temp);
         }
-        types ??= db.probeDeclaredTypes(body, n);
+        types ??= db.probeDeclaredTypes(probe, n);
       }
     }
     entry.decltypes = types ?? new Array(n).fill("");
@@ -142,8 +179,7 @@ export class DeclaredTypes {
     const n = entry.columns.length;
     if (
       n === 0 ||
-      entry.scan.verb !== "SELECT" ||
-      entry.scan.firstWord === "EXPLAIN" ||
+      typeProbe(entry) === undefined ||
       entry.lazy !== undefined ||
       this.db.hasAttachments
     ) {
@@ -191,7 +227,7 @@ export class DeclaredTypes {
 }
 
 /** Declared types of a query on a scratch database made from `schema` (see `SchemaCopy`). */
-function typesFromCopy(schema: SchemaCopy, body: string, n: number): string[] | undefined {
+function typesFromCopy(schema: SchemaCopy, probe: TypeProbe, n: number): string[] | undefined {
   const scratch = new schema.sql.Database(null);
   try {
     registerVectorFunctions(schema.sql, scratch.db);
@@ -202,7 +238,7 @@ function typesFromCopy(schema: SchemaCopy, body: string, n: number): string[] | 
         /* e.g. a virtual table of a module this engine lacks: its columns get no types */
       }
     }
-    return probeDeclaredTypes(scratch, body, n);
+    return probeDeclaredTypes(scratch, probe, n);
   } finally {
     scratch.close();
   }
@@ -215,15 +251,270 @@ export function objectNames(raw: RawDatabase, schema: "main" | "temp"): string[]
 }
 
 /**
+ * Declared types of a statement's `n` result columns as `sqlite3_column_decltype` gives them:
+ * a column of a table has the type it was declared with ("" when none), `rowid` INTEGER, a
+ * scalar subquery its first column's type, and any other expression none. Where the parser read
+ * the FROM items as tables and the columns as names of theirs (or `*`), the types come from the
+ * tables' own columns. Otherwise a temporary view of the query gives them: a view's column has
+ * the declared type of what it selects, but where that has none, SQLite names the column's
+ * affinity instead (`TEXT` for a CAST to text, `BLOB` for an untyped column), so columns the
+ * parser read as other expressions get "" (see `ResultColumnShape`). Undefined when the query
+ * cannot be a view and names something other than tables. Runs outside any transaction of the
+ * engine's own (the caller ends its implicit read first).
+ */
+export function probeDeclaredTypes(
+  raw: RawDatabase,
+  probe: TypeProbe,
+  n: number,
+  depth = 0,
+): string[] | undefined {
+  const { body, shape } = probe;
+  let view: string[] | undefined | null = null;
+  const throughView = () => {
+    view ??= typesThroughView(raw, body, n);
+    return view;
+  };
+  if (shape?.from != null && depth <= MAX_VIEW_DEPTH) {
+    const types = typesFromTables(raw, shape.columns, shape.from, n, throughView, depth);
+    if (types !== undefined) return types;
+  }
+  const types = throughView();
+  return types === undefined || shape === undefined
+    ? types
+    : withoutExpressionTypes(types, shape.columns);
+}
+
+/** A column of a table, as `PRAGMA table_xinfo` lists it. */
+interface TableColumn {
+  /** Lower-cased, as SQLite compares names. */
+  readonly name: string;
+  /** As declared ("" when none), standard type names upper-cased: what decltype reports. */
+  readonly type: string;
+  /** Listed by `*` (not a virtual table's hidden column). */
+  readonly listed: boolean;
+}
+
+interface Table {
+  readonly source: SourceShape;
+  readonly columns: readonly TableColumn[];
+  readonly rowid: boolean;
+}
+
+const ROWID_NAMES = new Set(["rowid", "oid", "_rowid_"]);
+/** Views within views followed to their tables; deeper ones are typed through a view probe. */
+const MAX_VIEW_DEPTH = 8;
+
+function literal(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The columns of a FROM item, found as SQLite finds it (an unqualified name in TEMP first, then
+ * main, then the attached schemas): a table's as declared; a view's as its SELECT's columns are
+ * typed (views within views followed `depth` deep); a table-valued function's as its module
+ * declares them. Undefined when it is not there.
+ */
+function tableOf(raw: RawDatabase, source: SourceShape, depth: number): Table | undefined {
+  if (source.query !== undefined) {
+    const columns = selectColumns(raw, source.query, depth);
+    return columns === undefined ? undefined : { source, columns, rowid: false };
+  }
+  if (source.call === true) {
+    const columns = columnsOf(raw, source.name, source.schema);
+    return columns === undefined ? undefined : { source, columns, rowid: true };
+  }
+  const schema = source.schema?.toLowerCase();
+  const found = raw
+    .exec(`SELECT schema, type, wr FROM pragma_table_list(${literal(source.name)})`)[0]
+    ?.values.filter((r) => schema === undefined || String(r[0]).toLowerCase() === schema);
+  if (found === undefined || found.length === 0) return undefined;
+  const row = found.find((r) => r[0] === "temp") ?? found.find((r) => r[0] === "main") ?? found[0]!;
+  const columns = columnsOf(raw, source.name, String(row[0]));
+  if (columns === undefined) return undefined;
+  if (row[1] !== "view") return { source, columns, rowid: row[2] !== 1 };
+  // A view's columns have the names PRAGMA table_info gives, and the declared types of what its
+  // SELECT selects (table_info names the affinity of an expression instead).
+  const ddl = raw.exec(
+    `SELECT sql FROM ${quoteIdent(String(row[0]))}.sqlite_schema WHERE type = 'view' AND name = ${literal(source.name)} COLLATE NOCASE`,
+  )[0]?.values[0]?.[0];
+  const types = typeof ddl === "string" ? typesOfView(raw, ddl, columns.length, depth) : undefined;
+  if (types === undefined) return undefined;
+  return { source, columns: columns.map((c, i) => ({ ...c, type: types[i]! })), rowid: false };
+}
+
+/** Declared types of the `n` columns of the view `CREATE VIEW … AS <select>` makes. */
+function typesOfView(
+  raw: RawDatabase,
+  ddl: string,
+  n: number,
+  depth: number,
+): string[] | undefined {
+  const shape = classify(ddl).statements[0]?.summary.result;
+  if (shape?.query == null) return undefined;
+  const { params } = scanSql(shape.query);
+  const body = params.length === 0 ? shape.query : replaceParams(shape.query, params, "NULL");
+  return probeDeclaredTypes(raw, { body, shape }, n, depth + 1);
+}
+
+/**
+ * The columns of a subquery (`query`, its text): the names SQLite gives them, and the declared
+ * types of what they select (typed as a view of it would be: a compound by its last SELECT).
+ * Undefined when it does not compile on its own (it names a CTE, or an outer query's column).
+ */
+function selectColumns(raw: RawDatabase, query: string, depth: number): TableColumn[] | undefined {
+  let names: string[];
+  try {
+    const stmt = raw.prepare(query);
+    try {
+      names = stmt.getColumnNames();
+    } finally {
+      stmt.free();
+    }
+  } catch {
+    return undefined;
+  }
+  const types = typesOfView(raw, `CREATE VIEW v AS ${query}`, names.length, depth);
+  return types?.map((type, i) => ({ name: names[i]!.toLowerCase(), type, listed: true }));
+}
+
+/** A table's (or view's, or table-valued function's) columns as `PRAGMA table_xinfo` lists them. */
+function columnsOf(
+  raw: RawDatabase,
+  name: string,
+  schema: string | null,
+): TableColumn[] | undefined {
+  const args = schema === null ? literal(name) : `${literal(name)}, ${literal(schema)}`;
+  const info = raw.exec(`SELECT lower(name), type, hidden FROM pragma_table_xinfo(${args})`)[0]
+    ?.values;
+  return info?.map((r) => ({ name: String(r[0]), type: String(r[1] ?? ""), listed: r[2] !== 1 }));
+}
+
+/** Whether `q` (a qualifier as written) names the FROM item: by its alias when it has one. */
+function qualifies(table: Table, q: string): boolean {
+  return (table.source.alias ?? table.source.name).toLowerCase() === q.toLowerCase();
+}
+
+/**
+ * Declared types of result columns that name columns of the FROM clause's tables (or are `*`,
+ * subqueries, other expressions); undefined when a name does not resolve to exactly one table's
+ * column (the view decides) or a FROM item is no table.
+ */
+function typesFromTables(
+  raw: RawDatabase,
+  columns: readonly ResultColumnShape[],
+  from: readonly SourceShape[],
+  n: number,
+  throughView: () => string[] | undefined,
+  depth: number,
+): string[] | undefined {
+  const tables: Table[] = [];
+  try {
+    for (const source of from) {
+      const table = tableOf(raw, source, depth);
+      if (table === undefined) return undefined;
+      tables.push(table);
+    }
+  } catch {
+    return undefined; // e.g. a schema name this connection lacks: the view decides
+  }
+  const types: string[] = [];
+  for (const column of columns) {
+    if (column.kind === "expression") {
+      types.push("");
+    } else if (column.kind === "subquery") {
+      const type =
+        selectColumns(raw, column.query, depth)?.[0]?.type ?? throughView()?.[types.length];
+      if (type === undefined) return undefined;
+      types.push(type);
+    } else {
+      const q = column.table;
+      const named = q === null ? tables : tables.filter((t) => qualifies(t, q));
+      if (named.length === 0 || (q !== null && named.length > 1)) return undefined;
+      if (column.kind === "star") {
+        for (const t of named) {
+          for (const c of t.columns) {
+            if (c.listed && (q !== null || !merged(tables, t, c.name))) types.push(c.type);
+          }
+        }
+      } else {
+        const type = typeOfName(tables, named, column.name.toLowerCase(), q !== null);
+        if (type === undefined) return undefined;
+        types.push(type);
+      }
+    }
+    if (types.length > n) return undefined;
+  }
+  return types.length === n ? types : undefined;
+}
+
+/**
+ * Whether `table`'s column `name` is merged into an earlier item's by a NATURAL join or USING:
+ * `*` lists it once, and the name alone means the earlier item's column.
+ */
+function merged(tables: readonly Table[], table: Table, name: string): boolean {
+  const { source } = table;
+  if (source.using?.some((u) => u.toLowerCase() === name)) return true;
+  if (source.natural !== true) return false;
+  for (const t of tables) {
+    if (t === table) return false;
+    if (t.columns.some((c) => c.name === name)) return true;
+  }
+  return false;
+}
+
+/**
+ * The declared type of column `name` of one of `named` (FROM items of `tables`); undefined when
+ * the name is no single item's column.
+ */
+function typeOfName(
+  tables: readonly Table[],
+  named: readonly Table[],
+  name: string,
+  qualified: boolean,
+): string | undefined {
+  let type: string | undefined;
+  for (const t of named) {
+    const c = t.columns.find((x) => x.name === name);
+    if (c === undefined) continue;
+    if (type === undefined) type = c.type;
+    else if (!merged(tables, t, name)) return undefined; // ambiguous
+  }
+  if (type !== undefined) return type;
+  if (ROWID_NAMES.has(name)) {
+    const withRowid = named.filter((t) => t.rowid);
+    return withRowid.length === 1 ? "INTEGER" : undefined;
+  }
+  // An unqualified name no table has is a string literal ("x") or TRUE/FALSE: no declared type.
+  return qualified ? undefined : "";
+}
+
+/**
+ * The view's types with "" for the columns the parser read as expressions other than names and
+ * subqueries (which have no declared type; the view names their affinity). Columns are matched by
+ * position before the first `*` and after the last, where the parser knows where they land.
+ */
+function withoutExpressionTypes(types: string[], columns: readonly ResultColumnShape[]): string[] {
+  const first = columns.findIndex((c) => c.kind === "star");
+  const last = columns.findLastIndex((c) => c.kind === "star");
+  if (first < 0 && columns.length !== types.length) return types;
+  const out = [...types];
+  const before = first < 0 ? columns.length : first;
+  for (let i = 0; i < before; i++) if (columns[i]!.kind === "expression") out[i] = "";
+  if (last >= 0) {
+    const after = columns.length - last - 1;
+    for (let k = 1; k <= after; k++) {
+      if (columns[columns.length - k]!.kind === "expression") out[out.length - k] = "";
+    }
+  }
+  return out;
+}
+
+/**
  * Declared types of a query's `n` columns, through a temporary view of it (sql.js lacks
  * `sqlite3_column_decltype`); undefined when the query cannot be a view. Runs outside any
  * transaction of the engine's own (the caller ends its implicit read first).
  */
-export function probeDeclaredTypes(
-  raw: RawDatabase,
-  body: string,
-  n: number,
-): string[] | undefined {
+function typesThroughView(raw: RawDatabase, body: string, n: number): string[] | undefined {
   let types: string[] | undefined;
   try {
     raw.exec(`CREATE TEMP VIEW "__tenantlite_decltype" AS ${body}`);

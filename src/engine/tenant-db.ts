@@ -34,6 +34,7 @@ import {
   objectNames,
   type PendingTypes,
   probeDeclaredTypes,
+  type TypeProbe,
 } from "./declared-types.js";
 import { explainEffects, type ProgramEffects } from "./program.js";
 import { isPrimaryKey, SqliteError, toSqliteError } from "./sqlite-errors.js";
@@ -701,10 +702,10 @@ export class TenantDb {
    * Declared types of a query's `n` columns, through a temporary view of it (sql.js lacks
    * `sqlite3_column_decltype`); undefined when the query cannot be a view.
    */
-  probeDeclaredTypes(body: string, n: number): string[] | undefined {
+  probeDeclaredTypes(probe: TypeProbe, n: number): string[] | undefined {
     const wasImplicit = this.txn.implicitRead;
     this.txn.endImplicitRead();
-    const types = probeDeclaredTypes(this.raw, body, n);
+    const types = probeDeclaredTypes(this.raw, probe, n);
     if (wasImplicit) this.txn.beginImplicitRead(this.attached);
     return types;
   }

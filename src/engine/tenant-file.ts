@@ -87,7 +87,7 @@ export class TenantFile {
   private declaredGeneration = 0;
   /** The main schema's object names, lower-cased, for this generation (when a caller asked). */
   private names: ReadonlySet<string> | undefined;
-  private readonly describe: Describer = (body, n, temp) => {
+  private readonly describe: Describer = (probe, n, temp) => {
     if (this.declaredGeneration !== this.schemaGeneration) {
       this.declared.clear();
       this.names = undefined;
@@ -101,12 +101,12 @@ export class TenantFile {
       const names = this.names;
       if (temp.some((name) => names.has(name))) return undefined;
     }
-    const known = this.declared.get(body);
+    const known = this.declared.get(probe.body);
     if (known !== undefined) return known;
-    const types = this.owner.probeDeclaredTypes(body, n);
+    const types = this.owner.probeDeclaredTypes(probe, n);
     if (types === undefined) return undefined; // the connection finds them itself
     if (this.declared.size >= DECLARED_TYPES) this.declared.clear();
-    this.declared.set(body, types);
+    this.declared.set(probe.body, types);
     return types;
   };
 

@@ -259,6 +259,110 @@ describe("result sets", () => {
     expect((await db.execute("SELECT b FROM typed")).columnTypes).toEqual(["VARCHAR(20)"]);
   });
 
+  it("gives declared types as libSQL does: none for expressions and untyped columns, RETURNING's, a compound's by its first SELECT", async () => {
+    // Each expectation is what native libSQL (`@libsql/client` `:memory:`, sqlite3_column_decltype)
+    // answers for the same schema and statement. A view of the query (how sql.js, which lacks
+    // column_decltype, is asked) names an expression's affinity instead: "TEXT" for a CAST to
+    // text, "BLOB" for an untyped column, "" for every RETURNING column.
+    const p = await createPlatform();
+    await p.createDatabase("decltypes");
+    const c = p.client("decltypes");
+    for (const ddl of [
+      "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT, u, ts DATETIME, flag BOOLEAN)",
+      "CREATE TABLE b (id integer primary key, a_id INT REFERENCES a(id), note varchar(20), amount NUMERIC, data blob)",
+      "CREATE TABLE w (k TEXT PRIMARY KEY, v) WITHOUT ROWID",
+      "CREATE TABLE g (x INT, y INT GENERATED ALWAYS AS (x * 2) VIRTUAL, z TEXT AS (x || 'z') STORED)",
+      "CREATE VIEW va AS SELECT a.id, a.name AS nm, b.note, count(*) AS n, b.amount + 1 AS amt, a.u FROM a JOIN b ON b.a_id = a.id GROUP BY a.id",
+      "CREATE VIEW vv AS SELECT * FROM va WHERE n > 0",
+      "CREATE VIEW v1 AS SELECT 1 AS a UNION ALL SELECT name FROM a",
+      "CREATE VIEW v2 AS SELECT name AS a FROM a UNION ALL SELECT 1 ORDER BY a",
+      "INSERT INTO a VALUES (1, 'a', 1, '2020', 1)",
+    ]) {
+      await c.execute(ddl);
+    }
+    // The types of a's columns, and of b's.
+    const A = ["INTEGER", "TEXT", "", "DATETIME", "BOOLEAN"];
+    const B = ["INTEGER", "INT", "varchar(20)", "NUMERIC", "BLOB"];
+    const cases: [string, string[]][] = [
+      ["SELECT * FROM a", A],
+      ["SELECT rowid, _rowid_, oid, u FROM a", ["INTEGER", "INTEGER", "INTEGER", ""]],
+      [
+        "SELECT name COLLATE NOCASE, CAST(id AS TEXT), CAST(name AS INTEGER), +name, -id, (name), id + 0, ((u)) FROM a",
+        ["", "", "", "", "", "TEXT", "", ""],
+      ],
+      [
+        "SELECT (SELECT name FROM a), (SELECT u FROM a), EXISTS (SELECT 1) FROM a",
+        ["TEXT", "", ""],
+      ],
+      ["SELECT x.name, x.u FROM (SELECT name, u FROM a) AS x", ["TEXT", ""]],
+      [
+        "SELECT * FROM (SELECT CAST(id AS TEXT) AS c, upper(name) AS up, ts FROM a)",
+        ["", "", "DATETIME"],
+      ],
+      ["SELECT name FROM a UNION ALL SELECT 1", ["TEXT"]],
+      ["SELECT 1 UNION ALL SELECT name FROM a", [""]],
+      ["SELECT x.a FROM (SELECT 1 AS a UNION ALL SELECT name FROM a) x", ["TEXT"]],
+      ["SELECT (SELECT name FROM a UNION ALL SELECT 1)", [""]],
+      ["SELECT * FROM va", ["INTEGER", "TEXT", "varchar(20)", "", "", ""]],
+      ["SELECT * FROM vv", ["INTEGER", "TEXT", "varchar(20)", "", "", ""]],
+      ["SELECT * FROM v1", ["TEXT"]],
+      ["SELECT * FROM v2", [""]],
+      ["SELECT * FROM a JOIN b ON b.a_id = a.id", [...A, ...B]],
+      ["SELECT * FROM a JOIN b USING (id)", [...A, ...B.slice(1)]],
+      ["SELECT * FROM a NATURAL JOIN b", [...A, ...B.slice(1)]],
+      ["SELECT * FROM (a JOIN b ON a.id = b.a_id)", [...A, ...B]],
+      [
+        "SELECT b.*, a.u FROM a LEFT JOIN b ON a.id = b.a_id",
+        ["INTEGER", "INT", "varchar(20)", "NUMERIC", "BLOB", ""],
+      ],
+      ["SELECT k, v, rowid FROM a, w", ["TEXT", "", "INTEGER"]],
+      ["SELECT * FROM g", ["INT", "INT", "TEXT"]],
+      ["SELECT key, value FROM json_each('[1]')", ["", ""]],
+      ["SELECT * FROM pragma_table_info('a')", ["", "", "", "", "", ""]],
+      ['SELECT NAME, A.ID, main.a.ts, "u" FROM A', ["TEXT", "INTEGER", "DATETIME", ""]],
+      ["VALUES (1, 'a')", ["", ""]],
+      [
+        "INSERT INTO a (name) VALUES ('x') RETURNING *",
+        ["INTEGER", "TEXT", "", "DATETIME", "BOOLEAN"],
+      ],
+      [
+        "INSERT INTO a (name) VALUES ('y') RETURNING id, name AS nm, CAST(id AS TEXT), u, rowid",
+        ["INTEGER", "TEXT", "", "", "INTEGER"],
+      ],
+      ["UPDATE a SET name = 'z' WHERE id = 1 RETURNING name, ts", ["TEXT", "DATETIME"]],
+      [
+        "INSERT INTO b (a_id, note) VALUES (1, 'n') RETURNING note, data, amount",
+        ["varchar(20)", "BLOB", "NUMERIC"],
+      ],
+      [
+        "DELETE FROM b WHERE id = 1 RETURNING *",
+        ["INTEGER", "INT", "varchar(20)", "NUMERIC", "BLOB"],
+      ],
+      [
+        "INSERT INTO a (id, name) VALUES (1, 'q') ON CONFLICT(id) DO UPDATE SET name = excluded.name RETURNING id, name",
+        ["INTEGER", "TEXT"],
+      ],
+      ["INSERT INTO g (x) VALUES (2) RETURNING *", ["INT", "INT", "TEXT"]],
+    ];
+    for (const [sql, expected] of cases) {
+      // Twice: a statement's first run hands its types out lazily, later runs compute them.
+      expect((await c.execute(sql)).columnTypes, sql).toEqual(expected);
+      if (!/^(INSERT|DELETE)/.test(sql))
+        expect((await c.execute(sql)).columnTypes, sql).toEqual(expected);
+    }
+    // Within a connection's TEMP objects, which shadow the file's.
+    const conn = p.connect("decltypes");
+    await conn.execute("CREATE TEMP TABLE a (shadow REAL, t)", undefined);
+    expect((await conn.execute("SELECT * FROM a", undefined)).columnTypes).toEqual(["REAL", ""]);
+    expect((await conn.execute("SELECT *, u FROM main.a", undefined)).columnTypes).toEqual([
+      ...A,
+      "",
+    ]);
+    conn.close();
+    c.close();
+    await p.close();
+  });
+
   it("gives a result's declared types as they were when it ran, read after a schema change", async () => {
     // Types are computed when first read (a query's first run): a change of the schema in
     // between, on this connection or another, must not show in them.

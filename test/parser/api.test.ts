@@ -36,6 +36,66 @@ describe("parse", () => {
     ]);
   });
 
+  it("records a statement's result columns and FROM items, for their declared types", () => {
+    const s = one(
+      "SELECT *, t.*, a, t.b AS x, (c), (SELECT 1 FROM u), CAST(a AS TEXT), a COLLATE NOCASE, main.t.c, 'lit', (a) + 1 FROM main.t AS t JOIN u USING (k) NATURAL JOIN json_each(?) j, (SELECT 2) AS s ORDER BY 1",
+    );
+    expect(s.result).toEqual({
+      query: null,
+      columns: [
+        { kind: "star", table: null },
+        { kind: "star", table: "t" },
+        { kind: "column", table: null, name: "a" },
+        { kind: "column", table: "t", name: "b" },
+        { kind: "column", table: null, name: "c" },
+        { kind: "subquery", query: "SELECT 1 FROM u" },
+        { kind: "expression" },
+        { kind: "expression" },
+        { kind: "column", table: "t", name: "c" },
+        { kind: "expression" },
+        { kind: "expression" },
+      ],
+      from: [
+        { schema: "main", name: "t", alias: "t" },
+        { schema: null, name: "u", alias: null, using: ["k"] },
+        { schema: null, name: "json_each", alias: "j", call: true, natural: true },
+        { schema: null, name: "", alias: "s", query: "SELECT 2" },
+      ],
+    });
+    expect(Object.isFrozen(s.result)).toBe(true);
+    // A compound is typed by its first SELECT, with the WITH clause; a CTE is no table.
+    expect(
+      one("WITH c AS (SELECT 1 AS a) SELECT x FROM t UNION SELECT a FROM c ORDER BY 1").result,
+    ).toEqual({
+      query: "WITH c AS (SELECT 1 AS a) SELECT x FROM t",
+      columns: [{ kind: "column", table: null, name: "x" }],
+      from: [{ schema: null, name: "t", alias: null }],
+    });
+    expect(one("WITH c AS (SELECT 1 AS a) SELECT a FROM c").result?.from).toBeNull();
+    expect(one("SELECT * FROM (t JOIN u) AS p").result?.from).toBeNull();
+    expect(one("VALUES (1, 2), (3, 4)").result?.columns).toEqual([
+      { kind: "expression" },
+      { kind: "expression" },
+    ]);
+    // RETURNING: a SELECT of its list from the target; a view: its last SELECT.
+    expect(one("UPDATE s.t AS z SET a = ? RETURNING z.a, *").result).toEqual({
+      query: "SELECT z.a, * FROM s.t AS z",
+      columns: [
+        { kind: "column", table: "z", name: "a" },
+        { kind: "star", table: null },
+      ],
+      from: [{ schema: "s", name: "t", alias: "z" }],
+    });
+    expect(one("CREATE VIEW v AS SELECT 1 AS a UNION SELECT b FROM t ORDER BY a").result).toEqual({
+      query: "SELECT b FROM t",
+      columns: [{ kind: "column", table: null, name: "b" }],
+      from: [{ schema: null, name: "t", alias: null }],
+    });
+    for (const none of ["INSERT INTO t SELECT * FROM u", "EXPLAIN SELECT 1", "DELETE FROM t"]) {
+      expect(one(none).result).toBeUndefined();
+    }
+  });
+
   it("marks TEMP objects", () => {
     const s = one("CREATE TEMP TABLE x(a)");
     expect(s).toMatchObject({ kind: "create_table", ddl: true, temp: true, schemas: ["temp"] });

@@ -61,6 +61,20 @@ for (const proto of ["http", "ws"] as const) {
       expect(sel.lastInsertRowid).toBeUndefined();
     });
 
+    it("gives RETURNING's declared types, and none for an untyped column or an expression, as sqld does", async () => {
+      await client.execute(
+        `CREATE TABLE IF NOT EXISTS r_${proto} (id INTEGER PRIMARY KEY, at DATETIME, u)`,
+      );
+      const ins = await client.execute(
+        `INSERT INTO r_${proto} (at, u) VALUES ('2026-01-01', 1) RETURNING *, CAST(id AS TEXT) AS s`,
+      );
+      expect(ins.columnTypes).toEqual(["INTEGER", "DATETIME", "", ""]);
+      const [upd] = await client.batch([`UPDATE r_${proto} SET u = 2 RETURNING at, u, rowid`]);
+      expect(upd!.columnTypes).toEqual(["DATETIME", "", "INTEGER"]);
+      const sel = await client.execute(`SELECT u, at FROM r_${proto} UNION ALL SELECT 'x', 1`);
+      expect(sel.columnTypes).toEqual(["", "DATETIME"]);
+    });
+
     it("runs batches in every mode, atomically", async () => {
       for (const mode of ["write", "deferred", "read"] as const) {
         const rs = await client.batch(
