@@ -323,19 +323,33 @@ function tableOf(raw: RawDatabase, source: SourceShape, depth: number): Table | 
     const columns = columnsOf(raw, source.name, source.schema);
     return columns === undefined ? undefined : { source, columns, rowid: true };
   }
-  const schema = source.schema?.toLowerCase();
-  const found = raw
-    .exec(`SELECT schema, type, wr FROM pragma_table_list(${literal(source.name)})`)[0]
-    ?.values.filter((r) => schema === undefined || String(r[0]).toLowerCase() === schema);
-  if (found === undefined || found.length === 0) return undefined;
-  const row = found.find((r) => r[0] === "temp") ?? found.find((r) => r[0] === "main") ?? found[0]!;
-  const columns = columnsOf(raw, source.name, String(row[0]));
-  if (columns === undefined) return undefined;
-  if (row[1] !== "view") return { source, columns, rowid: row[2] !== 1 };
+  // Every schema's object of that name with its columns, in one statement.
+  const name = literal(source.name);
+  const rows = raw.exec(
+    `SELECT l.schema, l.type, l.wr, lower(x.name), x.type, x.hidden FROM pragma_table_list(${name}) AS l JOIN pragma_table_xinfo(${name}, l.schema) AS x`,
+  )[0]?.values;
+  const wanted = source.schema?.toLowerCase();
+  const schemas = new Set(rows?.map((r) => String(r[0])));
+  const schema =
+    wanted !== undefined
+      ? [...schemas].find((x) => x.toLowerCase() === wanted)
+      : schemas.has("temp")
+        ? "temp"
+        : schemas.has("main")
+          ? "main"
+          : schemas.values().next().value;
+  if (rows === undefined || schema === undefined) return undefined;
+  const own = rows.filter((r) => r[0] === schema);
+  const columns = own.map((r) => ({
+    name: String(r[3]),
+    type: String(r[4] ?? ""),
+    listed: r[5] !== 1,
+  }));
+  if (own[0]![1] !== "view") return { source, columns, rowid: own[0]![2] !== 1 };
   // A view's columns have the names PRAGMA table_info gives, and the declared types of what its
   // SELECT selects (table_info names the affinity of an expression instead).
   const ddl = raw.exec(
-    `SELECT sql FROM ${quoteIdent(String(row[0]))}.sqlite_schema WHERE type = 'view' AND name = ${literal(source.name)} COLLATE NOCASE`,
+    `SELECT sql FROM ${quoteIdent(schema)}.sqlite_schema WHERE type = 'view' AND name = ${name} COLLATE NOCASE`,
   )[0]?.values[0]?.[0];
   const types = typeof ddl === "string" ? typesOfView(raw, ddl, columns.length, depth) : undefined;
   if (types === undefined) return undefined;
