@@ -55,13 +55,30 @@ export interface Collector {
   inTrigger: number;
   /** The statement's result columns (a SELECT's first, or RETURNING), as `ResultShape` says. */
   result: ResultDraft | null;
-  /** A WITH statement's clause (first and last token). */
+  /** A WITH statement's clause (first and last token), or that of CREATE VIEW's SELECT. */
   withClause: { first: Token; last: Token } | null;
+  /** The common table expressions of that clause, in order. */
+  cteDefs: CteDraft[];
   /** The target of INSERT/UPDATE/DELETE as written, alias included (first and last token). */
   targetSpan: { first: Token; last: Token; alias: string | null } | null;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** A common table expression of a statement's own WITH clause, as the grammar reads it. */
+export interface CteDraft {
+  /** Lower-cased, unquoted. */
+  name: string;
+  /** Its column names, when listed (`c(a, b) AS …`), unquoted. */
+  columns: string[] | null;
+  /** Its first token (the name) and last (the closing parenthesis). */
+  first: Token;
+  last: Token;
+  /** Its SELECT's first and last token. */
+  select: { first: Token; last: Token };
+  /** Defined under WITH RECURSIVE: its SELECT may name itself. */
+  recursive: boolean;
+}
 
 /** A result shape as the grammar reads it (see `ResultShape`). */
 export interface ResultDraft {
@@ -134,6 +151,7 @@ export function newCollector(src: string): Collector {
     inTrigger: 0,
     result: null,
     withClause: null,
+    cteDefs: [],
     targetSpan: null,
   };
 }

@@ -1,5 +1,6 @@
 import {
   type Collector,
+  type CteDraft,
   newCollector,
   newResultDraft,
   type ResultDraft,
@@ -192,7 +193,7 @@ export class SqliteParser extends Recognizer {
   private withStmt = () => {
     const $ = this;
     const first = $.LA(1);
-    $.withClause();
+    $.withClause($.c.cteDefs);
     $.c.withClause = { first, last: $.lastToken() };
     $.dml();
   };
@@ -425,22 +426,36 @@ export class SqliteParser extends Recognizer {
     $.selectNoWith();
   };
 
-  private withClause = () => {
+  /** `defs`: where to record the definitions (of the statement's own WITH clause). */
+  private withClause = (defs?: CteDraft[]) => {
     const $ = this;
     $.eat(K.WITH);
-    $.take(K.RECURSIVE);
+    const recursive = $.take(K.RECURSIVE);
     $.sep(Comma, () => {
       const name = $.eat(Nm);
       $.c.ctes.push(unquote(name.image).toLowerCase());
-      $.opt(() => $.eidlistParen());
+      let columns: Token[] | undefined;
+      $.opt(() => {
+        columns = $.eidlistParen();
+      });
       $.eat(K.AS);
       $.opt(() => {
         $.take(K.NOT);
         $.eat(K.MATERIALIZED);
       });
       $.eat(LP);
+      const first = $.LA(1);
       $.select();
-      $.eat(RP);
+      const select = { first, last: $.lastToken() };
+      const last = $.eat(RP);
+      defs?.push({
+        name: unquote(name.image).toLowerCase(),
+        columns: columns === undefined ? null : columns.map((t) => unquote(t.image)),
+        first: name,
+        last,
+        select,
+        recursive,
+      });
     });
   };
 
@@ -671,11 +686,13 @@ export class SqliteParser extends Recognizer {
     });
   };
 
-  private eidlistParen = () => {
+  private eidlistParen = (): Token[] => {
     const $ = this;
+    const names: Token[] = [];
     $.eat(LP);
     $.sep(Comma, () => {
       const name = $.eat(Nm);
+      names.push(name);
       let more = false;
       if ($.take(K.COLLATE)) {
         $.eat(Ids);
@@ -688,6 +705,7 @@ export class SqliteParser extends Recognizer {
       if (more) $.actionError(name, `syntax error after column name "${name.image}"`);
     });
     $.eat(RP);
+    return names;
   };
 
   // ---- windows ----------------------------------------------------------------------------
@@ -1191,7 +1209,7 @@ export class SqliteParser extends Recognizer {
     const first = $.LA(1);
     let withClause: Collector["withClause"] = null;
     if ($.is(K.WITH)) {
-      $.withClause();
+      $.withClause($.c.cteDefs);
       withClause = { first, last: $.lastToken() };
     }
     const result = newResultDraft("view");

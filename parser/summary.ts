@@ -68,12 +68,45 @@ function resultShape(c: Collector): ResultShape | undefined {
     const withClause = c.withClause === null ? "" : `${text(c.src, c.withClause)} `;
     query = withClause + text(c.src, span);
   }
-  // A name the statement's WITH defines (at any depth, to be safe) is no table.
-  const from =
-    r.sources === null || r.sources.some((x) => x.schema === null && c.ctes.includes(lower(x.name)))
-      ? null
-      : Object.freeze(r.sources.map((x): SourceShape => Object.freeze(x)));
-  return Object.freeze({ query, columns: Object.freeze(r.columns), from });
+  let from: SourceShape[] | null = r.sources === null ? null : [];
+  for (const x of r.sources ?? []) {
+    const cte = x.schema === null && x.query === undefined ? cteSource(c, x) : undefined;
+    if (cte === null) {
+      from = null; // a name some inner WITH defines: what it stands for depends on where
+      break;
+    }
+    from?.push(Object.freeze(cte ?? x));
+  }
+  return Object.freeze({
+    query,
+    columns: Object.freeze(r.columns),
+    from: from === null ? null : Object.freeze(from),
+  });
+}
+
+/**
+ * A FROM item that names a CTE of the statement's own WITH clause, as a subquery: its SELECT
+ * after the CTEs defined before it; undefined when it names no CTE, null when it names one an
+ * inner WITH defines.
+ */
+function cteSource(c: Collector, x: SourceShape): SourceShape | null | undefined {
+  const name = lower(x.name);
+  const at = c.cteDefs.findIndex((d) => d.name === name);
+  if (at < 0) return c.ctes.includes(name) ? null : undefined;
+  const def = c.cteDefs[at]!;
+  if (def.recursive) return null; // its SELECT may name itself: no subquery of its own
+  const before =
+    at === 0
+      ? ""
+      : `WITH ${text(c.src, { first: c.cteDefs[0]!.first, last: c.cteDefs[at - 1]!.last })} `;
+  const source: Mutable<SourceShape> = {
+    schema: null,
+    name: x.name,
+    alias: x.alias,
+    query: before + text(c.src, def.select),
+  };
+  if (def.columns !== null) source.columns = Object.freeze(def.columns);
+  return source;
 }
 
 /** Builds the frozen summary of a statement from what the grammar recorded. */

@@ -88,9 +88,11 @@ export type ResultColumnShape =
 
 /**
  * A FROM item of a result's SELECT, with its alias: a table or view by name, a table-valued
- * function (`call`: `json_each(…)`), or a subquery (`query`: its text; `name` is ""). A NATURAL
- * join to it (`natural`) or one with USING (`using`, the names) merges its columns of those names
- * into the items before it (`*` lists them once).
+ * function (`call`: `json_each(…)`), or a subquery (`query`: its text; `name` is ""), which is
+ * also what a CTE of the statement's WITH clause is (`name` its name, `query` its SELECT after
+ * the CTEs before it, `columns` the names it lists). A NATURAL join to it (`natural`) or one with
+ * USING (`using`, the names) merges its columns of those names into the items before it (`*`
+ * lists them once).
  */
 export interface SourceShape {
   readonly schema: string | null;
@@ -98,6 +100,7 @@ export interface SourceShape {
   readonly alias: string | null;
   readonly call?: true;
   readonly query?: string;
+  readonly columns?: readonly string[];
   readonly natural?: true;
   readonly using?: readonly string[];
 }
@@ -118,8 +121,9 @@ export interface ResultShape {
   readonly query: string | null;
   readonly columns: readonly ResultColumnShape[];
   /**
-   * The FROM items of that SELECT (a parenthesized join's in order) when none is a CTE or an
-   * aliased parenthesized join; otherwise null. For RETURNING, the target.
+   * The FROM items of that SELECT (a parenthesized join's in order) when none is an aliased
+   * parenthesized join or names a CTE of an inner WITH; otherwise null. For RETURNING, the
+   * target.
    */
   readonly from: readonly SourceShape[] | null;
 }

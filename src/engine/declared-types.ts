@@ -316,7 +316,12 @@ function literal(s: string): string {
  */
 function tableOf(raw: RawDatabase, source: SourceShape, depth: number): Table | undefined {
   if (source.query !== undefined) {
-    const columns = selectColumns(raw, source.query, depth);
+    let columns = selectColumns(raw, source.query, depth);
+    const names = source.columns; // a CTE's own names for its columns
+    if (columns !== undefined && names !== undefined) {
+      if (names.length !== columns.length) return undefined;
+      columns = columns.map((c, i) => ({ ...c, name: names[i]!.toLowerCase() }));
+    }
     return columns === undefined ? undefined : { source, columns, rowid: false };
   }
   if (source.call === true) {

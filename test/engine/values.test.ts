@@ -321,6 +321,18 @@ describe("result sets", () => {
       ["SELECT * FROM pragma_table_info('a')", ["", "", "", "", "", ""]],
       ['SELECT NAME, A.ID, main.a.ts, "u" FROM A', ["TEXT", "INTEGER", "DATETIME", ""]],
       ["VALUES (1, 'a')", ["", ""]],
+      ["WITH c AS (SELECT name, CAST(ts AS TEXT) AS rt FROM a) SELECT * FROM c", ["TEXT", ""]],
+      ["WITH c(x, y) AS (SELECT name, u FROM a) SELECT y, x, c.x FROM c", ["", "TEXT", "TEXT"]],
+      [
+        "WITH p AS (SELECT id, u FROM a), q AS (SELECT * FROM p) SELECT q.*, a.name FROM q JOIN a ON a.id = q.id",
+        ["INTEGER", "", "TEXT"],
+      ],
+      [
+        "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r",
+        [""],
+      ],
+      ["SELECT * FROM (WITH q AS (SELECT u, name FROM a) SELECT * FROM q)", ["", "TEXT"]],
+      ["WITH a AS (SELECT 'x' AS name) SELECT name FROM a", [""]],
       [
         "INSERT INTO a (name) VALUES ('x') RETURNING *",
         ["INTEGER", "TEXT", "", "DATETIME", "BOOLEAN"],

@@ -63,7 +63,7 @@ describe("parse", () => {
       ],
     });
     expect(Object.isFrozen(s.result)).toBe(true);
-    // A compound is typed by its first SELECT, with the WITH clause; a CTE is no table.
+    // A compound is typed by its first SELECT, with the WITH clause.
     expect(
       one("WITH c AS (SELECT 1 AS a) SELECT x FROM t UNION SELECT a FROM c ORDER BY 1").result,
     ).toEqual({
@@ -71,7 +71,20 @@ describe("parse", () => {
       columns: [{ kind: "column", table: null, name: "x" }],
       from: [{ schema: null, name: "t", alias: null }],
     });
-    expect(one("WITH c AS (SELECT 1 AS a) SELECT a FROM c").result?.from).toBeNull();
+    // A CTE is a subquery: its SELECT after the CTEs before it (none under WITH RECURSIVE).
+    expect(
+      one("WITH b AS (SELECT 1), c(x) AS (SELECT * FROM b) SELECT x FROM c").result?.from,
+    ).toEqual([
+      {
+        schema: null,
+        name: "c",
+        alias: null,
+        query: "WITH b AS (SELECT 1) SELECT * FROM b",
+        columns: ["x"],
+      },
+    ]);
+    expect(one("WITH RECURSIVE c AS (SELECT 1) SELECT * FROM c").result?.from).toBeNull();
+    expect(one("SELECT * FROM (WITH q AS (SELECT 1) SELECT * FROM q), q").result?.from).toBeNull();
     expect(one("SELECT * FROM (t JOIN u) AS p").result?.from).toBeNull();
     expect(one("VALUES (1, 2), (3, 4)").result?.columns).toEqual([
       { kind: "expression" },
