@@ -267,6 +267,7 @@ export function probeDeclaredTypes(
   probe: TypeProbe,
   n: number,
   depth = 0,
+  budget: Budget = { left: MAX_SOURCES, named: new Map() },
 ): string[] | undefined {
   const { body, shape } = probe;
   let view: string[] | undefined | null = null;
@@ -275,7 +276,12 @@ export function probeDeclaredTypes(
     return view;
   };
   if (shape?.from != null && depth <= MAX_VIEW_DEPTH) {
-    const types = typesFromTables(raw, shape.columns, shape.from, n, throughView, depth);
+    let types: string[] | undefined;
+    try {
+      types = typesFromTables(raw, shape.columns, shape.from, n, throughView, depth, budget);
+    } catch {
+      /* e.g. a schema name this connection lacks: the view decides */
+    }
     if (types !== undefined) return types;
   }
   const types = throughView();
@@ -303,6 +309,17 @@ interface Table {
 const ROWID_NAMES = new Set(["rowid", "oid", "_rowid_"]);
 /** Views within views followed to their tables; deeper ones are typed through a view probe. */
 const MAX_VIEW_DEPTH = 8;
+/**
+ * FROM items and subqueries one probe types at most (views within views may name many): past
+ * them, the view probe decides.
+ */
+const MAX_SOURCES = 256;
+
+/** What is left of a probe's `MAX_SOURCES`, and the named FROM items it found already. */
+interface Budget {
+  left: number;
+  readonly named: Map<string, Omit<Table, "source"> | undefined>;
+}
 
 function literal(s: string): string {
   return `'${s.replaceAll("'", "''")}'`;
@@ -314,9 +331,15 @@ function literal(s: string): string {
  * typed (views within views followed `depth` deep); a table-valued function's as its module
  * declares them. Undefined when it is not there.
  */
-function tableOf(raw: RawDatabase, source: SourceShape, depth: number): Table | undefined {
+function tableOf(
+  raw: RawDatabase,
+  source: SourceShape,
+  depth: number,
+  budget: Budget,
+): Table | undefined {
+  if (--budget.left < 0) return undefined;
   if (source.query !== undefined) {
-    let columns = selectColumns(raw, source.query, depth);
+    let columns = selectColumns(raw, source.query, depth, budget);
     const names = source.columns; // a CTE's own names for its columns
     if (columns !== undefined && names !== undefined) {
       if (names.length !== columns.length) return undefined;
@@ -328,6 +351,23 @@ function tableOf(raw: RawDatabase, source: SourceShape, depth: number): Table | 
     const columns = columnsOf(raw, source.name, source.schema);
     return columns === undefined ? undefined : { source, columns, rowid: true };
   }
+  // A view named many times (within views) is found once.
+  const key = `${source.schema?.toLowerCase() ?? ""}.${source.name.toLowerCase()}`;
+  let found = budget.named.get(key);
+  if (found === undefined && !budget.named.has(key)) {
+    found = namedTable(raw, source, depth, budget);
+    budget.named.set(key, found);
+  }
+  return found === undefined ? undefined : { source, ...found };
+}
+
+/** A table or view by name (see `tableOf`). */
+function namedTable(
+  raw: RawDatabase,
+  source: SourceShape,
+  depth: number,
+  budget: Budget,
+): Omit<Table, "source"> | undefined {
   // Every schema's object of that name with its columns, in one statement.
   const name = literal(source.name);
   const rows = raw.exec(
@@ -350,15 +390,16 @@ function tableOf(raw: RawDatabase, source: SourceShape, depth: number): Table | 
     type: String(r[4] ?? ""),
     listed: r[5] !== 1,
   }));
-  if (own[0]![1] !== "view") return { source, columns, rowid: own[0]![2] !== 1 };
+  if (own[0]![1] !== "view") return { columns, rowid: own[0]![2] !== 1 };
   // A view's columns have the names PRAGMA table_info gives, and the declared types of what its
   // SELECT selects (table_info names the affinity of an expression instead).
   const ddl = raw.exec(
     `SELECT sql FROM ${quoteIdent(schema)}.sqlite_schema WHERE type = 'view' AND name = ${name} COLLATE NOCASE`,
   )[0]?.values[0]?.[0];
-  const types = typeof ddl === "string" ? typesOfView(raw, ddl, columns.length, depth) : undefined;
+  const types =
+    typeof ddl === "string" ? typesOfView(raw, ddl, columns.length, depth, budget) : undefined;
   if (types === undefined) return undefined;
-  return { source, columns: columns.map((c, i) => ({ ...c, type: types[i]! })), rowid: false };
+  return { columns: columns.map((c, i) => ({ ...c, type: types[i]! })), rowid: false };
 }
 
 /** Declared types of the `n` columns of the view `CREATE VIEW … AS <select>` makes. */
@@ -367,12 +408,13 @@ function typesOfView(
   ddl: string,
   n: number,
   depth: number,
+  budget: Budget,
 ): string[] | undefined {
   const shape = classify(ddl).statements[0]?.summary.result;
   if (shape?.query == null) return undefined;
   const { params } = scanSql(shape.query);
   const body = params.length === 0 ? shape.query : replaceParams(shape.query, params, "NULL");
-  return probeDeclaredTypes(raw, { body, shape }, n, depth + 1);
+  return probeDeclaredTypes(raw, { body, shape }, n, depth + 1, budget);
 }
 
 /**
@@ -380,7 +422,13 @@ function typesOfView(
  * types of what they select (typed as a view of it would be: a compound by its last SELECT).
  * Undefined when it does not compile on its own (it names a CTE, or an outer query's column).
  */
-function selectColumns(raw: RawDatabase, query: string, depth: number): TableColumn[] | undefined {
+function selectColumns(
+  raw: RawDatabase,
+  query: string,
+  depth: number,
+  budget: Budget,
+): TableColumn[] | undefined {
+  if (--budget.left < 0) return undefined;
   let names: string[];
   try {
     const stmt = raw.prepare(query);
@@ -392,7 +440,7 @@ function selectColumns(raw: RawDatabase, query: string, depth: number): TableCol
   } catch {
     return undefined;
   }
-  const types = typesOfView(raw, `CREATE VIEW v AS ${query}`, names.length, depth);
+  const types = typesOfView(raw, `CREATE VIEW v AS ${query}`, names.length, depth, budget);
   return types?.map((type, i) => ({ name: names[i]!.toLowerCase(), type, listed: true }));
 }
 
@@ -425,16 +473,13 @@ function typesFromTables(
   n: number,
   throughView: () => string[] | undefined,
   depth: number,
+  budget: Budget,
 ): string[] | undefined {
   const tables: Table[] = [];
-  try {
-    for (const source of from) {
-      const table = tableOf(raw, source, depth);
-      if (table === undefined) return undefined;
-      tables.push(table);
-    }
-  } catch {
-    return undefined; // e.g. a schema name this connection lacks: the view decides
+  for (const source of from) {
+    const table = tableOf(raw, source, depth, budget);
+    if (table === undefined) return undefined;
+    tables.push(table);
   }
   const types: string[] = [];
   for (const column of columns) {
@@ -442,7 +487,7 @@ function typesFromTables(
       types.push("");
     } else if (column.kind === "subquery") {
       const type =
-        selectColumns(raw, column.query, depth)?.[0]?.type ?? throughView()?.[types.length];
+        selectColumns(raw, column.query, depth, budget)?.[0]?.type ?? throughView()?.[types.length];
       if (type === undefined) return undefined;
       types.push(type);
     } else {

@@ -277,6 +277,12 @@ describe("result sets", () => {
       "CREATE VIEW v1 AS SELECT 1 AS a UNION ALL SELECT name FROM a",
       "CREATE VIEW v2 AS SELECT name AS a FROM a UNION ALL SELECT 1 ORDER BY a",
       "INSERT INTO a VALUES (1, 'a', 1, '2020', 1)",
+      // Views within views, each naming the one before three times: each is typed once.
+      "CREATE VIEW n0 AS SELECT max(name) AS m, u FROM a GROUP BY u",
+      ...[1, 2, 3].map(
+        (i) =>
+          `CREATE VIEW n${i} AS SELECT max(x.m) AS m, y.u, z.m AS zm FROM n${i - 1} x, n${i - 1} y, n${i - 1} z GROUP BY y.u`,
+      ),
     ]) {
       await c.execute(ddl);
     }
@@ -321,6 +327,7 @@ describe("result sets", () => {
       ["SELECT * FROM pragma_table_info('a')", ["", "", "", "", "", ""]],
       ['SELECT NAME, A.ID, main.a.ts, "u" FROM A', ["TEXT", "INTEGER", "DATETIME", ""]],
       ["VALUES (1, 'a')", ["", ""]],
+      ["SELECT * FROM n3", ["", "", ""]],
       ["WITH c AS (SELECT name, CAST(ts AS TEXT) AS rt FROM a) SELECT * FROM c", ["TEXT", ""]],
       ["WITH c(x, y) AS (SELECT name, u FROM a) SELECT y, x, c.x FROM c", ["", "TEXT", "TEXT"]],
       [
