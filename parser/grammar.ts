@@ -623,26 +623,17 @@ export class SqliteParser extends Recognizer {
     } else {
       const r = $.fullname();
       if ($.c.inTrigger === 0) $.c.reads.push(r);
-      if ($.take(LP)) {
+      const call = $.take(LP); // a table-valued function
+      if (call) {
         $.opt(() => $.nexprlist());
         $.eat(RP);
-        let alias: Token | undefined;
-        $.opt(() => {
-          alias = $.alias();
-        });
-        $.addSource(result, {
-          ...r,
-          alias: alias === undefined ? null : unquote(alias.image),
-          call: true,
-        });
-      } else {
-        let alias: Token | undefined;
-        $.opt(() => {
-          alias = $.alias();
-        });
-        $.opt(() => $.indexedBy());
-        $.addSource(result, { ...r, alias: alias === undefined ? null : unquote(alias.image) });
       }
+      let alias: Token | undefined;
+      $.opt(() => {
+        alias = $.alias();
+      });
+      if (!call) $.opt(() => $.indexedBy());
+      $.addSource(result, { ...r, alias: alias === undefined ? null : unquote(alias.image) });
     }
     $.opt(() => {
       if ($.take(K.ON)) {

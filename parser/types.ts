@@ -87,18 +87,17 @@ export type ResultColumnShape =
   | { readonly kind: "expression" };
 
 /**
- * A FROM item of a result's SELECT, with its alias: a table or view by name, a table-valued
- * function (`call`: `json_each(…)`), or a subquery (`query`: its text; `name` is ""), which is
- * also what a CTE of the statement's WITH clause is (`name` its name, `query` its SELECT after
- * the CTEs before it, `columns` the names it lists). A NATURAL join to it (`natural`) or one with
- * USING (`using`, the names) merges its columns of those names into the items before it (`*`
- * lists them once).
+ * A FROM item of a result's SELECT, with its alias: a table, view or table-valued function by
+ * name (`json_each(…)`: its arguments left out), or a subquery (`query`: its text; `name` is
+ * ""), which is also what a CTE of the statement's WITH clause is (`name` its name, `query` its
+ * SELECT after the CTEs before it, `columns` the names it lists). A NATURAL join to it
+ * (`natural`) or one with USING (`using`, the names) merges its columns of those names into the
+ * items before it (`*` lists them once).
  */
 export interface SourceShape {
   readonly schema: string | null;
   readonly name: string;
   readonly alias: string | null;
-  readonly call?: true;
   readonly query?: string;
   readonly columns?: readonly string[];
   readonly natural?: true;

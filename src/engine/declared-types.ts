@@ -266,7 +266,6 @@ export function probeDeclaredTypes(
   raw: RawDatabase,
   probe: TypeProbe,
   n: number,
-  depth = 0,
   budget: Budget = { left: MAX_SOURCES, named: new Map() },
 ): string[] | undefined {
   const { body, shape } = probe;
@@ -275,10 +274,10 @@ export function probeDeclaredTypes(
     view ??= typesThroughView(raw, body, n);
     return view;
   };
-  if (shape?.from != null && depth <= MAX_VIEW_DEPTH) {
+  if (shape?.from != null) {
     let types: string[] | undefined;
     try {
-      types = typesFromTables(raw, shape.columns, shape.from, n, throughView, depth, budget);
+      types = typesFromTables(raw, shape.columns, shape.from, n, throughView, budget);
     } catch {
       /* e.g. a schema name this connection lacks: the view decides */
     }
@@ -307,8 +306,6 @@ interface Table {
 }
 
 const ROWID_NAMES = new Set(["rowid", "oid", "_rowid_"]);
-/** Views within views followed to their tables; deeper ones are typed through a view probe. */
-const MAX_VIEW_DEPTH = 8;
 /**
  * FROM items and subqueries one probe types at most (views within views may name many): past
  * them, the view probe decides.
@@ -328,18 +325,13 @@ function literal(s: string): string {
 /**
  * The columns of a FROM item, found as SQLite finds it (an unqualified name in TEMP first, then
  * main, then the attached schemas): a table's as declared; a view's as its SELECT's columns are
- * typed (views within views followed `depth` deep); a table-valued function's as its module
- * declares them. Undefined when it is not there.
+ * typed; a table-valued function's as its module declares them; a subquery's or CTE's as its
+ * SELECT's. Undefined when it is not there, or past the probe's budget.
  */
-function tableOf(
-  raw: RawDatabase,
-  source: SourceShape,
-  depth: number,
-  budget: Budget,
-): Table | undefined {
+function tableOf(raw: RawDatabase, source: SourceShape, budget: Budget): Table | undefined {
   if (--budget.left < 0) return undefined;
   if (source.query !== undefined) {
-    let columns = selectColumns(raw, source.query, depth, budget);
+    let columns = selectColumns(raw, source.query, budget);
     const names = source.columns; // a CTE's own names for its columns
     if (columns !== undefined && names !== undefined) {
       if (names.length !== columns.length) return undefined;
@@ -347,15 +339,11 @@ function tableOf(
     }
     return columns === undefined ? undefined : { source, columns, rowid: false };
   }
-  if (source.call === true) {
-    const columns = columnsOf(raw, source.name, source.schema);
-    return columns === undefined ? undefined : { source, columns, rowid: true };
-  }
   // A view named many times (within views) is found once.
   const key = `${source.schema?.toLowerCase() ?? ""}.${source.name.toLowerCase()}`;
   let found = budget.named.get(key);
   if (found === undefined && !budget.named.has(key)) {
-    found = namedTable(raw, source, depth, budget);
+    found = namedTable(raw, source, budget);
     budget.named.set(key, found);
   }
   return found === undefined ? undefined : { source, ...found };
@@ -365,25 +353,34 @@ function tableOf(
 function namedTable(
   raw: RawDatabase,
   source: SourceShape,
-  depth: number,
   budget: Budget,
 ): Omit<Table, "source"> | undefined {
-  // Every schema's object of that name with its columns, in one statement.
+  // Every schema's object of that name with its columns, in one statement; a table-valued
+  // function (an eponymous virtual table) is listed in none, but has columns.
   const name = literal(source.name);
-  const rows = raw.exec(
-    `SELECT l.schema, l.type, l.wr, lower(x.name), x.type, x.hidden FROM pragma_table_list(${name}) AS l JOIN pragma_table_xinfo(${name}, l.schema) AS x`,
-  )[0]?.values;
+  const rows =
+    raw.exec(
+      `SELECT l.schema,l.type,l.wr,lower(x.name),x.type,x.hidden FROM pragma_table_list(${name})l,pragma_table_xinfo(${name},l.schema)x UNION ALL SELECT 'main','',0,lower(name),type,hidden FROM pragma_table_xinfo(${name}) WHERE NOT EXISTS (SELECT 1 FROM pragma_table_list(${name}))`,
+    )[0]?.values ?? [];
   const wanted = source.schema?.toLowerCase();
-  const schemas = new Set(rows?.map((r) => String(r[0])));
-  const schema =
-    wanted !== undefined
-      ? [...schemas].find((x) => x.toLowerCase() === wanted)
-      : schemas.has("temp")
-        ? "temp"
-        : schemas.has("main")
-          ? "main"
-          : schemas.values().next().value;
-  if (rows === undefined || schema === undefined) return undefined;
+  const rank = (r: unknown[]) => {
+    const s = String(r[0]);
+    return wanted !== undefined
+      ? s.toLowerCase() === wanted
+        ? 0
+        : 3
+      : s === "temp"
+        ? 0
+        : s === "main"
+          ? 1
+          : 2;
+  };
+  const best = rows.reduce(
+    (a: unknown[] | undefined, r) => (a === undefined || rank(r) < rank(a) ? r : a),
+    undefined,
+  );
+  if (best === undefined || rank(best) > 2) return undefined;
+  const schema = String(best[0]);
   const own = rows.filter((r) => r[0] === schema);
   const columns = own.map((r) => ({
     name: String(r[3]),
@@ -396,8 +393,7 @@ function namedTable(
   const ddl = raw.exec(
     `SELECT sql FROM ${quoteIdent(schema)}.sqlite_schema WHERE type = 'view' AND name = ${name} COLLATE NOCASE`,
   )[0]?.values[0]?.[0];
-  const types =
-    typeof ddl === "string" ? typesOfView(raw, ddl, columns.length, depth, budget) : undefined;
+  const types = typeof ddl === "string" ? typesOfView(raw, ddl, columns.length, budget) : undefined;
   if (types === undefined) return undefined;
   return { columns: columns.map((c, i) => ({ ...c, type: types[i]! })), rowid: false };
 }
@@ -407,14 +403,12 @@ function typesOfView(
   raw: RawDatabase,
   ddl: string,
   n: number,
-  depth: number,
   budget: Budget,
 ): string[] | undefined {
   const shape = classify(ddl).statements[0]?.summary.result;
   if (shape?.query == null) return undefined;
-  const { params } = scanSql(shape.query);
-  const body = params.length === 0 ? shape.query : replaceParams(shape.query, params, "NULL");
-  return probeDeclaredTypes(raw, { body, shape }, n, depth + 1, budget);
+  const body = replaceParams(shape.query, scanSql(shape.query).params, "NULL");
+  return probeDeclaredTypes(raw, { body, shape }, n, budget);
 }
 
 /**
@@ -422,12 +416,7 @@ function typesOfView(
  * types of what they select (typed as a view of it would be: a compound by its last SELECT).
  * Undefined when it does not compile on its own (it names a CTE, or an outer query's column).
  */
-function selectColumns(
-  raw: RawDatabase,
-  query: string,
-  depth: number,
-  budget: Budget,
-): TableColumn[] | undefined {
+function selectColumns(raw: RawDatabase, query: string, budget: Budget): TableColumn[] | undefined {
   if (--budget.left < 0) return undefined;
   let names: string[];
   try {
@@ -440,20 +429,8 @@ function selectColumns(
   } catch {
     return undefined;
   }
-  const types = typesOfView(raw, `CREATE VIEW v AS ${query}`, names.length, depth, budget);
+  const types = typesOfView(raw, `CREATE VIEW v AS ${query}`, names.length, budget);
   return types?.map((type, i) => ({ name: names[i]!.toLowerCase(), type, listed: true }));
-}
-
-/** A table's (or view's, or table-valued function's) columns as `PRAGMA table_xinfo` lists them. */
-function columnsOf(
-  raw: RawDatabase,
-  name: string,
-  schema: string | null,
-): TableColumn[] | undefined {
-  const args = schema === null ? literal(name) : `${literal(name)}, ${literal(schema)}`;
-  const info = raw.exec(`SELECT lower(name), type, hidden FROM pragma_table_xinfo(${args})`)[0]
-    ?.values;
-  return info?.map((r) => ({ name: String(r[0]), type: String(r[1] ?? ""), listed: r[2] !== 1 }));
 }
 
 /** Whether `q` (a qualifier as written) names the FROM item: by its alias when it has one. */
@@ -472,12 +449,11 @@ function typesFromTables(
   from: readonly SourceShape[],
   n: number,
   throughView: () => string[] | undefined,
-  depth: number,
   budget: Budget,
 ): string[] | undefined {
   const tables: Table[] = [];
   for (const source of from) {
-    const table = tableOf(raw, source, depth, budget);
+    const table = tableOf(raw, source, budget);
     if (table === undefined) return undefined;
     tables.push(table);
   }
@@ -487,7 +463,7 @@ function typesFromTables(
       types.push("");
     } else if (column.kind === "subquery") {
       const type =
-        selectColumns(raw, column.query, depth, budget)?.[0]?.type ?? throughView()?.[types.length];
+        selectColumns(raw, column.query, budget)?.[0]?.type ?? throughView()?.[types.length];
       if (type === undefined) return undefined;
       types.push(type);
     } else {
@@ -560,17 +536,12 @@ function typeOfName(
 function withoutExpressionTypes(types: string[], columns: readonly ResultColumnShape[]): string[] {
   const first = columns.findIndex((c) => c.kind === "star");
   const last = columns.findLastIndex((c) => c.kind === "star");
-  if (first < 0 && columns.length !== types.length) return types;
-  const out = [...types];
-  const before = first < 0 ? columns.length : first;
-  for (let i = 0; i < before; i++) if (columns[i]!.kind === "expression") out[i] = "";
-  if (last >= 0) {
-    const after = columns.length - last - 1;
-    for (let k = 1; k <= after; k++) {
-      if (columns[columns.length - k]!.kind === "expression") out[out.length - k] = "";
-    }
-  }
-  return out;
+  const shift = types.length - columns.length; // where the columns after the last `*` land
+  if (first < 0 && shift !== 0) return types;
+  return types.map((type, i) => {
+    const c = first < 0 || i < first ? columns[i] : i - shift > last ? columns[i - shift] : null;
+    return c?.kind === "expression" ? "" : type;
+  });
 }
 
 /**

@@ -58,7 +58,7 @@ describe("parse", () => {
       from: [
         { schema: "main", name: "t", alias: "t" },
         { schema: null, name: "u", alias: null, using: ["k"] },
-        { schema: null, name: "json_each", alias: "j", call: true, natural: true },
+        { schema: null, name: "json_each", alias: "j", natural: true },
         { schema: null, name: "", alias: "s", query: "SELECT 2" },
       ],
     });
