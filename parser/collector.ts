@@ -53,7 +53,7 @@ export interface Collector {
   vacuumInto: boolean;
   /** Nesting of trigger bodies: statements inside only run later, so they record nothing. */
   inTrigger: number;
-  /** The statement's result columns (a SELECT's first, or RETURNING), as `ResultShape` says. */
+  /** The statement's result columns (a SELECT's, RETURNING's, a view's): see `ResultShape`. */
   result: ResultDraft | null;
   /** A WITH statement's clause (first and last token), or that of CREATE VIEW's SELECT. */
   withClause: { first: Token; last: Token } | null;
@@ -88,7 +88,7 @@ export interface ResultDraft {
    */
   kind: "select" | "returning" | "view";
   columns: ResultColumnShape[];
-  /** FROM items; null once one cannot be typed (a CTE, an aliased parenthesized join). */
+  /** FROM items; null once one cannot be typed (an aliased parenthesized join). */
   sources: Mutable<SourceShape>[] | null;
   /** The join being read is NATURAL. */
   natural: boolean;

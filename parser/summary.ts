@@ -70,7 +70,11 @@ function resultShape(c: Collector): ResultShape | undefined {
   }
   let from: SourceShape[] | null = r.sources === null ? null : [];
   for (const x of r.sources ?? []) {
-    const cte = x.schema === null && x.query === undefined ? cteSource(c, x) : undefined;
+    // (RETURNING's target is a table, whatever the WITH clause defines.)
+    const cte =
+      r.kind !== "returning" && x.schema === null && x.query === undefined
+        ? cteSource(c, x)
+        : undefined;
     if (cte === null) {
       from = null; // a name some inner WITH defines: what it stands for depends on where
       break;

@@ -362,6 +362,11 @@ describe("result sets", () => {
         ["INTEGER", "TEXT"],
       ],
       ["INSERT INTO g (x) VALUES (2) RETURNING *", ["INT", "INT", "TEXT"]],
+      // RETURNING's table is the target, whatever a CTE of the same name is.
+      [
+        "WITH a AS (SELECT 1 AS x) INSERT INTO a (name) SELECT 'w' FROM a RETURNING id, name",
+        ["INTEGER", "TEXT"],
+      ],
     ];
     for (const [sql, expected] of cases) {
       // Twice: a statement's first run hands its types out lazily, later runs compute them.
