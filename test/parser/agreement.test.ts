@@ -107,6 +107,15 @@ function compare(sql: string): string[] {
     if (v.ddl && !s.ddl) out.push("ddl: parser false, SQLite true");
     return out;
   }
+  if (!explained && (s.kind === "select" || s.result !== undefined) && s.kind !== "create_view") {
+    // The result columns the parser read are the statement's (a `*` stands for one or more).
+    const read = s.result?.columns ?? [];
+    const stars = read.some((c) => c.kind === "star");
+    if (stars ? read.length > v.columns : read.length !== v.columns)
+      out.push(
+        `result columns: parser ${read.length}${stars ? " with *" : ""}, SQLite ${v.columns}`,
+      );
+  }
   if (s.readonly !== v.readonly) out.push(`readonly: parser ${s.readonly}, SQLite ${v.readonly}`);
   if (!sameSchemas(schemas, v.schemas))
     out.push(`schemas: parser [${schemas.join(",")}], SQLite [${v.schemas.join(",")}]`);

@@ -25,6 +25,8 @@ CREATE TABLE userdb.user_preferences(id INTEGER PRIMARY KEY, k TEXT UNIQUE, v);
 export interface Verdict {
   /** Prepared without error. */
   readonly prepares: boolean;
+  /** The prepared statement's result columns (0 when it did not prepare). */
+  readonly columns: number;
   /** Failed with a syntax-level error (syntax error, incomplete input, unrecognized token…). */
   readonly syntaxError: boolean;
   readonly message: string | null;
@@ -117,12 +119,16 @@ export class Oracle {
       this.db.close();
       this.db = this.open();
     }
+    let columns: number;
     try {
-      this.db.prepare(full).free();
+      const stmt = this.db.prepare(full);
+      columns = stmt.getColumnNames().length;
+      stmt.free();
     } catch (e) {
       const message = (e as Error).message;
       return {
         prepares: false,
+        columns: 0,
         syntaxError: SYNTAX.test(message),
         message,
         readonly: true,
@@ -171,6 +177,7 @@ export class Oracle {
     }
     return {
       prepares: true,
+      columns,
       syntaxError: false,
       message: null,
       readonly,
