@@ -29,6 +29,7 @@ import { TenantliteError } from "../errors.js";
 import { SqliteError, toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
 import {
+  quoteIdent,
   type StatementDescription,
   type StatementGuard,
   type StatementInfo,
@@ -124,7 +125,7 @@ export function locateTable(db: RawDatabase, ref: ObjectRef): LocatedTable | und
   for (const schema of order) {
     const rows = query(
       db,
-      `SELECT rowid, type, name, sql FROM ${quote(schema)}.sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'view')`,
+      `SELECT rowid, type, name, sql FROM ${quoteIdent(schema)}.sqlite_master WHERE name = ? COLLATE NOCASE AND type IN ('table', 'view')`,
       [ref.name],
     );
     const row = rows[0];
@@ -184,8 +185,8 @@ export function alterColumn(sqlJs: SqlJsModule, db: RawDatabase, stmt: AlterColu
   }
   const fail = (why: string) =>
     sqliteError(`error in adding ${stmt.text} to ${table.name}: ${why}`);
-  const q = quote(table.schema);
-  const qt = quote(table.name);
+  const q = quoteIdent(table.schema);
+  const qt = quoteIdent(table.name);
   // libSQL compares the column's PRIMARY KEY, UNIQUE and GENERATED flags before and after. The
   // primary key flag also comes from a table PRIMARY KEY (…), which the new text keeps.
   const info = query(db, `PRAGMA ${q}.table_xinfo(${qt})`);
@@ -260,8 +261,8 @@ interface ScratchCheck {
  */
 function checkInScratch(sqlJs: SqlJsModule, live: RawDatabase, c: ScratchCheck): boolean {
   const { table, fail } = c;
-  const qt = quote(table.name);
-  const q = quote(table.schema);
+  const qt = quoteIdent(table.name);
+  const q = quoteIdent(table.schema);
   const after = new sqlJs.Database();
   try {
     try {
@@ -325,7 +326,7 @@ function indexesComputingWith(sqlJs: SqlJsModule, c: ScratchCheck): string[] {
     before.exec(c.table.sql!);
     for (const i of candidates) before.exec(i.sql!);
     before.exec(
-      `ALTER TABLE ${quote(c.table.name)} RENAME COLUMN ${quote(c.definition.name)} TO "__tenantlite_probe"`,
+      `ALTER TABLE ${quoteIdent(c.table.name)} RENAME COLUMN ${quoteIdent(c.definition.name)} TO "__tenantlite_probe"`,
     );
     const out: string[] = [];
     for (const i of candidates) {
@@ -365,7 +366,7 @@ function rowidColumn(db: RawDatabase, q: string, qt: string): number {
 
 /** An index's key columns with their collations, as one comparable string. */
 function keyCollations(db: RawDatabase, q: string, index: string): string {
-  return query(db, `PRAGMA ${q}.index_xinfo(${quote(index)})`)
+  return query(db, `PRAGMA ${q}.index_xinfo(${quoteIdent(index)})`)
     .filter((r) => Number(r[5]) === 1)
     .map((r) => `${String(r[1])}:${asciiLower(String(r[4]))}`)
     .join(",");
@@ -405,7 +406,7 @@ function hasSequence(db: RawDatabase, schema: string): boolean {
   return (
     query(
       db,
-      `SELECT 1 FROM ${quote(schema)}.sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`,
+      `SELECT 1 FROM ${quoteIdent(schema)}.sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`,
     ).length > 0
   );
 }
@@ -435,10 +436,6 @@ function query(db: RawDatabase, sql: string, params: unknown[] = []): unknown[][
 
 function run(db: RawDatabase, sql: string, params: unknown[]): void {
   query(db, sql, params);
-}
-
-function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** SQLite compares names case-insensitively for ASCII letters only. */

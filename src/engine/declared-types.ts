@@ -15,7 +15,7 @@ import {
 import { replaceParams, scanSql } from "./sql-scan.js";
 import type { RawDatabase, SqlJsModule } from "./sqljs-types.js";
 import type { CachedStatement } from "./statement-cache.js";
-import { quoteIdent } from "./statement-info.js";
+import { quoteIdent, quoteLiteral, schemaSearchedFirst } from "./statement-info.js";
 import type { TenantDb } from "./tenant-db.js";
 import { registerVectorFunctions } from "./vector.js";
 
@@ -318,10 +318,6 @@ interface Budget {
   readonly named: Map<string, Omit<Table, "source"> | undefined>;
 }
 
-function literal(s: string): string {
-  return `'${s.replaceAll("'", "''")}'`;
-}
-
 /**
  * The columns of a FROM item, found as SQLite finds it (an unqualified name in TEMP first, then
  * main, then the attached schemas): a table's as declared; a view's as its SELECT's columns are
@@ -357,30 +353,18 @@ function namedTable(
 ): Omit<Table, "source"> | undefined {
   // Every schema's object of that name with its columns, in one statement; a table-valued
   // function (an eponymous virtual table) is listed in none, but has columns.
-  const name = literal(source.name);
+  const name = quoteLiteral(source.name);
   const rows =
     raw.exec(
       `SELECT l.schema,l.type,l.wr,lower(x.name),x.type,x.hidden FROM pragma_table_list(${name})l,pragma_table_xinfo(${name},l.schema)x UNION ALL SELECT 'main','',0,lower(name),type,hidden FROM pragma_table_xinfo(${name}) WHERE NOT EXISTS (SELECT 1 FROM pragma_table_list(${name}))`,
     )[0]?.values ?? [];
   const wanted = source.schema?.toLowerCase();
-  const rank = (r: unknown[]) => {
-    const s = String(r[0]);
-    return wanted !== undefined
-      ? s.toLowerCase() === wanted
-        ? 0
-        : 3
-      : s === "temp"
-        ? 0
-        : s === "main"
-          ? 1
-          : 2;
-  };
-  const best = rows.reduce(
-    (a: unknown[] | undefined, r) => (a === undefined || rank(r) < rank(a) ? r : a),
-    undefined,
-  );
-  if (best === undefined || rank(best) > 2) return undefined;
-  const schema = String(best[0]);
+  const schemas = rows.map((r) => String(r[0]));
+  const schema =
+    wanted === undefined
+      ? schemaSearchedFirst(schemas)
+      : schemas.find((s) => s.toLowerCase() === wanted);
+  if (schema === undefined) return undefined;
   const own = rows.filter((r) => r[0] === schema);
   const columns = own.map((r) => ({
     name: String(r[3]),

@@ -5,6 +5,7 @@
  */
 import { type ErrorCode, TenantliteError } from "../errors.js";
 import type { RawDatabase } from "./sqljs-types.js";
+import { quoteIdent } from "./statement-info.js";
 
 interface Rule {
   readonly test: RegExp;
@@ -125,7 +126,7 @@ export function isPrimaryKey(db: RawDatabase, cols: string): boolean {
   const table = names[0]?.[0];
   if (table === undefined || names.some((n) => n[0] !== table || n.length !== 2)) return false;
   try {
-    const info = db.exec(`PRAGMA table_info("${table.replaceAll('"', '""')}")`)[0];
+    const info = db.exec(`PRAGMA table_info(${quoteIdent(table)})`)[0];
     const pk = (info?.values ?? [])
       .filter((r) => Number(r[5]) > 0)
       .map((r) => String(r[1]))

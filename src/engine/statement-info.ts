@@ -126,6 +126,19 @@ export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
+/** Quotes a string for SQL (a literal). */
+export function quoteLiteral(s: string): string {
+  return `'${s.replaceAll("'", "''")}'`;
+}
+
+/**
+ * Of the schemas holding an object of one name (as `PRAGMA table_list` lists them: main first),
+ * the one an unqualified name means to SQLite: TEMP, then main, then the attached ones in order.
+ */
+export function schemaSearchedFirst(schemas: readonly string[]): string | undefined {
+  return schemas.includes("temp") ? "temp" : schemas.includes("main") ? "main" : schemas[0];
+}
+
 /** Whether SQL text holds anything but blanks, semicolons and comments. */
 export function hasStatement(sql: string): boolean {
   const rest = sql.replace(/\s+|;|--[^\n]*(\n|$)|\/\*[\s\S]*?(\*\/|$)/g, "");

@@ -51,6 +51,7 @@ import {
 import {
   changesOwnStateOnly,
   quoteIdent,
+  quoteLiteral,
   refuseEnginePragma,
   refuseRawAttach,
   type StatementDescription,
@@ -484,7 +485,7 @@ export class TenantDb {
     this.settleTypes();
     this.txn.endImplicitRead();
     try {
-      this.raw.exec(`ATTACH DATABASE '${file.replaceAll("'", "''")}' AS ${quoteIdent(alias)}`);
+      this.raw.exec(`ATTACH DATABASE ${quoteLiteral(file)} AS ${quoteIdent(alias)}`);
     } catch (e) {
       throw this.toError(e);
     }

@@ -10,6 +10,7 @@
 import { type SqlToken, sqlTokens } from "../../parser/index.js";
 import { SqliteError } from "./sqlite-errors.js";
 import type { RawDatabase } from "./sqljs-types.js";
+import { quoteIdent, schemaSearchedFirst } from "./statement-info.js";
 import { dataSizeOf, MAX_VECTOR_DIMS, VectorType, type VectorTypeId } from "./vector-format.js";
 
 const MARKER = "libsql_vector_idx";
@@ -72,11 +73,6 @@ export interface VectorIndex {
 
 export function sqliteError(message: string): SqliteError {
   return new SqliteError("SQLITE_ERROR", message, 1, undefined, undefined);
-}
-
-/** Quotes an identifier for SQL. */
-export function quote(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 /** The name a name token stands for (quotes removed); undefined for other tokens. */
@@ -214,19 +210,21 @@ interface ColumnInfo {
 }
 
 function columnsOf(db: RawDatabase, schema: string, table: string): ColumnInfo[] {
-  const rows = db.exec(`PRAGMA ${quote(schema)}.table_xinfo(${quote(table)})`)[0]?.values ?? [];
+  const rows =
+    db.exec(`PRAGMA ${quoteIdent(schema)}.table_xinfo(${quoteIdent(table)})`)[0]?.values ?? [];
   return rows.map((r) => ({ name: String(r[1]), type: String(r[2] ?? ""), pk: Number(r[5]) }));
 }
 
 function withoutRowid(db: RawDatabase, schema: string, table: string): boolean {
-  const rows = db.exec(`PRAGMA ${quote(schema)}.table_list(${quote(table)})`)[0]?.values ?? [];
+  const rows =
+    db.exec(`PRAGMA ${quoteIdent(schema)}.table_list(${quoteIdent(table)})`)[0]?.values ?? [];
   return rows.some((r) => Number(r[4]) === 1);
 }
 
 /** The schema holding `table` as SQLite resolves an unqualified name (temp, main, attached). */
 function schemaOfTable(db: RawDatabase, table: string): string | undefined {
-  const rows = db.exec(`PRAGMA table_list(${quote(table)})`)[0]?.values ?? [];
-  return rows.length > 0 ? String(rows[0]![0]) : undefined;
+  const rows = db.exec(`PRAGMA table_list(${quoteIdent(table)})`)[0]?.values ?? [];
+  return schemaSearchedFirst(rows.map((r) => String(r[0])));
 }
 
 const isSpace = (c: string | undefined): boolean =>
@@ -430,7 +428,7 @@ function indexSql(
   name: string,
 ): { table: string; sql: string } | undefined {
   const st = db.prepare(
-    `SELECT tbl_name, sql FROM ${quote(schema)}.sqlite_schema WHERE type = 'index' AND name = ?`,
+    `SELECT tbl_name, sql FROM ${quoteIdent(schema)}.sqlite_schema WHERE type = 'index' AND name = ?`,
   );
   try {
     st.bind([name]);
@@ -482,7 +480,7 @@ export function findVectorIndex(db: RawDatabase, ref: string): VectorIndex | str
   if (withoutRowid(db, schema, found.table)) {
     const pk = columns.find((c) => c.pk > 0);
     if (pk === undefined) return missing;
-    key = quote(pk.name);
+    key = quoteIdent(pk.name);
   } else {
     const names = new Set(columns.map((c) => c.name.toLowerCase()));
     const free = ["rowid", "_rowid_", "oid"].find((k) => !names.has(k));

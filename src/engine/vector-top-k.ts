@@ -14,6 +14,7 @@
 import { type SqlToken, sqlTokens } from "../../parser/index.js";
 import { scanSql } from "./sql-scan.js";
 import type { RawDatabase } from "./sqljs-types.js";
+import { quoteIdent, quoteLiteral } from "./statement-info.js";
 import { TOP_K_LIMIT_FUNCTION, TOP_K_QUERY_FUNCTION } from "./vector.js";
 import {
   closing,
@@ -21,7 +22,6 @@ import {
   isKeyword,
   isPunct,
   nameOf,
-  quote,
   splitArgs,
   sqliteError,
 } from "./vector-index.js";
@@ -164,7 +164,7 @@ function topKSubquery(
   const k = argText(sql, toks, kRange, params);
   // An index that cannot be used still reports libSQL's message after the query and k checks.
   const refuse = (message: string): string =>
-    `(SELECT NULL AS id LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, 0, '${message.replaceAll("'", "''")}'))`;
+    `(SELECT NULL AS id LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, 0, ${quoteLiteral(message)}))`;
   const nameTok = toks[nameRange[0]]!;
   if (nameRange[1] !== nameRange[0] + 1 || nameTok.kind !== "string") {
     const literal =
@@ -177,7 +177,7 @@ function topKSubquery(
   }
   const index = findVectorIndex(db, nameOf(nameTok)!);
   if (typeof index === "string") return refuse(index);
-  const column = quote(index.column);
+  const column = quoteIdent(index.column);
   const distance = index.metric === "l2" ? "vector_distance_l2" : "vector_distance_cos";
   const where = index.where === undefined ? "" : ` AND (${index.where})`;
   // The ids leave as a JSON array read by json_each, a table-valued function like libSQL's
@@ -185,7 +185,7 @@ function topKSubquery(
   // loop of a join (cheap, few rows), so joined rows come in the order of the search.
   const search =
     `SELECT ${index.key} AS k, ${distance}(${column}, ${TOP_K_QUERY_FUNCTION}(${query})) AS d` +
-    ` FROM ${quote(index.schema)}.${quote(index.table)}` +
+    ` FROM ${quoteIdent(index.schema)}.${quoteIdent(index.table)}` +
     ` WHERE ${column} IS NOT NULL${where}` +
     ` ORDER BY d, k LIMIT ${TOP_K_LIMIT_FUNCTION}(${query}, ${k}, ${index.type}, ${index.dims})`;
   if (index.key === "rowid" || index.key === "_rowid_" || index.key === "oid") {

@@ -441,4 +441,25 @@ describe("vector indexes and vector_top_k", () => {
     ).rejects.toBeTenantliteError("SQLITE_ERROR", /must start with/);
     expect(await value("SELECT count(*) FROM plain")).toBe(0);
   });
+
+  it("checks CREATE INDEX on the table SQLite indexes: a TEMP table before main's of its name", async () => {
+    // libSQL creates this index on the TEMP table (SQLite's name resolution), whose column is a
+    // vector; main's table of the same name has a TEXT column, which would be refused.
+    await db.execute("CREATE TABLE shadowed (id INTEGER PRIMARY KEY, e TEXT)");
+    const conn = platform.connect("vec");
+    try {
+      await conn.execute(
+        "CREATE TEMP TABLE shadowed (id INTEGER PRIMARY KEY, e F32_BLOB(2))",
+        undefined,
+      );
+      await conn.execute("CREATE INDEX shadowed_idx ON shadowed (libsql_vector_idx(e))", undefined);
+      const index = await conn.execute(
+        "SELECT tbl_name FROM temp.sqlite_schema WHERE type = 'index' AND name = 'shadowed_idx'",
+        undefined,
+      );
+      expect(index.rows.map((r) => r.tbl_name)).toEqual(["shadowed"]);
+    } finally {
+      conn.close();
+    }
+  });
 });
