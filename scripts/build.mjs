@@ -9,6 +9,7 @@ import { build } from "esbuild";
 const entries = {
   tenantlite: "src/node/main.ts",
   index: "src/index.ts",
+  "index-node": "src/node/root.ts",
   node: "src/node/index.ts",
   browser: "src/browser/index.ts",
   parser: "parser/index.ts",

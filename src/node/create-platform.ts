@@ -1,3 +1,4 @@
+import "./sql-wasm.js";
 import { Platform, type PlatformOptions } from "../platform/platform.js";
 import { createMigrationThreads } from "./migration-threads.js";
 

@@ -9,6 +9,8 @@
  * await platform.close();
  * await storage.close();
  */
+import "./sql-wasm.js";
+
 export * from "../index.js";
 export { createPlatform } from "./create-platform.js";
 export { FsStorage, type FsStorageOptions } from "./fs-storage.js";

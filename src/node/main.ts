@@ -3,6 +3,7 @@
  * it starts the server (`tenantlite dev`, flags as before); otherwise it runs a CLI command —
  * see `tenantlite --help` and src/node/cli/.
  */
+import "./sql-wasm.js";
 import { runCli } from "./cli/run.js";
 
 runCli(process.argv.slice(2), {

@@ -4,8 +4,9 @@
  * each batch in one message (the migrated images handed over, not copied).
  * Built as `dist/migration-worker.js` (scripts/build.mjs); from sources, bundled when first needed.
  */
+import "./sql-wasm.js";
 import { parentPort } from "node:worker_threads";
-import initSqlJs from "sql.js";
+import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { threadDryRun } from "../platform/migrations/dry-run.js";
 import type { ThreadDryRun } from "../platform/migrations/jobs.js";
@@ -26,7 +27,7 @@ export type WorkerMessage =
 const port = parentPort;
 if (port !== null) {
   const say = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
-  initSqlJs().then(
+  loadSqlJs().then(
     (sql) => {
       port.on("message", ({ id, images, statements }: WorkerBatch) => {
         const results: ThreadDryRun[] = [];

@@ -8,6 +8,7 @@
  * const db = createClient({ url: `${server.url}/dev/acme/` });
  * await server.close();
  */
+import "./sql-wasm.js";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

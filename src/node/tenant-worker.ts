@@ -3,8 +3,9 @@
  * then serves the platform's requests with a `TenantHost`. Built as `dist/tenant-worker.js`
  * (scripts/build.mjs); from sources, bundled when first needed (worker-program.ts).
  */
+import "./sql-wasm.js";
 import { parentPort, workerData } from "node:worker_threads";
-import initSqlJs from "sql.js";
+import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { FromThread, ToThread } from "../platform/threads/protocol.js";
 import { type HostOptions, TenantHost } from "../platform/threads/tenant-host.js";
@@ -20,7 +21,7 @@ const port = parentPort;
 if (port !== null) {
   const { shared, options } = workerData as TenantWorkerData;
   const say = batchedPost<FromThread>((batch, transfer) => port.postMessage(batch, transfer));
-  initSqlJs().then(
+  loadSqlJs().then(
     (sql) => {
       const host = new TenantHost(
         sql as unknown as SqlJsModule,

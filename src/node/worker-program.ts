@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** A thread's program: a file to run, or (bundled from sources) its code, run with `eval`. */
 export type WorkerProgram = { file: string } | { code: string };
@@ -58,6 +58,8 @@ function bundle(source: string): WorkerProgram {
     format: "cjs",
     target: "node20",
     external: ["sql.js"],
+    // sql-wasm.ts resolves sql.js's WASM from the module's own location.
+    define: { "import.meta.url": JSON.stringify(pathToFileURL(source).href) },
     logLevel: "warning",
   });
   const code = outputFiles[0]!.text;

@@ -120,6 +120,23 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
+  it("runs libSQL's extension functions in the worker and in the page without a console warning per call", async () => {
+    for (const mode of ["worker", "page"] as const) {
+      // A fresh tab: sql.js is loaded once per page or worker, by the engine first started there.
+      const page = await browser.context.newPage();
+      const printed: string[] = [];
+      page.on("console", (m) => printed.push(m.text()));
+      page.on("worker", (w) => w.on("console", (m) => printed.push(m.text())));
+      await page.goto(server.url);
+      await page.waitForFunction(() => window.helpers !== undefined);
+      const row = await page.evaluate((m) => window.helpers.legacyFunctions(m, `fn-${m}`), mode);
+      // Native libSQL's answers: log() is natural, median() of 1..500 is 250.5.
+      expect(row).toEqual({ s: 7227, r: "abab", l: 4.605170185988092, m: 250.5 });
+      expect(printed.filter((t) => /legacy function/.test(t))).toEqual([]);
+      await page.close();
+    }
+  }, 60_000);
+
   it("refuses a bad mode and reports a worker that cannot start with a coded error", async () => {
     const page = await newTab();
     expect(await page.evaluate(() => window.helpers.startFailures())).toEqual({

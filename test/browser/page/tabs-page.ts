@@ -208,6 +208,22 @@ const helpers = {
   },
 
   /** The same calls against the worker platform, the in-page one and the in-process Platform. */
+  /** libSQL's extension functions (sql.js's legacy ones) in a fresh engine: their answers. */
+  async legacyFunctions(mode: "worker" | "page", dbName: string): Promise<unknown> {
+    const platform = await createBrowserPlatform({ ...WORKER, mode, dbName });
+    try {
+      await platform.createDatabase("fn");
+      const rs = await platform
+        .client("fn")
+        .execute(
+          "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 500) SELECT sum(floor(sqrt(n))) AS s, replicate('ab', 2) AS r, log(100) AS l, median(n) AS m FROM c",
+        );
+      return { ...rs.rows[0] };
+    } finally {
+      await platform.close();
+    }
+  },
+
   async scenario(kind: "worker" | "page" | "in-process", dbName: string): Promise<unknown> {
     const platform: BrowserPlatform | Platform =
       kind === "in-process"
