@@ -155,7 +155,8 @@ export class Catalog {
         const d = op.r;
         // Its old name and id, and a lookup of its new name that found another database by id.
         this.forgetLookups(d.id, d.name);
-        this.run(
+        let base: string | null = null;
+        this.query(
           `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image, size_limit)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
@@ -163,7 +164,8 @@ export class Catalog {
              allow_attach = excluded.allow_attach, block_reads = excluded.block_reads,
              block_writes = excluded.block_writes, delete_protection = excluded.delete_protection,
              encrypted = excluded.encrypted, base_image = coalesce(excluded.base_image, base_image),
-             size_limit = excluded.size_limit`,
+             size_limit = excluded.size_limit
+           RETURNING base_image`,
           [
             d.id,
             d.name,
@@ -179,15 +181,23 @@ export class Catalog {
             op.b ?? null,
             d.sizeLimit ?? null,
           ],
+          (st) => {
+            const b = st.get()[0];
+            base = typeof b === "string" ? b : null;
+          },
         );
+        this.recordNamed(d);
+        this.rememberBase(d.id, base);
         return;
       }
       case "dbdel":
         this.forgetLookups(op.id);
+        this.baseImages.delete(op.id);
         this.run("DELETE FROM databases WHERE id = ?", [op.id]);
         return;
       case "group": {
         const g = op.r;
+        this.groups.clear();
         this.run(
           "INSERT OR REPLACE INTO groups (name, id, created_at, location, delete_protection) VALUES (?, ?, ?, ?, ?)",
           [g.name, g.id, g.createdAt, g.location, g.delete_protection ? 1 : 0],
@@ -195,6 +205,7 @@ export class Catalog {
         return;
       }
       case "groupdel":
+        this.groups.clear();
         this.run("DELETE FROM groups WHERE name = ?", [op.name]);
         return;
       case "kv":
@@ -287,6 +298,8 @@ export class Catalog {
     this.closed = true;
     this.lookups.clear();
     this.lookupKeys.clear();
+    this.baseImages.clear();
+    this.groups.clear();
     for (const st of this.statements.values()) st.free();
     this.statements.clear();
     this.db.close();
@@ -313,8 +326,27 @@ export class Catalog {
 
   /** The shared image a database starts from, if it was created from one. */
   getBaseImage(id: string): string | undefined {
-    const r = this.all("SELECT base_image FROM databases WHERE id = ?", [id])[0];
-    return typeof r?.base_image === "string" ? r.base_image : undefined;
+    let base = this.baseImages.get(id);
+    if (base === undefined) {
+      const r = this.all("SELECT base_image FROM databases WHERE id = ?", [id])[0];
+      if (r === undefined) return undefined;
+      base = typeof r.base_image === "string" ? r.base_image : null;
+      this.rememberBase(id, base);
+    }
+    return base ?? undefined;
+  }
+
+  /** Base images by database id, as last written or read (`null`: none); the newest kept. */
+  private readonly baseImages = new Map<string, string | null>();
+
+  private rememberBase(id: string, base: string | null): void {
+    if (this.closed) return;
+    this.baseImages.delete(id);
+    if (this.baseImages.size >= LOOKUPS_CACHED) {
+      const oldest = this.baseImages.keys().next().value;
+      if (oldest !== undefined) this.baseImages.delete(oldest);
+    }
+    this.baseImages.set(id, base);
   }
 
   /** The shared images some database reads. */
@@ -393,9 +425,18 @@ export class Catalog {
   }
 
   getGroup(name: string): GroupInfo | undefined {
-    const r = this.all("SELECT * FROM groups WHERE name = ?", [name])[0];
-    return r === undefined ? undefined : toGroup(r);
+    let g = this.groups.get(name);
+    if (g === undefined) {
+      const r = this.all("SELECT * FROM groups WHERE name = ?", [name])[0];
+      g = r === undefined ? null : toGroup(r);
+      // Groups are few, and every database created asks for its own.
+      if (this.groups.size < 1000) this.groups.set(name, g);
+    }
+    return g ?? undefined;
   }
+
+  /** Groups by name as last read (`null`: none), until a group changes. */
+  private readonly groups = new Map<string, GroupInfo | null>();
 
   listGroups(): GroupInfo[] {
     return this.all("SELECT * FROM groups ORDER BY name").map(toGroup);
@@ -425,6 +466,30 @@ export class Catalog {
       throw databaseNotFound(nameOrId);
     }
     return info;
+  }
+
+  /**
+   * Remembers a database record being written under its name, as a lookup would read it back:
+   * the database just created is the one asked for next.
+   */
+  private recordNamed(d: DatabaseInfo): void {
+    this.remember(
+      d.name,
+      toDatabase({
+        id: d.id,
+        name: d.name,
+        group_name: d.group,
+        created_at: d.createdAt,
+        type: d.type,
+        parent: d.parent,
+        allow_attach: d.config.allow_attach ? 1 : 0,
+        block_reads: d.config.block_reads ? 1 : 0,
+        block_writes: d.config.block_writes ? 1 : 0,
+        delete_protection: d.config.delete_protection ? 1 : 0,
+        encrypted: d.encrypted ? 1 : 0,
+        size_limit: d.sizeLimit ?? null,
+      }),
+    );
   }
 
   /** Keeps a found record for later lookups by `key`. */

@@ -158,6 +158,57 @@ describe("catalog lookups (remembered between requests)", () => {
     await catalog.close();
   });
 
+  it("remembers a record it writes, its group and its base image, exactly as they read back after a restart", async () => {
+    const storage = new MemoryStorage();
+    const sql = await loadSqlJs();
+    const catalog = await Catalog.open(sql, storage);
+    const group = {
+      id: "g-1",
+      name: "team",
+      createdAt: "2026-01-01T00:00:00.000Z",
+      location: "local",
+      delete_protection: true,
+    };
+    expect(catalog.getGroup("team")).toBeUndefined(); // a miss, then the group is created
+    await catalog.putGroup(group);
+    expect(catalog.getGroup("team")).toEqual(group);
+    const full = {
+      ...record("id-1", "acme", { allow_attach: true, delete_protection: true }),
+      group: "team",
+      type: "schema" as const,
+      encrypted: true,
+      sizeLimit: 5_000_000,
+    };
+    await catalog.putDatabase(full, "images/abc.db");
+    const written = catalog.getDatabase("acme");
+    expect(written).toEqual(full);
+    expect(Object.isFrozen(written) && Object.isFrozen(written?.config)).toBe(true);
+    expect(catalog.getBaseImage("id-1")).toBe("images/abc.db");
+    // Rewritten without a base image: the one it had stays (as the row keeps it).
+    await catalog.putDatabase({ ...full, sizeLimit: undefined }, undefined);
+    expect(catalog.getDatabase("acme")?.sizeLimit).toBeUndefined();
+    expect(catalog.getBaseImage("id-1")).toBe("images/abc.db");
+    await catalog.putDatabase(record("id-2", "plain"));
+    expect(catalog.getBaseImage("id-2")).toBeUndefined();
+    // A write SQLite refuses (a name another database has) leaves nothing remembered.
+    expect(() => catalog.putDatabase(record("id-3", "acme"))).toThrow(/UNIQUE/);
+    expect(catalog.getDatabase("acme")?.id).toBe("id-1");
+    expect(catalog.getBaseImage("id-3")).toBeUndefined();
+    const remembered = [catalog.getDatabase("acme"), catalog.getDatabase("plain")];
+    await catalog.close();
+
+    const reopened = await Catalog.open(sql, storage);
+    expect([reopened.getDatabase("acme"), reopened.getDatabase("plain")]).toEqual(remembered);
+    expect(reopened.getBaseImage("id-1")).toBe("images/abc.db");
+    expect(reopened.getBaseImage("id-2")).toBeUndefined();
+    expect(reopened.getGroup("team")).toEqual(group);
+    await reopened.deleteGroup("team");
+    expect(reopened.getGroup("team")).toBeUndefined();
+    await reopened.deleteDatabase("id-1");
+    expect(reopened.getBaseImage("id-1")).toBeUndefined();
+    await reopened.close();
+  });
+
   it("through the platform: deleted, re-created and reconfigured databases are never served stale", async () => {
     const platform = await createPlatform({ storage: new MemoryStorage() });
     const first = await platform.createDatabase("t1");
