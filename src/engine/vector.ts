@@ -282,7 +282,39 @@ function topK(rt: VectorRuntime, value: number): number {
   return k;
 }
 
+/** Compiled REGEXP patterns by text (a statement calls `regexp` once per row). */
+const patterns = new Map<string, RegExp>();
+
+/** A REGEXP pattern, compiled as JavaScript reads it; `.` matches any character, `\n` too. */
+function pattern(text: string): RegExp {
+  let re = patterns.get(text);
+  if (re === undefined) {
+    try {
+      re = new RegExp(text, "su");
+    } catch (e) {
+      // Its message quotes the pattern: only the reason is given back.
+      throw new VectorError(`invalid regexp pattern: ${String(e).split(": ").pop()}`);
+    }
+    if (patterns.size > 99) patterns.clear();
+    patterns.set(text, re);
+  }
+  return re;
+}
+
 const SPECS: readonly FunctionSpec[] = [
+  {
+    // `x REGEXP p` calls regexp(p, x): libSQL's builds have one (SQLite's ext/misc/regexp.c in
+    // the embedded client, PCRE2 in sqld), sql.js's has none.
+    name: "regexp",
+    nArg: 2,
+    run: (rt, cx, _n, argv) => {
+      const p = rt.arg(argv, 0);
+      const x = rt.arg(argv, 1);
+      if (rt.sql._sqlite3_value_type(p) === 5 || rt.sql._sqlite3_value_type(x) === 5) {
+        rt.sql._sqlite3_result_null(cx);
+      } else rt.sql._sqlite3_result_int(cx, +pattern(rt.text(p)).test(rt.text(x)));
+    },
+  },
   { name: "vector", nArg: 1, run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F32) },
   {
     name: "vector32",

@@ -69,32 +69,32 @@ type Row = Record<string, unknown>;
 /** Durable records of groups, databases and small platform state. */
 export class Catalog {
   /** Operations applied in memory, not yet in a log record. */
-  private pending: Op[] = [];
-  private pendingWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private flushing: Promise<void> | undefined;
-  private compacting: Promise<void> | undefined;
-  private lastSeq: number;
-  private logBytes = 0;
-  private snapshotBytes: number;
-  private closed = false;
+  #pending: Op[] = [];
+  #pendingWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  #flushing: Promise<void> | undefined;
+  #compacting: Promise<void> | undefined;
+  #lastSeq: number;
+  #logBytes = 0;
+  #snapshotBytes: number;
+  #closed = false;
   /**
    * Database records by the name or id they were asked for (a request looks its database up by
    * name: a query per request cost as much CPU as running the request's statement). Only found
    * records are kept; every change of a database record forgets the entries it could affect
    * (see {@link forgetLookups}), before the change is visible anywhere else.
    */
-  private readonly lookups = new Map<string, DatabaseInfo>();
+  readonly #lookups = new Map<string, DatabaseInfo>();
   /** The keys of {@link lookups} that hold each database id's record. */
-  private readonly lookupKeys = new Map<string, Set<string>>();
+  readonly #lookupKeys = new Map<string, Set<string>>();
 
-  private constructor(
-    private readonly db: RawDatabase,
-    private readonly storage: Storage,
-    lastSeq: number,
-    snapshotBytes: number,
-  ) {
-    this.lastSeq = lastSeq;
-    this.snapshotBytes = snapshotBytes;
+  readonly #db: RawDatabase;
+  readonly #storage: Storage;
+
+  private constructor(db: RawDatabase, storage: Storage, lastSeq: number, snapshotBytes: number) {
+    this.#db = db;
+    this.#storage = storage;
+    this.#lastSeq = lastSeq;
+    this.#snapshotBytes = snapshotBytes;
   }
 
   /** Opens the catalog stored in `storage` (or a new one): the snapshot, then the log after it. */
@@ -115,20 +115,20 @@ export class Catalog {
       db.exec("SELECT value FROM meta WHERE key = 'log_seq'")[0]?.values[0]?.[0] ?? 0,
     );
     const catalog = new Catalog(db, storage, covered, bytes?.length ?? 0);
-    await catalog.replay(covered);
+    await catalog.#replay(covered);
     return catalog;
   }
 
-  private async replay(covered: number): Promise<void> {
+  async #replay(covered: number): Promise<void> {
     for (let after: string | undefined; ; ) {
-      const logged = await this.storage.list(keys.catalogLogPrefix, {
+      const logged = await this.#storage.list(keys.catalogLogPrefix, {
         limit: 1000,
         ...(after ? { after } : {}),
       });
       for (const key of logged) {
         const seq = keys.catalogLogSeq(key);
         if (!Number.isSafeInteger(seq) || seq <= covered) continue;
-        const record = await this.storage.load(key);
+        const record = await this.#storage.load(key);
         if (record === undefined) continue;
         let ops: Op[];
         try {
@@ -137,11 +137,11 @@ export class Catalog {
           // Log records are saved atomically, so an unreadable one was not written by us: skip it.
           continue;
         }
-        this.db.exec("BEGIN");
-        for (const op of ops) this.apply(op);
-        this.db.exec("COMMIT");
-        this.lastSeq = Math.max(this.lastSeq, seq);
-        this.logBytes += record.length;
+        this.#db.exec("BEGIN");
+        for (const op of ops) this.#apply(op);
+        this.#db.exec("COMMIT");
+        this.#lastSeq = Math.max(this.#lastSeq, seq);
+        this.#logBytes += record.length;
       }
       if (logged.length < 1000) break;
       after = logged[logged.length - 1];
@@ -149,14 +149,14 @@ export class Catalog {
   }
 
   /** Applies an operation to the in-memory database (idempotently). */
-  private apply(op: Op): void {
+  #apply(op: Op): void {
     switch (op.t) {
       case "db": {
         const d = op.r;
         // Its old name and id, and a lookup of its new name that found another database by id.
-        this.forgetLookups(d.id, d.name);
+        this.#forgetLookups(d.id, d.name);
         let base: string | null = null;
-        this.query(
+        this.#query(
           `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image, size_limit)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
@@ -186,131 +186,131 @@ export class Catalog {
             base = typeof b === "string" ? b : null;
           },
         );
-        this.recordNamed(d);
-        this.rememberBase(d.id, base);
+        this.#recordNamed(d);
+        this.#rememberBase(d.id, base);
         return;
       }
       case "dbdel":
-        this.forgetLookups(op.id);
-        this.baseImages.delete(op.id);
-        this.run("DELETE FROM databases WHERE id = ?", [op.id]);
+        this.#forgetLookups(op.id);
+        this.#baseImages.delete(op.id);
+        this.#run("DELETE FROM databases WHERE id = ?", [op.id]);
         return;
       case "group": {
         const g = op.r;
-        this.groups.clear();
-        this.run(
+        this.#groups.clear();
+        this.#run(
           "INSERT OR REPLACE INTO groups (name, id, created_at, location, delete_protection) VALUES (?, ?, ?, ?, ?)",
           [g.name, g.id, g.createdAt, g.location, g.delete_protection ? 1 : 0],
         );
         return;
       }
       case "groupdel":
-        this.groups.clear();
-        this.run("DELETE FROM groups WHERE name = ?", [op.name]);
+        this.#groups.clear();
+        this.#run("DELETE FROM groups WHERE name = ?", [op.name]);
         return;
       case "kv":
-        if (op.v === null) this.run("DELETE FROM kv WHERE key = ?", [op.k]);
-        else this.run("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", [op.k, op.v]);
+        if (op.v === null) this.#run("DELETE FROM kv WHERE key = ?", [op.k]);
+        else this.#run("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", [op.k, op.v]);
         return;
     }
   }
 
   /** Applies `op` now and resolves once it is in a durable log record. */
-  private change(op: Op): Promise<void> {
-    if (this.closed) {
+  #change(op: Op): Promise<void> {
+    if (this.#closed) {
       return Promise.reject(new TenantliteError("PLATFORM_CLOSED", "The catalog is closed"));
     }
-    this.apply(op);
-    this.pending.push(op);
+    this.#apply(op);
+    this.#pending.push(op);
     const done = new Promise<void>((resolve, reject) => {
-      this.pendingWaiters.push({ resolve, reject });
+      this.#pendingWaiters.push({ resolve, reject });
     });
-    this.flushing ??= this.flushLoop();
+    this.#flushing ??= this.#flushLoop();
     return done;
   }
 
   /** Writes pending operations, one log record per round, until none are left. */
-  private async flushLoop(): Promise<void> {
+  async #flushLoop(): Promise<void> {
     // Let changes made in the same tick join this record.
     await Promise.resolve();
     try {
-      while (this.pending.length > 0) {
-        const ops = this.pending;
-        const waiters = this.pendingWaiters;
-        this.pending = [];
-        this.pendingWaiters = [];
-        const seq = this.lastSeq + 1;
+      while (this.#pending.length > 0) {
+        const ops = this.#pending;
+        const waiters = this.#pendingWaiters;
+        this.#pending = [];
+        this.#pendingWaiters = [];
+        const seq = this.#lastSeq + 1;
         const bytes = new TextEncoder().encode(JSON.stringify(ops));
         try {
-          await this.storage.save(keys.catalogLog(seq), bytes);
-          this.lastSeq = seq;
-          this.logBytes += bytes.length;
+          await this.#storage.save(keys.catalogLog(seq), bytes);
+          this.#lastSeq = seq;
+          this.#logBytes += bytes.length;
           for (const w of waiters) w.resolve();
         } catch (e) {
           for (const w of waiters) w.reject(e);
         }
       }
     } finally {
-      this.flushing = undefined;
+      this.#flushing = undefined;
     }
     if (
-      this.compacting === undefined &&
-      this.logBytes > Math.max(MIN_COMPACT_BYTES, this.snapshotBytes)
+      this.#compacting === undefined &&
+      this.#logBytes > Math.max(MIN_COMPACT_BYTES, this.#snapshotBytes)
     ) {
-      this.compacting = this.compact()
+      this.#compacting = this.#compact()
         .catch(() => {
           /* the log stays; the next flush tries again */
         })
         .finally(() => {
-          this.compacting = undefined;
+          this.#compacting = undefined;
         });
     }
   }
 
   /** Writes a snapshot covering the log so far, then deletes the covered log records. */
-  private async compact(): Promise<void> {
-    const covered = this.lastSeq;
+  async #compact(): Promise<void> {
+    const covered = this.#lastSeq;
     // The snapshot may also hold operations still pending; replaying them later is harmless.
-    this.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('log_seq', ?)", [covered]);
-    const image = this.db.export();
-    await this.storage.save(keys.catalogSnapshot(), image);
-    this.snapshotBytes = image.length;
-    this.logBytes = 0;
+    this.#run("INSERT OR REPLACE INTO meta (key, value) VALUES ('log_seq', ?)", [covered]);
+    const image = this.#db.export();
+    await this.#storage.save(keys.catalogSnapshot(), image);
+    this.#snapshotBytes = image.length;
+    this.#logBytes = 0;
     for (;;) {
-      const logged = await this.storage.list(keys.catalogLogPrefix, { limit: 1000 });
+      const logged = await this.#storage.list(keys.catalogLogPrefix, { limit: 1000 });
       const old = logged.filter((k) => keys.catalogLogSeq(k) <= covered);
-      await deleteAll(this.storage, old);
+      await deleteAll(this.#storage, old);
       if (old.length < 1000) break;
     }
   }
 
   /** Waits until every change so far is durable and any compaction has finished. */
   async flush(): Promise<void> {
-    while (this.flushing !== undefined || this.compacting !== undefined) {
-      await this.flushing;
-      await this.compacting;
+    while (this.#flushing !== undefined || this.#compacting !== undefined) {
+      await this.#flushing;
+      await this.#compacting;
     }
   }
 
   /** Flushes pending changes and closes. */
   async close(): Promise<void> {
     await this.flush();
-    this.closed = true;
-    this.lookups.clear();
-    this.lookupKeys.clear();
-    this.baseImages.clear();
-    this.groups.clear();
-    for (const st of this.statements.values()) st.free();
-    this.statements.clear();
-    this.db.close();
+    this.#closed = true;
+    this.#lookups.clear();
+    this.#lookupKeys.clear();
+    this.#baseImages.clear();
+    this.#groups.clear();
+    for (const st of this.#statements.values()) st.free();
+    this.#statements.clear();
+    this.#db.close();
   }
 
   putGroup(g: GroupInfo): Promise<void> {
-    return this.change({ t: "group", r: g });
+    return this.#change({ t: "group", r: g });
   }
 
   deleteGroup(name: string): Promise<void> {
-    return this.change({ t: "groupdel", name });
+    return this.#change({ t: "groupdel", name });
   }
 
   /**
@@ -319,55 +319,53 @@ export class Catalog {
    * schema parent cost one catalog record, not one file each).
    */
   putDatabase(d: DatabaseInfo, baseImage?: string): Promise<void> {
-    return this.change(
+    return this.#change(
       baseImage === undefined ? { t: "db", r: d } : { t: "db", r: d, b: baseImage },
     );
   }
 
   /** The shared image a database starts from, if it was created from one. */
   getBaseImage(id: string): string | undefined {
-    let base = this.baseImages.get(id);
+    let base = this.#baseImages.get(id);
     if (base === undefined) {
-      const r = this.all("SELECT base_image FROM databases WHERE id = ?", [id])[0];
+      const r = this.#all("SELECT base_image FROM databases WHERE id = ?", [id])[0];
       if (r === undefined) return undefined;
       base = typeof r.base_image === "string" ? r.base_image : null;
-      this.rememberBase(id, base);
+      this.#rememberBase(id, base);
     }
     return base ?? undefined;
   }
 
-  /** Base images by database id, as last written or read (`null`: none); the newest kept. */
-  private readonly baseImages = new Map<string, string | null>();
+  /** Base images by database id, as last written or read (`null`: none). */
+  readonly #baseImages = new Map<string, string | null>();
 
-  private rememberBase(id: string, base: string | null): void {
-    if (this.closed) return;
-    this.baseImages.delete(id);
-    if (this.baseImages.size >= LOOKUPS_CACHED) {
-      const oldest = this.baseImages.keys().next().value;
-      if (oldest !== undefined) this.baseImages.delete(oldest);
-    }
-    this.baseImages.set(id, base);
+  #rememberBase(id: string, base: string | null): void {
+    if (this.#closed) return;
+    if (this.#baseImages.size >= LOOKUPS_CACHED) this.#baseImages.clear();
+    this.#baseImages.set(id, base);
   }
 
   /** The shared images some database reads. */
   sharedImagesInUse(): Set<string> {
-    const rows = this.all("SELECT DISTINCT base_image FROM databases WHERE base_image IS NOT NULL");
+    const rows = this.#all(
+      "SELECT DISTINCT base_image FROM databases WHERE base_image IS NOT NULL",
+    );
     return new Set(rows.map((r) => String(r.base_image)));
   }
 
   deleteDatabase(id: string): Promise<void> {
-    return this.change({ t: "dbdel", id });
+    return this.#change({ t: "dbdel", id });
   }
 
   /** A small platform record (keys, token generations, job state…), or `undefined`. */
   getRecord(key: string): string | undefined {
-    const r = this.all("SELECT value FROM kv WHERE key = ?", [key])[0];
+    const r = this.#all("SELECT value FROM kv WHERE key = ?", [key])[0];
     return r === undefined ? undefined : String(r.value);
   }
 
   /** Records whose key starts with `prefix`, in key order. */
   listRecords(prefix: string, limit = 1000): { key: string; value: string }[] {
-    return this.all("SELECT key, value FROM kv WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?", [
+    return this.#all("SELECT key, value FROM kv WHERE substr(key, 1, ?) = ? ORDER BY key LIMIT ?", [
       prefix.length,
       prefix,
       limit,
@@ -376,43 +374,43 @@ export class Catalog {
 
   /** Sets (or, with `null`, removes) a small platform record, durably. */
   putRecord(key: string, value: string | null): Promise<void> {
-    return this.change({ t: "kv", k: key, v: value });
+    return this.#change({ t: "kv", k: key, v: value });
   }
 
   /**
    * Prepared statements by SQL text (the catalog's queries and writes are few and fixed:
    * compiling the database record's upsert took longer than running it).
    */
-  private readonly statements = new Map<string, RawStatement>();
+  readonly #statements = new Map<string, RawStatement>();
 
   /** Runs `sql` with `params` on its prepared statement, and hands each row to `row`. */
-  private query(sql: string, params: unknown[], row?: (st: RawStatement) => void): void {
+  #query(sql: string, params: unknown[], row?: (st: RawStatement) => void): void {
     // A request still in flight when the platform closes: sql.js would run it on a freed
     // connection and report "out of memory".
-    if (this.closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
-    let st = this.statements.get(sql);
+    if (this.#closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    let st = this.#statements.get(sql);
     if (st === undefined) {
-      st = this.db.prepare(sql);
-      if (this.statements.size < 64) this.statements.set(sql, st);
+      st = this.#db.prepare(sql);
+      if (this.#statements.size < 64) this.#statements.set(sql, st);
     }
     try {
       st.bind(params);
       while (st.step()) row?.(st);
     } finally {
-      if (this.statements.get(sql) === st) st.reset();
+      if (this.#statements.get(sql) === st) st.reset();
       else st.free();
     }
   }
 
   /** Runs a write. */
-  private run(sql: string, params: unknown[]): void {
-    this.query(sql, params);
+  #run(sql: string, params: unknown[]): void {
+    this.#query(sql, params);
   }
 
-  private all(sql: string, params: unknown[] = []): Row[] {
+  #all(sql: string, params: unknown[] = []): Row[] {
     const out: Row[] = [];
     let cols: string[] | undefined;
-    this.query(sql, params, (st) => {
+    this.#query(sql, params, (st) => {
       cols ??= st.getColumnNames();
       const v = st.get();
       const r: Row = {};
@@ -425,34 +423,34 @@ export class Catalog {
   }
 
   getGroup(name: string): GroupInfo | undefined {
-    let g = this.groups.get(name);
+    let g = this.#groups.get(name);
     if (g === undefined) {
-      const r = this.all("SELECT * FROM groups WHERE name = ?", [name])[0];
+      const r = this.#all("SELECT * FROM groups WHERE name = ?", [name])[0];
       g = r === undefined ? null : toGroup(r);
       // Groups are few, and every database created asks for its own.
-      if (this.groups.size < 1000) this.groups.set(name, g);
+      if (this.#groups.size < 1000) this.#groups.set(name, g);
     }
     return g ?? undefined;
   }
 
   /** Groups by name as last read (`null`: none), until a group changes. */
-  private readonly groups = new Map<string, GroupInfo | null>();
+  readonly #groups = new Map<string, GroupInfo | null>();
 
   listGroups(): GroupInfo[] {
-    return this.all("SELECT * FROM groups ORDER BY name").map(toGroup);
+    return this.#all("SELECT * FROM groups ORDER BY name").map(toGroup);
   }
 
   /** A database by name or id (a name wins over another database's id). */
   getDatabase(nameOrId: string): DatabaseInfo | undefined {
-    const hit = this.lookups.get(nameOrId);
+    const hit = this.#lookups.get(nameOrId);
     if (hit !== undefined) return hit;
-    const r = this.all(
+    const r = this.#all(
       "SELECT * FROM databases WHERE name = ?1 UNION ALL SELECT * FROM databases WHERE id = ?1 LIMIT 1",
       [nameOrId],
     )[0];
     if (r === undefined) return undefined;
     const info = toDatabase(r);
-    this.remember(nameOrId, info);
+    this.#remember(nameOrId, info);
     return info;
   }
 
@@ -469,71 +467,55 @@ export class Catalog {
   }
 
   /**
-   * Remembers a database record being written under its name, as a lookup would read it back:
-   * the database just created is the one asked for next.
+   * Remembers a record being written under its name (the database just created is the one asked
+   * for next) when it is the platform's own frozen one, as lookups hand out.
    */
-  private recordNamed(d: DatabaseInfo): void {
-    this.remember(
-      d.name,
-      toDatabase({
-        id: d.id,
-        name: d.name,
-        group_name: d.group,
-        created_at: d.createdAt,
-        type: d.type,
-        parent: d.parent,
-        allow_attach: d.config.allow_attach ? 1 : 0,
-        block_reads: d.config.block_reads ? 1 : 0,
-        block_writes: d.config.block_writes ? 1 : 0,
-        delete_protection: d.config.delete_protection ? 1 : 0,
-        encrypted: d.encrypted ? 1 : 0,
-        size_limit: d.sizeLimit ?? null,
-      }),
-    );
+  #recordNamed(d: DatabaseInfo): void {
+    if (Object.isFrozen(d) && Object.isFrozen(d.config)) this.#remember(d.name, d);
   }
 
   /** Keeps a found record for later lookups by `key`. */
-  private remember(key: string, info: DatabaseInfo): void {
-    if (this.closed) return;
-    if (this.lookups.size >= LOOKUPS_CACHED) {
-      const oldest = this.lookups.entries().next().value;
-      if (oldest !== undefined) this.dropLookup(oldest[0], oldest[1].id);
+  #remember(key: string, info: DatabaseInfo): void {
+    if (this.#closed) return;
+    if (this.#lookups.size >= LOOKUPS_CACHED) {
+      const oldest = this.#lookups.entries().next().value;
+      if (oldest !== undefined) this.#dropLookup(oldest[0], oldest[1].id);
     }
-    this.lookups.set(key, info);
-    let lookupKeys = this.lookupKeys.get(info.id);
+    this.#lookups.set(key, info);
+    let lookupKeys = this.#lookupKeys.get(info.id);
     if (lookupKeys === undefined) {
       lookupKeys = new Set();
-      this.lookupKeys.set(info.id, lookupKeys);
+      this.#lookupKeys.set(info.id, lookupKeys);
     }
     lookupKeys.add(key);
   }
 
-  private dropLookup(key: string, id: string): void {
-    this.lookups.delete(key);
-    const lookupKeys = this.lookupKeys.get(id);
+  #dropLookup(key: string, id: string): void {
+    this.#lookups.delete(key);
+    const lookupKeys = this.#lookupKeys.get(id);
     lookupKeys?.delete(key);
-    if (lookupKeys?.size === 0) this.lookupKeys.delete(id);
+    if (lookupKeys?.size === 0) this.#lookupKeys.delete(id);
   }
 
   /**
    * Forgets every remembered lookup that found database `id`, and the lookup of `name` (a new or
    * renamed database's name wins over the id another lookup of that string found).
    */
-  private forgetLookups(id: string, name?: string): void {
-    const lookupKeys = this.lookupKeys.get(id);
+  #forgetLookups(id: string, name?: string): void {
+    const lookupKeys = this.#lookupKeys.get(id);
     if (lookupKeys !== undefined) {
-      for (const key of lookupKeys) this.lookups.delete(key);
-      this.lookupKeys.delete(id);
+      for (const key of lookupKeys) this.#lookups.delete(key);
+      this.#lookupKeys.delete(id);
     }
     if (name !== undefined) {
-      const other = this.lookups.get(name);
-      if (other !== undefined) this.dropLookup(name, other.id);
+      const other = this.#lookups.get(name);
+      if (other !== undefined) this.#dropLookup(name, other.id);
     }
   }
 
   /** The databases among `ids` that exist, by id (one query for many). */
   getDatabasesById(ids: readonly string[]): Map<string, DatabaseInfo> {
-    const rows = this.all("SELECT * FROM databases WHERE id IN (SELECT value FROM json_each(?))", [
+    const rows = this.#all("SELECT * FROM databases WHERE id IN (SELECT value FROM json_each(?))", [
       JSON.stringify(ids),
     ]);
     return new Map(rows.map((r) => [r.id as string, toDatabase(r)]));
@@ -560,7 +542,7 @@ export class Catalog {
     }
     const limit = Math.max(1, Math.min(options.limit ?? 1000, 100_000));
     const sql = `SELECT * FROM databases ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY name LIMIT ${limit}`;
-    return this.all(sql, params).map(toDatabase);
+    return this.#all(sql, params).map(toDatabase);
   }
 
   /**
@@ -581,7 +563,7 @@ export class Catalog {
 
   countChildren(parent: string): number {
     return Number(
-      this.all("SELECT count(*) AS n FROM databases WHERE parent = ?", [parent])[0]?.n ?? 0,
+      this.#all("SELECT count(*) AS n FROM databases WHERE parent = ?", [parent])[0]?.n ?? 0,
     );
   }
 }

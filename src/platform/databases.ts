@@ -37,22 +37,22 @@ export interface DatabasesDeps {
 
 /** Creates, changes and deletes databases. */
 export class Databases {
-  private readonly storage: Storage;
-  private readonly catalog: Catalog;
-  private readonly pool: TenantPool;
-  private readonly images: ImageStore;
-  private readonly keys: TenantKeys;
-  private readonly migrations: MigrationRunner;
-  private readonly defaultGroup: string;
+  readonly #storage: Storage;
+  readonly #catalog: Catalog;
+  readonly #pool: TenantPool;
+  readonly #images: ImageStore;
+  readonly #keys: TenantKeys;
+  readonly #migrations: MigrationRunner;
+  readonly #defaultGroup: string;
 
   constructor(deps: DatabasesDeps) {
-    this.storage = deps.storage;
-    this.catalog = deps.catalog;
-    this.pool = deps.pool;
-    this.images = deps.images;
-    this.keys = deps.keys;
-    this.migrations = deps.migrations;
-    this.defaultGroup = deps.defaultGroup;
+    this.#storage = deps.storage;
+    this.#catalog = deps.catalog;
+    this.#pool = deps.pool;
+    this.#images = deps.images;
+    this.#keys = deps.keys;
+    this.#migrations = deps.migrations;
+    this.#defaultGroup = deps.defaultGroup;
   }
 
   /** Creates a database (see `Platform.createDatabase`). */
@@ -61,11 +61,11 @@ export class Databases {
     if (options === null || typeof options !== "object") {
       throw new TenantliteError("ARGS_INVALID", "createDatabase options must be an object");
     }
-    if (this.catalog.getDatabase(name) !== undefined) {
+    if (this.#catalog.getDatabase(name) !== undefined) {
       throw new TenantliteError("DATABASE_EXISTS", `database with name ${name} already exists`);
     }
-    const groupName = options.group ?? this.defaultGroup;
-    if (this.catalog.getGroup(groupName) === undefined) {
+    const groupName = options.group ?? this.#defaultGroup;
+    if (this.#catalog.getGroup(groupName) === undefined) {
       throw groupNotFound(groupName);
     }
     if (options.type !== undefined && options.type !== "regular" && options.type !== "schema") {
@@ -100,7 +100,7 @@ export class Databases {
           "Shared schema error: shared schema database cannot reference another shared schema",
         );
       }
-      parent = this.catalog.getDatabase(options.schema);
+      parent = this.#catalog.getDatabase(options.schema);
       if (parent === undefined) {
         throw databaseNotFound(options.schema);
       }
@@ -110,7 +110,7 @@ export class Databases {
           `database "${parent.name}" is not a schema database`,
         );
       }
-      if (this.migrations.isRunning(parent.id)) throw pendingMigration(parent.name);
+      if (this.#migrations.isRunning(parent.id)) throw pendingMigration(parent.name);
       if (parent.group !== groupName && options.group !== undefined) {
         throw new TenantliteError(
           "SCHEMA_INVALID",
@@ -119,13 +119,13 @@ export class Databases {
       }
     }
     let bytes: Uint8Array | undefined;
-    if (parent !== undefined) bytes = await this.pool.imageOf(parent);
+    if (parent !== undefined) bytes = await this.#pool.imageOf(parent);
     else if (options.fromDatabase !== undefined) {
-      const source = this.catalog.getDatabase(options.fromDatabase);
+      const source = this.#catalog.getDatabase(options.fromDatabase);
       if (source === undefined) {
         throw databaseNotFound(options.fromDatabase);
       }
-      bytes = await this.pool.imageOf(source, options.sourceEncryptionKey);
+      bytes = await this.#pool.imageOf(source, options.sourceEncryptionKey);
     } else if (options.fromBytes !== undefined) {
       if (!(options.fromBytes instanceof Uint8Array)) {
         throw new TenantliteError("ARGS_INVALID", "fromBytes must be a Uint8Array");
@@ -135,7 +135,7 @@ export class Databases {
       }
       assertSqliteImage(options.fromBytes, name);
       bytes = options.fromBytes;
-      this.images.assertOpensCleanly(bytes, name);
+      this.#images.assertOpensCleanly(bytes, name);
     }
     const id = crypto.randomUUID();
     const info: DatabaseInfo = Object.freeze({
@@ -151,18 +151,18 @@ export class Databases {
     });
     if (secret !== undefined) {
       // An encrypted tenant is written at once, so every later open can verify its key.
-      const crypto = await this.keys.create(id, secret);
-      const plain = bytes ?? this.images.empty();
-      await this.storage.save(keys.tenant(id), await this.keys.seal(crypto, id, plain));
-      await this.catalog.putDatabase(info);
+      const crypto = await this.#keys.create(id, secret);
+      const plain = bytes ?? this.#images.empty();
+      await this.#storage.save(keys.tenant(id), await this.#keys.seal(crypto, id, plain));
+      await this.#catalog.putDatabase(info);
       return info;
     }
     let baseImage: string | undefined;
     if (bytes !== undefined) {
       // Copies share one immutable image until their first write (copy on write).
-      baseImage = await this.images.saveShared(bytes);
+      baseImage = await this.#images.saveShared(bytes);
     }
-    await this.catalog.putDatabase(info, baseImage);
+    await this.#catalog.putDatabase(info, baseImage);
     return info;
   }
 
@@ -173,8 +173,8 @@ export class Databases {
   ): Promise<DatabaseConfig> {
     const config = Object.freeze({ ...info.config, ...pickConfig(patch) });
     const next = Object.freeze({ ...info, config });
-    await this.catalog.putDatabase(next);
-    this.pool.setInfo(next);
+    await this.#catalog.putDatabase(next);
+    this.#pool.setInfo(next);
     return config;
   }
 
@@ -184,8 +184,8 @@ export class Databases {
     const next: DatabaseInfo = Object.freeze(
       maxBytes === null ? rest : { ...rest, sizeLimit: maxBytes },
     );
-    await this.catalog.putDatabase(next);
-    await this.pool.resize(next);
+    await this.#catalog.putDatabase(next);
+    await this.#pool.resize(next);
     return next;
   }
 
@@ -198,20 +198,20 @@ export class Databases {
       );
     }
     if (info.parent !== null) {
-      const parent = this.catalog.getDatabase(info.parent);
-      if (parent !== undefined && this.migrations.isRunning(parent.id))
+      const parent = this.#catalog.getDatabase(info.parent);
+      if (parent !== undefined && this.#migrations.isRunning(parent.id))
         throw pendingMigration(parent.name);
     }
-    if (info.type === "schema" && this.migrations.isRunning(info.id))
+    if (info.type === "schema" && this.#migrations.isRunning(info.id))
       throw pendingMigration(info.name);
-    if (info.type === "schema" && this.catalog.countChildren(info.name) > 0) {
+    if (info.type === "schema" && this.#catalog.countChildren(info.name) > 0) {
       throw new TenantliteError(
         "SCHEMA_HAS_CHILDREN",
         `cannot delete \`${info.name}\` because databases are still refering to it`,
       );
     }
-    await this.catalog.deleteDatabase(info.id);
-    await this.pool.delete(info);
+    await this.#catalog.deleteDatabase(info.id);
+    await this.#pool.delete(info);
   }
 
   /**
@@ -227,12 +227,12 @@ export class Databases {
       throw new TenantliteError("ARGS_INVALID", `database "${info.name}" is not encrypted`);
     }
     assertSecret(newKey);
-    const t = await this.pool.openVerified(info.name, oldKey);
+    const t = await this.#pool.openVerified(info.name, oldKey);
     try {
-      await this.pool.settledFor(info); // a child's save waits for its schema's last migration
+      await this.#pool.settledFor(info); // a child's save waits for its schema's last migration
       await t.file.gate.hold(async () => {
-        t.crypto = await this.keys.create(info.id, newKey);
-        await this.storage.save(keys.tenant(info.id), await this.pool.seal(t, t.file.export()));
+        t.crypto = await this.#keys.create(info.id, newKey);
+        await this.#storage.save(keys.tenant(info.id), await this.#pool.seal(t, t.file.export()));
       });
     } finally {
       t.release();

@@ -69,6 +69,48 @@ describe("libSQL's extension functions", () => {
     expect(error).not.toHaveBeenCalled();
   });
 
+  it("REGEXP matches as libSQL's does: NULLs, numbers, blobs, `.` across lines, in WHERE with a parameter", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("re");
+    const db = platform.client("re");
+    // Native libSQL's answers (@libsql/client :memory:), checked by hand.
+    const cases: [string, number | null][] = [
+      ["'abc' REGEXP 'b'", 1],
+      ["'abc' REGEXP '^b'", 0],
+      ["NULL REGEXP 'a'", null],
+      ["'a' REGEXP NULL", null],
+      ["123 REGEXP '^[0-9]+$'", 1],
+      ["'ABC' REGEXP 'b'", 0],
+      ["'a.c' REGEXP '\\.'", 1],
+      ["'x' REGEXP ''", 1],
+      ["'héllo' REGEXP '^h.llo$'", 1],
+      ["'abc' NOT REGEXP 'z'", 1],
+      ["regexp('b', 'abc')", 1],
+      ["'aaa' REGEXP 'a{2}'", 1],
+      ["'a1' REGEXP '\\d'", 1],
+      ["'ab' REGEXP 'a|z'", 1],
+      ["x'6162' REGEXP 'ab'", 1],
+      ["'a' || char(10) || 'b' REGEXP 'a.b'", 1],
+      ["'a' || char(10) || 'b' REGEXP '^b'", 0],
+    ];
+    for (const [expr, expected] of cases) {
+      const rs = await db.execute(`SELECT ${expr} AS v`);
+      expect([expr, rs.rows[0]!.v]).toEqual([expr, expected]);
+    }
+    await db.executeMultiple(
+      "CREATE TABLE t (name TEXT); INSERT INTO t VALUES ('ada'), ('bob'), ('alan'), (NULL)",
+    );
+    const rs = await db.execute({
+      sql: "SELECT name FROM t WHERE name REGEXP ? ORDER BY name",
+      args: ["^a"],
+    });
+    expect(rs.rows.map((r) => r.name)).toEqual(["ada", "alan"]);
+    // A pattern that does not compile: a coded SQLite error that does not quote the pattern.
+    const bad = await db.execute({ sql: "SELECT 'x' REGEXP ?", args: ["secret("] }).catch((e) => e);
+    expect(bad).toBeTenantliteError("SQLITE_ERROR", /invalid regexp pattern/);
+    expect(String(bad.message)).not.toContain("secret");
+  });
+
   it("print nothing through `tenantlite` in Node and on tenant threads, in a process of its own", async () => {
     const dir = tempDir();
     const script = join(dir, "functions.ts");

@@ -81,48 +81,48 @@ type SharedOutcome =
 /** Runs, records and recovers migration jobs. */
 export class MigrationRunner {
   /** Jobs running now, by parent id. */
-  private readonly running = new Map<string, JobRecord>();
-  private readonly listeners = new Set<(p: MigrationProgress) => void>();
-  private readonly sql: SqlJsModule;
-  private readonly storage: Storage;
-  private readonly catalog: Catalog;
-  private readonly jobs: JobLog;
-  private readonly pool: TenantPool;
-  private readonly images: ImageStore;
-  private readonly guard: AccessGuard;
-  private readonly settling: SettlingJobs;
-  private readonly threads: MigrationThreads | undefined;
+  readonly #running = new Map<string, JobRecord>();
+  readonly #listeners = new Set<(p: MigrationProgress) => void>();
+  readonly #sql: SqlJsModule;
+  readonly #storage: Storage;
+  readonly #catalog: Catalog;
+  readonly #jobs: JobLog;
+  readonly #pool: TenantPool;
+  readonly #images: ImageStore;
+  readonly #guard: AccessGuard;
+  readonly #settling: SettlingJobs;
+  readonly #threads: MigrationThreads | undefined;
   /** Staged images: applied, removed once synced, and rolled forward after a crash. */
-  private readonly stages: JobStages;
+  readonly #stages: JobStages;
 
   constructor(deps: MigrationRunnerDeps) {
-    this.sql = deps.sql;
-    this.storage = deps.storage;
-    this.catalog = deps.catalog;
-    this.jobs = new JobLog(deps.catalog);
-    this.pool = deps.pool;
-    this.images = deps.images;
-    this.guard = deps.guard;
-    this.settling = deps.settling;
-    this.threads = deps.threads;
-    this.stages = new JobStages({
+    this.#sql = deps.sql;
+    this.#storage = deps.storage;
+    this.#catalog = deps.catalog;
+    this.#jobs = new JobLog(deps.catalog);
+    this.#pool = deps.pool;
+    this.#images = deps.images;
+    this.#guard = deps.guard;
+    this.#settling = deps.settling;
+    this.#threads = deps.threads;
+    this.#stages = new JobStages({
       storage: deps.storage,
       catalog: deps.catalog,
       pool: deps.pool,
-      jobs: this.jobs,
+      jobs: this.#jobs,
       settling: deps.settling,
     });
   }
 
   /** Subscribes to progress events of every job; returns the unsubscribe function. */
   onProgress(listener: (p: MigrationProgress) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Whether a job of this parent is running. */
   isRunning(parentId: string): boolean {
-    return this.running.has(parentId);
+    return this.#running.has(parentId);
   }
 
   /**
@@ -141,8 +141,8 @@ export class MigrationRunner {
   ): Promise<{ jobId: number; results: ResultSet[]; done: Promise<void> }> {
     const list = validate(statements);
     // The previous job's children must be synced before this one rewrites them.
-    await this.settling.settled(parent.name);
-    if (this.running.has(parent.id)) {
+    await this.#settling.settled(parent.name);
+    if (this.#running.has(parent.id)) {
       throw new MigrationError(`A migration job is already in progress for \`${parent.name}\``);
     }
     // Block writes to the parent and its children before reading the parent, so that no write
@@ -164,18 +164,18 @@ export class MigrationRunner {
       created_at: new Date().toISOString(),
       finished_at: null,
     };
-    this.running.set(parent.id, job);
-    this.guard.setBlocked(parent, `a migration of schema "${parent.name}" is running`);
+    this.#running.set(parent.id, job);
+    this.#guard.setBlocked(parent, `a migration of schema "${parent.name}" is running`);
     // Threads boot while the parent's dry run and the first children run here (not for libSQL's
     // ALTER COLUMN … TO, which they cannot run: see prepareChildren).
     if (!list.some((s) => hasAlterColumn(s.sql))) {
-      this.threads?.start(this.catalog.countChildren(parent.name));
+      this.#threads?.start(this.#catalog.countChildren(parent.name));
     }
     let dry: ReturnType<typeof runOn>;
     try {
       // Dry run on the parent first: a failure here creates no job.
-      const parentImage = await this.imageOf(parent);
-      dry = runOn(this.sql, parentImage, list, options.intMode ?? "number");
+      const parentImage = await this.#imageOf(parent);
+      dry = runOn(this.#sql, parentImage, list, options.intMode ?? "number");
       if (dry.error !== undefined) {
         throw new MigrationError(
           `An error occured executing the migration at step ${dry.error.step}: ${dry.error.message}`,
@@ -183,25 +183,25 @@ export class MigrationRunner {
         );
       }
     } catch (e) {
-      this.running.delete(parent.id);
-      this.guard.setBlocked(parent, undefined);
+      this.#running.delete(parent.id);
+      this.#guard.setBlocked(parent, undefined);
       throw e;
     }
     let jobId: number;
     try {
       // Both counters move in memory at once (no other job can take the same numbers) and are
       // durable before the job goes on; a failed save fails this migration, nothing else.
-      const children = this.catalog.countChildren(parent.name);
-      const ids = this.jobs.takeCounter("jobs/next-id", 1);
-      const tasks = this.jobs.takeCounter("jobs/next-task", children);
+      const children = this.#catalog.countChildren(parent.name);
+      const ids = this.#jobs.takeCounter("jobs/next-id", 1);
+      const tasks = this.#jobs.takeCounter("jobs/next-task", children);
       await Promise.all([ids.saved, tasks.saved]);
       jobId = ids.first;
       job.job_id = jobId;
       job.children = children;
       job.task_base = tasks.first;
     } catch (e) {
-      this.running.delete(parent.id);
-      this.guard.setBlocked(parent, undefined);
+      this.#running.delete(parent.id);
+      this.#guard.setBlocked(parent, undefined);
       throw e;
     }
     const emit = (phase: MigrationProgress["phase"]) => {
@@ -214,42 +214,42 @@ export class MigrationRunner {
         failures: job.failures.length,
       };
       options.onProgress?.(p);
-      for (const l of this.listeners) l(p);
+      for (const l of this.#listeners) l(p);
     };
     const staged = new Map<string, StagedChild[]>();
     /** Why the children stay blocked after the job failed past its commit. */
     let stuckReason: string | undefined;
     const done = (async () => {
       try {
-        await this.jobs.save(job); // before anything is staged: recovery finds what to clear
+        await this.#jobs.save(job); // before anything is staged: recovery finds what to clear
         // The parent's image is staged while the children are prepared; both before the commit.
-        const parentStaged = this.storage.save(keys.migrationParent(jobId), dry.image!);
+        const parentStaged = this.#storage.save(keys.migrationParent(jobId), dry.image!);
         parentStaged.catch(() => undefined); // awaited below, after the children
-        await this.prepareChildren(parent, job, list, emit, staged).catch(async (e) => {
+        await this.#prepareChildren(parent, job, list, emit, staged).catch(async (e) => {
           await parentStaged.catch(() => undefined); // then the children's error
           throw e;
         });
         await parentStaged;
         job.status = "WaitingRun";
         job.committed = true;
-        await this.jobs.save(job); // the commit point
+        await this.#jobs.save(job); // the commit point
         job.done = 0;
         emit("apply"); // the apply phase begins: 0 of total
-        const { synced } = await this.stages.apply(job, emit, staged);
+        const { synced } = await this.#stages.apply(job, emit, staged);
         job.status = "RunSuccess";
         job.finished_at = new Date().toISOString();
-        await this.jobs.save(job);
+        await this.#jobs.save(job);
         // Done: every child reads its new image, and the stage keeps the job durable until
         // their files are synced (a crash before then redoes the job from it).
-        this.stages.settle(job, synced);
+        this.#stages.settle(job, synced);
         emit("done");
       } catch (e) {
         if (!job.committed) {
           job.status = "RunFailure";
           job.error ??= e instanceof TenantliteError ? e.detail : String(e);
           job.finished_at = new Date().toISOString();
-          await this.jobs.save(job).catch(() => undefined);
-          await this.stages.clear(jobId).catch(() => undefined);
+          await this.#jobs.save(job).catch(() => undefined);
+          await this.#stages.clear(jobId).catch(() => undefined);
           emit("failed");
         } else {
           // Committed but not applied everywhere (a storage failure): the next start finishes
@@ -260,13 +260,13 @@ export class MigrationRunner {
           );
           const never = Promise.reject(stuck);
           never.catch(() => undefined);
-          this.settling.set(parent.name, never);
+          this.#settling.set(parent.name, never);
           stuckReason = stuck.detail;
         }
         throw e;
       } finally {
-        this.running.delete(parent.id);
-        this.guard.setBlocked(parent, stuckReason);
+        this.#running.delete(parent.id);
+        this.#guard.setBlocked(parent, stuckReason);
       }
     })();
     const results = dry.results;
@@ -279,7 +279,7 @@ export class MigrationRunner {
   }
 
   /** Dry-runs every child and stages its migrated image; throws (after marking tasks) on a failure. */
-  private async prepareChildren(
+  async #prepareChildren(
     parent: DatabaseInfo,
     job: JobRecord,
     list: readonly BatchStatement[],
@@ -306,7 +306,9 @@ export class MigrationRunner {
         staged.set(key, entries);
         for (const e of entries) if ("image" in e) keptBytes += e.image.length;
       }
-      writing = writing.then(() => this.storage.save(key, encodePack(entries), { transfer: true }));
+      writing = writing.then(() =>
+        this.#storage.save(key, encodePack(entries), { transfer: true }),
+      );
       return writing;
     };
     // Untouched children read a shared image: identical bytes, so (when the migration is
@@ -316,14 +318,14 @@ export class MigrationRunner {
     const migrateShared = (key: string) => {
       let outcome = shared.get(key);
       if (outcome === undefined) {
-        outcome = this.migrateSharedImage(key, list);
+        outcome = this.#migrateSharedImage(key, list);
         shared.set(key, outcome);
       }
       return outcome;
     };
     const sqls = list.map((s) => s.sql);
     // Threads have sql.js only: libSQL's ALTER COLUMN … TO is the engine's (alter-column.ts).
-    const threads = withArgs || sqls.some((s) => hasAlterColumn(s)) ? undefined : this.threads;
+    const threads = withArgs || sqls.some((s) => hasAlterColumn(s)) ? undefined : this.#threads;
     // Images in preparation are bounded in bytes too, whatever their number.
     let preparing = 0;
     const waiting: (() => void)[] = [];
@@ -344,24 +346,24 @@ export class MigrationRunner {
           const r = await threaded.catch(() => undefined);
           // A thread failed, or lacked the engine's functions: the child runs here, from its
           // image read again (the thread was handed the bytes).
-          if (r === undefined || needsEngineFunctions(r)) image = await this.imageOf(child);
+          if (r === undefined || needsEngineFunctions(r)) image = await this.#imageOf(child);
           else if (!("here" in r)) return fromThread(r);
         }
         return withArgs
-          ? runOn(this.sql, image, list, "bigint")
-          : runScriptOn(this.sql, image, list);
+          ? runOn(this.#sql, image, list, "bigint")
+          : runScriptOn(this.#sql, image, list);
       } finally {
         release(size);
       }
     };
-    for (const page of this.catalog.pagesOfDatabases({ schema: parent.name }, PAGE)) {
+    for (const page of this.#catalog.pagesOfDatabases({ schema: parent.name }, PAGE)) {
       const limit = threads === undefined ? CONCURRENCY : THREADED_CONCURRENCY;
       await forEachLimited(page, limit, async (child) => {
         if (failure !== undefined) return;
         const task = job.task_base + index++;
         let r: DryRun;
         try {
-          const start = await this.pool.startingImage(child, !withArgs);
+          const start = await this.#pool.startingImage(child, !withArgs);
           const outcome = "shared" in start ? await migrateShared(start.shared) : undefined;
           if (outcome?.kind === "image") {
             pack.push({ id: child.id, base: outcome.key });
@@ -373,7 +375,7 @@ export class MigrationRunner {
           } else if ("image" in start) {
             r = await dryRun(child, start.image);
           } else {
-            r = await dryRun(child, await this.imageOf(child)); // a shared image run per child
+            r = await dryRun(child, await this.#imageOf(child)); // a shared image run per child
           }
         } catch (e) {
           // The child's database itself is unusable (a damaged file…): the job fails, naming it.
@@ -417,20 +419,17 @@ export class MigrationRunner {
    * give identical results (`random()`, `datetime('now')` and the like make every child run on
    * its own).
    */
-  private async migrateSharedImage(
-    key: string,
-    list: readonly BatchStatement[],
-  ): Promise<SharedOutcome> {
-    const bytes = await this.images.requireShared(key);
-    const r = runScriptOn(this.sql, bytes, list, { deterministicOnly: true });
+  async #migrateSharedImage(key: string, list: readonly BatchStatement[]): Promise<SharedOutcome> {
+    const bytes = await this.#images.requireShared(key);
+    const r = runScriptOn(this.#sql, bytes, list, { deterministicOnly: true });
     if (r.error !== undefined) return { kind: "error", error: r.error };
     if (r.image === undefined) return { kind: "per-child" };
-    return { kind: "image", key: await this.images.saveShared(r.image, { transfer: true }) };
+    return { kind: "image", key: await this.#images.saveShared(r.image, { transfer: true }) };
   }
 
   /** A tenant's current image, never as a shared image's key. */
-  private async imageOf(info: DatabaseInfo): Promise<Uint8Array> {
-    const start = await this.pool.startingImage(info, false);
+  async #imageOf(info: DatabaseInfo): Promise<Uint8Array> {
+    const start = await this.#pool.startingImage(info, false);
     if ("image" in start) return start.image;
     throw new Error("unreachable: a shared image was not allowed");
   }
@@ -440,17 +439,17 @@ export class MigrationRunner {
    * images; jobs that had not committed are marked failed and their staging removed.
    */
   recover(): Promise<number> {
-    return this.stages.recover();
+    return this.#stages.recover();
   }
 
   /** Jobs of a parent, newest first (sqld's `/v1/jobs` list). */
   list(parent: DatabaseInfo): { job_id: number; status: JobStatus }[] {
-    return this.jobs.list(parent, this.running.get(parent.id));
+    return this.#jobs.list(parent, this.#running.get(parent.id));
   }
 
   /** One job with per-child status, or undefined. */
   get(parent: DatabaseInfo, jobId: number): MigrationJob | undefined {
-    return this.jobs.get(parent, jobId, this.running.get(parent.id));
+    return this.#jobs.get(parent, jobId, this.#running.get(parent.id));
   }
 }
 
