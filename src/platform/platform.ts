@@ -114,9 +114,11 @@ export class Platform {
           connection: this.options.connectionOptions,
           maxOpen: this.options.maxOpen,
           maxOpenBytes: this.options.maxOpenBytes,
-          // Strict on a persistent storage: a commit is saved before its result is sent.
+          // Strict: a commit is saved before its result is sent — on memory storage too, where
+          // the thread's copy is the only one until then: a thread ended by the query time limit
+          // lost the commits it had not sent yet.
           saveAfterMs:
-            storage.kind !== "memory" && this.options.durability === "strict"
+            this.options.durability === "strict"
               ? undefined
               : (this.options.flushIntervalMs ?? 1000),
         },

@@ -143,6 +143,39 @@ describe("the query time limit", () => {
     await insert(writer, "charlie", "c3");
   }, 30_000);
 
+  it("on --memory too, a stopped thread's tenants keep every acknowledged commit, however recent", async () => {
+    // With memory storage the thread's copy is the only one until it is saved: commits made just
+    // before a runaway (which keeps the thread from any timer) were lost with the thread.
+    const mem = await startServer({
+      port: 0,
+      memory: true,
+      consoleDir: false,
+      workers: 1,
+      maxQueryMs: 1000,
+    });
+    try {
+      await mem.platform.createDatabase("own");
+      await mem.platform.createDatabase("neighbour");
+      const c = (db: string) => createClient({ url: `${mem.url}/dev/${db}/` });
+      const own = c("own");
+      const neighbour = c("neighbour");
+      await own.execute("CREATE TABLE t (v TEXT)");
+      await own.execute("INSERT INTO t VALUES ('kept')");
+      await neighbour.execute("CREATE TABLE t (v TEXT)");
+      await neighbour.execute("INSERT INTO t VALUES ('kept too')");
+      const runaway = await own.execute(RUNAWAY).catch((e: { code?: string }) => e.code);
+      expect(runaway).toBe("QUERY_TIMEOUT");
+      expect((await own.execute("SELECT v FROM t")).rows.map((r) => r.v)).toEqual(["kept"]);
+      expect((await neighbour.execute("SELECT v FROM t")).rows.map((r) => r.v)).toEqual([
+        "kept too",
+      ]);
+      own.close();
+      neighbour.close();
+    } finally {
+      await mem.close();
+    }
+  }, 20_000);
+
   it("a client that goes away stops its running statement", async () => {
     const server2 = await startServer({
       port: 0,
