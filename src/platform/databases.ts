@@ -55,15 +55,31 @@ export class Databases {
     this.#defaultGroup = deps.defaultGroup;
   }
 
-  /** Creates a database (see `Platform.createDatabase`). */
+  /** Names of databases being created: taken until their creation ends. */
+  readonly #creating = new Set<string>();
+
+  /**
+   * Creates a database (see `Platform.createDatabase`). Its name is taken from the start: a copy,
+   * an import or an encrypted database awaits its storage before its record is written, and a
+   * second creation of the name meanwhile wrote files and then failed on the catalog's UNIQUE.
+   */
   async create(name: string, options: CreateDatabaseOptions): Promise<DatabaseInfo> {
+    assertValidName(name, "database");
+    if (this.#creating.has(name)) throw databaseExists(name);
+    this.#creating.add(name);
+    try {
+      return await this.#create(name, options);
+    } finally {
+      this.#creating.delete(name);
+    }
+  }
+
+  async #create(name: string, options: CreateDatabaseOptions): Promise<DatabaseInfo> {
     assertValidName(name, "database");
     if (options === null || typeof options !== "object") {
       throw new TenantliteError("ARGS_INVALID", "createDatabase options must be an object");
     }
-    if (this.#catalog.getDatabase(name) !== undefined) {
-      throw new TenantliteError("DATABASE_EXISTS", `database with name ${name} already exists`);
-    }
+    if (this.#catalog.getDatabase(name) !== undefined) throw databaseExists(name);
     const groupName = options.group ?? this.#defaultGroup;
     if (this.#catalog.getGroup(groupName) === undefined) {
       throw groupNotFound(groupName);
@@ -245,4 +261,8 @@ function pendingMigration(schema: string): TenantliteError {
     "SCHEMA_MIGRATION_PENDING",
     `cannot create/update/delete database config while there are pending migration on the shared schema \`${schema}\``,
   );
+}
+
+function databaseExists(name: string): TenantliteError {
+  return new TenantliteError("DATABASE_EXISTS", `database with name ${name} already exists`);
 }

@@ -55,6 +55,45 @@ describe("databases", () => {
     expect(await platform.listDatabases()).toEqual([]);
   });
 
+  it("two creations of one name at once: one database, the other DATABASE_EXISTS with nothing written", async () => {
+    const storage = new MemoryStorage();
+    platform = await createPlatform({ storage });
+    const seed = await platform.exportDatabase((await platform.createDatabase("seed")).name);
+    const stored = async () => (await storage.list("tenants/", { limit: 10_000 })).length;
+    // Each of these awaits its storage before writing its record: the second used to write its
+    // files too, then fail on the catalog's UNIQUE with no code.
+    const kinds = {
+      copy: { fromDatabase: "seed" },
+      import: { fromBytes: seed },
+      encrypted: { encryption: { key: "k".repeat(32) } },
+    };
+    for (const [name, options] of Object.entries(kinds)) {
+      const before = await stored();
+      const [a, b] = await Promise.allSettled([
+        platform.createDatabase(name, options),
+        platform.createDatabase(name, options),
+      ]);
+      expect(a.status).toBe("fulfilled");
+      expect(b.status === "rejected" ? b.reason : b).toBeTenantliteError(
+        "DATABASE_EXISTS",
+        /already exists/,
+      );
+      const raced = (await stored()) - before;
+      await platform.createDatabase(`${name}-alone`, options);
+      // The race wrote what one creation writes.
+      expect([name, raced]).toEqual([name, (await stored()) - before - raced]);
+    }
+    expect((await platform.listDatabases()).map((d) => d.name).sort()).toEqual([
+      "copy",
+      "copy-alone",
+      "encrypted",
+      "encrypted-alone",
+      "import",
+      "import-alone",
+      "seed",
+    ]);
+  });
+
   it("accepts a 64-character name and digits", async () => {
     platform = await createPlatform();
     await platform.createDatabase("a".repeat(64));
