@@ -55,18 +55,27 @@ export class Databases {
     this.#defaultGroup = deps.defaultGroup;
   }
 
-  /** Names of databases being created: taken until their creation ends. */
-  readonly #creating = new Set<string>();
+  /** Databases being created, by name (taken until their creation ends): parent's id, group. */
+  readonly #creating = new Map<string, { parent?: string; group: unknown }>();
+  /** Groups being deleted: no database is created in them meanwhile. */
+  readonly #deletingGroups = new Set<string>();
 
   /**
    * Creates a database (see `Platform.createDatabase`). Its name is taken from the start: a copy,
-   * an import or an encrypted database awaits its storage before its record is written, and a
-   * second creation of the name meanwhile wrote files and then failed on the catalog's UNIQUE.
+   * an import, a child or an encrypted database awaits its storage before its record is written,
+   * and a second creation of the name meanwhile wrote files and then failed on the catalog's
+   * UNIQUE (and a schema parent deleted meanwhile left the child without one).
    */
   async create(name: string, options: CreateDatabaseOptions): Promise<DatabaseInfo> {
     assertValidName(name, "database");
     if (this.#creating.has(name)) throw databaseExists(name);
-    this.#creating.add(name);
+    const schema = options?.schema;
+    const parent = typeof schema === "string" ? this.#catalog.getDatabase(schema) : undefined;
+    // A child's group is its parent's.
+    this.#creating.set(name, {
+      parent: parent?.id,
+      group: parent?.group ?? options?.group ?? this.#defaultGroup,
+    });
     try {
       return await this.#create(name, options);
     } finally {
@@ -165,6 +174,10 @@ export class Databases {
       encrypted: secret !== undefined,
       ...(options.sizeLimit === undefined ? {} : { sizeLimit: options.sizeLimit }),
     });
+    // Its group may have gone while a copy's source was read.
+    if (this.#deletingGroups.has(info.group) || this.#catalog.getGroup(info.group) === undefined) {
+      throw groupNotFound(info.group);
+    }
     if (secret !== undefined) {
       // An encrypted tenant is written at once, so every later open can verify its key.
       const crypto = await this.#keys.create(id, secret);
@@ -206,6 +219,25 @@ export class Databases {
   }
 
   /** Deletes a database and its data. Refused for protected databases and schema parents with children. */
+  /**
+   * Runs `deletion` of group `name` (the platform's), refusing it while a database is being
+   * created in the group, and refusing creations in it until it ends.
+   */
+  async deleteGroup<T>(name: string, deletion: () => Promise<T>): Promise<T> {
+    if ([...this.#creating.values()].some((c) => c.group === name)) {
+      throw new TenantliteError(
+        "GROUP_NOT_EMPTY",
+        `a database is being created in group "${name}"; delete the group once it is done`,
+      );
+    }
+    this.#deletingGroups.add(name);
+    try {
+      return await deletion();
+    } finally {
+      this.#deletingGroups.delete(name);
+    }
+  }
+
   async delete(info: DatabaseInfo): Promise<void> {
     if (info.config.delete_protection) {
       throw new TenantliteError(
@@ -220,7 +252,13 @@ export class Databases {
     }
     if (info.type === "schema" && this.#migrations.isRunning(info.id))
       throw pendingMigration(info.name);
-    if (info.type === "schema" && this.#catalog.countChildren(info.name) > 0) {
+    if (
+      info.type === "schema" &&
+      // A child being created counts: its record, written when its copy is done, would name a
+      // parent deleted meanwhile.
+      (this.#catalog.countChildren(info.name) > 0 ||
+        [...this.#creating.values()].some((c) => c.parent === info.id))
+    ) {
       throw new TenantliteError(
         "SCHEMA_HAS_CHILDREN",
         `cannot delete \`${info.name}\` because databases are still refering to it`,

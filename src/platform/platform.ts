@@ -55,84 +55,86 @@ export { type ConnectOptions, MAX_OPEN_TENANTS, type PlatformOptions } from "./o
 
 /** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
 export class Platform {
-  private readonly options: ResolvedOptions;
-  private readonly pool: TenantPool;
-  private readonly images: ImageStore;
-  private readonly guard: AccessGuard;
-  private readonly databases: Databases;
-  private readonly migrations: MigrationRunner;
-  private readonly attachPolicy: AttachPolicy;
-  private readonly settling = new SettlingJobs();
-  private readonly defaultGroup: string;
+  readonly #options: ResolvedOptions;
+  readonly #pool: TenantPool;
+  readonly #images: ImageStore;
+  readonly #guard: AccessGuard;
+  readonly #databases: Databases;
+  readonly #migrations: MigrationRunner;
+  readonly #attachPolicy: AttachPolicy;
+  readonly #settling = new SettlingJobs();
+  readonly #defaultGroup: string;
   /** Set when connections run on tenant threads (the server's default). */
-  private readonly threads: TenantThreadsRuntime | undefined;
-  private closed = false;
+  readonly #threads: TenantThreadsRuntime | undefined;
+  #closed = false;
+  readonly #catalog: Catalog;
 
   private constructor(
     sql: SqlJsModule,
     readonly storage: Storage,
-    private readonly catalog: Catalog,
+    catalog: Catalog,
     options: PlatformOptions,
   ) {
-    this.options = resolveOptions(options);
-    this.defaultGroup = this.options.defaultGroup;
-    const keys = new TenantKeys(this.options.kdfIterations);
-    const settling = this.settling;
-    this.images = new ImageStore(sql, storage, catalog);
-    this.pool = new TenantPool({
+    this.#catalog = catalog;
+    this.#options = resolveOptions(options);
+    this.#defaultGroup = this.#options.defaultGroup;
+    const keys = new TenantKeys(this.#options.kdfIterations);
+    const settling = this.#settling;
+    this.#images = new ImageStore(sql, storage, catalog);
+    this.#pool = new TenantPool({
       sql,
       storage,
       catalog,
-      images: this.images,
+      images: this.#images,
       keys,
       settling,
-      options: this.options,
+      options: this.#options,
     });
-    this.guard = new AccessGuard(catalog, this.pool);
-    this.migrations = new MigrationRunner({
+    this.#guard = new AccessGuard(catalog, this.#pool);
+    this.#migrations = new MigrationRunner({
       sql,
       storage,
       catalog,
-      pool: this.pool,
-      images: this.images,
-      guard: this.guard,
+      pool: this.#pool,
+      images: this.#images,
+      guard: this.#guard,
       settling,
-      threads: this.options.migrationThreads,
+      threads: this.#options.migrationThreads,
     });
-    this.attachPolicy = new AttachPolicy(catalog, this.guard, this.pool);
+    this.#attachPolicy = new AttachPolicy(catalog, this.#guard, this.#pool);
     const threads = options.tenantThreads;
     if (threads !== undefined) {
-      this.threads = threads.start({
+      this.#threads = threads.start({
         catalog,
-        pool: this.pool,
-        guard: this.guard,
-        attachPolicy: this.attachPolicy,
+        pool: this.#pool,
+        guard: this.#guard,
+        attachPolicy: this.#attachPolicy,
         migrateParent: (info, access, statements, intMode) =>
-          this.migrateParent(info, access, statements, intMode),
+          this.#migrateParent(info, access, statements, intMode),
         keys,
         host: {
-          connection: this.options.connectionOptions,
-          maxOpen: this.options.maxOpen,
-          maxOpenBytes: this.options.maxOpenBytes,
+          connection: this.#options.connectionOptions,
+          maxOpen: this.#options.maxOpen,
+          maxOpenBytes: this.#options.maxOpenBytes,
           // Strict: a commit is saved before its result is sent — on memory storage too, where
           // the thread's copy is the only one until then: a thread ended by the query time limit
           // lost the commits it had not sent yet.
           saveAfterMs:
-            this.options.durability === "strict"
+            this.#options.durability === "strict"
               ? undefined
-              : (this.options.flushIntervalMs ?? 1000),
+              : (this.#options.flushIntervalMs ?? 1000),
         },
       });
-      this.pool.lendTo(this.threads);
+      this.#pool.lendTo(this.#threads);
     }
-    this.databases = new Databases({
+    this.#databases = new Databases({
       storage,
       catalog,
-      pool: this.pool,
-      images: this.images,
+      pool: this.#pool,
+      images: this.#images,
       keys,
-      migrations: this.migrations,
-      defaultGroup: this.defaultGroup,
+      migrations: this.#migrations,
+      defaultGroup: this.#defaultGroup,
     });
   }
 
@@ -142,12 +144,12 @@ export class Platform {
     const storage = options.storage ?? new MemoryStorage();
     const catalog = await Catalog.open(sql, storage);
     const platform = new Platform(sql, storage, catalog, options);
-    if (catalog.getGroup(platform.defaultGroup) === undefined) {
-      await catalog.putGroup(newGroup(platform.defaultGroup, "local"));
+    if (catalog.getGroup(platform.#defaultGroup) === undefined) {
+      await catalog.putGroup(newGroup(platform.#defaultGroup, "local"));
     }
     // Finish (or mark failed) migrations a crash interrupted, before anyone reads a tenant.
-    await platform.migrations.recover();
-    await platform.images.sweep();
+    await platform.#migrations.recover();
+    await platform.#images.sweep();
     return platform;
   }
 
@@ -158,20 +160,20 @@ export class Platform {
    * @example await platform.createDatabase("acme", { group: "default" });
    */
   async createDatabase(name: string, options: CreateDatabaseOptions = {}): Promise<DatabaseInfo> {
-    this.assertOpen();
-    return this.databases.create(name, options);
+    this.#assertOpen();
+    return this.#databases.create(name, options);
   }
 
   /** A database by name or id; `DATABASE_NOT_FOUND` when there is none. */
   async getDatabase(nameOrId: string): Promise<DatabaseInfo> {
-    this.assertOpen();
-    return this.catalog.requireDatabase(nameOrId);
+    this.#assertOpen();
+    return this.#catalog.requireDatabase(nameOrId);
   }
 
   /** Databases in name order, filtered and paged. */
   async listDatabases(options: ListDatabasesOptions = {}): Promise<DatabaseInfo[]> {
-    this.assertOpen();
-    return this.catalog.listDatabases(options);
+    this.#assertOpen();
+    return this.#catalog.listDatabases(options);
   }
 
   /** Changes a database's configuration; fields left out (or `null`) stay as they are. */
@@ -179,8 +181,8 @@ export class Platform {
     nameOrId: string,
     patch: Partial<Record<keyof DatabaseConfig, boolean | null>>,
   ): Promise<DatabaseConfig> {
-    this.assertOpen();
-    return this.databases.updateConfig(this.catalog.requireDatabase(nameOrId), patch);
+    this.#assertOpen();
+    return this.#databases.updateConfig(this.#catalog.requireDatabase(nameOrId), patch);
   }
 
   /**
@@ -190,15 +192,15 @@ export class Platform {
    * @example await platform.setSizeLimit("acme", 500_000_000);
    */
   async setSizeLimit(nameOrId: string, maxBytes: number | null): Promise<DatabaseInfo> {
-    this.assertOpen();
+    this.#assertOpen();
     if (maxBytes !== null) assertSizeLimit(maxBytes);
-    return this.databases.setSizeLimit(this.catalog.requireDatabase(nameOrId), maxBytes);
+    return this.#databases.setSizeLimit(this.#catalog.requireDatabase(nameOrId), maxBytes);
   }
 
   /** Deletes a database and its data. Refused for protected databases and schema parents with children. */
   async deleteDatabase(nameOrId: string): Promise<void> {
-    this.assertOpen();
-    await this.databases.delete(this.catalog.requireDatabase(nameOrId));
+    this.#assertOpen();
+    await this.#databases.delete(this.#catalog.requireDatabase(nameOrId));
   }
 
   /** The database's SQLite file image (a standard SQLite file). */
@@ -206,8 +208,8 @@ export class Platform {
     nameOrId: string,
     options: { encryptionKey?: string | Uint8Array } = {},
   ): Promise<Uint8Array> {
-    this.assertOpen();
-    return this.pool.imageOf(this.catalog.requireDatabase(nameOrId), options.encryptionKey);
+    this.#assertOpen();
+    return this.#pool.imageOf(this.#catalog.requireDatabase(nameOrId), options.encryptionKey);
   }
 
   /**
@@ -219,8 +221,8 @@ export class Platform {
     oldKey: string | Uint8Array,
     newKey: string | Uint8Array,
   ): Promise<void> {
-    this.assertOpen();
-    await this.databases.rotateKey(this.catalog.requireDatabase(nameOrId), oldKey, newKey);
+    this.#assertOpen();
+    await this.#databases.rotateKey(this.#catalog.requireDatabase(nameOrId), oldKey, newKey);
   }
 
   // ── schema migrations ───────────────────────────────────────────────────
@@ -236,8 +238,8 @@ export class Platform {
     statements: readonly (string | { sql: string; args?: InArgs })[],
     options: { wait?: boolean; onProgress?: (p: MigrationProgress) => void } = {},
   ): Promise<{ jobId: number; results: ResultSet[]; done: Promise<void> }> {
-    this.assertOpen();
-    const info = this.catalog.requireDatabase(schemaName);
+    this.#assertOpen();
+    const info = this.#catalog.requireDatabase(schemaName);
     if (info.type !== "schema") {
       throw new TenantliteError(
         "SCHEMA_INVALID",
@@ -245,23 +247,23 @@ export class Platform {
       );
     }
     const list = statements.map((s) => (typeof s === "string" ? { sql: s } : s));
-    return this.migrations.migrate(info, list, options);
+    return this.#migrations.migrate(info, list, options);
   }
 
   /** A schema database's migration jobs, newest first (sqld's `/v1/jobs` shape). */
   async listMigrations(
     schemaName: string,
   ): Promise<{ schema_version: number; migrations: { job_id: number; status: JobStatus }[] }> {
-    this.assertOpen();
-    const info = this.requireSchema(schemaName);
-    const migrations = this.migrations.list(info);
+    this.#assertOpen();
+    const info = this.#requireSchema(schemaName);
+    const migrations = this.#migrations.list(info);
     return { schema_version: migrations[0]?.job_id ?? 0, migrations };
   }
 
   /** One migration job with per-child status (sqld's `/v1/jobs/{id}` shape); `JOB_NOT_FOUND` if none. */
   async getMigration(schemaName: string, jobId: number): Promise<MigrationJob> {
-    this.assertOpen();
-    const job = this.migrations.get(this.requireSchema(schemaName), jobId);
+    this.#assertOpen();
+    const job = this.#migrations.get(this.#requireSchema(schemaName), jobId);
     if (job === undefined) {
       throw new TenantliteError("JOB_NOT_FOUND", "couldn't find requested migration job");
     }
@@ -270,7 +272,7 @@ export class Platform {
 
   /** Subscribes to progress events of every migration; returns the unsubscribe function. */
   onMigrationProgress(listener: (p: MigrationProgress) => void): () => void {
-    return this.migrations.onProgress(listener);
+    return this.#migrations.onProgress(listener);
   }
 
   /**
@@ -278,13 +280,13 @@ export class Platform {
    * is always empty; the check is there to prove it).
    */
   async checkSchemas(schemaName: string): Promise<{ name: string; differences: string[] }[]> {
-    this.assertOpen();
-    const parent = this.requireSchema(schemaName);
-    const expected = await this.schemaOf(parent);
+    this.#assertOpen();
+    const parent = this.#requireSchema(schemaName);
+    const expected = await this.#schemaOf(parent);
     const drifted: { name: string; differences: string[] }[] = [];
-    for (const page of this.catalog.pagesOfDatabases({ schema: parent.name })) {
+    for (const page of this.#catalog.pagesOfDatabases({ schema: parent.name })) {
       for (const child of page) {
-        const actual = await this.schemaOf(child);
+        const actual = await this.#schemaOf(child);
         const differences = [
           ...[...expected].filter((x) => !actual.has(x)).map((x) => `missing: ${x}`),
           ...[...actual].filter((x) => !expected.has(x)).map((x) => `extra: ${x}`),
@@ -295,8 +297,8 @@ export class Platform {
     return drifted;
   }
 
-  private requireSchema(name: string): DatabaseInfo {
-    const info = this.catalog.requireDatabase(name);
+  #requireSchema(name: string): DatabaseInfo {
+    const info = this.#catalog.requireDatabase(name);
     if (info.type !== "schema") {
       throw new TenantliteError("SCHEMA_INVALID", "Invalid namespace: not a schema database");
     }
@@ -304,28 +306,28 @@ export class Platform {
   }
 
   /** A database's schema as a set of `type name: sql` lines (from its stored image). */
-  private async schemaOf(info: DatabaseInfo): Promise<Set<string>> {
-    return this.images.schemaOf(await this.pool.imageOf(info));
+  async #schemaOf(info: DatabaseInfo): Promise<Set<string>> {
+    return this.#images.schemaOf(await this.#pool.imageOf(info));
   }
 
   // ── groups ──────────────────────────────────────────────────────────────
 
   /** Creates a group. */
   async createGroup(name: string, options: { location?: string } = {}): Promise<GroupInfo> {
-    this.assertOpen();
+    this.#assertOpen();
     assertValidName(name, "group");
-    if (this.catalog.getGroup(name) !== undefined) {
+    if (this.#catalog.getGroup(name) !== undefined) {
       throw new TenantliteError("GROUP_EXISTS", "group already exists");
     }
     const group = newGroup(name, options.location ?? "local");
-    await this.catalog.putGroup(group);
+    await this.#catalog.putGroup(group);
     return group;
   }
 
   /** A group by name; `GROUP_NOT_FOUND` when there is none. */
   async getGroup(name: string): Promise<GroupInfo> {
-    this.assertOpen();
-    const g = this.catalog.getGroup(name);
+    this.#assertOpen();
+    const g = this.#catalog.getGroup(name);
     if (g === undefined) throw groupNotFound();
     return g;
   }
@@ -342,18 +344,18 @@ export class Platform {
       throw new TenantliteError("ARGS_INVALID", "delete_protection must be a boolean");
     }
     const next = Object.freeze({ ...group, delete_protection: dp });
-    await this.catalog.putGroup(next);
+    await this.#catalog.putGroup(next);
     return next;
   }
 
   async listGroups(): Promise<GroupInfo[]> {
-    this.assertOpen();
-    return this.catalog.listGroups();
+    this.#assertOpen();
+    return this.#catalog.listGroups();
   }
 
   /** The group databases go to when none is given (it cannot be deleted). */
   get defaultGroupName(): string {
-    return this.defaultGroup;
+    return this.#defaultGroup;
   }
 
   /**
@@ -364,7 +366,7 @@ export class Platform {
    */
   async deleteGroup(name: string, options: DeleteGroupOptions = {}): Promise<GroupInfo> {
     const group = await this.getGroup(name);
-    if (name === this.defaultGroup) {
+    if (name === this.#defaultGroup) {
       throw new TenantliteError(
         "GROUP_IS_DEFAULT",
         `group "${name}" is the default group, where databases created without a group go, and cannot be deleted; delete or move its databases instead`,
@@ -373,7 +375,12 @@ export class Platform {
     if (group.delete_protection) {
       throw new TenantliteError("GROUP_PROTECTED", `group "${name}" has delete protection on`);
     }
-    const members = [...this.catalog.pagesOfDatabases({ group: name }, 1000)].flat();
+    return this.#databases.deleteGroup(name, () => this.#deleteGroup(group, options));
+  }
+
+  async #deleteGroup(group: GroupInfo, options: DeleteGroupOptions): Promise<GroupInfo> {
+    const { name } = group;
+    const members = [...this.#catalog.pagesOfDatabases({ group: name }, 1000)].flat();
     if (members.length > 0 && options.cascade !== true) {
       const n = members.length;
       throw new TenantliteError(
@@ -391,8 +398,8 @@ export class Platform {
     // Children first, so no parent is deleted while children still refer to it.
     members.sort((a, b) => (a.type === "schema" ? 1 : 0) - (b.type === "schema" ? 1 : 0));
     for (const d of members) await this.deleteDatabase(d.id);
-    await this.catalog.deleteGroup(name);
-    this.guard.forgetGroup(name);
+    await this.#catalog.deleteGroup(name);
+    this.#guard.forgetGroup(name);
     return group;
   }
 
@@ -404,7 +411,7 @@ export class Platform {
    * @example const db = platform.client("acme"); await db.execute("SELECT 1");
    */
   client(name: string, options: ClientOptions = {}): Client {
-    this.assertOpen();
+    this.#assertOpen();
     const intMode = options.intMode ?? "number";
     if (intMode !== "number" && intMode !== "bigint" && intMode !== "string") {
       throw new TenantliteError(
@@ -426,33 +433,33 @@ export class Platform {
 
   /** A raw logical connection onto a database (what clients, streams and shells are built on). */
   connect(nameOrId: string, options: ConnectOptions = {}): SqlConnection {
-    this.assertOpen();
+    this.#assertOpen();
     const { encryptionKey, access: given, authToken, ...timeouts } = options;
     // Access is settled once per connection, before its first statement (or asked each time
     // when given as a function).
     let settled: AccessPolicy | undefined =
       typeof given === "function"
         ? undefined
-        : (given ?? (this.options.authenticate === undefined ? FULL_ACCESS : undefined));
+        : (given ?? (this.#options.authenticate === undefined ? FULL_ACCESS : undefined));
     const current = typeof given === "function" ? given : () => settled;
     const settleAccess = async (): Promise<AccessPolicy> => {
-      settled ??= await this.options.authenticate!(authToken);
+      settled ??= await this.#options.authenticate!(authToken);
       return settled;
     };
-    if (this.threads !== undefined) {
+    if (this.#threads !== undefined) {
       if (Object.keys(timeouts).length > 0) {
         throw new TenantliteError(
           "ARGS_INVALID",
           "Per-connection timeouts are not available when tenants run on threads: set busyTimeoutMs and transactionTimeoutMs on the platform",
         );
       }
-      return this.threads.connect(nameOrId, encryptionKey, { current, settle: settleAccess });
+      return this.#threads.connect(nameOrId, encryptionKey, { current, settle: settleAccess });
     }
     // Once a connection's key matched an open tenant, later statements skip the check.
     const verified = new WeakSet<PooledTenant>();
     const check = (t: PooledTenant): PooledTenant | Promise<PooledTenant> => {
       if (t.crypto === undefined || verified.has(t)) return t;
-      return this.pool.verifySecret(t, encryptionKey).then(
+      return this.#pool.verifySecret(t, encryptionKey).then(
         () => {
           verified.add(t);
           return t;
@@ -466,18 +473,18 @@ export class Platform {
     const open = (): PooledTenant | Promise<PooledTenant> => {
       const access = current();
       if (access === undefined) return settleAccess().then(open);
-      if (access !== FULL_ACCESS && !access.canRead(this.guard.refOf(nameOrId))) {
+      if (access !== FULL_ACCESS && !access.canRead(this.#guard.refOf(nameOrId))) {
         throw databaseNotFound(nameOrId);
       }
-      const r = this.pool.openTenant(nameOrId, encryptionKey);
+      const r = this.#pool.openTenant(nameOrId, encryptionKey);
       return r instanceof Promise ? r.then(check) : check(r);
     };
     return new Connection(
       { open },
-      { ...this.options.connectionOptions, ...timeouts },
+      { ...this.#options.connectionOptions, ...timeouts },
       {
         guard: (t, attached) => {
-          const own = this.guard.guardFor((t as PooledTenant).info, current() ?? FULL_ACCESS);
+          const own = this.#guard.guardFor((t as PooledTenant).info, current() ?? FULL_ACCESS);
           const through = readOnlyGuard(attached);
           if (through === undefined || own === undefined) return own ?? through;
           return (statement, effects) => {
@@ -486,12 +493,16 @@ export class Platform {
           };
         },
         attach: (self, request) =>
-          this.attachPolicy.resolve((self as PooledTenant).info, request, current() ?? FULL_ACCESS),
+          this.#attachPolicy.resolve(
+            (self as PooledTenant).info,
+            request,
+            current() ?? FULL_ACCESS,
+          ),
         router: (t) => {
           const info = (t as PooledTenant).info;
           if (info.type !== "schema") return undefined;
           return new SchemaParentRouter((statements, intMode) =>
-            this.migrateParent(info, current() ?? FULL_ACCESS, statements, intMode),
+            this.#migrateParent(info, current() ?? FULL_ACCESS, statements, intMode),
           );
         },
       },
@@ -502,37 +513,37 @@ export class Platform {
    * A write to schema parent `info` by a caller with `access`: applied as a migration of the
    * parent and every child; resolves with the parent's results.
    */
-  private async migrateParent(
+  async #migrateParent(
     info: DatabaseInfo,
     access: AccessPolicy,
     statements: readonly BatchStatement[],
     intMode: IntMode,
   ): Promise<ResultSet[]> {
-    if (!access.canWrite(this.guard.refFor(info))) throw readOnly(info.name);
+    if (!access.canWrite(this.#guard.refFor(info))) throw readOnly(info.name);
     if (info.config.block_writes) throw blocked(`writes to database "${info.name}" are blocked`);
-    const { results } = await this.migrations.migrate(info, statements, { intMode });
+    const { results } = await this.#migrations.migrate(info, statements, { intMode });
     return results;
   }
 
   /** Number of tenants open right now. */
   get openTenantCount(): number {
-    return this.pool.size;
+    return this.#pool.size;
   }
 
   /** Flushes pending writes, closes every tenant and the catalog. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.pool.stop();
-    await this.threads?.close();
-    await this.settling.all();
-    await this.pool.close();
-    await this.catalog.close();
-    await this.options.migrationThreads?.close();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#pool.stop();
+    await this.#threads?.close();
+    await this.#settling.all();
+    await this.#pool.close();
+    await this.#catalog.close();
+    await this.#options.migrationThreads?.close();
   }
 
-  private assertOpen(): void {
-    if (this.closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+  #assertOpen(): void {
+    if (this.#closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
   }
 }
 

@@ -94,6 +94,52 @@ describe("databases", () => {
     ]);
   });
 
+  it("a schema parent deleted while a child of it is being created: refused, SCHEMA_HAS_CHILDREN", async () => {
+    platform = await createPlatform();
+    await platform.createDatabase("parent", { type: "schema" });
+    await platform.client("parent").execute("CREATE TABLE t (x)");
+    const [child, deleted] = await Promise.allSettled([
+      platform.createDatabase("child", { schema: "parent" }),
+      platform.deleteDatabase("parent"),
+    ]);
+    expect(child.status).toBe("fulfilled");
+    expect(deleted.status === "rejected" ? deleted.reason : deleted).toBeTenantliteError(
+      "SCHEMA_HAS_CHILDREN",
+    );
+    expect((await platform.getDatabase("child")).parent).toBe("parent");
+    expect((await platform.getDatabase("parent")).type).toBe("schema");
+    const rs = await platform.client("child").execute("SELECT count(*) AS n FROM t");
+    expect(Number(rs.rows[0]!.n)).toBe(0);
+  });
+
+  it("a group deleted while a database is being created in it: never a database left in no group", async () => {
+    platform = await createPlatform();
+    const seed = await platform.exportDatabase((await platform.createDatabase("seed")).name);
+    await platform.createGroup("g");
+    // An import awaits its storage: the group's deletion meanwhile is refused.
+    const [made, gone] = await Promise.allSettled([
+      platform.createDatabase("d", { group: "g", fromBytes: seed }),
+      platform.deleteGroup("g"),
+    ]);
+    expect(made.status).toBe("fulfilled");
+    expect(gone.status === "rejected" ? gone.reason : gone).toBeTenantliteError(
+      "GROUP_NOT_EMPTY",
+      /being created/,
+    );
+    expect((await platform.getGroup("g")).name).toBe("g");
+    // A cascade under way: a creation that starts meanwhile finds no group.
+    await platform.createGroup("k");
+    for (let i = 0; i < 10; i++) await platform.createDatabase(`k${i}`, { group: "k" });
+    const cascade = platform.deleteGroup("k", { cascade: true });
+    await new Promise((r) => setTimeout(r, 1));
+    await expect(platform.createDatabase("late", { group: "k" })).rejects.toBeTenantliteError(
+      "GROUP_NOT_FOUND",
+    );
+    await cascade;
+    const names = (await platform.listDatabases()).map((d) => `${d.name}:${d.group}`);
+    expect(names.sort()).toEqual(["d:g", "seed:default"]);
+  });
+
   it("accepts a 64-character name and digits", async () => {
     platform = await createPlatform();
     await platform.createDatabase("a".repeat(64));
