@@ -56,7 +56,10 @@ export class Databases {
   }
 
   /** Databases being created, by name (taken until their creation ends): parent's id, group. */
-  readonly #creating = new Map<string, { parent?: string; group: unknown }>();
+  readonly #creating = new Map<
+    string,
+    { parent?: string; group: unknown; done?: Promise<unknown> }
+  >();
   /** Groups being deleted: no database is created in them meanwhile. */
   readonly #deletingGroups = new Set<string>();
 
@@ -77,10 +80,18 @@ export class Databases {
       group: parent?.group ?? options?.group ?? this.#defaultGroup,
     });
     try {
-      return await this.#create(name, options);
+      const done = this.#create(name, options);
+      this.#creating.get(name)!.done = done;
+      return await done;
     } finally {
       this.#creating.delete(name);
     }
+  }
+
+  /** Settles once the children of `parentId` being created now are created or failed. */
+  childrenCreated(parentId: string): Promise<unknown> {
+    const pending = [...this.#creating.values()].filter((c) => c.parent === parentId);
+    return Promise.allSettled(pending.map((c) => c.done));
   }
 
   async #create(name: string, options: CreateDatabaseOptions): Promise<DatabaseInfo> {

@@ -100,6 +100,7 @@ export class Platform {
       guard: this.#guard,
       settling,
       threads: this.#options.migrationThreads,
+      childrenCreated: (id) => this.#databases.childrenCreated(id),
     });
     this.#attachPolicy = new AttachPolicy(catalog, this.#guard, this.#pool);
     const threads = options.tenantThreads;

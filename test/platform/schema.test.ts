@@ -247,6 +247,27 @@ describe("a write to the parent is a migration", () => {
     await p.client("t59").execute("INSERT INTO users (name, during) VALUES ('after', 'yes')");
   });
 
+  it("a child created while a migration starts is migrated too, whichever comes first", async () => {
+    const p = await setup(2);
+    // A child's creation awaits its copy of the parent's image; a migration that began meanwhile
+    // listed the children without it, and it kept the old schema.
+    for (const [i, first] of ["child", "migration", "child", "migration"].entries()) {
+      const column = `c${i}`;
+      const migrate = () =>
+        p.migrate("app", [`ALTER TABLE users ADD COLUMN ${column} TEXT`]).then((m) => m.done);
+      const create = () => p.createDatabase(`new${i}`, { schema: "app" });
+      const outcomes = await Promise.allSettled(
+        first === "child" ? [create(), migrate()] : [migrate(), create()],
+      );
+      expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
+    }
+    expect(await p.checkSchemas("app")).toEqual([]);
+    const columns = await p
+      .client("new0")
+      .execute("SELECT group_concat(name) AS c FROM pragma_table_info('users')");
+    expect(columns.rows[0]!.c).toBe("id,name,c0,c1,c2,c3");
+  });
+
   it("refuses ATTACH and stray transaction control inside a migration", async () => {
     const p = await setup(1);
     await expect(

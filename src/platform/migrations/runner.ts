@@ -60,6 +60,8 @@ export interface MigrationRunnerDeps {
   readonly settling: SettlingJobs;
   /** Threads for children's dry runs, when the runtime has them. */
   readonly threads: MigrationThreads | undefined;
+  /** Settles once the children of a parent being created now are recorded (or failed). */
+  readonly childrenCreated?: (parentId: string) => Promise<unknown>;
 }
 
 const CONCURRENCY = 8;
@@ -94,6 +96,7 @@ export class MigrationRunner {
   readonly #threads: MigrationThreads | undefined;
   /** Staged images: applied, removed once synced, and rolled forward after a crash. */
   readonly #stages: JobStages;
+  readonly #childrenCreated: MigrationRunnerDeps["childrenCreated"];
 
   constructor(deps: MigrationRunnerDeps) {
     this.#sql = deps.sql;
@@ -105,6 +108,7 @@ export class MigrationRunner {
     this.#guard = deps.guard;
     this.#settling = deps.settling;
     this.#threads = deps.threads;
+    this.#childrenCreated = deps.childrenCreated;
     this.#stages = new JobStages({
       storage: deps.storage,
       catalog: deps.catalog,
@@ -173,6 +177,9 @@ export class MigrationRunner {
     }
     let dry: ReturnType<typeof runOn>;
     try {
+      // A child created from the parent's image before this job began (new ones are refused
+      // now) is recorded first, so that this job migrates it too.
+      await this.#childrenCreated?.(parent.id);
       // Dry run on the parent first: a failure here creates no job.
       const parentImage = await this.#imageOf(parent);
       dry = runOn(this.#sql, parentImage, list, options.intMode ?? "number");
