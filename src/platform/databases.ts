@@ -18,7 +18,7 @@ import {
   pickConfig,
   tooLarge,
 } from "./options.js";
-import { assertSecret, type TenantKeys } from "./tenant-keys.js";
+import { assertSecret, keyInvalid, type TenantKeys } from "./tenant-keys.js";
 import type { TenantPool } from "./tenant-pool.js";
 import type { CreateDatabaseOptions, DatabaseConfig, DatabaseInfo } from "./types.js";
 
@@ -293,9 +293,12 @@ export class Databases {
     }
     assertSecret(newKey);
     const t = await this.#pool.openVerified(info.name, oldKey);
+    const verified = t.crypto;
     try {
       await this.#pool.settledFor(info); // a child's save waits for its schema's last migration
       await t.file.gate.hold(async () => {
+        // Another rotation that verified the same key first has replaced it meanwhile.
+        if (t.crypto !== verified) throw keyInvalid(info.name);
         t.crypto = await this.#keys.create(info.id, newKey);
         await this.#storage.save(keys.tenant(info.id), await this.#pool.seal(t, t.file.export()));
       });

@@ -127,7 +127,7 @@ function keyRequired(name: string): TenantliteError {
   );
 }
 
-function keyInvalid(name: string): TenantliteError {
+export function keyInvalid(name: string): TenantliteError {
   return new TenantliteError(
     "ENCRYPTION_KEY_INVALID",
     `the encryption key for database "${name}" is wrong`,

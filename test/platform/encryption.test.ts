@@ -75,6 +75,34 @@ describe("per-tenant encryption at rest", () => {
     expect(rs.rows[0]!.v).toBe(MARKER);
   });
 
+  it("two rotations from the same key at once: one wins, the other is told its old key is wrong", async () => {
+    const dir = tempDir();
+    platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
+    await platform.createDatabase("twice", { encryption: { key: KEY } });
+    await platform
+      .client("twice", { encryptionKey: KEY })
+      .execute("CREATE TABLE t AS SELECT 1 AS x");
+    // Both verified the key before either replaced it: both said ok, and one of the two keys
+    // acknowledged opened nothing.
+    const [first, second] = await Promise.allSettled([
+      platform.rotateEncryptionKey("twice", KEY, "key one"),
+      platform.rotateEncryptionKey("twice", KEY, "key two"),
+    ]);
+    expect(first.status).toBe("fulfilled");
+    expect(second.status === "rejected" ? second.reason : second).toBeTenantliteError(
+      "ENCRYPTION_KEY_INVALID",
+    );
+    await platform.close();
+    platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
+    const rs = await platform
+      .client("twice", { encryptionKey: "key one" })
+      .execute("SELECT x FROM t");
+    expect(rs.rows[0]!.x).toBe(1);
+    await expect(
+      platform.client("twice", { encryptionKey: "key two" }).execute("SELECT 1"),
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
+  });
+
   it("rotates the key: the old key stops working, data stays", async () => {
     const dir = tempDir();
     platform = await createPlatform({ storage: await FsStorage.open(dir), ...fast });
