@@ -27,14 +27,15 @@ type WasmBytes = ArrayBuffer | Uint8Array;
 type Imports = Record<string, Record<string, unknown>>;
 
 let loading: Promise<SqlJsModule> | undefined;
-let defaultReader: (() => Promise<WasmBytes>) | undefined;
+let reader: ((where?: string) => Promise<WasmBytes>) | undefined;
 
 /**
- * How this process reads sql.js's WASM when the config names none (src/node registers a file
- * read; without one, sql.js loads it itself and its legacy functions warn).
+ * How this process reads sql.js's WASM: from where `locateFile` says, or (no argument) from where
+ * it is installed. src/node registers one; elsewhere `locateFile` is fetched, and without either
+ * sql.js loads it itself and its legacy functions warn.
  */
-export function setWasmReader(read: () => Promise<WasmBytes>): void {
-  defaultReader = read;
+export function setWasmReader(read: (where?: string) => Promise<WasmBytes>): void {
+  reader = read;
 }
 
 /**
@@ -50,13 +51,14 @@ export function loadSqlJs(config: SqlJsConfig = {}): Promise<SqlJsModule> {
 function initQuietly(config: SqlJsConfig): Promise<SqlJsModule> {
   const { locateFile, wasmBinary } = config;
   const file = locateFile && /"(sql-wasm[\w-]*\.wasm)"/.exec(String(initSqlJs))?.[1];
+  const where = file && locateFile!(file);
   const read = wasmBinary
     ? async () => wasmBinary
-    : file
-      ? () => fetch(locateFile!(file)).then((r) => r.arrayBuffer())
-      : locateFile
-        ? undefined
-        : defaultReader;
+    : reader && !(locateFile && !file)
+      ? () => reader!(where)
+      : where
+        ? () => fetch(where).then((r) => r.arrayBuffer())
+        : undefined;
   const init = initSqlJs as unknown as (c: object) => Promise<SqlJsModule>;
   if (!read) return init(config);
   // sql.js waits for `done` and has no way to hear a failure: the race brings it back.
@@ -70,7 +72,8 @@ function initQuietly(config: SqlJsConfig): Promise<SqlJsModule> {
       .then((bytes) =>
         WebAssembly.instantiate(bytes as BufferSource, imports as WebAssembly.Imports),
       )
-      .then((r) => done(r.instance), failed);
+      .then((r) => done(r.instance))
+      .catch(failed);
     return {};
   };
   return Promise.race([init({ instantiateWasm }), failure]);

@@ -143,6 +143,38 @@ await threaded.close();
     expect(r.out.trim().split("\n")).toEqual(["66630", "66630"]);
   }, 45_000);
 
+  it("in Node, a locateFile that gives a file path or URL is read from there, silently", async () => {
+    const dir = tempDir();
+    const wasm = join(process.cwd(), "node_modules", "sql.js", "dist");
+    const outs: string[] = [];
+    for (const [i, where] of [
+      `(f) => ${JSON.stringify(wasm)} + "/" + f`,
+      `(f) => new URL(f, ${JSON.stringify(`file://${wasm}/`)}).href`,
+    ].entries()) {
+      const script = join(dir, `locate-${i}.ts`);
+      writeFileSync(
+        script,
+        `import { createPlatform } from ${JSON.stringify(join(process.cwd(), "src", "node", "root.ts"))};
+const p = await createPlatform({ sqlJs: { locateFile: ${where} } });
+await p.createDatabase("a");
+console.log(String((await p.client("a").execute("SELECT sqrt(16) AS v")).rows[0].v));
+await p.close();
+`,
+      );
+      outs.push(
+        await new Promise<string>((resolve) => {
+          execFile(
+            process.execPath,
+            ["scripts/run-ts.mjs", script],
+            { timeout: 20_000 },
+            (_e, o, err) => resolve(`${o.trim()}|${err}`),
+          );
+        }),
+      );
+    }
+    expect(outs).toEqual(["4|", "4|"]);
+  }, 45_000);
+
   it("a WASM that cannot be instantiated fails the load with its error instead of hanging it", async () => {
     const dir = tempDir();
     const script = join(dir, "bad-wasm.ts");
