@@ -241,7 +241,27 @@ export class WsSession {
     if (m.request === null || typeof m.request !== "object") {
       throw new ProtoError("request must be an object");
     }
-    this.request(id, m.request as Record<string, unknown>, this.session, answered);
+    const r = m.request as Record<string, unknown>;
+    if (r.type === "open_stream") await this.follow(this.session);
+    this.request(id, r, this.session, answered);
+  }
+
+  /**
+   * As sqld, which finds the database by name at each `open_stream`: when the session's database
+   * was deleted and another of its name created since, new streams open on that one, once the
+   * session's token is checked against it (streams already open stay where they were).
+   */
+  private async follow(session: DatabaseSession): Promise<void> {
+    const gone = await this.ctx.platform.getDatabase(session.info.id).then(
+      () => false,
+      () => true,
+    );
+    if (!gone) return;
+    try {
+      this.session = await this.ctx.session(this.database, session.permissions);
+    } catch {
+      // None of that name, or one the token does not reach: the stream finds nothing, as before.
+    }
   }
 
   private async hello(jwt: unknown): Promise<void> {
