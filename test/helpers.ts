@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { afterAll, afterEach } from "vitest";
 import { loadSqlJs } from "../src/engine/loader.js";
@@ -18,6 +19,24 @@ export async function caught<E = TenantliteError>(
     return e as E;
   }
   return undefined as E;
+}
+
+/**
+ * Runs a TypeScript file in a Node process of its own (`scripts/run-ts.mjs`), for what only a
+ * fresh process shows (a first load of sql.js, an exit, stderr); killed after `timeoutMs`.
+ */
+export function runTs(
+  script: string,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      ["scripts/run-ts.mjs", script],
+      { timeout: timeoutMs },
+      (_e, out, err) => resolve({ code: child.exitCode, out, err }),
+    );
+  });
 }
 
 /**

@@ -27,14 +27,17 @@ type WasmBytes = ArrayBuffer | Uint8Array;
 type Imports = Record<string, Record<string, unknown>>;
 
 let loading: Promise<SqlJsModule> | undefined;
-let reader: ((where?: string) => Promise<WasmBytes>) | undefined;
+/** Reads sql.js's WASM from `where` (a path or URL), or from where it is installed. */
+type WasmReader = (where?: string) => Promise<WasmBytes> | undefined;
+
+let reader: WasmReader | undefined;
 
 /**
- * How this process reads sql.js's WASM: from where `locateFile` says, or (no argument) from where
- * it is installed. src/node registers one; elsewhere `locateFile` is fetched, and without either
- * sql.js loads it itself and its legacy functions warn.
+ * How this process reads sql.js's WASM: src/node registers one, which reads files and leaves
+ * other URLs (`undefined`) to be fetched. Without a reader `locateFile` is fetched, and without
+ * either sql.js loads it itself and its legacy functions warn.
  */
-export function setWasmReader(read: (where?: string) => Promise<WasmBytes>): void {
+export function setWasmReader(read: WasmReader): void {
   reader = read;
 }
 
@@ -51,14 +54,13 @@ export function loadSqlJs(config: SqlJsConfig = {}): Promise<SqlJsModule> {
 function initQuietly(config: SqlJsConfig): Promise<SqlJsModule> {
   const { locateFile, wasmBinary } = config;
   const file = locateFile && /"(sql-wasm[\w-]*\.wasm)"/.exec(String(initSqlJs))?.[1];
-  const where = file && locateFile!(file);
+  const where = file ? locateFile!(file) : undefined;
+  // A `locateFile` whose file name could not be read off sql.js leaves the loading to sql.js.
   const read = wasmBinary
     ? async () => wasmBinary
-    : reader && !(locateFile && !file)
-      ? () => reader!(where)
-      : where
-        ? () => fetch(where).then((r) => r.arrayBuffer())
-        : undefined;
+    : (reader || where) && !(locateFile && !file)
+      ? () => reader?.(where) ?? fetch(where!).then((r) => r.arrayBuffer())
+      : undefined;
   const init = initSqlJs as unknown as (c: object) => Promise<SqlJsModule>;
   if (!read) return init(config);
   // sql.js waits for `done` and has no way to hear a failure: the race brings it back.

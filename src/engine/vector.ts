@@ -3,6 +3,7 @@
  * `vector64()`, `vector_extract()`, `vector_distance_cos()`, `vector_distance_l2()`, the index
  * marker `libsql_vector_idx()`, and two helpers that `vector_top_k` rewrites call
  * (vector-top-k.ts). Values are libSQL's, byte for byte (vector-format.ts, vector-distance.ts).
+ * And `regexp()`, which `x REGEXP p` calls: registered the same way, beside them.
  *
  * sql.js's own `create_function` registers functions that SQLite may not use in an index
  * expression (it passes no SQLITE_DETERMINISTIC flag), reads integers as doubles, and adds a

@@ -11,7 +11,7 @@ import { setWasmReader } from "../engine/loader.js";
 setWasmReader((where) =>
   where === undefined
     ? readFile(createRequire(import.meta.url).resolve("sql.js/dist/sql-wasm.wasm"))
-    : /^https?:/.test(where)
-      ? fetch(where).then((r) => r.arrayBuffer())
+    : /^[a-z][a-z\d+.-]+:/i.test(where) && !where.startsWith("file:")
+      ? undefined // a URL the engine fetches
       : readFile(where.startsWith("file:") ? new URL(where) : where),
 );

@@ -95,7 +95,6 @@ export class Databases {
   }
 
   async #create(name: string, options: CreateDatabaseOptions): Promise<DatabaseInfo> {
-    assertValidName(name, "database");
     if (options === null || typeof options !== "object") {
       throw new TenantliteError("ARGS_INVALID", "createDatabase options must be an object");
     }

@@ -7,13 +7,12 @@
  * process of its own through `tenantlite`'s Node entry and tenant threads, where any output would
  * show on stderr.
  */
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createPlatform } from "../../src/node/create-platform.js";
 import type { Platform } from "../../src/platform/platform.js";
-import { useTempDirs } from "../helpers.js";
+import { runTs, useTempDirs } from "../helpers.js";
 
 const tempDir = useTempDirs("tenantlite-sql-functions-");
 let platform: Platform | undefined;
@@ -131,14 +130,7 @@ console.log(String((await threaded.client("b").execute(sql)).rows[0].s));
 await threaded.close();
 `,
     );
-    const r = await new Promise<{ out: string; err: string }>((resolve) => {
-      execFile(
-        process.execPath,
-        ["scripts/run-ts.mjs", script],
-        { timeout: 30_000 },
-        (_e, out, err) => resolve({ out, err }),
-      );
-    });
+    const r = await runTs(script, 30_000);
     expect(r.err).toBe("");
     expect(r.out.trim().split("\n")).toEqual(["66630", "66630"]);
   }, 45_000);
@@ -161,16 +153,8 @@ console.log(String((await p.client("a").execute("SELECT sqrt(16) AS v")).rows[0]
 await p.close();
 `,
       );
-      outs.push(
-        await new Promise<string>((resolve) => {
-          execFile(
-            process.execPath,
-            ["scripts/run-ts.mjs", script],
-            { timeout: 20_000 },
-            (_e, o, err) => resolve(`${o.trim()}|${err}`),
-          );
-        }),
-      );
+      const r = await runTs(script);
+      outs.push(`${r.out.trim()}|${r.err}`);
     }
     expect(outs).toEqual(["4|", "4|"]);
   }, 45_000);
@@ -186,11 +170,7 @@ await loadSqlJs({ wasmBinary: bad }).then(() => console.log("loaded"), (e) => co
 await loadSqlJs().then(() => console.log("loaded"), (e) => console.log("rejected again", e.constructor.name));
 `,
     );
-    const out = await new Promise<string>((resolve) => {
-      execFile(process.execPath, ["scripts/run-ts.mjs", script], { timeout: 20_000 }, (_e, o) =>
-        resolve(o),
-      );
-    });
+    const { out } = await runTs(script);
     expect(out.trim().split("\n")).toEqual([
       "rejected CompileError",
       "rejected again CompileError",

@@ -4,7 +4,6 @@
  * tenant itself — export, a size limit, a migration, delete — finds the tenant as the threads
  * left it, and the threads find it as the platform left it. On FsStorage, across a reopen.
  */
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -12,7 +11,7 @@ import { createPlatform } from "../../src/node/create-platform.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
 import { tenantThreads } from "../../src/node/tenant-threads.js";
 import type { Platform } from "../../src/platform/platform.js";
-import { useTempDirs } from "../helpers.js";
+import { runTs, useTempDirs } from "../helpers.js";
 
 const tempDir = useTempDirs("tenantlite-lib-threads-");
 const opened: { platform: Platform; storage: FsStorage }[] = [];
@@ -196,14 +195,7 @@ await p.createDatabase("a");
 console.log(String((await p.client("a").execute("SELECT 41 + 1 AS x")).rows[0].x));
 `,
     );
-    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = execFile(
-        process.execPath,
-        ["scripts/run-ts.mjs", script],
-        { timeout: 20_000 },
-        (_e, out) => resolve({ code: child.exitCode, out }),
-      );
-    });
+    const r = await runTs(script);
     expect(r.out.trim()).toBe("42");
     expect(r.code).toBe(0);
   }, 30_000);
