@@ -90,64 +90,64 @@ export interface TenantLender {
 
 /** The tenants open in a platform. */
 export class TenantPool {
-  private readonly open = new Map<string, PooledTenant>();
+  readonly #open = new Map<string, PooledTenant>();
   /** Open tenants by the name or id connections asked for (entries go stale when a tenant closes). */
-  private readonly openByName = new Map<string, PooledTenant>();
+  readonly #openByName = new Map<string, PooledTenant>();
   /** Tenants being loaded, with the number of callers waiting (each gets a pin). */
-  private readonly opening = new Map<string, { promise: Promise<PooledTenant>; waiters: number }>();
+  readonly #opening = new Map<string, { promise: Promise<PooledTenant>; waiters: number }>();
   /** Tenants being flushed and closed: a reopen waits for them so it loads the final image. */
-  private readonly closing = new Map<string, Promise<void>>();
+  readonly #closing = new Map<string, Promise<void>>();
   /**
    * Databases nobody can reach any more, closed a few at a time when the event loop comes round:
    * closing 500 idle tenants costs ~20 ms of sql.js, which a migration need not wait for.
    */
-  private readonly toClose: { close(): void }[] = [];
-  private readonly persister: Persister | undefined;
+  readonly #toClose: { close(): void }[] = [];
+  readonly #persister: Persister | undefined;
   /** Reads tenants' stored images and opens them. */
-  private readonly loader: TenantLoader;
-  private readonly storage: Storage;
-  private readonly catalog: Catalog;
-  private readonly images: ImageStore;
-  private readonly keys: TenantKeys;
-  private readonly settling: SettlingJobs;
-  private readonly maxOpen: number;
-  private readonly maxOpenBytes: number;
-  private openBytes = 0;
-  private stopped = false;
+  readonly #loader: TenantLoader;
+  readonly #storage: Storage;
+  readonly #catalog: Catalog;
+  readonly #images: ImageStore;
+  readonly #keys: TenantKeys;
+  readonly #settling: SettlingJobs;
+  readonly #maxOpen: number;
+  readonly #maxOpenBytes: number;
+  #openBytes = 0;
+  #stopped = false;
   /** Set when tenants also live on threads (see {@link TenantLender}). */
-  private lender: TenantLender | undefined;
+  #lender: TenantLender | undefined;
 
   constructor(deps: TenantPoolDeps) {
-    this.loader = new TenantLoader(deps);
-    this.storage = deps.storage;
-    this.catalog = deps.catalog;
-    this.images = deps.images;
-    this.keys = deps.keys;
-    this.settling = deps.settling;
+    this.#loader = new TenantLoader(deps);
+    this.#storage = deps.storage;
+    this.#catalog = deps.catalog;
+    this.#images = deps.images;
+    this.#keys = deps.keys;
+    this.#settling = deps.settling;
     const { options } = deps;
-    this.persister =
+    this.#persister =
       deps.storage.kind === "memory"
         ? undefined
         : new Persister(deps.storage, {
             durability: options.durability,
-            onFailure: (key) => this.saveFailed(key),
+            onFailure: (key) => this.#saveFailed(key),
             ...(options.flushIntervalMs === undefined
               ? {}
               : { flushIntervalMs: options.flushIntervalMs }),
           });
-    this.maxOpen = options.maxOpen;
-    this.maxOpenBytes = options.maxOpenBytes;
+    this.#maxOpen = options.maxOpen;
+    this.#maxOpenBytes = options.maxOpenBytes;
   }
 
   /** From now on tenants may live on threads too; the pool takes them back as it needs them. */
   lendTo(lender: TenantLender): void {
-    this.lender = lender;
+    this.#lender = lender;
   }
 
   /** Runs `f` with the tenants brought back from their threads (see {@link TenantLender.hold}). */
-  private async home<T>(ids: readonly string[], f: () => Promise<T>): Promise<T> {
-    if (this.lender === undefined) return f();
-    const done = await this.lender.hold(ids);
+  async #home<T>(ids: readonly string[], f: () => Promise<T>): Promise<T> {
+    if (this.#lender === undefined) return f();
+    const done = await this.#lender.hold(ids);
     try {
       return await f();
     } finally {
@@ -157,17 +157,17 @@ export class TenantPool {
 
   /** Number of tenants open right now. */
   get size(): number {
-    return this.open.size;
+    return this.#open.size;
   }
 
   /** The record of an open tenant by the name or id a connection used, without a catalog query. */
   openInfo(nameOrId: string): DatabaseInfo | undefined {
-    return this.openByName.get(nameOrId)?.info;
+    return this.#openByName.get(nameOrId)?.info;
   }
 
   /** Gives an open tenant its changed record (configuration, size limit). */
   setInfo(next: DatabaseInfo, options: { sizeLimit?: boolean } = {}): void {
-    const open = this.open.get(next.id);
+    const open = this.#open.get(next.id);
     if (open === undefined) return;
     open.info = next;
     if (options.sizeLimit === true) open.file.setSizeLimit(sizeCap(next.sizeLimit));
@@ -175,7 +175,7 @@ export class TenantPool {
 
   /** Gives a tenant its changed size limit (one on a thread is brought back: it reopens with it). */
   async resize(next: DatabaseInfo): Promise<void> {
-    await this.home([next.id], async () => this.setInfo(next, { sizeLimit: true }));
+    await this.#home([next.id], async () => this.setInfo(next, { sizeLimit: true }));
   }
 
   /**
@@ -183,34 +183,34 @@ export class TenantPool {
    * encrypted tenant is checked when this call opens it; {@link verifySecret} checks it otherwise.
    */
   openTenant(nameOrId: string, secret?: string | Uint8Array): Promise<PooledTenant> | PooledTenant {
-    if (this.stopped) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    if (this.#stopped) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
     // Hot path: an open tenant by the name (or id) a connection uses, without a catalog query.
-    const known = this.openByName.get(nameOrId);
-    if (known !== undefined && this.open.get(known.info.id) === known) {
+    const known = this.#openByName.get(nameOrId);
+    if (known !== undefined && this.#open.get(known.info.id) === known) {
       known.lastUsed = ++useClock;
       known.usedAt = Date.now();
       known.pins++;
       return known;
     }
-    const info = this.catalog.requireDatabase(nameOrId);
-    const hit = this.open.get(info.id);
+    const info = this.#catalog.requireDatabase(nameOrId);
+    const hit = this.#open.get(info.id);
     if (hit !== undefined) {
       hit.lastUsed = ++useClock;
       hit.usedAt = Date.now();
       hit.pins++;
-      this.openByName.set(nameOrId, hit);
+      this.#openByName.set(nameOrId, hit);
       return hit;
     }
-    let pending = this.opening.get(info.id);
+    let pending = this.#opening.get(info.id);
     if (pending === undefined) {
       const entry = { promise: undefined as unknown as Promise<PooledTenant>, waiters: 0 };
-      entry.promise = this.load(info, entry, secret).finally(() => this.opening.delete(info.id));
-      this.opening.set(info.id, entry);
+      entry.promise = this.#load(info, entry, secret).finally(() => this.#opening.delete(info.id));
+      this.#opening.set(info.id, entry);
       pending = entry;
     }
     pending.waiters++;
     return pending.promise.then((t) => {
-      this.openByName.set(nameOrId, t);
+      this.#openByName.set(nameOrId, t);
       return t;
     });
   }
@@ -230,33 +230,35 @@ export class TenantPool {
   /** Checks a caller's key against an open encrypted tenant's (nothing for unencrypted ones). */
   async verifySecret(t: PooledTenant, secret: string | Uint8Array | undefined): Promise<void> {
     if (t.crypto === undefined) return;
-    await this.keys.verify(t.crypto, t.info.name, secret);
+    await this.#keys.verify(t.crypto, t.info.name, secret);
   }
 
-  private async load(
+  async #load(
     info: DatabaseInfo,
     entry: { waiters: number },
     secret: string | Uint8Array | undefined,
   ): Promise<PooledTenant> {
-    await this.closing.get(info.id);
-    const { file, crypto, size } = await this.home([info.id], () => this.loader.load(info, secret));
+    await this.#closing.get(info.id);
+    const { file, crypto, size } = await this.#home([info.id], () =>
+      this.#loader.load(info, secret),
+    );
     file.setSizeLimit(sizeCap(info.sizeLimit));
     const t = new PooledTenant(info, file, this);
     t.crypto = crypto;
     t.bytes = TENANT_OVERHEAD_BYTES + size;
-    this.openBytes += t.bytes;
+    this.#openBytes += t.bytes;
     t.lastUsed = ++useClock;
     t.usedAt = Date.now();
     // Pinned for every caller that waited for this load; later callers find it open and pin it.
     t.pins = entry.waiters;
-    this.open.set(info.id, t);
-    await this.evictIfOverBudget();
+    this.#open.set(info.id, t);
+    await this.#evictIfOverBudget();
     return t;
   }
 
   /** After a write on `t` ended: saves it when its committed state changed (see OpenTenant). */
   persist(t: PooledTenant): Promise<void> | undefined {
-    if (this.persister === undefined) {
+    if (this.#persister === undefined) {
       // Memory storage: the open database is the data (kept when the tenant closes).
       t.changed = true;
       return undefined;
@@ -264,8 +266,8 @@ export class TenantPool {
     // Asked of SQLite, not guessed from statements: did the committed state change?
     if (!t.file.takeChanged()) return undefined;
     t.changed = true;
-    return this.persister
-      .write(keys.tenant(t.info.id), () => this.committedImage(t))
+    return this.#persister
+      .write(keys.tenant(t.info.id), () => this.#committedImage(t))
       .catch(async (e: unknown) => {
         await t.reverting;
         throw notKept(t.info.name, e);
@@ -276,16 +278,16 @@ export class TenantPool {
    * A save of a tenant failed (strict durability): what was committed since its last durable
    * state is undone, in memory too, so no later read or save has it. Until then saves of it fail.
    */
-  private saveFailed(key: string): void {
+  #saveFailed(key: string): void {
     const id = /([^/]+)\.db$/.exec(key)?.[1];
-    const t = id === undefined ? undefined : this.open.get(id);
-    if (t === undefined && id !== undefined) this.lender?.saveFailed(id);
+    const t = id === undefined ? undefined : this.#open.get(id);
+    if (t === undefined && id !== undefined) this.#lender?.saveFailed(id);
     if (t === undefined || keys.tenant(t.info.id) !== key || t.reverting !== undefined) return;
     t.reverting = t.file.gate
-      .hold(async () => this.swapImage(t, await this.durableImage(t)))
+      .hold(async () => this.#swapImage(t, await this.#durableImage(t)))
       .catch(() => {
         // Not even the durable state can be read back: close the tenant; its next use reloads it.
-        if (this.open.get(t.info.id) === t) this.forgetTenant(t);
+        if (this.#open.get(t.info.id) === t) this.#forgetTenant(t);
         t.file.close();
       })
       .finally(() => {
@@ -294,11 +296,11 @@ export class TenantPool {
   }
 
   /** The tenant's image as last saved (decrypted), or its starting image when never saved. */
-  private async durableImage(t: PooledTenant): Promise<Uint8Array> {
-    if (t.crypto === undefined) return (await this.images.load(t.info)) ?? this.images.empty();
-    const sealed = await this.storage.load(keys.tenant(t.info.id));
+  async #durableImage(t: PooledTenant): Promise<Uint8Array> {
+    if (t.crypto === undefined) return (await this.#images.load(t.info)) ?? this.#images.empty();
+    const sealed = await this.#storage.load(keys.tenant(t.info.id));
     if (sealed === undefined) throw new Error("no saved image");
-    return this.keys.open(t.crypto, t.info.id, sealed);
+    return this.#keys.open(t.crypto, t.info.id, sealed);
   }
 
   /**
@@ -306,7 +308,7 @@ export class TenantPool {
    * other connections) — for a child, once its schema's last migration has its files synced
    * (see `settledFor`).
    */
-  private async committedImage(t: PooledTenant): Promise<Uint8Array> {
+  async #committedImage(t: PooledTenant): Promise<Uint8Array> {
     if (t.reverting !== undefined) {
       throw new TenantliteError("STORAGE_WRITE_FAILED", "an earlier save failed");
     }
@@ -314,7 +316,7 @@ export class TenantPool {
     const plain = t.file.export();
     const before = t.bytes;
     const sealed = await this.seal(t, plain);
-    this.openBytes += t.bytes - before;
+    this.#openBytes += t.bytes - before;
     return sealed;
   }
 
@@ -322,7 +324,7 @@ export class TenantPool {
   seal(t: PooledTenant, plain: Uint8Array): Promise<Uint8Array> | Uint8Array {
     t.bytes = TENANT_OVERHEAD_BYTES + plain.length;
     if (t.crypto === undefined) return plain;
-    return this.keys.seal(t.crypto, t.info.id, plain);
+    return this.#keys.seal(t.crypto, t.info.id, plain);
   }
 
   /**
@@ -330,7 +332,7 @@ export class TenantPool {
    * from its schema's last migration's stage by recovery until that migration's files are synced.
    */
   async settledFor(info: DatabaseInfo): Promise<void> {
-    if (info.parent !== null) await this.settling.settled(info.parent);
+    if (info.parent !== null) await this.#settling.settled(info.parent);
   }
 
   // ── images ──────────────────────────────────────────────────────────────
@@ -349,7 +351,7 @@ export class TenantPool {
       }
     }
     const start = await this.startingImage(info, false);
-    return "image" in start ? start.image : this.images.empty();
+    return "image" in start ? start.image : this.#images.empty();
   }
 
   /**
@@ -361,50 +363,50 @@ export class TenantPool {
     info: DatabaseInfo,
     allowShared: boolean,
   ): Promise<{ image: Uint8Array } | { shared: string }> {
-    return this.home([info.id], () => this.startingImageHere(info, allowShared));
+    return this.#home([info.id], () => this.#startingImageHere(info, allowShared));
   }
 
-  private async startingImageHere(
+  async #startingImageHere(
     info: DatabaseInfo,
     allowShared: boolean,
   ): Promise<{ image: Uint8Array } | { shared: string }> {
     if (info.encrypted) return { image: await this.imageOf(info) };
-    const open = this.open.get(info.id);
+    const open = this.#open.get(info.id);
     if (open !== undefined) {
       // With a persister (or no change since it opened) the stored image is the open one once
       // its transactions are over and its saves flushed: reading it is ~10× cheaper than an
       // export. Without one (memory storage) the open database alone has its changes.
-      if (this.persister === undefined && open.changed) {
+      if (this.#persister === undefined && open.changed) {
         return { image: await open.file.gate.hold(() => open.file.export()) };
       }
       await open.file.gate.hold(() => undefined);
     }
-    await this.persister?.flush(keys.tenant(info.id));
-    if (!allowShared) return { image: (await this.images.load(info)) ?? this.images.empty() };
-    const own = await this.images.loadOwn(info);
+    await this.#persister?.flush(keys.tenant(info.id));
+    if (!allowShared) return { image: (await this.#images.load(info)) ?? this.#images.empty() };
+    const own = await this.#images.loadOwn(info);
     if (own !== undefined) return { image: own };
-    const base = this.catalog.getBaseImage(info.id);
-    return base === undefined ? { image: this.images.empty() } : { shared: base };
+    const base = this.#catalog.getBaseImage(info.id);
+    return base === undefined ? { image: this.#images.empty() } : { shared: base };
   }
 
   /** Installs a new image for a tenant (migrations): durably, and in memory when it is open. */
   replaceImage(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
-    return this.home([info.id], () => this.replaceImageHere(info, bytes));
+    return this.#home([info.id], () => this.#replaceImageHere(info, bytes));
   }
 
-  private async replaceImageHere(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
+  async #replaceImageHere(info: DatabaseInfo, bytes: Uint8Array): Promise<void> {
     const key = keys.tenant(info.id);
-    const t = this.open.get(info.id);
+    const t = this.#open.get(info.id);
     if (t === undefined) {
-      await this.storage.save(key, bytes);
+      await this.#storage.save(key, bytes);
       // An open that read the old file while this saved would hold the old image.
-      await this.swapIfOpened(info, () => bytes);
+      await this.#swapIfOpened(info, () => bytes);
       return;
     }
     await t.file.gate.hold(async () => {
-      await this.persister?.flush(key);
-      await this.storage.save(key, await this.seal(t, bytes));
-      this.swapImage(t, bytes);
+      await this.#persister?.flush(key);
+      await this.#storage.save(key, await this.seal(t, bytes));
+      this.#swapImage(t, bytes);
     });
   }
 
@@ -420,13 +422,13 @@ export class TenantPool {
   replaceImages(
     entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[],
   ): Promise<{ synced: Promise<void> }> {
-    return this.home(
+    return this.#home(
       entries.map(({ info }) => info.id),
-      () => this.replaceImagesHere(entries),
+      () => this.#replaceImagesHere(entries),
     );
   }
 
-  private async replaceImagesHere(
+  async #replaceImagesHere(
     entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[],
   ): Promise<{ synced: Promise<void> }> {
     let release = () => {};
@@ -434,30 +436,30 @@ export class TenantPool {
       release = resolve;
     });
     const ids = entries.map(({ info }) => info.id);
-    this.images.markRewriting(ids, rewritten);
+    this.#images.markRewriting(ids, rewritten);
     let kept: { t: PooledTenant; bytes: Uint8Array }[] = [];
     try {
       // Opens, closes and reads that began before the marks were set finish first.
       await Promise.all(
         entries.map(async ({ info }) => {
-          await this.opening.get(info.id)?.promise.catch(() => undefined);
-          await this.closing.get(info.id);
-          await this.images.readsSettled(info.id);
+          await this.#opening.get(info.id)?.promise.catch(() => undefined);
+          await this.#closing.get(info.id);
+          await this.#images.readsSettled(info.id);
         }),
       );
       // Every open one is pinned: never evicted (and saved with its old image) meanwhile.
       for (const { info, bytes } of entries) {
-        const t = this.open.get(info.id);
+        const t = this.#open.get(info.id);
         if (t === undefined) continue;
         t.pins++;
         kept.push({ t, bytes });
       }
-      await Promise.all(entries.map(({ info }) => this.persister?.flush(keys.tenant(info.id))));
+      await Promise.all(entries.map(({ info }) => this.#persister?.flush(keys.tenant(info.id))));
       const writes = entries.map(({ info, bytes }) => ({ key: keys.tenant(info.id), bytes }));
       const written =
-        this.storage.overwriteMany !== undefined
-          ? this.storage.overwriteMany(writes)
-          : Promise.all(writes.map((w) => this.storage.save(w.key, w.bytes))).then(() => ({
+        this.#storage.overwriteMany !== undefined
+          ? this.#storage.overwriteMany(writes)
+          : Promise.all(writes.map((w) => this.#storage.save(w.key, w.bytes))).then(() => ({
               synced: Promise.resolve(),
             }));
       // While the files are written, open tenants nobody else uses are let go: their image is the
@@ -465,16 +467,17 @@ export class TenantPool {
       kept = kept.filter(({ t }) => {
         if (t.pins > 1 || t.file.gate.busy || t.file.connectionCount > 0) return true;
         t.release();
-        this.forgetTenant(t);
-        this.closeSoon(t.file);
+        this.#forgetTenant(t);
+        this.#closeSoon(t.file);
         return false;
       });
       const { synced } = await written;
-      for (const { t, bytes } of kept) await t.file.gate.hold(async () => this.swapImage(t, bytes));
+      for (const { t, bytes } of kept)
+        await t.file.gate.hold(async () => this.#swapImage(t, bytes));
       return { synced };
     } finally {
       for (const { t } of kept) t.release();
-      this.images.unmarkRewriting(ids, rewritten);
+      this.#images.unmarkRewriting(ids, rewritten);
       release();
     }
   }
@@ -484,11 +487,11 @@ export class TenantPool {
    * memory are left as they are (a failed sync's redo, after the job was done).
    */
   async saveImages(entries: readonly { info: DatabaseInfo; bytes: Uint8Array }[]): Promise<void> {
-    await this.home(
+    await this.#home(
       entries.map(({ info }) => info.id),
       async () => {
         for (const { info, bytes } of entries) {
-          await this.storage.save(keys.tenant(info.id), bytes);
+          await this.#storage.save(keys.tenant(info.id), bytes);
         }
       },
     );
@@ -500,43 +503,43 @@ export class TenantPool {
    * would shadow the shared image) gets the image written to its file instead.
    */
   adoptSharedImages(entries: readonly { info: DatabaseInfo; key: string }[]): Promise<void> {
-    return this.home(
+    return this.#home(
       entries.map(({ info }) => info.id),
-      () => this.adoptSharedImagesHere(entries),
+      () => this.#adoptSharedImagesHere(entries),
     );
   }
 
-  private async adoptSharedImagesHere(
+  async #adoptSharedImagesHere(
     entries: readonly { info: DatabaseInfo; key: string }[],
   ): Promise<void> {
     const owners = new Set<string>();
     await Promise.all(
       entries.map(async ({ info }) => {
-        if (await this.storage.has(keys.tenant(info.id))) owners.add(info.id);
+        if (await this.#storage.has(keys.tenant(info.id))) owners.add(info.id);
       }),
     );
     const records: Promise<void>[] = [];
     for (const { info, key } of entries) {
-      if (!owners.has(info.id)) records.push(this.catalog.putDatabase(info, key));
+      if (!owners.has(info.id)) records.push(this.#catalog.putDatabase(info, key));
     }
     await Promise.all(records);
     for (const { info, key } of entries) {
       if (owners.has(info.id)) {
-        await this.replaceImageHere(info, await this.images.requireShared(key));
-      } else await this.swapIfOpened(info, () => this.images.requireShared(key));
+        await this.#replaceImageHere(info, await this.#images.requireShared(key));
+      } else await this.#swapIfOpened(info, () => this.#images.requireShared(key));
     }
   }
 
   /** After a tenant's stored image changed: waits for an open in progress, swaps if open. */
-  private async swapIfOpened(
+  async #swapIfOpened(
     info: DatabaseInfo,
     bytes: () => Uint8Array | Promise<Uint8Array>,
   ): Promise<void> {
-    await this.opening.get(info.id)?.promise.catch(() => undefined);
-    const t = this.open.get(info.id);
+    await this.#opening.get(info.id)?.promise.catch(() => undefined);
+    const t = this.#open.get(info.id);
     if (t === undefined) return;
     const image = await bytes();
-    await t.file.gate.hold(async () => this.swapImage(t, image));
+    await t.file.gate.hold(async () => this.#swapImage(t, image));
   }
 
   /**
@@ -544,11 +547,11 @@ export class TenantPool {
    * connections see like another's commit. When SQLite cannot copy the image in (e.g. another page
    * size), the tenant is closed instead and its next use opens the stored image.
    */
-  private swapImage(t: PooledTenant, bytes: Uint8Array): void {
+  #swapImage(t: PooledTenant, bytes: Uint8Array): void {
     try {
       t.file.replace(bytes);
     } catch {
-      if (this.open.get(t.info.id) === t) this.forgetTenant(t);
+      if (this.#open.get(t.info.id) === t) this.#forgetTenant(t);
       t.file.close();
     }
   }
@@ -562,12 +565,12 @@ export class TenantPool {
    */
   async handOff(id: string): Promise<void> {
     for (;;) {
-      await this.opening.get(id)?.promise.catch(() => undefined);
-      await this.closing.get(id);
-      const t = this.open.get(id);
+      await this.#opening.get(id)?.promise.catch(() => undefined);
+      await this.#closing.get(id);
+      const t = this.#open.get(id);
       if (t === undefined) return;
       if (t.pins === 0 && !t.file.gate.busy && t.reverting === undefined) {
-        await this.closeTenant(t);
+        await this.#closeTenant(t);
         continue;
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -583,8 +586,8 @@ export class TenantPool {
     info: DatabaseInfo,
     secret: string | Uint8Array | undefined,
   ): Promise<{ bytes: Uint8Array | undefined; crypto: TenantCrypto | undefined }> {
-    await this.persister?.flush(keys.tenant(info.id));
-    return this.loader.read(info, secret);
+    await this.#persister?.flush(keys.tenant(info.id));
+    return this.#loader.read(info, secret);
   }
 
   /**
@@ -598,13 +601,13 @@ export class TenantPool {
     plain: Uint8Array,
   ): Promise<void> {
     const key = keys.tenant(info.id);
-    const sealed = () => (crypto === undefined ? plain : this.keys.seal(crypto, info.id, plain));
+    const sealed = () => (crypto === undefined ? plain : this.#keys.seal(crypto, info.id, plain));
     await this.settledFor(info);
-    if (this.persister === undefined) {
-      await this.storage.save(key, await sealed());
+    if (this.#persister === undefined) {
+      await this.#storage.save(key, await sealed());
       return;
     }
-    await this.persister.write(key, sealed).catch((e: unknown) => {
+    await this.#persister.write(key, sealed).catch((e: unknown) => {
       throw notKept(info.name, e);
     });
   }
@@ -613,38 +616,38 @@ export class TenantPool {
 
   /** A deleted database: its pending save is dropped, it is closed if open, its file deleted. */
   delete(info: DatabaseInfo): Promise<void> {
-    return this.home([info.id], () => this.deleteHere(info));
+    return this.#home([info.id], () => this.#deleteHere(info));
   }
 
-  private async deleteHere(info: DatabaseInfo): Promise<void> {
+  async #deleteHere(info: DatabaseInfo): Promise<void> {
     // A pending relaxed save must not bring the deleted tenant back.
-    await this.persister?.discard(keys.tenant(info.id));
-    const open = this.open.get(info.id);
+    await this.#persister?.discard(keys.tenant(info.id));
+    const open = this.#open.get(info.id);
     if (open !== undefined) {
-      this.open.delete(info.id);
-      this.openBytes -= open.bytes;
+      this.#open.delete(info.id);
+      this.#openBytes -= open.bytes;
       open.file.close();
     }
-    this.openByName.delete(info.name);
-    this.openByName.delete(info.id);
-    await this.storage.delete(keys.tenant(info.id));
+    this.#openByName.delete(info.name);
+    this.#openByName.delete(info.id);
+    await this.#storage.delete(keys.tenant(info.id));
   }
 
   /** From now on, opening a tenant fails with `PLATFORM_CLOSED`. */
   stop(): void {
-    this.stopped = true;
+    this.#stopped = true;
   }
 
   /** Flushes pending writes and closes every tenant. */
   async close(): Promise<void> {
-    for (const db of this.toClose.splice(0)) db.close();
-    for (const t of [...this.open.values()]) await this.closeTenant(t);
-    await this.persister?.close();
+    for (const db of this.#toClose.splice(0)) db.close();
+    for (const t of [...this.#open.values()]) await this.#closeTenant(t);
+    await this.#persister?.close();
   }
 
   /** Whether `t` is bigger than the whole memory budget and was used lately (kept outside it). */
-  private oversizedInUse(t: PooledTenant, now: number): boolean {
-    return t.bytes > this.maxOpenBytes && now - t.usedAt < OVERSIZED_KEEP_MS;
+  #oversizedInUse(t: PooledTenant, now: number): boolean {
+    return t.bytes > this.#maxOpenBytes && now - t.usedAt < OVERSIZED_KEEP_MS;
   }
 
   /**
@@ -652,66 +655,66 @@ export class TenantPool {
    * they hold more than `maxOpenBytes` — not counting a tenant bigger than that budget while it
    * is in use (see {@link OVERSIZED_KEEP_MS}), which only the count may close.
    */
-  private async evictIfOverBudget(): Promise<void> {
-    const tooMany = () => this.open.size > this.maxOpen;
-    if (!tooMany() && this.openBytes <= this.maxOpenBytes) return;
+  async #evictIfOverBudget(): Promise<void> {
+    const tooMany = () => this.#open.size > this.#maxOpen;
+    if (!tooMany() && this.#openBytes <= this.#maxOpenBytes) return;
     const now = Date.now();
     let kept = 0;
-    for (const t of this.open.values()) if (this.oversizedInUse(t, now)) kept += t.bytes;
-    const tooBig = () => this.openBytes - kept > this.maxOpenBytes;
+    for (const t of this.#open.values()) if (this.#oversizedInUse(t, now)) kept += t.bytes;
+    const tooBig = () => this.#openBytes - kept > this.#maxOpenBytes;
     // One pass over the open tenants per tenant closed (usually one), not a sorted copy of them
     // all: idle ones are found as they are now, after the closes before.
     const passed = new Set<PooledTenant>();
     while (tooMany() || tooBig()) {
       let lru: PooledTenant | undefined;
-      for (const t of this.open.values()) {
+      for (const t of this.#open.values()) {
         if (t.pins > 0 || t.file.gate.busy || passed.has(t)) continue;
         if (lru === undefined || t.lastUsed < lru.lastUsed) lru = t;
       }
       if (lru === undefined) return;
-      const oversized = this.oversizedInUse(lru, now);
+      const oversized = this.#oversizedInUse(lru, now);
       if (oversized && !tooMany()) {
         passed.add(lru);
         continue;
       }
-      await this.closeTenant(lru);
+      await this.#closeTenant(lru);
       if (oversized) kept -= lru.bytes;
     }
   }
 
-  private async closeTenant(t: PooledTenant): Promise<void> {
-    if (this.open.get(t.info.id) !== t) return;
-    this.forgetTenant(t);
-    const done = this.flushAndClose(t).finally(() => this.closing.delete(t.info.id));
-    this.closing.set(t.info.id, done);
+  async #closeTenant(t: PooledTenant): Promise<void> {
+    if (this.#open.get(t.info.id) !== t) return;
+    this.#forgetTenant(t);
+    const done = this.#flushAndClose(t).finally(() => this.#closing.delete(t.info.id));
+    this.#closing.set(t.info.id, done);
     await done;
   }
 
   /** Closes a database that nothing references any more, in the background (see `toClose`). */
-  private closeSoon(db: { close(): void }): void {
-    this.toClose.push(db);
-    if (this.toClose.length > 1) return;
+  #closeSoon(db: { close(): void }): void {
+    this.#toClose.push(db);
+    if (this.#toClose.length > 1) return;
     const drain = () => {
-      for (let n = 0; n < 32 && this.toClose.length > 0; n++) this.toClose.pop()!.close();
-      if (this.toClose.length > 0) setTimeout(drain, 0);
+      for (let n = 0; n < 32 && this.#toClose.length > 0; n++) this.#toClose.pop()!.close();
+      if (this.#toClose.length > 0) setTimeout(drain, 0);
     };
     setTimeout(drain, 0);
   }
 
   /** Removes an open tenant from the open set (the caller closes its database). */
-  private forgetTenant(t: PooledTenant): void {
-    this.open.delete(t.info.id);
-    this.openBytes -= t.bytes;
-    this.openByName.delete(t.info.name);
-    this.openByName.delete(t.info.id);
+  #forgetTenant(t: PooledTenant): void {
+    this.#open.delete(t.info.id);
+    this.#openBytes -= t.bytes;
+    this.#openByName.delete(t.info.name);
+    this.#openByName.delete(t.info.id);
   }
 
-  private async flushAndClose(t: PooledTenant): Promise<void> {
+  async #flushAndClose(t: PooledTenant): Promise<void> {
     const key = keys.tenant(t.info.id);
-    if (this.persister !== undefined) await this.persister.flush(key);
-    else if (t.changed && this.catalog.getDatabase(t.info.id) !== undefined) {
+    if (this.#persister !== undefined) await this.#persister.flush(key);
+    else if (t.changed && this.#catalog.getDatabase(t.info.id) !== undefined) {
       // Memory storage: the open database was the data; keep its image (unchanged ones already are).
-      await this.storage.save(key, await this.seal(t, t.file.export()));
+      await this.#storage.save(key, await this.seal(t, t.file.export()));
     }
     t.file.close();
   }
