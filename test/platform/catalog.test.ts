@@ -3,6 +3,7 @@ import { loadSqlJs } from "../../src/engine/loader.js";
 import { createPlatform, MemoryStorage, type Storage } from "../../src/index.js";
 import { Catalog } from "../../src/platform/catalog.js";
 import type { DatabaseConfig, DatabaseInfo } from "../../src/platform/types.js";
+import { caught } from "../helpers.js";
 
 /** A storage that counts saves per key prefix, to see what a change writes. */
 class CountingStorage extends MemoryStorage {
@@ -234,5 +235,79 @@ describe("catalog lookups (remembered between requests)", () => {
     expect(Number(rs.rows[0]?.n)).toBe(0);
     again.close();
     await platform.close();
+  });
+});
+
+/** A memory storage whose catalog log records fail to save while `failing` is set (a full disk). */
+class FullCatalogStorage extends MemoryStorage {
+  failing = false;
+  override save(key: string, bytes: Uint8Array): Promise<void> {
+    if (this.failing && key.startsWith("catalog/")) {
+      const e = Object.assign(new Error(`ENOSPC: no space left on device, open '${key}'`), {
+        code: "ENOSPC",
+      });
+      return Promise.reject(e);
+    }
+    return super.save(key, bytes);
+  }
+}
+
+describe("catalog changes that cannot be saved", () => {
+  it("are undone: what the caller is told failed is not seen, now or after a restart", async () => {
+    const storage = new FullCatalogStorage();
+    const platform = await createPlatform({ storage });
+    const kept = await platform.createDatabase("kept");
+    await platform.createDatabase("copy", { fromDatabase: "kept" }); // has a shared base image
+    await platform.createGroup("g1");
+    const before = {
+      databases: (await platform.listDatabases()).map((d) => [d.name, d.config, d.sizeLimit]),
+      groups: (await platform.listGroups()).map((g) => [g.name, g.delete_protection]),
+    };
+    storage.failing = true;
+    const attempts: [string, () => Promise<unknown>][] = [
+      ["create", () => platform.createDatabase("lost")],
+      ["create from", () => platform.createDatabase("lost2", { fromDatabase: "kept" })],
+      ["delete", () => platform.deleteDatabase("kept")],
+      ["config", () => platform.updateConfig("kept", { block_writes: true })],
+      ["size limit", () => platform.setSizeLimit("copy", 1_000_000)],
+      ["group", () => platform.createGroup("g2")],
+      ["group config", () => platform.updateGroup("g1", { delete_protection: true })],
+      ["group delete", () => platform.deleteGroup("g1")],
+    ];
+    for (const [what, attempt] of attempts) {
+      const e = await caught(attempt);
+      expect(e, what).toBeTenantliteError("STORAGE_WRITE_FAILED", /catalog.*free space/);
+      expect(e.message, what).not.toMatch(/catalog\/|ENOSPC/);
+    }
+    // Two changes at once, the second made while the first's record is being written: both undone.
+    const both = await Promise.allSettled([
+      platform.createDatabase("lost3"),
+      Promise.resolve().then(() => platform.updateConfig("kept", { allow_attach: true })),
+    ]);
+    expect(both.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    const now = async () => ({
+      databases: (await platform.listDatabases()).map((d) => [d.name, d.config, d.sizeLimit]),
+      groups: (await platform.listGroups()).map((g) => [g.name, g.delete_protection]),
+    });
+    expect(await now()).toEqual(before);
+    for (const name of ["lost", "lost2", "lost3"]) {
+      await expect(platform.getDatabase(name)).rejects.toBeTenantliteError("DATABASE_NOT_FOUND");
+    }
+    expect((await platform.getDatabase(kept.id)).name).toBe("kept");
+    // The copy still reads its shared image; the kept database still takes writes once saves work.
+    storage.failing = false;
+    await platform.client("kept").execute("CREATE TABLE t (x)");
+    await platform.createDatabase("lost"); // the name is free
+    await platform.close();
+
+    const reopened = await createPlatform({ storage });
+    expect((await reopened.listDatabases()).map((d) => d.name).sort()).toEqual([
+      "copy",
+      "kept",
+      "lost",
+    ]);
+    const rs = await reopened.client("copy").execute("SELECT count(*) AS n FROM sqlite_schema");
+    expect(Number(rs.rows[0]?.n)).toBe(0);
+    await reopened.close();
   });
 });
