@@ -24,17 +24,22 @@ export async function caught<E = TenantliteError>(
 /**
  * Runs a TypeScript file in a Node process of its own (`scripts/run-ts.mjs`), for what only a
  * fresh process shows (a first load of sql.js, an exit, stderr); killed after `timeoutMs`.
+ * `fileSizeLimitKiB` runs it under `ulimit -f`: no file it writes can grow past that size, a
+ * full disk as far as that process's writes are concerned (Node gets EFBIG and goes on).
  */
 export function runTs(
   script: string,
   timeoutMs = 20_000,
+  options: { fileSizeLimitKiB?: number } = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
+  const node = [process.execPath, "scripts/run-ts.mjs", script];
+  const [file, args] =
+    options.fileSizeLimitKiB === undefined
+      ? [node[0]!, node.slice(1)]
+      : ["/bin/sh", ["-c", `ulimit -f ${options.fileSizeLimitKiB} && exec "$@"`, "sh", ...node]];
   return new Promise((resolve) => {
-    const child = execFile(
-      process.execPath,
-      ["scripts/run-ts.mjs", script],
-      { timeout: timeoutMs },
-      (_e, out, err) => resolve({ code: child.exitCode, out, err }),
+    const child = execFile(file, args, { timeout: timeoutMs }, (_e, out, err) =>
+      resolve({ code: child.exitCode, out, err }),
     );
   });
 }

@@ -224,12 +224,27 @@ export class FsStorage implements Storage {
     // other is written into the file now. An image without a log is not held: a tenant that is
     // only read never costs the budget, and its first save replaces the file.
     const kind = this.#logKind(found.image);
+    const holdWhole = (): Held => ({
+      kind: "image",
+      path,
+      image: found.image.slice(),
+      tail: found.tail,
+      counted: 0,
+    });
     if (kind === "image") {
-      this.#remember(key, { kind, path, image: found.image.slice(), tail: found.tail, counted: 0 });
-    } else {
-      await this.#checkpoint({ kind: "image", path, ...found, counted: 0 });
-      if (kind === "pages") this.#remember(key, pagesHeld(path, found.image, emptyTail()));
+      this.#remember(key, holdWhole());
+      return found.image;
     }
+    try {
+      await this.#checkpoint({ kind: "image", path, ...found, counted: 0 });
+    } catch {
+      // A full disk must not make a database unreadable: its log stays whole (its records are
+      // committed), the image is held as read, and a later save or eviction writes the log into
+      // the file once it can.
+      this.#remember(key, holdWhole());
+      return found.image;
+    }
+    if (kind === "pages") this.#remember(key, pagesHeld(path, found.image, emptyTail()));
     return found.image;
   }
 
@@ -447,7 +462,8 @@ export class FsStorage implements Storage {
         held.logged = new Map();
       }
     } catch (e) {
-      const message = "could not write a page log into its file";
+      const message =
+        "could not write a database's page log into its file (check that the data directory is writable and has free space)";
       throw new TenantliteError("STORAGE_WRITE_FAILED", message, { cause: e });
     }
     held.tail = emptyTail();

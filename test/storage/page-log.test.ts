@@ -17,7 +17,7 @@ import {
   recordParts,
   replay,
 } from "../../src/node/page-log.js";
-import { useTempDirs } from "../helpers.js";
+import { runTs, useTempDirs } from "../helpers.js";
 
 const base = useTempDirs("tenantlite-page-log-", { scope: "file" })();
 let counter = 0;
@@ -579,6 +579,63 @@ describe("FsStorage page log", () => {
     expect(await (await FsStorage.open(root)).load("k")).toEqual(withPage(v1, 1, 3));
     await s.close();
   });
+
+  it("a full disk leaves a key with a log readable: its log stays, and a save fails coded", async () => {
+    // A process writes an image and a log record that grows it to 8 MiB, and dies. The next one
+    // cannot grow any file past 4 MiB (ulimit -f: a full disk for it), so writing the log into
+    // the file at load fails: the load must still answer, from the file and its log.
+    const root = freshDir();
+    const dir = join(base, `scripts${counter++}`);
+    await mkdir(dir, { recursive: true });
+    const storageTs = JSON.stringify(join(process.cwd(), "src", "node", "fs-storage.ts"));
+    const header = `import { FsStorage } from ${storageTs};
+const image = (pages: number, fill: number) => {
+  const b = new Uint8Array(pages * 4096).fill(fill);
+  b.set(new TextEncoder().encode("SQLite format 3\\0"));
+  b[16] = 16;
+  b[17] = 0;
+  return b;
+};
+const v2 = image(2048, 2);
+const same = (a: Uint8Array | undefined) => a !== undefined && Buffer.compare(a, v2) === 0;
+const s = await FsStorage.open(${JSON.stringify(root)}, { pageLogHoldBytes: 0, pageLogCheckpointBytes: 64 << 20 });
+`;
+    await writeFile(
+      join(dir, "write.ts"),
+      `${header}await s.save("k", image(512, 1));
+await s.save("k", v2);
+console.log("saved");
+process.exit(0); // dies: no close, the log stays
+`,
+    );
+    await writeFile(
+      join(dir, "full.ts"),
+      `${header}const out: string[] = [];
+out.push(same(await s.load("k")) ? "load ok" : "load wrong");
+const v3 = v2.slice();
+v3[v3.length - 1] = 3;
+out.push(await s.save("k", v3).then(() => "saved", (e) => \`save \${e.code}: \${e.message}\`));
+out.push(same(await s.load("k")) ? "load ok" : "load wrong");
+console.log(out.join("\\n"));
+process.exit(0);
+`,
+    );
+    expect((await runTs(join(dir, "write.ts"), 30_000)).out.trim()).toBe("saved");
+    expect(sizeOf(join(root, "k"))).toBe(512 * 4096);
+    const full = await runTs(join(dir, "full.ts"), 30_000, { fileSizeLimitKiB: 4096 });
+    expect(full.err).toBe("");
+    const lines = full.out.trim().split("\n");
+    expect(lines[0]).toBe("load ok");
+    expect(lines[1]).toMatch(/^save STORAGE_WRITE_FAILED: .*free space/);
+    expect(lines[1]).not.toContain(root);
+    expect(lines[2]).toBe("load ok");
+    // Space again: everything is there, and the log goes into the file.
+    const s = await FsStorage.open(root);
+    const loaded = await s.load("k");
+    expect(loaded && Buffer.compare(loaded, image(2048, 2, 4096))).toBe(0); // (toEqual: 30 s on 8 MiB)
+    await s.close();
+    expect(sizeOf(join(root, "k~log"))).toBe(0);
+  }, 60_000);
 
   it("refuses a key whose log is damaged before committed records, and keeps the log as it is", async () => {
     const root = freshDir();
