@@ -38,9 +38,18 @@ export interface RunResult {
 /** Runs the CLI with `args`; `input` is piped to stdin (stdin is closed either way). */
 export function runCli(
   args: readonly string[],
-  options: { input?: string; env?: Record<string, string | undefined> } = {},
+  options: {
+    input?: string;
+    env?: Record<string, string | undefined>;
+    /** Run under `ulimit -f`: no file can grow past this (0: none can be written at all). */
+    fileSizeLimitKiB?: number;
+  } = {},
 ): Promise<RunResult> {
-  return runCommand(process.execPath, [BUNDLE, ...args], options);
+  if (options.fileSizeLimitKiB === undefined) {
+    return runCommand(process.execPath, [BUNDLE, ...args], options);
+  }
+  const limit = `ulimit -f ${options.fileSizeLimitKiB} && exec "$@"`;
+  return runCommand("/bin/sh", ["-c", limit, "sh", process.execPath, BUNDLE, ...args], options);
 }
 
 /** Runs the CLI inside a pseudo-terminal (`script -qfc`), typing `input`. */

@@ -161,6 +161,27 @@ describe("startup errors", () => {
     expect(readFileSync(file, "utf8")).toBe("x"); // changed nothing
   });
 
+  it("a data directory that cannot be written (a full disk) is STORAGE_WRITE_FAILED, without the path", async () => {
+    // ulimit -f 0: no file can get a byte, as on a full disk (EFBIG where a full disk says ENOSPC).
+    const dir = join(tempDir(), "full");
+    const cases = [
+      ["db", "list", "--data-dir", dir],
+      ["db", "create", "acme", "--data-dir", dir],
+      ["dev", "--port", "0", "--data-dir", dir],
+    ];
+    const results = await Promise.all(cases.map((c) => runCli(c, { fileSizeLimitKiB: 0 })));
+    results.forEach((r, i) => {
+      expect(errorCode(r), cases[i]!.join(" ")).toBe("STORAGE_WRITE_FAILED");
+      expect(r.stderr).not.toContain(dir);
+      expect(r.stderr.split("\n").filter(Boolean)).toHaveLength(1);
+    });
+    expect(results[0]!.stderr).toBe(
+      "error: STORAGE_WRITE_FAILED: the --data-dir you gave cannot be written (no file may grow here: this process's file size limit (ulimit -f) is reached): free some space, or give another data directory\n",
+    );
+    // With room again, the same directory works.
+    expect((await runCli(["db", "create", "acme", "--data-dir", dir])).code).toBe(0);
+  });
+
   it("libsql:// URLs: a local one without ?tls=0 says to add it; with it (and ws://) they work", async () => {
     const host = new URL(memServer.url).host;
     const bad = await runCli(["db", "list", "--url", `libsql://${host}`]);

@@ -55,6 +55,21 @@ export function checkDataDir(dir: DataDir): void {
 export function dataDirError(dir: DataDir, e: unknown): TenantliteError | undefined {
   if (e instanceof TenantliteError) return undefined;
   const code = (e as { code?: string } | null)?.code;
+  const full =
+    code === "ENOSPC"
+      ? "its file system is full"
+      : code === "EDQUOT"
+        ? "your disk quota is used up"
+        : code === "EFBIG"
+          ? "no file may grow here: this process's file size limit (ulimit -f) is reached"
+          : undefined;
+  if (full !== undefined) {
+    return new TenantliteError(
+      "STORAGE_WRITE_FAILED",
+      `${dir.what} cannot be written (${full}): free some space, or give another data directory`,
+      { cause: e },
+    );
+  }
   const why =
     code === "ENOTDIR" || code === "EEXIST"
       ? "has a file where a directory should be on its path"
