@@ -316,9 +316,7 @@ export class FsStorage implements Storage {
           // they make a new file, as a save without a log would.
           if (isCode(e, "ENOENT")) return this.#saveWhole(key, path, bytes);
           // Not remembered: the next use of the key reads its file and log again.
-          throw new TenantliteError("STORAGE_WRITE_FAILED", `could not save "${key}"`, {
-            cause: e,
-          });
+          throw writeFailed(e);
         }
         tail = advance(tail, record);
       }
@@ -651,9 +649,13 @@ export class FsStorage implements Storage {
       return await this.#track(action(this.#pathOf(key)));
     } catch (e) {
       if (e instanceof TenantliteError) throw e;
-      throw new TenantliteError("STORAGE_IO_FAILED", `file system error on key "${key}"`, {
-        cause: e,
-      });
+      const code = (e as { code?: unknown } | null)?.code;
+      const why = typeof code === "string" && /^E[A-Z]+$/.test(code) ? ` (${code})` : "";
+      throw new TenantliteError(
+        "STORAGE_IO_FAILED",
+        `a file-system call in the data directory failed${why}`,
+        { cause: e },
+      );
     }
   }
 
@@ -1037,5 +1039,19 @@ function writeError(key: string, e: unknown): TenantliteError {
       { cause: e },
     );
   }
-  return new TenantliteError("STORAGE_WRITE_FAILED", `could not save "${key}"`, { cause: e });
+  return writeFailed(e);
+}
+
+/**
+ * `STORAGE_WRITE_FAILED` for a write the file system refused: what to check, and the system's
+ * error code — never the key or the path (the cause keeps them, for logs).
+ */
+function writeFailed(e: unknown): TenantliteError {
+  const code = (e as { code?: unknown } | null)?.code;
+  const why = typeof code === "string" && /^E[A-Z]+$/.test(code) ? ` (${code})` : "";
+  return new TenantliteError(
+    "STORAGE_WRITE_FAILED",
+    `could not write to the data directory${why}: check that it is writable and has free space, then retry`,
+    { cause: e },
+  );
 }
