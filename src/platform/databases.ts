@@ -298,8 +298,19 @@ export class Databases {
       await t.file.gate.hold(async () => {
         // Another rotation that verified the same key first has replaced it meanwhile.
         if (t.crypto !== verified) throw keyInvalid(info.name);
-        t.crypto = await this.#keys.create(info.id, newKey);
-        await this.#storage.save(keys.tenant(info.id), await this.#pool.seal(t, t.file.export()));
+        const next = await this.#keys.create(info.id, newKey);
+        const sealed = await this.#keys.seal(next, info.id, t.file.export());
+        try {
+          await this.#storage.save(keys.tenant(info.id), sealed);
+        } catch (e) {
+          // Not stored: the old key is still the one, in memory as on disk.
+          throw new TenantliteError(
+            "STORAGE_WRITE_FAILED",
+            `the key of database "${info.name}" was not changed: saving it under the new key failed, so the old key still opens it (check that the data directory is writable and has free space, then retry)`,
+            { cause: e },
+          );
+        }
+        t.crypto = next;
       });
     } finally {
       t.release();

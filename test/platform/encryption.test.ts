@@ -129,6 +129,50 @@ describe("per-tenant encryption at rest", () => {
     expect(rs.rows[0]!.x).toBe(1);
   });
 
+  it("a rotation whose save fails (a full disk) changes no key: the old one still opens it, before and after a restart", async () => {
+    /** Memory storage whose tenant saves fail while `failing` is set. */
+    class FullDisk extends MemoryStorage {
+      failing = false;
+      override save(key: string, bytes: Uint8Array) {
+        if (this.failing && key.startsWith("tenants/")) {
+          return Promise.reject(
+            Object.assign(new Error("ENOSPC: no space left"), { code: "ENOSPC" }),
+          );
+        }
+        return super.save(key, bytes);
+      }
+    }
+    const storage = new FullDisk();
+    platform = await createPlatform({ storage, ...fast });
+    await platform.createDatabase("rot", { encryption: { key: KEY } });
+    await platform.client("rot", { encryptionKey: KEY }).execute("CREATE TABLE t AS SELECT 1 AS x");
+    storage.failing = true;
+    const e = await caught(platform.rotateEncryptionKey("rot", KEY, "new key"));
+    expect(e).toBeTenantliteError(
+      "STORAGE_WRITE_FAILED",
+      /was not changed.*old key still opens it/,
+    );
+    expect(e.message).not.toMatch(/ENOSPC|tenants\//);
+    storage.failing = false;
+    await platform.client("rot", { encryptionKey: KEY }).execute("INSERT INTO t VALUES (2)");
+    await expect(
+      platform.client("rot", { encryptionKey: "new key" }).execute("SELECT 1"),
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
+    await platform.close();
+    platform = await createPlatform({ storage, ...fast });
+    const rs = await platform
+      .client("rot", { encryptionKey: KEY })
+      .execute("SELECT sum(x) AS s FROM t");
+    expect(rs.rows[0]!.s).toBe(3);
+    await expect(
+      platform.client("rot", { encryptionKey: "new key" }).execute("SELECT 1"),
+    ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
+    // With room again, the rotation goes through.
+    await platform.rotateEncryptionKey("rot", KEY, "new key");
+    const after = platform.client("rot", { encryptionKey: "new key" });
+    expect((await after.execute("SELECT sum(x) AS s FROM t")).rows[0]!.s).toBe(3);
+  });
+
   it("exports the plaintext SQLite file only with the key, and copies need the source key", async () => {
     platform = await createPlatform(fast);
     await platform.createDatabase("src", { encryption: { key: KEY } });
