@@ -6,16 +6,30 @@
 import "./sql-wasm.js";
 import { runCli } from "./cli/run.js";
 
+// A reader that went away (`… | head`) is no failure of the command: what follows is dropped.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
 runCli(process.argv.slice(2), {
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
-}).then(
-  // Exit at once: stdout and stderr are synchronous for files and pipes on POSIX, and an idle
-  // handle (a stdin the shell read from, a keep-alive socket) must not keep the CLI alive.
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`error: INTERNAL_ERROR: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+}).then(exitWhenWritten, (e: unknown) => {
+  process.stderr.write(`error: INTERNAL_ERROR: ${e instanceof Error ? e.message : String(e)}\n`);
+  exitWhenWritten(1);
+});
+
+/**
+ * Exits once stdout and stderr have handed everything written to the system: writes to a pipe
+ * are asynchronous, and exiting at once cut a large output (`db shell … .dump | gzip` got its
+ * first 128 KB). Exit then, not when the event loop empties: an idle handle (a stdin the shell
+ * read from, a keep-alive socket) must not keep the CLI alive.
+ */
+function exitWhenWritten(code: number): void {
+  let waiting = 2;
+  const done = () => {
+    if (--waiting === 0) process.exit(code);
+  };
+  // The callback comes once what was written before is flushed, or with the stream's error.
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}

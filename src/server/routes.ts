@@ -42,6 +42,7 @@ export const ROUTES: readonly Route[] = [
   db("GET", "/v3", hrana.hello("v3")),
   db("GET", "/health", hrana.health),
   db("GET", "/version", hrana.version),
+  db("GET", "/dump", hrana.dump),
   db("GET", "/", hrana.root),
   // sqld's migration jobs of a schema database.
   db("GET", "/v1/jobs", listJobs),

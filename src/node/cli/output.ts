@@ -64,20 +64,6 @@ export function cellJson(v: Cell): unknown {
   return v;
 }
 
-/** A cell as an SQL literal (for `.dump`): reads back as the same value and type. */
-export function sqlLiteral(v: Cell): string {
-  if (v === null) return "NULL";
-  if (v instanceof Uint8Array) return `X'${hex(v)}'`;
-  if (typeof v === "bigint") return v.toString();
-  if (typeof v === "number") {
-    if (Number.isNaN(v)) return "NULL";
-    if (!Number.isFinite(v)) return v > 0 ? "9e999" : "-9e999";
-    const s = String(v);
-    return /[.eE]/.test(s) ? s : `${s}.0`;
-  }
-  return quoteString(v);
-}
-
 /** `'text'` with quotes doubled. */
 export function quoteString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;

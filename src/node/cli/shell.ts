@@ -3,16 +3,18 @@
  * on a terminal it is a REPL with multi-line statements (ending with `;`), history and dot
  * commands. One session serves the whole run, so `ATTACH` lasts across statements.
  */
+
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { isComplete as parserIsComplete, splitStatements } from "../../../parser/index.js";
 import { TenantliteError } from "../../errors.js";
+import { type DumpValue, dumpText } from "../../platform/dump.js";
 import type { Backend, DbView, SqlSession } from "./backend.js";
 import { type CliIo, errorLine } from "./io.js";
 import { withMigrationReport } from "./migration-report.js";
-import { type Mode, quoteIdent, quoteString, renderRows, sqlLiteral, table } from "./output.js";
+import { type Mode, quoteIdent, quoteString, renderRows, table } from "./output.js";
 
 /** Options of {@link runShell}. */
 export interface ShellOptions {
@@ -331,22 +333,12 @@ class Shell {
     }
   }
 
-  /** SQL that recreates the database: tables with their rows, then indexes, triggers, views. */
+  /** SQL that recreates the database (see `platform/dump.ts`), or one table and its indexes. */
   private async dump(only: string | undefined): Promise<string> {
-    const filter = only === undefined ? "" : ` AND tbl_name = ${quoteString(only)}`;
-    const objects = await this.session.execute(
-      `SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'${filter} ORDER BY CASE type WHEN 'table' THEN 0 ELSE 1 END, rowid`,
+    return dumpText(
+      async (sql) => (await this.session.execute(sql)).rows as DumpValue[][],
+      only === undefined ? {} : { table: only },
     );
-    let out = "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n";
-    for (const [type, name, sql] of objects.rows) {
-      out += `${String(sql)};\n`;
-      if (type !== "table") continue;
-      const rows = await this.session.execute(`SELECT * FROM ${quoteIdent(String(name))}`);
-      for (const row of rows.rows) {
-        out += `INSERT INTO ${quoteIdent(String(name))} VALUES(${row.map(sqlLiteral).join(",")});\n`;
-      }
-    }
-    return `${out}COMMIT;\n`;
   }
 }
 

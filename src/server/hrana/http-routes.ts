@@ -3,6 +3,7 @@
  * `routes.ts`. A pipeline or cursor request opens a session on the selected database with the
  * request's JWT (and encryption key, if sent).
  */
+import { type DumpValue, dumpText } from "../../platform/dump.js";
 import type { DatabaseSession } from "../context.js";
 import { empty, json, type Reply, readJson, text } from "../http.js";
 import { ENCRYPTION_KEY_HEADER, secretFromHeader } from "../remote-encryption.js";
@@ -42,6 +43,27 @@ export function health(): Reply {
 /** `GET /version`. */
 export function version(): Reply {
   return text(SERVER_VERSION);
+}
+
+/**
+ * `GET /dump`: SQL text that recreates the database (sqld's endpoint, which `turso db shell …
+ * .dump` reads), with the request's token (read access suffices) and encryption key.
+ */
+export async function dump(c: RouteContext): Promise<Reply> {
+  const session = await openSession(c);
+  const key = session.encryptionKey;
+  const conn = c.server.platform.connect(session.info.id, {
+    access: session.access,
+    ...(key === undefined ? {} : { encryptionKey: key }),
+  });
+  try {
+    const sql = await dumpText(async (q) =>
+      (await conn.execute(q, undefined, "bigint")).rows.map((r) => Array.from(r) as DumpValue[]),
+    );
+    return text(sql);
+  } finally {
+    conn.close();
+  }
 }
 
 /** `GET /`: what this server serves, and where (a WebSocket upgrade on `/` never gets here). */
