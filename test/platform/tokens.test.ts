@@ -153,6 +153,36 @@ describe("TokenAuthority", () => {
     expect((await reopened.verify(await reopened.mintDatabaseToken(db))).canWrite(db)).toBe(true);
   });
 
+  it("a rotation whose save fails (a full disk) changes nothing; rotations at once all count", async () => {
+    /** Memory storage whose saves fail while `failing` is set. */
+    class FullDisk extends MemoryStorage {
+      failing = false;
+      override save(key: string, bytes: Uint8Array) {
+        if (this.failing) return Promise.reject(new Error("ENOSPC: no space left on device"));
+        return super.save(key, bytes);
+      }
+    }
+    const storage = new FullDisk();
+    const tokens = await TokenAuthority.open(storage);
+    const jwt = await tokens.mintDatabaseToken(db);
+    storage.failing = true;
+    expect(await caught(tokens.rotateDatabase(db.id))).toBeInstanceOf(Error);
+    expect(await caught(tokens.rotateGroup("g1"))).toBeInstanceOf(Error);
+    // Told it failed: the token works, now and after a restart (not: off until the restart).
+    expect((await tokens.verify(jwt)).canWrite(db)).toBe(true);
+    storage.failing = false;
+    expect((await (await TokenAuthority.open(storage)).verify(jwt)).canWrite(db)).toBe(true);
+    // Rotations asked for at once each take effect, and each is stored.
+    const otherJwt = await tokens.mintDatabaseToken(other);
+    await Promise.all([tokens.rotateDatabase(db.id), tokens.rotateDatabase(other.id)]);
+    const reopened = await TokenAuthority.open(storage);
+    for (const t of [tokens, reopened]) {
+      for (const old of [jwt, otherJwt]) {
+        await expect(t.verify(old)).rejects.toBeTenantliteError("AUTH_JWT_INVALID");
+      }
+    }
+  });
+
   it("rotating a database takes it from earlier tokens' attach grants too, across a restart", async () => {
     const { storage, tokens } = await authority();
     const attaching = await tokens.mintDatabaseToken(db, { attach: [other.id] });

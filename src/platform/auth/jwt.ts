@@ -182,6 +182,9 @@ export interface TokenAuthorityOptions {
 
 /** Mints and verifies tokens with the platform's Ed25519 key pair. */
 export class TokenAuthority {
+  /** Rotations in progress, one after another (each stores the state the one before left). */
+  private rotating: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly storage: Storage,
     private readonly privateKey: CryptoKey,
@@ -265,21 +268,37 @@ export class TokenAuthority {
    * Invalidates, on the database with UUID `id`, every token minted so far: its own database
    * tokens everywhere, and group tokens (or other databases' attach grants) on it.
    */
-  async rotateDatabase(id: string): Promise<void> {
-    const r = this.rotations;
-    r.databases[id] = (r.databases[id] ?? 0) + 1;
-    r.count = (r.count ?? 0) + 1;
-    r.databaseAt = { ...r.databaseAt, [id]: r.count };
-    await this.saveRotations();
+  rotateDatabase(id: string): Promise<void> {
+    return this.rotate((r) => {
+      r.databases[id] = (r.databases[id] ?? 0) + 1;
+      r.count = (r.count ?? 0) + 1;
+      r.databaseAt = { ...r.databaseAt, [id]: r.count };
+    });
   }
 
   /** Invalidates every token minted so far for the group with UUID `id` and its databases. */
-  async rotateGroup(id: string): Promise<void> {
-    const r = this.rotations;
-    r.groups[id] = (r.groups[id] ?? 0) + 1;
-    r.count = (r.count ?? 0) + 1;
-    r.groupAt = { ...r.groupAt, [id]: r.count };
-    await this.saveRotations();
+  rotateGroup(id: string): Promise<void> {
+    return this.rotate((r) => {
+      r.groups[id] = (r.groups[id] ?? 0) + 1;
+      r.count = (r.count ?? 0) + 1;
+      r.groupAt = { ...r.groupAt, [id]: r.count };
+    });
+  }
+
+  /**
+   * One rotation, after those already asked for: it takes effect once it is stored, so one whose
+   * save fails (a full disk) changes nothing — its tokens keep working, now and after a restart,
+   * as the caller is told (no tokens stopped until the next start, then back).
+   */
+  private rotate(change: (next: Rotations) => void): Promise<void> {
+    const run = this.rotating.then(async () => {
+      const next = structuredClone(this.rotations);
+      change(next);
+      await this.storage.save(keys.authRotations(), new TextEncoder().encode(JSON.stringify(next)));
+      this.rotations = next;
+    });
+    this.rotating = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -367,13 +386,6 @@ export class TokenAuthority {
       .setIssuedAt(iat);
     if (seconds !== undefined) jwt.setExpirationTime(iat + seconds);
     return jwt.sign(this.privateKey);
-  }
-
-  private async saveRotations(): Promise<void> {
-    await this.storage.save(
-      keys.authRotations(),
-      new TextEncoder().encode(JSON.stringify(this.rotations)),
-    );
   }
 }
 
