@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { createClient as createApiClient } from "@tursodatabase/api";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../../src/node/server.js";
+import { ApiTokens } from "../../src/platform/auth/api-tokens.js";
+import { MemoryStorage } from "../../src/storage/memory-storage.js";
 import { useTempDirs } from "../helpers.js";
 
 const dir = useTempDirs("tl-api-tokens-", { scope: "file" })();
@@ -51,5 +53,46 @@ describe("API tokens", () => {
       ((await oldBoot.databases.list().catch((x: unknown) => x)) as { status: number }).status,
     ).toBe(401);
     await server.close();
+  });
+});
+
+describe("API token changes", () => {
+  /** Memory storage whose saves fail while `failing` is set (a full disk). */
+  class FullDisk extends MemoryStorage {
+    failing = false;
+    override save(key: string, bytes: Uint8Array) {
+      if (this.failing) return Promise.reject(new Error("ENOSPC: no space left on device"));
+      return super.save(key, bytes);
+    }
+  }
+
+  it("two creations of one name at once: one token, which works; the other is API_TOKEN_EXISTS", async () => {
+    const tokens = new ApiTokens(new MemoryStorage(), undefined);
+    await tokens.load();
+    const both = await Promise.allSettled([tokens.create("ci"), tokens.create("ci")]);
+    const made = both.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    const refused = both.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+    expect(made).toHaveLength(1);
+    expect(refused[0]).toBeTenantliteError("API_TOKEN_EXISTS");
+    expect(await tokens.accepts(made[0]!.token)).toBe(true);
+  });
+
+  it("a change whose save fails changes nothing, now or after a restart", async () => {
+    const storage = new FullDisk();
+    const tokens = new ApiTokens(storage, undefined);
+    await tokens.load();
+    const kept = await tokens.create("kept");
+    storage.failing = true;
+    await expect(tokens.create("ci")).rejects.toThrow(/ENOSPC/);
+    await expect(tokens.delete("kept")).rejects.toThrow(/ENOSPC/);
+    expect(tokens.list().map((t) => t.name)).toEqual(["kept"]); // "ci" is free, "kept" still there
+    expect(await tokens.accepts(kept.token)).toBe(true);
+    storage.failing = false;
+    const again = new ApiTokens(storage, undefined);
+    await again.load();
+    expect(await again.accepts(kept.token)).toBe(true);
+    expect((await tokens.create("ci")).name).toBe("ci");
+    expect(await tokens.delete("kept")).toBe(true);
+    expect(await tokens.accepts(kept.token)).toBe(false);
   });
 });

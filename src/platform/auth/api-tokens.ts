@@ -29,7 +29,9 @@ interface StoredApiToken extends ApiTokenInfo {
 
 /** The API tokens a server accepts. */
 export class ApiTokens {
-  private readonly tokens = new Map<string, StoredApiToken>();
+  private tokens = new Map<string, StoredApiToken>();
+  /** Changes in progress, one after another (each starts from what the one before stored). */
+  private changing: Promise<unknown> = Promise.resolve();
   /** The token given at start: valid for this run, never stored. */
   private readonly initialHash: Promise<string> | undefined;
   private loaded: Promise<void> | undefined;
@@ -71,27 +73,42 @@ export class ApiTokens {
   }
 
   /** Creates and stores token `name`; `API_TOKEN_EXISTS` when one has that name. */
-  async create(name: string): Promise<ApiTokenInfo & { readonly token: string }> {
-    if (this.tokens.has(name)) {
-      throw new TenantliteError("API_TOKEN_EXISTS", "an API token with this name already exists");
-    }
-    const token = randomToken();
-    const t = { id: crypto.randomUUID(), name, hash: await sha256Hex(token) };
-    this.tokens.set(name, t);
-    await this.save();
-    return { id: t.id, name: t.name, token };
+  create(name: string): Promise<ApiTokenInfo & { readonly token: string }> {
+    return this.change(async (next) => {
+      if (next.has(name)) {
+        throw new TenantliteError("API_TOKEN_EXISTS", "an API token with this name already exists");
+      }
+      const token = randomToken();
+      const t = { id: crypto.randomUUID(), name, hash: await sha256Hex(token) };
+      next.set(name, t);
+      return { id: t.id, name: t.name, token };
+    });
   }
 
   /** Revokes token `name`; false when there is none. */
-  async delete(name: string): Promise<boolean> {
-    if (!this.tokens.delete(name)) return false;
-    await this.save();
-    return true;
+  delete(name: string): Promise<boolean> {
+    return this.change(async (next) => next.delete(name));
   }
 
-  private save(): Promise<void> {
-    const bytes = new TextEncoder().encode(JSON.stringify([...this.tokens.values()]));
-    return this.storage.save(keys.authApiTokens(), bytes);
+  /**
+   * One change, after those already asked for, on a copy of the tokens: it takes effect once
+   * stored, so a change whose save fails (a full disk) changes nothing — no name taken by a token
+   * nobody got, no revoked token that works again after a restart.
+   */
+  private change<T>(f: (next: Map<string, StoredApiToken>) => Promise<T>): Promise<T> {
+    const run = this.changing.then(async () => {
+      const next = new Map(this.tokens);
+      const result = await f(next);
+      if (next.size === this.tokens.size && [...next].every(([k, v]) => this.tokens.get(k) === v)) {
+        return result; // nothing changed: nothing to store
+      }
+      const bytes = new TextEncoder().encode(JSON.stringify([...next.values()]));
+      await this.storage.save(keys.authApiTokens(), bytes);
+      this.tokens = next;
+      return result;
+    });
+    this.changing = run.catch(() => undefined);
+    return run;
   }
 }
 
