@@ -162,6 +162,7 @@ export type CliErrorCode =
   | "CONNECTION_CLOSED"
   | "FILE_EXISTS"
   | "FILE_NOT_FOUND"
+  | "FILE_WRITE_FAILED"
   | "HRANA_ERROR"
   | "HTTP_BAD_RESPONSE"
   | "NOT_SUPPORTED"

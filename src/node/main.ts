@@ -6,8 +6,16 @@
 import "./sql-wasm.js";
 import { runCli } from "./cli/run.js";
 
-// A reader that went away (`… | head`) is no failure of the command: what follows is dropped.
-for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+/**
+ * Output that could not be written: a reader that went away (`… | head`) is no failure of the
+ * command (what follows is dropped), anything else (a full disk under `> file`) fails it.
+ */
+let outputFailed: string | undefined;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") outputFailed ??= e.code ?? "an error";
+  });
+}
 
 runCli(process.argv.slice(2), {
   stdin: process.stdin,
@@ -27,7 +35,12 @@ runCli(process.argv.slice(2), {
 function exitWhenWritten(code: number): void {
   let waiting = 2;
   const done = () => {
-    if (--waiting === 0) process.exit(code);
+    if (--waiting > 0) return;
+    if (outputFailed === undefined) process.exit(code);
+    process.stderr.write(
+      `error: FILE_WRITE_FAILED: could not write the output (${outputFailed}): check that where it goes has free space\n`,
+      () => process.exit(code === 0 ? 1 : code),
+    );
   };
   // The callback comes once what was written before is flushed, or with the stream's error.
   process.stdout.write("", done);

@@ -3,12 +3,13 @@
  * and remote (`--url`, a memory server on a free port). The same scenario runs in both and must
  * print the same thing.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningServer, startServer } from "../../src/node/server.js";
 import { useTempDirs } from "../helpers.js";
-import { buildCli, errorCode, runCli } from "./helpers.js";
+import { BUNDLE, buildCli, errorCode, runCli } from "./helpers.js";
 
 const tempDir = useTempDirs("tl-cli-", { scope: "file" });
 
@@ -400,5 +401,64 @@ describe("help", () => {
     expect((await runCli(["db", "create", "--help"])).stdout).toContain("--from-file <file.db>");
     expect((await runCli(["db", "--help"])).stdout).toContain("db shell <db|url> [SQL]");
     expect((await runCli(["help", "db", "shell"])).stdout).toContain("--attach <a,b>");
+  });
+});
+
+describe("output that cannot be written (a full disk)", () => {
+  it("db export fails with FILE_WRITE_FAILED, leaves no part of a file, and keeps the one --overwrite was replacing", async () => {
+    const f = ["--url", server.url];
+    await runCli(["db", "create", "fat", ...f]);
+    await runCli(["db", "shell", "fat", "CREATE TABLE t AS SELECT randomblob(300000) AS b", ...f]);
+    const dir = tempDir();
+    const out = join(dir, "fat.db");
+    writeFileSync(out, "the previous backup");
+    // ulimit -f 64: no file this process writes may grow past 64 KiB (a full disk, for it).
+    const r = await runCli(["db", "export", "fat", "-o", out, "--overwrite", ...f], {
+      fileSizeLimitKiB: 64,
+    });
+    expect(errorCode(r)).toBe("FILE_WRITE_FAILED");
+    expect(r.stderr).toContain("nothing was written");
+    expect(r.stderr).not.toContain(dir);
+    expect(readFileSync(out, "utf8")).toBe("the previous backup");
+    expect(readdirSync(dir)).toEqual(["fat.db"]);
+    // With room, the same command replaces it.
+    expect((await runCli(["db", "export", "fat", "-o", out, "--overwrite", ...f])).code).toBe(0);
+    expect(readFileSync(out).subarray(0, 15).toString()).toBe("SQLite format 3");
+  });
+
+  it("output to a full device fails the command (FILE_WRITE_FAILED, exit 1); a reader gone does not", async () => {
+    const f = ["--url", server.url];
+    await runCli(["db", "create", "out", ...f]);
+    // Asynchronously: the server answering it runs in this process.
+    const run = (file: string, args: string[], stdout: "pipe" | number) =>
+      new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(file, args, { stdio: ["ignore", stdout, "pipe"] });
+        let out = "";
+        let err = "";
+        child.stdout?.setEncoding("utf8").on("data", (d: string) => {
+          out += d;
+        });
+        child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+          err += d;
+        });
+        child.on("close", (status) => resolve({ status, stdout: out, stderr: err }));
+      });
+    const full = await run(
+      process.execPath,
+      [BUNDLE, "db", "shell", "out", ".dump", ...f],
+      openSync("/dev/full", "w"),
+    );
+    expect(full.status).toBe(1);
+    expect(full.stderr).toBe(
+      "error: FILE_WRITE_FAILED: could not write the output (ENOSPC): check that where it goes has free space\n",
+    );
+    const script = `"${process.execPath}" "${BUNDLE}" db shell out "SELECT * FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 20000) SELECT n FROM c)" --url ${server.url} | head -c 10`;
+    const head = await run(
+      "/bin/bash",
+      ["-c", `${script} >/dev/null; echo "\${PIPESTATUS[0]}"`],
+      "pipe",
+    );
+    expect(head.stderr).toBe("");
+    expect(head.stdout).toBe("0\n");
   });
 });

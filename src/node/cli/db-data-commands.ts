@@ -3,7 +3,7 @@
  * or by URL), export and inspect — named and flagged like turso's CLI.
  */
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import { TenantliteError } from "../../errors.js";
 import { bool, list, str, usageError } from "./args.js";
 import { type Command, ENCRYPTION_KEY, JSON_FLAG, positional } from "./command.js";
@@ -122,7 +122,7 @@ export const exportCmd: Command = {
     }
     const backend = await ctx.backend();
     const bytes = await backend.exportDatabase(name, str(ctx.args, "encryption-key"));
-    await writeFile(file, bytes);
+    await writeWhole(file, bytes);
     ctx.out(`Exported ${name} to ${file} (${bytes.byteLength} bytes).\n`);
     return 0;
   },
@@ -206,4 +206,25 @@ export function humanBytes(n: number): string {
   const e = Math.min(Math.floor(Math.log10(n) / 3), units.length - 1);
   const v = Math.round((n / 1000 ** e) * 10) / 10;
   return `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ${units[e]}`;
+}
+
+/**
+ * Writes `file` whole or not at all: a temp file beside it, renamed over it once written, so a
+ * full disk never leaves half a database — nor destroys the file `--overwrite` was replacing.
+ */
+async function writeWhole(file: string, bytes: Uint8Array): Promise<void> {
+  const temp = `${file}.tmp-${process.pid}`;
+  try {
+    await writeFile(temp, bytes, { flag: "wx" });
+    await rename(temp, file);
+  } catch (e) {
+    await rm(temp, { force: true }).catch(() => undefined);
+    const code = (e as { code?: unknown }).code;
+    const why = typeof code === "string" && /^E[A-Z]+$/.test(code) ? ` (${code})` : "";
+    throw new TenantliteError(
+      "FILE_WRITE_FAILED",
+      `could not write the output file${why}: check that its directory is writable and has free space, or give another --output-file; nothing was written`,
+      { cause: e },
+    );
+  }
 }
