@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { TenantliteError } from "../errors.js";
 import {
+  DEFAULT_MAX_THREAD_HEAP_BYTES,
   type TenantThreadsFactory,
   type ThreadHandle,
   type ThreadStarter,
@@ -25,6 +26,12 @@ export interface NodeTenantThreadsOptions {
   readonly threads?: number;
   /** A statement running longer is stopped with `QUERY_TIMEOUT` (default 30 s; 0: no limit). */
   readonly maxQueryMs?: number;
+  /**
+   * A thread whose sql.js heap grew past this many bytes (a query's big sort or blob: sql.js
+   * never gives heap back) is started afresh once nothing of it is in use (default 512 MiB; 0:
+   * never). Only with strict durability.
+   */
+  readonly maxThreadHeapBytes?: number;
 }
 
 /**
@@ -43,7 +50,14 @@ export function tenantThreads(options: NodeTenantThreadsOptions = {}): TenantThr
       "maxQueryMs must be a non-negative integer of milliseconds (0: no limit)",
     );
   }
-  return tenantThreadsFactory({ starter: nodeStarter, threads, maxQueryMs });
+  const maxThreadHeapBytes = options.maxThreadHeapBytes ?? DEFAULT_MAX_THREAD_HEAP_BYTES;
+  if (!Number.isSafeInteger(maxThreadHeapBytes) || maxThreadHeapBytes < 0) {
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      "maxThreadHeapBytes must be a non-negative integer of bytes (0: never)",
+    );
+  }
+  return tenantThreadsFactory({ starter: nodeStarter, threads, maxQueryMs, maxThreadHeapBytes });
 }
 
 const nodeStarter: ThreadStarter = {

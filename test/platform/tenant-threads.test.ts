@@ -200,6 +200,46 @@ console.log(String((await p.client("a").execute("SELECT 41 + 1 AS x")).rows[0].x
     expect(r.code).toBe(0);
   }, 30_000);
 
+  it("a thread whose heap one query grew is started afresh once nothing of it is in use", async () => {
+    // sql.js never gives its heap back: without this the process kept the 150 MB for good.
+    const storage = await FsStorage.open(tempDir());
+    const platform = await createPlatform({
+      storage,
+      tenantThreads: tenantThreads({ threads: 1, maxThreadHeapBytes: 96 * 2 ** 20 }),
+    });
+    opened.push({ platform, storage });
+    await platform.createDatabase("a");
+    await platform.createDatabase("b");
+    const a = platform.client("a");
+    await a.execute("CREATE TABLE t (x)");
+    await a.execute("INSERT INTO t VALUES (1)");
+    // A connection with private state on the same thread: the thread is not taken from it.
+    const holder = platform.connect("b");
+    await holder.execute("CREATE TEMP TABLE tt AS SELECT 42 AS v", undefined);
+    const before = process.memoryUsage().rss;
+    await a.execute("SELECT length(randomblob(150000000))");
+    const grown = process.memoryUsage().rss;
+    expect(grown - before).toBeGreaterThan(100 * 2 ** 20);
+    await a.execute("SELECT 1");
+    expect((await holder.execute("SELECT v FROM tt", undefined)).rows[0]!.v).toBe(42);
+    expect(process.memoryUsage().rss).toBeGreaterThan(grown - 50 * 2 ** 20);
+    // Once it lets go, the next answer finds the thread idle: it is started afresh.
+    holder.close();
+    await a.execute("SELECT 1");
+    const deadline = Date.now() + 10_000;
+    while (process.memoryUsage().rss > grown - 100 * 2 ** 20 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(process.memoryUsage().rss).toBeLessThan(grown - 100 * 2 ** 20);
+    // Its tenants come back from storage, its connections go on where they are now.
+    expect((await a.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(1);
+    await a.execute("INSERT INTO t VALUES (2)");
+    const fresh = platform.connect("b");
+    await fresh.execute("CREATE TEMP TABLE tt AS SELECT 7 AS v", undefined);
+    expect((await fresh.execute("SELECT v FROM tt", undefined)).rows[0]!.v).toBe(7);
+    fresh.close();
+  }, 60_000);
+
   it("stops a statement past the limit; the caller's other tenants go on", async () => {
     const { platform } = await open(tempDir());
     await platform.createDatabase("slow");

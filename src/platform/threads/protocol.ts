@@ -120,9 +120,10 @@ export type Call =
 /**
  * Slots of the memory a thread shares with the platform (an `Int32Array`), which the platform
  * reads while the thread is busy: a heartbeat the thread bumps while its event loop turns with
- * requests running, the last request it received, and the request whose statement runs now.
+ * requests running, the last request it received, the request whose statement runs now, and
+ * the size of its sql.js heap in MiB after its last answer.
  */
-export const SHARED_SLOTS = { beat: 0, received: 1, running: 2 } as const;
+export const SHARED_SLOTS = { beat: 0, received: 1, running: 2, heapMiB: 3 } as const;
 export const SHARED_BYTES = 16;
 /** How often a thread's heartbeat is bumped while requests run there. */
 export const BEAT_MS = 50;

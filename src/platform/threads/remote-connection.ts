@@ -57,6 +57,11 @@ export class RemoteConnection implements SqlConnection {
     return this.closedFlag;
   }
 
+  /** Whether it holds a transaction or private state (TEMP objects, settings) on its thread. */
+  get holdsState(): boolean {
+    return this.inTx || this.stateful;
+  }
+
   /** The caller's access (checking its token on first use). */
   async access(): Promise<AccessPolicy> {
     return this.accessOf.current() ?? (await this.accessOf.settle());

@@ -15,6 +15,7 @@ import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { TenantFile } from "../../engine/tenant-file.js";
 import { unrefTimer } from "../../engine/timers.js";
 import type { ResultSet } from "../../engine/values.js";
+import { heapOf } from "../../engine/wasm-heap.js";
 import { TenantliteError } from "../../errors.js";
 import { type GuardSpec, guardOf } from "../access-guard.js";
 import { readOnlyGuard } from "../attach-policy.js";
@@ -44,6 +45,9 @@ export interface HostPort {
 }
 
 /** What the platform gives a thread when it starts it. */
+
+const MIB = 2 ** 20;
+
 export interface HostOptions {
   /** The platform's connection timeouts (busy, transaction). */
   readonly connection: ConnectionOptions;
@@ -212,6 +216,8 @@ export class TenantHost {
       error = encodeError(e);
     }
     hc.running = false;
+    // The heap's size (its high-water mark: sql.js never shrinks it), for the platform to see.
+    Atomics.store(this.shared, SHARED_SLOTS.heapMiB, Math.ceil(heapOf(this.sql).u8().length / MIB));
     const saves = hc.saves;
     hc.saves = [];
     this.port.post({

@@ -94,7 +94,17 @@ export interface TenantThreadsOptions {
   readonly threads: number;
   /** A statement running longer is stopped with `QUERY_TIMEOUT` (default 30 s; 0: no limit). */
   readonly maxQueryMs: number;
+  /**
+   * A thread whose sql.js heap grew past this many bytes is started afresh once idle (see
+   * `recycleIfBloated`; default 512 MiB; 0: never).
+   */
+  readonly maxThreadHeapBytes?: number;
 }
+
+/** Default of `maxThreadHeapBytes`. */
+export const DEFAULT_MAX_THREAD_HEAP_BYTES = 512 * 2 ** 20;
+/** A thread is started afresh for its heap at most this often. */
+const RECYCLE_MIN_MS = 5_000;
 
 /** What the threads work with. */
 export interface TenantThreadsDeps {
@@ -135,6 +145,8 @@ export class Thread {
   placed = 0;
   /** Whether its handle keeps the process alive now (see `ThreadHandle.keepAlive`). */
   kept = true;
+  /** When it was last started afresh for its heap (`performance.now()`). */
+  recycledAt = Number.NEGATIVE_INFINITY;
   /** The heartbeat last seen, and when (`performance.now()`). */
   beat = 0;
   beatSeenAt = 0;
@@ -391,6 +403,8 @@ export class TenantThreads implements TenantThreadsRuntime {
         if (pending === undefined) return;
         thread.inFlight.delete(m.id);
         this.waiting(thread);
+        // After this answer took its saves (a thread started afresh starts with none).
+        const recycle = () => this.recycleIfBloated(thread, m.inTransaction || m.stateful);
         const fail = (e: unknown) => {
           pending.conn.noteState(m.inTransaction, m.stateful);
           pending.reject(e);
@@ -407,6 +421,7 @@ export class TenantThreads implements TenantThreadsRuntime {
         };
         if (m.saves === undefined) {
           settle();
+          recycle();
           return;
         }
         // The request committed: answered once its saves are durable, as on the caller's thread.
@@ -418,6 +433,7 @@ export class TenantThreads implements TenantThreadsRuntime {
           return saved ?? Promise.reject(threadReset(pending.message.tenant.name, true));
         });
         Promise.all(saves).then(settle, (e: unknown) => fail(decodeError(encodeError(e))));
+        recycle();
         return;
       }
       case "released": {
@@ -677,6 +693,27 @@ export class TenantThreads implements TenantThreadsRuntime {
       else if (id > received) p.reject(new Resend());
       else p.reject(threadReset(p.message.tenant.name, true));
     }
+  }
+
+  /**
+   * Starts `thread` afresh when its sql.js heap grew past `maxThreadHeapBytes` — one query's big
+   * sort or blob, which sql.js keeps for good (its heap never shrinks; a native server gives it
+   * back) — once nothing of it is in use: no request, no release, no connection with a
+   * transaction or private state (`answeredHolds`: the one just answered), and strict durability
+   * (every commit saved before its answer). Its tenants reopen from storage at their next use and
+   * its connections move with them, as after a query time limit, with nothing to reset.
+   */
+  private recycleIfBloated(thread: Thread, answeredHolds: boolean): void {
+    const max = this.options.maxThreadHeapBytes ?? DEFAULT_MAX_THREAD_HEAP_BYTES;
+    if (max === 0 || answeredHolds || this.deps.host.saveAfterMs !== undefined) return;
+    if (Atomics.load(thread.shared, SHARED_SLOTS.heapMiB) * 2 ** 20 <= max) return;
+    if (thread.inFlight.size > 0 || thread.releases.size > 0) return;
+    for (const conn of this.conns.get(thread)!.values()) if (conn.holdsState) return;
+    const now = performance.now();
+    if (now - thread.recycledAt < RECYCLE_MIN_MS) return;
+    thread.recycledAt = now;
+    this.ended(thread, new TenantliteError("INTERNAL_ERROR", "unreachable: nothing runs"));
+    void this.started(thread).catch(() => undefined);
   }
 
   /** Keeps the process alive for `thread` while the platform waits for it (requests, releases). */
