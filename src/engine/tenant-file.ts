@@ -62,51 +62,51 @@ const NOBODY = Object.freeze({});
 export class TenantFile {
   /** Writers of this tenant, in order; a platform task that must exclude writers holds it too. */
   readonly gate: TenantGate;
-  private readonly leased = new Set<TenantDb>();
+  readonly #leased = new Set<TenantDb>();
   /** Most connections open on the file at once besides the owner (see `close`). */
-  private highWater = 0;
+  #highWater = 0;
   /** Lent connections their users left between statements (see `park`). */
-  private readonly parked = new Set<TenantDb>();
-  private parkTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #parked = new Set<TenantDb>();
+  #parkTimer: ReturnType<typeof setTimeout> | undefined;
   /** Idle connections, each with the logical connection that used it last. */
-  private readonly idle: { db: TenantDb; user: object }[] = [];
-  private closedFlag = false;
+  readonly #idle: { db: TenantDb; user: object }[] = [];
+  #closedFlag = false;
   /** The tenant's size limit in bytes, applied to every connection lent out (not the owner's). */
-  private sizeLimit: number | undefined;
+  #sizeLimit: number | undefined;
   /** `PRAGMA data_version` of the owner when last asked: it moves when a connection commits. */
-  private version: number;
+  #version: number;
   /** Moves when any connection changes the schema (cached statement effects are then stale). */
   schemaGeneration = 0;
   /** Declared types of queries' columns, found on the owner connection, for this generation. */
-  private readonly declared = new Map<string, string[]>();
+  readonly #declared = new Map<string, string[]>();
   /**
    * Connections of this file whose results carry declared types not computed yet: a statement
    * that may change the schema, on any of them, has them computed first (`DeclaredTypes.lazy`).
    */
-  private readonly pendingTypes: PendingTypes = { connections: new Set() };
-  private declaredGeneration = 0;
+  readonly #pendingTypes: PendingTypes = { connections: new Set() };
+  #declaredGeneration = 0;
   /** The main schema's object names, lower-cased, for this generation (when a caller asked). */
-  private names: ReadonlySet<string> | undefined;
-  private readonly describe: Describer = (probe, n, temp) => {
-    if (this.declaredGeneration !== this.schemaGeneration) {
-      this.declared.clear();
-      this.names = undefined;
-      this.declaredGeneration = this.schemaGeneration;
+  #names: ReadonlySet<string> | undefined;
+  readonly #describe: Describer = (probe, n, temp) => {
+    if (this.#declaredGeneration !== this.schemaGeneration) {
+      this.#declared.clear();
+      this.#names = undefined;
+      this.#declaredGeneration = this.schemaGeneration;
       // A read transaction checks the schema cookie: the owner reloads a schema changed since.
       this.owner.refreshSchema();
     }
     if (temp.length > 0) {
       // A TEMP object named like one of the file's shadows it: only its connection can tell.
-      this.names ??= new Set(this.owner.mainObjectNames());
-      const names = this.names;
+      this.#names ??= new Set(this.owner.mainObjectNames());
+      const names = this.#names;
       if (temp.some((name) => names.has(name))) return undefined;
     }
-    const known = this.declared.get(probe.body);
+    const known = this.#declared.get(probe.body);
     if (known !== undefined) return known;
     const types = this.owner.probeDeclaredTypes(probe, n);
     if (types === undefined) return undefined; // the connection finds them itself
-    if (this.declared.size >= DECLARED_TYPES) this.declared.clear();
-    this.declared.set(probe.body, types);
+    if (this.#declared.size >= DECLARED_TYPES) this.#declared.clear();
+    this.#declared.set(probe.body, types);
     return types;
   };
 
@@ -117,8 +117,8 @@ export class TenantFile {
     private readonly options: TenantDbOptions,
   ) {
     this.gate = new TenantGate(name);
-    this.version = owner.dataVersion();
-    owner.pending = this.pendingTypes;
+    this.#version = owner.dataVersion();
+    owner.pending = this.#pendingTypes;
     owner.keepFewPages();
   }
 
@@ -154,12 +154,12 @@ export class TenantFile {
   }
 
   get isClosed(): boolean {
-    return this.closedFlag;
+    return this.#closedFlag;
   }
 
   /** Connections lent out right now. */
   get connectionCount(): number {
-    return this.leased.size;
+    return this.#leased.size;
   }
 
   /**
@@ -167,19 +167,19 @@ export class TenantFile {
    * an idle pristine one (nobody can tell it was used), else a new one.
    */
   lease(user: object): TenantDb {
-    if (this.closedFlag) {
+    if (this.#closedFlag) {
       throw new TenantliteError("DATABASE_CLOSED", "The database connection is closed");
     }
-    let i = this.idle.findIndex((e) => e.user === user);
-    if (i < 0) i = this.idle.findIndex((e) => e.db.pristine);
-    const db = i >= 0 ? this.idle.splice(i, 1)[0]!.db : this.connect();
+    let i = this.#idle.findIndex((e) => e.user === user);
+    if (i < 0) i = this.#idle.findIndex((e) => e.db.pristine);
+    const db = i >= 0 ? this.#idle.splice(i, 1)[0]!.db : this.#connect();
     shared(this.sql).idle.delete(db);
-    this.highWater = Math.max(this.highWater, this.leased.size + this.idle.length + 1);
+    this.#highWater = Math.max(this.#highWater, this.#leased.size + this.#idle.length + 1);
     db.syncSchema(this.schemaGeneration);
-    db.describer = this.describe;
-    db.pending = this.pendingTypes;
+    db.describer = this.#describe;
+    db.pending = this.#pendingTypes;
     db.lessee = user;
-    this.leased.add(db);
+    this.#leased.add(db);
     return db;
   }
 
@@ -188,25 +188,25 @@ export class TenantFile {
    * The owner connection stays uncapped: it installs whole images (migrations, imports).
    */
   setSizeLimit(maxBytes: number | undefined): void {
-    if (maxBytes === this.sizeLimit) return;
-    this.sizeLimit = maxBytes;
+    if (maxBytes === this.#sizeLimit) return;
+    this.#sizeLimit = maxBytes;
     // In whole pages of the file's page size, worked out once for every connection.
-    this.maxPages =
+    this.#maxPages =
       maxBytes === undefined
         ? undefined
         : Math.max(1, Math.floor(maxBytes / this.owner.pageSize()));
-    for (const db of this.leased) if (!db.isClosed) db.limitPages(this.maxPages);
-    for (const { db } of this.idle) db.limitPages(this.maxPages);
+    for (const db of this.#leased) if (!db.isClosed) db.limitPages(this.#maxPages);
+    for (const { db } of this.#idle) db.limitPages(this.#maxPages);
   }
 
   /** The size limit in pages (see `setSizeLimit`). */
-  private maxPages: number | undefined;
+  #maxPages: number | undefined;
 
-  private connect(): TenantDb {
+  #connect(): TenantDb {
     let db: TenantDb | undefined;
     try {
       db = TenantDb.connect(this.sql, this.owner.filename, this.options);
-      if (this.maxPages !== undefined) db.limitPages(this.maxPages);
+      if (this.#maxPages !== undefined) db.limitPages(this.#maxPages);
       // Opens its files now (SQLite opens the WAL file at the first read), where a failure says
       // what it is, not later inside the caller's statement.
       db.refreshSchema();
@@ -236,22 +236,22 @@ export class TenantFile {
    * both then, or when something walks them meanwhile, if it is still busy.
    */
   park(db: TenantDb): void {
-    if (db.lessee === undefined || !this.leased.has(db)) return;
-    this.used();
+    if (db.lessee === undefined || !this.#leased.has(db)) return;
+    this.#used();
     db.resting = true;
-    if (this.parked.has(db)) return; // parked earlier in this turn and used again since
-    this.parked.add(db);
-    if (this.parked.size > POOL_SIZE) {
+    if (this.#parked.has(db)) return; // parked earlier in this turn and used again since
+    this.#parked.add(db);
+    if (this.#parked.size > POOL_SIZE) {
       // Many users in one turn of the event loop (a loop that only awaits promises never lets
       // the timer run): the one parked longest goes back now.
-      this.forgetBusyParked();
-      if (this.parked.size > POOL_SIZE) {
-        const oldest = this.parked.values().next().value as TenantDb;
+      this.#forgetBusyParked();
+      if (this.#parked.size > POOL_SIZE) {
+        const oldest = this.#parked.values().next().value as TenantDb;
         this.giveBack(oldest, oldest.lessee!);
       }
     }
-    this.keepIdle(db);
-    this.parkTimer ??= setTimeout(() => this.reclaim(), 0);
+    this.#keepIdle(db);
+    this.#parkTimer ??= setTimeout(() => this.#reclaim(), 0);
   }
 
   /** The user of a parked connection goes on with it. */
@@ -260,11 +260,11 @@ export class TenantFile {
   }
 
   /** Drops the parked connections their users went on with from the parked set and idle budget. */
-  private forgetBusyParked(): void {
+  #forgetBusyParked(): void {
     const { idle } = shared(this.sql);
-    for (const db of this.parked) {
+    for (const db of this.#parked) {
       if (db.resting) continue;
-      this.parked.delete(db);
+      this.#parked.delete(db);
       idle.delete(db);
     }
   }
@@ -273,39 +273,39 @@ export class TenantFile {
    * Counts an idle or parked connection against the instance's budget, closing the instance's
    * longest-idle one beyond it, whichever file it is on.
    */
-  private keepIdle(db: TenantDb): void {
+  #keepIdle(db: TenantDb): void {
     const { idle } = shared(this.sql);
     idle.set(db, this);
     while (idle.size > IDLE_CONNECTIONS) {
       const [oldest, file] = idle.entries().next().value as [TenantDb, TenantFile];
-      file.dropIdle(oldest);
+      file.#dropIdle(oldest);
     }
   }
 
-  private reclaim(): void {
-    this.parkTimer = undefined;
-    this.forgetBusyParked();
-    for (const db of this.parked) this.giveBack(db, db.lessee!);
-    this.parked.clear();
+  #reclaim(): void {
+    this.#parkTimer = undefined;
+    this.#forgetBusyParked();
+    for (const db of this.#parked) this.giveBack(db, db.lessee!);
+    this.#parked.clear();
   }
 
   /**
    * Closes an idle or parked connection of this file (its user, if any, gets another later); a
    * parked one its user went on with only leaves the budget.
    */
-  private dropIdle(db: TenantDb): void {
+  #dropIdle(db: TenantDb): void {
     shared(this.sql).idle.delete(db);
-    if (this.parked.has(db) && !db.resting) {
-      this.parked.delete(db);
+    if (this.#parked.has(db) && !db.resting) {
+      this.#parked.delete(db);
       return;
     }
-    if (this.parked.delete(db)) {
+    if (this.#parked.delete(db)) {
       db.resting = false;
-      this.leased.delete(db);
+      this.#leased.delete(db);
       db.lessee = undefined;
     } else {
-      const i = this.idle.findIndex((e) => e.db === db);
-      if (i >= 0) this.idle.splice(i, 1);
+      const i = this.#idle.findIndex((e) => e.db === db);
+      if (i >= 0) this.#idle.splice(i, 1);
     }
     db.close();
   }
@@ -322,24 +322,24 @@ export class TenantFile {
    * wrote no longer costs the next one a new SQLite connection.
    */
   giveBack(db: TenantDb, user: object, done = false): void {
-    if (db.lessee !== user || !this.leased.delete(db)) return;
-    this.used();
+    if (db.lessee !== user || !this.#leased.delete(db)) return;
+    this.#used();
     db.lessee = undefined;
     db.resting = false;
-    this.parked.delete(db);
+    this.#parked.delete(db);
     shared(this.sql).idle.delete(db);
     if (db.isClosed) return;
     db.rollback();
-    if (this.closedFlag || (db.stateful && !db.wash())) {
+    if (this.#closedFlag || (db.stateful && !db.wash())) {
       db.close();
       return;
     }
-    this.idle.push({ db, user: done && db.resetCounters() ? NOBODY : user });
-    if (this.idle.length > POOL_SIZE) {
-      const j = this.idle.findIndex((e) => !e.db.pristine);
-      this.dropIdle(this.idle[Math.max(j, 0)]!.db);
+    this.#idle.push({ db, user: done && db.resetCounters() ? NOBODY : user });
+    if (this.#idle.length > POOL_SIZE) {
+      const j = this.#idle.findIndex((e) => !e.db.pristine);
+      this.#dropIdle(this.#idle[Math.max(j, 0)]!.db);
     }
-    this.keepIdle(db);
+    this.#keepIdle(db);
   }
 
   /**
@@ -347,7 +347,7 @@ export class TenantFile {
    * its counters reset and serves any user (see `giveBack`'s `done`).
    */
   done(user: object): void {
-    for (const e of this.idle) if (e.user === user && e.db.resetCounters()) e.user = NOBODY;
+    for (const e of this.#idle) if (e.user === user && e.db.resetCounters()) e.user = NOBODY;
   }
 
   /**
@@ -356,8 +356,8 @@ export class TenantFile {
    */
   takeChanged(): boolean {
     const v = this.owner.dataVersion();
-    if (v === this.version) return false;
-    this.version = v;
+    if (v === this.#version) return false;
+    this.#version = v;
     return true;
   }
 
@@ -370,16 +370,16 @@ export class TenantFile {
    * checkpointing much more often while it is busy slowed its commits by half.
    */
   writeEnded(): void {
-    this.walDirty = true;
-    this.used();
+    this.#walDirty = true;
+    this.#used();
   }
 
   /** The WAL may hold frames since the last time it was emptied. */
-  private walDirty = false;
+  #walDirty = false;
   /** Statements and writes seen (see `used`), and their count when the idle timer was set. */
-  private uses = 0;
-  private usesSeen = 0;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #uses = 0;
+  #usesSeen = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * The file was used (a statement ended, a connection came back, a write ended). Once a whole
@@ -388,29 +388,29 @@ export class TenantFile {
    * holds the file in memory already; each cache held another copy of up to 2 MB of it). A use
    * only counts: one timer a second per busy file, no clock read per statement.
    */
-  private used(): void {
-    this.uses++;
-    if (this.idleTimer === undefined && !this.closedFlag) this.armIdle();
+  #used(): void {
+    this.#uses++;
+    if (this.#idleTimer === undefined && !this.#closedFlag) this.#armIdle();
   }
 
-  private armIdle(): void {
-    this.usesSeen = this.uses;
-    this.idleTimer = setTimeout(() => this.onIdle(), IDLE_MS);
-    unrefTimer(this.idleTimer);
+  #armIdle(): void {
+    this.#usesSeen = this.#uses;
+    this.#idleTimer = setTimeout(() => this.#onIdle(), IDLE_MS);
+    unrefTimer(this.#idleTimer);
   }
 
-  private onIdle(): void {
-    this.idleTimer = undefined;
-    if (this.closedFlag) return;
-    if (this.uses !== this.usesSeen) {
-      this.armIdle(); // used since: idle for a whole period first
+  #onIdle(): void {
+    this.#idleTimer = undefined;
+    if (this.#closedFlag) return;
+    if (this.#uses !== this.#usesSeen) {
+      this.#armIdle(); // used since: idle for a whole period first
       return;
     }
     // A writer in its transaction, or another connection reading an older snapshot: later.
-    if (this.walDirty && !this.gate.busy && this.owner.tryCheckpoint()) this.walDirty = false;
-    for (const { db } of this.idle) db.releaseMemory();
+    if (this.#walDirty && !this.gate.busy && this.owner.tryCheckpoint()) this.#walDirty = false;
+    for (const { db } of this.#idle) db.releaseMemory();
     this.owner.releaseMemory();
-    if (this.walDirty) this.armIdle();
+    if (this.#walDirty) this.#armIdle();
   }
 
   /**
@@ -418,7 +418,7 @@ export class TenantFile {
    * it (an explicit transaction keeps its snapshot, as in SQLite).
    */
   endReads(except?: TenantDb): void {
-    for (const db of this.leased) if (db !== except) db.endImplicitRead();
+    for (const db of this.#leased) if (db !== except) db.endImplicitRead();
   }
 
   /** Records a schema change: every connection drops its cached statement effects. */
@@ -447,24 +447,28 @@ export class TenantFile {
    * lent out are closed under their holders (their next statement reports DATABASE_CLOSED).
    */
   close(): void {
-    if (this.closedFlag) return;
-    this.closedFlag = true;
-    clearTimeout(this.parkTimer);
-    clearTimeout(this.idleTimer);
+    if (this.#closedFlag) return;
+    this.#closedFlag = true;
+    clearTimeout(this.#parkTimer);
+    clearTimeout(this.#idleTimer);
     const { idle, spares } = shared(this.sql);
-    this.detachPendingTypes();
-    for (const db of this.parked) idle.delete(db);
-    this.parked.clear();
-    for (const { db } of this.idle.splice(0)) {
+    this.#detachPendingTypes();
+    for (const db of this.#parked) idle.delete(db);
+    this.#parked.clear();
+    for (const { db } of this.#idle.splice(0)) {
       idle.delete(db);
       db.close();
     }
-    for (const db of this.leased) db.close();
-    this.leased.clear();
+    for (const db of this.#leased) db.close();
+    this.#leased.clear();
     // SQLite keeps the file descriptor of a connection closed while others hold the file locked
     // (for the next one opened on it), so a file that had many connections at once holds many:
     // it is closed for good rather than kept (its wal-index stays allocated: ~75 KB).
-    if (spares.length < SPARE_FILES && this.highWater <= SPARE_MAX_CONNECTIONS && this.emptied()) {
+    if (
+      spares.length < SPARE_FILES &&
+      this.#highWater <= SPARE_MAX_CONNECTIONS &&
+      this.#emptied()
+    ) {
       spares.push(this.owner);
     } else this.owner.close();
   }
@@ -474,8 +478,8 @@ export class TenantFile {
    * views to be computed from if they are ever read (see `DeclaredTypes.detach`), instead of
    * probing each as the file closes.
    */
-  private detachPendingTypes(): void {
-    const { connections } = this.pendingTypes;
+  #detachPendingTypes(): void {
+    const { connections } = this.#pendingTypes;
     if (connections.size === 0) return;
     let ddl: string[];
     try {
@@ -497,7 +501,7 @@ export class TenantFile {
    * a large one is emptied now, so a spare never holds much memory. False when that failed (it
    * is closed then).
    */
-  private emptied(): boolean {
+  #emptied(): boolean {
     try {
       this.owner.rollback();
       this.owner.endImplicitRead();
