@@ -73,6 +73,14 @@ export function explainEffects(db: RawDatabase, sql: string): ProgramEffects {
       if (schemaOperand !== undefined) add(schemaChanges, names, p[schemaOperand]);
       if (opcode === "SetCookie" && p.p2 === SCHEMA_VERSION_COOKIE) add(schemaChanges, names, p.p1);
       if (opcode === "OpenWrite" && p.p2 === 1) add(schemaTableWrites, names, p.p3);
+      if (opcode === "SqlExec") {
+        // SQL the program runs itself: `PRAGMA optimize` runs `ANALYZE "<schema>"."<table>"`,
+        // which writes statistics and may create sqlite_stat1.
+        const s = /^ANALYZE "((?:[^"]|"")*)"/.exec(String(row[5]))?.[1]?.replace(/""/g, '"');
+        const schema = s?.toLowerCase() ?? "main";
+        writes.add(schema);
+        schemaChanges.add(schema);
+      }
     }
   } finally {
     stmt.free();

@@ -274,6 +274,8 @@ const writeForms = [
   "ANALYZE u",
   "ANALYZE u.prefs",
   "PRAGMA u.incremental_vacuum",
+  "PRAGMA u.optimize", // runs ANALYZE itself (SqlExec), which writes and creates sqlite_stat1
+  "PRAGMA optimize",
 ];
 
 const attempts: Attempt[] = [];
@@ -569,6 +571,32 @@ describe("adversarial suite: tokens", () => {
     tx.close();
     c.close();
     expect(await snapshot()).toBe(before);
+  });
+
+  it("a read-only token's PRAGMA optimize is a write (it runs ANALYZE): refused, nothing written", async () => {
+    await platform.createDatabase("opt");
+    await platform.client("opt").executeMultiple(`
+      CREATE TABLE t (x);
+      CREATE INDEX ti ON t(x);
+      INSERT INTO t VALUES (1), (2), (3);
+    `);
+    const token = await tokens.mintDatabaseToken(await target("opt"), {
+      authorization: "read-only",
+    });
+    const c = platform.client("opt", { authToken: token });
+    await expect(c.execute("PRAGMA optimize")).rejects.toBeTenantliteError("AUTH_FORBIDDEN");
+    c.close();
+    const stats = platform.client("opt");
+    const rs = await stats.execute(
+      "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'sqlite_stat1'",
+    );
+    expect(rs.rows[0]!.n).toBe(0);
+    await stats.execute("PRAGMA optimize"); // a token that may write may
+    const after = await stats.execute(
+      "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'sqlite_stat1'",
+    );
+    expect(after.rows[0]!.n).toBe(1);
+    stats.close();
   });
 
   it("a read-only token cannot write its own database, even through tricks", async () => {
