@@ -69,6 +69,8 @@ export interface ConnectOptions extends ConnectionOptions {
   readonly access?: AccessPolicy | (() => AccessPolicy);
   /** A JWT, checked with the platform's `authenticate` when `access` is not given. */
   readonly authToken?: string;
+  /** The database's name, for errors, when connecting by id (its record may be gone by then). */
+  readonly name?: string;
 }
 
 /**

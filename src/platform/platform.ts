@@ -435,7 +435,9 @@ export class Platform {
   /** A raw logical connection onto a database (what clients, streams and shells are built on). */
   connect(nameOrId: string, options: ConnectOptions = {}): SqlConnection {
     this.#assertOpen();
-    const { encryptionKey, access: given, authToken, ...timeouts } = options;
+    const { encryptionKey, access: given, authToken, name, ...timeouts } = options;
+    // The name when connected (by id, too): what an error says once the database is gone.
+    const shown = name ?? this.#catalog.getDatabase(nameOrId)?.name ?? nameOrId;
     // Access is settled once per connection, before its first statement (or asked each time
     // when given as a function).
     let settled: AccessPolicy | undefined =
@@ -454,7 +456,12 @@ export class Platform {
           "Per-connection timeouts are not available when tenants run on threads: set busyTimeoutMs and transactionTimeoutMs on the platform",
         );
       }
-      return this.#threads.connect(nameOrId, encryptionKey, { current, settle: settleAccess });
+      return this.#threads.connect(
+        nameOrId,
+        encryptionKey,
+        { current, settle: settleAccess },
+        shown,
+      );
     }
     // Once a connection's key matched an open tenant, later statements skip the check.
     const verified = new WeakSet<PooledTenant>();
@@ -474,8 +481,11 @@ export class Platform {
     const open = (): PooledTenant | Promise<PooledTenant> => {
       const access = current();
       if (access === undefined) return settleAccess().then(open);
-      if (access !== FULL_ACCESS && !access.canRead(this.#guard.refOf(nameOrId))) {
-        throw databaseNotFound(nameOrId);
+      if (
+        this.#catalog.getDatabase(nameOrId) === undefined ||
+        (access !== FULL_ACCESS && !access.canRead(this.#guard.refOf(nameOrId)))
+      ) {
+        throw databaseNotFound(shown);
       }
       const r = this.#pool.openTenant(nameOrId, encryptionKey);
       return r instanceof Promise ? r.then(check) : check(r);

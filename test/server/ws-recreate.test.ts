@@ -55,3 +55,25 @@ it("a socket kept across a delete and re-create of its database reaches the new 
   byDb.close();
   http.close();
 });
+
+it("a stream whose database was deleted is told so by the database's name, not its id", async () => {
+  const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+  const created = await api.databases.create("gone", { group: "default" });
+  const token = (await api.groups.createToken("default")).jwt;
+  for (const url of [`${server.wsUrl}/dev/gone/`, `${server.url}/dev/gone/`]) {
+    const c = createClient({ url, authToken: token });
+    await c.execute("CREATE TABLE IF NOT EXISTS t (v)");
+    const tx = await c.transaction("read"); // a write one would hold the delete for its timeout
+    await tx.execute("SELECT * FROM t");
+    await api.databases.delete("gone");
+    const errors = [await tx.execute("SELECT 1").catch((e: Error) => e)];
+    if (url.startsWith("ws")) errors.push(await c.execute("SELECT 1").catch((e: Error) => e));
+    for (const e of errors) {
+      expect(e).toBeInstanceOf(Error);
+      expect((e as Error).message).not.toContain(created.id);
+      expect((e as Error).message).toMatch(/"gone"|`gone`/);
+    }
+    c.close();
+    await api.databases.create("gone", { group: "default" });
+  }
+});

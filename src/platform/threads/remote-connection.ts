@@ -47,6 +47,8 @@ export class RemoteConnection implements SqlConnection {
     private readonly nameOrId: string,
     readonly encryptionKey: string | Uint8Array | undefined,
     private readonly accessOf: RemoteAccess,
+    /** The database's name when connected (by id, too): what an error says once it is gone. */
+    private readonly shown: string,
   ) {}
 
   get inTransaction(): boolean {
@@ -122,10 +124,13 @@ export class RemoteConnection implements SqlConnection {
     for (;;) {
       if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
       const access = await this.access();
-      if (access !== FULL_ACCESS && !access.canRead(this.guard.refOf(this.nameOrId))) {
-        throw databaseNotFound(this.nameOrId);
+      const info = this.catalog.getDatabase(this.nameOrId);
+      if (
+        info === undefined ||
+        (access !== FULL_ACCESS && !access.canRead(this.guard.refOf(this.nameOrId)))
+      ) {
+        throw databaseNotFound(this.shown);
       }
-      const info = this.catalog.requireDatabase(this.nameOrId);
       // A connection in a transaction goes straight to the thread that holds it: the platform
       // may be taking the tenant back (a migration, an export), which waits for the transaction
       // to end — waiting here for that would hold both until the transaction timed out.

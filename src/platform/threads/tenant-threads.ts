@@ -78,6 +78,7 @@ export interface TenantThreadsRuntime extends TenantLender {
     nameOrId: string,
     encryptionKey: string | Uint8Array | undefined,
     access: RemoteAccess,
+    shown: string,
   ): SqlConnection;
   close(): Promise<void>;
 }
@@ -215,6 +216,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     nameOrId: string,
     encryptionKey: string | Uint8Array | undefined,
     access: RemoteAccess,
+    shown: string,
   ): SqlConnection {
     return new RemoteConnection(
       this,
@@ -223,6 +225,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       nameOrId,
       encryptionKey,
       access,
+      shown,
     );
   }
 

@@ -53,6 +53,7 @@ export async function dump(c: RouteContext): Promise<Reply> {
   const session = await openSession(c);
   const key = session.encryptionKey;
   const conn = c.server.platform.connect(session.info.id, {
+    name: session.info.name,
     access: session.access,
     ...(key === undefined ? {} : { encryptionKey: key }),
   });

@@ -123,6 +123,7 @@ export class HttpStreams {
       const key = session.encryptionKey;
       const stream: HranaStream = new HranaStream(
         this.ctx.platform.connect(session.info.id, {
+          name: session.info.name,
           access: () => stream.access,
           ...(key === undefined ? {} : { encryptionKey: key }),
         }),
