@@ -417,10 +417,14 @@ describe("output that cannot be written (a full disk)", () => {
       fileSizeLimitKiB: 64,
     });
     expect(errorCode(r)).toBe("FILE_WRITE_FAILED");
-    expect(r.stderr).toContain("nothing was written");
+    expect(r.stderr).toMatch(
+      /\(EFBIG: check that its directory has free space\).*nothing was written/,
+    );
     expect(r.stderr).not.toContain(dir);
     expect(readFileSync(out, "utf8")).toBe("the previous backup");
     expect(readdirSync(dir)).toEqual(["fat.db"]);
+    const nowhere = await runCli(["db", "export", "fat", "-o", join(dir, "no", "x.db"), ...f]);
+    expect(nowhere.stderr).toContain("(the directory it goes in does not exist)");
     // With room, the same command replaces it.
     expect((await runCli(["db", "export", "fat", "-o", out, "--overwrite", ...f])).code).toBe(0);
     expect(readFileSync(out).subarray(0, 15).toString()).toBe("SQLite format 3");

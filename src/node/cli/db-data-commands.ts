@@ -219,11 +219,18 @@ async function writeWhole(file: string, bytes: Uint8Array): Promise<void> {
     await rename(temp, file);
   } catch (e) {
     await rm(temp, { force: true }).catch(() => undefined);
-    const code = (e as { code?: unknown }).code;
-    const why = typeof code === "string" && /^E[A-Z]+$/.test(code) ? ` (${code})` : "";
+    const code = String((e as { code?: unknown }).code ?? "");
+    const why =
+      code === "ENOENT" || code === "ENOTDIR"
+        ? "the directory it goes in does not exist"
+        : code === "EACCES" || code === "EPERM" || code === "EROFS"
+          ? "its directory cannot be written"
+          : /^E[A-Z]+$/.test(code)
+            ? `${code}: check that its directory has free space`
+            : "check that its directory is writable and has free space";
     throw new TenantliteError(
       "FILE_WRITE_FAILED",
-      `could not write the output file${why}: check that its directory is writable and has free space, or give another --output-file; nothing was written`,
+      `could not write the output file (${why}); give another --output-file, or make room; nothing was written`,
       { cause: e },
     );
   }
