@@ -430,6 +430,19 @@ describe("output that cannot be written (a full disk)", () => {
     expect(readFileSync(out).subarray(0, 15).toString()).toBe("SQLite format 3");
   });
 
+  it("prints a table of 150,000 rows (widths were found with Math.max(...rows): a stack overflow)", async () => {
+    const f = ["--url", server.url];
+    await runCli(["db", "create", "tall", ...f]);
+    const sql =
+      "SELECT n, 'x' AS s FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 150000) SELECT n FROM c)";
+    const r = await runCli(["db", "shell", "tall", sql, ...f]);
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.trimEnd().split("\n");
+    expect(lines).toHaveLength(150_001);
+    expect(lines[0]).toBe("n       s");
+    expect(lines.at(-1)).toBe("150000  x");
+  });
+
   it("output to a full device fails the command (FILE_WRITE_FAILED, exit 1); a reader gone does not", async () => {
     const f = ["--url", server.url];
     await runCli(["db", "create", "out", ...f]);

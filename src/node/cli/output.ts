@@ -31,9 +31,11 @@ export function table(header: readonly string[] | undefined, rows: readonly stri
   const all = header === undefined ? rows : [header as string[], ...rows];
   if (all.length === 0) return "";
   const width = (s: string) => [...s].length;
-  const cols = Math.max(...all.map((r) => r.length));
+  // Loops, not Math.max(...): spreading 130,000 rows into arguments overflowed the stack.
   const widths: number[] = [];
-  for (let c = 0; c < cols; c++) widths.push(Math.max(0, ...all.map((r) => width(r[c] ?? ""))));
+  for (const r of all) {
+    for (let c = 0; c < r.length; c++) widths[c] = Math.max(widths[c] ?? 0, width(r[c]!));
+  }
   return all
     .map((r) =>
       r
