@@ -38,12 +38,24 @@ export function toJson(rs: Rows): string {
             ? Number(v)
             : String(v)
           : v instanceof ArrayBuffer
-            ? { base64: btoa(String.fromCharCode(...new Uint8Array(v))) }
+            ? { base64: base64Of(new Uint8Array(v)) }
             : v;
     });
     return o;
   });
   return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+/**
+ * Standard base64 of `bytes`, a chunk at a time: `String.fromCharCode(...bytes)` overflowed the
+ * stack for a blob over ~120 KB.
+ */
+export function base64Of(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(s);
 }
 
 /** Offers `data` as a file download named `name`. */
