@@ -13,7 +13,10 @@ import { runCli } from "./cli/run.js";
 let outputFailed: string | undefined;
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code !== "EPIPE") outputFailed ??= e.code ?? "an error";
+    // (ERR_STREAM_DESTROYED: a write after the stream's first error, which decided.)
+    if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") {
+      outputFailed ??= e.code ?? "an error";
+    }
   });
 }
 
