@@ -512,8 +512,51 @@ async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerRe
   // A body left unread (refused, timed out) would confuse the next request on this connection.
   if (unread && !req.complete) headers.connection = "close";
   res.writeHead(reply.status, headers);
-  res.end(reply.body ?? undefined);
+  const body = reply.body;
+  if (body === null || typeof body === "string") res.end(body ?? undefined);
+  else await sendChunks(res, body);
   if (headers.connection === "close") res.once("finish", () => req.socket.destroySoon?.());
+}
+
+/**
+ * Writes a body produced as it is sent, a chunk when the client took the last (so a slow client
+ * holds one chunk, not the whole body); stops producing when the client goes away. A failure
+ * after the headers cuts the response short: the client sees it end early, as from sqld.
+ */
+async function sendChunks(res: ServerResponse, body: AsyncIterable<string>): Promise<void> {
+  const chunks = body[Symbol.asyncIterator]();
+  let gone = false;
+  const onClose = () => {
+    gone = true;
+  };
+  res.once("close", onClose);
+  try {
+    for (;;) {
+      if (gone) {
+        await chunks.return?.();
+        return;
+      }
+      const next = await chunks.next();
+      if (next.done) break;
+      if (!res.write(next.value)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off("drain", go);
+            res.off("close", go);
+            resolve();
+          };
+          res.once("drain", go);
+          res.once("close", go);
+        });
+      }
+    }
+    res.end();
+  } catch (e) {
+    console.error("tenantlite: a streamed response failed after its headers:", e);
+    res.destroy();
+  } finally {
+    res.off("close", onClose);
+  }
 }
 
 /**

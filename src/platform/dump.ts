@@ -36,7 +36,6 @@ export async function* dumpDatabase(
 ): AsyncGenerator<string> {
   await query(`SAVEPOINT ${SAVEPOINT}`);
   try {
-    yield "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n";
     const only = options.table;
     const filter = only === undefined ? "" : ` AND tbl_name = ${sqlValue(only)}`;
     const kinds = new Map(
@@ -47,6 +46,8 @@ export async function* dumpDatabase(
     const tables = await query(
       `SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql NOT NULL${filter} ORDER BY name = 'sqlite_sequence', sql NOT LIKE 'CREATE VIRTUAL TABLE%', rowid`,
     );
+    // Only once the first reads went through: a caller that cannot read fails before any text.
+    yield "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\n";
     let analyzed = false;
     for (const [n, s] of tables) {
       const name = String(n);

@@ -359,6 +359,6 @@ function pathInvalid(): TenantliteError {
  */
 export function upgradeRefusal(e: unknown, report?: (e: unknown) => void): string {
   const reply = hranaFailure(e, report);
-  const body = reply.body ?? "";
+  const body = typeof reply.body === "string" ? reply.body : "";
   return `HTTP/1.1 ${reply.status} ${reply.status === 500 ? "Internal Server Error" : "Bad Request"}\r\ncontent-type: application/json\r\ncontent-length: ${new TextEncoder().encode(body).length}\r\nconnection: close\r\n\r\n${body}`;
 }

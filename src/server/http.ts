@@ -38,12 +38,29 @@ export interface HttpRequest {
 export interface Reply {
   readonly status: number;
   readonly headers: Record<string, string>;
-  readonly body: string | null;
+  /** Text, nothing, or text produced as it is sent (a dump: its chunks, read as the client takes them). */
+  readonly body: string | null | AsyncIterable<string>;
 }
 
 /** A fetch `Response` for a reply. */
 export function toResponse(r: Reply): Response {
-  return new Response(r.body, { status: r.status, headers: r.headers });
+  const init = { status: r.status, headers: r.headers };
+  if (r.body === null || typeof r.body === "string") return new Response(r.body, init);
+  const chunks = r.body[Symbol.asyncIterator]();
+  const encoder = new TextEncoder();
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(encoder.encode(next.value));
+      },
+      async cancel() {
+        await chunks.return?.();
+      },
+    }),
+    init,
+  );
 }
 
 /** A JSON response. */

@@ -208,5 +208,40 @@ describe("GET /dump and .dump", () => {
     });
     expect(missing.status).toBe(404);
     expect((await missing.json()).code).toBe("DATABASE_NOT_FOUND");
+    // Reads blocked: a coded error before any text, not a cut dump.
+    await api.databases.create("shut");
+    await fetch(`${server.url}/v1/organizations/local/databases/shut/configuration`, {
+      method: "PATCH",
+      headers: { authorization: `Bearer ${server.apiToken}`, "content-type": "application/json" },
+      body: JSON.stringify({ block_reads: true }),
+    });
+    const shut = await fetch(`${server.url}/dev/shut/dump`, {
+      headers: { authorization: `Bearer ${(await api.databases.createToken("shut")).jwt}` },
+    });
+    expect(shut.status).toBe(403);
+    expect((await shut.json()).code).toBe("BLOCKED");
   });
+
+  it("is sent as it is read, and a client that leaves mid-way leaves nothing open", async () => {
+    const res = await fetch(`${server.url}/dev/src/dump`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.headers.get("transfer-encoding")).toBe("chunked");
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value).startsWith("PRAGMA foreign_keys=OFF;")).toBe(true);
+    await reader.cancel();
+    // The dump's connection (and its read snapshot) went with it: the database goes on, and a
+    // write, a delete of a copy and a whole new dump all work at once.
+    const rw = createClient({
+      url: `${server.url}/dev/src/`,
+      authToken: (await api.databases.createToken("src")).jwt,
+    });
+    await rw.execute("CREATE TABLE IF NOT EXISTS after_cancel (x)");
+    rw.close();
+    const again = await fetch(`${server.url}/dev/src/dump`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect((await again.text()).endsWith("COMMIT;\n")).toBe(true);
+  }, 30_000);
 });

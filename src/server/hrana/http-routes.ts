@@ -3,7 +3,7 @@
  * `routes.ts`. A pipeline or cursor request opens a session on the selected database with the
  * request's JWT (and encryption key, if sent).
  */
-import { type DumpValue, dumpText } from "../../platform/dump.js";
+import { type DumpValue, dumpDatabase } from "../../platform/dump.js";
 import type { DatabaseSession } from "../context.js";
 import { empty, json, type Reply, readJson, text } from "../http.js";
 import { ENCRYPTION_KEY_HEADER, secretFromHeader } from "../remote-encryption.js";
@@ -47,7 +47,9 @@ export function version(): Reply {
 
 /**
  * `GET /dump`: SQL text that recreates the database (sqld's endpoint, which `turso db shell …
- * .dump` reads), with the request's token (read access suffices) and encryption key.
+ * .dump` reads), with the request's token (read access suffices) and encryption key. Sent as it
+ * is read, a page of rows at a time as the client takes them; what keeps the caller from reading
+ * (no access, blocked reads, a wrong key) fails before any text, with its code.
  */
 export async function dump(c: RouteContext): Promise<Reply> {
   const session = await openSession(c);
@@ -57,14 +59,27 @@ export async function dump(c: RouteContext): Promise<Reply> {
     access: session.access,
     ...(key === undefined ? {} : { encryptionKey: key }),
   });
+  const chunks = dumpDatabase(async (q) =>
+    (await conn.execute(q, undefined, "bigint")).rows.map((r) => Array.from(r) as DumpValue[]),
+  );
+  let first: IteratorResult<string>;
   try {
-    const sql = await dumpText(async (q) =>
-      (await conn.execute(q, undefined, "bigint")).rows.map((r) => Array.from(r) as DumpValue[]),
-    );
-    return text(sql);
-  } finally {
+    first = await chunks.next();
+  } catch (e) {
     conn.close();
+    throw e;
   }
+  async function* body(): AsyncGenerator<string> {
+    try {
+      if (first.done) return;
+      yield first.value;
+      for await (const chunk of chunks) yield chunk;
+    } finally {
+      await chunks.return(undefined).catch(() => undefined); // its savepoint, when cut short
+      conn.close();
+    }
+  }
+  return { ...text(""), body: body() };
 }
 
 /** `GET /`: what this server serves, and where (a WebSocket upgrade on `/` never gets here). */
