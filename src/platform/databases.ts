@@ -193,7 +193,13 @@ export class Databases {
       const crypto = await this.#keys.create(id, secret);
       const plain = bytes ?? this.#images.empty();
       await this.#storage.save(keys.tenant(id), await this.#keys.seal(crypto, id, plain));
-      await this.#catalog.putDatabase(info);
+      try {
+        await this.#catalog.putDatabase(info);
+      } catch (e) {
+        // Not created (the catalog is undone): no file of it stays behind.
+        await this.#storage.delete(keys.tenant(id)).catch(() => undefined);
+        throw e;
+      }
       return info;
     }
     let baseImage: string | undefined;

@@ -279,6 +279,14 @@ describe("catalog changes that cannot be saved", () => {
       expect(e, what).toBeTenantliteError("STORAGE_WRITE_FAILED", /catalog.*free space/);
       expect(e.message, what).not.toMatch(/catalog\/|ENOSPC/);
     }
+    // An encrypted database is written before its record: its file goes when the record fails.
+    const files = async () => (await storage.list("tenants/")).length;
+    const before2 = await files();
+    const enc = await caught(() =>
+      platform.createDatabase("lost4", { encryption: { key: "a key of its own" } }),
+    );
+    expect(enc).toBeTenantliteError("STORAGE_WRITE_FAILED");
+    expect(await files()).toBe(before2);
     // Two changes at once, the second made while the first's record is being written: both undone.
     const both = await Promise.allSettled([
       platform.createDatabase("lost3"),
