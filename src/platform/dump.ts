@@ -22,8 +22,10 @@ export type DumpValue = null | bigint | number | string | Uint8Array | ArrayBuff
 /** Runs one statement (values inlined as literals) on the connection being dumped: its rows. */
 export type DumpQuery = (sql: string) => Promise<DumpValue[][]>;
 
-/** Rows read per statement. */
+/** Rows read per statement, at most. */
 const PAGE = 500;
+/** Text a page of rows should come to, about (rows are fewer per read when they are big). */
+const PAGE_BYTES = 1 << 20;
 const SAVEPOINT = "tenantlite_dump";
 
 /**
@@ -94,20 +96,25 @@ async function* rowsOf(query: DumpQuery, table: string, byRowid: boolean): Async
   const from = quoteIdent(table);
   const insert = `INSERT INTO ${from} VALUES(`;
   let after: DumpValue = null;
-  for (let offset = 0; ; offset += PAGE) {
+  // Rows per read, fitted to their size so that a page stays near PAGE_BYTES of text (a read
+  // over the wire is one response, which may not exceed sqld's 10 MB): one row first, to see.
+  let limit = 1;
+  for (let offset = 0; ; ) {
     const rows: DumpValue[][] = byRowid
       ? await query(
-          `SELECT rowid, ${cols.join(",")} FROM ${from}${after === null ? "" : ` WHERE rowid > ${sqlValue(after)}`} ORDER BY rowid LIMIT ${PAGE}`,
+          `SELECT rowid, ${cols.join(",")} FROM ${from}${after === null ? "" : ` WHERE rowid > ${sqlValue(after)}`} ORDER BY rowid LIMIT ${limit}`,
         )
-      : await query(`SELECT ${cols.join(",")} FROM ${from} LIMIT ${PAGE} OFFSET ${offset}`);
+      : await query(`SELECT ${cols.join(",")} FROM ${from} LIMIT ${limit} OFFSET ${offset}`);
     let out = "";
     for (const row of rows) {
       const values = byRowid ? row.slice(1) : row;
       out += `${insert}${values.map(sqlValue).join(",")});\n`;
     }
     if (out !== "") yield out;
-    if (rows.length < PAGE) return;
+    if (rows.length < limit) return;
+    offset += rows.length;
     if (byRowid) after = rows[rows.length - 1]![0]!;
+    limit = Math.max(1, Math.min(PAGE, Math.floor((limit * PAGE_BYTES) / Math.max(1, out.length))));
   }
 }
 

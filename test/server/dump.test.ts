@@ -6,6 +6,7 @@
  * than a response may be; with a read-only token, and refused without one.
  */
 import { writeFileSync } from "node:fs";
+import { get as httpGet } from "node:http";
 import { join } from "node:path";
 import { type Client, createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -151,7 +152,7 @@ describe("GET /dump and .dump", () => {
     copy.close();
   }, 60_000);
 
-  it("the shell's .dump is the same text, paged: a table bigger than a response (10 MB) dumps", async () => {
+  it("the shell's .dump is the same text, paged by size: tables bigger than a response (10 MB) dump", async () => {
     const url = server.url;
     const r = await runCli([
       "db",
@@ -194,6 +195,31 @@ describe("GET /dump and .dump", () => {
         "",
       ].join("\n"),
     );
+    // Rows of 30 KB: 300 of them in one read were a 12 MB response (over sqld's 10 MB); reads
+    // are fitted to the rows' size.
+    await api.databases.create("wide");
+    const wideToken = (await api.databases.createToken("wide")).jwt;
+    const wide = createClient({ url: `${url}/dev/wide/`, authToken: wideToken });
+    await wide.executeMultiple(
+      "CREATE TABLE w (v BLOB); WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 300) INSERT INTO w SELECT randomblob(30000) FROM c;",
+    );
+    wide.close();
+    const wr = await runCli([
+      "db",
+      "shell",
+      "wide",
+      ".dump",
+      "--url",
+      url,
+      "--token",
+      server.apiToken!,
+    ]);
+    expect(wr.stderr).toBe("");
+    expect(wr.stdout.split("\n").filter((l) => l.startsWith('INSERT INTO "w"'))).toHaveLength(300);
+    const wideHttp = await fetch(`${url}/dev/wide/dump`, {
+      headers: { authorization: `Bearer ${wideToken}` },
+    });
+    expect(wr.stdout).toBe(await wideHttp.text());
   }, 60_000);
 
   it("needs a token for the database, and names no unknown database's storage", async () => {
@@ -243,5 +269,38 @@ describe("GET /dump and .dump", () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect((await again.text()).endsWith("COMMIT;\n")).toBe(true);
+  }, 30_000);
+
+  it("cuts the dump of a client that stops reading past the transaction timeout; the server goes on", async () => {
+    // The dump's snapshot is a transaction: it ends as any idle one does (5 s), so a client that
+    // takes nothing holds no snapshot or connection for longer.
+    const quick = await startTestServer({ auth: false });
+    try {
+      await quick.api.databases.create("big");
+      const c = createClient({ url: `${quick.server.url}/dev/big/` });
+      await c.executeMultiple(
+        "CREATE TABLE b (v BLOB); WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 300) INSERT INTO b SELECT randomblob(100000) FROM c;",
+      );
+      // Headers, then nothing read for 6 s (60 MB of text: more than the sockets buffer).
+      const ended = await new Promise<string>((resolve) => {
+        const req = httpGet(`${quick.server.url}/dev/big/dump`, (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (d: string) => {
+            text += d;
+          });
+          res.on("error", () => resolve("reset"));
+          res.on("end", () => resolve(text.endsWith("COMMIT;\n") ? "whole" : "cut"));
+          res.pause();
+          setTimeout(() => res.resume(), 6000);
+        });
+        req.on("error", () => resolve("reset"));
+      });
+      expect(["reset", "cut"]).toContain(ended);
+      expect((await c.execute("SELECT count(*) AS n FROM b")).rows[0]!.n).toBe(300);
+      c.close();
+    } finally {
+      await quick.server.close();
+    }
   }, 30_000);
 });
