@@ -649,11 +649,9 @@ export class FsStorage implements Storage {
       return await this.#track(action(this.#pathOf(key)));
     } catch (e) {
       if (e instanceof TenantliteError) throw e;
-      const code = (e as { code?: unknown } | null)?.code;
-      const why = typeof code === "string" && /^E[A-Z]+$/.test(code) ? ` (${code})` : "";
       throw new TenantliteError(
         "STORAGE_IO_FAILED",
-        `a file-system call in the data directory failed${why}`,
+        `a file-system call in the data directory failed${systemCode(e)}`,
         { cause: e },
       );
     }
@@ -1047,11 +1045,15 @@ function writeError(key: string, e: unknown): TenantliteError {
  * error code — never the key or the path (the cause keeps them, for logs).
  */
 function writeFailed(e: unknown): TenantliteError {
-  const code = (e as { code?: unknown } | null)?.code;
-  const why = typeof code === "string" && /^E[A-Z]+$/.test(code) ? ` (${code})` : "";
   return new TenantliteError(
     "STORAGE_WRITE_FAILED",
-    `could not write to the data directory${why}: check that it is writable and has free space, then retry`,
+    `could not write to the data directory${systemCode(e)}: check that it is writable and has free space, then retry`,
     { cause: e },
   );
+}
+
+/** ` (ENOSPC)`: a file-system error's code, for a message (never its path); else nothing. */
+function systemCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" && /^E[A-Z]+$/.test(code) ? ` (${code})` : "";
 }

@@ -16,6 +16,8 @@
  *   sqlite3 writes them; a REAL stays a REAL (`1.0`, `1e+300`, `1e999` for infinity), text with
  *   line breaks stays on one line (`replace('a\nb','\n',char(10))`).
  */
+import { quoteIdent } from "../engine/statement-info.js";
+
 /** A value as a dump reads it: integers as `bigint`, so that they print as integers. */
 export type DumpValue = null | bigint | number | string | Uint8Array | ArrayBuffer;
 
@@ -40,9 +42,13 @@ export async function* dumpDatabase(
   try {
     const only = options.table;
     const filter = only === undefined ? "" : ` AND tbl_name = ${sqlValue(only)}`;
+    // Each table's kind (table, virtual, shadow…) and whether it is WITHOUT ROWID.
     const kinds = new Map(
-      (await query("SELECT name, type FROM pragma_table_list WHERE schema = 'main'")).map(
-        ([name, type]) => [String(name), String(type)],
+      (await query("SELECT name, type, wr FROM pragma_table_list WHERE schema = 'main'")).map(
+        ([name, type, wr]) => [
+          String(name),
+          { type: String(type), withoutRowid: Number(wr) !== 0 },
+        ],
       ),
     );
     const tables = await query(
@@ -54,7 +60,7 @@ export async function* dumpDatabase(
     for (const [n, s] of tables) {
       const name = String(n);
       const sql = String(s);
-      const kind = kinds.get(name);
+      const kind = kinds.get(name)?.type;
       if (name === "sqlite_sequence") yield "DELETE FROM sqlite_sequence;\n";
       else if (name.startsWith("sqlite_stat")) {
         if (name !== "sqlite_stat1") continue; // sqlite_stat4 is not in the build
@@ -65,7 +71,8 @@ export async function* dumpDatabase(
         yield `${sql};\n`;
         continue; // its rows live in its shadow tables
       } else if (kind !== "shadow") yield `${sql};\n`; // a shadow table is made by its virtual one
-      yield* rowsOf(query, name, await hasRowid(query, name));
+      const byRowid = kinds.get(name)?.withoutRowid === false && (await rowidVisible(query, name));
+      yield* rowsOf(query, name, byRowid);
     }
     const rest = await query(
       `SELECT sql FROM sqlite_schema WHERE sql NOT NULL AND type IN ('index', 'trigger', 'view')${filter} ORDER BY rowid`,
@@ -77,12 +84,8 @@ export async function* dumpDatabase(
   }
 }
 
-/** Whether `table`'s rows can be paged by rowid (a rowid table whose rowid no column hides). */
-async function hasRowid(query: DumpQuery, table: string): Promise<boolean> {
-  const [row] = await query(
-    `SELECT wr FROM pragma_table_list WHERE schema = 'main' AND name = ${sqlValue(table)}`,
-  );
-  if (row === undefined || Number(row[0]) !== 0) return false;
+/** Whether a rowid table's rowid can be read by that name (no column of its own hides it). */
+async function rowidVisible(query: DumpQuery, table: string): Promise<boolean> {
   const cols = await query(`SELECT name FROM pragma_table_xinfo(${sqlValue(table)})`);
   return !cols.some(([c]) => /^(rowid|_rowid_|oid)$/i.test(String(c)));
 }
@@ -116,11 +119,6 @@ async function* rowsOf(query: DumpQuery, table: string, byRowid: boolean): Async
     if (byRowid) after = rows[rows.length - 1]![0]!;
     limit = Math.max(1, Math.min(PAGE, Math.floor((limit * PAGE_BYTES) / Math.max(1, out.length))));
   }
-}
-
-/** `"name"`, quotes doubled. */
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /** A value as an SQL literal of the same type. */

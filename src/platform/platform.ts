@@ -12,7 +12,7 @@ import type { BatchStatement, SqlConnection } from "../engine/connection-policy.
 import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
-import { databaseNotFound, groupNotFound, TenantliteError } from "../errors.js";
+import { databaseNotFound, groupNotFound, hasCode, TenantliteError } from "../errors.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { AccessGuard, blocked, readOnly } from "./access-guard.js";
@@ -481,13 +481,15 @@ export class Platform {
     const open = (): PooledTenant | Promise<PooledTenant> => {
       const access = current();
       if (access === undefined) return settleAccess().then(open);
-      if (
-        this.#catalog.getDatabase(nameOrId) === undefined ||
-        (access !== FULL_ACCESS && !access.canRead(this.#guard.refOf(nameOrId)))
-      ) {
+      if (access !== FULL_ACCESS && !access.canRead(this.#guard.refOf(nameOrId))) {
         throw databaseNotFound(shown);
       }
-      const r = this.#pool.openTenant(nameOrId, encryptionKey);
+      let r: PooledTenant | Promise<PooledTenant>;
+      try {
+        r = this.#pool.openTenant(nameOrId, encryptionKey);
+      } catch (e) {
+        throw hasCode(e, "DATABASE_NOT_FOUND") ? databaseNotFound(shown) : e;
+      }
       return r instanceof Promise ? r.then(check) : check(r);
     };
     return new Connection(

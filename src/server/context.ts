@@ -2,8 +2,11 @@
  * What every part of the server shares: the platform, the token authority, whether auth is on,
  * the limits, and how a request's token becomes a session on one database.
  */
+
+import type { SqlConnection } from "../engine/connection-policy.js";
 import { databaseNotFound, hasCode, TenantliteError } from "../errors.js";
 import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/auth/jwt.js";
+import type { ConnectOptions } from "../platform/options.js";
 import type { Platform } from "../platform/platform.js";
 import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
 import type { InternalErrorReport } from "./http.js";
@@ -138,6 +141,19 @@ export class ServerContext {
    */
   assertCurrent(session: DatabaseSession): void {
     this.tokens.assertCurrent(session.permissions, session.target);
+  }
+
+  /**
+   * A logical connection onto a session's database: by id (a stream never moves to a database
+   * re-created under the name), named by its name in errors, with the session's key.
+   */
+  connect(session: DatabaseSession, access: ConnectOptions["access"]): SqlConnection {
+    const key = session.encryptionKey;
+    return this.platform.connect(session.info.id, {
+      name: session.info.name,
+      access,
+      ...(key === undefined ? {} : { encryptionKey: key }),
+    });
   }
 
   /** The database's current catalog entry (config may have changed since the session began). */

@@ -3,7 +3,6 @@
  * on a terminal it is a REPL with multi-line statements (ending with `;`), history and dot
  * commands. One session serves the whole run, so `ATTACH` lasts across statements.
  */
-
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";

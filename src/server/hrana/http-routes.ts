@@ -53,12 +53,7 @@ export function version(): Reply {
  */
 export async function dump(c: RouteContext): Promise<Reply> {
   const session = await openSession(c);
-  const key = session.encryptionKey;
-  const conn = c.server.platform.connect(session.info.id, {
-    name: session.info.name,
-    access: session.access,
-    ...(key === undefined ? {} : { encryptionKey: key }),
-  });
+  const conn = c.server.connect(session, session.access);
   const chunks = dumpDatabase(async (q) =>
     (await conn.execute(q, undefined, "bigint")).rows.map((r) => Array.from(r) as DumpValue[]),
   );

@@ -120,13 +120,8 @@ export class HttpStreams {
       }
       this.count++;
       const sqls = new SqlStore({ maxCount: 50, maxLength: 5120 });
-      const key = session.encryptionKey;
       const stream: HranaStream = new HranaStream(
-        this.ctx.platform.connect(session.info.id, {
-          name: session.info.name,
-          access: () => stream.access,
-          ...(key === undefined ? {} : { encryptionKey: key }),
-        }),
+        this.ctx.connect(session, () => stream.access),
         sqls,
         session.access,
         this.ctx.internalError(`an HTTP stream on database "${session.info.name}"`),
@@ -134,7 +129,7 @@ export class HttpStreams {
       return {
         stream,
         dbId: session.info.id,
-        encryptionKey: key,
+        encryptionKey: session.encryptionKey,
         timer: undefined,
       };
     }

@@ -328,10 +328,7 @@ export class WsSession {
           return;
         }
         const stream: HranaStream = new HranaStream(
-          this.ctx.platform.connect(session.info.id, {
-            name: session.info.name,
-            access: () => stream.access,
-          }),
+          this.ctx.connect(session, () => stream.access),
           this.sqls,
           session.access,
           (x) => this.report(x),
