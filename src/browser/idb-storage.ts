@@ -173,7 +173,11 @@ export class IdbStorage implements Storage {
       return await task;
     } catch (e) {
       if (e instanceof TenantliteError) throw e;
-      throw new TenantliteError("STORAGE_IO_FAILED", "IndexedDB operation failed", { cause: e });
+      // The DOMException's name says why (QuotaExceededError, UnknownError on a full disk…).
+      const why = e instanceof Error ? ` (${e.name})` : "";
+      throw new TenantliteError("STORAGE_IO_FAILED", `IndexedDB operation failed${why}`, {
+        cause: e,
+      });
     } finally {
       this.#inFlight.delete(task);
     }

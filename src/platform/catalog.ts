@@ -13,7 +13,7 @@
 import type { RawDatabase, RawStatement, SqlJsModule } from "../engine/sqljs-types.js";
 import { databaseNotFound, TenantliteError } from "../errors.js";
 import { keys } from "../storage/keyspace.js";
-import { deleteAll, type Storage } from "../storage/storage.js";
+import { deleteAll, roomAdvice, type Storage } from "../storage/storage.js";
 import type {
   DatabaseConfig,
   DatabaseInfo,
@@ -296,7 +296,7 @@ export class Catalog {
           this.#pending = [];
           this.#pendingWaiters = [];
           for (let i = undone.length - 1; i >= 0; i--) undone[i]!.undo();
-          const error = notSaved(e);
+          const error = notSaved(this.#storage, e);
           for (const w of told) w.reject(error);
         }
       }
@@ -649,10 +649,10 @@ function toDatabase(r: Row): DatabaseInfo {
 }
 
 /** A change whose log record could not be saved: undone, with the storage's error as its cause. */
-function notSaved(cause: unknown): TenantliteError {
+function notSaved(storage: Storage, cause: unknown): TenantliteError {
   return new TenantliteError(
     "STORAGE_WRITE_FAILED",
-    "saving the catalog failed, so the change was not made (check that the data directory is writable and has free space, then retry)",
+    `saving the catalog failed, so the change was not made (${roomAdvice(storage)})`,
     { cause },
   );
 }

@@ -6,7 +6,7 @@
 import { databaseNotFound, groupNotFound, TenantliteError } from "../errors.js";
 import { keys } from "../storage/keyspace.js";
 import { assertSqliteImage } from "../storage/sqlite-image.js";
-import type { Storage } from "../storage/storage.js";
+import { roomAdvice, type Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
 import type { ImageStore } from "./image-store.js";
 import type { MigrationRunner } from "./migrations/runner.js";
@@ -312,7 +312,7 @@ export class Databases {
           // Not stored: the old key is still the one, in memory as on disk.
           throw new TenantliteError(
             "STORAGE_WRITE_FAILED",
-            `the key of database "${info.name}" was not changed: saving it under the new key failed, so the old key still opens it (check that the data directory is writable and has free space, then retry)`,
+            `the key of database "${info.name}" was not changed: saving it under the new key failed, so the old key still opens it (${roomAdvice(this.#storage)})`,
             { cause: e },
           );
         }

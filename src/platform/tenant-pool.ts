@@ -12,7 +12,7 @@ import type { TenantFile } from "../engine/tenant-file.js";
 import { TenantliteError } from "../errors.js";
 import { keys } from "../storage/keyspace.js";
 import { Persister } from "../storage/persister.js";
-import type { Storage } from "../storage/storage.js";
+import { roomAdvice, type Storage } from "../storage/storage.js";
 import type { Catalog } from "./catalog.js";
 import type { ImageStore } from "./image-store.js";
 import type { SettlingJobs } from "./migrations/jobs.js";
@@ -270,7 +270,7 @@ export class TenantPool {
       .write(keys.tenant(t.info.id), () => this.#committedImage(t))
       .catch(async (e: unknown) => {
         await t.reverting;
-        throw notKept(t.info.name, e);
+        throw notKept(this.#storage, t.info.name, e);
       });
   }
 
@@ -608,7 +608,7 @@ export class TenantPool {
       return;
     }
     await this.#persister.write(key, sealed).catch((e: unknown) => {
-      throw notKept(info.name, e);
+      throw notKept(this.#storage, info.name, e);
     });
   }
 
@@ -721,10 +721,10 @@ export class TenantPool {
 }
 
 /** `STORAGE_WRITE_FAILED`: a commit's save failed, so the write was not kept. */
-function notKept(name: string, cause: unknown): TenantliteError {
+function notKept(storage: Storage, name: string, cause: unknown): TenantliteError {
   return new TenantliteError(
     "STORAGE_WRITE_FAILED",
-    `saving database "${name}" failed, so the write was not kept: the database is back at its last saved state (check that the data directory is writable and has free space, then retry)`,
+    `saving database "${name}" failed, so the write was not kept: the database is back at its last saved state (${roomAdvice(storage)})`,
     { cause },
   );
 }

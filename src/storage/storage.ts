@@ -74,6 +74,21 @@ export interface SaveOptions {
 
 const segment = /^[A-Za-z0-9._-]+$/;
 
+/**
+ * What a failed save's message tells the user to check, by where `storage` keeps its bytes:
+ * a data directory, the browser's storage for the site, or another backend.
+ */
+export function roomAdvice(storage: Storage): string {
+  const kind = storage.kind;
+  return `check that ${
+    kind === "fs"
+      ? "the data directory is writable and has"
+      : kind === "indexeddb"
+        ? "the browser allows this site more storage and the disk has"
+        : `the "${kind}" storage has`
+  } free space, then retry`;
+}
+
 /** Throws `STORAGE_INVALID_KEY` unless `key` follows the contract's key rules. */
 export function assertValidKey(key: unknown): asserts key is string {
   if (typeof key !== "string" || key.length === 0 || key.length > 512) {

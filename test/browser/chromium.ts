@@ -29,10 +29,11 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
+/** `profile`: the profile directory to use (default: a fresh temp dir); `close()` removes it. */
 export async function launchChromium(
   viewport: { width: number; height: number } = { width: 1280, height: 800 },
+  profile: string = newTempDir("tenantlite-chromium-"),
 ): Promise<TestBrowser> {
-  const profile = newTempDir("tenantlite-chromium-");
   const launch = () =>
     chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM_PATH,
