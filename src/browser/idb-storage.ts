@@ -7,7 +7,7 @@ import {
   normalizeListArgs,
   storageClosedError,
 } from "../storage/backend-checks.js";
-import { assertValidKey, type SaveOptions, type Storage } from "../storage/storage.js";
+import { assertValidKey, roomAdvice, type SaveOptions, type Storage } from "../storage/storage.js";
 
 /** Options for {@link IdbStorage}. */
 export interface IdbStorageOptions {
@@ -195,9 +195,19 @@ export class IdbStorage implements Storage {
       });
       request(tx.objectStore(this.#storeName));
       return new Promise<void>((resolve, reject) => {
+        // Chromium fails a write on a full disk with QuotaExceededError, or DataError for a large
+        // value: either way nothing was written, and what to do about it is the same.
+        const failed = (e: unknown) =>
+          reject(
+            new TenantliteError(
+              "STORAGE_WRITE_FAILED",
+              `could not write to the browser's storage (${e instanceof Error ? e.name : "aborted"}): ${roomAdvice(this)}`,
+              { cause: e },
+            ),
+          );
         tx.oncomplete = () => resolve();
-        tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
-        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => failed(tx.error);
+        tx.onerror = () => failed(tx.error);
       });
     });
   }

@@ -47,7 +47,7 @@ describe.skipIf(!mounted)("console on a full disk", () => {
     rmSync(disk, { recursive: true, force: true });
   });
 
-  it("a write the browser cannot store is refused with STORAGE_WRITE_FAILED and not kept; with room again writes go on, and a reload finds every acknowledged row", async () => {
+  it("a write or an import the browser cannot store is refused with STORAGE_WRITE_FAILED and not kept; with room again writes go on, and a reload finds every acknowledged row", async () => {
     const dist = buildConsole(root, "full-disk");
     const host = await serveStatic(filesOf(dist));
     const profile = join(disk, "profile");
@@ -61,7 +61,16 @@ describe.skipIf(!mounted)("console on a full disk", () => {
       await form.locator('input[name="name"]').fill("big");
       await form.locator('button[type="submit"]').click();
       await expect.poll(() => page.locator("#tenant-name").textContent()).toBe("big");
-      expect(await runInfo(page, "CREATE TABLE t (i INTEGER, b BLOB);")).toMatch(/^1 statement ·/);
+      // A database of ~1 MB, to export for the import below.
+      const setup =
+        "CREATE TABLE t (i INTEGER, b BLOB); CREATE TABLE pad AS SELECT randomblob(1000000) AS b;";
+      expect(await runInfo(page, setup)).toMatch(/^2 statements ·/);
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Export .db" }).click(),
+      ]);
+      const file = join(disk, "big.db");
+      await download.saveAs(file);
 
       fill(2500);
       let acknowledged = 0;
@@ -79,6 +88,21 @@ describe.skipIf(!mounted)("console on a full disk", () => {
       // The refused write is not there; the database answers reads.
       expect(await count(page)).toBe(String(acknowledged));
 
+      // An import that cannot be stored is refused the same way, and no database is left of it.
+      // (A refused save frees what it had written: fill what is left.)
+      rmSync(join(disk, "filler"));
+      fill(200);
+      const imports = page.locator("#import-db");
+      await imports.getByLabel("SQLite file").setInputFiles(file);
+      await imports.getByLabel("As database").fill("imported");
+      await imports.getByRole("button", { name: "Import" }).click();
+      await expect
+        .poll(() => shown(page.locator("body")))
+        .toMatch(
+          /STORAGE_WRITE_FAILED: could not write to the browser's storage \(\w+\): check that the browser allows this site more storage/,
+        );
+      expect(await shown(page.locator("#db-list"))).not.toMatch(/imported/);
+
       // Room again: writes go on, on the same page.
       rmSync(join(disk, "filler"));
       expect(await runInfo(page, "INSERT INTO t VALUES (100, randomblob(10));")).toMatch(
@@ -88,6 +112,7 @@ describe.skipIf(!mounted)("console on a full disk", () => {
       await ready(page);
       await openDb(page, "big");
       expect(await count(page)).toBe(String(acknowledged + 1));
+      expect(await shown(page.locator("#db-list"))).not.toMatch(/imported/);
     } finally {
       await browser.close();
       await host.close();
