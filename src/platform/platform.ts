@@ -317,10 +317,18 @@ export class Platform {
   async createGroup(name: string, options: { location?: string } = {}): Promise<GroupInfo> {
     this.#assertOpen();
     assertValidName(name, "group");
+    const location = options.location ?? "local";
+    if (location !== "local") {
+      // One location: where this platform runs. A group "elsewhere" would claim what isn't so.
+      throw new TenantliteError(
+        "OPTION_UNSUPPORTED",
+        `location ${JSON.stringify(String(location).slice(0, 40))} is not available: tenantlite has one location, "local"; leave location out or give "local"`,
+      );
+    }
     if (this.#catalog.getGroup(name) !== undefined) {
       throw new TenantliteError("GROUP_EXISTS", "group already exists");
     }
-    const group = newGroup(name, options.location ?? "local");
+    const group = newGroup(name, location);
     await this.#catalog.putGroup(group);
     return group;
   }

@@ -71,8 +71,8 @@ export const ROUTES: readonly Route[] = [
   api("POST", `${GROUP}/auth/rotate`, groups.rotateGroupTokens),
   api("GET", `${GROUP}/configuration`, groups.getGroupConfig),
   api("PATCH", `${GROUP}/configuration`, groups.patchGroupConfig),
-  api("POST", `${GROUP}/locations/:location`, groups.getGroup),
-  api("DELETE", `${GROUP}/locations/:location`, groups.getGroup),
+  api("POST", `${GROUP}/locations/:location`, groups.addGroupLocation),
+  api("DELETE", `${GROUP}/locations/:location`, groups.removeGroupLocation),
   api("POST", `${GROUP}/update`, groups.getGroup),
   api("POST", `${GROUP}/unarchive`, groups.getGroup),
   // Platform API: databases.

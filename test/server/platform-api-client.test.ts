@@ -55,6 +55,35 @@ describe("Platform API with @tursodatabase/api", () => {
     expect((e4 as Error).message).toMatch(/Invalid expiration format/);
   });
 
+  it("has one location: a group elsewhere, or another location for a group, is refused and changes nothing", async () => {
+    const refused = async (p: Promise<unknown>, status: number, message: RegExp) => {
+      const e = await p.catch((x: unknown) => x);
+      expect((e as { status: number }).status).toBe(status);
+      expect((e as Error).message).toMatch(message);
+    };
+    const elsewhere = /location "aws-us-east-1" is not available/;
+    // The client's types list Turso's locations; this server has "local" only.
+    const location = "aws-us-east-1" as Parameters<typeof api.groups.create>[1];
+    await refused(api.groups.create("far", location), 400, elsewhere);
+    await refused(api.groups.addLocation("tenants", location), 400, elsewhere);
+    await refused(
+      api.groups.removeLocation("tenants", location),
+      400,
+      /"aws-us-east-1" is not one of the group's locations \("local"\)/,
+    );
+    await refused(
+      api.groups.removeLocation("tenants", "local" as typeof location),
+      400,
+      /"local" is the group's primary location, which cannot be removed/,
+    );
+    expect((await api.groups.list()).map((g) => g.name).sort()).toEqual(["default", "tenants"]);
+    const tenants = await api.groups.addLocation("tenants", "local" as typeof location);
+    expect(tenants).toMatchObject({ name: "tenants", locations: ["local"], primary: "local" });
+    const near = await api.groups.create("near", "local" as typeof location);
+    expect(near).toMatchObject({ name: "near", locations: ["local"] });
+    await api.groups.delete("near");
+  });
+
   it("creates schema parents, children and seeded copies, and filters them", async () => {
     await api.databases.create("parent", { group: "tenants", is_schema: true });
     await api.databases.create("child1", { group: "tenants", schema: "parent" });

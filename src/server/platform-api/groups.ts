@@ -1,13 +1,13 @@
 /**
  * The Platform API's groups (`/v1/organizations/local/groups/…`): list, create, get, delete,
- * configuration, group tokens and rotation; locations, update and unarchive answer the group as
- * it is (one location, nothing to update).
+ * configuration, group tokens and rotation; update and unarchive answer the group as it is
+ * (nothing to update); of locations there is one, the group's own.
  */
 import { groupNotFound, hasCode, TenantliteError } from "../../errors.js";
 import type { GroupInfo } from "../../platform/types.js";
 import { json, type Reply, readJson } from "../http.js";
 import type { RouteContext } from "../router.js";
-import { badRequest, booleanParam, field, objectBody } from "./request.js";
+import { badRequest, booleanParam, field, objectBody, unsupported } from "./request.js";
 import { mintOptions } from "./tokens.js";
 import { groupJson } from "./views.js";
 
@@ -32,6 +32,31 @@ export async function createGroup(c: RouteContext): Promise<Reply> {
 /** `GET /groups/<group>`; also `locations/<location>` (POST, DELETE), `update`, `unarchive`. */
 export async function getGroup(c: RouteContext): Promise<Reply> {
   return json({ group: groupJson(await group(c)) });
+}
+
+/** `POST /groups/<group>/locations/<location>`: the group's own is there already; no other exists. */
+export async function addGroupLocation(c: RouteContext): Promise<Reply> {
+  const g = await group(c);
+  const location = c.params.location!;
+  if (location !== g.location) {
+    throw unsupported(
+      `location ${JSON.stringify(location.slice(0, 40))} is not available: a group has one location here, ${JSON.stringify(g.location)}`,
+    );
+  }
+  return json({ group: groupJson(g) });
+}
+
+/** `DELETE /groups/<group>/locations/<location>`: a group's one location is its primary. */
+export async function removeGroupLocation(c: RouteContext): Promise<Reply> {
+  const g = await group(c);
+  const location = c.params.location!;
+  throw location === g.location
+    ? badRequest(
+        `location ${JSON.stringify(location)} is the group's primary location, which cannot be removed`,
+      )
+    : unsupported(
+        `location ${JSON.stringify(location.slice(0, 40))} is not one of the group's locations (${JSON.stringify(g.location)})`,
+      );
 }
 
 /** `DELETE /groups/<group>`: tenantlite asks for `?cascade=true` where Turso deletes every database. */
