@@ -18,7 +18,10 @@ const create: Command = {
   usage: "<name>",
   summary: "create a group of databases",
   flags: {
-    location: { type: "string", help: "<location> the group's location: local, the only one (the default)" },
+    location: {
+      type: "string",
+      help: "<location> the group's location: local, the only one (the default)",
+    },
     json: JSON_FLAG,
   },
   positionals: [1, 1],
