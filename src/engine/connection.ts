@@ -170,25 +170,35 @@ export class Connection implements SqlConnection {
       if (wait !== undefined) {
         return wait.then(() => {
           this.writing = true;
-          return this.runHolding(t, db, text, args, intMode);
+          return this.runHolding(t, db, text, args, intMode, true);
         });
       }
       this.writing = true;
+      return this.runHolding(t, db, text, args, intMode, true);
     }
-    return this.runHolding(t, db, text, args, intMode);
+    return this.runHolding(t, db, text, args, intMode, false);
   }
 
+  /** `entered`: this statement took the write gate (the connection held it not before). */
   private runHolding(
     t: OpenTenant,
     db: TenantDb,
     sql: string,
     args: InArgs | undefined,
     intMode: IntMode,
+    entered: boolean,
   ): ResultSet | Promise<ResultSet> {
     let rs: ResultSet;
     try {
       rs = db.execute(sql, args, intMode, this.guardFor(t));
     } catch (e) {
+      if (entered && !db.ran && db.inTransaction) {
+        // Refused before it ran (a read-only token's write, a blocked one, one that does not
+        // compile): SQLite took no lock, so neither does the transaction — else one refused
+        // write would hold every writer of the tenant off until the transaction ends.
+        this.writing = false;
+        t.file.gate.leave(this);
+      }
       const saved = this.afterRun(t, db);
       const err = nameCorruption(t, e);
       return saved === undefined ? Promise.reject(err) : saved.then(() => Promise.reject(err));

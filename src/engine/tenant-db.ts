@@ -257,6 +257,12 @@ export class TenantDb {
   }
 
   /**
+   * Whether the last `execute` got as far as running its statement. One refused before (it did
+   * not compile, the guard or its arguments refused it) took no lock in SQLite.
+   */
+  ran = false;
+
+  /**
    * Runs one statement and reads all its rows. Throws coded errors; never leaves an implicit
    * transaction open across a write.
    */
@@ -267,6 +273,7 @@ export class TenantDb {
     guard?: StatementGuard,
   ): ResultSet {
     this.assertOpen();
+    this.ran = false;
     const bound = bindArguments(sql, args, intMode);
     const text = bound.rewritten ?? sql;
     let entry: CachedStatement;
@@ -304,6 +311,7 @@ export class TenantDb {
       this.txn.endImplicitRead();
     }
     const { stmt } = entry;
+    this.ran = true;
     try {
       if (bound.simple !== undefined) bindSimple(this.sql, this.handles, stmt, bound.simple);
       else bindAll(this.sql, this.handles, stmt, values);
@@ -344,6 +352,7 @@ export class TenantDb {
     guard: StatementGuard | undefined,
   ): ResultSet {
     checkAlterColumn(this.raw, alter, args, guard);
+    this.ran = true;
     this.settleTypes();
     this.txn.endImplicitRead();
     const temp = locateTable(this.raw, alter.statement.table)?.schema === "temp";

@@ -248,6 +248,32 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
     acknowledged.push(name, `${name}-queued`);
     expect((await rw.execute("SELECT count(*) AS n FROM users")).rows[0]!.n).toBe(committed + 2);
   });
+
+  it("a write refused inside a transaction holds no writer off (a read-only token's, one that does not compile)", async () => {
+    const rw = client(rwToken);
+    const ro = await client(roToken).transaction("deferred");
+    const bad = await client(rwToken).transaction("deferred");
+    await expect(ro.execute("INSERT INTO users (name, age) VALUES ('ro', 1)")).rejects.toThrow(
+      /AUTH_FORBIDDEN/,
+    );
+    await expect(bad.execute("INSERT INTO nosuch VALUES (1)")).rejects.toThrow(/no such table/);
+    // Both transactions stay open, holding nothing: a writer goes through at once, as in SQLite,
+    // where neither statement took a lock (it waited 5 s, then SQLITE_BUSY).
+    const name = `${scheme}-beside-refused`;
+    const started = Date.now();
+    await rw.execute({ sql: "INSERT INTO users (name, age) VALUES (?, 8)", args: [name] });
+    expect(Date.now() - started).toBeLessThan(1000);
+    acknowledged.push(name);
+    // They are still transactions: they read (their snapshot starts now) and end cleanly.
+    expect(
+      (await ro.execute({ sql: "SELECT count(*) AS n FROM users WHERE name = ?", args: [name] }))
+        .rows[0]!.n,
+    ).toBe(1);
+    await ro.commit();
+    await bad.execute({ sql: "INSERT INTO users (name, age) VALUES (?, 9)", args: [`${name}-2`] });
+    await bad.commit();
+    acknowledged.push(`${name}-2`);
+  });
 });
 
 describe("after a restart", () => {
