@@ -41,49 +41,54 @@ export const MAX_ATTACHED = 10;
 /** A logical connection (a client, a Hrana stream, a shell session…) onto one tenant. */
 export class Connection implements SqlConnection {
   /** Attached databases of this connection: alias → the pinned target tenant and its file. */
-  private readonly attachments = new Map<string, { tenant: OpenTenant; file: TenantFile }>();
+  readonly #attachments = new Map<string, { tenant: OpenTenant; file: TenantFile }>();
   /** The router of the tenant's statements, when the platform takes them over. */
-  private routerOf: StatementRouter | null | undefined;
-  private readonly busyTimeoutMs: number;
-  private readonly txTimeoutMs: number;
+  #routerOf: StatementRouter | null | undefined;
+  readonly #busyTimeoutMs: number;
+  readonly #txTimeoutMs: number;
   /** The tenant while this connection uses it (a statement runs, a transaction is open). */
-  private tenant: OpenTenant | undefined;
+  #tenant: OpenTenant | undefined;
   /** This connection's own SQLite connection, and the file it is on. */
-  private db: TenantDb | undefined;
-  private dbFile: TenantFile | undefined;
+  #db: TenantDb | undefined;
+  #dbFile: TenantFile | undefined;
   /** Whether this connection holds its tenant's write gate. */
-  private writing = false;
+  #writing = false;
   /** A pin held for the connection's private state (TEMP objects, pragmas, attachments). */
-  private statePin: OpenTenant | undefined;
+  #statePin: OpenTenant | undefined;
   /**
    * Checks an open transaction for idleness. Armed once and moved forward only when it fires (a
    * timer set and cleared around every statement of a transaction costs ~0.35 µs).
    */
-  private txTimer: ReturnType<typeof setTimeout> | undefined;
+  #txTimer: ReturnType<typeof setTimeout> | undefined;
   /** When the last statement of the open transaction ended (`performance.now()`). */
-  private txIdleSince = 0;
+  #txIdleSince = 0;
   /** Statements of this connection between `enter` and `settle`. */
-  private active = 0;
-  private timedOut = false;
-  private closedFlag = false;
+  #active = 0;
+  #timedOut = false;
+  #closedFlag = false;
+
+  readonly #source: TenantSource;
+  readonly #policy: ConnectionPolicy;
 
   constructor(
-    private readonly source: TenantSource,
+    source: TenantSource,
     options: ConnectionOptions = {},
-    private readonly policy: ConnectionPolicy = {},
+    policy: ConnectionPolicy = {},
   ) {
-    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
-    this.txTimeoutMs = options.transactionTimeoutMs ?? 5000;
+    this.#source = source;
+    this.#policy = policy;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#txTimeoutMs = options.transactionTimeoutMs ?? 5000;
   }
 
   /** Whether this connection holds an open transaction. */
   get inTransaction(): boolean {
-    const db = this.own();
+    const db = this.#own();
     return db !== undefined && !db.isClosed && db.inTransaction;
   }
 
   get closed(): boolean {
-    return this.closedFlag;
+    return this.#closedFlag;
   }
 
   /**
@@ -91,9 +96,9 @@ export class Connection implements SqlConnection {
    * an open transaction, TEMP objects, settings, attachments.
    */
   get hasPrivateState(): boolean {
-    const db = this.own();
+    const db = this.#own();
     return (
-      this.attachments.size > 0 ||
+      this.#attachments.size > 0 ||
       (db !== undefined && !db.isClosed && (db.stateful || db.inTransaction))
     );
   }
@@ -103,21 +108,21 @@ export class Connection implements SqlConnection {
     const word = firstWord(sql);
     let entered: OpenTenant | Promise<OpenTenant | undefined> | undefined;
     try {
-      entered = this.enter(word);
+      entered = this.#enter(word);
     } catch (e) {
       return Promise.reject(e);
     }
     if (entered instanceof Promise) {
       return entered.then((t) =>
-        t === undefined ? emptyResult() : this.statement(t, sql, args, intMode, word),
+        t === undefined ? emptyResult() : this.#statement(t, sql, args, intMode, word),
       );
     }
     if (entered === undefined) return Promise.resolve(emptyResult());
-    return this.statement(entered, sql, args, intMode, word);
+    return this.#statement(entered, sql, args, intMode, word);
   }
 
   /** One statement while the tenant is pinned; settles the tenant afterwards. */
-  private statement(
+  #statement(
     t: OpenTenant,
     sql: string,
     args: InArgs | undefined,
@@ -126,61 +131,67 @@ export class Connection implements SqlConnection {
   ): Promise<ResultSet> {
     let result: ResultSet | Promise<ResultSet>;
     try {
-      if (word === "ATTACH") result = this.attach(t, sql);
-      else if (word === "DETACH") result = this.detach(t, sql);
+      if (word === "ATTACH") result = this.#attach(t, sql);
+      else if (word === "DETACH") result = this.#detach(t, sql);
       else {
-        const router = this.router(t);
+        const router = this.#router(t);
         result =
           router === undefined
-            ? this.run(t, sql, args, intMode)
-            : router.statement(this.routed(t), sql, args, intMode);
+            ? this.#run(t, sql, args, intMode)
+            : router.statement(this.#routed(t), sql, args, intMode);
       }
     } catch (e) {
-      this.settle(t);
+      this.#settle(t);
       return Promise.reject(e);
     }
     if (!(result instanceof Promise)) {
-      this.settle(t);
+      this.#settle(t);
       return Promise.resolve(result);
     }
-    return result.finally(() => this.settle(t));
+    return result.finally(() => this.#settle(t));
   }
 
   /**
    * Runs a statement on this connection's SQLite connection: takes the write gate first when it
    * writes, and after a commit has the tenant saved (the result waits for the save).
    */
-  private run(
+  #run(
     t: OpenTenant,
     sql: string,
     args: InArgs | undefined,
     intMode: IntMode,
   ): ResultSet | Promise<ResultSet> {
-    const db = this.dbFor(t);
+    const db = this.#dbFor(t);
     let text = sql;
-    if (this.attachments.size > 0) {
-      this.dropDeletedAttachments(db);
+    if (this.#attachments.size > 0) {
+      this.#dropDeletedAttachments(db);
       // BEGIN IMMEDIATE/EXCLUSIVE would take write locks on attached tenants too; the write gate
       // taken below gives this connection's transaction the same guarantee on its own tenant.
       if (/^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql)) text = "BEGIN DEFERRED";
     }
     db.syncSchema(t.file.schemaGeneration);
-    if (!this.writing && db.takesWriteLock(sql)) {
-      const wait = t.file.gate.enter(this, this.busyTimeoutMs);
+    if (!this.#writing && db.takesWriteLock(sql)) {
+      if (t.file.gate.busy) {
+        // What the caller may not do is refused now, as sqld does, not after waiting for another
+        // writer (and then as SQLITE_BUSY when the wait times out).
+        const guard = this.#guardFor(t);
+        if (guard !== undefined) db.check(text, guard);
+      }
+      const wait = t.file.gate.enter(this, this.#busyTimeoutMs);
       if (wait !== undefined) {
         return wait.then(() => {
-          this.writing = true;
-          return this.runHolding(t, db, text, args, intMode, true);
+          this.#writing = true;
+          return this.#runHolding(t, db, text, args, intMode, true);
         });
       }
-      this.writing = true;
-      return this.runHolding(t, db, text, args, intMode, true);
+      this.#writing = true;
+      return this.#runHolding(t, db, text, args, intMode, true);
     }
-    return this.runHolding(t, db, text, args, intMode, false);
+    return this.#runHolding(t, db, text, args, intMode, false);
   }
 
   /** `entered`: this statement took the write gate (the connection held it not before). */
-  private runHolding(
+  #runHolding(
     t: OpenTenant,
     db: TenantDb,
     sql: string,
@@ -190,20 +201,20 @@ export class Connection implements SqlConnection {
   ): ResultSet | Promise<ResultSet> {
     let rs: ResultSet;
     try {
-      rs = db.execute(sql, args, intMode, this.guardFor(t));
+      rs = db.execute(sql, args, intMode, this.#guardFor(t));
     } catch (e) {
       if (entered && !db.ran && db.inTransaction) {
         // Refused before it ran (a read-only token's write, a blocked one, one that does not
         // compile): SQLite took no lock, so neither does the transaction — else one refused
         // write would hold every writer of the tenant off until the transaction ends.
-        this.writing = false;
+        this.#writing = false;
         t.file.gate.leave(this);
       }
-      const saved = this.afterRun(t, db);
+      const saved = this.#afterRun(t, db);
       const err = nameCorruption(t, e);
       return saved === undefined ? Promise.reject(err) : saved.then(() => Promise.reject(err));
     }
-    const saved = this.afterRun(t, db);
+    const saved = this.#afterRun(t, db);
     return saved === undefined ? rs : saved.then(() => rs);
   }
 
@@ -211,14 +222,14 @@ export class Connection implements SqlConnection {
    * After a statement: shares a schema change with the file's other connections; when a write
    * ended (commit or rollback), lets the next writer in and saves what was committed.
    */
-  private afterRun(t: OpenTenant, db: TenantDb): Promise<void> | undefined {
+  #afterRun(t: OpenTenant, db: TenantDb): Promise<void> | undefined {
     if (db.schemaTouched) {
       db.schemaTouched = false;
       t.file.schemaChanged();
       db.schemaGeneration = t.file.schemaGeneration;
     }
-    if (!this.writing || (db.inTransaction && !db.isClosed)) return undefined;
-    this.writing = false;
+    if (!this.#writing || (db.inTransaction && !db.isClosed)) return undefined;
+    this.#writing = false;
     t.file.endReads(db);
     t.file.writeEnded();
     t.file.gate.leave(this);
@@ -229,68 +240,68 @@ export class Connection implements SqlConnection {
    * This connection's SQLite connection, while it is still its own: the file takes back one left
    * parked between statements at the next turn of the event loop, and closes all when it closes.
    */
-  private own(): TenantDb | undefined {
-    if (this.db !== undefined && this.db.lessee !== this) this.db = undefined; // taken back
-    return this.db;
+  #own(): TenantDb | undefined {
+    if (this.#db !== undefined && this.#db.lessee !== this) this.#db = undefined; // taken back
+    return this.#db;
   }
 
   /** This connection's SQLite connection on the tenant's current file. */
-  private dbFor(t: OpenTenant): TenantDb {
-    const db = this.own();
-    if (db !== undefined && this.dbFile === t.file && !db.isClosed) {
+  #dbFor(t: OpenTenant): TenantDb {
+    const db = this.#own();
+    if (db !== undefined && this.#dbFile === t.file && !db.isClosed) {
       t.file.unpark(db);
       return db;
     }
     if (db !== undefined) {
-      this.dbFile?.giveBack(db, this);
+      this.#dbFile?.giveBack(db, this);
       if (db.stateful || db.inTransaction) {
         // The tenant was closed or replaced under this connection: its state is gone.
-        this.db = undefined;
+        this.#db = undefined;
         throw new TenantliteError(
           "TRANSACTION_CLOSED",
           `The connection to database "${t.name}" was reset (the database was closed or replaced): its transaction, TEMP objects and settings are gone`,
         );
       }
     }
-    this.db = t.file.lease(this);
-    this.dbFile = t.file;
-    return this.db;
+    this.#db = t.file.lease(this);
+    this.#dbFile = t.file;
+    return this.#db;
   }
 
-  private guardFor(t: OpenTenant): StatementGuard | undefined {
+  #guardFor(t: OpenTenant): StatementGuard | undefined {
     const aliases =
-      this.attachments.size === 0
+      this.#attachments.size === 0
         ? NO_ALIASES
-        : new Set([...this.attachments.keys()].map((a) => a.toLowerCase()));
-    return this.policy.guard?.(t, aliases);
+        : new Set([...this.#attachments.keys()].map((a) => a.toLowerCase()));
+    return this.#policy.guard?.(t, aliases);
   }
 
   /** The router of `t`'s statements (asked once per connection), if the platform routes them. */
-  private router(t: OpenTenant): StatementRouter | undefined {
-    if (this.routerOf === undefined) this.routerOf = this.policy.router?.(t) ?? null;
-    return this.routerOf ?? undefined;
+  #router(t: OpenTenant): StatementRouter | undefined {
+    if (this.#routerOf === undefined) this.#routerOf = this.#policy.router?.(t) ?? null;
+    return this.#routerOf ?? undefined;
   }
 
   /** This connection as its router sees it, on tenant `t`. */
-  private routed(t: OpenTenant): RoutedConnection {
+  #routed(t: OpenTenant): RoutedConnection {
     const inTransaction = () => this.inTransaction;
     return {
       get inTransaction(): boolean {
         return inTransaction();
       },
-      run: async (sql, args, intMode) => this.run(t, sql, args, intMode),
-      rollback: () => this.rollbackOwn(t),
-      info: (sql) => this.dbFor(t).infoOf(sql),
-      effects: (sql) => this.dbFor(t).effectsOf(sql),
+      run: async (sql, args, intMode) => this.#run(t, sql, args, intMode),
+      rollback: () => this.#rollbackOwn(t),
+      info: (sql) => this.#dbFor(t).infoOf(sql),
+      effects: (sql) => this.#dbFor(t).effectsOf(sql),
       empty: emptyResult,
     };
   }
 
   /** An attached database that was deleted (or closed) disappears from this connection. */
-  private dropDeletedAttachments(db: TenantDb): void {
-    for (const [alias, { tenant, file }] of this.attachments) {
+  #dropDeletedAttachments(db: TenantDb): void {
+    for (const [alias, { tenant, file }] of this.#attachments) {
       if (!file.isClosed && tenant.file === file) continue;
-      this.attachments.delete(alias);
+      this.#attachments.delete(alias);
       tenant.release();
       try {
         db.detach(alias);
@@ -300,7 +311,7 @@ export class Connection implements SqlConnection {
     }
   }
 
-  private async attach(t: OpenTenant, sql: string): Promise<ResultSet> {
+  async #attach(t: OpenTenant, sql: string): Promise<ResultSet> {
     const parsed = classify(sql);
     const stmt = parsed.statements[0];
     if (
@@ -320,29 +331,29 @@ export class Connection implements SqlConnection {
     if (
       lower === "main" ||
       lower === "temp" ||
-      [...this.attachments.keys()].some((a) => a.toLowerCase() === lower)
+      [...this.#attachments.keys()].some((a) => a.toLowerCase() === lower)
     ) {
       throw new TenantliteError("SQLITE_ERROR", `database ${alias} is already in use`, {
         rawCode: 1,
       });
     }
-    if (this.attachments.size >= MAX_ATTACHED) {
+    if (this.#attachments.size >= MAX_ATTACHED) {
       throw new TenantliteError(
         "SQLITE_ERROR",
         `too many attached databases - max ${MAX_ATTACHED}`,
         { rawCode: 1 },
       );
     }
-    if (this.policy.attach === undefined) {
+    if (this.#policy.attach === undefined) {
       throw new TenantliteError("ATTACH_FORBIDDEN", "ATTACH is not available on this connection");
     }
-    const target = await this.policy.attach(t, request);
+    const target = await this.#policy.attach(t, request);
     try {
-      const db = this.dbFor(t);
-      this.dropDeletedAttachments(db);
+      const db = this.#dbFor(t);
+      this.#dropDeletedAttachments(db);
       db.attach(alias, target.file.filename);
-      this.attachments.set(alias, { tenant: target, file: target.file });
-      this.afterRun(t, db);
+      this.#attachments.set(alias, { tenant: target, file: target.file });
+      this.#afterRun(t, db);
     } catch (e) {
       target.release();
       throw e;
@@ -350,7 +361,7 @@ export class Connection implements SqlConnection {
     return emptyResult();
   }
 
-  private async detach(t: OpenTenant, sql: string): Promise<ResultSet> {
+  async #detach(t: OpenTenant, sql: string): Promise<ResultSet> {
     const parsed = classify(sql);
     const alias = parsed.statements[0]?.summary.detach?.alias;
     if (parsed.errors.length > 0 || alias === undefined) {
@@ -359,28 +370,28 @@ export class Connection implements SqlConnection {
         parsed.errors[0]?.message ?? "DETACH takes an alias",
       );
     }
-    const key = [...this.attachments.keys()].find((a) => a.toLowerCase() === alias.toLowerCase());
+    const key = [...this.#attachments.keys()].find((a) => a.toLowerCase() === alias.toLowerCase());
     if (key === undefined) {
       throw new TenantliteError("SQLITE_ERROR", `no such database: ${alias}`, { rawCode: 1 });
     }
-    const target = this.attachments.get(key)!;
+    const target = this.#attachments.get(key)!;
     // SQLite refuses while this transaction has read it: then it stays attached.
-    this.dbFor(t).detach(key);
-    this.attachments.delete(key);
+    this.#dbFor(t).detach(key);
+    this.#attachments.delete(key);
     target.tenant.release();
     return emptyResult();
   }
 
   /** Describes one statement without running it (see `TenantDb.describe`). */
   async describe(sql: string): Promise<StatementDescription> {
-    const t = await this.enter("");
+    const t = await this.#enter("");
     if (t === undefined) throw timeoutError();
     try {
-      const db = this.dbFor(t);
+      const db = this.#dbFor(t);
       db.syncSchema(t.file.schemaGeneration);
       return db.describe(sql);
     } finally {
-      this.settle(t);
+      this.#settle(t);
     }
   }
 
@@ -395,16 +406,16 @@ export class Connection implements SqlConnection {
     }
     const pace = new Pace();
     const statements = await splitScript(sql, pace);
-    const t = await this.enter(statements.length === 1 ? firstWord(statements[0]!) : "");
+    const t = await this.#enter(statements.length === 1 ? firstWord(statements[0]!) : "");
     if (t === undefined) return;
     try {
-      const router = this.router(t);
-      if (router !== undefined && (await router.script(this.routed(t), statements))) return;
+      const router = this.#router(t);
+      if (router !== undefined && (await router.script(this.#routed(t), statements))) return;
       for (let i = 0; i < statements.length; i++) {
         await pace.turn();
         const s = statements[i]!;
         try {
-          await this.oneOf(t, s, undefined, "bigint");
+          await this.#oneOf(t, s, undefined, "bigint");
         } catch (e) {
           const err = toError(e);
           (err as { statementIndex?: number }).statementIndex = i;
@@ -412,23 +423,23 @@ export class Connection implements SqlConnection {
         }
       }
     } finally {
-      this.settle(t);
+      this.#settle(t);
     }
   }
 
   /** A statement of a script or batch: ATTACH/DETACH, a schema parent's rules, or the engine. */
-  private oneOf(
+  #oneOf(
     t: OpenTenant,
     sql: string,
     args: InArgs | undefined,
     intMode: IntMode,
   ): ResultSet | Promise<ResultSet> {
     const word = firstWord(sql);
-    if (word === "ATTACH") return this.attach(t, sql);
-    if (word === "DETACH") return this.detach(t, sql);
-    const router = this.router(t);
-    if (router !== undefined) return router.statement(this.routed(t), sql, args, intMode);
-    return this.run(t, sql, args, intMode);
+    if (word === "ATTACH") return this.#attach(t, sql);
+    if (word === "DETACH") return this.#detach(t, sql);
+    const router = this.#router(t);
+    if (router !== undefined) return router.statement(this.#routed(t), sql, args, intMode);
+    return this.#run(t, sql, args, intMode);
   }
 
   /**
@@ -441,12 +452,12 @@ export class Connection implements SqlConnection {
     intMode: IntMode,
     begin: string | undefined,
   ): Promise<ResultSet[]> {
-    const t = await this.enter(begin === undefined ? "" : "BEGIN");
+    const t = await this.#enter(begin === undefined ? "" : "BEGIN");
     if (t === undefined) throw timeoutError();
     try {
-      const router = this.router(t);
+      const router = this.#router(t);
       if (router !== undefined && begin !== undefined && !this.inTransaction) {
-        const routed = await router.batch(this.routed(t), statements, intMode);
+        const routed = await router.batch(this.#routed(t), statements, intMode);
         if (routed !== undefined) return routed;
       }
       const results: ResultSet[] = [];
@@ -457,7 +468,7 @@ export class Connection implements SqlConnection {
             "cannot start a batch transaction within a transaction",
           );
         }
-        await this.oneOf(t, begin, undefined, intMode);
+        await this.#oneOf(t, begin, undefined, intMode);
       }
       try {
         const pace = new Pace();
@@ -469,118 +480,118 @@ export class Connection implements SqlConnection {
             throw toBatchError(i, transactionClosed());
           }
           try {
-            results.push(await this.oneOf(t, s.sql, s.args, intMode));
+            results.push(await this.#oneOf(t, s.sql, s.args, intMode));
           } catch (e) {
             throw toBatchError(i, e);
           }
         }
-        if (begin !== undefined) await this.oneOf(t, "COMMIT", undefined, intMode);
+        if (begin !== undefined) await this.#oneOf(t, "COMMIT", undefined, intMode);
       } catch (e) {
-        if (begin !== undefined) await this.rollbackOwn(t);
+        if (begin !== undefined) await this.#rollbackOwn(t);
         throw e;
       }
       return results;
     } finally {
-      this.settle(t);
+      this.#settle(t);
     }
   }
 
   /** Rolls back this connection's transaction, if any, and lets the next writer in. */
-  private async rollbackOwn(t: OpenTenant): Promise<void> {
-    const db = this.own();
+  async #rollbackOwn(t: OpenTenant): Promise<void> {
+    const db = this.#own();
     if (db === undefined || db.isClosed) return;
     db.rollback();
-    await this.afterRun(t, db);
+    await this.#afterRun(t, db);
   }
 
   /** Rolls back any open transaction and releases the tenant. */
   close(): void {
-    if (this.closedFlag) return;
-    this.closedFlag = true;
-    clearTimeout(this.txTimer);
-    const t = this.tenant;
-    const db = this.own();
-    if (db !== undefined) this.dbFile?.giveBack(db, this, true);
-    else this.dbFile?.done(this);
+    if (this.#closedFlag) return;
+    this.#closedFlag = true;
+    clearTimeout(this.#txTimer);
+    const t = this.#tenant;
+    const db = this.#own();
+    if (db !== undefined) this.#dbFile?.giveBack(db, this, true);
+    else this.#dbFile?.done(this);
     if (t !== undefined) {
-      if (this.writing) {
-        this.writing = false;
+      if (this.#writing) {
+        this.#writing = false;
         t.file.gate.leave(this);
       }
       t.release();
     }
-    for (const { tenant } of this.attachments.values()) tenant.release();
-    this.attachments.clear();
-    this.statePin?.release();
-    this.statePin = undefined;
-    this.tenant = undefined;
-    this.db = undefined;
+    for (const { tenant } of this.#attachments.values()) tenant.release();
+    this.#attachments.clear();
+    this.#statePin?.release();
+    this.#statePin = undefined;
+    this.#tenant = undefined;
+    this.#db = undefined;
   }
 
   /**
    * Pins the tenant for one statement (or finds it pinned by this connection's transaction);
    * `undefined` means the statement is a no-op after a timed-out transaction.
    */
-  private enter(word: string): OpenTenant | Promise<OpenTenant | undefined> | undefined {
-    if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
-    if (this.timedOut) {
+  #enter(word: string): OpenTenant | Promise<OpenTenant | undefined> | undefined {
+    if (this.#closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
+    if (this.#timedOut) {
       // After a timeout the transaction is gone: ROLLBACK is a harmless no-op, anything else fails.
       if (word === "ROLLBACK") {
-        this.timedOut = false;
+        this.#timedOut = false;
         return undefined;
       }
-      if (word === "COMMIT" || word === "END") this.timedOut = false;
+      if (word === "COMMIT" || word === "END") this.#timedOut = false;
       throw timeoutError();
     }
     // A transaction's idle timer may stay armed: it leaves a connection with statements running.
-    if (this.tenant !== undefined) {
-      this.active++;
-      return this.tenant;
+    if (this.#tenant !== undefined) {
+      this.#active++;
+      return this.#tenant;
     }
-    const opened = this.source.open();
+    const opened = this.#source.open();
     if (opened instanceof Promise) {
       return opened.then((t) => {
-        if (this.closedFlag) {
+        if (this.#closedFlag) {
           t.release();
           throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
         }
-        if (this.tenant !== undefined) {
+        if (this.#tenant !== undefined) {
           // Another statement of this connection pinned it meanwhile: one pin is enough.
           t.release();
-        } else this.tenant = t;
-        this.active++;
-        return this.tenant;
+        } else this.#tenant = t;
+        this.#active++;
+        return this.#tenant;
       });
     }
-    this.tenant = opened;
-    this.active++;
+    this.#tenant = opened;
+    this.#active++;
     return opened;
   }
 
   /** After a statement: keep the tenant while a transaction is open (with an idle timer), else release it. */
-  private settle(t: OpenTenant): void {
-    if (this.tenant !== t) return;
+  #settle(t: OpenTenant): void {
+    if (this.#tenant !== t) return;
     // Statements of this connection still running keep what they use.
-    if (--this.active > 0) return;
+    if (--this.#active > 0) return;
     if (this.inTransaction) {
-      this.txIdleSince = performance.now();
-      this.txTimer ??= setTimeout(() => this.checkIdle(), this.txTimeoutMs);
+      this.#txIdleSince = performance.now();
+      this.#txTimer ??= setTimeout(() => this.#checkIdle(), this.#txTimeoutMs);
       return;
     }
-    if (this.txTimer !== undefined) {
-      clearTimeout(this.txTimer);
-      this.txTimer = undefined;
+    if (this.#txTimer !== undefined) {
+      clearTimeout(this.#txTimer);
+      this.#txTimer = undefined;
     }
-    this.tenant = undefined;
-    const db = this.own();
-    if (db?.stateful && !db.isClosed && this.statePin === undefined) {
+    this.#tenant = undefined;
+    const db = this.#own();
+    if (db?.stateful && !db.isClosed && this.#statePin === undefined) {
       // Private state lives as long as the connection: its pin keeps the tenant open for it.
-      this.statePin = t;
+      this.#statePin = t;
       return;
     }
     // Nothing of this connection's own lives in it: it stays parked with this connection for
     // statements that follow at once; the file takes it back at the next turn of the event loop.
-    if (db !== undefined && !db.stateful && !this.writing) this.dbFile?.park(db);
+    if (db !== undefined && !db.stateful && !this.#writing) this.#dbFile?.park(db);
     t.release();
   }
 
@@ -588,31 +599,31 @@ export class Connection implements SqlConnection {
    * The idle timer fired: rolls back a transaction idle for the timeout, or waits for the rest of
    * it (a statement running now re-arms the timer when it settles).
    */
-  private checkIdle(): void {
-    this.txTimer = undefined;
-    const t = this.tenant;
-    if (t === undefined || this.active > 0 || !this.inTransaction) return;
-    const idle = performance.now() - this.txIdleSince;
-    if (idle < this.txTimeoutMs) {
-      this.txTimer = setTimeout(() => this.checkIdle(), this.txTimeoutMs - idle);
+  #checkIdle(): void {
+    this.#txTimer = undefined;
+    const t = this.#tenant;
+    if (t === undefined || this.#active > 0 || !this.inTransaction) return;
+    const idle = performance.now() - this.#txIdleSince;
+    if (idle < this.#txTimeoutMs) {
+      this.#txTimer = setTimeout(() => this.#checkIdle(), this.#txTimeoutMs - idle);
       return;
     }
-    this.expire(t);
+    this.#expire(t);
   }
 
-  private expire(t: OpenTenant): void {
-    if (this.tenant !== t || !this.inTransaction) return;
-    this.timedOut = true;
-    const db = this.own()!;
+  #expire(t: OpenTenant): void {
+    if (this.#tenant !== t || !this.inTransaction) return;
+    this.#timedOut = true;
+    const db = this.#own()!;
     db.rollback();
-    void this.afterRun(t, db)?.catch(() => undefined);
-    this.tenant = undefined;
+    void this.#afterRun(t, db)?.catch(() => undefined);
+    this.#tenant = undefined;
     if (!db.stateful) {
-      this.db = undefined;
-      this.dbFile?.giveBack(db, this, true);
+      this.#db = undefined;
+      this.#dbFile?.giveBack(db, this, true);
     }
     t.release();
-    this.policy.expired?.();
+    this.#policy.expired?.();
   }
 }
 

@@ -447,6 +447,23 @@ export class TenantDb {
   }
 
   /**
+   * Applies `guard` to `sql` as `execute` would, without running it: throws what the guard
+   * refuses. What does not compile is left for `execute` to report.
+   */
+  check(sql: string, guard: StatementGuard): void {
+    let entry: CachedStatement;
+    try {
+      entry = this.prepare(sql);
+    } catch {
+      return;
+    }
+    guard(entry.info, () => {
+      entry.effects ??= this.explain(entry.compiled.sql);
+      return entry.effects;
+    });
+  }
+
+  /**
    * Whether running `sql` takes the file's write lock: anything but reads and the transaction
    * statements that take none (`BEGIN [DEFERRED]`, `COMMIT`, `ROLLBACK`, savepoints).
    */

@@ -235,6 +235,12 @@ describe.each(["http", "ws"] as const)("private connection state over %s", (sche
       expect(Date.now() - started).toBeLessThan(1000);
       expect(rs.rows[0]!.n).toBe(committed);
     }
+    // A write the caller may not make is refused at once, not after waiting for the writer.
+    const refusedAt = Date.now();
+    await expect(
+      client(roToken).execute("INSERT INTO users (name, age) VALUES ('ro', 1)"),
+    ).rejects.toThrow(/AUTH_FORBIDDEN/);
+    expect(Date.now() - refusedAt).toBeLessThan(1000);
     let queued = false;
     const writer = client(rwToken)
       .execute({ sql: "INSERT INTO users (name, age) VALUES (?, 7)", args: [`${name}-queued`] })
