@@ -630,7 +630,7 @@ export class Connection implements SqlConnection {
 const firstWords = new Map<string, string>();
 
 /** The first keyword of `sql`, upper case (remembered for the texts seen last). */
-function firstWord(sql: string): string {
+export function firstWord(sql: string): string {
   let word = firstWords.get(sql);
   if (word !== undefined) return word;
   const m = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?(?:\*\/|$))*([A-Za-z]+)/.exec(sql);

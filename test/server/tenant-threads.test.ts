@@ -395,6 +395,33 @@ describe("what spans tenants keeps working across threads", () => {
     await insert(client("delta"), "delta", "d2");
   }, 20_000);
 
+  it("a transaction that timed out says so at its next use, also after its tenant moved to another thread", async () => {
+    const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+    await server.platform.updateConfig("bravo", { allow_attach: true });
+    const attachToken = (
+      await api.databases.createToken("charlie", {
+        permissions: { read_attach: { databases: ["bravo"] } },
+      })
+    ).jwt;
+    const tx = await client("bravo", "ws").transaction("write");
+    await tx.execute("INSERT INTO t (v) VALUES ('timed-out')");
+    // Past the transaction timeout (5 s): rolled back on bravo's thread.
+    await new Promise((r) => setTimeout(r, 5600));
+    // charlie lives on the other thread; bravo comes over for the join.
+    const c = client("charlie", "ws", attachToken);
+    const [, rs] = await c.batch(['ATTACH "bravo" AS b', "SELECT count(*) AS n FROM b.t"], "read");
+    expect(rs!.rows[0]!.n).toBeGreaterThanOrEqual(0);
+    // The caller still believes it is in a transaction: nothing runs outside it.
+    await expect(tx.execute("INSERT INTO t (v) VALUES ('after-timeout')")).rejects.toMatchObject({
+      code: "TRANSACTION_TIMEOUT",
+    });
+    await expect(tx.commit()).rejects.toMatchObject({ code: "TRANSACTION_TIMEOUT" });
+    const left = await client("bravo").execute(
+      "SELECT count(*) AS n FROM t WHERE v IN ('timed-out', 'after-timeout')",
+    );
+    expect(left.rows[0]!.n).toBe(0);
+  }, 20_000);
+
   it("a schema parent's change reaches children on both threads; a child's DDL is refused", async () => {
     const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
     await api.databases.create("parent", { group: "team", is_schema: true });

@@ -4,9 +4,11 @@
  * database exists, an encrypted tenant's key — and sends the request with the checks its thread
  * applies to every statement. Requests of one connection run one after another, in call order.
  */
+import { firstWord } from "../../engine/connection.js";
+import { timeoutError } from "../../engine/connection-errors.js";
 import type { BatchStatement, SqlConnection } from "../../engine/connection-policy.js";
 import type { StatementDescription } from "../../engine/statement-info.js";
-import type { InArgs, IntMode, ResultSet } from "../../engine/values.js";
+import { emptyResult, type InArgs, type IntMode, type ResultSet } from "../../engine/values.js";
 import { databaseNotFound, TenantliteError } from "../../errors.js";
 import type { AccessGuard } from "../access-guard.js";
 import type { Catalog } from "../catalog.js";
@@ -14,7 +16,7 @@ import type { TenantCrypto } from "../tenant-keys.js";
 import { type AccessPolicy, FULL_ACCESS } from "../types.js";
 import { type ConnectionOp, Resend, threadReset } from "./protocol.js";
 import type { TenantThreads, Thread } from "./tenant-threads.js";
-import { decodeResultSet, type WireResultSet } from "./wire.js";
+import { decodeResultSet, encodeResultSet, type WireResultSet } from "./wire.js";
 
 /** How a remote connection learns its caller's access (see `Platform.connect`). */
 export interface RemoteAccess {
@@ -38,6 +40,11 @@ export class RemoteConnection implements SqlConnection {
   private inTx = false;
   private stateful = false;
   private closedFlag = false;
+  /**
+   * Its transaction timed out on its thread and the caller has not ended it yet: the thread's
+   * connection says so at its next use, and so does this one should the tenant move meanwhile.
+   */
+  private expired = false;
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -73,6 +80,12 @@ export class RemoteConnection implements SqlConnection {
   noteState(inTransaction: boolean, stateful: boolean): void {
     this.inTx = inTransaction;
     this.stateful = stateful;
+  }
+
+  /** Its transaction timed out on its thread (and was rolled back there). */
+  noteExpired(inTransaction: boolean, stateful: boolean): void {
+    this.noteState(inTransaction, stateful);
+    this.expired = true;
   }
 
   async execute(
@@ -141,7 +154,19 @@ export class RemoteConnection implements SqlConnection {
           : this.threads.acquire(info.id);
       const thread = acquired instanceof Promise ? await acquired : acquired;
       if (this.closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
+      const before = this.seat;
       const seat = this.seatOn(thread, info.name);
+      if (this.expired && op.kind !== "describe") {
+        // As the engine's connection does after a timeout: ROLLBACK ends it quietly, COMMIT
+        // ends it with the error, anything else fails with it. Where the tenant moved, the
+        // thread's connection that knew is gone: say it here.
+        const word = op.kind === "execute" ? firstWord(op.sql) : "";
+        if (word === "ROLLBACK" || word === "COMMIT" || word === "END") this.expired = false;
+        if (seat !== before) {
+          if (word === "ROLLBACK") return encodeResultSet(emptyResult());
+          throw timeoutError();
+        }
+      }
       if (info.encrypted) await this.threads.verify(info, this);
       try {
         const answer = await this.threads.run(thread, this, seat.id, info, access, op);

@@ -450,7 +450,7 @@ export class TenantThreads implements TenantThreadsRuntime {
         this.answer(thread, m.id, m.call);
         return;
       case "state":
-        this.conns.get(thread)!.get(m.conn)?.noteState(m.inTransaction, m.stateful);
+        this.conns.get(thread)!.get(m.conn)?.noteExpired(m.inTransaction, m.stateful);
         return;
     }
   }
