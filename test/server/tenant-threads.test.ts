@@ -422,6 +422,65 @@ describe("what spans tenants keeps working across threads", () => {
     expect(left.rows[0]!.n).toBe(0);
   }, 20_000);
 
+  it("an ATTACH whose target is in a write transaction on the other thread waits like a writer, then SQLITE_BUSY; the target's readers and its transaction go on", async () => {
+    // A server of its own, so that placement is known: on first use, each on the least busy
+    // thread — "near" on one, "far" on the other.
+    const own = await startServer({ port: 0, memory: true, consoleDir: false, workers: 2 });
+    const mine: Client[] = [];
+    const at = (db: string, scheme: "http" | "ws" = "http") => {
+      const base = scheme === "http" ? own.url : own.wsUrl;
+      const c = createClient({ url: `${base}/dev/${db}/` });
+      mine.push(c);
+      return c;
+    };
+    try {
+      for (const name of ["near", "far"]) {
+        await own.platform.createDatabase(name, { config: { allow_attach: true } });
+        await at(name).execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)");
+      }
+      const tx = await at("far", "ws").transaction("write");
+      let i = 0;
+      const keepBusy = setInterval(() => {
+        void tx
+          .execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [`busy-${i++}`] })
+          .catch(() => undefined);
+      }, 500);
+      try {
+        await tx.execute("INSERT INTO t (v) VALUES ('in-transaction')");
+        const started = Date.now();
+        const attach = at("near", "ws")
+          .batch(['ATTACH "far" AS f', "SELECT count(*) AS n FROM f.t"], "read")
+          .then(
+            () => ({ ok: true, ms: Date.now() - started }),
+            (e: unknown) => ({ ok: false, e, ms: Date.now() - started }),
+          );
+        // Meanwhile far's readers are answered at once, from its thread.
+        const reader = at("far");
+        for (let k = 0; k < 4; k++) {
+          await new Promise((r) => setTimeout(r, 1500));
+          const readAt = Date.now();
+          await reader.execute("SELECT count(*) FROM t");
+          expect(Date.now() - readAt).toBeLessThan(1000);
+        }
+        const outcome = await attach;
+        expect(outcome).toMatchObject({ ok: false, e: { code: "SQLITE_BUSY" } });
+        expect(outcome.ms).toBeLessThan(8000);
+      } finally {
+        clearInterval(keepBusy);
+      }
+      await tx.commit();
+      // Once the transaction is over, the ATTACH goes through.
+      const [, rs] = await at("near", "ws").batch(
+        ['ATTACH "far" AS f', "SELECT count(*) AS n FROM f.t WHERE v = 'in-transaction'"],
+        "read",
+      );
+      expect(rs!.rows[0]!.n).toBe(1);
+    } finally {
+      for (const c of mine) c.close();
+      await own.close();
+    }
+  }, 30_000);
+
   it("a schema parent's change reaches children on both threads; a child's DDL is refused", async () => {
     const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
     await api.databases.create("parent", { group: "team", is_schema: true });

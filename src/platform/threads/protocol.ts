@@ -49,8 +49,11 @@ export type ToThread =
       readonly op: ConnectionOp;
     }
   | { readonly t: "close"; readonly conn: number }
-  /** Give the tenant back: close it once no transaction holds it, then answer `released`. */
-  | { readonly t: "release"; readonly id: number; readonly tenant: string }
+  /**
+   * Give the tenant back: close it once no transaction holds it, then answer `released`; one
+   * still held after `waitMs` stays (served as before) and the answer says why it was not given.
+   */
+  | { readonly t: "release"; readonly id: number; readonly tenant: string; readonly waitMs: number }
   /** The answer to a thread's {@link Call}. */
   | {
       readonly t: "answer";
@@ -77,7 +80,7 @@ export type FromThread =
        */
       readonly saves?: readonly number[];
     }
-  | { readonly t: "released"; readonly id: number }
+  | { readonly t: "released"; readonly id: number; readonly error?: WireError }
   /** A connection's state changed between requests (its idle transaction timed out). */
   | {
       readonly t: "state";

@@ -172,7 +172,10 @@ export class TenantHost {
         return;
       }
       case "release":
-        void this.release(m.tenant).then(() => this.port.post({ t: "released", id: m.id }));
+        void this.release(m.tenant, m.waitMs).then(
+          () => this.port.post({ t: "released", id: m.id }),
+          (e: unknown) => this.port.post({ t: "released", id: m.id, error: encodeError(e) }),
+        );
         return;
       case "answer": {
         const call = this.calls.get(m.id);
@@ -419,18 +422,21 @@ export class TenantHost {
   }
 
   /** Gives a tenant back to the platform: closed here once no transaction holds it. */
-  private async release(id: string): Promise<void> {
+  private async release(id: string, waitMs: number): Promise<void> {
     // Not waited for: its load waits for the platform, which waits for this answer.
     if (this.opening.has(id)) this.revoked.add(id);
     const t = this.tenants.get(id);
     if (t === undefined) return;
-    this.forget(t);
+    // It stays open here, serving every connection, until no transaction holds it; one that
+    // holds it past `waitMs` keeps it here and the release fails (SQLITE_BUSY, rejected by the
+    // gate) — it neither stalls the tenant's readers meanwhile nor waits for good.
+    await t.file.gate.hold(() => {
+      this.forget(t);
+      return this.flush(t).catch(() => undefined);
+    }, waitMs);
     // Statements already waiting for its write lock run first (one that came after the platform
     // asked would otherwise find it closed); new ones load it again once the platform is done.
-    for (;;) {
-      await t.file.gate.hold(() => this.flush(t).catch(() => undefined));
-      if (!t.file.gate.busy) break;
-    }
+    while (t.file.gate.busy) await t.file.gate.hold(() => this.flush(t).catch(() => undefined));
     t.file.close();
   }
 

@@ -141,7 +141,8 @@ export class Thread {
   readonly shared = new Int32Array(new SharedArrayBuffer(SHARED_BYTES));
   nextId = 0;
   readonly inFlight = new Map<number, Pending>();
-  readonly releases = new Map<number, () => void>();
+  /** Releases asked of the thread: each wakes with the error of one that failed. */
+  readonly releases = new Map<number, (error?: WireError) => void>();
   /** Tenants placed here. */
   placed = 0;
   /** Whether its handle keeps the process alive now (see `ThreadHandle.keepAlive`). */
@@ -274,7 +275,8 @@ export class TenantThreads implements TenantThreadsRuntime {
     const step = p.queue.then(async () => {
       const now = this.living(p);
       if (now !== undefined && (target === undefined || now === target)) return now;
-      if (now !== undefined) await this.releaseFrom(now, id, p);
+      // An ATTACH waits for a transaction on its target as a writer would, no longer.
+      if (now !== undefined) await this.releaseFrom(now, id, p, this.deps.host.connection.busyTimeoutMs ?? 5000);
       await this.deps.pool.handOff(id);
       const chosen = target ?? this.leastBusy();
       chosen.placed++;
@@ -293,14 +295,20 @@ export class TenantThreads implements TenantThreadsRuntime {
     return best;
   }
 
-  /** Asks `thread` to give tenant `id` back, and waits for its saves. */
-  private async releaseFrom(thread: Thread, id: string, p: Place): Promise<void> {
+  /**
+   * Asks `thread` to give tenant `id` back, and waits for its saves. A transaction holding it
+   * there past `waitMs` keeps it there: this fails with `SQLITE_BUSY`.
+   */
+  private async releaseFrom(thread: Thread, id: string, p: Place, waitMs: number): Promise<void> {
     if (thread.handle !== undefined && thread.epoch === p.epoch) {
       const req = ++thread.nextId;
-      const released = new Promise<void>((resolve) => thread.releases.set(req, resolve));
+      const released = new Promise<WireError | undefined>((resolve) =>
+        thread.releases.set(req, resolve),
+      );
       this.waiting(thread);
-      this.post(thread, { t: "release", id: req, tenant: id });
-      await released;
+      this.post(thread, { t: "release", id: req, tenant: id, waitMs });
+      const error = await released;
+      if (error !== undefined) throw decodeError(error);
     }
     while (p.saving.size > 0) await Promise.allSettled([...p.saving]);
     if (p.thread === thread) {
@@ -322,7 +330,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       }
       const step = p.queue.then(async () => {
         const now = p.thread;
-        if (now !== undefined) await this.releaseFrom(now, id, p);
+        if (now !== undefined) await this.releaseFrom(now, id, p, HOLD_WAIT_MS);
       });
       p.queue = step.catch(() => undefined);
       moves.push(step);
@@ -443,7 +451,7 @@ export class TenantThreads implements TenantThreadsRuntime {
         const wake = thread.releases.get(m.id);
         thread.releases.delete(m.id);
         this.waiting(thread);
-        wake?.();
+        wake?.(m.error);
         return;
       }
       case "call":
@@ -737,14 +745,14 @@ export class TenantThreads implements TenantThreadsRuntime {
     const back: Promise<void>[] = [];
     for (const [id, p] of this.places) {
       const t = this.living(p);
-      if (t !== undefined) back.push(this.releaseFrom(t, id, p));
+      if (t !== undefined) back.push(this.releaseFrom(t, id, p, CLOSE_WAIT_MS).catch(() => undefined));
     }
     this.closed = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       Promise.all(back),
       new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, 5000);
+        timer = setTimeout(resolve, CLOSE_WAIT_MS);
       }),
     ]);
     clearTimeout(timer);
@@ -763,6 +771,11 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const p of this.places.values()) await Promise.allSettled([...p.saving]);
   }
 }
+
+/** How long taking a tenant back for the platform (a migration, an export) waits for a transaction. */
+const HOLD_WAIT_MS = 60_000;
+/** How long closing waits for the threads to give their tenants back. */
+const CLOSE_WAIT_MS = 5000;
 
 /** A tenant as a thread opens it. */
 function refOf(info: DatabaseInfo): TenantRef {
