@@ -276,7 +276,8 @@ export class TenantThreads implements TenantThreadsRuntime {
       const now = this.living(p);
       if (now !== undefined && (target === undefined || now === target)) return now;
       // An ATTACH waits for a transaction on its target as a writer would, no longer.
-      if (now !== undefined) await this.releaseFrom(now, id, p, this.deps.host.connection.busyTimeoutMs ?? 5000);
+      if (now !== undefined)
+        await this.releaseFrom(now, id, p, this.deps.host.connection.busyTimeoutMs ?? 5000);
       await this.deps.pool.handOff(id);
       const chosen = target ?? this.leastBusy();
       chosen.placed++;
@@ -745,7 +746,8 @@ export class TenantThreads implements TenantThreadsRuntime {
     const back: Promise<void>[] = [];
     for (const [id, p] of this.places) {
       const t = this.living(p);
-      if (t !== undefined) back.push(this.releaseFrom(t, id, p, CLOSE_WAIT_MS).catch(() => undefined));
+      if (t !== undefined)
+        back.push(this.releaseFrom(t, id, p, CLOSE_WAIT_MS).catch(() => undefined));
     }
     this.closed = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
