@@ -89,3 +89,18 @@ export async function engineFileTables(name: string): Promise<string[]> {
     probe.close();
   }
 }
+
+/**
+ * `storage`'s data through another object, as a process restarted after a crash opens it: a
+ * platform refuses a storage object another open platform of this process works on, and a test
+ * that abandons a platform (its "crash") leaves that platform holding it. (On a directory, which
+ * a second `FsStorage` reaches too, copy the directory instead: what the crash left on disk.)
+ */
+export function reopenedAfterCrash<S extends object>(storage: S): S {
+  return new Proxy(storage, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

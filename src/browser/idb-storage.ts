@@ -39,6 +39,8 @@ export interface IdbStorageOptions {
 export class IdbStorage implements Storage {
   /** Always `"indexeddb"`. */
   readonly kind = "indexeddb";
+  /** See `Storage.dataId`: the database and store. */
+  readonly dataId: string;
   readonly #store: UseStore;
   readonly #durability: "strict" | "relaxed";
   readonly #storeName: string;
@@ -48,7 +50,9 @@ export class IdbStorage implements Storage {
   /** Prepares the store; the database opens on first use. */
   constructor(options: IdbStorageOptions = {}) {
     this.#storeName = options.storeName ?? "storage";
-    this.#store = createStore(options.dbName ?? "tenantlite", this.#storeName);
+    const dbName = options.dbName ?? "tenantlite";
+    this.#store = createStore(dbName, this.#storeName);
+    this.dataId = `idb:${dbName}/${this.#storeName}`;
     this.#durability = options.durability ?? "strict";
   }
 

@@ -132,6 +132,10 @@ export class FsStorage implements Storage {
   readonly kind = "fs";
   /** Absolute path of the root directory. */
   readonly root: string;
+  /** See {@link Storage.dataId}: the root directory. */
+  get dataId(): string {
+    return `fs:${this.root}`;
+  }
   readonly #beforeRename: FsStorageOptions["beforeRename"];
   readonly #queues = new Map<string, Promise<void>>();
   readonly #inFlight = new Set<Promise<unknown>>();

@@ -141,17 +141,32 @@ export class Platform {
 
   /** @internal use {@link createPlatform}. */
   static async create(options: PlatformOptions = {}): Promise<Platform> {
-    const sql = await loadSqlJs(options.sqlJs);
-    const storage = options.storage ?? new MemoryStorage();
-    const catalog = await Catalog.open(sql, storage);
-    const platform = new Platform(sql, storage, catalog, options);
-    if (catalog.getGroup(platform.#defaultGroup) === undefined) {
-      await catalog.putGroup(newGroup(platform.#defaultGroup, "local"));
+    const storage: Storage = options.storage ?? new MemoryStorage();
+    // Two platforms on the same data would each keep their own catalog and overwrite the
+    // other's records (databases one of them created vanish at the next start).
+    const data = storage.dataId ?? storage;
+    if (dataInUse.has(data)) {
+      throw new TenantliteError(
+        "STORAGE_LOCKED",
+        "this storage's data is in use by another platform of this process (two would overwrite each other's catalog): use that platform, or close it first",
+      );
     }
-    // Finish (or mark failed) migrations a crash interrupted, before anyone reads a tenant.
-    await platform.#migrations.recover();
-    await platform.#images.sweep();
-    return platform;
+    dataInUse.add(data);
+    try {
+      const sql = await loadSqlJs(options.sqlJs);
+      const catalog = await Catalog.open(sql, storage);
+      const platform = new Platform(sql, storage, catalog, options);
+      if (catalog.getGroup(platform.#defaultGroup) === undefined) {
+        await catalog.putGroup(newGroup(platform.#defaultGroup, "local"));
+      }
+      // Finish (or mark failed) migrations a crash interrupted, before anyone reads a tenant.
+      await platform.#migrations.recover();
+      await platform.#images.sweep();
+      return platform;
+    } catch (e) {
+      dataInUse.delete(data);
+      throw e;
+    }
   }
 
   // ── databases ────────────────────────────────────────────────────────────
@@ -561,12 +576,16 @@ export class Platform {
     await this.#pool.close();
     await this.#catalog.close();
     await this.#options.migrationThreads?.close();
+    dataInUse.delete(this.storage.dataId ?? this.storage);
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
   }
 }
+
+/** The data of the platforms open in this process (see `Platform.create`). */
+const dataInUse = new Set<unknown>();
 
 /**
  * Creates a platform: many tenant databases in this process, in memory unless a `storage` is given.

@@ -16,6 +16,12 @@ import { TenantliteError } from "../errors.js";
 export interface Storage {
   /** Short backend name for diagnostics: `"memory"`, `"fs"`, `"indexeddb"`. */
   readonly kind: string;
+  /**
+   * Optional: names the data behind this storage where other instances in this process can
+   * reach the same data (a directory, an IndexedDB store), so that a platform refuses to work on
+   * data another platform of this process works on (see `createPlatform`).
+   */
+  readonly dataId?: string;
   /** The bytes stored under `key`, or `undefined` when there are none. */
   load(key: string): Promise<Uint8Array | undefined>;
   /**

@@ -2,6 +2,7 @@
  * Relaxed durability: writes return before they are durable and are saved within
  * `flushIntervalMs`; a SIGKILL may lose the last interval but never corrupts a database.
  */
+import { cpSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createPlatform, FsStorage, type Platform } from "../../src/node/index.js";
 import { useTempDirs } from "../helpers.js";
@@ -14,12 +15,15 @@ afterEach(async () => {
   for (const p of platforms.splice(0)) await p.close().catch(() => undefined);
 });
 
-/** Values of table `v` of `name` as a second platform on `dir` sees them (no temp-file sweep). */
+/**
+ * Values of table `v` of `name` as a process started now on `dir` would see them: a platform
+ * on a copy of the directory as it is (a second platform on the directory itself is refused
+ * while the writer's is open).
+ */
 async function seenFromOutside(dir: string, name: string): Promise<number[]> {
-  // The writer's saves may be in flight: never sweep its temp files from under it.
-  const other = await createPlatform({
-    storage: await FsStorage.open(dir, { sweepTempFiles: false }),
-  });
+  const copy = tempDir();
+  cpSync(dir, copy, { recursive: true });
+  const other = await createPlatform({ storage: await FsStorage.open(copy) });
   try {
     const db = other.client(name);
     const r = await db.execute("SELECT n FROM v ORDER BY n").catch((e: unknown) => {

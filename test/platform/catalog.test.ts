@@ -3,7 +3,7 @@ import { loadSqlJs } from "../../src/engine/loader.js";
 import { createPlatform, MemoryStorage, type Storage } from "../../src/index.js";
 import { Catalog } from "../../src/platform/catalog.js";
 import type { DatabaseConfig, DatabaseInfo } from "../../src/platform/types.js";
-import { caught } from "../helpers.js";
+import { caught, reopenedAfterCrash } from "../helpers.js";
 
 /** A storage that counts saves per key prefix, to see what a change writes. */
 class CountingStorage extends MemoryStorage {
@@ -77,7 +77,7 @@ describe("catalog persistence", () => {
     const platform = await createPlatform({ storage });
     await platform.createDatabase("acked");
     // No close(): a second platform reads the same storage as a restarted process would.
-    const again = await createPlatform({ storage });
+    const again = await createPlatform({ storage: reopenedAfterCrash(storage) });
     expect((await again.getDatabase("acked")).name).toBe("acked");
     await again.close();
   });

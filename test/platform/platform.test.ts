@@ -1,3 +1,4 @@
+import { cpSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, MemoryStorage, type Platform, type Storage } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
@@ -453,12 +454,33 @@ describe("storage", () => {
     const tx = await db.transaction("write");
     await tx.execute("INSERT INTO t VALUES (2)");
     await tx.commit();
-    // A second platform on the same directory sees both commits (no close of the first).
-    const other = await createPlatform({ storage: await FsStorage.open(dir) });
+    // What is on disk has both commits (no close of the first): a platform on a copy of the
+    // directory reads them. (A second platform on the directory itself is refused.)
+    const copy = tempDir();
+    cpSync(dir, copy, { recursive: true });
+    const other = await createPlatform({ storage: await FsStorage.open(copy) });
     expect((await other.client("strict").execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(
       2,
     );
     await other.close();
+  });
+
+  it("refuses a second platform on data another platform of this process works on", async () => {
+    const dir = tempDir();
+    platform = await createPlatform({ storage: await FsStorage.open(dir) });
+    await platform.createDatabase("first");
+    const second = await FsStorage.open(dir);
+    // Two would each keep a catalog and overwrite the other's records: "first" vanished.
+    await expect(createPlatform({ storage: second })).rejects.toBeTenantliteError("STORAGE_LOCKED");
+    const memory = new MemoryStorage();
+    const one = await createPlatform({ storage: memory });
+    await expect(createPlatform({ storage: memory })).rejects.toBeTenantliteError("STORAGE_LOCKED");
+    await one.close();
+    await (await createPlatform({ storage: memory })).close();
+    await platform.close();
+    // Once the first is closed, the directory opens, with everything it made.
+    platform = await createPlatform({ storage: second });
+    expect((await platform.listDatabases()).map((d) => d.name)).toContain("first");
   });
 
   it("keeps at most maxOpenTenants open and loses nothing when evicting", async () => {

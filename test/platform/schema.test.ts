@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, MemoryStorage, type Platform } from "../../src/index.js";
 import { keys } from "../../src/storage/keyspace.js";
-import { caught } from "../helpers.js";
+import { caught, reopenedAfterCrash } from "../helpers.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
 
 let platform: Platform | undefined;
@@ -589,7 +589,7 @@ describe("a job is done before its children's files are synced", () => {
     const t0 = keys.tenant((await p.getDatabase("t0")).id);
     await storage.inner.save(t0, new TextEncoder().encode("torn"));
     platform = undefined; // never closed: its sync never came
-    const starting = createPlatform({ storage });
+    const starting = createPlatform({ storage: reopenedAfterCrash(storage) });
     while (!(await settlesSoon(starting))) storage.release(); // the redo's own syncs
     const again = await starting;
     platform = again;

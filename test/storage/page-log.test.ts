@@ -4,7 +4,7 @@
  * a process that dies (no `close`) leaves for the next one to load, torn and stale records, the
  * memory budget's checkpoints, and every other operation on a key with a log.
  */
-import { existsSync, statSync } from "node:fs";
+import { cpSync, existsSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -675,15 +675,18 @@ process.exit(0);
     const log = new Uint8Array(await readFile(logPath));
     expect(log.length).toBeGreaterThan(2 * 4096);
     log[100] = (log[100] ?? 0) ^ 0xff; // inside the first record, with others after it
-    await writeFile(logPath, log);
-    const next = await platformAt(root);
+    // What a process that dies now leaves on disk, with the log damaged.
+    const after = freshDir();
+    cpSync(root, after, { recursive: true });
+    await writeFile(join(after, logName!), log);
+    const next = await platformAt(after);
     const error = await next.platform
       .client("acme")
       .execute("SELECT count(*) FROM t")
       .catch((e: unknown) => e);
     expect(error).toBeTenantliteError("DATABASE_CORRUPT");
     expect((error as Error).message).toContain('"acme"');
-    expect((error as Error).message).not.toContain(root);
+    expect((error as Error).message).not.toContain(after);
     await next.close();
     await first.close();
   });
@@ -700,8 +703,11 @@ process.exit(0);
     await client.execute("UPDATE t SET v = 'changed' WHERE id = 7");
     const logs = (await readdirDeep(root)).filter((n) => n.endsWith("~log"));
     expect(logs.length).toBeGreaterThan(0);
-    // Not closed: the next process reads the files and their logs as they are.
-    const next = await platformAt(root);
+    // Not closed: the next process reads the files and their logs as they are (copied here:
+    // a second platform on the directory itself is refused while the first is open).
+    const after = freshDir();
+    cpSync(root, after, { recursive: true });
+    const next = await platformAt(after);
     const acme = next.platform.client("acme");
     const rows = await acme.execute("SELECT count(*) AS n, max(v) AS m FROM t");
     expect(rows.rows[0]).toMatchObject({ n: 30, m: "row 9" });
