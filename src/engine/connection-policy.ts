@@ -108,6 +108,12 @@ export interface ConnectionOptions {
   readonly busyTimeoutMs?: number;
   /** How long a transaction may stay idle before it is rolled back. Default 5000 ms (Turso's). */
   readonly transactionTimeoutMs?: number;
+  /**
+   * The largest result one statement may read, counted as its Hrana JSON roughly takes
+   * (`valueSize`): past it the statement stops with `RESPONSE_TOO_LARGE` instead of reading on.
+   * Default: no limit. (The server sets sqld's 10 MiB, so a huge result never sits in memory.)
+   */
+  readonly maxResultBytes?: number;
 }
 
 /** One statement of a batch. */

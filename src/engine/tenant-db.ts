@@ -62,7 +62,14 @@ import {
   vacuumIntoRefused,
 } from "./statement-info.js";
 import { TransactionState } from "./transaction-state.js";
-import { type InArgs, type IntMode, type ResultSet, ResultSetImpl } from "./values.js";
+import {
+  type InArgs,
+  type IntMode,
+  type ResultSet,
+  ResultSetImpl,
+  resultTooLarge,
+  valueSize,
+} from "./values.js";
 import { registerVectorFunctions } from "./vector.js";
 import { heapOf } from "./wasm-heap.js";
 
@@ -80,7 +87,7 @@ const DROP_ORDER = ["trigger", "index", "view", "table"];
 export class TenantDb {
   readonly raw: RawDatabase;
   /** Whether this object created the file (sql.js's `close()` then deletes it). */
-  private readonly ownsFile: boolean;
+  readonly #ownsFile: boolean;
   /**
    * False once the connection holds state of its own another user would notice: TEMP objects,
    * a pragma set, an attachment, or changes (`changes()`, `last_insert_rowid()`).
@@ -96,27 +103,27 @@ export class TenantDb {
    * serves another user instead of being closed; or something else too ("other": a pragma, an
    * attachment, a script's unknown effects).
    */
-  private ownState: "none" | "temp" | "other" = "none";
+  #ownState: "none" | "temp" | "other" = "none";
   /**
    * The TEMP tables, views, indexes and triggers the connection made, while each change to its
    * TEMP schema was a plain CREATE or DROP of one of them: `wash` then knows what to drop without
    * reading `temp.sqlite_schema`. Undefined once anything else changed that schema (an ALTER, a
    * virtual table, a rollback): `wash` reads it then.
    */
-  private tempObjects: { type: string; name: string }[] | undefined = [];
+  #tempObjects: { type: string; name: string }[] | undefined = [];
   /** The logical connection this one is lent to (see tenant-file.ts). */
   lessee: object | undefined;
   /** Parked by its lessee between statements, not in use (see `TenantFile.park`). */
   resting = false;
   /** The file's schema generation the cached effects and declared types were computed at. */
   schemaGeneration = 0;
-  private readonly statements: StatementCache;
-  private readonly handles: StatementHandles;
-  private readonly txn: TransactionState;
+  readonly #statements: StatementCache;
+  readonly #handles: StatementHandles;
+  readonly #txn: TransactionState;
   /** Databases attached to this connection: alias → sql.js file. */
-  private readonly attached = new Map<string, string>();
-  private closed = false;
-  private lastRowidStmt: RawStatement | undefined;
+  readonly #attached = new Map<string, string>();
+  #closed = false;
+  #lastRowidStmt: RawStatement | undefined;
   /** Where this connection records that it has pending types (its file's, see tenant-file.ts). */
   pending: PendingTypes = { connections: new Set() };
   /** Declared types of this connection's statements, and those it handed out uncomputed. */
@@ -132,11 +139,11 @@ export class TenantDb {
     options: TenantDbOptions = {},
     raw?: RawDatabase,
   ) {
-    this.statements = new StatementCache(options.statementCacheSize ?? 64);
-    this.ownsFile = raw === undefined;
+    this.#statements = new StatementCache(options.statementCacheSize ?? 64);
+    this.#ownsFile = raw === undefined;
     this.raw = raw ?? new sql.Database(bytes ?? null);
-    this.handles = new StatementHandles(sql, this.raw);
-    this.txn = new TransactionState(this.raw);
+    this.#handles = new StatementHandles(sql, this.raw);
+    this.#txn = new TransactionState(this.raw);
     try {
       // libSQL's vector functions, before anything reads a schema whose indexes call them.
       registerVectorFunctions(sql, this.raw.db);
@@ -154,15 +161,15 @@ export class TenantDb {
 
   /** `PRAGMA data_version`: changes when another connection commits to this file. */
   dataVersion(): number {
-    this.dataVersionStmt ??= this.raw.prepare("PRAGMA data_version");
-    const st = this.dataVersionStmt;
+    this.#dataVersionStmt ??= this.raw.prepare("PRAGMA data_version");
+    const st = this.#dataVersionStmt;
     st.step();
     const v = Number(st.get()[0]);
     st.reset();
     return v;
   }
 
-  private dataVersionStmt: RawStatement | undefined;
+  #dataVersionStmt: RawStatement | undefined;
 
   /**
    * Caps the database's size for this connection (`PRAGMA max_page_count`; `undefined` lifts the
@@ -170,17 +177,17 @@ export class TenantDb {
    * file's current size. One statement: it runs on every new connection of a capped tenant.
    */
   limitPages(pages: number | undefined): void {
-    if (!this.capped) {
+    if (!this.#capped) {
       if (pages === undefined) return;
       // SQLite's own maximum (a build constant), for lifting a cap: read once per process, on a
       // connection never capped.
       uncappedPages ??= Number(this.raw.exec("PRAGMA max_page_count")[0]?.values[0]?.[0]);
     }
-    this.capped = pages !== undefined;
+    this.#capped = pages !== undefined;
     this.raw.exec(`PRAGMA max_page_count = ${pages ?? uncappedPages}`);
   }
 
-  private capped = false;
+  #capped = false;
 
   /** The file's page size in bytes. */
   pageSize(): number {
@@ -198,16 +205,16 @@ export class TenantDb {
    * every open tenant that had been exported.
    */
   keepFewPages(): void {
-    if (this.fewPages) return; // (a spare file's owner keeps it for the next tenant)
+    if (this.#fewPages) return; // (a spare file's owner keeps it for the next tenant)
     this.raw.exec(`PRAGMA cache_size=${OWNER_CACHE_PAGES}`);
-    this.fewPages = true;
+    this.#fewPages = true;
   }
 
-  private fewPages = false;
+  #fewPages = false;
 
   /** Frees the pages the connection's cache holds and no statement uses (`PRAGMA shrink_memory`). */
   releaseMemory(): void {
-    if (this.closed) return;
+    if (this.#closed) return;
     try {
       this.raw.exec("PRAGMA shrink_memory");
     } catch {
@@ -230,9 +237,9 @@ export class TenantDb {
    * transaction, or a read of an older snapshot): false when one was, or it failed.
    */
   tryCheckpoint(): boolean {
-    if (this.closed) return false;
+    if (this.#closed) return false;
     try {
-      this.txn.endImplicitRead();
+      this.#txn.endImplicitRead();
       const row = this.raw.exec("PRAGMA wal_checkpoint(TRUNCATE)")[0]?.values[0];
       return row?.[0] === 0;
     } catch {
@@ -243,7 +250,7 @@ export class TenantDb {
   /** Frees every cached statement (the file's contents are about to be replaced). */
   clearStatements(): void {
     this.settleTypes();
-    this.statements.clear();
+    this.#statements.clear();
   }
 
   /** The sql.js file name of this tenant (`dbfile_<n>`), for ATTACH by other tenants. */
@@ -253,7 +260,7 @@ export class TenantDb {
 
   /** Whether an explicit transaction is open on this connection. */
   get inTransaction(): boolean {
-    return this.txn.explicit;
+    return this.#txn.explicit;
   }
 
   /**
@@ -271,18 +278,19 @@ export class TenantDb {
     args: InArgs | undefined,
     intMode: IntMode,
     guard?: StatementGuard,
+    maxResultBytes?: number,
   ): ResultSet {
-    this.assertOpen();
+    this.#assertOpen();
     this.ran = false;
     const bound = bindArguments(sql, args, intMode);
     const text = bound.rewritten ?? sql;
     let entry: CachedStatement;
     try {
-      entry = this.prepare(text);
+      entry = this.#prepare(text);
     } catch (e) {
       if (e instanceof SqliteError) {
         const alter = libsqlAlterColumn(text);
-        if (alter !== undefined) return this.alterColumn(alter, bound.count, guard);
+        if (alter !== undefined) return this.#alterColumn(alter, bound.count, guard);
         const error = libsqlSyntaxError(text, e);
         // What SQLite refuses to compile may still be refused for a reason of the caller's (a
         // schema table written on a schema child): let the guard say so from the text alone.
@@ -301,31 +309,42 @@ export class TenantDb {
       });
     }
     const values = checkArguments(entry.scan, bound, args, intMode);
-    if (entry.readOnly) this.txn.beginImplicitRead(this.attached);
+    if (entry.readOnly) this.#txn.beginImplicitRead(this.#attached);
     else {
       // Pending declared types are computed before the schema may change — not before DML,
       // which cannot change one unless this connection set a pragma (writable_schema).
-      if (this.pending.connections.size > 0 && !(entry.dml && this.ownState !== "other")) {
+      if (this.pending.connections.size > 0 && !(entry.dml && this.#ownState !== "other")) {
         this.settleTypes();
       }
-      this.txn.endImplicitRead();
+      this.#txn.endImplicitRead();
     }
     const { stmt } = entry;
     this.ran = true;
     try {
-      if (bound.simple !== undefined) bindSimple(this.sql, this.handles, stmt, bound.simple);
-      else bindAll(this.sql, this.handles, stmt, values);
+      if (bound.simple !== undefined) bindSimple(this.sql, this.#handles, stmt, bound.simple);
+      else bindAll(this.sql, this.#handles, stmt, values);
       const rows = [];
       if (stmt.step()) {
-        const handle = this.handles.of(stmt);
+        const handle = this.#handles.of(stmt);
         const heap = heapOf(this.sql);
-        do rows.push(readRow(this.sql, heap, handle, entry.rows, intMode));
-        while (stmt.step());
+        if (maxResultBytes === undefined) {
+          do rows.push(readRow(this.sql, heap, handle, entry.rows, intMode));
+          while (stmt.step());
+        } else {
+          // Stops reading once the result is past its limit, not after holding all of it.
+          let size = 0;
+          do {
+            const row = readRow(this.sql, heap, handle, entry.rows, intMode);
+            for (let i = 0; i < row.length; i++) size += valueSize(row[i]!);
+            if (size > maxResultBytes) throw resultTooLarge();
+            rows.push(row);
+          } while (stmt.step());
+        }
       }
       stmt.reset();
       const changes = entry.dml ? this.raw.getRowsModified() : 0;
-      const rowid = entry.insert ? this.lastInsertRowid() : undefined;
-      this.afterStatement(entry, text);
+      const rowid = entry.insert ? this.#lastInsertRowid() : undefined;
+      this.#afterStatement(entry, text);
       const columns = bound.rewritten ? entry.columns.map((c) => unrewriteName(c)) : entry.columns;
       return new ResultSetImpl(
         columns,
@@ -336,8 +355,8 @@ export class TenantDb {
       );
     } catch (e) {
       stmt.reset();
-      this.afterFailure(entry.scan.firstWord);
-      throw this.toError(e);
+      this.#afterFailure(entry.scan.firstWord);
+      throw this.#toError(e);
     }
   }
 
@@ -346,25 +365,21 @@ export class TenantDb {
    * by the guard (its effects are the schema of the table it finds), then run by alter-column.ts
    * in a savepoint of its own.
    */
-  private alterColumn(
-    alter: AlterColumnCall,
-    args: number,
-    guard: StatementGuard | undefined,
-  ): ResultSet {
+  #alterColumn(alter: AlterColumnCall, args: number, guard: StatementGuard | undefined): ResultSet {
     checkAlterColumn(this.raw, alter, args, guard);
     this.ran = true;
     this.settleTypes();
-    this.txn.endImplicitRead();
+    this.#txn.endImplicitRead();
     const temp = locateTable(this.raw, alter.statement.table)?.schema === "temp";
     try {
       alterColumn(this.sql, this.raw, alter.statement);
     } finally {
       // Whatever happened, this connection's compiled statements may predate its schema now.
-      this.statements.invalidate();
+      this.#statements.invalidate();
     }
     this.pristine = false;
-    if (temp) this.holdState("temp");
-    else if (this.txn.explicit) this.txn.schemaChanged = true;
+    if (temp) this.#holdState("temp");
+    else if (this.#txn.explicit) this.#txn.schemaChanged = true;
     else this.schemaTouched = true;
     return new ResultSetImpl([], [], [], 0, undefined);
   }
@@ -374,9 +389,9 @@ export class TenantDb {
    * their effect, as SQLite's `exec` does). Throws with `statementIndex` set in `cause` chain.
    */
   executeScript(sql: string): void {
-    this.assertOpen();
+    this.#assertOpen();
     this.settleTypes();
-    this.txn.endImplicitRead();
+    this.#txn.endImplicitRead();
     let index = 0;
     try {
       for (const stmt of this.raw.iterateStatements(sql)) {
@@ -392,18 +407,18 @@ export class TenantDb {
         index++;
       }
     } catch (e) {
-      this.afterScript();
-      const err = this.toError(e);
+      this.#afterScript();
+      const err = this.#toError(e);
       (err as { statementIndex?: number }).statementIndex = index;
       throw err;
     }
-    this.afterScript();
+    this.#afterScript();
   }
 
-  private afterScript(): void {
-    this.statements.clear();
-    this.syncTransactionState();
-    this.holdState("other");
+  #afterScript(): void {
+    this.#statements.clear();
+    this.#syncTransactionState();
+    this.#holdState("other");
     this.schemaTouched = true;
   }
 
@@ -417,10 +432,10 @@ export class TenantDb {
   syncSchema(g: number): void {
     if (g === this.schemaGeneration) return;
     this.schemaGeneration = g;
-    this.statements.invalidate();
+    this.#statements.invalidate();
     // SQLite compiles against the schema this connection last read: read it again now (a read
     // checks the schema cookie), or statements prepared next would have the old columns.
-    this.txn.endImplicitRead();
+    this.#txn.endImplicitRead();
     try {
       this.refreshSchema();
     } catch {
@@ -434,10 +449,10 @@ export class TenantDb {
    * only reads (SELECT/VALUES, like the engine's own read path).
    */
   describe(sql: string): StatementDescription {
-    this.assertOpen();
+    this.#assertOpen();
     let entry: CachedStatement;
     try {
-      entry = this.prepare(sql);
+      entry = this.#prepare(sql);
     } catch (e) {
       const alter = e instanceof SqliteError ? libsqlAlterColumn(sql) : undefined;
       if (alter === undefined) throw e;
@@ -453,7 +468,7 @@ export class TenantDb {
   check(sql: string, guard: StatementGuard): void {
     let entry: CachedStatement;
     try {
-      entry = this.prepare(sql);
+      entry = this.#prepare(sql);
     } catch {
       return;
     }
@@ -470,7 +485,7 @@ export class TenantDb {
   takesWriteLock(sql: string): boolean {
     let entry: CachedStatement;
     try {
-      entry = this.prepare(sql);
+      entry = this.#prepare(sql);
     } catch {
       return alterColumnTakesWriteLock(sql);
     }
@@ -483,7 +498,7 @@ export class TenantDb {
    */
   infoOf(sql: string): StatementInfo {
     try {
-      return this.prepare(sql).info;
+      return this.#prepare(sql).info;
     } catch {
       return statementInfo(sql);
     }
@@ -491,7 +506,7 @@ export class TenantDb {
 
   /** The effects of one statement's compiled program, cached with the prepared statement. */
   effectsOf(sql: string): ProgramEffects {
-    const entry = this.prepare(sql);
+    const entry = this.#prepare(sql);
     entry.effects ??= this.explain(entry.compiled.sql);
     return entry.effects;
   }
@@ -501,51 +516,51 @@ export class TenantDb {
     try {
       return explainEffects(this.raw, sql);
     } catch (e) {
-      throw this.toError(e);
+      throw this.#toError(e);
     }
   }
 
   /** Attaches another tenant's file (sql.js name) as `alias`; names were resolved by the caller. */
   attach(alias: string, file: string): void {
-    this.assertOpen();
+    this.#assertOpen();
     this.settleTypes();
-    this.txn.endImplicitRead();
+    this.#txn.endImplicitRead();
     try {
       this.raw.exec(`ATTACH DATABASE ${quoteLiteral(file)} AS ${quoteIdent(alias)}`);
     } catch (e) {
-      throw this.toError(e);
+      throw this.#toError(e);
     }
-    this.attached.set(alias, file);
-    this.holdState("other");
-    this.statements.invalidate();
+    this.#attached.set(alias, file);
+    this.#holdState("other");
+    this.#statements.invalidate();
   }
 
   /** Detaches `alias` (SQLite refuses while this connection's transaction has read it). */
   detach(alias: string): void {
-    this.assertOpen();
+    this.#assertOpen();
     this.settleTypes();
-    this.txn.endImplicitRead();
+    this.#txn.endImplicitRead();
     try {
       this.raw.exec(`DETACH DATABASE ${quoteIdent(alias)}`);
     } catch (e) {
-      throw this.toError(e);
+      throw this.#toError(e);
     }
-    this.attached.delete(alias);
-    this.statements.invalidate();
+    this.#attached.delete(alias);
+    this.#statements.invalidate();
   }
 
   /** The whole database image (commits an implicit read first; fails inside a write transaction). */
   export(): Uint8Array {
-    this.assertOpen();
-    this.txn.endImplicitRead();
+    this.#assertOpen();
+    this.#txn.endImplicitRead();
     return this.raw.export();
   }
 
   /** Records that the connection now holds state of its own, and of what kind (`ownState`). */
-  private holdState(kind: "temp" | "other"): void {
+  #holdState(kind: "temp" | "other"): void {
     this.pristine = false;
     this.stateful = true;
-    if (this.ownState !== "other") this.ownState = kind;
+    if (this.#ownState !== "other") this.#ownState = kind;
   }
 
   /**
@@ -559,14 +574,14 @@ export class TenantDb {
    * cannot be washed: the caller closes it.
    */
   wash(): boolean {
-    if (this.closed || this.ownState !== "temp" || this.txn.explicit) return false;
-    this.txn.endImplicitRead();
+    if (this.#closed || this.#ownState !== "temp" || this.#txn.explicit) return false;
+    this.#txn.endImplicitRead();
     let left: unknown[] | undefined;
     try {
       // What to drop: known from the statements that made it, else read from the schema. (Either
       // way, the count below says whether anything is left.)
       const objects = [
-        ...(this.tempObjects ??
+        ...(this.#tempObjects ??
           (this.raw.exec("SELECT type, name FROM temp.sqlite_schema")[0]?.values ?? []).map(
             ([type, name]) => ({ type: String(type), name: String(name) }),
           )),
@@ -593,10 +608,10 @@ export class TenantDb {
       return false;
     }
     if (left === undefined || left[0] !== 0) return false;
-    this.statements.clear();
+    this.#statements.clear();
     this.stateful = false;
-    this.ownState = "none";
-    this.tempObjects = [];
+    this.#ownState = "none";
+    this.#tempObjects = [];
     this.pristine = left[1] === 0 && left[2] === 0 && left[3] === 0;
     return true;
   }
@@ -614,7 +629,7 @@ export class TenantDb {
    */
   resetCounters(): boolean {
     if (this.pristine) return true;
-    if (this.closed || this.stateful || this.txn.explicit) return false;
+    if (this.#closed || this.stateful || this.#txn.explicit) return false;
     const reset = counterReset(this.sql);
     if (reset === undefined) return false;
     reset(this.raw.db);
@@ -624,28 +639,28 @@ export class TenantDb {
 
   /** Rolls back an explicit transaction, if any (used on timeouts and connection close). */
   rollback(): void {
-    if (!this.txn.explicit || this.closed) return;
+    if (!this.#txn.explicit || this.#closed) return;
     this.settleTypes();
-    this.txn.rollback();
-    this.rolledBack();
+    this.#txn.rollback();
+    this.#rolledBack();
   }
 
   /** Frees every statement and closes the connection (deleting the file if it created it). */
   close(): void {
-    if (this.closed) return;
+    if (this.#closed) return;
     // The file's owner answers the pending declared types of a connection that saw only the
     // file's schema, later and only if they are read or the schema is about to change; others
     // are computed now, while this connection can.
-    if (this.ownsFile || this.stateful || !this.sharesFileSchema || !this.types.leaveToFile()) {
+    if (this.#ownsFile || this.stateful || !this.sharesFileSchema || !this.types.leaveToFile()) {
       this.settleTypes();
     }
-    this.txn.endImplicitRead();
-    this.statements.clear();
-    this.lastRowidStmt?.free();
-    this.dataVersionStmt?.free();
-    this.closed = true;
-    this.txn.closed = true;
-    if (this.ownsFile) {
+    this.#txn.endImplicitRead();
+    this.#statements.clear();
+    this.#lastRowidStmt?.free();
+    this.#dataVersionStmt?.free();
+    this.#closed = true;
+    this.#txn.closed = true;
+    if (this.#ownsFile) {
       try {
         this.raw.close();
       } catch {
@@ -660,16 +675,16 @@ export class TenantDb {
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.#closed;
   }
 
-  private assertOpen(): void {
-    if (this.closed)
+  #assertOpen(): void {
+    if (this.#closed)
       throw new TenantliteError("DATABASE_CLOSED", "The database connection is closed");
   }
 
-  private prepare(sql: string): CachedStatement {
-    const hit = this.statements.get(sql);
+  #prepare(sql: string): CachedStatement {
+    const hit = this.#statements.get(sql);
     if (hit !== undefined) return hit;
     const parsed = classify(sql);
     const info = statementInfo(sql, parsed);
@@ -678,14 +693,14 @@ export class TenantDb {
     if (info.summary?.vacuumInto === true && info.summary.explain === false) {
       throw vacuumIntoRefused();
     }
-    this.txn.endImplicitRead();
+    this.#txn.endImplicitRead();
     let compiled: { stmt: RawStatement; compiled: string };
     try {
       compiled = compileStatement(this.raw, sql, parsed, info);
     } catch (e) {
-      throw this.toError(e);
+      throw this.#toError(e);
     }
-    return this.statements.add(sql, compiled.stmt, compiled.compiled, info);
+    return this.#statements.add(sql, compiled.stmt, compiled.compiled, info);
   }
 
   /**
@@ -701,17 +716,17 @@ export class TenantDb {
    * its own open transaction (which only it sees yet), nor with attachments (which the file lacks).
    */
   get sharesFileSchema(): boolean {
-    return !this.txn.schemaChanged && this.attached.size === 0;
+    return !this.#txn.schemaChanged && this.#attached.size === 0;
   }
 
   /** Whether another tenant's database is attached to this connection. */
   get hasAttachments(): boolean {
-    return this.attached.size > 0;
+    return this.#attached.size > 0;
   }
 
-  private lastInsertRowid(): bigint {
-    this.lastRowidStmt ??= this.raw.prepare("SELECT last_insert_rowid()");
-    return lastInsertRowid(this.sql, this.handles, this.lastRowidStmt);
+  #lastInsertRowid(): bigint {
+    this.#lastRowidStmt ??= this.raw.prepare("SELECT last_insert_rowid()");
+    return lastInsertRowid(this.sql, this.#handles, this.#lastRowidStmt);
   }
 
   /** The names of the main schema's objects, lower-cased. */
@@ -730,61 +745,61 @@ export class TenantDb {
    * `sqlite3_column_decltype`); undefined when the query cannot be a view.
    */
   probeDeclaredTypes(probe: TypeProbe, n: number): string[] | undefined {
-    const wasImplicit = this.txn.implicitRead;
-    this.txn.endImplicitRead();
+    const wasImplicit = this.#txn.implicitRead;
+    this.#txn.endImplicitRead();
     const types = probeDeclaredTypes(this.raw, probe, n);
-    if (wasImplicit) this.txn.beginImplicitRead(this.attached);
+    if (wasImplicit) this.#txn.beginImplicitRead(this.#attached);
     return types;
   }
 
-  private afterStatement(entry: CachedStatement, sql: string): void {
+  #afterStatement(entry: CachedStatement, sql: string): void {
     if (entry.readOnly) {
       // Reading a pragma can still set one (`PRAGMA foreign_keys = OFF` is "read-only").
-      if (entry.scan.firstWord === "PRAGMA") this.holdState("other");
+      if (entry.scan.firstWord === "PRAGMA") this.#holdState("other");
       return;
     }
     const word = entry.scan.firstWord;
     if (TRANSACTION_WORDS.has(word)) {
-      const end = this.txn.afterTransactionStatement(word);
+      const end = this.#txn.afterTransactionStatement(word);
       // Rolled back, the transaction's DDL (TEMP too) is undone for this connection alone
       // (nobody else saw it); committed, every connection sees it now.
-      if (end === "rolled-back") this.rolledBack(sql);
+      if (end === "rolled-back") this.#rolledBack(sql);
       else if (end === "committed-schema") this.schemaTouched = true;
       return;
     }
     this.pristine = false;
-    if (word === "PRAGMA") this.holdState("other");
+    if (word === "PRAGMA") this.#holdState("other");
     if (word === "CREATE" || word === "DROP" || word === "ALTER" || word === "PRAGMA") {
       // Own caches: a pragma (foreign_keys…) or a TEMP object changes this connection's programs.
-      this.statements.invalidate(sql);
+      this.#statements.invalidate(sql);
       const own = changesOwnStateOnly(entry.info);
-      if (word !== "PRAGMA") this.noteTempChange(own, entry.info.summary);
-      if (entry.info.summary === undefined) this.holdState("other");
-      else if (own) this.holdState(word === "PRAGMA" ? "other" : "temp");
+      if (word !== "PRAGMA") this.#noteTempChange(own, entry.info.summary);
+      if (entry.info.summary === undefined) this.#holdState("other");
+      else if (own) this.#holdState(word === "PRAGMA" ? "other" : "temp");
       // The file's schema: every connection's caches are stale once the change is committed.
       if (!own) {
-        if (this.txn.explicit) this.txn.schemaChanged = true;
+        if (this.#txn.explicit) this.#txn.schemaChanged = true;
         else this.schemaTouched = true;
       }
     }
   }
 
-  private afterFailure(word: string): void {
-    if (this.txn.explicit || TRANSACTION_WORDS.has(word)) this.syncTransactionState();
+  #afterFailure(word: string): void {
+    if (this.#txn.explicit || TRANSACTION_WORDS.has(word)) this.#syncTransactionState();
   }
 
   /** Asks SQLite whether a transaction is open; drops caches a rollback made stale. */
-  private syncTransactionState(): void {
-    if (this.txn.sync()) this.rolledBack();
+  #syncTransactionState(): void {
+    if (this.#txn.sync()) this.#rolledBack();
   }
 
   /**
    * After a rollback: the connection's compiled statements (but `keep`'s) may predate its schema,
    * and the TEMP objects it made may be gone (`tempObjects` is unsure).
    */
-  private rolledBack(keep?: string): void {
-    this.statements.invalidate(keep);
-    this.tempObjects = undefined;
+  #rolledBack(keep?: string): void {
+    this.#statements.invalidate(keep);
+    this.#tempObjects = undefined;
   }
 
   /**
@@ -792,17 +807,17 @@ export class TenantDb {
    * DDL names no schema or another one, and unqualified (`DROP TABLE x`, `ALTER TABLE x …`) it
    * may have been on a TEMP object.
    */
-  private noteTempChange(own: boolean, summary: StatementSummary | undefined): void {
-    const known = this.tempObjects;
+  #noteTempChange(own: boolean, summary: StatementSummary | undefined): void {
+    const known = this.#tempObjects;
     if (known === undefined) return;
     if (!own) {
-      if (known.length > 0) this.tempObjects = undefined;
+      if (known.length > 0) this.#tempObjects = undefined;
       return;
     }
     const target = summary?.writes.length === 1 ? summary.writes[0] : undefined;
     const [verb, type] = summary?.kind.split("_") ?? [];
     if (target === undefined || (verb !== "create" && verb !== "drop") || !TEMP_TYPES.has(type!)) {
-      this.tempObjects = undefined;
+      this.#tempObjects = undefined;
       return;
     }
     const { name } = target;
@@ -815,10 +830,10 @@ export class TenantDb {
 
   /** Ends the engine's implicit read transaction so that writes and user BEGINs run as usual. */
   endImplicitRead(): void {
-    this.txn.endImplicitRead();
+    this.#txn.endImplicitRead();
   }
 
-  private toError(e: unknown): TenantliteError {
+  #toError(e: unknown): TenantliteError {
     return toSqliteError(e, { isPrimaryKey: (cols) => isPrimaryKey(this.raw, cols) });
   }
 }

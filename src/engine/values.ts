@@ -291,6 +291,26 @@ export function base64ToBytes(text: string): Uint8Array | undefined {
   return out;
 }
 
+/**
+ * Roughly the bytes `v` takes in a Hrana JSON result: what a result's size limit counts
+ * (`ConnectionOptions.maxResultBytes`, the server's response limit).
+ */
+export function valueSize(v: Value): number {
+  return (
+    32 +
+    (typeof v === "string"
+      ? v.length
+      : v instanceof ArrayBuffer
+        ? Math.ceil((v.byteLength * 4) / 3)
+        : 0)
+  );
+}
+
+/** `RESPONSE_TOO_LARGE`, as sqld says it: a result past its size limit. */
+export function resultTooLarge(): TenantliteError {
+  return new TenantliteError("RESPONSE_TOO_LARGE", "Response is too large");
+}
+
 /** The result of a statement that returns nothing. */
 export function emptyResult(): ResultSet {
   return {

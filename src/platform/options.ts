@@ -59,6 +59,12 @@ export interface PlatformOptions {
 
 /** Per-connection options of {@link Platform.connect}. */
 export interface ConnectOptions extends ConnectionOptions {
+  /**
+   * The largest result one of its statements may read, counted as its Hrana JSON roughly
+   * takes: past it the statement stops with `RESPONSE_TOO_LARGE` instead of reading on (the
+   * server gives its streams sqld's 10 MiB). Default: no limit.
+   */
+  readonly maxResultBytes?: number;
   /** The database's encryption key, for encrypted databases. */
   readonly encryptionKey?: string | Uint8Array;
   /**

@@ -458,7 +458,7 @@ export class Platform {
   /** A raw logical connection onto a database (what clients, streams and shells are built on). */
   connect(nameOrId: string, options: ConnectOptions = {}): SqlConnection {
     this.#assertOpen();
-    const { encryptionKey, access: given, authToken, name, ...timeouts } = options;
+    const { encryptionKey, access: given, authToken, name, maxResultBytes, ...timeouts } = options;
     // The name when connected (by id, too): what an error says once the database is gone.
     const shown = name ?? this.#catalog.getDatabase(nameOrId)?.name ?? nameOrId;
     // Access is settled once per connection, before its first statement (or asked each time
@@ -484,6 +484,7 @@ export class Platform {
         encryptionKey,
         { current, settle: settleAccess },
         shown,
+        maxResultBytes,
       );
     }
     // Once a connection's key matched an open tenant, later statements skip the check.
@@ -517,7 +518,11 @@ export class Platform {
     };
     return new Connection(
       { open },
-      { ...this.#options.connectionOptions, ...timeouts },
+      {
+        ...this.#options.connectionOptions,
+        ...timeouts,
+        ...(maxResultBytes === undefined ? {} : { maxResultBytes }),
+      },
       {
         guard: (t, attached) => {
           const own = this.#guard.guardFor((t as PooledTenant).info, current() ?? FULL_ACCESS);

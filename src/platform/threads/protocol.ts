@@ -47,6 +47,8 @@ export type ToThread =
       /** A schema parent: its writes are migrations the platform runs. */
       readonly schema: boolean;
       readonly op: ConnectionOp;
+      /** The connection's result limit (`ConnectOptions.maxResultBytes`), if it has one. */
+      readonly maxResultBytes?: number;
     }
   | { readonly t: "close"; readonly conn: number }
   /**

@@ -200,7 +200,7 @@ export class TenantHost {
   private async answer(m: Extract<ToThread, { t: "run" }>): Promise<void> {
     let hc = this.conns.get(m.conn);
     if (hc === undefined) {
-      hc = this.connection(m.conn, m.tenant);
+      hc = this.connection(m.conn, m.tenant, m.maxResultBytes);
       this.conns.set(m.conn, hc);
     }
     hc.tenant = m.tenant;
@@ -248,7 +248,7 @@ export class TenantHost {
   }
 
   /** A new logical connection onto the tenant `ref`, with the platform's rules. */
-  private connection(id: number, ref: TenantRef): HostedConnection {
+  private connection(id: number, ref: TenantRef, maxResultBytes?: number): HostedConnection {
     const hc: HostedConnection = {
       conn: undefined as unknown as Connection,
       tenant: ref,
@@ -264,7 +264,9 @@ export class TenantHost {
     };
     (hc as { conn: Connection }).conn = new Connection(
       { open: () => this.open(hc.tenant, id) },
-      this.options.connection,
+      maxResultBytes === undefined
+        ? this.options.connection
+        : { ...this.options.connection, maxResultBytes },
       {
         guard: (_t, attached) => {
           // The statement about to run is this request's: the platform blames it if it hangs.

@@ -79,6 +79,8 @@ export interface TenantThreadsRuntime extends TenantLender {
     encryptionKey: string | Uint8Array | undefined,
     access: RemoteAccess,
     shown: string,
+    /** See `ConnectOptions.maxResultBytes`. */
+    maxResultBytes?: number,
   ): SqlConnection;
   close(): Promise<void>;
 }
@@ -218,6 +220,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     encryptionKey: string | Uint8Array | undefined,
     access: RemoteAccess,
     shown: string,
+    maxResultBytes?: number,
   ): SqlConnection {
     return new RemoteConnection(
       this,
@@ -227,6 +230,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       encryptionKey,
       access,
       shown,
+      maxResultBytes,
     );
   }
 
@@ -628,6 +632,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       guard: this.deps.guard.specFor(info, access),
       schema: info.type === "schema",
       op,
+      ...(conn.maxResultBytes === undefined ? {} : { maxResultBytes: conn.maxResultBytes }),
     };
     return new Promise((resolve, reject) => {
       thread.inFlight.set(message.id, { conn, message, resolve, reject });

@@ -53,7 +53,8 @@ export function version(): Reply {
  */
 export async function dump(c: RouteContext): Promise<Reply> {
   const session = await openSession(c);
-  const conn = c.server.connect(session, session.access);
+  // Read a page at a time, of any size: no result limit (a row may be larger than a response).
+  const conn = c.server.connect(session, session.access, null);
   const chunks = dumpDatabase(async (q) =>
     (await conn.execute(q, undefined, "bigint")).rows.map((r) => Array.from(r) as DumpValue[]),
   );

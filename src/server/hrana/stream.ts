@@ -6,7 +6,13 @@
 import { classify } from "../../../parser/index.js";
 import type { SqlConnection as Connection } from "../../engine/connection-policy.js";
 import { Pace } from "../../engine/pace.js";
-import type { InArgs, InValue, ResultSet } from "../../engine/values.js";
+import {
+  type InArgs,
+  type InValue,
+  type ResultSet,
+  resultTooLarge,
+  valueSize,
+} from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import type { AccessPolicy } from "../../platform/types.js";
 import type { InternalErrorReport } from "../http.js";
@@ -240,17 +246,10 @@ export function toStmtResult(rs: ResultSet, wantRows: boolean, ms: number): Stmt
         const out = new Array(cols.length);
         for (let i = 0; i < cols.length; i++) {
           const v = row[i]!;
-          // Roughly the JSON size of the encoded value; refuse before building a huge body.
-          size +=
-            32 +
-            (typeof v === "string"
-              ? v.length
-              : v instanceof ArrayBuffer
-                ? Math.ceil((v.byteLength * 4) / 3)
-                : 0);
-          if (size > MAX_RESPONSE_BYTES) {
-            throw new TenantliteError("RESPONSE_TOO_LARGE", "Response is too large");
-          }
+          // Refused before building a huge body (a platform the server was given may read
+          // results of any size; its own stops reading past the limit).
+          size += valueSize(v);
+          if (size > MAX_RESPONSE_BYTES) throw resultTooLarge();
           out[i] = encodeValue(v);
         }
         return out;

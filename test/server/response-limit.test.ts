@@ -1,0 +1,83 @@
+/**
+ * A statement whose result is past the response limit (sqld's 10 MiB) stops as it is read:
+ * `RESPONSE_TOO_LARGE` at once, over http (a pipeline and a Hrana 3 cursor) and ws, and the
+ * server never holds the whole result. Checked by memory, not time: the process's resident set
+ * while the request runs stays far below what a million rows take (it grew by ~1 GB when the
+ * limit was checked only once every row had been read). `/dump` has no such limit.
+ */
+import { createClient } from "@libsql/client";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningServer, startServer } from "../../src/node/server.js";
+import { useTempDirs } from "../helpers.js";
+
+const tempDir = useTempDirs("tenantlite-response-limit-", { scope: "file" });
+let server: RunningServer;
+
+/** A million rows of ~110 bytes each: ~140 MB of JSON, far past the limit. */
+const HUGE =
+  "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 1000000) SELECT n, printf('%0100d', n) AS pad FROM c";
+
+beforeAll(async () => {
+  server = await startServer({ port: 0, dataDir: tempDir(), consoleDir: false });
+  await server.platform.createDatabase("big");
+  const c = createClient({ url: `${server.url}/dev/big/` });
+  await c.execute("CREATE TABLE t (b BLOB)");
+  // One row larger than a response: /dump still writes it.
+  await c.execute("INSERT INTO t VALUES (zeroblob(12000000))");
+  c.close();
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+/** The peak growth of the process's resident set while `run` runs, in MB. */
+async function peakGrowthMb(run: () => Promise<unknown>): Promise<number> {
+  const start = process.memoryUsage().rss;
+  let peak = start;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 5);
+  try {
+    await run();
+  } finally {
+    clearInterval(timer);
+  }
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return (peak - start) / 2 ** 20;
+}
+
+describe("a result past the response limit", () => {
+  it.each(["http", "ws"] as const)("stops as it is read, over %s", async (scheme) => {
+    const base = scheme === "http" ? server.url : server.wsUrl;
+    const c = createClient({ url: `${base}/dev/big/` });
+    let error: unknown;
+    const grown = await peakGrowthMb(async () => {
+      error = await c.execute(HUGE).catch((e: unknown) => e);
+    });
+    c.close();
+    expect(error).toMatchObject({ code: "RESPONSE_TOO_LARGE" });
+    expect(grown).toBeLessThan(200);
+  });
+
+  it("stops as it is read through a Hrana 3 cursor", async () => {
+    let text = "";
+    const grown = await peakGrowthMb(async () => {
+      const r = await fetch(`${server.url}/dev/big/v3/cursor`, {
+        method: "POST",
+        body: JSON.stringify({ baton: null, batch: { steps: [{ stmt: { sql: HUGE } }] } }),
+      });
+      text = await r.text();
+    });
+    expect(text).toMatch(/"step_error".*"RESPONSE_TOO_LARGE"/);
+    expect(grown).toBeLessThan(200);
+  });
+
+  it("does not apply to /dump, which reads a row of any size", async () => {
+    const r = await fetch(`${server.url}/dev/big/dump`);
+    expect(r.status).toBe(200);
+    const text = await r.text();
+    expect(text).toContain("INSERT INTO");
+    expect(text.length).toBeGreaterThan(24_000_000); // the 12 MB blob, in hex
+  });
+});
