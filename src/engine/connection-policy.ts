@@ -130,6 +130,11 @@ export interface SqlConnection {
   /** Whether this connection holds an open transaction. */
   readonly inTransaction: boolean;
   readonly closed: boolean;
+  /**
+   * The result limit of its next statements (see `ConnectionOptions.maxResultBytes`): a caller
+   * that shares one limit among several statements (a Hrana batch) lowers it as they run.
+   */
+  maxResultBytes: number | undefined;
   /** Runs one statement. */
   execute(sql: string, args: InArgs | undefined, intMode?: IntMode): Promise<ResultSet>;
   /**

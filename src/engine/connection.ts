@@ -46,7 +46,8 @@ export class Connection implements SqlConnection {
   #routerOf: StatementRouter | null | undefined;
   readonly #busyTimeoutMs: number;
   readonly #txTimeoutMs: number;
-  readonly #maxResultBytes: number | undefined;
+  /** See `SqlConnection.maxResultBytes`. */
+  maxResultBytes: number | undefined;
   /** The tenant while this connection uses it (a statement runs, a transaction is open). */
   #tenant: OpenTenant | undefined;
   /** This connection's own SQLite connection, and the file it is on. */
@@ -80,7 +81,7 @@ export class Connection implements SqlConnection {
     this.#policy = policy;
     this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
     this.#txTimeoutMs = options.transactionTimeoutMs ?? 5000;
-    this.#maxResultBytes = options.maxResultBytes;
+    this.maxResultBytes = options.maxResultBytes;
   }
 
   /** Whether this connection holds an open transaction. */
@@ -203,7 +204,7 @@ export class Connection implements SqlConnection {
   ): ResultSet | Promise<ResultSet> {
     let rs: ResultSet;
     try {
-      rs = db.execute(sql, args, intMode, this.#guardFor(t), this.#maxResultBytes);
+      rs = db.execute(sql, args, intMode, this.#guardFor(t), this.maxResultBytes);
     } catch (e) {
       if (entered && !db.ran && db.inTransaction) {
         // Refused before it ran (a read-only token's write, a blocked one, one that does not

@@ -73,6 +73,33 @@ describe("a result past the response limit", () => {
     expect(grown).toBeLessThan(200);
   });
 
+  it.each(["http", "ws"] as const)(
+    "counts a batch's steps together, as sqld does, over %s: the batch fails and keeps nothing",
+    async (scheme) => {
+      const base = scheme === "http" ? server.url : server.wsUrl;
+      const c = createClient({ url: `${base}/dev/big/` });
+      // Each step ~1.5 MB of JSON, well under the limit; twenty of them, far over it.
+      const step =
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 10000) SELECT n, printf('%0100d', n) AS pad FROM c";
+      let error: unknown;
+      const grown = await peakGrowthMb(async () => {
+        error = await c
+          .batch(
+            ["INSERT INTO t VALUES (x'01')", ...Array.from({ length: 20 }, () => step)],
+            "write",
+          )
+          .catch((e: unknown) => e);
+      });
+      expect(error).toMatchObject({ code: "RESPONSE_TOO_LARGE" });
+      expect(grown).toBeLessThan(200);
+      const left = await c.execute("SELECT count(*) AS n FROM t WHERE b = x'01'");
+      expect(left.rows[0]!.n).toBe(0);
+      // Separate requests each have the whole limit.
+      for (let i = 0; i < 3; i++) expect((await c.execute(step)).rows.length).toBe(10000);
+      c.close();
+    },
+  );
+
   it("does not apply to /dump, which reads a row of any size", async () => {
     const r = await fetch(`${server.url}/dev/big/dump`);
     expect(r.status).toBe(200);

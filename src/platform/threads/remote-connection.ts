@@ -56,8 +56,8 @@ export class RemoteConnection implements SqlConnection {
     private readonly accessOf: RemoteAccess,
     /** The database's name when connected (by id, too): what an error says once it is gone. */
     private readonly shown: string,
-    /** See `ConnectOptions.maxResultBytes`. */
-    readonly maxResultBytes?: number,
+    /** See `SqlConnection.maxResultBytes`: sent with each request. */
+    public maxResultBytes: number | undefined,
   ) {}
 
   get inTransaction(): boolean {

@@ -200,11 +200,12 @@ export class TenantHost {
   private async answer(m: Extract<ToThread, { t: "run" }>): Promise<void> {
     let hc = this.conns.get(m.conn);
     if (hc === undefined) {
-      hc = this.connection(m.conn, m.tenant, m.maxResultBytes);
+      hc = this.connection(m.conn, m.tenant);
       this.conns.set(m.conn, hc);
     }
     hc.tenant = m.tenant;
     hc.guard = m.guard;
+    hc.conn.maxResultBytes = m.maxResultBytes;
     hc.schema = m.schema;
     hc.request = m.id;
     hc.running = true;
@@ -248,7 +249,7 @@ export class TenantHost {
   }
 
   /** A new logical connection onto the tenant `ref`, with the platform's rules. */
-  private connection(id: number, ref: TenantRef, maxResultBytes?: number): HostedConnection {
+  private connection(id: number, ref: TenantRef): HostedConnection {
     const hc: HostedConnection = {
       conn: undefined as unknown as Connection,
       tenant: ref,
@@ -264,9 +265,7 @@ export class TenantHost {
     };
     (hc as { conn: Connection }).conn = new Connection(
       { open: () => this.open(hc.tenant, id) },
-      maxResultBytes === undefined
-        ? this.options.connection
-        : { ...this.options.connection, maxResultBytes },
+      this.options.connection,
       {
         guard: (_t, attached) => {
           // The statement about to run is this request's: the platform blames it if it hangs.

@@ -101,10 +101,13 @@ export class HranaStream {
     }
   }
 
-  /** Runs one statement, for callers that need the raw outcome (the cursor). */
-  async executeStmt(stmt: Stmt): Promise<StmtResult> {
+  /**
+   * Runs one statement, for callers that need the raw outcome (the cursor); `budget`: what is
+   * left of the response's size limit, shared by a batch's steps.
+   */
+  async executeStmt(stmt: Stmt, budget: ResponseBudget = responseBudget()): Promise<StmtResult> {
     const sql = this.sqls.resolve(stmt.sql, stmt.sqlId);
-    return this.execute(sql, stmt);
+    return this.execute(sql, stmt, budget);
   }
 
   /** Checks a whole batch before any step runs: stored SQL, syntax and permissions. */
@@ -180,6 +183,8 @@ export class HranaStream {
     const ok: boolean[] = [];
     const stepResults: (StmtResult | null)[] = [];
     const stepErrors: (HranaError | null)[] = [];
+    // One limit for all the steps' rows, as sqld counts a batch's response.
+    const budget = responseBudget();
     const pace = new Pace();
     for (let i = 0; i < steps.length; i++) {
       await pace.turn();
@@ -191,7 +196,7 @@ export class HranaStream {
         continue;
       }
       try {
-        stepResults.push(await this.execute(texts[i]!, step.stmt));
+        stepResults.push(await this.execute(texts[i]!, step.stmt, budget));
         stepErrors.push(null);
         ok.push(true);
       } catch (e) {
@@ -203,10 +208,16 @@ export class HranaStream {
     return { step_results: stepResults, step_errors: stepErrors, replication_index: null };
   }
 
-  private async execute(sql: string, stmt: Stmt): Promise<StmtResult> {
+  private async execute(
+    sql: string,
+    stmt: Stmt,
+    budget: ResponseBudget = responseBudget(),
+  ): Promise<StmtResult> {
     const started = performance.now();
+    // The engine stops reading where this response's limit ends.
+    this.conn.maxResultBytes = budget.left;
     const rs = await this.conn.execute(sql, argsOf(stmt), "bigint");
-    return toStmtResult(rs, stmt.wantRows, performance.now() - started);
+    return toStmtResult(rs, stmt.wantRows, performance.now() - started, budget);
   }
 
   /** The parser found a syntax error: trust it only if SQLite agrees. */
@@ -237,8 +248,25 @@ function argsOf(stmt: Stmt): InArgs | undefined {
 /** The largest result one statement may send (sqld's default `max_response_size`). */
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 
-/** A result set read in intMode `"bigint"` as a Hrana `StmtResult`. */
-export function toStmtResult(rs: ResultSet, wantRows: boolean, ms: number): StmtResult {
+/** What is left of one response's size limit (sqld's `max_response_size`). */
+export interface ResponseBudget {
+  left: number;
+}
+
+export function responseBudget(): ResponseBudget {
+  return { left: MAX_RESPONSE_BYTES };
+}
+
+/**
+ * A result set read in intMode `"bigint"` as a Hrana `StmtResult`; its rows are taken from
+ * `budget` (`RESPONSE_TOO_LARGE` past it).
+ */
+export function toStmtResult(
+  rs: ResultSet,
+  wantRows: boolean,
+  ms: number,
+  budget: ResponseBudget = responseBudget(),
+): StmtResult {
   const cols = rs.columns.map((name, i) => ({ name, decltype: rs.columnTypes[i] || null }));
   let size = 0;
   const rows = wantRows
@@ -249,12 +277,13 @@ export function toStmtResult(rs: ResultSet, wantRows: boolean, ms: number): Stmt
           // Refused before building a huge body (a platform the server was given may read
           // results of any size; its own stops reading past the limit).
           size += valueSize(v);
-          if (size > MAX_RESPONSE_BYTES) throw resultTooLarge();
+          if (size > budget.left) throw resultTooLarge();
           out[i] = encodeValue(v);
         }
         return out;
       })
     : [];
+  budget.left -= size;
   return {
     cols,
     rows,
