@@ -17,7 +17,7 @@ import {
   write as fsWrite,
   type Stats,
 } from "node:fs";
-import { unlink } from "node:fs/promises";
+import { mkdir, stat, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 // Temp names carry "~", which no key segment may contain, so they never collide with a key and
@@ -150,4 +150,29 @@ export function isCode(e: unknown, ...codes: string[]): boolean {
   return (
     typeof e === "object" && e !== null && codes.includes((e as { code?: unknown }).code as string)
   );
+}
+
+/**
+ * `mkdir -p`, one level at a time from the deepest directory that exists. (Node's recursive
+ * `mkdir` never returns where a file system refuses new entries with ENOENT, as /proc does: it
+ * retries the parent, finds it, and tries again, for good.) Fails with the first refusal.
+ */
+export async function makeDirs(path: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      if ((await stat(at)).isDirectory()) break;
+      throw Object.assign(new Error(`not a directory: ${at}`), { code: "ENOTDIR" });
+    } catch (e) {
+      if (!isCode(e, "ENOENT") || dirname(at) === at) throw e;
+      missing.push(at);
+    }
+  }
+  for (const dir of missing.reverse()) {
+    try {
+      await mkdir(dir);
+    } catch (e) {
+      if (!isCode(e, "EEXIST")) throw e;
+    }
+  }
 }

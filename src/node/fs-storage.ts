@@ -25,6 +25,7 @@ import {
   closeFd,
   fsCall,
   isCode,
+  makeDirs,
   readWhole,
   syncDir,
   syncFile,
@@ -184,7 +185,7 @@ export class FsStorage implements Storage {
    */
   static async open(root: string, options: FsStorageOptions = {}): Promise<FsStorage> {
     const storage = new FsStorage(root, options);
-    await mkdir(storage.root, { recursive: true });
+    await makeDirs(storage.root);
     await acquireDirLock(storage.root, options);
     storage.#locked = true;
     try {

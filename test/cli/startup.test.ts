@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import {
   copyFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   readFileSync,
   statSync,
@@ -160,6 +161,24 @@ describe("startup errors", () => {
     );
     expect(readFileSync(file, "utf8")).toBe("x"); // changed nothing
   });
+
+  it.skipIf(!existsSync("/proc/self"))(
+    "a data directory whose file system refuses new directories (/proc) is DATA_DIR_INVALID at once",
+    async () => {
+      // Node's recursive mkdir retried there for good, at full CPU: the command never ended.
+      const cases = [
+        ["db", "list", "--data-dir", "/proc/tenantlite-data"],
+        ["dev", "--port", "0", "--data-dir", "/proc/tenantlite-data/sub"],
+      ];
+      const results = await Promise.all(cases.map((c) => runCli(c)));
+      results.forEach((r, i) => {
+        expect(errorCode(r), cases[i]!.join(" ")).toBe("DATA_DIR_INVALID");
+        expect(r.stderr).toBe(
+          "error: DATA_DIR_INVALID: the --data-dir you gave cannot be created there (its file system refuses new directories)\n",
+        );
+      });
+    },
+  );
 
   it("a data directory that cannot be written (a full disk) is STORAGE_WRITE_FAILED, without the path", async () => {
     // ulimit -f 0: no file can get a byte, as on a full disk (EFBIG where a full disk says ENOSPC).

@@ -77,7 +77,9 @@ export function dataDirError(dir: DataDir, e: unknown): TenantliteError | undefi
         ? "cannot be created or written by this user (permission denied)"
         : code === "EROFS"
           ? "is on a read-only file system"
-          : undefined;
+          : code === "ENOENT"
+            ? "cannot be created there (its file system refuses new directories)"
+            : undefined;
   if (why === undefined) return undefined;
   return new TenantliteError("DATA_DIR_INVALID", `${dir.what} ${why}`, { cause: e });
 }
