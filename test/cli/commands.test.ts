@@ -223,6 +223,8 @@ describe("usage errors", () => {
       [["dev", "--workers", "65"], "ARGS_INVALID"],
       [["dev", "--max-query-ms", "-1"], "ARGS_INVALID"],
       [["dev", "--workers", "0", "--max-query-ms", "5000"], "ARGS_INVALID"],
+      // Not a server on memory with the directory silently ignored.
+      [["dev", "--port", "0", "--memory", ...d], "ARGS_INVALID"],
     ] as const) {
       pending.push(
         runCli(args).then((r) => {

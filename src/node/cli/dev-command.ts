@@ -76,6 +76,12 @@ export const DEV_COMMAND: Command = {
         "--db-file keeps other databases in memory: leave out --data-dir and --memory",
       );
     }
+    if (memory && a.flags.has("data-dir")) {
+      // Not one silently ignored: whoever gave a directory expects the data to be kept there.
+      throw usageError(
+        "--memory keeps nothing on disk and --data-dir keeps everything there: give one of them",
+      );
+    }
     const auth = a.flags.get("auth") === true;
     const apiToken = str(a, "api-token") ?? (process.env.TENANTLITE_API_TOKEN || undefined);
     const inMemory = memory || dbFile !== undefined;
