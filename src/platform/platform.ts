@@ -575,13 +575,17 @@ export class Platform {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pool.stop();
-    await this.#threads?.close();
-    await this.#settling.all();
-    await this.#pool.close();
-    await this.#catalog.close();
-    await this.#options.migrationThreads?.close();
-    dataInUse.delete(this.storage.dataId ?? this.storage);
+    try {
+      this.#pool.stop();
+      await this.#threads?.close();
+      await this.#settling.all();
+      await this.#pool.close();
+      await this.#catalog.close();
+      await this.#options.migrationThreads?.close();
+    } finally {
+      // Closed, even if a last save failed: a new platform may open the data (and retry).
+      dataInUse.delete(this.storage.dataId ?? this.storage);
+    }
   }
 
   #assertOpen(): void {

@@ -96,6 +96,15 @@ describe("a result past the response limit", () => {
       expect(left.rows[0]!.n).toBe(0);
       // Separate requests each have the whole limit.
       for (let i = 0; i < 3; i++) expect((await c.execute(step)).rows.length).toBe(10000);
+      // So do the requests after it on the same stream (a transaction's).
+      const tx = await c.transaction("write");
+      await expect(tx.batch(Array.from({ length: 20 }, () => step))).rejects.toMatchObject({
+        code: "RESPONSE_TOO_LARGE",
+      });
+      // (A script's rows are not sent: the ~1 MB one is more than the batch left.)
+      await tx.executeMultiple("SELECT printf('%01000000d', 1); SELECT 2");
+      expect((await tx.execute(step)).rows.length).toBe(10000);
+      await tx.rollback();
       c.close();
     },
   );

@@ -148,6 +148,8 @@ export class HranaStream {
         return { type: "batch", result: await this.batch(req.steps) };
       case "sequence": {
         const sql = this.sqls.resolve(req.sql, req.sqlId);
+        // A script sends no rows: what an earlier batch left of its limit is not this one's.
+        this.conn.maxResultBytes = undefined;
         await this.conn.executeScript(sql);
         return { type: "sequence" };
       }
