@@ -432,7 +432,8 @@ export class TenantHost {
     // holds it past `waitMs` keeps it here and the release fails (SQLITE_BUSY, rejected by the
     // gate) — it neither stalls the tenant's readers meanwhile nor waits for good.
     await t.file.gate.hold(() => {
-      this.forget(t);
+      // (Another release or a drop may have taken it meanwhile.)
+      if (this.tenants.get(id) === t) this.forget(t);
       return this.flush(t).catch(() => undefined);
     }, waitMs);
     // Statements already waiting for its write lock run first (one that came after the platform
