@@ -9,7 +9,7 @@ import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
 import { toHranaError } from "./errors.js";
 import type { BatchStep, CursorRequest, PipelineRequest } from "./proto.js";
-import { HranaStream, responseBudget, SqlStore } from "./stream.js";
+import { HranaStream, SqlStore } from "./stream.js";
 
 /** How long a retired baton is remembered (sqld: 300 s). */
 const RETIRED_MS = 300_000;
@@ -238,8 +238,6 @@ async function runCursor(
     return;
   }
   const ok: boolean[] = [];
-  // One limit for all the steps' rows, as for a batch.
-  const budget = responseBudget();
   const pace = new Pace();
   for (let i = 0; i < steps.length; i++) {
     await pace.turn();
@@ -249,7 +247,9 @@ async function runCursor(
       continue;
     }
     try {
-      const r = await stream.executeStmt(step.stmt, budget);
+      // Each step has the whole limit (sqld streams a cursor's rows with no limit at all; this
+      // server reads a statement's rows whole, so it keeps the per-statement one).
+      const r = await stream.executeStmt(step.stmt);
       lines.push(JSON.stringify({ type: "step_begin", step: i, cols: r.cols }));
       for (const row of r.rows) lines.push(JSON.stringify({ type: "row", row }));
       lines.push(
