@@ -38,6 +38,15 @@ export function timeoutError(): TenantliteError {
   );
 }
 
+/**
+ * What a statement whose first word is `word` does on a connection whose transaction timed out:
+ * `ROLLBACK` ends it quietly (`"quiet"`), `COMMIT`/`END` end it and fail with the timeout
+ * (`"ends"`), anything else fails with it and leaves it to be ended (`"fails"`).
+ */
+export function afterTimeout(word: string): "quiet" | "ends" | "fails" {
+  return word === "ROLLBACK" ? "quiet" : word === "COMMIT" || word === "END" ? "ends" : "fails";
+}
+
 /** A statement's failure as the failure of statement `index` of a batch (codes kept). */
 export function toBatchError(index: number, e: unknown): Error {
   if (e instanceof TenantliteError) {

@@ -102,6 +102,9 @@ export interface StatementRouter {
   ): Promise<ResultSet[] | undefined>;
 }
 
+/** How long a statement waits for another connection's transaction, unless told otherwise. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
 /** Timeouts of a connection. */
 export interface ConnectionOptions {
   /** How long a statement waits for another connection's transaction. Default 5000 ms. */

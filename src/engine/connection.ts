@@ -10,21 +10,23 @@
 import { classify } from "../../parser/index.js";
 import { TenantliteError } from "../errors.js";
 import {
+  afterTimeout,
   nameCorruption,
   timeoutError,
   toBatchError,
   toError,
   transactionClosed,
 } from "./connection-errors.js";
-import type {
-  BatchStatement,
-  ConnectionOptions,
-  ConnectionPolicy,
-  OpenTenant,
-  RoutedConnection,
-  SqlConnection,
-  StatementRouter,
-  TenantSource,
+import {
+  type BatchStatement,
+  type ConnectionOptions,
+  type ConnectionPolicy,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type OpenTenant,
+  type RoutedConnection,
+  type SqlConnection,
+  type StatementRouter,
+  type TenantSource,
 } from "./connection-policy.js";
 import { Pace } from "./pace.js";
 import { splitScript } from "./split-script.js";
@@ -79,7 +81,7 @@ export class Connection implements SqlConnection {
   ) {
     this.#source = source;
     this.#policy = policy;
-    this.#busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#txTimeoutMs = options.transactionTimeoutMs ?? 5000;
     this.maxResultBytes = options.maxResultBytes;
   }
@@ -539,11 +541,9 @@ export class Connection implements SqlConnection {
     if (this.#closedFlag) throw new TenantliteError("CLIENT_CLOSED", "The connection is closed");
     if (this.#timedOut) {
       // After a timeout the transaction is gone: ROLLBACK is a harmless no-op, anything else fails.
-      if (word === "ROLLBACK") {
-        this.#timedOut = false;
-        return undefined;
-      }
-      if (word === "COMMIT" || word === "END") this.#timedOut = false;
+      const then = afterTimeout(word);
+      if (then !== "fails") this.#timedOut = false;
+      if (then === "quiet") return undefined;
       throw timeoutError();
     }
     // A transaction's idle timer may stay armed: it leaves a connection with statements running.

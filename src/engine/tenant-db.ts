@@ -302,12 +302,7 @@ export class TenantDb {
       throw e;
     }
     refuseRawAttach(entry.scan.firstWord);
-    if (guard !== undefined) {
-      guard(entry.info, () => {
-        entry.effects ??= this.explain(entry.compiled.sql);
-        return entry.effects;
-      });
-    }
+    if (guard !== undefined) this.#applyGuard(entry, guard);
     const values = checkArguments(entry.scan, bound, args, intMode);
     if (entry.readOnly) this.#txn.beginImplicitRead(this.#attached);
     else {
@@ -472,10 +467,18 @@ export class TenantDb {
     } catch {
       return;
     }
-    guard(entry.info, () => {
-      entry.effects ??= this.explain(entry.compiled.sql);
-      return entry.effects;
-    });
+    this.#applyGuard(entry, guard);
+  }
+
+  /** Applies `guard` to a prepared statement, reading its program's effects if it asks. */
+  #applyGuard(entry: CachedStatement, guard: StatementGuard): void {
+    guard(entry.info, () => this.#effects(entry));
+  }
+
+  /** The effects of a prepared statement's program, read once and cached with it. */
+  #effects(entry: CachedStatement): ProgramEffects {
+    entry.effects ??= this.explain(entry.compiled.sql);
+    return entry.effects;
   }
 
   /**
@@ -506,9 +509,7 @@ export class TenantDb {
 
   /** The effects of one statement's compiled program, cached with the prepared statement. */
   effectsOf(sql: string): ProgramEffects {
-    const entry = this.#prepare(sql);
-    entry.effects ??= this.explain(entry.compiled.sql);
-    return entry.effects;
+    return this.#effects(this.#prepare(sql));
   }
 
   /** The effects of `sql`'s compiled program (see program.ts). */

@@ -144,7 +144,7 @@ export class Platform {
     const storage: Storage = options.storage ?? new MemoryStorage();
     // Two platforms on the same data would each keep their own catalog and overwrite the
     // other's records (databases one of them created vanish at the next start).
-    const data = storage.dataId ?? storage;
+    const data = dataOf(storage);
     if (dataInUse.has(data)) {
       throw new TenantliteError(
         "STORAGE_LOCKED",
@@ -584,7 +584,7 @@ export class Platform {
       await this.#options.migrationThreads?.close();
     } finally {
       // Closed, even if a last save failed: a new platform may open the data (and retry).
-      dataInUse.delete(this.storage.dataId ?? this.storage);
+      dataInUse.delete(dataOf(this.storage));
     }
   }
 
@@ -595,6 +595,11 @@ export class Platform {
 
 /** The data of the platforms open in this process (see `Platform.create`). */
 const dataInUse = new Set<unknown>();
+
+/** What names a storage's data: its `dataId`, or, without one, the storage itself. */
+function dataOf(storage: Storage): unknown {
+  return storage.dataId ?? storage;
+}
 
 /**
  * Creates a platform: many tenant databases in this process, in memory unless a `storage` is given.

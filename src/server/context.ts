@@ -9,7 +9,6 @@ import { Permissions, type TokenAuthority, type TokenTarget } from "../platform/
 import type { ConnectOptions } from "../platform/options.js";
 import type { Platform } from "../platform/platform.js";
 import { type AccessPolicy, type DatabaseInfo, FULL_ACCESS } from "../platform/types.js";
-import { MAX_RESPONSE_BYTES } from "./hrana/stream.js";
 import type { InternalErrorReport } from "./http.js";
 
 /** Server limits; every field has a default (see `createHandler`). */
@@ -148,19 +147,12 @@ export class ServerContext {
    * A logical connection onto a session's database: by id (a stream never moves to a database
    * re-created under the name), named by its name in errors, with the session's key.
    */
-  connect(
-    session: DatabaseSession,
-    access: ConnectOptions["access"],
-    /** `null`: no result limit. */
-    maxResultBytes: number | null = MAX_RESPONSE_BYTES,
-  ): SqlConnection {
+  connect(session: DatabaseSession, access: ConnectOptions["access"]): SqlConnection {
     const key = session.encryptionKey;
     return this.platform.connect(session.info.id, {
       name: session.info.name,
       access,
       ...(key === undefined ? {} : { encryptionKey: key }),
-      // A stream's result past the response limit stops as it is read, not once it is all held.
-      ...(maxResultBytes === null ? {} : { maxResultBytes }),
     });
   }
 

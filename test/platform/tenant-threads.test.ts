@@ -16,12 +16,12 @@ import { runTs, useTempDirs } from "../helpers.js";
 const tempDir = useTempDirs("tenantlite-lib-threads-");
 const opened: { platform: Platform; storage: FsStorage }[] = [];
 
-async function open(dir: string) {
+async function open(
+  dir: string,
+  threads: Parameters<typeof tenantThreads>[0] = { threads: 2, maxQueryMs: 2000 },
+) {
   const storage = await FsStorage.open(dir);
-  const platform = await createPlatform({
-    storage,
-    tenantThreads: tenantThreads({ threads: 2, maxQueryMs: 2000 }),
-  });
+  const platform = await createPlatform({ storage, tenantThreads: tenantThreads(threads) });
   const it = { platform, storage };
   opened.push(it);
   return it;
@@ -202,12 +202,7 @@ console.log(String((await p.client("a").execute("SELECT 41 + 1 AS x")).rows[0].x
 
   it("a thread whose heap one query grew is started afresh once nothing of it is in use", async () => {
     // sql.js never gives its heap back: without this the process kept the 150 MB for good.
-    const storage = await FsStorage.open(tempDir());
-    const platform = await createPlatform({
-      storage,
-      tenantThreads: tenantThreads({ threads: 1, maxThreadHeapBytes: 96 * 2 ** 20 }),
-    });
-    opened.push({ platform, storage });
+    const { platform } = await open(tempDir(), { threads: 1, maxThreadHeapBytes: 96 * 2 ** 20 });
     await platform.createDatabase("a");
     await platform.createDatabase("b");
     const a = platform.client("a");

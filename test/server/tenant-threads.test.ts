@@ -372,15 +372,19 @@ describe("--workers 0", () => {
   });
 });
 
+/** Lets `target` be attached, and mints a token for `db` that may attach it. */
+async function attachGrant(db: string, target: string): Promise<string> {
+  const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
+  await server.platform.updateConfig(target, { allow_attach: true });
+  const minted = await api.databases.createToken(db, {
+    permissions: { read_attach: { databases: [target] } },
+  });
+  return minted.jwt;
+}
+
 describe("what spans tenants keeps working across threads", () => {
   it("ATTACH brings the target to the attacher's thread; the alias stays read-only", async () => {
-    const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
-    await server.platform.updateConfig("delta", { allow_attach: true });
-    const attachToken = (
-      await api.databases.createToken("alpha", {
-        permissions: { read_attach: { databases: ["delta"] } },
-      })
-    ).jwt;
+    const attachToken = await attachGrant("alpha", "delta");
     await insert(client("delta"), "delta", "d1");
     // alpha lives on the other thread; delta comes over for the join.
     const c = client("alpha", "ws", attachToken);
@@ -396,13 +400,7 @@ describe("what spans tenants keeps working across threads", () => {
   }, 20_000);
 
   it("a transaction that timed out says so at its next use, also after its tenant moved to another thread", async () => {
-    const api = createApiClient({ org: "local", token: API_TOKEN, baseUrl: `${server.url}/v1/` });
-    await server.platform.updateConfig("bravo", { allow_attach: true });
-    const attachToken = (
-      await api.databases.createToken("charlie", {
-        permissions: { read_attach: { databases: ["bravo"] } },
-      })
-    ).jwt;
+    const attachToken = await attachGrant("charlie", "bravo");
     const tx = await client("bravo", "ws").transaction("write");
     await tx.execute("INSERT INTO t (v) VALUES ('timed-out')");
     // Past the transaction timeout (5 s): rolled back on bravo's thread.

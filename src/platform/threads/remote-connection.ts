@@ -5,7 +5,7 @@
  * applies to every statement. Requests of one connection run one after another, in call order.
  */
 import { firstWord } from "../../engine/connection.js";
-import { timeoutError } from "../../engine/connection-errors.js";
+import { afterTimeout, timeoutError } from "../../engine/connection-errors.js";
 import type { BatchStatement, SqlConnection } from "../../engine/connection-policy.js";
 import type { StatementDescription } from "../../engine/statement-info.js";
 import { emptyResult, type InArgs, type IntMode, type ResultSet } from "../../engine/values.js";
@@ -159,13 +159,12 @@ export class RemoteConnection implements SqlConnection {
       const before = this.seat;
       const seat = this.seatOn(thread, info.name);
       if (this.expired && op.kind !== "describe") {
-        // As the engine's connection does after a timeout: ROLLBACK ends it quietly, COMMIT
-        // ends it with the error, anything else fails with it. Where the tenant moved, the
+        // The engine's rule after a timeout (`afterTimeout`). Where the tenant moved, the
         // thread's connection that knew is gone: say it here.
-        const word = op.kind === "execute" ? firstWord(op.sql) : "";
-        if (word === "ROLLBACK" || word === "COMMIT" || word === "END") this.expired = false;
+        const then = afterTimeout(op.kind === "execute" ? firstWord(op.sql) : "");
+        if (then !== "fails") this.expired = false;
         if (seat !== before) {
-          if (word === "ROLLBACK") return encodeResultSet(emptyResult());
+          if (then === "quiet") return encodeResultSet(emptyResult());
           throw timeoutError();
         }
       }

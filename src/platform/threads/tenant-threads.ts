@@ -15,7 +15,11 @@
  * result was sent), requests that had not started yet are sent again, and connections that held
  * state on the thread (a transaction, TEMP objects, settings) are told it is gone.
  */
-import type { BatchStatement, SqlConnection } from "../../engine/connection-policy.js";
+import {
+  type BatchStatement,
+  DEFAULT_BUSY_TIMEOUT_MS,
+  type SqlConnection,
+} from "../../engine/connection-policy.js";
 import { unrefTimer } from "../../engine/timers.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
@@ -281,7 +285,12 @@ export class TenantThreads implements TenantThreadsRuntime {
       if (now !== undefined && (target === undefined || now === target)) return now;
       // An ATTACH waits for a transaction on its target as a writer would, no longer.
       if (now !== undefined)
-        await this.releaseFrom(now, id, p, this.deps.host.connection.busyTimeoutMs ?? 5000);
+        await this.releaseFrom(
+          now,
+          id,
+          p,
+          this.deps.host.connection.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+        );
       await this.deps.pool.handOff(id);
       const chosen = target ?? this.leastBusy();
       chosen.placed++;

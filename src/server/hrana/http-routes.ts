@@ -53,8 +53,9 @@ export function version(): Reply {
  */
 export async function dump(c: RouteContext): Promise<Reply> {
   const session = await openSession(c);
-  // Read a page at a time, of any size: no result limit (a row may be larger than a response).
-  const conn = c.server.connect(session, session.access, null);
+  // Read a page at a time, of any size: no result limit (a row may be larger than a response;
+  // Hrana streams set theirs before each statement, see stream.ts).
+  const conn = c.server.connect(session, session.access);
   const chunks = dumpDatabase(async (q) =>
     (await conn.execute(q, undefined, "bigint")).rows.map((r) => Array.from(r) as DumpValue[]),
   );

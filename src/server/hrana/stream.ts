@@ -216,7 +216,8 @@ export class HranaStream {
     budget: ResponseBudget = responseBudget(),
   ): Promise<StmtResult> {
     const started = performance.now();
-    // The engine stops reading where this response's limit ends.
+    // The engine stops reading where this response's limit ends (set for every statement: the
+    // stream's connection has no limit of its own).
     this.conn.maxResultBytes = budget.left;
     const rs = await this.conn.execute(sql, argsOf(stmt), "bigint");
     return toStmtResult(rs, stmt.wantRows, performance.now() - started, budget);
