@@ -117,6 +117,20 @@ export interface ConnectionOptions {
    * Default: no limit. (The server sets sqld's 10 MiB, so a huge result never sits in memory.)
    */
   readonly maxResultBytes?: number;
+  /**
+   * Where limited results (`maxResultBytes`) are counted while they are read and until their
+   * reader gives them back: a statement that would take it past its bound stops with
+   * `RESPONSE_TOO_LARGE` (sqld's `max_total_response_size`). Default: none.
+   */
+  readonly resultPool?: ResultPool;
+}
+
+/** Bytes of results held at once, shared by connections (and threads): see `resultPool`. */
+export interface ResultPool {
+  /** Takes `bytes` more, or nothing when that would pass the bound (then false). */
+  claim(bytes: number): boolean;
+  /** Gives back `bytes` taken by `claim`. */
+  release(bytes: number): void;
 }
 
 /** One statement of a batch. */

@@ -23,6 +23,7 @@ import {
   type ConnectionPolicy,
   DEFAULT_BUSY_TIMEOUT_MS,
   type OpenTenant,
+  type ResultPool,
   type RoutedConnection,
   type SqlConnection,
   type StatementRouter,
@@ -50,6 +51,7 @@ export class Connection implements SqlConnection {
   readonly #txTimeoutMs: number;
   /** See `SqlConnection.maxResultBytes`. */
   maxResultBytes: number | undefined;
+  readonly #pool: ResultPool | undefined;
   /** The tenant while this connection uses it (a statement runs, a transaction is open). */
   #tenant: OpenTenant | undefined;
   /** This connection's own SQLite connection, and the file it is on. */
@@ -84,6 +86,7 @@ export class Connection implements SqlConnection {
     this.#busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
     this.#txTimeoutMs = options.transactionTimeoutMs ?? 5000;
     this.maxResultBytes = options.maxResultBytes;
+    this.#pool = options.resultPool;
   }
 
   /** Whether this connection holds an open transaction. */
@@ -206,7 +209,7 @@ export class Connection implements SqlConnection {
   ): ResultSet | Promise<ResultSet> {
     let rs: ResultSet;
     try {
-      rs = db.execute(sql, args, intMode, this.#guardFor(t), this.maxResultBytes);
+      rs = db.execute(sql, args, intMode, this.#guardFor(t), this.maxResultBytes, this.#pool);
     } catch (e) {
       if (entered && !db.ran && db.inTransaction) {
         // Refused before it ran (a read-only token's write, a blocked one, one that does not

@@ -28,6 +28,7 @@ import {
   unrewriteName,
 } from "./binding.js";
 import { counterReset } from "./connection-counters.js";
+import type { ResultPool } from "./connection-policy.js";
 import {
   DeclaredTypes,
   type Describer,
@@ -279,6 +280,7 @@ export class TenantDb {
     intMode: IntMode,
     guard?: StatementGuard,
     maxResultBytes?: number,
+    pool?: ResultPool,
   ): ResultSet {
     this.#assertOpen();
     this.ran = false;
@@ -315,6 +317,8 @@ export class TenantDb {
     }
     const { stmt } = entry;
     this.ran = true;
+    // What this statement took of `pool`: given back if it fails, else the caller's to give back.
+    let held = 0;
     try {
       if (bound.simple !== undefined) bindSimple(this.sql, this.#handles, stmt, bound.simple);
       else bindAll(this.sql, this.#handles, stmt, values);
@@ -332,8 +336,11 @@ export class TenantDb {
             const row = readRow(this.sql, heap, handle, entry.rows, intMode);
             for (let i = 0; i < row.length; i++) size += valueSize(row[i]!);
             if (size > maxResultBytes) throw resultTooLarge();
+            // Taken from the pool in steps of 64 KiB as it grows, the rest at the end.
+            if (pool !== undefined && size - held > 65536) held = this.#take(pool, size, held);
             rows.push(row);
           } while (stmt.step());
+          if (pool !== undefined && size > held) held = this.#take(pool, size, held);
         }
       }
       stmt.reset();
@@ -349,10 +356,17 @@ export class TenantDb {
         rowid,
       );
     } catch (e) {
+      if (held > 0) pool!.release(held);
       stmt.reset();
       this.#afterFailure(entry.scan.firstWord);
       throw this.#toError(e);
     }
+  }
+
+  /** Takes a result's growth from `size` - `held` to `size` from `pool`; its new `held`. */
+  #take(pool: ResultPool, size: number, held: number): number {
+    if (!pool.claim(size - held)) throw resultTooLarge(true);
+    return size;
   }
 
   /**

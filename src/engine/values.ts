@@ -306,9 +306,17 @@ export function valueSize(v: Value): number {
   );
 }
 
-/** `RESPONSE_TOO_LARGE`, as sqld says it: a result past its size limit. */
-export function resultTooLarge(): TenantliteError {
-  return new TenantliteError("RESPONSE_TOO_LARGE", "Response is too large");
+/**
+ * `RESPONSE_TOO_LARGE`, as sqld says it: a result past its size limit; `crowded`: past the bound
+ * of results held at once (`ConnectionOptions.resultPool`), which a later try may find room in.
+ */
+export function resultTooLarge(crowded = false): TenantliteError {
+  return new TenantliteError(
+    "RESPONSE_TOO_LARGE",
+    crowded
+      ? "Response is too large: the results being read and sent at once are past the server's bound; retry, or read fewer rows at once"
+      : "Response is too large",
+  );
 }
 
 /** The result of a statement that returns nothing. */

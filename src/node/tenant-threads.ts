@@ -7,6 +7,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { TenantliteError } from "../errors.js";
 import {
+  DEFAULT_MAX_HELD_RESULT_BYTES,
   DEFAULT_MAX_THREAD_HEAP_BYTES,
   type TenantThreadsFactory,
   type ThreadHandle,
@@ -32,6 +33,13 @@ export interface NodeTenantThreadsOptions {
    * never). Only with strict durability.
    */
   readonly maxThreadHeapBytes?: number;
+  /**
+   * Bytes of limited results (connections with `maxResultBytes`, as the server's streams) the
+   * threads may hold at once, from reading them until the platform received them: a statement
+   * that would pass it stops with `RESPONSE_TOO_LARGE` (default 32 MiB, sqld's
+   * `max_total_response_size`; 0: no bound).
+   */
+  readonly maxHeldResultBytes?: number;
 }
 
 /**
@@ -57,7 +65,24 @@ export function tenantThreads(options: NodeTenantThreadsOptions = {}): TenantThr
       "maxThreadHeapBytes must be a non-negative integer of bytes (0: never)",
     );
   }
-  return tenantThreadsFactory({ starter: nodeStarter, threads, maxQueryMs, maxThreadHeapBytes });
+  const maxHeldResultBytes = options.maxHeldResultBytes ?? DEFAULT_MAX_HELD_RESULT_BYTES;
+  if (
+    !Number.isInteger(maxHeldResultBytes) ||
+    maxHeldResultBytes < 0 ||
+    maxHeldResultBytes > 2 ** 30
+  ) {
+    throw new TenantliteError(
+      "ARGS_INVALID",
+      "maxHeldResultBytes must be an integer of bytes from 0 (no bound) to 1 GiB",
+    );
+  }
+  return tenantThreadsFactory({
+    starter: nodeStarter,
+    threads,
+    maxQueryMs,
+    maxThreadHeapBytes,
+    maxHeldResultBytes,
+  });
 }
 
 const nodeStarter: ThreadStarter = {

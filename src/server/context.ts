@@ -30,8 +30,9 @@ export interface ServerLimits {
   readonly maxWsStreams: number;
   /**
    * Most bytes of responses a WebSocket client may leave unread: past a quarter of it (with the
-   * requests it sent that are not answered yet) its socket is no longer read; past all of it the
-   * socket is closed (code 1008, reason `RESPONSES_UNREAD: …`). Default 16 MB.
+   * requests it sent that are not answered yet) its socket is no longer read; a response that
+   * would take them past all of it is answered `RESPONSE_TOO_LARGE` instead, and past all of it
+   * the socket is closed (code 1008, reason `RESPONSES_UNREAD: …`). Default 16 MB.
    */
   readonly maxUnsentBytes: number;
 }

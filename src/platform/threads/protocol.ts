@@ -81,6 +81,8 @@ export type FromThread =
        * the platform answers the request once they are done, with the first one's error if any.
        */
       readonly saves?: readonly number[];
+      /** Bytes of the result pool its result holds (see result-pool.ts), if any. */
+      readonly held?: number;
     }
   | { readonly t: "released"; readonly id: number; readonly error?: WireError }
   /** A connection's state changed between requests (its idle transaction timed out). */

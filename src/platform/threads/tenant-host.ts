@@ -31,6 +31,7 @@ import {
   type TenantRef,
   type ToThread,
 } from "./protocol.js";
+import { type ThreadResults, threadResultPool } from "./result-pool.js";
 import {
   decodeError,
   decodeResultSet,
@@ -61,6 +62,8 @@ export interface HostOptions {
    * storage, where the thread's copy is the data until then).
    */
   readonly saveAfterMs: number | undefined;
+  /** The bound on results held at once (result-pool.ts), when there is one. */
+  readonly results?: ThreadResults;
 }
 
 let useClock = 0;
@@ -106,6 +109,8 @@ interface HostedConnection {
    * once they are durable (see `TenantHost.save`).
    */
   saves: number[];
+  /** Bytes of the pool its request's results hold (see result-pool.ts). */
+  held: number;
 }
 
 /** The tenants and connections of one thread. */
@@ -222,13 +227,15 @@ export class TenantHost {
     hc.running = false;
     // The heap's size (its high-water mark: sql.js never shrinks it), for the platform to see.
     Atomics.store(this.shared, SHARED_SLOTS.heapMiB, Math.ceil(heapOf(this.sql).u8().length / MIB));
-    const saves = hc.saves;
+    const { saves, held } = hc;
     hc.saves = [];
+    hc.held = 0;
     this.port.post({
       t: "done",
       id: m.id,
       ...(error === undefined ? { value } : { error }),
       ...(saves.length === 0 ? {} : { saves }),
+      ...(held === 0 ? {} : { held }),
       inTransaction: hc.conn.inTransaction,
       stateful: hc.conn.hasPrivateState,
     });
@@ -258,6 +265,7 @@ export class TenantHost {
       request: 0,
       running: false,
       saves: [],
+      held: 0,
     };
     const own = {
       spec: undefined as GuardSpec | undefined,
@@ -265,7 +273,9 @@ export class TenantHost {
     };
     (hc as { conn: Connection }).conn = new Connection(
       { open: () => this.open(hc.tenant, id) },
-      this.options.connection,
+      this.options.results === undefined
+        ? this.options.connection
+        : { ...this.options.connection, resultPool: threadResultPool(this.options.results, hc) },
       {
         guard: (_t, attached) => {
           // The statement about to run is this request's: the platform blames it if it hangs.

@@ -41,6 +41,12 @@ import {
   threadReset,
 } from "./protocol.js";
 import { type RemoteAccess, RemoteConnection } from "./remote-connection.js";
+import {
+  receivedResult,
+  sharedResultPool,
+  type ThreadResults,
+  threadEnded,
+} from "./result-pool.js";
 import type { HostOptions } from "./tenant-host.js";
 import { decodeError, encodeError, encodeResultSet, type WireError } from "./wire.js";
 
@@ -106,8 +112,16 @@ export interface TenantThreadsOptions {
    * `recycleIfBloated`; default 512 MiB; 0: never).
    */
   readonly maxThreadHeapBytes?: number;
+  /**
+   * Bytes of limited results (`maxResultBytes`) all threads may hold at once, from reading them
+   * until the platform received them (result-pool.ts; default 32 MiB, sqld's
+   * `max_total_response_size`; 0: no bound).
+   */
+  readonly maxHeldResultBytes?: number;
 }
 
+/** Default of `maxHeldResultBytes`. */
+export const DEFAULT_MAX_HELD_RESULT_BYTES = 32 * 2 ** 20;
 /** Default of `maxThreadHeapBytes`. */
 export const DEFAULT_MAX_THREAD_HEAP_BYTES = 512 * 2 ** 20;
 /** A thread is started afresh for its heap at most this often. */
@@ -145,6 +159,8 @@ export class Thread {
   /** Bumped each time the thread (re)starts: connections opened on an older one are gone. */
   epoch = 0;
   readonly shared = new Int32Array(new SharedArrayBuffer(SHARED_BYTES));
+  /** The result pool and this start's cell of it, when results are bounded. */
+  results: ThreadResults | undefined;
   nextId = 0;
   readonly inFlight = new Map<number, Pending>();
   /** Releases asked of the thread: each wakes with the error of one that failed. */
@@ -206,11 +222,14 @@ export class TenantThreads implements TenantThreadsRuntime {
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private readonly tickMs: number;
   private closed = false;
+  /** The bound on results held at once (result-pool.ts), unless there is none. */
+  readonly resultPool: Int32Array | undefined;
 
   constructor(
     private readonly deps: TenantThreadsDeps,
     private readonly options: TenantThreadsOptions,
   ) {
+    this.resultPool = sharedResultPool(options.maxHeldResultBytes ?? DEFAULT_MAX_HELD_RESULT_BYTES);
     this.threads = Array.from({ length: options.threads }, () => new Thread());
     for (const t of this.threads) this.conns.set(t, new Map());
     this.tickMs = Math.max(10, Math.min(250, Math.floor((options.maxQueryMs || 1000) / 4)));
@@ -397,9 +416,12 @@ export class TenantThreads implements TenantThreadsRuntime {
     thread.ready.catch(() => undefined);
     const epoch = thread.epoch;
     thread.kept = true;
+    const pool = this.resultPool;
+    const results = pool && { pool, cell: new Int32Array(new SharedArrayBuffer(4)) };
+    thread.results = results;
     thread.handle = this.options.starter.start(
       thread.shared.buffer as SharedArrayBuffer,
-      this.deps.host,
+      results === undefined ? this.deps.host : { ...this.deps.host, results },
       (m) => {
         if (thread.epoch !== epoch) return;
         if (m.t === "ready") {
@@ -411,6 +433,7 @@ export class TenantThreads implements TenantThreadsRuntime {
         } else this.receive(thread, m);
       },
       (error) => {
+        if (results !== undefined) threadEnded(results);
         if (thread.epoch !== epoch || thread.handle === undefined) return;
         const e = unavailable(error instanceof Error ? error.message : "it exited");
         failed(e);
@@ -424,6 +447,7 @@ export class TenantThreads implements TenantThreadsRuntime {
   private receive(thread: Thread, m: FromThread): void {
     switch (m.t) {
       case "done": {
+        if (m.held !== undefined) receivedResult(thread.results!, m.held);
         const pending = thread.inFlight.get(m.id);
         if (pending === undefined) return;
         thread.inFlight.delete(m.id);

@@ -8,10 +8,12 @@
  * Memory per socket is bounded. While the responses the client has not read yet (the socket's
  * send buffer) plus the requests received and not yet answered exceed a quarter of
  * `maxUnsentBytes`, the socket is no longer read; while the unread responses alone do, no
- * further request starts (so the event loop gets to write them). The session ends with close
- * code 1008 and a reason starting with `RESPONSES_UNREAD` once the unread responses exceed
- * `maxUnsentBytes`, or once they have stayed over the quarter with nothing written for
- * `bodyTimeoutMs`; its streams close and what it held is dropped.
+ * further request starts (so the event loop gets to write them). A response that would take the
+ * unread ones past `maxUnsentBytes` is answered `RESPONSE_TOO_LARGE` instead (requests started
+ * together, such as a client's concurrent queries on several streams, may all finish large).
+ * The session ends with close code 1008 and a reason starting with `RESPONSES_UNREAD` once the
+ * unread responses exceed `maxUnsentBytes`, or once they have stayed over the quarter with
+ * nothing written for `bodyTimeoutMs`; its streams close and what it held is dropped.
  */
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
@@ -168,6 +170,29 @@ export class WsSession {
   }
 
   /**
+   * Sends a response, unless it would take the client's unread responses past `maxUnsentBytes`:
+   * that one is answered `RESPONSE_TOO_LARGE` instead (its memory freed now), as sqld answers a
+   * response past its bound on those being built — so a client that pipelines large results is
+   * not closed for them, and a client that reads nothing holds the bound at most.
+   */
+  private respond(id: number, response: unknown): void {
+    if (this.closed) return;
+    const text = JSON.stringify({ type: "response_ok", request_id: id, response });
+    const limit = this.ctx.limits.maxUnsentBytes;
+    const unsent = this.transport.bufferedAmount ?? 0;
+    if (unsent + text.length <= limit) {
+      this.transport.send(text);
+      this.regulate();
+      return;
+    }
+    const err = new TenantliteError(
+      "RESPONSE_TOO_LARGE",
+      `Response is too large: with the ${unsent} bytes of responses this client has not read yet it would pass the bound of ${limit}; read responses before asking for more, or ask for fewer rows at once`,
+    );
+    this.send({ type: "response_error", request_id: id, error: toHranaError(err) });
+  }
+
+  /**
    * Keeps the socket's memory bounded: stops reading while the unread responses and unanswered
    * requests are over a quarter of the limit, and stops starting requests while the unread
    * responses are (each resumes under an eighth); ends the session once the unread responses
@@ -304,7 +329,7 @@ export class WsSession {
   ): void {
     const ok = (response: unknown) => {
       answered();
-      this.send({ type: "response_ok", request_id: id, response });
+      this.respond(id, response);
     };
     const error = (e: unknown) => {
       answered();
