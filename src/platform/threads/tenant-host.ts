@@ -117,11 +117,9 @@ interface HostedConnection {
 export class TenantHost {
   private readonly tenants = new Map<string, HostedTenant>();
   private readonly opening = new Map<string, Promise<HostedTenant>>();
-  /**
-   * Tenants the platform took back while this thread was loading them: the image on its way may
-   * be older than what the platform does next, so it is dropped and asked for again.
-   */
-  private readonly revoked = new Set<string>();
+  /** Tenants loading here whose image is on its way (the platform answered), by their calls. */
+  private readonly loads = new Map<number, string>();
+  private readonly landed = new Set<string>();
   private readonly conns = new Map<number, HostedConnection>();
   /** The hosted connection of each engine connection (whose commits `save` is told of). */
   private readonly hosted = new WeakMap<object, HostedConnection>();
@@ -185,6 +183,8 @@ export class TenantHost {
       case "answer": {
         const call = this.calls.get(m.id);
         if (call === undefined) return;
+        const loaded = this.loads.get(m.id);
+        if (loaded !== undefined) this.landed.add(loaded);
         this.calls.delete(m.id);
         if (m.error !== undefined) call.reject(decodeError(m.error));
         else call.resolve(m.value);
@@ -343,7 +343,10 @@ export class TenantHost {
     }
     let loading = this.opening.get(ref.id);
     if (loading === undefined) {
-      loading = this.load(ref, conn).finally(() => this.opening.delete(ref.id));
+      loading = this.load(ref, conn).finally(() => {
+        this.opening.delete(ref.id);
+        this.landed.delete(ref.id);
+      });
       this.opening.set(ref.id, loading);
     }
     return loading.then((loaded) => {
@@ -353,11 +356,14 @@ export class TenantHost {
   }
 
   private async load(ref: TenantRef, conn: number): Promise<HostedTenant> {
+    const [call, answered] = this.callWithId({ kind: "load", conn, tenant: ref.id });
+    this.loads.set(call, ref.id);
     let got: { bytes: Uint8Array | undefined; tenant: TenantRef };
-    do {
-      this.revoked.delete(ref.id);
-      got = (await this.call({ kind: "load", conn, tenant: ref.id })) as typeof got;
-    } while (this.revoked.has(ref.id));
+    try {
+      got = (await answered) as typeof got;
+    } finally {
+      this.loads.delete(call);
+    }
     // Kept at once: a release the platform sends after its answer finds it.
     const file = openTenantFile(this.sql, got.tenant, got.bytes);
     file.setSizeLimit(sizeCap(got.tenant.sizeLimit));
@@ -434,8 +440,16 @@ export class TenantHost {
 
   /** Gives a tenant back to the platform: closed here once no transaction holds it. */
   private async release(id: string, waitMs: number): Promise<void> {
-    // Not waited for: its load waits for the platform, which waits for this answer.
-    if (this.opening.has(id)) this.revoked.add(id);
+    const loading = this.opening.get(id);
+    if (loading !== undefined) {
+      // Not answered yet: the platform answers it after this release, with what it does
+      // meanwhile (waiting would wait for the platform, which waits for this answer).
+      if (!this.landed.has(id)) return;
+      // Answered (before this release: the platform posts a load's answer before the tenant's
+      // next move): opened first, so the statements that wait for it run, then given back —
+      // two threads that each wanted it otherwise took it from each other before either used it.
+      await loading.catch(() => undefined);
+    }
     const t = this.tenants.get(id);
     if (t === undefined) return;
     // It stays open here, serving every connection, until no transaction holds it; one that

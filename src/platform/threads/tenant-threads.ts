@@ -296,12 +296,20 @@ export class TenantThreads implements TenantThreadsRuntime {
    * that comes later queues its own move back after this one (waiting inside the queue, behind
    * which that hold's move would wait, was a deadlock).
    */
-  private async placeOn(id: string, target: Thread | undefined): Promise<Thread> {
+  private async placeOn(
+    id: string,
+    target: Thread | undefined,
+    /** Runs once it is placed, before the tenant's next move (a load's answer: see `handle`). */
+    placed?: (p: Place) => Promise<void>,
+  ): Promise<Thread> {
     const p = this.place(id);
     while (p.held > 0) await new Promise<void>((resolve) => p.unheld.push(resolve));
     const step = p.queue.then(async () => {
       const now = this.living(p);
-      if (now !== undefined && (target === undefined || now === target)) return now;
+      if (now !== undefined && (target === undefined || now === target)) {
+        await placed?.(p);
+        return now;
+      }
       // An ATTACH waits for a transaction on its target as a writer would, no longer.
       if (now !== undefined)
         await this.releaseFrom(
@@ -316,6 +324,7 @@ export class TenantThreads implements TenantThreadsRuntime {
       await this.started(chosen);
       p.thread = chosen;
       p.epoch = chosen.epoch;
+      await placed?.(p);
       return chosen;
     });
     p.queue = step.catch(() => undefined);
@@ -507,7 +516,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     const post = (m: { value?: unknown; error?: WireError }) => {
       if (thread.epoch === epoch) this.post(thread, { t: "answer", id, ...m });
     };
-    const done = this.handle(thread, call);
+    const done = this.handle(thread, call, post);
     const reported = call.kind === "save" && call.reported === true;
     if (reported) {
       const kept = done.then(() => undefined);
@@ -516,6 +525,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     }
     done.then(
       (value) => {
+        if (value === ANSWERED) return;
         // A reported save's success: the platform answered the request; nothing on the thread
         // waits for this. A failure goes at once (the thread drops the tenant).
         if (reported) {
@@ -531,17 +541,27 @@ export class TenantThreads implements TenantThreadsRuntime {
     );
   }
 
-  private async handle(thread: Thread, call: Call): Promise<unknown> {
+  private async handle(
+    thread: Thread,
+    call: Call,
+    post: (m: { value?: unknown }) => void,
+  ): Promise<unknown> {
     switch (call.kind) {
       case "load": {
         const info = this.deps.catalog.requireDatabase(call.tenant);
         const conn = this.conns.get(thread)!.get(call.conn);
-        await this.placeOn(info.id, thread);
-        const p = this.place(info.id);
-        const { bytes, crypto } = await this.deps.pool.readForThread(info, conn?.encryptionKey);
-        p.crypto = crypto;
-        if (crypto !== undefined) conn?.verified.add(crypto);
-        return { bytes, tenant: refOf(info) };
+        // The image is read and the answer posted before the tenant's next move can start, so
+        // that move's release reaches the thread after this answer: the thread then opens the
+        // tenant, serves the statements that wait for it, and only then gives it back (see
+        // TenantHost.release). Two threads that wanted one tenant took it from each other
+        // before either had used it, for good.
+        await this.placeOn(info.id, thread, async (p) => {
+          const { bytes, crypto } = await this.deps.pool.readForThread(info, conn?.encryptionKey);
+          p.crypto = crypto;
+          if (crypto !== undefined) conn?.verified.add(crypto);
+          post({ value: { bytes, tenant: refOf(info) } });
+        });
+        return ANSWERED;
       }
       case "save": {
         const info = this.deps.catalog.getDatabase(call.tenant);
@@ -811,6 +831,9 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const p of this.places.values()) await Promise.allSettled([...p.saving]);
   }
 }
+
+/** What `handle` returns for a call it answered itself. */
+const ANSWERED = Symbol("answered");
 
 /** How long taking a tenant back for the platform (a migration, an export) waits for a transaction. */
 const HOLD_WAIT_MS = 60_000;
