@@ -18,6 +18,7 @@ import {
   transactionClosed,
 } from "./connection-errors.js";
 import {
+  type AttachRequest,
   type BatchStatement,
   type ConnectionOptions,
   type ConnectionPolicy,
@@ -44,7 +45,10 @@ export const MAX_ATTACHED = 10;
 /** A logical connection (a client, a Hrana stream, a shell session…) onto one tenant. */
 export class Connection implements SqlConnection {
   /** Attached databases of this connection: alias → the pinned target tenant and its file. */
-  readonly #attachments = new Map<string, { tenant: OpenTenant; file: TenantFile }>();
+  readonly #attachments = new Map<
+    string,
+    { tenant: OpenTenant; file: TenantFile; request: AttachRequest }
+  >();
   /** The router of the tenant's statements, when the platform takes them over. */
   #routerOf: StatementRouter | null | undefined;
   readonly #busyTimeoutMs: number;
@@ -111,6 +115,15 @@ export class Connection implements SqlConnection {
     );
   }
 
+  /**
+   * Whether its transaction or private state went with its tenant's file (closed or replaced
+   * under it): its next statement says so (`TRANSACTION_CLOSED`, see `#dbFor`).
+   */
+  get lostState(): boolean {
+    const db = this.#own();
+    return db !== undefined && db.isClosed && (db.stateful || db.inTransaction);
+  }
+
   /** Runs one statement. */
   execute(sql: string, args: InArgs | undefined, intMode: IntMode = "number"): Promise<ResultSet> {
     const word = firstWord(sql);
@@ -172,7 +185,12 @@ export class Connection implements SqlConnection {
     const db = this.#dbFor(t);
     let text = sql;
     if (this.#attachments.size > 0) {
-      this.#dropDeletedAttachments(db);
+      const lost = this.#dropDeletedAttachments(db);
+      // An attached tenant that moved on (to another tenant thread) or was replaced: attached
+      // again, as if it had stayed (a transaction keeps its own where it is: see tenant-host.ts).
+      if (lost.length > 0 && !db.inTransaction) {
+        return this.#reattach(t, lost).then(() => this.#run(t, sql, args, intMode));
+      }
       // BEGIN IMMEDIATE/EXCLUSIVE would take write locks on attached tenants too; the write gate
       // taken below gives this connection's transaction the same guarantee on its own tenant.
       if (/^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql)) text = "BEGIN DEFERRED";
@@ -306,17 +324,42 @@ export class Connection implements SqlConnection {
   }
 
   /** An attached database that was deleted (or closed) disappears from this connection. */
-  #dropDeletedAttachments(db: TenantDb): void {
-    for (const [alias, { tenant, file }] of this.#attachments) {
+  /** Detaches the attachments whose tenant closed (moved, replaced, deleted); what they were. */
+  #dropDeletedAttachments(db: TenantDb): [string, AttachRequest][] {
+    const lost: [string, AttachRequest][] = [];
+    for (const [alias, { tenant, file, request }] of this.#attachments) {
       if (!file.isClosed && tenant.file === file) continue;
       this.#attachments.delete(alias);
       tenant.release();
+      lost.push([alias, request]);
       try {
         db.detach(alias);
       } catch (e) {
         throw toError(e);
       }
     }
+    return lost;
+  }
+
+  /** Attaches `lost` again, with the checks of a new ATTACH; one that fails stays detached. */
+  async #reattach(t: OpenTenant, lost: [string, AttachRequest][]): Promise<void> {
+    for (const [alias, request] of lost) {
+      const target = await this.#policy.attach!(t, request).catch(() => undefined);
+      if (target === undefined) continue;
+      try {
+        this.#dbFor(t).attach(alias, target.file.filename);
+        this.#attachments.set(alias, { tenant: target, file: target.file, request });
+      } catch {
+        target.release();
+      }
+    }
+  }
+
+  /** Whether a transaction of this connection reads `file` through an attachment. */
+  readsAttached(file: TenantFile): boolean {
+    if (!this.inTransaction) return false;
+    for (const a of this.#attachments.values()) if (a.file === file) return true;
+    return false;
   }
 
   async #attach(t: OpenTenant, sql: string): Promise<ResultSet> {
@@ -360,7 +403,7 @@ export class Connection implements SqlConnection {
       const db = this.#dbFor(t);
       this.#dropDeletedAttachments(db);
       db.attach(alias, target.file.filename);
-      this.#attachments.set(alias, { tenant: target, file: target.file });
+      this.#attachments.set(alias, { tenant: target, file: target.file, request });
       this.#afterRun(t, db);
     } catch (e) {
       target.release();

@@ -48,26 +48,29 @@ function modeToBegin(mode: unknown): string {
 
 /** `Client` over platform connections. */
 export class PlatformClient implements Client {
-  private conn: Connection | undefined;
-  private isClosed = false;
+  #conn: Connection | undefined;
+  #isClosed = false;
   readonly protocol = "tenantlite";
 
-  constructor(
-    private readonly connect: ConnectionFactory,
-    private readonly intMode: IntMode,
-  ) {}
+  readonly #connect: ConnectionFactory;
+  readonly #intMode: IntMode;
+
+  constructor(connect: ConnectionFactory, intMode: IntMode) {
+    this.#connect = connect;
+    this.#intMode = intMode;
+  }
 
   get closed(): boolean {
-    return this.isClosed;
+    return this.#isClosed;
   }
 
   execute(stmtOrSql: InStatement, args?: InArgs): Promise<ResultSet> {
     try {
-      this.assertOpen();
-      this.conn ??= this.connect();
-      if (typeof stmtOrSql === "string") return this.conn.execute(stmtOrSql, args, this.intMode);
+      this.#assertOpen();
+      this.#conn ??= this.#connect();
+      if (typeof stmtOrSql === "string") return this.#conn.execute(stmtOrSql, args, this.#intMode);
       const s = toBatchStatement(stmtOrSql);
-      return this.conn.execute(s.sql, s.args, this.intMode);
+      return this.#conn.execute(s.sql, s.args, this.#intMode);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -77,39 +80,39 @@ export class PlatformClient implements Client {
     stmts: Array<InStatement | [string, InArgs?]>,
     mode: TransactionMode = "deferred",
   ): Promise<ResultSet[]> {
-    return this.run(async (c) => {
+    return this.#run(async (c) => {
       const begin = modeToBegin(mode);
-      return c.batch(stmts.map(toBatchStatement), this.intMode, begin);
+      return c.batch(stmts.map(toBatchStatement), this.#intMode, begin);
     });
   }
 
   migrate(stmts: Array<InStatement | [string, InArgs?]>): Promise<ResultSet[]> {
-    return this.run(async (c) => {
+    return this.#run(async (c) => {
       const list = stmts.map(toBatchStatement);
-      await c.execute("PRAGMA foreign_keys=off", undefined, this.intMode);
+      await c.execute("PRAGMA foreign_keys=off", undefined, this.#intMode);
       try {
-        return await c.batch(list, this.intMode, BEGIN.deferred);
+        return await c.batch(list, this.#intMode, BEGIN.deferred);
       } finally {
-        await c.execute("PRAGMA foreign_keys=on", undefined, this.intMode);
+        await c.execute("PRAGMA foreign_keys=on", undefined, this.#intMode);
       }
     });
   }
 
   async transaction(mode: TransactionMode = "write"): Promise<Transaction> {
-    this.assertOpen();
+    this.#assertOpen();
     const begin = modeToBegin(mode);
-    const conn = this.connect();
+    const conn = this.#connect();
     try {
-      await conn.execute(begin, undefined, this.intMode);
+      await conn.execute(begin, undefined, this.#intMode);
     } catch (e) {
       conn.close();
       throw e;
     }
-    return new PlatformTransaction(conn, this.intMode);
+    return new PlatformTransaction(conn, this.#intMode);
   }
 
   executeMultiple(sql: string): Promise<void> {
-    return this.run((c) => {
+    return this.#run((c) => {
       if (typeof sql !== "string") throw badStatement();
       return c.executeScript(sql);
     });
@@ -120,25 +123,25 @@ export class PlatformClient implements Client {
   }
 
   close(): void {
-    this.isClosed = true;
-    this.conn?.close();
-    this.conn = undefined;
+    this.#isClosed = true;
+    this.#conn?.close();
+    this.#conn = undefined;
   }
 
   async reconnect(): Promise<void> {
-    this.conn?.close();
-    this.conn = undefined;
-    this.isClosed = false;
+    this.#conn?.close();
+    this.#conn = undefined;
+    this.#isClosed = false;
   }
 
-  private assertOpen(): void {
-    if (this.isClosed) throw new TenantliteError("CLIENT_CLOSED", "The client is closed");
+  #assertOpen(): void {
+    if (this.#isClosed) throw new TenantliteError("CLIENT_CLOSED", "The client is closed");
   }
 
-  private async run<T>(f: (c: Connection) => Promise<T>): Promise<T> {
-    this.assertOpen();
-    this.conn ??= this.connect();
-    return f(this.conn);
+  async #run<T>(f: (c: Connection) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    this.#conn ??= this.#connect();
+    return f(this.#conn);
   }
 }
 
@@ -148,119 +151,122 @@ export class PlatformClient implements Client {
  * `OR ROLLBACK`), later ones fail with TRANSACTION_CLOSED instead of running in autocommit.
  */
 export class PlatformTransaction implements Transaction {
-  private done = false;
+  #done = false;
   /** The transaction ended by a statement of its own. */
-  private ended = false;
-  private queue: Promise<unknown> = Promise.resolve();
+  #ended = false;
+  #queue: Promise<unknown> = Promise.resolve();
   /** Operations called and not finished yet. */
-  private pending = 0;
+  #pending = 0;
 
-  constructor(
-    private readonly conn: Connection,
-    private readonly intMode: IntMode,
-  ) {}
+  readonly #conn: Connection;
+  readonly #intMode: IntMode;
+
+  constructor(conn: Connection, intMode: IntMode) {
+    this.#conn = conn;
+    this.#intMode = intMode;
+  }
 
   get closed(): boolean {
-    return this.done;
+    return this.#done;
   }
 
   execute(stmtOrSql: InStatement, args?: InArgs): Promise<ResultSet> {
-    return this.run(() => {
+    return this.#run(() => {
       const s = toBatchStatement(
         typeof stmtOrSql === "string" && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql,
       );
-      return this.conn.execute(s.sql, s.args, this.intMode);
+      return this.#conn.execute(s.sql, s.args, this.#intMode);
     });
   }
 
   batch(stmts: Array<InStatement | [string, InArgs?]>): Promise<ResultSet[]> {
-    return this.run(() => this.conn.batch(stmts.map(toBatchStatement), this.intMode, undefined));
+    return this.#run(() => this.#conn.batch(stmts.map(toBatchStatement), this.#intMode, undefined));
   }
 
   executeMultiple(sql: string): Promise<void> {
-    return this.run(() => this.conn.executeScript(sql));
+    return this.#run(() => this.#conn.executeScript(sql));
   }
 
   async commit(): Promise<void> {
-    this.assertOpen();
-    this.done = true;
+    this.#assertOpen();
+    this.#done = true;
     try {
-      await this.queue.catch(() => undefined);
-      if (this.ended) throw transactionClosed();
-      await this.conn.execute("COMMIT", undefined, this.intMode);
+      await this.#queue.catch(() => undefined);
+      if (this.#ended) throw transactionClosed();
+      await this.#conn.execute("COMMIT", undefined, this.#intMode);
     } finally {
-      this.conn.close();
+      this.#conn.close();
     }
   }
 
   async rollback(): Promise<void> {
-    if (this.done) return;
-    this.done = true;
+    if (this.#done) return;
+    this.#done = true;
     try {
-      await this.queue.catch(() => undefined);
-      if (!this.ended) await this.conn.execute("ROLLBACK", undefined, this.intMode);
+      await this.#queue.catch(() => undefined);
+      if (!this.#ended) await this.#conn.execute("ROLLBACK", undefined, this.#intMode);
     } catch {
       /* nothing to roll back (e.g. SQLite already did) */
     } finally {
-      this.conn.close();
+      this.#conn.close();
     }
   }
 
   close(): void {
-    this.done = true;
-    this.conn.close();
+    this.#done = true;
+    this.#conn.close();
   }
 
-  private assertOpen(): void {
-    if (this.done) throw new TenantliteError("TRANSACTION_CLOSED", "The transaction is closed");
+  #assertOpen(): void {
+    if (this.#done) throw new TenantliteError("TRANSACTION_CLOSED", "The transaction is closed");
   }
 
-  private run<T>(f: () => Promise<T>): Promise<T> {
+  #run<T>(f: () => Promise<T>): Promise<T> {
     try {
-      this.assertOpen();
+      this.#assertOpen();
     } catch (e) {
       return Promise.reject(e);
     }
     // With no earlier operation pending, this one starts at once (each hop through the queue's
     // promise chain costs a statement ~0.1 µs); otherwise it waits for them, in order.
-    const first = this.pending === 0;
-    this.pending++;
+    const first = this.#pending === 0;
+    this.#pending++;
     const op = first
-      ? this.step(f)
-      : this.queue.then(
-          () => this.step(f),
-          () => this.step(f),
+      ? this.#step(f)
+      : this.#queue.then(
+          () => this.#step(f),
+          () => this.#step(f),
         );
-    this.queue = op;
+    this.#queue = op;
     return op;
   }
 
-  private step<T>(f: () => Promise<T>): Promise<T> {
+  #step<T>(f: () => Promise<T>): Promise<T> {
     let result: Promise<T>;
     try {
-      if (this.ended) throw transactionClosed();
+      if (this.#ended) throw transactionClosed();
       result = f();
     } catch (e) {
-      return Promise.reject(this.failed(e));
+      return Promise.reject(this.#failed(e));
     }
     // `then` rather than an async function: one promise per statement instead of three.
     return result.then(
       (value) => {
-        this.pending--;
-        if (!this.conn.inTransaction) this.ended = true;
+        this.#pending--;
+        if (!this.#conn.inTransaction) this.#ended = true;
         return value;
       },
       (e: unknown) => {
-        throw this.failed(e);
+        throw this.#failed(e);
       },
     );
   }
 
-  private failed(e: unknown): unknown {
-    this.pending--;
+  #failed(e: unknown): unknown {
+    this.#pending--;
     // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
     const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
-    if (!timeout && !this.conn.inTransaction) this.ended = true;
+    if (!timeout && !this.#conn.inTransaction) this.#ended = true;
     return e;
   }
 }

@@ -399,6 +399,52 @@ describe("what spans tenants keeps working across threads", () => {
     await insert(client("delta"), "delta", "d2");
   }, 20_000);
 
+  it("an attachment outlives its target's moves: attached again outside a transaction, kept in place during one", async () => {
+    const attachToken = await attachGrant("alpha", "delta");
+    await insert(client("delta"), "delta", "d3");
+    const url = `${server.url}/dev/alpha/v2/pipeline`;
+    const headers = { authorization: `Bearer ${attachToken}`, "content-type": "application/json" };
+    let baton: string | null = null;
+    /** One request on the same Hrana stream (one connection); the statement's result or error. */
+    const run = async (sql: string) => {
+      const r = await fetch(url, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ baton, requests: [{ type: "execute", stmt: { sql } }] }),
+      });
+      const body = (await r.json()) as {
+        baton: string | null;
+        results: { type: string; response?: { result: { rows: unknown[][] } }; error?: unknown }[];
+      };
+      baton = body.baton;
+      const res = body.results[0]!;
+      return res.type === "ok" ? res.response!.result.rows : res.error;
+    };
+    const count = "SELECT count(*) FROM d.t";
+    expect(await run('ATTACH "delta" AS d')).toEqual([]);
+    const before = (await run(count)) as unknown[][];
+    expect(before).toHaveLength(1);
+    // An export takes delta back from alpha's thread (it closes there): the next statement
+    // found the alias gone ("no such table: d.t"); now it is attached again.
+    await server.platform.exportDatabase("delta");
+    expect(await run(count)).toEqual(before);
+    // Inside a transaction the attachment keeps delta on alpha's thread until it ends: the
+    // export waits for it, and the transaction's statements keep reading it.
+    expect(await run("BEGIN")).toEqual([]);
+    expect(await run(count)).toEqual(before);
+    let exported = false;
+    const exporting = server.platform.exportDatabase("delta").then(() => {
+      exported = true;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(exported).toBe(false);
+    expect(await run(count)).toEqual(before);
+    expect(await run("COMMIT")).toEqual([]);
+    await exporting;
+    expect(await run(count)).toEqual(before);
+    await run("DETACH d");
+  }, 20_000);
+
   it("a transaction that timed out says so at its next use, also after its tenant moved to another thread", async () => {
     const attachToken = await attachGrant("charlie", "bravo");
     const tx = await client("bravo", "ws").transaction("write");

@@ -237,7 +237,9 @@ export class TenantHost {
       ...(saves.length === 0 ? {} : { saves }),
       ...(held === 0 ? {} : { held }),
       inTransaction: hc.conn.inTransaction,
-      stateful: hc.conn.hasPrivateState,
+      // State lost with its tenant's file counts: the platform must not seat it afresh elsewhere
+      // as if nothing had been (its next statement says it was reset).
+      stateful: hc.conn.hasPrivateState || hc.conn.lostState,
     });
   }
 
@@ -298,7 +300,7 @@ export class TenantHost {
             t: "state",
             conn: id,
             inTransaction: hc.conn.inTransaction,
-            stateful: hc.conn.hasPrivateState,
+            stateful: hc.conn.hasPrivateState || hc.conn.lostState,
           }),
         router: () =>
           hc.schema
@@ -452,18 +454,53 @@ export class TenantHost {
     }
     const t = this.tenants.get(id);
     if (t === undefined) return;
-    // It stays open here, serving every connection, until no transaction holds it; one that
-    // holds it past `waitMs` keeps it here and the release fails (SQLITE_BUSY, rejected by the
-    // gate) — it neither stalls the tenant's readers meanwhile nor waits for good.
-    await t.file.gate.hold(() => {
-      // (Another release or a drop may have taken it meanwhile.)
-      if (this.tenants.get(id) === t) this.forget(t);
-      return this.flush(t).catch(() => undefined);
-    }, waitMs);
+    // It stays open here, serving every connection, until no transaction holds it — its own
+    // (the write gate) or one that reads it attached (else that transaction's next statement
+    // would find the alias gone); one that holds it past `waitMs` keeps it here and the release
+    // fails with SQLITE_BUSY — it neither stalls the tenant's readers meanwhile nor waits for good.
+    const until = Date.now() + waitMs;
+    for (let taken = false; !taken; ) {
+      await this.attachedFree(t, until);
+      taken = await t.file.gate.hold(
+        () => {
+          // Attached by a transaction while the gate was waited for: wait again.
+          if (this.readAttached(t)) return false;
+          // (Another release or a drop may have taken it meanwhile.)
+          if (this.tenants.get(id) === t) this.forget(t);
+          return this.flush(t).then(
+            () => true,
+            () => true,
+          );
+        },
+        Math.max(0, until - Date.now()),
+      );
+    }
     // Statements already waiting for its write lock run first (one that came after the platform
-    // asked would otherwise find it closed); new ones load it again once the platform is done.
+    // asked would otherwise find it closed), and transactions that attached it before it was
+    // taken end first, if they do in time; new ones load it again once the platform is done.
     while (t.file.gate.busy) await t.file.gate.hold(() => this.flush(t).catch(() => undefined));
+    await this.attachedFree(t, until).catch(() => undefined);
     t.file.close();
+  }
+
+  /** Waits until no transaction here reads `t` attached; SQLITE_BUSY once `until` passed. */
+  private async attachedFree(t: HostedTenant, until: number): Promise<void> {
+    while (this.readAttached(t)) {
+      if (Date.now() >= until) {
+        throw new TenantliteError(
+          "SQLITE_BUSY",
+          `database is locked: a transaction reads "${t.name}" attached`,
+          { rawCode: 5 },
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+
+  /** Whether a transaction of a connection here reads `t` through an attachment. */
+  private readAttached(t: HostedTenant): boolean {
+    for (const hc of this.conns.values()) if (hc.conn.readsAttached(t.file)) return true;
+    return false;
   }
 
   private drop(t: HostedTenant): void {
