@@ -310,6 +310,40 @@ await storage.close();
     expect(counts).toEqual(inserted);
   }, 40_000);
 
+  it("a long statement holds its own tenant only: the others on its thread move on to another, and what they write there is kept", async () => {
+    const { platform } = await open(tempDir(), { threads: 2, maxQueryMs: 20_000 });
+    // Placed in first-use order on the thread with the fewest tenants: x and z share one.
+    for (const name of ["x", "y", "z"]) {
+      await platform.createDatabase(name);
+      await platform.client(name).execute("CREATE TABLE t (v TEXT)");
+    }
+    const z = platform.client("z");
+    await z.execute("INSERT INTO t VALUES ('before')");
+    let longDone = false;
+    // ~1–4 s on this machine: long enough for the platform to see it hold its thread.
+    const long = platform
+      .client("x")
+      .execute(
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e7) SELECT count(*) AS n FROM c",
+      )
+      .finally(() => {
+        longDone = true;
+      });
+    await new Promise((r) => setTimeout(r, 50));
+    // z waited for x's statement to end (up to the query time limit); now it is served
+    // elsewhere meanwhile — writes included.
+    await z.execute("INSERT INTO t VALUES ('during')");
+    const during = await z.execute("SELECT v FROM t ORDER BY rowid");
+    expect(longDone).toBe(false);
+    expect(during.rows.map((r) => r.v)).toEqual(["before", "during"]);
+    expect((await long).rows[0]!.n).toBe(10_000_000);
+    // The old thread dropped its copy of z (it would have served the rows before 'during').
+    await platform.client("x").execute("SELECT 1");
+    await z.execute("INSERT INTO t VALUES ('after')");
+    const after = await platform.client("z").execute("SELECT v FROM t ORDER BY rowid");
+    expect(after.rows.map((r) => r.v)).toEqual(["before", "during", "after"]);
+  }, 60_000);
+
   it("stops a statement past the limit; the caller's other tenants go on", async () => {
     const { platform } = await open(tempDir());
     await platform.createDatabase("slow");

@@ -115,5 +115,5 @@ describe("a result past the response limit", () => {
     const text = await r.text();
     expect(text).toContain("INSERT INTO");
     expect(text.length).toBeGreaterThan(24_000_000); // the 12 MB blob, in hex
-  });
+  }, 20_000);
 });

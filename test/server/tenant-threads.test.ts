@@ -118,7 +118,10 @@ describe("the query time limit", () => {
   }, 30_000);
 
   it("brings back the thread's other tenants with every acknowledged commit; state on it is reset", async () => {
-    // charlie shares alpha's thread.
+    // charlie shares alpha's thread: an ATTACH from alpha brings it there (a stalled thread's
+    // idle tenants move on to another, as charlie did during the previous test).
+    const near = client("alpha", "ws", await attachGrant("alpha", "charlie"));
+    await near.batch(['ATTACH "charlie" AS c', "SELECT count(*) FROM c.t"], "read");
     const writer = client("charlie", "ws");
     await insert(writer, "charlie", "c1");
     const open = await client("charlie", "ws").transaction("write");

@@ -1,8 +1,9 @@
 /**
  * The bounds of a WebSocket session (issue 17), driven through the handler with a transport whose
  * send buffer the test controls: reading pauses and resumes, requests wait while responses are
- * unread, and a session past `maxUnsentBytes` — or stalled past `bodyTimeoutMs` — ends with code
- * 1008 and `RESPONSES_UNREAD`, leaving nothing behind in the handler.
+ * unread, a response that would take the unread ones past `maxUnsentBytes` is answered
+ * `RESPONSE_TOO_LARGE`, and a session past `maxUnsentBytes` — or stalled past `bodyTimeoutMs` —
+ * ends with code 1008 and `RESPONSES_UNREAD`, leaving nothing behind in the handler.
  */
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createPlatform } from "../../src/node/create-platform.js";
@@ -123,12 +124,32 @@ it("stops reading while unanswered requests are over a quarter of the bound", as
   expect(s.session.pendingBytes).toBe(0);
 });
 
+it("answers RESPONSE_TOO_LARGE for a response that would take the unread ones past the bound; the session goes on", async () => {
+  const s = open();
+  await settle();
+  // Under the quarter, a request starts; its ~107 KB answer would be over the whole bound.
+  s.bufferedAmount = LIMIT / 4 - 1;
+  s.session.receive(select(1, "", "SELECT y FROM big"));
+  await settle();
+  const last = s.messages.at(-1) as { type: string; error?: { code: string; message: string } };
+  expect(last.type).toBe("response_error");
+  expect(last.error?.code).toBe("RESPONSE_TOO_LARGE");
+  expect(last.error?.message).toMatch(/has not read yet.*read responses before asking for more/);
+  expect(s.closed).toBeUndefined();
+  // Once the client read, the same request is answered.
+  s.drain();
+  s.session.receive(select(2, "", "SELECT y FROM big"));
+  await settle();
+  expect(s.messages.at(-1)!.type).toBe("response_ok");
+  expect(handler.openSessions).toBe(1);
+});
+
 it("ends a session whose unread responses pass the bound, with 1008 RESPONSES_UNREAD", async () => {
   const s = open();
   await settle();
-  // Under the quarter, a request starts; its ~107 KB answer is over the whole bound.
-  s.bufferedAmount = LIMIT / 4 - 1;
-  s.session.receive(select(1, "", "SELECT y FROM big"));
+  // The socket holds more than the bound (responses sent while under it): the next check ends it.
+  s.bufferedAmount = LIMIT + 1;
+  s.session.flushed();
   await settle();
   expect(s.closed?.code).toBe(1008);
   expect(s.closed?.reason).toMatch(/^RESPONSES_UNREAD: over 65536 bytes of responses unread/);

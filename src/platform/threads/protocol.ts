@@ -52,6 +52,11 @@ export type ToThread =
     }
   | { readonly t: "close"; readonly conn: number }
   /**
+   * Close the tenant here at once, keeping nothing: the platform placed it elsewhere while one
+   * statement held this thread (what the thread had of it was saved already).
+   */
+  | { readonly t: "drop"; readonly tenant: string }
+  /**
    * Give the tenant back: close it once no transaction holds it, then answer `released`; one
    * still held after `waitMs` stays (served as before) and the answer says why it was not given.
    */

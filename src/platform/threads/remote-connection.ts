@@ -69,6 +69,11 @@ export class RemoteConnection implements SqlConnection {
   }
 
   /** Whether it holds a transaction or private state (TEMP objects, settings) on its thread. */
+  /** The id of its database (as catalogued; its name or id when the record is gone). */
+  get tenantId(): string {
+    return this.catalog.getDatabase(this.nameOrId)?.id ?? this.nameOrId;
+  }
+
   get holdsState(): boolean {
     return this.inTx || this.stateful;
   }

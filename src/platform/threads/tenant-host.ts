@@ -174,6 +174,11 @@ export class TenantHost {
         hc?.conn.close();
         return;
       }
+      case "drop": {
+        const t = this.tenants.get(m.tenant);
+        if (t !== undefined) this.drop(t);
+        return;
+      }
       case "release":
         void this.release(m.tenant, m.waitMs).then(
           () => this.port.post({ t: "released", id: m.id }),

@@ -174,6 +174,8 @@ export class Thread {
   /** The heartbeat last seen, and when (`performance.now()`). */
   beat = 0;
   beatSeenAt = 0;
+  /** One statement holds it (no heartbeat for a while): its idle tenants were placed elsewhere. */
+  stalled = false;
   /** Saves of requests' commits (`reported`), by call id, until the request's answer takes them. */
   saves = new Map<number, Promise<unknown>>();
   /**
@@ -331,9 +333,16 @@ export class TenantThreads implements TenantThreadsRuntime {
     return step;
   }
 
+  /** The thread with the fewest tenants, among those no statement holds if any. */
   private leastBusy(): Thread {
     let best = this.threads[0]!;
-    for (const t of this.threads) if (t.placed < best.placed) best = t;
+    for (const t of this.threads) {
+      if (
+        best.stalled ? !t.stalled || t.placed < best.placed : !t.stalled && t.placed < best.placed
+      ) {
+        best = t;
+      }
+    }
     return best;
   }
 
@@ -567,6 +576,11 @@ export class TenantThreads implements TenantThreadsRuntime {
         const info = this.deps.catalog.getDatabase(call.tenant);
         if (info === undefined) return undefined; // deleted meanwhile
         const p = this.place(info.id);
+        if (this.living(p) !== thread) {
+          // Placed elsewhere while a statement held this thread (see `evacuate`): this copy's
+          // commit would overwrite what the tenant's new thread wrote since.
+          throw threadReset(info.name, true);
+        }
         const saved = this.deps.pool.saveForThread(info, p.crypto, call.bytes);
         p.saving.add(saved);
         try {
@@ -729,15 +743,56 @@ export class TenantThreads implements TenantThreadsRuntime {
     if (beat !== thread.beat) {
       thread.beat = beat;
       thread.beatSeenAt = now;
+      thread.stalled = false;
       return;
     }
     const stalled = now - thread.beatSeenAt;
+    if (!thread.stalled && stalled >= EVACUATE_MS) {
+      thread.stalled = true;
+      this.evacuate(thread);
+    }
     const running = thread.inFlight.get(Atomics.load(thread.shared, SHARED_SLOTS.running));
     if (running?.conn.closed === true && stalled >= 2 * this.tickMs) {
       this.ended(thread, new TenantliteError("CLIENT_CLOSED", "The connection is closed"));
     } else if (this.options.maxQueryMs > 0 && stalled > this.options.maxQueryMs) {
       this.ended(thread, queryTimeout(this.options.maxQueryMs));
     }
+  }
+
+  /**
+   * One statement has held `thread` for `EVACUATE_MS`: its other tenants would wait for it, up to
+   * the query time limit (30 s). Those that nothing holds there — no connection with a
+   * transaction or private state on them, no hold of the platform — are placed anew (on the
+   * least busy thread at their next request, from storage, where every commit of theirs is with
+   * strict durability) and their requests that the thread has not started are sent there; the
+   * thread drops its copies when it gets to it, and a save it sends of them meanwhile (a request
+   * it had started) is refused. Under relaxed durability the thread's copies may hold commits not
+   * saved yet: nothing moves.
+   */
+  private evacuate(thread: Thread): void {
+    if (this.deps.host.saveAfterMs !== undefined) return;
+    const running = thread.inFlight.get(Atomics.load(thread.shared, SHARED_SLOTS.running));
+    const stay = new Set<string>();
+    if (running !== undefined) stay.add(running.message.tenant.id);
+    for (const conn of this.conns.get(thread)!.values()) {
+      if (conn.holdsState) stay.add(conn.tenantId);
+    }
+    const moved = new Set<string>();
+    for (const [id, p] of this.places) {
+      if (this.living(p) !== thread || p.held > 0 || p.saving.size > 0 || stay.has(id)) continue;
+      p.thread = undefined;
+      thread.placed--;
+      moved.add(id);
+      this.post(thread, { t: "drop", tenant: id });
+    }
+    const received = Atomics.load(thread.shared, SHARED_SLOTS.received);
+    for (const [id, pending] of thread.inFlight) {
+      if (id > received && moved.has(pending.message.tenant.id)) {
+        thread.inFlight.delete(id);
+        pending.reject(new Resend());
+      }
+    }
+    this.waiting(thread);
   }
 
   /**
@@ -831,6 +886,12 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const p of this.places.values()) await Promise.allSettled([...p.saving]);
   }
 }
+
+/**
+ * How long one statement holds a thread before its idle tenants are placed elsewhere (see
+ * `evacuate`): a point read of another tenant then waits this long at most, not the query's time.
+ */
+const EVACUATE_MS = 200;
 
 /** What `handle` returns for a call it answered itself. */
 const ANSWERED = Symbol("answered");
