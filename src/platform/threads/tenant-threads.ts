@@ -421,6 +421,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     if (thread.handle !== undefined) return thread.ready;
     thread.epoch++;
     thread.nextId = 0;
+    thread.stalled = false;
     thread.saves.clear();
     thread.takeLazy();
     Atomics.store(thread.shared, SHARED_SLOTS.received, 0);
