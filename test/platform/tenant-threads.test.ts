@@ -344,6 +344,35 @@ await storage.close();
     expect(after.rows.map((r) => r.v)).toEqual(["before", "during", "after"]);
   }, 60_000);
 
+  it("a tenant whose statement was stopped goes to a thread of its own: its next runaways no longer reset other tenants' transactions", async () => {
+    const { platform } = await open(tempDir(), { threads: 2, maxQueryMs: 300 });
+    // Placed in first-use order on the thread with the fewest tenants: bad and good share one.
+    for (const name of ["bad", "other", "good"]) {
+      await platform.createDatabase(name);
+      await platform.client(name).execute("CREATE TABLE t (v TEXT)");
+    }
+    const bad = platform.client("bad");
+    const runaway = () =>
+      bad
+        .execute(
+          "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
+        )
+        .catch((e: unknown) => e);
+    // The first stop ends the thread that bad shares with good (good had nothing open there).
+    expect(await runaway()).toMatchObject({ code: "QUERY_TIMEOUT" });
+    const tx = await platform.client("good").transaction("write");
+    await tx.execute("INSERT INTO t VALUES ('kept')");
+    // Each stop ended the thread good's transaction lives on, which reset it: bad came back
+    // to the least busy thread, good's.
+    for (let i = 0; i < 2; i++) expect(await runaway()).toMatchObject({ code: "QUERY_TIMEOUT" });
+    await tx.execute("INSERT INTO t VALUES ('kept too')");
+    await tx.commit();
+    const rows = await platform.client("good").execute("SELECT v FROM t ORDER BY rowid");
+    expect(rows.rows.map((r) => r.v)).toEqual(["kept", "kept too"]);
+    // bad goes on too, on its own thread.
+    expect((await bad.execute("SELECT 7 AS x")).rows[0]!.x).toBe(7);
+  }, 60_000);
+
   it("stops a statement past the limit; the caller's other tenants go on", async () => {
     const { platform } = await open(tempDir());
     await platform.createDatabase("slow");

@@ -233,12 +233,26 @@ export class TenantThreads implements TenantThreadsRuntime {
   ) {
     this.resultPool = sharedResultPool(options.maxHeldResultBytes ?? DEFAULT_MAX_HELD_RESULT_BYTES);
     this.threads = Array.from({ length: options.threads }, () => new Thread());
+    // Started now, in the background: a thread loads its sql.js in ~100–200 ms, which the first
+    // requests would otherwise wait for. The quarantine thread starts when first needed.
+    for (const t of this.threads) void this.started(t).catch(() => undefined);
+    this.quarantine = new Thread();
+    this.threads.push(this.quarantine);
     for (const t of this.threads) this.conns.set(t, new Map());
     this.tickMs = Math.max(10, Math.min(250, Math.floor((options.maxQueryMs || 1000) / 4)));
-    // Started now, in the background: a thread loads its sql.js in ~100–200 ms, which the first
-    // requests would otherwise wait for.
-    for (const t of this.threads) void this.started(t).catch(() => undefined);
   }
+
+  /**
+   * A thread of its own for tenants whose statement was stopped lately (the query time limit, or
+   * its client gone): stopping a statement ends its thread, resetting what other tenants had
+   * there (transactions, TEMP objects, requests under way). A client that keeps sending runaway
+   * queries, or abandons slow ones in a loop (a serverless function's timeout and retry), ended
+   * the threads of every other tenant again and again; its tenant now lives here, where the ends
+   * reach only tenants like it. Not one of the pool's threads: no tenant is placed here else.
+   */
+  private readonly quarantine: Thread;
+  /** Tenants whose statement was stopped, and when (`performance.now()`). */
+  private readonly offenders = new Map<string, number>();
 
   connect(
     nameOrId: string,
@@ -321,7 +335,7 @@ export class TenantThreads implements TenantThreadsRuntime {
           this.deps.host.connection.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
         );
       await this.deps.pool.handOff(id);
-      const chosen = target ?? this.leastBusy();
+      const chosen = target ?? (this.offending(id) ? this.quarantine : this.leastBusy());
       chosen.placed++;
       await this.started(chosen);
       p.thread = chosen;
@@ -333,10 +347,20 @@ export class TenantThreads implements TenantThreadsRuntime {
     return step;
   }
 
-  /** The thread with the fewest tenants, among those no statement holds if any. */
+  /** Whether a statement of tenant `id` was stopped within `QUARANTINE_MS`. */
+  private offending(id: string): boolean {
+    const at = this.offenders.get(id);
+    if (at === undefined) return false;
+    if (performance.now() - at < QUARANTINE_MS) return true;
+    this.offenders.delete(id);
+    return false;
+  }
+
+  /** The pool's thread with the fewest tenants, among those no statement holds if any. */
   private leastBusy(): Thread {
     let best = this.threads[0]!;
     for (const t of this.threads) {
+      if (t === this.quarantine) continue;
       if (
         best.stalled ? !t.stalled || t.placed < best.placed : !t.stalled && t.placed < best.placed
       ) {
@@ -771,7 +795,8 @@ export class TenantThreads implements TenantThreadsRuntime {
    * saved yet: nothing moves.
    */
   private evacuate(thread: Thread): void {
-    if (this.deps.host.saveAfterMs !== undefined) return;
+    // (Tenants in quarantine wait for each other: they are there for such statements.)
+    if (this.deps.host.saveAfterMs !== undefined || thread === this.quarantine) return;
     const running = thread.inFlight.get(Atomics.load(thread.shared, SHARED_SLOTS.running));
     const stay = new Set<string>();
     if (running !== undefined) stay.add(running.message.tenant.id);
@@ -808,6 +833,10 @@ export class TenantThreads implements TenantThreadsRuntime {
     const received = Atomics.load(thread.shared, SHARED_SLOTS.received);
     const running = Atomics.load(thread.shared, SHARED_SLOTS.running);
     const pending = [...thread.inFlight.values()];
+    if (culprit.code === "QUERY_TIMEOUT" || culprit.code === "CLIENT_CLOSED") {
+      const stopped = thread.inFlight.get(running)?.message.tenant.id;
+      if (stopped !== undefined) this.offenders.set(stopped, performance.now());
+    }
     thread.inFlight.clear();
     for (const wake of thread.releases.values()) wake();
     thread.releases.clear();
@@ -893,6 +922,9 @@ export class TenantThreads implements TenantThreadsRuntime {
  * `evacuate`): a point read of another tenant then waits this long at most, not the query's time.
  */
 const EVACUATE_MS = 200;
+
+/** How long a tenant whose statement was stopped is placed on the quarantine thread. */
+const QUARANTINE_MS = 60_000;
 
 /** What `handle` returns for a call it answered itself. */
 const ANSWERED = Symbol("answered");
