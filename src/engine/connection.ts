@@ -323,7 +323,6 @@ export class Connection implements SqlConnection {
     };
   }
 
-  /** An attached database that was deleted (or closed) disappears from this connection. */
   /** Detaches the attachments whose tenant closed (moved, replaced, deleted); what they were. */
   #dropDeletedAttachments(db: TenantDb): [string, AttachRequest][] {
     const lost: [string, AttachRequest][] = [];
