@@ -105,23 +105,13 @@ export class Connection implements SqlConnection {
 
   /**
    * Whether the connection holds state of its own that a new SQLite connection would not have:
-   * an open transaction, TEMP objects, settings, attachments.
+   * an open transaction, TEMP objects, settings, attachments — also state that went with its
+   * tenant's file (closed or replaced under it), until its next statement says so
+   * (`TRANSACTION_CLOSED`, see `#dbFor`).
    */
   get hasPrivateState(): boolean {
     const db = this.#own();
-    return (
-      this.#attachments.size > 0 ||
-      (db !== undefined && !db.isClosed && (db.stateful || db.inTransaction))
-    );
-  }
-
-  /**
-   * Whether its transaction or private state went with its tenant's file (closed or replaced
-   * under it): its next statement says so (`TRANSACTION_CLOSED`, see `#dbFor`).
-   */
-  get lostState(): boolean {
-    const db = this.#own();
-    return db !== undefined && db.isClosed && (db.stateful || db.inTransaction);
+    return this.#attachments.size > 0 || (db !== undefined && (db.stateful || db.inTransaction));
   }
 
   /** Runs one statement. */

@@ -68,12 +68,12 @@ export class RemoteConnection implements SqlConnection {
     return this.closedFlag;
   }
 
-  /** Whether it holds a transaction or private state (TEMP objects, settings) on its thread. */
   /** The id of its database (as catalogued; its name or id when the record is gone). */
   get tenantId(): string {
     return this.catalog.getDatabase(this.nameOrId)?.id ?? this.nameOrId;
   }
 
+  /** Whether it holds a transaction or private state (TEMP objects, settings) on its thread. */
   get holdsState(): boolean {
     return this.inTx || this.stateful;
   }

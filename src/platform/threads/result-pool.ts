@@ -66,8 +66,3 @@ export function threadEnded({ pool, cell }: ThreadResults): void {
   const left = Atomics.exchange(cell, 0, ENDED);
   if (left !== ENDED) Atomics.sub(pool, 0, left);
 }
-
-/** Bytes held in the pool now (for tests and stats). */
-export function resultsHeld(pool: Int32Array): number {
-  return Atomics.load(pool, 0);
-}

@@ -242,9 +242,8 @@ export class TenantHost {
       ...(saves.length === 0 ? {} : { saves }),
       ...(held === 0 ? {} : { held }),
       inTransaction: hc.conn.inTransaction,
-      // State lost with its tenant's file counts: the platform must not seat it afresh elsewhere
-      // as if nothing had been (its next statement says it was reset).
-      stateful: hc.conn.hasPrivateState || hc.conn.lostState,
+      // (State lost with its tenant's file counts: the platform must not seat it afresh.)
+      stateful: hc.conn.hasPrivateState,
     });
   }
 
@@ -305,7 +304,7 @@ export class TenantHost {
             t: "state",
             conn: id,
             inTransaction: hc.conn.inTransaction,
-            stateful: hc.conn.hasPrivateState || hc.conn.lostState,
+            stateful: hc.conn.hasPrivateState,
           }),
         router: () =>
           hc.schema

@@ -225,7 +225,7 @@ export class TenantThreads implements TenantThreadsRuntime {
   private readonly tickMs: number;
   private closed = false;
   /** The bound on results held at once (result-pool.ts), unless there is none. */
-  readonly resultPool: Int32Array | undefined;
+  private readonly resultPool: Int32Array | undefined;
 
   constructor(
     private readonly deps: TenantThreadsDeps,
