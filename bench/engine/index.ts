@@ -42,7 +42,11 @@ const INSERT = "INSERT INTO users (name) VALUES (?)";
 const SELECT = "SELECT id, name FROM users WHERE id = ?";
 const CREATE = "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 
-function rawSqlJs(journal: "DELETE" | "WAL"): Contender {
+/**
+ * Raw prepared sql.js; `awaited`: each operation answers a resolved promise, awaited as a client's
+ * is: the floor of any promise-returning API over the same statements.
+ */
+function rawSqlJs(journal: "DELETE" | "WAL", awaited = false): Contender {
   const db = new SQL.Database();
   db.exec(`PRAGMA journal_mode=${journal}`);
   db.exec(CREATE);
@@ -53,17 +57,23 @@ function rawSqlJs(journal: "DELETE" | "WAL"): Contender {
     ins.step();
     ins.reset();
   };
+  const select = (i: number) => {
+    sel.bind([(i % ROWS) + 1]);
+    sel.step();
+    sel.get();
+    sel.reset();
+  };
+  const wrap = (op: Op): Op => (awaited ? (i) => Promise.resolve(op(i)) : op);
   return {
-    name: journal === "WAL" ? "raw sql.js, prepared, WAL" : "raw sql.js, prepared, default journal",
-    insert,
-    select: (i) => {
-      sel.bind([(i % ROWS) + 1]);
-      sel.step();
-      sel.get();
-      sel.reset();
-    },
+    name: awaited
+      ? "raw sql.js, prepared, WAL, one await per op"
+      : journal === "WAL"
+        ? "raw sql.js, prepared, WAL"
+        : "raw sql.js, prepared, default journal",
+    insert: wrap(insert),
+    select: wrap(select),
     begin: () => db.exec("BEGIN"),
-    txInsert: insert,
+    txInsert: wrap(insert),
     commit: () => db.exec("COMMIT"),
     close: () => {
       ins.free();
@@ -137,13 +147,14 @@ const contenders: Contender[] = [
   ours,
   rawSqlJs("DELETE"),
   rawSqlJs("WAL"),
+  rawSqlJs("WAL", true),
   ...[native(":memory:"), native(join(tmpdir(), `tenantlite-bench-${process.pid}.db`))].filter(
     (c): c is Contender => c !== undefined,
   ),
 ];
-// BENCH_QUICK=1: ours and raw WAL sql.js only (while working on the hot path).
+// BENCH_QUICK=1: ours and raw WAL sql.js (plain and awaited) only (while working on the hot path).
 if (process.env.BENCH_QUICK === "1") {
-  for (const c of contenders.splice(3)) await c.close();
+  for (const c of contenders.splice(4)) await c.close();
   contenders.splice(1, 1)[0]!.close();
 }
 const phases: Phase[] = ["insert", "select", "txInsert"];
@@ -184,10 +195,10 @@ const per = (c: Contender | undefined, phase: Phase): number | undefined => {
  * Ours against an anchor: the median over blocks of the ratio of the two adjacent runs of a block
  * (a burst of load on the machine skews one block, not the figure).
  */
-const blockRatio = (anchor: Contender | undefined, phase: Phase): string => {
+const blockRatio = (anchor: Contender | undefined, phase: Phase, of: Contender = ours): string => {
   if (anchor === undefined) return "n/a";
   const a = times.get(anchor)![phase];
-  return `${median(times.get(ours)![phase].map((t, i) => t / a[i]!)).toFixed(2)}×`;
+  return `${median(times.get(of)![phase].map((t, i) => t / a[i]!)).toFixed(2)}×`;
 };
 const f = (v: number | undefined) => (v === undefined ? "n/a" : v.toFixed(2));
 printTable([
@@ -202,7 +213,8 @@ printTable([
 
 const named = (prefix: string) => contenders.find((c) => c.name.startsWith(prefix));
 const rawDelete = named("raw sql.js, prepared, default");
-const rawWal = named("raw sql.js, prepared, WAL");
+const rawWal = contenders.find((c) => c.name === "raw sql.js, prepared, WAL");
+const rawAwaited = named("raw sql.js, prepared, WAL, one await");
 const nativeMem = named("better-sqlite3 12, :memory:");
 const nativeFile = named("better-sqlite3 12, file");
 const row = (label: string, anchor: Contender | undefined, targets: string) => [
@@ -219,6 +231,13 @@ printTable([
   ["anchor", "insert", "select", "insert in tx", "targets"],
   row("raw sql.js, default journal", rawDelete, "select ≤ 1.0×"),
   row("raw sql.js, WAL", rawWal, "insert ≤ 1.2×, select ≤ 1.2×, insert in tx ≤ 1.5×"),
+  row("raw sql.js, WAL, one await per op", rawAwaited, ""),
   row("better-sqlite3 :memory:", nativeMem, "select ≤ 1.5×, insert ≤ 2×"),
   row("better-sqlite3 file WAL", nativeFile, ""),
 ]);
+if (rawAwaited !== undefined && rawWal !== undefined) {
+  const floor = (phase: Phase) => blockRatio(rawWal, phase, rawAwaited);
+  console.log(
+    `\nthe floor of a promise-returning API (raw WAL sql.js with one await per op / raw WAL sql.js): insert ${floor("insert")}, select ${floor("select")}, insert in tx ${floor("txInsert")}`,
+  );
+}

@@ -155,6 +155,11 @@ export interface SqlConnection {
   /** Runs one statement. */
   execute(sql: string, args: InArgs | undefined, intMode?: IntMode): Promise<ResultSet>;
   /**
+   * Runs one statement like `execute`, but answers with its result itself when it ran at once
+   * (and throws what failed at once): for a caller that makes a promise of its own anyway.
+   */
+  run(sql: string, args: InArgs | undefined, intMode?: IntMode): ResultSet | Promise<ResultSet>;
+  /**
    * Runs statements in order; with `begin` in a transaction of their own, else joining the open
    * transaction. A failure throws a `TenantliteBatchError` naming the statement.
    */

@@ -70,8 +70,13 @@ export class Connection implements SqlConnection {
    * timer set and cleared around every statement of a transaction costs ~0.35 µs).
    */
   #txTimer: ReturnType<typeof setTimeout> | undefined;
-  /** When the last statement of the open transaction ended (`performance.now()`). */
+  /**
+   * When the last statement of the open transaction ended (`performance.now()`), as of the next
+   * timers phase of the event loop after it (see `#stampLater`).
+   */
   #txIdleSince = 0;
+  /** A statement of the open transaction ended in this turn: `#txIdleSince` is not stamped yet. */
+  #txUnstamped = false;
   /** Statements of this connection between `enter` and `settle`. */
   #active = 0;
   #timedOut = false;
@@ -116,19 +121,32 @@ export class Connection implements SqlConnection {
 
   /** Runs one statement. */
   execute(sql: string, args: InArgs | undefined, intMode: IntMode = "number"): Promise<ResultSet> {
-    const word = firstWord(sql);
-    let entered: OpenTenant | Promise<OpenTenant | undefined> | undefined;
     try {
-      entered = this.#enter(word);
+      const result = this.run(sql, args, intMode);
+      return result instanceof Promise ? result : Promise.resolve(result);
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /**
+   * Runs one statement: its result when it ran at once, else a promise of it (it waited for the
+   * tenant to open or for the write gate, or a save after its commit); throws what failed at once.
+   * For callers that answer with a promise of their own anyway (a client transaction), saving one.
+   */
+  run(
+    sql: string,
+    args: InArgs | undefined,
+    intMode: IntMode = "number",
+  ): ResultSet | Promise<ResultSet> {
+    const word = firstWord(sql);
+    const entered = this.#enter(word);
     if (entered instanceof Promise) {
       return entered.then((t) =>
         t === undefined ? emptyResult() : this.#statement(t, sql, args, intMode, word),
       );
     }
-    if (entered === undefined) return Promise.resolve(emptyResult());
+    if (entered === undefined) return emptyResult();
     return this.#statement(entered, sql, args, intMode, word);
   }
 
@@ -139,7 +157,7 @@ export class Connection implements SqlConnection {
     args: InArgs | undefined,
     intMode: IntMode,
     word: string,
-  ): Promise<ResultSet> {
+  ): ResultSet | Promise<ResultSet> {
     let result: ResultSet | Promise<ResultSet>;
     try {
       if (word === "ATTACH") result = this.#attach(t, sql);
@@ -153,11 +171,11 @@ export class Connection implements SqlConnection {
       }
     } catch (e) {
       this.#settle(t);
-      return Promise.reject(e);
+      throw e;
     }
     if (!(result instanceof Promise)) {
       this.#settle(t);
-      return Promise.resolve(result);
+      return result;
     }
     return result.finally(() => this.#settle(t));
   }
@@ -612,7 +630,10 @@ export class Connection implements SqlConnection {
     // Statements of this connection still running keep what they use.
     if (--this.#active > 0) return;
     if (this.inTransaction) {
-      this.#txIdleSince = performance.now();
+      if (!this.#txUnstamped) {
+        this.#txUnstamped = true;
+        Connection.#stampLater(this);
+      }
       this.#txTimer ??= setTimeout(() => this.#checkIdle(), this.#txTimeoutMs);
       return;
     }
@@ -641,12 +662,43 @@ export class Connection implements SqlConnection {
     this.#txTimer = undefined;
     const t = this.#tenant;
     if (t === undefined || this.#active > 0 || !this.inTransaction) return;
+    // A statement ended in this turn, before the stamp: the transaction is not idle.
+    if (this.#txUnstamped) this.#stampIdle(performance.now());
     const idle = performance.now() - this.#txIdleSince;
     if (idle < this.#txTimeoutMs) {
       this.#txTimer = setTimeout(() => this.#checkIdle(), this.#txTimeoutMs - idle);
       return;
     }
     this.#expire(t);
+  }
+
+  /** Notes `now` as when the transaction's last statement ended. */
+  #stampIdle(now: number): void {
+    if (!this.#txUnstamped) return;
+    this.#txUnstamped = false;
+    this.#txIdleSince = now;
+  }
+
+  /** Connections whose transaction ran a statement since the last stamp. */
+  static #unstamped: Connection[] = [];
+
+  /**
+   * Has `c`'s transaction stamped idle at the next timers phase of the event loop, with one clock
+   * read for every connection that ran a statement since: a clock read per statement was ~0.05 µs
+   * of a ~1 µs insert in a transaction. The stamp is never early (whatever ran before it ran after
+   * the statement), so a transaction is never rolled back sooner than idle for the timeout; and
+   * the idle timer stamps a connection still waiting for its stamp itself.
+   */
+  static #stampLater(c: Connection): void {
+    const list = Connection.#unstamped;
+    list.push(c);
+    if (list.length > 1) return;
+    setTimeout(() => {
+      const now = performance.now();
+      const these = Connection.#unstamped;
+      Connection.#unstamped = [];
+      for (const u of these) u.#stampIdle(now);
+    }, 0);
   }
 
   #expire(t: OpenTenant): void {

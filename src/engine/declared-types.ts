@@ -91,13 +91,17 @@ export class DeclaredTypes {
    * Declared types handed out uncomputed, while some result holds them (a result nobody holds
    * needs none).
    */
-  private pendingTypes: WeakRef<LazyTypes>[] = [];
+  #pendingTypes: WeakRef<LazyTypes>[] = [];
   /** Set when the connection closed and left its pending types to the file's owner. */
-  private leftToFile = false;
+  #leftToFile = false;
   /** Set when the file closed with types of this connection pending (see `detach`). */
-  private detached: SchemaCopy | undefined;
+  #detached: SchemaCopy | undefined;
 
-  constructor(private readonly db: TenantDb) {}
+  readonly #db: TenantDb;
+
+  constructor(db: TenantDb) {
+    this.#db = db;
+  }
 
   /**
    * The file closes while types of this connection, which saw only the file's schema, are
@@ -107,9 +111,9 @@ export class DeclaredTypes {
    * objects, attachments or DDL of its own transaction: its close computes them.
    */
   detach(schema: SchemaCopy): boolean {
-    if (this.db.stateful || !this.db.sharesFileSchema) return false;
-    this.pendingTypes = [];
-    this.detached = schema;
+    if (this.#db.stateful || !this.#db.sharesFileSchema) return false;
+    this.#pendingTypes = [];
+    this.#detached = schema;
     return true;
   }
 
@@ -121,14 +125,14 @@ export class DeclaredTypes {
    * them now.
    */
   leaveToFile(): boolean {
-    if (this.db.describer === undefined) return false;
-    this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);
-    const { connections } = this.db.pending;
-    if (this.pendingTypes.length === 0) {
-      connections.delete(this.db);
+    if (this.#db.describer === undefined) return false;
+    this.#pendingTypes = this.#pendingTypes.filter((r) => r.deref()?.types === undefined);
+    const { connections } = this.#db.pending;
+    if (this.#pendingTypes.length === 0) {
+      connections.delete(this.#db);
       return true;
     }
-    this.leftToFile = true;
+    this.#leftToFile = true;
     // Bounded: a file whose schema never changes would otherwise gather closed connections.
     if (connections.size > MAX_PENDING_CONNECTIONS) this.settle();
     return true;
@@ -141,14 +145,14 @@ export class DeclaredTypes {
     let types: string[] | undefined;
     const probe = typeProbe(entry);
     if (probe !== undefined) {
-      const db = this.db;
+      const db = this.#db;
       // A connection sees the file's schema, plus its TEMP objects: the file answers (once per
       // query for all its connections) unless a TEMP object may shadow a name of the file's — a
       // query naming a TEMP-only object fails on the file and is probed here. (Not after DDL of
       // its own transaction, which only it sees yet, nor with attachments, which the file lacks.)
-      if (this.detached !== undefined) {
-        types = typesFromCopy(this.detached, probe, n);
-      } else if (this.leftToFile) {
+      if (this.#detached !== undefined) {
+        types = typesFromCopy(this.#detached, probe, n);
+      } else if (this.#leftToFile) {
         types = db.describer?.(probe, n, NO_NAMES); // closed: the file's owner answers
       } else {
         if (db.sharesFileSchema && db.describer !== undefined) {
@@ -181,23 +185,24 @@ export class DeclaredTypes {
       n === 0 ||
       typeProbe(entry) === undefined ||
       entry.lazy !== undefined ||
-      this.db.hasAttachments
+      this.#db.hasAttachments
     ) {
       return this.of(entry);
     }
     const lazy: LazyTypes = { types: undefined, entry };
     entry.lazy = new WeakRef(lazy);
-    if (this.pendingTypes.length >= MAX_PENDING_TYPES) this.prune();
-    this.pendingTypes.push(new WeakRef(lazy));
-    this.db.pending.connections.add(this.db);
+    if (this.#pendingTypes.length >= MAX_PENDING_TYPES) this.#prune();
+    this.#pendingTypes.push(new WeakRef(lazy));
+    this.#db.pending.connections.add(this.#db);
     return () => lazy.types ?? this.of(entry);
   }
 
   /** Forgets pending types no result holds any more, then computes the oldest half if still many. */
-  private prune(): void {
-    this.pendingTypes = this.pendingTypes.filter((r) => r.deref()?.types === undefined);
-    if (this.pendingTypes.length < MAX_PENDING_TYPES) return;
-    for (const r of this.pendingTypes.splice(0, MAX_PENDING_TYPES / 2)) this.settleLazy(r.deref());
+  #prune(): void {
+    this.#pendingTypes = this.#pendingTypes.filter((r) => r.deref()?.types === undefined);
+    if (this.#pendingTypes.length < MAX_PENDING_TYPES) return;
+    for (const r of this.#pendingTypes.splice(0, MAX_PENDING_TYPES / 2))
+      this.#settleLazy(r.deref());
   }
 
   /**
@@ -205,22 +210,22 @@ export class DeclaredTypes {
    * change the schema they were handed out for.
    */
   settle(): void {
-    const { connections } = this.db.pending;
+    const { connections } = this.#db.pending;
     if (connections.size === 0) return;
     for (const db of [...connections]) {
       connections.delete(db);
-      db.types.settleOwn();
+      db.types.#settleOwn();
     }
   }
 
-  private settleOwn(): void {
-    for (const r of this.pendingTypes.splice(0)) this.settleLazy(r.deref());
+  #settleOwn(): void {
+    for (const r of this.#pendingTypes.splice(0)) this.#settleLazy(r.deref());
   }
 
-  private settleLazy(lazy: LazyTypes | undefined): void {
+  #settleLazy(lazy: LazyTypes | undefined): void {
     if (lazy === undefined || lazy.types !== undefined) return;
     lazy.types =
-      this.db.isClosed && !this.leftToFile
+      this.#db.isClosed && !this.#leftToFile
         ? new Array(lazy.entry.columns.length).fill("")
         : this.of(lazy.entry);
   }

@@ -27,7 +27,7 @@ import {
   StatementHandles,
   unrewriteName,
 } from "./binding.js";
-import { counterReset } from "./connection-counters.js";
+import { counterReset, lastRowidReader } from "./connection-counters.js";
 import type { ResultPool } from "./connection-policy.js";
 import {
   DeclaredTypes,
@@ -125,6 +125,8 @@ export class TenantDb {
   readonly #attached = new Map<string, string>();
   #closed = false;
   #lastRowidStmt: RawStatement | undefined;
+  /** Reads `last_insert_rowid()` from the connection object; null where the build has no such read. */
+  #readRowid: ((db: number) => bigint) | null | undefined;
   /** Where this connection records that it has pending types (its file's, see tenant-file.ts). */
   pending: PendingTypes = { connections: new Set() };
   /** Declared types of this connection's statements, and those it handed out uncomputed. */
@@ -740,6 +742,8 @@ export class TenantDb {
   }
 
   #lastInsertRowid(): bigint {
+    if (this.#readRowid === undefined) this.#readRowid = lastRowidReader(this.sql) ?? null;
+    if (this.#readRowid !== null) return this.#readRowid(this.raw.db);
     this.#lastRowidStmt ??= this.raw.prepare("SELECT last_insert_rowid()");
     return lastInsertRowid(this.sql, this.#handles, this.#lastRowidStmt);
   }

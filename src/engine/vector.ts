@@ -74,22 +74,19 @@ class VectorRuntime {
   readonly heap: WasmHeap;
   /** Registered functions: name (in the heap), argument count, WASM function. */
   readonly functions: { name: number; nArg: number; ptr: number }[] = [];
-  private out = 0;
-  private outSize = 0;
-  private readonly outOfMemory: number;
+  #out = 0;
+  #outSize = 0;
+  readonly #outOfMemory: number;
   /** Reused float32 buffers for the two arguments of a distance. */
-  private readonly scratch: [Float32Array, Float32Array] = [
-    new Float32Array(0),
-    new Float32Array(0),
-  ];
+  readonly #scratch: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
 
   constructor(readonly sql: Api) {
     this.heap = heapOf(sql);
-    this.outOfMemory = sql.stringToNewUTF8("vector: out of memory");
-    for (const spec of SPECS) this.add(spec);
+    this.#outOfMemory = sql.stringToNewUTF8("vector: out of memory");
+    for (const spec of SPECS) this.#add(spec);
   }
 
-  private add(spec: FunctionSpec): void {
+  #add(spec: FunctionSpec): void {
     const run = spec.run;
     const ptr = this.sql.addFunction((cx: number, argc: number, argv: number) => {
       try {
@@ -138,10 +135,10 @@ class VectorRuntime {
   f32(d: Detected, slot: 0 | 1): Float32Array {
     const heap = this.heap.u8();
     if (LITTLE_ENDIAN && (d.ptr & 3) === 0) return new Float32Array(heap.buffer, d.ptr, d.dims);
-    let buf = this.scratch[slot];
+    let buf = this.#scratch[slot];
     if (buf.length < d.dims) {
       buf = new Float32Array(Math.max(d.dims, buf.length * 2));
-      this.scratch[slot] = buf;
+      this.#scratch[slot] = buf;
     }
     const data = buf.subarray(0, d.dims);
     copyBytes(heap.subarray(d.ptr, d.ptr + d.dims * 4), data);
@@ -163,9 +160,9 @@ class VectorRuntime {
   }
 
   resultBlob(cx: number, bytes: Uint8Array): void {
-    const ptr = this.reserve(bytes.length);
+    const ptr = this.#reserve(bytes.length);
     if (ptr === 0) {
-      this.nomem(cx);
+      this.#nomem(cx);
       return;
     }
     this.heap.u8().set(bytes, ptr);
@@ -174,9 +171,9 @@ class VectorRuntime {
 
   resultText(cx: number, text: string): void {
     const bytes = encoder.encode(text);
-    const ptr = this.reserve(bytes.length);
+    const ptr = this.#reserve(bytes.length);
     if (ptr === 0) {
-      this.nomem(cx);
+      this.#nomem(cx);
       return;
     }
     this.heap.u8().set(bytes, ptr);
@@ -186,30 +183,30 @@ class VectorRuntime {
   error(cx: number, message: string): void {
     try {
       const bytes = encoder.encode(message);
-      const ptr = this.reserve(bytes.length);
+      const ptr = this.#reserve(bytes.length);
       if (ptr === 0) {
-        this.nomem(cx);
+        this.#nomem(cx);
         return;
       }
       this.heap.u8().set(bytes, ptr);
       this.sql._sqlite3_result_error(cx, ptr, bytes.length);
     } catch {
-      this.nomem(cx);
+      this.#nomem(cx);
     }
   }
 
-  private nomem(cx: number): void {
-    this.sql._sqlite3_result_error(cx, this.outOfMemory, -1);
+  #nomem(cx: number): void {
+    this.sql._sqlite3_result_error(cx, this.#outOfMemory, -1);
   }
 
   /** A heap buffer of at least `n` bytes for a result (SQLite copies it: it is reused). */
-  private reserve(n: number): number {
-    if (n <= this.outSize && this.out !== 0) return this.out;
-    if (this.out !== 0) this.sql._free(this.out);
-    const size = Math.max(n, this.outSize * 2, 256);
-    this.out = this.sql._malloc(size);
-    this.outSize = this.out === 0 ? 0 : size;
-    return this.out;
+  #reserve(n: number): number {
+    if (n <= this.#outSize && this.#out !== 0) return this.#out;
+    if (this.#out !== 0) this.sql._free(this.#out);
+    const size = Math.max(n, this.#outSize * 2, 256);
+    this.#out = this.sql._malloc(size);
+    this.#outSize = this.#out === 0 ? 0 : size;
+    return this.#out;
   }
 }
 

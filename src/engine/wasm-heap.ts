@@ -13,27 +13,30 @@ import type { SqlJsFunctionApi, SqlJsModule } from "./sqljs-types.js";
  * and the memory is found again.
  */
 export class WasmHeap {
-  private bytes: Uint8Array = new Uint8Array(0);
-  private words: Int32Array = new Int32Array(0);
+  #bytes: Uint8Array = new Uint8Array(0);
+  #words: Int32Array = new Int32Array(0);
 
-  constructor(private readonly sql: SqlJsModule & SqlJsFunctionApi) {
-    this.refresh();
+  readonly #sql: SqlJsModule & SqlJsFunctionApi;
+
+  constructor(sql: SqlJsModule & SqlJsFunctionApi) {
+    this.#sql = sql;
+    this.#refresh();
   }
 
   /** The heap as bytes (valid until the next call that may allocate in WASM). */
   u8(): Uint8Array {
-    if (this.bytes.byteLength === 0) this.refresh();
-    return this.bytes;
+    if (this.#bytes.byteLength === 0) this.#refresh();
+    return this.#bytes;
   }
 
   /** The `i`-th 32-bit word at `ptr` (a 4-aligned pointer). */
   word(ptr: number, i: number): number {
-    if (this.words.byteLength === 0) this.refresh();
-    return this.words[(ptr >> 2) + i]!;
+    if (this.#words.byteLength === 0) this.#refresh();
+    return this.#words[(ptr >> 2) + i]!;
   }
 
-  private refresh(): void {
-    const sql = this.sql;
+  #refresh(): void {
+    const sql = this.#sql;
     const size = 32;
     const ptr = sql._malloc(size + 1);
     if (ptr === 0) throw new TenantliteError("SQLITE_NOMEM", "out of memory");
@@ -53,26 +56,26 @@ export class WasmHeap {
       } finally {
         proto.decode = decode;
       }
-      if (seen === undefined || !(seen instanceof ArrayBuffer) || !this.check(seen, ptr, size)) {
+      if (seen === undefined || !(seen instanceof ArrayBuffer) || !this.#check(seen, ptr, size)) {
         throw new TenantliteError(
           "INTERNAL_ERROR",
           "Unsupported sql.js build: its WebAssembly memory was not found (vector functions read their arguments from it)",
         );
       }
-      this.bytes = new Uint8Array(seen);
-      this.words = new Int32Array(seen);
+      this.#bytes = new Uint8Array(seen);
+      this.#words = new Int32Array(seen);
     } finally {
       sql._free(ptr);
     }
   }
 
   /** Whether `buffer` is the live heap: what sql.js writes at `ptr` shows up in it. */
-  private check(buffer: ArrayBuffer, ptr: number, size: number): boolean {
+  #check(buffer: ArrayBuffer, ptr: number, size: number): boolean {
     if (ptr + size > buffer.byteLength) return false;
     const view = new Uint8Array(buffer, ptr, size);
     if (!view.every((b) => b === 0x61)) return false;
     const pattern = Uint8Array.from({ length: size }, (_, i) => (i * 7 + 1) & 0xff);
-    this.sql.writeArrayToMemory(pattern, ptr);
+    this.#sql.writeArrayToMemory(pattern, ptr);
     return view.every((b, i) => b === pattern[i]);
   }
 }

@@ -20,38 +20,41 @@ import { type AccessPolicy, type DatabaseInfo, type DatabaseRef, FULL_ACCESS } f
 /** Builds each tenant's statement guard, and holds the blocks migrations put on schemas. */
 export class AccessGuard {
   /** Group ids by name (group names are never reused for another id while the platform runs). */
-  private readonly groupIds = new Map<string, string>();
+  readonly #groupIds = new Map<string, string>();
   /** Why writes to a schema (parent name) and its children are blocked right now. */
-  private readonly blockedSchemas = new Map<string, string>();
+  readonly #blockedSchemas = new Map<string, string>();
 
-  constructor(
-    private readonly catalog: Catalog,
-    private readonly pool: TenantPool,
-  ) {}
+  readonly #catalog: Catalog;
+  readonly #pool: TenantPool;
+
+  constructor(catalog: Catalog, pool: TenantPool) {
+    this.#catalog = catalog;
+    this.#pool = pool;
+  }
 
   /** Blocks (with a reason) or unblocks writes to a schema parent and its children. */
   setBlocked(parent: DatabaseInfo, reason: string | undefined): void {
-    if (reason === undefined) this.blockedSchemas.delete(parent.name);
-    else this.blockedSchemas.set(parent.name, reason);
+    if (reason === undefined) this.#blockedSchemas.delete(parent.name);
+    else this.#blockedSchemas.set(parent.name, reason);
   }
 
   /** Forgets a deleted group's id. */
   forgetGroup(name: string): void {
-    this.groupIds.delete(name);
+    this.#groupIds.delete(name);
   }
 
   /** A database as access checks see it, without failing on unknown names (open reports those). */
   refOf(nameOrId: string): DatabaseRef {
-    const info = this.pool.openInfo(nameOrId) ?? this.catalog.getDatabase(nameOrId);
+    const info = this.#pool.openInfo(nameOrId) ?? this.#catalog.getDatabase(nameOrId);
     return info === undefined ? { name: nameOrId, id: nameOrId, groupId: "" } : this.refFor(info);
   }
 
   /** `info` with its group's id, for access checks. */
   refFor(info: DatabaseInfo): DatabaseRef {
-    let groupId = this.groupIds.get(info.group);
+    let groupId = this.#groupIds.get(info.group);
     if (groupId === undefined) {
-      groupId = this.catalog.getGroup(info.group)?.id ?? "";
-      this.groupIds.set(info.group, groupId);
+      groupId = this.#catalog.getGroup(info.group)?.id ?? "";
+      this.#groupIds.set(info.group, groupId);
     }
     return { name: info.name, id: info.id, groupId };
   }
@@ -73,14 +76,14 @@ export class AccessGuard {
       !info.config.block_writes &&
       !info.config.block_reads &&
       info.sizeLimit === undefined &&
-      !this.blockedSchemas.has(info.parent ?? info.name)
+      !this.#blockedSchemas.has(info.parent ?? info.name)
     ) {
       return undefined; // the common case, decided without building the access check's view
     }
     const ref = this.refFor(info);
     const mayWrite = access.canWrite(ref);
     const child = info.type === "child" && !access.canDdl(ref);
-    const schemaBlock = this.blockedSchemas.get(info.parent ?? info.name);
+    const schemaBlock = this.#blockedSchemas.get(info.parent ?? info.name);
     const blockWrites = info.config.block_writes;
     const blockReads = info.config.block_reads;
     const sizeLimited = info.sizeLimit !== undefined;

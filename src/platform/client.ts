@@ -172,10 +172,9 @@ export class PlatformTransaction implements Transaction {
 
   execute(stmtOrSql: InStatement, args?: InArgs): Promise<ResultSet> {
     return this.#run(() => {
-      const s = toBatchStatement(
-        typeof stmtOrSql === "string" && args !== undefined ? { sql: stmtOrSql, args } : stmtOrSql,
-      );
-      return this.#conn.execute(s.sql, s.args, this.#intMode);
+      if (typeof stmtOrSql === "string") return this.#conn.run(stmtOrSql, args, this.#intMode);
+      const s = toBatchStatement(stmtOrSql);
+      return this.#conn.run(s.sql, s.args, this.#intMode);
     });
   }
 
@@ -221,7 +220,7 @@ export class PlatformTransaction implements Transaction {
     if (this.#done) throw new TenantliteError("TRANSACTION_CLOSED", "The transaction is closed");
   }
 
-  #run<T>(f: () => Promise<T>): Promise<T> {
+  #run<T>(f: () => T | Promise<T>): Promise<T> {
     try {
       this.#assertOpen();
     } catch (e) {
@@ -241,25 +240,29 @@ export class PlatformTransaction implements Transaction {
     return op;
   }
 
-  #step<T>(f: () => Promise<T>): Promise<T> {
-    let result: Promise<T>;
+  /** Runs `f`, then notes whether the transaction ended; one promise per statement that ran at once. */
+  #step<T>(f: () => T | Promise<T>): Promise<T> {
+    let result: T | Promise<T>;
     try {
       if (this.#ended) throw transactionClosed();
       result = f();
     } catch (e) {
       return Promise.reject(this.#failed(e));
     }
+    if (!(result instanceof Promise)) return Promise.resolve(this.#finished(result));
     // `then` rather than an async function: one promise per statement instead of three.
     return result.then(
-      (value) => {
-        this.#pending--;
-        if (!this.#conn.inTransaction) this.#ended = true;
-        return value;
-      },
+      (value) => this.#finished(value),
       (e: unknown) => {
         throw this.#failed(e);
       },
     );
+  }
+
+  #finished<T>(value: T): T {
+    this.#pending--;
+    if (!this.#conn.inTransaction) this.#ended = true;
+    return value;
   }
 
   #failed(e: unknown): unknown {

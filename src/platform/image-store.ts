@@ -22,17 +22,21 @@ const BASE_IMAGE_CACHE_MAX_BYTES = 1024 * 1024;
 /** Reads tenants' stored images and owns the shared ones. */
 export class ImageStore {
   /** Tenants whose files a migration is overwriting in place: reading them waits for it. */
-  private readonly rewriting = new Map<string, Promise<void>>();
+  readonly #rewriting = new Map<string, Promise<void>>();
   /** Reads of tenants' stored images in progress (an overwrite waits for them). */
-  private readonly reading = new Map<string, Set<Promise<unknown>>>();
+  readonly #reading = new Map<string, Set<Promise<unknown>>>();
   /** Small shared images by key (immutable: the key is their content hash). */
-  private readonly baseImages = new Lru<string, Uint8Array>(32);
+  readonly #baseImages = new Lru<string, Uint8Array>(32);
 
-  constructor(
-    private readonly sql: SqlJsModule,
-    private readonly storage: Storage,
-    private readonly catalog: Catalog,
-  ) {}
+  readonly #sql: SqlJsModule;
+  readonly #storage: Storage;
+  readonly #catalog: Catalog;
+
+  constructor(sql: SqlJsModule, storage: Storage, catalog: Catalog) {
+    this.#sql = sql;
+    this.#storage = storage;
+    this.#catalog = catalog;
+  }
 
   /**
    * Deletes shared images no database reads any more: left by deleted copies, by children that
@@ -40,13 +44,13 @@ export class ImageStore {
    * after recovery, when nothing else is in flight.
    */
   async sweep(): Promise<void> {
-    const used = this.catalog.sharedImagesInUse();
+    const used = this.#catalog.sharedImagesInUse();
     for (let after: string | undefined; ; ) {
-      const found = await this.storage.list(keys.imagesPrefix, {
+      const found = await this.#storage.list(keys.imagesPrefix, {
         limit: 1000,
         ...(after ? { after } : {}),
       });
-      for (const key of found) if (!used.has(key)) await this.storage.delete(key);
+      for (const key of found) if (!used.has(key)) await this.#storage.delete(key);
       if (found.length < 1000) return;
       after = found[found.length - 1];
     }
@@ -56,40 +60,40 @@ export class ImageStore {
   async load(info: DatabaseInfo): Promise<Uint8Array | undefined> {
     const own = await this.loadOwn(info);
     if (own !== undefined) return own;
-    const base = this.catalog.getBaseImage(info.id);
+    const base = this.#catalog.getBaseImage(info.id);
     return base === undefined ? undefined : this.shared(base);
   }
 
   /** A tenant's own file, once no migration is overwriting it. */
   async loadOwn(info: DatabaseInfo): Promise<Uint8Array | undefined> {
-    for (let w = this.rewriting.get(info.id); w !== undefined; w = this.rewriting.get(info.id)) {
+    for (let w = this.#rewriting.get(info.id); w !== undefined; w = this.#rewriting.get(info.id)) {
       await w;
     }
-    const read = this.storage.load(keys.tenant(info.id));
-    const reads = this.reading.get(info.id) ?? new Set<Promise<unknown>>();
-    this.reading.set(info.id, reads);
+    const read = this.#storage.load(keys.tenant(info.id));
+    const reads = this.#reading.get(info.id) ?? new Set<Promise<unknown>>();
+    this.#reading.set(info.id, reads);
     reads.add(read);
     try {
       return await read;
     } finally {
       reads.delete(read);
-      if (reads.size === 0 && this.reading.get(info.id) === reads) this.reading.delete(info.id);
+      if (reads.size === 0 && this.#reading.get(info.id) === reads) this.#reading.delete(info.id);
     }
   }
 
   /** Marks tenants' files as being overwritten until `done` settles: reads of them wait. */
   markRewriting(ids: readonly string[], done: Promise<void>): void {
-    for (const id of ids) this.rewriting.set(id, done);
+    for (const id of ids) this.#rewriting.set(id, done);
   }
 
   /** Settles once the reads of a tenant's file in progress now have finished. */
   async readsSettled(id: string): Promise<void> {
-    await Promise.allSettled([...(this.reading.get(id) ?? [])]);
+    await Promise.allSettled([...(this.#reading.get(id) ?? [])]);
   }
 
   /** Ends the marks of {@link markRewriting} (those not taken over by a later overwrite). */
   unmarkRewriting(ids: readonly string[], done: Promise<void>): void {
-    for (const id of ids) if (this.rewriting.get(id) === done) this.rewriting.delete(id);
+    for (const id of ids) if (this.#rewriting.get(id) === done) this.#rewriting.delete(id);
   }
 
   /**
@@ -97,11 +101,11 @@ export class ImageStore {
    * kept, so opening or migrating many untouched copies reads the file once. Callers get a copy.
    */
   async shared(key: string): Promise<Uint8Array | undefined> {
-    const cached = this.baseImages.get(key);
+    const cached = this.#baseImages.get(key);
     if (cached !== undefined) return cached.slice();
-    const bytes = await this.storage.load(key);
+    const bytes = await this.#storage.load(key);
     if (bytes !== undefined && bytes.length <= BASE_IMAGE_CACHE_MAX_BYTES) {
-      this.baseImages.set(key, bytes.slice());
+      this.#baseImages.set(key, bytes.slice());
     }
     return bytes;
   }
@@ -118,17 +122,17 @@ export class ImageStore {
   /** Stores `bytes` as a shared image (unless it is there already); returns its key. */
   async saveShared(bytes: Uint8Array, options?: { transfer?: boolean }): Promise<string> {
     const key = keys.image(await sha256Hex(bytes));
-    if (!(await this.storage.has(key))) {
+    if (!(await this.#storage.has(key))) {
       await (options === undefined
-        ? this.storage.save(key, bytes)
-        : this.storage.save(key, bytes, options));
+        ? this.#storage.save(key, bytes)
+        : this.#storage.save(key, bytes, options));
     }
     return key;
   }
 
   /** The image of an empty database. */
   empty(): Uint8Array {
-    const empty = new TenantDb(this.sql, undefined, { journalMode: "delete" });
+    const empty = new TenantDb(this.#sql, undefined, { journalMode: "delete" });
     try {
       return empty.export();
     } finally {
@@ -140,7 +144,7 @@ export class ImageStore {
   assertOpensCleanly(bytes: Uint8Array, name: string): void {
     let db: TenantDb | undefined;
     try {
-      db = new TenantDb(this.sql, bytes);
+      db = new TenantDb(this.#sql, bytes);
       const r = db.execute("PRAGMA quick_check", undefined, "number");
       if (r.rows[0]?.[0] !== "ok") throw new Error("quick_check failed");
     } catch (e) {
@@ -156,7 +160,7 @@ export class ImageStore {
 
   /** A database's schema as a set of `type name: sql` lines, from an image of it. */
   schemaOf(image: Uint8Array): Set<string> {
-    const db = new TenantDb(this.sql, image, { journalMode: "delete" });
+    const db = new TenantDb(this.#sql, image, { journalMode: "delete" });
     try {
       const rs = db.execute(
         "SELECT type, name, sql FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",

@@ -37,22 +37,22 @@ export interface LoadedTenant {
 
 /** Opens tenants from their stored images. */
 export class TenantLoader {
-  private readonly sql: SqlJsModule;
-  private readonly storage: Storage;
-  private readonly images: ImageStore;
-  private readonly keys: TenantKeys;
+  readonly #sql: SqlJsModule;
+  readonly #storage: Storage;
+  readonly #images: ImageStore;
+  readonly #keys: TenantKeys;
 
   constructor(deps: TenantLoaderDeps) {
-    this.sql = deps.sql;
-    this.storage = deps.storage;
-    this.images = deps.images;
-    this.keys = deps.keys;
+    this.#sql = deps.sql;
+    this.#storage = deps.storage;
+    this.#images = deps.images;
+    this.#keys = deps.keys;
   }
 
   /** Reads `info`'s stored image (decrypted with `secret` when encrypted) and opens it. */
   async load(info: DatabaseInfo, secret: string | Uint8Array | undefined): Promise<LoadedTenant> {
     const { bytes, crypto } = await this.read(info, secret);
-    return { file: openTenantFile(this.sql, info, bytes), crypto, size: bytes?.length ?? 0 };
+    return { file: openTenantFile(this.#sql, info, bytes), crypto, size: bytes?.length ?? 0 };
   }
 
   /**
@@ -66,8 +66,8 @@ export class TenantLoader {
     let bytes: Uint8Array | undefined;
     try {
       bytes = info.encrypted
-        ? await this.storage.load(keys.tenant(info.id))
-        : await this.images.load(info);
+        ? await this.#storage.load(keys.tenant(info.id))
+        : await this.#images.load(info);
     } catch (e) {
       // Storage says what is damaged (e.g. the fs backend's page log); the caller needs which
       // database.
@@ -89,7 +89,7 @@ export class TenantLoader {
           `database "${info.name}" could not be opened: its encrypted file is missing or damaged`,
         );
       }
-      const { plain, crypto } = await this.keys.unseal(info.id, info.name, bytes, secret);
+      const { plain, crypto } = await this.#keys.unseal(info.id, info.name, bytes, secret);
       bytes = plain;
       sealing = crypto;
     }

@@ -187,6 +187,38 @@ describe("result sets", () => {
     });
   });
 
+  it("reports lastInsertRowid exactly across the 64-bit range, in and out of transactions", async () => {
+    // Read from SQLite's connection object (connection-counters.ts): each value as SQL has it.
+    await db.execute("CREATE TABLE rowids (x)");
+    const rowids = [
+      -9223372036854775808n,
+      -4294967297n,
+      -4294967296n,
+      -1n,
+      0n,
+      4294967295n,
+      4294967296n,
+      9007199254740991n,
+      9007199254740993n,
+      9223372036854775807n,
+    ];
+    const insert = (rowid: bigint) => ({
+      sql: "INSERT INTO rowids (rowid, x) VALUES (?, 0)",
+      args: [rowid],
+    });
+    const tx = await db.transaction("write");
+    for (const rowid of rowids.slice(0, 5)) {
+      expect((await tx.execute(insert(rowid))).lastInsertRowid).toBe(rowid);
+      const asked = await tx.execute("SELECT CAST(last_insert_rowid() AS TEXT) AS r");
+      expect(asked.rows[0]!.r).toBe(rowid.toString());
+    }
+    await tx.commit();
+    for (const rowid of rowids.slice(5)) {
+      expect((await db.execute(insert(rowid))).lastInsertRowid).toBe(rowid);
+    }
+    expect((await db.execute("SELECT count(*) AS n FROM rowids")).rows[0]!.n).toBe(rowids.length);
+  });
+
   it("reports rowsAffected for INSERT/UPDATE/DELETE only and lastInsertRowid after INSERT only", async () => {
     await db.execute("CREATE TABLE counts (id INTEGER PRIMARY KEY, v INTEGER, x)");
     const ins = await db.execute("INSERT INTO counts (v) VALUES (1), (2), (3)");

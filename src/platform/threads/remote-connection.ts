@@ -95,6 +95,11 @@ export class RemoteConnection implements SqlConnection {
     this.expired = true;
   }
 
+  /** Runs one statement: on a tenant thread, so never at once. */
+  run(sql: string, args: InArgs | undefined, intMode?: IntMode): Promise<ResultSet> {
+    return this.execute(sql, args, intMode);
+  }
+
   async execute(
     sql: string,
     args: InArgs | undefined,
