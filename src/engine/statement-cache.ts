@@ -51,6 +51,8 @@ export interface CachedStatement {
   /** INSERT/UPDATE/DELETE/REPLACE: report changes. */
   readonly dml: boolean;
   readonly insert: boolean;
+  /** Whether running it takes the file's write lock (see {@link statementTakesWriteLock}). */
+  readonly writeLock: boolean;
 }
 
 /**
@@ -148,7 +150,10 @@ export function describeStatement(entry: CachedStatement, types: string[]): Stat
  * Whether running a compiled statement takes the file's write lock: anything but reads and the
  * transaction statements that take none (`BEGIN [DEFERRED]`, `COMMIT`, `ROLLBACK`, savepoints).
  */
-export function statementTakesWriteLock(entry: CachedStatement, sql: string): boolean {
+function statementTakesWriteLock(
+  entry: Pick<CachedStatement, "readOnly" | "scan" | "info">,
+  sql: string,
+): boolean {
   if (entry.readOnly) return false;
   const word = entry.scan.firstWord;
   if (word === "BEGIN") return /^\s*BEGIN\s+(IMMEDIATE|EXCLUSIVE)\b/i.test(sql);
@@ -180,7 +185,7 @@ export class StatementCache {
     const columns = stmt.getColumnNames();
     const compiledScan = compiled === sql ? scan : scanSql(compiled);
     const verb = scan.verb;
-    const entry: CachedStatement = {
+    const entry: Omit<CachedStatement, "writeLock"> & { writeLock: boolean } = {
       stmt,
       used: ++this.clock,
       scan,
@@ -194,7 +199,9 @@ export class StatementCache {
       readOnly: READ_VERBS.has(verb) || scan.firstWord === "EXPLAIN" || readOnlyPragma(info),
       dml: verb === "INSERT" || verb === "UPDATE" || verb === "DELETE" || verb === "REPLACE",
       insert: verb === "INSERT" || verb === "REPLACE",
+      writeLock: false,
     };
+    entry.writeLock = statementTakesWriteLock(entry, sql);
     if (this.map.size >= this.size) {
       let oldest: string | undefined;
       let at = Number.POSITIVE_INFINITY;

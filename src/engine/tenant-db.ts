@@ -46,7 +46,6 @@ import {
   compileStatement,
   describeStatement,
   StatementCache,
-  statementTakesWriteLock,
   writesFile,
 } from "./statement-cache.js";
 import {
@@ -508,7 +507,7 @@ export class TenantDb {
     } catch {
       return alterColumnTakesWriteLock(sql);
     }
-    return statementTakesWriteLock(entry, sql);
+    return entry.writeLock;
   }
 
   /**

@@ -37,7 +37,10 @@ export class PooledTenant implements OpenTenant {
   /** Estimated memory held (image size plus per-connection overhead). */
   bytes = TENANT_OVERHEAD_BYTES;
   lastUsed = 0;
-  /** When it was last opened by a caller (`Date.now()`), for {@link OVERSIZED_KEEP_MS}. */
+  /**
+   * When it was last opened by a caller or grew (`Date.now()`), for {@link OVERSIZED_KEEP_MS}:
+   * noted only while it is bigger than the memory budget.
+   */
   usedAt = 0;
   /** Uses in progress (connections between open and release); a pinned tenant is never evicted. */
   pins = 0;
@@ -188,7 +191,7 @@ export class TenantPool {
     const known = this.#openByName.get(nameOrId);
     if (known !== undefined && this.#open.get(known.info.id) === known) {
       known.lastUsed = ++useClock;
-      known.usedAt = Date.now();
+      this.#noteUse(known);
       known.pins++;
       return known;
     }
@@ -196,7 +199,7 @@ export class TenantPool {
     const hit = this.#open.get(info.id);
     if (hit !== undefined) {
       hit.lastUsed = ++useClock;
-      hit.usedAt = Date.now();
+      this.#noteUse(hit);
       hit.pins++;
       this.#openByName.set(nameOrId, hit);
       return hit;
@@ -320,9 +323,19 @@ export class TenantPool {
     return sealed;
   }
 
+  /**
+   * Notes when an oversized tenant was used, the only ones {@link OVERSIZED_KEEP_MS} concerns: a
+   * clock read on every open was ~4 % of a point read. One that grows past the budget is noted
+   * when it does (`seal`).
+   */
+  #noteUse(t: PooledTenant): void {
+    if (t.bytes > this.#maxOpenBytes) t.usedAt = Date.now();
+  }
+
   /** The bytes to store for a tenant: its image, encrypted when the tenant is. */
   seal(t: PooledTenant, plain: Uint8Array): Promise<Uint8Array> | Uint8Array {
     t.bytes = TENANT_OVERHEAD_BYTES + plain.length;
+    this.#noteUse(t);
     if (t.crypto === undefined) return plain;
     return this.#keys.seal(t.crypto, t.info.id, plain);
   }
