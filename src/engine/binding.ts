@@ -232,7 +232,8 @@ export function bindSimple(
   stmt: RawStatement,
   args: readonly (string | number | null)[],
 ): void {
-  stmt.reset(); // clears the previous bindings, as sql.js's bind does
+  // No reset first, as sql.js's bind does: every run ends with one (tenant-db.ts), which also
+  // cleared the previous bindings.
   const handle = handles.of(stmt);
   for (let i = 0; i < args.length; i++) {
     const v = args[i];

@@ -219,6 +219,23 @@ describe("result sets", () => {
     expect((await db.execute("SELECT count(*) AS n FROM rowids")).rows[0]!.n).toBe(rowids.length);
   });
 
+  it("binds NULL where the same statement's last run bound a value, after a failed run too", async () => {
+    await db.execute(
+      "CREATE TABLE rebind (id INTEGER PRIMARY KEY, a, b CHECK (b IS NULL OR b != 'bad'))",
+    );
+    const sql = "INSERT INTO rebind (id, a, b) VALUES (?, ?, ?)";
+    await db.execute({ sql, args: [1, "x", "y"] });
+    await db.execute({ sql, args: [2, null, null] });
+    await expect(db.execute({ sql, args: [3, "z", "bad"] })).rejects.toThrow(/CHECK/);
+    await db.execute({ sql, args: [4, null, null] });
+    const rs = await db.execute("SELECT id, a, b FROM rebind ORDER BY id");
+    expect(rs.rows.map((r) => [r.id, r.a, r.b])).toEqual([
+      [1, "x", "y"],
+      [2, null, null],
+      [4, null, null],
+    ]);
+  });
+
   it("reports rowsAffected for INSERT/UPDATE/DELETE only and lastInsertRowid after INSERT only", async () => {
     await db.execute("CREATE TABLE counts (id INTEGER PRIMARY KEY, v INTEGER, x)");
     const ins = await db.execute("INSERT INTO counts (v) VALUES (1), (2), (3)");
