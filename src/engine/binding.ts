@@ -188,25 +188,28 @@ function namedValues(
 /** The `sqlite3_stmt*` of a sql.js Statement, found once per connection by asking SQLite. */
 export class StatementHandles {
   /** The key under which sql.js keeps a Statement's handle, once found. */
-  private key: string | undefined;
+  #key: string | undefined;
 
-  constructor(
-    private readonly sql: SqlJsModule,
-    private readonly raw: RawDatabase,
-  ) {}
+  readonly #sql: SqlJsModule;
+  readonly #raw: RawDatabase;
+
+  constructor(sql: SqlJsModule, raw: RawDatabase) {
+    this.#sql = sql;
+    this.#raw = raw;
+  }
 
   /** The `sqlite3_stmt*` of `stmt`. */
   of(stmt: RawStatement): number {
     const bag = stmt as unknown as Record<string, unknown>;
-    if (this.key !== undefined) return bag[this.key] as number;
+    if (this.#key !== undefined) return bag[this.#key] as number;
     const probeSql = "SELECT 'tenantlite-handle-probe'";
-    const probe = this.raw.prepare(probeSql) as unknown as Record<string, unknown>;
+    const probe = this.#raw.prepare(probeSql) as unknown as Record<string, unknown>;
     try {
       for (const key of Object.keys(probe)) {
         const v = probe[key];
         if (typeof v === "number" && v > 4096 && Number.isInteger(v)) {
-          if (this.sql.UTF8ToString(this.sql._sqlite3_sql(v)) === probeSql) {
-            this.key = key;
+          if (this.#sql.UTF8ToString(this.#sql._sqlite3_sql(v)) === probeSql) {
+            this.#key = key;
             return bag[key] as number;
           }
         }

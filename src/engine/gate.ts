@@ -14,42 +14,46 @@ interface Waiter {
 
 /** A FIFO mutex whose owner is a logical connection. */
 export class TenantGate {
-  private owner: object | undefined;
-  private readonly waiters: Waiter[] = [];
+  #owner: object | undefined;
+  readonly #waiters: Waiter[] = [];
 
-  constructor(private readonly name: string) {}
+  readonly #name: string;
+
+  constructor(name: string) {
+    this.#name = name;
+  }
 
   /** The connection holding the tenant, if any. */
   get holder(): object | undefined {
-    return this.owner;
+    return this.#owner;
   }
 
   /** Whether anybody holds or waits for the tenant. */
   get busy(): boolean {
-    return this.owner !== undefined || this.waiters.length > 0;
+    return this.#owner !== undefined || this.#waiters.length > 0;
   }
 
   /** Takes the tenant for `owner`; resolves at once when free or already held by `owner`. */
   enter(owner: object, timeoutMs: number): Promise<void> | undefined {
-    if (this.owner === owner) return undefined;
-    if (this.owner === undefined && this.waiters.length === 0) {
-      this.owner = owner;
+    if (this.#owner === owner) return undefined;
+    if (this.#owner === undefined && this.#waiters.length === 0) {
+      this.#owner = owner;
       return undefined;
     }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { owner, resolve, reject, timer: undefined };
       waiter.timer = setTimeout(() => {
-        const i = this.waiters.indexOf(waiter);
-        if (i >= 0) this.waiters.splice(i, 1);
+        const i = this.#waiters.indexOf(waiter);
+        if (i >= 0) this.#waiters.splice(i, 1);
         reject(
           new TenantliteError(
             "SQLITE_BUSY",
-            `database is locked: another connection holds a transaction on "${this.name}" (waited ${timeoutMs} ms)`,
+            `database is locked: another connection holds a transaction on "${this.#name}" (waited ${timeoutMs} ms)`,
             { rawCode: 5 },
           ),
         );
       }, timeoutMs);
-      this.waiters.push(waiter);
+      this.#waiters.push(waiter);
     });
   }
 
@@ -70,12 +74,12 @@ export class TenantGate {
 
   /** Releases the tenant if `owner` holds it and hands it to the next waiter. */
   leave(owner: object): void {
-    if (this.owner !== owner) return;
-    this.owner = undefined;
-    const next = this.waiters.shift();
+    if (this.#owner !== owner) return;
+    this.#owner = undefined;
+    const next = this.#waiters.shift();
     if (next !== undefined) {
       clearTimeout(next.timer);
-      this.owner = next.owner;
+      this.#owner = next.owner;
       next.resolve();
     }
   }

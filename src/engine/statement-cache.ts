@@ -166,16 +166,20 @@ function statementTakesWriteLock(
 
 /** Prepared statements by SQL text, the least recently used evicted past `size`. */
 export class StatementCache {
-  private readonly map = new Map<string, CachedStatement>();
-  private clock = 0;
+  readonly #map = new Map<string, CachedStatement>();
+  #clock = 0;
 
-  constructor(private readonly size: number) {}
+  readonly #size: number;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
 
   /** The cached statement for `sql`, noted as used now. */
   get(sql: string): CachedStatement | undefined {
-    const hit = this.map.get(sql);
+    const hit = this.#map.get(sql);
     // A hit only notes its time (a Map's delete + set costs ~0.6 µs); a miss evicts by it.
-    if (hit !== undefined) hit.used = ++this.clock;
+    if (hit !== undefined) hit.used = ++this.#clock;
     return hit;
   }
 
@@ -187,7 +191,7 @@ export class StatementCache {
     const verb = scan.verb;
     const entry: Omit<CachedStatement, "writeLock"> & { writeLock: boolean } = {
       stmt,
-      used: ++this.clock,
+      used: ++this.#clock,
       scan,
       compiled: { sql: compiled, scan: compiledScan },
       info,
@@ -202,19 +206,19 @@ export class StatementCache {
       writeLock: false,
     };
     entry.writeLock = statementTakesWriteLock(entry, sql);
-    if (this.map.size >= this.size) {
+    if (this.#map.size >= this.#size) {
       let oldest: string | undefined;
       let at = Number.POSITIVE_INFINITY;
-      for (const [key, e] of this.map) {
+      for (const [key, e] of this.#map) {
         if (e.used < at) {
           at = e.used;
           oldest = key;
         }
       }
-      this.map.get(oldest!)?.stmt.free();
-      this.map.delete(oldest!);
+      this.#map.get(oldest!)?.stmt.free();
+      this.#map.delete(oldest!);
     }
-    this.map.set(sql, entry);
+    this.#map.set(sql, entry);
     return entry;
   }
 
@@ -224,21 +228,21 @@ export class StatementCache {
    * cached with it (`SELECT *` after `ADD COLUMN`), with its declared types and effects.
    */
   invalidate(keep?: string): void {
-    for (const [sql, e] of this.map) {
+    for (const [sql, e] of this.#map) {
       if (sql === keep) {
         e.effects = undefined;
         e.decltypes = undefined;
         e.lazy = undefined;
       } else {
         e.stmt.free();
-        this.map.delete(sql);
+        this.#map.delete(sql);
       }
     }
   }
 
   /** Frees every cached statement. */
   clear(): void {
-    for (const e of this.map.values()) e.stmt.free();
-    this.map.clear();
+    for (const e of this.#map.values()) e.stmt.free();
+    this.#map.clear();
   }
 }

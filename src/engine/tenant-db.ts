@@ -229,6 +229,27 @@ export class TenantDb {
     this.raw.exec("SELECT count(*) FROM sqlite_schema");
   }
 
+  /**
+   * The main schema as SQLite keeps it: every object's type, name, table and SQL, in one text
+   * (what the declared types of queries follow from). Reading it also reloads a schema changed
+   * since, as `refreshSchema` does.
+   */
+  schemaText(): string {
+    this.#txn.endImplicitRead();
+    this.#schemaTextStmt ??= this.raw.prepare(
+      "SELECT group_concat(type || char(1) || name || char(1) || tbl_name || char(1) || coalesce(sql, ''), char(2)) FROM (SELECT * FROM main.sqlite_schema ORDER BY type, name)",
+    );
+    const st = this.#schemaTextStmt;
+    try {
+      st.step();
+      return String(st.get()[0] ?? "");
+    } finally {
+      st.reset();
+    }
+  }
+
+  #schemaTextStmt: RawStatement | undefined;
+
   /** Folds the WAL into the file and truncates it (after a whole image was copied in). */
   checkpoint(): void {
     this.raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -674,6 +695,7 @@ export class TenantDb {
     this.#statements.clear();
     this.#lastRowidStmt?.free();
     this.#dataVersionStmt?.free();
+    this.#schemaTextStmt?.free();
     this.#closed = true;
     this.#txn.closed = true;
     if (this.#ownsFile) {

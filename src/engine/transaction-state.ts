@@ -16,29 +16,33 @@ export class TransactionState {
   schemaChanged = false;
   /** An implicit read transaction the engine opened to make consecutive reads cheap. */
   implicitRead = false;
-  private implicitTimer: ReturnType<typeof setTimeout> | undefined;
+  #implicitTimer: ReturnType<typeof setTimeout> | undefined;
   /** Set when the connection is closed: an implicit read then has nothing to commit. */
   closed = false;
 
-  constructor(private readonly raw: RawDatabase) {}
+  readonly #raw: RawDatabase;
+
+  constructor(raw: RawDatabase) {
+    this.#raw = raw;
+  }
 
   /** Opens the implicit read transaction, unless a transaction is open or databases are attached. */
   beginImplicitRead(attached: ReadonlyMap<string, string>): void {
     if (this.implicitRead || this.explicit || attached.size > 0) return;
-    this.raw.exec("BEGIN");
+    this.#raw.exec("BEGIN");
     this.implicitRead = true;
-    this.implicitTimer = setTimeout(() => this.endImplicitRead(), 0);
+    this.#implicitTimer = setTimeout(() => this.endImplicitRead(), 0);
   }
 
   /** Ends the engine's implicit read transaction so that writes and user BEGINs run as usual. */
   endImplicitRead(): void {
     if (!this.implicitRead) return;
     this.implicitRead = false;
-    clearTimeout(this.implicitTimer);
-    this.implicitTimer = undefined;
+    clearTimeout(this.#implicitTimer);
+    this.#implicitTimer = undefined;
     if (this.closed) return;
     try {
-      this.raw.exec("COMMIT");
+      this.#raw.exec("COMMIT");
     } catch {
       /* nothing to commit */
     }
@@ -72,8 +76,8 @@ export class TransactionState {
     this.endImplicitRead();
     const before = this.explicit;
     try {
-      this.raw.exec("BEGIN");
-      this.raw.exec("ROLLBACK");
+      this.#raw.exec("BEGIN");
+      this.#raw.exec("ROLLBACK");
       this.explicit = false;
       this.schemaChanged = false;
     } catch {
@@ -85,7 +89,7 @@ export class TransactionState {
   /** Rolls back the explicit transaction (SQLite may have rolled it back already). */
   rollback(): void {
     try {
-      this.raw.exec("ROLLBACK");
+      this.#raw.exec("ROLLBACK");
     } catch {
       /* already rolled back by SQLite */
     }

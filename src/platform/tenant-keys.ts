@@ -23,16 +23,20 @@ export interface TenantCrypto {
 /** Derives, caches and checks tenants' encryption keys; seals and unseals their images. */
 export class TenantKeys {
   /** Derived keys by tenant id and secret fingerprint: PBKDF2 is paid once per tenant and key. */
-  private readonly derived = new Map<string, CryptoKey>();
+  readonly #derived = new Map<string, CryptoKey>();
 
-  constructor(private readonly kdfIterations: number | undefined) {}
+  readonly #kdfIterations: number | undefined;
+
+  constructor(kdfIterations: number | undefined) {
+    this.#kdfIterations = kdfIterations;
+  }
 
   /** A new key for a tenant (new salt), remembered for later opens with the same secret. */
   async create(id: string, secret: string | Uint8Array): Promise<TenantCrypto> {
     const salt = newSalt();
-    const key = await deriveTenantKey(secret, salt, this.kdfOptions());
+    const key = await deriveTenantKey(secret, salt, this.#kdfOptions());
     const crypto = { key, salt, fingerprint: await fingerprint(salt, secret) };
-    this.derived.set(`${id}:${crypto.fingerprint}`, key);
+    this.#derived.set(`${id}:${crypto.fingerprint}`, key);
     return crypto;
   }
 
@@ -50,10 +54,10 @@ export class TenantKeys {
     const salt = encryptedImageSalt(sealed);
     const print = await fingerprint(salt, secret);
     const cacheKey = `${id}:${print}`;
-    let key = this.derived.get(cacheKey);
+    let key = this.#derived.get(cacheKey);
     let plain: Uint8Array;
     try {
-      key ??= await deriveTenantKey(secret, salt, this.kdfOptions());
+      key ??= await deriveTenantKey(secret, salt, this.#kdfOptions());
       plain = await decryptImage(key, sealed, aadFor(id));
     } catch (e) {
       if (e instanceof TenantliteError && e.code === "ENCRYPTION_KEY_INVALID") {
@@ -61,9 +65,9 @@ export class TenantKeys {
       }
       throw e;
     }
-    this.derived.set(cacheKey, key);
-    if (this.derived.size > 1000) {
-      this.derived.delete(this.derived.keys().next().value as string);
+    this.#derived.set(cacheKey, key);
+    if (this.#derived.size > 1000) {
+      this.#derived.delete(this.#derived.keys().next().value as string);
     }
     return { plain, crypto: { key, salt, fingerprint: print } };
   }
@@ -88,8 +92,8 @@ export class TenantKeys {
     return decryptImage(crypto.key, sealed, aadFor(id));
   }
 
-  private kdfOptions(): { iterations?: number } {
-    return this.kdfIterations === undefined ? {} : { iterations: this.kdfIterations };
+  #kdfOptions(): { iterations?: number } {
+    return this.#kdfIterations === undefined ? {} : { iterations: this.#kdfIterations };
   }
 }
 

@@ -33,18 +33,18 @@ export interface JobStagesDeps {
 
 /** Committed jobs' stages: applied, removed once synced, and finished after a crash. */
 export class JobStages {
-  private readonly storage: Storage;
-  private readonly catalog: Catalog;
-  private readonly pool: TenantPool;
-  private readonly jobs: JobLog;
-  private readonly settling: SettlingJobs;
+  readonly #storage: Storage;
+  readonly #catalog: Catalog;
+  readonly #pool: TenantPool;
+  readonly #jobs: JobLog;
+  readonly #settling: SettlingJobs;
 
   constructor(deps: JobStagesDeps) {
-    this.storage = deps.storage;
-    this.catalog = deps.catalog;
-    this.pool = deps.pool;
-    this.jobs = deps.jobs;
-    this.settling = deps.settling;
+    this.#storage = deps.storage;
+    this.#catalog = deps.catalog;
+    this.#pool = deps.pool;
+    this.#jobs = deps.jobs;
+    this.#settling = deps.settling;
   }
 
   /**
@@ -67,9 +67,9 @@ export class JobStages {
     let skipped = 0;
     const syncs: Promise<void>[] = [];
     const replaceBatch = async () => {
-      if (batch.length > 0 && filesOnly) await this.pool.saveImages(batch);
+      if (batch.length > 0 && filesOnly) await this.#pool.saveImages(batch);
       else if (batch.length > 0) {
-        const { synced } = await this.pool.replaceImages(batch);
+        const { synced } = await this.#pool.replaceImages(batch);
         synced.catch(() => undefined); // the caller awaits them all
         syncs.push(synced);
       }
@@ -82,7 +82,7 @@ export class JobStages {
       skipped = 0;
     };
     for (let after: string | undefined; ; ) {
-      const found = await this.storage.list(keys.migrationPackPrefix(job.job_id), {
+      const found = await this.#storage.list(keys.migrationPackPrefix(job.job_id), {
         limit: PAGE,
         ...(after ? { after } : {}),
       });
@@ -90,18 +90,18 @@ export class JobStages {
         let entries = staged.get(key);
         staged.delete(key);
         if (entries === undefined) {
-          const bytes = await this.storage.load(key);
+          const bytes = await this.#storage.load(key);
           if (bytes === undefined) continue;
           entries = decodePack(bytes);
         }
         // A child deleted meanwhile is skipped (deleting is refused while a job runs).
-        const infos = this.catalog.getDatabasesById(entries.map((e) => e.id));
+        const infos = this.#catalog.getDatabasesById(entries.map((e) => e.id));
         const adopt: { info: DatabaseInfo; key: string }[] = [];
         for (const e of entries) {
           const info = "base" in e ? infos.get(e.id) : undefined;
           if (info !== undefined && "base" in e) adopt.push({ info, key: e.base });
         }
-        if (!filesOnly) await this.pool.adoptSharedImages(adopt);
+        if (!filesOnly) await this.#pool.adoptSharedImages(adopt);
         for (const e of entries) {
           if ("base" in e) {
             job.done++;
@@ -124,12 +124,12 @@ export class JobStages {
       after = found[found.length - 1];
     }
     await replaceBatch();
-    const parent = this.catalog.getDatabase(job.parent);
+    const parent = this.#catalog.getDatabase(job.parent);
     const parentBytes = filesOnly
       ? undefined
-      : await this.storage.load(keys.migrationParent(job.job_id));
+      : await this.#storage.load(keys.migrationParent(job.job_id));
     if (parent !== undefined && parentBytes !== undefined) {
-      await this.pool.replaceImage(parent, parentBytes);
+      await this.#pool.replaceImage(parent, parentBytes);
     }
     return { synced: Promise.all(syncs).then(() => undefined) };
   }
@@ -148,10 +148,10 @@ export class JobStages {
       }
       await this.clear(job.job_id);
     })();
-    this.settling.set(job.schema, settled);
+    this.#settling.set(job.schema, settled);
     settled.then(
       () => {
-        this.settling.delete(job.schema, settled);
+        this.#settling.delete(job.schema, settled);
       },
       () => undefined,
     );
@@ -160,8 +160,8 @@ export class JobStages {
   /** Removes a job's stage (its staged packs and parent image). */
   async clear(jobId: number): Promise<void> {
     for (;;) {
-      const found = await this.storage.list(keys.migrationPrefix(jobId), { limit: PAGE });
-      await deleteAll(this.storage, found);
+      const found = await this.#storage.list(keys.migrationPrefix(jobId), { limit: PAGE });
+      await deleteAll(this.#storage, found);
       if (found.length < PAGE) return;
     }
   }
@@ -172,7 +172,7 @@ export class JobStages {
    */
   async recover(): Promise<number> {
     let recovered = 0;
-    for (const { value } of this.jobs.all()) {
+    for (const { value } of this.#jobs.all()) {
       let job: JobRecord;
       try {
         job = JSON.parse(value) as JobRecord;
@@ -186,7 +186,7 @@ export class JobStages {
       if (job.status === "RunSuccess") {
         // Finished, but a stage left means its children's files may not have been synced: they
         // are written again from it (nothing was saved to them since, see `settled`).
-        const staged = await this.storage.list(keys.migrationPrefix(job.job_id), { limit: 1 });
+        const staged = await this.#storage.list(keys.migrationPrefix(job.job_id), { limit: 1 });
         if (staged.length > 0) {
           await (await this.apply(job, () => undefined)).synced;
           await this.clear(job.job_id);
@@ -203,7 +203,7 @@ export class JobStages {
           job.error ?? "the migration was interrupted before it committed; nothing was changed";
       }
       job.finished_at = new Date().toISOString();
-      await this.jobs.save(job);
+      await this.#jobs.save(job);
       await this.clear(job.job_id);
     }
     return recovered;
