@@ -697,7 +697,7 @@ export class TenantDb {
     this.#dataVersionStmt?.free();
     this.#schemaTextStmt?.free();
     this.#closed = true;
-    this.#txn.closed = true;
+    this.#txn.close();
     if (this.#ownsFile) {
       try {
         this.raw.close();
