@@ -135,12 +135,15 @@ export class TenantDb {
    * Creates a database file from `bytes` (an empty one when undefined) and opens a connection on
    * it; closing this connection deletes the file.
    */
+  readonly #sql: SqlJsModule;
+
   constructor(
-    private readonly sql: SqlJsModule,
+    sql: SqlJsModule,
     bytes: Uint8Array | undefined,
     options: TenantDbOptions = {},
     raw?: RawDatabase,
   ) {
+    this.#sql = sql;
     this.#statements = new StatementCache(options.statementCacheSize ?? 64);
     this.#ownsFile = raw === undefined;
     this.raw = raw ?? new sql.Database(bytes ?? null);
@@ -342,20 +345,20 @@ export class TenantDb {
     // What this statement took of `pool`: given back if it fails, else the caller's to give back.
     let held = 0;
     try {
-      if (bound.simple !== undefined) bindSimple(this.sql, this.#handles, stmt, bound.simple);
-      else bindAll(this.sql, this.#handles, stmt, values);
+      if (bound.simple !== undefined) bindSimple(this.#sql, this.#handles, stmt, bound.simple);
+      else bindAll(this.#sql, this.#handles, stmt, values);
       const rows = [];
       if (stmt.step()) {
         const handle = this.#handles.of(stmt);
-        const heap = heapOf(this.sql);
+        const heap = heapOf(this.#sql);
         if (maxResultBytes === undefined) {
-          do rows.push(readRow(this.sql, heap, handle, entry.rows, intMode));
+          do rows.push(readRow(this.#sql, heap, handle, entry.rows, intMode));
           while (stmt.step());
         } else {
           // Stops reading once the result is past its limit, not after holding all of it.
           let size = 0;
           do {
-            const row = readRow(this.sql, heap, handle, entry.rows, intMode);
+            const row = readRow(this.#sql, heap, handle, entry.rows, intMode);
             for (let i = 0; i < row.length; i++) size += valueSize(row[i]!);
             if (size > maxResultBytes) throw resultTooLarge();
             // Taken from the pool in steps of 64 KiB as it grows, the rest at the end.
@@ -403,7 +406,7 @@ export class TenantDb {
     this.#txn.endImplicitRead();
     const temp = locateTable(this.raw, alter.statement.table)?.schema === "temp";
     try {
-      alterColumn(this.sql, this.raw, alter.statement);
+      alterColumn(this.#sql, this.raw, alter.statement);
     } finally {
       // Whatever happened, this connection's compiled statements may predate its schema now.
       this.#statements.invalidate();
@@ -667,7 +670,7 @@ export class TenantDb {
   resetCounters(): boolean {
     if (this.pristine) return true;
     if (this.#closed || this.stateful || this.#txn.explicit) return false;
-    const reset = counterReset(this.sql);
+    const reset = counterReset(this.#sql);
     if (reset === undefined) return false;
     reset(this.raw.db);
     this.pristine = true;
@@ -707,7 +710,7 @@ export class TenantDb {
       }
     } else {
       // sql.js's close() would delete the file, which belongs to the tenant: close the handle.
-      this.sql._sqlite3_close_v2(this.raw.db);
+      this.#sql._sqlite3_close_v2(this.raw.db);
       this.raw.db = null as unknown as number;
     }
   }
@@ -763,10 +766,10 @@ export class TenantDb {
   }
 
   #lastInsertRowid(): bigint {
-    if (this.#readRowid === undefined) this.#readRowid = lastRowidReader(this.sql) ?? null;
+    if (this.#readRowid === undefined) this.#readRowid = lastRowidReader(this.#sql) ?? null;
     if (this.#readRowid !== null) return this.#readRowid(this.raw.db);
     this.#lastRowidStmt ??= this.raw.prepare("SELECT last_insert_rowid()");
-    return lastInsertRowid(this.sql, this.#handles, this.#lastRowidStmt);
+    return lastInsertRowid(this.#sql, this.#handles, this.#lastRowidStmt);
   }
 
   /** The names of the main schema's objects, lower-cased. */

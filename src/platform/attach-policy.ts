@@ -39,11 +39,15 @@ export const QUERY_PRAGMAS: ReadonlySet<string> = new Set([
 
 /** Resolves ATTACH targets and keeps attached databases read-only. */
 export class AttachPolicy {
-  constructor(
-    private readonly catalog: Catalog,
-    private readonly guard: AccessGuard,
-    private readonly pool: TenantPool,
-  ) {}
+  readonly #catalog: Catalog;
+  readonly #guard: AccessGuard;
+  readonly #pool: TenantPool;
+
+  constructor(catalog: Catalog, guard: AccessGuard, pool: TenantPool) {
+    this.#catalog = catalog;
+    this.#guard = guard;
+    this.#pool = pool;
+  }
 
   /** Resolves `ATTACH "<name or id>" AS alias` to the target tenant, open and pinned. */
   async resolve(
@@ -51,7 +55,7 @@ export class AttachPolicy {
     request: AttachRequest,
     access: AccessPolicy,
   ): Promise<OpenTenant> {
-    return this.pool.openTenant(this.target(self, request, access).id);
+    return this.#pool.openTenant(this.target(self, request, access).id);
   }
 
   /** The database `ATTACH "<name or id>" AS alias` may attach; throws the coded refusal. */
@@ -64,7 +68,7 @@ export class AttachPolicy {
       );
     }
     const info = isCatalogName(request.target)
-      ? this.catalog.getDatabase(request.target)
+      ? this.#catalog.getDatabase(request.target)
       : undefined;
     if (info === undefined) {
       throw new TenantliteError(
@@ -76,7 +80,7 @@ export class AttachPolicy {
       throw new TenantliteError("ATTACH_INVALID", `database "${info.name}" cannot attach itself`);
     }
     // sqld's wording for the first check that fails, then how to fix each one that does.
-    const granted = access.canAttach(this.guard.refFor(info));
+    const granted = access.canAttach(this.#guard.refFor(info));
     const allowed = info.config.allow_attach;
     if (!granted || !allowed) {
       const fixes: string[] = [];

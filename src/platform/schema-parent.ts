@@ -30,9 +30,13 @@ interface Recorded {
 /** Routes one logical connection's statements on a schema parent. */
 export class SchemaParentRouter implements StatementRouter {
   /** The statements of the open transaction, migrated at COMMIT. */
-  private recording: Recorded[] | undefined;
+  #recording: Recorded[] | undefined;
 
-  constructor(private readonly migrate: Migrate) {}
+  readonly #migrate: Migrate;
+
+  constructor(migrate: Migrate) {
+    this.#migrate = migrate;
+  }
 
   async statement(
     conn: RoutedConnection,
@@ -42,39 +46,39 @@ export class SchemaParentRouter implements StatementRouter {
   ): Promise<ResultSet> {
     const { firstWord: word } = conn.info(sql);
     if (conn.inTransaction) {
-      this.recording ??= [];
+      this.#recording ??= [];
       if (word === "COMMIT" || word === "END") {
-        const recorded = this.recording;
-        this.recording = undefined;
+        const recorded = this.#recording;
+        this.#recording = undefined;
         if (recorded.some((s) => s.writes)) {
           await conn.rollback();
-          await this.migrate(recorded, intMode);
+          await this.#migrate(recorded, intMode);
           return conn.empty();
         }
       } else if (word === "ROLLBACK" && !/^\s*ROLLBACK\s+(TRANSACTION\s+)?TO\b/i.test(sql)) {
-        this.recording = undefined;
+        this.#recording = undefined;
       } else if (word === "SAVEPOINT" || word === "RELEASE" || word === "ROLLBACK") {
         throw new TenantliteError(
           "SCHEMA_MIGRATION_ERROR",
           "Schema migration error: savepoints are not allowed in a transaction on a schema database (it is applied as one migration at COMMIT)",
         );
       } else {
-        const writes = this.writes(conn, sql);
-        this.recording.push(args === undefined ? { sql, writes } : { sql, args, writes });
+        const writes = this.#writes(conn, sql);
+        this.#recording.push(args === undefined ? { sql, writes } : { sql, args, writes });
       }
-    } else if (word !== "BEGIN" && word !== "SAVEPOINT" && this.writes(conn, sql)) {
-      const [rs] = await this.migrate([args === undefined ? { sql } : { sql, args }], intMode);
+    } else if (word !== "BEGIN" && word !== "SAVEPOINT" && this.#writes(conn, sql)) {
+      const [rs] = await this.#migrate([args === undefined ? { sql } : { sql, args }], intMode);
       return rs ?? conn.empty();
     }
     const rs = await conn.run(sql, args, intMode);
     // However the transaction began, what follows in it is recorded.
-    this.recording = conn.inTransaction ? (this.recording ?? []) : undefined;
+    this.#recording = conn.inTransaction ? (this.#recording ?? []) : undefined;
     return rs;
   }
 
   async script(conn: RoutedConnection, statements: readonly string[]): Promise<boolean> {
-    if (conn.inTransaction || !statements.some((s) => this.writes(conn, s))) return false;
-    await this.migrate(
+    if (conn.inTransaction || !statements.some((s) => this.#writes(conn, s))) return false;
+    await this.#migrate(
       statements.map((sql) => ({ sql })),
       "bigint",
     );
@@ -86,9 +90,9 @@ export class SchemaParentRouter implements StatementRouter {
     statements: readonly BatchStatement[],
     intMode: IntMode,
   ): Promise<ResultSet[] | undefined> {
-    if (conn.inTransaction || !statements.some((s) => this.writes(conn, s.sql))) return undefined;
+    if (conn.inTransaction || !statements.some((s) => this.#writes(conn, s.sql))) return undefined;
     try {
-      return await this.migrate(statements, intMode);
+      return await this.#migrate(statements, intMode);
     } catch (e) {
       throw toBatchError(failedStep(e), e);
     }
@@ -99,7 +103,7 @@ export class SchemaParentRouter implements StatementRouter {
    * migration): the parser's verdict, backed by SQLite's program; a statement that does not
    * compile yet (it needs tables an earlier statement creates) counts as a write.
    */
-  private writes(conn: RoutedConnection, sql: string): boolean {
+  #writes(conn: RoutedConnection, sql: string): boolean {
     const summary = conn.info(sql).summary;
     if (summary === undefined) return true;
     if (summary.transaction !== "none") return false;

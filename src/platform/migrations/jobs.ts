@@ -103,22 +103,26 @@ const jobKey = (parentId: string, jobId: number) =>
 
 /** Job records and counters, kept in the catalog. */
 export class JobLog {
-  constructor(private readonly catalog: Catalog) {}
+  readonly #catalog: Catalog;
+
+  constructor(catalog: Catalog) {
+    this.#catalog = catalog;
+  }
 
   /** Saves a job's record. */
   save(job: JobRecord): Promise<void> {
-    return this.catalog.putRecord(jobKey(job.parent, job.job_id), JSON.stringify(job));
+    return this.#catalog.putRecord(jobKey(job.parent, job.job_id), JSON.stringify(job));
   }
 
   /** Takes `count` numbers from counter `key`: the first one, and the save of the counter. */
   takeCounter(key: string, count: number): { first: number; saved: Promise<void> } {
-    const first = Number(this.catalog.getRecord(key) ?? "1");
-    return { first, saved: this.catalog.putRecord(key, String(first + count)) };
+    const first = Number(this.#catalog.getRecord(key) ?? "1");
+    return { first, saved: this.#catalog.putRecord(key, String(first + count)) };
   }
 
   /** Every job's stored record (as JSON text), for recovery. */
   all(): { value: string }[] {
-    return this.catalog.listRecords("jobs/", 100_000);
+    return this.#catalog.listRecords("jobs/", 100_000);
   }
 
   /** Jobs of a parent, newest first (sqld's `/v1/jobs` list); `running` is its job in memory. */
@@ -126,7 +130,7 @@ export class JobLog {
     parent: DatabaseInfo,
     running: JobRecord | undefined,
   ): { job_id: number; status: JobStatus }[] {
-    return this.catalog
+    return this.#catalog
       .listRecords(`jobs/${parent.id}/`, 100_000)
       .map((r) => JSON.parse(r.value) as JobRecord)
       .map((j) => (running?.job_id === j.job_id ? running : j))
@@ -142,13 +146,13 @@ export class JobLog {
   ): MigrationJob | undefined {
     let job: JobRecord | undefined = running?.job_id === jobId ? running : undefined;
     if (job === undefined) {
-      const raw = this.catalog.getRecord(jobKey(parent.id, jobId));
+      const raw = this.#catalog.getRecord(jobKey(parent.id, jobId));
       if (raw === undefined) return undefined;
       job = JSON.parse(raw) as JobRecord;
     }
     const failed = new Map(job.failures.map((f) => [f.namespace, f]));
     const progress: TaskProgress[] = [];
-    for (const page of this.catalog.pagesOfDatabases({ schema: parent.name }, 1000)) {
+    for (const page of this.#catalog.pagesOfDatabases({ schema: parent.name }, 1000)) {
       for (const child of page) {
         const f = failed.get(child.name);
         const status: JobStatus =
@@ -178,29 +182,29 @@ export class JobLog {
  * redo the job from its stage, which would overwrite anything saved since).
  */
 export class SettlingJobs {
-  private readonly settling = new Map<string, Promise<void>>();
+  readonly #settling = new Map<string, Promise<void>>();
 
   /**
    * Resolves once the last job of this parent (by name) has its children's files synced and its
    * stage removed; undefined when there is nothing to wait for.
    */
   settled(parentName: string): Promise<void> | undefined {
-    return this.settling.get(parentName);
+    return this.#settling.get(parentName);
   }
 
   /** Records the parent's last job as settling until `settled` settles. */
   set(parentName: string, settled: Promise<void>): void {
-    this.settling.set(parentName, settled);
+    this.#settling.set(parentName, settled);
   }
 
   /** Forgets the parent's settling job, if it still is `settled`. */
   delete(parentName: string, settled: Promise<void>): void {
-    if (this.settling.get(parentName) === settled) this.settling.delete(parentName);
+    if (this.#settling.get(parentName) === settled) this.#settling.delete(parentName);
   }
 
   /** Waits for every finished job's children to be synced (failures are the jobs' own). */
   async all(): Promise<void> {
-    await Promise.allSettled([...this.settling.values()]);
+    await Promise.allSettled([...this.#settling.values()]);
   }
 }
 
