@@ -234,13 +234,15 @@ export class TenantDb {
 
   /**
    * The main schema as SQLite keeps it: every object's type, name, table and SQL, in one text
-   * (what the declared types of queries follow from). Reading it also reloads a schema changed
-   * since, as `refreshSchema` does.
+   * that only this schema gives (what the declared types of queries follow from). Reading it also
+   * reloads a schema changed since, as `refreshSchema` does.
    */
   schemaText(): string {
     this.#txn.endImplicitRead();
     this.#schemaTextStmt ??= this.raw.prepare(
-      "SELECT group_concat(type || char(1) || name || char(1) || tbl_name || char(1) || coalesce(sql, ''), char(2)) FROM (SELECT * FROM main.sqlite_schema ORDER BY type, name)",
+      // Each field after its length, so that no two schemas give one text (a name may hold any
+      // character): the text keys types that tenants of other owners share.
+      "SELECT group_concat(length(type) || ':' || type || length(name) || ':' || name || length(tbl_name) || ':' || tbl_name || ifnull(length(sql), -1) || ':' || ifnull(sql, ''), '' ORDER BY name) FROM main.sqlite_schema",
     );
     const st = this.#schemaTextStmt;
     try {
