@@ -164,6 +164,46 @@ function statementTakesWriteLock(
   return schemas === undefined || schemas.length === 0 || schemas.some((x) => x !== "temp");
 }
 
+/**
+ * Statements a connection keeps prepared for its own bookkeeping (the caller's are in its
+ * {@link StatementCache}), by text: each compiled at its first use, all freed together when the
+ * connection closes. One left unfreed keeps a connection on a shared file open after
+ * `sqlite3_close_v2`, which closes those (thousands of tenants later, no file can be opened).
+ */
+export class KeptStatements {
+  readonly #raw: RawDatabase;
+  readonly #kept = new Map<string, RawStatement>();
+
+  constructor(raw: RawDatabase) {
+    this.#raw = raw;
+  }
+
+  /** The statement for `sql`, prepared at its first use. */
+  get(sql: string): RawStatement {
+    let st = this.#kept.get(sql);
+    if (st === undefined) {
+      st = this.#raw.prepare(sql);
+      this.#kept.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Runs `sql`: the first column of its first row (undefined for none); ready to run again. */
+  run(sql: string): unknown {
+    const st = this.get(sql);
+    try {
+      return st.step() ? st.get()[0] : undefined;
+    } finally {
+      st.reset();
+    }
+  }
+
+  free(): void {
+    for (const st of this.#kept.values()) st.free();
+    this.#kept.clear();
+  }
+}
+
 /** Prepared statements by SQL text, the least recently used evicted past `size`. */
 export class StatementCache {
   readonly #map = new Map<string, CachedStatement>();

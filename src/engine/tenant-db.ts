@@ -45,6 +45,7 @@ import {
   type CachedStatement,
   compileStatement,
   describeStatement,
+  KeptStatements,
   StatementCache,
   writesFile,
 } from "./statement-cache.js";
@@ -123,7 +124,8 @@ export class TenantDb {
   /** Databases attached to this connection: alias → sql.js file. */
   readonly #attached = new Map<string, string>();
   #closed = false;
-  #lastRowidStmt: RawStatement | undefined;
+  /** Statements of the connection's own bookkeeping, freed when it closes. */
+  readonly #kept: KeptStatements;
   /** Reads `last_insert_rowid()` from the connection object; null where the build has no such read. */
   #readRowid: ((db: number) => bigint) | null | undefined;
   /** Where this connection records that it has pending types (its file's, see tenant-file.ts). */
@@ -148,7 +150,8 @@ export class TenantDb {
     this.#ownsFile = raw === undefined;
     this.raw = raw ?? new sql.Database(bytes ?? null);
     this.#handles = new StatementHandles(sql, this.raw);
-    this.#txn = new TransactionState(this.raw);
+    this.#kept = new KeptStatements(this.raw);
+    this.#txn = new TransactionState(this.raw, this.#kept);
     try {
       // libSQL's vector functions, before anything reads a schema whose indexes call them.
       registerVectorFunctions(sql, this.raw.db);
@@ -166,15 +169,8 @@ export class TenantDb {
 
   /** `PRAGMA data_version`: changes when another connection commits to this file. */
   dataVersion(): number {
-    this.#dataVersionStmt ??= this.raw.prepare("PRAGMA data_version");
-    const st = this.#dataVersionStmt;
-    st.step();
-    const v = Number(st.get()[0]);
-    st.reset();
-    return v;
+    return Number(this.#kept.run("PRAGMA data_version"));
   }
-
-  #dataVersionStmt: RawStatement | undefined;
 
   /**
    * Caps the database's size for this connection (`PRAGMA max_page_count`; `undefined` lifts the
@@ -239,21 +235,13 @@ export class TenantDb {
    */
   schemaText(): string {
     this.#txn.endImplicitRead();
-    this.#schemaTextStmt ??= this.raw.prepare(
+    const text = this.#kept.run(
       // Each field after its length, so that no two schemas give one text (a name may hold any
       // character): the text keys types that tenants of other owners share.
       "SELECT group_concat(length(type) || ':' || type || length(name) || ':' || name || length(tbl_name) || ':' || tbl_name || ifnull(length(sql), -1) || ':' || ifnull(sql, ''), '' ORDER BY name) FROM main.sqlite_schema",
     );
-    const st = this.#schemaTextStmt;
-    try {
-      st.step();
-      return String(st.get()[0] ?? "");
-    } finally {
-      st.reset();
-    }
+    return String(text ?? "");
   }
-
-  #schemaTextStmt: RawStatement | undefined;
 
   /** Folds the WAL into the file and truncates it (after a whole image was copied in). */
   checkpoint(): void {
@@ -698,11 +686,9 @@ export class TenantDb {
     }
     this.#txn.endImplicitRead();
     this.#statements.clear();
-    this.#lastRowidStmt?.free();
-    this.#dataVersionStmt?.free();
-    this.#schemaTextStmt?.free();
+    this.#kept.free();
     this.#closed = true;
-    this.#txn.close();
+    this.#txn.closed = true;
     if (this.#ownsFile) {
       try {
         this.raw.close();
@@ -770,8 +756,7 @@ export class TenantDb {
   #lastInsertRowid(): bigint {
     if (this.#readRowid === undefined) this.#readRowid = lastRowidReader(this.#sql) ?? null;
     if (this.#readRowid !== null) return this.#readRowid(this.raw.db);
-    this.#lastRowidStmt ??= this.raw.prepare("SELECT last_insert_rowid()");
-    return lastInsertRowid(this.#sql, this.#handles, this.#lastRowidStmt);
+    return lastInsertRowid(this.#sql, this.#handles, this.#kept.get("SELECT last_insert_rowid()"));
   }
 
   /** The names of the main schema's objects, lower-cased. */

@@ -3,7 +3,8 @@
  * statements that ran, asked of SQLite when unsure) and the implicit read transaction the engine
  * opens to make consecutive reads cheap.
  */
-import type { RawDatabase, RawStatement } from "./sqljs-types.js";
+import type { RawDatabase } from "./sqljs-types.js";
+import type { KeptStatements } from "./statement-cache.js";
 
 /** How a transaction statement that ran ended the explicit transaction, if it did. */
 export type TransactionEnd = "rolled-back" | "committed-schema" | undefined;
@@ -20,30 +21,19 @@ export class TransactionState {
   /** Set when the connection is closed: an implicit read then has nothing to commit. */
   closed = false;
 
-  /**
-   * The connection is closing (after `endImplicitRead`): frees the prepared statements, which
-   * would otherwise keep SQLite from closing it (a connection on a shared file is closed with
-   * `sqlite3_close_v2`, not sql.js's `close`, which frees a database's statements itself).
-   */
-  close(): void {
-    this.closed = true;
-    this.#begin?.free();
-    this.#commit?.free();
-    this.#begin = undefined;
-    this.#commit = undefined;
-  }
-
   readonly #raw: RawDatabase;
+  /** The implicit read's `BEGIN` and `COMMIT` are kept prepared: a server runs them per read. */
+  readonly #kept: KeptStatements;
 
-  constructor(raw: RawDatabase) {
+  constructor(raw: RawDatabase, kept: KeptStatements) {
     this.#raw = raw;
+    this.#kept = kept;
   }
 
   /** Opens the implicit read transaction, unless a transaction is open or databases are attached. */
   beginImplicitRead(attached: ReadonlyMap<string, string>): void {
     if (this.implicitRead || this.explicit || attached.size > 0) return;
-    this.#begin ??= this.#raw.prepare("BEGIN");
-    step(this.#begin);
+    this.#kept.run("BEGIN");
     this.implicitRead = true;
     this.#implicitTimer = setTimeout(() => this.endImplicitRead(), 0);
   }
@@ -56,19 +46,11 @@ export class TransactionState {
     this.#implicitTimer = undefined;
     if (this.closed) return;
     try {
-      this.#commit ??= this.#raw.prepare("COMMIT");
-      step(this.#commit);
+      this.#kept.run("COMMIT");
     } catch {
       /* nothing to commit */
     }
   }
-
-  /**
-   * The implicit read's `BEGIN` and `COMMIT`, prepared once: `exec` compiles them each time, and
-   * a server opens and ends one per request that reads (sql.js frees them with the connection).
-   */
-  #begin: RawStatement | undefined;
-  #commit: RawStatement | undefined;
 
   /**
    * After a transaction statement (first word `word`) ran: whether it ended the explicit
@@ -117,14 +99,5 @@ export class TransactionState {
     }
     this.explicit = false;
     this.schemaChanged = false;
-  }
-}
-
-/** Runs a statement that returns no rows and leaves it ready for its next run. */
-function step(st: RawStatement): void {
-  try {
-    st.step();
-  } finally {
-    st.reset();
   }
 }

@@ -361,11 +361,8 @@ export class TenantThreads implements TenantThreadsRuntime {
     let best = this.threads[0]!;
     for (const t of this.threads) {
       if (t === this.quarantine) continue;
-      if (
-        best.stalled ? !t.stalled || t.placed < best.placed : !t.stalled && t.placed < best.placed
-      ) {
-        best = t;
-      }
+      // A thread no statement holds first, then the fewest tenants.
+      if (t.stalled !== best.stalled ? !t.stalled : t.placed < best.placed) best = t;
     }
     return best;
   }
