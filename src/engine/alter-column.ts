@@ -530,7 +530,7 @@ export function libsqlSyntaxError(sql: string, e: SqliteError): SqliteError {
 export function describeAlterColumn(alter: AlterColumnCall): StatementDescription {
   const params = alter.info.summary?.params ?? [];
   return {
-    params: params.map((p) => (p === "?" || /^\?\d+$/.test(p) ? null : p)),
+    params: params.map((p) => (p === "?" ? null : p)),
     cols: [],
     isExplain: false,
     isReadonly: false,

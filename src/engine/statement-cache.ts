@@ -130,13 +130,14 @@ export function writesFile(raw: RawDatabase, sql: string): boolean {
 
 /**
  * What Hrana's `describe` reports of a compiled statement: parameter names (`null` for anonymous
- * `?`), result columns with their declared `types`, whether it is an EXPLAIN, and whether it only
+ * `?`; `?NNN` by its text, as sqld reports them), result columns with their declared `types`, whether it is an EXPLAIN, and whether it only
  * reads (SELECT/VALUES, like the engine's own read path).
  */
 export function describeStatement(entry: CachedStatement, types: string[]): StatementDescription {
   const params: (string | null)[] = new Array(entry.scan.paramCount).fill(null);
   for (const p of entry.scan.params) {
-    if (p.text !== "?" && !/^\?\d+$/.test(p.text)) params[p.index - 1] ??= p.text;
+    // As sqlite3_bind_parameter_name: `?NNN` is named as written; the first name of a number wins.
+    if (p.text !== "?") params[p.index - 1] ??= p.text;
   }
   return {
     params,

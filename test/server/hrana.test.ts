@@ -206,6 +206,9 @@ describe("pipeline", () => {
         { type: "describe", sql: "SELECT name, n + 1 AS m FROM t WHERE id = :id AND n > ?" },
         { type: "describe", sql: "EXPLAIN SELECT 1" },
         { type: "describe", sql: "DELETE FROM t" },
+        // Numbered parameters are named as written, as sqld's sqlite3_bind_parameter_name does;
+        // a number's first name wins, and `?` after them takes the next number.
+        { type: "describe", sql: "SELECT ?3, ?03, :a, ?, ?2" },
         { type: "get_autocommit" },
         exec("BEGIN"),
         { type: "get_autocommit" },
@@ -213,7 +216,7 @@ describe("pipeline", () => {
         { type: "close" },
       ],
     });
-    const [d1, d2, d3, a1, , a2] = r.body.results.map((x: Json) => x.response);
+    const [d1, d2, d3, d4, a1, , a2] = r.body.results.map((x: Json) => x.response);
     expect(d1.result).toEqual({
       params: [{ name: ":id" }, { name: null }],
       cols: [
@@ -225,6 +228,13 @@ describe("pipeline", () => {
     });
     expect(d2.result.is_explain).toBe(true);
     expect(d3.result.is_readonly).toBe(false);
+    expect(d4.result.params).toEqual([
+      { name: null },
+      { name: "?2" },
+      { name: "?3" },
+      { name: ":a" },
+      { name: null },
+    ]);
     expect(a1.is_autocommit).toBe(true);
     expect(a2.is_autocommit).toBe(false);
   });
