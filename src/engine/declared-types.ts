@@ -16,6 +16,7 @@ import { replaceParams, scanSql } from "./sql-scan.js";
 import type { RawDatabase, SqlJsModule } from "./sqljs-types.js";
 import type { CachedStatement } from "./statement-cache.js";
 import { quoteIdent, quoteLiteral, schemaSearchedFirst } from "./statement-info.js";
+import { originalName, rewriteTableFunctions } from "./table-functions.js";
 import type { TenantDb } from "./tenant-db.js";
 import { registerVectorFunctions } from "./vector.js";
 
@@ -56,8 +57,7 @@ export interface TypeProbe {
  */
 export function typeProbe(entry: CachedStatement): TypeProbe | undefined {
   if (entry.columns.length === 0 || entry.scan.firstWord === "EXPLAIN") return undefined;
-  // A `vector_top_k` rewrite is not the text the parser read.
-  const shape = entry.compiled.sql === entry.info.sql ? entry.info.summary?.result : undefined;
+  const shape = entry.info.summary?.result;
   if (shape === undefined && entry.scan.verb !== "SELECT") return undefined;
   const query = shape?.query ?? entry.compiled.sql;
   const { params } = query === entry.compiled.sql ? entry.compiled.scan : scanSql(query);
@@ -350,6 +350,16 @@ function tableOf(raw: RawDatabase, source: SourceShape, budget: Budget): Table |
   return found === undefined ? undefined : { source, ...found };
 }
 
+/** `generate_series`'s columns: `value` and the hidden arguments, none typed. */
+const SERIES: Omit<Table, "source"> = {
+  columns: ["value", "start", "stop", "step"].map((name, i) => ({
+    name,
+    type: "",
+    listed: i === 0,
+  })),
+  rowid: true,
+};
+
 /** A table or view by name (see `tableOf`). */
 function namedTable(
   raw: RawDatabase,
@@ -363,6 +373,9 @@ function namedTable(
     raw.exec(
       `SELECT l.schema,l.type,l.wr,lower(x.name),x.type,x.hidden FROM pragma_table_list(${name})l,pragma_table_xinfo(${name},l.schema)x UNION ALL SELECT 'main','',0,lower(name),type,hidden FROM pragma_table_xinfo(${name}) WHERE NOT EXISTS (SELECT 1 FROM pragma_table_list(${name}))`,
     )[0]?.values ?? [];
+  // generate_series, which sql.js lacks, is written as a subquery (table-functions.ts); its
+  // columns are those SQLite's series module declares.
+  if (rows.length === 0 && source.name.toLowerCase() === "generate_series") return SERIES;
   const wanted = source.schema?.toLowerCase();
   const schemas = rows.map((r) => String(r[0]));
   const schema =
@@ -409,9 +422,10 @@ function selectColumns(raw: RawDatabase, query: string, budget: Budget): TableCo
   if (--budget.left < 0) return undefined;
   let names: string[];
   try {
-    const stmt = raw.prepare(query);
+    const rewritten = rewriteTableFunctions(raw, query);
+    const stmt = raw.prepare(rewritten?.sql ?? query);
     try {
-      names = stmt.getColumnNames();
+      names = stmt.getColumnNames().map((name) => originalName(name, rewritten));
     } finally {
       stmt.free();
     }
@@ -541,7 +555,9 @@ function withoutExpressionTypes(types: string[], columns: readonly ResultColumnS
 function typesThroughView(raw: RawDatabase, body: string, n: number): string[] | undefined {
   let types: string[] | undefined;
   try {
-    raw.exec(`CREATE TEMP VIEW "__tenantlite_decltype" AS ${body}`);
+    // Table functions as they are compiled (table-functions.ts).
+    const query = rewriteTableFunctions(raw, body)?.sql ?? body;
+    raw.exec(`CREATE TEMP VIEW "__tenantlite_decltype" AS ${query}`);
     try {
       const info = raw.exec(`PRAGMA temp.table_info("__tenantlite_decltype")`)[0];
       if (info !== undefined && info.values.length === n) {

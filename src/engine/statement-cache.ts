@@ -1,5 +1,5 @@
 /**
- * A connection's prepared statements: compiling one (with libSQL's `vector_top_k` rewrite and
+ * A connection's prepared statements: compiling one (with the table-function rewrites and
  * vector-index checks), and the cache of them by SQL text (least recently used evicted), each
  * kept with what the engine read of it once.
  */
@@ -17,9 +17,9 @@ import {
   TRANSACTION_WORDS,
   vacuumIntoRefused,
 } from "./statement-info.js";
+import { originalName, type Rewritten, rewriteTableFunctions } from "./table-functions.js";
 import { RowFactory } from "./values.js";
 import { checkVectorIndex } from "./vector-index.js";
-import { rewriteVectorTopK } from "./vector-top-k.js";
 
 const READ_VERBS = new Set(["SELECT", "VALUES"]);
 
@@ -30,8 +30,8 @@ export interface CachedStatement {
   used: number;
   readonly scan: ScanResult;
   /**
-   * The text SQLite compiled: the statement, or its rewrite (`vector_top_k`, see
-   * vector-top-k.ts), with the rewrite's own parameter offsets.
+   * The text SQLite compiled: the statement, or its rewrite (`vector_top_k`, `generate_series`:
+   * see table-functions.ts), with the rewrite's own parameter offsets.
    */
   readonly compiled: { readonly sql: string; readonly scan: ScanResult };
   readonly info: StatementInfo;
@@ -57,39 +57,48 @@ export interface CachedStatement {
 
 /**
  * Compiles the one statement of `sql` (throwing SQLite's error as is), refusing a second one and
- * VACUUM INTO. `compiled` is the text SQLite compiled (`vector_top_k` rewritten).
+ * VACUUM INTO. `compiled` is the text SQLite compiled (table functions rewritten).
  */
 export function compileStatement(
   raw: RawDatabase,
   sql: string,
   parsed: ParseResult,
   info: StatementInfo,
-): { stmt: RawStatement; compiled: string } {
+): { stmt: RawStatement; compiled: string; rewritten: Rewritten | undefined } {
   let stmt: RawStatement | undefined;
   let rest = "";
   let compiled = sql;
-  try {
-    // vector_top_k(…) in FROM becomes an exact search over the index's table.
-    compiled = rewriteVectorTopK(raw, sql) ?? sql;
+  let rewritten: Rewritten | undefined;
+  const prepare = () => {
     if (parsed.errors.length === 0 && parsed.statements.length === 1) {
       // The parser read exactly one statement: compile it once.
-      stmt = raw.prepare(compiled);
-    } else {
-      // Otherwise let SQLite say where its first statement ends.
-      const it = raw.iterateStatements(compiled);
-      try {
-        const first = it.next();
-        if (first.done) {
-          throw new TenantliteError(
-            "SQL_NO_STATEMENT",
-            "SQL string does not contain any statement",
-          );
-        }
-        rest = it.getRemainingSQL();
-      } finally {
-        it.return?.(); // frees the statement and the iterator's copy of the SQL
+      return raw.prepare(compiled);
+    }
+    // Otherwise let SQLite say where its first statement ends.
+    const it = raw.iterateStatements(compiled);
+    try {
+      const first = it.next();
+      if (first.done) {
+        throw new TenantliteError("SQL_NO_STATEMENT", "SQL string does not contain any statement");
       }
-      stmt = raw.prepare(compiled);
+      rest = it.getRemainingSQL();
+    } finally {
+      it.return?.(); // frees the statement and the iterator's copy of the SQL
+    }
+    return raw.prepare(compiled);
+  };
+  try {
+    // vector_top_k(…) and generate_series(…) in FROM become subqueries (table-functions.ts).
+    rewritten = rewriteTableFunctions(raw, sql);
+    compiled = rewritten?.sql ?? sql;
+    try {
+      stmt = prepare();
+    } catch (e) {
+      // A generate_series whose arguments name other tables' columns: once more, lateral.
+      if (rewritten?.series !== true || !/no such column/.test(String(e))) throw e;
+      rewritten = rewriteTableFunctions(raw, sql, true);
+      compiled = rewritten!.sql;
+      stmt = prepare();
     }
     // A vector index is checked as libSQL checks it, once SQLite accepted the statement.
     if (info.summary?.kind === "create_index") checkVectorIndex(raw, compiled);
@@ -108,7 +117,7 @@ export function compileStatement(
     stmt.free();
     throw vacuumIntoRefused();
   }
-  return { stmt, compiled };
+  return { stmt, compiled, rewritten };
 }
 
 /**
@@ -224,10 +233,19 @@ export class StatementCache {
     return hit;
   }
 
-  /** Caches `stmt`, compiled from `compiled` for `sql`, evicting the least recently used. */
-  add(sql: string, stmt: RawStatement, compiled: string, info: StatementInfo): CachedStatement {
+  /**
+   * Caches `stmt`, compiled from `compiled` (`rewritten` from `sql`, when it was) for `sql`,
+   * evicting the least recently used.
+   */
+  add(
+    sql: string,
+    stmt: RawStatement,
+    compiled: string,
+    info: StatementInfo,
+    rewritten?: Rewritten,
+  ): CachedStatement {
     const scan = scanSql(sql);
-    const columns = stmt.getColumnNames();
+    const columns = stmt.getColumnNames().map((name) => originalName(name, rewritten));
     const compiledScan = compiled === sql ? scan : scanSql(compiled);
     const verb = scan.verb;
     const entry: Omit<CachedStatement, "writeLock"> & { writeLock: boolean } = {

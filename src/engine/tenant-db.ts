@@ -723,13 +723,13 @@ export class TenantDb {
       throw vacuumIntoRefused();
     }
     this.#txn.endImplicitRead();
-    let compiled: { stmt: RawStatement; compiled: string };
+    let compiled: ReturnType<typeof compileStatement>;
     try {
       compiled = compileStatement(this.raw, sql, parsed, info);
     } catch (e) {
       throw this.#toError(e);
     }
-    return this.#statements.add(sql, compiled.stmt, compiled.compiled, info);
+    return this.#statements.add(sql, compiled.stmt, compiled.compiled, info, compiled.rewritten);
   }
 
   /**

@@ -5,7 +5,7 @@
  * expression index (its marker function returns NULL, see vector.ts), checked when it is created
  * as libSQL checks it: a vector column type with dimensions, settings libSQL knows, a table key
  * libSQL supports. It holds no graph: nothing approximate, nothing to maintain. Searches through
- * it (`vector_top_k`) are rewritten by vector-top-k.ts, which finds the index here.
+ * it (`vector_top_k`) are rewritten by table-functions.ts, which finds the index here.
  */
 import { type SqlToken, sqlTokens } from "../../parser/index.js";
 import { SqliteError } from "./sqlite-errors.js";

@@ -2,7 +2,7 @@
  * libSQL's vector SQL functions on every sql.js connection: `vector()`/`vector32()`,
  * `vector64()`, `vector_extract()`, `vector_distance_cos()`, `vector_distance_l2()`, the index
  * marker `libsql_vector_idx()`, and two helpers that `vector_top_k` rewrites call
- * (vector-top-k.ts). Values are libSQL's, byte for byte (vector-format.ts, vector-distance.ts).
+ * (table-functions.ts). Values are libSQL's, byte for byte (vector-format.ts, vector-distance.ts).
  * And `regexp()`, which `x REGEXP p` calls: registered the same way, beside them.
  *
  * sql.js's own `create_function` registers functions that SQLite may not use in an index
@@ -34,9 +34,9 @@ import {
 } from "./vector-format.js";
 import { heapOf, type WasmHeap } from "./wasm-heap.js";
 
-/** The helper `vector_top_k` rewrites call to read the query vector once (vector-top-k.ts). */
+/** The helper `vector_top_k` rewrites call to read the query vector once (table-functions.ts). */
 export const TOP_K_QUERY_FUNCTION = "tenantlite_vector_top_k_query";
-/** The helper `vector_top_k` rewrites call for `k`, after checking the query (vector-top-k.ts). */
+/** The helper `vector_top_k` rewrites call for `k`, after checking the query (table-functions.ts). */
 export const TOP_K_LIMIT_FUNCTION = "tenantlite_vector_top_k_limit";
 
 const SQLITE_UTF8 = 1;

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadSqlJs } from "../../src/engine/loader.js";
+import { rewriteTableFunctions } from "../../src/engine/table-functions.js";
 import { cosF32 } from "../../src/engine/vector-distance.js";
 import {
   blobShape,
@@ -17,7 +18,6 @@ import {
   VectorError,
   VectorType,
 } from "../../src/engine/vector-format.js";
-import { rewriteVectorTopK } from "../../src/engine/vector-top-k.js";
 import { type Client, createPlatform, type Platform } from "../../src/index.js";
 import { caught } from "../helpers.js";
 
@@ -331,10 +331,10 @@ describe("vector indexes and vector_top_k", () => {
     const sql = await loadSqlJs();
     const raw = new sql.Database();
     try {
-      expect(rewriteVectorTopK(raw as never, "SELECT 1 /* vector_top_k('a', 1, 2) */")).toBe(
+      expect(rewriteTableFunctions(raw as never, "SELECT 1 /* vector_top_k('a', 1, 2) */")).toBe(
         undefined,
       );
-      expect(rewriteVectorTopK(raw as never, 'SELECT "vector_top_k" FROM t')).toBe(undefined);
+      expect(rewriteTableFunctions(raw as never, 'SELECT "vector_top_k" FROM t')).toBe(undefined);
     } finally {
       raw.close();
     }

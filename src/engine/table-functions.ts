@@ -1,15 +1,24 @@
 /**
- * libSQL's `vector_top_k('i', query, k)` on sql.js: in a FROM clause it is rewritten, before SQLite
- * compiles the statement, into an exact search over the index's table (its partial-index WHERE
- * included):
+ * Table-valued functions sql.js lacks (it exports no `sqlite3_create_module`), written as
+ * subqueries before SQLite compiles the statement, where they stand as table sources in FROM:
  *
- *   (SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM
- *     (SELECT rowid AS k, vector_distance_cos("emb", q) AS d FROM "main"."t"
- *      WHERE "emb" IS NOT NULL ORDER BY d, k LIMIT k)))) AS vector_top_k
+ * - libSQL's `vector_top_k('i', query, k)`: an exact search over the index's table (its
+ *   partial-index WHERE included):
  *
- * where `q` and `k` are checked as libSQL checks them, in its order, before any row is read. The
- * index's table, column, type, dimensions and metric are read from the schema when the statement
- * is compiled (so the index name must be a string literal); see vector-index.ts.
+ *     (SELECT value AS id FROM json_each((SELECT json_group_array(k ORDER BY d, k) FROM
+ *       (SELECT rowid AS k, vector_distance_cos("emb", q) AS d FROM "main"."t"
+ *        WHERE "emb" IS NOT NULL ORDER BY d, k LIMIT k)))) AS vector_top_k
+ *
+ *   where `q` and `k` are checked as libSQL checks them, in its order, before any row is read.
+ *   The index's table, column, type, dimensions and metric are read from the schema when the
+ *   statement is compiled (so the index name must be a string literal); see vector-index.ts.
+ * - `generate_series(start[, stop[, step]])` (SQLite's series extension, which libSQL and sqld
+ *   have): a recursive CTE yielding `start`, `start + step`, … while not past `stop`, in that
+ *   order (see `seriesSubquery`).
+ *
+ * As subqueries, their arguments cannot name columns of the other tables of the FROM clause
+ * (SQLite has no LATERAL), and `generate_series`'s hidden columns (`start`, `stop`, `step`) and
+ * rowid are not there: only `value`.
  */
 import { type SqlToken, sqlTokens } from "../../parser/index.js";
 import { scanSql } from "./sql-scan.js";
@@ -27,6 +36,7 @@ import {
 } from "./vector-index.js";
 
 const TOP_K = "vector_top_k";
+const SERIES = "generate_series";
 
 /** Clause keywords that tell where a token stands in a SELECT. */
 const CLAUSES = new Set([
@@ -55,12 +65,29 @@ const CLAUSES = new Set([
 const FROM_CLAUSES = new Set(["FROM", "JOIN", "ON", "USING"]);
 
 /**
- * Rewrites every `vector_top_k(…)` table source of `sql` into an exact search (see the module
- * comment); `undefined` when there is none. Throws SQLITE_ERROR for a call that cannot be
- * resolved when compiling (wrong argument count, an index name that is not a string literal).
+ * A statement with its table functions rewritten: the text to compile, and each call's subquery
+ * with the call's own text, which SQLite's names of result columns (an expression's own text)
+ * are given back.
  */
-export function rewriteVectorTopK(db: RawDatabase, sql: string): string | undefined {
-  if (!/vector_top_k/i.test(sql)) return undefined;
+export interface Rewritten {
+  readonly sql: string;
+  readonly calls: readonly (readonly [subquery: string, call: string])[];
+  /** It has a `generate_series` written as a subquery (see `seriesSubquery`'s `lateral`). */
+  readonly series: boolean;
+}
+
+/**
+ * Rewrites every `vector_top_k(…)` and `generate_series(…)` table source of `sql` into a subquery
+ * (see the module comment); `undefined` when there is none. Throws SQLITE_ERROR for a call that
+ * cannot be resolved when compiling (wrong argument count, an index name that is not a string
+ * literal).
+ */
+export function rewriteTableFunctions(
+  db: RawDatabase,
+  sql: string,
+  lateral = false,
+): Rewritten | undefined {
+  if (!/vector_top_k|generate_series/i.test(sql)) return undefined;
   const toks = sqlTokens(sql);
   const clauses: string[] = [""];
   const edits: { start: number; end: number; text: string }[] = [];
@@ -79,20 +106,24 @@ export function rewriteVectorTopK(db: RawDatabase, sql: string): string | undefi
       clauses[clauses.length - 1] = t.keyword;
       continue;
     }
-    if (nameOf(t)?.toLowerCase() !== TOP_K || t.kind === "string" || !isPunct(toks[i + 1], "(")) {
+    const fn = nameOf(t)?.toLowerCase();
+    if ((fn !== TOP_K && fn !== SERIES) || t.kind === "string" || !isPunct(toks[i + 1], "(")) {
       continue;
     }
     if (!tableSource(toks, i, clauses)) continue;
     const close = closing(toks, i + 1);
     if (close < 0) continue;
     params ??= paramIndexes(sql);
-    const text = topKSubquery(db, sql, toks, i + 1, close, params);
+    const text =
+      fn === TOP_K
+        ? topKSubquery(db, sql, toks, i + 1, close, params)
+        : seriesSubquery(sql, toks, i + 1, close, params, lateral);
     const next = toks[close + 1];
     const aliased = isKeyword(next, "AS") || next?.kind === "identifier" || next?.kind === "quoted";
     edits.push({
       start: t.start,
       end: toks[close]!.end,
-      text: aliased ? text : `${text} AS ${TOP_K}`,
+      text: aliased ? text : `${text} AS ${fn}`,
     });
     i = close;
   }
@@ -103,7 +134,18 @@ export function rewriteVectorTopK(db: RawDatabase, sql: string): string | undefi
     out += sql.slice(last, e.start) + e.text;
     last = e.end;
   }
-  return out + sql.slice(last);
+  return {
+    sql: out + sql.slice(last),
+    calls: edits.map((e) => [e.text, sql.slice(e.start, e.end)] as const),
+    series: !lateral && /generate_series/i.test(sql),
+  };
+}
+
+/** `name`, a result column's name in a rewritten statement, as SQLite names it in `sql`'s. */
+export function originalName(name: string, rewritten: Rewritten | undefined): string {
+  if (rewritten === undefined) return name;
+  for (const [subquery, call] of rewritten.calls) name = name.split(subquery).join(call);
+  return name;
 }
 
 /** Whether the token at `i` starts a table source (after FROM, JOIN, or a comma in FROM). */
@@ -197,4 +239,45 @@ function topKSubquery(
     `(SELECT CASE value->>0 WHEN 'blob' THEN unhex(value->>1) ELSE value->>1 END AS id` +
     ` FROM json_each((SELECT json_group_array(${typed} ORDER BY d, k) FROM (${search}))))`
   );
+}
+
+/**
+ * `generate_series(start[, stop[, step]])` as SQLite's series extension answers it (checked
+ * against native libSQL): each argument read as an integer (`CAST … AS INTEGER`), `stop` 4294967295
+ * and `step` 1 when left out, a `step` of 0 taken as 1, no rows when an argument is NULL; values
+ * `start + n * step` for n = 0, 1, … while not past `stop` (above it for a positive step, below it
+ * for a negative one), in that order.
+ *
+ * `lateral`: for arguments that name columns of the FROM clause's other tables, which a subquery
+ * cannot see (SQLite has no LATERAL): the series goes through `json_each`, a table function that
+ * can, as a JSON array made whole first (memory in proportion to its length), with json_each's
+ * other columns listed by `*` too. The compiler tries this when the subquery found no such column.
+ */
+function seriesSubquery(
+  sql: string,
+  toks: readonly SqlToken[],
+  open: number,
+  close: number,
+  params: Map<number, number>,
+  lateral: boolean,
+): string {
+  const args = splitArgs(toks, open, close);
+  if (args.length === 0) {
+    throw sqliteError('first argument to "generate_series()" missing or unusable');
+  }
+  if (args.length > 3) throw sqliteError("too many arguments on generate_series() - max 3");
+  const [start, stop = "4294967295", step = "1"] = args.map((r) => argText(sql, toks, r, params));
+  // Each argument once, in its place, so parameters keep their numbers.
+  const series =
+    "(WITH RECURSIVE _tl_series(value, stop, step) AS (SELECT start, stop, step FROM" +
+    " (SELECT CAST(a AS INTEGER) AS start, CAST(b AS INTEGER) AS stop," +
+    " coalesce(nullif(CAST(c AS INTEGER), 0), 1) AS step" +
+    ` FROM (SELECT ${start} AS a, ${stop} AS b, ${step} AS c)` +
+    " WHERE a NOT NULL AND b NOT NULL AND c NOT NULL)" +
+    " WHERE iif(step > 0, start <= stop, start >= stop)" +
+    " UNION ALL SELECT value + step, stop, step FROM _tl_series" +
+    " WHERE iif(step > 0, value + step <= stop, value + step >= stop))" +
+    // `+ 0`: untyped, as the module declares it (a view of it would type a CAST's column).
+    " SELECT value + 0 AS value FROM _tl_series)";
+  return lateral ? `json_each((SELECT json_group_array(value) FROM ${series}))` : series;
 }
