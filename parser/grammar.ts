@@ -43,9 +43,143 @@ import {
 } from "./tokens.js";
 import type { ObjectRef, ResultColumnShape, SourceShape } from "./types.js";
 
-const SELECT_START = new Set<TokenType>([K.SELECT, K.VALUES, K.WITH]);
-const TCONS_START = new Set<TokenType>([K.CONSTRAINT, K.PRIMARY, K.UNIQUE, K.CHECK, K.FOREIGN]);
-const WINDOW_BODY_KW = new Set<TokenType>([K.PARTITION, K.RANGE, K.ROWS, K.GROUPS]);
+// Keywords as names of their own: the minifier shortens them (`K.X` kept each name in full).
+const {
+  ABORT,
+  ACTION,
+  ADD,
+  AFTER,
+  ALL,
+  ALTER,
+  ALWAYS,
+  ANALYZE,
+  AND,
+  AS,
+  ASC,
+  ATTACH,
+  AUTOINCREMENT,
+  BEFORE,
+  BEGIN,
+  BETWEEN,
+  BY,
+  CASCADE,
+  CASE,
+  CAST,
+  CHECK,
+  COLLATE,
+  COLUMN,
+  COMMIT,
+  CONFLICT,
+  CONSTRAINT,
+  CREATE,
+  CURRENT,
+  DATABASE,
+  DEFAULT,
+  DEFERRABLE,
+  DEFERRED,
+  DELETE,
+  DESC,
+  DETACH,
+  DISTINCT,
+  DO,
+  DROP,
+  EACH,
+  ELSE,
+  END,
+  ESCAPE,
+  EXCEPT,
+  EXCLUDE,
+  EXCLUSIVE,
+  EXISTS,
+  EXPLAIN,
+  FAIL,
+  FIRST,
+  FOLLOWING,
+  FOR,
+  FOREIGN,
+  FROM,
+  GENERATED,
+  GROUP,
+  GROUPS,
+  HAVING,
+  IF,
+  IGNORE,
+  IMMEDIATE,
+  IN,
+  INDEX,
+  INDEXED,
+  INITIALLY,
+  INSERT,
+  INSTEAD,
+  INTERSECT,
+  INTO,
+  IS,
+  ISNULL,
+  JOIN,
+  KEY,
+  LAST,
+  LIMIT,
+  MATCH,
+  MATERIALIZED,
+  NO,
+  NOT,
+  NOTHING,
+  NOTNULL,
+  NULL,
+  NULLS,
+  OF,
+  OFFSET,
+  ON,
+  OR,
+  ORDER,
+  OTHERS,
+  PARTITION,
+  PLAN,
+  PRAGMA,
+  PRECEDING,
+  PRIMARY,
+  QUERY,
+  RAISE,
+  RANGE,
+  RECURSIVE,
+  REFERENCES,
+  REINDEX,
+  RELEASE,
+  RENAME,
+  REPLACE,
+  RESTRICT,
+  RETURNING,
+  ROLLBACK,
+  ROW,
+  ROWS,
+  SAVEPOINT,
+  SELECT,
+  SET,
+  TABLE,
+  TEMP,
+  THEN,
+  TIES,
+  TO,
+  TRANSACTION,
+  TRIGGER,
+  UNBOUNDED,
+  UNION,
+  UNIQUE,
+  UPDATE,
+  USING,
+  VACUUM,
+  VALUES,
+  VIEW,
+  VIRTUAL,
+  WHEN,
+  WHERE,
+  WITH,
+  WITHOUT,
+} = K;
+
+const SELECT_START = new Set<TokenType>([SELECT, VALUES, WITH]);
+const TCONS_START = new Set<TokenType>([CONSTRAINT, PRIMARY, UNIQUE, CHECK, FOREIGN]);
+const WINDOW_BODY_KW = new Set<TokenType>([PARTITION, RANGE, ROWS, GROUPS]);
 
 function isDigitCode(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -140,10 +274,10 @@ export class SqliteParser extends Recognizer {
 
   #stmt = () => {
     const $ = this;
-    if ($.take(K.EXPLAIN)) {
+    if ($.take(EXPLAIN)) {
       let plan = false;
-      if ($.take(K.QUERY)) {
-        $.eat(K.PLAN);
+      if ($.take(QUERY)) {
+        $.eat(PLAN);
         plan = true;
       }
       $.c.explain = plan ? "query_plan" : "explain";
@@ -155,36 +289,36 @@ export class SqliteParser extends Recognizer {
   #cmd = () => {
     const $ = this;
     switch ($.#la(1)) {
-      case K.WITH:
+      case WITH:
         return $.#withStmt();
-      case K.CREATE:
+      case CREATE:
         return $.#createStmt();
-      case K.DROP:
+      case DROP:
         return $.#dropStmt();
-      case K.ALTER:
+      case ALTER:
         return $.#alterStmt();
-      case K.ATTACH:
+      case ATTACH:
         return $.#attachStmt();
-      case K.DETACH:
+      case DETACH:
         return $.#detachStmt();
-      case K.BEGIN:
+      case BEGIN:
         return $.#beginStmt();
-      case K.COMMIT:
-      case K.END:
+      case COMMIT:
+      case END:
         return $.#commitStmt();
-      case K.ROLLBACK:
+      case ROLLBACK:
         return $.#rollbackStmt();
-      case K.SAVEPOINT:
+      case SAVEPOINT:
         return $.#savepointStmt();
-      case K.RELEASE:
+      case RELEASE:
         return $.#releaseStmt();
-      case K.PRAGMA:
+      case PRAGMA:
         return $.#pragmaStmt();
-      case K.VACUUM:
+      case VACUUM:
         return $.#vacuumStmt();
-      case K.ANALYZE:
+      case ANALYZE:
         return $.#analyzeStmt();
-      case K.REINDEX:
+      case REINDEX:
         return $.#reindexStmt();
       default:
         return $.#dml();
@@ -203,12 +337,12 @@ export class SqliteParser extends Recognizer {
   #dml = () => {
     const $ = this;
     switch ($.#la(1)) {
-      case K.INSERT:
-      case K.REPLACE:
+      case INSERT:
+      case REPLACE:
         return $.#insertStmt();
-      case K.UPDATE:
+      case UPDATE:
         return $.#updateStmt();
-      case K.DELETE:
+      case DELETE:
         return $.#deleteStmt();
       default: {
         const result = newResultDraft("select");
@@ -241,18 +375,18 @@ export class SqliteParser extends Recognizer {
 
   #insertStmt = () => {
     const $ = this;
-    if ($.take(K.INSERT)) {
+    if ($.take(INSERT)) {
       $.opt(() => $.#orConflict());
-    } else $.eat(K.REPLACE);
-    $.eat(K.INTO);
+    } else $.eat(REPLACE);
+    $.eat(INTO);
     const target = $.#xfullname();
     $.#setKindTarget("insert", target);
     if ($.take(LP)) {
       $.#idlist();
       $.eat(RP);
     }
-    if ($.take(K.DEFAULT)) {
-      $.eat(K.VALUES);
+    if ($.take(DEFAULT)) {
+      $.eat(VALUES);
       $.opt(() => $.#returning());
     } else {
       $.#select();
@@ -265,23 +399,23 @@ export class SqliteParser extends Recognizer {
     let open = true;
     $.many(
       () => {
-        $.eat(K.ON);
-        $.eat(K.CONFLICT);
+        $.eat(ON);
+        $.eat(CONFLICT);
         let targeted = false;
         if ($.take(LP)) {
           $.#sortlist();
           $.eat(RP);
-          if ($.take(K.WHERE)) {
+          if ($.take(WHERE)) {
             $.#expr();
           }
           targeted = true;
         }
-        $.eat(K.DO);
-        if (!$.take(K.NOTHING)) {
-          $.eat(K.UPDATE);
-          $.eat(K.SET);
+        $.eat(DO);
+        if (!$.take(NOTHING)) {
+          $.eat(UPDATE);
+          $.eat(SET);
           $.#setlist();
-          if ($.take(K.WHERE)) {
+          if ($.take(WHERE)) {
             $.#expr();
           }
         }
@@ -294,7 +428,7 @@ export class SqliteParser extends Recognizer {
 
   #returning = () => {
     const $ = this;
-    $.eat(K.RETURNING);
+    $.eat(RETURNING);
     const target = $.c.target;
     if ($.c.inTrigger > 0 || target === null || $.c.targetSpan === null) {
       $.#resultColumns();
@@ -309,13 +443,13 @@ export class SqliteParser extends Recognizer {
   };
 
   #orConflict = () => {
-    this.eat(K.OR);
+    this.eat(OR);
     this.#resolveType();
   };
 
   #resolveType = () => {
     const $ = this;
-    $.oneOf(K.ROLLBACK, K.ABORT, K.FAIL, K.IGNORE, K.REPLACE);
+    $.oneOf(ROLLBACK, ABORT, FAIL, IGNORE, REPLACE);
   };
 
   #setlist = () => {
@@ -333,14 +467,14 @@ export class SqliteParser extends Recognizer {
 
   #updateStmt = () => {
     const $ = this;
-    $.eat(K.UPDATE);
+    $.eat(UPDATE);
     $.opt(() => $.#orConflict());
     const target = $.#xfullname();
     $.#setKindTarget("update", target);
     $.opt(() => $.#indexedBy());
-    $.eat(K.SET);
+    $.eat(SET);
     $.#setlist();
-    if ($.take(K.FROM)) {
+    if ($.take(FROM)) {
       $.#seltablist();
     }
     $.#whereReturningLimit();
@@ -348,8 +482,8 @@ export class SqliteParser extends Recognizer {
 
   #deleteStmt = () => {
     const $ = this;
-    $.eat(K.DELETE);
-    $.eat(K.FROM);
+    $.eat(DELETE);
+    $.eat(FROM);
     const target = $.#xfullname();
     $.#setKindTarget("delete", target);
     $.opt(() => $.#indexedBy());
@@ -358,13 +492,13 @@ export class SqliteParser extends Recognizer {
 
   #whereReturningLimit = () => {
     const $ = this;
-    if ($.take(K.WHERE)) {
+    if ($.take(WHERE)) {
       $.#expr();
     }
     $.opt(() => $.#returning());
-    if ($.is(K.ORDER)) {
-      const t = $.eat(K.ORDER);
-      $.eat(K.BY);
+    if ($.is(ORDER)) {
+      const t = $.eat(ORDER);
+      $.eat(BY);
       $.#sortlist();
       $.c.dmlLimit ??= t;
     }
@@ -380,7 +514,7 @@ export class SqliteParser extends Recognizer {
     const first = $.LA(1);
     const r = $.#fullname();
     let alias: string | null = null;
-    if ($.take(K.AS)) {
+    if ($.take(AS)) {
       alias = unquote($.eat(Nm).image);
     }
     if ($.c.inTrigger === 0) $.c.targetSpan = { first, last: $.#lastToken(), alias };
@@ -399,21 +533,21 @@ export class SqliteParser extends Recognizer {
 
   #indexedBy = () => {
     const $ = this;
-    if ($.take(K.INDEXED)) {
-      $.eat(K.BY);
+    if ($.take(INDEXED)) {
+      $.eat(BY);
       $.eat(Nm);
     } else {
-      $.eat(K.NOT);
-      $.eat(K.INDEXED);
+      $.eat(NOT);
+      $.eat(INDEXED);
     }
   };
 
   #limit = (): Token => {
     const $ = this;
-    const t = $.eat(K.LIMIT);
+    const t = $.eat(LIMIT);
     $.#expr();
     $.opt(() => {
-      $.oneOf(K.OFFSET, Comma);
+      $.oneOf(OFFSET, Comma);
       $.#expr();
     });
     return t;
@@ -430,8 +564,8 @@ export class SqliteParser extends Recognizer {
   /** `defs`: where to record the definitions (of the statement's own WITH clause). */
   #withClause = (defs?: CteDraft[]) => {
     const $ = this;
-    $.eat(K.WITH);
-    const recursive = $.take(K.RECURSIVE);
+    $.eat(WITH);
+    const recursive = $.take(RECURSIVE);
     $.sep(Comma, () => {
       const name = $.eat(Nm);
       $.c.ctes.push(unquote(name.image).toLowerCase());
@@ -439,10 +573,10 @@ export class SqliteParser extends Recognizer {
       $.opt(() => {
         columns = $.#eidlistParen();
       });
-      $.eat(K.AS);
+      $.eat(AS);
       $.opt(() => {
-        $.take(K.NOT);
-        $.eat(K.MATERIALIZED);
+        $.take(NOT);
+        $.eat(MATERIALIZED);
       });
       $.eat(LP);
       const first = $.LA(1);
@@ -468,9 +602,9 @@ export class SqliteParser extends Recognizer {
     const $ = this;
     $.#oneSelect(result);
     $.many(() => {
-      if ($.take(K.UNION)) {
-        $.take(K.ALL);
-      } else $.oneOf(K.EXCEPT, K.INTERSECT);
+      if ($.take(UNION)) {
+        $.take(ALL);
+      } else $.oneOf(EXCEPT, INTERSECT);
       if (result?.kind === "view") {
         result.columns = [];
         result.sources = [];
@@ -483,26 +617,26 @@ export class SqliteParser extends Recognizer {
   #oneSelect = (result?: ResultDraft) => {
     const $ = this;
     const first = $.LA(1);
-    if ($.take(K.SELECT)) {
-      $.take(K.DISTINCT) || $.take(K.ALL);
+    if ($.take(SELECT)) {
+      $.take(DISTINCT) || $.take(ALL);
       $.#resultColumns(result?.columns);
-      if ($.take(K.FROM)) {
+      if ($.take(FROM)) {
         $.#seltablist(result);
       }
-      if ($.take(K.WHERE)) {
+      if ($.take(WHERE)) {
         $.#expr();
       }
-      if ($.take(K.GROUP)) {
-        $.eat(K.BY);
+      if ($.take(GROUP)) {
+        $.eat(BY);
         $.#nexprlist();
       }
-      if ($.take(K.HAVING)) {
+      if ($.take(HAVING)) {
         $.#expr();
       }
       if ($.take(Window)) {
         $.sep(Comma, () => {
           $.eat(Nm);
-          $.eat(K.AS);
+          $.eat(AS);
           $.eat(LP);
           $.#windowBody();
           $.eat(RP);
@@ -512,13 +646,13 @@ export class SqliteParser extends Recognizer {
         result.first = first;
         result.last = $.#lastToken();
       }
-      if ($.take(K.ORDER)) {
-        $.eat(K.BY);
+      if ($.take(ORDER)) {
+        $.eat(BY);
         $.#sortlist();
       }
       $.opt(() => $.#limit());
     } else {
-      $.eat(K.VALUES);
+      $.eat(VALUES);
       let row = 0;
       $.sep(Comma, () => {
         $.eat(LP);
@@ -567,7 +701,7 @@ export class SqliteParser extends Recognizer {
 
   #alias = (): Token => {
     const $ = this;
-    if ($.take(K.AS)) {
+    if ($.take(AS)) {
       return $.eat(Nm);
     }
     return $.eat(Ids);
@@ -585,13 +719,13 @@ export class SqliteParser extends Recognizer {
 
   #joinOp = (result?: ResultDraft) => {
     const $ = this;
-    if (!($.take(Comma) || $.take(K.JOIN))) {
+    if (!($.take(Comma) || $.take(JOIN))) {
       const kw = $.eat(JoinKw);
       if (result !== undefined && kw.image.toUpperCase() === "NATURAL") result.natural = true;
       if ($.take(Nm)) {
         $.take(Nm);
       }
-      $.eat(K.JOIN);
+      $.eat(JOIN);
     }
   };
 
@@ -637,10 +771,10 @@ export class SqliteParser extends Recognizer {
       $.#addSource(result, { ...r, alias: alias === undefined ? null : unquote(alias.image) });
     }
     $.opt(() => {
-      if ($.take(K.ON)) {
+      if ($.take(ON)) {
         $.#expr();
       } else {
-        $.eat(K.USING);
+        $.eat(USING);
         $.eat(LP);
         const names = $.#idlist();
         $.eat(RP);
@@ -671,9 +805,9 @@ export class SqliteParser extends Recognizer {
     const $ = this;
     $.sep(Comma, () => {
       $.#expr();
-      $.take(K.ASC) || $.take(K.DESC);
-      if ($.take(K.NULLS)) {
-        $.oneOf(K.FIRST, K.LAST);
+      $.take(ASC) || $.take(DESC);
+      if ($.take(NULLS)) {
+        $.oneOf(FIRST, LAST);
       }
     });
   };
@@ -686,12 +820,12 @@ export class SqliteParser extends Recognizer {
       const name = $.eat(Nm);
       names.push(name);
       let more = false;
-      if ($.take(K.COLLATE)) {
+      if ($.take(COLLATE)) {
         $.eat(Ids);
         more = true;
       }
       $.opt(() => {
-        $.oneOf(K.ASC, K.DESC);
+        $.oneOf(ASC, DESC);
         more = true;
       });
       if (more) $.#actionError(name, `syntax error after column name "${name.image}"`);
@@ -708,43 +842,43 @@ export class SqliteParser extends Recognizer {
       () => $.eat(Nm),
       () => !WINDOW_BODY_KW.has($.#la(1)),
     );
-    if ($.take(K.PARTITION)) {
-      $.eat(K.BY);
+    if ($.take(PARTITION)) {
+      $.eat(BY);
       $.#nexprlist();
     }
-    if ($.take(K.ORDER)) {
-      $.eat(K.BY);
+    if ($.take(ORDER)) {
+      $.eat(BY);
       $.#sortlist();
     }
     $.opt(() => {
-      $.oneOf(K.RANGE, K.ROWS, K.GROUPS);
-      if ($.take(K.BETWEEN)) {
+      $.oneOf(RANGE, ROWS, GROUPS);
+      if ($.take(BETWEEN)) {
         $.#frameBound(false);
-        $.eat(K.AND);
+        $.eat(AND);
         $.#frameBound(true);
       } else $.#frameBound(false);
-      if ($.take(K.EXCLUDE)) {
-        if ($.take(K.NO)) {
-          $.eat(K.OTHERS);
-        } else if ($.take(K.CURRENT)) {
-          $.eat(K.ROW);
-        } else $.oneOf(K.GROUP, K.TIES);
+      if ($.take(EXCLUDE)) {
+        if ($.take(NO)) {
+          $.eat(OTHERS);
+        } else if ($.take(CURRENT)) {
+          $.eat(ROW);
+        } else $.oneOf(GROUP, TIES);
       }
     });
   };
 
   #frameBound = (isEnd: boolean) => {
     const $ = this;
-    if ($.take(K.UNBOUNDED)) {
+    if ($.take(UNBOUNDED)) {
       $.or([
-        { GATE: () => !isEnd, ALT: () => $.eat(K.PRECEDING) },
-        { GATE: () => isEnd, ALT: () => $.eat(K.FOLLOWING) },
+        { GATE: () => !isEnd, ALT: () => $.eat(PRECEDING) },
+        { GATE: () => isEnd, ALT: () => $.eat(FOLLOWING) },
       ]);
-    } else if ($.take(K.CURRENT)) {
-      $.eat(K.ROW);
+    } else if ($.take(CURRENT)) {
+      $.eat(ROW);
     } else {
       $.#expr(true);
-      $.oneOf(K.PRECEDING, K.FOLLOWING);
+      $.oneOf(PRECEDING, FOLLOWING);
     }
   };
 
@@ -760,49 +894,49 @@ export class SqliteParser extends Recognizer {
     $.#operand();
     for (;;) {
       const t = $.#la(1);
-      if (t === K.AND ? noAnd === true : t === K.ESCAPE && !like) return;
+      if (t === AND ? noAnd === true : t === ESCAPE && !like) return;
       if ($.is(BinOp)) {
         const op = $.eat(BinOp);
-        if (op.tokenType === K.AND || op.tokenType === K.OR) like = false;
+        if (op.tokenType === AND || op.tokenType === OR) like = false;
         $.#operand();
-      } else if ($.take(K.ISNULL) || $.take(K.NOTNULL)) {
-      } else if ($.take(K.NOT)) {
-        if (!$.take(K.NULL))
-          if ($.is(K.BETWEEN)) $.#betweenTail();
-          else if ($.is(K.IN)) $.#inTail();
+      } else if ($.take(ISNULL) || $.take(NOTNULL)) {
+      } else if ($.take(NOT)) {
+        if (!$.take(NULL))
+          if ($.is(BETWEEN)) $.#betweenTail();
+          else if ($.is(IN)) $.#inTail();
           else {
             $.eat(LikeKw);
             $.#operand();
             like = true;
           }
-      } else if ($.is(K.BETWEEN)) $.#betweenTail();
-      else if ($.is(K.IN)) $.#inTail();
+      } else if ($.is(BETWEEN)) $.#betweenTail();
+      else if ($.is(IN)) $.#inTail();
       else if ($.take(LikeKw)) {
         $.#operand();
         like = true;
-      } else if ($.take(K.ESCAPE)) {
+      } else if ($.take(ESCAPE)) {
         $.#operand();
         like = false;
-      } else if ($.take(K.IS)) {
-        $.take(K.NOT);
-        if ($.take(K.DISTINCT)) $.eat(K.FROM);
+      } else if ($.take(IS)) {
+        $.take(NOT);
+        if ($.take(DISTINCT)) $.eat(FROM);
         $.#operand();
-      } else if ($.take(K.COLLATE)) $.eat(Ids);
+      } else if ($.take(COLLATE)) $.eat(Ids);
       else return;
     }
   };
 
   #betweenTail = () => {
     const $ = this;
-    $.eat(K.BETWEEN);
+    $.eat(BETWEEN);
     $.#expr(true);
-    $.eat(K.AND);
+    $.eat(AND);
     $.#operand();
   };
 
   #inTail = () => {
     const $ = this;
-    $.eat(K.IN);
+    $.eat(IN);
     if ($.take(LP)) {
       $.opt(() => $.or([() => $.#select(), () => $.#nexprlist()]));
       $.eat(RP);
@@ -818,13 +952,13 @@ export class SqliteParser extends Recognizer {
 
   #operand = () => {
     const $ = this;
-    if ($.take(K.NOT) || $.take(Minus) || $.take(Plus) || $.take(BitNot)) $.#operand();
+    if ($.take(NOT) || $.take(Minus) || $.take(Plus) || $.take(BitNot)) $.#operand();
     else $.#primary();
   };
 
   #primary = () => {
     const $ = this;
-    if (!($.take(Integer) || $.take(Float) || $.take(Blob) || $.take(K.NULL) || $.take(CtimeKw)))
+    if (!($.take(Integer) || $.take(Float) || $.take(Blob) || $.take(NULL) || $.take(CtimeKw)))
       if ($.is(Variable)) {
         const v = $.eat(Variable);
         if (v.image.charCodeAt(0) === 35 && isDigitCode(v.image.charCodeAt(1))) {
@@ -835,32 +969,32 @@ export class SqliteParser extends Recognizer {
       } else if ($.take(LP)) {
         $.or([() => $.#select(), () => $.#nexprlist()]);
         $.eat(RP);
-      } else if ($.take(K.CAST)) {
+      } else if ($.take(CAST)) {
         $.eat(LP);
         $.#expr();
-        $.eat(K.AS);
+        $.eat(AS);
         $.#typetoken();
         $.eat(RP);
-      } else if ($.take(K.CASE)) {
+      } else if ($.take(CASE)) {
         $.opt(() => $.#expr());
         $.oneOrMore(() => {
-          $.eat(K.WHEN);
+          $.eat(WHEN);
           $.#expr();
-          $.eat(K.THEN);
+          $.eat(THEN);
           $.#expr();
         });
-        if ($.take(K.ELSE)) {
+        if ($.take(ELSE)) {
           $.#expr();
         }
-        $.eat(K.END);
-      } else if ($.take(K.EXISTS)) {
+        $.eat(END);
+      } else if ($.take(EXISTS)) {
         $.eat(LP);
         $.#select();
         $.eat(RP);
-      } else if ($.take(K.RAISE)) {
+      } else if ($.take(RAISE)) {
         $.eat(LP);
-        if (!$.take(K.IGNORE)) {
-          $.oneOf(K.ROLLBACK, K.ABORT, K.FAIL);
+        if (!$.take(IGNORE)) {
+          $.oneOf(ROLLBACK, ABORT, FAIL);
           $.eat(Comma);
           $.#expr();
         }
@@ -886,17 +1020,17 @@ export class SqliteParser extends Recognizer {
     const $ = this;
     $.eat(LP);
     if (!$.take(Star)) {
-      $.take(K.DISTINCT) || $.take(K.ALL);
+      $.take(DISTINCT) || $.take(ALL);
       $.opt(() => $.#nexprlist());
-      if ($.take(K.ORDER)) {
-        $.eat(K.BY);
+      if ($.take(ORDER)) {
+        $.eat(BY);
         $.#sortlist();
       }
     }
     $.eat(RP);
     if ($.take(Filter)) {
       $.eat(LP);
-      $.eat(K.WHERE);
+      $.eat(WHERE);
       $.#expr();
       $.eat(RP);
     }
@@ -932,8 +1066,8 @@ export class SqliteParser extends Recognizer {
 
   #createStmt = () => {
     const $ = this;
-    $.eat(K.CREATE);
-    if ($.take(K.TEMP)) {
+    $.eat(CREATE);
+    if ($.take(TEMP)) {
       $.c.temp = true;
       $.or([() => $.#createTable(), () => $.#createView(), () => $.#createTrigger()]);
     } else
@@ -942,7 +1076,7 @@ export class SqliteParser extends Recognizer {
         () => $.#createView(),
         () => $.#createTrigger(),
         () => {
-          $.take(K.UNIQUE);
+          $.take(UNIQUE);
           $.#createIndex();
         },
         () => $.#createVirtualTable(),
@@ -951,15 +1085,15 @@ export class SqliteParser extends Recognizer {
 
   #ifNotExists = () => {
     const $ = this;
-    if ($.take(K.IF)) {
-      $.eat(K.NOT);
-      $.eat(K.EXISTS);
+    if ($.take(IF)) {
+      $.eat(NOT);
+      $.eat(EXISTS);
     }
   };
 
   #createTable = () => {
     const $ = this;
-    $.eat(K.TABLE);
+    $.eat(TABLE);
     $.#ifNotExists();
     const r = $.#fullname();
     $.#setKindTarget("create_table", r);
@@ -986,14 +1120,14 @@ export class SqliteParser extends Recognizer {
         $.#tableOption();
       }
     } else {
-      $.eat(K.AS);
+      $.eat(AS);
       $.#select();
     }
   };
 
   #tableOption = () => {
     const $ = this;
-    $.take(K.WITHOUT);
+    $.take(WITHOUT);
     $.eat(Nm);
   };
 
@@ -1027,22 +1161,22 @@ export class SqliteParser extends Recognizer {
 
   #onConf = () => {
     const $ = this;
-    if ($.take(K.ON)) {
-      $.eat(K.CONFLICT);
+    if ($.take(ON)) {
+      $.eat(CONFLICT);
       $.#resolveType();
     }
   };
 
   #term = () => {
     const $ = this;
-    $.oneOf(Integer, Float, Blob, StringLit, K.NULL, CtimeKw);
+    $.oneOf(Integer, Float, Blob, StringLit, NULL, CtimeKw);
   };
 
   #columnConstraint = () => {
     const $ = this;
-    if ($.take(K.CONSTRAINT)) {
+    if ($.take(CONSTRAINT)) {
       $.eat(Nm);
-    } else if ($.take(K.DEFAULT)) {
+    } else if ($.take(DEFAULT)) {
       if ($.take(LP)) {
         $.#expr();
         $.eat(RP);
@@ -1054,28 +1188,28 @@ export class SqliteParser extends Recognizer {
           },
           () => $.#term(),
           () => $.eat(Id),
-          () => $.eat(K.INDEXED),
+          () => $.eat(INDEXED),
         ]);
-    } else if ($.take(K.NULL)) {
+    } else if ($.take(NULL)) {
       $.#onConf();
-    } else if ($.take(K.NOT)) {
-      if ($.take(K.NULL)) {
+    } else if ($.take(NOT)) {
+      if ($.take(NULL)) {
         $.#onConf();
       } else {
-        $.eat(K.DEFERRABLE);
+        $.eat(DEFERRABLE);
         $.#initiallyOpt();
       }
     } else
       $.or([
         () => {
-          $.eat(K.PRIMARY);
-          $.eat(K.KEY);
+          $.eat(PRIMARY);
+          $.eat(KEY);
           let order: "asc" | "desc" | "default" = "default";
-          if ($.take(K.ASC)) order = "asc";
-          else if ($.take(K.DESC)) order = "desc";
+          if ($.take(ASC)) order = "asc";
+          else if ($.take(DESC)) order = "desc";
           $.#onConf();
           let autoincrement = false;
-          if ($.take(K.AUTOINCREMENT)) {
+          if ($.take(AUTOINCREMENT)) {
             autoincrement = true;
           }
           {
@@ -1086,34 +1220,34 @@ export class SqliteParser extends Recognizer {
           }
         },
         () => {
-          $.eat(K.UNIQUE);
+          $.eat(UNIQUE);
           $.#onConf();
           if ($.c.column !== null) $.c.column.unique = true;
         },
         () => {
-          $.eat(K.CHECK);
+          $.eat(CHECK);
           $.eat(LP);
           $.#expr();
           $.eat(RP);
         },
         () => $.#references(),
         () => {
-          $.eat(K.DEFERRABLE);
+          $.eat(DEFERRABLE);
           $.#initiallyOpt();
         },
         () => {
-          $.eat(K.COLLATE);
+          $.eat(COLLATE);
           const name = $.eat(Ids);
           if ($.c.column !== null) $.c.column.collate = unquote(name.image);
         },
         () => {
-          $.eat(K.GENERATED);
-          $.eat(K.ALWAYS);
-          $.eat(K.AS);
+          $.eat(GENERATED);
+          $.eat(ALWAYS);
+          $.eat(AS);
           $.#generated();
         },
         () => {
-          $.eat(K.AS);
+          $.eat(AS);
           $.#generated();
         },
       ]);
@@ -1130,27 +1264,27 @@ export class SqliteParser extends Recognizer {
 
   #initiallyOpt = () => {
     const $ = this;
-    if ($.take(K.INITIALLY)) {
-      $.oneOf(K.DEFERRED, K.IMMEDIATE);
+    if ($.take(INITIALLY)) {
+      $.oneOf(DEFERRED, IMMEDIATE);
     }
   };
 
   #references = () => {
     const $ = this;
-    $.eat(K.REFERENCES);
+    $.eat(REFERENCES);
     $.eat(Nm);
     $.opt(() => $.#eidlistParen());
     $.many(() => {
-      if ($.take(K.MATCH)) {
+      if ($.take(MATCH)) {
         $.eat(Nm);
       } else {
-        $.eat(K.ON);
-        $.oneOf(K.DELETE, K.UPDATE, K.INSERT);
-        if ($.take(K.SET)) {
-          $.oneOf(K.NULL, K.DEFAULT);
-        } else if (!($.take(K.CASCADE) || $.take(K.RESTRICT))) {
-          $.eat(K.NO);
-          $.eat(K.ACTION);
+        $.eat(ON);
+        $.oneOf(DELETE, UPDATE, INSERT);
+        if ($.take(SET)) {
+          $.oneOf(NULL, DEFAULT);
+        } else if (!($.take(CASCADE) || $.take(RESTRICT))) {
+          $.eat(NO);
+          $.eat(ACTION);
         }
       }
     });
@@ -1158,33 +1292,33 @@ export class SqliteParser extends Recognizer {
 
   #tableConstraint = () => {
     const $ = this;
-    if ($.take(K.CONSTRAINT)) {
+    if ($.take(CONSTRAINT)) {
       $.eat(Nm);
-    } else if ($.take(K.PRIMARY)) {
-      $.eat(K.KEY);
+    } else if ($.take(PRIMARY)) {
+      $.eat(KEY);
       $.eat(LP);
       $.#sortlist();
-      $.take(K.AUTOINCREMENT);
+      $.take(AUTOINCREMENT);
       $.eat(RP);
       $.#onConf();
-    } else if ($.take(K.UNIQUE)) {
+    } else if ($.take(UNIQUE)) {
       $.eat(LP);
       $.#sortlist();
       $.eat(RP);
       $.#onConf();
-    } else if ($.take(K.CHECK)) {
+    } else if ($.take(CHECK)) {
       $.eat(LP);
       $.#expr();
       $.eat(RP);
       $.#onConf();
     } else {
-      $.eat(K.FOREIGN);
-      $.eat(K.KEY);
+      $.eat(FOREIGN);
+      $.eat(KEY);
       $.#eidlistParen();
       $.#references();
       $.opt(() => {
-        $.take(K.NOT);
-        $.eat(K.DEFERRABLE);
+        $.take(NOT);
+        $.eat(DEFERRABLE);
         $.#initiallyOpt();
       });
     }
@@ -1192,15 +1326,15 @@ export class SqliteParser extends Recognizer {
 
   #createView = () => {
     const $ = this;
-    $.eat(K.VIEW);
+    $.eat(VIEW);
     $.#ifNotExists();
     const r = $.#fullname();
     $.#setKindTarget("create_view", r);
     $.opt(() => $.#eidlistParen());
-    $.eat(K.AS);
+    $.eat(AS);
     const first = $.LA(1);
     let withClause: Collector["withClause"] = null;
-    if ($.is(K.WITH)) {
+    if ($.is(WITH)) {
       $.#withClause($.c.cteDefs);
       withClause = { first, last: $.#lastToken() };
     }
@@ -1214,84 +1348,84 @@ export class SqliteParser extends Recognizer {
 
   #createIndex = () => {
     const $ = this;
-    $.eat(K.INDEX);
+    $.eat(INDEX);
     $.#ifNotExists();
     const r = $.#fullname();
-    $.eat(K.ON);
+    $.eat(ON);
     const table = $.eat(Nm);
     $.#setKindTarget("create_index", r);
     $.c.reads.push({ schema: r.schema, name: unquote(table.image) });
     $.eat(LP);
     $.#sortlist();
     $.eat(RP);
-    if ($.take(K.WHERE)) {
+    if ($.take(WHERE)) {
       $.#expr();
     }
   };
 
   #createTrigger = () => {
     const $ = this;
-    $.eat(K.TRIGGER);
+    $.eat(TRIGGER);
     $.#ifNotExists();
     const r = $.#fullname();
     $.opt(() =>
       $.or([
-        () => $.eat(K.BEFORE),
-        () => $.eat(K.AFTER),
+        () => $.eat(BEFORE),
+        () => $.eat(AFTER),
         () => {
-          $.eat(K.INSTEAD);
-          $.eat(K.OF);
+          $.eat(INSTEAD);
+          $.eat(OF);
         },
       ]),
     );
-    if (!($.take(K.DELETE) || $.take(K.INSERT))) {
-      $.eat(K.UPDATE);
-      if ($.take(K.OF)) {
+    if (!($.take(DELETE) || $.take(INSERT))) {
+      $.eat(UPDATE);
+      if ($.take(OF)) {
         $.#idlist();
       }
     }
-    $.eat(K.ON);
+    $.eat(ON);
     const table = $.#fullname();
     $.#setKindTarget("create_trigger", r);
     $.c.reads.push(table);
-    if ($.take(K.FOR)) {
-      $.eat(K.EACH);
-      $.eat(K.ROW);
+    if ($.take(FOR)) {
+      $.eat(EACH);
+      $.eat(ROW);
     }
-    if ($.take(K.WHEN)) {
+    if ($.take(WHEN)) {
       $.#expr();
     }
-    $.eat(K.BEGIN);
+    $.eat(BEGIN);
     $.c.inTrigger++;
     $.oneOrMore(() => {
       $.#triggerCmd();
       $.eat(Semi);
     });
-    $.eat(K.END);
+    $.eat(END);
     $.c.inTrigger--;
   };
 
   #triggerCmd = () => {
     const $ = this;
-    if ($.take(K.UPDATE)) {
+    if ($.take(UPDATE)) {
       $.opt(() => $.#orConflict());
       $.#fullname();
       $.opt(() => $.#indexedBy());
-      $.eat(K.SET);
+      $.eat(SET);
       $.#setlist();
-      if ($.take(K.FROM)) {
+      if ($.take(FROM)) {
         $.#seltablist();
       }
-      if ($.take(K.WHERE)) {
+      if ($.take(WHERE)) {
         $.#expr();
       }
     } else
       $.or([
         () => {
-          if ($.take(K.INSERT)) {
+          if ($.take(INSERT)) {
             $.opt(() => $.#orConflict());
-          } else $.eat(K.REPLACE);
-          $.eat(K.INTO);
+          } else $.eat(REPLACE);
+          $.eat(INTO);
           $.#fullname();
           if ($.take(LP)) {
             $.#idlist();
@@ -1301,11 +1435,11 @@ export class SqliteParser extends Recognizer {
           $.#upsert();
         },
         () => {
-          $.eat(K.DELETE);
-          $.eat(K.FROM);
+          $.eat(DELETE);
+          $.eat(FROM);
           $.#fullname();
           $.opt(() => $.#indexedBy());
-          if ($.take(K.WHERE)) {
+          if ($.take(WHERE)) {
             $.#expr();
           }
         },
@@ -1315,12 +1449,12 @@ export class SqliteParser extends Recognizer {
 
   #createVirtualTable = () => {
     const $ = this;
-    $.eat(K.VIRTUAL);
-    $.eat(K.TABLE);
+    $.eat(VIRTUAL);
+    $.eat(TABLE);
     $.#ifNotExists();
     const r = $.#fullname();
     $.#setKindTarget("create_virtual_table", r);
-    $.eat(K.USING);
+    $.eat(USING);
     $.eat(Nm);
     if ($.take(LP)) {
       $.sepOpt(Comma, () => $.many(() => $.#vtabArgToken()));
@@ -1341,19 +1475,19 @@ export class SqliteParser extends Recognizer {
 
   #dropStmt = () => {
     const $ = this;
-    $.eat(K.DROP);
+    $.eat(DROP);
     let kind: Collector["kind"] = "drop_table";
-    if (!$.take(K.TABLE))
-      if ($.take(K.INDEX)) {
+    if (!$.take(TABLE))
+      if ($.take(INDEX)) {
         kind = "drop_index";
-      } else if ($.take(K.VIEW)) {
+      } else if ($.take(VIEW)) {
         kind = "drop_view";
       } else {
-        $.eat(K.TRIGGER);
+        $.eat(TRIGGER);
         kind = "drop_trigger";
       }
-    if ($.take(K.IF)) {
-      $.eat(K.EXISTS);
+    if ($.take(IF)) {
+      $.eat(EXISTS);
     }
     const r = $.#fullname();
     $.#setKindTarget(kind, r);
@@ -1361,29 +1495,29 @@ export class SqliteParser extends Recognizer {
 
   #alterStmt = () => {
     const $ = this;
-    $.eat(K.ALTER);
-    $.eat(K.TABLE);
+    $.eat(ALTER);
+    $.eat(TABLE);
     const r = $.#fullname();
     $.#setKindTarget("alter_table", r);
     let form: Collector["alter"] = null;
-    if ($.take(K.RENAME)) {
-      if ($.take(K.TO)) {
+    if ($.take(RENAME)) {
+      if ($.take(TO)) {
         $.eat(Nm);
         form = "rename";
       } else {
-        $.take(K.COLUMN);
+        $.take(COLUMN);
         $.eat(Nm);
-        $.eat(K.TO);
+        $.eat(TO);
         $.eat(Nm);
         form = "rename_column";
       }
-    } else if ($.take(K.ADD)) {
+    } else if ($.take(ADD)) {
       $.or([
         () => {
-          if ($.take(K.CONSTRAINT)) {
+          if ($.take(CONSTRAINT)) {
             $.eat(Nm);
           }
-          $.eat(K.CHECK);
+          $.eat(CHECK);
           $.eat(LP);
           $.#expr();
           $.eat(RP);
@@ -1391,42 +1525,42 @@ export class SqliteParser extends Recognizer {
           form = "constraint";
         },
         () => {
-          $.take(K.COLUMN);
+          $.take(COLUMN);
           $.#columnDef();
           form = "add_column";
         },
       ]);
-    } else if ($.take(K.DROP)) {
-      if ($.take(K.CONSTRAINT)) {
+    } else if ($.take(DROP)) {
+      if ($.take(CONSTRAINT)) {
         $.eat(Nm);
         form = "constraint";
       } else {
-        $.take(K.COLUMN);
+        $.take(COLUMN);
         $.eat(Nm);
         form = "drop_column";
       }
     } else {
-      $.eat(K.ALTER);
+      $.eat(ALTER);
       let keyword = false;
-      if ($.take(K.COLUMN)) {
+      if ($.take(COLUMN)) {
         keyword = true;
       }
       const column = $.eat(Nm);
       form = "column";
-      if ($.take(K.SET)) {
-        $.eat(K.NOT);
-        $.eat(K.NULL);
+      if ($.take(SET)) {
+        $.eat(NOT);
+        $.eat(NULL);
         $.#onConf();
-      } else if ($.take(K.DROP)) {
-        $.eat(K.NOT);
-        $.eat(K.NULL);
+      } else if ($.take(DROP)) {
+        $.eat(NOT);
+        $.eat(NULL);
       } else
         $.or([
           {
             GATE: () => keyword,
             ALT: () => {
               $.opt(() => $.#typetoken());
-              $.eat(K.TO);
+              $.eat(TO);
               $.#columnDef();
               form = "column_definition";
               $.c.alterColumn = column;
@@ -1454,12 +1588,12 @@ export class SqliteParser extends Recognizer {
 
   #attachStmt = () => {
     const $ = this;
-    $.eat(K.ATTACH);
-    $.take(K.DATABASE);
+    $.eat(ATTACH);
+    $.take(DATABASE);
     const target = $.#nameExpr();
-    $.eat(K.AS);
+    $.eat(AS);
     const alias = $.#nameExpr();
-    if ($.take(K.KEY)) {
+    if ($.take(KEY)) {
       $.#expr();
     }
     $.c.kind = "attach";
@@ -1468,8 +1602,8 @@ export class SqliteParser extends Recognizer {
 
   #detachStmt = () => {
     const $ = this;
-    $.eat(K.DETACH);
-    $.take(K.DATABASE);
+    $.eat(DETACH);
+    $.take(DATABASE);
     const alias = $.#nameExpr();
     $.c.kind = "detach";
     $.c.detach = { alias: alias.text };
@@ -1477,18 +1611,18 @@ export class SqliteParser extends Recognizer {
 
   #transOpt = () => {
     const $ = this;
-    if ($.take(K.TRANSACTION)) {
+    if ($.take(TRANSACTION)) {
       $.take(Nm);
     }
   };
 
   #beginStmt = () => {
     const $ = this;
-    $.eat(K.BEGIN);
+    $.eat(BEGIN);
     let mode: Collector["beginMode"] = null;
-    if ($.take(K.DEFERRED)) mode = "deferred";
-    else if ($.take(K.IMMEDIATE)) mode = "immediate";
-    else if ($.take(K.EXCLUSIVE)) mode = "exclusive";
+    if ($.take(DEFERRED)) mode = "deferred";
+    else if ($.take(IMMEDIATE)) mode = "immediate";
+    else if ($.take(EXCLUSIVE)) mode = "exclusive";
     $.#transOpt();
     $.c.kind = "begin";
     $.c.transaction = "begin";
@@ -1497,7 +1631,7 @@ export class SqliteParser extends Recognizer {
 
   #commitStmt = () => {
     const $ = this;
-    $.oneOf(K.COMMIT, K.END);
+    $.oneOf(COMMIT, END);
     $.#transOpt();
     $.c.kind = "commit";
     $.c.transaction = "commit";
@@ -1505,11 +1639,11 @@ export class SqliteParser extends Recognizer {
 
   #rollbackStmt = () => {
     const $ = this;
-    $.eat(K.ROLLBACK);
+    $.eat(ROLLBACK);
     $.#transOpt();
     let to = false;
-    if ($.take(K.TO)) {
-      $.take(K.SAVEPOINT);
+    if ($.take(TO)) {
+      $.take(SAVEPOINT);
       $.eat(Nm);
       to = true;
     }
@@ -1519,7 +1653,7 @@ export class SqliteParser extends Recognizer {
 
   #savepointStmt = () => {
     const $ = this;
-    $.eat(K.SAVEPOINT);
+    $.eat(SAVEPOINT);
     $.eat(Nm);
     $.c.kind = "savepoint";
     $.c.transaction = "savepoint";
@@ -1527,8 +1661,8 @@ export class SqliteParser extends Recognizer {
 
   #releaseStmt = () => {
     const $ = this;
-    $.eat(K.RELEASE);
-    $.take(K.SAVEPOINT);
+    $.eat(RELEASE);
+    $.take(SAVEPOINT);
     $.eat(Nm);
     $.c.kind = "release";
     $.c.transaction = "release";
@@ -1536,7 +1670,7 @@ export class SqliteParser extends Recognizer {
 
   #pragmaStmt = () => {
     const $ = this;
-    $.eat(K.PRAGMA);
+    $.eat(PRAGMA);
     const r = $.#fullname();
     let value: string | null = null;
     $.opt(() =>
@@ -1565,22 +1699,22 @@ export class SqliteParser extends Recognizer {
         $.oneOf(Integer, Float);
       },
       () => $.eat(Nm),
-      () => $.eat(K.ON),
-      () => $.eat(K.DELETE),
-      () => $.eat(K.DEFAULT),
+      () => $.eat(ON),
+      () => $.eat(DELETE),
+      () => $.eat(DEFAULT),
     ]);
     return $.#span(first, $.#lastToken());
   };
 
   #vacuumStmt = () => {
     const $ = this;
-    $.eat(K.VACUUM);
+    $.eat(VACUUM);
     let schema: Token | undefined;
     $.opt(() => {
       schema = $.eat(Nm);
     });
     let into = false;
-    if ($.take(K.INTO)) {
+    if ($.take(INTO)) {
       $.#expr();
       into = true;
     }
@@ -1591,7 +1725,7 @@ export class SqliteParser extends Recognizer {
 
   #analyzeStmt = () => {
     const $ = this;
-    $.eat(K.ANALYZE);
+    $.eat(ANALYZE);
     let r: ObjectRef | null = null;
     $.opt(() => {
       r = $.#fullname();
@@ -1602,7 +1736,7 @@ export class SqliteParser extends Recognizer {
 
   #reindexStmt = () => {
     const $ = this;
-    $.eat(K.REINDEX);
+    $.eat(REINDEX);
     let r: ObjectRef | null = null;
     $.opt(() => {
       r = $.#fullname();

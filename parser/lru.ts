@@ -8,52 +8,52 @@
  * `capacity / 2` other entries were added since it was last used.
  */
 export class Lru<K, V> {
-  private current = new Map<K, V>();
-  private previous = new Map<K, V>();
-  private readonly half: number;
+  #current = new Map<K, V>();
+  #previous = new Map<K, V>();
+  readonly #half: number;
 
   constructor(capacity: number) {
-    this.half = Math.max(1, Math.floor(capacity / 2));
+    this.#half = Math.max(1, Math.floor(capacity / 2));
   }
 
   /** The cached value, marked recently used. */
   get(key: K): V | undefined {
-    const v = this.current.get(key);
+    const v = this.#current.get(key);
     if (v !== undefined) return v;
-    const old = this.previous.get(key);
+    const old = this.#previous.get(key);
     if (old !== undefined) {
-      this.previous.delete(key);
-      this.add(key, old);
+      this.#previous.delete(key);
+      this.#add(key, old);
     }
     return old;
   }
 
   /** Stores a value, marked recently used; the oldest generation goes when the newest is full. */
   set(key: K, value: V): void {
-    if (this.current.has(key)) {
-      this.current.set(key, value);
+    if (this.#current.has(key)) {
+      this.#current.set(key, value);
       return;
     }
-    this.previous.delete(key);
-    this.add(key, value);
+    this.#previous.delete(key);
+    this.#add(key, value);
   }
 
-  private add(key: K, value: V): void {
-    if (this.current.size >= this.half) {
-      this.previous = this.current;
-      this.current = new Map();
+  #add(key: K, value: V): void {
+    if (this.#current.size >= this.#half) {
+      this.#previous = this.#current;
+      this.#current = new Map();
     }
-    this.current.set(key, value);
+    this.#current.set(key, value);
   }
 
   /** Number of entries. */
   get size(): number {
-    return this.current.size + this.previous.size;
+    return this.#current.size + this.#previous.size;
   }
 
   /** Drops every entry. */
   clear(): void {
-    this.current.clear();
-    this.previous.clear();
+    this.#current.clear();
+    this.#previous.clear();
   }
 }

@@ -18,23 +18,23 @@ function parser(): SqliteParser {
 }
 
 class Lines {
-  private starts: number[] | null = null;
+  #starts: number[] | null = null;
   constructor(private readonly sql: string) {}
   at(offset: number): { line: number; column: number } {
-    if (this.starts === null) {
-      this.starts = [0];
+    if (this.#starts === null) {
+      this.#starts = [0];
       for (let i = this.sql.indexOf("\n"); i >= 0; i = this.sql.indexOf("\n", i + 1)) {
-        this.starts.push(i + 1);
+        this.#starts.push(i + 1);
       }
     }
     let lo = 0;
-    let hi = this.starts.length - 1;
+    let hi = this.#starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.starts[mid]! <= offset) lo = mid;
+      if (this.#starts[mid]! <= offset) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo + 1, column: offset - this.starts[lo]! + 1 };
+    return { line: lo + 1, column: offset - this.#starts[lo]! + 1 };
   }
 }
 

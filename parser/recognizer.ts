@@ -19,8 +19,8 @@ export type Alternative = (() => unknown) | { GATE: () => boolean; ALT: () => un
  * fitting, if it did.
  */
 export class Recognizer {
-  private input: readonly Token[] = [];
-  private pos = 0;
+  #input: readonly Token[] = [];
+  #pos = 0;
 
   /**
    * Runs `rule` over `input`. Returns null when it took a prefix of the input (`next()` is the
@@ -28,8 +28,8 @@ export class Recognizer {
    * the end).
    */
   protected run(input: readonly Token[], rule: () => unknown): Token | null {
-    this.input = input;
-    this.pos = 0;
+    this.#input = input;
+    this.#pos = 0;
     try {
       rule();
       return null;
@@ -41,17 +41,17 @@ export class Recognizer {
 
   /** The i-th token ahead (1: the next one; 0: the last one taken); `EOF_TOKEN` past the end. */
   LA(i: number): Token {
-    return this.input[this.pos + i - 1] ?? EOF_TOKEN;
+    return this.#input[this.#pos + i - 1] ?? EOF_TOKEN;
   }
 
   /** Where the recognizer is (for `takenSince`). */
   protected mark(): number {
-    return this.pos;
+    return this.#pos;
   }
 
   /** The tokens taken since `mark`. */
   protected takenSince(mark: number): readonly Token[] {
-    return this.input.slice(mark, this.pos);
+    return this.#input.slice(mark, this.#pos);
   }
 
   /** The first token the last run did not take (`EOF_TOKEN` when it took them all). */
@@ -61,54 +61,54 @@ export class Recognizer {
 
   /** Whether the next token is `type` (or belongs to the category `type`). */
   protected is(type: TokenType): boolean {
-    const t = this.input[this.pos];
+    const t = this.#input[this.#pos];
     return t !== undefined && type.matches[t.tokenType.idx] === true;
   }
 
   /** Takes the next token if it is `type`: whether it did. */
   protected take(type: TokenType): boolean {
     if (!this.is(type)) return false;
-    this.pos++;
+    this.#pos++;
     return true;
   }
 
   /** Takes the next token, which must be `type`. */
   protected eat(type: TokenType): Token {
-    const t = this.input[this.pos];
+    const t = this.#input[this.#pos];
     if (t === undefined || type.matches[t.tokenType.idx] !== true) throw MISMATCH;
-    this.pos++;
+    this.#pos++;
     return t;
   }
 
   /** Takes the next token, which must be one of `types` (the first that fits). */
   protected oneOf(...types: TokenType[]): Token {
-    for (const type of types) if (this.is(type)) return this.input[this.pos++]!;
+    for (const type of types) if (this.is(type)) return this.#input[this.#pos++]!;
     throw MISMATCH;
   }
 
   /** Tries `body`: whether it ran (false when it failed before taking a token). */
-  private attempt(body: () => unknown): boolean {
-    const at = this.pos;
+  #attempt(body: () => unknown): boolean {
+    const at = this.#pos;
     try {
       body();
       return true;
     } catch (e) {
-      if (e !== MISMATCH || this.pos !== at) throw e;
+      if (e !== MISMATCH || this.#pos !== at) throw e;
       return false;
     }
   }
 
   /** `body` once or not at all; not when `gate` says no. */
   protected opt(body: () => unknown, gate?: () => boolean): void {
-    if (gate === undefined || gate()) this.attempt(body);
+    if (gate === undefined || gate()) this.#attempt(body);
   }
 
   /** `body` as many times as it fits (and `gate` allows), maybe none. */
   protected many(body: () => unknown, gate?: () => boolean): void {
     for (;;) {
       if (gate !== undefined && !gate()) return;
-      const at = this.pos;
-      if (!this.attempt(body) || this.pos === at) return;
+      const at = this.#pos;
+      if (!this.#attempt(body) || this.#pos === at) return;
     }
   }
 
@@ -122,16 +122,16 @@ export class Recognizer {
   protected sep(sep: TokenType, body: () => unknown): void {
     body();
     while (this.is(sep)) {
-      this.pos++;
+      this.#pos++;
       body();
     }
   }
 
   /** Like `sep`, but the list may be empty. */
   protected sepOpt(sep: TokenType, body: () => unknown): void {
-    if (this.attempt(body)) {
+    if (this.#attempt(body)) {
       while (this.is(sep)) {
-        this.pos++;
+        this.#pos++;
         body();
       }
     }
@@ -141,8 +141,8 @@ export class Recognizer {
   protected or(alternatives: readonly Alternative[]): void {
     for (const a of alternatives) {
       if (typeof a === "function") {
-        if (this.attempt(a)) return;
-      } else if (a.GATE() && this.attempt(a.ALT)) return;
+        if (this.#attempt(a)) return;
+      } else if (a.GATE() && this.#attempt(a.ALT)) return;
     }
     throw MISMATCH;
   }
