@@ -35,10 +35,9 @@ export class EngineHost {
   readonly #unsubscribe: () => void;
 
   /** `emit` receives what every tab should hear (migration progress). */
-  constructor(
-    private readonly platform: Platform,
-    emit: (event: EngineEvent) => void,
-  ) {
+  readonly #platform: Platform;
+  constructor(platform: Platform, emit: (event: EngineEvent) => void) {
+    this.#platform = platform;
     this.#unsubscribe = platform.onMigrationProgress((progress) =>
       emit({ kind: "migrationProgress", progress }),
     );
@@ -58,8 +57,8 @@ export class EngineHost {
     switch (r.op) {
       case "platform": {
         if (!PLATFORM.has(r.method) || !Array.isArray(r.args)) throw badRequest();
-        const method = this.platform[r.method] as (...a: unknown[]) => Promise<unknown>;
-        return method.apply(this.platform, r.args);
+        const method = this.#platform[r.method] as (...a: unknown[]) => Promise<unknown>;
+        return method.apply(this.#platform, r.args);
       }
       case "client": {
         if (!CLIENT_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
@@ -72,7 +71,7 @@ export class EngineHost {
       }
       case "migrate": {
         if (typeof r.schema !== "string" || !Array.isArray(r.statements)) throw badRequest();
-        const started = await this.platform.migrate(
+        const started = await this.#platform.migrate(
           r.schema,
           r.statements as Parameters<Platform["migrate"]>[1],
           { wait: r.wait === true },
@@ -104,7 +103,7 @@ export class EngineHost {
         let conn = this.#connections.get(ref.key);
         if (conn === undefined) {
           const { encryptionKey, authToken } = ref.options ?? {};
-          conn = this.platform.connect(ref.name, {
+          conn = this.#platform.connect(ref.name, {
             ...(encryptionKey === undefined ? {} : { encryptionKey }),
             ...(authToken === undefined ? {} : { authToken }),
           });
@@ -122,7 +121,7 @@ export class EngineHost {
       case "begin": {
         const ref = this.#checkRef(r.client);
         // A client of its own: the keyed client's autocommit connection stays the only one it has.
-        const tx = await this.platform.client(ref.name, ref.options ?? {}).transaction(r.mode);
+        const tx = await this.#platform.client(ref.name, ref.options ?? {}).transaction(r.mode);
         const id = `tx${this.#nextTx++}`;
         this.#transactions.set(id, { tx, client: r.client.key });
         return id;
@@ -150,7 +149,7 @@ export class EngineHost {
 
   async #waitForJob(schema: string, jobId: number): Promise<void> {
     for (;;) {
-      const job = await this.platform.getMigration(schema, jobId);
+      const job = await this.#platform.getMigration(schema, jobId);
       if (job.status === "RunSuccess") return;
       if (job.status === "RunFailure" || job.status === "DryRunFailure") {
         throw new TenantliteError(
@@ -173,11 +172,11 @@ export class EngineHost {
     if (entry === undefined) {
       const options = ref.options ?? {};
       // Checks the name and options exactly as the in-process platform does.
-      this.platform.client(ref.name, options);
+      this.#platform.client(ref.name, options);
       const { encryptionKey, authToken } = options;
       const own: { conn?: Connection } = {};
       const client = new PlatformClient(() => {
-        own.conn = this.platform.connect(ref.name, {
+        own.conn = this.#platform.connect(ref.name, {
           ...(encryptionKey === undefined ? {} : { encryptionKey }),
           ...(authToken === undefined ? {} : { authToken }),
         });
@@ -232,7 +231,7 @@ export class EngineHost {
     this.#connections.clear();
     this.#transactions.clear();
     this.#clients.clear();
-    await this.platform.close();
+    await this.#platform.close();
   }
 }
 

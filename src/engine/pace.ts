@@ -13,14 +13,14 @@
  * }
  */
 export class Pace {
-  private last = performance.now();
+  #last = performance.now();
 
   /** Resolves at once, or after a turn of the event loop when this loop has run a whole slice. */
   turn(): Promise<void> | undefined {
     const now = performance.now();
-    if (now - this.last < SLICE_MS) return undefined;
+    if (now - this.#last < SLICE_MS) return undefined;
     return nextTask().then(() => {
-      this.last = performance.now();
+      this.#last = performance.now();
     });
   }
 }

@@ -101,6 +101,7 @@ export interface SqlJsFunctionApi {
   _sqlite3_result_text(context: number, ptr: number, size: number, destructor: number): void;
   _sqlite3_result_double(context: number, value: number): void;
   _sqlite3_result_int(context: number, value: number): void;
+  _sqlite3_result_int64(context: number, value: bigint): void;
   _sqlite3_result_null(context: number): void;
   _sqlite3_result_error(context: number, ptr: number, size: number): void;
 }

@@ -132,8 +132,10 @@ export class RowFactory {
     return f;
   }
 
-  private readonly proto: object | undefined;
-  private constructor(private readonly columns: readonly string[]) {
+  readonly #proto: object | undefined;
+  readonly #columns: readonly string[];
+  private constructor(columns: readonly string[]) {
+    this.#columns = columns;
     // Names that look like array indexes ("1") collide with index access: those rows are built
     // the slow way, exactly as libSQL does (index first, the name only when not taken).
     const unique =
@@ -150,14 +152,14 @@ export class RowFactory {
           },
         };
       });
-      this.proto = Object.create(Object.prototype, descriptors);
+      this.#proto = Object.create(Object.prototype, descriptors);
     }
   }
 
   make(values: readonly Value[]): Row {
-    const columns = this.columns;
-    if (this.proto !== undefined) {
-      const row = Object.create(this.proto) as Record<string, Value>;
+    const columns = this.#columns;
+    if (this.#proto !== undefined) {
+      const row = Object.create(this.#proto) as Record<string, Value>;
       for (let i = 0; i < columns.length; i++) row[columns[i]!] = values[i]!;
       return row as unknown as Row;
     }

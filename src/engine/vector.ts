@@ -3,7 +3,8 @@
  * `vector64()`, `vector_extract()`, `vector_distance_cos()`, `vector_distance_l2()`, the index
  * marker `libsql_vector_idx()`, and two helpers that `vector_top_k` rewrites call
  * (table-functions.ts). Values are libSQL's, byte for byte (vector-format.ts, vector-distance.ts).
- * And `regexp()`, which `x REGEXP p` calls: registered the same way, beside them.
+ * And `regexp()`, which `x REGEXP p` calls, and sqld's functions from sqlean (sqlean.ts):
+ * registered the same way, beside them.
  *
  * sql.js's own `create_function` registers functions that SQLite may not use in an index
  * expression (it passes no SQLITE_DETERMINISTIC flag), reads integers as doubles, and adds a
@@ -14,6 +15,7 @@
  * {@link WasmHeap} finds it once, and checks what it found.
  */
 import { TenantliteError } from "../errors.js";
+import { SQLEAN } from "./sqlean.js";
 import type { SqlJsFunctionApi, SqlJsModule } from "./sqljs-types.js";
 import { cosF32, distanceCos, distanceL2, l2F32 } from "./vector-distance.js";
 import {
@@ -70,10 +72,10 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const encoder = new TextEncoder();
 
 /** The functions of one sql.js instance: their WASM entries and the buffers they reuse. */
-class VectorRuntime {
+export class VectorRuntime {
   readonly heap: WasmHeap;
   /** Registered functions: name (in the heap), argument count, WASM function. */
-  readonly functions: { name: number; nArg: number; ptr: number }[] = [];
+  readonly functions: { name: number; nArg: number; ptr: number; flags: number }[] = [];
   #out = 0;
   #outSize = 0;
   readonly #outOfMemory: number;
@@ -83,7 +85,7 @@ class VectorRuntime {
   constructor(readonly sql: Api) {
     this.heap = heapOf(sql);
     this.#outOfMemory = sql.stringToNewUTF8("vector: out of memory");
-    for (const spec of SPECS) this.#add(spec);
+    for (const spec of [...SPECS, ...SQLEAN]) this.#add(spec);
   }
 
   #add(spec: FunctionSpec): void {
@@ -95,7 +97,12 @@ class VectorRuntime {
         this.error(cx, e instanceof VectorError ? e.message : `${spec.name}: internal error`);
       }
     }, "viii");
-    this.functions.push({ name: this.sql.stringToNewUTF8(spec.name), nArg: spec.nArg, ptr });
+    this.functions.push({
+      name: this.sql.stringToNewUTF8(spec.name),
+      nArg: spec.nArg,
+      ptr,
+      flags: spec.deterministic === false ? FLAGS & ~SQLITE_DETERMINISTIC : FLAGS,
+    });
   }
 
   /** The `i`-th argument (`sqlite3_value*`). */
@@ -210,10 +217,12 @@ class VectorRuntime {
   }
 }
 
-interface FunctionSpec {
+export interface FunctionSpec {
   readonly name: string;
   /** Argument count; -1 for any. */
   readonly nArg: number;
+  /** False for a function whose answer varies between calls (SQLite never folds them). */
+  readonly deterministic?: false;
   run(rt: VectorRuntime, cx: number, argc: number, argv: number): void;
 }
 
@@ -423,7 +432,7 @@ export function registerVectorFunctions(sql: SqlJsModule, db: number): void {
   }
   const api = sql as Api;
   for (const f of rt.functions) {
-    const rc = api._sqlite3_create_function_v2(db, f.name, f.nArg, FLAGS, 0, f.ptr, 0, 0, 0);
+    const rc = api._sqlite3_create_function_v2(db, f.name, f.nArg, f.flags, 0, f.ptr, 0, 0, 0);
     if (rc !== 0) {
       throw new TenantliteError(
         "INTERNAL_ERROR",

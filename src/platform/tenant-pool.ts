@@ -51,13 +51,16 @@ export class PooledTenant implements OpenTenant {
   constructor(
     public info: DatabaseInfo,
     readonly file: TenantFile,
-    private readonly pool: TenantPool,
-  ) {}
+    pool: TenantPool,
+  ) {
+    this.#pool = pool;
+  }
+  readonly #pool: TenantPool;
   get name(): string {
     return this.info.name;
   }
   committed(): Promise<void> | undefined {
-    return this.pool.persist(this);
+    return this.#pool.persist(this);
   }
   release(): void {
     this.pins--;
