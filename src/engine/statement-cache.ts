@@ -139,8 +139,9 @@ export function writesFile(raw: RawDatabase, sql: string): boolean {
 
 /**
  * What Hrana's `describe` reports of a compiled statement: parameter names (`null` for anonymous
- * `?`; `?NNN` by its text, as sqld reports them), result columns with their declared `types`, whether it is an EXPLAIN, and whether it only
- * reads (SELECT/VALUES, like the engine's own read path).
+ * `?`; `?NNN` by its text, as sqld reports them), result columns with their declared `types`,
+ * whether it is an EXPLAIN, and whether it only reads (SELECT/VALUES, like the engine's own read
+ * path).
  */
 export function describeStatement(entry: CachedStatement, types: string[]): StatementDescription {
   const params: (string | null)[] = new Array(entry.scan.paramCount).fill(null);

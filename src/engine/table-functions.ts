@@ -17,8 +17,10 @@
  *   order (see `seriesSubquery`).
  *
  * As subqueries, their arguments cannot name columns of the other tables of the FROM clause
- * (SQLite has no LATERAL), and `generate_series`'s hidden columns (`start`, `stop`, `step`) and
- * rowid are not there: only `value`.
+ * (SQLite has no LATERAL): a `generate_series` that does is compiled again through `json_each`
+ * (see `seriesSubquery`'s `lateral`), a `vector_top_k` fails. `generate_series`'s hidden columns
+ * (`start`, `stop`, `step`) and rowid are not there: only `value`. A call inside another's
+ * arguments is not rewritten.
  */
 import { type SqlToken, sqlTokens } from "../../parser/index.js";
 import { scanSql } from "./sql-scan.js";
@@ -92,6 +94,7 @@ export function rewriteTableFunctions(
   const clauses: string[] = [""];
   const edits: { start: number; end: number; text: string }[] = [];
   let params: Map<number, number> | undefined;
+  let series = false;
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
     if (isPunct(t, "(")) {
@@ -114,6 +117,7 @@ export function rewriteTableFunctions(
     const close = closing(toks, i + 1);
     if (close < 0) continue;
     params ??= paramIndexes(sql);
+    series ||= fn === SERIES;
     const text =
       fn === TOP_K
         ? topKSubquery(db, sql, toks, i + 1, close, params)
@@ -137,7 +141,7 @@ export function rewriteTableFunctions(
   return {
     sql: out + sql.slice(last),
     calls: edits.map((e) => [e.text, sql.slice(e.start, e.end)] as const),
-    series: !lateral && /generate_series/i.test(sql),
+    series: series && !lateral,
   };
 }
 
