@@ -120,7 +120,7 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
-  it("runs libSQL's extension functions in the worker and in the page without a console warning per call", async () => {
+  it("runs libSQL's extension functions, generate_series and sqld's uuid functions in the worker and in the page without a console warning per call", async () => {
     for (const mode of ["worker", "page"] as const) {
       // A fresh tab: sql.js is loaded once per page or worker, by the engine first started there.
       const page = await browser.context.newPage();
@@ -130,8 +130,17 @@ describe.skipIf(!hasChromium)("tabs and the worker engine (Chromium)", () => {
       await page.goto(server.url);
       await page.waitForFunction(() => window.helpers !== undefined);
       const row = await page.evaluate((m) => window.helpers.legacyFunctions(m, `fn-${m}`), mode);
-      // Native libSQL's answers: log() is natural, median() of 1..500 is 250.5.
-      expect(row).toEqual({ s: 7227, r: "abab", l: 4.605170185988092, m: 250.5 });
+      // Native libSQL's answers: log() is natural, median() of 1..500 is 250.5; generate_series
+      // and sqld's uuid functions (crypto.getRandomValues in a worker too).
+      expect(row).toEqual({
+        s: 7227,
+        r: "abab",
+        l: 4.605170185988092,
+        m: 250.5,
+        g: 55,
+        u4: 36,
+        u7: 1,
+      });
       expect(printed.filter((t) => /legacy function/.test(t))).toEqual([]);
       await page.close();
     }

@@ -208,7 +208,10 @@ const helpers = {
   },
 
   /** The same calls against the worker platform, the in-page one and the in-process Platform. */
-  /** libSQL's extension functions (sql.js's legacy ones) in a fresh engine: their answers. */
+  /**
+   * libSQL's extension functions (sql.js's legacy ones), generate_series and sqld's uuid functions
+   * in a fresh engine: their answers.
+   */
   async legacyFunctions(mode: "worker" | "page", dbName: string): Promise<unknown> {
     const platform = await createBrowserPlatform({ ...WORKER, mode, dbName });
     try {
@@ -216,7 +219,7 @@ const helpers = {
       const rs = await platform
         .client("fn")
         .execute(
-          "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 500) SELECT sum(floor(sqrt(n))) AS s, replicate('ab', 2) AS r, log(100) AS l, median(n) AS m FROM c",
+          "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 500) SELECT sum(floor(sqrt(n))) AS s, replicate('ab', 2) AS r, log(100) AS l, median(n) AS m, (SELECT sum(value) FROM generate_series(1, 10)) AS g, length(uuid4()) AS u4, uuid7_timestamp_ms(uuid7()) > 1700000000000 AS u7 FROM c",
         );
       return { ...rs.rows[0] };
     } finally {
