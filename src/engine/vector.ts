@@ -11,8 +11,9 @@
  * function-table entry per connection. So the functions are registered through SQLite's C API:
  * one WASM function per SQL function and sql.js instance, created once, and on each connection
  * one `sqlite3_create_function_v2` call per function (innocuous, and deterministic but for the
- * generators of random values, as libSQL's built-ins are). Arguments and results go through the WASM heap, which sql.js does not export:
- * {@link WasmHeap} finds it once, and checks what it found.
+ * generators of random values, as libSQL's built-ins are). Arguments and results go through the
+ * WASM heap, which sql.js does not export: {@link WasmHeap} finds it once, and checks what it
+ * found.
  */
 import { TenantliteError } from "../errors.js";
 import { SQLEAN } from "./sqlean.js";
