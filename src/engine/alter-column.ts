@@ -35,6 +35,7 @@ import {
   type StatementInfo,
   statementInfo,
 } from "./statement-info.js";
+import { runCompiled } from "./table-functions.js";
 
 /** One `ALTER TABLE … ALTER COLUMN x TO <definition>`, as the parser read it. */
 export interface AlterColumnStatement {
@@ -465,7 +466,7 @@ export function hasAlterColumn(sql: string): boolean {
  */
 export function runStatements(sqlJs: SqlJsModule, db: RawDatabase, sql: string): void {
   if (!hasAlterColumn(sql)) {
-    db.run(sql);
+    runCompiled(db, sql);
     return;
   }
   const parsed = parse(sql);
@@ -477,7 +478,7 @@ export function runStatements(sqlJs: SqlJsModule, db: RawDatabase, sql: string):
   for (const one of parsed.statements) {
     const statement = alterColumnOf(sql, one);
     if (statement !== undefined) alterColumn(sqlJs, db, statement);
-    else db.run(one.sql);
+    else runCompiled(db, one.sql);
   }
 }
 

@@ -23,7 +23,7 @@ function randomUuid(version: number): Uint8Array {
 function uuidText(b: Uint8Array): string {
   let s = "";
   for (let i = 0; i < 16; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) s += "-";
+    if ((0x550 >> i) & 1) s += "-"; // before bytes 4, 6, 8 and 10
     s += b[i]!.toString(16).padStart(2, "0");
   }
   return s;

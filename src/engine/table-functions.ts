@@ -22,7 +22,7 @@
  * (`start`, `stop`, `step`) and rowid are not there: only `value`. A call inside another's
  * arguments is not rewritten.
  */
-import { type SqlToken, sqlTokens } from "../../parser/index.js";
+import { type SqlToken, splitStatements, sqlTokens } from "../../parser/index.js";
 import { scanSql } from "./sql-scan.js";
 import type { RawDatabase } from "./sqljs-types.js";
 import { quoteIdent, quoteLiteral } from "./statement-info.js";
@@ -89,12 +89,15 @@ export function rewriteTableFunctions(
   sql: string,
   lateral = false,
 ): Rewritten | undefined {
-  if (!/vector_top_k|generate_series/i.test(sql)) return undefined;
+  if (!TABLE_FUNCTIONS.test(sql)) return undefined;
   const toks = sqlTokens(sql);
   const clauses: string[] = [""];
   const edits: { start: number; end: number; text: string }[] = [];
   let params: Map<number, number> | undefined;
   let series = false;
+  // A view's or trigger's SELECT is not compiled with it (SQLite resolves its names when it
+  // runs), so a failed compile cannot say that a series needs `lateral`: its arguments do.
+  const stored = /^\s*CREATE\s+(TEMP\w*\s+)?(VIEW|TRIGGER)\b/i.test(sql);
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i]!;
     if (isPunct(t, "(")) {
@@ -121,7 +124,14 @@ export function rewriteTableFunctions(
     const text =
       fn === TOP_K
         ? topKSubquery(db, sql, toks, i + 1, close, params)
-        : seriesSubquery(sql, toks, i + 1, close, params, lateral);
+        : seriesSubquery(
+            sql,
+            toks,
+            i + 1,
+            close,
+            params,
+            lateral || (stored && namesColumns(toks, i + 1, close)),
+          );
     const next = toks[close + 1];
     const aliased = isKeyword(next, "AS") || next?.kind === "identifier" || next?.kind === "quoted";
     edits.push({
@@ -144,6 +154,57 @@ export function rewriteTableFunctions(
     series: series && !lateral,
   };
 }
+
+/**
+ * Whether the arguments between `(` at `open` and `)` at `close` name a column outside any
+ * subquery of theirs: a name that is not a function's (`t.a`, `a`, `new.a`).
+ */
+function namesColumns(toks: readonly SqlToken[], open: number, close: number): boolean {
+  const depths: boolean[] = [];
+  for (let i = open + 1; i < close; i++) {
+    const t = toks[i]!;
+    if (isPunct(t, "(")) {
+      const next = toks[i + 1];
+      depths.push(isKeyword(next, "SELECT") || isKeyword(next, "WITH"));
+    } else if (isPunct(t, ")")) depths.pop();
+    else if (
+      (t.kind === "identifier" || t.kind === "quoted") &&
+      !isPunct(toks[i + 1], "(") &&
+      !depths.includes(true)
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * `one` (one statement) as it is to be compiled on `db`: its table functions rewritten, a
+ * `generate_series` that names other FROM items' columns through `json_each` (`lateral`).
+ */
+export function compilableText(db: RawDatabase, one: string): string {
+  const r = rewriteTableFunctions(db, one);
+  if (r === undefined) return one;
+  if (r.series) {
+    try {
+      db.prepare(r.sql).free();
+    } catch (e) {
+      if (/no such column/.test(String(e))) return rewriteTableFunctions(db, one, true)!.sql;
+    }
+  }
+  return r.sql;
+}
+
+/** Runs `sql` (statements) on a scratch or migration copy as the engine compiles them. */
+export function runCompiled(db: RawDatabase, sql: string): void {
+  if (!TABLE_FUNCTIONS.test(sql)) {
+    db.run(sql);
+    return;
+  }
+  for (const { sql: one } of splitStatements(sql)) db.run(compilableText(db, one));
+}
+
+const TABLE_FUNCTIONS = /vector_top_k|generate_series/i;
 
 /** `name`, a result column's name in a rewritten statement, as SQLite names it in `sql`'s. */
 export function originalName(name: string, rewritten: Rewritten | undefined): string {
@@ -273,15 +334,10 @@ function seriesSubquery(
   const [start, stop = "4294967295", step = "1"] = args.map((r) => argText(sql, toks, r, params));
   // Each argument once, in its place, so parameters keep their numbers.
   const series =
-    "(WITH RECURSIVE _tl_series(value, stop, step) AS (SELECT start, stop, step FROM" +
-    " (SELECT CAST(a AS INTEGER) AS start, CAST(b AS INTEGER) AS stop," +
-    " coalesce(nullif(CAST(c AS INTEGER), 0), 1) AS step" +
-    ` FROM (SELECT ${start} AS a, ${stop} AS b, ${step} AS c)` +
-    " WHERE a NOT NULL AND b NOT NULL AND c NOT NULL)" +
-    " WHERE iif(step > 0, start <= stop, start >= stop)" +
-    " UNION ALL SELECT value + step, stop, step FROM _tl_series" +
-    " WHERE iif(step > 0, value + step <= stop, value + step >= stop))" +
+    // a, e, s: the arguments as given (no rows when one is NULL: their sum is NULL then);
+    // b, e, s: start, stop and step as integers (a step of 0 as 1); v: the value.
+    `(WITH RECURSIVE _tl_s(v,e,s) AS (SELECT b,e,s FROM (SELECT CAST(a AS INT) b,CAST(e AS INT) e,coalesce(nullif(CAST(s AS INT),0),1) s FROM (SELECT ${start} a,${stop} e,${step} s) WHERE a+e+s NOT NULL) WHERE iif(s>0,b<=e,b>=e) UNION ALL SELECT v+s,e,s FROM _tl_s WHERE iif(s>0,v+s<=e,v+s>=e))` +
     // `+ 0`: untyped, as the module declares it (a view of it would type a CAST's column).
-    " SELECT value + 0 AS value FROM _tl_series)";
+    " SELECT v+0 AS value FROM _tl_s)";
   return lateral ? `json_each((SELECT json_group_array(value) FROM ${series}))` : series;
 }

@@ -40,7 +40,7 @@ import {
 import { explainEffects, type ProgramEffects } from "./program.js";
 import { isPrimaryKey, SqliteError, toSqliteError } from "./sqlite-errors.js";
 import { openExistingFile, openingSql, type TenantDbOptions } from "./sqljs-open.js";
-import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
+import type { RawDatabase, SqlJsModule } from "./sqljs-types.js";
 import {
   type CachedStatement,
   compileStatement,

@@ -6,7 +6,9 @@
  */
 import { createClient, type Client as LibsqlClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadSqlJs } from "../../src/engine/loader.js";
 import { type Client, createPlatform, type Platform } from "../../src/index.js";
+import { threadDryRun } from "../../src/platform/migrations/dry-run.js";
 
 let platform: Platform;
 let ours: Client;
@@ -136,6 +138,56 @@ describe("generate_series", () => {
       "SELECT * FROM generate_series(1, 2, 3, 4)",
     ]) {
       await same(sql);
+    }
+  });
+});
+
+describe("generate_series in a schema parent's views and triggers", () => {
+  // A view's or trigger's SELECT is not compiled with it: the rewrite must be right as stored, on
+  // the parent and on every child, however the child's migration ran.
+  const DDL = [
+    "CREATE VIEW nums AS SELECT value FROM generate_series(1, 3)",
+    "CREATE VIEW spans AS SELECT t.id, value FROM t, generate_series(1, t.n)",
+    "CREATE TABLE log (v INT)",
+    "CREATE TRIGGER fan AFTER INSERT ON t BEGIN INSERT INTO log SELECT value FROM generate_series(1, new.n); END",
+  ];
+  // `spans` has a row per value 1..n of each row of t; the last insert logged 1..3 (a write to
+  // the parent reaches the children too, and fires their trigger there).
+  const CHECK =
+    "SELECT (SELECT sum(value) FROM nums) AS nums, (SELECT count(*) FROM spans) = (SELECT sum(n) FROM t) AS spans, (SELECT group_concat(v, '') FROM (SELECT v FROM log ORDER BY rowid DESC LIMIT 3)) AS log";
+
+  it("reaches every child, whose views and trigger answer as the parent's", async () => {
+    const p = await createPlatform({ migrationThreads: null });
+    try {
+      await p.createDatabase("app", { type: "schema" });
+      await p.client("app").execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INT)");
+      for (const kid of ["k1", "k2"]) await p.createDatabase(kid, { schema: "app" });
+      await p.client("k1").execute("INSERT INTO t (n) VALUES (2)");
+      for (const sql of DDL) await p.client("app").execute(sql);
+      for (const db of ["app", "k1", "k2"]) {
+        await p.client(db).execute("INSERT INTO t (n) VALUES (3)");
+        const row = (await p.client(db).execute(CHECK)).rows[0]!;
+        expect({ ...row }, db).toEqual({ nums: 6, spans: 1, log: "321" });
+      }
+    } finally {
+      await p.close();
+    }
+  });
+
+  it("is stored rewritten by a migration thread's dry run too", async () => {
+    const sql = await loadSqlJs();
+    const scratch = new sql.Database();
+    scratch.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, n INT); INSERT INTO t (n) VALUES (2)");
+    const image = scratch.export();
+    scratch.close();
+    const r = threadDryRun(sql, image, DDL);
+    expect("image" in r, JSON.stringify(r)).toBe(true);
+    const migrated = new sql.Database((r as { image: Uint8Array }).image);
+    try {
+      migrated.exec("INSERT INTO t (n) VALUES (3)");
+      expect(migrated.exec(CHECK)[0]!.values).toEqual([[6, 1, "321"]]);
+    } finally {
+      migrated.close();
     }
   });
 });

@@ -9,6 +9,7 @@
  */
 import { toSqliteError } from "../../engine/sqlite-errors.js";
 import type { RawDatabase, SqlJsModule } from "../../engine/sqljs-types.js";
+import { runCompiled } from "../../engine/table-functions.js";
 import { registerVectorFunctions } from "../../engine/vector.js";
 import type { ThreadDryRun } from "./jobs.js";
 
@@ -73,7 +74,7 @@ export function threadDryRun(
       image,
       statements,
       (db, one) => {
-        db.run(one);
+        runCompiled(db, one);
         return true;
       },
       { engineFunctions: false },

@@ -9,6 +9,7 @@ import { hasAlterColumn, runStatements } from "../../engine/alter-column.js";
 import type { BatchStatement } from "../../engine/connection-policy.js";
 import { toSqliteError } from "../../engine/sqlite-errors.js";
 import type { RawDatabase, SqlJsModule } from "../../engine/sqljs-types.js";
+import { compilableText } from "../../engine/table-functions.js";
 import { TenantDb } from "../../engine/tenant-db.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
@@ -66,9 +67,13 @@ export function runScriptOn(
       }
       for (const { sql: one } of splitStatements(statement.sql)) {
         // libSQL's ALTER COLUMN … TO only rewrites schema text: the same on the same bytes.
-        if (hasAlterColumn(one)) runStatements(sql, db, one);
-        else if (!deterministicProgram(db, one)) return false;
-        else db.run(one);
+        if (hasAlterColumn(one)) {
+          runStatements(sql, db, one);
+          continue;
+        }
+        const text = compilableText(db, one);
+        if (!deterministicProgram(db, text)) return false;
+        db.run(text);
       }
       return true;
     },
