@@ -19,9 +19,10 @@ import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
 import { asCoded } from "../http.js";
 import { toHranaError } from "./errors.js";
+import { runCursor } from "./http-streams.js";
 import { batchStepsFrom, type StreamRequest, stmtFrom } from "./proto.js";
 import { ProtoError } from "./proto-error.js";
-import { HranaStream, SqlStore } from "./stream.js";
+import { HranaStream, responseBudget, SqlStore } from "./stream.js";
 
 /** Where a session's output goes. */
 export interface WsTransport {
@@ -50,12 +51,25 @@ export const UNREAD_CLOSE_CODE = 1008;
 interface WsStream {
   readonly stream: HranaStream;
   queue: Promise<void>;
+  /** Its open cursor (Hrana 3: one at a time per stream). */
+  cursor?: number;
+}
+
+/**
+ * A Hrana 3 cursor: its batch's entries, made whole when it opens (under one response-size limit
+ * for all its steps), handed out by `fetch_cursor`.
+ */
+interface WsCursor {
+  readonly sid: number;
+  readonly entries: object[];
+  next: number;
 }
 
 /** One WebSocket connection speaking `hrana2` or `hrana3` (JSON). */
 export class WsSession {
   private session: DatabaseSession | undefined;
   private readonly streams = new Map<number, WsStream>();
+  private readonly cursors = new Map<number, WsCursor>();
   /** Streams the client closed whose requests are still running. */
   private readonly closing = new Set<HranaStream>();
   private readonly sqls = new SqlStore({ maxCount: 1000, maxLength: 5120 });
@@ -127,6 +141,7 @@ export class WsSession {
     this.closed = true;
     for (const s of this.streams.values()) s.stream.close();
     this.streams.clear();
+    this.cursors.clear();
     // A statement still running for a stream the client already closed is stopped too.
     for (const stream of this.closing) stream.close();
     this.closing.clear();
@@ -373,6 +388,7 @@ export class WsSession {
           return;
         }
         this.streams.delete(sid);
+        if (s.cursor !== undefined) this.cursors.delete(s.cursor);
         // Closed once its requests are done — or when the socket goes first (see `close`).
         this.closing.add(s.stream);
         s.queue = s.queue.then(() => {
@@ -434,9 +450,80 @@ export class WsSession {
           .catch(error);
         return;
       }
+      case "open_cursor":
+      case "fetch_cursor":
+      case "close_cursor":
+        if (this.protocol === "hrana3") {
+          this.cursorRequest(r, ok, error);
+          return;
+        }
+        throw new ProtoError(`the ${r.type} request needs the hrana3 subprotocol`);
       default:
         throw new ProtoError(`unknown request type ${JSON.stringify(String(r.type)).slice(0, 40)}`);
     }
+  }
+
+  /**
+   * Hrana 3's cursor requests, as sqld answers them: a cursor per stream at a time, its id unique
+   * on the connection; `fetch_cursor` gives up to `max_count` entries and says when none are left.
+   * A batch that cannot run opens a cursor whose one entry is the error, as over HTTP.
+   */
+  private cursorRequest(
+    r: Record<string, unknown>,
+    ok: (response: unknown) => void,
+    error: (e: unknown) => void,
+  ): void {
+    const cid = r.cursor_id;
+    if (typeof cid !== "number" || !Number.isSafeInteger(cid)) {
+      throw new ProtoError("cursor_id must be an integer");
+    }
+    const cursor = this.cursors.get(cid);
+    if (r.type === "open_cursor") {
+      const sid = streamId(r);
+      const s = this.streams.get(sid);
+      if (s === undefined) throw new ProtoError(`stream ${sid} is not open`);
+      if (s.cursor !== undefined) throw new ProtoError(`stream ${sid} has a cursor open already`);
+      if (cursor !== undefined) throw new ProtoError(`cursor ${cid} is already open`);
+      const req = toStreamRequest({ ...r, type: "batch" }, this.sqls);
+      const opened: WsCursor = { sid, entries: [], next: 0 };
+      s.cursor = cid;
+      this.cursors.set(cid, opened);
+      s.queue = s.queue
+        .then(async () => {
+          await this.ready();
+          if (!this.current(error)) return;
+          if (req.type === "batch") {
+            await runCursor(s.stream, req.steps, (e) => opened.entries.push(e), responseBudget());
+          }
+          ok({ type: "open_cursor" });
+        })
+        .catch(error);
+      return;
+    }
+    if (cursor === undefined) throw new ProtoError(`cursor ${cid} is not open`);
+    const s = this.streams.get(cursor.sid)!;
+    if (r.type === "close_cursor") {
+      this.cursors.delete(cid);
+      s.cursor = undefined;
+      ok({ type: "close_cursor" });
+      return;
+    }
+    const max = r.max_count;
+    if (typeof max !== "number" || !Number.isSafeInteger(max) || max < 0) {
+      throw new ProtoError("max_count must be a non-negative integer");
+    }
+    // After the cursor's open, on its stream's queue: its entries are all there by then.
+    s.queue = s.queue
+      .then(() => {
+        const { entries } = cursor;
+        const taken = entries.slice(cursor.next, cursor.next + max);
+        cursor.next += taken.length;
+        const done = cursor.next >= entries.length;
+        // Handed out whole: the server holds none of it until the client closes the cursor.
+        if (done) entries.length = cursor.next = 0;
+        ok({ type: "fetch_cursor", entries: taken, done });
+      })
+      .catch(error);
   }
 }
 
