@@ -17,7 +17,7 @@ import {
   TRANSACTION_WORDS,
   vacuumIntoRefused,
 } from "./statement-info.js";
-import { originalName, type Rewritten, rewriteTableFunctions } from "./table-functions.js";
+import { compileRewritten, originalName, type Rewritten } from "./table-functions.js";
 import { RowFactory } from "./values.js";
 import { checkVectorIndex } from "./vector-index.js";
 
@@ -69,13 +69,14 @@ export function compileStatement(
   let rest = "";
   let compiled = sql;
   let rewritten: Rewritten | undefined;
-  const prepare = () => {
+  const prepare = (text: string) => {
+    compiled = text;
     if (parsed.errors.length === 0 && parsed.statements.length === 1) {
       // The parser read exactly one statement: compile it once.
-      return raw.prepare(compiled);
+      return raw.prepare(text);
     }
     // Otherwise let SQLite say where its first statement ends.
-    const it = raw.iterateStatements(compiled);
+    const it = raw.iterateStatements(text);
     try {
       const first = it.next();
       if (first.done) {
@@ -85,21 +86,11 @@ export function compileStatement(
     } finally {
       it.return?.(); // frees the statement and the iterator's copy of the SQL
     }
-    return raw.prepare(compiled);
+    return raw.prepare(text);
   };
   try {
     // vector_top_k(…) and generate_series(…) in FROM become subqueries (table-functions.ts).
-    rewritten = rewriteTableFunctions(raw, sql);
-    compiled = rewritten?.sql ?? sql;
-    try {
-      stmt = prepare();
-    } catch (e) {
-      // A generate_series whose arguments name other tables' columns: once more, lateral.
-      if (rewritten?.series !== true || !/no such column/.test(String(e))) throw e;
-      rewritten = rewriteTableFunctions(raw, sql, true);
-      compiled = rewritten!.sql;
-      stmt = prepare();
-    }
+    ({ result: stmt, rewritten } = compileRewritten(raw, sql, prepare));
     // A vector index is checked as libSQL checks it, once SQLite accepted the statement.
     if (info.summary?.kind === "create_index") checkVectorIndex(raw, compiled);
   } catch (e) {

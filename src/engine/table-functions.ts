@@ -179,20 +179,25 @@ function namesColumns(toks: readonly SqlToken[], open: number, close: number): b
 }
 
 /**
- * `one` (one statement) as it is to be compiled on `db`: its table functions rewritten, a
- * `generate_series` that names other FROM items' columns through `json_each` (`lateral`).
+ * Compiles `one` (one statement) on `db` with `compile`, its table functions rewritten: when
+ * SQLite finds no such column in a `generate_series`'s subquery, once more with the series
+ * `lateral` (its arguments name other FROM items' columns). `compile` gets the text to compile;
+ * what it answers comes back with the rewrite it compiled (undefined when there was none).
  */
-export function compilableText(db: RawDatabase, one: string): string {
-  const r = rewriteTableFunctions(db, one);
-  if (r === undefined) return one;
-  if (r.series) {
-    try {
-      db.prepare(r.sql).free();
-    } catch (e) {
-      if (/no such column/.test(String(e))) return rewriteTableFunctions(db, one, true)!.sql;
-    }
+export function compileRewritten<T>(
+  db: RawDatabase,
+  one: string,
+  compile: (text: string) => T,
+): { result: T; rewritten: Rewritten | undefined } {
+  const rewritten = rewriteTableFunctions(db, one);
+  if (rewritten === undefined) return { result: compile(one), rewritten };
+  try {
+    return { result: compile(rewritten.sql), rewritten };
+  } catch (e) {
+    if (!rewritten.series || !/no such column/.test(String(e))) throw e;
+    const lateral = rewriteTableFunctions(db, one, true)!;
+    return { result: compile(lateral.sql), rewritten: lateral };
   }
-  return r.sql;
 }
 
 /** Runs `sql` (statements) on a scratch or migration copy as the engine compiles them. */
@@ -201,7 +206,7 @@ export function runCompiled(db: RawDatabase, sql: string): void {
     db.run(sql);
     return;
   }
-  for (const { sql: one } of splitStatements(sql)) db.run(compilableText(db, one));
+  for (const { sql: one } of splitStatements(sql)) compileRewritten(db, one, (t) => db.run(t));
 }
 
 const TABLE_FUNCTIONS = /vector_top_k|generate_series/i;

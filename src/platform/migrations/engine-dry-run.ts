@@ -9,7 +9,7 @@ import { hasAlterColumn, runStatements } from "../../engine/alter-column.js";
 import type { BatchStatement } from "../../engine/connection-policy.js";
 import { toSqliteError } from "../../engine/sqlite-errors.js";
 import type { RawDatabase, SqlJsModule } from "../../engine/sqljs-types.js";
-import { compilableText } from "../../engine/table-functions.js";
+import { compileRewritten } from "../../engine/table-functions.js";
 import { TenantDb } from "../../engine/tenant-db.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
@@ -71,9 +71,12 @@ export function runScriptOn(
           runStatements(sql, db, one);
           continue;
         }
-        const text = compilableText(db, one);
-        if (!deterministicProgram(db, text)) return false;
-        db.run(text);
+        const { result: ran } = compileRewritten(db, one, (text) => {
+          if (!deterministicProgram(db, text)) return false;
+          db.run(text);
+          return true;
+        });
+        if (!ran) return false;
       }
       return true;
     },
