@@ -9,7 +9,7 @@ import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
 import { toHranaError } from "./errors.js";
 import type { BatchStep, CursorRequest, PipelineRequest } from "./proto.js";
-import { HranaStream, type ResponseBudget, SqlStore } from "./stream.js";
+import { HranaStream, SqlStore } from "./stream.js";
 
 /** How long a retired baton is remembered (sqld: 300 s). */
 const RETIRED_MS = 300_000;
@@ -85,7 +85,7 @@ export class HttpStreams {
     const lines: string[] = [];
     const unwatch = onGone?.(() => entry.stream.close()) ?? noop;
     try {
-      await runCursor(entry.stream, body.steps, (e) => lines.push(JSON.stringify(e)));
+      await entry.stream.cursor(body.steps, (e) => lines.push(JSON.stringify(e)));
       if (entry.stream.closed) throw clientGone();
     } catch (e) {
       entry.stream.close();
@@ -224,51 +224,6 @@ function newBaton(): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
-/**
- * Runs a cursor's batch on `stream`, handing each entry to `push` (Hrana 3's cursor entries: a
- * batch that cannot run is one `error` entry). `shared`: one response-size limit for all steps
- * (a WebSocket cursor, whose entries wait in the server until fetched); without it each step has
- * the whole limit (sqld streams a cursor's rows with no limit at all; this server reads a
- * statement's rows whole, so it keeps the per-statement one).
- */
-export async function runCursor(
-  stream: HranaStream,
-  steps: readonly BatchStep[],
-  push: (entry: object) => void,
-  shared?: ResponseBudget,
-): Promise<void> {
-  try {
-    await stream.prepareBatch(steps);
-  } catch (e) {
-    push({ type: "error", error: toHranaError(e, stream.report) });
-    return;
-  }
-  const ok: boolean[] = [];
-  const pace = new Pace();
-  for (let i = 0; i < steps.length; i++) {
-    await pace.turn();
-    const step = steps[i]!;
-    if (step.condition !== undefined && !stream.evalCond(step.condition, ok)) {
-      ok.push(false);
-      continue;
-    }
-    try {
-      const r = await stream.executeStmt(step.stmt, shared);
-      push({ type: "step_begin", step: i, cols: r.cols });
-      for (const row of r.rows) push({ type: "row", row });
-      push({
-        type: "step_end",
-        affected_row_count: r.affected_row_count,
-        last_insert_rowid: r.last_insert_rowid,
-      });
-      ok.push(true);
-    } catch (e) {
-      push({ type: "step_error", step: i, error: toHranaError(e, stream.report) });
-      ok.push(false);
-    }
-  }
 }
 
 /**

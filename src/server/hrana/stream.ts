@@ -137,6 +137,50 @@ export class HranaStream {
     }
   }
 
+  /**
+   * Runs a cursor's batch, handing each entry to `push` (Hrana 3's cursor entries: a batch that
+   * cannot run is one `error` entry). `shared`: one response-size limit for all steps (a
+   * WebSocket cursor, whose entries wait in the server until fetched); without it each step has
+   * the whole limit (sqld streams a cursor's rows with no limit at all; this server reads a
+   * statement's rows whole, so it keeps the per-statement one).
+   */
+  async cursor(
+    steps: readonly BatchStep[],
+    push: (entry: object) => void,
+    shared?: ResponseBudget,
+  ): Promise<void> {
+    try {
+      await this.prepareBatch(steps);
+    } catch (e) {
+      push({ type: "error", error: toHranaError(e, this.report) });
+      return;
+    }
+    const ok: boolean[] = [];
+    const pace = new Pace();
+    for (let i = 0; i < steps.length; i++) {
+      await pace.turn();
+      const step = steps[i]!;
+      if (step.condition !== undefined && !this.evalCond(step.condition, ok)) {
+        ok.push(false);
+        continue;
+      }
+      try {
+        const r = await this.executeStmt(step.stmt, shared);
+        push({ type: "step_begin", step: i, cols: r.cols });
+        for (const row of r.rows) push({ type: "row", row });
+        push({
+          type: "step_end",
+          affected_row_count: r.affected_row_count,
+          last_insert_rowid: r.last_insert_rowid,
+        });
+        ok.push(true);
+      } catch (e) {
+        push({ type: "step_error", step: i, error: toHranaError(e, this.report) });
+        ok.push(false);
+      }
+    }
+  }
+
   private async run(req: StreamRequest): Promise<{ type: string; [key: string]: unknown }> {
     if (this.closedFlag && req.type !== "close") {
       throw new TenantliteError("STREAM_CLOSED", "Stream for this baton was closed");

@@ -19,7 +19,6 @@ import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
 import { asCoded } from "../http.js";
 import { toHranaError } from "./errors.js";
-import { runCursor } from "./http-streams.js";
 import { batchStepsFrom, type StreamRequest, stmtFrom } from "./proto.js";
 import { ProtoError } from "./proto-error.js";
 import { HranaStream, responseBudget, SqlStore } from "./stream.js";
@@ -493,7 +492,7 @@ export class WsSession {
           await this.ready();
           if (!this.current(error)) return;
           if (req.type === "batch") {
-            await runCursor(s.stream, req.steps, (e) => opened.entries.push(e), responseBudget());
+            await s.stream.cursor(req.steps, (e) => opened.entries.push(e), responseBudget());
           }
           ok({ type: "open_cursor" });
         })
