@@ -101,17 +101,13 @@ export class HranaStream {
     }
   }
 
-  /**
-   * Runs one statement, for callers that need the raw outcome (the cursor); `budget`: what is
-   * left of the response's size limit, shared by a batch's steps.
-   */
-  async executeStmt(stmt: Stmt, budget: ResponseBudget = responseBudget()): Promise<StmtResult> {
-    const sql = this.sqls.resolve(stmt.sql, stmt.sqlId);
-    return this.execute(sql, stmt, budget);
+  /** Runs an `execute` request's statement. */
+  private executeStmt(stmt: Stmt): Promise<StmtResult> {
+    return this.execute(this.sqls.resolve(stmt.sql, stmt.sqlId), stmt);
   }
 
   /** Checks a whole batch before any step runs: stored SQL, syntax and permissions. */
-  async prepareBatch(steps: readonly BatchStep[]): Promise<string[]> {
+  private async prepareBatch(steps: readonly BatchStep[]): Promise<string[]> {
     const texts = steps.map((s) => this.sqls.resolve(s.stmt.sql, s.stmt.sqlId));
     for (const sql of texts) {
       if (classify(sql).errors.length > 0) await this.confirmSyntaxError(sql);
@@ -120,7 +116,7 @@ export class HranaStream {
   }
 
   /** Evaluates a batch condition against the steps run so far. */
-  evalCond(cond: Cond, ok: readonly boolean[]): boolean {
+  private evalCond(cond: Cond, ok: readonly boolean[]): boolean {
     switch (cond.type) {
       case "ok":
         return ok[cond.step] === true;
@@ -149,12 +145,37 @@ export class HranaStream {
     push: (entry: object) => void,
     shared?: ResponseBudget,
   ): Promise<void> {
+    let texts: string[];
     try {
-      await this.prepareBatch(steps);
+      texts = await this.prepareBatch(steps);
     } catch (e) {
       push({ type: "error", error: toHranaError(e, this.report) });
       return;
     }
+    await this.runSteps(steps, texts, shared, (i, r, error) => {
+      if (error !== undefined) push({ type: "step_error", step: i, error });
+      if (r === undefined) return;
+      push({ type: "step_begin", step: i, cols: r.cols });
+      for (const row of r.rows) push({ type: "row", row });
+      push({
+        type: "step_end",
+        affected_row_count: r.affected_row_count,
+        last_insert_rowid: r.last_insert_rowid,
+      });
+    });
+  }
+
+  /**
+   * Runs a batch's steps (`texts`: their SQL, from `prepareBatch`) in order, each unless its
+   * condition says not, with `budget` for all of them (without one, each its own limit);
+   * `each` hears every step's result or error (a skipped step: neither).
+   */
+  private async runSteps(
+    steps: readonly BatchStep[],
+    texts: readonly string[],
+    budget: ResponseBudget | undefined,
+    each: (step: number, result?: StmtResult, error?: HranaError) => void,
+  ): Promise<void> {
     const ok: boolean[] = [];
     const pace = new Pace();
     for (let i = 0; i < steps.length; i++) {
@@ -162,22 +183,19 @@ export class HranaStream {
       const step = steps[i]!;
       if (step.condition !== undefined && !this.evalCond(step.condition, ok)) {
         ok.push(false);
+        each(i);
         continue;
       }
+      let result: StmtResult;
       try {
-        const r = await this.executeStmt(step.stmt, shared);
-        push({ type: "step_begin", step: i, cols: r.cols });
-        for (const row of r.rows) push({ type: "row", row });
-        push({
-          type: "step_end",
-          affected_row_count: r.affected_row_count,
-          last_insert_rowid: r.last_insert_rowid,
-        });
-        ok.push(true);
+        result = await this.execute(texts[i]!, step.stmt, budget);
       } catch (e) {
-        push({ type: "step_error", step: i, error: toHranaError(e, this.report) });
         ok.push(false);
+        each(i, undefined, toHranaError(e, this.report));
+        continue;
       }
+      ok.push(true);
+      each(i, result);
     }
   }
 
@@ -226,31 +244,13 @@ export class HranaStream {
 
   private async batch(steps: readonly BatchStep[]) {
     const texts = await this.prepareBatch(steps);
-    const ok: boolean[] = [];
     const stepResults: (StmtResult | null)[] = [];
     const stepErrors: (HranaError | null)[] = [];
     // One limit for all the steps' rows, as sqld counts a batch's response.
-    const budget = responseBudget();
-    const pace = new Pace();
-    for (let i = 0; i < steps.length; i++) {
-      await pace.turn();
-      const step = steps[i]!;
-      if (step.condition !== undefined && !this.evalCond(step.condition, ok)) {
-        ok.push(false);
-        stepResults.push(null);
-        stepErrors.push(null);
-        continue;
-      }
-      try {
-        stepResults.push(await this.execute(texts[i]!, step.stmt, budget));
-        stepErrors.push(null);
-        ok.push(true);
-      } catch (e) {
-        stepResults.push(null);
-        stepErrors.push(toHranaError(e, this.report));
-        ok.push(false);
-      }
-    }
+    await this.runSteps(steps, texts, responseBudget(), (_i, result, error) => {
+      stepResults.push(result ?? null);
+      stepErrors.push(error ?? null);
+    });
     return { step_results: stepResults, step_errors: stepErrors, replication_index: null };
   }
 
