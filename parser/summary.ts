@@ -217,10 +217,12 @@ export function summarize(
     }
   }
   if (readonly) schemas = [];
+  // (A set: a statement may name thousands of CTEs and read as many.)
+  const ctes = new Set(c.ctes);
   const reads =
-    c.ctes.length === 0
+    ctes.size === 0
       ? c.reads
-      : c.reads.filter((r) => !(r.schema === null && c.ctes.includes(lower(r.name))));
+      : c.reads.filter((r) => !(r.schema === null && ctes.has(lower(r.name))));
   const summary: Mutable<StatementSummary> = {
     kind,
     readonly,

@@ -66,6 +66,23 @@ const t1 = time(() => parse(mb1), 2000);
 const t4 = time(() => parse(mb4), 2000);
 const mbps = mb1.length / (1 << 20) / (t1 / 1000);
 
+/** One statement of `bytes` whose WITH clause chains CTEs, each reading the one before. */
+function ctes(bytes: number): string {
+  const parts: string[] = [];
+  let n = 0;
+  for (let i = 0; n < bytes; i++) {
+    const s = `c${i}(x) AS (SELECT ${i === 0 ? "1" : `x FROM c${i - 1}`})`;
+    parts.push(s);
+    n += s.length + 1;
+  }
+  return `WITH ${parts.join(",")} SELECT x FROM c${parts.length - 1}`;
+}
+const cte1 = ctes(1 << 20);
+const cte4 = ctes(4 << 20);
+parse(cte1);
+const c1 = time(() => parse(cte1), 2000);
+const c4 = time(() => parse(cte4), 2000);
+
 const fmt = (x: number, d = 1) => x.toFixed(d);
 console.log(`parser setup (first parse, once): ${fmt(setupMs)} ms`);
 console.log(
@@ -77,4 +94,7 @@ console.log(
 console.log(`cached classify lookup: ${fmt(cachedUs, 3)} µs (target ≤ 0.2)`);
 console.log(
   `1 MB script of inserts: ${fmt(t1)} ms, ${fmt(mbps)} MB/s (target ≥ 4); 4 MB: ${fmt(t4)} ms, ratio 4MB/1MB ${fmt(t4 / t1, 2)} (linear = 4)`,
+);
+console.log(
+  `1 MB statement of chained CTEs: ${fmt(c1)} ms; 4 MB: ${fmt(c4)} ms, ratio 4MB/1MB ${fmt(c4 / c1, 2)} (linear = 4)`,
 );
