@@ -20,11 +20,17 @@ function freezeRefs(refs: readonly ObjectRef[]): readonly ObjectRef[] {
 
 function params(toks: readonly Token[], from: number, to: number): readonly string[] {
   let out: string[] | null = null;
+  // Names seen (a set: a statement may have thousands of parameters).
+  const seen = new Set<string>();
   for (let i = from; i < to; i++) {
     const t = toks[i]!;
     if (t.tokenType !== Variable) continue;
     out ??= [];
-    if (t.image === "?" || !out.includes(t.image)) out.push(t.image);
+    if (t.image === "?") out.push(t.image);
+    else if (!seen.has(t.image)) {
+      seen.add(t.image);
+      out.push(t.image);
+    }
   }
   return out === null ? EMPTY : Object.freeze(out);
 }

@@ -66,22 +66,65 @@ const t1 = time(() => parse(mb1), 2000);
 const t4 = time(() => parse(mb4), 2000);
 const mbps = mb1.length / (1 << 20) / (t1 / 1000);
 
-/** One statement of `bytes` whose WITH clause chains CTEs, each reading the one before. */
-function ctes(bytes: number): string {
+/** One statement of about `bytes` made of `part(i)` joined by `sep`, between `head` and `tail`. */
+function long(
+  bytes: number,
+  head: string,
+  part: (i: number) => string,
+  sep: string,
+  tail: (n: number) => string,
+): string {
   const parts: string[] = [];
   let n = 0;
   for (let i = 0; n < bytes; i++) {
-    const s = `c${i}(x) AS (SELECT ${i === 0 ? "1" : `x FROM c${i - 1}`})`;
+    const s = part(i);
     parts.push(s);
-    n += s.length + 1;
+    n += s.length + sep.length;
   }
-  return `WITH ${parts.join(",")} SELECT x FROM c${parts.length - 1}`;
+  return head + parts.join(sep) + tail(parts.length);
 }
-const cte1 = ctes(1 << 20);
-const cte4 = ctes(4 << 20);
-parse(cte1);
-const c1 = time(() => parse(cte1), 2000);
-const c4 = time(() => parse(cte4), 2000);
+/** Statements where each part refers to others by name: linear time or not shows at 1 and 4 MB. */
+const shapes: [string, (bytes: number) => string][] = [
+  [
+    "chained CTEs",
+    (b) =>
+      long(
+        b,
+        "WITH ",
+        (i) => `c${i}(x) AS (SELECT ${i === 0 ? "1" : `x FROM c${i - 1}`})`,
+        ",",
+        (n) => ` SELECT x FROM c${n - 1}`,
+      ),
+  ],
+  [
+    "numbered parameters",
+    (b) =>
+      long(
+        b,
+        "SELECT ",
+        (i) => `?${i + 1}`,
+        ",",
+        () => "",
+      ),
+  ],
+  [
+    "named parameters",
+    (b) =>
+      long(
+        b,
+        "SELECT ",
+        (i) => `:p${i}`,
+        ",",
+        () => "",
+      ),
+  ],
+];
+const shapeTimes = shapes.map(([name, make]) => {
+  const s1 = make(1 << 20);
+  const s4 = make(4 << 20);
+  parse(s1);
+  return { name, t1: time(() => parse(s1), 2000), t4: time(() => parse(s4), 2000) };
+});
 
 const fmt = (x: number, d = 1) => x.toFixed(d);
 console.log(`parser setup (first parse, once): ${fmt(setupMs)} ms`);
@@ -95,6 +138,8 @@ console.log(`cached classify lookup: ${fmt(cachedUs, 3)} µs (target ≤ 0.2)`);
 console.log(
   `1 MB script of inserts: ${fmt(t1)} ms, ${fmt(mbps)} MB/s (target ≥ 4); 4 MB: ${fmt(t4)} ms, ratio 4MB/1MB ${fmt(t4 / t1, 2)} (linear = 4)`,
 );
-console.log(
-  `1 MB statement of chained CTEs: ${fmt(c1)} ms; 4 MB: ${fmt(c4)} ms, ratio 4MB/1MB ${fmt(c4 / c1, 2)} (linear = 4)`,
-);
+for (const { name, t1: a, t4: b } of shapeTimes) {
+  console.log(
+    `1 MB statement of ${name}: ${fmt(a)} ms; 4 MB: ${fmt(b)} ms, ratio 4MB/1MB ${fmt(b / a, 2)} (linear = 4)`,
+  );
+}

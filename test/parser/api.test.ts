@@ -21,6 +21,11 @@ describe("parse", () => {
     expect(Object.isFrozen(s.writes)).toBe(true);
   });
 
+  it("lists each named parameter once, in order of first use, and every anonymous one", () => {
+    const s = one("SELECT :b, ?, :a, @b, :b, ?, ?3, $c, :a, ?3");
+    expect(s.params).toEqual([":b", "?", ":a", "@b", "?", "?3", "$c"]);
+  });
+
   it("keeps quoted names unquoted, case kept", () => {
     const s = one('UPDATE "My Schema".[Tab""le] SET a = 1');
     expect(s.writes).toEqual([{ schema: "My Schema", name: 'Tab""le' }]);
