@@ -237,8 +237,10 @@ export class TenantDb {
     this.#txn.endImplicitRead();
     const text = this.#kept.run(
       // Each field after its length, so that no two schemas give one text (a name may hold any
-      // character): the text keys types that tenants of other owners share.
-      "SELECT group_concat(length(type) || ':' || type || length(name) || ':' || name || length(tbl_name) || ':' || tbl_name || ifnull(length(sql), -1) || ':' || ifnull(sql, ''), '' ORDER BY name) FROM main.sqlite_schema",
+      // character): the text keys types that tenants of other owners share. In the schema's own
+      // order, which tenants made by the same statements share: sorting it cost 8x the read
+      // (4 ms at 3,000 tables, after every schema change).
+      "SELECT group_concat(length(type) || ':' || type || length(name) || ':' || name || length(tbl_name) || ':' || tbl_name || ifnull(length(sql), -1) || ':' || ifnull(sql, ''), '') FROM main.sqlite_schema",
     );
     return String(text ?? "");
   }
