@@ -373,6 +373,53 @@ await storage.close();
     expect((await bad.execute("SELECT 7 AS x")).rows[0]!.x).toBe(7);
   }, 60_000);
 
+  it("a request its thread had received but not started when a runaway held the thread runs again, not reset", async () => {
+    // One thread: the runaway's tenant and the reader's share it, and neither is open there yet,
+    // so both requests wait for their tenant to load; the runaway's runs first and holds the
+    // thread, the reader's never starts.
+    const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
+    for (const name of ["slow", "quick"]) await platform.createDatabase(name);
+    const slow = platform.client("slow");
+    const quick = platform.client("quick");
+    const stopped = slow
+      .execute(
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) AS n FROM c",
+      )
+      .catch((e: unknown) => e);
+    const read = quick.execute("SELECT 42 AS answer").catch((e: unknown) => e);
+    expect(await stopped).toMatchObject({ code: "QUERY_TIMEOUT" });
+    // It did nothing on the thread that ended: sent again, it is answered (no TRANSACTION_CLOSED).
+    expect(await read).toMatchObject({ rows: [{ answer: 42 }] });
+  }, 30_000);
+
+  it("a write its thread had run when a runaway held the thread is not sent again", async () => {
+    const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
+    for (const name of ["slow", "quick"]) {
+      await platform.createDatabase(name);
+      await platform.client(name).execute("CREATE TABLE IF NOT EXISTS t (v)");
+    }
+    // Both tenants are open on the thread: the insert runs at once, then the runaway holds the
+    // thread before the insert's answer (and its save) could leave it.
+    const insert = platform
+      .client("quick")
+      .execute("INSERT INTO t VALUES (1)")
+      .catch((e: unknown) => e);
+    const stopped = platform
+      .client("slow")
+      .execute(
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
+      )
+      .catch((e: unknown) => e);
+    expect(await stopped).toMatchObject({ code: "QUERY_TIMEOUT" });
+    const outcome = await insert;
+    const rows = await platform.client("quick").execute("SELECT count(*) AS n FROM t");
+    if (outcome instanceof Error) {
+      // Reset while it ran (its commit never reached storage): never run a second time.
+      expect(outcome).toMatchObject({ code: "TRANSACTION_CLOSED" });
+      expect(rows.rows[0]!.n).toBe(0);
+    } else expect(rows.rows[0]!.n).toBe(1);
+  }, 30_000);
+
   it("stops a statement past the limit; the caller's other tenants go on", async () => {
     const { platform } = await open(tempDir());
     await platform.createDatabase("slow");

@@ -136,7 +136,34 @@ export type Call =
  * the size of its sql.js heap in MiB after its last answer.
  */
 export const SHARED_SLOTS = { beat: 0, received: 1, running: 2, heapMiB: 3 } as const;
-export const SHARED_BYTES = 16;
+/**
+ * After the slots, the requests that started (`startedRequest`): request `id` writes its id at
+ * `STARTED_AT + id % STARTED_RING` once it has its tenant and may run a statement. A request the
+ * thread received but had not started when the thread ended (it waited behind another, or for
+ * its tenant to load) did nothing there, and is sent again instead of failing.
+ */
+const STARTED_AT = 4;
+const STARTED_RING = 1024;
+export const SHARED_BYTES = (STARTED_AT + STARTED_RING) * 4;
+
+/** Notes (on the thread) that request `id` may have run a statement from now on. */
+export function startRequest(shared: Int32Array, id: number): void {
+  Atomics.store(shared, STARTED_AT + (id % STARTED_RING), id);
+}
+
+/**
+ * Whether request `id` may have run a statement (read by the platform once the thread ended). A
+ * later request that took the same place in the ring leaves the answer at yes: unknown is
+ * treated as started, never sent twice.
+ */
+export function requestStarted(shared: Int32Array, id: number): boolean {
+  return Atomics.load(shared, STARTED_AT + (id % STARTED_RING)) >= id;
+}
+
+/** Forgets every request's start (a thread starting afresh numbers its requests from 1). */
+export function clearStarted(shared: Int32Array): void {
+  shared.fill(0, STARTED_AT);
+}
 /** How often a thread's heartbeat is bumped while requests run there. */
 export const BEAT_MS = 50;
 

@@ -28,6 +28,7 @@ import {
   type ConnectionOp,
   type FromThread,
   SHARED_SLOTS,
+  startRequest,
   type TenantRef,
   type ToThread,
 } from "./protocol.js";
@@ -104,6 +105,8 @@ interface HostedConnection {
   request: number;
   /** Whether that request runs now (between its message and its answer). */
   running: boolean;
+  /** Its requests between their message and their answer (one, unless a caller overlaps them). */
+  readonly requests: Set<number>;
   /**
    * Saves of commits this request made, as ids of their calls: the platform answers the request
    * once they are durable (see `TenantHost.save`).
@@ -218,7 +221,14 @@ export class TenantHost {
     hc.conn.maxResultBytes = m.maxResultBytes;
     hc.schema = m.schema;
     hc.request = m.id;
+    // It has started (see `startRequest`) once something runs for it (see `connection`), or at
+    // once when it may use what the connection holds here: its transaction, its state, another
+    // request of its own.
+    if (hc.running || hc.conn.inTransaction || hc.conn.hasPrivateState) {
+      startRequest(this.shared, m.id);
+    }
     hc.running = true;
+    hc.requests.add(m.id);
     let value: unknown;
     let error: ReturnType<typeof encodeError> | undefined;
     try {
@@ -230,6 +240,7 @@ export class TenantHost {
       error = encodeError(e);
     }
     hc.running = false;
+    hc.requests.delete(m.id);
     // The heap's size (its high-water mark: sql.js never shrinks it), for the platform to see.
     Atomics.store(this.shared, SHARED_SLOTS.heapMiB, Math.ceil(heapOf(this.sql).u8().length / MIB));
     const { saves, held } = hc;
@@ -270,8 +281,15 @@ export class TenantHost {
       schema: false,
       request: 0,
       running: false,
+      requests: new Set(),
       saves: [],
       held: 0,
+    };
+    // What may change something on behalf of the connection's request (a statement, about to run
+    // or checked before waiting for the write gate; an ATTACH; a schema migration) notes that the
+    // request started (see `startRequest`): it is never sent again.
+    const started = () => {
+      for (const r of hc.requests) startRequest(this.shared, r);
     };
     const own = {
       spec: undefined as GuardSpec | undefined,
@@ -286,6 +304,7 @@ export class TenantHost {
         guard: (_t, attached) => {
           // The statement about to run is this request's: the platform blames it if it hangs.
           Atomics.store(this.shared, SHARED_SLOTS.running, hc.request);
+          started();
           if (own.spec !== hc.guard) {
             own.spec = hc.guard;
             own.guard = hc.guard === undefined ? undefined : guardOf(hc.guard);
@@ -298,7 +317,10 @@ export class TenantHost {
             mine(statement, effects);
           };
         },
-        attach: (self, request) => this.attach(id, self as HostedTenant, request),
+        attach: (self, request) => {
+          started();
+          return this.attach(id, self as HostedTenant, request);
+        },
         expired: () =>
           this.port.post({
             t: "state",
@@ -309,6 +331,7 @@ export class TenantHost {
         router: () =>
           hc.schema
             ? new SchemaParentRouter(async (statements, intMode) => {
+                started();
                 const results = (await this.call({
                   kind: "migrate",
                   conn: id,

@@ -32,8 +32,10 @@ import type { AccessPolicy, DatabaseInfo } from "../types.js";
 import {
   type Call,
   type ConnectionOp,
+  clearStarted,
   type FromThread,
   Resend,
+  requestStarted,
   SHARED_BYTES,
   SHARED_SLOTS,
   type TenantRef,
@@ -447,6 +449,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     thread.takeLazy();
     Atomics.store(thread.shared, SHARED_SLOTS.received, 0);
     Atomics.store(thread.shared, SHARED_SLOTS.running, 0);
+    clearStarted(thread.shared);
     let ready!: () => void;
     let failed!: (e: unknown) => void;
     thread.ready = new Promise<void>((resolve, reject) => {
@@ -810,7 +813,8 @@ export class TenantThreads implements TenantThreadsRuntime {
     }
     const received = Atomics.load(thread.shared, SHARED_SLOTS.received);
     for (const [id, pending] of thread.inFlight) {
-      if (id > received && moved.has(pending.message.tenant.id)) {
+      const started = id <= received && requestStarted(thread.shared, id);
+      if (!started && moved.has(pending.message.tenant.id)) {
         thread.inFlight.delete(id);
         pending.reject(new Resend());
       }
@@ -821,7 +825,8 @@ export class TenantThreads implements TenantThreadsRuntime {
   /**
    * A thread ended (stopped by the limit, failed, or crashed): its tenants reopen from storage on
    * their next use; its requests are answered — the one that held it with `culprit`, those not
-   * started yet sent again, the others told their connection was reset.
+   * started yet (not received, or received and still waiting: see `startRequest`) sent again,
+   * the others told their connection was reset.
    */
   private ended(thread: Thread, culprit: TenantliteError): void {
     const handle = thread.handle;
@@ -842,7 +847,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const p of pending) {
       const id = p.message.id;
       if (id === running) p.reject(culprit);
-      else if (id > received) p.reject(new Resend());
+      else if (id > received || !requestStarted(thread.shared, id)) p.reject(new Resend());
       else p.reject(threadReset(p.message.tenant.name, true));
     }
   }
