@@ -6,23 +6,25 @@
  * that arrive together — several sockets readable in one turn — then cost one wake.
  */
 
-/** Posts messages in batches (see the module's comment). */
+/** Posts messages in batches (see the module's comment); `flush` posts the batch at once. */
 export function batchedPost<M>(
   post: (batch: M[], transfer: ArrayBuffer[]) => void,
-): (message: M, transfer?: ArrayBuffer[]) => void {
+): ((message: M, transfer?: ArrayBuffer[]) => void) & { flush(): void } {
   let batch: M[] = [];
   let transfers: ArrayBuffer[] = [];
   const flush = () => {
+    if (batch.length === 0) return;
     const out = batch;
     const moved = transfers;
     batch = [];
     transfers = [];
     post(out, moved);
   };
-  return (message, transfer) => {
+  const send = (message: M, transfer?: ArrayBuffer[]) => {
     if (batch.push(message) === 1) setImmediate(flush);
     if (transfer !== undefined && transfer.length > 0) transfers.push(...transfer);
   };
+  return Object.assign(send, { flush });
 }
 
 /** Hands each message of a batch (or a lone message) to `receive`. */
@@ -33,5 +35,42 @@ export function unbatch<M>(receive: (message: M) => void): (data: M | M[]) => vo
       return;
     }
     for (const m of data) receive(m);
+  };
+}
+
+/**
+ * Hands messages to `receive` in the order they came, and lets the answers of a batch's requests
+ * leave before its next request starts (`isRequest`): the event loop turns once and `flush` posts
+ * what is waiting. Were the next request to hold the thread (a statement past the query time
+ * limit), answers posted at the end of the turn would wait with it, and the platform would take
+ * their requests for started and unanswered ("reset while this request ran").
+ */
+export function inOrder<M>(
+  receive: (message: M) => void,
+  isRequest: (message: M) => boolean,
+  flush: () => void,
+): (data: M | M[]) => void {
+  const queue: M[] = [];
+  let next = 0;
+  let pumping = false;
+  const pump = async () => {
+    pumping = true;
+    let requests = 0;
+    while (next < queue.length) {
+      const m = queue[next++]!;
+      if (isRequest(m) && requests++ > 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        flush();
+      }
+      receive(m);
+    }
+    queue.length = 0;
+    next = 0;
+    pumping = false;
+  };
+  return (data) => {
+    if (Array.isArray(data)) queue.push(...data);
+    else queue.push(data);
+    if (!pumping) void pump();
   };
 }

@@ -9,7 +9,7 @@ import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { FromThread, ToThread } from "../platform/threads/protocol.js";
 import { type HostOptions, TenantHost } from "../platform/threads/tenant-host.js";
-import { batchedPost, unbatch } from "./message-batch.js";
+import { batchedPost, inOrder } from "./message-batch.js";
 
 /** What the platform starts a tenant thread with. */
 export interface TenantWorkerData {
@@ -31,7 +31,11 @@ if (port !== null) {
       );
       port.on(
         "message",
-        unbatch((m: ToThread) => host.receive(m)),
+        inOrder(
+          (m: ToThread) => host.receive(m),
+          (m) => m.t === "run",
+          say.flush,
+        ),
       );
       say({ t: "ready" });
     },

@@ -392,6 +392,35 @@ await storage.close();
     expect(await read).toMatchObject({ rows: [{ answer: 42 }] });
   }, 30_000);
 
+  it("a request answered just before a runaway of the same batch held the thread gets its answer", async () => {
+    const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
+    for (const name of ["slow", "quick"]) {
+      await platform.createDatabase(name);
+      await platform.client(name).execute("SELECT 1");
+    }
+    // Both tenants are open on the thread and both requests leave in one message: the read runs
+    // at once, then the runaway holds the thread.
+    let stoppedYet = false;
+    const read = platform
+      .client("quick")
+      .execute("SELECT 42 AS answer")
+      .then((rs) => ({ rs, stoppedYet }));
+    const stopped = platform
+      .client("slow")
+      .execute(
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
+      )
+      .catch((e: unknown) => e)
+      .finally(() => {
+        stoppedYet = true;
+      });
+    // Its answer left the thread before the runaway started: not held with it, nor reset.
+    const { rs, stoppedYet: waited } = await read;
+    expect(rs.rows[0]!.answer).toBe(42);
+    expect(waited).toBe(false);
+    expect(await stopped).toMatchObject({ code: "QUERY_TIMEOUT" });
+  }, 30_000);
+
   it("a write its thread had run when a runaway held the thread is not sent again", async () => {
     const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
     for (const name of ["slow", "quick"]) {
