@@ -39,11 +39,11 @@ export function unbatch<M>(receive: (message: M) => void): (data: M | M[]) => vo
 }
 
 /**
- * Hands messages to `receive` in the order they came, and lets the answers of a batch's requests
- * leave before its next request starts (`isRequest`): the event loop turns once and `flush` posts
- * what is waiting. Were the next request to hold the thread (a statement past the query time
- * limit), answers posted at the end of the turn would wait with it, and the platform would take
- * their requests for started and unanswered ("reset while this request ran").
+ * Hands messages to `receive` in the order they came, and lets the answers of earlier requests
+ * leave before a request starts (`isRequest`): `flush` posts what waits, after one turn of the
+ * event loop for requests of the same batch. Were the request to hold the thread (a statement
+ * past the query time limit), answers waiting for the end of the turn would wait with it, and the
+ * platform would take their requests for started and unanswered ("reset while this request ran").
  */
 export function inOrder<M>(
   receive: (message: M) => void,
@@ -58,8 +58,9 @@ export function inOrder<M>(
     let requests = 0;
     while (next < queue.length) {
       const m = queue[next++]!;
-      if (isRequest(m) && requests++ > 0) {
-        await new Promise((resolve) => setImmediate(resolve));
+      if (isRequest(m)) {
+        // (The first's predecessors came in earlier turns: what they post waits already.)
+        if (requests++ > 0) await new Promise((resolve) => setImmediate(resolve));
         flush();
       }
       receive(m);
