@@ -1,7 +1,7 @@
 /**
  * A busy shared server whose threads are stopped again and again (issue 17, point 2: "every
  * other connection and tenant goes on unharmed"): on a data directory with two tenant threads
- * and a 1 s query time limit, writers move money between accounts (interactive transactions
+ * and a 1.5 s query time limit, writers move money between accounts (interactive transactions
  * and batches, over http and ws), read-only-token readers check each tenant's total and try to
  * write, and a runaway query every ~1.2 s gets its thread stopped. For a bounded time; then
  * every tenant's total must be exact, no read-only write may have passed, no error may be
@@ -48,7 +48,7 @@ beforeAll(async () => {
     apiToken: API_TOKEN,
     consoleDir: false,
     workers: 2,
-    maxQueryMs: 1000,
+    maxQueryMs: 1500,
   });
   for (let t = 0; t < TENANTS; t++) {
     await api("/databases", { name: `s${t}`, group: "default" });
