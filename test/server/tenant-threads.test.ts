@@ -117,6 +117,63 @@ describe("the query time limit", () => {
     }
   }, 30_000);
 
+  it("a batch runs on its thread as one request: a step past the limit fails the batch, over http and ws", async () => {
+    for (const scheme of ["http", "ws"] as const) {
+      const c = client("alpha", scheme);
+      // @libsql/client's write batch: each step runs only if the one before succeeded, inside
+      // BEGIN IMMEDIATE … COMMIT; the thread evaluates the conditions, all in one request.
+      const e = await c
+        .batch(
+          [
+            { sql: "INSERT INTO t (v) VALUES (?)", args: [`batch ${scheme}`] },
+            RUNAWAY,
+            { sql: "INSERT INTO t (v) VALUES (?)", args: [`batch ${scheme} after`] },
+          ],
+          "write",
+        )
+        .catch((err: unknown) => err);
+      expect(e).toMatchObject({ code: "QUERY_TIMEOUT" });
+      const rs = await client("alpha", scheme).execute({
+        sql: "SELECT count(*) AS n FROM t WHERE v LIKE ?",
+        args: [`batch ${scheme}%`],
+      });
+      expect(rs.rows[0]!.n).toBe(0);
+      // The stream goes on.
+      const ok = await c.batch([{ sql: "SELECT ? AS v", args: [scheme] }], "read");
+      expect(ok[0]!.rows[0]!.v).toBe(scheme);
+    }
+    // A batch that begins no transaction runs step by step: each step's outcome is told, and the
+    // steps after the stopped one run on the restarted thread.
+    const res = await fetch(`${server.url}/dev/alpha/v2/pipeline`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({
+        requests: [
+          {
+            type: "batch",
+            batch: {
+              steps: [
+                { stmt: { sql: "INSERT INTO t (v) VALUES ('steps before')" } },
+                { stmt: { sql: RUNAWAY } },
+                { stmt: { sql: "INSERT INTO t (v) VALUES ('steps after')" } },
+              ],
+            },
+          },
+        ],
+      }),
+    });
+    const body = (await res.json()) as {
+      results: { response: { result: { step_results: unknown[]; step_errors: unknown[] } } }[];
+    };
+    const { step_results, step_errors } = body.results[0]!.response.result;
+    expect(step_results.map((r) => r !== null)).toEqual([true, false, true]);
+    expect(step_errors[1]).toMatchObject({ code: "QUERY_TIMEOUT" });
+    const rows = await client("alpha").execute(
+      "SELECT v FROM t WHERE v LIKE 'steps %' ORDER BY rowid",
+    );
+    expect(rows.rows.map((r) => r.v)).toEqual(["steps before", "steps after"]);
+  }, 30_000);
+
   it("brings back the thread's other tenants with every acknowledged commit; state on it is reset", async () => {
     // charlie shares alpha's thread: an ATTACH from alpha brings it there (a stalled thread's
     // idle tenants move on to another, as charlie did during the previous test).

@@ -8,7 +8,15 @@ import type { AttachRequest, BatchStatement } from "../../engine/connection-poli
 import type { InArgs, IntMode } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
 import type { GuardSpec } from "../access-guard.js";
-import type { WireError } from "./wire.js";
+import type { BatchStepSpec, StepsLimit } from "../batch-steps.js";
+import type { WireError, WireResultSet } from "./wire.js";
+
+/** A conditional batch step's outcome as it crosses: skipped (neither), its result, its error. */
+export interface WireStepOutcome {
+  readonly result?: WireResultSet;
+  readonly error?: WireError;
+  readonly ms?: number;
+}
 
 /** A tenant as a thread opens it. */
 export interface TenantRef {
@@ -30,6 +38,12 @@ export type ConnectionOp =
       readonly statements: readonly BatchStatement[];
       readonly intMode: IntMode;
       readonly begin: string | undefined;
+    }
+  | {
+      readonly kind: "steps";
+      readonly steps: readonly BatchStepSpec[];
+      readonly intMode: IntMode;
+      readonly limit: StepsLimit;
     }
   | { readonly kind: "script"; readonly sql: string }
   | { readonly kind: "describe"; readonly sql: string };

@@ -11,12 +11,13 @@ import type { StatementDescription } from "../../engine/statement-info.js";
 import { emptyResult, type InArgs, type IntMode, type ResultSet } from "../../engine/values.js";
 import { databaseNotFound, TenantliteError } from "../../errors.js";
 import type { AccessGuard } from "../access-guard.js";
+import type { BatchStepSpec, StepOutcome, StepRunner, StepsLimit } from "../batch-steps.js";
 import type { Catalog } from "../catalog.js";
 import type { TenantCrypto } from "../tenant-keys.js";
 import { type AccessPolicy, FULL_ACCESS } from "../types.js";
-import { type ConnectionOp, Resend, threadReset } from "./protocol.js";
+import { type ConnectionOp, Resend, threadReset, type WireStepOutcome } from "./protocol.js";
 import type { TenantThreads, Thread } from "./tenant-threads.js";
-import { decodeResultSet, encodeResultSet, type WireResultSet } from "./wire.js";
+import { decodeError, decodeResultSet, encodeResultSet, type WireResultSet } from "./wire.js";
 
 /** How a remote connection learns its caller's access (see `Platform.connect`). */
 export interface RemoteAccess {
@@ -33,7 +34,7 @@ interface Seat {
   readonly id: number;
 }
 
-export class RemoteConnection implements SqlConnection {
+export class RemoteConnection implements SqlConnection, StepRunner {
   /** Keys of encrypted tenants this connection's secret was checked against. */
   readonly verified = new WeakSet<TenantCrypto>();
   private seat: Seat | undefined;
@@ -116,6 +117,27 @@ export class RemoteConnection implements SqlConnection {
   ): Promise<ResultSet[]> {
     const value = await this.request({ kind: "batch", statements, intMode, begin });
     return (value as WireResultSet[]).map(decodeResultSet);
+  }
+
+  /** A conditional batch in one request to the thread (see batch-steps.ts). */
+  async steps(
+    steps: readonly BatchStepSpec[],
+    intMode: IntMode,
+    limit: StepsLimit,
+  ): Promise<StepOutcome[]> {
+    const value = (await this.request({
+      kind: "steps",
+      steps,
+      intMode,
+      limit,
+    })) as WireStepOutcome[];
+    return value.map((o) =>
+      o.result !== undefined
+        ? { result: decodeResultSet(o.result), ms: o.ms }
+        : o.error !== undefined
+          ? { error: decodeError(o.error) }
+          : {},
+    );
   }
 
   async executeScript(sql: string): Promise<void> {

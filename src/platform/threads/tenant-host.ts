@@ -11,14 +11,16 @@ import type {
   ConnectionOptions,
   OpenTenant,
 } from "../../engine/connection-policy.js";
+import { Pace } from "../../engine/pace.js";
 import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { TenantFile } from "../../engine/tenant-file.js";
 import { unrefTimer } from "../../engine/timers.js";
-import type { ResultSet } from "../../engine/values.js";
+import { type ResultSet, valueSize } from "../../engine/values.js";
 import { heapOf } from "../../engine/wasm-heap.js";
 import { TenantliteError } from "../../errors.js";
 import { type GuardSpec, guardOf } from "../access-guard.js";
 import { readOnlyGuard } from "../attach-policy.js";
+import { conditionHolds } from "../batch-steps.js";
 import { sizeCap, TENANT_OVERHEAD_BYTES } from "../options.js";
 import { SchemaParentRouter } from "../schema-parent.js";
 import { openTenantFile } from "../tenant-loader.js";
@@ -31,6 +33,7 @@ import {
   startRequest,
   type TenantRef,
   type ToThread,
+  type WireStepOutcome,
 } from "./protocol.js";
 import { type ThreadResults, threadResultPool } from "./result-pool.js";
 import {
@@ -264,6 +267,8 @@ export class TenantHost {
         return encodeResultSet(await conn.execute(op.sql, op.args, op.intMode));
       case "batch":
         return (await conn.batch(op.statements, op.intMode, op.begin)).map(encodeResultSet);
+      case "steps":
+        return runSteps(conn, op);
       case "script":
         await conn.executeScript(op.sql);
         return undefined;
@@ -583,3 +588,40 @@ export class TenantHost {
 
 /** A value a thread answers with when it is not a result set (type guard for callers). */
 export type HostedResult = WireResultSet | WireResultSet[] | undefined | ResultSet;
+
+/**
+ * A conditional batch's steps (see batch-steps.ts), all in this one request: each step's rows are
+ * read within what the batch's limit has left, as the server counts them.
+ */
+async function runSteps(
+  conn: Connection,
+  op: Extract<ConnectionOp, { kind: "steps" }>,
+): Promise<WireStepOutcome[]> {
+  const ok: boolean[] = [];
+  const out: WireStepOutcome[] = [];
+  const inTransaction = () => conn.inTransaction;
+  const pace = new Pace();
+  let left = op.limit.bytes;
+  for (const step of op.steps) {
+    await pace.turn();
+    if (step.condition !== undefined && !conditionHolds(step.condition, ok, inTransaction)) {
+      ok.push(false);
+      out.push({});
+      continue;
+    }
+    conn.maxResultBytes = op.limit.shared ? left : op.limit.bytes;
+    const started = performance.now();
+    try {
+      const rs = await conn.execute(step.sql, step.args, op.intMode);
+      if (op.limit.shared && step.wantRows) {
+        for (const row of rs.rows) for (let i = 0; i < row.length; i++) left -= valueSize(row[i]!);
+      }
+      ok.push(true);
+      out.push({ result: encodeResultSet(rs), ms: performance.now() - started });
+    } catch (e) {
+      ok.push(false);
+      out.push({ error: encodeError(e) });
+    }
+  }
+  return out;
+}

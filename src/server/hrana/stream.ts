@@ -4,6 +4,7 @@
  * get_autocommit, close) and turns every outcome into a Hrana result; only a closed stream throws.
  */
 import { classify } from "../../../parser/index.js";
+import { firstWord } from "../../engine/connection.js";
 import type { SqlConnection as Connection } from "../../engine/connection-policy.js";
 import { Pace } from "../../engine/pace.js";
 import {
@@ -14,10 +15,11 @@ import {
   valueSize,
 } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
+import { type BatchStepSpec, conditionHolds, type StepRunner } from "../../platform/batch-steps.js";
 import type { AccessPolicy } from "../../platform/types.js";
 import type { InternalErrorReport } from "../http.js";
 import { toHranaError } from "./errors.js";
-import type { BatchStep, Cond, HranaError, Stmt, StmtResult, StreamRequest } from "./proto.js";
+import type { BatchStep, HranaError, Stmt, StmtResult, StreamRequest } from "./proto.js";
 import { encodeValue } from "./values.js";
 
 /** A stream request's outcome, as the pipeline returns it. */
@@ -115,24 +117,6 @@ export class HranaStream {
     return texts;
   }
 
-  /** Evaluates a batch condition against the steps run so far. */
-  private evalCond(cond: Cond, ok: readonly boolean[]): boolean {
-    switch (cond.type) {
-      case "ok":
-        return ok[cond.step] === true;
-      case "error":
-        return ok[cond.step] !== true;
-      case "not":
-        return !this.evalCond(cond.cond, ok);
-      case "and":
-        return cond.conds.every((c) => this.evalCond(c, ok));
-      case "or":
-        return cond.conds.some((c) => this.evalCond(c, ok));
-      case "is_autocommit":
-        return !this.conn.inTransaction;
-    }
-  }
-
   /**
    * Runs a cursor's batch, handing each entry to `push` (Hrana 3's cursor entries: a batch that
    * cannot run is one `error` entry). `shared`: one response-size limit for all steps (a
@@ -152,23 +136,34 @@ export class HranaStream {
       push({ type: "error", error: toHranaError(e, this.report) });
       return;
     }
-    await this.runSteps(steps, texts, shared, (i, r, error) => {
-      if (error !== undefined) push({ type: "step_error", step: i, error });
-      if (r === undefined) return;
-      push({ type: "step_begin", step: i, cols: r.cols });
-      for (const row of r.rows) push({ type: "row", row });
-      push({
-        type: "step_end",
-        affected_row_count: r.affected_row_count,
-        last_insert_rowid: r.last_insert_rowid,
+    try {
+      await this.runSteps(steps, texts, shared, (i, r, error) => {
+        if (error !== undefined) push({ type: "step_error", step: i, error });
+        if (r === undefined) return;
+        push({ type: "step_begin", step: i, cols: r.cols });
+        for (const row of r.rows) push({ type: "row", row });
+        push({
+          type: "step_end",
+          affected_row_count: r.affected_row_count,
+          last_insert_rowid: r.last_insert_rowid,
+        });
       });
-    });
+    } catch (e) {
+      // The batch as a whole failed (on a tenant thread, see `runSteps`): nothing of it was sent.
+      push({ type: "error", error: toHranaError(e, this.report) });
+    }
   }
 
   /**
    * Runs a batch's steps (`texts`: their SQL, from `prepareBatch`) in order, each unless its
    * condition says not, with `budget` for all of them (without one, each its own limit);
    * `each` hears every step's result or error (a skipped step: neither).
+   *
+   * A connection on a tenant thread runs a batch that begins a transaction (as every batch of
+   * `@libsql/client` does) there in one request (`StepRunner`), not one round trip per step;
+   * if that request fails as a whole (its thread was stopped or restarted under it), so does the
+   * batch, and `each` heard nothing: its transaction was gone with the thread anyway. Other
+   * batches run step by step, each step's outcome told as it happened.
    */
   private async runSteps(
     steps: readonly BatchStep[],
@@ -176,12 +171,38 @@ export class HranaStream {
     budget: ResponseBudget | undefined,
     each: (step: number, result?: StmtResult, error?: HranaError) => void,
   ): Promise<void> {
+    const runner = this.conn as Connection & Partial<StepRunner>;
+    const specs =
+      runner.steps === undefined || firstWord(texts[0] ?? "") !== "BEGIN"
+        ? undefined
+        : stepSpecs(steps, texts);
+    if (specs !== undefined) {
+      const limit = { bytes: budget?.left ?? MAX_RESPONSE_BYTES, shared: budget !== undefined };
+      const outcomes = await runner.steps!(specs, "bigint", limit);
+      for (let i = 0; i < outcomes.length; i++) {
+        const { result, error, ms } = outcomes[i]!;
+        if (result === undefined) {
+          each(i, undefined, error === undefined ? undefined : toHranaError(error, this.report));
+          continue;
+        }
+        let converted: StmtResult;
+        try {
+          converted = toStmtResult(result, steps[i]!.stmt.wantRows, ms ?? 0, budget);
+        } catch (e) {
+          each(i, undefined, toHranaError(e, this.report));
+          continue;
+        }
+        each(i, converted);
+      }
+      return;
+    }
     const ok: boolean[] = [];
+    const inTransaction = () => this.conn.inTransaction;
     const pace = new Pace();
     for (let i = 0; i < steps.length; i++) {
       await pace.turn();
       const step = steps[i]!;
-      if (step.condition !== undefined && !this.evalCond(step.condition, ok)) {
+      if (step.condition !== undefined && !conditionHolds(step.condition, ok, inTransaction)) {
         ok.push(false);
         each(i);
         continue;
@@ -275,6 +296,26 @@ export class HranaStream {
       if (e instanceof TenantliteError && e.code === "SQL_PARSE_ERROR") throw e;
     }
   }
+}
+
+/** A batch's steps for a `StepRunner`; undefined when a step's arguments are invalid (the steps
+ * then run one by one, that step failing on its own). */
+function stepSpecs(
+  steps: readonly BatchStep[],
+  texts: readonly string[],
+): BatchStepSpec[] | undefined {
+  const specs: BatchStepSpec[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    const { stmt, condition } = steps[i]!;
+    let args: InArgs | undefined;
+    try {
+      args = argsOf(stmt);
+    } catch {
+      return undefined;
+    }
+    specs.push({ sql: texts[i]!, args, wantRows: stmt.wantRows, condition });
+  }
+  return specs;
 }
 
 function argsOf(stmt: Stmt): InArgs | undefined {
