@@ -298,8 +298,10 @@ export class HranaStream {
   }
 }
 
-/** A batch's steps for a `StepRunner`; undefined when a step's arguments are invalid (the steps
- * then run one by one, that step failing on its own). */
+/**
+ * A batch's steps for a `StepRunner`; undefined when a step's arguments are invalid (the steps
+ * then run one by one, that step failing on its own).
+ */
 function stepSpecs(
   steps: readonly BatchStep[],
   texts: readonly string[],
