@@ -2,7 +2,7 @@
  * Conditional batches (Hrana's `batch` request): steps run in order, each only when its
  * condition holds on the outcomes of the steps before it and the connection's state. The server
  * runs them on an in-process connection one by one; a connection on a tenant thread runs them
- * all in one request there (`SqlConnection.steps`), instead of one round trip to the thread each.
+ * there a slice of steps per request (`StepRunner.steps`), instead of one round trip each.
  */
 import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
 
@@ -64,9 +64,33 @@ export interface StepsLimit {
 
 /** Runs conditional steps on a connection (see the module's comment). */
 export interface StepRunner {
+  /**
+   * Runs `steps`, the batch's from step `from` on; conditions name steps by their index in the
+   * whole batch, and `before` holds the outcomes of earlier steps they name (`true`: ran and
+   * succeeded; see `namedBefore`).
+   */
   steps(
     steps: readonly BatchStepSpec[],
     intMode: IntMode,
     limit: StepsLimit,
+    from: number,
+    before: readonly (readonly [number, boolean])[],
   ): Promise<StepOutcome[]>;
+}
+
+/** The outcomes in `ok` of the steps before `from` that the conditions of `steps` name. */
+export function namedBefore(
+  steps: readonly BatchStepSpec[],
+  from: number,
+  ok: readonly boolean[],
+): [number, boolean][] {
+  const named = new Set<number>();
+  const visit = (c: StepCondition): void => {
+    if (c.type === "ok" || c.type === "error") {
+      if (c.step < from) named.add(c.step);
+    } else if (c.type === "not") visit(c.cond);
+    else if (c.type === "and" || c.type === "or") for (const x of c.conds) visit(x);
+  };
+  for (const s of steps) if (s.condition !== undefined) visit(s.condition);
+  return [...named].map((i) => [i, ok[i] === true]);
 }

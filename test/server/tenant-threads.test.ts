@@ -174,6 +174,51 @@ describe("the query time limit", () => {
     expect(rows.rows.map((r) => r.v)).toEqual(["steps before", "steps after"]);
   }, 30_000);
 
+  it("a batch longer than one request to its thread keeps its conditions across requests", async () => {
+    // 200 steps: the thread gets them 64 at a time; conditions name steps of earlier requests.
+    const steps: { stmt: { sql: string }; condition?: unknown }[] = [];
+    for (let i = 0; i < 200; i++) steps.push({ stmt: { sql: `SELECT ${i} AS i` } });
+    steps[0] = { stmt: { sql: "BEGIN" } };
+    steps[2] = { stmt: { sql: "INSERT INTO t (v) VALUES ('long batch')" } };
+    steps[70] = { stmt: { sql: "SELECT * FROM no_such_table" } };
+    steps[100] = {
+      stmt: { sql: "SELECT 'saw the error'" },
+      condition: { type: "error", step: 70 },
+    };
+    steps[101] = { stmt: { sql: "SELECT 'never'" }, condition: { type: "ok", step: 70 } };
+    steps[150] = {
+      stmt: { sql: "SELECT 'both'" },
+      condition: {
+        type: "and",
+        conds: [
+          { type: "ok", step: 2 },
+          { type: "error", step: 70 },
+          { type: "not", cond: { type: "is_autocommit" } },
+        ],
+      },
+    };
+    steps[199] = { stmt: { sql: "ROLLBACK" }, condition: { type: "ok", step: 150 } };
+    const res = await fetch(`${server.url}/dev/alpha/v2/pipeline`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ requests: [{ type: "batch", batch: { steps } }] }),
+    });
+    const body = (await res.json()) as {
+      results: { response: { result: { step_results: unknown[]; step_errors: unknown[] } } }[];
+    };
+    const { step_results, step_errors } = body.results[0]!.response.result;
+    const status = step_results.map((r, i) =>
+      r !== null ? "ok" : step_errors[i] !== null ? "error" : "skipped",
+    );
+    const expected = steps.map((_, i) => (i === 70 ? "error" : i === 101 ? "skipped" : "ok"));
+    expect(status).toEqual(expected);
+    // The ROLLBACK ran: the insert of step 2 is gone.
+    const rows = await client("alpha").execute(
+      "SELECT count(*) AS n FROM t WHERE v = 'long batch'",
+    );
+    expect(rows.rows[0]!.n).toBe(0);
+  }, 30_000);
+
   it("brings back the thread's other tenants with every acknowledged commit; state on it is reset", async () => {
     // charlie shares alpha's thread: an ATTACH from alpha brings it there (a stalled thread's
     // idle tenants move on to another, as charlie did during the previous test).

@@ -44,6 +44,10 @@ export type ConnectionOp =
       readonly steps: readonly BatchStepSpec[];
       readonly intMode: IntMode;
       readonly limit: StepsLimit;
+      /** The index of the first of these steps in the batch (see `StepRunner`). */
+      readonly from: number;
+      /** Outcomes of earlier steps that these steps' conditions name, by index. */
+      readonly before: readonly (readonly [number, boolean])[];
     }
   | { readonly kind: "script"; readonly sql: string }
   | { readonly kind: "describe"; readonly sql: string };

@@ -119,18 +119,16 @@ export class RemoteConnection implements SqlConnection, StepRunner {
     return (value as WireResultSet[]).map(decodeResultSet);
   }
 
-  /** A conditional batch in one request to the thread (see batch-steps.ts). */
+  /** Steps of a conditional batch in one request to the thread (see batch-steps.ts). */
   async steps(
     steps: readonly BatchStepSpec[],
     intMode: IntMode,
     limit: StepsLimit,
+    from: number,
+    before: readonly (readonly [number, boolean])[],
   ): Promise<StepOutcome[]> {
-    const value = (await this.request({
-      kind: "steps",
-      steps,
-      intMode,
-      limit,
-    })) as WireStepOutcome[];
+    const op: ConnectionOp = { kind: "steps", steps, intMode, limit, from, before };
+    const value = (await this.request(op)) as WireStepOutcome[];
     return value.map((o) =>
       o.result !== undefined
         ? { result: decodeResultSet(o.result), ms: o.ms }

@@ -590,14 +590,16 @@ export class TenantHost {
 export type HostedResult = WireResultSet | WireResultSet[] | undefined | ResultSet;
 
 /**
- * A conditional batch's steps (see batch-steps.ts), all in this one request: each step's rows are
+ * Steps of a conditional batch (see batch-steps.ts), in this one request: each step's rows are
  * read within what the batch's limit has left, as the server counts them.
  */
 async function runSteps(
   conn: Connection,
   op: Extract<ConnectionOp, { kind: "steps" }>,
 ): Promise<WireStepOutcome[]> {
-  const ok: boolean[] = [];
+  // Indexed as in the whole batch (its earlier steps: only those the conditions name).
+  const ok: boolean[] = new Array(op.from);
+  for (const [i, v] of op.before) ok[i] = v;
   const out: WireStepOutcome[] = [];
   const inTransaction = () => conn.inTransaction;
   const pace = new Pace();

@@ -15,7 +15,12 @@ import {
   valueSize,
 } from "../../engine/values.js";
 import { TenantliteError } from "../../errors.js";
-import { type BatchStepSpec, conditionHolds, type StepRunner } from "../../platform/batch-steps.js";
+import {
+  type BatchStepSpec,
+  conditionHolds,
+  namedBefore,
+  type StepRunner,
+} from "../../platform/batch-steps.js";
 import type { AccessPolicy } from "../../platform/types.js";
 import type { InternalErrorReport } from "../http.js";
 import { toHranaError } from "./errors.js";
@@ -160,10 +165,11 @@ export class HranaStream {
    * `each` hears every step's result or error (a skipped step: neither).
    *
    * A connection on a tenant thread runs a batch that begins a transaction (as every batch of
-   * `@libsql/client` does) there in one request (`StepRunner`), not one round trip per step;
-   * if that request fails as a whole (its thread was stopped or restarted under it), so does the
-   * batch, and `each` heard nothing: its transaction was gone with the thread anyway. Other
-   * batches run step by step, each step's outcome told as it happened.
+   * `@libsql/client` does) there up to `STEPS_PER_REQUEST` steps a request (`StepRunner`), not
+   * one round trip per step; if such a request fails as a whole (its thread was stopped or
+   * restarted under it), so does the batch, after what `each` heard of the slices before: its
+   * transaction was gone with the thread anyway. Other batches run step by step, each step's
+   * outcome told as it happened.
    */
   private async runSteps(
     steps: readonly BatchStep[],
@@ -177,22 +183,33 @@ export class HranaStream {
         ? undefined
         : stepSpecs(steps, texts);
     if (specs !== undefined) {
-      const limit = { bytes: budget?.left ?? MAX_RESPONSE_BYTES, shared: budget !== undefined };
-      const outcomes = await runner.steps!(specs, "bigint", limit);
-      for (let i = 0; i < outcomes.length; i++) {
-        const { result, error, ms } = outcomes[i]!;
-        if (result === undefined) {
-          each(i, undefined, error === undefined ? undefined : toHranaError(error, this.report));
-          continue;
+      // A slice at a time: what the thread sends back, and what this thread makes of it, stay
+      // small enough not to hold up other requests (a 50,000-step batch in one answer kept other
+      // tenants' point reads waiting up to ~200 ms).
+      const before: boolean[] = [];
+      for (let from = 0; from < specs.length; from += STEPS_PER_REQUEST) {
+        const limit = { bytes: budget?.left ?? MAX_RESPONSE_BYTES, shared: budget !== undefined };
+        const slice = specs.slice(from, from + STEPS_PER_REQUEST);
+        const named = namedBefore(slice, from, before);
+        const outcomes = await runner.steps!(slice, "bigint", limit, from, named);
+        for (let j = 0; j < outcomes.length; j++) {
+          const i = from + j;
+          const { result, error, ms } = outcomes[j]!;
+          // (As the thread saw it: the conditions of the steps after it followed that.)
+          before.push(result !== undefined);
+          if (result === undefined) {
+            each(i, undefined, error === undefined ? undefined : toHranaError(error, this.report));
+            continue;
+          }
+          let converted: StmtResult;
+          try {
+            converted = toStmtResult(result, steps[i]!.stmt.wantRows, ms ?? 0, budget);
+          } catch (e) {
+            each(i, undefined, toHranaError(e, this.report));
+            continue;
+          }
+          each(i, converted);
         }
-        let converted: StmtResult;
-        try {
-          converted = toStmtResult(result, steps[i]!.stmt.wantRows, ms ?? 0, budget);
-        } catch (e) {
-          each(i, undefined, toHranaError(e, this.report));
-          continue;
-        }
-        each(i, converted);
       }
       return;
     }
@@ -337,6 +354,9 @@ function argsOf(stmt: Stmt): InArgs | undefined {
 
 /** The largest result one statement may send (sqld's default `max_response_size`). */
 export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+
+/** Steps of a batch sent to a tenant thread in one request (see `runSteps`). */
+const STEPS_PER_REQUEST = 64;
 
 /** What is left of one response's size limit (sqld's `max_response_size`). */
 export interface ResponseBudget {
