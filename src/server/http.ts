@@ -4,6 +4,7 @@
  * body costs the server nothing but one error response.
  */
 import { TenantliteError } from "../errors.js";
+import { decodeJsonText } from "./json-text.js";
 import { statusOf } from "./status.js";
 
 const CORS: Record<string, string> = {
@@ -227,7 +228,8 @@ export async function readJson(req: HttpRequest, limits: BodyLimits): Promise<un
   }
   if (textBody.trim() === "") return undefined;
   try {
-    return JSON.parse(textBody);
+    // A long body is decoded in slices: other requests are served meanwhile.
+    return await decodeJsonText(textBody);
   } catch {
     // JSON.parse messages quote the input, which may hold parameter values: keep them out.
     throw new TenantliteError("JSON_INVALID", "The request body is not valid JSON");

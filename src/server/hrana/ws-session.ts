@@ -18,6 +18,7 @@
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
 import { asCoded } from "../http.js";
+import { decodeJsonText } from "../json-text.js";
 import { toHranaError } from "./errors.js";
 import { batchStepsFrom, type StreamRequest, stmtFrom } from "./proto.js";
 import { ProtoError } from "./proto-error.js";
@@ -256,7 +257,7 @@ export class WsSession {
     if (this.closed) return;
     let msg: unknown;
     try {
-      msg = JSON.parse(data);
+      msg = await decodeJsonText(data);
     } catch {
       throw new ProtoError("a WebSocket message must be JSON text");
     }
