@@ -4,6 +4,7 @@
  * runs them on an in-process connection one by one; a connection on a tenant thread runs them
  * there a slice of steps per request (`StepRunner.steps`), instead of one round trip each.
  */
+import { Pace } from "../engine/pace.js";
 import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
 
 /** When a step runs (Hrana's `BatchCond`). */
@@ -35,6 +36,43 @@ export function conditionHolds(
       return cond.conds.some((c) => conditionHolds(c, ok, inTransaction));
     case "is_autocommit":
       return !inTransaction();
+  }
+}
+
+/**
+ * Runs steps in order, each unless its condition says not (see `conditionHolds`), giving the
+ * event loop a turn between them (`Pace`). `ok` holds the outcomes of the batch's steps before
+ * these, indexed as in the whole batch (these are steps `ok.length` on), and gets theirs;
+ * `run(j)` runs the j-th of `steps` and throws what failed; `each` hears every step's value or
+ * error (a skipped step: neither), by its index in the whole batch.
+ */
+export async function runConditionally<T>(
+  steps: readonly { readonly condition: StepCondition | undefined }[],
+  ok: boolean[],
+  inTransaction: () => boolean,
+  run: (j: number) => Promise<T>,
+  each: (step: number, value?: T, error?: unknown) => void,
+): Promise<void> {
+  const from = ok.length;
+  const pace = new Pace();
+  for (let j = 0; j < steps.length; j++) {
+    await pace.turn();
+    const condition = steps[j]!.condition;
+    if (condition !== undefined && !conditionHolds(condition, ok, inTransaction)) {
+      ok.push(false);
+      each(from + j);
+      continue;
+    }
+    let value: T;
+    try {
+      value = await run(j);
+    } catch (e) {
+      ok.push(false);
+      each(from + j, undefined, e);
+      continue;
+    }
+    ok.push(true);
+    each(from + j, value);
   }
 }
 

@@ -11,7 +11,6 @@ import type {
   ConnectionOptions,
   OpenTenant,
 } from "../../engine/connection-policy.js";
-import { Pace } from "../../engine/pace.js";
 import type { SqlJsModule } from "../../engine/sqljs-types.js";
 import type { TenantFile } from "../../engine/tenant-file.js";
 import { unrefTimer } from "../../engine/timers.js";
@@ -20,7 +19,7 @@ import { heapOf } from "../../engine/wasm-heap.js";
 import { TenantliteError } from "../../errors.js";
 import { type GuardSpec, guardOf } from "../access-guard.js";
 import { readOnlyGuard } from "../attach-policy.js";
-import { conditionHolds } from "../batch-steps.js";
+import { runConditionally } from "../batch-steps.js";
 import { sizeCap, TENANT_OVERHEAD_BYTES } from "../options.js";
 import { SchemaParentRouter } from "../schema-parent.js";
 import { openTenantFile } from "../tenant-loader.js";
@@ -601,29 +600,24 @@ async function runSteps(
   const ok: boolean[] = new Array(op.from);
   for (const [i, v] of op.before) ok[i] = v;
   const out: WireStepOutcome[] = [];
-  const inTransaction = () => conn.inTransaction;
-  const pace = new Pace();
   let left = op.limit.bytes;
-  for (const step of op.steps) {
-    await pace.turn();
-    if (step.condition !== undefined && !conditionHolds(step.condition, ok, inTransaction)) {
-      ok.push(false);
-      out.push({});
-      continue;
-    }
+  const run = async (j: number): Promise<WireStepOutcome> => {
+    const step = op.steps[j]!;
     conn.maxResultBytes = op.limit.shared ? left : op.limit.bytes;
     const started = performance.now();
-    try {
-      const rs = await conn.execute(step.sql, step.args, op.intMode);
-      if (op.limit.shared && step.wantRows) {
-        for (const row of rs.rows) for (let i = 0; i < row.length; i++) left -= valueSize(row[i]!);
-      }
-      ok.push(true);
-      out.push({ result: encodeResultSet(rs), ms: performance.now() - started });
-    } catch (e) {
-      ok.push(false);
-      out.push({ error: encodeError(e) });
+    const rs = await conn.execute(step.sql, step.args, op.intMode);
+    if (op.limit.shared && step.wantRows) {
+      for (const row of rs.rows) for (let i = 0; i < row.length; i++) left -= valueSize(row[i]!);
     }
-  }
+    return { result: encodeResultSet(rs), ms: performance.now() - started };
+  };
+  await runConditionally(
+    op.steps,
+    ok,
+    () => conn.inTransaction,
+    run,
+    (_i, value, error) =>
+      out.push(value ?? (error === undefined ? {} : { error: encodeError(error) })),
+  );
   return out;
 }

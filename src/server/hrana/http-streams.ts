@@ -7,8 +7,7 @@
 import { Pace } from "../../engine/pace.js";
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
-import { toHranaError } from "./errors.js";
-import type { BatchStep, CursorRequest, PipelineRequest } from "./proto.js";
+import type { CursorRequest, PipelineRequest } from "./proto.js";
 import { HranaStream, SqlStore } from "./stream.js";
 
 /** How long a retired baton is remembered (sqld: 300 s). */

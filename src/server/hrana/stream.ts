@@ -6,7 +6,6 @@
 import { classify } from "../../../parser/index.js";
 import { firstWord } from "../../engine/connection.js";
 import type { SqlConnection as Connection } from "../../engine/connection-policy.js";
-import { Pace } from "../../engine/pace.js";
 import {
   type InArgs,
   type InValue,
@@ -17,8 +16,8 @@ import {
 import { TenantliteError } from "../../errors.js";
 import {
   type BatchStepSpec,
-  conditionHolds,
   namedBefore,
+  runConditionally,
   type StepRunner,
 } from "../../platform/batch-steps.js";
 import type { AccessPolicy } from "../../platform/types.js";
@@ -213,28 +212,14 @@ export class HranaStream {
       }
       return;
     }
-    const ok: boolean[] = [];
-    const inTransaction = () => this.conn.inTransaction;
-    const pace = new Pace();
-    for (let i = 0; i < steps.length; i++) {
-      await pace.turn();
-      const step = steps[i]!;
-      if (step.condition !== undefined && !conditionHolds(step.condition, ok, inTransaction)) {
-        ok.push(false);
-        each(i);
-        continue;
-      }
-      let result: StmtResult;
-      try {
-        result = await this.execute(texts[i]!, step.stmt, budget);
-      } catch (e) {
-        ok.push(false);
-        each(i, undefined, toHranaError(e, this.report));
-        continue;
-      }
-      ok.push(true);
-      each(i, result);
-    }
+    await runConditionally(
+      steps,
+      [],
+      () => this.conn.inTransaction,
+      (i) => this.execute(texts[i]!, steps[i]!.stmt, budget),
+      (i, result, error) =>
+        each(i, result, error === undefined ? undefined : toHranaError(error, this.report)),
+    );
   }
 
   private async run(req: StreamRequest): Promise<{ type: string; [key: string]: unknown }> {
