@@ -27,6 +27,23 @@ async function open(
   return it;
 }
 
+/** Runs for hours unless stopped. */
+const RUNAWAY =
+  "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c";
+
+/**
+ * A platform with one thread and a 500 ms query limit, and tenants `slow` and `quick` on it,
+ * each opened there by `first` when given (else not open yet).
+ */
+async function slowAndQuick(first?: string): Promise<Platform> {
+  const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
+  for (const name of ["slow", "quick"]) {
+    await platform.createDatabase(name);
+    if (first !== undefined) await platform.client(name).execute(first);
+  }
+  return platform;
+}
+
 async function close(it: { platform: Platform; storage: FsStorage }) {
   opened.splice(opened.indexOf(it), 1);
   await it.platform.close();
@@ -352,12 +369,7 @@ await storage.close();
       await platform.client(name).execute("CREATE TABLE t (v TEXT)");
     }
     const bad = platform.client("bad");
-    const runaway = () =>
-      bad
-        .execute(
-          "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
-        )
-        .catch((e: unknown) => e);
+    const runaway = () => bad.execute(RUNAWAY).catch((e: unknown) => e);
     // The first stop ends the thread that bad shares with good (good had nothing open there).
     expect(await runaway()).toMatchObject({ code: "QUERY_TIMEOUT" });
     const tx = await platform.client("good").transaction("write");
@@ -377,15 +389,10 @@ await storage.close();
     // One thread: the runaway's tenant and the reader's share it, and neither is open there yet,
     // so both requests wait for their tenant to load; the runaway's runs first and holds the
     // thread, the reader's never starts.
-    const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
-    for (const name of ["slow", "quick"]) await platform.createDatabase(name);
+    const platform = await slowAndQuick();
     const slow = platform.client("slow");
     const quick = platform.client("quick");
-    const stopped = slow
-      .execute(
-        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) AS n FROM c",
-      )
-      .catch((e: unknown) => e);
+    const stopped = slow.execute(RUNAWAY).catch((e: unknown) => e);
     const read = quick.execute("SELECT 42 AS answer").catch((e: unknown) => e);
     expect(await stopped).toMatchObject({ code: "QUERY_TIMEOUT" });
     // It did nothing on the thread that ended: sent again, it is answered (no TRANSACTION_CLOSED).
@@ -393,11 +400,7 @@ await storage.close();
   }, 30_000);
 
   it("a request answered just before a runaway of the same batch held the thread gets its answer", async () => {
-    const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
-    for (const name of ["slow", "quick"]) {
-      await platform.createDatabase(name);
-      await platform.client(name).execute("SELECT 1");
-    }
+    const platform = await slowAndQuick("SELECT 1");
     // Both tenants are open on the thread and both requests leave in one message: the read runs
     // at once, then the runaway holds the thread.
     let stoppedYet = false;
@@ -407,9 +410,7 @@ await storage.close();
       .then((rs) => ({ rs, stoppedYet }));
     const stopped = platform
       .client("slow")
-      .execute(
-        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
-      )
+      .execute(RUNAWAY)
       .catch((e: unknown) => e)
       .finally(() => {
         stoppedYet = true;
@@ -422,11 +423,7 @@ await storage.close();
   }, 30_000);
 
   it("a write its thread had run when a runaway held the thread is not sent again", async () => {
-    const { platform } = await open(tempDir(), { threads: 1, maxQueryMs: 500 });
-    for (const name of ["slow", "quick"]) {
-      await platform.createDatabase(name);
-      await platform.client(name).execute("CREATE TABLE IF NOT EXISTS t (v)");
-    }
+    const platform = await slowAndQuick("CREATE TABLE IF NOT EXISTS t (v)");
     // Both tenants are open on the thread: the insert runs at once, then the runaway holds the
     // thread before the insert's answer (and its save) could leave it.
     const insert = platform
@@ -435,9 +432,7 @@ await storage.close();
       .catch((e: unknown) => e);
     const stopped = platform
       .client("slow")
-      .execute(
-        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
-      )
+      .execute(RUNAWAY)
       .catch((e: unknown) => e);
     expect(await stopped).toMatchObject({ code: "QUERY_TIMEOUT" });
     const outcome = await insert;
@@ -457,11 +452,7 @@ await storage.close();
     await fast.execute("CREATE TABLE t (x)");
     await fast.execute("INSERT INTO t VALUES (1)");
     const slow = platform.client("slow");
-    const stopped = slow
-      .execute(
-        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n<1e12) SELECT count(*) FROM c",
-      )
-      .catch((e: unknown) => e);
+    const stopped = slow.execute(RUNAWAY).catch((e: unknown) => e);
     expect((await fast.execute("SELECT x FROM t")).rows[0]!.x).toBe(1);
     expect(await stopped).toMatchObject({ code: "QUERY_TIMEOUT" });
     expect((await slow.execute("SELECT 7 AS x")).rows[0]!.x).toBe(7);
