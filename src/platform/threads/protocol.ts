@@ -170,11 +170,12 @@ export function startRequest(shared: Int32Array, id: number): void {
 }
 
 /**
- * Whether request `id` may have run a statement (read by the platform once the thread ended). A
- * later request that took the same place in the ring leaves the answer at yes: unknown is
- * treated as started, never sent twice.
+ * Whether request `id` may have run a statement (read by the platform while the thread is held,
+ * or once it ended): never if the thread did not receive it. A later request that took the same
+ * place in the ring leaves the answer at yes: unknown is treated as started, never sent twice.
  */
 export function requestStarted(shared: Int32Array, id: number): boolean {
+  if (id > Atomics.load(shared, SHARED_SLOTS.received)) return false;
   return Atomics.load(shared, STARTED_AT + (id % STARTED_RING)) >= id;
 }
 

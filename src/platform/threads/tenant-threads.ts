@@ -811,10 +811,8 @@ export class TenantThreads implements TenantThreadsRuntime {
       moved.add(id);
       this.post(thread, { t: "drop", tenant: id });
     }
-    const received = Atomics.load(thread.shared, SHARED_SLOTS.received);
     for (const [id, pending] of thread.inFlight) {
-      const started = id <= received && requestStarted(thread.shared, id);
-      if (!started && moved.has(pending.message.tenant.id)) {
+      if (!requestStarted(thread.shared, id) && moved.has(pending.message.tenant.id)) {
         thread.inFlight.delete(id);
         pending.reject(new Resend());
       }
@@ -832,7 +830,6 @@ export class TenantThreads implements TenantThreadsRuntime {
     const handle = thread.handle;
     thread.handle = undefined;
     handle?.terminate();
-    const received = Atomics.load(thread.shared, SHARED_SLOTS.received);
     const running = Atomics.load(thread.shared, SHARED_SLOTS.running);
     const pending = [...thread.inFlight.values()];
     if (culprit.code === "QUERY_TIMEOUT" || culprit.code === "CLIENT_CLOSED") {
@@ -847,7 +844,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     for (const p of pending) {
       const id = p.message.id;
       if (id === running) p.reject(culprit);
-      else if (id > received || !requestStarted(thread.shared, id)) p.reject(new Resend());
+      else if (!requestStarted(thread.shared, id)) p.reject(new Resend());
       else p.reject(threadReset(p.message.tenant.name, true));
     }
   }
