@@ -155,10 +155,11 @@ export type Call =
  */
 export const SHARED_SLOTS = { beat: 0, received: 1, running: 2, heapMiB: 3 } as const;
 /**
- * After the slots, the requests that started (`startedRequest`): request `id` writes its id at
- * `STARTED_AT + id % STARTED_RING` once it has its tenant and may run a statement. A request the
- * thread received but had not started when the thread ended (it waited behind another, or for
- * its tenant to load) did nothing there, and is sent again instead of failing.
+ * After the slots, the requests that started (`startRequest`): request `id` writes its id at
+ * `STARTED_AT + id % STARTED_RING` once something may change for it (a statement about to run,
+ * an ATTACH, a migration; see tenant-host.ts). A request the thread received but had not started
+ * when the thread ended (it waited behind another, or for its tenant to load) did nothing there,
+ * and is sent again instead of failing.
  */
 const STARTED_AT = 4;
 const STARTED_RING = 1024;

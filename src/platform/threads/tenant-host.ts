@@ -226,7 +226,7 @@ export class TenantHost {
     // It has started (see `startRequest`) once something runs for it (see `connection`), or at
     // once when it may use what the connection holds here: its transaction, its state, another
     // request of its own.
-    if (hc.running || hc.conn.inTransaction || hc.conn.hasPrivateState) {
+    if (hc.requests.size > 0 || hc.conn.inTransaction || hc.conn.hasPrivateState) {
       startRequest(this.shared, m.id);
     }
     hc.running = true;
