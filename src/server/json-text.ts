@@ -1,20 +1,20 @@
 /**
  * JSON text decoded without holding the server's thread (issue 17, point 3). `JSON.parse` is one
  * block: a 2.6 MB Hrana batch of 50,000 steps held the thread ~110–180 ms, and every other
- * tenant's request waited. Large texts are decoded a container at a time instead: a container
- * (array or object) whose text is short is handed to `JSON.parse` whole, a long one is walked
- * member by member — each member decoded the same way — with a turn of the event loop after
- * every `SLICE_MS` of work. Every value still comes from `JSON.parse` (short containers, strings,
- * numbers, literals), so what is accepted, and what each value becomes, is what `JSON.parse`
- * makes of the same text; this module only finds where values begin and end.
+ * tenant's request waited. Large texts are decoded a container at a time instead: a long
+ * container's members go to `JSON.parse` a run of short ones at a time, and a member long by
+ * itself is decoded the same way, with a turn of the event loop between runs (`Pace`). Every
+ * value still comes from `JSON.parse` (runs of members, strings, numbers, literals), so what is
+ * accepted, and what each value becomes, is what `JSON.parse` makes of the same text; this
+ * module only finds where values begin and end.
  */
+
+import { Pace } from "../engine/pace.js";
 
 /** Texts shorter than this are decoded by `JSON.parse` in one go (a few ms at most). */
 const WHOLE_TEXT = 1 << 20;
 /** A container whose text is shorter than this is decoded by `JSON.parse` in one go. */
 const WHOLE_CONTAINER = 32 * 1024;
-/** Work between turns of the event loop (ms). */
-const SLICE_MS = 10;
 /**
  * Containers nested deeper are decoded by `JSON.parse` whole, however long (a walk holds a frame
  * per level: 16 MB of `[` would hold millions; `JSON.parse` refuses such depth by itself).
@@ -42,7 +42,7 @@ export async function decodeJsonText(
 class Decoder {
   #at = 0;
   #depth = 0;
-  #since = performance.now();
+  readonly #pace = new Pace();
 
   constructor(
     readonly text: string,
@@ -54,10 +54,15 @@ class Decoder {
     this.#space();
     const c = this.text.charCodeAt(this.#at);
     if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      const deep = this.#depth >= WALK_DEPTH;
-      const end = this.#containerEnd(this.#at, deep ? this.text.length : this.whole);
-      if (end !== undefined) return this.#leaf(end);
-      if (deep) throw new JsonTextError("unterminated array or object");
+      if (this.#depth >= WALK_DEPTH) {
+        // Its whole text to JSON.parse: up to its closing bracket (where its members end).
+        const close = this.#run(this.#at + 1, Number.POSITIVE_INFINITY);
+        const b = this.text.charCodeAt(close);
+        if (close < 0 || (b !== 0x5d && b !== 0x7d)) {
+          throw new JsonTextError("unterminated array or object");
+        }
+        return this.#leaf(close + 1);
+      }
       this.#depth++;
       try {
         return await this.#container(c);
@@ -86,9 +91,9 @@ class Decoder {
     this.#space();
     if (this.#take(close)) return out;
     for (;;) {
-      await this.#pace();
+      await this.#pace.turn();
       const start = this.#at;
-      const cut = this.#run(start);
+      const cut = this.#run(start, this.whole);
       if (cut === start) throw new JsonTextError("expected a value");
       if (cut < 0) {
         // One member, long by itself.
@@ -122,7 +127,7 @@ class Decoder {
    * `,` or closing bracket after the last of them, once the run is `whole` characters long or the
    * container ends; -1 when the first member alone is longer than that.
    */
-  #run(start: number): number {
+  #run(start: number, whole: number): number {
     const text = this.text;
     let depth = 0;
     let member = start;
@@ -134,10 +139,10 @@ class Decoder {
         if (depth === 0) return i;
         depth--;
       } else if (c === 0x2c && depth === 0) {
-        if (i - start >= this.whole) return i;
+        if (i - start >= whole) return i;
         member = i + 1;
       }
-      if (i - member > this.whole) return member === start ? -1 : member - 1;
+      if (i - member > whole) return member === start ? -1 : member - 1;
     }
     return member === start ? -1 : member - 1;
   }
@@ -147,28 +152,6 @@ class Decoder {
     const v: unknown = JSON.parse(this.text.slice(this.#at, end));
     this.#at = end;
     return v;
-  }
-
-  /**
-   * Where the container starting at `from` ends (after its closing bracket) if that is within
-   * `limit` characters; undefined when it is longer (or unterminated: walked member by member,
-   * the walk finds what is wrong).
-   */
-  #containerEnd(from: number, limit: number): number | undefined {
-    const text = this.text;
-    const stop = Math.min(text.length, from + limit);
-    let depth = 0;
-    for (let i = from; i < stop; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i = this.#stringEnd(i) - 1;
-        if (i >= stop) return undefined;
-      } else if (c === 0x5b || c === 0x7b) depth++;
-      else if (c === 0x5d || c === 0x7d) {
-        if (--depth === 0) return i + 1;
-      }
-    }
-    return undefined;
   }
 
   /** Where the string starting (with its quote) at `from` ends, after its closing quote. */
@@ -213,15 +196,6 @@ class Decoder {
 
   #expect(c: number): void {
     if (!this.#take(c)) throw new JsonTextError(`expected '${String.fromCharCode(c)}'`);
-  }
-
-  /** A turn of the event loop once a slice of work is done. */
-  #pace(): Promise<void> | undefined {
-    const now = performance.now();
-    if (now - this.#since < SLICE_MS) return undefined;
-    return new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
-      this.#since = performance.now();
-    });
   }
 }
 
