@@ -39,15 +39,15 @@ export function unbatch<M>(receive: (message: M) => void): (data: M | M[]) => vo
 }
 
 /**
- * Hands messages to `receive` in the order they came, and lets the answers of earlier requests
- * leave before a request starts (`isRequest`): `flush` posts what waits, after one turn of the
- * event loop for requests of the same batch. Were the request to hold the thread (a statement
- * past the query time limit), answers waiting for the end of the turn would wait with it, and the
- * platform would take their requests for started and unanswered ("reset while this request ran").
+ * Hands messages to `receive` in the order they came, one per turn of the event loop, and lets
+ * what the earlier ones led to leave first: before each message `flush` posts what waits. A
+ * message may start a statement that holds the thread (a request; or the answer to a tenant's
+ * load, which resumes the requests waiting for it): were the work of two messages to run in one
+ * turn, the answers of the first would wait with the second, and the platform would take their
+ * requests for started and unanswered ("reset while this request ran").
  */
 export function inOrder<M>(
   receive: (message: M) => void,
-  isRequest: (message: M) => boolean,
   flush: () => void,
 ): (data: M | M[]) => void {
   const queue: M[] = [];
@@ -55,15 +55,11 @@ export function inOrder<M>(
   let pumping = false;
   const pump = async () => {
     pumping = true;
-    let requests = 0;
-    while (next < queue.length) {
-      const m = queue[next++]!;
-      if (isRequest(m)) {
-        // (The first's predecessors came in earlier turns: what they post waits already.)
-        if (requests++ > 0) await new Promise((resolve) => setImmediate(resolve));
-        flush();
-      }
-      receive(m);
+    for (let first = true; next < queue.length; first = false) {
+      // (The first's predecessors came in earlier turns: what they post waits already.)
+      if (!first) await new Promise((resolve) => setImmediate(resolve));
+      flush();
+      receive(queue[next++]!);
     }
     queue.length = 0;
     next = 0;

@@ -31,11 +31,7 @@ if (port !== null) {
       );
       port.on(
         "message",
-        inOrder(
-          (m: ToThread) => host.receive(m),
-          (m) => m.t === "run",
-          say.flush,
-        ),
+        inOrder((m: ToThread) => host.receive(m), say.flush),
       );
       say({ t: "ready" });
     },
