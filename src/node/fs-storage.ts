@@ -92,6 +92,15 @@ export interface FsStorageOptions {
    * to replay at the next load after a crash.
    */
   pageLogCheckpointBytes?: number;
+  /**
+   * Bytes held in a file of their own, `<root>/.~tl-reserve`, for the saves that must go through
+   * on a full disk (default 1 MiB; 0 keeps none): when such a save (`SaveOptions.reserve`: the
+   * catalog record of a deletion, a token revocation or rotation) fails for lack of space, the
+   * reserve is deleted and the save tried once more, so a full data directory can always be
+   * freed by deleting databases, and a leaked token revoked. The reserve is made again after a
+   * later deletion frees the room (or at the next open), when it fits.
+   */
+  reserveBytes?: number;
 }
 
 /**
@@ -162,6 +171,12 @@ export class FsStorage implements Storage {
   readonly #holdBytes: number;
   /** Page-log descriptors kept open, least recently used first (see `#append`). */
   readonly #logFds = new Map<string, { fd: number; busy: boolean }>();
+  /** See {@link FsStorageOptions.reserveBytes}. */
+  readonly #reserveBytes: number;
+  /** Whether the reserve's file holds its bytes. */
+  #reserveHeld = false;
+  /** The reserve being made again, if it is. */
+  #refilling: Promise<void> | undefined;
 
   private constructor(root: string, options: FsStorageOptions) {
     this.root = resolve(root);
@@ -177,6 +192,11 @@ export class FsStorage implements Storage {
       "",
     );
     this.#holdBytes = byteCount(options.pageLogHoldBytes ?? DEFAULT_HOLD, "pageLogHoldBytes", "");
+    this.#reserveBytes = byteCount(
+      options.reserveBytes ?? DEFAULT_RESERVE,
+      "reserveBytes",
+      " (0 keeps no reserve)",
+    );
   }
 
   /**
@@ -194,6 +214,8 @@ export class FsStorage implements Storage {
       await storage.close();
       throw e;
     }
+    if (storage.#reserveBytes === 0) await unlink(storage.#reservePath()).catch(() => undefined);
+    else await storage.#refillReserve();
     return storage;
   }
 
@@ -286,8 +308,65 @@ export class FsStorage implements Storage {
       assertBytes(bytes);
       // The write runs on the thread pool after this returns: it needs bytes nobody changes.
       const copy = options?.transfer === true ? bytes : bytes.slice();
-      return this.#serialize(key, () => this.#save(key, path, copy));
+      const attempt = () => this.#serialize(key, () => this.#save(key, path, copy));
+      return options?.reserve === true ? this.#withReserve(attempt) : attempt();
     });
+  }
+
+  /**
+   * Runs a save that may use the reserve: when it fails for lack of space and the reserve is
+   * held, the reserve's file is deleted and the save tried once more.
+   */
+  async #withReserve(attempt: () => Promise<void>): Promise<void> {
+    try {
+      await attempt();
+    } catch (e) {
+      if (!outOfSpace(e) || !this.#reserveHeld) throw e;
+      this.#reserveHeld = false;
+      try {
+        await unlink(this.#reservePath());
+      } catch (gone) {
+        if (!isCode(gone, "ENOENT")) throw e;
+      }
+      await attempt();
+    }
+  }
+
+  #reservePath(): string {
+    return join(this.root, RESERVE_NAME);
+  }
+
+  /**
+   * Makes the reserve's file when it is missing or short, if it fits (a full disk leaves it
+   * missing, to be tried again after the next deletion). Never fails.
+   */
+  #refillReserve(): Promise<void> {
+    if (this.#reserveBytes === 0 || this.#reserveHeld || this.#closed) return Promise.resolve();
+    this.#refilling ??= this.#track(
+      (async () => {
+        const path = this.#reservePath();
+        try {
+          const found = await fsCall<Stats>((cb) => fsStat(path, cb)).catch(() => undefined);
+          if (found?.isFile() === true && found.size === this.#reserveBytes) {
+            this.#reserveHeld = true;
+            return;
+          }
+          // Random bytes: a file system that compresses or deduplicates would hold zeros in no
+          // space at all.
+          const bytes = new Uint8Array(this.#reserveBytes);
+          for (let i = 0; i < bytes.length; i += 65_536) {
+            crypto.getRandomValues(bytes.subarray(i, i + 65_536));
+          }
+          await writeFileAtomic(path, bytes);
+          this.#reserveHeld = true;
+        } catch {
+          // No room (or no right to write): the saves that may use it just find none.
+        }
+      })().finally(() => {
+        this.#refilling = undefined;
+      }),
+    );
+    return this.#refilling;
   }
 
   /** One save, its turn come: a page-log record when it can be one, else a whole file. */
@@ -529,6 +608,7 @@ export class FsStorage implements Storage {
         // A concurrent delete in the same directory may have pruned it already: nothing to sync.
         await syncDir(dirname(path), { missingOk: true });
         await this.#pruneEmptyDirs(dirname(path));
+        void this.#refillReserve(); // the room it freed
       }),
     );
   }
@@ -563,6 +643,7 @@ export class FsStorage implements Storage {
         }
       })(),
     );
+    if (dirs.size > 0) void this.#refillReserve();
   }
 
   /**
@@ -971,6 +1052,19 @@ const DEFAULT_HOLD = 1 << 20;
 const LOG_FDS = 64;
 /** Default of {@link FsStorageOptions.pageLogCheckpointBytes}. */
 const CHECKPOINT_MIN_LOG = 1 << 20;
+/** Default of {@link FsStorageOptions.reserveBytes}. */
+const DEFAULT_RESERVE = 1 << 20;
+/** The reserve's file in the root ("~": never a key, never listed). */
+const RESERVE_NAME = ".~tl-reserve";
+
+/** Whether `e`, or an error it was caused by, is a file system's "no space" (or quota). */
+function outOfSpace(e: unknown): boolean {
+  for (let at = e, depth = 0; at !== undefined && at !== null && depth < 8; depth++) {
+    if (isCode(at, "ENOSPC", "EDQUOT")) return true;
+    at = (at as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 interface WalkItem {
   order: string;

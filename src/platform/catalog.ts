@@ -284,8 +284,10 @@ export class Catalog {
         this.#pendingWaiters = [];
         const seq = this.#lastSeq + 1;
         const bytes = new TextEncoder().encode(JSON.stringify(applied.map((a) => a.op)));
+        // A deletion must be recordable on a full disk: its files go once it is, freeing room.
+        const reserve = applied.some((a) => a.op.t === "dbdel" || a.op.t === "groupdel");
         try {
-          await this.#storage.save(keys.catalogLog(seq), bytes);
+          await this.#storage.save(keys.catalogLog(seq), bytes, reserve ? { reserve } : undefined);
           this.#lastSeq = seq;
           this.#logBytes += bytes.length;
           for (const w of waiters) w.resolve();

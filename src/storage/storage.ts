@@ -76,6 +76,14 @@ export interface SaveOptions {
    * for a 16 MB tenant) where the bytes are fresh anyway, as the platform's exports are.
    */
   readonly transfer?: boolean;
+  /**
+   * The save must go through on a full disk: it records a deletion (whose files go once it is
+   * saved, freeing their space) or a revocation (a leaked token must stop working whatever the
+   * disk). A backend that keeps room in reserve gives it up for such a save when the save fails
+   * for lack of space, and tries it once more (the fs backend: see
+   * `FsStorageOptions.reserveBytes`); others ignore it.
+   */
+  readonly reserve?: boolean;
 }
 
 const segment = /^[A-Za-z0-9._-]+$/;

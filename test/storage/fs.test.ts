@@ -13,9 +13,9 @@ const base = useTempDirs("tenantlite-fs-", { scope: "file" })();
 let counter = 0;
 const freshDir = (): string => join(base, `s${counter++}`);
 const bytesOf = (text: string): Uint8Array => new TextEncoder().encode(text);
-/** A directory's entries without the lock file an open storage keeps there. */
+/** A directory's entries without the lock and reserve files an open storage keeps there. */
 const entries = async (dir: string): Promise<string[]> =>
-  (await readdir(dir)).filter((n) => n !== ".~tl-lock");
+  (await readdir(dir)).filter((n) => n !== ".~tl-lock" && n !== ".~tl-reserve");
 
 describeStorageConformance("fs", () => FsStorage.open(freshDir()), {
   reopen: (closed: Storage) => FsStorage.open((closed as FsStorage).root),
@@ -408,5 +408,74 @@ describe("FsStorage's directory lock", () => {
     setTimeout(() => void rm(lockOf(root)), 150);
     const s = await FsStorage.open(root, { lockLabel: "tenantlite", lockWaitMs: 5_000 });
     await s.close();
+  });
+});
+
+describe("FsStorage's reserve for a full disk", () => {
+  const noSpace = () => Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+
+  it("gives its reserve up to a save that must go through, and to no other", async () => {
+    const root = freshDir();
+    const reserve = join(root, ".~tl-reserve");
+    // The disk is full while the reserve holds its room: whole-file saves fail with ENOSPC.
+    let full = false;
+    const s = await FsStorage.open(root, {
+      reserveBytes: 64 << 10,
+      beforeRename: () => {
+        if (full && existsSync(reserve)) throw noSpace();
+      },
+    });
+    expect(statSync(reserve).size).toBe(64 << 10);
+    await s.save("db/a", bytesOf("a1"));
+    full = true;
+    expect(await caught(s.save("db/b", bytesOf("b1")))).toBeTenantliteError(
+      "STORAGE_WRITE_FAILED",
+      /free space/,
+    );
+    expect(existsSync(reserve)).toBe(true);
+    await s.save("catalog/1", bytesOf("delete a"), { reserve: true });
+    expect(existsSync(reserve)).toBe(false);
+    expect(new TextDecoder().decode(await s.load("catalog/1"))).toBe("delete a");
+    // Spent: the next such save fails as any other (here it finds the room the reserve left).
+    await s.save("catalog/2", bytesOf("x"), { reserve: true });
+    // A deletion frees room: the reserve is made again.
+    full = false;
+    await s.delete("db/a");
+    await s.close(); // (waits for the reserve)
+    expect(statSync(reserve).size).toBe(64 << 10);
+    const again = await FsStorage.open(root, { reserveBytes: 64 << 10 });
+    expect(await again.list("")).toEqual(["catalog/1", "catalog/2"]);
+    await again.close();
+  });
+
+  it("fails a save that may use the reserve when there is none left", async () => {
+    const root = freshDir();
+    const s = await FsStorage.open(root, {
+      reserveBytes: 0,
+      beforeRename: () => {
+        throw noSpace();
+      },
+    });
+    expect(existsSync(join(root, ".~tl-reserve"))).toBe(false);
+    expect(await caught(s.save("catalog/1", bytesOf("x"), { reserve: true }))).toBeTenantliteError(
+      "STORAGE_WRITE_FAILED",
+    );
+    await s.close();
+  });
+
+  it("makes its reserve when it is missing or short, and removes it with reserveBytes 0", async () => {
+    const root = freshDir();
+    const reserve = join(root, ".~tl-reserve");
+    await (await FsStorage.open(root)).close();
+    expect(statSync(reserve).size).toBe(1 << 20); // the default
+    await writeFile(reserve, "short");
+    await (await FsStorage.open(root, { reserveBytes: 4096 })).close();
+    expect(statSync(reserve).size).toBe(4096);
+    await (await FsStorage.open(root, { reserveBytes: 0 })).close();
+    expect(existsSync(reserve)).toBe(false);
+    expect(await caught(FsStorage.open(root, { reserveBytes: -1 }))).toBeTenantliteError(
+      "STORAGE_INVALID_ARGUMENT",
+      /reserveBytes/,
+    );
   });
 });

@@ -103,7 +103,9 @@ export class ApiTokens {
         return result; // nothing changed: nothing to store
       }
       const bytes = new TextEncoder().encode(JSON.stringify([...next.values()]));
-      await this.storage.save(keys.authApiTokens(), bytes);
+      // A revocation must go through on a full disk (see SaveOptions.reserve).
+      const revokes = [...this.tokens.keys()].some((k) => !next.has(k));
+      await this.storage.save(keys.authApiTokens(), bytes, revokes ? { reserve: true } : undefined);
       this.tokens = next;
       return result;
     });

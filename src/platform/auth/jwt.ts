@@ -294,7 +294,14 @@ export class TokenAuthority {
     const run = this.rotating.then(async () => {
       const next = structuredClone(this.rotations);
       change(next);
-      await this.storage.save(keys.authRotations(), new TextEncoder().encode(JSON.stringify(next)));
+      // A rotation must go through on a full disk, as a revocation (see SaveOptions.reserve).
+      await this.storage.save(
+        keys.authRotations(),
+        new TextEncoder().encode(JSON.stringify(next)),
+        {
+          reserve: true,
+        },
+      );
       this.rotations = next;
     });
     this.rotating = run.catch(() => undefined);
