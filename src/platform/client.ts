@@ -13,6 +13,9 @@ import type { Client, Transaction, TransactionMode } from "./types.js";
 /** Opens a new logical connection onto the client's database. */
 export type ConnectionFactory = () => Connection;
 
+/** A settled promise with no value, for a queue with nothing pending. */
+const SETTLED: Promise<unknown> = Promise.resolve();
+
 const BEGIN: Record<TransactionMode, string> = {
   write: "BEGIN IMMEDIATE",
   read: "BEGIN TRANSACTION READONLY",
@@ -154,7 +157,8 @@ export class PlatformTransaction implements Transaction {
   #done = false;
   /** The transaction ended by a statement of its own. */
   #ended = false;
-  #queue: Promise<unknown> = Promise.resolve();
+  /** The last operation while any is pending; settled and empty otherwise (see `#finished`). */
+  #queue: Promise<unknown> = SETTLED;
   /** Operations called and not finished yet. */
   #pending = 0;
 
@@ -236,7 +240,8 @@ export class PlatformTransaction implements Transaction {
           () => this.#step(f),
           () => this.#step(f),
         );
-    this.#queue = op;
+    // Not kept once done: a settled promise holds its value (a result, every row of it).
+    this.#queue = this.#pending === 0 ? SETTLED : op;
     return op;
   }
 
@@ -260,13 +265,13 @@ export class PlatformTransaction implements Transaction {
   }
 
   #finished<T>(value: T): T {
-    this.#pending--;
+    if (--this.#pending === 0) this.#queue = SETTLED;
     if (!this.#conn.inTransaction) this.#ended = true;
     return value;
   }
 
   #failed(e: unknown): unknown {
-    this.#pending--;
+    if (--this.#pending === 0) this.#queue = SETTLED;
     // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
     const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
     if (!timeout && !this.#conn.inTransaction) this.#ended = true;

@@ -161,7 +161,9 @@ export class RemoteConnection implements SqlConnection, StepRunner {
 
   private request(op: ConnectionOp): Promise<unknown> {
     const run = this.queue.then(() => this.send(op));
-    this.queue = run.catch(() => undefined);
+    // Without its value: a settled promise keeps it, and the queue would hold the last answer
+    // (its rows) for as long as the connection lives — an idle HTTP stream, up to its expiry.
+    this.queue = run.then(ignore, ignore);
     return run;
   }
 
@@ -229,3 +231,5 @@ export class RemoteConnection implements SqlConnection, StepRunner {
     return next;
   }
 }
+
+function ignore(): void {}
