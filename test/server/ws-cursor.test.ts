@@ -136,3 +136,94 @@ it("answers the cursor requests as sqld does, and refuses misuse as a protocol e
     reason: expect.stringMatching(/needs the hrana3/),
   });
 });
+
+it("bounds the cursor rows a client leaves unfetched by maxUnsentBytes, and gives the room back once fetched or closed", async () => {
+  // Before, every open cursor held its entries until fetched: 300 cursors of a 3 MB batch, never
+  // fetched, made one client hold ~1 GB (and 1,000 streams could hold 10 GB).
+  const LIMIT = 2 * 2 ** 20;
+  const small = await startServer({
+    port: 0,
+    memory: true,
+    consoleDir: false,
+    limits: { maxUnsentBytes: LIMIT },
+  });
+  const ws = new WebSocket(`${small.wsUrl}/`, ["hrana3"]);
+  const waiting = new Map<number, (m: Record<string, unknown>) => void>();
+  ws.on("message", (d) => {
+    const m = JSON.parse(String(d)) as Record<string, unknown>;
+    waiting.get(m.request_id as number)?.(m);
+  });
+  await new Promise((resolve) => ws.once("open", resolve));
+  ws.send(JSON.stringify(hello));
+  let id = 0;
+  const call = (request: object) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      waiting.set(++id, resolve);
+      ws.send(JSON.stringify(req(id, request)));
+    });
+  const batch = (sql: string) => ({ steps: [{ stmt: { sql } }] });
+  try {
+    await call({ type: "open_stream", stream_id: 0 });
+    await call({
+      type: "execute",
+      stream_id: 0,
+      stmt: {
+        sql: "CREATE TABLE t AS SELECT randomblob(3000) AS b FROM generate_series(1, 200)",
+        want_rows: false,
+      },
+    });
+    // ~1.2 MB of rows a cursor (6,000 hex digits a row).
+    const LARGE = batch("SELECT hex(b) AS h FROM t");
+    const fetchAll = async (cursor_id: number) => {
+      const got = await call({ type: "fetch_cursor", cursor_id, max_count: 10_000 });
+      return got.response as {
+        entries: { type: string; error?: { code: string; message: string } }[];
+        done: boolean;
+      };
+    };
+    const outcomes: string[] = [];
+    for (let c = 1; c <= 6; c++) {
+      await call({ type: "open_stream", stream_id: c });
+      await call({ type: "open_cursor", stream_id: c, cursor_id: c, batch: LARGE });
+    }
+    for (let c = 1; c <= 6; c++) {
+      const { entries, done } = await fetchAll(c);
+      expect(done).toBe(true);
+      const error = entries.find((e) => e.type === "step_error")?.error;
+      if (error === undefined)
+        outcomes.push(`rows ${entries.filter((e) => e.type === "row").length}`);
+      else {
+        expect(error.code).toBe("RESPONSE_TOO_LARGE");
+        expect(error.message).toMatch(
+          /not read yet .* bound of 2097152; fetch or close open cursors/,
+        );
+        outcomes.push("too large");
+      }
+    }
+    // The first fit; the others found the room taken by cursors not fetched yet.
+    expect(outcomes).toEqual([
+      "rows 200",
+      "too large",
+      "too large",
+      "too large",
+      "too large",
+      "too large",
+    ]);
+    // Fetched (and closed) cursors hold nothing: a new one gets its rows, again and again.
+    for (let c = 1; c <= 6; c++) await call({ type: "close_cursor", cursor_id: c });
+    for (let c = 11; c <= 13; c++) {
+      await call({ type: "open_cursor", stream_id: c - 10, cursor_id: c, batch: LARGE });
+      const { entries } = await fetchAll(c);
+      expect(entries.filter((e) => e.type === "row")).toHaveLength(200);
+      await call({ type: "close_cursor", cursor_id: c });
+    }
+    // A cursor closed unfetched gives its room back too.
+    await call({ type: "open_cursor", stream_id: 1, cursor_id: 21, batch: LARGE });
+    await call({ type: "close_cursor", cursor_id: 21 });
+    await call({ type: "open_cursor", stream_id: 2, cursor_id: 22, batch: LARGE });
+    expect((await fetchAll(22)).entries.filter((e) => e.type === "row")).toHaveLength(200);
+  } finally {
+    ws.terminate();
+    await small.close();
+  }
+});

@@ -20,9 +20,9 @@ import type { DatabaseSession, ServerContext } from "../context.js";
 import { asCoded } from "../http.js";
 import { decodeJsonText } from "../json-text.js";
 import { toHranaError } from "./errors.js";
-import { batchStepsFrom, type StreamRequest, stmtFrom } from "./proto.js";
+import { type BatchStep, batchStepsFrom, type StreamRequest, stmtFrom } from "./proto.js";
 import { ProtoError } from "./proto-error.js";
-import { HranaStream, responseBudget, SqlStore } from "./stream.js";
+import { HranaStream, MAX_RESPONSE_BYTES, SqlStore } from "./stream.js";
 
 /** Where a session's output goes. */
 export interface WsTransport {
@@ -63,6 +63,8 @@ interface WsCursor {
   readonly sid: number;
   readonly entries: object[];
   next: number;
+  /** What its entries count against the session's bound until fetched (see `cursorBytes`). */
+  bytes: number;
 }
 
 /** One WebSocket connection speaking `hrana2` or `hrana3` (JSON). */
@@ -70,6 +72,12 @@ export class WsSession {
   private session: DatabaseSession | undefined;
   private readonly streams = new Map<number, WsStream>();
   private readonly cursors = new Map<number, WsCursor>();
+  /**
+   * Bytes of cursor entries not fetched yet (counted as their JSON, as a response's limit
+   * counts rows), and reserved by cursors being opened: responses the client has not read
+   * either, so they share `maxUnsentBytes` with the socket's unread responses.
+   */
+  private cursorBytes = 0;
   /** Streams the client closed whose requests are still running. */
   private readonly closing = new Set<HranaStream>();
   private readonly sqls = new SqlStore({ maxCount: 1000, maxLength: 5120 });
@@ -142,6 +150,7 @@ export class WsSession {
     for (const s of this.streams.values()) s.stream.close();
     this.streams.clear();
     this.cursors.clear();
+    this.cursorBytes = 0;
     // A statement still running for a stream the client already closed is stopped too.
     for (const stream of this.closing) stream.close();
     this.closing.clear();
@@ -388,7 +397,7 @@ export class WsSession {
           return;
         }
         this.streams.delete(sid);
-        if (s.cursor !== undefined) this.cursors.delete(s.cursor);
+        if (s.cursor !== undefined) this.dropCursor(s.cursor);
         // Closed once its requests are done — or when the socket goes first (see `close`).
         this.closing.add(s.stream);
         s.queue = s.queue.then(() => {
@@ -464,6 +473,51 @@ export class WsSession {
   }
 
   /**
+   * Runs a cursor's batch into its entries, within the room the client's unread responses and
+   * other cursors leave under `maxUnsentBytes` (and one response's limit): the room is reserved
+   * before the batch runs, so cursors opened at once cannot pass it together, and what the
+   * entries did not use is given back once they are read.
+   */
+  private async fillCursor(
+    stream: HranaStream,
+    steps: readonly BatchStep[],
+    opened: WsCursor,
+  ): Promise<void> {
+    const limit = this.ctx.limits.maxUnsentBytes;
+    const held = this.cursorBytes + (this.transport.bufferedAmount ?? 0);
+    const room = Math.max(0, Math.min(MAX_RESPONSE_BYTES, limit - held));
+    const budget = { left: room };
+    opened.bytes = room;
+    this.cursorBytes += room;
+    try {
+      await stream.cursor(steps, (e) => opened.entries.push(e), budget);
+    } finally {
+      // (Closed meanwhile: everything it reserved went back already.)
+      if (opened.bytes > 0) {
+        opened.bytes -= budget.left;
+        this.cursorBytes -= budget.left;
+      }
+    }
+    if (room === MAX_RESPONSE_BYTES) return;
+    // Where the client's unread bytes, not one response's limit, stopped the rows: say so.
+    const why = toHranaError(unreadTooLarge(held, limit));
+    for (const e of opened.entries as { type: string; error?: { code?: string } }[]) {
+      if ((e.type === "step_error" || e.type === "error") && e.error?.code === why.code) {
+        e.error = why;
+      }
+    }
+  }
+
+  /** Closes cursor `cid`: its entries are dropped, and what they counted given back. */
+  private dropCursor(cid: number): void {
+    const c = this.cursors.get(cid);
+    if (c === undefined) return;
+    this.cursors.delete(cid);
+    this.cursorBytes -= c.bytes;
+    c.bytes = 0;
+  }
+
+  /**
    * Hrana 3's cursor requests, as sqld answers them: a cursor per stream at a time, its id unique
    * on the connection; `fetch_cursor` gives up to `max_count` entries and says when none are left.
    * A batch that cannot run opens a cursor whose one entry is the error, as over HTTP.
@@ -485,16 +539,14 @@ export class WsSession {
       if (s.cursor !== undefined) throw new ProtoError(`stream ${sid} has a cursor open already`);
       if (cursor !== undefined) throw new ProtoError(`cursor ${cid} is already open`);
       const req = toStreamRequest({ ...r, type: "batch" }, this.sqls);
-      const opened: WsCursor = { sid, entries: [], next: 0 };
+      const opened: WsCursor = { sid, entries: [], next: 0, bytes: 0 };
       s.cursor = cid;
       this.cursors.set(cid, opened);
       s.queue = s.queue
         .then(async () => {
           await this.ready();
           if (!this.current(error)) return;
-          if (req.type === "batch") {
-            await s.stream.cursor(req.steps, (e) => opened.entries.push(e), responseBudget());
-          }
+          if (req.type === "batch") await this.fillCursor(s.stream, req.steps, opened);
           ok({ type: "open_cursor" });
         })
         .catch(error);
@@ -503,7 +555,7 @@ export class WsSession {
     if (cursor === undefined) throw new ProtoError(`cursor ${cid} is not open`);
     const s = this.streams.get(cursor.sid)!;
     if (r.type === "close_cursor") {
-      this.cursors.delete(cid);
+      this.dropCursor(cid);
       s.cursor = undefined;
       ok({ type: "close_cursor" });
       return;
@@ -520,11 +572,26 @@ export class WsSession {
         cursor.next += taken.length;
         const done = cursor.next >= entries.length;
         // Handed out whole: the server holds none of it until the client closes the cursor.
-        if (done) entries.length = cursor.next = 0;
+        if (done) {
+          entries.length = cursor.next = 0;
+          this.cursorBytes -= cursor.bytes;
+          cursor.bytes = 0;
+        }
         ok({ type: "fetch_cursor", entries: taken, done });
       })
       .catch(error);
   }
+}
+
+/**
+ * `RESPONSE_TOO_LARGE` for a cursor whose rows would take what the client leaves unread past
+ * `limit` (`held`: what it left unread when the cursor opened).
+ */
+function unreadTooLarge(held: number, limit: number): TenantliteError {
+  return new TenantliteError(
+    "RESPONSE_TOO_LARGE",
+    `Response is too large: with the ${held} bytes of responses and cursor rows this client has not read yet it would pass the bound of ${limit}; fetch or close open cursors and read responses before asking for more, or ask for fewer rows at once`,
+  );
 }
 
 /** The test hook a stream request names as one of its statements, if any. */
