@@ -35,28 +35,29 @@ type Op =
   | { readonly t: "groupdel"; readonly name: string }
   | { readonly t: "kv"; readonly k: string; readonly v: string | null };
 
+// (The SQL texts here go into the browser's engine bundle as written: no indentation.)
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS groups (
-  name TEXT PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  created_at TEXT NOT NULL,
-  location TEXT NOT NULL,
-  delete_protection INTEGER NOT NULL DEFAULT 0
+name TEXT PRIMARY KEY,
+id TEXT NOT NULL UNIQUE,
+created_at TEXT NOT NULL,
+location TEXT NOT NULL,
+delete_protection INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS databases (
-  id TEXT PRIMARY KEY,
-  name TEXT NOT NULL UNIQUE,
-  group_name TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  type TEXT NOT NULL CHECK (type IN ('regular', 'schema', 'child')),
-  parent TEXT,
-  allow_attach INTEGER NOT NULL DEFAULT 0,
-  block_reads INTEGER NOT NULL DEFAULT 0,
-  block_writes INTEGER NOT NULL DEFAULT 0,
-  delete_protection INTEGER NOT NULL DEFAULT 0,
-  encrypted INTEGER NOT NULL DEFAULT 0,
-  base_image TEXT,
-  size_limit INTEGER
+id TEXT PRIMARY KEY,
+name TEXT NOT NULL UNIQUE,
+group_name TEXT NOT NULL,
+created_at TEXT NOT NULL,
+type TEXT NOT NULL CHECK (type IN ('regular', 'schema', 'child')),
+parent TEXT,
+allow_attach INTEGER NOT NULL DEFAULT 0,
+block_reads INTEGER NOT NULL DEFAULT 0,
+block_writes INTEGER NOT NULL DEFAULT 0,
+delete_protection INTEGER NOT NULL DEFAULT 0,
+encrypted INTEGER NOT NULL DEFAULT 0,
+base_image TEXT,
+size_limit INTEGER
 );
 CREATE INDEX IF NOT EXISTS databases_by_group ON databases(group_name, name);
 CREATE INDEX IF NOT EXISTS databases_by_parent ON databases(parent, name);
@@ -167,14 +168,14 @@ export class Catalog {
         let base: string | null = null;
         this.#query(
           `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image, size_limit)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
-             created_at = excluded.created_at, type = excluded.type, parent = excluded.parent,
-             allow_attach = excluded.allow_attach, block_reads = excluded.block_reads,
-             block_writes = excluded.block_writes, delete_protection = excluded.delete_protection,
-             encrypted = excluded.encrypted, base_image = coalesce(excluded.base_image, base_image),
-             size_limit = excluded.size_limit
-           RETURNING base_image`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
+created_at = excluded.created_at, type = excluded.type, parent = excluded.parent,
+allow_attach = excluded.allow_attach, block_reads = excluded.block_reads,
+block_writes = excluded.block_writes, delete_protection = excluded.delete_protection,
+encrypted = excluded.encrypted, base_image = coalesce(excluded.base_image, base_image),
+size_limit = excluded.size_limit
+RETURNING base_image`,
           [
             d.id,
             d.name,
@@ -284,10 +285,12 @@ export class Catalog {
         this.#pendingWaiters = [];
         const seq = this.#lastSeq + 1;
         const bytes = new TextEncoder().encode(JSON.stringify(applied.map((a) => a.op)));
-        // A deletion must be recordable on a full disk: its files go once it is, freeing room.
-        const reserve = applied.some((a) => a.op.t === "dbdel" || a.op.t === "groupdel");
         try {
-          await this.#storage.save(keys.catalogLog(seq), bytes, reserve ? { reserve } : undefined);
+          // A deletion (`dbdel`, `groupdel`) must be recordable on a full disk: its files go once
+          // it is, freeing room.
+          await this.#storage.save(keys.catalogLog(seq), bytes, {
+            reserve: applied.some((a) => a.op.t.endsWith("del")),
+          });
           this.#lastSeq = seq;
           this.#logBytes += bytes.length;
           for (const w of waiters) w.resolve();

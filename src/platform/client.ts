@@ -241,7 +241,7 @@ export class PlatformTransaction implements Transaction {
           () => this.#step(f),
         );
     // Not kept once done: a settled promise holds its value (a result, every row of it).
-    this.#queue = this.#pending === 0 ? SETTLED : op;
+    this.#queue = this.#pending ? op : SETTLED;
     return op;
   }
 
@@ -265,13 +265,13 @@ export class PlatformTransaction implements Transaction {
   }
 
   #finished<T>(value: T): T {
-    if (--this.#pending === 0) this.#queue = SETTLED;
+    if (!--this.#pending) this.#queue = SETTLED;
     if (!this.#conn.inTransaction) this.#ended = true;
     return value;
   }
 
   #failed(e: unknown): unknown {
-    if (--this.#pending === 0) this.#queue = SETTLED;
+    if (!--this.#pending) this.#queue = SETTLED;
     // A timed-out transaction keeps reporting TRANSACTION_TIMEOUT (the connection says so).
     const timeout = e instanceof TenantliteError && e.code === "TRANSACTION_TIMEOUT";
     if (!timeout && !this.#conn.inTransaction) this.#ended = true;

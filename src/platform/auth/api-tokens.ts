@@ -104,8 +104,8 @@ export class ApiTokens {
       }
       const bytes = new TextEncoder().encode(JSON.stringify([...next.values()]));
       // A revocation must go through on a full disk (see SaveOptions.reserve).
-      const revokes = [...this.tokens.keys()].some((k) => !next.has(k));
-      await this.storage.save(keys.authApiTokens(), bytes, revokes ? { reserve: true } : undefined);
+      const reserve = [...this.tokens.keys()].some((k) => !next.has(k));
+      await this.storage.save(keys.authApiTokens(), bytes, { reserve });
       this.tokens = next;
       return result;
     });
