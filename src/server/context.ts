@@ -32,7 +32,10 @@ export interface ServerLimits {
    * Most bytes of responses a WebSocket client may leave unread: past a quarter of it (with the
    * requests it sent that are not answered yet) its socket is no longer read; a response that
    * would take them past all of it is answered `RESPONSE_TOO_LARGE` instead, and past all of it
-   * the socket is closed (code 1008, reason `RESPONSES_UNREAD: …`). Default 16 MB.
+   * the socket is closed (code 1008, reason `RESPONSES_UNREAD: …`); its Hrana 3 cursors' rows
+   * not fetched yet count too. Also the most an HTTP pipeline's requests, or an HTTP cursor's
+   * steps, may return together (each request past it is answered `RESPONSE_TOO_LARGE`).
+   * Default 16 MB.
    */
   readonly maxUnsentBytes: number;
 }

@@ -109,6 +109,73 @@ describe("a result past the response limit", () => {
     },
   );
 
+  it("counts an HTTP pipeline's requests, and an HTTP cursor's steps, together: at most maxUnsentBytes", async () => {
+    // Before, each request of a pipeline had its own limit and nothing bounded their sum: a 30 KB
+    // pipeline of 400 SELECTs of 3 MB each had the server build 1.2 GB, then fail INTERNAL_ERROR
+    // (a string too long for JSON), and a few such pipelines at once would have ended it.
+    const step =
+      "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM c WHERE n < 10000) SELECT n, printf('%0100d', n) AS pad FROM c";
+    const execute = { type: "execute", stmt: { sql: step } };
+    let body: { results: { type: string; error?: { code: string; message: string } }[] } = {
+      results: [],
+    };
+    let size = 0;
+    const grown = await peakGrowthMb(async () => {
+      const r = await fetch(`${server.url}/dev/big/v2/pipeline`, {
+        method: "POST",
+        body: JSON.stringify({
+          requests: [...Array.from({ length: 40 }, () => execute), { type: "close" }],
+        }),
+      });
+      const text = await r.text();
+      size = text.length;
+      body = JSON.parse(text);
+    });
+    const kinds = body.results.map((r) => (r.type === "ok" ? "ok" : r.error!.code));
+    // ~1.2 MB of rows each: the first dozen fit in 16 MB, the others are refused, and the
+    // pipeline's last request (close) still runs.
+    const fitted = kinds.indexOf("RESPONSE_TOO_LARGE");
+    expect(fitted).toBeGreaterThan(5);
+    expect(fitted).toBeLessThan(20);
+    expect(kinds.slice(fitted, 40).every((k) => k === "RESPONSE_TOO_LARGE")).toBe(true);
+    expect(kinds[40]).toBe("ok");
+    expect(body.results[fitted]!.error!.message).toMatch(
+      /earlier requests .* bound of 16777216 bytes for one pipeline/,
+    );
+    expect(size).toBeLessThan(20 * 2 ** 20);
+    expect(grown).toBeLessThan(200);
+    // A cursor's steps share the bound too (each step of its own had sqld's 10 MiB before).
+    const cursor = await fetch(`${server.url}/dev/big/v3/cursor`, {
+      method: "POST",
+      body: JSON.stringify({
+        baton: null,
+        batch: { steps: Array.from({ length: 40 }, () => ({ stmt: { sql: step } })) },
+      }),
+    });
+    const lines = (await cursor.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    const ended = lines.filter((l) => l.type === "step_end").length;
+    expect(ended).toBe(fitted);
+    expect(
+      lines
+        .filter((l) => l.type === "step_error")
+        .every((l) => l.error.code === "RESPONSE_TOO_LARGE"),
+    ).toBe(true);
+    // Pipelines of their own each have the whole bound.
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(`${server.url}/dev/big/v2/pipeline`, {
+        method: "POST",
+        body: JSON.stringify({
+          requests: [...Array.from({ length: fitted }, () => execute), { type: "close" }],
+        }),
+      });
+      const { results } = (await r.json()) as { results: { type: string }[] };
+      expect(results.every((x) => x.type === "ok")).toBe(true);
+    }
+  });
+
   it("does not apply to /dump, which reads a row of any size", async () => {
     const r = await fetch(`${server.url}/dev/big/dump`);
     expect(r.status).toBe(200);

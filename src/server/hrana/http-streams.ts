@@ -7,8 +7,9 @@
 import { Pace } from "../../engine/pace.js";
 import { TenantliteError } from "../../errors.js";
 import type { DatabaseSession, ServerContext } from "../context.js";
+import { toHranaError } from "./errors.js";
 import type { CursorRequest, PipelineRequest } from "./proto.js";
-import { HranaStream, SqlStore } from "./stream.js";
+import { HranaStream, MAX_RESPONSE_BYTES, SqlStore } from "./stream.js";
 
 /** How long a retired baton is remembered (sqld: 300 s). */
 const RETIRED_MS = 300_000;
@@ -57,11 +58,25 @@ export class HttpStreams {
     const entry = this.take(body.baton, session, closes);
     const results: unknown[] = [];
     const unwatch = onGone?.(() => entry.stream.close()) ?? noop;
+    // The rows of all its requests together stay under the bound of what one client may have
+    // the server hold (each request also has one response's limit): a 30 KB pipeline of 400
+    // SELECTs of 3 MB each had the server build 1.2 GB before JSON refused the string.
+    const limit = this.ctx.limits.maxUnsentBytes;
+    const room = { left: limit };
     try {
       const pace = new Pace();
       for (const req of body.requests) {
         await pace.turn();
-        results.push(await entry.stream.handle(req));
+        const before = room.left;
+        const result = await entry.stream.handle(req, room);
+        if (
+          result.type === "error" &&
+          result.error.code === "RESPONSE_TOO_LARGE" &&
+          before < MAX_RESPONSE_BYTES
+        ) {
+          result.error = toHranaError(pipelineTooLarge(limit));
+        }
+        results.push(result);
       }
       if (entry.stream.closed && !closes) throw clientGone();
     } catch (e) {
@@ -84,7 +99,11 @@ export class HttpStreams {
     const lines: string[] = [];
     const unwatch = onGone?.(() => entry.stream.close()) ?? noop;
     try {
-      await entry.stream.cursor(body.steps, (e) => lines.push(JSON.stringify(e)));
+      // All its steps' rows share the bound of what one client may have the server hold (sqld
+      // streams a cursor's rows; this server builds them whole, then sends them).
+      await entry.stream.cursor(body.steps, (e) => lines.push(JSON.stringify(e)), {
+        left: this.ctx.limits.maxUnsentBytes,
+      });
       if (entry.stream.closed) throw clientGone();
     } catch (e) {
       entry.stream.close();
@@ -234,4 +253,12 @@ function noop(): void {}
 
 function clientGone(): TenantliteError {
   return new TenantliteError("CLIENT_CLOSED", "The client went away before the answer");
+}
+
+/** `RESPONSE_TOO_LARGE` for a request whose rows would take its pipeline's past `limit`. */
+function pipelineTooLarge(limit: number): TenantliteError {
+  return new TenantliteError(
+    "RESPONSE_TOO_LARGE",
+    `Response is too large: with the rows of the pipeline's earlier requests it would pass the bound of ${limit} bytes for one pipeline; send those requests in pipelines of their own, or ask for fewer rows at once`,
+  );
 }

@@ -98,18 +98,22 @@ export class HranaStream {
     this.conn.close();
   }
 
-  /** Runs one request (the platform's statement guard applies the database's current config). */
-  async handle(req: StreamRequest): Promise<StreamResult> {
+  /**
+   * Runs one request (the platform's statement guard applies the database's current config).
+   * `room`: what its rows may take of what is left to a larger response it is part of (an HTTP
+   * pipeline's), taken from it; its own limit applies within it.
+   */
+  async handle(req: StreamRequest, room?: ResponseBudget): Promise<StreamResult> {
     try {
-      return { type: "ok", response: await this.run(req) };
+      return { type: "ok", response: await this.run(req, room) };
     } catch (e) {
       return { type: "error", error: toHranaError(e, this.report) };
     }
   }
 
   /** Runs an `execute` request's statement. */
-  private executeStmt(stmt: Stmt): Promise<StmtResult> {
-    return this.execute(this.sqls.resolve(stmt.sql, stmt.sqlId), stmt);
+  private executeStmt(stmt: Stmt, budget: ResponseBudget): Promise<StmtResult> {
+    return this.execute(this.sqls.resolve(stmt.sql, stmt.sqlId), stmt, budget);
   }
 
   /** Checks a whole batch before any step runs: stored SQL, syntax and permissions. */
@@ -222,15 +226,25 @@ export class HranaStream {
     );
   }
 
-  private async run(req: StreamRequest): Promise<{ type: string; [key: string]: unknown }> {
+  private async run(
+    req: StreamRequest,
+    room: ResponseBudget | undefined,
+  ): Promise<{ type: string; [key: string]: unknown }> {
     if (this.closedFlag && req.type !== "close") {
       throw new TenantliteError("STREAM_CLOSED", "Stream for this baton was closed");
     }
+    // One response's limit, within the room left (the rows a request returned leave less).
+    const budget = { left: Math.min(MAX_RESPONSE_BYTES, room?.left ?? MAX_RESPONSE_BYTES) };
+    const start = budget.left;
+    const taken = <T>(result: T): T => {
+      if (room !== undefined) room.left -= start - budget.left;
+      return result;
+    };
     switch (req.type) {
       case "execute":
-        return { type: "execute", result: await this.executeStmt(req.stmt) };
+        return { type: "execute", result: taken(await this.executeStmt(req.stmt, budget)) };
       case "batch":
-        return { type: "batch", result: await this.batch(req.steps) };
+        return { type: "batch", result: taken(await this.batch(req.steps, budget)) };
       case "sequence": {
         const sql = this.sqls.resolve(req.sql, req.sqlId);
         // A script sends no rows: what an earlier batch left of its limit is not this one's.
@@ -265,12 +279,12 @@ export class HranaStream {
     }
   }
 
-  private async batch(steps: readonly BatchStep[]) {
+  private async batch(steps: readonly BatchStep[], budget: ResponseBudget) {
     const texts = await this.prepareBatch(steps);
     const stepResults: (StmtResult | null)[] = [];
     const stepErrors: (HranaError | null)[] = [];
     // One limit for all the steps' rows, as sqld counts a batch's response.
-    await this.runSteps(steps, texts, responseBudget(), (_i, result, error) => {
+    await this.runSteps(steps, texts, budget, (_i, result, error) => {
       stepResults.push(result ?? null);
       stepErrors.push(error ?? null);
     });
