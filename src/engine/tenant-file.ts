@@ -36,6 +36,14 @@ export const POOL_SIZE = 16;
  * keeps closed connections' descriptors with the file, and spares must not hold many.
  */
 const SPARE_MAX_CONNECTIONS = 4;
+/**
+ * Connections one file may lend out at once — each open transaction, and each logical connection
+ * holding TEMP objects, settings or attachments, keeps one. A sql.js instance holds ~4,094 open
+ * files, two per connection: without a bound per database, one client (a WebSocket's 1,000
+ * streams, each with a TEMP table) took every connection of its tenant thread, and every other
+ * tenant there failed TOO_MANY_CONNECTIONS.
+ */
+export const MAX_LEASED = 256;
 /** Queries whose declared column types a file remembers. */
 const DECLARED_TYPES = 256;
 /**
@@ -177,6 +185,10 @@ export class TenantFile {
     }
     let i = this.#idle.findIndex((e) => e.user === user);
     if (i < 0) i = this.#idle.findIndex((e) => e.db.pristine);
+    // (Of those, at most POOL_SIZE are parked between statements, holding nothing.)
+    if (i < 0 && this.#leased.size >= MAX_LEASED) {
+      throw tooManyConnections(`this database has ${MAX_LEASED} open, its most`);
+    }
     const db = i >= 0 ? this.#idle.splice(i, 1)[0]!.db : this.#connect();
     shared(this.#sql).idle.delete(db);
     this.#highWater = Math.max(this.#highWater, this.#leased.size + this.#idle.length + 1);
@@ -222,11 +234,7 @@ export class TenantFile {
       const code = e instanceof TenantliteError ? e.code : toSqliteError(e).code;
       if (code === "SQLITE_CANTOPEN" || code === "SQLITE_NOMEM") {
         // sql.js holds ~4,094 open files per process; each connection holds two.
-        throw new TenantliteError(
-          "TOO_MANY_CONNECTIONS",
-          "No SQLite connection could be opened: too many are open in this process (each open transaction, and each connection holding TEMP objects, settings or attachments, keeps one); close idle transactions and connections, or lower maxOpenTenants",
-          { cause: e },
-        );
+        throw tooManyConnections("too many are open in this process", e);
       }
       throw e;
     }
@@ -597,4 +605,13 @@ function copyImage(sql: SqlJsModule, dest: TenantDb, image: Uint8Array | undefin
   } finally {
     if (!empty) source.close();
   }
+}
+
+/** `TOO_MANY_CONNECTIONS`, saying where the connections are (`where`). */
+function tooManyConnections(where: string, cause?: unknown): TenantliteError {
+  return new TenantliteError(
+    "TOO_MANY_CONNECTIONS",
+    `No SQLite connection could be opened: ${where} (each open transaction, and each connection holding TEMP objects, settings or attachments, keeps one); close idle transactions and connections`,
+    { cause },
+  );
 }

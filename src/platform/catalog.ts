@@ -167,14 +167,14 @@ export class Catalog {
         this.#forgetLookups(d.id, d.name);
         let base: string | null = null;
         this.#query(
-          `INSERT INTO databases (id, name, group_name, created_at, type, parent, allow_attach, block_reads, block_writes, delete_protection, encrypted, base_image, size_limit)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET name = excluded.name, group_name = excluded.group_name,
-created_at = excluded.created_at, type = excluded.type, parent = excluded.parent,
-allow_attach = excluded.allow_attach, block_reads = excluded.block_reads,
-block_writes = excluded.block_writes, delete_protection = excluded.delete_protection,
-encrypted = excluded.encrypted, base_image = coalesce(excluded.base_image, base_image),
-size_limit = excluded.size_limit
+          `INSERT INTO databases (id,name,group_name,created_at,type,parent,allow_attach,block_reads,block_writes,delete_protection,encrypted,base_image,size_limit)
+VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)
+ON CONFLICT (id) DO UPDATE SET name=excluded.name, group_name=excluded.group_name,
+created_at=excluded.created_at, type=excluded.type, parent=excluded.parent,
+allow_attach=excluded.allow_attach, block_reads=excluded.block_reads,
+block_writes=excluded.block_writes, delete_protection=excluded.delete_protection,
+encrypted=excluded.encrypted, base_image=coalesce(excluded.base_image, base_image),
+size_limit=excluded.size_limit
 RETURNING base_image`,
           [
             d.id,

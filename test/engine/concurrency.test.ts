@@ -255,13 +255,17 @@ describe("the process's limit on open files", () => {
 
   it("refuses a connection beyond it with TOO_MANY_CONNECTIONS, and recovers when connections close", async () => {
     platform = await createPlatform();
-    await platform.createDatabase("many");
-    await platform.client("many").execute("CREATE TABLE t (x)");
+    const names = Array.from({ length: 12 }, (_, i) => `many${i}`);
+    for (const name of names) {
+      await platform.createDatabase(name);
+      await platform.client(name).execute("CREATE TABLE t (x)");
+    }
     const held = [];
     let refused: unknown;
-    // Each connection holding TEMP objects keeps a SQLite connection (two files) open.
-    for (let i = 0; i < 2500 && refused === undefined; i++) {
-      const c = platform.connect("many");
+    // Each connection holding TEMP objects keeps a SQLite connection (two files) open: 12
+    // databases of at most 256 each are more than the process's ~4,094 files.
+    for (let i = 0; i < 12 * 256 && refused === undefined; i++) {
+      const c = platform.connect(names[i % names.length]!);
       held.push(c);
       await c.execute("CREATE TEMP TABLE mine (y)", undefined).catch((e: unknown) => {
         refused = e;
@@ -270,10 +274,48 @@ describe("the process's limit on open files", () => {
     expect((refused as { code?: string } | undefined)?.code, `after ${held.length}`).toBe(
       "TOO_MANY_CONNECTIONS",
     );
+    expect((refused as Error).message).toMatch(/too many are open in this process/);
     expect((refused as Error).message).not.toMatch(/dbfile_|tenants\//);
     for (const c of held) c.close();
-    const c = platform.client("many");
+    const c = platform.client("many0");
     await c.execute("INSERT INTO t VALUES (1)");
     expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(1);
+  });
+
+  it("lets one database hold at most 256 connections, so that it cannot take every other database's", async () => {
+    // Before, one client's connections with state (a WebSocket's streams, each with a TEMP table)
+    // took all the process's, and every other database failed TOO_MANY_CONNECTIONS.
+    platform = await createPlatform();
+    await platform.createDatabase("hog");
+    await platform.createDatabase("other");
+    const held = [];
+    const refusals: unknown[] = [];
+    for (let i = 0; i < 300; i++) {
+      const c = platform.connect("hog");
+      held.push(c);
+      // Half hold a transaction, half TEMP objects: both keep a connection.
+      const statement = i % 2 === 0 ? "BEGIN" : "CREATE TEMP TABLE mine (y)";
+      await c.execute(statement, undefined).catch((e: unknown) => refusals.push(e));
+    }
+    expect(refusals).toHaveLength(300 - 256);
+    for (const e of refusals) {
+      expect(e).toBeTenantliteError("TOO_MANY_CONNECTIONS", /this database has 256 open, its most/);
+    }
+    // The database is full (its own statements fail too, until connections close), and other
+    // databases open theirs as before.
+    await expect(platform.client("hog").execute("SELECT 1")).rejects.toBeTenantliteError(
+      "TOO_MANY_CONNECTIONS",
+    );
+    const others = [];
+    for (let i = 0; i < 100; i++) {
+      const c = platform.connect("other");
+      others.push(c);
+      await c.execute("CREATE TEMP TABLE mine (y)", undefined);
+    }
+    // Closing gives the room back.
+    for (const c of held.splice(0, 10)) c.close();
+    const again = platform.connect("hog");
+    await again.execute("BEGIN", undefined);
+    for (const c of [...held, ...others, again]) c.close();
   });
 });
