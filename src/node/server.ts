@@ -30,6 +30,7 @@ import type { BodyLimits, HttpRequest } from "../server/http.js";
 import { keys } from "../storage/keyspace.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
+import { BodyBudget, type BodyReservation, LARGE_BODY_BYTES } from "./body-budget.js";
 import { createPlatform } from "./create-platform.js";
 import { DbFileStorage } from "./db-file-storage.js";
 import { FsStorage } from "./fs-storage.js";
@@ -197,10 +198,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
 
   const consoleFiles = loadConsole(options.consoleDir);
+  const bodies = new BodyBudget(limits.maxBodyBytesInFlight);
   // A request without Host is answered by the handler (HOST_INVALID), not by Node's bare 400.
   const server = createServer({ requireHostHeader: false }, (req, res) => {
     if (consoleFiles !== undefined && serveConsole(consoleFiles, req, res)) return;
-    serve(handler, req, res).catch((e: unknown) => {
+    serve(handler, req, res, bodies).catch((e: unknown) => {
       warn(
         `INTERNAL_ERROR while serving ${req.method} (listener): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
       );
@@ -473,11 +475,17 @@ function pickProtocol(protocols: Set<string>): string | undefined {
   return undefined;
 }
 
-async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerResponse) {
+async function serve(
+  handler: ServerHandler,
+  req: IncomingMessage,
+  res: ServerResponse,
+  bodies: BodyBudget,
+) {
   const host = req.headers.host ?? "localhost";
   const target = req.url ?? "/";
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
   let unread = hasBody;
+  let held: BodyReservation | undefined;
   const request: HttpRequest = {
     onGone(f) {
       const gone = () => {
@@ -502,12 +510,27 @@ async function serve(handler: ServerHandler, req: IncomingMessage, res: ServerRe
     },
     body: null,
     async readBytes(limits) {
+      // A large body waits for room among those being worked on (see body-budget.ts).
+      const declared = Number(req.headers["content-length"] ?? "");
+      const size = Number.isFinite(declared)
+        ? Math.min(declared, limits.maxBytes)
+        : limits.maxBytes;
+      if (size > LARGE_BODY_BYTES) {
+        held = bodies.reserve(size);
+        res.once("close", held.release);
+        await held.ready;
+      }
       const bytes = await readRequestBody(req, limits);
       unread = false;
       return bytes;
     },
   };
-  const reply = await handler.handle(request);
+  let reply: Awaited<ReturnType<ServerHandler["handle"]>>;
+  try {
+    reply = await handler.handle(request);
+  } finally {
+    held?.release();
+  }
   const headers = { ...reply.headers };
   // A body left unread (refused, timed out) would confuse the next request on this connection.
   if (unread && !req.complete) headers.connection = "close";

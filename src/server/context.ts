@@ -18,6 +18,12 @@ export interface ServerLimits {
   /** Largest upload of a database file to the Platform API (bytes). */
   readonly maxUploadBytes: number;
   /**
+   * Bytes of request bodies over 64 KB worked on at once, from their reading until their
+   * answer (the Node server; see body-budget.ts): past it, a body waits unread for room. One
+   * larger than all of it goes alone. Default 64 MB (four bodies at the body limit).
+   */
+  readonly maxBodyBytesInFlight: number;
+  /**
    * How long a request body may take to arrive (ms); also how long a WebSocket client throttled
    * for unread responses may go without reading before it is closed.
    */

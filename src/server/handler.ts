@@ -114,6 +114,7 @@ export interface ServerHandler {
 export const DEFAULT_LIMITS: ServerLimits = Object.freeze({
   maxBodyBytes: 16 * 1024 * 1024,
   maxUploadBytes: 512 * 1024 * 1024,
+  maxBodyBytesInFlight: 64 * 1024 * 1024,
   bodyTimeoutMs: 10_000,
   maxStreams: 1000,
   streamIdleMs: 10_000,
