@@ -24,6 +24,12 @@ import { type BatchStep, batchStepsFrom, type StreamRequest, stmtFrom } from "./
 import { ProtoError } from "./proto-error.js";
 import { HranaStream, MAX_RESPONSE_BYTES, SqlStore } from "./stream.js";
 
+/** A frame's text, given once the server has room for it (see `WsSession.receive`). */
+export interface LaterText {
+  readonly size: number;
+  text(): Promise<string>;
+}
+
 /** Where a session's output goes. */
 export interface WsTransport {
   send(text: string): void;
@@ -117,9 +123,16 @@ export class WsSession {
   }
 
   /** Feeds one text frame. */
-  receive(data: string): void {
-    if (this.closed) return;
-    const size = data.length;
+  /**
+   * Takes a frame; `done` is told once it is answered (or failed, or the session ended). A frame
+   * may wait for room among the server's large bodies: `later` gives its text once there is.
+   */
+  receive(data: string | LaterText, done?: () => void): void {
+    if (this.closed) {
+      done?.();
+      return;
+    }
+    const size = typeof data === "string" ? data.length : data.size;
     this.backlog += size;
     this.regulate();
     // Each frame is answered at most once; the backlog forgets it then (or when it fails).
@@ -128,13 +141,16 @@ export class WsSession {
       if (!owed) return;
       owed = false;
       this.backlog -= size;
+      done?.();
     };
-    this.inbox = this.inbox
-      .then(() => this.dispatch(data, answered))
-      .catch((e) => {
-        answered();
-        this.fail(e);
-      });
+    const dispatched =
+      typeof data === "string"
+        ? this.inbox.then(() => this.dispatch(data, answered))
+        : this.inbox.then(() => data.text()).then((text) => this.dispatch(text, answered));
+    this.inbox = dispatched.catch((e) => {
+      answered();
+      this.fail(e);
+    });
   }
 
   /** The transport wrote some of its buffer to the network: reading may resume. */
