@@ -271,6 +271,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         ws.close(1008, e instanceof TenantliteError ? e.message.slice(0, 120) : "refused");
         return;
       }
+      // The socket's large messages holding or waiting for room (given back if it closes first).
+      const reserved = new Set<() => void>();
       ws.on("message", (data, isBinary) => {
         if (isBinary) {
           ws.close(1003, "hrana2/hrana3 over JSON use text frames");
@@ -284,11 +286,18 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
         // A large message waits for room among the large bodies being worked on (see
         // body-budget.ts); the session counts it meanwhile, and stops reading past its bound.
         const held = bodies.reserve(size);
-        ws.once("close", held.release);
+        const release = () => {
+          reserved.delete(release);
+          held.release();
+        };
+        reserved.add(release);
         const text = () => held.ready.then(() => data.toString());
-        session.receive({ size, text }, held.release);
+        session.receive({ size, text }, release);
       });
-      ws.on("close", () => session.close());
+      ws.on("close", () => {
+        for (const release of reserved) release();
+        session.close();
+      });
       ws.on("error", () => session.close());
     });
   });

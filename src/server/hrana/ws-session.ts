@@ -122,10 +122,10 @@ export class WsSession {
     return this.backlog;
   }
 
-  /** Feeds one text frame. */
   /**
-   * Takes a frame; `done` is told once it is answered (or failed, or the session ended). A frame
-   * may wait for room among the server's large bodies: `later` gives its text once there is.
+   * Feeds one text frame; `done` is told once it is answered (or failed, or the session ended).
+   * A large frame may wait for room among the server's large bodies: given as a `LaterText`, it
+   * counts against the socket's bounds at once and is dispatched, in order, once its text comes.
    */
   receive(data: string | LaterText, done?: () => void): void {
     if (this.closed) {
