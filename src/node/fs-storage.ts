@@ -206,7 +206,19 @@ export class FsStorage implements Storage {
   static async open(root: string, options: FsStorageOptions = {}): Promise<FsStorage> {
     const storage = new FsStorage(root, options);
     await makeDirs(storage.root);
-    await acquireDirLock(storage.root, options);
+    try {
+      await acquireDirLock(storage.root, options);
+    } catch (e) {
+      // A full disk must not keep the directory from opening, or nothing could be deleted to
+      // free it: the lock file takes its room out of the reserve.
+      if (!outOfSpace(e) || storage.#reserveBytes === 0) throw e;
+      try {
+        await unlink(storage.#reservePath());
+      } catch {
+        throw e;
+      }
+      await acquireDirLock(storage.root, options);
+    }
     storage.#locked = true;
     try {
       if (options.sweepTempFiles !== false) await sweepTempFiles(storage.root);

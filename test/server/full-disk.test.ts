@@ -5,7 +5,8 @@
  * on, and the two things an operator needs on a full disk still work: deleting a database, which
  * frees its room, and rotating a leaked token. (Before the data directory kept room in reserve
  * for them, both failed with STORAGE_WRITE_FAILED: their catalog and auth records could not be
- * written, so nothing could be freed short of deleting files by hand.)
+ * written, so nothing could be freed short of deleting files by hand; and a server or CLI command
+ * started on the full disk could not open the directory at all, its lock file finding no room.)
  */
 import { spawnSync } from "node:child_process";
 import { closeSync, mkdirSync, openSync, rmSync, statfsSync, writeSync } from "node:fs";
@@ -100,12 +101,12 @@ describe.skipIf(!mounted)("a server whose data directory's disk is full", () => 
       200,
     );
     const bToken = await token(server, "b");
-    const b = client(server, "b", bToken);
+    let b = client(server, "b", bToken);
     await b.execute("CREATE TABLE u (x)");
     await b.execute("INSERT INTO u VALUES ('kept')");
 
     // Tenant a writes until the disk refuses.
-    const a = client(server, "a", await token(server, "a"));
+    let a = client(server, "a", await token(server, "a"));
     await a.execute("CREATE TABLE t (x BLOB)");
     let acknowledged = 0;
     let refused: unknown;
@@ -134,6 +135,18 @@ describe.skipIf(!mounted)("a server whose data directory's disk is full", () => 
     expect(created.body.code).toBe("STORAGE_WRITE_FAILED");
     expect((await reader.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(acknowledged);
 
+    // The server starts again on the full disk (its lock file takes its room from the reserve:
+    // before, `tenantlite dev` and every CLI command failed to open the directory at all).
+    for (const x of [a, b, reader]) x.close();
+    await server.close();
+    fillTheRest(join(mountPoint, "filler-2")); // (what closing freed: its lock file)
+    expect(statfsSync(mountPoint).bavail).toBe(0);
+    server = await start(dataDir);
+    const aToken = await token(server, "a");
+    a = client(server, "a", aToken);
+    b = client(server, "b", bToken);
+    expect((await a.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(acknowledged);
+
     // A leaked token can still be revoked: b's tokens are rotated.
     expect((await api(server, "/databases/b/auth/rotate")).status).toBe(200);
     await expect(b.execute("SELECT 1")).rejects.toBeTenantliteError("AUTH_JWT_INVALID", /rotated/);
@@ -148,7 +161,7 @@ describe.skipIf(!mounted)("a server whose data directory's disk is full", () => 
     const c = client(server, "c", await token(server, "c"));
     await c.execute("CREATE TABLE v (x)");
     await c.execute("INSERT INTO v VALUES (1), (2)");
-    for (const x of [a, b, c, reader]) x.close();
+    for (const x of [a, b, c]) x.close();
 
     // All of it is what a restart finds: a gone, b's row and c's rows kept, b's old token dead.
     await server.close();
