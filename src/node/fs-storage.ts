@@ -211,12 +211,7 @@ export class FsStorage implements Storage {
     } catch (e) {
       // A full disk must not keep the directory from opening, or nothing could be deleted to
       // free it: the lock file takes its room out of the reserve.
-      if (!outOfSpace(e) || storage.#reserveBytes === 0) throw e;
-      try {
-        await unlink(storage.#reservePath());
-      } catch {
-        throw e;
-      }
+      if (!outOfSpace(e) || !(await storage.#spendReserve())) throw e;
       await acquireDirLock(storage.root, options);
     }
     storage.#locked = true;
@@ -333,14 +328,19 @@ export class FsStorage implements Storage {
     try {
       await attempt();
     } catch (e) {
-      if (!outOfSpace(e) || !this.#reserveHeld) throw e;
-      this.#reserveHeld = false;
-      try {
-        await unlink(this.#reservePath());
-      } catch (gone) {
-        if (!isCode(gone, "ENOENT")) throw e;
-      }
+      if (!outOfSpace(e) || !this.#reserveHeld || !(await this.#spendReserve())) throw e;
       await attempt();
+    }
+  }
+
+  /** Deletes the reserve's file, freeing its room: whether there was one to delete. */
+  async #spendReserve(): Promise<boolean> {
+    this.#reserveHeld = false;
+    try {
+      await unlink(this.#reservePath());
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -529,6 +529,11 @@ export class WsSession {
     const c = this.cursors.get(cid);
     if (c === undefined) return;
     this.cursors.delete(cid);
+    this.giveBack(c);
+  }
+
+  /** What a cursor's entries count against the session's bound goes back (they are gone). */
+  private giveBack(c: WsCursor): void {
     this.cursorBytes -= c.bytes;
     c.bytes = 0;
   }
@@ -590,8 +595,7 @@ export class WsSession {
         // Handed out whole: the server holds none of it until the client closes the cursor.
         if (done) {
           entries.length = cursor.next = 0;
-          this.cursorBytes -= cursor.bytes;
-          cursor.bytes = 0;
+          this.giveBack(cursor);
         }
         ok({ type: "fetch_cursor", entries: taken, done });
       })
