@@ -10,6 +10,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { TenantliteError } from "../errors.js";
 import { isCode, tempPath } from "./atomic-file.js";
+import { THE_DATA_DIR } from "./data-dir-errors.js";
 
 /** How {@link acquireDirLock} waits and names its holder (see `FsStorageOptions`). */
 export interface DirLockOptions {
@@ -17,6 +18,8 @@ export interface DirLockOptions {
   lockLabel?: string;
   /** How long to wait for a holder with the same `lockLabel` before failing (default 0). */
   lockWaitMs?: number;
+  /** How messages name the directory (default "the data directory"); never its path. */
+  describedAs?: string;
 }
 
 /** The lock file: one open `FsStorage` per directory, across processes and within one. */
@@ -57,6 +60,7 @@ async function lock(root: string, options: DirLockOptions): Promise<string> {
   const label = (options.lockLabel ?? "").replace(/\s+/g, " ").trim();
   const token = `${process.pid} ${hostname()} ${randomBytes(8).toString("hex")} ${label}`.trim();
   const waitUntil = Date.now() + Math.max(0, options.lockWaitMs ?? 0);
+  const what = options.describedAs ?? THE_DATA_DIR;
   for (let attempt = 0; ; attempt++) {
     // Written aside, then linked into place: the lock file appears whole or not at all. (The
     // holder's sweep may remove the aside file, a temp file to it: then look again.)
@@ -100,12 +104,12 @@ async function lock(root: string, options: DirLockOptions): Promise<string> {
     const who = `process ${pid}${holderLabel === "" ? "" : ` (${holderLabel})`}${host === hostname() ? "" : ` on ${host}`}`;
     throw new TenantliteError(
       "STORAGE_LOCKED",
-      `the data directory ${root} is in use by ${who}: one process at a time may use a data directory (if no such process runs, delete ${path})`,
+      `${what} is in use by ${who}: one process at a time may use a data directory (if no such process runs, delete the ${LOCK_NAME} file in it)`,
     );
   }
   throw new TenantliteError(
     "STORAGE_LOCKED",
-    `could not lock the data directory ${root}: other processes keep taking its lock`,
+    `could not lock ${what}: other processes keep taking its lock; try again`,
   );
 }
 

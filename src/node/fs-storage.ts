@@ -31,6 +31,7 @@ import {
   syncFile,
   writeFileAtomic,
 } from "./atomic-file.js";
+import { dataDirError, THE_DATA_DIR } from "./data-dir-errors.js";
 import { acquireDirLock, releaseDirLock } from "./dir-lock.js";
 import { sweepTempFiles } from "./fs-sweep.js";
 import {
@@ -73,6 +74,11 @@ export interface FsStorageOptions {
    * peer, such as another CLI command — before failing (default 0). Others fail at once.
    */
   lockWaitMs?: number;
+  /**
+   * How error messages name the directory (default "the data directory"; the CLI says "the
+   * --data-dir you gave"). No message names its path.
+   */
+  describedAs?: string;
   /**
    * Bytes kept in memory so that a save can log only the pages it changed (default 64 MiB; 0
    * turns the page log off, and every save replaces the whole file): small images held whole
@@ -204,25 +210,38 @@ export class FsStorage implements Storage {
    * removes crash leftovers, and returns the storage.
    */
   static async open(root: string, options: FsStorageOptions = {}): Promise<FsStorage> {
+    const what = options.describedAs ?? THE_DATA_DIR;
+    // What the file system says of the directory itself is coded, and never names its path.
+    const coded = (e: unknown) => dataDirError(what, e) ?? e;
+    if (typeof root !== "string" || root === "" || root.includes("\0")) {
+      throw new TenantliteError(
+        "DATA_DIR_INVALID",
+        `${what} must be a directory's path (a non-empty string without NUL characters)`,
+      );
+    }
     const storage = new FsStorage(root, options);
-    await makeDirs(storage.root);
+    await makeDirs(storage.root).catch((e: unknown) => {
+      throw coded(e);
+    });
     try {
       await acquireDirLock(storage.root, options);
     } catch (e) {
       // A full disk must not keep the directory from opening, or nothing could be deleted to
       // free it: the lock file takes its room out of the reserve.
-      if (!outOfSpace(e) || !(await storage.#spendReserve())) throw e;
-      await acquireDirLock(storage.root, options);
+      if (!outOfSpace(e) || !(await storage.#spendReserve())) throw coded(e);
+      await acquireDirLock(storage.root, options).catch((again: unknown) => {
+        throw coded(again);
+      });
     }
     storage.#locked = true;
     try {
       if (options.sweepTempFiles !== false) await sweepTempFiles(storage.root);
+      if (storage.#reserveBytes === 0) await unlink(storage.#reservePath()).catch(() => undefined);
+      else await storage.#refillReserve();
     } catch (e) {
       await storage.close();
-      throw e;
+      throw coded(e);
     }
-    if (storage.#reserveBytes === 0) await unlink(storage.#reservePath()).catch(() => undefined);
-    else await storage.#refillReserve();
     return storage;
   }
 

@@ -46,6 +46,11 @@ export interface StartServerOptions {
   readonly host?: string;
   /** Filesystem storage directory. Without it (or with `memory`), databases live in memory. */
   readonly dataDir?: string;
+  /**
+   * How errors name `dataDir` (default "the data directory"; `tenantlite dev` says "the
+   * --data-dir you gave"): no error names its path.
+   */
+  readonly dataDirDescribedAs?: string;
   /** Keep everything in memory (no files). */
   readonly memory?: boolean;
   /** Require JWTs (database endpoints) and an API token (Platform API). Default false. */
@@ -150,7 +155,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     dbFile !== undefined
       ? new DbFileStorage(new MemoryStorage())
       : ownPlatform && !options.memory && options.dataDir !== undefined
-        ? await FsStorage.open(options.dataDir, { lockLabel: "tenantlite dev" })
+        ? await FsStorage.open(options.dataDir, {
+            lockLabel: "tenantlite dev",
+            ...(options.dataDirDescribedAs === undefined
+              ? {}
+              : { describedAs: options.dataDirDescribedAs }),
+          })
         : undefined;
   if (options.workers === 0 && options.maxQueryMs !== undefined && options.maxQueryMs > 0) {
     throw new TenantliteError(

@@ -104,6 +104,13 @@ describe("a data directory a server holds", () => {
       expect(r.stderr).toMatch(/the --data-dir you gave is in use by a tenantlite dev server/);
       expect(r.stderr).toContain("pass --url");
       expect(r.stderr).not.toContain(dir);
+      // A second server on it: the library's own message, in the CLI's words, without the path.
+      const dev = await runCli(["dev", "--port", "0", "--data-dir", dir]);
+      expect(errorCode(dev)).toBe("STORAGE_LOCKED");
+      expect(dev.stderr).toMatch(
+        /the --data-dir you gave is in use by process \d+ \(tenantlite dev\)/,
+      );
+      expect(dev.stderr).not.toContain(dir);
     } finally {
       await server.close();
     }

@@ -378,8 +378,41 @@ describe("FsStorage's directory lock", () => {
     const e = await caught(FsStorage.open(root));
     expect(e).toBeTenantliteError("STORAGE_LOCKED");
     expect(e.message).toContain(`process ${process.ppid} (tenantlite dev)`);
+    expect(e.message).toContain("the data directory is in use");
+    expect(e.message).not.toContain(root); // nor the lock file's path: it says which file
+    expect(e.message).toContain("delete the .~tl-lock file in it");
+    const described = await caught(
+      FsStorage.open(root, { describedAs: "the --data-dir you gave" }),
+    );
+    expect(described.message).toMatch(/^STORAGE_LOCKED: the --data-dir you gave is in use by/);
     expect(existsSync(leftover)).toBe(true);
     expect(readFileSync(lockOf(root), "utf8")).toContain(String(process.ppid));
+  });
+
+  it("codes a directory that cannot be one, or cannot be made, without naming its path", async () => {
+    const root = freshDir();
+    await mkdir(root, { recursive: true });
+    const file = join(root, "a-file");
+    await writeFile(file, "x");
+    const cases: [string, string, RegExp][] = [
+      [file, "DATA_DIR_INVALID", /has a file where a directory should be on its path/],
+      [join(file, "sub"), "DATA_DIR_INVALID", /has a file where a directory should be on its path/],
+      [`${root}/nul\0byte`, "DATA_DIR_INVALID", /must be a directory's path/],
+      ["", "DATA_DIR_INVALID", /must be a directory's path/],
+      [`${root}/${"n".repeat(300)}`, "DATA_DIR_INVALID", /has a path too long/],
+    ];
+    if (existsSync("/proc/self")) {
+      cases.push(["/proc/tl-data", "DATA_DIR_INVALID", /cannot be created there/]);
+    }
+    for (const [dir, code, message] of cases) {
+      const e = await caught(FsStorage.open(dir));
+      expect(e, dir).toBeTenantliteError(code);
+      expect(e.message, dir).toMatch(/^DATA_DIR_INVALID: the data directory /);
+      expect(e.message, dir).toMatch(message);
+      expect(e.message, dir).not.toContain(root);
+    }
+    expect(readFileSync(file, "utf8")).toBe("x"); // changed nothing
+    expect(await entries(root)).toEqual(["a-file"]);
   });
 
   it("takes over the lock of a process that is gone", async () => {

@@ -8,6 +8,7 @@ import { statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { join } from "node:path";
 import { TenantliteError } from "../../errors.js";
+import { dataDirError as dataDirErrorOf } from "../data-dir-errors.js";
 import { type ParsedArgs, str } from "./args.js";
 import type { Backend } from "./backend.js";
 
@@ -53,35 +54,7 @@ export function checkDataDir(dir: DataDir): void {
 
 /** The coded error for a file-system failure on the data directory itself, or undefined. */
 export function dataDirError(dir: DataDir, e: unknown): TenantliteError | undefined {
-  if (e instanceof TenantliteError) return undefined;
-  const code = (e as { code?: string } | null)?.code;
-  const full =
-    code === "ENOSPC"
-      ? "its file system is full"
-      : code === "EDQUOT"
-        ? "your disk quota is used up"
-        : code === "EFBIG"
-          ? "no file may grow here: this process's file size limit (ulimit -f) is reached"
-          : undefined;
-  if (full !== undefined) {
-    return new TenantliteError(
-      "STORAGE_WRITE_FAILED",
-      `${dir.what} cannot be written (${full}): free some space, or give another data directory`,
-      { cause: e },
-    );
-  }
-  const why =
-    code === "ENOTDIR" || code === "EEXIST"
-      ? "has a file where a directory should be on its path"
-      : code === "EACCES" || code === "EPERM"
-        ? "cannot be created or written by this user (permission denied)"
-        : code === "EROFS"
-          ? "is on a read-only file system"
-          : code === "ENOENT"
-            ? "cannot be created there (its file system refuses new directories)"
-            : undefined;
-  if (why === undefined) return undefined;
-  return new TenantliteError("DATA_DIR_INVALID", `${dir.what} ${why}`, { cause: e });
+  return dataDirErrorOf(dir.what, e);
 }
 
 /**
@@ -94,7 +67,7 @@ export async function openDataDir(dir: DataDir, apiToken: string | undefined): P
   const { LocalBackend } = await import("./local-backend.js");
   for (let attempt = 0; ; attempt++) {
     try {
-      return await LocalBackend.open(dir.path);
+      return await LocalBackend.open(dir);
     } catch (e) {
       if (!(e instanceof TenantliteError && e.code === "STORAGE_LOCKED")) {
         throw dataDirError(dir, e) ?? e;

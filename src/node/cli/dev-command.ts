@@ -95,7 +95,7 @@ export const DEV_COMMAND: Command = {
         ? { dbFile }
         : memory
           ? { memory: true }
-          : { dataDir: ctx.dataDir.path }),
+          : { dataDir: ctx.dataDir.path, dataDirDescribedAs: ctx.dataDir.what }),
       auth,
       ...(apiToken === undefined ? {} : { apiToken }),
       ...(workers === undefined ? {} : { workers }),

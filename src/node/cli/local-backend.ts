@@ -26,6 +26,7 @@ import type {
   SqlSession,
   TokenOptions,
 } from "./backend.js";
+import type { DataDir } from "./data-dir.js";
 import type { Cell, Rows } from "./output.js";
 
 /** The local backend on `dataDir`. */
@@ -42,8 +43,12 @@ export class LocalBackend implements Backend {
    * Opens (creating if needed) and locks the data directory; another CLI command holding it is
    * waited for (commands are short). See `openDataDir` for what a `STORAGE_LOCKED` leads to.
    */
-  static async open(dataDir: string): Promise<LocalBackend> {
-    const storage = await FsStorage.open(dataDir, { lockLabel: "tenantlite", lockWaitMs: 15_000 });
+  static async open(dataDir: DataDir): Promise<LocalBackend> {
+    const storage = await FsStorage.open(dataDir.path, {
+      lockLabel: "tenantlite",
+      lockWaitMs: 15_000,
+      describedAs: dataDir.what,
+    });
     try {
       return new LocalBackend(await createPlatform({ storage }), storage);
     } catch (e) {
