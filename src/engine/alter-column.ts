@@ -29,11 +29,13 @@ import { TenantliteError } from "../errors.js";
 import { SqliteError, toSqliteError } from "./sqlite-errors.js";
 import type { RawDatabase, RawStatement, SqlJsModule } from "./sqljs-types.js";
 import {
+  manyStatements,
   quoteIdent,
   type StatementDescription,
   type StatementGuard,
   type StatementInfo,
   statementInfo,
+  tooManyArgs,
 } from "./statement-info.js";
 import { runCompiled } from "./table-functions.js";
 
@@ -507,10 +509,7 @@ export function libsqlAlterColumn(sql: string): AlterColumnCall | undefined {
   const statement = alterColumnOf(sql, first);
   if (statement === undefined) return undefined;
   if (parsed.statements.length > 1 || parsed.errors.length > 0) {
-    throw new TenantliteError(
-      "SQL_MANY_STATEMENTS",
-      "SQL string contains more than one statement; use executeMultiple() or batch() for scripts",
-    );
+    throw manyStatements();
   }
   return { info: statementInfo(sql, parsed), statement };
 }
@@ -571,9 +570,6 @@ export function checkAlterColumn(
   }
   const paramCount = info.summary?.params.length ?? 0;
   if (args > paramCount) {
-    throw new TenantliteError(
-      "ARGS_INVALID",
-      `Arguments do not match SQL parameters: too many parameters, expected ${paramCount} found ${args}`,
-    );
+    throw tooManyArgs(paramCount, args);
   }
 }

@@ -6,6 +6,7 @@
 import { TenantliteError } from "../errors.js";
 import { type ScanResult, scanSql } from "./sql-scan.js";
 import type { RawDatabase, RawStatement, SqlJsFunctionApi, SqlJsModule } from "./sqljs-types.js";
+import { tooManyArgs } from "./statement-info.js";
 import {
   type BoundValue,
   type InArgs,
@@ -131,10 +132,7 @@ export function checkArguments(
   intMode: IntMode,
 ): BoundValue[] {
   if (bound.count > scan.paramCount && Array.isArray(args)) {
-    throw new TenantliteError(
-      "ARGS_INVALID",
-      `Arguments do not match SQL parameters: too many parameters, expected ${scan.paramCount} found ${bound.count}`,
-    );
+    throw tooManyArgs(scan.paramCount, bound.count);
   }
   const values = bound.named
     ? namedValues(scan, args as Record<string, unknown>, intMode)

@@ -11,6 +11,7 @@ import { type ScanResult, scanSql } from "./sql-scan.js";
 import type { RawDatabase, RawStatement } from "./sqljs-types.js";
 import {
   hasStatement,
+  manyStatements,
   readOnlyPragma,
   type StatementDescription,
   type StatementInfo,
@@ -99,10 +100,7 @@ export function compileStatement(
   }
   if (hasStatement(rest)) {
     stmt.free();
-    throw new TenantliteError(
-      "SQL_MANY_STATEMENTS",
-      "SQL string contains more than one statement; use executeMultiple() or batch() for scripts",
-    );
+    throw manyStatements();
   }
   if (writesFile(raw, sql)) {
     stmt.free();

@@ -139,6 +139,22 @@ export function schemaSearchedFirst(schemas: readonly string[]): string | undefi
   return schemas.includes("temp") ? "temp" : schemas.includes("main") ? "main" : schemas[0];
 }
 
+/** `SQL_MANY_STATEMENTS`: one statement was expected, and the text holds more. */
+export function manyStatements(): TenantliteError {
+  return new TenantliteError(
+    "SQL_MANY_STATEMENTS",
+    "SQL string contains more than one statement; use executeMultiple() or batch() for scripts",
+  );
+}
+
+/** `ARGS_INVALID`: more positional arguments than the statement has parameters. */
+export function tooManyArgs(expected: number, found: number): TenantliteError {
+  return new TenantliteError(
+    "ARGS_INVALID",
+    `Arguments do not match SQL parameters: too many parameters, expected ${expected} found ${found}`,
+  );
+}
+
 /** Whether SQL text holds anything but blanks, semicolons and comments. */
 export function hasStatement(sql: string): boolean {
   const rest = sql.replace(/\s+|;|--[^\n]*(\n|$)|\/\*[\s\S]*?(\*\/|$)/g, "");

@@ -27,6 +27,11 @@ export function distanceCos(a: Vector, b: Vector): number {
   }
 }
 
+/** libSQL's error for an l2 distance of float1bit vectors. */
+export function l2OfFloat1bit(): VectorError {
+  return new VectorError("vector_distance: l2 distance is not supported for float1bit vectors");
+}
+
 /** Euclidean distance as libSQL computes it, rounded to a float (not for float1bit). */
 export function distanceL2(a: Vector, b: Vector): number {
   switch (a.type) {
@@ -37,7 +42,7 @@ export function distanceL2(a: Vector, b: Vector): number {
     case VectorType.F8:
       return l2F8(a, b as typeof a);
     case VectorType.F1BIT:
-      throw new VectorError("vector_distance: l2 distance is not supported for float1bit vectors");
+      throw l2OfFloat1bit();
     default:
       return l2F32(floats(a), floats(b));
   }

@@ -18,7 +18,7 @@
 import { TenantliteError } from "../errors.js";
 import { SQLEAN } from "./sqlean.js";
 import type { SqlJsFunctionApi, SqlJsModule } from "./sqljs-types.js";
-import { cosF32, distanceCos, distanceL2, l2F32 } from "./vector-distance.js";
+import { cosF32, distanceCos, distanceL2, l2F32, l2OfFloat1bit } from "./vector-distance.js";
 import {
   blobShape,
   type ComputedType,
@@ -248,7 +248,7 @@ function distance(rt: VectorRuntime, cx: number, argv: number, metric: "cos" | "
     );
   }
   if (metric === "l2" && a.type === VectorType.F1BIT) {
-    throw new VectorError("vector_distance: l2 distance is not supported for float1bit vectors");
+    throw l2OfFloat1bit();
   }
   if (a.type === VectorType.F32 && a.text === undefined && b.text === undefined) {
     const x = rt.f32(a, 0);

@@ -48,3 +48,55 @@ it("fails the migration alone when its catalog records cannot be saved", async (
     await platform.close();
   }
 });
+
+/** A memory storage that fails a migration's staging, and from then on its catalog writes too. */
+class StageFailingStorage extends DelegatingStorage {
+  failing = false;
+  full = false;
+  override save(key: string, bytes: Uint8Array, options?: SaveOptions) {
+    if (this.failing && (this.full || !key.startsWith("catalog/"))) {
+      this.full = true; // the disk filled while staging: the failure cannot be recorded either
+      return Promise.reject(new TenantliteError("STORAGE_WRITE_FAILED", "disk full (test)"));
+    }
+    return super.save(key, bytes, options);
+  }
+}
+
+it("shows a job that failed as failed even when its failure could not be recorded", async () => {
+  // On a full disk the job's record said WaitingDryRun for as long as the platform ran: a tool
+  // polling the job (the CLI's progress, a deploy script) waited for good.
+  const storage = new StageFailingStorage(new MemoryStorage(), "memory");
+  let platform = await createPlatform({ storage, migrationThreads: null });
+  try {
+    await platform.createDatabase("app", { type: "schema" });
+    await platform.createDatabase("c1", { schema: "app" });
+    await platform.client("app").execute("CREATE TABLE t (a)");
+
+    storage.failing = true;
+    await expect(
+      platform.client("app").execute("ALTER TABLE t ADD COLUMN b"),
+    ).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
+    expect(storage.full).toBe(true);
+    const failed = await platform.listMigrations("app");
+    expect(failed.migrations[0]).toEqual({ job_id: 2, status: "RunFailure" });
+    const job = await platform.getMigration("app", 2);
+    expect(job.status).toBe("RunFailure");
+    expect(job.progress).toEqual([{ namespace: "c1", status: "RunFailure", error: "aborted" }]);
+
+    // Room again: the next job runs; recovery records the failure at the next start.
+    storage.failing = false;
+    storage.full = false;
+    await platform.client("app").execute("ALTER TABLE t ADD COLUMN c");
+    await platform.close();
+    platform = await createPlatform({ storage, migrationThreads: null });
+    expect((await platform.listMigrations("app")).migrations).toEqual([
+      { job_id: 3, status: "RunSuccess" },
+      { job_id: 2, status: "RunFailure" },
+      { job_id: 1, status: "RunSuccess" },
+    ]);
+    const cols = await platform.client("c1").execute("SELECT name FROM pragma_table_info('t')");
+    expect(cols.rows.map((r) => r.name)).toEqual(["a", "c"]);
+  } finally {
+    await platform.close();
+  }
+});

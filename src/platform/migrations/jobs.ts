@@ -101,6 +101,16 @@ export interface JobRecord {
 const jobKey = (parentId: string, jobId: number) =>
   `jobs/${parentId}/${String(jobId).padStart(10, "0")}`;
 
+/**
+ * A stored job as it stands when it is not running: one that never committed has failed, even
+ * if its record still says how far it got (on a full disk its failure could not be recorded, and
+ * a tool polling the job would wait for good). Recovery records it at the next start.
+ */
+const ended = (j: JobRecord): JobRecord =>
+  j.committed || j.finished_at !== null
+    ? j
+    : { ...j, status: "RunFailure", error: j.error ?? "aborted" };
+
 /** Job records and counters, kept in the catalog. */
 export class JobLog {
   readonly #catalog: Catalog;
@@ -133,7 +143,7 @@ export class JobLog {
     return this.#catalog
       .listRecords(`jobs/${parent.id}/`, 100_000)
       .map((r) => JSON.parse(r.value) as JobRecord)
-      .map((j) => (running?.job_id === j.job_id ? running : j))
+      .map((j) => (running?.job_id === j.job_id ? running : ended(j)))
       .sort((a, b) => b.job_id - a.job_id)
       .map((j) => ({ job_id: j.job_id, status: j.status }));
   }
@@ -148,7 +158,7 @@ export class JobLog {
     if (job === undefined) {
       const raw = this.#catalog.getRecord(jobKey(parent.id, jobId));
       if (raw === undefined) return undefined;
-      job = JSON.parse(raw) as JobRecord;
+      job = ended(JSON.parse(raw) as JobRecord);
     }
     const failed = new Map(job.failures.map((f) => [f.namespace, f]));
     const progress: TaskProgress[] = [];

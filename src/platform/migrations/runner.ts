@@ -385,6 +385,9 @@ export class MigrationRunner {
             r = await dryRun(child, await this.#imageOf(child)); // a shared image run per child
           }
         } catch (e) {
+          // Storage refused a write (the shared image migrated for many children): the job fails
+          // with that error; no child is to blame, and restoring or deleting one mends nothing.
+          if (e instanceof TenantliteError && e.code === "STORAGE_WRITE_FAILED") throw e;
           // The child's database itself is unusable (a damaged file…): the job fails, naming it.
           const detail =
             e instanceof TenantliteError ? e.detail : e instanceof Error ? e.message : String(e);
