@@ -5,7 +5,7 @@
  */
 import { expect, it } from "vitest";
 import { TenantliteError } from "../../src/errors.js";
-import { createPlatform } from "../../src/platform/platform.js";
+import { createPlatform, type Platform } from "../../src/platform/platform.js";
 import { MemoryStorage } from "../../src/storage/memory-storage.js";
 import type { SaveOptions } from "../../src/storage/storage.js";
 import { DelegatingStorage } from "../storage/delegating-storage.js";
@@ -21,6 +21,17 @@ class CatalogFailingStorage extends DelegatingStorage {
   }
 }
 
+/** A schema database `app` with a child `c1`, and a migration of it while saves fail. */
+async function failMigration(platform: Platform, storage: { failing: boolean }): Promise<void> {
+  await platform.createDatabase("app", { type: "schema" });
+  await platform.createDatabase("c1", { schema: "app" });
+  await platform.client("app").execute("CREATE TABLE t (a)");
+  storage.failing = true;
+  await expect(
+    platform.client("app").execute("ALTER TABLE t ADD COLUMN b"),
+  ).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
+}
+
 it("fails the migration alone when its catalog records cannot be saved", async () => {
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown) => unhandled.push(e);
@@ -28,14 +39,7 @@ it("fails the migration alone when its catalog records cannot be saved", async (
   const storage = new CatalogFailingStorage(new MemoryStorage(), "memory");
   const platform = await createPlatform({ storage, migrationThreads: null });
   try {
-    await platform.createDatabase("app", { type: "schema" });
-    await platform.createDatabase("c1", { schema: "app" });
-    await platform.client("app").execute("CREATE TABLE t (a)");
-
-    storage.failing = true;
-    await expect(
-      platform.client("app").execute("ALTER TABLE t ADD COLUMN b"),
-    ).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
+    await failMigration(platform, storage);
     await new Promise((r) => setTimeout(r, 20));
     expect(unhandled).toEqual([]);
 
@@ -68,14 +72,7 @@ it("shows a job that failed as failed even when its failure could not be recorde
   const storage = new StageFailingStorage(new MemoryStorage(), "memory");
   let platform = await createPlatform({ storage, migrationThreads: null });
   try {
-    await platform.createDatabase("app", { type: "schema" });
-    await platform.createDatabase("c1", { schema: "app" });
-    await platform.client("app").execute("CREATE TABLE t (a)");
-
-    storage.failing = true;
-    await expect(
-      platform.client("app").execute("ALTER TABLE t ADD COLUMN b"),
-    ).rejects.toBeTenantliteError("STORAGE_WRITE_FAILED");
+    await failMigration(platform, storage);
     expect(storage.full).toBe(true);
     const failed = await platform.listMigrations("app");
     expect(failed.migrations[0]).toEqual({ job_id: 2, status: "RunFailure" });
