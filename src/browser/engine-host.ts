@@ -23,6 +23,11 @@ const CLIENT_METHODS = new Set(["execute", "batch", "migrate", "executeMultiple"
 const TX_METHODS = new Set(["execute", "batch", "executeMultiple", "commit", "rollback", "close"]);
 const PLATFORM = new Set<string>(PLATFORM_METHODS);
 
+/** Refuses a call of a method not in `methods`, or without an array of arguments. */
+function checkCall(methods: ReadonlySet<string>, r: { method: string; args: unknown }): void {
+  if (!methods.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+}
+
 /** Answers requests on one Platform. */
 export class EngineHost {
   /** Clients by key, with the autocommit connection each one opened (to report its state). */
@@ -56,12 +61,12 @@ export class EngineHost {
     if (r === null || typeof r !== "object") throw badRequest();
     switch (r.op) {
       case "platform": {
-        if (!PLATFORM.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        checkCall(PLATFORM, r);
         const method = this.#platform[r.method] as (...a: unknown[]) => Promise<unknown>;
         return method.apply(this.#platform, r.args);
       }
       case "client": {
-        if (!CLIENT_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        checkCall(CLIENT_METHODS, r);
         const { client, own } = this.#client(r.client);
         const method = client[r.method] as (...a: unknown[]) => Promise<unknown>;
         const value = encodeValue(await method.apply(client, r.args));
@@ -91,7 +96,7 @@ export class EngineHost {
         return this.#waitForJob(r.schema, r.jobId);
       }
       case "conn": {
-        if (!CONN_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        checkCall(CONN_METHODS, r);
         const ref = r.conn;
         if (ref === null || typeof ref !== "object" || typeof ref.key !== "string")
           throw badRequest();
@@ -127,7 +132,7 @@ export class EngineHost {
         return id;
       }
       case "tx": {
-        if (!TX_METHODS.has(r.method) || !Array.isArray(r.args)) throw badRequest();
+        checkCall(TX_METHODS, r);
         const tx = this.#transactions.get(r.tx)?.tx;
         if (tx === undefined) {
           if (r.method === "rollback" || r.method === "close") return undefined;

@@ -141,14 +141,19 @@ export function checkArguments(
   return values;
 }
 
+/** `ARGS_INVALID`: parameter `name` got no value. */
+function noValueFor(name: string, hint = ""): TenantliteError {
+  return new TenantliteError(
+    "ARGS_INVALID",
+    `Arguments do not match SQL parameters: value for parameter ${name} not found${hint}`,
+  );
+}
+
 /** Refuses positional arguments that leave a parameter without a value. */
 function checkPositional(scan: ScanResult, given: number): void {
   if (given < scan.paramCount) {
     const missing = scan.params.find((p) => p.index > given);
-    throw new TenantliteError(
-      "ARGS_INVALID",
-      `Arguments do not match SQL parameters: value for parameter ${missing?.text ?? `?${given + 1}`} not found`,
-    );
+    throw noValueFor(missing?.text ?? `?${given + 1}`);
   }
 }
 
@@ -167,16 +172,10 @@ function namedValues(
       if (Object.hasOwn(args, name)) value = args[name];
       else if (Object.hasOwn(args, name.slice(1))) value = args[name.slice(1)];
       else {
-        throw new TenantliteError(
-          "ARGS_INVALID",
-          `Arguments do not match SQL parameters: value for parameter ${name} not found`,
-        );
+        throw noValueFor(name);
       }
     } else {
-      throw new TenantliteError(
-        "ARGS_INVALID",
-        `Arguments do not match SQL parameters: value for parameter ${name} not found (positional parameters need an array of arguments)`,
-      );
+      throw noValueFor(name, " (positional parameters need an array of arguments)");
     }
     out[p.index - 1] = toBound(value, intMode);
   }

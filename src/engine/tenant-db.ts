@@ -710,8 +710,7 @@ export class TenantDb {
   }
 
   #assertOpen(): void {
-    if (this.#closed)
-      throw new TenantliteError("DATABASE_CLOSED", "The database connection is closed");
+    if (this.#closed) throw databaseClosed();
   }
 
   #prepare(sql: string): CachedStatement {
@@ -868,4 +867,9 @@ export class TenantDb {
   #toError(e: unknown): TenantliteError {
     return toSqliteError(e, { isPrimaryKey: (cols) => isPrimaryKey(this.raw, cols) });
   }
+}
+
+/** `DATABASE_CLOSED`: a statement on a connection that was closed. */
+export function databaseClosed(): TenantliteError {
+  return new TenantliteError("DATABASE_CLOSED", "The database connection is closed");
 }

@@ -21,7 +21,7 @@ import { TenantGate } from "./gate.js";
 import { toSqliteError } from "./sqlite-errors.js";
 import type { TenantDbOptions } from "./sqljs-open.js";
 import type { SqlJsModule } from "./sqljs-types.js";
-import { TenantDb } from "./tenant-db.js";
+import { databaseClosed, TenantDb } from "./tenant-db.js";
 import { unrefTimer } from "./timers.js";
 
 /**
@@ -181,7 +181,7 @@ export class TenantFile {
    */
   lease(user: object): TenantDb {
     if (this.#closedFlag) {
-      throw new TenantliteError("DATABASE_CLOSED", "The database connection is closed");
+      throw databaseClosed();
     }
     let i = this.#idle.findIndex((e) => e.user === user);
     if (i < 0) i = this.#idle.findIndex((e) => e.db.pristine);

@@ -440,6 +440,33 @@ function indexSql(
   }
 }
 
+/** Where libSQL lists its vector indexes' DiskANN graphs (`<index>_shadow` tables). */
+const LIBSQL_META = "libsql_vector_meta_shadow";
+
+/**
+ * Takes in a file written by libSQL (one exported from Turso): there a vector index is an empty
+ * SQLite index and its graph lives in a `<index>_shadow` table listed in `libsql_vector_meta_shadow`;
+ * here the index holds a NULL per row and there is no graph. Each vector index of main is rebuilt
+ * as tenantlite keeps it and libSQL's shadow tables go. Whether anything changed.
+ */
+export function adoptLibsqlVectorIndexes(db: RawDatabase): boolean {
+  const rows = db.exec("SELECT type, name, sql FROM main.sqlite_schema")[0]?.values ?? [];
+  if (!rows.some((r) => r[1] === LIBSQL_META)) return false;
+  for (const [type, name, sql] of rows) {
+    if (type !== "index" || !new RegExp(`${MARKER}\\s*\\(`, "i").test(String(sql))) continue;
+    const shadow = `${name}_shadow`;
+    if (rows.some((r) => r[0] === "table" && r[1] === shadow)) {
+      db.exec(`DROP TABLE main.${quoteIdent(shadow)}`);
+    }
+    db.run(`DELETE FROM main.${LIBSQL_META} WHERE name = ?`, [name]);
+    db.exec(`REINDEX main.${quoteIdent(String(name))}`);
+  }
+  if (db.exec(`SELECT 1 FROM main.${LIBSQL_META}`).length === 0) {
+    db.exec(`DROP TABLE main.${LIBSQL_META}`);
+  }
+  return true;
+}
+
 function schemaNames(db: RawDatabase): string[] {
   return (db.exec("PRAGMA database_list")[0]?.values ?? []).map((r) => String(r[1]));
 }

@@ -261,6 +261,12 @@ function distance(rt: VectorRuntime, cx: number, argv: number, metric: "cos" | "
   rt.sql._sqlite3_result_double(cx, metric === "cos" ? distanceCos(x, y) : distanceL2(x, y));
 }
 
+/** libSQL's error for vector_top_k's k (`what`: "an", "a non-negative"; `got`: what was given). */
+function badK(what: string, got: string): VectorError {
+  return new VectorError(
+    `vector index(search): third parameter (k) must be ${what} integer, but ${got} value were provided`,
+  );
+}
 /** `k` of `vector_top_k`, checked as libSQL checks it (a 32-bit integer, or a whole float). */
 function topK(rt: VectorRuntime, value: number): number {
   const t = rt.sql._sqlite3_value_type(value);
@@ -273,19 +279,13 @@ function topK(rt: VectorRuntime, value: number): number {
     // C's (int) of a double out of range gives INT_MIN on x86-64.
     k = truncated >= -2147483648 && truncated <= 2147483647 ? truncated : -2147483648;
     if (k !== d) {
-      throw new VectorError(
-        "vector index(search): third parameter (k) must be an integer, but float value were provided",
-      );
+      throw badK("an", "float");
     }
   } else {
-    throw new VectorError(
-      "vector index(search): third parameter (k) must be an integer, but unexpected type of value were provided",
-    );
+    throw badK("an", "unexpected type of");
   }
   if (k < 0) {
-    throw new VectorError(
-      "vector index(search): third parameter (k) must be a non-negative integer, but negative value were provided",
-    );
+    throw badK("a non-negative", "negative");
   }
   return k;
 }

@@ -11,7 +11,7 @@
  * snapshot; replaying an operation twice is harmless.
  */
 import type { RawDatabase, RawStatement, SqlJsModule } from "../engine/sqljs-types.js";
-import { databaseNotFound, TenantliteError } from "../errors.js";
+import { databaseNotFound, platformClosed, TenantliteError } from "../errors.js";
 import { keys } from "../storage/keyspace.js";
 import { deleteAll, roomAdvice, type Storage } from "../storage/storage.js";
 import type {
@@ -442,7 +442,7 @@ RETURNING base_image`,
   #query(sql: string, params: unknown[], row?: (st: RawStatement) => void): void {
     // A request still in flight when the platform closes: sql.js would run it on a freed
     // connection and report "out of memory".
-    if (this.#closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    if (this.#closed) throw platformClosed();
     let st = this.#statements.get(sql);
     if (st === undefined) {
       st = this.#db.prepare(sql);

@@ -169,8 +169,7 @@ export class Databases {
         throw tooLarge(name, options.fromBytes.length);
       }
       assertSqliteImage(options.fromBytes, name);
-      bytes = options.fromBytes;
-      this.#images.assertOpensCleanly(bytes, name);
+      bytes = this.#images.importable(options.fromBytes, name);
     }
     const id = crypto.randomUUID();
     const info: DatabaseInfo = Object.freeze({

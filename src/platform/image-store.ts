@@ -9,6 +9,7 @@
 import { Lru } from "../../parser/lru.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import { TenantDb } from "../engine/tenant-db.js";
+import { adoptLibsqlVectorIndexes } from "../engine/vector-index.js";
 import { TenantliteError } from "../errors.js";
 import { keys } from "../storage/keyspace.js";
 import type { Storage } from "../storage/storage.js";
@@ -140,13 +141,18 @@ export class ImageStore {
     }
   }
 
-  /** Refuses bytes that are not a usable SQLite database (`INVALID_SQLITE_FILE`). */
-  assertOpensCleanly(bytes: Uint8Array, name: string): void {
+  /**
+   * An imported file's bytes as a tenant's image: refused (`INVALID_SQLITE_FILE`) unless SQLite
+   * opens them cleanly; a file from libSQL gets its vector indexes as tenantlite keeps them.
+   */
+  importable(bytes: Uint8Array, name: string): Uint8Array {
     let db: TenantDb | undefined;
     try {
       db = new TenantDb(this.#sql, bytes);
+      const adopted = adoptLibsqlVectorIndexes(db.raw);
       const r = db.execute("PRAGMA quick_check", undefined, "number");
       if (r.rows[0]?.[0] !== "ok") throw new Error("quick_check failed");
+      return adopted ? db.export() : bytes;
     } catch (e) {
       throw new TenantliteError(
         "INVALID_SQLITE_FILE",

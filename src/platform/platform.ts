@@ -12,7 +12,13 @@ import type { BatchStatement, SqlConnection } from "../engine/connection-policy.
 import { loadSqlJs } from "../engine/loader.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { InArgs, IntMode, ResultSet } from "../engine/values.js";
-import { databaseNotFound, groupNotFound, hasCode, TenantliteError } from "../errors.js";
+import {
+  databaseNotFound,
+  groupNotFound,
+  hasCode,
+  platformClosed,
+  TenantliteError,
+} from "../errors.js";
 import { MemoryStorage } from "../storage/memory-storage.js";
 import type { Storage } from "../storage/storage.js";
 import { AccessGuard, blocked, readOnly } from "./access-guard.js";
@@ -589,7 +595,7 @@ export class Platform {
   }
 
   #assertOpen(): void {
-    if (this.#closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    if (this.#closed) throw platformClosed();
   }
 }
 

@@ -9,7 +9,7 @@
 import type { OpenTenant } from "../engine/connection-policy.js";
 import type { SqlJsModule } from "../engine/sqljs-types.js";
 import type { TenantFile } from "../engine/tenant-file.js";
-import { TenantliteError } from "../errors.js";
+import { platformClosed, TenantliteError } from "../errors.js";
 import { keys } from "../storage/keyspace.js";
 import { Persister } from "../storage/persister.js";
 import { roomAdvice, type Storage } from "../storage/storage.js";
@@ -189,7 +189,7 @@ export class TenantPool {
    * encrypted tenant is checked when this call opens it; {@link verifySecret} checks it otherwise.
    */
   openTenant(nameOrId: string, secret?: string | Uint8Array): Promise<PooledTenant> | PooledTenant {
-    if (this.#stopped) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    if (this.#stopped) throw platformClosed();
     // Hot path: an open tenant by the name (or id) a connection uses, without a catalog query.
     const known = this.#openByName.get(nameOrId);
     if (known !== undefined && this.#open.get(known.info.id) === known) {

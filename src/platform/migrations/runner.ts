@@ -176,6 +176,7 @@ export class MigrationRunner {
       this.#threads?.start(this.#catalog.countChildren(parent.name));
     }
     let dry: ReturnType<typeof runOn>;
+    let jobId: number;
     try {
       // A child created from the parent's image before this job began (new ones are refused
       // now) is recorded first, so that this job migrates it too.
@@ -189,13 +190,6 @@ export class MigrationRunner {
           { step: dry.error.step, cause: dry.error.cause },
         );
       }
-    } catch (e) {
-      this.#running.delete(parent.id);
-      this.#guard.setBlocked(parent, undefined);
-      throw e;
-    }
-    let jobId: number;
-    try {
       // Both counters move in memory at once (no other job can take the same numbers) and are
       // durable before the job goes on; a failed save fails this migration, nothing else.
       const children = this.#catalog.countChildren(parent.name);

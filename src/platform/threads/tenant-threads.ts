@@ -22,7 +22,7 @@ import {
 } from "../../engine/connection-policy.js";
 import { unrefTimer } from "../../engine/timers.js";
 import type { IntMode, ResultSet } from "../../engine/values.js";
-import { TenantliteError } from "../../errors.js";
+import { platformClosed, TenantliteError } from "../../errors.js";
 import type { AccessGuard } from "../access-guard.js";
 import type { AttachPolicy } from "../attach-policy.js";
 import type { Catalog } from "../catalog.js";
@@ -440,7 +440,7 @@ export class TenantThreads implements TenantThreadsRuntime {
 
   /** Starts `thread` when it is not running. */
   private started(thread: Thread): Promise<void> {
-    if (this.closed) throw new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    if (this.closed) throw platformClosed();
     if (thread.handle !== undefined) return thread.ready;
     thread.epoch++;
     thread.nextId = 0;
@@ -901,7 +901,7 @@ export class TenantThreads implements TenantThreadsRuntime {
     ]);
     clearTimeout(timer);
     clearInterval(this.watchdog);
-    const closing = new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
+    const closing = platformClosed();
     for (const t of this.threads) {
       const pending = [...t.inFlight.values()];
       t.inFlight.clear();
