@@ -3,7 +3,7 @@
  * while a closing leader's worker still lives), then a Platform over IndexedDB with strict
  * durability (a write is answered once saved). Used by the worker and by the in-page mode.
  */
-import { createPlatform } from "../platform/platform.js";
+import { Platform } from "../platform/platform.js";
 import { EngineHost } from "./engine-host.js";
 import { IdbStorage } from "./idb-storage.js";
 import type { EngineEvent } from "./rpc.js";
@@ -53,7 +53,7 @@ export function openEngine(
 }
 
 async function open(init: EngineInit, emit: (event: EngineEvent) => void): Promise<EngineHost> {
-  const platform = await createPlatform({
+  const platform = await Platform.create({
     ...init.platform,
     storage: new IdbStorage({ dbName: init.dbName, storeName: init.storeName }),
     durability: "strict",

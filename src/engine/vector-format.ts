@@ -78,6 +78,12 @@ export interface BlobShape {
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const f = Math.fround;
 
+/** libSQL's error for a blob whose length fits no vector of its type byte. */
+function badLength(type: string, rule: string, m: number, optional = ""): VectorError {
+  return new VectorError(
+    `vector: ${type} vector blob length must be divisible by ${rule} (excluding ${optional}'type'-byte): length=${m}`,
+  );
+}
 /**
  * The type and dimensions of a vector blob, from its length and trailing type byte (libSQL's
  * rules: an even length is float32; otherwise the last byte names the type). Throws for blobs no
@@ -99,25 +105,19 @@ export function blobShape(blob: Uint8Array): BlobShape {
     switch (byte) {
       case VectorType.F32:
         if (m % 4 !== 0) {
-          throw new VectorError(
-            `vector: float32 vector blob length must be divisible by 4 (excluding optional 'type'-byte): length=${m}`,
-          );
+          throw badLength("float32", "4", m, "optional ");
         }
         [type, dims, dataSize] = [VectorType.F32, m / 4, m];
         break;
       case VectorType.F64:
         if (m % 8 !== 0) {
-          throw new VectorError(
-            `vector: float64 vector blob length must be divisible by 8 (excluding 'type'-byte): length=${m}`,
-          );
+          throw badLength("float64", "8", m);
         }
         [type, dims, dataSize] = [VectorType.F64, m / 8, m];
         break;
       case VectorType.F1BIT:
         if (m === 0 || m % 2 !== 0) {
-          throw new VectorError(
-            `vector: float1bit vector blob length must be divisible by 2 and not be empty (excluding 'type'-byte): length=${m}`,
-          );
+          throw badLength("float1bit", "2 and not be empty", m);
         }
         type = VectorType.F1BIT;
         dims = m * 8 - blob[m - 1]!;
@@ -125,9 +125,7 @@ export function blobShape(blob: Uint8Array): BlobShape {
         break;
       case VectorType.F8:
         if (m < 2 || m % 2 !== 0) {
-          throw new VectorError(
-            `vector: float8 vector blob length must be divisible by 2 and has at least 2 bytes (excluding 'type'-byte): length=${m}`,
-          );
+          throw badLength("float8", "2 and has at least 2 bytes", m);
         }
         type = VectorType.F8;
         dims = m - 2 - 8 - blob[m - 1]!;
@@ -136,9 +134,7 @@ export function blobShape(blob: Uint8Array): BlobShape {
       case VectorType.F16:
       case VectorType.FB16:
         if (m % 2 !== 0) {
-          throw new VectorError(
-            `vector: ${TYPE_NAMES[byte]} vector blob length must be divisible by 2 (excluding 'type'-byte): length=${m}`,
-          );
+          throw badLength(TYPE_NAMES[byte]!, "2", m);
         }
         [type, dims, dataSize] = [byte, m / 2, m];
         break;

@@ -323,49 +323,37 @@ const SPECS: readonly FunctionSpec[] = [
       } else rt.sql._sqlite3_result_int(cx, +pattern(rt.text(p)).test(rt.text(x)));
     },
   },
-  { name: "vector", nArg: 1, run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F32) },
-  {
-    name: "vector32",
-    nArg: 1,
-    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F32),
-  },
-  {
-    name: "vector64",
-    nArg: 1,
-    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F64),
-  },
-  {
-    name: "vector1bit",
-    nArg: 1,
-    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F1BIT),
-  },
-  { name: "vector8", nArg: 1, run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F8) },
-  {
-    name: "vector16",
-    nArg: 1,
-    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.F16),
-  },
-  {
-    name: "vectorb16",
-    nArg: 1,
-    run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, VectorType.FB16),
-  },
+  // The constructors: vector() and vector32() make float32 vectors.
+  ...(
+    [
+      ["vector", VectorType.F32],
+      ["vector32", VectorType.F32],
+      ["vector64", VectorType.F64],
+      ["vector1bit", VectorType.F1BIT],
+      ["vector8", VectorType.F8],
+      ["vector16", VectorType.F16],
+      ["vectorb16", VectorType.FB16],
+    ] as const
+  ).map(
+    ([name, type]): FunctionSpec => ({
+      name,
+      nArg: 1,
+      run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, type),
+    }),
+  ),
   {
     name: "vector_extract",
     nArg: 1,
     run: (rt, cx, _n, argv) =>
       rt.resultText(cx, formatText(rt.parse(rt.detect(rt.arg(argv, 0), VectorType.F32)))),
   },
-  {
-    name: "vector_distance_cos",
-    nArg: 2,
-    run: (rt, cx, _n, argv) => distance(rt, cx, argv, "cos"),
-  },
-  {
-    name: "vector_distance_l2",
-    nArg: 2,
-    run: (rt, cx, _n, argv) => distance(rt, cx, argv, "l2"),
-  },
+  ...(["cos", "l2"] as const).map(
+    (metric): FunctionSpec => ({
+      name: `vector_distance_${metric}`,
+      nArg: 2,
+      run: (rt, cx, _n, argv) => distance(rt, cx, argv, metric),
+    }),
+  ),
   {
     // The index marker. libSQL's returns its argument and keeps the vectors in an index of its
     // own; ours checks the value as libSQL's index insert does (NULL, or a readable vector) and

@@ -1,5 +1,9 @@
 import "./sql-wasm.js";
-import { Platform, type PlatformOptions } from "../platform/platform.js";
+import {
+  createPlatform as createNeutralPlatform,
+  type Platform,
+  type PlatformOptions,
+} from "../platform/platform.js";
 import { createMigrationThreads } from "./migration-threads.js";
 
 /**
@@ -8,7 +12,7 @@ import { createMigrationThreads } from "./migration-threads.js";
  * turns them off).
  */
 export function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
-  return Platform.create(
+  return createNeutralPlatform(
     options.migrationThreads !== undefined
       ? options
       : { ...options, migrationThreads: createMigrationThreads() },

@@ -101,6 +101,30 @@ export interface ResolvedOptions {
   readonly defaultGroup: string;
 }
 
+/**
+ * Refuses an option `what` does not have (`known`: its options, space-separated). A misspelt one
+ * was ignored: a database meant to be encrypted, a schema's child or size-limited was silently
+ * made as none of them.
+ */
+export function assertKnownOptions(options: unknown, known: string, what: string): void {
+  if (options === undefined) return;
+  if (options === null || typeof options !== "object") {
+    throw new TenantliteError("ARGS_INVALID", `${what}: options must be an object`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.split(" ").includes(key)) {
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        `${what} has no option ${JSON.stringify(key.slice(0, 40))}; its options are ${known.replaceAll(" ", ", ")}`,
+      );
+    }
+  }
+}
+
+/** The options of {@link PlatformOptions}, for `createPlatform`'s check of what it was given. */
+export const PLATFORM_OPTIONS =
+  "storage sqlJs durability flushIntervalMs maxOpenTenants busyTimeoutMs transactionTimeoutMs defaultGroup maxOpenBytes kdfIterations authenticate migrationThreads tenantThreads";
+
 /** Checks the options and fills in their defaults. */
 export function resolveOptions(options: PlatformOptions): ResolvedOptions {
   const maxOpen = options.maxOpenTenants ?? 500;
@@ -136,12 +160,15 @@ export const DEFAULT_CONFIG: DatabaseConfig = Object.freeze({
   delete_protection: false,
 });
 
+const CONFIG_FIELDS = ["allow_attach", "block_reads", "block_writes", "delete_protection"] as const;
+
 /** The configuration fields of a patch that are set (`undefined` and `null` leave a field as is). */
 export function pickConfig(
   patch: Partial<Record<keyof DatabaseConfig, boolean | null>>,
 ): Partial<DatabaseConfig> {
   const out: Partial<Record<keyof DatabaseConfig, boolean>> = {};
-  for (const key of ["allow_attach", "block_reads", "block_writes", "delete_protection"] as const) {
+  assertKnownOptions(patch, CONFIG_FIELDS.join(" "), "a database's config");
+  for (const key of CONFIG_FIELDS) {
     const v = patch[key];
     if (v === undefined || v === null) continue;
     if (typeof v !== "boolean") {

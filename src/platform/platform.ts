@@ -36,9 +36,11 @@ import {
 import { MigrationRunner } from "./migrations/runner.js";
 import { assertValidName } from "./names.js";
 import {
+  assertKnownOptions,
   assertSizeLimit,
   type ConnectOptions,
   newGroup,
+  PLATFORM_OPTIONS,
   type PlatformOptions,
   type ResolvedOptions,
   resolveOptions,
@@ -182,6 +184,12 @@ export class Platform {
    * @example await platform.createDatabase("acme", { group: "default" });
    */
   async createDatabase(name: string, options: CreateDatabaseOptions = {}): Promise<DatabaseInfo> {
+    assertKnownOptions(
+      options,
+      "group type schema config fromDatabase fromBytes sourceEncryptionKey encryption sizeLimit",
+      "createDatabase",
+    );
+    assertKnownOptions(options.encryption, "key", "createDatabase's encryption");
     this.#assertOpen();
     return this.#databases.create(name, options);
   }
@@ -614,6 +622,7 @@ function dataOf(storage: Storage): unknown {
  * await platform.createDatabase("acme");
  * const db = platform.client("acme");
  */
-export function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
+export async function createPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  assertKnownOptions(options, PLATFORM_OPTIONS, "createPlatform");
   return Platform.create(options);
 }

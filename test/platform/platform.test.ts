@@ -529,6 +529,42 @@ describe("storage", () => {
     await expect(createPlatform({ maxOpenTenants: 0 })).rejects.toBeTenantliteError("ARGS_INVALID");
   });
 
+  it("refuses options it does not have, so a misspelt one is not silently ignored", async () => {
+    // `encryptionKey` (the connection's option) for `encryption: { key }` made a plaintext
+    // database without a word; a misspelt `schema` made a regular one, a config field nothing.
+    const p = await createPlatform();
+    try {
+      const bad = (o: object) => o as never;
+      await expect(
+        p.createDatabase("a", bad({ encryptionKey: "secret-key-0123456789" })),
+      ).rejects.toBeTenantliteError(
+        "ARGS_INVALID",
+        /createDatabase has no option "encryptionKey"; its options are group, .*encryption/,
+      );
+      await expect(
+        p.createDatabase("a", bad({ encryption: { secret: "x" } })),
+      ).rejects.toBeTenantliteError("ARGS_INVALID", /encryption has no option "secret"/);
+      await expect(p.createDatabase("a", bad({ parent: "app" }))).rejects.toBeTenantliteError(
+        "ARGS_INVALID",
+      );
+      await expect(
+        p.createDatabase("a", bad({ config: { blockWrites: true } })),
+      ).rejects.toBeTenantliteError("ARGS_INVALID", /config has no option "blockWrites"/);
+      expect(await p.listDatabases()).toEqual([]); // nothing was made
+      await p.createDatabase("b", { config: { block_writes: true } });
+      await expect(p.updateConfig("b", bad({ blockReads: true }))).rejects.toBeTenantliteError(
+        "ARGS_INVALID",
+      );
+      expect((await p.getDatabase("b")).config.block_reads).toBe(false);
+    } finally {
+      await p.close();
+    }
+    await expect(createPlatform({ maxOpenTenant: 10 } as never)).rejects.toBeTenantliteError(
+      "ARGS_INVALID",
+      /createPlatform has no option "maxOpenTenant"/,
+    );
+  });
+
   it("does not rewrite a tenant's file for reads and read-only pragmas", async () => {
     const storage = await FsStorage.open(tempDir());
     let saves = 0;
