@@ -46,7 +46,8 @@ export function bindArguments(
     let simple = true;
     for (let i = 0; i < args.length && simple; i++) {
       const v: unknown = args[i];
-      simple = typeof v === "string" || typeof v === "number" || v === null;
+      // Not NaN or ±Infinity: toBound refuses them.
+      simple = typeof v === "string" || Number.isFinite(v) || v === null;
     }
     if (simple) {
       return {

@@ -57,7 +57,7 @@ export function toBound(v: unknown, intMode: IntMode = "number"): BoundValue {
     case "string":
       return { kind: "plain", value: v };
     case "number":
-      return { kind: "real", value: v };
+      return { kind: "real", value: finite(v) };
     case "bigint":
       if (v < INT64_MIN || v > INT64_MAX) {
         throw new RangeError(
@@ -76,13 +76,22 @@ export function toBound(v: unknown, intMode: IntMode = "number"): BoundValue {
       if (v === null) return { kind: "plain", value: null };
       if (v instanceof Uint8Array) return { kind: "plain", value: v };
       if (v instanceof ArrayBuffer) return { kind: "plain", value: new Uint8Array(v) };
-      if (v instanceof Date) return { kind: "real", value: v.valueOf() };
+      if (v instanceof Date) return { kind: "real", value: finite(v.valueOf()) };
       break;
   }
   throw new TenantliteError(
     "ARGS_INVALID",
     `Unsupported argument type ${describeType(v)}: use null, string, number, bigint, boolean, Uint8Array, ArrayBuffer or Date`,
   );
+}
+
+/**
+ * A number SQLite can store: NaN and ±Infinity would be bound as NULL (an invalid Date too). Refused
+ * with @libsql/client's RangeError, as both its clients do.
+ */
+function finite(n: number): number {
+  if (Number.isFinite(n)) return n;
+  throw new RangeError("Only finite numbers (not Infinity or NaN) can be passed as arguments");
 }
 
 function describeType(v: unknown): string {
@@ -323,18 +332,10 @@ export function resultTooLarge(crowded = false): TenantliteError {
 
 /** The result of a statement that returns nothing. */
 export function emptyResult(): ResultSet {
+  const json = () => ({ columns: [], columnTypes: [], rows: [], rowsAffected: 0 });
   return {
-    columns: [],
-    columnTypes: [],
-    rows: [],
-    rowsAffected: 0,
+    ...json(),
     lastInsertRowid: undefined,
-    toJSON: () => ({
-      columns: [],
-      columnTypes: [],
-      rows: [],
-      rowsAffected: 0,
-      lastInsertRowid: null,
-    }),
+    toJSON: () => ({ ...json(), lastInsertRowid: null }),
   };
 }

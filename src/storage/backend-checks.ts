@@ -46,15 +46,19 @@ export function normalizeListArgs(
   const after = options?.after;
   const limit = options?.limit;
   if (after !== undefined && typeof after !== "string") {
-    throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "list option 'after' must be a string");
+    throw invalidArgument("list option 'after' must be a string");
   }
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) {
-    throw new TenantliteError(
-      "STORAGE_INVALID_ARGUMENT",
+    throw invalidArgument(
       `list option 'limit' must be a non-negative integer, got ${String(limit)}`,
     );
   }
   return { after, limit: limit ?? Number.POSITIVE_INFINITY };
+}
+
+/** `STORAGE_INVALID_ARGUMENT`: an argument a storage cannot take. */
+export function invalidArgument(message: string): TenantliteError {
+  return new TenantliteError("STORAGE_INVALID_ARGUMENT", message);
 }
 
 /** The `STORAGE_CLOSED` error every backend throws once `close()` was called. */
@@ -65,7 +69,7 @@ export function storageClosedError(kind: string): TenantliteError {
 /** Throws `STORAGE_INVALID_ARGUMENT` unless `bytes` is a `Uint8Array` (what `save` stores). */
 export function assertBytes(bytes: unknown): asserts bytes is Uint8Array {
   if (!(bytes instanceof Uint8Array)) {
-    throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "storage values must be Uint8Array");
+    throw invalidArgument("storage values must be Uint8Array");
   }
 }
 
@@ -75,7 +79,7 @@ export function assertBytes(bytes: unknown): asserts bytes is Uint8Array {
  */
 export function assertBatch<T>(items: readonly T[], check: (item: T) => void): void {
   if (!Array.isArray(items)) {
-    throw new TenantliteError("STORAGE_INVALID_ARGUMENT", "a batch must be an array");
+    throw invalidArgument("a batch must be an array");
   }
   for (const item of items) check(item);
 }

@@ -1,4 +1,5 @@
 import { TenantliteError } from "../errors.js";
+import { invalidArgument } from "./backend-checks.js";
 import { assertValidKey, type Storage } from "./storage.js";
 
 /**
@@ -72,15 +73,13 @@ export class Persister {
   /** Wraps `storage`; see {@link PersisterOptions}. */
   constructor(storage: Storage, options: PersisterOptions) {
     if (options.durability !== "strict" && options.durability !== "relaxed") {
-      throw new TenantliteError(
-        "STORAGE_INVALID_ARGUMENT",
+      throw invalidArgument(
         `durability must be "strict" or "relaxed", got ${JSON.stringify(options.durability)}`,
       );
     }
     const interval = options.flushIntervalMs ?? 1000;
     if (!(Number.isFinite(interval) && interval >= 0)) {
-      throw new TenantliteError(
-        "STORAGE_INVALID_ARGUMENT",
+      throw invalidArgument(
         `flushIntervalMs must be a non-negative number, got ${String(interval)}`,
       );
     }

@@ -70,6 +70,28 @@ describe("64-bit integers", () => {
       db.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: [-(2n ** 63n) - 1n] }),
     ).rejects.toBeInstanceOf(RangeError);
   });
+
+  it("refuses NaN, ±Infinity and an invalid Date with @libsql/client's RangeError, storing nothing", async () => {
+    // They were bound as NULL: a row written with a computed NaN lost its value without a word.
+    const before = (await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n;
+    const lists = [[NaN], [Infinity], [-Infinity], [new Date("not a date")], ["a", NaN], [1, NaN]];
+    for (const args of lists) {
+      const sql =
+        args.length === 1 ? "INSERT INTO t (v) VALUES (?)" : "INSERT INTO t (v) VALUES (? || ?)";
+      const e = await db.execute({ sql, args }).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e, String(args)).toBeInstanceOf(RangeError);
+      expect((e as Error).message).toBe(
+        "Only finite numbers (not Infinity or NaN) can be passed as arguments",
+      );
+    }
+    await expect(
+      db.execute({ sql: "INSERT INTO t (v) VALUES (:v)", args: { v: NaN } }),
+    ).rejects.toBeInstanceOf(RangeError);
+    expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(before);
+  });
 });
 
 describe("arguments", () => {
