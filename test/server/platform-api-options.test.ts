@@ -443,6 +443,20 @@ describe("databases.create: every option works or is refused, naming it", () => 
     expect(await res.json()).toMatchObject({ code: "OPTION_UNSUPPORTED", error: /"size_limt"/ });
     expect(await names()).not.toContain("opt-unknown");
   });
+
+  it("a field that must be an object and is not is refused naming that field, not the body", async () => {
+    const res = await fetch(`${server.url}/v1/organizations/local/databases`, {
+      method: "POST",
+      headers: { authorization: "Bearer boot" },
+      body: JSON.stringify({ name: "opt-seed-text", seed: "opt-seed-src" }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: "BAD_REQUEST",
+      error: "seed must be a JSON object",
+    });
+    expect(await names()).not.toContain("opt-seed-text");
+  });
 });
 
 describe("apiTokens.validate", () => {

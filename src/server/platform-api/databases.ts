@@ -279,7 +279,7 @@ async function seedSource(
   secret: string | undefined,
 ): Promise<string | undefined> {
   if (seed === undefined) return undefined;
-  const s = objectBody(seed);
+  const s = objectBody(seed, "seed");
   for (const k of Object.keys(s)) {
     if (!["type", "name", "url", "timestamp"].includes(k)) {
       throw unsupported(

@@ -4,11 +4,14 @@
  */
 import { TenantliteError } from "../../errors.js";
 
-/** A JSON object body (`undefined`, no body, reads as `{}`); anything else is refused. */
-export function objectBody(v: unknown): Record<string, unknown> {
+/**
+ * A JSON object body (`undefined`, no body, reads as `{}`); anything else is refused, naming
+ * `what` (a field, when it is one of the body's).
+ */
+export function objectBody(v: unknown, what = "the body"): Record<string, unknown> {
   if (v === undefined) return {};
   if (v === null || typeof v !== "object" || Array.isArray(v)) {
-    throw badRequest("the body must be a JSON object");
+    throw badRequest(`${what} must be a JSON object`);
   }
   return v as Record<string, unknown>;
 }

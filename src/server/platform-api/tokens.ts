@@ -69,9 +69,9 @@ export async function mintOptions(c: RouteContext): Promise<MintOptions> {
   if (body !== undefined && body !== null) {
     const permissions = objectBody(body).permissions;
     if (permissions !== undefined && permissions !== null) {
-      const readAttach = objectBody(permissions).read_attach;
+      const readAttach = objectBody(permissions, "permissions").read_attach;
       if (readAttach !== undefined && readAttach !== null) {
-        const dbs = objectBody(readAttach).databases;
+        const dbs = objectBody(readAttach, "permissions.read_attach").databases;
         if (dbs !== undefined && dbs !== null) {
           if (!Array.isArray(dbs) || !dbs.every((d) => typeof d === "string")) {
             throw badRequest("permissions.read_attach.databases must be a list of names");
