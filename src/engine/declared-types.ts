@@ -350,15 +350,19 @@ function tableOf(raw: RawDatabase, source: SourceShape, budget: Budget): Table |
   return found === undefined ? undefined : { source, ...found };
 }
 
-/** `generate_series`'s columns: `value` and the hidden arguments, none typed. */
-const SERIES: Omit<Table, "source"> = {
-  columns: ["value", "start", "stop", "step"].map((name, i) => ({
-    name,
-    type: "",
-    listed: i === 0,
-  })),
-  rowid: true,
-};
+/**
+ * Table-valued functions sql.js lacks, written as subqueries (table-functions.ts): the columns
+ * their modules declare, none typed, `*` listing one (`generate_series`'s `value`, then its
+ * hidden arguments; `vector_top_k`'s hidden arguments, then `id`).
+ */
+const functionTable = (names: string, shown: number): Omit<Table, "source"> => ({
+  columns: names.split(" ").map((name, i) => ({ name, type: "", listed: i === shown })),
+  rowid: shown === 0,
+});
+const FUNCTION_TABLES = new Map([
+  ["generate_series", functionTable("value start stop step", 0)],
+  ["vector_top_k", functionTable("idx vector k id", 3)],
+]);
 
 /** A table or view by name (see `tableOf`). */
 function namedTable(
@@ -373,9 +377,8 @@ function namedTable(
     raw.exec(
       `SELECT l.schema,l.type,l.wr,lower(x.name),x.type,x.hidden FROM pragma_table_list(${name})l,pragma_table_xinfo(${name},l.schema)x UNION ALL SELECT 'main','',0,lower(name),type,hidden FROM pragma_table_xinfo(${name}) WHERE NOT EXISTS (SELECT 1 FROM pragma_table_list(${name}))`,
     )[0]?.values ?? [];
-  // generate_series, which sql.js lacks, is written as a subquery (table-functions.ts); its
-  // columns are those SQLite's series module declares.
-  if (rows.length === 0 && source.name.toLowerCase() === "generate_series") return SERIES;
+  const fn = rows.length === 0 ? FUNCTION_TABLES.get(source.name.toLowerCase()) : undefined;
+  if (fn !== undefined) return fn;
   const wanted = source.schema?.toLowerCase();
   const schemas = rows.map((r) => String(r[0]));
   const schema =

@@ -453,7 +453,7 @@ export function adoptLibsqlVectorIndexes(db: RawDatabase): boolean {
   const rows = db.exec("SELECT type, name, sql FROM main.sqlite_schema")[0]?.values ?? [];
   if (!rows.some((r) => r[1] === LIBSQL_META)) return false;
   for (const [type, name, sql] of rows) {
-    if (type !== "index" || !new RegExp(`${MARKER}\\s*\\(`, "i").test(String(sql))) continue;
+    if (type !== "index" || !/libsql_vector_idx\s*\(/i.test(String(sql))) continue;
     const shadow = `${name}_shadow`;
     if (rows.some((r) => r[0] === "table" && r[1] === shadow)) {
       db.exec(`DROP TABLE main.${quoteIdent(shadow)}`);

@@ -189,7 +189,7 @@ export class Platform {
       "group type schema config fromDatabase fromBytes sourceEncryptionKey encryption sizeLimit",
       "createDatabase",
     );
-    assertKnownOptions(options.encryption, "key", "createDatabase's encryption");
+    assertKnownOptions(options.encryption, "key", "encryption");
     this.#assertOpen();
     return this.#databases.create(name, options);
   }

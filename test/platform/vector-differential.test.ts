@@ -403,6 +403,20 @@ describe("vector indexes and vector_top_k: tenantlite vs native libSQL", () => {
     });
   });
 
+  it("gives vector_top_k's columns the declared types native libSQL gives (none for id)", async () => {
+    // The search is a subquery here, whose id column SQLite typed BLOB from its affinity.
+    const q = "[0.1,0.2,0.3,0.4,-0.5,0.6,-0.7,0.8]";
+    for (const sql of [
+      "SELECT * FROM vector_top_k('docs_cos', vector32(?), 3)",
+      "SELECT v.id, d.kind FROM vector_top_k('docs_cos', vector32(?), 3) AS v JOIN docs d ON d.id = v.id",
+    ]) {
+      const mine = await ours.execute({ sql, args: [q] });
+      const native = await theirs.execute({ sql, args: [q] });
+      expect(mine.columns, sql).toEqual(native.columns);
+      expect(mine.columnTypes, sql).toEqual(native.columnTypes);
+    }
+  });
+
   it("returns a WITHOUT ROWID table's keys as they are: blob, text, real, integer", async () => {
     for (const [type, keys] of [
       ["BLOB", "x'01', x'00ff', x''"],
