@@ -121,9 +121,23 @@ export function assertKnownOptions(options: unknown, known: string, what: string
   }
 }
 
+/** The words of a space-separated list, as a type. */
+type Words<S extends string> = S extends `${infer W} ${infer Rest}` ? W | Words<Rest> : S;
+
+/**
+ * `true` when the list `S` names exactly the keys of `T`: each list of options is checked
+ * against its interface where it is made, so an option added to one is added to the other.
+ */
+export type ListsKeysOf<T, S extends string> = [Words<S>] extends [keyof T]
+  ? [keyof T] extends [Words<S>]
+    ? true
+    : false
+  : false;
+
 /** The options of {@link PlatformOptions}, for `createPlatform`'s check of what it was given. */
 export const PLATFORM_OPTIONS =
   "storage sqlJs durability flushIntervalMs maxOpenTenants busyTimeoutMs transactionTimeoutMs defaultGroup maxOpenBytes kdfIterations authenticate migrationThreads tenantThreads";
+true satisfies ListsKeysOf<PlatformOptions, typeof PLATFORM_OPTIONS>;
 
 /** Checks the options and fills in their defaults. */
 export function resolveOptions(options: PlatformOptions): ResolvedOptions {

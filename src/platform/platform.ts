@@ -39,6 +39,7 @@ import {
   assertKnownOptions,
   assertSizeLimit,
   type ConnectOptions,
+  type ListsKeysOf,
   newGroup,
   PLATFORM_OPTIONS,
   type PlatformOptions,
@@ -61,6 +62,10 @@ import { type AccessPolicy, type Client, type ClientOptions, FULL_ACCESS } from 
 
 export { type ConnectOptions, MAX_OPEN_TENANTS, type PlatformOptions } from "./options.js";
 
+/** The options of {@link CreateDatabaseOptions}, for `createDatabase`'s check. */
+const CREATE_OPTIONS =
+  "group type schema config fromDatabase fromBytes sourceEncryptionKey encryption sizeLimit";
+true satisfies ListsKeysOf<CreateDatabaseOptions, typeof CREATE_OPTIONS>;
 /** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
 export class Platform {
   readonly #options: ResolvedOptions;
@@ -184,11 +189,7 @@ export class Platform {
    * @example await platform.createDatabase("acme", { group: "default" });
    */
   async createDatabase(name: string, options: CreateDatabaseOptions = {}): Promise<DatabaseInfo> {
-    assertKnownOptions(
-      options,
-      "group type schema config fromDatabase fromBytes sourceEncryptionKey encryption sizeLimit",
-      "createDatabase",
-    );
+    assertKnownOptions(options, CREATE_OPTIONS, "createDatabase");
     assertKnownOptions(options.encryption, "key", "encryption");
     this.#assertOpen();
     return this.#databases.create(name, options);
