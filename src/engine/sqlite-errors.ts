@@ -14,59 +14,39 @@ interface Rule {
   readonly extended?: string;
 }
 
-const rules: readonly Rule[] = [
-  {
-    test: /^UNIQUE constraint failed/,
-    code: "SQLITE_CONSTRAINT",
-    rawCode: 2067,
-    extended: "SQLITE_CONSTRAINT_UNIQUE",
-  },
-  {
-    test: /^NOT NULL constraint failed/,
-    code: "SQLITE_CONSTRAINT",
-    rawCode: 1299,
-    extended: "SQLITE_CONSTRAINT_NOTNULL",
-  },
-  {
-    test: /^CHECK constraint failed/,
-    code: "SQLITE_CONSTRAINT",
-    rawCode: 275,
-    extended: "SQLITE_CONSTRAINT_CHECK",
-  },
-  {
-    test: /^FOREIGN KEY constraint failed/,
-    code: "SQLITE_CONSTRAINT",
-    rawCode: 787,
-    extended: "SQLITE_CONSTRAINT_FOREIGNKEY",
-  },
-  {
-    test: /^cannot store \S+ value in \S+ column/,
-    code: "SQLITE_CONSTRAINT",
-    rawCode: 3091,
-    extended: "SQLITE_CONSTRAINT_DATATYPE",
-  },
-  { test: /constraint failed$/, code: "SQLITE_CONSTRAINT", rawCode: 19 },
-  { test: /^database is locked/, code: "SQLITE_BUSY", rawCode: 5 },
-  { test: /^database table is locked/, code: "SQLITE_LOCKED", rawCode: 6 },
-  { test: /^attempt to write a readonly database/, code: "SQLITE_READONLY", rawCode: 8 },
-  { test: /^out of memory/, code: "SQLITE_NOMEM", rawCode: 7 },
-  { test: /^interrupted/, code: "SQLITE_INTERRUPT", rawCode: 9 },
-  { test: /^disk I\/O error/, code: "SQLITE_IOERR", rawCode: 10 },
-  { test: /^database disk image is malformed/, code: "SQLITE_CORRUPT", rawCode: 11 },
-  { test: /^database or disk is full/, code: "SQLITE_FULL", rawCode: 13 },
-  { test: /^unable to open database file/, code: "SQLITE_CANTOPEN", rawCode: 14 },
-  { test: /^string or blob too big/, code: "SQLITE_TOOBIG", rawCode: 18 },
-  { test: /^datatype mismatch/, code: "SQLITE_MISMATCH", rawCode: 20 },
-  { test: /^bad parameter or other API misuse/, code: "SQLITE_MISUSE", rawCode: 21 },
-  { test: /^not authorized/, code: "SQLITE_AUTH", rawCode: 23 },
-  { test: /index out of range/, code: "SQLITE_RANGE", rawCode: 25 },
-  { test: /^file is not a database/, code: "SQLITE_NOTADB", rawCode: 26 },
-  {
-    test: /^(near ".*": syntax error|incomplete input|unrecognized token)/,
-    code: "SQL_PARSE_ERROR",
-    rawCode: 1,
-  },
-];
+/**
+ * Each rule: the message's test, the code (`SQLITE_` left off, except for Turso's own), SQLite's
+ * result code, and the extended code's last word where the message tells it.
+ */
+const rules: readonly Rule[] = (
+  [
+    [/^UNIQUE constraint failed/, "CONSTRAINT", 2067, "UNIQUE"],
+    [/^NOT NULL constraint failed/, "CONSTRAINT", 1299, "NOTNULL"],
+    [/^CHECK constraint failed/, "CONSTRAINT", 275, "CHECK"],
+    [/^FOREIGN KEY constraint failed/, "CONSTRAINT", 787, "FOREIGNKEY"],
+    [/^cannot store \S+ value in \S+ column/, "CONSTRAINT", 3091, "DATATYPE"],
+    [/constraint failed$/, "CONSTRAINT", 19],
+    [/^database is locked/, "BUSY", 5],
+    [/^database table is locked/, "LOCKED", 6],
+    [/^attempt to write a readonly database/, "READONLY", 8],
+    [/^out of memory/, "NOMEM", 7],
+    [/^interrupted/, "INTERRUPT", 9],
+    [/^disk I\/O error/, "IOERR", 10],
+    [/^database disk image is malformed/, "CORRUPT", 11],
+    [/^database or disk is full/, "FULL", 13],
+    [/^unable to open database file/, "CANTOPEN", 14],
+    [/^string or blob too big/, "TOOBIG", 18],
+    [/^datatype mismatch/, "MISMATCH", 20],
+    [/^bad parameter or other API misuse/, "MISUSE", 21],
+    [/^not authorized/, "AUTH", 23],
+    [/index out of range/, "RANGE", 25],
+    [/^file is not a database/, "NOTADB", 26],
+    [/^(near ".*": syntax error|incomplete input|unrecognized token)/, "SQL_PARSE_ERROR", 1],
+  ] as const
+).map(([test, name, rawCode, extended]: readonly [RegExp, string, number, string?]) => {
+  const code = (name.startsWith("SQL_") ? name : `SQLITE_${name}`) as ErrorCode;
+  return { test, code, rawCode, ...(extended && { extended: `${code}_${extended}` }) };
+});
 
 /** Extra facts about a SQLite error that the message alone leaves open. */
 export interface SqliteErrorContext {

@@ -47,7 +47,7 @@ import {
   resolveOptions,
 } from "./options.js";
 import { SchemaParentRouter } from "./schema-parent.js";
-import { TenantKeys } from "./tenant-keys.js";
+import { notEncrypted, TenantKeys } from "./tenant-keys.js";
 import { type PooledTenant, TenantPool } from "./tenant-pool.js";
 import type { TenantThreadsRuntime } from "./threads/tenant-threads.js";
 import type {
@@ -505,6 +505,10 @@ export class Platform {
     // Once a connection's key matched an open tenant, later statements skip the check.
     const verified = new WeakSet<PooledTenant>();
     const check = (t: PooledTenant): PooledTenant | Promise<PooledTenant> => {
+      if (t.crypto === undefined && encryptionKey !== undefined) {
+        t.release();
+        throw notEncrypted(t.info.name);
+      }
       if (t.crypto === undefined || verified.has(t)) return t;
       return this.#pool.verifySecret(t, encryptionKey).then(
         () => {

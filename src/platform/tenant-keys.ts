@@ -131,6 +131,14 @@ function keyRequired(name: string): TenantliteError {
   );
 }
 
+/** A key given for a database that is not encrypted: whoever sends one believes it is. */
+export function notEncrypted(name: string): TenantliteError {
+  return new TenantliteError(
+    "ENCRYPTION_KEY_INVALID",
+    `database "${name}" is not encrypted: give no encryption key`,
+  );
+}
+
 export function keyInvalid(name: string): TenantliteError {
   return new TenantliteError(
     "ENCRYPTION_KEY_INVALID",

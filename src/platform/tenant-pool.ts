@@ -17,7 +17,7 @@ import type { Catalog } from "./catalog.js";
 import type { ImageStore } from "./image-store.js";
 import type { SettlingJobs } from "./migrations/jobs.js";
 import { type ResolvedOptions, sizeCap, TENANT_OVERHEAD_BYTES } from "./options.js";
-import type { TenantCrypto, TenantKeys } from "./tenant-keys.js";
+import { notEncrypted, type TenantCrypto, type TenantKeys } from "./tenant-keys.js";
 import { TenantLoader } from "./tenant-loader.js";
 import type { DatabaseInfo } from "./types.js";
 
@@ -358,6 +358,7 @@ export class TenantPool {
    * database's image when it has none yet.
    */
   async imageOf(info: DatabaseInfo, secret?: string | Uint8Array): Promise<Uint8Array> {
+    if (secret !== undefined && !info.encrypted) throw notEncrypted(info.name);
     if (info.encrypted) {
       const t = await this.openVerified(info.id, secret);
       try {

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPlatform, MemoryStorage, type Platform } from "../../src/index.js";
 import { FsStorage } from "../../src/node/fs-storage.js";
+import { tenantThreads } from "../../src/node/tenant-threads.js";
 import { keys } from "../../src/storage/keyspace.js";
 import { caught, useTempDirs } from "../helpers.js";
 
@@ -58,6 +59,35 @@ describe("per-tenant encryption at rest", () => {
       "ENCRYPTION_KEY_REQUIRED",
     );
   });
+
+  it.each([false, true])(
+    "refuses a key for a database that is not encrypted, as the server does (tenant threads: %s)",
+    async (threads) => {
+      // Whoever gives a key believes the data is encrypted: a database made without one (say,
+      // by a misspelt option) was opened with any key, and nobody was told.
+      platform = await createPlatform({
+        ...fast,
+        ...(threads ? { tenantThreads: tenantThreads({ threads: 1 }) } : {}),
+      });
+      await platform.createDatabase("plain");
+      await platform.client("plain").execute("CREATE TABLE t (v)");
+      const e = await caught(platform.client("plain", { encryptionKey: KEY }).execute("SELECT 1"));
+      expect(e).toBeTenantliteError("ENCRYPTION_KEY_INVALID", /"plain" is not encrypted/);
+      expect(e.message).not.toContain(KEY);
+      await expect(
+        platform.exportDatabase("plain", { encryptionKey: KEY }),
+      ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
+      await expect(
+        platform.createDatabase("copy", { fromDatabase: "plain", sourceEncryptionKey: KEY }),
+      ).rejects.toBeTenantliteError("ENCRYPTION_KEY_INVALID");
+      // Without a key all of it works; an encrypted copy of it takes the copy's key only.
+      expect(
+        (await platform.client("plain").execute("SELECT count(*) AS n FROM t")).rows[0]!.n,
+      ).toBe(0);
+      await platform.createDatabase("copy", { fromDatabase: "plain", encryption: { key: KEY } });
+      await platform.client("copy", { encryptionKey: KEY }).execute("SELECT * FROM t");
+    },
+  );
 
   it("keeps encrypting when tenants are evicted from memory storage", async () => {
     const storage = new MemoryStorage();

@@ -200,7 +200,7 @@ export class RemoteConnection implements SqlConnection, StepRunner {
           throw timeoutError();
         }
       }
-      if (info.encrypted) await this.threads.verify(info, this);
+      if (info.encrypted || this.encryptionKey !== undefined) await this.threads.verify(info, this);
       try {
         const answer = await this.threads.run(thread, this, seat.id, info, access, op);
         this.inTx = answer.inTransaction;

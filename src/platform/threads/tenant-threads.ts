@@ -26,7 +26,7 @@ import { platformClosed, TenantliteError } from "../../errors.js";
 import type { AccessGuard } from "../access-guard.js";
 import type { AttachPolicy } from "../attach-policy.js";
 import type { Catalog } from "../catalog.js";
-import type { TenantCrypto, TenantKeys } from "../tenant-keys.js";
+import { notEncrypted, type TenantCrypto, type TenantKeys } from "../tenant-keys.js";
 import type { TenantLender, TenantPool } from "../tenant-pool.js";
 import type { AccessPolicy, DatabaseInfo } from "../types.js";
 import {
@@ -701,6 +701,7 @@ export class TenantThreads implements TenantThreadsRuntime {
   /** Checks an encrypted tenant's key once per connection (a thread's load checks it otherwise). */
   async verify(info: DatabaseInfo, conn: RemoteConnection): Promise<void> {
     const crypto = this.place(info.id).crypto;
+    if (!info.encrypted && conn.encryptionKey !== undefined) throw notEncrypted(info.name);
     if (crypto === undefined || conn.verified.has(crypto)) return;
     await this.deps.keys.verify(crypto, info.name, conn.encryptionKey);
     conn.verified.add(crypto);

@@ -255,14 +255,15 @@ export async function createDatabase(c: RouteContext): Promise<Reply> {
       "remote_encryption cannot be combined with is_schema or schema: schema databases and their children are not encrypted in tenantlite",
     );
   }
-  const fromDatabase = await seedSource(c, given(field(body, "seed")), secret);
+  const source = await seedSource(c, given(field(body, "seed")), secret);
   const info = await p.createDatabase(name, {
     ...(group !== undefined ? { group: group as string } : {}),
     ...(isSchema === true ? { type: "schema" as const } : {}),
     ...(typeof schema === "string" ? { schema } : {}),
-    ...(fromDatabase !== undefined ? { fromDatabase } : {}),
+    ...(source !== undefined ? { fromDatabase: source.name } : {}),
     ...(secret !== undefined ? { encryption: { key: secret } } : {}),
-    ...(secret !== undefined && fromDatabase !== undefined ? { sourceEncryptionKey: secret } : {}),
+    // An encrypted source's key is the copy's (an unencrypted source takes no key).
+    ...(secret !== undefined && source?.encrypted ? { sourceEncryptionKey: secret } : {}),
     ...(sizeLimit !== null ? { sizeLimit } : {}),
   });
   return json({ database: createdJson(info, c.url.host) });
@@ -277,7 +278,7 @@ async function seedSource(
   c: RouteContext,
   seed: unknown,
   secret: string | undefined,
-): Promise<string | undefined> {
+): Promise<DatabaseInfo | undefined> {
   if (seed === undefined) return undefined;
   const s = objectBody(seed, "seed");
   for (const k of Object.keys(s)) {
@@ -311,7 +312,7 @@ async function seedSource(
         `seed database "${source.name}" is encrypted: give its key in remote_encryption, which encrypts the copy too`,
       );
     }
-    return s.name;
+    return source;
   }
   const type = JSON.stringify(String(s.type).slice(0, 40));
   if (s.type === "dump") {
