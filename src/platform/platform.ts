@@ -66,6 +66,8 @@ export { type ConnectOptions, MAX_OPEN_TENANTS, type PlatformOptions } from "./o
 const CREATE_OPTIONS =
   "group type schema config fromDatabase fromBytes sourceEncryptionKey encryption sizeLimit";
 true satisfies ListsKeysOf<CreateDatabaseOptions, typeof CREATE_OPTIONS>;
+const LIST_OPTIONS = "group schema type after limit";
+true satisfies ListsKeysOf<ListDatabasesOptions, typeof LIST_OPTIONS>;
 /** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
 export class Platform {
   readonly #options: ResolvedOptions;
@@ -203,6 +205,18 @@ export class Platform {
 
   /** Databases in name order, filtered and paged. */
   async listDatabases(options: ListDatabasesOptions = {}): Promise<DatabaseInfo[]> {
+    assertKnownOptions(options, LIST_OPTIONS, "listDatabases");
+    const { limit, type } = options;
+    if (
+      (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0)) ||
+      (type !== undefined && !/^(regular|schema|child)$/.test(type))
+    ) {
+      // A negative limit listed one database, an unknown type none, with no word of why.
+      throw new TenantliteError(
+        "ARGS_INVALID",
+        "listDatabases takes type as regular, schema or child, and limit as a whole number from 1",
+      );
+    }
     this.#assertOpen();
     return this.#catalog.listDatabases(options);
   }

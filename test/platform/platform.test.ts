@@ -556,6 +556,16 @@ describe("storage", () => {
         "ARGS_INVALID",
       );
       expect((await p.getDatabase("b")).config.block_reads).toBe(false);
+      // listDatabases: a negative limit listed one database, an unknown type none, silently.
+      for (const bad of [{ grop: "default" }, { limit: -1 }, { limit: 1.5 }, { type: "regulr" }]) {
+        await expect(
+          p.listDatabases(bad as never),
+          JSON.stringify(bad),
+        ).rejects.toBeTenantliteError("ARGS_INVALID");
+      }
+      expect((await p.listDatabases({ limit: 1, type: "regular" })).map((d) => d.name)).toEqual([
+        "b",
+      ]);
     } finally {
       await p.close();
     }
