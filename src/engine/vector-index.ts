@@ -42,20 +42,26 @@ interface Setting {
 }
 
 /** Index settings libSQL accepts, in its order (an enum key is tried value by value). */
-const SETTINGS: readonly Setting[] = [
-  { key: "type", kind: "enum", value: "diskann", id: 1 },
-  { key: "metric", kind: "enum", value: "cosine", id: 1 },
-  { key: "metric", kind: "enum", value: "l2", id: 2 },
-  { key: "compress_neighbors", kind: "enum", value: "float1bit", id: VectorType.F1BIT },
-  { key: "compress_neighbors", kind: "enum", value: "float8", id: VectorType.F8 },
-  { key: "compress_neighbors", kind: "enum", value: "float16", id: VectorType.F16 },
-  { key: "compress_neighbors", kind: "enum", value: "floatb16", id: VectorType.FB16 },
-  { key: "compress_neighbors", kind: "enum", value: "float32", id: VectorType.F32 },
-  { key: "alpha", kind: "float" },
-  { key: "search_l", kind: "int" },
-  { key: "insert_l", kind: "int" },
-  { key: "max_neighbors", kind: "int" },
-];
+const SETTINGS: readonly Setting[] = (
+  [
+    ["type", "enum", "diskann", 1],
+    ["metric", "enum", "cosine", 1],
+    ["metric", "enum", "l2", 2],
+    ["compress_neighbors", "enum", "float1bit", VectorType.F1BIT],
+    ["compress_neighbors", "enum", "float8", VectorType.F8],
+    ["compress_neighbors", "enum", "float16", VectorType.F16],
+    ["compress_neighbors", "enum", "floatb16", VectorType.FB16],
+    ["compress_neighbors", "enum", "float32", VectorType.F32],
+    ["alpha", "float"],
+    ["search_l", "int"],
+    ["insert_l", "int"],
+    ["max_neighbors", "int"],
+  ] as const
+).map(([key, kind, value, id]: readonly [string, Setting["kind"], string?, number?]) => ({
+  key,
+  kind,
+  ...(value === undefined ? {} : { value, id }),
+}));
 
 /** What a vector index is over, as vector_top_k needs it. */
 export interface VectorIndex {

@@ -100,7 +100,10 @@ export class TenantPool {
   /** Open tenants by the name or id connections asked for (entries go stale when a tenant closes). */
   readonly #openByName = new Map<string, PooledTenant>();
   /** Tenants being loaded, with the number of callers waiting (each gets a pin). */
-  readonly #opening = new Map<string, { promise: Promise<PooledTenant>; waiters: number }>();
+  readonly #opening = new Map<
+    string,
+    { promise: Promise<PooledTenant>; waiters: number; secret: string | Uint8Array | undefined }
+  >();
   /** Tenants being flushed and closed: a reopen waits for them so it loads the final image. */
   readonly #closing = new Map<string, Promise<void>>();
   /**
@@ -208,8 +211,15 @@ export class TenantPool {
       return hit;
     }
     let pending = this.#opening.get(info.id);
+    if (pending !== undefined && info.encrypted && pending.secret !== secret) {
+      // Another caller's key is being tried, and its failure is not this caller's (a wrong key
+      // failed every client that opened the tenant with it): open again once that load settled
+      // (equal keys in two byte arrays wait too, then find the tenant open and check the key).
+      const again = () => this.openTenant(nameOrId, secret);
+      return pending.promise.then(again, again);
+    }
     if (pending === undefined) {
-      const entry = { promise: undefined as unknown as Promise<PooledTenant>, waiters: 0 };
+      const entry = { promise: undefined as unknown as Promise<PooledTenant>, waiters: 0, secret };
       entry.promise = this.#load(info, entry, secret).finally(() => this.#opening.delete(info.id));
       this.#opening.set(info.id, entry);
       pending = entry;

@@ -89,6 +89,36 @@ describe("per-tenant encryption at rest", () => {
     },
   );
 
+  it("a wrong key tried while the tenant opens fails that caller alone", async () => {
+    // Callers opening a closed tenant together shared its load: the first one's wrong key failed
+    // them all, so anyone with a wrong key could keep the right one's clients out.
+    const p = await createPlatform({ storage: new MemoryStorage(), maxOpenTenants: 1, ...fast });
+    platform = p;
+    await platform.createDatabase("locked", { encryption: { key: KEY } });
+    await platform
+      .client("locked", { encryptionKey: KEY })
+      .execute(`CREATE TABLE t AS SELECT '${MARKER}' AS v`);
+    await platform.createDatabase("other");
+    for (let round = 0; round < 3; round++) {
+      await platform.client("other").execute("SELECT 1"); // closes "locked"
+      expect(platform.openTenantCount).toBe(1);
+      const read = (key?: string) =>
+        p
+          .client("locked", key === undefined ? {} : { encryptionKey: key })
+          .execute("SELECT v FROM t")
+          .then(
+            (rs) => rs.rows[0]!.v,
+            (e: { code: string }) => e.code,
+          );
+      const [wrong, none, right] = await Promise.all([read("not the key"), read(), read(KEY)]);
+      expect([wrong, none, right]).toEqual([
+        "ENCRYPTION_KEY_INVALID",
+        "ENCRYPTION_KEY_REQUIRED",
+        MARKER,
+      ]);
+    }
+  });
+
   it("keeps encrypting when tenants are evicted from memory storage", async () => {
     const storage = new MemoryStorage();
     platform = await createPlatform({ storage, maxOpenTenants: 1, ...fast });
