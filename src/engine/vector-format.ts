@@ -33,14 +33,22 @@ export const MAX_VECTOR_DIMS = 65536;
 /** Longest text of one number in `'[…]'` (libSQL's `MAX_FLOAT_CHAR_SZ`). */
 const MAX_FLOAT_CHARS = 1024;
 
-const TYPE_NAMES: Record<number, string> = {
-  1: "float32",
-  2: "float64",
-  3: "float1bit",
-  4: "float8",
-  5: "float16",
-  6: "floatb16",
-};
+/**
+ * Each type's word in libSQL's names, in libSQL's order: `float<w>` in messages, the `vector<w>()`
+ * constructors, and the `FLOAT<W>` and `F<W>_BLOB` column types.
+ */
+export const TYPE_WORDS = [
+  ["32", VectorType.F32],
+  ["64", VectorType.F64],
+  ["1bit", VectorType.F1BIT],
+  ["8", VectorType.F8],
+  ["16", VectorType.F16],
+  ["b16", VectorType.FB16],
+] as const;
+
+const TYPE_NAMES: Record<number, string> = Object.fromEntries(
+  TYPE_WORDS.map(([word, type]) => [type, `float${word}`]),
+);
 
 /**
  * A vector of one of libSQL's types. float16 and bfloat16 keep their 16-bit patterns; float8

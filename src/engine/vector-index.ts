@@ -11,27 +11,28 @@ import { type SqlToken, sqlTokens } from "../../parser/index.js";
 import { SqliteError } from "./sqlite-errors.js";
 import type { RawDatabase } from "./sqljs-types.js";
 import { quoteIdent, schemaSearchedFirst } from "./statement-info.js";
-import { dataSizeOf, MAX_VECTOR_DIMS, VectorType, type VectorTypeId } from "./vector-format.js";
+import {
+  dataSizeOf,
+  MAX_VECTOR_DIMS,
+  TYPE_WORDS,
+  VectorType,
+  type VectorTypeId,
+} from "./vector-format.js";
 
 const MARKER = "libsql_vector_idx";
 /** libSQL's largest DiskANN block (`DISKANN_MAX_BLOCK_SZ`): an index needing more is refused. */
 const MAX_BLOCK_BYTES = 134217728;
 
 /** Column types libSQL reads as vector types, in the order it tries them. */
-const COLUMN_TYPES: readonly [string, VectorTypeId][] = [
-  ["FLOAT32", VectorType.F32],
-  ["F32_BLOB", VectorType.F32],
-  ["FLOAT64", VectorType.F64],
-  ["F64_BLOB", VectorType.F64],
-  ["FLOAT1BIT", VectorType.F1BIT],
-  ["F1BIT_BLOB", VectorType.F1BIT],
-  ["FLOAT8", VectorType.F8],
-  ["F8_BLOB", VectorType.F8],
-  ["FLOAT16", VectorType.F16],
-  ["F16_BLOB", VectorType.F16],
-  ["FLOATB16", VectorType.FB16],
-  ["FB16_BLOB", VectorType.FB16],
-];
+const COLUMN_TYPES: readonly [string, VectorTypeId][] = TYPE_WORDS.flatMap(
+  ([word, type]): [string, VectorTypeId][] => {
+    const w = word.toUpperCase();
+    return [
+      [`FLOAT${w}`, type],
+      [`F${w}_BLOB`, type],
+    ];
+  },
+);
 
 interface Setting {
   readonly key: string;

@@ -29,6 +29,7 @@ import {
   encodeBlob,
   formatText,
   parseText,
+  TYPE_WORDS,
   textDims,
   type Vector,
   VectorError,
@@ -324,19 +325,9 @@ const SPECS: readonly FunctionSpec[] = [
     },
   },
   // The constructors: vector() and vector32() make float32 vectors.
-  ...(
-    [
-      ["vector", VectorType.F32],
-      ["vector32", VectorType.F32],
-      ["vector64", VectorType.F64],
-      ["vector1bit", VectorType.F1BIT],
-      ["vector8", VectorType.F8],
-      ["vector16", VectorType.F16],
-      ["vectorb16", VectorType.FB16],
-    ] as const
-  ).map(
-    ([name, type]): FunctionSpec => ({
-      name,
+  ...[["", VectorType.F32] as const, ...TYPE_WORDS].map(
+    ([word, type]): FunctionSpec => ({
+      name: `vector${word}`,
       nArg: 1,
       run: (rt, cx, _n, argv) => makeVector(rt, cx, argv, type),
     }),

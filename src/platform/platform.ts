@@ -66,6 +66,8 @@ export { type ConnectOptions, MAX_OPEN_TENANTS, type PlatformOptions } from "./o
 const CREATE_OPTIONS =
   "group type schema config fromDatabase fromBytes sourceEncryptionKey encryption sizeLimit";
 true satisfies ListsKeysOf<CreateDatabaseOptions, typeof CREATE_OPTIONS>;
+const CLIENT_OPTIONS = "intMode authToken encryptionKey access";
+true satisfies ListsKeysOf<ClientOptions, typeof CLIENT_OPTIONS>;
 const LIST_OPTIONS = "group schema type after limit";
 true satisfies ListsKeysOf<ListDatabasesOptions, typeof LIST_OPTIONS>;
 /** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
@@ -464,6 +466,7 @@ export class Platform {
    * @example const db = platform.client("acme"); await db.execute("SELECT 1");
    */
   client(name: string, options: ClientOptions = {}): Client {
+    assertKnownOptions(options, CLIENT_OPTIONS, "client");
     this.#assertOpen();
     const intMode = options.intMode ?? "number";
     if (intMode !== "number" && intMode !== "bigint" && intMode !== "string") {

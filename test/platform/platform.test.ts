@@ -566,6 +566,13 @@ describe("storage", () => {
       expect((await p.listDatabases({ limit: 1, type: "regular" })).map((d) => d.name)).toEqual([
         "b",
       ]);
+      // client: a misspelt intMode read 64-bit integers as numbers, and failed on the first big one.
+      expect(() => p.client("b", bad({ intmode: "bigint" }))).toThrow(
+        /client has no option "intmode"/,
+      );
+      expect((await p.client("b", { intMode: "bigint" }).execute("SELECT 1 AS x")).rows[0]!.x).toBe(
+        1n,
+      );
     } finally {
       await p.close();
     }
