@@ -68,6 +68,9 @@ const CREATE_OPTIONS =
 true satisfies ListsKeysOf<CreateDatabaseOptions, typeof CREATE_OPTIONS>;
 const CLIENT_OPTIONS = "intMode authToken encryptionKey access";
 true satisfies ListsKeysOf<ClientOptions, typeof CLIENT_OPTIONS>;
+const CONNECT_OPTIONS =
+  "encryptionKey access authToken name maxResultBytes busyTimeoutMs transactionTimeoutMs resultPool";
+true satisfies ListsKeysOf<ConnectOptions, typeof CONNECT_OPTIONS>;
 const LIST_OPTIONS = "group schema type after limit";
 true satisfies ListsKeysOf<ListDatabasesOptions, typeof LIST_OPTIONS>;
 /** Many tenant databases in one runtime. Create one with {@link createPlatform}. */
@@ -489,6 +492,7 @@ export class Platform {
 
   /** A raw logical connection onto a database (what clients, streams and shells are built on). */
   connect(nameOrId: string, options: ConnectOptions = {}): SqlConnection {
+    assertKnownOptions(options, CONNECT_OPTIONS, "connect");
     this.#assertOpen();
     const { encryptionKey, access: given, authToken, name, maxResultBytes, ...timeouts } = options;
     // The name when connected (by id, too): what an error says once the database is gone.

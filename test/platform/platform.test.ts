@@ -570,6 +570,9 @@ describe("storage", () => {
       expect(() => p.client("b", bad({ intmode: "bigint" }))).toThrow(
         /client has no option "intmode"/,
       );
+      expect(() => p.connect("b", bad({ busyTimeout: 10 }))).toThrow(
+        /connect has no option "busyTimeout"/,
+      );
       expect((await p.client("b", { intMode: "bigint" }).execute("SELECT 1 AS x")).rows[0]!.x).toBe(
         1n,
       );
