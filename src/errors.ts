@@ -275,12 +275,12 @@ export class MigrationError extends TenantliteError {
   }
 }
 
-/** True when `e` is a tenantlite error with the given code. */
 /** `PLATFORM_CLOSED`: the platform was closed. */
 export function platformClosed(): TenantliteError {
   return new TenantliteError("PLATFORM_CLOSED", "The platform is closed");
 }
 
+/** True when `e` is a tenantlite error with the given code. */
 export function hasCode(e: unknown, code: ErrorCode): boolean {
   return e instanceof TenantliteError && e.code === code;
 }

@@ -92,6 +92,7 @@ function badLength(type: string, rule: string, m: number, optional = ""): Vector
     `vector: ${type} vector blob length must be divisible by ${rule} (excluding ${optional}'type'-byte): length=${m}`,
   );
 }
+
 /**
  * The type and dimensions of a vector blob, from its length and trailing type byte (libSQL's
  * rules: an even length is float32; otherwise the last byte names the type). Throws for blobs no

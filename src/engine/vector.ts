@@ -268,6 +268,7 @@ function badK(what: string, got: string): VectorError {
     `vector index(search): third parameter (k) must be ${what} integer, but ${got} value were provided`,
   );
 }
+
 /** `k` of `vector_top_k`, checked as libSQL checks it (a 32-bit integer, or a whole float). */
 function topK(rt: VectorRuntime, value: number): number {
   const t = rt.sql._sqlite3_value_type(value);

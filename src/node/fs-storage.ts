@@ -220,18 +220,18 @@ export class FsStorage implements Storage {
       );
     }
     const storage = new FsStorage(root, options);
-    await makeDirs(storage.root).catch((e: unknown) => {
-      throw coded(e);
-    });
     try {
-      await acquireDirLock(storage.root, options);
+      await makeDirs(storage.root);
+      try {
+        await acquireDirLock(storage.root, options);
+      } catch (e) {
+        // A full disk must not keep the directory from opening, or nothing could be deleted to
+        // free it: the lock file takes its room out of the reserve.
+        if (!outOfSpace(e) || !(await storage.#spendReserve())) throw e;
+        await acquireDirLock(storage.root, options);
+      }
     } catch (e) {
-      // A full disk must not keep the directory from opening, or nothing could be deleted to
-      // free it: the lock file takes its room out of the reserve.
-      if (!outOfSpace(e) || !(await storage.#spendReserve())) throw coded(e);
-      await acquireDirLock(storage.root, options).catch((again: unknown) => {
-        throw coded(again);
-      });
+      throw coded(e);
     }
     storage.#locked = true;
     try {

@@ -526,11 +526,12 @@ export class Platform {
     // Once a connection's key matched an open tenant, later statements skip the check.
     const verified = new WeakSet<PooledTenant>();
     const check = (t: PooledTenant): PooledTenant | Promise<PooledTenant> => {
-      if (t.crypto === undefined && encryptionKey !== undefined) {
+      if (t.crypto === undefined) {
+        if (encryptionKey === undefined) return t;
         t.release();
         throw notEncrypted(t.info.name);
       }
-      if (t.crypto === undefined || verified.has(t)) return t;
+      if (verified.has(t)) return t;
       return this.#pool.verifySecret(t, encryptionKey).then(
         () => {
           verified.add(t);

@@ -91,6 +91,24 @@ async function refusedCreate(
   expect(await platform.listDatabases()).not.toContainEqual(expect.objectContaining({ name }));
 }
 
+/**
+ * A create request the client would not send (a field it does not know, a field of the wrong
+ * shape), sent as raw JSON: refused with 400 and `answer`, and nothing created.
+ */
+async function refusedRawCreate(
+  body: { name: string } & Record<string, unknown>,
+  answer: { code: string; error: RegExp | string },
+): Promise<void> {
+  const res = await fetch(`${server.url}/v1/organizations/local/databases`, {
+    method: "POST",
+    headers: { authorization: "Bearer boot" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(400);
+  expect(await res.json()).toMatchObject(answer);
+  expect(await names()).not.toContain(body.name);
+}
+
 /** A `@libsql/client` for `name` over HTTP with a fresh token. */
 async function sql(name: string, options: { remoteEncryptionKey?: string } = {}) {
   return createClient({
@@ -434,28 +452,17 @@ describe("databases.create: every option works or is refused, naming it", () => 
   });
 
   it("fields the client does not send are refused too, naming them", async () => {
-    const res = await fetch(`${server.url}/v1/organizations/local/databases`, {
-      method: "POST",
-      headers: { authorization: "Bearer boot" },
-      body: JSON.stringify({ name: "opt-unknown", size_limt: "1mb" }),
-    });
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({ code: "OPTION_UNSUPPORTED", error: /"size_limt"/ });
-    expect(await names()).not.toContain("opt-unknown");
+    await refusedRawCreate(
+      { name: "opt-unknown", size_limt: "1mb" },
+      { code: "OPTION_UNSUPPORTED", error: /"size_limt"/ },
+    );
   });
 
   it("a field that must be an object and is not is refused naming that field, not the body", async () => {
-    const res = await fetch(`${server.url}/v1/organizations/local/databases`, {
-      method: "POST",
-      headers: { authorization: "Bearer boot" },
-      body: JSON.stringify({ name: "opt-seed-text", seed: "opt-seed-src" }),
-    });
-    expect(res.status).toBe(400);
-    expect(await res.json()).toMatchObject({
-      code: "BAD_REQUEST",
-      error: "seed must be a JSON object",
-    });
-    expect(await names()).not.toContain("opt-seed-text");
+    await refusedRawCreate(
+      { name: "opt-seed-text", seed: "opt-seed-src" },
+      { code: "BAD_REQUEST", error: "seed must be a JSON object" },
+    );
   });
 });
 
